@@ -1,0 +1,25 @@
+// Liveness and readiness for orchestrators.
+import { Router } from 'express';
+import type { Redis } from 'ioredis';
+import { AppError } from '../../core/errors.ts';
+
+const READY_TIMEOUT_MS = 2_000;
+
+export function healthRouter(redis: Redis): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    try {
+      await Promise.race([
+        redis.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), READY_TIMEOUT_MS).unref()),
+      ]);
+    } catch (error) {
+      throw new AppError('backend-unavailable', 'Redis does not answer', { cause: error, headers: { 'Retry-After': '5' } });
+    }
+    res.json({ status: 'ready' });
+  });
+  return router;
+}

@@ -1,0 +1,55 @@
+// The API process: Redis connections, the HTTP server, and an orderly stop.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import { connectRedis, createQueue } from '../core/queue.ts';
+import { Store } from '../core/store.ts';
+import { createApp } from './app.ts';
+import { JobWaiter } from './job-waiter.ts';
+
+export type RunningApi = { port: number; stop(): Promise<void> };
+
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  const redis = connectRedis(config.redisUrl, 'api', 'tfcompute-api');
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+  const subscriber = connectRedis(config.redisUrl, 'worker', 'tfcompute-api-events');
+  subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
+  // BullMQ checks the server version once, when the queue is built; with the
+  // offline queue off that check needs a live connection.
+  if (redis.status !== 'ready') await once(redis, 'ready');
+  const store = new Store(redis, config.redisPrefix);
+  const queue = createQueue(redis, config.redisPrefix);
+  queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
+  const waiter = new JobWaiter(subscriber, store.eventsChannel, logger);
+  await waiter.start();
+
+  const app = createApp({
+    store,
+    queue,
+    waiter,
+    redis,
+    logger,
+    jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
+  });
+  const server = app.listen(config.port);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port }, 'api listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    stop() {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await closed;
+        for (const step of [() => waiter.stop(), () => queue.close(), () => redis.quit()]) {
+          await step().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping'));
+        }
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// The API's use cases, one function each: record the change, enqueue the job,
+// and optionally wait for it. Routes call these and map the result to HTTP.
+import { AppError } from '../core/errors.ts';
+import { newJobId, newResourceId } from '../core/ids.ts';
+import type { Logger } from '../core/logger.ts';
+import { jobOptions, type JobQueue } from '../core/queue.ts';
+import type { Resource, ResourceInputs } from '../core/schemas.ts';
+import type { Store } from '../core/store.ts';
+import type { JobWaiter } from './job-waiter.ts';
+
+export type UseCaseDeps = {
+  store: Store;
+  queue: JobQueue;
+  waiter: JobWaiter;
+  logger: Logger;
+  jobs: { attempts: number; backoffMs: number };
+};
+
+export async function createResource(deps: UseCaseDeps, inputs: ResourceInputs): Promise<Resource> {
+  const id = newResourceId();
+  const jobId = newJobId();
+  await deps.store.createResource({ id, jobId, inputs, maxAttempts: deps.jobs.attempts });
+  try {
+    await deps.queue.add('create', { jobId, resourceId: id, action: 'create', inputs }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+  } catch (error) {
+    // The client will be told 503; leave nothing behind that claims otherwise.
+    await deps.store.discardResource(id, jobId).catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
+    throw error;
+  }
+  return getResource(deps, id);
+}
+
+export async function getResource(deps: Pick<UseCaseDeps, 'store'>, id: string): Promise<Resource> {
+  const resource = await deps.store.getResource(id);
+  if (!resource) throw new AppError('resource-not-found', `no resource with id ${id}`);
+  return resource;
+}
+
+export type DeleteOutcome = { resource: Resource; started: boolean };
+
+// Idempotent: while a delete is queued or running, the same job is returned;
+// a resource already deleted is returned as it is.
+export async function deleteResource(deps: UseCaseDeps, id: string): Promise<DeleteOutcome> {
+  const jobId = newJobId();
+  const request = await deps.store.requestDelete(id, jobId, deps.jobs.attempts);
+  if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
+  const resource = await getResource(deps, id);
+  if (request.outcome !== 'created') return { resource, started: false };
+  try {
+    await deps.queue.add('delete', { jobId, resourceId: id, action: 'delete', inputs: resource.inputs }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+  } catch (error) {
+    await deps.store
+      .finishJob({
+        resourceId: id,
+        jobId,
+        jobStatus: 'failed',
+        resourceStatus: 'delete_failed',
+        error: { message: 'the delete job could not be queued; send DELETE again', retryable: true, diagnostics: [] },
+      })
+      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not record failed enqueue'));
+    throw error;
+  }
+  return { resource, started: true };
+}
+
+// Waits up to `seconds` for the resource's current job to finish and returns
+// the resource as it is then.
+export async function waitForResource(
+  deps: Pick<UseCaseDeps, 'store' | 'waiter'>,
+  resource: Resource,
+  seconds: number,
+  cancelled: AbortSignal,
+): Promise<Resource> {
+  const jobId = resource.job.id;
+  const finished = async () => {
+    const job = await deps.store.getJob(jobId);
+    return job?.status === 'succeeded' || job?.status === 'failed';
+  };
+  await deps.waiter.waitFor(jobId, finished, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));
+  return getResource(deps, resource.id);
+}
+
+export function isFinished(resource: Resource): boolean {
+  return resource.job.status === 'succeeded' || resource.job.status === 'failed';
+}

@@ -1,0 +1,112 @@
+// The one place that reads the environment. Both processes call loadConfig()
+// at start and receive a typed, validated object; an invalid value stops the
+// process with a message that names the variable.
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const BUNDLED_CLI_CONFIG = fileURLToPath(new URL('../worker/terraform.rc', import.meta.url));
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
+const EnvSchema = z.object({
+  PORT: port.default(8080),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only')
+    .default('tfcompute'),
+  TF_CWD: z.string().min(1).default('./tf'),
+  TF_BACKEND_CONFIG: z.string().min(1).optional(),
+  TF_BIN: z.string().min(1).default('terraform'),
+  TF_CLI_CONFIG_FILE: z.string().optional(),
+  TF_PLUGIN_CACHE_DIR: z.string().min(1).optional(),
+  WORK_DIR: z.string().min(1).default(path.join(tmpdir(), 'tfcompute')),
+  WORKER_CONCURRENCY: positiveInt(64).default(2),
+  JOB_ATTEMPTS: positiveInt(20).default(3),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  JOB_TIMEOUT_SECONDS: positiveInt(86_400).default(3_600),
+  SHUTDOWN_GRACE_SECONDS: positiveInt(3_600).default(60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+// Variables handed through to Terraform untouched: credentials and endpoints
+// for the AWS provider and S3 backend, proxies and CA bundles. Nothing else of
+// the worker's environment (Redis URL, tokens) reaches a Terraform process.
+const PASSTHROUGH = /^(AWS_[A-Z0-9_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|SSL_CERT_FILE|SSL_CERT_DIR)$/;
+
+export type Config = Readonly<{
+  port: number;
+  redisUrl: string;
+  redisPrefix: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  terraform: Readonly<{
+    bin: string;
+    cwd: string;
+    backendConfig: string | undefined;
+    cliConfigFile: string;
+    pluginCacheDir: string | undefined;
+    passthroughEnv: Readonly<Record<string, string>>;
+    timeoutMs: number;
+    homeDir: string | undefined;
+    path: string;
+  }>;
+  worker: Readonly<{
+    workDir: string;
+    concurrency: number;
+    attempts: number;
+    backoffMs: number;
+    shutdownGraceMs: number;
+  }>;
+}>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const passthroughEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && PASSTHROUGH.test(name)) passthroughEnv[name] = value;
+  }
+  // The machine may point TF_CLI_CONFIG_FILE at a file that is not there;
+  // Terraform then warns on every run, so fall back to our empty one.
+  const cliConfigFile =
+    e.TF_CLI_CONFIG_FILE && existsSync(e.TF_CLI_CONFIG_FILE) ? e.TF_CLI_CONFIG_FILE : BUNDLED_CLI_CONFIG;
+  return {
+    port: e.PORT,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    terraform: {
+      bin: e.TF_BIN,
+      cwd: path.resolve(e.TF_CWD),
+      backendConfig: e.TF_BACKEND_CONFIG === undefined ? undefined : path.resolve(e.TF_BACKEND_CONFIG),
+      cliConfigFile,
+      pluginCacheDir: e.TF_PLUGIN_CACHE_DIR,
+      passthroughEnv,
+      timeoutMs: e.JOB_TIMEOUT_SECONDS * 1000,
+      homeDir: env.HOME,
+      path: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    },
+    worker: {
+      workDir: path.resolve(e.WORK_DIR),
+      concurrency: e.WORKER_CONCURRENCY,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    },
+  };
+}

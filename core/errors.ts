@@ -1,0 +1,45 @@
+// The error catalogue: every error a client can see, with a stable code that
+// is never reused and the HTTP status it maps to.
+export const ERRORS = {
+  'validation-failed': { status: 400, title: 'Request validation failed' },
+  'malformed-json': { status: 400, title: 'Malformed JSON body' },
+  'invalid-id': { status: 400, title: 'Invalid id' },
+  'invalid-cursor': { status: 400, title: 'Invalid cursor' },
+  'invalid-prefer': { status: 400, title: 'Invalid Prefer header' },
+  'resource-not-found': { status: 404, title: 'Resource not found' },
+  'job-not-found': { status: 404, title: 'Job not found' },
+  'route-not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'payload-too-large': { status: 413, title: 'Request body too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'backend-unavailable': { status: 503, title: 'Service temporarily unavailable' },
+  internal: { status: 500, title: 'Internal server error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export type FieldError = { path: string; message: string };
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, { cause: options.cause });
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export function problemType(code: ErrorCode): string {
+  return `urn:tfcompute:problem:${code}`;
+}

@@ -1,0 +1,26 @@
+// Resource and job ids. A resource id is also its Terraform workspace name, so
+// the alphabet is one every backend accepts and no shell or path can misread.
+import { customAlphabet } from 'nanoid';
+
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+// 36^16 ≈ 8e24 ids: a collision among a billion resources has odds near 1e-8.
+const LENGTH = 16;
+
+export const ID_PATTERN = /^[0-9a-z]{16}$/;
+export const ID_PATTERN_SOURCE = '^[0-9a-z]{16}$';
+
+const generate = customAlphabet(ALPHABET, LENGTH);
+
+export function newResourceId(): string {
+  return generate();
+}
+
+// BullMQ refuses custom job ids that parse as integers; a leading letter rules
+// that out while keeping the same shape as resource ids.
+export function newJobId(): string {
+  return `j${generate().slice(1)}`;
+}
+
+export function isId(value: string): boolean {
+  return ID_PATTERN.test(value);
+}

@@ -1,0 +1,35 @@
+// The queue contract between the API (producer) and workers (consumers): the
+// queue's name, its Redis connection settings and the options every job gets.
+import { Queue } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { JobData } from './schemas.ts';
+
+export const QUEUE_NAME = 'terraform';
+
+export type JobQueue = Queue<JobData>;
+
+// API-side connections fail fast so a request answers 503 instead of hanging
+// while Redis is away; worker connections retry forever, as BullMQ requires.
+export function connectRedis(url: string, role: 'api' | 'worker', name: string): Redis {
+  const options: RedisOptions =
+    role === 'api'
+      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, connectionName: name }
+      : { maxRetriesPerRequest: null, connectionName: name };
+  return new Redis(url, options);
+}
+
+export function createQueue(connection: Redis, prefix: string): JobQueue {
+  return new Queue<JobData>(QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
+}
+
+export function jobOptions(jobId: string, attempts: number, backoffMs: number) {
+  return {
+    jobId,
+    attempts,
+    backoff: { type: 'exponential', delay: backoffMs },
+    // Our own job records (core/store.ts) are what users read; BullMQ's copies
+    // only need to live long enough to debug a failure.
+    removeOnComplete: true,
+    removeOnFail: { age: 7 * 24 * 3600 },
+  } as const;
+}

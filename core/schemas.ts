@@ -1,0 +1,212 @@
+// One zod schema per payload. The API validates requests with these, the
+// OpenAPI document is generated from them, and the worker re-parses job data
+// with them, so the three can never disagree.
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { ID_PATTERN, ID_PATTERN_SOURCE } from './ids.ts';
+
+extendZodWithOpenApi(z);
+
+// Current-generation x86_64 types only: the module picks an x86_64 AMI.
+export const INSTANCE_TYPES = [
+  't3.nano', 't3.micro', 't3.small', 't3.medium', 't3.large', 't3.xlarge', 't3.2xlarge',
+  't3a.nano', 't3a.micro', 't3a.small', 't3a.medium', 't3a.large', 't3a.xlarge', 't3a.2xlarge',
+  'm7i.large', 'm7i.xlarge', 'm7i.2xlarge', 'c7i.large', 'c7i.xlarge', 'c7i.2xlarge',
+  'r7i.large', 'r7i.xlarge', 'r7i.2xlarge',
+] as const;
+
+export const MAX_TAGS = 20;
+const TAG_CHARS = /^[\p{L}\p{N} _.:/=+\-@]*$/u;
+
+export const ResourceId = z
+  .string()
+  .regex(ID_PATTERN, 'must be 16 characters of 0-9 and a-z')
+  .openapi({ description: 'Resource id; also the Terraform workspace name.', example: 'k3v9q2m8x1c4b7n0', pattern: ID_PATTERN_SOURCE });
+
+export const JobId = z
+  .string()
+  .regex(ID_PATTERN, 'must be 16 characters of 0-9 and a-z')
+  .openapi({ description: 'Job id.', example: 'jq4w8e2r6t0y3u5i', pattern: ID_PATTERN_SOURCE });
+
+const TagKey = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(TAG_CHARS, 'tag keys may hold letters, digits, spaces and _ . : / = + - @')
+  .refine((key) => !key.toLowerCase().startsWith('aws:'), 'the "aws:" prefix is reserved by AWS');
+const TagValue = z.string().max(256).regex(TAG_CHARS, 'tag values may hold letters, digits, spaces and _ . : / = + - @');
+
+export const Tags = z
+  .record(TagKey, TagValue)
+  .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`)
+  .openapi('Tags', {
+    description: `Tags applied to every AWS object of the stack (at most ${MAX_TAGS}; keys 1-128, values 0-256 characters).`,
+    example: { team: 'platform', env: 'dev' },
+  });
+
+export const CreateResourceRequest = z
+  .strictObject({
+    instance_type: z.enum(INSTANCE_TYPES).default('t3.micro').openapi({ description: 'EC2 instance type.' }),
+    node_count: z.int().min(1).max(10).default(1).openapi({ description: 'Number of instances.' }),
+    tags: Tags.default({}),
+  })
+  .openapi('CreateResourceRequest', {
+    description: 'Inputs of a new stack. Every field is optional; unknown fields are rejected.',
+    example: { instance_type: 't3.micro', node_count: 2, tags: { team: 'platform' } },
+  });
+export type ResourceInputs = z.output<typeof CreateResourceRequest>;
+
+export const RESOURCE_STATUSES = ['creating', 'ready', 'failed', 'deleting', 'deleted', 'delete_failed'] as const;
+export const ResourceStatus = z.enum(RESOURCE_STATUSES).openapi('ResourceStatus');
+export type ResourceStatus = z.infer<typeof ResourceStatus>;
+
+export const JOB_ACTIONS = ['create', 'delete'] as const;
+export const JobAction = z.enum(JOB_ACTIONS).openapi('JobAction');
+export type JobAction = z.infer<typeof JobAction>;
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+export const JobStatus = z.enum(JOB_STATUSES).openapi('JobStatus');
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const Diagnostic = z
+  .object({
+    severity: z.enum(['error', 'warning']),
+    summary: z.string(),
+    detail: z.string(),
+    address: z.string().optional(),
+  })
+  .openapi('Diagnostic', { description: "One of Terraform's diagnostics, as Terraform wrote it." });
+export type Diagnostic = z.infer<typeof Diagnostic>;
+
+export const JobError = z
+  .object({
+    message: z.string(),
+    retryable: z.boolean(),
+    diagnostics: z.array(Diagnostic),
+  })
+  .openapi('JobError', {
+    example: {
+      message: 'terraform apply failed: local-exec provisioner error',
+      retryable: false,
+      diagnostics: [{ severity: 'error', summary: 'local-exec provisioner error', detail: 'Error running command ...' }],
+    },
+  });
+export type JobError = z.infer<typeof JobError>;
+
+export const Outputs = z
+  .record(z.string(), z.unknown())
+  .openapi('Outputs', {
+    description: 'Root module outputs, name to value. Sensitive outputs read "[REDACTED]".',
+    example: { resource_id: 'k3v9q2m8x1c4b7n0', private_ips: ['10.0.1.17'], instance_ids: ['i-0abc123def4567890'] },
+  });
+export type Outputs = z.infer<typeof Outputs>;
+
+export const ChangeSummary = z.object({ add: z.int(), change: z.int(), remove: z.int() }).openapi('ChangeSummary');
+export type ChangeSummary = z.infer<typeof ChangeSummary>;
+
+export const JobResult = z
+  .object({ outputs: Outputs, changes: ChangeSummary, duration_ms: z.int() })
+  .openapi('JobResult');
+export type JobResult = z.infer<typeof JobResult>;
+
+export const JobProgress = z
+  .object({ completed: z.int(), total: z.int().nullable() })
+  .openapi('JobProgress', { description: 'Resource operations done, of those planned (null until the plan is known).' });
+export type JobProgress = z.infer<typeof JobProgress>;
+
+const Timestamp = z.iso.datetime().openapi({ example: '2026-11-22T10:00:00.000Z' });
+
+export const JobRef = z
+  .object({ id: JobId, action: JobAction, status: JobStatus, href: z.string() })
+  .openapi('JobRef', { description: "The resource's current or last job." });
+
+export const Resource = z
+  .object({
+    id: ResourceId,
+    status: ResourceStatus,
+    inputs: CreateResourceRequest.required(),
+    outputs: Outputs,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    job: JobRef,
+    error: JobError.optional(),
+  })
+  .openapi('Resource');
+export type Resource = z.infer<typeof Resource>;
+
+export const ResourceList = z
+  .object({
+    items: z.array(Resource),
+    next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+  })
+  .openapi('ResourceList');
+
+export const Job = z
+  .object({
+    id: JobId,
+    resource_id: ResourceId,
+    action: JobAction,
+    status: JobStatus,
+    attempts: z.int().openapi({ description: 'Times a worker has started this job.' }),
+    max_attempts: z.int(),
+    progress: JobProgress,
+    created_at: Timestamp,
+    started_at: Timestamp.nullable(),
+    finished_at: Timestamp.nullable(),
+    updated_at: Timestamp,
+    result: JobResult.optional(),
+    error: JobError.optional(),
+    href: z.string(),
+    log_href: z.string(),
+  })
+  .openapi('Job');
+export type Job = z.infer<typeof Job>;
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    code: z.string().openapi({ description: 'Stable machine-readable error code.' }),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: 'Per-field validation errors.' }),
+  })
+  .openapi('Problem', {
+    description: 'RFC 9457 problem details (media type application/problem+json).',
+    example: {
+      type: 'urn:tfcompute:problem:validation-failed',
+      title: 'Request validation failed',
+      status: 400,
+      detail: 'node_count: Too big: expected number to be <=10',
+      code: 'validation-failed',
+      errors: [{ path: 'node_count', message: 'Too big: expected number to be <=10' }],
+    },
+  });
+export type Problem = z.infer<typeof Problem>;
+
+export const ListQuery = z.strictObject({
+  status: ResourceStatus.optional().openapi({ description: 'Only resources in this status.' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Page size, 1-100.' }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: 'Opaque cursor from a previous page.' }),
+});
+
+export const ResourceIdParams = z.object({ id: ResourceId });
+export const JobIdParams = z.object({ jobId: JobId });
+
+// Job data as it travels through Redis; the worker parses it again because
+// anything could have written to the queue.
+export const JobData = z.strictObject({
+  jobId: JobId,
+  resourceId: ResourceId,
+  action: JobAction,
+  inputs: CreateResourceRequest.required(),
+});
+export type JobData = z.infer<typeof JobData>;

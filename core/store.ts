@@ -1,0 +1,402 @@
+// Resource and job records in Redis. Every change that touches more than one
+// key runs as one Lua script or MULTI, so a reader never sees a resource whose
+// status, index entries and job disagree.
+//
+// Keys, under the configured prefix P:
+//   P:res:{id}            hash   the resource
+//   P:res:{id}:ops        list   ids of the resource's unfinished jobs, oldest first;
+//                                only the head may run (per-resource ordering)
+//   P:res:index           zset   every resource, member "{created_ms}:{id}" (score 0, lexical order)
+//   P:res:status:{s}      zset   the same members, by status
+//   P:job:{id}            hash   the job record users read
+//   P:job:{id}:log        string the job's Terraform output
+//   P:events              pubsub job state changes, JSON
+import type { Redis } from 'ioredis';
+import { AppError } from './errors.ts';
+import type {
+  Job,
+  JobAction,
+  JobError,
+  JobProgress,
+  JobResult,
+  JobStatus,
+  Outputs,
+  Resource,
+  ResourceInputs,
+  ResourceStatus,
+} from './schemas.ts';
+
+const MEMBER_PATTERN = /^\d{15}:[0-9a-z]{16}$/;
+export const MAX_LOG_BYTES = 2 * 1024 * 1024;
+
+export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; resourceStatus?: ResourceStatus };
+
+export type Page = { items: Resource[]; nextCursor: string | null };
+
+export type DeleteRequest =
+  | { outcome: 'created'; jobId: string }
+  | { outcome: 'existing'; jobId: string }
+  | { outcome: 'deleted'; jobId: string }
+  | { outcome: 'missing' };
+
+const STATUS_MOVE = `
+local function move(prefix, member, from, to)
+  if from ~= to then
+    redis.call('ZREM', prefix .. ':res:status:' .. from, member)
+    redis.call('ZADD', prefix .. ':res:status:' .. to, 0, member)
+  end
+end
+`;
+
+// KEYS: res, job, ops   ARGV: prefix, jobId, now, maxAttempts
+const REQUEST_DELETE = `${STATUS_MOVE}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing', ''} end
+if status == 'deleting' or status == 'deleted' then
+  local outcome = 'existing'
+  if status == 'deleted' then outcome = 'deleted' end
+  return {outcome, redis.call('HGET', KEYS[1], 'job_id')}
+end
+local member = redis.call('HGET', KEYS[1], 'member')
+move(ARGV[1], member, status, 'deleting')
+redis.call('HSET', KEYS[1], 'status', 'deleting', 'job_id', ARGV[2], 'job_action', 'delete',
+  'job_status', 'queued', 'updated_at', ARGV[3], 'error', '')
+local resourceId = redis.call('HGET', KEYS[1], 'id')
+redis.call('HSET', KEYS[2], 'id', ARGV[2], 'resource_id', resourceId, 'action', 'delete', 'status', 'queued',
+  'attempts', 0, 'max_attempts', ARGV[4], 'progress', '{"completed":0,"total":null}',
+  'created_at', ARGV[3], 'updated_at', ARGV[3])
+redis.call('RPUSH', KEYS[3], ARGV[2])
+return {'created', ARGV[2]}
+`;
+
+// KEYS: res, job   ARGV: jobId, now
+const MARK_RUNNING = `
+local attempts = redis.call('HINCRBY', KEYS[2], 'attempts', 1)
+redis.call('HSET', KEYS[2], 'status', 'running', 'updated_at', ARGV[2])
+if redis.call('HGET', KEYS[2], 'started_at') == false then
+  redis.call('HSET', KEYS[2], 'started_at', ARGV[2])
+end
+if redis.call('HGET', KEYS[1], 'job_id') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'job_status', 'running', 'updated_at', ARGV[2])
+end
+return attempts
+`;
+
+// KEYS: res, job   ARGV: jobId, now, errorJson
+const REQUEUE = `
+redis.call('HSET', KEYS[2], 'status', 'queued', 'updated_at', ARGV[2], 'error', ARGV[3])
+if redis.call('HGET', KEYS[1], 'job_id') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'job_status', 'queued', 'updated_at', ARGV[2])
+end
+return 1
+`;
+
+// KEYS: res, job, ops   ARGV: prefix, jobId, now, jobStatus, resourceStatus, outputsJson, resultJson, errorJson
+// The resource's status follows only its current job: a create that finishes
+// after a DELETE was requested records its outputs but leaves "deleting".
+const FINISH = `${STATUS_MOVE}
+redis.call('HSET', KEYS[2], 'status', ARGV[4], 'finished_at', ARGV[3], 'updated_at', ARGV[3],
+  'result', ARGV[7], 'error', ARGV[8])
+redis.call('LREM', KEYS[3], 0, ARGV[2])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'outputs', ARGV[6]) end
+if redis.call('HGET', KEYS[1], 'job_id') == ARGV[2] then
+  local from = redis.call('HGET', KEYS[1], 'status')
+  move(ARGV[1], redis.call('HGET', KEYS[1], 'member'), from, ARGV[5])
+  redis.call('HSET', KEYS[1], 'status', ARGV[5], 'job_status', ARGV[4], 'updated_at', ARGV[3], 'error', ARGV[8])
+end
+return redis.call('LINDEX', KEYS[3], 0)
+`;
+
+// KEYS: res, job, ops, log, index   ARGV: prefix, jobId, resourceId
+const DISCARD = `
+local member = redis.call('HGET', KEYS[1], 'member')
+local status = redis.call('HGET', KEYS[1], 'status')
+if member then
+  redis.call('ZREM', KEYS[5], member)
+  redis.call('ZREM', ARGV[1] .. ':res:status:' .. status, member)
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+return 1
+`;
+
+type ScriptArg = string | number;
+type Script = (...args: ScriptArg[]) => Promise<unknown>;
+
+export class Store {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly eventsChannel: string;
+  readonly #scripts: Record<'requestDelete' | 'markRunning' | 'requeue' | 'finish' | 'discard', Script>;
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.eventsChannel = `${prefix}:events`;
+    const define = (name: string, numberOfKeys: number, lua: string): Script => {
+      const command = `tfcompute_${name}`;
+      if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua });
+      const fn = (redis as unknown as Record<string, Script>)[command];
+      if (fn === undefined) throw new Error(`could not define Redis script ${name}`);
+      return fn.bind(redis);
+    };
+    this.#scripts = {
+      requestDelete: define('request_delete', 3, REQUEST_DELETE),
+      markRunning: define('mark_running', 2, MARK_RUNNING),
+      requeue: define('requeue', 2, REQUEUE),
+      finish: define('finish', 3, FINISH),
+      discard: define('discard', 5, DISCARD),
+    };
+  }
+
+  resourceKey(id: string): string {
+    return `${this.prefix}:res:${id}`;
+  }
+  opsKey(id: string): string {
+    return `${this.prefix}:res:${id}:ops`;
+  }
+  jobKey(id: string): string {
+    return `${this.prefix}:job:${id}`;
+  }
+  logKey(id: string): string {
+    return `${this.prefix}:job:${id}:log`;
+  }
+  get #indexKey(): string {
+    return `${this.prefix}:res:index`;
+  }
+  #statusKey(status: ResourceStatus): string {
+    return `${this.prefix}:res:status:${status}`;
+  }
+
+  async createResource(args: {
+    id: string;
+    jobId: string;
+    inputs: ResourceInputs;
+    maxAttempts: number;
+    now?: Date;
+  }): Promise<void> {
+    const now = args.now ?? new Date();
+    const at = now.toISOString();
+    const member = `${String(now.getTime()).padStart(15, '0')}:${args.id}`;
+    await this.redis
+      .multi()
+      .hset(this.resourceKey(args.id), {
+        id: args.id,
+        status: 'creating',
+        inputs: JSON.stringify(args.inputs),
+        outputs: '{}',
+        error: '',
+        created_at: at,
+        updated_at: at,
+        job_id: args.jobId,
+        job_action: 'create',
+        job_status: 'queued',
+        member,
+      })
+      .hset(this.jobKey(args.jobId), {
+        id: args.jobId,
+        resource_id: args.id,
+        action: 'create',
+        status: 'queued',
+        attempts: 0,
+        max_attempts: args.maxAttempts,
+        progress: JSON.stringify({ completed: 0, total: null }),
+        created_at: at,
+        updated_at: at,
+      })
+      .rpush(this.opsKey(args.id), args.jobId)
+      .zadd(this.#indexKey, 0, member)
+      .zadd(this.#statusKey('creating'), 0, member)
+      .exec();
+  }
+
+  // Undoes createResource when the job could not be enqueued, so a client
+  // that was told 503 does not find a resource stuck in "creating".
+  async discardResource(id: string, jobId: string): Promise<void> {
+    await this.#scripts.discard(
+      this.resourceKey(id),
+      this.jobKey(jobId),
+      this.opsKey(id),
+      this.logKey(jobId),
+      this.#indexKey,
+      this.prefix,
+      jobId,
+      id,
+    );
+  }
+
+  async requestDelete(id: string, jobId: string, maxAttempts: number): Promise<DeleteRequest> {
+    const reply = (await this.#scripts.requestDelete(
+      this.resourceKey(id),
+      this.jobKey(jobId),
+      this.opsKey(id),
+      this.prefix,
+      jobId,
+      new Date().toISOString(),
+      maxAttempts,
+    )) as [string, string];
+    const [outcome, existing] = reply;
+    if (outcome === 'missing') return { outcome };
+    if (outcome === 'created' || outcome === 'existing' || outcome === 'deleted') return { outcome, jobId: existing };
+    throw new Error(`unexpected reply from request_delete: ${outcome}`);
+  }
+
+  async getResource(id: string): Promise<Resource | null> {
+    const hash = await this.redis.hgetall(this.resourceKey(id));
+    return hash.id === undefined ? null : toResource(hash);
+  }
+
+  async listResources(args: { status?: ResourceStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page> {
+    const key = args.status ? this.#statusKey(args.status) : this.#indexKey;
+    let start = '+';
+    if (args.cursor !== undefined) {
+      const member = Buffer.from(args.cursor, 'base64url').toString('utf8');
+      if (!MEMBER_PATTERN.test(member)) throw new AppError('invalid-cursor', 'cursor is not one this API returned');
+      start = `(${member}`;
+    }
+    const members = await this.redis.zrange(key, start, '-', 'BYLEX', 'REV', 'LIMIT', 0, args.limit + 1);
+    const page = members.slice(0, args.limit);
+    const pipeline = this.redis.pipeline();
+    for (const member of page) pipeline.hgetall(this.resourceKey(member.slice(16)));
+    const replies = page.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    const items: Resource[] = [];
+    for (const [error, hash] of replies) {
+      if (error) throw error;
+      const record = hash as Record<string, string>;
+      if (record.id !== undefined) items.push(toResource(record));
+    }
+    const last = page.at(-1);
+    const nextCursor = members.length > args.limit && last ? Buffer.from(last).toString('base64url') : null;
+    return { items, nextCursor };
+  }
+
+  async getJob(jobId: string): Promise<Job | null> {
+    const hash = await this.redis.hgetall(this.jobKey(jobId));
+    return hash.id === undefined ? null : toJob(hash);
+  }
+
+  async getLog(jobId: string): Promise<string> {
+    return (await this.redis.get(this.logKey(jobId))) ?? '';
+  }
+
+  // Worker side.
+
+  async opsHead(resourceId: string): Promise<string | null> {
+    return this.redis.lindex(this.opsKey(resourceId), 0);
+  }
+
+  async isPending(resourceId: string, jobId: string): Promise<boolean> {
+    return (await this.redis.lpos(this.opsKey(resourceId), jobId)) !== null;
+  }
+
+  async markRunning(resourceId: string, jobId: string): Promise<number> {
+    return Number(
+      await this.#scripts.markRunning(this.resourceKey(resourceId), this.jobKey(jobId), jobId, new Date().toISOString()),
+    );
+  }
+
+  async requeue(resourceId: string, jobId: string, error: JobError | undefined): Promise<void> {
+    await this.#scripts.requeue(
+      this.resourceKey(resourceId),
+      this.jobKey(jobId),
+      jobId,
+      new Date().toISOString(),
+      error ? JSON.stringify(error) : '',
+    );
+  }
+
+  async setProgress(jobId: string, progress: JobProgress): Promise<void> {
+    await this.redis.hset(this.jobKey(jobId), 'progress', JSON.stringify(progress), 'updated_at', new Date().toISOString());
+  }
+
+  async isWorkspaceChecked(jobId: string): Promise<boolean> {
+    return (await this.redis.hget(this.jobKey(jobId), 'workspace_checked')) === '1';
+  }
+
+  async markWorkspaceChecked(jobId: string): Promise<void> {
+    await this.redis.hset(this.jobKey(jobId), 'workspace_checked', '1');
+  }
+
+  async appendLog(jobId: string, text: string): Promise<number> {
+    return this.redis.append(this.logKey(jobId), text);
+  }
+
+  // Returns the id of the resource's next pending job, if any.
+  async finishJob(args: {
+    resourceId: string;
+    jobId: string;
+    jobStatus: 'succeeded' | 'failed';
+    resourceStatus: ResourceStatus;
+    outputs?: Outputs;
+    result?: JobResult;
+    error?: JobError;
+  }): Promise<string | null> {
+    const next = await this.#scripts.finish(
+      this.resourceKey(args.resourceId),
+      this.jobKey(args.jobId),
+      this.opsKey(args.resourceId),
+      this.prefix,
+      args.jobId,
+      new Date().toISOString(),
+      args.jobStatus,
+      args.resourceStatus,
+      args.outputs ? JSON.stringify(args.outputs) : '',
+      args.result ? JSON.stringify(args.result) : '',
+      args.error ? JSON.stringify(args.error) : '',
+    );
+    return typeof next === 'string' ? next : null;
+  }
+
+  async publish(event: JobEvent): Promise<void> {
+    await this.redis.publish(this.eventsChannel, JSON.stringify(event));
+  }
+}
+
+function parseJson<T>(value: string | undefined): T | undefined {
+  return value ? (JSON.parse(value) as T) : undefined;
+}
+
+function toResource(hash: Record<string, string>): Resource {
+  const jobId = hash.job_id ?? '';
+  const resource: Resource = {
+    id: hash.id ?? '',
+    status: hash.status as ResourceStatus,
+    inputs: parseJson<ResourceInputs>(hash.inputs) as Resource['inputs'],
+    outputs: parseJson<Outputs>(hash.outputs) ?? {},
+    created_at: hash.created_at ?? '',
+    updated_at: hash.updated_at ?? '',
+    job: {
+      id: jobId,
+      action: hash.job_action as JobAction,
+      status: hash.job_status as JobStatus,
+      href: `/api/jobs/${jobId}`,
+    },
+  };
+  const error = parseJson<JobError>(hash.error);
+  if (error) resource.error = error;
+  return resource;
+}
+
+function toJob(hash: Record<string, string>): Job {
+  const id = hash.id ?? '';
+  const job: Job = {
+    id,
+    resource_id: hash.resource_id ?? '',
+    action: hash.action as JobAction,
+    status: hash.status as JobStatus,
+    attempts: Number(hash.attempts ?? 0),
+    max_attempts: Number(hash.max_attempts ?? 1),
+    progress: parseJson<JobProgress>(hash.progress) ?? { completed: 0, total: null },
+    created_at: hash.created_at ?? '',
+    started_at: hash.started_at ?? null,
+    finished_at: hash.finished_at ?? null,
+    updated_at: hash.updated_at ?? '',
+    href: `/api/jobs/${id}`,
+    log_href: `/api/jobs/${id}/log`,
+  };
+  const result = parseJson<JobResult>(hash.result);
+  if (result) job.result = result;
+  const error = parseJson<JobError>(hash.error);
+  if (error) job.error = error;
+  return job;
+}
+

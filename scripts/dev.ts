@@ -1,0 +1,62 @@
+// `npm run dev`: the whole service on this machine. Starts redis-server, the
+// S3 + DynamoDB emulators, one API and one worker, and stops them all on Ctrl-C.
+//
+// Without TF_CWD it runs the offline stack in test/fixtures/ok (Terraform's
+// built-in terraform_data only), so it works with no cloud account and no
+// provider downloads. Set TF_CWD=./tf, TF_BACKEND_CONFIG and AWS credentials to
+// create real EC2 instances instead.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRedis, startStateBackend } from './local-services.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const localDir = path.join(root, '.local');
+const env = process.env;
+
+const redis = await startRedis(path.join(localDir, 'redis'), { port: Number(env.DEV_REDIS_PORT ?? 6390), appendonly: true });
+const backend = env.TF_BACKEND_CONFIG ? undefined : await startStateBackend(path.join(localDir, 'state'));
+const tfCwd = env.TF_CWD ?? path.join(root, 'test/fixtures/ok');
+if (!env.TF_CWD) console.log(`dev: TF_CWD not set, using the offline stack ${path.relative(root, tfCwd)}`);
+
+const childEnv: NodeJS.ProcessEnv = {
+  ...env,
+  ...backend?.env,
+  REDIS_URL: redis.url,
+  TF_CWD: tfCwd,
+  TF_BACKEND_CONFIG: env.TF_BACKEND_CONFIG ?? backend?.backendConfigFile,
+  WORK_DIR: path.join(localDir, 'work'),
+};
+
+const children: ChildProcess[] = [];
+for (const entry of ['api/main.ts', 'worker/main.ts']) {
+  const child = spawn(process.execPath, [path.join(root, entry)], { env: childEnv, stdio: 'inherit' });
+  children.push(child);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`dev: ${entry} exited (${signal ?? code}); stopping`);
+      void stop(1);
+    }
+  });
+}
+console.log(`dev: API on http://localhost:${env.PORT ?? 8080} (Swagger UI at /swagger); Ctrl-C stops everything`);
+
+let stopping = false;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }),
+  );
+  await backend?.stop();
+  await redis.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));

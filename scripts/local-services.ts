@@ -1,0 +1,143 @@
+// Starts what tfcompute needs around it, on this machine: a redis-server and
+// an S3 state backend made of the npm emulators s3rver (S3) and dynalite
+// (DynamoDB, for the state lock table). Used by `npm run dev` and the tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import path from 'node:path';
+import dynalite from 'dynalite';
+import S3rver from 's3rver';
+
+export const STATE_BUCKET = 'tfstate';
+export const STATE_KEY = 'tfcompute/terraform.tfstate';
+export const LOCK_TABLE = 'tflock';
+export const S3RVER_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } as const;
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export type RedisServer = { url: string; port: number; process: ChildProcess; stop(): Promise<void> };
+
+export async function startRedis(dir: string, options: { port?: number; appendonly?: boolean } = {}): Promise<RedisServer> {
+  await mkdir(dir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.on('error', (error) => reject(new Error(`could not start redis-server (is it installed?): ${error.message}`)));
+    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
+  });
+  child.stdout?.resume();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export type StateBackend = {
+  s3Endpoint: string;
+  dynamodbEndpoint: string;
+  backendConfigFile: string;
+  // Environment Terraform needs to reach the emulators.
+  env: Record<string, string>;
+  stateObjectUrl(workspace: string): string;
+  stop(): Promise<void>;
+};
+
+export async function startStateBackend(dir: string): Promise<StateBackend> {
+  await mkdir(path.join(dir, 's3'), { recursive: true });
+  const s3 = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: path.join(dir, 's3'),
+    configureBuckets: [{ name: STATE_BUCKET, configs: [] }],
+  });
+  const s3Address = (await s3.run()) as AddressInfo;
+  const dynamo: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  dynamo.listen(0, '127.0.0.1');
+  await once(dynamo, 'listening');
+  const dynamoPort = (dynamo.address() as AddressInfo).port;
+
+  const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
+  const dynamodbEndpoint = `http://127.0.0.1:${dynamoPort}`;
+  await createLockTable(dynamodbEndpoint);
+
+  const backendConfigFile = path.join(dir, 'backend.hcl');
+  await writeFile(
+    backendConfigFile,
+    [
+      `bucket         = "${STATE_BUCKET}"`,
+      `key            = "${STATE_KEY}"`,
+      `region         = "us-east-1"`,
+      `dynamodb_table = "${LOCK_TABLE}"`,
+      `endpoints = {`,
+      `  s3       = "${s3Endpoint}"`,
+      `  dynamodb = "${dynamodbEndpoint}"`,
+      `}`,
+      `use_path_style              = true`,
+      `skip_credentials_validation = true`,
+      `skip_requesting_account_id  = true`,
+      `skip_metadata_api_check     = true`,
+      `skip_region_validation      = true`,
+      `skip_s3_checksum            = true`,
+      '',
+    ].join('\n'),
+  );
+  return {
+    s3Endpoint,
+    dynamodbEndpoint,
+    backendConfigFile,
+    env: { ...S3RVER_CREDENTIALS, AWS_REGION: 'us-east-1' },
+    stateObjectUrl: (workspace) => `${s3Endpoint}/${STATE_BUCKET}/env:/${workspace}/${STATE_KEY}`,
+    async stop() {
+      await s3.close();
+      await new Promise((resolve) => dynamo.close(resolve));
+    },
+  };
+}
+
+// dynalite checks that a request is signed in form, not that the signature
+// is right, so a fixed header is enough for a local emulator.
+async function createLockTable(endpoint: string): Promise<void> {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'DynamoDB_20120810.CreateTable',
+      'x-amz-date': '20260101T000000Z',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=S3RVER/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0',
+    },
+    body: JSON.stringify({
+      TableName: LOCK_TABLE,
+      AttributeDefinitions: [{ AttributeName: 'LockID', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'LockID', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  });
+  if (!response.ok) throw new Error(`could not create the lock table: ${response.status} ${await response.text()}`);
+}

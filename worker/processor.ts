@@ -1,0 +1,228 @@
+// What a worker does with one job: wait for the resource's earlier jobs, run
+// Terraform in the resource's workspace, and record the outcome.
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import type { Logger } from '../core/logger.ts';
+import type { JobQueue } from '../core/queue.ts';
+import { JobData, type JobError, type JobResult, type Outputs } from '../core/schemas.ts';
+import type { Store } from '../core/store.ts';
+import { JobLog } from './job-log.ts';
+import { isTransient, RunTracker } from './run-tracker.ts';
+import type { RunResult, Terraform } from './terraform.ts';
+
+// A job that is not at the head of its resource's queue checks again after
+// this long; normally it is promoted as soon as the job ahead finishes.
+const WAIT_FOR_TURN_MS = 5_000;
+
+export type ProcessorDeps = {
+  store: Store;
+  queue: JobQueue;
+  terraform: Terraform;
+  logger: Logger;
+  varsDir: string;
+  workerId: string;
+};
+
+// A failure with what the user should read about it.
+class JobFailure extends Error {
+  override name = 'JobFailure';
+  readonly detail: JobError;
+  readonly interrupted: boolean;
+
+  constructor(detail: JobError, interrupted = false) {
+    super(detail.message);
+    this.detail = detail;
+    this.interrupted = interrupted;
+  }
+}
+
+export function createProcessor(deps: ProcessorDeps) {
+  const { store, queue, terraform, logger } = deps;
+
+  return async function processJob(job: Job<unknown>, token?: string, signal?: AbortSignal): Promise<void> {
+    const parsed = JobData.safeParse(job.data);
+    if (!parsed.success) {
+      logger.error({ bullJobId: job.id, issues: parsed.error.issues }, 'poisoned job data; failing without retry');
+      throw new UnrecoverableError(`invalid job data: ${parsed.error.message}`);
+    }
+    const data = parsed.data;
+    const log = logger.child({ jobId: data.jobId, resourceId: data.resourceId, action: data.action });
+
+    if (!(await waitForTurn(job, data, token))) return;
+
+    const attempt = await store.markRunning(data.resourceId, data.jobId);
+    await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
+    log.info({ attempt }, 'job started');
+    const jobLog = new JobLog(store, data.jobId);
+    jobLog.write(`--- ${data.action} ${data.resourceId}, attempt ${attempt}, worker ${deps.workerId}, ${new Date().toISOString()} ---`);
+
+    const started = performance.now();
+    const varFile = path.join(deps.varsDir, `${data.jobId}.tfvars.json`);
+    try {
+      await writeFile(varFile, JSON.stringify({ resource_id: data.resourceId, ...data.inputs }), { mode: 0o600 });
+      const tracker = new RunTracker();
+      const run = async (args: string[], workspace: string, json: boolean): Promise<RunResult> => {
+        const result = await terraform.run(args, {
+          workspace,
+          ...(signal ? { signal } : {}),
+          onLine: (line) => {
+            if (!json) return jobLog.write(line);
+            const { text, progressed } = tracker.handle(line);
+            if (text) jobLog.write(text);
+            if (progressed) jobLog.progress(tracker.progress);
+          },
+        });
+        if (!json && result.stderr) jobLog.write(result.stderr);
+        if (result.interrupted) {
+          throw new JobFailure({ message: `terraform ${args[0]} was interrupted`, retryable: true, diagnostics: [] }, true);
+        }
+        return result;
+      };
+
+      if (data.action === 'create') {
+        await ensureFreshWorkspace(data, run, store);
+        const result = await run(['apply', '-auto-approve', '-input=false', '-json', `-var-file=${varFile}`], data.resourceId, true);
+        if (result.exitCode !== 0) throw failure('apply', result, tracker);
+        const outputs: Outputs = tracker.outputs ?? {};
+        await jobLog.flush();
+        await succeed(data, outputs, { outputs, changes: tracker.changes ?? { add: 0, change: 0, remove: 0 }, duration_ms: elapsed(started) });
+      } else {
+        const result = await run(['destroy', '-auto-approve', '-input=false', '-json', `-var-file=${varFile}`], data.resourceId, true);
+        if (result.exitCode !== 0) throw failure('destroy', result, tracker);
+        // `workspace delete` refuses to delete the selected workspace, hence TF_WORKSPACE=default.
+        const removed = await run(['workspace', 'delete', '-no-color', data.resourceId], 'default', false);
+        if (removed.exitCode !== 0 && !/doesn't exist/.test(removed.stderr)) {
+          throw failure('workspace delete', removed, tracker);
+        }
+        await jobLog.flush();
+        await succeed(data, {}, { outputs: {}, changes: tracker.changes ?? { add: 0, change: 0, remove: 0 }, duration_ms: elapsed(started) });
+      }
+      log.info({ durationMs: elapsed(started) }, 'job succeeded');
+    } catch (error) {
+      const detail =
+        error instanceof JobFailure
+          ? error.detail
+          : { message: error instanceof Error ? error.message : String(error), retryable: true, diagnostics: [] };
+      jobLog.write(`--- ${detail.message} ---`);
+      await jobLog.flush().catch(() => undefined);
+
+      if (error instanceof JobFailure && error.interrupted) {
+        // Shutdown or lost lock: hand the job back without spending an attempt.
+        log.warn('job interrupted; returning it to the queue');
+        await store.requeue(data.resourceId, data.jobId, undefined);
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      if (detail.retryable && attemptsLeft) {
+        log.warn({ err: detail.message }, 'job failed; will retry');
+        await store.requeue(data.resourceId, data.jobId, detail);
+        await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'queued' });
+        throw new Error(detail.message);
+      }
+      log.error({ err: detail.message }, 'job failed');
+      const resourceStatus = data.action === 'create' ? 'failed' : 'delete_failed';
+      const next = await store.finishJob({
+        resourceId: data.resourceId,
+        jobId: data.jobId,
+        jobStatus: 'failed',
+        resourceStatus,
+        error: detail,
+      });
+      await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'failed', resourceStatus });
+      await promote(next);
+      throw new UnrecoverableError(detail.message);
+    } finally {
+      await rm(varFile, { force: true });
+    }
+  };
+
+  // Only the oldest unfinished job of a resource may run. Returns false when
+  // the job should be dropped because nothing waits for it any more.
+  async function waitForTurn(job: Job<unknown>, data: JobData, token: string | undefined): Promise<boolean> {
+    const head = await store.opsHead(data.resourceId);
+    if (head === data.jobId) return true;
+    if (!(await store.isPending(data.resourceId, data.jobId))) {
+      logger.warn({ jobId: data.jobId }, 'job is no longer pending for its resource; dropping it');
+      return false;
+    }
+    await job.moveToDelayed(Date.now() + WAIT_FOR_TURN_MS, token);
+    // The job ahead may have finished between the check and the move.
+    if ((await store.opsHead(data.resourceId)) === data.jobId) await job.promote().catch(() => undefined);
+    throw new DelayedError();
+  }
+
+  async function succeed(data: JobData, outputs: Outputs, result: JobResult): Promise<void> {
+    const resourceStatus = data.action === 'create' ? 'ready' : 'deleted';
+    const next = await store.finishJob({
+      resourceId: data.resourceId,
+      jobId: data.jobId,
+      jobStatus: 'succeeded',
+      resourceStatus,
+      outputs,
+      result,
+    });
+    await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'succeeded', resourceStatus });
+    await promote(next);
+  }
+
+  async function promote(nextJobId: string | null): Promise<void> {
+    if (!nextJobId) return;
+    const next = await queue.getJob(nextJobId);
+    await next?.promote().catch(() => undefined);
+  }
+}
+
+type Run = (args: string[], workspace: string, json: boolean) => Promise<RunResult>;
+
+// The original project's rule: a create never adopts infrastructure it did not
+// make. Checked once per job; a retry after a crash finds its own resources.
+async function ensureFreshWorkspace(data: JobData, run: Run, store: Store): Promise<void> {
+  if (await store.isWorkspaceChecked(data.jobId)) return;
+  const created = await run(['workspace', 'new', '-no-color', data.resourceId], data.resourceId, false);
+  if (created.exitCode !== 0) {
+    if (!/already exists/.test(created.stderr)) {
+      throw new JobFailure({
+        message: `terraform workspace new failed: ${lastLine(created.stderr)}`,
+        retryable: isTransient([], created.stderr),
+        diagnostics: [],
+      });
+    }
+    const listed = await run(['state', 'list'], data.resourceId, false);
+    const addresses = listed.stdout.split('\n').filter(Boolean);
+    if (listed.exitCode !== 0 || addresses.length > 0) {
+      throw new JobFailure({
+        message:
+          listed.exitCode !== 0
+            ? `workspace ${data.resourceId} already exists and its state could not be read: ${lastLine(listed.stderr)}`
+            : `workspace ${data.resourceId} already exists and tracks ${addresses.length} resource(s); refusing to adopt infrastructure this resource did not create`,
+        retryable: listed.exitCode !== 0 && isTransient([], listed.stderr),
+        diagnostics: [],
+      });
+    }
+  }
+  await store.markWorkspaceChecked(data.jobId);
+}
+
+function failure(command: string, result: RunResult, tracker: RunTracker): JobFailure {
+  const errors = tracker.errors;
+  if (result.timedOut) {
+    return new JobFailure({ message: `terraform ${command} timed out and was stopped`, retryable: false, diagnostics: errors });
+  }
+  const first = errors[0];
+  const reason = first ? first.summary : lastLine(result.stderr) || `exit code ${result.exitCode}`;
+  return new JobFailure({
+    message: `terraform ${command} failed: ${reason}`,
+    retryable: isTransient(errors, result.stderr),
+    diagnostics: tracker.diagnostics,
+  });
+}
+
+function lastLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}

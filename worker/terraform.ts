@@ -1,0 +1,147 @@
+// Runs the Terraform binary for a worker process: one initialised data
+// directory per process (TF_DATA_DIR), the workspace chosen per command with
+// TF_WORKSPACE, argument arrays only, a fixed environment, a timeout, and
+// output kept when a command fails.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { execa } from 'execa';
+import lockfile from 'proper-lockfile';
+
+export type TerraformSettings = {
+  bin: string;
+  cwd: string;
+  dataDir: string;
+  backendConfig: string | undefined;
+  cliConfigFile: string;
+  pluginCacheDir: string | undefined;
+  passthroughEnv: Readonly<Record<string, string>>;
+  homeDir: string | undefined;
+  path: string;
+  timeoutMs: number;
+  // How long Terraform may take to stop after SIGINT before it is killed.
+  graceMs: number;
+};
+
+export type RunOptions = {
+  workspace: string;
+  // Called with each line of stdout as it arrives.
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+};
+
+export type RunResult = {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  // Stopped by our signal (shutdown or cancel) rather than failing by itself.
+  interrupted: boolean;
+  timedOut: boolean;
+};
+
+const MAX_KEPT_OUTPUT = 64 * 1024;
+
+export class TerraformError extends Error {
+  override name = 'TerraformError';
+  readonly command: string;
+  readonly cwd: string;
+  readonly exitCode: number;
+  readonly output: string;
+
+  constructor(command: string, cwd: string, result: Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>) {
+    const output = tail(`${result.stdout}\n${result.stderr}`.trim());
+    super(`\`${command}\` in ${cwd} exited with code ${result.exitCode}: ${lastLines(output)}`);
+    this.command = command;
+    this.cwd = cwd;
+    this.exitCode = result.exitCode;
+    this.output = output;
+  }
+}
+
+export class Terraform {
+  readonly settings: TerraformSettings;
+
+  constructor(settings: TerraformSettings) {
+    this.settings = settings;
+  }
+
+  // Initialises this process's data directory. Several workers on one host
+  // share the configuration directory, where init writes the dependency lock
+  // file, so inits are serialised with a lock file beside the configuration.
+  async init(): Promise<void> {
+    const { cwd, dataDir, backendConfig, pluginCacheDir } = this.settings;
+    await mkdir(dataDir, { recursive: true });
+    if (pluginCacheDir) await mkdir(pluginCacheDir, { recursive: true });
+    const args = ['init', '-input=false', '-no-color'];
+    if (backendConfig) args.push(`-backend-config=${backendConfig}`);
+    const release = await lockfile.lock(cwd, {
+      lockfilePath: path.join(cwd, '.tfcompute-init.lock'),
+      stale: 30_000,
+      retries: { retries: 600, minTimeout: 100, maxTimeout: 1_000 },
+    });
+    try {
+      const result = await this.run(args, { workspace: 'default' });
+      if (result.exitCode !== 0) throw new TerraformError(`${this.settings.bin} ${args.join(' ')}`, cwd, result);
+    } finally {
+      await release();
+    }
+  }
+
+  env(workspace: string): Record<string, string> {
+    const s = this.settings;
+    const env: Record<string, string> = {
+      ...s.passthroughEnv,
+      PATH: s.path,
+      TF_IN_AUTOMATION: '1',
+      TF_INPUT: '0',
+      TF_DATA_DIR: s.dataDir,
+      TF_CLI_CONFIG_FILE: s.cliConfigFile,
+      TF_WORKSPACE: workspace,
+      CHECKPOINT_DISABLE: '1',
+    };
+    if (s.homeDir) env.HOME = s.homeDir;
+    if (s.pluginCacheDir) env.TF_PLUGIN_CACHE_DIR = s.pluginCacheDir;
+    return env;
+  }
+
+  async run(args: string[], options: RunOptions): Promise<RunResult> {
+    const s = this.settings;
+    const subprocess = execa(s.bin, args, {
+      cwd: s.cwd,
+      env: this.env(options.workspace),
+      extendEnv: false,
+      stdin: 'ignore',
+      reject: false,
+      timeout: s.timeoutMs,
+      // Terraform treats one SIGINT as "stop after the operations in flight,
+      // save state, release the lock"; a second one abandons state. It runs in
+      // its own process group so a Ctrl-C at our terminal cannot be that second one.
+      killSignal: 'SIGINT',
+      forceKillAfterDelay: s.graceMs,
+      detached: true,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    });
+    let stdout = '';
+    for await (const line of subprocess.iterable({ from: 'stdout' })) {
+      const text = String(line);
+      if (stdout.length < MAX_KEPT_OUTPUT) stdout += `${text}\n`;
+      options.onLine?.(text);
+    }
+    const result = await subprocess;
+    return {
+      exitCode: typeof result.exitCode === 'number' ? result.exitCode : -1,
+      stdout: stripVTControlCharacters(stdout),
+      stderr: stripVTControlCharacters(tail(String(result.stderr ?? ''))),
+      interrupted: result.isCanceled === true,
+      timedOut: result.timedOut === true,
+    };
+  }
+}
+
+function tail(text: string): string {
+  return text.length > MAX_KEPT_OUTPUT ? text.slice(-MAX_KEPT_OUTPUT) : text;
+}
+
+function lastLines(text: string): string {
+  return text.split('\n').filter(Boolean).slice(-5).join(' | ');
+}

@@ -1,0 +1,73 @@
+// A worker process's lifecycle: initialise Terraform once, consume jobs, and
+// on stop hand running jobs back to the queue after Terraform has stopped cleanly.
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { Worker } from 'bullmq';
+import { nanoid } from 'nanoid';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import { connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
+import type { JobData } from '../core/schemas.ts';
+import { Store } from '../core/store.ts';
+import { createProcessor } from './processor.ts';
+import { Terraform } from './terraform.ts';
+
+export type RunningWorker = {
+  workerId: string;
+  stop(): Promise<void>;
+};
+
+export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
+  const workerId = `${hostname()}-${process.pid}-${nanoid(6)}`;
+  const dataDir = path.join(config.worker.workDir, `worker-${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`);
+  const varsDir = path.join(dataDir, 'vars');
+  await mkdir(varsDir, { recursive: true, mode: 0o700 });
+
+  const terraform = new Terraform({ ...config.terraform, dataDir, graceMs: config.worker.shutdownGraceMs });
+  const initStarted = performance.now();
+  await terraform.init();
+  logger.info({ workerId, cwd: config.terraform.cwd, ms: Math.round(performance.now() - initStarted) }, 'terraform initialised');
+
+  const connection = connectRedis(config.redisUrl, 'worker', `tfcompute-worker:${workerId}`);
+  const store = new Store(connection, config.redisPrefix);
+  const queue = createQueue(connection, config.redisPrefix);
+  const processor = createProcessor({ store, queue, terraform, logger, varsDir, workerId });
+  const worker = new Worker<JobData>(QUEUE_NAME, processor, {
+    connection,
+    prefix: config.redisPrefix,
+    concurrency: config.worker.concurrency,
+    name: workerId,
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  await worker.waitUntilReady();
+  logger.info({ workerId, concurrency: config.worker.concurrency }, 'worker ready');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    workerId,
+    stop() {
+      stopping ??= (async () => {
+        logger.info({ workerId }, 'worker stopping');
+        const closing = worker.close();
+        // One SIGINT to each running Terraform; the processor then returns its job to the queue.
+        worker.cancelAllJobs('shutdown');
+        const steps: Array<[string, () => Promise<unknown>]> = [
+          ['worker', () => closing],
+          ['queue', () => queue.close()],
+          ['redis', () => connection.quit()],
+          ['data dir', () => rm(dataDir, { recursive: true, force: true })],
+        ];
+        for (const [name, step] of steps) {
+          try {
+            await step();
+          } catch (error) {
+            logger.warn({ err: error, step: name }, 'error while stopping');
+          }
+        }
+        logger.info({ workerId }, 'worker stopped');
+      })();
+      return stopping;
+    },
+  };
+}
