@@ -1,0 +1,265 @@
+// The HTTP contract, with no worker running: validation, problem+json errors,
+// listing and pagination, Prefer handling, health checks and the OpenAPI document.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, afterEach, describe, test } from 'node:test';
+import { validate } from '@readme/openapi-parser';
+import request from 'supertest';
+import { QUEUE_NAME } from '../core/queue.ts';
+import { createStack, startServices, type Services, type Stack } from './support/harness.ts';
+
+let services: Services;
+let stack: Stack;
+
+before(async () => {
+  services = await startServices();
+});
+after(async () => {
+  await services.stop();
+});
+beforeEach(async () => {
+  stack = await createStack(services);
+});
+afterEach(async () => {
+  await stack.stop();
+});
+
+async function resourceCount(): Promise<number> {
+  return stack.redis.zcard(`${stack.config.redisPrefix}:res:index`);
+}
+
+async function queuedJobs(): Promise<number> {
+  return stack.redis.llen(`${stack.config.redisPrefix}:${QUEUE_NAME}:wait`);
+}
+
+function assertProblem(res: request.Response, status: number, code: string): void {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/);
+  assert.equal(res.body.status, status);
+  assert.equal(res.body.code, code);
+  assert.equal(typeof res.body.detail, 'string');
+  assert.ok(res.body.detail.length > 0);
+  assert.doesNotMatch(res.text, /at .*\.ts:\d+/, 'no stack trace');
+}
+
+describe('POST /api/ec2instance', () => {
+  test('accepts an empty body with defaults, answers 202 with Location, and queues one job', async () => {
+    const res = await request(stack.baseUrl).post('/api/ec2instance');
+    assert.equal(res.status, 202);
+    assert.match(res.body.id, /^[0-9a-z]{16}$/);
+    assert.equal(res.headers.location, `/api/ec2instance/${res.body.id}`);
+    assert.equal(res.body.status, 'creating');
+    assert.deepEqual(res.body.inputs, { instance_type: 't3.micro', node_count: 1, tags: {} });
+    assert.equal(res.body.job.action, 'create');
+    assert.equal(res.body.job.status, 'queued');
+    assert.equal(res.body.job.href, `/api/jobs/${res.body.job.id}`);
+    assert.equal(await queuedJobs(), 1);
+
+    const job = await request(stack.baseUrl).get(res.body.job.href);
+    assert.equal(job.status, 200);
+    assert.equal(job.body.status, 'queued');
+    assert.equal(job.body.resource_id, res.body.id);
+  });
+
+  test('keeps the inputs it was given', async () => {
+    const body = { instance_type: 'm7i.large', node_count: 3, tags: { team: 'platform', 'cost-center': '42' } };
+    const res = await request(stack.baseUrl).post('/api/ec2instance').send(body);
+    assert.equal(res.status, 202);
+    assert.deepEqual(res.body.inputs, body);
+    const again = await request(stack.baseUrl).get(`/api/ec2instance/${res.body.id}`);
+    assert.deepEqual(again.body.inputs, body);
+  });
+
+  const invalidBodies: Array<[string, unknown, string]> = [
+    ['an unknown field', { node_count: 1, ami: 'ami-123' }, 'ami'],
+    ['node_count 0', { node_count: 0 }, 'node_count'],
+    ['node_count 11', { node_count: 11 }, 'node_count'],
+    ['a fractional node_count', { node_count: 1.5 }, 'node_count'],
+    ['node_count as a string', { node_count: '2' }, 'node_count'],
+    ['an instance type off the allow-list', { instance_type: 'p5.48xlarge' }, 'instance_type'],
+    ['21 tags', { tags: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v'])) }, 'tags'],
+    ['a tag key over 128 characters', { tags: { ['k'.repeat(129)]: 'v' } }, 'tags'],
+    ['a tag value over 256 characters', { tags: { k: 'v'.repeat(257) } }, 'tags'],
+    ['a reserved aws: tag key', { tags: { 'aws:createdBy': 'me' } }, 'tags'],
+    ['a tag value with shell metacharacters', { tags: { k: '$(rm -rf /)' } }, 'tags'],
+    ['a non-string tag value', { tags: { k: 1 } }, 'tags'],
+    ['an array body', [1, 2], 'body'],
+  ];
+  for (const [name, body, field] of invalidBodies) {
+    test(`rejects ${name} with 400 naming the field, and creates nothing`, async () => {
+      const res = await request(stack.baseUrl).post('/api/ec2instance').send(body as object);
+      assertProblem(res, 400, 'validation-failed');
+      assert.ok(
+        res.body.errors.some((e: { path: string }) => e.path.startsWith(field)) || res.body.detail.includes(field),
+        `errors name ${field}: ${JSON.stringify(res.body.errors)}`,
+      );
+      assert.equal(await resourceCount(), 0);
+      assert.equal(await queuedJobs(), 0);
+    });
+  }
+
+  test('rejects malformed JSON with 400', async () => {
+    const res = await request(stack.baseUrl).post('/api/ec2instance').set('content-type', 'application/json').send('{"node_count": ');
+    assertProblem(res, 400, 'malformed-json');
+    assert.equal(await resourceCount(), 0);
+  });
+
+  test('rejects a body that is not JSON with 415', async () => {
+    const res = await request(stack.baseUrl).post('/api/ec2instance').set('content-type', 'text/plain').send('node_count=2');
+    assertProblem(res, 415, 'unsupported-media-type');
+    const form = await request(stack.baseUrl).post('/api/ec2instance').type('form').send({ node_count: 2 });
+    assertProblem(form, 415, 'unsupported-media-type');
+    assert.equal(await resourceCount(), 0);
+  });
+
+  test('rejects a body over 16 KB with 413', async () => {
+    const res = await request(stack.baseUrl)
+      .post('/api/ec2instance')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ tags: { k: 'v' }, padding: 'x'.repeat(17 * 1024) }));
+    assertProblem(res, 413, 'payload-too-large');
+    assert.equal(await resourceCount(), 0);
+  });
+
+  test('with Prefer: wait and no worker, answers 202 after the wait and says the preference was applied', async () => {
+    const res = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=1').send({});
+    assert.equal(res.status, 202);
+    assert.equal(res.headers['preference-applied'], 'wait=1');
+    assert.equal(res.body.status, 'creating');
+  });
+});
+
+describe('ids in paths', () => {
+  const badIds = ['..%2F..%2Fetc%2Fpasswd', 'abc', 'ABCDEFGHIJKLMNOP', 'abcdefghijklmno%3B', '%24(reboot)aaaaaaaaaa', 'a'.repeat(17)];
+  for (const id of badIds) {
+    test(`"${id}" is refused with 400 on every route`, async () => {
+      assertProblem(await request(stack.baseUrl).get(`/api/ec2instance/${id}`), 400, 'invalid-id');
+      assertProblem(await request(stack.baseUrl).delete(`/api/ec2instance/${id}`), 400, 'invalid-id');
+      assertProblem(await request(stack.baseUrl).get(`/api/jobs/${id}`), 400, 'invalid-id');
+      assertProblem(await request(stack.baseUrl).get(`/api/jobs/${id}/log`), 400, 'invalid-id');
+    });
+  }
+
+  test('a well-formed id that does not exist is 404', async () => {
+    assertProblem(await request(stack.baseUrl).get('/api/ec2instance/0123456789abcdef'), 404, 'resource-not-found');
+    assertProblem(await request(stack.baseUrl).delete('/api/ec2instance/0123456789abcdef'), 404, 'resource-not-found');
+    assertProblem(await request(stack.baseUrl).get('/api/jobs/0123456789abcdef'), 404, 'job-not-found');
+    assertProblem(await request(stack.baseUrl).get('/api/jobs/0123456789abcdef/log'), 404, 'job-not-found');
+    assert.equal(await resourceCount(), 0);
+  });
+
+  test('unknown routes are 404 and unsupported methods 405 with Allow', async () => {
+    assertProblem(await request(stack.baseUrl).get('/api/nothing'), 404, 'route-not-found');
+    const put = await request(stack.baseUrl).put('/api/ec2instance/0123456789abcdef').send({});
+    assertProblem(put, 405, 'method-not-allowed');
+    assert.equal(put.headers.allow, 'GET, DELETE');
+    const patch = await request(stack.baseUrl).patch('/api/ec2instance').send({});
+    assertProblem(patch, 405, 'method-not-allowed');
+  });
+});
+
+describe('DELETE /api/ec2instance/{id}', () => {
+  test('answers 202 deleting, and repeating it returns the same job', async () => {
+    const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
+    const first = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    assert.equal(first.status, 202);
+    assert.equal(first.body.status, 'deleting');
+    assert.equal(first.body.job.action, 'delete');
+    assert.notEqual(first.body.job.id, created.body.job.id);
+    const second = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    assert.equal(second.status, 202);
+    assert.equal(second.body.job.id, first.body.job.id);
+    assert.equal(await queuedJobs(), 2);
+  });
+});
+
+describe('GET /api/ec2instance', () => {
+  test('pages newest first with an opaque cursor, every resource exactly once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await request(stack.baseUrl).post('/api/ec2instance').send({})).body.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: Record<string, string> = { limit: '3' };
+      if (cursor) query.cursor = cursor;
+      const res = await request(stack.baseUrl).get('/api/ec2instance').query(query);
+      assert.equal(res.status, 200);
+      assert.ok(res.body.items.length <= 3);
+      seen.push(...res.body.items.map((r: { id: string }) => r.id));
+      cursor = res.body.next_cursor;
+      pages += 1;
+    } while (cursor);
+    assert.equal(pages, 3);
+    assert.deepEqual([...seen].sort(), [...ids].sort());
+    const created = await Promise.all(seen.map(async (id) => (await stack.resource(id)).created_at));
+    assert.deepEqual(created, [...created].sort().reverse(), 'newest first');
+  });
+
+  test('filters by status', async () => {
+    const a = (await request(stack.baseUrl).post('/api/ec2instance').send({})).body.id;
+    const b = (await request(stack.baseUrl).post('/api/ec2instance').send({})).body.id;
+    await request(stack.baseUrl).delete(`/api/ec2instance/${a}`);
+    const deleting = await request(stack.baseUrl).get('/api/ec2instance?status=deleting');
+    assert.deepEqual(deleting.body.items.map((r: { id: string }) => r.id), [a]);
+    const creating = await request(stack.baseUrl).get('/api/ec2instance?status=creating');
+    assert.deepEqual(creating.body.items.map((r: { id: string }) => r.id), [b]);
+    assert.equal((await request(stack.baseUrl).get('/api/ec2instance?status=ready')).body.items.length, 0);
+  });
+
+  test('rejects a bad status, limit, cursor or unknown parameter with 400', async () => {
+    assertProblem(await request(stack.baseUrl).get('/api/ec2instance?status=gone'), 400, 'validation-failed');
+    assertProblem(await request(stack.baseUrl).get('/api/ec2instance?limit=0'), 400, 'validation-failed');
+    assertProblem(await request(stack.baseUrl).get('/api/ec2instance?limit=101'), 400, 'validation-failed');
+    assertProblem(await request(stack.baseUrl).get('/api/ec2instance?limit=abc'), 400, 'validation-failed');
+    assertProblem(await request(stack.baseUrl).get('/api/ec2instance?cursor=bm9wZQ'), 400, 'invalid-cursor');
+    assertProblem(await request(stack.baseUrl).get('/api/ec2instance?sort=asc'), 400, 'validation-failed');
+  });
+});
+
+describe('operations endpoints', () => {
+  test('/healthz and /readyz answer 200 while Redis is up', async () => {
+    assert.equal((await request(stack.baseUrl).get('/healthz')).status, 200);
+    const ready = await request(stack.baseUrl).get('/readyz');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.status, 'ready');
+  });
+
+  test('Swagger UI is served at /swagger', async () => {
+    const res = await request(stack.baseUrl).get('/swagger/');
+    assert.equal(res.status, 200);
+    assert.match(res.text, /swagger-ui/);
+  });
+});
+
+describe('OpenAPI document', () => {
+  test('is valid OpenAPI 3.1 and documents every route with its errors', async () => {
+    const res = await request(stack.baseUrl).get('/openapi.json');
+    assert.equal(res.status, 200);
+    const document = res.body;
+    assert.equal(document.openapi, '3.1.0');
+    const result = await validate(structuredClone(document));
+    assert.ok(result.valid, JSON.stringify(result));
+
+    const expected: Record<string, string[]> = {
+      '/api/ec2instance': ['get', 'post'],
+      '/api/ec2instance/{id}': ['get', 'delete'],
+      '/api/jobs/{jobId}': ['get'],
+      '/api/jobs/{jobId}/log': ['get'],
+      '/healthz': ['get'],
+      '/readyz': ['get'],
+    };
+    assert.deepEqual(Object.keys(document.paths).sort(), Object.keys(expected).sort());
+    for (const [path, methods] of Object.entries(expected)) {
+      assert.deepEqual(Object.keys(document.paths[path]).sort(), methods.sort(), path);
+      for (const method of methods) {
+        const operation = document.paths[path][method];
+        assert.ok(operation.summary, `${method} ${path} has a summary`);
+        for (const [status, response] of Object.entries(operation.responses as Record<string, { content?: object }>)) {
+          if (Number(status) >= 400) assert.ok('application/problem+json' in (response.content ?? {}), `${method} ${path} ${status}`);
+        }
+      }
+    }
+    assert.ok(document.components.schemas.CreateResourceRequest.example, 'request body has an example');
+    assert.deepEqual(document.components.schemas.CreateResourceRequest.additionalProperties, false);
+  });
+});

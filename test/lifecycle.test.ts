@@ -1,0 +1,158 @@
+// A stack's whole life through the API, with a real worker running the real
+// terraform binary against the S3 backend emulator.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import request from 'supertest';
+import { jobOptions, QUEUE_NAME } from '../core/queue.ts';
+import { Queue } from 'bullmq';
+import { Terraform } from '../worker/terraform.ts';
+import { createStack, fixtureDir, startServices, type Services, type Stack } from './support/harness.ts';
+
+let services: Services;
+const stacks: Stack[] = [];
+
+before(async () => {
+  services = await startServices();
+});
+after(async () => {
+  await services.stop();
+});
+afterEach(async () => {
+  for (const stack of stacks.splice(0)) await stack.stop();
+});
+
+async function newStack(fixture: 'ok' | 'fail' | 'slow' = 'ok', attempts = 3): Promise<Stack> {
+  const stack = await createStack(services, { fixture, attempts });
+  stacks.push(stack);
+  await stack.startWorker();
+  return stack;
+}
+
+describe('create and delete', () => {
+  test('a created stack becomes ready with its outputs, and its state is in S3', async () => {
+    const stack = await newStack();
+    const created = await request(stack.baseUrl).post('/api/ec2instance').send({ node_count: 2, tags: { team: 'qa' } });
+    assert.equal(created.status, 202);
+    const id: string = created.body.id;
+
+    const job = await stack.waitForJob(created.body.job.id);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    const res = await request(stack.baseUrl).get(`/api/ec2instance/${id}`);
+    assert.equal(res.body.status, 'ready');
+    assert.equal(res.body.outputs.resource_id, id);
+    assert.equal(res.body.outputs.private_ips.length, 2);
+    assert.equal(res.body.outputs.instance_ids.length, 2);
+    assert.equal(res.body.job.status, 'succeeded');
+    assert.equal(res.body.error, undefined);
+
+    const jobRes = await request(stack.baseUrl).get(`/api/jobs/${created.body.job.id}`);
+    assert.equal(jobRes.body.status, 'succeeded');
+    assert.equal(jobRes.body.attempts, 1);
+    assert.deepEqual(jobRes.body.result.changes, { add: 2, change: 0, remove: 0 });
+    assert.deepEqual(jobRes.body.result.outputs, res.body.outputs);
+    assert.deepEqual(jobRes.body.progress, { completed: 2, total: 2 });
+    assert.ok(jobRes.body.finished_at >= jobRes.body.started_at);
+
+    const log = await request(stack.baseUrl).get(`/api/jobs/${created.body.job.id}/log`);
+    assert.match(log.headers['content-type'] ?? '', /^text\/plain/);
+    assert.match(log.text, /Apply complete! Resources: 2 added/);
+    assert.doesNotMatch(log.text, /\u001b\[/, 'no ANSI codes');
+
+    assert.equal(await stack.stateObjectStatus(id), 200);
+    assert.deepEqual(await stack.stateAddresses(id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
+  });
+
+  test('a deleted stack is destroyed and its workspace removed from S3', async () => {
+    const stack = await newStack();
+    const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
+    await stack.waitForJob(created.body.job.id);
+    assert.equal(await stack.stateObjectStatus(created.body.id), 200);
+
+    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    assert.equal(deleted.status, 202);
+    assert.equal(deleted.body.status, 'deleting');
+    const job = await stack.waitForJob(deleted.body.job.id);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.deepEqual(job.result?.changes, { add: 0, change: 0, remove: 1 });
+
+    const res = await request(stack.baseUrl).get(`/api/ec2instance/${created.body.id}`);
+    assert.equal(res.body.status, 'deleted');
+    assert.deepEqual(res.body.outputs, {});
+    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+
+    const again = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    assert.equal(again.status, 200, 'deleting a deleted stack changes nothing');
+    assert.equal(again.body.job.id, deleted.body.job.id);
+  });
+
+  test('with Prefer: wait, POST answers 201 once ready and DELETE 200 once deleted', async () => {
+    const stack = await newStack();
+    const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({});
+    assert.equal(created.status, 201);
+    assert.equal(created.headers['preference-applied'], 'wait=60');
+    assert.equal(created.headers.location, `/api/ec2instance/${created.body.id}`);
+    assert.equal(created.body.status, 'ready');
+    assert.equal(created.body.outputs.resource_id, created.body.id);
+
+    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'respond-async, wait=60');
+    assert.equal(deleted.status, 200);
+    assert.equal(deleted.body.status, 'deleted');
+    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+  });
+});
+
+describe('failures', () => {
+  test('a stack that fails to apply ends failed with Terraform\'s diagnostic, is not retried, and DELETE cleans it up', async () => {
+    const stack = await newStack('fail');
+    const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({});
+    assert.equal(created.status, 200, 'finished, but not created');
+    assert.equal(created.body.status, 'failed');
+    assert.match(created.body.error.message, /terraform apply failed: local-exec provisioner error/);
+    assert.equal(created.body.error.retryable, false);
+    const diagnostic = created.body.error.diagnostics.find((d: { summary: string }) => d.summary === 'local-exec provisioner error');
+    assert.ok(diagnostic, JSON.stringify(created.body.error));
+    assert.match(diagnostic.detail, /simulated failure: the instance did not pass its health check/);
+
+    const job = (await request(stack.baseUrl).get(`/api/jobs/${created.body.job.id}`)).body;
+    assert.equal(job.status, 'failed');
+    assert.equal(job.attempts, 1, 'a permanent failure is not retried');
+    assert.deepEqual(job.error, created.body.error);
+    // The workspace and its state are kept for a retry or a delete.
+    assert.ok((await stack.stateAddresses(created.body.id)).length > 0);
+
+    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
+    assert.equal(deleted.status, 200);
+    assert.equal(deleted.body.status, 'deleted', JSON.stringify(deleted.body.error));
+    assert.equal(deleted.body.error, undefined);
+    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+  });
+
+  test('a create whose workspace already holds resources fails instead of adopting them', async () => {
+    const stack = await newStack();
+    const id = 'collision0000001';
+    // Someone else's stack already lives in workspace `id`.
+    const terraform = new Terraform({
+      ...stack.config.terraform,
+      cwd: fixtureDir('ok'),
+      dataDir: `${services.dir}/foreign-${stack.config.redisPrefix}`,
+      graceMs: 5_000,
+    });
+    await terraform.init();
+    const applied = await terraform.run(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], { workspace: id });
+    assert.equal(applied.exitCode, 0, applied.stderr);
+    const before = await stack.stateAddresses(id);
+
+    const jobId = 'jcollision000001';
+    const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
+    await stack.store.createResource({ id, jobId, inputs, maxAttempts: 3 });
+    const queue = new Queue(QUEUE_NAME, { connection: stack.redis, prefix: stack.config.redisPrefix });
+    await queue.add('create', { jobId, resourceId: id, action: 'create', inputs }, jobOptions(jobId, 3, 200));
+    await queue.close();
+
+    const job = await stack.waitForJob(jobId);
+    assert.equal(job.status, 'failed');
+    assert.match(job.error?.message ?? '', /already exists and tracks 1 resource\(s\); refusing to adopt/);
+    assert.equal((await stack.resource(id)).status, 'failed');
+    assert.deepEqual(await stack.stateAddresses(id), before, 'the existing state is untouched');
+  });
+});

@@ -1,0 +1,250 @@
+// Test harness: real redis-server, real s3rver + dynalite, the real API on a
+// free port and real workers running the real terraform binary against the
+// fixture root configs in test/fixtures. Each test gets its own Redis key
+// prefix (so its own queue) and stops everything it started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { nanoid } from 'nanoid';
+import { startApi } from '../../api/server.ts';
+import { loadConfig, type Config } from '../../core/config.ts';
+import { createLogger } from '../../core/logger.ts';
+import type { Job, Resource } from '../../core/schemas.ts';
+import { Store, type JobEvent } from '../../core/store.ts';
+import { startWorker, type RunningWorker } from '../../worker/worker.ts';
+import { startRedis, startStateBackend, type RedisServer, type StateBackend } from '../../scripts/local-services.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export type Fixture = 'ok' | 'fail' | 'slow';
+
+export function fixtureDir(fixture: Fixture): string {
+  return path.join(ROOT, 'test', 'fixtures', fixture);
+}
+
+// Services shared by the tests of one file.
+export type Services = { redis: RedisServer; backend: StateBackend; dir: string; stop(): Promise<void> };
+
+export async function startServices(): Promise<Services> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-test-'));
+  const redis = await startRedis(path.join(dir, 'redis'));
+  const backend = await startStateBackend(path.join(dir, 'state'));
+  return {
+    redis,
+    backend,
+    dir,
+    async stop() {
+      await backend.stop();
+      await redis.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type StackOptions = { fixture?: Fixture; concurrency?: number; attempts?: number };
+
+export class Stack {
+  readonly services: Services;
+  readonly env: Record<string, string>;
+  readonly config: Config;
+  readonly redis: Redis;
+  readonly store: Store;
+  baseUrl = '';
+  readonly #stops: Array<() => Promise<unknown>> = [];
+
+  constructor(services: Services, options: StackOptions) {
+    this.services = services;
+    this.env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? tmpdir(),
+      ...services.backend.env,
+      PORT: '0',
+      REDIS_URL: services.redis.url,
+      REDIS_PREFIX: `test-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`,
+      TF_CWD: fixtureDir(options.fixture ?? 'ok'),
+      TF_BACKEND_CONFIG: services.backend.backendConfigFile,
+      WORK_DIR: path.join(services.dir, 'work'),
+      WORKER_CONCURRENCY: String(options.concurrency ?? 2),
+      JOB_ATTEMPTS: String(options.attempts ?? 3),
+      JOB_BACKOFF_MS: '200',
+      SHUTDOWN_GRACE_SECONDS: '20',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    };
+    this.config = loadConfig(this.env);
+    this.redis = new Redis(services.redis.url, { maxRetriesPerRequest: null });
+    this.store = new Store(this.redis, this.config.redisPrefix);
+    this.#stops.push(() => this.redis.quit());
+  }
+
+  async startApi(): Promise<void> {
+    const api = await startApi(this.config, createLogger(this.config.logLevel, 'api'));
+    this.baseUrl = `http://127.0.0.1:${api.port}`;
+    this.#stops.push(() => api.stop());
+  }
+
+  async startWorker(fixture?: Fixture): Promise<RunningWorker> {
+    const config = fixture ? loadConfig({ ...this.env, TF_CWD: fixtureDir(fixture) }) : this.config;
+    const worker = await startWorker(config, createLogger(config.logLevel, 'worker'));
+    this.#stops.push(() => worker.stop());
+    return worker;
+  }
+
+  // A worker in a process of its own, for tests that signal or count processes.
+  async spawnWorker(): Promise<WorkerProcess> {
+    const child = spawn(process.execPath, [path.join(ROOT, 'worker', 'main.ts')], {
+      env: { ...this.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const worker = new WorkerProcess(child);
+    this.#stops.push(() => worker.stop());
+    await worker.ready;
+    return worker;
+  }
+
+  // Resolves with the job once it has finished (succeeded or failed). Driven
+  // by the workers' job events; the record is read after subscribing so a
+  // job that finished first is not missed.
+  async waitForJob(jobId: string, timeoutMs = 60_000): Promise<Job> {
+    return this.waitForJobEvent(jobId, (e) => e.status === 'succeeded' || e.status === 'failed', async () => {
+      const job = await this.store.getJob(jobId);
+      return job && (job.status === 'succeeded' || job.status === 'failed') ? job : undefined;
+    }, timeoutMs);
+  }
+
+  async waitForJobRunning(jobId: string, timeoutMs = 60_000): Promise<Job> {
+    return this.waitForJobEvent(jobId, (e) => e.status === 'running', async () => {
+      const job = await this.store.getJob(jobId);
+      return job && job.status !== 'queued' ? job : undefined;
+    }, timeoutMs);
+  }
+
+  // Resolves when the job's log contains `text`; the log is flushed a few
+  // times a second, and each flush is followed by a progress write we can't
+  // subscribe to, so this one checks on Redis keyspace activity instead.
+  async waitForLog(jobId: string, text: string | RegExp, timeoutMs = 60_000): Promise<string> {
+    const subscriber = this.redis.duplicate();
+    try {
+      await subscriber.config('SET', 'notify-keyspace-events', 'KA');
+      const key = this.store.logKey(jobId);
+      await subscriber.subscribe(`__keyspace@0__:${key}`);
+      const matches = (log: string) => (typeof text === 'string' ? log.includes(text) : text.test(log));
+      const deadline = AbortSignal.timeout(timeoutMs);
+      let log = await this.store.getLog(jobId);
+      while (!matches(log)) {
+        await once(subscriber, 'message', { signal: deadline });
+        log = await this.store.getLog(jobId);
+      }
+      return log;
+    } finally {
+      subscriber.disconnect();
+    }
+  }
+
+  async waitForJobEvent<T>(
+    jobId: string,
+    accept: (event: JobEvent) => boolean,
+    check: () => Promise<T | undefined>,
+    timeoutMs: number,
+  ): Promise<T> {
+    const subscriber = this.redis.duplicate();
+    try {
+      await subscriber.subscribe(this.store.eventsChannel);
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const seen = new Promise<void>((resolve, reject) => {
+        deadline.addEventListener('abort', () => reject(new Error(`job ${jobId}: no matching event within ${timeoutMs} ms`)));
+        subscriber.on('message', (_channel: string, message: string) => {
+          const event = JSON.parse(message) as JobEvent;
+          if (event.jobId === jobId && accept(event)) resolve();
+        });
+      });
+      const already = await check();
+      if (already !== undefined) return already;
+      await seen;
+      const result = await check();
+      if (result === undefined) throw new Error(`job ${jobId}: event seen but the record disagrees`);
+      return result;
+    } finally {
+      subscriber.disconnect();
+    }
+  }
+
+  async resource(id: string): Promise<Resource> {
+    const resource = await this.store.getResource(id);
+    if (!resource) throw new Error(`no resource ${id}`);
+    return resource;
+  }
+
+  async stateObjectStatus(workspace: string): Promise<number> {
+    const response = await fetch(this.services.backend.stateObjectUrl(workspace));
+    await response.body?.cancel();
+    return response.status;
+  }
+
+  async stateAddresses(workspace: string): Promise<string[]> {
+    const response = await fetch(this.services.backend.stateObjectUrl(workspace));
+    if (response.status !== 200) return [];
+    const state = (await response.json()) as { resources?: Array<{ type: string; name: string; instances: unknown[] }> };
+    return (state.resources ?? []).flatMap((r) => r.instances.map((_, i) => `${r.type}.${r.name}[${i}]`));
+  }
+
+  async stop(): Promise<void> {
+    for (const stop of this.#stops.reverse()) {
+      await stop().catch(() => undefined);
+    }
+  }
+}
+
+export class WorkerProcess {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  readonly logs: Array<Record<string, unknown>> = [];
+  workerId = '';
+
+  constructor(child: ChildProcess) {
+    this.child = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    this.ready = new Promise((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          this.logs.push(entry);
+          if (entry.msg === 'worker ready') {
+            this.workerId = String(entry.workerId);
+            resolve();
+          }
+        } catch {
+          // not a log line
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready: ${stderr.slice(-2000)}`)));
+    });
+  }
+
+  async signal(signal: NodeJS.Signals): Promise<number | null> {
+    const exited = once(this.child, 'exit') as Promise<[number | null, string | null]>;
+    this.child.kill(signal);
+    const [code] = await exited;
+    return code;
+  }
+
+  // Graceful first, so no Terraform process outlives the test.
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    await this.signal('SIGTERM');
+    clearTimeout(timer);
+  }
+}
+
+export async function createStack(services: Services, options: StackOptions = {}): Promise<Stack> {
+  const stack = new Stack(services, options);
+  await stack.startApi();
+  return stack;
+}
