@@ -1,0 +1,120 @@
+// Ordering and concurrency: jobs of one resource never overlap and run in the
+// order they were requested; different resources run in parallel across
+// worker processes; a worker stopped mid-apply hands its job to another.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import request from 'supertest';
+import { createStack, startServices, type Services, type Stack } from './support/harness.ts';
+
+let services: Services;
+const stacks: Stack[] = [];
+
+before(async () => {
+  services = await startServices();
+});
+after(async () => {
+  await services.stop();
+});
+afterEach(async () => {
+  for (const stack of stacks.splice(0)) await stack.stop();
+});
+
+async function newStack(fixture: 'ok' | 'slow'): Promise<Stack> {
+  const stack = await createStack(services, { fixture });
+  stacks.push(stack);
+  return stack;
+}
+
+describe('per-resource ordering', () => {
+  test('when a delete arrives during a create, it runs after it and the stack ends deleted', async () => {
+    const stack = await newStack('slow');
+    await stack.startWorker();
+    const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
+    await stack.waitForLog(created.body.job.id, 'Creating...');
+
+    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    assert.equal(deleted.status, 202);
+    assert.equal(deleted.body.status, 'deleting');
+    const repeated = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    assert.equal(repeated.body.job.id, deleted.body.job.id, 'a repeated DELETE returns the same job');
+
+    const createJob = await stack.waitForJob(created.body.job.id);
+    assert.equal(createJob.status, 'succeeded');
+    // The create's outputs are recorded, but the resource stays "deleting".
+    assert.equal((await stack.resource(created.body.id)).status, 'deleting');
+
+    const deleteJob = await stack.waitForJob(deleted.body.job.id);
+    assert.equal(deleteJob.status, 'succeeded', JSON.stringify(deleteJob.error));
+    assert.ok(deleteJob.started_at! >= createJob.finished_at!, `delete started ${deleteJob.started_at}, create finished ${createJob.finished_at}`);
+    assert.deepEqual(deleteJob.result?.changes, { add: 0, change: 0, remove: 1 });
+    assert.equal((await stack.resource(created.body.id)).status, 'deleted');
+    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+  });
+
+  test('a delete sent before the create starts still waits for it, even with free worker slots', async () => {
+    const stack = await newStack('slow');
+    const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
+    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    // Both jobs are queued before any worker exists; one worker with two slots takes both.
+    await stack.startWorker();
+    const deleteJob = await stack.waitForJob(deleted.body.job.id);
+    const createJob = await stack.waitForJob(created.body.job.id);
+    assert.equal(createJob.status, 'succeeded');
+    assert.equal(deleteJob.status, 'succeeded');
+    assert.ok(deleteJob.started_at! >= createJob.finished_at!);
+    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+  });
+});
+
+describe('concurrency', () => {
+  test('20 concurrent creates across two worker processes all become ready, each in its own workspace', async () => {
+    const stack = await newStack('ok');
+    const workers = await Promise.all([stack.spawnWorker(), stack.spawnWorker()]);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => request(stack.baseUrl).post('/api/ec2instance').send({ tags: { n: String(i) } })),
+    );
+    assert.ok(responses.every((r) => r.status === 202));
+    const jobs = await Promise.all(responses.map((r) => stack.waitForJob(r.body.job.id, 120_000)));
+    assert.deepEqual(jobs.map((j) => j.status), Array(20).fill('succeeded'));
+
+    const ids = responses.map((r) => r.body.id as string);
+    assert.equal(new Set(ids).size, 20);
+    for (const id of ids) {
+      const resource = await stack.resource(id);
+      assert.equal(resource.status, 'ready');
+      assert.equal(resource.outputs.resource_id, id);
+      assert.deepEqual(await stack.stateAddresses(id), ['terraform_data.instance[0]']);
+    }
+    // Both processes did work.
+    const logs = await Promise.all(jobs.map((j) => stack.store.getLog(j.id)));
+    for (const worker of workers) {
+      assert.ok(logs.some((log) => log.includes(`worker ${worker.workerId}`)), `worker ${worker.workerId} ran jobs`);
+    }
+  });
+});
+
+describe('shutdown', () => {
+  test('a worker sent SIGTERM mid-apply stops Terraform cleanly, and another worker finishes the stack', async () => {
+    const stack = await newStack('slow');
+    const first = await stack.spawnWorker();
+    const created = await request(stack.baseUrl).post('/api/ec2instance').send({ node_count: 2 });
+    await stack.waitForLog(created.body.job.id, 'Creating...');
+
+    assert.equal(await first.signal('SIGTERM'), 0, 'the worker exits cleanly');
+    const interrupted = await stack.store.getJob(created.body.job.id);
+    assert.equal(interrupted?.status, 'queued', 'the job went back to the queue');
+    assert.equal((await stack.resource(created.body.id)).status, 'creating');
+
+    const second = await stack.spawnWorker();
+    const job = await stack.waitForJob(created.body.job.id);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal(job.attempts, 2);
+    const log = await stack.store.getLog(job.id);
+    assert.match(log, /Interrupt received/);
+    assert.ok(log.includes(`worker ${second.workerId}`));
+    const resource = await stack.resource(created.body.id);
+    assert.equal(resource.status, 'ready');
+    assert.equal(resource.outputs.private_ips && (resource.outputs.private_ips as unknown[]).length, 2);
+    assert.deepEqual(await stack.stateAddresses(created.body.id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
+  });
+});
