@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Shared by create_resource.sh and delete_resource.sh: talk to the tfcompute
+# API with curl, follow a job until it finishes, print the resource as JSON.
+
+TFCOMPUTE_URL="${TFCOMPUTE_URL:-http://localhost:8080}"
+TFCOMPUTE_TIMEOUT="${TFCOMPUTE_TIMEOUT:-3600}"
+TFCOMPUTE_POLL="${TFCOMPUTE_POLL:-1}"
+
+die() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+require_tools() {
+  local tool
+  for tool in curl jq; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is required (apt-get install $tool)"
+  done
+}
+
+# api METHOD PATH [BODY] -> prints the body; exits non-zero with the problem's detail on 4xx/5xx.
+api() {
+  local method=$1 path=$2 body=${3:-} response status
+  local args=(--silent --show-error --max-time 30 -X "$method" -w '\n%{http_code}')
+  if [ -n "$body" ]; then
+    args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  fi
+  response=$(curl "${args[@]}" "${TFCOMPUTE_URL}${path}") || die "cannot reach ${TFCOMPUTE_URL}"
+  status=${response##*$'\n'}
+  response=${response%$'\n'*}
+  if [ "$status" -ge 400 ]; then
+    local detail
+    detail=$(jq -r '"\(.title // "error"): \(.detail // "")"' <<<"$response" 2>/dev/null) || detail=$response
+    die "$method $path answered $status: $detail"
+  fi
+  printf '%s\n' "$response"
+}
+
+# follow_job JOB_ID: shows progress on stderr until the job finishes; prints its final status.
+follow_job() {
+  local job_id=$1 deadline last='' job status line
+  deadline=$(($(date +%s) + TFCOMPUTE_TIMEOUT))
+  while :; do
+    job=$(api GET "/api/jobs/${job_id}") || exit 1
+    status=$(jq -r .status <<<"$job")
+    line=$(jq -r '"\(.action) \(.resource_id): \(.status), \(.progress.completed)/\(.progress.total // "?") resources, attempt \(.attempts)"' <<<"$job")
+    if [ "$line" != "$last" ]; then
+      echo "$line" >&2
+      last=$line
+    fi
+    case "$status" in
+      succeeded | failed)
+        echo "$status"
+        return 0
+        ;;
+    esac
+    [ "$(date +%s)" -lt "$deadline" ] || die "gave up after ${TFCOMPUTE_TIMEOUT}s; job ${job_id} is still ${status}"
+    sleep "$TFCOMPUTE_POLL"
+  done
+}
+
+# print_resource ID: the resource's id, status, outputs and error as JSON on stdout.
+print_resource() {
+  api GET "/api/ec2instance/$1" | jq '{id, status, outputs, job: .job.id} + (if .error then {error} else {} end)'
+}

@@ -1,0 +1,72 @@
+// The shell wrappers, end to end against a running API and worker.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, afterEach, before, test } from 'node:test';
+import { execa } from 'execa';
+import { createStack, ROOT, startServices, type Services, type Stack } from './support/harness.ts';
+
+let services: Services;
+const stacks: Stack[] = [];
+
+before(async () => {
+  services = await startServices();
+});
+after(async () => {
+  await services.stop();
+});
+afterEach(async () => {
+  for (const stack of stacks.splice(0)) await stack.stop();
+});
+
+async function newStack(fixture: 'ok' | 'fail'): Promise<Stack> {
+  const stack = await createStack(services, { fixture });
+  stacks.push(stack);
+  await stack.startWorker();
+  return stack;
+}
+
+function script(stack: Stack, name: string, args: string[]) {
+  return execa(path.join(ROOT, 'scripts', name), args, {
+    reject: false,
+    env: { TFCOMPUTE_URL: stack.baseUrl, TFCOMPUTE_POLL: '0.2', TFCOMPUTE_TIMEOUT: '60' },
+  });
+}
+
+test('create_resource.sh waits for the stack, prints it with its private IPs, and delete_resource.sh destroys it', async () => {
+  const stack = await newStack('ok');
+  const created = await script(stack, 'create_resource.sh', ['--node-count', '2', '--tag', 'team=qa', '--instance-type', 't3.small']);
+  assert.equal(created.exitCode, 0, created.stderr);
+  const resource = JSON.parse(created.stdout);
+  assert.equal(resource.status, 'ready');
+  assert.equal(resource.outputs.private_ips.length, 2);
+  assert.match(created.stderr, /create [0-9a-z]{16}: succeeded, 2\/2 resources, attempt 1/);
+  assert.deepEqual((await stack.resource(resource.id)).inputs, { instance_type: 't3.small', node_count: 2, tags: { team: 'qa' } });
+
+  const deleted = await script(stack, 'delete_resource.sh', [resource.id]);
+  assert.equal(deleted.exitCode, 0, deleted.stderr);
+  assert.equal(JSON.parse(deleted.stdout).status, 'deleted');
+  assert.equal(await stack.stateObjectStatus(resource.id), 404);
+});
+
+test('create_resource.sh exits non-zero with the error when the stack fails', async () => {
+  const stack = await newStack('fail');
+  const created = await script(stack, 'create_resource.sh', []);
+  assert.equal(created.exitCode, 1);
+  const resource = JSON.parse(created.stdout);
+  assert.equal(resource.status, 'failed');
+  assert.match(resource.error.message, /local-exec provisioner error/);
+});
+
+test('the scripts exit non-zero with the API\'s explanation on bad input', async () => {
+  const stack = await newStack('ok');
+  const tooMany = await script(stack, 'create_resource.sh', ['--node-count', '11']);
+  assert.equal(tooMany.exitCode, 1);
+  assert.match(tooMany.stderr, /400: Request validation failed: node_count/);
+  const unknown = await script(stack, 'delete_resource.sh', ['0123456789abcdef']);
+  assert.equal(unknown.exitCode, 1);
+  assert.match(unknown.stderr, /404: Resource not found/);
+  const malformed = await script(stack, 'delete_resource.sh', ['../etc']);
+  assert.equal(malformed.exitCode, 1);
+  assert.match(malformed.stderr, /not a resource id/);
+  assert.equal(await stack.redis.zcard(`${stack.config.redisPrefix}:res:index`), 0);
+});
