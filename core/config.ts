@@ -37,9 +37,10 @@ const EnvSchema = z.object({
 });
 
 // Variables handed through to Terraform untouched: credentials and endpoints
-// for the AWS provider and S3 backend, proxies and CA bundles. Nothing else of
-// the worker's environment (Redis URL, tokens) reaches a Terraform process.
-const PASSTHROUGH = /^(AWS_[A-Z0-9_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|SSL_CERT_FILE|SSL_CERT_DIR)$/;
+// for the AWS provider and S3 backend, operator-set TF_VAR_* inputs, proxies
+// and CA bundles. Nothing else of the worker's environment (Redis URL, tokens)
+// reaches a Terraform process.
+const PASSTHROUGH = /^(AWS_[A-Z0-9_]+|TF_VAR_[A-Za-z0-9_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|SSL_CERT_FILE|SSL_CERT_DIR)$/;
 
 export type Config = Readonly<{
   port: number;
