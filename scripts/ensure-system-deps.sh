@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what `npm run dev` and `npm test` need from the system on
+# Debian/Ubuntu when it is missing: redis-server (the queue and store), and
+# curl and jq (used by scripts/create_resource.sh and delete_resource.sh).
+# Terraform itself must already be on PATH (or named by TF_BIN).
+set -euo pipefail
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} with apt-get" >&2
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo_cmd=(sudo)
+  fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v "${TF_BIN:-terraform}" >/dev/null 2>&1; then
+  echo "error: ${TF_BIN:-terraform} is not on PATH; install Terraform (or OpenTofu and set TF_BIN=tofu)" >&2
+  exit 1
+fi

@@ -1,0 +1,145 @@
+// Small pieces on their own: how Terraform is invoked (with a stand-in binary
+// that reports what it received), reading Terraform's JSON output, the Prefer
+// header and configuration errors.
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { preferredWait } from '../api/prefer.ts';
+import { ConfigError, loadConfig } from '../core/config.ts';
+import { REDACTED, RunTracker, isTransient } from '../worker/run-tracker.ts';
+import { Terraform } from '../worker/terraform.ts';
+
+describe('running terraform', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-unit-'));
+    await writeFile(path.join(dir, 'fake-terraform'), '#!/bin/sh\nprintf "%s\\n" "$@"\necho ---\nenv | sort\n');
+    await chmod(path.join(dir, 'fake-terraform'), 0o755);
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('passes arguments as they are, without a shell, and a minimal environment without the service\'s secrets', async () => {
+    const config = loadConfig({
+      PATH: process.env.PATH,
+      HOME: '/home/tfcompute',
+      TF_BIN: path.join(dir, 'fake-terraform'),
+      TF_CWD: dir,
+      REDIS_URL: 'redis://:hunter2@127.0.0.1:6379',
+      API_TOKENS: 'secret-token',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_REGION: 'eu-west-1',
+      TF_VAR_subnet_id: 'subnet-0123456789abcdef0',
+      TF_LOG: 'TRACE',
+    });
+    const terraform = new Terraform({ ...config.terraform, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const tricky = '-var=tags={"k":"$(touch /tmp/pwned); `id` | ;"}';
+    const result = await terraform.run(['apply', tricky, '-input=false'], { workspace: 'abc0123456789xyz' });
+    assert.equal(result.exitCode, 0);
+    const [args, env] = result.stdout.split('---\n') as [string, string];
+    assert.deepEqual(args.trim().split('\n'), ['apply', tricky, '-input=false']);
+    const vars = Object.fromEntries(env.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    assert.equal(vars.TF_WORKSPACE, 'abc0123456789xyz');
+    assert.equal(vars.TF_IN_AUTOMATION, '1');
+    assert.equal(vars.TF_INPUT, '0');
+    assert.equal(vars.TF_DATA_DIR, path.join(dir, 'data'));
+    assert.equal(vars.AWS_ACCESS_KEY_ID, 'AKIAEXAMPLE');
+    assert.equal(vars.TF_VAR_subnet_id, 'subnet-0123456789abcdef0');
+    assert.ok(vars.TF_CLI_CONFIG_FILE, 'a CLI config file is always given');
+    for (const name of ['REDIS_URL', 'API_TOKENS', 'TF_LOG']) assert.equal(vars[name], undefined, `${name} is not passed`);
+    const allowed = /^(PATH|HOME|PWD|SHLVL|_|OLDPWD|CHECKPOINT_DISABLE|TF_[A-Z_]+|TF_VAR_\w+|AWS_[A-Z_]+)$/;
+    for (const name of Object.keys(vars)) assert.match(name, allowed);
+  });
+
+  test('reports a subprocess stopped through its signal as interrupted', async () => {
+    await writeFile(path.join(dir, 'slow-terraform'), '#!/bin/sh\necho started\nexec sleep 30\n');
+    await chmod(path.join(dir, 'slow-terraform'), 0o755);
+    const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'slow-terraform'), TF_CWD: dir });
+    const terraform = new Terraform({ ...config.terraform, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const controller = new AbortController();
+    const result = await terraform.run(['apply'], {
+      workspace: 'default',
+      signal: controller.signal,
+      onLine: () => controller.abort(),
+    });
+    assert.equal(result.interrupted, true);
+    assert.notEqual(result.exitCode, 0);
+  });
+});
+
+describe('reading terraform -json output', () => {
+  const line = (message: object) => JSON.stringify({ '@level': 'info', '@message': 'm', ...message });
+
+  test('tracks progress, the change summary, outputs with sensitive values redacted, and diagnostics', () => {
+    const tracker = new RunTracker();
+    tracker.handle(line({ type: 'planned_change', change: { action: 'create' } }));
+    tracker.handle(line({ type: 'planned_change', change: { action: 'create' } }));
+    tracker.handle(line({ type: 'change_summary', changes: { add: 2, change: 0, remove: 0, operation: 'plan' } }));
+    assert.deepEqual(tracker.progress, { completed: 0, total: 2 });
+    tracker.handle(line({ type: 'outputs', outputs: { password: { sensitive: true, action: 'create' } } }));
+    assert.equal(tracker.outputs, undefined, 'planned outputs carry no values');
+    assert.equal(tracker.handle(line({ type: 'apply_complete' })).progressed, true);
+    assert.deepEqual(tracker.progress, { completed: 1, total: 2 });
+    tracker.handle(line({ type: 'change_summary', changes: { add: 2, change: 0, remove: 0, operation: 'apply' } }));
+    tracker.handle(
+      line({
+        type: 'outputs',
+        outputs: {
+          password: { sensitive: true, type: 'string', value: 'hunter2' },
+          private_ips: { sensitive: false, type: ['list', 'string'], value: ['10.0.0.1'] },
+        },
+      }),
+    );
+    assert.deepEqual(tracker.outputs, { password: REDACTED, private_ips: ['10.0.0.1'] });
+    assert.deepEqual(tracker.changes, { add: 2, change: 0, remove: 0 });
+    assert.deepEqual(tracker.progress, { completed: 2, total: 2 });
+
+    const { text } = tracker.handle(line({ type: 'diagnostic', diagnostic: { severity: 'error', summary: 'Bad thing', detail: 'Details \u001b[31mred\u001b[0m' } }));
+    assert.equal(text, 'Error: Bad thing\n\nDetails red\n');
+    assert.deepEqual(tracker.errors, [{ severity: 'error', summary: 'Bad thing', detail: 'Details red' }]);
+  });
+
+  test('tells transient failures from permanent ones', () => {
+    const diag = (summary: string, detail = '') => [{ severity: 'error' as const, summary, detail }];
+    assert.equal(isTransient(diag('Error acquiring the state lock', 'ConditionalCheckFailedException'), ''), true);
+    assert.equal(isTransient(diag('Failed to save state', 'dial tcp 127.0.0.1:9: connect: connection refused'), ''), true);
+    assert.equal(isTransient(diag('local-exec provisioner error', 'exit status 3'), ''), false);
+    assert.equal(isTransient(diag('Unsupported argument'), ''), false);
+  });
+});
+
+describe('Prefer: wait', () => {
+  test('is read from the header, capped, and ignored when it cannot be understood', () => {
+    assert.equal(preferredWait(undefined), undefined);
+    assert.equal(preferredWait('wait=10'), 10);
+    assert.equal(preferredWait('respond-async, wait=5'), 5);
+    assert.equal(preferredWait('return=minimal; foo="bar", wait="7"'), 7);
+    assert.equal(preferredWait('wait=100000'), 300);
+    assert.equal(preferredWait('wait=-1'), undefined);
+    assert.equal(preferredWait('wait=soon'), undefined);
+  });
+});
+
+describe('configuration', () => {
+  test('an invalid value stops start-up with a message that names it', () => {
+    assert.throws(() => loadConfig({ WORKER_CONCURRENCY: 'lots' }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /WORKER_CONCURRENCY/);
+      return true;
+    });
+    assert.throws(() => loadConfig({ REDIS_URL: 'http://example.com' }), /REDIS_URL/);
+    assert.throws(() => loadConfig({ PORT: '70000' }), /PORT/);
+  });
+
+  test('has the documented defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(config.terraform.bin, 'terraform');
+    assert.equal(config.terraform.cwd, path.resolve('tf'));
+    assert.equal(config.worker.concurrency, 2);
+  });
+});
