@@ -131,7 +131,17 @@ export const Resource = z
     job: JobRef,
     error: JobError.optional(),
   })
-  .openapi('Resource');
+  .openapi('Resource', {
+    example: {
+      id: 'k3v9q2m8x1c4b7n0',
+      status: 'ready',
+      inputs: { instance_type: 't3.micro', node_count: 1, tags: { team: 'platform' } },
+      outputs: { resource_id: 'k3v9q2m8x1c4b7n0', private_ips: ['10.0.1.17'], instance_ids: ['i-0abc123def4567890'] },
+      created_at: '2026-11-22T10:00:00.000Z',
+      updated_at: '2026-11-22T10:00:41.512Z',
+      job: { id: 'jq4w8e2r6t0y3u5i', action: 'create', status: 'succeeded', href: '/api/jobs/jq4w8e2r6t0y3u5i' },
+    },
+  });
 export type Resource = z.infer<typeof Resource>;
 
 export const ResourceList = z
@@ -139,7 +149,7 @@ export const ResourceList = z
     items: z.array(Resource),
     next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last.' }),
   })
-  .openapi('ResourceList');
+  .openapi('ResourceList', { description: 'A page of resources, newest first.' });
 
 export const Job = z
   .object({
@@ -159,7 +169,28 @@ export const Job = z
     href: z.string(),
     log_href: z.string(),
   })
-  .openapi('Job');
+  .openapi('Job', {
+    example: {
+      id: 'jq4w8e2r6t0y3u5i',
+      resource_id: 'k3v9q2m8x1c4b7n0',
+      action: 'create',
+      status: 'succeeded',
+      attempts: 1,
+      max_attempts: 3,
+      progress: { completed: 5, total: 5 },
+      created_at: '2026-11-22T10:00:00.000Z',
+      started_at: '2026-11-22T10:00:00.020Z',
+      finished_at: '2026-11-22T10:00:41.512Z',
+      updated_at: '2026-11-22T10:00:41.512Z',
+      result: {
+        outputs: { resource_id: 'k3v9q2m8x1c4b7n0', private_ips: ['10.0.1.17'], instance_ids: ['i-0abc123def4567890'] },
+        changes: { add: 5, change: 0, remove: 0 },
+        duration_ms: 41492,
+      },
+      href: '/api/jobs/jq4w8e2r6t0y3u5i',
+      log_href: '/api/jobs/jq4w8e2r6t0y3u5i/log',
+    },
+  });
 export type Job = z.infer<typeof Job>;
 
 export const Problem = z

@@ -259,7 +259,9 @@ describe('OpenAPI document', () => {
         }
       }
     }
-    assert.ok(document.components.schemas.CreateResourceRequest.example, 'request body has an example');
+    for (const name of ['CreateResourceRequest', 'Resource', 'Job', 'Problem']) {
+      assert.ok(document.components.schemas[name].example, `${name} has an example`);
+    }
     assert.deepEqual(document.components.schemas.CreateResourceRequest.additionalProperties, false);
   });
 });

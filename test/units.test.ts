@@ -50,7 +50,9 @@ describe('running terraform', () => {
     assert.equal(vars.TF_VAR_subnet_id, 'subnet-0123456789abcdef0');
     assert.ok(vars.TF_CLI_CONFIG_FILE, 'a CLI config file is always given');
     for (const name of ['REDIS_URL', 'API_TOKENS', 'TF_LOG']) assert.equal(vars[name], undefined, `${name} is not passed`);
-    const allowed = /^(PATH|HOME|PWD|SHLVL|_|OLDPWD|CHECKPOINT_DISABLE|TF_[A-Z_]+|TF_VAR_\w+|AWS_[A-Z_]+)$/;
+    // The shell adds PWD, SHLVL and _; Node adds NODE_V8_COVERAGE to every
+    // child while the suite measures coverage.
+    const allowed = /^(PATH|HOME|PWD|SHLVL|_|OLDPWD|CHECKPOINT_DISABLE|NODE_V8_COVERAGE|TF_[A-Z_]+|TF_VAR_\w+|AWS_[A-Z_]+)$/;
     for (const name of Object.keys(vars)) assert.match(name, allowed);
   });
 
