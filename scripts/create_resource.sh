@@ -46,10 +46,4 @@ while [ $# -gt 0 ]; do
 done
 
 resource=$(api POST /api/ec2instance "$body")
-id=$(jq -r .id <<<"$resource")
-job_id=$(jq -r .job.id <<<"$resource")
-echo "created ${id}; waiting for job ${job_id}" >&2
-follow_job "$job_id" >/dev/null
-final=$(print_resource "$id")
-printf '%s\n' "$final"
-[ "$(jq -r .status <<<"$final")" = ready ]
+finish "$resource" ready created

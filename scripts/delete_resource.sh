@@ -20,9 +20,4 @@ id=$1
 
 require_tools
 resource=$(api DELETE "/api/ec2instance/${id}")
-job_id=$(jq -r .job.id <<<"$resource")
-echo "deleting ${id}; waiting for job ${job_id}" >&2
-follow_job "$job_id" >/dev/null
-final=$(print_resource "$id")
-printf '%s\n' "$final"
-[ "$(jq -r .status <<<"$final")" = deleted ]
+finish "$resource" deleted deleting

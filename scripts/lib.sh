@@ -59,7 +59,16 @@ follow_job() {
   done
 }
 
-# print_resource ID: the resource's id, status, outputs and error as JSON on stdout.
-print_resource() {
-  api GET "/api/ec2instance/$1" | jq '{id, status, outputs, job: .job.id} + (if .error then {error} else {} end)'
+# finish RESOURCE_JSON EXPECTED_STATUS VERB: follows the resource's job, prints
+# the resource (id, status, outputs, error) as JSON, and fails unless it ended
+# in EXPECTED_STATUS.
+finish() {
+  local id job_id final
+  id=$(jq -r .id <<<"$1")
+  job_id=$(jq -r .job.id <<<"$1")
+  echo "$3 ${id}; waiting for job ${job_id}" >&2
+  follow_job "$job_id" >/dev/null
+  final=$(api GET "/api/ec2instance/${id}" | jq '{id, status, outputs, job: .job.id} + (if .error then {error} else {} end)')
+  printf '%s\n' "$final"
+  [ "$(jq -r .status <<<"$final")" = "$2" ]
 }

@@ -1,26 +1,16 @@
 // The HTTP contract, with no worker running: validation, problem+json errors,
 // listing and pagination, Prefer handling, health checks and the OpenAPI document.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, afterEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import { validate } from '@readme/openapi-parser';
 import request from 'supertest';
 import { QUEUE_NAME } from '../core/queue.ts';
-import { createStack, startServices, type Services, type Stack } from './support/harness.ts';
+import { useStacks, type Stack } from './support/harness.ts';
 
-let services: Services;
+const makeStack = useStacks();
 let stack: Stack;
-
-before(async () => {
-  services = await startServices();
-});
-after(async () => {
-  await services.stop();
-});
 beforeEach(async () => {
-  stack = await createStack(services);
-});
-afterEach(async () => {
-  await stack.stop();
+  stack = await makeStack();
 });
 
 async function resourceCount(): Promise<number> {

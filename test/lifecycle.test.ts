@@ -1,32 +1,15 @@
 // A stack's whole life through the API, with a real worker running the real
 // terraform binary against the S3 backend emulator.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import request from 'supertest';
 import { jobOptions, QUEUE_NAME } from '../core/queue.ts';
 import { Queue } from 'bullmq';
 import { Terraform } from '../worker/terraform.ts';
-import { createStack, fixtureDir, startServices, type Services, type Stack } from './support/harness.ts';
+import { fixtureDir, useStacks, type Fixture } from './support/harness.ts';
 
-let services: Services;
-const stacks: Stack[] = [];
-
-before(async () => {
-  services = await startServices();
-});
-after(async () => {
-  await services.stop();
-});
-afterEach(async () => {
-  for (const stack of stacks.splice(0)) await stack.stop();
-});
-
-async function newStack(fixture: 'ok' | 'fail' | 'slow' = 'ok', attempts = 3): Promise<Stack> {
-  const stack = await createStack(services, { fixture, attempts });
-  stacks.push(stack);
-  await stack.startWorker();
-  return stack;
-}
+const makeStack = useStacks();
+const newStack = (fixture: Fixture = 'ok') => makeStack({ fixture, worker: true });
 
 describe('create and delete', () => {
   test('a created stack becomes ready with its outputs, and its state is in S3', async () => {
@@ -134,7 +117,7 @@ describe('failures', () => {
     const terraform = new Terraform({
       ...stack.config.terraform,
       cwd: fixtureDir('ok'),
-      dataDir: `${services.dir}/foreign-${stack.config.redisPrefix}`,
+      dataDir: `${stack.config.worker.workDir}/foreign-${stack.config.redisPrefix}`,
       graceMs: 5_000,
     });
     await terraform.init();

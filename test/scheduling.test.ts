@@ -2,28 +2,12 @@
 // order they were requested; different resources run in parallel across
 // worker processes; a worker stopped mid-apply hands its job to another.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import request from 'supertest';
-import { createStack, startServices, type Services, type Stack } from './support/harness.ts';
+import { useStacks, type Fixture } from './support/harness.ts';
 
-let services: Services;
-const stacks: Stack[] = [];
-
-before(async () => {
-  services = await startServices();
-});
-after(async () => {
-  await services.stop();
-});
-afterEach(async () => {
-  for (const stack of stacks.splice(0)) await stack.stop();
-});
-
-async function newStack(fixture: 'ok' | 'slow'): Promise<Stack> {
-  const stack = await createStack(services, { fixture });
-  stacks.push(stack);
-  return stack;
-}
+const makeStack = useStacks();
+const newStack = (fixture: Fixture) => makeStack({ fixture });
 
 describe('per-resource ordering', () => {
   test('when a delete arrives during a create, it runs after it and the stack ends deleted', async () => {

@@ -1,29 +1,12 @@
 // The shell wrappers, end to end against a running API and worker.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import { execa } from 'execa';
-import { createStack, ROOT, startServices, type Services, type Stack } from './support/harness.ts';
+import { ROOT, useStacks, type Fixture, type Stack } from './support/harness.ts';
 
-let services: Services;
-const stacks: Stack[] = [];
-
-before(async () => {
-  services = await startServices();
-});
-after(async () => {
-  await services.stop();
-});
-afterEach(async () => {
-  for (const stack of stacks.splice(0)) await stack.stop();
-});
-
-async function newStack(fixture: 'ok' | 'fail'): Promise<Stack> {
-  const stack = await createStack(services, { fixture });
-  stacks.push(stack);
-  await stack.startWorker();
-  return stack;
-}
+const makeStack = useStacks();
+const newStack = (fixture: Fixture) => makeStack({ fixture, worker: true });
 
 function script(stack: Stack, name: string, args: string[]) {
   return execa(path.join(ROOT, 'scripts', name), args, {

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { after, afterEach, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
@@ -247,4 +248,26 @@ export async function createStack(services: Services, options: StackOptions = {}
   const stack = new Stack(services, options);
   await stack.startApi();
   return stack;
+}
+
+// Registers the hooks of a test file: its services start once, and every stack
+// a test makes is stopped after that test. Returns the function that makes one.
+export function useStacks(): (options?: StackOptions & { worker?: boolean }) => Promise<Stack> {
+  let services: Services;
+  const stacks: Stack[] = [];
+  before(async () => {
+    services = await startServices();
+  });
+  after(async () => {
+    await services.stop();
+  });
+  afterEach(async () => {
+    for (const stack of stacks.splice(0)) await stack.stop();
+  });
+  return async (options = {}) => {
+    const stack = await createStack(services, options);
+    stacks.push(stack);
+    if (options.worker) await stack.startWorker();
+    return stack;
+  };
 }
