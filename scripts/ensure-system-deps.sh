@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `npm run dev` and `npm test` need from the system on
-# Debian/Ubuntu when it is missing: redis-server (the queue and store), and
-# curl and jq (used by scripts/create_resource.sh and delete_resource.sh).
+# Debian/Ubuntu when it is missing: redis-server (the queue and store), curl
+# and jq (used by scripts/create_resource.sh and delete_resource.sh), and
+# the linter shellcheck (the test suite lints the scripts).
 # Terraform itself must already be on PATH (or named by TF_BIN).
 set -euo pipefail
 
@@ -9,6 +10,7 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} with apt-get" >&2
   sudo_cmd=()
