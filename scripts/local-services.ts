@@ -64,6 +64,9 @@ export type StateBackend = {
   // Environment Terraform needs to reach the emulators.
   env: Record<string, string>;
   stateObjectUrl(workspace: string): string;
+  // The lock table item Terraform writes while it holds a workspace's state lock.
+  holdStateLock(workspace: string, who: string): Promise<void>;
+  releaseStateLock(workspace: string): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -84,7 +87,13 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
 
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
   const dynamodbEndpoint = `http://127.0.0.1:${dynamoPort}`;
-  await createLockTable(dynamodbEndpoint);
+  await dynamoCall(dynamodbEndpoint, 'CreateTable', {
+    TableName: LOCK_TABLE,
+    AttributeDefinitions: [{ AttributeName: 'LockID', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'LockID', KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  });
+  const lockId = (workspace: string) => `${STATE_BUCKET}/env:/${workspace}/${STATE_KEY}`;
 
   const backendConfigFile = path.join(dir, 'backend.hcl');
   await writeFile(
@@ -113,6 +122,16 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
     backendConfigFile,
     env: { ...S3RVER_CREDENTIALS, AWS_REGION: 'us-east-1' },
     stateObjectUrl: (workspace) => `${s3Endpoint}/${STATE_BUCKET}/env:/${workspace}/${STATE_KEY}`,
+    async holdStateLock(workspace, who) {
+      const info = { ID: `held-by-${who}`, Operation: 'OperationTypeApply', Who: who, Version: '1.11.4', Created: new Date().toISOString(), Path: lockId(workspace) };
+      await dynamoCall(dynamodbEndpoint, 'PutItem', {
+        TableName: LOCK_TABLE,
+        Item: { LockID: { S: lockId(workspace) }, Info: { S: JSON.stringify(info) } },
+      });
+    },
+    async releaseStateLock(workspace) {
+      await dynamoCall(dynamodbEndpoint, 'DeleteItem', { TableName: LOCK_TABLE, Key: { LockID: { S: lockId(workspace) } } });
+    },
     async stop() {
       await s3.close();
       await new Promise((resolve) => dynamo.close(resolve));
@@ -122,22 +141,17 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
 
 // dynalite checks that a request is signed in form, not that the signature
 // is right, so a fixed header is enough for a local emulator.
-async function createLockTable(endpoint: string): Promise<void> {
+async function dynamoCall(endpoint: string, action: string, body: object): Promise<void> {
   const response = await fetch(endpoint, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-amz-json-1.0',
-      'x-amz-target': 'DynamoDB_20120810.CreateTable',
+      'x-amz-target': `DynamoDB_20120810.${action}`,
       'x-amz-date': '20260101T000000Z',
       authorization:
         'AWS4-HMAC-SHA256 Credential=S3RVER/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0',
     },
-    body: JSON.stringify({
-      TableName: LOCK_TABLE,
-      AttributeDefinitions: [{ AttributeName: 'LockID', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'LockID', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
+    body: JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`could not create the lock table: ${response.status} ${await response.text()}`);
+  if (!response.ok) throw new Error(`DynamoDB ${action} failed: ${response.status} ${await response.text()}`);
 }

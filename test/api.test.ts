@@ -7,7 +7,7 @@ import request from 'supertest';
 import { QUEUE_NAME } from '../core/queue.ts';
 import { useStacks, type Stack } from './support/harness.ts';
 
-const makeStack = useStacks();
+const [makeStack] = useStacks();
 let stack: Stack;
 beforeEach(async () => {
   stack = await makeStack();

@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { Terraform } from '../worker/terraform.ts';
 import { fixtureDir, useStacks, type Fixture } from './support/harness.ts';
 
-const makeStack = useStacks();
+const [makeStack, services] = useStacks();
 const newStack = (fixture: Fixture = 'ok') => makeStack({ fixture, worker: true });
 
 describe('create and delete', () => {
@@ -107,6 +107,31 @@ describe('failures', () => {
     assert.equal(deleted.status, 200);
     assert.equal(deleted.body.status, 'deleted', JSON.stringify(deleted.body.error));
     assert.equal(deleted.body.error, undefined);
+    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+  });
+
+  test('a delete that finds the state lock held is retried with backoff and succeeds once the lock is free', async () => {
+    const stack = await newStack();
+    const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({});
+    assert.equal(created.body.status, 'ready');
+    await services().backend.holdStateLock(created.body.id, 'someone-else@elsewhere');
+
+    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    const jobId: string = deleted.body.job.id;
+    const requeued = await stack.waitForJobEvent(jobId, (e) => e.status === 'queued', async () => {
+      const job = await stack.store.getJob(jobId);
+      return job?.error ? job : undefined;
+    }, 60_000);
+    assert.match(requeued.error?.message ?? '', /Error acquiring the state lock/);
+    assert.equal(requeued.error?.retryable, true);
+    assert.equal((await stack.resource(created.body.id)).status, 'deleting');
+    await services().backend.releaseStateLock(created.body.id);
+
+    const job = await stack.waitForJob(jobId);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal(job.attempts, 2);
+    assert.equal(job.error, undefined);
+    assert.equal((await stack.resource(created.body.id)).status, 'deleted');
     assert.equal(await stack.stateObjectStatus(created.body.id), 404);
   });
 

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import request from 'supertest';
 import { useStacks, type Fixture } from './support/harness.ts';
 
-const makeStack = useStacks();
+const [makeStack] = useStacks();
 const newStack = (fixture: Fixture) => makeStack({ fixture });
 
 describe('per-resource ordering', () => {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { ROOT, useStacks, type Fixture, type Stack } from './support/harness.ts';
 
-const makeStack = useStacks();
+const [makeStack] = useStacks();
 const newStack = (fixture: Fixture) => makeStack({ fixture, worker: true });
 
 function script(stack: Stack, name: string, args: string[]) {

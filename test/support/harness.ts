@@ -33,7 +33,14 @@ export type Services = { redis: RedisServer; backend: StateBackend; dir: string;
 export async function startServices(): Promise<Services> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-test-'));
   const redis = await startRedis(path.join(dir, 'redis'));
-  const backend = await startStateBackend(path.join(dir, 'state'));
+  let backend: StateBackend;
+  try {
+    backend = await startStateBackend(path.join(dir, 'state'));
+  } catch (error) {
+    // A redis-server left running would keep the test process alive.
+    await redis.stop();
+    throw error;
+  }
   return {
     redis,
     backend,
@@ -251,23 +258,25 @@ export async function createStack(services: Services, options: StackOptions = {}
 }
 
 // Registers the hooks of a test file: its services start once, and every stack
-// a test makes is stopped after that test. Returns the function that makes one.
-export function useStacks(): (options?: StackOptions & { worker?: boolean }) => Promise<Stack> {
+// a test makes is stopped after that test. Returns the function that makes
+// one, and one that returns the services.
+export function useStacks(): [(options?: StackOptions & { worker?: boolean }) => Promise<Stack>, () => Services] {
   let services: Services;
   const stacks: Stack[] = [];
   before(async () => {
     services = await startServices();
   });
   after(async () => {
-    await services.stop();
+    await services?.stop();
   });
   afterEach(async () => {
     for (const stack of stacks.splice(0)) await stack.stop();
   });
-  return async (options = {}) => {
+  const make = async (options: StackOptions & { worker?: boolean } = {}) => {
     const stack = await createStack(services, options);
     stacks.push(stack);
     if (options.worker) await stack.startWorker();
     return stack;
   };
+  return [make, () => services];
 }
