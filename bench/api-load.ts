@@ -1,0 +1,91 @@
+// The API alone (no workers, so only enqueueing is measured) under load from
+// autocannon, and listing with 100,000 resource records in Redis.
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { newJobId, newResourceId } from '../core/ids.ts';
+import { Store } from '../core/store.ts';
+import { inLanes, startService } from './processes.ts';
+import type { Setup } from './pipeline.ts';
+
+export type LoadResult = { requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number };
+
+const CONNECTIONS = 10;
+const DURATION_SECONDS = 10;
+
+async function load(options: autocannon.Options): Promise<LoadResult> {
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION_SECONDS, ...options });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+export type ApiResults = {
+  post: LoadResult;
+  get: LoadResult;
+  scale: { records: number; listFirstPage: LoadResult; listFiltered: LoadResult; apiRssBytes: number; redisBytesPerResource: number };
+};
+
+export async function runApiLoad(setup: Setup): Promise<ApiResults> {
+  const prefix = `bench-api-${newResourceId().slice(0, 6)}`;
+  const port = 20000 + Math.floor(Math.random() * 2000);
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PORT: String(port),
+    REDIS_URL: setup.redisUrl,
+    REDIS_PREFIX: prefix,
+    WORK_DIR: path.join(setup.workDir, prefix),
+  };
+  const api = await startService('api/main.ts', env, 'api listening');
+  const redis = new Redis(setup.redisUrl);
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    // Warm up, and make a resource to GET.
+    const created = await (await fetch(`${base}/api/ec2instance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json() as { id: string };
+    await load({ url: `${base}/api/ec2instance/${created.id}`, duration: 2 });
+
+    const post = await load({ url: `${base}/api/ec2instance`, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"node_count":1}' });
+    const get = await load({ url: `${base}/api/ec2instance/${created.id}` });
+
+    // Scale: fill to 100,000 records, as the API writes them.
+    const store = new Store(redis, prefix);
+    const records = 100_000;
+    const existing = await redis.zcard(`${prefix}:res:index`);
+    const memoryBefore = await usedMemory(redis);
+    const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: { team: 'bench' } };
+    await inLanes(
+      Array.from({ length: records - existing }, (_, i) => i),
+      200,
+      async () => {
+        await store.createResource({ id: newResourceId(), jobId: newJobId(), inputs, maxAttempts: 3 });
+      },
+    );
+    const memoryAfter = await usedMemory(redis);
+    const listFirstPage = await load({ url: `${base}/api/ec2instance?limit=20` });
+    const listFiltered = await load({ url: `${base}/api/ec2instance?status=creating&limit=100` });
+    const apiRssBytes = await api.rssBytes();
+    return {
+      post,
+      get,
+      scale: {
+        records,
+        listFirstPage,
+        listFiltered,
+        apiRssBytes,
+        redisBytesPerResource: (memoryAfter - memoryBefore) / (records - existing),
+      },
+    };
+  } finally {
+    redis.disconnect();
+    await api.stop();
+  }
+}
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}

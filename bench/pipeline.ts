@@ -1,0 +1,190 @@
+// Pipeline throughput: N stacks created and then deleted (a) through
+// tfcompute, (b) with the raw minimum of Terraform commands, and (c) the
+// original project's way, at the same parallelism.
+import { cp, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { Redis } from 'ioredis';
+import { customAlphabet } from 'nanoid';
+import type { JobEvent } from '../core/store.ts';
+import type { StateBackend } from '../scripts/local-services.ts';
+import { inLanes, ROOT, startService } from './processes.ts';
+
+export const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'ok');
+const CLI_CONFIG = path.join(ROOT, 'worker', 'terraform.rc');
+const workspaceId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16);
+
+export type PhaseTimes = { createMs: number; deleteMs: number; failures: number };
+
+export type Setup = { redisUrl: string; backend: StateBackend; workDir: string };
+
+function baseEnv(setup: Setup): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    ...setup.backend.env,
+    TF_CLI_CONFIG_FILE: CLI_CONFIG,
+  };
+}
+
+// (a) tfcompute: one API process, `workers` worker processes of `concurrency`
+// slots. Wall time from the first POST to the last job event.
+export async function runOurs(setup: Setup, workers: number, concurrency: number, n: number): Promise<PhaseTimes> {
+  const prefix = `bench-${workspaceId().slice(0, 8)}`;
+  const port = 18000 + Math.floor(Math.random() * 2000);
+  const env = {
+    ...baseEnv(setup),
+    PORT: String(port),
+    REDIS_URL: setup.redisUrl,
+    REDIS_PREFIX: prefix,
+    TF_CWD: FIXTURE,
+    TF_BACKEND_CONFIG: setup.backend.backendConfigFile,
+    WORK_DIR: path.join(setup.workDir, prefix),
+    WORKER_CONCURRENCY: String(concurrency),
+  };
+  const api = await startService('api/main.ts', env, 'api listening');
+  const workerProcesses = await Promise.all(Array.from({ length: workers }, () => startService('worker/main.ts', env, 'worker ready')));
+  const subscriber = new Redis(setup.redisUrl);
+  try {
+    await subscriber.subscribe(`${prefix}:events`);
+    const base = `http://127.0.0.1:${port}`;
+    const phase = async (send: (i: number) => Promise<string>): Promise<{ ms: number; failures: number }> => {
+      const pending = new Set<string>();
+      const early = new Map<string, string>();
+      let failures = 0;
+      let sent = 0;
+      let resolveAll: () => void = () => undefined;
+      const allDone = new Promise<void>((resolve) => {
+        resolveAll = resolve;
+      });
+      const onMessage = (_channel: string, message: string) => {
+        const event = JSON.parse(message) as JobEvent;
+        if (event.status !== 'succeeded' && event.status !== 'failed') return;
+        if (!pending.delete(event.jobId)) {
+          early.set(event.jobId, event.status);
+          return;
+        }
+        if (event.status === 'failed') failures += 1;
+        if (pending.size === 0 && sent === n) resolveAll();
+      };
+      subscriber.on('message', onMessage);
+      const started = performance.now();
+      await inLanes(
+        Array.from({ length: n }, (_, i) => i),
+        32,
+        async (i) => {
+          const jobId = await send(i);
+          sent += 1;
+          const status = early.get(jobId);
+          if (status) {
+            if (status === 'failed') failures += 1;
+          } else {
+            pending.add(jobId);
+          }
+        },
+      );
+      if (pending.size > 0) await allDone;
+      const ms = performance.now() - started;
+      subscriber.off('message', onMessage);
+      return { ms, failures };
+    };
+
+    const ids: string[] = [];
+    const created = await phase(async (i) => {
+      const res = await fetch(`${base}/api/ec2instance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const body = (await res.json()) as { id: string; job: { id: string } };
+      if (res.status !== 202) throw new Error(`POST answered ${res.status}`);
+      ids[i] = body.id;
+      return body.job.id;
+    });
+    const deleted = await phase(async (i) => {
+      const res = await fetch(`${base}/api/ec2instance/${ids[i]}`, { method: 'DELETE' });
+      const body = (await res.json()) as { job: { id: string } };
+      if (res.status !== 202) throw new Error(`DELETE answered ${res.status}`);
+      return body.job.id;
+    });
+    return { createMs: created.ms, deleteMs: deleted.ms, failures: created.failures + deleted.failures };
+  } finally {
+    subscriber.disconnect();
+    await Promise.all(workerProcesses.map((w) => w.stop()));
+    await api.stop();
+  }
+}
+
+async function terraform(args: string[], cwd: string, env: Record<string, string>): Promise<boolean> {
+  const result = await execa('terraform', args, { cwd, env, extendEnv: false, reject: false, stdin: 'ignore' });
+  return result.exitCode === 0;
+}
+
+// (b) The raw minimum: `apply` per stack with TF_WORKSPACE in a directory
+// initialised beforehand (one per worker, as ours), then `destroy` and
+// `workspace delete`.
+export async function runRaw(setup: Setup, workers: number, lanes: number, n: number): Promise<PhaseTimes> {
+  const dataDirs = Array.from({ length: workers }, (_, i) => path.join(setup.workDir, `raw-${workspaceId().slice(0, 6)}-${i}`));
+  const envFor = (lane: number, workspace: string) => ({
+    ...baseEnv(setup),
+    TF_IN_AUTOMATION: '1',
+    TF_DATA_DIR: dataDirs[lane % workers] as string,
+    TF_WORKSPACE: workspace,
+  });
+  for (const [i] of dataDirs.entries()) {
+    const ok = await terraform(['init', '-input=false', `-backend-config=${setup.backend.backendConfigFile}`], FIXTURE, envFor(i, 'default'));
+    if (!ok) throw new Error('raw: init failed');
+  }
+  const ids = Array.from({ length: n }, () => workspaceId());
+  let failures = 0;
+  const count = (ok: boolean) => {
+    if (!ok) failures += 1;
+  };
+  const createStarted = performance.now();
+  await inLanes(ids, lanes, async (id, lane) => {
+    count(await terraform(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], FIXTURE, envFor(lane, id)));
+  });
+  const createMs = performance.now() - createStarted;
+  const deleteStarted = performance.now();
+  await inLanes(ids, lanes, async (id, lane) => {
+    count(await terraform(['destroy', '-auto-approve', '-input=false', `-var=resource_id=${id}`], FIXTURE, envFor(lane, id)));
+    count(await terraform(['workspace', 'delete', id], FIXTURE, envFor(lane, 'default')));
+  });
+  const deleteMs = performance.now() - deleteStarted;
+  await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  return { createMs, deleteMs, failures };
+}
+
+// (c) The original project's way: a copy of the configuration per stack,
+// `init`, `workspace new`, `apply`; for the delete `init`, `destroy`,
+// `workspace delete`.
+export async function runOriginal(setup: Setup, lanes: number, n: number): Promise<PhaseTimes> {
+  const root = path.join(setup.workDir, `original-${workspaceId().slice(0, 6)}`);
+  await mkdir(root, { recursive: true });
+  const env = { ...baseEnv(setup), TF_IN_AUTOMATION: '1' };
+  const init = ['init', '-input=false', `-backend-config=${setup.backend.backendConfigFile}`];
+  const copy = async (id: string, phase: string) => {
+    const dir = path.join(root, `${id}-${phase}`);
+    await cp(FIXTURE, dir, { recursive: true, dereference: true });
+    return dir;
+  };
+  const ids = Array.from({ length: n }, () => workspaceId());
+  let failures = 0;
+  const count = (ok: boolean) => {
+    if (!ok) failures += 1;
+  };
+  const createStarted = performance.now();
+  await inLanes(ids, lanes, async (id) => {
+    const dir = await copy(id, 'create');
+    count(await terraform(init, dir, env));
+    count(await terraform(['workspace', 'new', id], dir, env));
+    count(await terraform(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], dir, env));
+  });
+  const createMs = performance.now() - createStarted;
+  const deleteStarted = performance.now();
+  await inLanes(ids, lanes, async (id) => {
+    const dir = await copy(id, 'delete');
+    count(await terraform(init, dir, env));
+    count(await terraform(['destroy', '-auto-approve', '-input=false', `-var=resource_id=${id}`], dir, { ...env, TF_WORKSPACE: id }));
+    count(await terraform(['workspace', 'delete', id], dir, env));
+  });
+  const deleteMs = performance.now() - deleteStarted;
+  await rm(root, { recursive: true, force: true });
+  return { createMs, deleteMs, failures };
+}

@@ -1,0 +1,58 @@
+// Starting tfcompute's own processes for the benchmark, each in a process of
+// its own as in production, and running commands in parallel lanes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type Service = { child: ChildProcess; stop(): Promise<void>; rssBytes(): Promise<number> };
+
+// Starts `node <entry>` and resolves once it logs `readyMessage`.
+export async function startService(entry: string, env: Record<string, string>, readyMessage: string): Promise<Service> {
+  const child = spawn(process.execPath, [path.join(ROOT, entry)], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes(`"msg":"${readyMessage}"`)) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`${entry} exited with ${code}: ${stderr.slice(-2000)}`)));
+  });
+  return {
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+    async rssBytes() {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+      return Number(kb ?? 0) * 1024;
+    },
+  };
+}
+
+// Runs `task` for every item with at most `lanes` running at once.
+export async function inLanes<T>(items: T[], lanes: number, task: (item: T, lane: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await task(item, lane);
+      }
+    }),
+  );
+}
+
+export function seconds(ms: number): string {
+  return (ms / 1000).toFixed(2);
+}
