@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   JOB_TIMEOUT_SECONDS: positiveInt(86_400).default(3_600),
   SHUTDOWN_GRACE_SECONDS: positiveInt(3_600).default(60),
+  STATE_DIRECT_ACCESS: z.enum(['auto', 'off']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -64,6 +65,7 @@ export type Config = Readonly<{
     attempts: number;
     backoffMs: number;
     shutdownGraceMs: number;
+    stateDirectAccess: boolean;
   }>;
 }>;
 
@@ -108,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+      stateDirectAccess: e.STATE_DIRECT_ACCESS === 'auto',
     },
   };
 }

@@ -67,6 +67,8 @@ export type StateBackend = {
   // The lock table item Terraform writes while it holds a workspace's state lock.
   holdStateLock(workspace: string, who: string): Promise<void>;
   releaseStateLock(workspace: string): Promise<void>;
+  // Whether the lock table still holds the workspace's state checksum item.
+  hasStateDigest(workspace: string): Promise<boolean>;
   stop(): Promise<void>;
 };
 
@@ -132,6 +134,12 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
     async releaseStateLock(workspace) {
       await dynamoCall(dynamodbEndpoint, 'DeleteItem', { TableName: LOCK_TABLE, Key: { LockID: { S: lockId(workspace) } } });
     },
+    async hasStateDigest(workspace) {
+      const reply = (await dynamoCall(dynamodbEndpoint, 'GetItem', { TableName: LOCK_TABLE, Key: { LockID: { S: `${lockId(workspace)}-md5` } } })) as {
+        Item?: unknown;
+      };
+      return reply.Item !== undefined;
+    },
     async stop() {
       await s3.close();
       await new Promise((resolve) => dynamo.close(resolve));
@@ -141,7 +149,7 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
 
 // dynalite checks that a request is signed in form, not that the signature
 // is right, so a fixed header is enough for a local emulator.
-async function dynamoCall(endpoint: string, action: string, body: object): Promise<void> {
+async function dynamoCall(endpoint: string, action: string, body: object): Promise<unknown> {
   const response = await fetch(endpoint, {
     method: 'POST',
     headers: {
@@ -154,4 +162,5 @@ async function dynamoCall(endpoint: string, action: string, body: object): Promi
     body: JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`DynamoDB ${action} failed: ${response.status} ${await response.text()}`);
+  return response.json();
 }

@@ -9,7 +9,14 @@ import { Terraform } from '../worker/terraform.ts';
 import { fixtureDir, useStacks, type Fixture } from './support/harness.ts';
 
 const [makeStack, services] = useStacks();
-const newStack = (fixture: Fixture = 'ok') => makeStack({ fixture, worker: true });
+const newStack = (fixture: Fixture = 'ok', stateDirectAccess: 'auto' | 'off' = 'auto') => makeStack({ fixture, worker: true, stateDirectAccess });
+
+// Workers read and remove workspace state in S3 directly when they can
+// (STATE_DIRECT_ACCESS=auto) and run Terraform's workspace commands otherwise.
+const MODES = [
+  { mode: 'auto', label: 'with direct S3 state access', removedLog: /deleted from S3/, checkLog: /Workspace state found in S3 with 1 resource/ },
+  { mode: 'off', label: 'with Terraform workspace commands', removedLog: /Deleted workspace/, checkLog: /Workspace "collisionoff0000" already exists/ },
+] as const;
 
 describe('create and delete', () => {
   test('a created stack becomes ready with its outputs, and its state is in S3', async () => {
@@ -39,14 +46,16 @@ describe('create and delete', () => {
     const log = await request(stack.baseUrl).get(`/api/jobs/${created.body.job.id}/log`);
     assert.match(log.headers['content-type'] ?? '', /^text\/plain/);
     assert.match(log.text, /Apply complete! Resources: 2 added/);
+    assert.match(log.text, /No workspace state in S3 yet/, 'the adoption check read S3 directly');
     assert.doesNotMatch(log.text, /\u001b\[/, 'no ANSI codes');
 
     assert.equal(await stack.stateObjectStatus(id), 200);
     assert.deepEqual(await stack.stateAddresses(id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
   });
 
-  test('a deleted stack is destroyed and its workspace removed from S3', async () => {
-    const stack = await newStack();
+  for (const { mode, label, removedLog } of MODES) {
+  test(`a deleted stack is destroyed and its workspace removed, ${label}`, async () => {
+    const stack = await newStack('ok', mode);
     const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
     await stack.waitForJob(created.body.job.id);
     assert.equal(await stack.stateObjectStatus(created.body.id), 200);
@@ -62,11 +71,14 @@ describe('create and delete', () => {
     assert.equal(res.body.status, 'deleted');
     assert.deepEqual(res.body.outputs, {});
     assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+    assert.equal(await services().backend.hasStateDigest(created.body.id), false, 'no checksum item left in the lock table');
+    assert.match(await stack.store.getLog(deleted.body.job.id), removedLog);
 
     const again = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(again.status, 200, 'deleting a deleted stack changes nothing');
     assert.equal(again.body.job.id, deleted.body.job.id);
   });
+  }
 
   test('with Prefer: wait, POST answers 201 once ready and DELETE 200 once deleted', async () => {
     const stack = await newStack();
@@ -135,9 +147,10 @@ describe('failures', () => {
     assert.equal(await stack.stateObjectStatus(created.body.id), 404);
   });
 
-  test('a create whose workspace already holds resources fails instead of adopting them', async () => {
-    const stack = await newStack();
-    const id = 'collision0000001';
+  for (const { mode, label, checkLog } of MODES) {
+  test(`a create whose workspace already holds resources fails instead of adopting them, ${label}`, async () => {
+    const stack = await newStack('ok', mode);
+    const id = `collision${mode.padEnd(7, '0')}`;
     // Someone else's stack already lives in workspace `id`.
     const terraform = new Terraform({
       ...stack.config.terraform,
@@ -150,7 +163,7 @@ describe('failures', () => {
     assert.equal(applied.exitCode, 0, applied.stderr);
     const before = await stack.stateAddresses(id);
 
-    const jobId = 'jcollision000001';
+    const jobId = `jcollision${mode.padEnd(6, '0')}`;
     const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
     await stack.store.createResource({ id, jobId, inputs, maxAttempts: 3 });
     const queue = new Queue(QUEUE_NAME, { connection: stack.redis, prefix: stack.config.redisPrefix });
@@ -162,5 +175,7 @@ describe('failures', () => {
     assert.match(job.error?.message ?? '', /already exists and tracks 1 resource\(s\); refusing to adopt/);
     assert.equal((await stack.resource(id)).status, 'failed');
     assert.deepEqual(await stack.stateAddresses(id), before, 'the existing state is untouched');
+    assert.match(await stack.store.getLog(jobId), checkLog);
   });
+  }
 });

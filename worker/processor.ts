@@ -9,6 +9,7 @@ import { JobData, type JobError, type JobResult, type Outputs } from '../core/sc
 import type { Store } from '../core/store.ts';
 import { JobLog } from './job-log.ts';
 import { isTransient, RunTracker } from './run-tracker.ts';
+import type { S3State } from './s3-state.ts';
 import type { RunResult, Terraform } from './terraform.ts';
 
 // A job that is not at the head of its resource's queue checks again after
@@ -19,6 +20,8 @@ export type ProcessorDeps = {
   store: Store;
   queue: JobQueue;
   terraform: Terraform;
+  // Direct state access for an S3 backend; undefined means Terraform commands.
+  s3State: S3State | undefined;
   logger: Logger;
   varsDir: string;
   workerId: string;
@@ -38,7 +41,7 @@ class JobFailure extends Error {
 }
 
 export function createProcessor(deps: ProcessorDeps) {
-  const { store, queue, terraform, logger } = deps;
+  const { store, queue, terraform, s3State, logger } = deps;
 
   return async function processJob(job: Job<unknown>, token?: string, signal?: AbortSignal): Promise<void> {
     const parsed = JobData.safeParse(job.data);
@@ -81,7 +84,7 @@ export function createProcessor(deps: ProcessorDeps) {
       };
 
       if (data.action === 'create') {
-        await ensureFreshWorkspace(data, run, store);
+        await ensureFreshWorkspace(data, run, store, s3State, (text) => jobLog.write(text));
         const result = await run(['apply', '-auto-approve', '-input=false', '-json', `-var-file=${varFile}`], data.resourceId, true);
         if (result.exitCode !== 0) throw failure('apply', result, tracker);
         const outputs: Outputs = tracker.outputs ?? {};
@@ -90,11 +93,7 @@ export function createProcessor(deps: ProcessorDeps) {
       } else {
         const result = await run(['destroy', '-auto-approve', '-input=false', '-json', `-var-file=${varFile}`], data.resourceId, true);
         if (result.exitCode !== 0) throw failure('destroy', result, tracker);
-        // `workspace delete` refuses to delete the selected workspace, hence TF_WORKSPACE=default.
-        const removed = await run(['workspace', 'delete', '-no-color', data.resourceId], 'default', false);
-        if (removed.exitCode !== 0 && !/doesn't exist/.test(removed.stderr)) {
-          throw failure('workspace delete', removed, tracker);
-        }
+        await deleteWorkspace(data, run, tracker, s3State, (text) => jobLog.write(text));
         await jobLog.flush();
         await succeed(data, {}, { outputs: {}, changes: tracker.changes ?? { add: 0, change: 0, remove: 0 }, duration_ms: elapsed(started) });
       }
@@ -178,31 +177,74 @@ type Run = (args: string[], workspace: string, json: boolean) => Promise<RunResu
 
 // The original project's rule: a create never adopts infrastructure it did not
 // make. Checked once per job; a retry after a crash finds its own resources.
-async function ensureFreshWorkspace(data: JobData, run: Run, store: Store): Promise<void> {
+async function ensureFreshWorkspace(
+  data: JobData,
+  run: Run,
+  store: Store,
+  s3State: S3State | undefined,
+  log: (text: string) => void,
+): Promise<void> {
   if (await store.isWorkspaceChecked(data.jobId)) return;
-  const created = await run(['workspace', 'new', '-no-color', data.resourceId], data.resourceId, false);
-  if (created.exitCode !== 0) {
-    if (!/already exists/.test(created.stderr)) {
-      throw new JobFailure({
-        message: `terraform workspace new failed: ${lastLine(created.stderr)}`,
-        retryable: isTransient([], created.stderr),
-        diagnostics: [],
-      });
-    }
-    const listed = await run(['state', 'list'], data.resourceId, false);
-    const addresses = listed.stdout.split('\n').filter(Boolean);
-    if (listed.exitCode !== 0 || addresses.length > 0) {
-      throw new JobFailure({
-        message:
-          listed.exitCode !== 0
-            ? `workspace ${data.resourceId} already exists and its state could not be read: ${lastLine(listed.stderr)}`
-            : `workspace ${data.resourceId} already exists and tracks ${addresses.length} resource(s); refusing to adopt infrastructure this resource did not create`,
-        retryable: listed.exitCode !== 0 && isTransient([], listed.stderr),
-        diagnostics: [],
-      });
+  const state = await s3State?.inspect(data.resourceId);
+  if (state) {
+    log(state.exists ? `Workspace state found in S3 with ${state.resources} resource(s).` : 'No workspace state in S3 yet; apply creates it.');
+    if (state.exists && state.resources > 0) throw adoptionRefused(data.resourceId, state.resources);
+  } else {
+    const created = await run(['workspace', 'new', '-no-color', data.resourceId], data.resourceId, false);
+    if (created.exitCode !== 0) {
+      if (!/already exists/.test(created.stderr)) {
+        throw new JobFailure({
+          message: `terraform workspace new failed: ${lastLine(created.stderr)}`,
+          retryable: isTransient([], created.stderr),
+          diagnostics: [],
+        });
+      }
+      const listed = await run(['state', 'list'], data.resourceId, false);
+      if (listed.exitCode !== 0) {
+        throw new JobFailure({
+          message: `workspace ${data.resourceId} already exists and its state could not be read: ${lastLine(listed.stderr)}`,
+          retryable: isTransient([], listed.stderr),
+          diagnostics: [],
+        });
+      }
+      const addresses = listed.stdout.split('\n').filter(Boolean);
+      if (addresses.length > 0) throw adoptionRefused(data.resourceId, addresses.length);
     }
   }
   await store.markWorkspaceChecked(data.jobId);
+}
+
+function adoptionRefused(workspace: string, resources: number): JobFailure {
+  return new JobFailure({
+    message: `workspace ${workspace} already exists and tracks ${resources} resource(s); refusing to adopt infrastructure this resource did not create`,
+    retryable: false,
+    diagnostics: [],
+  });
+}
+
+// After a successful destroy: remove the now empty workspace.
+async function deleteWorkspace(
+  data: JobData,
+  run: Run,
+  tracker: RunTracker,
+  s3State: S3State | undefined,
+  log: (text: string) => void,
+): Promise<void> {
+  const removed = await s3State?.remove(data.resourceId);
+  if (removed?.exists && removed.resources > 0) {
+    throw new JobFailure({
+      message: `workspace ${data.resourceId} still tracks ${removed.resources} resource(s) after destroy; it was kept`,
+      retryable: false,
+      diagnostics: [],
+    });
+  }
+  if (removed) {
+    log(removed.exists ? `Workspace "${data.resourceId}" deleted from S3.` : `Workspace "${data.resourceId}" had no state in S3.`);
+    return;
+  }
+  // `workspace delete` refuses to delete the selected workspace, hence TF_WORKSPACE=default.
+  const result = await run(['workspace', 'delete', '-no-color', data.resourceId], 'default', false);
+  if (result.exitCode !== 0 && !/doesn't exist/.test(result.stderr)) throw failure('workspace delete', result, tracker);
 }
 
 function failure(command: string, result: RunResult, tracker: RunTracker): JobFailure {

@@ -11,6 +11,7 @@ import { connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
 import type { JobData } from '../core/schemas.ts';
 import { Store } from '../core/store.ts';
 import { createProcessor } from './processor.ts';
+import { openS3State } from './s3-state.ts';
 import { Terraform } from './terraform.ts';
 
 export type RunningWorker = {
@@ -27,12 +28,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const terraform = new Terraform({ ...config.terraform, dataDir, graceMs: config.worker.shutdownGraceMs });
   const initStarted = performance.now();
   await terraform.init();
-  logger.info({ workerId, cwd: config.terraform.cwd, ms: Math.round(performance.now() - initStarted) }, 'terraform initialised');
+  const s3State = config.worker.stateDirectAccess ? await openS3State(dataDir, config.terraform.passthroughEnv) : undefined;
+  logger.info(
+    { workerId, cwd: config.terraform.cwd, ms: Math.round(performance.now() - initStarted), stateAccess: s3State ? 's3' : 'terraform' },
+    'terraform initialised',
+  );
 
   const connection = connectRedis(config.redisUrl, 'worker', `tfcompute-worker:${workerId}`);
   const store = new Store(connection, config.redisPrefix);
   const queue = createQueue(connection, config.redisPrefix);
-  const processor = createProcessor({ store, queue, terraform, logger, varsDir, workerId });
+  const processor = createProcessor({ store, queue, terraform, s3State, logger, varsDir, workerId });
   const worker = new Worker<JobData>(QUEUE_NAME, processor, {
     connection,
     prefix: config.redisPrefix,
@@ -56,6 +61,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
           ['worker', () => closing],
           ['queue', () => queue.close()],
           ['redis', () => connection.quit()],
+          ['s3 clients', async () => s3State?.close()],
           ['data dir', () => rm(dataDir, { recursive: true, force: true })],
         ];
         for (const [name, step] of steps) {

@@ -53,7 +53,7 @@ export async function startServices(): Promise<Services> {
   };
 }
 
-export type StackOptions = { fixture?: Fixture; concurrency?: number; attempts?: number };
+export type StackOptions = { fixture?: Fixture; concurrency?: number; attempts?: number; stateDirectAccess?: 'auto' | 'off' };
 
 export class Stack {
   readonly services: Services;
@@ -80,6 +80,7 @@ export class Stack {
       JOB_ATTEMPTS: String(options.attempts ?? 3),
       JOB_BACKOFF_MS: '200',
       SHUTDOWN_GRACE_SECONDS: '20',
+      STATE_DIRECT_ACCESS: options.stateDirectAccess ?? 'auto',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     };
     this.config = loadConfig(this.env);

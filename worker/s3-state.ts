@@ -1,0 +1,144 @@
+// Direct access to workspace state in an S3 backend, so a job does not start
+// a Terraform process just to look at or remove a workspace: the adoption
+// check before a create (instead of `workspace new` + `state list`) and the
+// workspace removal after a destroy (instead of `workspace delete`).
+//
+// It reads the backend settings Terraform recorded at init, and declines
+// (returns undefined) whenever it cannot do exactly what Terraform would: role
+// assumption, customer-provided encryption keys, custom CA bundles, proxies,
+// or any error. The caller then runs the Terraform command instead.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+
+export type WorkspaceState = { exists: false } | { exists: true; resources: number };
+
+type BackendConfig = Record<string, unknown> & {
+  bucket?: string;
+  key?: string;
+  region?: string | null;
+  workspace_key_prefix?: string | null;
+  dynamodb_table?: string | null;
+  endpoint?: string | null;
+  dynamodb_endpoint?: string | null;
+  endpoints?: { s3?: string | null; dynamodb?: string | null } | null;
+  use_path_style?: boolean | null;
+  force_path_style?: boolean | null;
+  access_key?: string | null;
+  secret_key?: string | null;
+  token?: string | null;
+  max_retries?: number | null;
+};
+
+// Settings that change how Terraform reaches the bucket in ways we do not copy.
+const UNSUPPORTED = [
+  'assume_role',
+  'assume_role_with_web_identity',
+  'role_arn',
+  'profile',
+  'shared_config_files',
+  'shared_credentials_file',
+  'shared_credentials_files',
+  'sse_customer_key',
+  'custom_ca_bundle',
+  'insecure',
+  'http_proxy',
+  'https_proxy',
+  'ec2_metadata_service_endpoint',
+  'sts_endpoint',
+];
+
+export class S3State {
+  readonly #s3: S3Client;
+  readonly #dynamo: DynamoDBClient | undefined;
+  readonly #bucket: string;
+  readonly #key: string;
+  readonly #prefix: string;
+  readonly #table: string | undefined;
+
+  // `env` is the environment Terraform runs with; its AWS variables are used
+  // so both reach the bucket as the same identity.
+  constructor(config: Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig, env: Readonly<Record<string, string>>) {
+    const keyId = config.access_key ?? env.AWS_ACCESS_KEY_ID;
+    const secret = config.secret_key ?? env.AWS_SECRET_ACCESS_KEY;
+    const token = config.access_key ? config.token : env.AWS_SESSION_TOKEN;
+    const credentials = keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) } : undefined;
+    const region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    const common = {
+      ...(region ? { region } : {}),
+      ...(credentials ? { credentials } : {}),
+      maxAttempts: 2,
+    };
+    this.#s3 = new S3Client({
+      ...common,
+      ...(config.endpoints?.s3 || config.endpoint ? { endpoint: (config.endpoints?.s3 ?? config.endpoint) as string } : {}),
+      forcePathStyle: Boolean(config.use_path_style ?? config.force_path_style),
+    });
+    this.#table = config.dynamodb_table ?? undefined;
+    const dynamoEndpoint = config.endpoints?.dynamodb ?? config.dynamodb_endpoint;
+    this.#dynamo = this.#table ? new DynamoDBClient({ ...common, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) }) : undefined;
+    this.#bucket = config.bucket;
+    this.#key = config.key;
+    this.#prefix = config.workspace_key_prefix ?? 'env:';
+  }
+
+  objectKey(workspace: string): string {
+    return `${this.#prefix}/${workspace}/${this.#key}`;
+  }
+
+  // What the workspace holds, or undefined when it cannot be told.
+  async inspect(workspace: string): Promise<WorkspaceState | undefined> {
+    try {
+      const object = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.objectKey(workspace) }));
+      const text = await object.Body?.transformToString('utf8');
+      const state = JSON.parse(text ?? '{}') as { resources?: Array<{ mode?: string; instances?: unknown[] }> };
+      const resources = (state.resources ?? [])
+        .filter((r) => r.mode !== 'data')
+        .reduce((sum, r) => sum + (r.instances?.length ?? 0), 0);
+      return { exists: true, resources };
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound') return { exists: false };
+      return undefined;
+    }
+  }
+
+  // Removes an empty workspace as `terraform workspace delete` does: the state
+  // object and, with a DynamoDB lock table, its checksum item. Returns the
+  // state it found, or undefined when it could not act.
+  async remove(workspace: string): Promise<WorkspaceState | undefined> {
+    const state = await this.inspect(workspace);
+    if (!state || !state.exists || state.resources > 0) return state;
+    try {
+      await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.objectKey(workspace) }));
+      if (this.#dynamo && this.#table) {
+        await this.#dynamo.send(
+          new DeleteItemCommand({ TableName: this.#table, Key: { LockID: { S: `${this.#bucket}/${this.objectKey(workspace)}-md5` } } }),
+        );
+      }
+      return state;
+    } catch {
+      return undefined;
+    }
+  }
+
+  close(): void {
+    this.#s3.destroy();
+    this.#dynamo?.destroy();
+  }
+}
+
+// The S3 backend Terraform initialised in `dataDir`, if that is what it is and
+// we can reach it the same way; otherwise undefined.
+export async function openS3State(dataDir: string, env: Readonly<Record<string, string>>): Promise<S3State | undefined> {
+  let recorded: { backend?: { type?: string; config?: BackendConfig } };
+  try {
+    recorded = JSON.parse(await readFile(path.join(dataDir, 'terraform.tfstate'), 'utf8')) as typeof recorded;
+  } catch {
+    return undefined;
+  }
+  const config = recorded.backend?.config;
+  if (recorded.backend?.type !== 's3' || !config?.bucket || !config.key) return undefined;
+  if (UNSUPPORTED.some((name) => config[name] !== null && config[name] !== undefined)) return undefined;
+  return new S3State({ ...config, bucket: config.bucket, key: config.key }, env);
+}
