@@ -45,4 +45,5 @@ COPY --chown=node:node tf ./tf
 USER node
 EXPOSE 8080
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "api/main.ts"]
+# The flags are package.json's config.apiNodeFlags (see core/runtime.ts).
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "api/main.ts"]

@@ -27,7 +27,7 @@ async function load(options: autocannon.Options): Promise<LoadResult> {
 export type ApiResults = {
   post: LoadResult;
   get: LoadResult;
-  scale: { records: number; listFirstPage: LoadResult; listFiltered: LoadResult; apiRssBytes: number; redisBytesPerResource: number };
+  scale: { records: number; listFirstPage: LoadResult; listFiltered: LoadResult; apiIdleRssBytes: number; apiRssBytes: number; redisBytesPerResource: number };
 };
 
 export async function runApiLoad(setup: Setup): Promise<ApiResults> {
@@ -42,6 +42,7 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
   };
   const api = await startService('api/main.ts', env, 'api listening');
   const redis = new Redis(setup.redisUrl);
+  const apiIdleRssBytes = await api.rssBytes();
   try {
     const base = `http://127.0.0.1:${port}`;
     // Warm up, and make a resource to GET.
@@ -75,6 +76,7 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
         records,
         listFirstPage,
         listFiltered,
+        apiIdleRssBytes,
         apiRssBytes,
         redisBytesPerResource: (memoryAfter - memoryBefore) / (records - existing),
       },

@@ -6,14 +6,21 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { API_NODE_FLAGS } from '../core/runtime.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export type Service = { child: ChildProcess; stop(): Promise<void>; rssBytes(): Promise<number> };
 
 // Starts `node <entry>` and resolves once it logs `readyMessage`.
+// With BENCH_CPU_PROF=DIR, each process writes a V8 CPU profile there on exit.
 export async function startService(entry: string, env: Record<string, string>, readyMessage: string): Promise<Service> {
-  const child = spawn(process.execPath, [path.join(ROOT, entry)], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const flags = entry === 'api/main.ts' ? API_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...flags, ...profile, path.join(ROOT, entry)], {
+    env: { ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();

@@ -2,7 +2,8 @@
 // original project's way, on this machine, and writes docs/benchmark.md.
 //
 // BENCH_N (default "100,1000") and BENCH_CONFIGS (default "1x2,2x2", workers x
-// concurrency) choose the pipeline runs; BENCH_SKIP_API=1 skips the API load.
+// concurrency) choose the pipeline runs; BENCH_SKIP_PIPELINE=1 and
+// BENCH_SKIP_API=1 leave out the pipeline runs or the API load.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,10 +12,11 @@ import { startRedis, startStateBackend } from '../scripts/local-services.ts';
 import { runApiLoad, type ApiResults, type LoadResult } from './api-load.ts';
 import { runOriginal, runOurs, runRaw, type PhaseTimes, type Setup } from './pipeline.ts';
 import { ROOT, seconds } from './processes.ts';
+import { API_NODE_FLAGS } from '../core/runtime.ts';
 
 const env = process.env;
 const sizes = (env.BENCH_N ?? '100,1000').split(',').map(Number);
-const configs = (env.BENCH_CONFIGS ?? '1x2,2x2').split(',').map((c) => {
+const configs = (env.BENCH_SKIP_PIPELINE === '1' ? [] : (env.BENCH_CONFIGS ?? '1x2,2x2').split(',')).map((c) => {
   const [w, c2] = c.split('x').map(Number);
   return { workers: w ?? 1, concurrency: c2 ?? 2 };
 });
@@ -145,7 +147,8 @@ function render(rows: Row[], api: ApiResults | undefined): string {
       row('`GET /api/ec2instance?limit=20`', api.scale.listFirstPage),
       row('`GET /api/ec2instance?status=creating&limit=100`', api.scale.listFiltered),
       '',
-      `API RSS after the load: ${(api.scale.apiRssBytes / 2 ** 20).toFixed(0)} MB. Redis memory per resource (record, job record, index entries): ${Math.round(api.scale.redisBytesPerResource)} bytes.`,
+      `API RSS: ${(api.scale.apiIdleRssBytes / 2 ** 20).toFixed(0)} MB idle, ${(api.scale.apiRssBytes / 2 ** 20).toFixed(0)} MB after all the load above, with the flags \`npm run api\` uses (\`${API_NODE_FLAGS.join(' ')}\`).`,
+      `Redis memory per resource (record, job record, pending-job list, index entries): ${Math.round(api.scale.redisBytesPerResource)} bytes.`,
       '',
       'Targets: a page at p99 ≤ 20 ms; API RSS ≤ 150 MB.',
       '',

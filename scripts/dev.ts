@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_NODE_FLAGS } from '../core/runtime.ts';
 import { startRedis, startStateBackend } from './local-services.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -30,8 +31,8 @@ const childEnv: NodeJS.ProcessEnv = {
 };
 
 const children: ChildProcess[] = [];
-for (const entry of ['api/main.ts', 'worker/main.ts']) {
-  const child = spawn(process.execPath, [path.join(root, entry)], { env: childEnv, stdio: 'inherit' });
+for (const [entry, flags] of [['api/main.ts', API_NODE_FLAGS], ['worker/main.ts', []]] as const) {
+  const child = spawn(process.execPath, [...flags, path.join(root, entry)], { env: childEnv, stdio: 'inherit' });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (!stopping) {

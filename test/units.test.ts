@@ -2,7 +2,7 @@
 // that reports what it received), reading Terraform's JSON output, the Prefer
 // header and configuration errors.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -126,6 +126,14 @@ describe('Prefer: wait', () => {
 });
 
 describe('configuration', () => {
+  test('the image starts the API with the same Node.js flags as `npm run api`', async () => {
+    const { API_NODE_FLAGS } = await import('../core/runtime.ts');
+    const dockerfile = await readFile(path.join(import.meta.dirname, '..', 'Dockerfile'), 'utf8');
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    assert.ok(API_NODE_FLAGS.length > 0);
+    assert.deepEqual(cmd, ['node', ...API_NODE_FLAGS, 'api/main.ts']);
+  });
+
   test('an invalid value stops start-up with a message that names it', () => {
     assert.throws(() => loadConfig({ WORKER_CONCURRENCY: 'lots' }), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
