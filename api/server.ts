@@ -17,7 +17,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
   // BullMQ checks the server version once, when the queue is built; with the
   // offline queue off that check needs a live connection.
-  if (redis.status !== 'ready') await once(redis, 'ready');
+  if (redis.status !== 'ready') {
+    logger.info({ redis: redactedUrl(config.redisUrl) }, 'waiting for Redis');
+    await once(redis, 'ready');
+  }
   const store = new Store(redis, config.redisPrefix);
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
@@ -52,4 +55,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       return stopping;
     },
   };
+}
+
+// A Redis URL with its password, if any, replaced.
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
 }
