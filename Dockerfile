@@ -7,7 +7,10 @@ ARG TERRAFORM_VERSION=1.11.4
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# npm install rather than npm ci: the lock file, written by npm 11 against this
+# project's registry, lacks the other platforms' optional msgpackr-extract
+# entries and npm ci refuses it (see .ci/run). Versions are the locked ones.
+RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM debian:bookworm-slim AS terraform
 ARG TERRAFORM_VERSION

@@ -76,7 +76,8 @@ export function createProcessor(deps: ProcessorDeps) {
             if (progressed) jobLog.progress(tracker.progress);
           },
         });
-        if (!json && result.stderr) jobLog.write(result.stderr);
+        // With -json, stderr holds only what escaped the UI: plugin crashes, panics.
+        if (result.stderr) jobLog.write(result.stderr);
         if (result.interrupted) {
           throw new JobFailure({ message: `terraform ${args[0]} was interrupted`, retryable: true, diagnostics: [] }, true);
         }
