@@ -41,8 +41,4 @@ export class JobWaiter {
       done.abort();
     }
   }
-
-  async stop(): Promise<void> {
-    await this.#subscriber.quit();
-  }
 }

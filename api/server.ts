@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { connectRedis, createQueue } from '../core/queue.ts';
+import { closeRedis, connectRedis, createQueue } from '../core/queue.ts';
 import { Store } from '../core/store.ts';
 import { createApp } from './app.ts';
 import { JobWaiter } from './job-waiter.ts';
@@ -48,7 +48,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await closed;
-        for (const step of [() => waiter.stop(), () => queue.close(), () => redis.quit()]) {
+        for (const step of [() => closeRedis(subscriber), () => queue.close(), () => closeRedis(redis)]) {
           await step().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping'));
         }
       })();

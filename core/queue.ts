@@ -18,6 +18,24 @@ export function connectRedis(url: string, role: 'api' | 'worker', name: string):
   return new Redis(url, options);
 }
 
+// Closes a connection politely when Redis is there, and at once when it is
+// not: QUIT on a connection that is down waits for a reconnect that may never come.
+export async function closeRedis(connection: Redis, timeoutMs = 2_000): Promise<void> {
+  if (connection.status === 'end') return;
+  if (connection.status !== 'ready') {
+    connection.disconnect();
+    return;
+  }
+  const timer = setTimeout(() => connection.disconnect(), timeoutMs);
+  try {
+    await connection.quit();
+  } catch {
+    connection.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createQueue(connection: Redis, prefix: string): JobQueue {
   return new Queue<JobData>(QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
 }

@@ -7,7 +7,7 @@ import { Worker } from 'bullmq';
 import { nanoid } from 'nanoid';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
+import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
 import type { JobData } from '../core/schemas.ts';
 import { Store } from '../core/store.ts';
 import { createProcessor } from './processor.ts';
@@ -60,7 +60,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         const steps: Array<[string, () => Promise<unknown>]> = [
           ['worker', () => closing],
           ['queue', () => queue.close()],
-          ['redis', () => connection.quit()],
+          ['redis', () => closeRedis(connection)],
           ['s3 clients', async () => s3State?.close()],
           ['data dir', () => rm(dataDir, { recursive: true, force: true })],
         ];

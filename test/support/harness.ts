@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { startApi } from '../../api/server.ts';
+import { closeRedis } from '../../core/queue.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import type { Job, Resource } from '../../core/schemas.ts';
@@ -86,7 +87,7 @@ export class Stack {
     this.config = loadConfig(this.env);
     this.redis = new Redis(services.redis.url, { maxRetriesPerRequest: null });
     this.store = new Store(this.redis, this.config.redisPrefix);
-    this.#stops.push(() => this.redis.quit());
+    this.#stops.push(() => closeRedis(this.redis));
   }
 
   async startApi(): Promise<void> {
