@@ -9,7 +9,8 @@ import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
-import { startRedis } from '../scripts/local-services.ts';
+import { startRedis, startStateBackend } from '../scripts/local-services.ts';
+import { Stack } from './support/harness.ts';
 
 test('with Redis down the API answers 503 within seconds, and serves again once Redis is back', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-outage-'));
@@ -54,4 +55,22 @@ test('with Redis down the API answers 503 within seconds, and serves again once 
   const after = await request(base).post('/api/ec2instance').send({});
   assert.equal(after.status, 202, after.text);
   assert.equal((await request(base).get(`/api/ec2instance/${after.body.id}`)).body.status, 'creating');
+});
+
+test('a worker told to stop while Redis is down still exits promptly', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-outage-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const redis = await startRedis(path.join(dir, 'redis'));
+  t.after(() => redis.stop());
+  const backend = await startStateBackend(path.join(dir, 'state'));
+  t.after(() => backend.stop());
+  const stack = new Stack({ redis, backend, dir, stop: async () => undefined }, {});
+  t.after(() => stack.stop());
+  const worker = await stack.spawnWorker();
+
+  await redis.stop();
+  const started = performance.now();
+  const code = await worker.signal('SIGTERM');
+  assert.equal(code, 0);
+  assert.ok(performance.now() - started < 5_000, `exited after ${Math.round(performance.now() - started)} ms`);
 });

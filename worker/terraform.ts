@@ -60,6 +60,7 @@ export class TerraformError extends Error {
 
 export class Terraform {
   readonly settings: TerraformSettings;
+  readonly #running = new Set<Promise<unknown>>();
 
   constructor(settings: TerraformSettings) {
     this.settings = settings;
@@ -104,6 +105,11 @@ export class Terraform {
     return env;
   }
 
+  // Resolves once none of the Terraform processes started here is running.
+  async idle(): Promise<void> {
+    await Promise.all([...this.#running]);
+  }
+
   async run(args: string[], options: RunOptions): Promise<RunResult> {
     const s = this.settings;
     const subprocess = execa(s.bin, args, {
@@ -121,6 +127,12 @@ export class Terraform {
       detached: true,
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
+    const finished = subprocess.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#running.add(finished);
+    void finished.then(() => this.#running.delete(finished));
     let stdout = '';
     for await (const line of subprocess.iterable({ from: 'stdout' })) {
       const text = String(line);

@@ -55,11 +55,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       stopping ??= (async () => {
         logger.info({ workerId }, 'worker stopping');
         const closing = worker.close();
+        closing.catch(() => undefined);
         // One SIGINT to each running Terraform; the processor then returns its job to the queue.
         worker.cancelAllJobs('shutdown');
+        // What must not be cut short is Terraform saving its state, which has
+        // the grace period. After that only Redis can hold the close up, and a
+        // job we could not hand back is recovered by BullMQ as stalled.
         const steps: Array<[string, () => Promise<unknown>]> = [
-          ['worker', () => closing],
-          ['queue', () => queue.close()],
+          ['terraform', () => within(terraform.idle(), config.worker.shutdownGraceMs + 5_000)],
+          ['worker', () => within(closing, connection.status === 'ready' ? 10_000 : 1_000)],
+          ['queue', () => within(queue.close(), 2_000)],
           ['redis', () => closeRedis(connection)],
           ['s3 clients', async () => s3State?.close()],
           ['data dir', () => rm(dataDir, { recursive: true, force: true })],
@@ -76,4 +81,21 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       return stopping;
     },
   };
+}
+
+class StepTimeout extends Error {
+  override name = 'StepTimeout';
+}
+
+// Waits for `promise` at most `ms`, then rejects so shutdown can go on.
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StepTimeout(`did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -86,6 +86,8 @@ export class Stack {
     };
     this.config = loadConfig(this.env);
     this.redis = new Redis(services.redis.url, { maxRetriesPerRequest: null });
+    // Some tests stop Redis on purpose; reconnect errors are expected then.
+    this.redis.on('error', () => undefined);
     this.store = new Store(this.redis, this.config.redisPrefix);
     this.#stops.push(() => closeRedis(this.redis));
   }
