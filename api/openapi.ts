@@ -114,6 +114,24 @@ export function buildOpenApiDocument() {
   });
 
   registry.registerPath({
+    method: 'post',
+    path: '/api/ec2instance/{id}/retry',
+    tags: ['ec2instance'],
+    summary: 'Retry a failed create',
+    description:
+      'Runs `terraform apply` again, with the same inputs, in the workspace the failed create left. Only a `failed` resource can be retried; a failed delete is retried with DELETE.',
+    request: { params: ResourceIdParams, headers: PreferHeader },
+    responses: {
+      202: { ...json('Accepted; the resource is `creating` again.', Resource), headers: preferenceApplied },
+      200: { ...json('With `Prefer: wait`: the retry finished (see `status`).', Resource), headers: preferenceApplied },
+      400: badId,
+      404: problem('No resource with this id.'),
+      409: problem('The resource is not `failed`.'),
+      503: unavailable,
+    },
+  });
+
+  registry.registerPath({
     method: 'get',
     path: '/api/jobs/{jobId}',
     tags: ['jobs'],

@@ -21,7 +21,7 @@ export async function createResource(deps: UseCaseDeps, inputs: ResourceInputs):
   const jobId = newJobId();
   await deps.store.createResource({ id, jobId, inputs, maxAttempts: deps.jobs.attempts });
   try {
-    await deps.queue.add('create', { jobId, resourceId: id, action: 'create', inputs }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+    await deps.queue.add('create', { jobId, resourceId: id, action: 'create', inputs, retry: false }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
     await deps.store.discardResource(id, jobId).catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
@@ -36,6 +36,34 @@ export async function getResource(deps: Pick<UseCaseDeps, 'store'>, id: string):
   return resource;
 }
 
+// Re-applies a stack whose create failed, in the same workspace and with the
+// same inputs. Any other status is a conflict: a delete is retried with DELETE.
+export async function retryResource(deps: UseCaseDeps, id: string): Promise<Resource> {
+  const jobId = newJobId();
+  const request = await deps.store.requestRetry(id, jobId, deps.jobs.attempts);
+  if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
+  if (request.outcome === 'conflict') {
+    const hint = request.status === 'delete_failed' ? '; send DELETE again to retry the delete' : '';
+    throw new AppError('invalid-state', `only a failed create can be retried; resource ${id} is ${request.status}${hint}`);
+  }
+  const resource = await getResource(deps, id);
+  try {
+    await deps.queue.add('create', { jobId, resourceId: id, action: 'create', inputs: resource.inputs, retry: true }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+  } catch (error) {
+    await deps.store
+      .finishJob({
+        resourceId: id,
+        jobId,
+        jobStatus: 'failed',
+        resourceStatus: 'failed',
+        error: { message: 'the retry could not be queued; send it again', retryable: true, diagnostics: [] },
+      })
+      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not record failed enqueue'));
+    throw error;
+  }
+  return resource;
+}
+
 export type DeleteOutcome = { resource: Resource; started: boolean };
 
 // Idempotent: while a delete is queued or running, the same job is returned;
@@ -47,7 +75,7 @@ export async function deleteResource(deps: UseCaseDeps, id: string): Promise<Del
   const resource = await getResource(deps, id);
   if (request.outcome !== 'created') return { resource, started: false };
   try {
-    await deps.queue.add('delete', { jobId, resourceId: id, action: 'delete', inputs: resource.inputs }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+    await deps.queue.add('delete', { jobId, resourceId: id, action: 'delete', inputs: resource.inputs, retry: false }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
   } catch (error) {
     await deps.store
       .finishJob({

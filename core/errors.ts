@@ -10,6 +10,7 @@ export const ERRORS = {
   'job-not-found': { status: 404, title: 'Job not found' },
   'route-not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'invalid-state': { status: 409, title: 'Not possible in the resource\'s current status' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'backend-unavailable': { status: 503, title: 'Service temporarily unavailable' },

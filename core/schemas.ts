@@ -239,5 +239,8 @@ export const JobData = z.strictObject({
   resourceId: ResourceId,
   action: JobAction,
   inputs: CreateResourceRequest.required(),
+  // A retried create runs in the workspace its first create made, so the
+  // adoption check (which would find its own resources) is skipped.
+  retry: z.boolean().default(false),
 });
 export type JobData = z.infer<typeof JobData>;

@@ -33,6 +33,8 @@ export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; r
 
 export type Page = { items: Resource[]; nextCursor: string | null };
 
+export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'conflict'; status: ResourceStatus } | { outcome: 'missing' };
+
 export type DeleteRequest =
   | { outcome: 'created'; jobId: string }
   | { outcome: 'existing'; jobId: string }
@@ -64,6 +66,22 @@ redis.call('HSET', KEYS[1], 'status', 'deleting', 'job_id', ARGV[2], 'job_action
 local resourceId = redis.call('HGET', KEYS[1], 'id')
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'resource_id', resourceId, 'action', 'delete', 'status', 'queued',
   'attempts', 0, 'max_attempts', ARGV[4], 'progress', '{"completed":0,"total":null}',
+  'created_at', ARGV[3], 'updated_at', ARGV[3])
+redis.call('RPUSH', KEYS[3], ARGV[2])
+return {'created', ARGV[2]}
+`;
+
+// KEYS: res, job, ops   ARGV: prefix, jobId, now, maxAttempts
+// Only a failed create is retried; any other status is returned as it is.
+const REQUEST_RETRY = `${STATUS_MOVE}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing', ''} end
+if status ~= 'failed' then return {'conflict', status} end
+move(ARGV[1], redis.call('HGET', KEYS[1], 'member'), status, 'creating')
+redis.call('HSET', KEYS[1], 'status', 'creating', 'job_id', ARGV[2], 'job_action', 'create',
+  'job_status', 'queued', 'updated_at', ARGV[3], 'error', '')
+redis.call('HSET', KEYS[2], 'id', ARGV[2], 'resource_id', redis.call('HGET', KEYS[1], 'id'), 'action', 'create',
+  'status', 'queued', 'attempts', 0, 'max_attempts', ARGV[4], 'progress', '{"completed":0,"total":null}',
   'created_at', ARGV[3], 'updated_at', ARGV[3])
 redis.call('RPUSH', KEYS[3], ARGV[2])
 return {'created', ARGV[2]}
@@ -126,7 +144,7 @@ export class Store {
   readonly redis: Redis;
   readonly prefix: string;
   readonly eventsChannel: string;
-  readonly #scripts: Record<'requestDelete' | 'markRunning' | 'requeue' | 'finish' | 'discard', Script>;
+  readonly #scripts: Record<'requestDelete' | 'requestRetry' | 'markRunning' | 'requeue' | 'finish' | 'discard', Script>;
 
   constructor(redis: Redis, prefix: string) {
     this.redis = redis;
@@ -141,6 +159,7 @@ export class Store {
     };
     this.#scripts = {
       requestDelete: define('request_delete', 3, REQUEST_DELETE),
+      requestRetry: define('request_retry', 3, REQUEST_RETRY),
       markRunning: define('mark_running', 2, MARK_RUNNING),
       requeue: define('requeue', 2, REQUEUE),
       finish: define('finish', 3, FINISH),
@@ -238,6 +257,22 @@ export class Store {
     if (outcome === 'missing') return { outcome };
     if (outcome === 'created' || outcome === 'existing' || outcome === 'deleted') return { outcome, jobId: existing };
     throw new Error(`unexpected reply from request_delete: ${outcome}`);
+  }
+
+  async requestRetry(id: string, jobId: string, maxAttempts: number): Promise<RetryRequest> {
+    const [outcome, detail] = (await this.#scripts.requestRetry(
+      this.resourceKey(id),
+      this.jobKey(jobId),
+      this.opsKey(id),
+      this.prefix,
+      jobId,
+      new Date().toISOString(),
+      maxAttempts,
+    )) as [string, string];
+    if (outcome === 'missing') return { outcome };
+    if (outcome === 'conflict') return { outcome, status: detail as ResourceStatus };
+    if (outcome === 'created') return { outcome, jobId: detail };
+    throw new Error(`unexpected reply from request_retry: ${outcome}`);
   }
 
   async getResource(id: string): Promise<Resource | null> {

@@ -126,6 +126,7 @@ describe('ids in paths', () => {
       assertProblem(await request(stack.baseUrl).delete(`/api/ec2instance/${id}`), 400, 'invalid-id');
       assertProblem(await request(stack.baseUrl).get(`/api/jobs/${id}`), 400, 'invalid-id');
       assertProblem(await request(stack.baseUrl).get(`/api/jobs/${id}/log`), 400, 'invalid-id');
+      assertProblem(await request(stack.baseUrl).post(`/api/ec2instance/${id}/retry`), 400, 'invalid-id');
     });
   }
 
@@ -134,6 +135,7 @@ describe('ids in paths', () => {
     assertProblem(await request(stack.baseUrl).delete('/api/ec2instance/0123456789abcdef'), 404, 'resource-not-found');
     assertProblem(await request(stack.baseUrl).get('/api/jobs/0123456789abcdef'), 404, 'job-not-found');
     assertProblem(await request(stack.baseUrl).get('/api/jobs/0123456789abcdef/log'), 404, 'job-not-found');
+    assertProblem(await request(stack.baseUrl).post('/api/ec2instance/0123456789abcdef/retry'), 404, 'resource-not-found');
     assert.equal(await resourceCount(), 0);
   });
 
@@ -159,6 +161,18 @@ describe('DELETE /api/ec2instance/{id}', () => {
     assert.equal(second.status, 202);
     assert.equal(second.body.job.id, first.body.job.id);
     assert.equal(await queuedJobs(), 2);
+  });
+});
+
+describe('POST /api/ec2instance/{id}/retry', () => {
+  test('is refused with 409 unless the create failed, and changes nothing', async () => {
+    const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
+    const res = await request(stack.baseUrl).post(`/api/ec2instance/${created.body.id}/retry`);
+    assertProblem(res, 409, 'invalid-state');
+    assert.match(res.body.detail, /is creating/);
+    const after = await request(stack.baseUrl).get(`/api/ec2instance/${created.body.id}`);
+    assert.equal(after.body.job.id, created.body.job.id);
+    assert.equal(await queuedJobs(), 1);
   });
 });
 
@@ -233,6 +247,7 @@ describe('OpenAPI document', () => {
     const expected: Record<string, string[]> = {
       '/api/ec2instance': ['get', 'post'],
       '/api/ec2instance/{id}': ['get', 'delete'],
+      '/api/ec2instance/{id}/retry': ['post'],
       '/api/jobs/{jobId}': ['get'],
       '/api/jobs/{jobId}/log': ['get'],
       '/healthz': ['get'],

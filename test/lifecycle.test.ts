@@ -122,6 +122,31 @@ describe('failures', () => {
     assert.equal(await stack.stateObjectStatus(created.body.id), 404);
   });
 
+  test('a failed create can be retried in its own workspace, and then becomes ready', async () => {
+    const stack = await newStack('fail');
+    const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 2 });
+    assert.equal(created.body.status, 'failed');
+
+    const retried = await request(stack.baseUrl).post(`/api/ec2instance/${created.body.id}/retry`);
+    assert.equal(retried.status, 202);
+    assert.equal(retried.body.status, 'creating');
+    assert.equal(retried.body.error, undefined);
+    assert.notEqual(retried.body.job.id, created.body.job.id);
+    const job = await stack.waitForJob(retried.body.job.id);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+
+    const resource = await stack.resource(created.body.id);
+    assert.equal(resource.status, 'ready');
+    assert.equal((resource.outputs.private_ips as string[]).length, 2);
+    assert.deepEqual(resource.inputs.node_count, 2);
+    const again = await request(stack.baseUrl).post(`/api/ec2instance/${created.body.id}/retry`);
+    assert.equal(again.status, 409, 'a ready stack has nothing to retry');
+
+    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
+    assert.equal(deleted.body.status, 'deleted');
+    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+  });
+
   test('a delete that finds the state lock held is retried with backoff and succeeds once the lock is free', async () => {
     const stack = await newStack();
     const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({});

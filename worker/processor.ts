@@ -85,7 +85,7 @@ export function createProcessor(deps: ProcessorDeps) {
       };
 
       if (data.action === 'create') {
-        await ensureFreshWorkspace(data, run, store, s3State, (text) => jobLog.write(text));
+        if (!data.retry) await ensureFreshWorkspace(data, run, store, s3State, (text) => jobLog.write(text));
         const result = await run(['apply', '-auto-approve', '-input=false', '-json', `-var-file=${varFile}`], data.resourceId, true);
         if (result.exitCode !== 0) throw failure('apply', result, tracker);
         const outputs: Outputs = tracker.outputs ?? {};

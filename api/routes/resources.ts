@@ -4,7 +4,7 @@ import { CreateResourceRequest, ListQuery, type Resource } from '../../core/sche
 import { preferredWait } from '../prefer.ts';
 import { requireId, methodNotAllowed } from '../problems.ts';
 import { parseOrThrow } from '../validate.ts';
-import { createResource, deleteResource, getResource, isFinished, type UseCaseDeps, waitForResource } from '../use-cases.ts';
+import { createResource, deleteResource, getResource, isFinished, retryResource, type UseCaseDeps, waitForResource } from '../use-cases.ts';
 
 export const RESOURCES_PATH = '/api/ec2instance';
 
@@ -38,6 +38,15 @@ export function resourcesRouter(deps: UseCaseDeps): Router {
       res.status(isFinished(final) ? 200 : 202).json(final);
     })
     .all(methodNotAllowed(['GET', 'DELETE']));
+
+  router
+    .route(`${RESOURCES_PATH}/:id/retry`)
+    .post(async (req, res) => {
+      const resource = await retryResource(deps, requireId(req.params.id));
+      const final = await maybeWait(req, res, resource);
+      res.status(isFinished(final) ? 200 : 202).json(final);
+    })
+    .all(methodNotAllowed(['POST']));
 
   async function maybeWait(req: Request, res: Response, resource: Resource): Promise<Resource> {
     const seconds = preferredWait(req.get('prefer'));

@@ -82,6 +82,8 @@ export class Stack {
       JOB_BACKOFF_MS: '200',
       SHUTDOWN_GRACE_SECONDS: '20',
       STATE_DIRECT_ACCESS: options.stateDirectAccess ?? 'auto',
+      // Where the fail fixture remembers which resources already failed once.
+      TF_VAR_marker_dir: services.dir,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     };
     this.config = loadConfig(this.env);
