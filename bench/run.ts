@@ -4,7 +4,8 @@
 //
 // BENCH_N (default "100,1000") and BENCH_CONFIGS (default "1x2,2x2", workers x
 // concurrency) choose the pipeline runs; BENCH_SKIP_PIPELINE=1 and
-// BENCH_SKIP_API=1 leave out the pipeline runs or the API load.
+// BENCH_SKIP_API=1 leave out the pipeline runs or the API load; BENCH_OUT (default
+// docs) is where the report goes.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -63,10 +64,11 @@ const results: BenchResults = {
   rows,
   ...(api ? { api } : {}),
 };
-await mkdir(path.join(ROOT, 'docs'), { recursive: true });
-await writeFile(path.join(ROOT, 'docs', 'benchmark.json'), `${JSON.stringify(results, null, 2)}\n`);
+const out = path.resolve(ROOT, env.BENCH_OUT ?? 'docs');
+await mkdir(out, { recursive: true });
+await writeFile(path.join(out, 'benchmark.json'), `${JSON.stringify(results, null, 2)}\n`);
 const report = render(results);
-await writeFile(path.join(ROOT, 'docs', 'benchmark.md'), report);
+await writeFile(path.join(out, 'benchmark.md'), report);
 process.stdout.write(report);
 
 function log(message: string): void {
