@@ -4,7 +4,7 @@ import { AppError } from '../core/errors.ts';
 import { newJobId, newResourceId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import { jobOptions, type JobQueue } from '../core/queue.ts';
-import type { Resource, ResourceInputs } from '../core/schemas.ts';
+import type { JobData, Resource, ResourceInputs, ResourceStatus } from '../core/schemas.ts';
 import type { Store } from '../core/store.ts';
 import type { JobWaiter } from './job-waiter.ts';
 
@@ -47,20 +47,7 @@ export async function retryResource(deps: UseCaseDeps, id: string): Promise<Reso
     throw new AppError('invalid-state', `only a failed create can be retried; resource ${id} is ${request.status}${hint}`);
   }
   const resource = await getResource(deps, id);
-  try {
-    await deps.queue.add('create', { jobId, resourceId: id, action: 'create', inputs: resource.inputs, retry: true }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
-  } catch (error) {
-    await deps.store
-      .finishJob({
-        resourceId: id,
-        jobId,
-        jobStatus: 'failed',
-        resourceStatus: 'failed',
-        error: { message: 'the retry could not be queued; send it again', retryable: true, diagnostics: [] },
-      })
-      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not record failed enqueue'));
-    throw error;
-  }
+  await enqueueOrRecordFailure(deps, { jobId, resourceId: id, action: 'create', inputs: resource.inputs, retry: true }, 'failed', 'the retry could not be queued; send it again');
   return resource;
 }
 
@@ -74,21 +61,28 @@ export async function deleteResource(deps: UseCaseDeps, id: string): Promise<Del
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   const resource = await getResource(deps, id);
   if (request.outcome !== 'created') return { resource, started: false };
+  await enqueueOrRecordFailure(deps, { jobId, resourceId: id, action: 'delete', inputs: resource.inputs, retry: false }, 'delete_failed', 'the delete job could not be queued; send DELETE again');
+  return { resource, started: true };
+}
+
+// Adds the job for a change already recorded on an existing resource. If the
+// queue refuses it, the job is recorded as failed so the resource does not
+// wait for a job that will never run, and the error goes on to the client.
+async function enqueueOrRecordFailure(deps: UseCaseDeps, data: JobData, resourceStatus: ResourceStatus, message: string): Promise<void> {
   try {
-    await deps.queue.add('delete', { jobId, resourceId: id, action: 'delete', inputs: resource.inputs, retry: false }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+    await deps.queue.add(data.action, data, jobOptions(data.jobId, deps.jobs.attempts, deps.jobs.backoffMs));
   } catch (error) {
     await deps.store
       .finishJob({
-        resourceId: id,
-        jobId,
+        resourceId: data.resourceId,
+        jobId: data.jobId,
         jobStatus: 'failed',
-        resourceStatus: 'delete_failed',
-        error: { message: 'the delete job could not be queued; send DELETE again', retryable: true, diagnostics: [] },
+        resourceStatus,
+        error: { message, retryable: true, diagnostics: [] },
       })
-      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not record failed enqueue'));
+      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'));
     throw error;
   }
-  return { resource, started: true };
 }
 
 // Waits up to `seconds` for the resource's current job to finish and returns

@@ -244,23 +244,23 @@ export class Store {
   }
 
   async requestDelete(id: string, jobId: string, maxAttempts: number): Promise<DeleteRequest> {
-    const reply = (await this.#scripts.requestDelete(
-      this.resourceKey(id),
-      this.jobKey(jobId),
-      this.opsKey(id),
-      this.prefix,
-      jobId,
-      new Date().toISOString(),
-      maxAttempts,
-    )) as [string, string];
-    const [outcome, existing] = reply;
+    const [outcome, existing] = await this.#request(this.#scripts.requestDelete, id, jobId, maxAttempts);
     if (outcome === 'missing') return { outcome };
     if (outcome === 'created' || outcome === 'existing' || outcome === 'deleted') return { outcome, jobId: existing };
     throw new Error(`unexpected reply from request_delete: ${outcome}`);
   }
 
   async requestRetry(id: string, jobId: string, maxAttempts: number): Promise<RetryRequest> {
-    const [outcome, detail] = (await this.#scripts.requestRetry(
+    const [outcome, detail] = await this.#request(this.#scripts.requestRetry, id, jobId, maxAttempts);
+    if (outcome === 'missing') return { outcome };
+    if (outcome === 'conflict') return { outcome, status: detail as ResourceStatus };
+    if (outcome === 'created') return { outcome, jobId: detail };
+    throw new Error(`unexpected reply from request_retry: ${outcome}`);
+  }
+
+  // Runs a script that records a new job on an existing resource.
+  async #request(script: Script, id: string, jobId: string, maxAttempts: number): Promise<[string, string]> {
+    return (await script(
       this.resourceKey(id),
       this.jobKey(jobId),
       this.opsKey(id),
@@ -269,10 +269,6 @@ export class Store {
       new Date().toISOString(),
       maxAttempts,
     )) as [string, string];
-    if (outcome === 'missing') return { outcome };
-    if (outcome === 'conflict') return { outcome, status: detail as ResourceStatus };
-    if (outcome === 'created') return { outcome, jobId: detail };
-    throw new Error(`unexpected reply from request_retry: ${outcome}`);
   }
 
   async getResource(id: string): Promise<Resource | null> {
