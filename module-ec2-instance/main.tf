@@ -2,6 +2,8 @@
 # IMDSv2 only, encrypted root volumes, and an instance profile that allows
 # SSM Session Manager and nothing else.
 
+# AWS publishes AMI ids as plain String parameters, so insecure_value (not
+# marked sensitive) is the right attribute to read.
 data "aws_ssm_parameter" "ami" {
   name = var.ami_ssm_parameter
 }
@@ -84,7 +86,7 @@ resource "aws_iam_instance_profile" "this" {
 resource "aws_instance" "this" {
   count = var.instance_count
 
-  ami                         = nonsensitive(data.aws_ssm_parameter.ami.value)
+  ami                         = data.aws_ssm_parameter.ami.insecure_value
   instance_type               = var.instance_type
   subnet_id                   = var.subnet_id
   vpc_security_group_ids      = [aws_security_group.this.id]

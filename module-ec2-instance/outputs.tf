@@ -20,5 +20,5 @@ output "iam_role_name" {
 
 output "ami_id" {
   description = "AMI the instances were launched from."
-  value       = nonsensitive(data.aws_ssm_parameter.ami.value)
+  value       = data.aws_ssm_parameter.ami.insecure_value
 }
