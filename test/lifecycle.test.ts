@@ -148,7 +148,8 @@ describe('failures', () => {
   });
 
   test('a delete that finds the state lock held is retried with backoff and succeeds once the lock is free', async () => {
-    const stack = await newStack();
+    // A backoff long enough that the lock is surely released before the retry.
+    const stack = await makeStack({ worker: true, backoffMs: 2_000 });
     const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({});
     assert.equal(created.body.status, 'ready');
     await services().backend.holdStateLock(created.body.id, 'someone-else@elsewhere');

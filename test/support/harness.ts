@@ -54,7 +54,7 @@ export async function startServices(): Promise<Services> {
   };
 }
 
-export type StackOptions = { fixture?: Fixture; concurrency?: number; attempts?: number; stateDirectAccess?: 'auto' | 'off' };
+export type StackOptions = { fixture?: Fixture; concurrency?: number; attempts?: number; backoffMs?: number; stateDirectAccess?: 'auto' | 'off' };
 
 export class Stack {
   readonly services: Services;
@@ -79,7 +79,7 @@ export class Stack {
       WORK_DIR: path.join(services.dir, 'work'),
       WORKER_CONCURRENCY: String(options.concurrency ?? 2),
       JOB_ATTEMPTS: String(options.attempts ?? 3),
-      JOB_BACKOFF_MS: '200',
+      JOB_BACKOFF_MS: String(options.backoffMs ?? 200),
       SHUTDOWN_GRACE_SECONDS: '20',
       STATE_DIRECT_ACCESS: options.stateDirectAccess ?? 'auto',
       // Where the fail fixture remembers which resources already failed once.
