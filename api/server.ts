@@ -35,10 +35,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger,
     jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
   });
-  const server = app.listen(config.port);
+  const server = app.listen(config.port, config.host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port }, 'api listening');
+  logger.info({ host: config.host, port }, 'api listening');
 
   let stopping: Promise<void> | undefined;
   return {

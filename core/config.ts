@@ -14,6 +14,7 @@ const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 const EnvSchema = z.object({
   PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -45,6 +46,7 @@ const PASSTHROUGH = /^(AWS_[A-Z0-9_]+|TF_VAR_[A-Za-z0-9_]+|HTTPS?_PROXY|NO_PROXY
 
 export type Config = Readonly<{
   port: number;
+  host: string;
   redisUrl: string;
   redisPrefix: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     e.TF_CLI_CONFIG_FILE && existsSync(e.TF_CLI_CONFIG_FILE) ? e.TF_CLI_CONFIG_FILE : BUNDLED_CLI_CONFIG;
   return {
     port: e.PORT,
+    host: e.HOST,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,

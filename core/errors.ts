@@ -5,7 +5,6 @@ export const ERRORS = {
   'malformed-json': { status: 400, title: 'Malformed JSON body' },
   'invalid-id': { status: 400, title: 'Invalid id' },
   'invalid-cursor': { status: 400, title: 'Invalid cursor' },
-  'invalid-prefer': { status: 400, title: 'Invalid Prefer header' },
   'resource-not-found': { status: 404, title: 'Resource not found' },
   'job-not-found': { status: 404, title: 'Job not found' },
   'route-not-found': { status: 404, title: 'Not found' },

@@ -25,6 +25,8 @@ const childEnv: NodeJS.ProcessEnv = {
   ...env,
   ...backend?.env,
   REDIS_URL: redis.url,
+  // No authentication yet: only this machine can reach the local API.
+  HOST: env.HOST ?? '127.0.0.1',
   TF_CWD: tfCwd,
   TF_BACKEND_CONFIG: env.TF_BACKEND_CONFIG ?? backend?.backendConfigFile,
   WORK_DIR: path.join(localDir, 'work'),

@@ -147,6 +147,7 @@ describe('configuration', () => {
   test('has the documented defaults', () => {
     const config = loadConfig({});
     assert.equal(config.port, 8080);
+    assert.equal(config.host, '0.0.0.0');
     assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
     assert.equal(config.terraform.bin, 'terraform');
     assert.equal(config.terraform.cwd, path.resolve('tf'));
