@@ -51,6 +51,18 @@ describe('create and delete', () => {
 
     assert.equal(await stack.stateObjectStatus(id), 200);
     assert.deepEqual(await stack.stateAddresses(id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
+
+    // A sensitive output is redacted everywhere a user or operator can look.
+    assert.equal(res.body.outputs.admin_password, '[REDACTED]');
+    const everything = [
+      res.text,
+      jobRes.text,
+      log.text,
+      (await request(stack.baseUrl).get('/api/ec2instance')).text,
+      JSON.stringify(await stack.redis.hgetall(stack.store.resourceKey(id))),
+      JSON.stringify(await stack.redis.hgetall(stack.store.jobKey(created.body.job.id))),
+    ].join('\n');
+    assert.doesNotMatch(everything, /s3cr3t-/);
   });
 
   for (const { mode, label, removedLog } of MODES) {
