@@ -17,6 +17,8 @@ describe('running terraform', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-unit-'));
     await writeFile(path.join(dir, 'fake-terraform'), '#!/bin/sh\nprintf "%s\\n" "$@"\necho ---\nenv | sort\n');
     await chmod(path.join(dir, 'fake-terraform'), 0o755);
+    await writeFile(path.join(dir, 'slow-terraform'), '#!/bin/sh\necho started\nexec sleep 30\n');
+    await chmod(path.join(dir, 'slow-terraform'), 0o755);
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -57,8 +59,6 @@ describe('running terraform', () => {
   });
 
   test('reports a subprocess stopped through its signal as interrupted', async () => {
-    await writeFile(path.join(dir, 'slow-terraform'), '#!/bin/sh\necho started\nexec sleep 30\n');
-    await chmod(path.join(dir, 'slow-terraform'), 0o755);
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'slow-terraform'), TF_CWD: dir });
     const terraform = new Terraform({ ...config.terraform, dataDir: path.join(dir, 'data'), graceMs: 1000 });
     const controller = new AbortController();
@@ -69,6 +69,16 @@ describe('running terraform', () => {
     });
     assert.equal(result.interrupted, true);
     assert.notEqual(result.exitCode, 0);
+  });
+
+  test('stops a subprocess that outlives the job timeout and says so', async () => {
+    const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'slow-terraform'), TF_CWD: dir });
+    const terraform = new Terraform({ ...config.terraform, timeoutMs: 200, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const started = performance.now();
+    const result = await terraform.run(['apply'], { workspace: 'default' });
+    assert.equal(result.timedOut, true);
+    assert.equal(result.interrupted, false);
+    assert.ok(performance.now() - started < 5_000);
   });
 });
 
