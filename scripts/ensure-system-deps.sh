@@ -12,6 +12,10 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: ${missing[*]} not found; install them with your package manager (e.g. brew install redis jq shellcheck)" >&2
+    exit 1
+  fi
   echo "installing ${missing[*]} with apt-get" >&2
   sudo_cmd=()
   if [ "$(id -u)" -ne 0 ]; then
