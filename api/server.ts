@@ -33,7 +33,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     waiter,
     redis,
     logger,
-    jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
+    jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs, retentionSeconds: config.worker.jobRetentionSeconds },
   });
   const server = app.listen(config.port, config.host);
   await once(server, 'listening');

@@ -13,7 +13,7 @@ export type UseCaseDeps = {
   queue: JobQueue;
   waiter: JobWaiter;
   logger: Logger;
-  jobs: { attempts: number; backoffMs: number };
+  jobs: { attempts: number; backoffMs: number; retentionSeconds: number };
 };
 
 export async function createResource(deps: UseCaseDeps, inputs: ResourceInputs): Promise<Resource> {
@@ -79,6 +79,7 @@ async function enqueueOrRecordFailure(deps: UseCaseDeps, data: JobData, resource
         jobStatus: 'failed',
         resourceStatus,
         error: { message, retryable: true, diagnostics: [] },
+        retentionSeconds: deps.jobs.retentionSeconds,
       })
       .catch((e: unknown) => deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'));
     throw error;

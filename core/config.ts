@@ -35,6 +35,7 @@ const EnvSchema = z.object({
   JOB_TIMEOUT_SECONDS: positiveInt(86_400).default(3_600),
   SHUTDOWN_GRACE_SECONDS: positiveInt(3_600).default(60),
   STATE_DIRECT_ACCESS: z.enum(['auto', 'off']).default('auto'),
+  JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -68,6 +69,7 @@ export type Config = Readonly<{
     backoffMs: number;
     shutdownGraceMs: number;
     stateDirectAccess: boolean;
+    jobRetentionSeconds: number;
   }>;
 }>;
 
@@ -114,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMs: e.JOB_BACKOFF_MS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
       stateDirectAccess: e.STATE_DIRECT_ACCESS === 'auto',
+      jobRetentionSeconds: e.JOB_RETENTION_DAYS * 86_400,
     },
   };
 }

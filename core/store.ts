@@ -28,6 +28,7 @@ import type {
 
 const MEMBER_PATTERN = /^\d{15}:[0-9a-z]{16}$/;
 export const MAX_LOG_BYTES = 2 * 1024 * 1024;
+const DEFAULT_RETENTION_SECONDS = 30 * 86_400;
 
 export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; resourceStatus?: ResourceStatus };
 
@@ -109,12 +110,15 @@ end
 return 1
 `;
 
-// KEYS: res, job, ops   ARGV: prefix, jobId, now, jobStatus, resourceStatus, outputsJson, resultJson, errorJson
+// KEYS: res, job, ops, log   ARGV: prefix, jobId, now, jobStatus, resourceStatus, outputsJson, resultJson, errorJson, retentionSeconds
 // The resource's status follows only its current job: a create that finishes
 // after a DELETE was requested records its outputs but leaves "deleting".
+// A finished job's record and log expire after the retention period.
 const FINISH = `${STATUS_MOVE}
 redis.call('HSET', KEYS[2], 'status', ARGV[4], 'finished_at', ARGV[3], 'updated_at', ARGV[3],
   'result', ARGV[7], 'error', ARGV[8])
+redis.call('EXPIRE', KEYS[2], ARGV[9])
+redis.call('EXPIRE', KEYS[4], ARGV[9])
 redis.call('LREM', KEYS[3], 0, ARGV[2])
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'outputs', ARGV[6]) end
 if redis.call('HGET', KEYS[1], 'job_id') == ARGV[2] then
@@ -162,7 +166,7 @@ export class Store {
       requestRetry: define('request_retry', 3, REQUEST_RETRY),
       markRunning: define('mark_running', 2, MARK_RUNNING),
       requeue: define('requeue', 2, REQUEUE),
-      finish: define('finish', 3, FINISH),
+      finish: define('finish', 4, FINISH),
       discard: define('discard', 5, DISCARD),
     };
   }
@@ -360,11 +364,13 @@ export class Store {
     outputs?: Outputs;
     result?: JobResult;
     error?: JobError;
+    retentionSeconds?: number;
   }): Promise<string | null> {
     const next = await this.#scripts.finish(
       this.resourceKey(args.resourceId),
       this.jobKey(args.jobId),
       this.opsKey(args.resourceId),
+      this.logKey(args.jobId),
       this.prefix,
       args.jobId,
       new Date().toISOString(),
@@ -373,6 +379,7 @@ export class Store {
       args.outputs ? JSON.stringify(args.outputs) : '',
       args.result ? JSON.stringify(args.result) : '',
       args.error ? JSON.stringify(args.error) : '',
+      args.retentionSeconds ?? DEFAULT_RETENTION_SECONDS,
     );
     return typeof next === 'string' ? next : null;
   }

@@ -46,6 +46,11 @@ describe('create and delete', () => {
     const log = await request(stack.baseUrl).get(`/api/jobs/${created.body.job.id}/log`);
     assert.match(log.headers['content-type'] ?? '', /^text\/plain/);
     assert.match(log.text, /Apply complete! Resources: 2 added/);
+    // Finished jobs are kept for JOB_RETENTION_DAYS (30 by default), then expire.
+    for (const key of [stack.store.jobKey(created.body.job.id), stack.store.logKey(created.body.job.id)]) {
+      const ttl = await stack.redis.ttl(key);
+      assert.ok(ttl > 29 * 86_400 && ttl <= 30 * 86_400, `${key} expires in ${ttl} s`);
+    }
     assert.match(log.text, /No workspace state in S3 yet/, 'the adoption check read S3 directly');
     assert.doesNotMatch(log.text, /\u001b\[/, 'no ANSI codes');
 

@@ -37,7 +37,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const connection = connectRedis(config.redisUrl, 'worker', `tfcompute-worker:${workerId}`);
   const store = new Store(connection, config.redisPrefix);
   const queue = createQueue(connection, config.redisPrefix);
-  const processor = createProcessor({ store, queue, terraform, s3State, logger, varsDir, workerId });
+  const processor = createProcessor({
+    store,
+    queue,
+    terraform,
+    s3State,
+    logger,
+    varsDir,
+    workerId,
+    retentionSeconds: config.worker.jobRetentionSeconds,
+  });
   const worker = new Worker<JobData>(QUEUE_NAME, processor, {
     connection,
     prefix: config.redisPrefix,
