@@ -102,11 +102,14 @@ export function buildOpenApiDocument() {
     tags: ['ec2instance'],
     summary: 'Destroy a stack',
     description:
-      'Queues a delete job (`terraform destroy`, then `terraform workspace delete`). It runs after any job already queued for the resource. Repeating the request while it is deleting returns the same job.',
+      'Queues a delete job (`terraform destroy`, then the workspace is deleted). It runs after the job already running for the resource; a create that has not started yet is cancelled instead. Repeating the request while it is deleting returns the same job.',
     request: { params: ResourceIdParams, headers: PreferHeader },
     responses: {
       202: { ...json('Accepted; the resource is `deleting`.', Resource), headers: preferenceApplied },
-      200: { ...json('The delete finished (with `Prefer: wait`), or the resource was already deleted.', Resource), headers: preferenceApplied },
+      200: {
+        ...json('The delete finished (with `Prefer: wait`), the create had not started and was cancelled, or the resource was already deleted.', Resource),
+        headers: preferenceApplied,
+      },
       400: badId,
       404: problem('No resource with this id.'),
       503: unavailable,

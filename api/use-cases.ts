@@ -54,11 +54,19 @@ export async function retryResource(deps: UseCaseDeps, id: string): Promise<Reso
 export type DeleteOutcome = { resource: Resource; started: boolean };
 
 // Idempotent: while a delete is queued or running, the same job is returned;
-// a resource already deleted is returned as it is.
+// a resource already deleted is returned as it is. A create that has not
+// started yet is cancelled instead of being run and then destroyed.
 export async function deleteResource(deps: UseCaseDeps, id: string): Promise<DeleteOutcome> {
   const jobId = newJobId();
-  const request = await deps.store.requestDelete(id, jobId, deps.jobs.attempts);
+  const request = await deps.store.requestDelete(id, jobId, deps.jobs.attempts, deps.jobs.retentionSeconds);
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
+  if (request.outcome === 'cancelled') {
+    // Requests waiting on either job (Prefer: wait) learn that it finished.
+    await deps.store.publish({ resourceId: id, jobId: request.cancelledJobId, status: 'failed', resourceStatus: 'deleted' });
+    await deps.store.publish({ resourceId: id, jobId: request.jobId, status: 'succeeded', resourceStatus: 'deleted' });
+    // Tidy only: a worker that picks the cancelled job up anyway drops it.
+    await deps.queue.remove(request.cancelledJobId).catch(() => undefined);
+  }
   const resource = await getResource(deps, id);
   if (request.outcome !== 'created') return { resource, started: false };
   await enqueueOrRecordFailure(deps, { jobId, resourceId: id, action: 'delete', inputs: resource.inputs, retry: false }, 'delete_failed', 'the delete job could not be queued; send DELETE again');

@@ -38,6 +38,7 @@ export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'c
 
 export type DeleteRequest =
   | { outcome: 'created'; jobId: string }
+  | { outcome: 'cancelled'; jobId: string; cancelledJobId: string }
   | { outcome: 'existing'; jobId: string }
   | { outcome: 'deleted'; jobId: string }
   | { outcome: 'missing' };
@@ -51,7 +52,10 @@ local function move(prefix, member, from, to)
 end
 `;
 
-// KEYS: res, job, ops   ARGV: prefix, jobId, now, maxAttempts
+// KEYS: res, job, ops   ARGV: prefix, jobId, now, maxAttempts, retentionSeconds, cancelledErrorJson, emptyResultJson
+// A create that has never started (first attempt still queued, not a retry)
+// cannot have made anything, so it is cancelled and the resource is deleted at
+// once, with a delete job that succeeds without running Terraform.
 const REQUEST_DELETE = `${STATUS_MOVE}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', ''} end
@@ -61,10 +65,28 @@ if status == 'deleting' or status == 'deleted' then
   return {outcome, redis.call('HGET', KEYS[1], 'job_id')}
 end
 local member = redis.call('HGET', KEYS[1], 'member')
+local resourceId = redis.call('HGET', KEYS[1], 'id')
+local current = redis.call('HGET', KEYS[1], 'job_id')
+local currentKey = ARGV[1] .. ':job:' .. current
+local job = redis.call('HMGET', currentKey, 'action', 'status', 'attempts', 'retry')
+if status == 'creating' and job[1] == 'create' and job[2] == 'queued' and job[3] == '0' and job[4] ~= '1' then
+  redis.call('HSET', currentKey, 'status', 'failed', 'finished_at', ARGV[3], 'updated_at', ARGV[3], 'error', ARGV[6])
+  redis.call('EXPIRE', currentKey, ARGV[5])
+  redis.call('LREM', KEYS[3], 0, current)
+  move(ARGV[1], member, status, 'deleted')
+  redis.call('HSET', KEYS[2], 'id', ARGV[2], 'resource_id', resourceId, 'action', 'delete', 'status', 'succeeded',
+    'attempts', 0, 'max_attempts', ARGV[4], 'progress', '{"completed":0,"total":0}', 'created_at', ARGV[3],
+    'started_at', ARGV[3], 'finished_at', ARGV[3], 'updated_at', ARGV[3], 'result', ARGV[7])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+  local log = ARGV[1] .. ':job:' .. ARGV[2] .. ':log'
+  redis.call('SET', log, 'The create job ' .. current .. ' had not started; it was cancelled, and there is nothing to destroy.\\n', 'EX', ARGV[5])
+  redis.call('HSET', KEYS[1], 'status', 'deleted', 'job_id', ARGV[2], 'job_action', 'delete', 'job_status', 'succeeded',
+    'updated_at', ARGV[3], 'error', '', 'outputs', '{}')
+  return {'cancelled', ARGV[2], current}
+end
 move(ARGV[1], member, status, 'deleting')
 redis.call('HSET', KEYS[1], 'status', 'deleting', 'job_id', ARGV[2], 'job_action', 'delete',
   'job_status', 'queued', 'updated_at', ARGV[3], 'error', '')
-local resourceId = redis.call('HGET', KEYS[1], 'id')
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'resource_id', resourceId, 'action', 'delete', 'status', 'queued',
   'attempts', 0, 'max_attempts', ARGV[4], 'progress', '{"completed":0,"total":null}',
   'created_at', ARGV[3], 'updated_at', ARGV[3])
@@ -83,13 +105,17 @@ redis.call('HSET', KEYS[1], 'status', 'creating', 'job_id', ARGV[2], 'job_action
   'job_status', 'queued', 'updated_at', ARGV[3], 'error', '')
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'resource_id', redis.call('HGET', KEYS[1], 'id'), 'action', 'create',
   'status', 'queued', 'attempts', 0, 'max_attempts', ARGV[4], 'progress', '{"completed":0,"total":null}',
-  'created_at', ARGV[3], 'updated_at', ARGV[3])
+  'created_at', ARGV[3], 'updated_at', ARGV[3], 'retry', '1')
 redis.call('RPUSH', KEYS[3], ARGV[2])
 return {'created', ARGV[2]}
 `;
 
 // KEYS: res, job   ARGV: jobId, now
+// Returns -1 for a job that has already finished (cancelled before it started,
+// or delivered again after it finished): it must not run.
 const MARK_RUNNING = `
+local status = redis.call('HGET', KEYS[2], 'status')
+if status == 'failed' or status == 'succeeded' or status == false then return -1 end
 local attempts = redis.call('HINCRBY', KEYS[2], 'attempts', 1)
 redis.call('HSET', KEYS[2], 'status', 'running', 'updated_at', ARGV[2])
 if redis.call('HGET', KEYS[2], 'started_at') == false then
@@ -247,9 +273,20 @@ export class Store {
     );
   }
 
-  async requestDelete(id: string, jobId: string, maxAttempts: number): Promise<DeleteRequest> {
-    const [outcome, existing] = await this.#request(this.#scripts.requestDelete, id, jobId, maxAttempts);
+  async requestDelete(id: string, jobId: string, maxAttempts: number, retentionSeconds = DEFAULT_RETENTION_SECONDS): Promise<DeleteRequest> {
+    const cancelled: JobError = { message: 'cancelled: the resource was deleted before this job started', retryable: false, diagnostics: [] };
+    const empty: JobResult = { outputs: {}, changes: { add: 0, change: 0, remove: 0 }, duration_ms: 0 };
+    const [outcome, existing, cancelledJobId] = await this.#request(
+      this.#scripts.requestDelete,
+      id,
+      jobId,
+      maxAttempts,
+      retentionSeconds,
+      JSON.stringify(cancelled),
+      JSON.stringify(empty),
+    );
     if (outcome === 'missing') return { outcome };
+    if (outcome === 'cancelled') return { outcome, jobId: existing, cancelledJobId: cancelledJobId ?? '' };
     if (outcome === 'created' || outcome === 'existing' || outcome === 'deleted') return { outcome, jobId: existing };
     throw new Error(`unexpected reply from request_delete: ${outcome}`);
   }
@@ -263,7 +300,7 @@ export class Store {
   }
 
   // Runs a script that records a new job on an existing resource.
-  async #request(script: Script, id: string, jobId: string, maxAttempts: number): Promise<[string, string]> {
+  async #request(script: Script, id: string, jobId: string, maxAttempts: number, ...extra: ScriptArg[]): Promise<[string, string, string?]> {
     return (await script(
       this.resourceKey(id),
       this.jobKey(jobId),
@@ -272,7 +309,8 @@ export class Store {
       jobId,
       new Date().toISOString(),
       maxAttempts,
-    )) as [string, string];
+      ...extra,
+    )) as [string, string, string?];
   }
 
   async getResource(id: string): Promise<Resource | null> {

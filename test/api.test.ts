@@ -150,17 +150,24 @@ describe('ids in paths', () => {
 });
 
 describe('DELETE /api/ec2instance/{id}', () => {
-  test('answers 202 deleting, and repeating it returns the same job', async () => {
+  test('cancels a create that has not started: 200 deleted at once, nothing left queued, and a repeat changes nothing', async () => {
     const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
     const first = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
-    assert.equal(first.status, 202);
-    assert.equal(first.body.status, 'deleting');
+    assert.equal(first.status, 200);
+    assert.equal(first.body.status, 'deleted');
     assert.equal(first.body.job.action, 'delete');
+    assert.equal(first.body.job.status, 'succeeded');
     assert.notEqual(first.body.job.id, created.body.job.id);
+    assert.equal(await queuedJobs(), 0, 'the create job left the queue');
+
+    const cancelled = await request(stack.baseUrl).get(created.body.job.href);
+    assert.equal(cancelled.body.status, 'failed');
+    assert.match(cancelled.body.error.message, /cancelled: the resource was deleted before this job started/);
+    assert.match((await request(stack.baseUrl).get(`${first.body.job.href}/log`)).text, /had not started; it was cancelled/);
+
     const second = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
-    assert.equal(second.status, 202);
+    assert.equal(second.status, 200);
     assert.equal(second.body.job.id, first.body.job.id);
-    assert.equal(await queuedJobs(), 2);
   });
 });
 
@@ -203,8 +210,8 @@ describe('GET /api/ec2instance', () => {
     const a = (await request(stack.baseUrl).post('/api/ec2instance').send({})).body.id;
     const b = (await request(stack.baseUrl).post('/api/ec2instance').send({})).body.id;
     await request(stack.baseUrl).delete(`/api/ec2instance/${a}`);
-    const deleting = await request(stack.baseUrl).get('/api/ec2instance?status=deleting');
-    assert.deepEqual(deleting.body.items.map((r: { id: string }) => r.id), [a]);
+    const deleted = await request(stack.baseUrl).get('/api/ec2instance?status=deleted');
+    assert.deepEqual(deleted.body.items.map((r: { id: string }) => r.id), [a]);
     const creating = await request(stack.baseUrl).get('/api/ec2instance?status=creating');
     assert.deepEqual(creating.body.items.map((r: { id: string }) => r.id), [b]);
     assert.equal((await request(stack.baseUrl).get('/api/ec2instance?status=ready')).body.items.length, 0);

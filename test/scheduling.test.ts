@@ -35,12 +35,33 @@ describe('per-resource ordering', () => {
     assert.equal(await stack.stateObjectStatus(created.body.id), 404);
   });
 
-  test('a delete sent before the create starts still waits for it, even with free worker slots', async () => {
+  test('a delete sent before the create has started cancels it, so Terraform never runs for that stack', async () => {
     const stack = await newStack('slow');
     const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
+    const waiting = request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=30').send({});
     const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
-    // Both jobs are queued before any worker exists; one worker with two slots takes both.
+    assert.equal(deleted.status, 200);
+    assert.equal(deleted.body.status, 'deleted');
+
+    // A worker that starts afterwards runs the other stack and nothing of this one.
     await stack.startWorker();
+    const other = await waiting;
+    assert.equal(other.status, 201);
+    const createJob = await stack.store.getJob(created.body.job.id);
+    assert.equal(createJob?.status, 'failed');
+    assert.equal(createJob?.attempts, 0, 'the cancelled create never ran');
+    assert.equal(await stack.stateObjectStatus(created.body.id), 404, 'no workspace was ever made');
+    assert.equal((await stack.resource(created.body.id)).status, 'deleted');
+  });
+
+  test('a create the worker has already picked up is not cancelled: the delete waits and destroys it', async () => {
+    const stack = await newStack('slow');
+    await stack.startWorker();
+    const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
+    await stack.waitForJobRunning(created.body.job.id);
+    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    assert.equal(deleted.status, 202);
+    assert.equal(deleted.body.status, 'deleting');
     const deleteJob = await stack.waitForJob(deleted.body.job.id);
     const createJob = await stack.waitForJob(created.body.job.id);
     assert.equal(createJob.status, 'succeeded');

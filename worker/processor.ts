@@ -56,6 +56,10 @@ export function createProcessor(deps: ProcessorDeps) {
     if (!(await waitForTurn(job, data, token))) return;
 
     const attempt = await store.markRunning(data.resourceId, data.jobId);
+    if (attempt < 0) {
+      log.info('job already finished (cancelled before it started); dropping it');
+      return;
+    }
     await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
     log.info({ attempt }, 'job started');
     const jobLog = new JobLog(store, data.jobId);
