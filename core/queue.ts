@@ -3,6 +3,7 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { JobData } from './schemas.ts';
+import { within } from './within.ts';
 
 export const QUEUE_NAME = 'terraform';
 
@@ -26,13 +27,10 @@ export async function closeRedis(connection: Redis, timeoutMs = 2_000): Promise<
     connection.disconnect();
     return;
   }
-  const timer = setTimeout(() => connection.disconnect(), timeoutMs);
   try {
-    await connection.quit();
+    await within(connection.quit(), timeoutMs);
   } catch {
     connection.disconnect();
-  } finally {
-    clearTimeout(timer);
   }
 }
 

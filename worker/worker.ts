@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger.ts';
 import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
 import type { JobData } from '../core/schemas.ts';
 import { Store } from '../core/store.ts';
+import { within } from '../core/within.ts';
 import { createProcessor } from './processor.ts';
 import { openS3State } from './s3-state.ts';
 import { Terraform } from './terraform.ts';
@@ -90,21 +91,4 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       return stopping;
     },
   };
-}
-
-class StepTimeout extends Error {
-  override name = 'StepTimeout';
-}
-
-// Waits for `promise` at most `ms`, then rejects so shutdown can go on.
-async function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StepTimeout(`did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

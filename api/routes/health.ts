@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import { AppError } from '../../core/errors.ts';
+import { within } from '../../core/within.ts';
 
 const READY_TIMEOUT_MS = 2_000;
 
@@ -12,10 +13,7 @@ export function healthRouter(redis: Redis): Router {
   });
   router.get('/readyz', async (_req, res) => {
     try {
-      await Promise.race([
-        redis.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), READY_TIMEOUT_MS).unref()),
-      ]);
+      await within(redis.ping(), READY_TIMEOUT_MS);
     } catch (error) {
       throw new AppError('backend-unavailable', 'Redis does not answer', { cause: error, headers: { 'Retry-After': '5' } });
     }
