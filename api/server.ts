@@ -21,7 +21,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger.info({ redis: redactedUrl(config.redisUrl) }, 'waiting for Redis');
     await once(redis, 'ready');
   }
-  const store = new Store(redis, config.redisPrefix);
+  const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds);
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
   const waiter = new JobWaiter(subscriber, store.eventsChannel, logger);
@@ -33,7 +33,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     waiter,
     redis,
     logger,
-    jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs, retentionSeconds: config.worker.jobRetentionSeconds },
+    jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
   });
   const server = app.listen(config.port, config.host);
   await once(server, 'listening');

@@ -13,7 +13,7 @@ export type UseCaseDeps = {
   queue: JobQueue;
   waiter: JobWaiter;
   logger: Logger;
-  jobs: { attempts: number; backoffMs: number; retentionSeconds: number };
+  jobs: { attempts: number; backoffMs: number };
 };
 
 export async function createResource(deps: UseCaseDeps, inputs: ResourceInputs): Promise<Resource> {
@@ -58,7 +58,7 @@ export type DeleteOutcome = { resource: Resource; started: boolean };
 // started yet is cancelled instead of being run and then destroyed.
 export async function deleteResource(deps: UseCaseDeps, id: string): Promise<DeleteOutcome> {
   const jobId = newJobId();
-  const request = await deps.store.requestDelete(id, jobId, deps.jobs.attempts, deps.jobs.retentionSeconds);
+  const request = await deps.store.requestDelete(id, jobId, deps.jobs.attempts);
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   if (request.outcome === 'cancelled') {
     // Requests waiting on either job (Prefer: wait) learn that it finished.
@@ -87,7 +87,6 @@ async function enqueueOrRecordFailure(deps: UseCaseDeps, data: JobData, resource
         jobStatus: 'failed',
         resourceStatus,
         error: { message, retryable: true, diagnostics: [] },
-        retentionSeconds: deps.jobs.retentionSeconds,
       })
       .catch((e: unknown) => deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'));
     throw error;

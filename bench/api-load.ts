@@ -3,6 +3,7 @@
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { loadConfig } from '../core/config.ts';
 import { newJobId, newResourceId } from '../core/ids.ts';
 import { Store } from '../core/store.ts';
 import { inLanes, startService } from './processes.ts';
@@ -53,7 +54,7 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
     const get = await load({ url: `${base}/api/ec2instance/${created.id}` });
 
     // Scale: fill to 100,000 records, as the API writes them.
-    const store = new Store(redis, prefix);
+    const store = new Store(redis, prefix, loadConfig({}).worker.jobRetentionSeconds);
     const records = 100_000;
     const existing = await redis.zcard(`${prefix}:res:index`);
     const memoryBefore = await usedMemory(redis);

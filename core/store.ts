@@ -28,7 +28,6 @@ import type {
 
 const MEMBER_PATTERN = /^\d{15}:[0-9a-z]{16}$/;
 export const MAX_LOG_BYTES = 2 * 1024 * 1024;
-const DEFAULT_RETENTION_SECONDS = 30 * 86_400;
 
 export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; resourceStatus?: ResourceStatus };
 
@@ -174,11 +173,14 @@ export class Store {
   readonly redis: Redis;
   readonly prefix: string;
   readonly eventsChannel: string;
+  // How long a finished job's record and log are kept.
+  readonly #jobRetentionSeconds: number;
   readonly #scripts: Record<'requestDelete' | 'requestRetry' | 'markRunning' | 'requeue' | 'finish' | 'discard', Script>;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: Redis, prefix: string, jobRetentionSeconds: number) {
     this.redis = redis;
     this.prefix = prefix;
+    this.#jobRetentionSeconds = jobRetentionSeconds;
     this.eventsChannel = `${prefix}:events`;
     const define = (name: string, numberOfKeys: number, lua: string): Script => {
       const command = `tfcompute_${name}`;
@@ -273,7 +275,7 @@ export class Store {
     );
   }
 
-  async requestDelete(id: string, jobId: string, maxAttempts: number, retentionSeconds = DEFAULT_RETENTION_SECONDS): Promise<DeleteRequest> {
+  async requestDelete(id: string, jobId: string, maxAttempts: number): Promise<DeleteRequest> {
     const cancelled: JobError = { message: 'cancelled: the resource was deleted before this job started', retryable: false, diagnostics: [] };
     const empty: JobResult = { outputs: {}, changes: { add: 0, change: 0, remove: 0 }, duration_ms: 0 };
     const [outcome, existing, cancelledJobId] = await this.#request(
@@ -281,7 +283,7 @@ export class Store {
       id,
       jobId,
       maxAttempts,
-      retentionSeconds,
+      this.#jobRetentionSeconds,
       JSON.stringify(cancelled),
       JSON.stringify(empty),
     );
@@ -402,7 +404,6 @@ export class Store {
     outputs?: Outputs;
     result?: JobResult;
     error?: JobError;
-    retentionSeconds?: number;
   }): Promise<string | null> {
     const next = await this.#scripts.finish(
       this.resourceKey(args.resourceId),
@@ -417,7 +418,7 @@ export class Store {
       args.outputs ? JSON.stringify(args.outputs) : '',
       args.result ? JSON.stringify(args.result) : '',
       args.error ? JSON.stringify(args.error) : '',
-      args.retentionSeconds ?? DEFAULT_RETENTION_SECONDS,
+      this.#jobRetentionSeconds,
     );
     return typeof next === 'string' ? next : null;
   }

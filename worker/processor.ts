@@ -25,7 +25,6 @@ export type ProcessorDeps = {
   logger: Logger;
   varsDir: string;
   workerId: string;
-  retentionSeconds: number;
 };
 
 // A failure with what the user should read about it.
@@ -134,7 +133,6 @@ export function createProcessor(deps: ProcessorDeps) {
         jobStatus: 'failed',
         resourceStatus,
         error: detail,
-        retentionSeconds: deps.retentionSeconds,
       });
       await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'failed', resourceStatus });
       await promote(next);
@@ -168,7 +166,6 @@ export function createProcessor(deps: ProcessorDeps) {
       resourceStatus,
       outputs,
       result,
-      retentionSeconds: deps.retentionSeconds,
     });
     await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'succeeded', resourceStatus });
     await promote(next);

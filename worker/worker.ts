@@ -36,18 +36,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   );
 
   const connection = connectRedis(config.redisUrl, 'worker', `tfcompute-worker:${workerId}`);
-  const store = new Store(connection, config.redisPrefix);
+  const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds);
   const queue = createQueue(connection, config.redisPrefix);
-  const processor = createProcessor({
-    store,
-    queue,
-    terraform,
-    s3State,
-    logger,
-    varsDir,
-    workerId,
-    retentionSeconds: config.worker.jobRetentionSeconds,
-  });
+  const processor = createProcessor({ store, queue, terraform, s3State, logger, varsDir, workerId });
   const worker = new Worker<JobData>(QUEUE_NAME, processor, {
     connection,
     prefix: config.redisPrefix,

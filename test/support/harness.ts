@@ -90,7 +90,7 @@ export class Stack {
     this.redis = new Redis(services.redis.url, { maxRetriesPerRequest: null });
     // Some tests stop Redis on purpose; reconnect errors are expected then.
     this.redis.on('error', () => undefined);
-    this.store = new Store(this.redis, this.config.redisPrefix);
+    this.store = new Store(this.redis, this.config.redisPrefix, this.config.worker.jobRetentionSeconds);
     this.#stops.push(() => closeRedis(this.redis));
   }
 
