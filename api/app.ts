@@ -1,9 +1,14 @@
 // The Express application, assembled from its dependencies so tests can build
 // one against their own Redis.
+import cors from 'cors';
 import express from 'express';
+import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../core/logger.ts';
+import type { ApiToken } from '../core/tokens.ts';
+import { authenticate, rateLimit } from './auth.ts';
+import { createMetrics, requestLogging } from './observability.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { problemHandler, requireJsonBody, routeNotFound } from './problems.ts';
 import { healthRouter } from './routes/health.ts';
@@ -11,7 +16,17 @@ import { jobsRouter } from './routes/jobs.ts';
 import { resourcesRouter } from './routes/resources.ts';
 import type { UseCaseDeps } from './use-cases.ts';
 
-export type AppDeps = UseCaseDeps & { redis: Redis; logger: Logger };
+export type AppDeps = UseCaseDeps & {
+  redis: Redis;
+  logger: Logger;
+  // undefined: insecure local mode.
+  tokens: readonly ApiToken[] | undefined;
+  rateLimitPerMinute: number;
+  corsOrigins: readonly string[];
+  // Aborted when the process stops: /readyz then fails so traffic moves
+  // away, and requests waiting on jobs answer at once.
+  shutdown: AbortSignal;
+};
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -19,14 +34,41 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  const metrics = createMetrics(deps.store, deps.queue);
+  app.use(requestLogging(deps.logger));
+  app.use(metrics.observe);
+  app.use(
+    helmet({
+      // Swagger UI's page sets its styles inline; scripts stay 'self' only.
+      contentSecurityPolicy: { directives: { 'style-src': ["'self'", "'unsafe-inline'"] } },
+    }),
+  );
+  // Browsers on other origins get no CORS headers unless origins are configured.
+  if (deps.corsOrigins.length > 0) {
+    app.use(cors({ origin: [...deps.corsOrigins], exposedHeaders: ['Location', 'X-Request-Id', 'Preference-Applied', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'Idempotent-Replayed'], maxAge: 600 }));
+  }
+
   const document = buildOpenApiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  app.use('/swagger', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'tfcompute API' }));
-  app.use(healthRouter(deps.redis));
+  app.use(
+    '/swagger',
+    swaggerUi.serve,
+    swaggerUi.setup(document, { customSiteTitle: 'tfcompute API', swaggerOptions: { persistAuthorization: true } }),
+  );
+  app.use(healthRouter(deps.redis, deps.shutdown));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
-  app.use('/api', requireJsonBody, express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] }));
+  app.use(
+    '/api',
+    authenticate(deps.tokens),
+    rateLimit(deps.redis, deps.store.prefix, deps.rateLimitPerMinute),
+    requireJsonBody,
+    express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] }),
+  );
   app.use(resourcesRouter(deps));
   app.use(jobsRouter(deps));
   app.use(routeNotFound);

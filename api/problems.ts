@@ -37,7 +37,7 @@ function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return (
     error.name === 'MaxRetriesPerRequestError' ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(error.message)
+    /enableOfflineQueue|Connection is closed|connection is not ready|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(error.message)
   );
 }
 
@@ -71,7 +71,8 @@ function toAppError(error: unknown): AppError {
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    const log = req.log ?? logger;
+    if (appError.status >= 500) log.error({ err: error }, 'request failed');
     const body: Problem = {
       type: problemType(appError.code),
       title: ERRORS[appError.code as ErrorCode].title,
@@ -80,6 +81,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       instance: req.originalUrl,
       code: appError.code,
     };
+    if (typeof req.id === 'string') body.request_id = req.id;
     if (appError.errors) body.errors = appError.errors;
     if (res.headersSent) return;
     res.status(appError.status).set(appError.headers).type('application/problem+json').send(JSON.stringify(body));

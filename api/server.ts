@@ -1,16 +1,18 @@
 // The API process: Redis connections, the HTTP server, and an orderly stop.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../core/config.ts';
+import { checkApiAuth, type Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { closeRedis, connectRedis, createQueue } from '../core/queue.ts';
 import { Store } from '../core/store.ts';
+import { within } from '../core/within.ts';
 import { createApp } from './app.ts';
 import { JobWaiter } from './job-waiter.ts';
 
 export type RunningApi = { port: number; stop(): Promise<void> };
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  checkApiAuth(config);
   const redis = connectRedis(config.redisUrl, 'api', 'tfcompute-api');
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
   const subscriber = connectRedis(config.redisUrl, 'worker', 'tfcompute-api-events');
@@ -24,9 +26,13 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds);
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
-  const waiter = new JobWaiter(subscriber, store.eventsChannel, logger);
+  const waiter = new JobWaiter(subscriber, { events: store.eventsChannel, logs: store.logsChannel }, logger);
   await waiter.start();
 
+  if (config.api.insecureLocal) {
+    logger.warn({ host: config.host }, 'AUTH_MODE=insecure-local: the API takes requests without a token; never use this outside a development machine');
+  }
+  const shutdown = new AbortController();
   const app = createApp({
     store,
     queue,
@@ -34,6 +40,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     redis,
     logger,
     jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
+    maxLiveResourcesPerToken: config.api.maxLiveResourcesPerToken,
+    tokens: config.api.insecureLocal ? undefined : config.api.tokens,
+    rateLimitPerMinute: config.api.rateLimitPerMinute,
+    corsOrigins: config.api.corsOrigins,
+    shutdown: shutdown.signal,
   });
   const server = app.listen(config.port, config.host);
   await once(server, 'listening');
@@ -45,9 +56,19 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     port,
     stop() {
       stopping ??= (async () => {
+        logger.info('api stopping: no new connections; draining requests');
+        // Requests waiting on jobs (Prefer: wait, live logs) answer now with
+        // what they have; the rest get the grace period to finish.
+        shutdown.abort();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await closed;
+        try {
+          await within(closed, config.api.shutdownGraceMs);
+        } catch {
+          logger.warn('requests still open after the grace period; closing their connections');
+          server.closeAllConnections();
+          await closed;
+        }
         for (const step of [() => closeRedis(subscriber), () => queue.close(), () => closeRedis(redis)]) {
           await step().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping'));
         }

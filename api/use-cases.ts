@@ -1,39 +1,90 @@
 // The API's use cases, one function each: record the change, enqueue the job,
 // and optionally wait for it. Routes call these and map the result to HTTP.
+import { createHash } from 'node:crypto';
+import { type CommandDeps, enqueueOrRecordFailure, expireJobId, requestDeletion } from '../core/commands.ts';
 import { AppError } from '../core/errors.ts';
 import { newJobId, newResourceId } from '../core/ids.ts';
-import type { Logger } from '../core/logger.ts';
 import { jobOptions, type JobQueue } from '../core/queue.ts';
-import type { JobData, Resource, ResourceInputs, ResourceStatus } from '../core/schemas.ts';
-import type { Store } from '../core/store.ts';
+import { type CreateRequest, FINISHED_JOB_STATUSES, type Job, type JobStatus, type Resource } from '../core/schemas.ts';
+import type { Principal } from '../core/tokens.ts';
 import type { JobWaiter } from './job-waiter.ts';
 
-export type UseCaseDeps = {
-  store: Store;
-  queue: JobQueue;
+export type UseCaseDeps = CommandDeps & {
   waiter: JobWaiter;
-  logger: Logger;
-  jobs: { attempts: number; backoffMs: number };
+  maxLiveResourcesPerToken: number;
 };
 
-export async function createResource(deps: UseCaseDeps, inputs: ResourceInputs): Promise<Resource> {
+export type CreateOutcome = { resource: Resource; replayed: boolean };
+
+// Records the resource and queues its create job (and, with a ttl, its
+// expire job). With an Idempotency-Key seen before, returns the resource that
+// key made, or refuses a different request under the same key.
+export async function createResource(
+  deps: UseCaseDeps,
+  principal: Principal,
+  request: CreateRequest,
+  idempotencyKey: string | undefined,
+): Promise<CreateOutcome> {
+  const { ttl, ...inputs } = request;
   const id = newResourceId();
   const jobId = newJobId();
-  await deps.store.createResource({ id, jobId, inputs, maxAttempts: deps.jobs.attempts });
+  const fingerprint = createHash('sha256').update(JSON.stringify([inputs.instance_type, inputs.node_count, sortedEntries(inputs.tags), ttl ?? null])).digest('hex');
+  const expiresAt = ttl === undefined ? undefined : new Date(Date.now() + ttl * 1000);
+  const created = await deps.store.createResource({
+    id,
+    jobId,
+    inputs,
+    maxAttempts: deps.jobs.attempts,
+    owner: principal.name,
+    maxLive: deps.maxLiveResourcesPerToken,
+    expiresAt,
+    idempotency: idempotencyKey === undefined ? undefined : { key: idempotencyKey, fingerprint },
+  });
+  if (created.outcome === 'replay') {
+    if (created.fingerprint !== fingerprint) {
+      throw new AppError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body; use a new key for a new request');
+    }
+    return { resource: await getResource(deps, created.resourceId), replayed: true };
+  }
+  if (created.outcome === 'cap') {
+    throw new AppError('resource-limit-reached', `token "${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);
+  }
+  const jobs: Parameters<JobQueue['addBulk']>[0] = [
+    { name: 'create', data: { jobId, resourceId: id, action: 'create', inputs, retry: false }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
+  ];
+  if (ttl !== undefined) {
+    jobs.push({
+      name: 'expire',
+      data: { resourceId: id },
+      opts: { ...jobOptions(expireJobId(id), deps.jobs.attempts, deps.jobs.backoffMs), delay: ttl * 1000 },
+    });
+  }
   try {
-    await deps.queue.add('create', { jobId, resourceId: id, action: 'create', inputs, retry: false }, jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+    await deps.queue.addBulk(jobs);
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
-    await deps.store.discardResource(id, jobId).catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
+    await deps.store
+      .discardResource(id, jobId, principal.name, idempotencyKey)
+      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
     throw error;
   }
-  return getResource(deps, id);
+  return { resource: await getResource(deps, id), replayed: false };
+}
+
+function sortedEntries(record: Record<string, string>): Array<[string, string]> {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export async function getResource(deps: Pick<UseCaseDeps, 'store'>, id: string): Promise<Resource> {
   const resource = await deps.store.getResource(id);
   if (!resource) throw new AppError('resource-not-found', `no resource with id ${id}`);
   return resource;
+}
+
+export async function getJob(deps: Pick<UseCaseDeps, 'store'>, jobId: string): Promise<Job> {
+  const job = await deps.store.getJob(jobId);
+  if (!job) throw new AppError('job-not-found', `no job with id ${jobId}`);
+  return job;
 }
 
 // Re-applies a stack whose create failed, in the same workspace and with the
@@ -53,44 +104,37 @@ export async function retryResource(deps: UseCaseDeps, id: string): Promise<Reso
 
 export type DeleteOutcome = { resource: Resource; started: boolean };
 
-// Idempotent: while a delete is queued or running, the same job is returned;
-// a resource already deleted is returned as it is. A create that has not
-// started yet is cancelled instead of being run and then destroyed.
 export async function deleteResource(deps: UseCaseDeps, id: string): Promise<DeleteOutcome> {
-  const jobId = newJobId();
-  const request = await deps.store.requestDelete(id, jobId, deps.jobs.attempts);
+  const request = await requestDeletion(deps, id);
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
-  if (request.outcome === 'cancelled') {
-    // Requests waiting on either job (Prefer: wait) learn that it finished.
-    await deps.store.publish({ resourceId: id, jobId: request.cancelledJobId, status: 'failed', resourceStatus: 'deleted' });
-    await deps.store.publish({ resourceId: id, jobId: request.jobId, status: 'succeeded', resourceStatus: 'deleted' });
-    // Tidy only: a worker that picks the cancelled job up anyway drops it.
-    await deps.queue.remove(request.cancelledJobId).catch(() => undefined);
-  }
-  const resource = await getResource(deps, id);
-  if (request.outcome !== 'created') return { resource, started: false };
-  await enqueueOrRecordFailure(deps, { jobId, resourceId: id, action: 'delete', inputs: resource.inputs, retry: false }, 'delete_failed', 'the delete job could not be queued; send DELETE again');
-  return { resource, started: true };
+  return { resource: await getResource(deps, id), started: request.outcome === 'created' };
 }
 
-// Adds the job for a change already recorded on an existing resource. If the
-// queue refuses it, the job is recorded as failed so the resource does not
-// wait for a job that will never run, and the error goes on to the client.
-async function enqueueOrRecordFailure(deps: UseCaseDeps, data: JobData, resourceStatus: ResourceStatus, message: string): Promise<void> {
-  try {
-    await deps.queue.add(data.action, data, jobOptions(data.jobId, deps.jobs.attempts, deps.jobs.backoffMs));
-  } catch (error) {
-    await deps.store
-      .finishJob({
-        resourceId: data.resourceId,
-        jobId: data.jobId,
-        jobStatus: 'failed',
-        resourceStatus,
-        error: { message, retryable: true, diagnostics: [] },
-      })
-      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'));
-    throw error;
+// Cancels a job. A queued one is removed at once; a running one is
+// interrupted by its worker (one SIGINT to Terraform, then a kill after the
+// grace period), so the job reads "running" until Terraform has stopped.
+export async function cancelJob(deps: UseCaseDeps, jobId: string): Promise<Job> {
+  const job = await getJob(deps, jobId);
+  const outcome = await deps.store.cancelJob(job.resource_id, jobId);
+  switch (outcome.outcome) {
+    case 'missing':
+      throw new AppError('job-not-found', `no job with id ${jobId}`);
+    case 'finished':
+      throw new AppError('invalid-state', `job ${jobId} has already finished (${outcome.status}); only a queued or running job can be cancelled`);
+    case 'cancelled': {
+      const resource = await deps.store.getResource(job.resource_id);
+      const resourceStatus = resource?.job.id === jobId ? resource.status : undefined;
+      await deps.store.publish({ resourceId: job.resource_id, jobId, status: 'cancelled', ...(resourceStatus ? { resourceStatus } : {}) });
+      await deps.queue.remove(jobId).catch(() => undefined);
+      // The resource's next job may be waiting (delayed) for this one.
+      if (outcome.next) await (await deps.queue.getJob(outcome.next))?.promote().catch(() => undefined);
+      break;
+    }
+    case 'signalled':
+      await deps.store.redis.publish(deps.store.cancelChannel, jobId);
+      break;
   }
+  return getJob(deps, jobId);
 }
 
 // Waits up to `seconds` for the resource's current job to finish and returns
@@ -104,12 +148,16 @@ export async function waitForResource(
   const jobId = resource.job.id;
   const finished = async () => {
     const job = await deps.store.getJob(jobId);
-    return job?.status === 'succeeded' || job?.status === 'failed';
+    return job !== null && isJobFinished(job.status);
   };
   await deps.waiter.waitFor(jobId, finished, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));
   return getResource(deps, resource.id);
 }
 
 export function isFinished(resource: Resource): boolean {
-  return resource.job.status === 'succeeded' || resource.job.status === 'failed';
+  return isJobFinished(resource.job.status);
+}
+
+export function isJobFinished(status: JobStatus): boolean {
+  return FINISHED_JOB_STATUSES.includes(status);
 }

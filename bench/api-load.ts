@@ -63,7 +63,7 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
       Array.from({ length: records - existing }, (_, i) => i),
       200,
       async () => {
-        await store.createResource({ id: newResourceId(), jobId: newJobId(), inputs, maxAttempts: 3 });
+        await store.createResource({ id: newResourceId(), jobId: newJobId(), inputs, maxAttempts: 3, owner: 'bench', maxLive: 1_000_000 });
       },
     );
     const memoryAfter = await usedMemory(redis);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { type ApiToken, parseTokens } from './tokens.ts';
 
 const BUNDLED_CLI_CONFIG = fileURLToPath(new URL('../worker/terraform.rc', import.meta.url));
 
@@ -37,7 +38,15 @@ const EnvSchema = z.object({
   STATE_DIRECT_ACCESS: z.enum(['auto', 'off']).default('auto'),
   JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_TOKENS: z.string().optional(),
+  AUTH_MODE: z.enum(['tokens', 'insecure-local']).default('tokens'),
+  RATE_LIMIT_PER_MINUTE: positiveInt(1_000_000).default(600),
+  MAX_LIVE_RESOURCES_PER_TOKEN: positiveInt(1_000_000).default(100),
+  CORS_ORIGINS: z.string().optional(),
+  WORKER_LEASE_SECONDS: positiveInt(600).default(30),
 });
+
+
 
 // Variables handed through to Terraform untouched: credentials and endpoints
 // for the AWS provider and S3 backend, operator-set TF_VAR_* inputs, proxies
@@ -51,6 +60,15 @@ export type Config = Readonly<{
   redisUrl: string;
   redisPrefix: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  api: Readonly<{
+    tokens: readonly ApiToken[];
+    // Every request acts as the "local" principal, without a token.
+    insecureLocal: boolean;
+    rateLimitPerMinute: number;
+    maxLiveResourcesPerToken: number;
+    corsOrigins: readonly string[];
+    shutdownGraceMs: number;
+  }>;
   terraform: Readonly<{
     bin: string;
     cwd: string;
@@ -70,6 +88,9 @@ export type Config = Readonly<{
     shutdownGraceMs: number;
     stateDirectAccess: boolean;
     jobRetentionSeconds: number;
+    // A worker that has not renewed its heartbeat for this long is dead: BullMQ
+    // re-runs its jobs and the state locks it held may be released.
+    leaseMs: number;
   }>;
 }>;
 
@@ -84,6 +105,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  let tokens: ApiToken[];
+  try {
+    tokens = parseTokens(e.API_TOKENS ?? '');
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  API_TOKENS: ${(error as Error).message}`);
+  }
   const passthroughEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && PASSTHROUGH.test(name)) passthroughEnv[name] = value;
@@ -98,6 +125,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    api: {
+      tokens,
+      insecureLocal: e.AUTH_MODE === 'insecure-local',
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      maxLiveResourcesPerToken: e.MAX_LIVE_RESOURCES_PER_TOKEN,
+      corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    },
     terraform: {
       bin: e.TF_BIN,
       cwd: path.resolve(e.TF_CWD),
@@ -117,6 +152,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
       stateDirectAccess: e.STATE_DIRECT_ACCESS === 'auto',
       jobRetentionSeconds: e.JOB_RETENTION_DAYS * 86_400,
+      leaseMs: e.WORKER_LEASE_SECONDS * 1000,
     },
   };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+// The API refuses to start open to anyone: it needs tokens, or the insecure
+// local mode on a loopback address. Workers take no requests and skip this.
+export function checkApiAuth(config: Config): void {
+  if (config.api.insecureLocal) {
+    if (!LOOPBACK_HOSTS.has(config.host)) {
+      throw new ConfigError(`invalid configuration:\n  AUTH_MODE: insecure-local needs HOST to be a loopback address, not ${config.host}`);
+    }
+  } else if (config.api.tokens.length === 0) {
+    throw new ConfigError(
+      'invalid configuration:\n  API_TOKENS: no tokens; set API_TOKENS (see README, "Authentication"), or AUTH_MODE=insecure-local for a loopback-only development API',
+    );
+  }
 }

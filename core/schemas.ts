@@ -44,17 +44,40 @@ export const Tags = z
     example: { team: 'platform', env: 'dev' },
   });
 
+// The stack's Terraform inputs: what goes into the workspace's variables.
+const stackInputs = {
+  instance_type: z.enum(INSTANCE_TYPES).default('t3.micro').openapi({ description: 'EC2 instance type.' }),
+  node_count: z.int().min(1).max(10).default(1).openapi({ description: 'Number of instances.' }),
+  tags: Tags.default({}),
+};
+export const StackInputs = z
+  .strictObject(stackInputs)
+  .required()
+  .openapi('StackInputs', { description: "The stack's Terraform inputs, defaults filled in." });
+export type ResourceInputs = z.output<typeof StackInputs>;
+
+const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+export const MAX_TTL_SECONDS = 90 * 86_400;
+
+// "90s", "30m", "2h", "7d" to seconds; at most 90 days.
+export const Ttl = z
+  .string()
+  .regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "2h"')
+  .transform((value) => Number(value.slice(0, -1)) * TTL_UNITS[value.at(-1) as keyof typeof TTL_UNITS])
+  .refine((seconds) => seconds <= MAX_TTL_SECONDS, 'at most 90 days')
+  .openapi({
+    type: 'string',
+    description: 'Destroy the stack automatically this long after it is created: a whole number and s, m, h or d; at most 90 days.',
+    example: '2h',
+  });
+
 export const CreateResourceRequest = z
-  .strictObject({
-    instance_type: z.enum(INSTANCE_TYPES).default('t3.micro').openapi({ description: 'EC2 instance type.' }),
-    node_count: z.int().min(1).max(10).default(1).openapi({ description: 'Number of instances.' }),
-    tags: Tags.default({}),
-  })
+  .strictObject({ ...stackInputs, ttl: Ttl.optional() })
   .openapi('CreateResourceRequest', {
     description: 'Inputs of a new stack. Every field is optional; unknown fields are rejected.',
-    example: { instance_type: 't3.micro', node_count: 2, tags: { team: 'platform' } },
+    example: { instance_type: 't3.micro', node_count: 2, tags: { team: 'platform' }, ttl: '8h' },
   });
-export type ResourceInputs = z.output<typeof CreateResourceRequest>;
+export type CreateRequest = z.output<typeof CreateResourceRequest>;
 
 export const RESOURCE_STATUSES = ['creating', 'ready', 'failed', 'deleting', 'deleted', 'delete_failed'] as const;
 export const ResourceStatus = z.enum(RESOURCE_STATUSES).openapi('ResourceStatus');
@@ -64,7 +87,8 @@ export const JOB_ACTIONS = ['create', 'delete'] as const;
 export const JobAction = z.enum(JOB_ACTIONS).openapi('JobAction');
 export type JobAction = z.infer<typeof JobAction>;
 
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 export const JobStatus = z.enum(JOB_STATUSES).openapi('JobStatus');
 export type JobStatus = z.infer<typeof JobStatus>;
 
@@ -124,8 +148,10 @@ export const Resource = z
   .object({
     id: ResourceId,
     status: ResourceStatus,
-    inputs: CreateResourceRequest.required(),
+    inputs: StackInputs,
     outputs: Outputs,
+    created_by: z.string().openapi({ description: 'Name of the API token that created the stack ("local" in insecure local mode).' }),
+    expires_at: Timestamp.nullable().openapi({ description: 'When the stack is destroyed automatically (from `ttl`), or null.' }),
     created_at: Timestamp,
     updated_at: Timestamp,
     job: JobRef,
@@ -137,6 +163,8 @@ export const Resource = z
       status: 'ready',
       inputs: { instance_type: 't3.micro', node_count: 1, tags: { team: 'platform' } },
       outputs: { resource_id: 'k3v9q2m8x1c4b7n0', private_ips: ['10.0.1.17'], instance_ids: ['i-0abc123def4567890'] },
+      created_by: 'ci',
+      expires_at: null,
       created_at: '2026-11-22T10:00:00.000Z',
       updated_at: '2026-11-22T10:00:41.512Z',
       job: { id: 'jq4w8e2r6t0y3u5i', action: 'create', status: 'succeeded', href: '/api/jobs/jq4w8e2r6t0y3u5i' },
@@ -201,6 +229,7 @@ export const Problem = z
     detail: z.string(),
     instance: z.string().optional(),
     code: z.string().openapi({ description: 'Stable machine-readable error code.' }),
+    request_id: z.string().optional().openapi({ description: 'The request id, also in the X-Request-Id header and the logs.' }),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
@@ -238,9 +267,13 @@ export const JobData = z.strictObject({
   jobId: JobId,
   resourceId: ResourceId,
   action: JobAction,
-  inputs: CreateResourceRequest.required(),
+  inputs: StackInputs,
   // A retried create runs in the workspace its first create made, so the
   // adoption check (which would find its own resources) is skipped.
   retry: z.boolean().default(false),
 });
 export type JobData = z.infer<typeof JobData>;
+
+// An `expire` job: fires when a stack's ttl runs out and requests its delete.
+export const ExpireJobData = z.strictObject({ resourceId: ResourceId });
+export type ExpireJobData = z.infer<typeof ExpireJobData>;

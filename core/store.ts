@@ -10,20 +10,27 @@
 //   P:res:status:{s}      zset   the same members, by status
 //   P:job:{id}            hash   the job record users read
 //   P:job:{id}:log        string the job's Terraform output
+//   P:owner:{name}:live   set    ids of a token's resources that are not deleted (the per-token cap)
+//   P:idem:{name}:{hash}  string "{resourceId} {fingerprint}" for an Idempotency-Key, for 24 h
+//   P:metrics:jobs        hash   job duration histogram, "{action}|{outcome}|{field}" -> count or sum
 //   P:events              pubsub job state changes, JSON
+//   P:cancel              pubsub ids of running jobs to interrupt
+//   P:logs                pubsub ids of jobs whose log grew
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from './errors.ts';
-import type {
-  Job,
-  JobAction,
-  JobError,
-  JobProgress,
-  JobResult,
-  JobStatus,
-  Outputs,
-  Resource,
-  ResourceInputs,
-  ResourceStatus,
+import {
+  RESOURCE_STATUSES,
+  type Job,
+  type JobAction,
+  type JobError,
+  type JobProgress,
+  type JobResult,
+  type JobStatus,
+  type Outputs,
+  type Resource,
+  type ResourceInputs,
+  type ResourceStatus,
 } from './schemas.ts';
 
 const MEMBER_PATTERN = /^\d{15}:[0-9a-z]{16}$/;
@@ -32,6 +39,20 @@ export const MAX_LOG_BYTES = 2 * 1024 * 1024;
 export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; resourceStatus?: ResourceStatus };
 
 export type Page = { items: Resource[]; nextCursor: string | null };
+
+// How long an Idempotency-Key is remembered.
+export const IDEMPOTENCY_SECONDS = 24 * 3600;
+
+export type CreateOutcome =
+  | { outcome: 'created' }
+  | { outcome: 'replay'; resourceId: string; fingerprint: string }
+  | { outcome: 'cap'; live: number };
+
+export type CancelOutcome =
+  | { outcome: 'cancelled'; next: string | null }
+  | { outcome: 'signalled' }
+  | { outcome: 'finished'; status: JobStatus }
+  | { outcome: 'missing' };
 
 export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'conflict'; status: ResourceStatus } | { outcome: 'missing' };
 
@@ -42,16 +63,64 @@ export type DeleteRequest =
   | { outcome: 'deleted'; jobId: string }
   | { outcome: 'missing' };
 
+// Job durations are kept as a Prometheus histogram in Redis, so that every API
+// process reports the same figures whichever worker ran the job.
+export const JOB_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
+
 const STATUS_MOVE = `
 local function move(prefix, member, from, to)
   if from ~= to then
     redis.call('ZREM', prefix .. ':res:status:' .. from, member)
     redis.call('ZADD', prefix .. ':res:status:' .. to, 0, member)
   end
+  if to == 'deleted' and from ~= 'deleted' then
+    local owner = redis.call('HGET', prefix .. ':res:' .. string.sub(member, 17), 'created_by')
+    if owner then redis.call('SREM', prefix .. ':owner:' .. owner .. ':live', string.sub(member, 17)) end
+  end
+end
+local BUCKETS = {${JOB_DURATION_BUCKETS.join(', ')}}
+local function observe(prefix, jobKey, outcome, nowMs)
+  local job = redis.call('HMGET', jobKey, 'action', 'started_ms')
+  local seconds = 0
+  if job[2] then seconds = (tonumber(nowMs) - tonumber(job[2])) / 1000 end
+  local key = prefix .. ':metrics:jobs'
+  local base = job[1] .. '|' .. outcome .. '|'
+  for _, le in ipairs(BUCKETS) do
+    if seconds <= le then redis.call('HINCRBY', key, base .. le, 1) end
+  end
+  redis.call('HINCRBY', key, base .. 'count', 1)
+  redis.call('HINCRBYFLOAT', key, base .. 'sum', seconds)
 end
 `;
 
-// KEYS: res, job, ops   ARGV: prefix, jobId, now, maxAttempts, retentionSeconds, cancelledErrorJson, emptyResultJson
+// KEYS: res, job, ops, index, creating, live, idempotency
+// ARGV: id, jobId, now, member, inputsJson, maxAttempts, owner, cap, fingerprint, idempotencySeconds, expiresAt
+// Records a new resource and its create job, unless the Idempotency-Key was
+// already used (returns the resource it made) or the owner is at its cap.
+const CREATE = `
+if ARGV[9] ~= '' then
+  local previous = redis.call('GET', KEYS[7])
+  if previous then
+    local space = string.find(previous, ' ', 1, true)
+    return {'replay', string.sub(previous, 1, space - 1), string.sub(previous, space + 1)}
+  end
+end
+local live = redis.call('SCARD', KEYS[6])
+if live >= tonumber(ARGV[8]) then return {'cap', tostring(live)} end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'status', 'creating', 'inputs', ARGV[5], 'outputs', '{}', 'error', '',
+  'created_at', ARGV[3], 'updated_at', ARGV[3], 'job_id', ARGV[2], 'job_action', 'create', 'job_status', 'queued',
+  'member', ARGV[4], 'created_by', ARGV[7], 'expires_at', ARGV[11])
+redis.call('HSET', KEYS[2], 'id', ARGV[2], 'resource_id', ARGV[1], 'action', 'create', 'status', 'queued',
+  'attempts', 0, 'max_attempts', ARGV[6], 'progress', '{"completed":0,"total":null}', 'created_at', ARGV[3], 'updated_at', ARGV[3])
+redis.call('RPUSH', KEYS[3], ARGV[2])
+redis.call('ZADD', KEYS[4], 0, ARGV[4])
+redis.call('ZADD', KEYS[5], 0, ARGV[4])
+redis.call('SADD', KEYS[6], ARGV[1])
+if ARGV[9] ~= '' then redis.call('SET', KEYS[7], ARGV[1] .. ' ' .. ARGV[9], 'EX', ARGV[10]) end
+return {'created', ARGV[1]}
+`;
+
+// KEYS: res, job, ops   ARGV: prefix, jobId, now, maxAttempts, retentionSeconds, cancelledErrorJson, emptyResultJson, nowMs
 // A create that has never started (first attempt still queued, not a retry)
 // cannot have made anything, so it is cancelled and the resource is deleted at
 // once, with a delete job that succeeds without running Terraform.
@@ -69,8 +138,9 @@ local current = redis.call('HGET', KEYS[1], 'job_id')
 local currentKey = ARGV[1] .. ':job:' .. current
 local job = redis.call('HMGET', currentKey, 'action', 'status', 'attempts', 'retry')
 if status == 'creating' and job[1] == 'create' and job[2] == 'queued' and job[3] == '0' and job[4] ~= '1' then
-  redis.call('HSET', currentKey, 'status', 'failed', 'finished_at', ARGV[3], 'updated_at', ARGV[3], 'error', ARGV[6])
+  redis.call('HSET', currentKey, 'status', 'cancelled', 'finished_at', ARGV[3], 'updated_at', ARGV[3], 'error', ARGV[6])
   redis.call('EXPIRE', currentKey, ARGV[5])
+  observe(ARGV[1], currentKey, 'cancelled', ARGV[8])
   redis.call('LREM', KEYS[3], 0, current)
   move(ARGV[1], member, status, 'deleted')
   redis.call('HSET', KEYS[2], 'id', ARGV[2], 'resource_id', resourceId, 'action', 'delete', 'status', 'succeeded',
@@ -109,16 +179,45 @@ redis.call('RPUSH', KEYS[3], ARGV[2])
 return {'created', ARGV[2]}
 `;
 
-// KEYS: res, job   ARGV: jobId, now
+// KEYS: res, job, ops   ARGV: prefix, jobId, now, errorJson, retentionSeconds, nowMs
+// A queued job is finished as cancelled here and then; its resource, if this
+// was its current job, becomes failed (create) or delete_failed (delete), the
+// states a later DELETE cleans up. A running job is flagged and must be
+// interrupted by its worker.
+const CANCEL = `${STATUS_MOVE}
+local job = redis.call('HMGET', KEYS[2], 'status', 'action')
+if not job[1] then return {'missing', ''} end
+if job[1] == 'running' then
+  redis.call('HSET', KEYS[2], 'cancel_requested', '1')
+  return {'signalled', ''}
+end
+if job[1] ~= 'queued' then return {'finished', job[1]} end
+redis.call('HSET', KEYS[2], 'status', 'cancelled', 'finished_at', ARGV[3], 'updated_at', ARGV[3], 'error', ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+observe(ARGV[1], KEYS[2], 'cancelled', ARGV[6])
+redis.call('LREM', KEYS[3], 0, ARGV[2])
+if redis.call('HGET', KEYS[1], 'job_id') == ARGV[2] then
+  local to = 'failed'
+  if job[2] == 'delete' then to = 'delete_failed' end
+  move(ARGV[1], redis.call('HGET', KEYS[1], 'member'), redis.call('HGET', KEYS[1], 'status'), to)
+  redis.call('HSET', KEYS[1], 'status', to, 'job_status', 'cancelled', 'updated_at', ARGV[3], 'error', ARGV[4])
+end
+local next = redis.call('LINDEX', KEYS[3], 0)
+return {'cancelled', next or ''}
+`;
+
+// KEYS: res, job   ARGV: jobId, now, nowMs
 // Returns -1 for a job that has already finished (cancelled before it started,
-// or delivered again after it finished): it must not run.
+// or delivered again after it finished): it must not run; -2 for a job whose
+// cancel was requested while it was out of a worker's hands.
 const MARK_RUNNING = `
 local status = redis.call('HGET', KEYS[2], 'status')
-if status == 'failed' or status == 'succeeded' or status == false then return -1 end
+if status == 'failed' or status == 'succeeded' or status == 'cancelled' or status == false then return -1 end
+if redis.call('HGET', KEYS[2], 'cancel_requested') == '1' then return -2 end
 local attempts = redis.call('HINCRBY', KEYS[2], 'attempts', 1)
 redis.call('HSET', KEYS[2], 'status', 'running', 'updated_at', ARGV[2])
 if redis.call('HGET', KEYS[2], 'started_at') == false then
-  redis.call('HSET', KEYS[2], 'started_at', ARGV[2])
+  redis.call('HSET', KEYS[2], 'started_at', ARGV[2], 'started_ms', ARGV[3])
 end
 if redis.call('HGET', KEYS[1], 'job_id') == ARGV[1] then
   redis.call('HSET', KEYS[1], 'job_status', 'running', 'updated_at', ARGV[2])
@@ -135,13 +234,16 @@ end
 return 1
 `;
 
-// KEYS: res, job, ops, log   ARGV: prefix, jobId, now, jobStatus, resourceStatus, outputsJson, resultJson, errorJson, retentionSeconds
+// KEYS: res, job, ops, log   ARGV: prefix, jobId, now, jobStatus, resourceStatus, outputsJson, resultJson, errorJson, retentionSeconds, nowMs
 // The resource's status follows only its current job: a create that finishes
 // after a DELETE was requested records its outputs but leaves "deleting".
 // A finished job's record and log expire after the retention period.
 const FINISH = `${STATUS_MOVE}
+local previous = redis.call('HGET', KEYS[2], 'status')
+if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' then return redis.call('LINDEX', KEYS[3], 0) end
 redis.call('HSET', KEYS[2], 'status', ARGV[4], 'finished_at', ARGV[3], 'updated_at', ARGV[3],
   'result', ARGV[7], 'error', ARGV[8])
+observe(ARGV[1], KEYS[2], ARGV[4], ARGV[10])
 redis.call('EXPIRE', KEYS[2], ARGV[9])
 redis.call('EXPIRE', KEYS[4], ARGV[9])
 redis.call('LREM', KEYS[3], 0, ARGV[2])
@@ -154,7 +256,7 @@ end
 return redis.call('LINDEX', KEYS[3], 0)
 `;
 
-// KEYS: res, job, ops, log, index   ARGV: prefix, jobId, resourceId
+// KEYS: res, job, ops, log, index, live, idempotency   ARGV: prefix, jobId, resourceId
 const DISCARD = `
 local member = redis.call('HGET', KEYS[1], 'member')
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -162,6 +264,9 @@ if member then
   redis.call('ZREM', KEYS[5], member)
   redis.call('ZREM', ARGV[1] .. ':res:status:' .. status, member)
 end
+redis.call('SREM', KEYS[6], ARGV[3])
+local idempotent = redis.call('GET', KEYS[7])
+if idempotent and string.sub(idempotent, 1, 16) == ARGV[3] then redis.call('DEL', KEYS[7]) end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return 1
 `;
@@ -175,7 +280,7 @@ export class Store {
   readonly eventsChannel: string;
   // How long a finished job's record and log are kept.
   readonly #jobRetentionSeconds: number;
-  readonly #scripts: Record<'requestDelete' | 'requestRetry' | 'markRunning' | 'requeue' | 'finish' | 'discard', Script>;
+  readonly #scripts: Record<'create' | 'requestDelete' | 'requestRetry' | 'cancel' | 'markRunning' | 'requeue' | 'finish' | 'discard', Script>;
 
   constructor(redis: Redis, prefix: string, jobRetentionSeconds: number) {
     this.redis = redis;
@@ -190,12 +295,14 @@ export class Store {
       return fn.bind(redis);
     };
     this.#scripts = {
+      create: define('create', 7, CREATE),
       requestDelete: define('request_delete', 3, REQUEST_DELETE),
+      cancel: define('cancel', 3, CANCEL),
       requestRetry: define('request_retry', 3, REQUEST_RETRY),
       markRunning: define('mark_running', 2, MARK_RUNNING),
       requeue: define('requeue', 2, REQUEUE),
       finish: define('finish', 4, FINISH),
-      discard: define('discard', 5, DISCARD),
+      discard: define('discard', 7, DISCARD),
     };
   }
 
@@ -218,61 +325,125 @@ export class Store {
     return `${this.prefix}:res:status:${status}`;
   }
 
+  ownerLiveKey(owner: string): string {
+    return `${this.prefix}:owner:${owner}:live`;
+  }
+  idempotencyKey(owner: string, key: string): string {
+    return `${this.prefix}:idem:${owner}:${createHash('sha256').update(key).digest('hex')}`;
+  }
+  get metricsKey(): string {
+    return `${this.prefix}:metrics:jobs`;
+  }
+  get cancelChannel(): string {
+    return `${this.prefix}:cancel`;
+  }
+  get logsChannel(): string {
+    return `${this.prefix}:logs`;
+  }
+
+  // Records a resource and its create job in one step. With an idempotency
+  // key that was used before, nothing is written and the earlier resource is
+  // named instead; an owner at its cap of live resources gets nothing either.
   async createResource(args: {
     id: string;
     jobId: string;
     inputs: ResourceInputs;
     maxAttempts: number;
+    owner: string;
+    maxLive: number;
+    expiresAt?: Date | undefined;
+    idempotency?: { key: string; fingerprint: string } | undefined;
     now?: Date;
-  }): Promise<void> {
+  }): Promise<CreateOutcome> {
     const now = args.now ?? new Date();
-    const at = now.toISOString();
     const member = `${String(now.getTime()).padStart(15, '0')}:${args.id}`;
-    await this.redis
-      .multi()
-      .hset(this.resourceKey(args.id), {
-        id: args.id,
-        status: 'creating',
-        inputs: JSON.stringify(args.inputs),
-        outputs: '{}',
-        error: '',
-        created_at: at,
-        updated_at: at,
-        job_id: args.jobId,
-        job_action: 'create',
-        job_status: 'queued',
-        member,
-      })
-      .hset(this.jobKey(args.jobId), {
-        id: args.jobId,
-        resource_id: args.id,
-        action: 'create',
-        status: 'queued',
-        attempts: 0,
-        max_attempts: args.maxAttempts,
-        progress: JSON.stringify({ completed: 0, total: null }),
-        created_at: at,
-        updated_at: at,
-      })
-      .rpush(this.opsKey(args.id), args.jobId)
-      .zadd(this.#indexKey, 0, member)
-      .zadd(this.#statusKey('creating'), 0, member)
-      .exec();
+    const idempotencyKey = args.idempotency ? this.idempotencyKey(args.owner, args.idempotency.key) : this.idempotencyKey(args.owner, '');
+    const [outcome, detail = '', fingerprint = ''] = (await this.#scripts.create(
+      this.resourceKey(args.id),
+      this.jobKey(args.jobId),
+      this.opsKey(args.id),
+      this.#indexKey,
+      this.#statusKey('creating'),
+      this.ownerLiveKey(args.owner),
+      idempotencyKey,
+      args.id,
+      args.jobId,
+      now.toISOString(),
+      member,
+      JSON.stringify(args.inputs),
+      args.maxAttempts,
+      args.owner,
+      args.maxLive,
+      args.idempotency?.fingerprint ?? '',
+      IDEMPOTENCY_SECONDS,
+      args.expiresAt?.toISOString() ?? '',
+    )) as [string, string?, string?];
+    if (outcome === 'created') return { outcome };
+    if (outcome === 'replay') return { outcome, resourceId: detail, fingerprint };
+    if (outcome === 'cap') return { outcome, live: Number(detail) };
+    throw new Error(`unexpected reply from create: ${outcome}`);
   }
 
   // Undoes createResource when the job could not be enqueued, so a client
   // that was told 503 does not find a resource stuck in "creating".
-  async discardResource(id: string, jobId: string): Promise<void> {
+  async discardResource(id: string, jobId: string, owner: string, idempotencyKey: string | undefined): Promise<void> {
     await this.#scripts.discard(
       this.resourceKey(id),
       this.jobKey(jobId),
       this.opsKey(id),
       this.logKey(jobId),
       this.#indexKey,
+      this.ownerLiveKey(owner),
+      this.idempotencyKey(owner, idempotencyKey ?? ''),
       this.prefix,
       jobId,
       id,
     );
+  }
+
+  // Cancels a job: see CANCEL.
+  async cancelJob(resourceId: string, jobId: string): Promise<CancelOutcome> {
+    const error: JobError = { message: 'cancelled on request before it ran', retryable: true, diagnostics: [] };
+    const [outcome, detail = ''] = (await this.#scripts.cancel(
+      this.resourceKey(resourceId),
+      this.jobKey(jobId),
+      this.opsKey(resourceId),
+      this.prefix,
+      jobId,
+      new Date().toISOString(),
+      JSON.stringify(error),
+      this.#jobRetentionSeconds,
+      Date.now(),
+    )) as [string, string?];
+    if (outcome === 'missing' || outcome === 'signalled') return { outcome };
+    if (outcome === 'finished') return { outcome, status: detail as JobStatus };
+    if (outcome === 'cancelled') return { outcome, next: detail || null };
+    throw new Error(`unexpected reply from cancel: ${outcome}`);
+  }
+
+  async isCancelRequested(jobId: string): Promise<boolean> {
+    return (await this.redis.hget(this.jobKey(jobId), 'cancel_requested')) === '1';
+  }
+
+  async liveResourceCount(owner: string): Promise<number> {
+    return this.redis.scard(this.ownerLiveKey(owner));
+  }
+
+  async countByStatus(): Promise<Record<ResourceStatus, number>> {
+    const pipeline = this.redis.pipeline();
+    for (const status of RESOURCE_STATUSES) pipeline.zcard(this.#statusKey(status));
+    const replies = (await pipeline.exec()) ?? [];
+    const counts = {} as Record<ResourceStatus, number>;
+    RESOURCE_STATUSES.forEach((status, i) => {
+      const [error, count] = replies[i] ?? [];
+      if (error) throw error;
+      counts[status] = Number(count);
+    });
+    return counts;
+  }
+
+  async jobDurationHistogram(): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.metricsKey);
   }
 
   async requestDelete(id: string, jobId: string, maxAttempts: number): Promise<DeleteRequest> {
@@ -286,6 +457,7 @@ export class Store {
       this.#jobRetentionSeconds,
       JSON.stringify(cancelled),
       JSON.stringify(empty),
+      Date.now(),
     );
     if (outcome === 'missing') return { outcome };
     if (outcome === 'cancelled') return { outcome, jobId: existing, cancelledJobId: cancelledJobId ?? '' };
@@ -353,6 +525,11 @@ export class Store {
     return (await this.redis.get(this.logKey(jobId))) ?? '';
   }
 
+  // Up to `length` bytes of the log from byte `offset` on.
+  async getLogRange(jobId: string, offset: number, length: number): Promise<Buffer> {
+    return this.redis.getrangeBuffer(this.logKey(jobId), offset, offset + length - 1);
+  }
+
   // Worker side.
 
   async opsHead(resourceId: string): Promise<string | null> {
@@ -365,7 +542,7 @@ export class Store {
 
   async markRunning(resourceId: string, jobId: string): Promise<number> {
     return Number(
-      await this.#scripts.markRunning(this.resourceKey(resourceId), this.jobKey(jobId), jobId, new Date().toISOString()),
+      await this.#scripts.markRunning(this.resourceKey(resourceId), this.jobKey(jobId), jobId, new Date().toISOString(), Date.now()),
     );
   }
 
@@ -391,15 +568,19 @@ export class Store {
     await this.redis.hset(this.jobKey(jobId), 'workspace_checked', '1');
   }
 
+  // Appends to the log and tells live log readers; returns the log's length.
   async appendLog(jobId: string, text: string): Promise<number> {
-    return this.redis.append(this.logKey(jobId), text);
+    const replies = await this.redis.multi().append(this.logKey(jobId), text).publish(this.logsChannel, jobId).exec();
+    const [error, length] = replies?.[0] ?? [new Error('no reply to APPEND')];
+    if (error) throw error;
+    return Number(length);
   }
 
   // Returns the id of the resource's next pending job, if any.
   async finishJob(args: {
     resourceId: string;
     jobId: string;
-    jobStatus: 'succeeded' | 'failed';
+    jobStatus: 'succeeded' | 'failed' | 'cancelled';
     resourceStatus: ResourceStatus;
     outputs?: Outputs;
     result?: JobResult;
@@ -419,6 +600,7 @@ export class Store {
       args.result ? JSON.stringify(args.result) : '',
       args.error ? JSON.stringify(args.error) : '',
       this.#jobRetentionSeconds,
+      Date.now(),
     );
     return typeof next === 'string' ? next : null;
   }
@@ -439,6 +621,8 @@ function toResource(hash: Record<string, string>): Resource {
     status: hash.status as ResourceStatus,
     inputs: parseJson<ResourceInputs>(hash.inputs) as Resource['inputs'],
     outputs: parseJson<Outputs>(hash.outputs) ?? {},
+    created_by: hash.created_by ?? '',
+    expires_at: hash.expires_at || null,
     created_at: hash.created_at ?? '',
     updated_at: hash.updated_at ?? '',
     job: {

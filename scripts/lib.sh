@@ -5,6 +5,17 @@
 TFCOMPUTE_URL="${TFCOMPUTE_URL:-http://localhost:8080}"
 TFCOMPUTE_TIMEOUT="${TFCOMPUTE_TIMEOUT:-3600}"
 TFCOMPUTE_POLL="${TFCOMPUTE_POLL:-1}"
+TFCOMPUTE_TOKEN="${TFCOMPUTE_TOKEN:-}"
+
+# curl with the API token, which goes to curl on its standard input rather
+# than its command line, where other users of the machine could read it.
+curl_api() {
+  if [ -n "$TFCOMPUTE_TOKEN" ]; then
+    printf 'Authorization: Bearer %s\n' "$TFCOMPUTE_TOKEN" | curl -H @- "$@"
+  else
+    curl "$@"
+  fi
+}
 
 die() {
   echo "error: $*" >&2
@@ -25,7 +36,7 @@ api() {
   if [ -n "$body" ]; then
     args+=(-H 'Content-Type: application/json' --data-binary "$body")
   fi
-  response=$(curl "${args[@]}" "${TFCOMPUTE_URL}${path}") || die "cannot reach ${TFCOMPUTE_URL}"
+  response=$(curl_api "${args[@]}" "${TFCOMPUTE_URL}${path}") || die "cannot reach ${TFCOMPUTE_URL}"
   status=${response##*$'\n'}
   response=${response%$'\n'*}
   if [ "$status" -ge 400 ]; then
@@ -49,7 +60,7 @@ follow_job() {
       last=$line
     fi
     case "$status" in
-      succeeded | failed)
+      succeeded | failed | cancelled)
         echo "$status"
         return 0
         ;;

@@ -21,13 +21,13 @@ const MODES = [
 describe('create and delete', () => {
   test('a created stack becomes ready with its outputs, and its state is in S3', async () => {
     const stack = await newStack();
-    const created = await request(stack.baseUrl).post('/api/ec2instance').send({ node_count: 2, tags: { team: 'qa' } });
+    const created = await stack.http().post('/api/ec2instance').send({ node_count: 2, tags: { team: 'qa' } });
     assert.equal(created.status, 202);
     const id: string = created.body.id;
 
     const job = await stack.waitForJob(created.body.job.id);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
-    const res = await request(stack.baseUrl).get(`/api/ec2instance/${id}`);
+    const res = await stack.http().get(`/api/ec2instance/${id}`);
     assert.equal(res.body.status, 'ready');
     assert.equal(res.body.outputs.resource_id, id);
     assert.equal(res.body.outputs.private_ips.length, 2);
@@ -35,7 +35,7 @@ describe('create and delete', () => {
     assert.equal(res.body.job.status, 'succeeded');
     assert.equal(res.body.error, undefined);
 
-    const jobRes = await request(stack.baseUrl).get(`/api/jobs/${created.body.job.id}`);
+    const jobRes = await stack.http().get(`/api/jobs/${created.body.job.id}`);
     assert.equal(jobRes.body.status, 'succeeded');
     assert.equal(jobRes.body.attempts, 1);
     assert.deepEqual(jobRes.body.result.changes, { add: 2, change: 0, remove: 0 });
@@ -43,7 +43,7 @@ describe('create and delete', () => {
     assert.deepEqual(jobRes.body.progress, { completed: 2, total: 2 });
     assert.ok(jobRes.body.finished_at >= jobRes.body.started_at);
 
-    const log = await request(stack.baseUrl).get(`/api/jobs/${created.body.job.id}/log`);
+    const log = await stack.http().get(`/api/jobs/${created.body.job.id}/log`);
     assert.match(log.headers['content-type'] ?? '', /^text\/plain/);
     assert.match(log.text, /Apply complete! Resources: 2 added/);
     // Finished jobs are kept for JOB_RETENTION_DAYS (30 by default), then expire.
@@ -63,7 +63,7 @@ describe('create and delete', () => {
       res.text,
       jobRes.text,
       log.text,
-      (await request(stack.baseUrl).get('/api/ec2instance')).text,
+      (await stack.http().get('/api/ec2instance')).text,
       JSON.stringify(await stack.redis.hgetall(stack.store.resourceKey(id))),
       JSON.stringify(await stack.redis.hgetall(stack.store.jobKey(created.body.job.id))),
     ].join('\n');
@@ -73,25 +73,25 @@ describe('create and delete', () => {
   for (const { mode, label, removedLog } of MODES) {
   test(`a deleted stack is destroyed and its workspace removed, ${label}`, async () => {
     const stack = await newStack('ok', mode);
-    const created = await request(stack.baseUrl).post('/api/ec2instance').send({});
+    const created = await stack.http().post('/api/ec2instance').send({});
     await stack.waitForJob(created.body.job.id);
     assert.equal(await stack.stateObjectStatus(created.body.id), 200);
 
-    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(deleted.status, 202);
     assert.equal(deleted.body.status, 'deleting');
     const job = await stack.waitForJob(deleted.body.job.id);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     assert.deepEqual(job.result?.changes, { add: 0, change: 0, remove: 1 });
 
-    const res = await request(stack.baseUrl).get(`/api/ec2instance/${created.body.id}`);
+    const res = await stack.http().get(`/api/ec2instance/${created.body.id}`);
     assert.equal(res.body.status, 'deleted');
     assert.deepEqual(res.body.outputs, {});
     assert.equal(await stack.stateObjectStatus(created.body.id), 404);
     assert.equal(await services().backend.hasStateDigest(created.body.id), false, 'no checksum item left in the lock table');
     assert.match(await stack.store.getLog(deleted.body.job.id), removedLog);
 
-    const again = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    const again = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(again.status, 200, 'deleting a deleted stack changes nothing');
     assert.equal(again.body.job.id, deleted.body.job.id);
   });
@@ -99,14 +99,14 @@ describe('create and delete', () => {
 
   test('with Prefer: wait, POST answers 201 once ready and DELETE 200 once deleted', async () => {
     const stack = await newStack();
-    const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({});
+    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
     assert.equal(created.status, 201);
     assert.equal(created.headers['preference-applied'], 'wait=60');
     assert.equal(created.headers.location, `/api/ec2instance/${created.body.id}`);
     assert.equal(created.body.status, 'ready');
     assert.equal(created.body.outputs.resource_id, created.body.id);
 
-    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'respond-async, wait=60');
+    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'respond-async, wait=60');
     assert.equal(deleted.status, 200);
     assert.equal(deleted.body.status, 'deleted');
     assert.equal(await stack.stateObjectStatus(created.body.id), 404);
@@ -116,7 +116,7 @@ describe('create and delete', () => {
 describe('failures', () => {
   test('a stack that fails to apply ends failed with Terraform\'s diagnostic, is not retried, and DELETE cleans it up', async () => {
     const stack = await newStack('fail');
-    const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({});
+    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
     assert.equal(created.status, 200, 'finished, but not created');
     assert.equal(created.body.status, 'failed');
     assert.match(created.body.error.message, /terraform apply failed: local-exec provisioner error/);
@@ -125,14 +125,14 @@ describe('failures', () => {
     assert.ok(diagnostic, JSON.stringify(created.body.error));
     assert.match(diagnostic.detail, /simulated failure: the instance did not pass its health check/);
 
-    const job = (await request(stack.baseUrl).get(`/api/jobs/${created.body.job.id}`)).body;
+    const job = (await stack.http().get(`/api/jobs/${created.body.job.id}`)).body;
     assert.equal(job.status, 'failed');
     assert.equal(job.attempts, 1, 'a permanent failure is not retried');
     assert.deepEqual(job.error, created.body.error);
     // The workspace and its state are kept for a retry or a delete.
     assert.ok((await stack.stateAddresses(created.body.id)).length > 0);
 
-    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
+    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
     assert.equal(deleted.status, 200);
     assert.equal(deleted.body.status, 'deleted', JSON.stringify(deleted.body.error));
     assert.equal(deleted.body.error, undefined);
@@ -141,10 +141,10 @@ describe('failures', () => {
 
   test('a failed create can be retried in its own workspace, and then becomes ready', async () => {
     const stack = await newStack('fail');
-    const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 2 });
+    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 2 });
     assert.equal(created.body.status, 'failed');
 
-    const retried = await request(stack.baseUrl).post(`/api/ec2instance/${created.body.id}/retry`);
+    const retried = await stack.http().post(`/api/ec2instance/${created.body.id}/retry`);
     assert.equal(retried.status, 202);
     assert.equal(retried.body.status, 'creating');
     assert.equal(retried.body.error, undefined);
@@ -156,10 +156,10 @@ describe('failures', () => {
     assert.equal(resource.status, 'ready');
     assert.equal((resource.outputs.private_ips as string[]).length, 2);
     assert.deepEqual(resource.inputs.node_count, 2);
-    const again = await request(stack.baseUrl).post(`/api/ec2instance/${created.body.id}/retry`);
+    const again = await stack.http().post(`/api/ec2instance/${created.body.id}/retry`);
     assert.equal(again.status, 409, 'a ready stack has nothing to retry');
 
-    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
+    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
     assert.equal(deleted.body.status, 'deleted');
     assert.equal(await stack.stateObjectStatus(created.body.id), 404);
   });
@@ -167,11 +167,11 @@ describe('failures', () => {
   test('a delete that finds the state lock held is retried with backoff and succeeds once the lock is free', async () => {
     // A backoff long enough that the lock is surely released before the retry.
     const stack = await makeStack({ worker: true, backoffMs: 2_000 });
-    const created = await request(stack.baseUrl).post('/api/ec2instance').set('Prefer', 'wait=60').send({});
+    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
     assert.equal(created.body.status, 'ready');
     await services().backend.holdStateLock(created.body.id, 'someone-else@elsewhere');
 
-    const deleted = await request(stack.baseUrl).delete(`/api/ec2instance/${created.body.id}`);
+    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
     const jobId: string = deleted.body.job.id;
     const requeued = await stack.waitForJobEvent(jobId, (e) => e.status === 'queued', async () => {
       const job = await stack.store.getJob(jobId);
@@ -208,7 +208,7 @@ describe('failures', () => {
 
     const jobId = `jcollision${mode.padEnd(6, '0')}`;
     const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
-    await stack.store.createResource({ id, jobId, inputs, maxAttempts: 3 });
+    await stack.store.createResource({ id, jobId, inputs, maxAttempts: 3, owner: 'test', maxLive: 100 });
     const queue = new Queue(QUEUE_NAME, { connection: stack.redis, prefix: stack.config.redisPrefix });
     await queue.add('create', { jobId, resourceId: id, action: 'create', inputs }, jobOptions(jobId, 3, 200));
     await queue.close();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { ROOT, useStacks, type Fixture, type Stack } from './support/harness.ts';
+import { ROOT, TOKENS, useStacks, type Fixture, type Stack } from './support/harness.ts';
 
 const [makeStack] = useStacks();
 const newStack = (fixture: Fixture) => makeStack({ fixture, worker: true });
@@ -11,7 +11,7 @@ const newStack = (fixture: Fixture) => makeStack({ fixture, worker: true });
 function script(stack: Stack, name: string, args: string[]) {
   return execa(path.join(ROOT, 'scripts', name), args, {
     reject: false,
-    env: { TFCOMPUTE_URL: stack.baseUrl, TFCOMPUTE_POLL: '0.2', TFCOMPUTE_TIMEOUT: '60' },
+    env: { TFCOMPUTE_URL: stack.baseUrl, TFCOMPUTE_TOKEN: TOKENS.admin, TFCOMPUTE_POLL: '0.2', TFCOMPUTE_TIMEOUT: '60' },
   });
 }
 

@@ -31,7 +31,7 @@ describe('running terraform', () => {
       TF_BIN: path.join(dir, 'fake-terraform'),
       TF_CWD: dir,
       REDIS_URL: 'redis://:hunter2@127.0.0.1:6379',
-      API_TOKENS: 'secret-token',
+      API_TOKENS: 'ci:read+write:secret-token-0123456789abcdef',
       AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
       AWS_REGION: 'eu-west-1',
       TF_VAR_subnet_id: 'subnet-0123456789abcdef0',

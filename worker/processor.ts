@@ -5,7 +5,8 @@ import path from 'node:path';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
-import { JobData, type JobError, type JobResult, type Outputs } from '../core/schemas.ts';
+import { requestDeletion } from '../core/commands.ts';
+import { ExpireJobData, JobData, type JobError, type JobResult, type Outputs } from '../core/schemas.ts';
 import type { Store } from '../core/store.ts';
 import { JobLog } from './job-log.ts';
 import { isTransient, RunTracker } from './run-tracker.ts';
@@ -16,9 +17,14 @@ import type { RunResult, Terraform } from './terraform.ts';
 // this long; normally it is promoted as soon as the job ahead finishes.
 const WAIT_FOR_TURN_MS = 5_000;
 
+// The abort reason of a job cancelled on request (any other reason, such as
+// shutdown, hands the job back to the queue).
+export const CANCEL_REASON = 'cancel';
+
 export type ProcessorDeps = {
   store: Store;
   queue: JobQueue;
+  jobs: { attempts: number; backoffMs: number };
   terraform: Terraform;
   // Direct state access for an S3 backend; undefined means Terraform commands.
   s3State: S3State | undefined;
@@ -44,6 +50,7 @@ export function createProcessor(deps: ProcessorDeps) {
   const { store, queue, terraform, s3State, logger } = deps;
 
   return async function processJob(job: Job<unknown>, token?: string, signal?: AbortSignal): Promise<void> {
+    if (job.name === 'expire') return expire(job);
     const parsed = JobData.safeParse(job.data);
     if (!parsed.success) {
       logger.error({ bullJobId: job.id, issues: parsed.error.issues }, 'poisoned job data; failing without retry');
@@ -55,8 +62,13 @@ export function createProcessor(deps: ProcessorDeps) {
     if (!(await waitForTurn(job, data, token))) return;
 
     const attempt = await store.markRunning(data.resourceId, data.jobId);
-    if (attempt < 0) {
+    if (attempt === -1) {
       log.info('job already finished (cancelled before it started); dropping it');
+      return;
+    }
+    if (attempt === -2) {
+      log.info('job cancelled while it waited for a retry');
+      await finishCancelled(data, 'cancelled on request before its next attempt');
       return;
     }
     await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
@@ -111,6 +123,11 @@ export function createProcessor(deps: ProcessorDeps) {
       jobLog.write(`--- ${detail.message} ---`);
       await jobLog.flush().catch(() => undefined);
 
+      if (error instanceof JobFailure && error.interrupted && signal?.reason === CANCEL_REASON) {
+        log.warn('job cancelled on request');
+        await finishCancelled(data, `cancelled on request; ${detail.message}, after saving state`);
+        throw new UnrecoverableError('cancelled');
+      }
       if (error instanceof JobFailure && error.interrupted) {
         // Shutdown or lost lock: hand the job back without spending an attempt.
         log.warn('job interrupted; returning it to the queue');
@@ -169,6 +186,30 @@ export function createProcessor(deps: ProcessorDeps) {
     });
     await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'succeeded', resourceStatus });
     await promote(next);
+  }
+
+  // The resource is left failed (create) or delete_failed (delete): what
+  // Terraform made before it stopped is in the state, and a DELETE destroys it.
+  async function finishCancelled(data: JobData, message: string): Promise<void> {
+    const resourceStatus = data.action === 'create' ? 'failed' : 'delete_failed';
+    const next = await store.finishJob({
+      resourceId: data.resourceId,
+      jobId: data.jobId,
+      jobStatus: 'cancelled',
+      resourceStatus,
+      error: { message, retryable: true, diagnostics: [] },
+    });
+    await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'cancelled', resourceStatus });
+    await promote(next);
+  }
+
+  // A stack's ttl ran out: request its delete as a user's DELETE would.
+  async function expire(job: Job<unknown>): Promise<void> {
+    const parsed = ExpireJobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid expire job data: ${parsed.error.message}`);
+    const { resourceId } = parsed.data;
+    const request = await requestDeletion({ store, queue, logger, jobs: deps.jobs }, resourceId);
+    logger.info({ resourceId, outcome: request.outcome }, 'ttl ran out; delete requested');
   }
 
   async function promote(nextJobId: string | null): Promise<void> {

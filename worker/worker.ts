@@ -3,7 +3,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { nanoid } from 'nanoid';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
@@ -11,7 +11,7 @@ import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue
 import type { JobData } from '../core/schemas.ts';
 import { Store } from '../core/store.ts';
 import { within } from '../core/within.ts';
-import { createProcessor } from './processor.ts';
+import { CANCEL_REASON, createProcessor } from './processor.ts';
 import { openS3State } from './s3-state.ts';
 import { Terraform } from './terraform.ts';
 
@@ -38,7 +38,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const connection = connectRedis(config.redisUrl, 'worker', `tfcompute-worker:${workerId}`);
   const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds);
   const queue = createQueue(connection, config.redisPrefix);
-  const processor = createProcessor({ store, queue, terraform, s3State, logger, varsDir, workerId });
+  const jobs = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
+  const processor = createProcessor({ store, queue, jobs, terraform, s3State, logger, varsDir, workerId });
   const worker = new Worker<JobData>(QUEUE_NAME, processor, {
     connection,
     prefix: config.redisPrefix,
@@ -46,6 +47,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     name: workerId,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  worker.on('failed', (job, error) => {
+    if (job && !(error instanceof UnrecoverableError)) logger.warn({ bullJobId: job.id, err: error.message }, 'job attempt failed');
+  });
+  // Cancel requests for running jobs reach every worker; the one running the job acts.
+  const cancels = connection.duplicate({ connectionName: `tfcompute-worker-cancels:${workerId}` });
+  cancels.on('error', (error) => logger.warn({ err: error.message }, 'redis cancel subscriber error'));
+  cancels.on('message', (_channel: string, jobId: string) => {
+    if (worker.cancelJob(jobId, CANCEL_REASON)) logger.info({ jobId }, 'cancel requested; interrupting terraform');
+  });
+  await cancels.subscribe(store.cancelChannel);
   await worker.waitUntilReady();
   logger.info({ workerId, concurrency: config.worker.concurrency }, 'worker ready');
 
@@ -67,6 +78,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
           ['worker', () => within(closing, connection.status === 'ready' ? 10_000 : 1_000)],
           ['queue', () => within(queue.close(), 2_000)],
           ['redis', () => closeRedis(connection)],
+          ['redis cancels', () => closeRedis(cancels)],
           ['s3 clients', async () => s3State?.close()],
           ['data dir', () => rm(dataDir, { recursive: true, force: true })],
         ];

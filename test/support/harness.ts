@@ -10,7 +10,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, afterEach, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import request from 'supertest';
 import { nanoid } from 'nanoid';
 import { startApi } from '../../api/server.ts';
 import { closeRedis } from '../../core/queue.ts';
@@ -54,7 +56,28 @@ export async function startServices(): Promise<Services> {
   };
 }
 
-export type StackOptions = { fixture?: Fixture; concurrency?: number; attempts?: number; backoffMs?: number; stateDirectAccess?: 'auto' | 'off' };
+export type StackOptions = {
+  fixture?: Fixture;
+  concurrency?: number;
+  attempts?: number;
+  backoffMs?: number;
+  stateDirectAccess?: 'auto' | 'off';
+  // Extra or overriding settings.
+  env?: Record<string, string>;
+};
+
+// The tokens every test stack accepts: API_TOKENS holds the admin one as a
+// sha256 digest and the others in plain, so both forms are exercised.
+export const TOKENS = {
+  admin: 'admin-token-0123456789abcdefghij',
+  reader: 'reader-token-0123456789abcdefghi',
+  writer: 'writer-token-0123456789abcdefghi',
+} as const;
+const API_TOKENS = [
+  `admin:read+write:sha256:${createHash('sha256').update(TOKENS.admin).digest('hex')}`,
+  `reader:read:${TOKENS.reader}`,
+  `writer:write:${TOKENS.writer}`,
+].join(',');
 
 export class Stack {
   readonly services: Services;
@@ -85,6 +108,10 @@ export class Stack {
       // Where the fail fixture remembers which resources already failed once.
       TF_VAR_marker_dir: services.dir,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      API_TOKENS,
+      // Short, so that a killed worker's jobs and locks are recovered quickly.
+      WORKER_LEASE_SECONDS: '2',
+      ...options.env,
     };
     this.config = loadConfig(this.env);
     this.redis = new Redis(services.redis.url, { maxRetriesPerRequest: null });
@@ -92,6 +119,11 @@ export class Stack {
     this.redis.on('error', () => undefined);
     this.store = new Store(this.redis, this.config.redisPrefix, this.config.worker.jobRetentionSeconds);
     this.#stops.push(() => closeRedis(this.redis));
+  }
+
+  // A supertest agent that sends the given token (the admin one by default).
+  http(token: string = TOKENS.admin): ReturnType<typeof request.agent> {
+    return request.agent(this.baseUrl).set('Authorization', `Bearer ${token}`);
   }
 
   async startApi(): Promise<void> {

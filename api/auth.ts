@@ -1,0 +1,74 @@
+// Bearer-token authentication and scopes for /api, and the per-token rate
+// limit. GET and HEAD need the read scope; every other method needs write.
+import type { Request, RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError } from '../core/errors.ts';
+import { type ApiToken, findToken, type Principal, type Scope, SCOPES } from '../core/tokens.ts';
+
+// Who made the request, set by authenticate().
+export function principalOf(req: Request): Principal {
+  const principal = req.res?.locals.principal as Principal | undefined;
+  if (!principal) throw new Error('principalOf() called before authenticate()');
+  return principal;
+}
+
+const LOCAL: Principal = { name: 'local', scopes: SCOPES };
+
+// tokens undefined: insecure local mode, every request is the "local" principal.
+export function authenticate(tokens: readonly ApiToken[] | undefined): RequestHandler {
+  return (req, res, next) => {
+    let principal: Principal | undefined = tokens ? undefined : LOCAL;
+    if (tokens) {
+      const match = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(req.get('authorization') ?? '');
+      const token = match?.[1] ? findToken(tokens, match[1]) : undefined;
+      if (!token) {
+        const given = req.get('authorization') !== undefined;
+        throw new AppError('unauthorized', given ? 'the bearer token is not valid' : 'send an API token: Authorization: Bearer <token>', {
+          headers: { 'WWW-Authenticate': given ? 'Bearer realm="tfcompute", error="invalid_token"' : 'Bearer realm="tfcompute"' },
+        });
+      }
+      principal = { name: token.name, scopes: token.scopes };
+    }
+    const needed: Scope = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
+    if (!principal!.scopes.includes(needed)) {
+      throw new AppError('insufficient-scope', `token "${principal!.name}" has no ${needed} scope, which ${req.method} needs`, {
+        headers: { 'WWW-Authenticate': `Bearer realm="tfcompute", error="insufficient_scope", scope="${needed}"` },
+      });
+    }
+    res.locals.principal = principal;
+    next();
+  };
+}
+
+// A fixed one-minute window per principal, counted in Redis so that every API
+// process shares it. RateLimit-* headers follow the IETF ratelimit-headers draft.
+export function rateLimit(redis: Redis, prefix: string, perMinute: number): RequestHandler {
+  const limiter = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `${prefix}:ratelimit`,
+    points: perMinute,
+    duration: 60,
+    rejectIfRedisNotReady: true,
+  });
+  return async (req, res, next) => {
+    const name = principalOf(req).name;
+    let result: RateLimiterRes;
+    try {
+      result = await limiter.consume(name);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+      res.set({ 'RateLimit-Limit': String(perMinute), 'RateLimit-Remaining': '0', 'RateLimit-Reset': String(seconds) });
+      throw new AppError('rate-limited', `token "${name}" may make ${perMinute} requests a minute; try again in ${seconds} s`, {
+        headers: { 'Retry-After': String(seconds) },
+      });
+    }
+    res.set({
+      'RateLimit-Limit': String(perMinute),
+      'RateLimit-Remaining': String(result.remainingPoints),
+      'RateLimit-Reset': String(Math.max(1, Math.ceil(result.msBeforeNext / 1000))),
+    });
+    next();
+  };
+}

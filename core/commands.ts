@@ -1,0 +1,66 @@
+// Changes that both the API and the workers make to a resource: a delete (a
+// user's DELETE, or the `expire` job when a stack's ttl runs out) and the
+// enqueueing of the job that carries a recorded change out.
+import type { Logger } from './logger.ts';
+import { newJobId } from './ids.ts';
+import { jobOptions, type JobQueue } from './queue.ts';
+import type { JobData, ResourceStatus } from './schemas.ts';
+import type { DeleteRequest, Store } from './store.ts';
+
+export type CommandDeps = {
+  store: Store;
+  queue: JobQueue;
+  logger: Logger;
+  jobs: { attempts: number; backoffMs: number };
+};
+
+// Idempotent: while a delete is queued or running, the same job is returned;
+// a resource already deleted is returned as it is. A create that has not
+// started yet is cancelled instead of being run and then destroyed.
+export async function requestDeletion(deps: CommandDeps, id: string): Promise<DeleteRequest> {
+  const jobId = newJobId();
+  const request = await deps.store.requestDelete(id, jobId, deps.jobs.attempts);
+  if (request.outcome === 'cancelled') {
+    // Requests waiting on either job (Prefer: wait) learn that it finished.
+    await deps.store.publish({ resourceId: id, jobId: request.cancelledJobId, status: 'cancelled', resourceStatus: 'deleted' });
+    await deps.store.publish({ resourceId: id, jobId: request.jobId, status: 'succeeded', resourceStatus: 'deleted' });
+    // Tidy only: a worker that picks the cancelled job up anyway drops it.
+    await deps.queue.remove(request.cancelledJobId).catch(() => undefined);
+  }
+  if (request.outcome === 'created') {
+    const resource = await deps.store.getResource(id);
+    if (!resource) throw new Error(`resource ${id} vanished while its delete was recorded`);
+    await enqueueOrRecordFailure(
+      deps,
+      { jobId, resourceId: id, action: 'delete', inputs: resource.inputs, retry: false },
+      'delete_failed',
+      'the delete job could not be queued; send DELETE again',
+    );
+  }
+  return request;
+}
+
+// Adds the job for a change already recorded on an existing resource. If the
+// queue refuses it, the job is recorded as failed so the resource does not
+// wait for a job that will never run, and the error goes on to the caller.
+export async function enqueueOrRecordFailure(deps: CommandDeps, data: JobData, resourceStatus: ResourceStatus, message: string): Promise<void> {
+  try {
+    await deps.queue.add(data.action, data, jobOptions(data.jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+  } catch (error) {
+    await deps.store
+      .finishJob({
+        resourceId: data.resourceId,
+        jobId: data.jobId,
+        jobStatus: 'failed',
+        resourceStatus,
+        error: { message, retryable: true, diagnostics: [] },
+      })
+      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'));
+    throw error;
+  }
+}
+
+// The job id of a resource's `expire` job; one per resource.
+export function expireJobId(resourceId: string): string {
+  return `x${resourceId}`;
+}
