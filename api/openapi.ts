@@ -39,15 +39,48 @@ const preferenceApplied = {
   'Preference-Applied': { description: 'Echoes the wait preference that was honoured.', schema: { type: 'string' as const } },
 };
 
+const IdempotencyHeaders = PreferHeader.extend({
+  'idempotency-key': z
+    .string()
+    .max(257)
+    .optional()
+    .openapi({
+      description:
+        'IETF httpapi draft: repeating a POST with the same key and body returns the resource the first one made (header `Idempotent-Replayed: true`) instead of making another; the same key with a different body is 422. Keys belong to the token and are kept 24 h.',
+      example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+    }),
+});
+
+type RouteConfig = Parameters<OpenAPIRegistry['registerPath']>[0];
+
 export function buildOpenApiDocument() {
   const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token from API_TOKENS. GET needs the read scope; POST and DELETE need write.',
+  });
+  const rateLimited = problem('Over the token\'s requests a minute; retry after the Retry-After interval.');
+  // Every /api route needs a token and counts against its rate limit.
+  const apiPath = (route: RouteConfig) =>
+    registry.registerPath({
+      ...route,
+      responses: {
+        401: problem('No token, or not a valid one.'),
+        403: problem(route.method === 'get' ? 'The token has no read scope.' : 'The token has no write scope.'),
+        429: rateLimited,
+        ...route.responses,
+      },
+    });
+  // Open routes.
+  const openPath = (route: RouteConfig) => registry.registerPath({ ...route, security: [] });
   for (const [name, schema] of Object.entries({ Resource, ResourceList, Job, Problem, CreateResourceRequest })) {
     registry.register(name, schema);
   }
   const badId = problem('The id is not 16 characters of 0-9 and a-z.');
   const unavailable = problem('Redis is unreachable; retry after the Retry-After interval.');
 
-  registry.registerPath({
+  apiPath({
     method: 'post',
     path: '/api/ec2instance',
     tags: ['ec2instance'],
@@ -55,21 +88,23 @@ export function buildOpenApiDocument() {
     description:
       'Records the resource, queues a create job and answers 202 at once. A worker then runs `terraform apply` in a new workspace named by the resource id.',
     request: {
-      headers: PreferHeader,
+      headers: IdempotencyHeaders,
       body: { required: false, content: { 'application/json': { schema: CreateResourceRequest } } },
     },
     responses: {
       202: { ...json('Accepted; the resource is `creating`.', Resource), headers: { ...locationHeader, ...preferenceApplied } },
       201: { ...json('With `Prefer: wait`: the stack is ready.', Resource), headers: { ...locationHeader, ...preferenceApplied } },
       200: { ...json('With `Prefer: wait`: the create finished and failed.', Resource), headers: locationHeader },
-      400: problem('Invalid body: malformed JSON, unknown field or a value out of range.'),
+      400: problem('Invalid body (malformed JSON, unknown field, a value out of range) or Idempotency-Key.'),
+      403: problem('The token has no write scope, or already has its maximum of live resources.'),
       413: problem('Body over 16 KB.'),
       415: problem('Body is not application/json.'),
+      422: problem('The Idempotency-Key was used with a different body.'),
       503: unavailable,
     },
   });
 
-  registry.registerPath({
+  apiPath({
     method: 'get',
     path: '/api/ec2instance',
     tags: ['ec2instance'],
@@ -82,7 +117,7 @@ export function buildOpenApiDocument() {
     },
   });
 
-  registry.registerPath({
+  apiPath({
     method: 'get',
     path: '/api/ec2instance/{id}',
     tags: ['ec2instance'],
@@ -96,7 +131,7 @@ export function buildOpenApiDocument() {
     },
   });
 
-  registry.registerPath({
+  apiPath({
     method: 'delete',
     path: '/api/ec2instance/{id}',
     tags: ['ec2instance'],
@@ -116,7 +151,7 @@ export function buildOpenApiDocument() {
     },
   });
 
-  registry.registerPath({
+  apiPath({
     method: 'post',
     path: '/api/ec2instance/{id}/retry',
     tags: ['ec2instance'],
@@ -134,7 +169,7 @@ export function buildOpenApiDocument() {
     },
   });
 
-  registry.registerPath({
+  apiPath({
     method: 'get',
     path: '/api/jobs/{jobId}',
     tags: ['jobs'],
@@ -148,16 +183,23 @@ export function buildOpenApiDocument() {
     },
   });
 
-  registry.registerPath({
+  apiPath({
     method: 'get',
     path: '/api/jobs/{jobId}/log',
     tags: ['jobs'],
-    summary: "Get a job's Terraform output",
+    summary: "Get a job's Terraform output, or follow it live",
+    description:
+      'Plain text by default. With `Accept: text/event-stream`, Server-Sent Events: `log` events (each line a `data:` line; the `id` is the byte offset, so a client that reconnects with `Last-Event-ID` resumes where it was) while the job runs, then one `end` event whose data is `{"status": "..."}`.',
     request: { params: JobIdParams },
     responses: {
       200: {
-        description: "Terraform's output as plain text, without colour codes.",
-        content: { 'text/plain': { schema: z.string().openapi({ example: 'terraform_data.instance[0]: Creating...' }) } },
+        description: "Terraform's output, without colour codes.",
+        content: {
+          'text/plain': { schema: z.string().openapi({ example: 'terraform_data.instance[0]: Creating...' }) },
+          'text/event-stream': {
+            schema: z.string().openapi({ example: 'id: 43\nevent: log\ndata: terraform_data.instance[0]: Creating...\n\nevent: end\ndata: {"status":"succeeded"}\n\n' }),
+          },
+        },
       },
       400: badId,
       404: problem('No job with this id.'),
@@ -165,7 +207,35 @@ export function buildOpenApiDocument() {
     },
   });
 
-  registry.registerPath({
+  apiPath({
+    method: 'post',
+    path: '/api/jobs/{jobId}/cancel',
+    tags: ['jobs'],
+    summary: 'Cancel a job',
+    description:
+      'A queued job is removed at once (200, `cancelled`). A running one is interrupted: Terraform gets one SIGINT, stops after the operations in flight, saves state and releases its lock, and is killed if it has not stopped after the grace period (202, still `running` until it has). A cancelled create leaves the resource `failed`, a cancelled delete `delete_failed`; DELETE then destroys whatever was made.',
+    request: { params: JobIdParams },
+    responses: {
+      200: json('The job was queued and is now `cancelled`.', Job),
+      202: json('The job is running; its worker is stopping Terraform.', Job),
+      400: badId,
+      404: problem('No job with this id.'),
+      409: problem('The job has already finished.'),
+      503: unavailable,
+    },
+  });
+
+  openPath({
+    method: 'get',
+    path: '/metrics',
+    tags: ['operations'],
+    summary: 'Prometheus metrics',
+    description:
+      'HTTP latency by route and status (this process), queue depth by state, job duration by action and outcome, and resources by status (the whole installation, read from Redis).',
+    responses: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } } },
+  });
+
+  openPath({
     method: 'get',
     path: '/healthz',
     tags: ['operations'],
@@ -173,11 +243,11 @@ export function buildOpenApiDocument() {
     responses: { 200: json('Alive.', z.object({ status: z.literal('ok') })) },
   });
 
-  registry.registerPath({
+  openPath({
     method: 'get',
     path: '/readyz',
     tags: ['operations'],
-    summary: 'Readiness: Redis answers',
+    summary: 'Readiness: Redis answers and the process is not stopping',
     responses: { 200: json('Ready.', z.object({ status: z.literal('ready') })), 503: unavailable },
   });
 
@@ -189,10 +259,11 @@ export function buildOpenApiDocument() {
       description:
         'Terraform root configurations as REST resources. Every resource is one Terraform workspace; create and delete run asynchronously on workers.',
     },
+    security: [{ bearerAuth: [] }],
     tags: [
       { name: 'ec2instance', description: 'EC2 instance stacks' },
       { name: 'jobs', description: 'Terraform runs' },
-      { name: 'operations', description: 'Health checks' },
+      { name: 'operations', description: 'Health checks and metrics; no token needed' },
     ],
   });
 }

@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { validate } from '@readme/openapi-parser';
-import request from 'supertest';
 import { QUEUE_NAME } from '../core/queue.ts';
-import { useStacks, type Stack } from './support/harness.ts';
+import { assertProblem, useStacks, type Stack } from './support/harness.ts';
 
 const [makeStack] = useStacks();
 let stack: Stack;
@@ -19,16 +18,6 @@ async function resourceCount(): Promise<number> {
 
 async function queuedJobs(): Promise<number> {
   return stack.redis.llen(`${stack.config.redisPrefix}:${QUEUE_NAME}:wait`);
-}
-
-function assertProblem(res: request.Response, status: number, code: string): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/);
-  assert.equal(res.body.status, status);
-  assert.equal(res.body.code, code);
-  assert.equal(typeof res.body.detail, 'string');
-  assert.ok(res.body.detail.length > 0);
-  assert.doesNotMatch(res.text, /at .*\.ts:\d+/, 'no stack trace');
 }
 
 describe('POST /api/ec2instance', () => {
@@ -257,8 +246,10 @@ describe('OpenAPI document', () => {
       '/api/ec2instance/{id}/retry': ['post'],
       '/api/jobs/{jobId}': ['get'],
       '/api/jobs/{jobId}/log': ['get'],
+      '/api/jobs/{jobId}/cancel': ['post'],
       '/healthz': ['get'],
       '/readyz': ['get'],
+      '/metrics': ['get'],
     };
     assert.deepEqual(Object.keys(document.paths).sort(), Object.keys(expected).sort());
     for (const [path, methods] of Object.entries(expected)) {
@@ -266,6 +257,9 @@ describe('OpenAPI document', () => {
       for (const method of methods) {
         const operation = document.paths[path][method];
         assert.ok(operation.summary, `${method} ${path} has a summary`);
+        if (path.startsWith('/api/')) {
+          for (const status of ['401', '403', '429']) assert.ok(operation.responses[status], `${method} ${path} documents ${status}`);
+        }
         for (const [status, response] of Object.entries(operation.responses as Record<string, { content?: object }>)) {
           if (Number(status) >= 400) assert.ok('application/problem+json' in (response.content ?? {}), `${method} ${path} ${status}`);
         }

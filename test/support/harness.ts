@@ -2,6 +2,7 @@
 // free port and real workers running the real terraform binary against the
 // fixture root configs in test/fixtures. Each test gets its own Redis key
 // prefix (so its own queue) and stops everything it started.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -287,6 +288,17 @@ export class WorkerProcess {
     await this.signal('SIGTERM');
     clearTimeout(timer);
   }
+}
+
+// A problem+json answer with this status and code, and no stack trace.
+export function assertProblem(res: request.Response, status: number, code: string): void {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/);
+  assert.equal(res.body.status, status);
+  assert.equal(res.body.code, code);
+  assert.equal(typeof res.body.detail, 'string');
+  assert.ok(res.body.detail.length > 0);
+  assert.doesNotMatch(res.text, /at .*\.ts:\d+/, 'no stack trace');
 }
 
 export async function createStack(services: Services, options: StackOptions = {}): Promise<Stack> {

@@ -1,0 +1,228 @@
+// Who may do what: bearer tokens and scopes, the insecure local mode, the
+// Idempotency-Key, the per-token rate limit and live-resource cap, security
+// headers, CORS and request ids. No worker runs: nothing reaches Terraform.
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, test } from 'node:test';
+import { pino } from 'pino';
+import request from 'supertest';
+import { startApi } from '../api/server.ts';
+import { loadConfig } from '../core/config.ts';
+import { assertProblem, TOKENS, useStacks, type Stack } from './support/harness.ts';
+
+const [makeStack] = useStacks();
+
+async function resourceCount(stack: Stack): Promise<number> {
+  return stack.redis.zcard(`${stack.config.redisPrefix}:res:index`);
+}
+
+describe('authentication', () => {
+  test('every /api route answers 401 without a token or with a wrong one, and creates nothing', async () => {
+    const stack = await makeStack();
+    const anonymous = request(stack.baseUrl);
+    for (const call of [
+      () => anonymous.post('/api/ec2instance').send({}),
+      () => anonymous.get('/api/ec2instance'),
+      () => anonymous.get('/api/ec2instance/0123456789abcdef'),
+      () => anonymous.delete('/api/ec2instance/0123456789abcdef'),
+      () => anonymous.post('/api/ec2instance/0123456789abcdef/retry'),
+      () => anonymous.get('/api/jobs/0123456789abcdef'),
+      () => anonymous.get('/api/jobs/0123456789abcdef/log'),
+      () => anonymous.post('/api/jobs/0123456789abcdef/cancel'),
+      () => anonymous.get('/api/no-such-route'),
+    ]) {
+      const res = await call();
+      assertProblem(res, 401, 'unauthorized');
+      assert.equal(res.headers['www-authenticate'], 'Bearer realm="tfcompute"');
+    }
+    for (const header of [`Bearer ${TOKENS.admin}x`, `Bearer ${TOKENS.admin.slice(0, -1)}`, `Basic ${TOKENS.admin}`, 'Bearer', `bearer  ${'x'.repeat(600)}`]) {
+      const res = await request(stack.baseUrl).post('/api/ec2instance').set('Authorization', header).send({});
+      assertProblem(res, 401, 'unauthorized');
+      assert.match(res.headers['www-authenticate'] ?? '', /error="invalid_token"/);
+    }
+    assert.equal(await resourceCount(stack), 0);
+  });
+
+  test('a read token may only GET, a write token may only change; wrong scope is 403', async () => {
+    const stack = await makeStack();
+    const created = await stack.http(TOKENS.writer).post('/api/ec2instance').send({});
+    assert.equal(created.status, 202);
+    assert.equal(created.body.created_by, 'writer');
+    const read = await stack.http(TOKENS.reader).get(`/api/ec2instance/${created.body.id}`);
+    assert.equal(read.status, 200);
+    assert.equal((await stack.http(TOKENS.reader).get(`/api/jobs/${created.body.job.id}/log`)).status, 200);
+
+    const denied = await stack.http(TOKENS.reader).post('/api/ec2instance').send({});
+    assertProblem(denied, 403, 'insufficient-scope');
+    assert.match(denied.headers['www-authenticate'] ?? '', /error="insufficient_scope", scope="write"/);
+    assertProblem(await stack.http(TOKENS.reader).delete(`/api/ec2instance/${created.body.id}`), 403, 'insufficient-scope');
+    assertProblem(await stack.http(TOKENS.reader).post(`/api/jobs/${created.body.job.id}/cancel`), 403, 'insufficient-scope');
+    assertProblem(await stack.http(TOKENS.writer).get('/api/ec2instance'), 403, 'insufficient-scope');
+    assert.equal(await resourceCount(stack), 1);
+    assert.equal((await stack.resource(created.body.id)).status, 'creating', 'the refused DELETE changed nothing');
+  });
+
+  test('health, readiness, metrics, the OpenAPI document and Swagger UI stay open', async () => {
+    const stack = await makeStack();
+    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/swagger/']) {
+      assert.equal((await request(stack.baseUrl).get(path)).status, 200, path);
+    }
+    const document = (await request(stack.baseUrl).get('/openapi.json')).body;
+    assert.deepEqual(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', description: document.components.securitySchemes.bearerAuth.description });
+    assert.deepEqual(document.security, [{ bearerAuth: [] }]);
+    assert.deepEqual(document.paths['/healthz'].get.security, []);
+  });
+
+  test('the token never appears in the logs, even in a failed request', async () => {
+    const stack = await makeStack();
+    let logs = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        logs += chunk.toString();
+        done();
+      },
+    });
+    const api = await startApi(loadConfig({ ...stack.env, LOG_LEVEL: 'trace' }), pino({ level: 'trace' }, sink));
+    try {
+      const base = `http://127.0.0.1:${api.port}`;
+      await request(base).post('/api/ec2instance').set('Authorization', `Bearer ${TOKENS.admin}`).send({});
+      await request(base).post('/api/ec2instance').set('Authorization', `Bearer ${TOKENS.admin}`).send('{bad');
+      await request(base).get('/api/ec2instance').set('Authorization', `Bearer ${TOKENS.admin}-wrong`);
+    } finally {
+      await api.stop();
+    }
+    assert.match(logs, /"requestId"/);
+    assert.doesNotMatch(logs, new RegExp(TOKENS.admin.slice(0, 16)));
+  });
+
+  test('without tokens the API refuses to start, unless in insecure local mode on a loopback address', async () => {
+    const stack = await makeStack();
+    const { API_TOKENS: _, ...env } = stack.env;
+    const logger = pino({ level: 'silent' });
+    await assert.rejects(startApi(loadConfig(env), logger), /API_TOKENS: no tokens/);
+    await assert.rejects(startApi(loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '0.0.0.0' }), logger), /needs HOST to be a loopback address/);
+    assert.throws(() => loadConfig({ ...env, API_TOKENS: 'ci:read+write:short' }), /at least 24 characters/);
+    assert.throws(() => loadConfig({ ...env, API_TOKENS: 'ci:admin:0123456789abcdef0123456789' }), /scopes must be read, write or read\+write/);
+
+    let logs = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        logs += chunk.toString();
+        done();
+      },
+    });
+    const api = await startApi(loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '127.0.0.1' }), pino({ level: 'warn' }, sink));
+    try {
+      const res = await request(`http://127.0.0.1:${api.port}`).post('/api/ec2instance').send({});
+      assert.equal(res.status, 202);
+      assert.equal(res.body.created_by, 'local');
+    } finally {
+      await api.stop();
+    }
+    assert.match(logs, /insecure-local/);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  test('the same key and body return the same resource; a different body is 422; nothing extra is created', async () => {
+    const stack = await makeStack();
+    const body = { node_count: 2, tags: { b: '2', a: '1' } };
+    const first = await stack.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send(body);
+    assert.equal(first.status, 202);
+    assert.equal(first.headers['idempotent-replayed'], undefined);
+    const again = await stack.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send({ tags: { a: '1', b: '2' }, node_count: 2 });
+    assert.equal(again.status, 202);
+    assert.equal(again.body.id, first.body.id);
+    assert.equal(again.body.job.id, first.body.job.id);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+
+    const different = await stack.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send({ node_count: 3 });
+    assertProblem(different, 422, 'idempotency-key-reused');
+    assert.equal(await resourceCount(stack), 1);
+
+    // Keys belong to a token: another token's same key is a new request.
+    const other = await stack.http(TOKENS.writer).post('/api/ec2instance').set('Idempotency-Key', 'order-7781').send(body);
+    assert.equal(other.status, 202);
+    assert.notEqual(other.body.id, first.body.id);
+    const ttl = await stack.redis.ttl(stack.store.idempotencyKey('admin', 'order-7781'));
+    assert.ok(ttl > 23 * 3600 && ttl <= 24 * 3600, `kept for 24 h, not ${ttl} s`);
+  });
+
+  test('concurrent requests with one key make exactly one resource', async () => {
+    const stack = await makeStack();
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, () => stack.http().post('/api/ec2instance').set('Idempotency-Key', 'burst-1').send({})),
+    );
+    assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([202]));
+    assert.equal(new Set(replies.map((r) => r.body.id)).size, 1);
+    assert.equal(await resourceCount(stack), 1);
+  });
+
+  test('a malformed key is refused with 400 before anything is recorded', async () => {
+    const stack = await makeStack();
+    for (const key of ['', '"unterminated', 'x'.repeat(256), 'tab\there']) {
+      assertProblem(await stack.http().post('/api/ec2instance').set('Idempotency-Key', key).send({}), 400, 'invalid-idempotency-key');
+    }
+    assert.equal(await resourceCount(stack), 0);
+  });
+});
+
+describe('limits', () => {
+  test('a token over its rate limit gets 429 with Retry-After, and other tokens are unaffected', async () => {
+    const stack = await makeStack({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const res = await stack.http().get('/api/ec2instance');
+      statuses.push(res.status);
+      assert.equal(res.headers['ratelimit-limit'], '5');
+      assert.equal(res.headers['ratelimit-remaining'], String(4 - i));
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
+    const limited = await stack.http().post('/api/ec2instance').send({});
+    assertProblem(limited, 429, 'rate-limited');
+    assert.ok(Number(limited.headers['retry-after']) >= 1 && Number(limited.headers['retry-after']) <= 60);
+    assert.equal(await resourceCount(stack), 0);
+    assert.equal((await stack.http(TOKENS.reader).get('/api/ec2instance')).status, 200);
+  });
+
+  test('a token at its cap of live resources gets 403 until one is deleted', async () => {
+    const stack = await makeStack({ env: { MAX_LIVE_RESOURCES_PER_TOKEN: '2' } });
+    const a = await stack.http().post('/api/ec2instance').send({});
+    await stack.http().post('/api/ec2instance').send({});
+    assertProblem(await stack.http().post('/api/ec2instance').send({}), 403, 'resource-limit-reached');
+    assert.equal(await resourceCount(stack), 2);
+    assert.equal((await stack.http(TOKENS.writer).post('/api/ec2instance').send({})).status, 202, 'the cap is per token');
+
+    // A create not started yet is cancelled by DELETE: the stack is deleted at once.
+    assert.equal((await stack.http().delete(`/api/ec2instance/${a.body.id}`)).body.status, 'deleted');
+    assert.equal((await stack.http().post('/api/ec2instance').send({})).status, 202);
+  });
+});
+
+describe('headers', () => {
+  test('every answer carries security headers and a request id; a sane X-Request-Id is kept', async () => {
+    const stack = await makeStack();
+    for (const res of [await stack.http().get('/api/ec2instance'), await request(stack.baseUrl).get('/api/ec2instance'), await request(stack.baseUrl).get('/healthz')]) {
+      assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      assert.match(res.headers['content-security-policy'] ?? '', /default-src 'self'/);
+      assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+      assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
+      assert.equal(res.headers['access-control-allow-origin'], undefined, 'no CORS unless configured');
+    }
+    const traced = await stack.http().get('/api/ec2instance/0123456789abcdef').set('X-Request-Id', 'trace-42');
+    assert.equal(traced.headers['x-request-id'], 'trace-42');
+    assert.equal(traced.body.request_id, 'trace-42');
+    const insane = await stack.http().get('/healthz').set('X-Request-Id', 'a b<script>');
+    assert.notEqual(insane.headers['x-request-id'], 'a b<script>');
+  });
+
+  test('CORS answers only the configured origins', async () => {
+    const stack = await makeStack({ env: { CORS_ORIGINS: 'https://console.example.com' } });
+    const allowed = await stack.http().get('/api/ec2instance').set('Origin', 'https://console.example.com');
+    assert.equal(allowed.headers['access-control-allow-origin'], 'https://console.example.com');
+    const preflight = await request(stack.baseUrl).options('/api/ec2instance').set('Origin', 'https://console.example.com').set('Access-Control-Request-Method', 'POST');
+    assert.equal(preflight.status, 204);
+    const other = await stack.http().get('/api/ec2instance').set('Origin', 'https://evil.example.net');
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+  });
+});
