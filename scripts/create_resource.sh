@@ -2,17 +2,18 @@
 # Create an EC2 stack through the tfcompute API, wait until it is ready and
 # print it as JSON (id, status, outputs such as private_ips).
 #
-#   scripts/create_resource.sh [--instance-type TYPE] [--node-count N] [--tag KEY=VALUE]...
+#   scripts/create_resource.sh [--instance-type TYPE] [--node-count N] [--tag KEY=VALUE]... [--ttl 2h]
 #
-# TFCOMPUTE_URL (default http://localhost:8080) is the API's base URL and
-# TFCOMPUTE_TIMEOUT (default 3600) how many seconds to wait. Exits 0 when the
-# stack is ready, 1 otherwise.
+# TFCOMPUTE_URL (default http://localhost:8080) is the API's base URL,
+# TFCOMPUTE_TOKEN an API token with the write and read scopes, and
+# TFCOMPUTE_TIMEOUT (default 3600) how many seconds to wait. Terraform's log
+# is followed live on stderr. Exits 0 when the stack is ready, 1 otherwise.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-  sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
   exit "${1:-0}"
 }
 
@@ -35,6 +36,11 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || usage 2
       [[ "$2" == *=* ]] || die "--tag takes KEY=VALUE"
       body=$(jq --arg k "${2%%=*}" --arg v "${2#*=}" '.tags[$k] = $v' <<<"$body")
+      shift 2
+      ;;
+    --ttl)
+      [ $# -ge 2 ] || usage 2
+      body=$(jq --arg v "$2" '.ttl = $v' <<<"$body")
       shift 2
       ;;
     -h | --help) usage 0 ;;

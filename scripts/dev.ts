@@ -25,8 +25,10 @@ const childEnv: NodeJS.ProcessEnv = {
   ...env,
   ...backend?.env,
   REDIS_URL: redis.url,
-  // No authentication yet: only this machine can reach the local API.
+  // Without API_TOKENS, the insecure local mode: no token needed, and so
+  // only this machine can reach the API (the API refuses any other HOST).
   HOST: env.HOST ?? '127.0.0.1',
+  AUTH_MODE: env.AUTH_MODE ?? (env.API_TOKENS ? 'tokens' : 'insecure-local'),
   TF_CWD: tfCwd,
   TF_BACKEND_CONFIG: env.TF_BACKEND_CONFIG ?? backend?.backendConfigFile,
   WORK_DIR: path.join(localDir, 'work'),

@@ -4,7 +4,7 @@
 
 TFCOMPUTE_URL="${TFCOMPUTE_URL:-http://localhost:8080}"
 TFCOMPUTE_TIMEOUT="${TFCOMPUTE_TIMEOUT:-3600}"
-TFCOMPUTE_POLL="${TFCOMPUTE_POLL:-1}"
+TFCOMPUTE_POLL="${TFCOMPUTE_POLL:-1}" # seconds before a broken log stream is resumed
 TFCOMPUTE_TOKEN="${TFCOMPUTE_TOKEN:-}"
 
 # curl with the API token, which goes to curl on its standard input rather
@@ -47,17 +47,33 @@ api() {
   printf '%s\n' "$response"
 }
 
-# follow_job JOB_ID: shows progress on stderr until the job finishes; prints its final status.
+# follow_job JOB_ID: streams the job's Terraform log to stderr (Server-Sent
+# Events) until the job finishes; prints its final status. A broken stream is
+# resumed where it stopped (Last-Event-ID).
 follow_job() {
-  local job_id=$1 deadline last='' job status line
+  local job_id=$1 deadline offset=0 status='' event='' line remaining
   deadline=$(($(date +%s) + TFCOMPUTE_TIMEOUT))
   while :; do
-    job=$(api GET "/api/jobs/${job_id}") || exit 1
-    status=$(jq -r .status <<<"$job")
-    line=$(jq -r '"\(.action) \(.resource_id): \(.status), \(.progress.completed)/\(.progress.total // "?") resources, attempt \(.attempts)"' <<<"$job")
-    if [ "$line" != "$last" ]; then
-      echo "$line" >&2
-      last=$line
+    remaining=$((deadline - $(date +%s)))
+    [ "$remaining" -gt 0 ] || die "gave up after ${TFCOMPUTE_TIMEOUT}s; job ${job_id} has not finished"
+    while IFS= read -r line; do
+      line=${line%$'\r'}
+      case "$line" in
+        'id: '*) offset=${line#id: } ;;
+        'event: '*) event=${line#event: } ;;
+        'data: '*)
+          if [ "$event" = end ]; then
+            status=$(jq -r .status <<<"${line#data: }")
+          else
+            printf '%s\n' "${line#data: }" >&2
+          fi
+          ;;
+        '') event='' ;;
+      esac
+    done < <(curl_api --silent --no-buffer --max-time "$remaining" -H 'Accept: text/event-stream' \
+      -H "Last-Event-ID: ${offset}" "${TFCOMPUTE_URL}/api/jobs/${job_id}/log")
+    if [ -z "$status" ]; then
+      status=$(api GET "/api/jobs/${job_id}" | jq -r .status) || exit 1
     fi
     case "$status" in
       succeeded | failed | cancelled)
@@ -65,7 +81,7 @@ follow_job() {
         return 0
         ;;
     esac
-    [ "$(date +%s)" -lt "$deadline" ] || die "gave up after ${TFCOMPUTE_TIMEOUT}s; job ${job_id} is still ${status}"
+    status=''
     sleep "$TFCOMPUTE_POLL"
   done
 }
@@ -79,6 +95,8 @@ finish() {
   job_id=$(jq -r .job.id <<<"$1")
   echo "$3 ${id}; waiting for job ${job_id}" >&2
   follow_job "$job_id" >/dev/null
+  api GET "/api/jobs/${job_id}" |
+    jq -r '"\(.action) \(.resource_id): \(.status), \(.progress.completed)/\(.progress.total // "?") resources, attempt \(.attempts)"' >&2
   final=$(api GET "/api/ec2instance/${id}" | jq '{id, status, outputs, job: .job.id} + (if .error then {error} else {} end)')
   printf '%s\n' "$final"
   [ "$(jq -r .status <<<"$final")" = "$2" ]

@@ -67,6 +67,8 @@ export type StateBackend = {
   // The lock table item Terraform writes while it holds a workspace's state lock.
   holdStateLock(workspace: string, who: string): Promise<void>;
   releaseStateLock(workspace: string): Promise<void>;
+  // The Info of every state lock held now (the lock table's items other than checksums).
+  lockHolders(): Promise<Array<Record<string, unknown>>>;
   // Whether the lock table still holds the workspace's state checksum item.
   hasStateDigest(workspace: string): Promise<boolean>;
   stop(): Promise<void>;
@@ -133,6 +135,14 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
     },
     async releaseStateLock(workspace) {
       await dynamoCall(dynamodbEndpoint, 'DeleteItem', { TableName: LOCK_TABLE, Key: { LockID: { S: lockId(workspace) } } });
+    },
+    async lockHolders() {
+      const reply = (await dynamoCall(dynamodbEndpoint, 'Scan', { TableName: LOCK_TABLE })) as {
+        Items?: Array<{ LockID: { S: string }; Info?: { S: string } }>;
+      };
+      return (reply.Items ?? [])
+        .filter((item) => !item.LockID.S.endsWith('-md5'))
+        .map((item) => ({ LockID: item.LockID.S, ...(JSON.parse(item.Info?.S ?? '{}') as Record<string, unknown>) }));
     },
     async hasStateDigest(workspace) {
       const reply = (await dynamoCall(dynamodbEndpoint, 'GetItem', { TableName: LOCK_TABLE, Key: { LockID: { S: `${lockId(workspace)}-md5` } } })) as {

@@ -23,6 +23,7 @@ test('create_resource.sh waits for the stack, prints it with its private IPs, an
   assert.equal(resource.status, 'ready');
   assert.equal(resource.outputs.private_ips.length, 2);
   assert.match(created.stderr, /create [0-9a-z]{16}: succeeded, 2\/2 resources, attempt 1/);
+  assert.match(created.stderr, /Apply complete! Resources: 2 added/, 'the Terraform log was followed live');
   assert.deepEqual((await stack.resource(resource.id)).inputs, { instance_type: 't3.small', node_count: 2, tags: { team: 'qa' } });
 
   const deleted = await script(stack, 'delete_resource.sh', [resource.id]);

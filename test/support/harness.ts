@@ -15,11 +15,11 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { nanoid } from 'nanoid';
-import { startApi } from '../../api/server.ts';
+import { type RunningApi, startApi } from '../../api/server.ts';
 import { closeRedis } from '../../core/queue.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
-import type { Job, Resource } from '../../core/schemas.ts';
+import { FINISHED_JOB_STATUSES, type Job, type Resource } from '../../core/schemas.ts';
 import { Store, type JobEvent } from '../../core/store.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import { startRedis, startStateBackend, type RedisServer, type StateBackend } from '../../scripts/local-services.ts';
@@ -87,6 +87,7 @@ export class Stack {
   readonly redis: Redis;
   readonly store: Store;
   baseUrl = '';
+  api: RunningApi | undefined;
   readonly #stops: Array<() => Promise<unknown>> = [];
 
   constructor(services: Services, options: StackOptions) {
@@ -127,10 +128,12 @@ export class Stack {
     return request.agent(this.baseUrl).set('Authorization', `Bearer ${token}`);
   }
 
-  async startApi(): Promise<void> {
+  async startApi(): Promise<RunningApi> {
     const api = await startApi(this.config, createLogger(this.config.logLevel, 'api'));
+    this.api = api;
     this.baseUrl = `http://127.0.0.1:${api.port}`;
     this.#stops.push(() => api.stop());
+    return api;
   }
 
   async startWorker(fixture?: Fixture): Promise<RunningWorker> {
@@ -152,13 +155,13 @@ export class Stack {
     return worker;
   }
 
-  // Resolves with the job once it has finished (succeeded or failed). Driven
+  // Resolves with the job once it has finished (succeeded, failed or cancelled). Driven
   // by the workers' job events; the record is read after subscribing so a
   // job that finished first is not missed.
   async waitForJob(jobId: string, timeoutMs = 60_000): Promise<Job> {
-    return this.waitForJobEvent(jobId, (e) => e.status === 'succeeded' || e.status === 'failed', async () => {
+    return this.waitForJobEvent(jobId, (e) => FINISHED_JOB_STATUSES.includes(e.status), async () => {
       const job = await this.store.getJob(jobId);
-      return job && (job.status === 'succeeded' || job.status === 'failed') ? job : undefined;
+      return job && FINISHED_JOB_STATUSES.includes(job.status) ? job : undefined;
     }, timeoutMs);
   }
 
@@ -214,6 +217,23 @@ export class Stack {
       const result = await check();
       if (result === undefined) throw new Error(`job ${jobId}: event seen but the record disagrees`);
       return result;
+    } finally {
+      subscriber.disconnect();
+    }
+  }
+
+  // Resolves with the resource once it is in `status`, driven by job events.
+  async waitForResourceStatus(id: string, status: Resource['status'], timeoutMs = 60_000): Promise<Resource> {
+    const subscriber = this.redis.duplicate();
+    try {
+      await subscriber.subscribe(this.store.eventsChannel);
+      const deadline = AbortSignal.timeout(timeoutMs);
+      let resource = await this.resource(id);
+      while (resource.status !== status) {
+        const [, message] = (await once(subscriber, 'message', { signal: deadline })) as [string, string];
+        if ((JSON.parse(message) as JobEvent).resourceId === id) resource = await this.resource(id);
+      }
+      return resource;
     } finally {
       subscriber.disconnect();
     }
