@@ -10,6 +10,7 @@
 //   P:res:status:{s}      zset   the same members, by status
 //   P:job:{id}            hash   the job record users read
 //   P:job:{id}:log        string the job's Terraform output
+//   P:worker:{id}         string a live worker's lease (expires unless renewed)
 //   P:owner:{name}:live   set    ids of a token's resources that are not deleted (the per-token cap)
 //   P:idem:{name}:{hash}  string "{resourceId} {fingerprint}" for an Idempotency-Key, for 24 h
 //   P:metrics:jobs        hash   job duration histogram, "{action}|{outcome}|{field}" -> count or sum
@@ -421,8 +422,21 @@ export class Store {
     throw new Error(`unexpected reply from cancel: ${outcome}`);
   }
 
-  async isCancelRequested(jobId: string): Promise<boolean> {
-    return (await this.redis.hget(this.jobKey(jobId), 'cancel_requested')) === '1';
+  workerKey(workerId: string): string {
+    return `${this.prefix}:worker:${workerId}`;
+  }
+
+  // A worker's lease: renewed while it lives, gone soon after it dies.
+  async renewWorkerLease(workerId: string, leaseMs: number): Promise<void> {
+    await this.redis.set(this.workerKey(workerId), '1', 'PX', leaseMs);
+  }
+
+  async endWorkerLease(workerId: string): Promise<void> {
+    await this.redis.del(this.workerKey(workerId));
+  }
+
+  async isWorkerAlive(workerId: string): Promise<boolean> {
+    return (await this.redis.exists(this.workerKey(workerId))) === 1;
   }
 
   async liveResourceCount(owner: string): Promise<number> {

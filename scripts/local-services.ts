@@ -64,6 +64,8 @@ export type StateBackend = {
   // Environment Terraform needs to reach the emulators.
   env: Record<string, string>;
   stateObjectUrl(workspace: string): string;
+  // Every state object key in the bucket, under the workspace prefix.
+  listStateKeys(): Promise<string[]>;
   // The lock table item Terraform writes while it holds a workspace's state lock.
   holdStateLock(workspace: string, who: string): Promise<void>;
   releaseStateLock(workspace: string): Promise<void>;
@@ -100,32 +102,18 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
   const lockId = (workspace: string) => `${STATE_BUCKET}/env:/${workspace}/${STATE_KEY}`;
 
   const backendConfigFile = path.join(dir, 'backend.hcl');
-  await writeFile(
-    backendConfigFile,
-    [
-      `bucket         = "${STATE_BUCKET}"`,
-      `key            = "${STATE_KEY}"`,
-      `region         = "us-east-1"`,
-      `dynamodb_table = "${LOCK_TABLE}"`,
-      `endpoints = {`,
-      `  s3       = "${s3Endpoint}"`,
-      `  dynamodb = "${dynamodbEndpoint}"`,
-      `}`,
-      `use_path_style              = true`,
-      `skip_credentials_validation = true`,
-      `skip_requesting_account_id  = true`,
-      `skip_metadata_api_check     = true`,
-      `skip_region_validation      = true`,
-      `skip_s3_checksum            = true`,
-      '',
-    ].join('\n'),
-  );
+  await writeBackendConfig(backendConfigFile, s3Endpoint, dynamodbEndpoint);
   return {
     s3Endpoint,
     dynamodbEndpoint,
     backendConfigFile,
     env: { ...S3RVER_CREDENTIALS, AWS_REGION: 'us-east-1' },
     stateObjectUrl: (workspace) => `${s3Endpoint}/${STATE_BUCKET}/env:/${workspace}/${STATE_KEY}`,
+    async listStateKeys() {
+      const response = await fetch(`${s3Endpoint}/${STATE_BUCKET}?list-type=2&prefix=${encodeURIComponent('env:/')}&max-keys=1000`);
+      const xml = await response.text();
+      return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1] ?? '');
+    },
     async holdStateLock(workspace, who) {
       const info = { ID: `held-by-${who}`, Operation: 'OperationTypeApply', Who: who, Version: '1.11.4', Created: new Date().toISOString(), Path: lockId(workspace) };
       await dynamoCall(dynamodbEndpoint, 'PutItem', {
@@ -155,6 +143,30 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
       await new Promise((resolve) => dynamo.close(resolve));
     },
   };
+}
+
+// The S3 backend configuration for the emulators (or proxies in front of them).
+export async function writeBackendConfig(file: string, s3Endpoint: string, dynamodbEndpoint: string): Promise<void> {
+  await writeFile(
+    file,
+    [
+      `bucket         = "${STATE_BUCKET}"`,
+      `key            = "${STATE_KEY}"`,
+      `region         = "us-east-1"`,
+      `dynamodb_table = "${LOCK_TABLE}"`,
+      `endpoints = {`,
+      `  s3       = "${s3Endpoint}"`,
+      `  dynamodb = "${dynamodbEndpoint}"`,
+      `}`,
+      `use_path_style              = true`,
+      `skip_credentials_validation = true`,
+      `skip_requesting_account_id  = true`,
+      `skip_metadata_api_check     = true`,
+      `skip_region_validation      = true`,
+      `skip_s3_checksum            = true`,
+      '',
+    ].join('\n'),
+  );
 }
 
 // dynalite checks that a request is signed in form, not that the signature

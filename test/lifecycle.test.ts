@@ -177,7 +177,7 @@ describe('failures', () => {
       const job = await stack.store.getJob(jobId);
       return job?.error ? job : undefined;
     }, 60_000);
-    assert.match(requeued.error?.message ?? '', /Error acquiring the state lock/);
+    assert.match(requeued.error?.message ?? '', /the state lock of workspace [0-9a-z]{16} is held by someone-else@elsewhere/);
     assert.equal(requeued.error?.retryable, true);
     assert.equal((await stack.resource(created.body.id)).status, 'deleting');
     await services().backend.releaseStateLock(created.body.id);

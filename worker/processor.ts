@@ -10,7 +10,8 @@ import { ExpireJobData, JobData, type JobError, type JobResult, type Outputs } f
 import type { Store } from '../core/store.ts';
 import { JobLog } from './job-log.ts';
 import { isTransient, RunTracker } from './run-tracker.ts';
-import type { S3State } from './s3-state.ts';
+import type { S3State, WorkspaceState } from './s3-state.ts';
+import { acquireStateLock, LockHeldError } from './state-lock.ts';
 import type { RunResult, Terraform } from './terraform.ts';
 
 // A job that is not at the head of its resource's queue checks again after
@@ -78,8 +79,12 @@ export function createProcessor(deps: ProcessorDeps) {
 
     const started = performance.now();
     const varFile = path.join(deps.varsDir, `${data.jobId}.tfvars.json`);
+    let releaseLock: (() => Promise<void>) | undefined;
     try {
       await writeFile(varFile, JSON.stringify({ resource_id: data.resourceId, ...data.inputs }), { mode: 0o600 });
+      if (s3State?.canLock) releaseLock = await lockWorkspace(s3State, data, (text) => jobLog.write(text));
+      // We hold the lock ourselves (see state-lock.ts); Terraform must not take it again.
+      const lockArgs = releaseLock ? ['-lock=false'] : [];
       const tracker = new RunTracker();
       const run = async (args: string[], workspace: string, json: boolean): Promise<RunResult> => {
         const result = await terraform.run(args, {
@@ -101,15 +106,23 @@ export function createProcessor(deps: ProcessorDeps) {
       };
 
       if (data.action === 'create') {
-        if (!data.retry) await ensureFreshWorkspace(data, run, store, s3State, (text) => jobLog.write(text));
-        const result = await run(['apply', '-auto-approve', '-input=false', '-json', `-var-file=${varFile}`], data.resourceId, true);
+        const found = data.retry ? undefined : await ensureFreshWorkspace(data, run, store, s3State, (text) => jobLog.write(text));
+        // Terraform locks a workspace it creates even with -lock=false, so under our lock we create it.
+        if (releaseLock && s3State) await ensureWorkspaceExists(s3State, data.resourceId, found);
+        const result = await run(['apply', '-auto-approve', '-input=false', '-json', ...lockArgs, `-var-file=${varFile}`], data.resourceId, true);
         if (result.exitCode !== 0) throw failure('apply', result, tracker);
         const outputs: Outputs = tracker.outputs ?? {};
         await jobLog.flush();
         await succeed(data, outputs, { outputs, changes: tracker.changes ?? { add: 0, change: 0, remove: 0 }, duration_ms: elapsed(started) });
       } else {
-        const result = await run(['destroy', '-auto-approve', '-input=false', '-json', `-var-file=${varFile}`], data.resourceId, true);
-        if (result.exitCode !== 0) throw failure('destroy', result, tracker);
+        // Under our lock an absent workspace has nothing to destroy, and Terraform would lock to create it.
+        const absent = releaseLock && s3State ? (await s3State.inspect(data.resourceId))?.exists === false : false;
+        if (absent) {
+          jobLog.write(`No state for workspace ${data.resourceId} in S3; nothing to destroy.`);
+        } else {
+          const result = await run(['destroy', '-auto-approve', '-input=false', '-json', ...lockArgs, `-var-file=${varFile}`], data.resourceId, true);
+          if (result.exitCode !== 0) throw failure('destroy', result, tracker);
+        }
         await deleteWorkspace(data, run, tracker, s3State, (text) => jobLog.write(text));
         await jobLog.flush();
         await succeed(data, {}, { outputs: {}, changes: tracker.changes ?? { add: 0, change: 0, remove: 0 }, duration_ms: elapsed(started) });
@@ -155,9 +168,23 @@ export function createProcessor(deps: ProcessorDeps) {
       await promote(next);
       throw new UnrecoverableError(detail.message);
     } finally {
+      await releaseLock?.().catch((error: unknown) => log.error({ err: error }, 'could not release the state lock'));
       await rm(varFile, { force: true });
     }
   };
+
+  async function lockWorkspace(state: S3State, data: JobData, write: (text: string) => void): Promise<() => Promise<void>> {
+    try {
+      return await acquireStateLock(
+        { s3State: state, isWorkerAlive: (workerId) => store.isWorkerAlive(workerId), log: write },
+        data.resourceId,
+        { workerId: deps.workerId, jobId: data.jobId, operation: data.action === 'create' ? 'apply' : 'destroy' },
+      );
+    } catch (error) {
+      const message = error instanceof LockHeldError ? error.message : `could not reach the state backend to lock workspace ${data.resourceId}: ${errorText(error)}`;
+      throw new JobFailure({ message, retryable: true, diagnostics: [] });
+    }
+  }
 
   // Only the oldest unfinished job of a resource may run. Returns false when
   // the job should be dropped because nothing waits for it any more.
@@ -223,14 +250,15 @@ type Run = (args: string[], workspace: string, json: boolean) => Promise<RunResu
 
 // The original project's rule: a create never adopts infrastructure it did not
 // make. Checked once per job; a retry after a crash finds its own resources.
+// Returns what it found in S3, when it looked there.
 async function ensureFreshWorkspace(
   data: JobData,
   run: Run,
   store: Store,
   s3State: S3State | undefined,
   log: (text: string) => void,
-): Promise<void> {
-  if (await store.isWorkspaceChecked(data.jobId)) return;
+): Promise<WorkspaceState | undefined> {
+  if (await store.isWorkspaceChecked(data.jobId)) return undefined;
   const state = await s3State?.inspect(data.resourceId);
   if (state) {
     log(state.exists ? `Workspace state found in S3 with ${state.resources} resource(s).` : 'No workspace state in S3 yet; apply creates it.');
@@ -258,6 +286,24 @@ async function ensureFreshWorkspace(
     }
   }
   await store.markWorkspaceChecked(data.jobId);
+  return state;
+}
+
+async function ensureWorkspaceExists(s3State: S3State, workspace: string, known: WorkspaceState | undefined): Promise<void> {
+  const state = known ?? (await s3State.inspect(workspace));
+  if (!state) throw new JobFailure({ message: `the state of workspace ${workspace} could not be read from S3`, retryable: true, diagnostics: [] });
+  if (state.exists) return;
+  try {
+    await s3State.createEmptyState(workspace);
+  } catch (error) {
+    throw new JobFailure({ message: `could not create workspace ${workspace} in S3: ${errorText(error)}`, retryable: true, diagnostics: [] });
+  }
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: string }).code;
+  return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message || error.name;
 }
 
 function adoptionRefused(workspace: string, resources: number): JobFailure {

@@ -9,10 +9,16 @@
 // or any error. The caller then runs the Terraform command instead.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
 
 export type WorkspaceState = { exists: false } | { exists: true; resources: number };
+
+// A state lock as Terraform writes it in the DynamoDB lock table (its Info
+// attribute, JSON); `raw` is the attribute as stored, for conditional deletes.
+export type LockInfo = { ID: string; Operation: string; Info: string; Who: string; Version: string; Created: string; Path: string };
+export type HeldLock = { info: Partial<LockInfo>; raw: string };
 
 type BackendConfig = Record<string, unknown> & {
   bucket?: string;
@@ -29,6 +35,9 @@ type BackendConfig = Record<string, unknown> & {
   secret_key?: string | null;
   token?: string | null;
   max_retries?: number | null;
+  encrypt?: boolean | null;
+  kms_key_id?: string | null;
+  acl?: string | null;
 };
 
 // Settings that change how Terraform reaches the bucket in ways we do not copy.
@@ -56,6 +65,7 @@ export class S3State {
   readonly #key: string;
   readonly #prefix: string;
   readonly #table: string | undefined;
+  readonly #put: { ServerSideEncryption?: 'AES256' | 'aws:kms'; SSEKMSKeyId?: string; ACL?: string };
 
   // `env` is the environment Terraform runs with; its AWS variables are used
   // so both reach the bucket as the same identity.
@@ -81,6 +91,11 @@ export class S3State {
     this.#bucket = config.bucket;
     this.#key = config.key;
     this.#prefix = config.workspace_key_prefix ?? 'env:';
+    // Written objects get what Terraform would give them.
+    this.#put = {
+      ...(config.kms_key_id ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: config.kms_key_id } : config.encrypt ? { ServerSideEncryption: 'AES256' as const } : {}),
+      ...(config.acl ? { ACL: config.acl } : {}),
+    };
   }
 
   objectKey(workspace: string): string {
@@ -120,6 +135,81 @@ export class S3State {
     } catch {
       return undefined;
     }
+  }
+
+  // Creates a workspace as Terraform does the first time it selects one: an
+  // empty state object. Only ever called while holding the workspace's lock.
+  async createEmptyState(workspace: string): Promise<void> {
+    const state = { version: 4, terraform_version: '1.11.4', serial: 0, lineage: randomUUID(), outputs: {}, resources: [], check_results: null };
+    await this.#s3.send(
+      new PutObjectCommand({
+        Bucket: this.#bucket,
+        Key: this.objectKey(workspace),
+        Body: `${JSON.stringify(state, null, 2)}\n`,
+        ContentType: 'application/json',
+        ...(this.#put as object),
+      }),
+    );
+  }
+
+  // Whether state locks live in a DynamoDB table we can reach.
+  get canLock(): boolean {
+    return this.#dynamo !== undefined;
+  }
+
+  lockId(workspace: string): string {
+    return `${this.#bucket}/${this.objectKey(workspace)}`;
+  }
+
+  // Takes the workspace's state lock unless it is held; returns the holder then.
+  async putLock(workspace: string, info: LockInfo): Promise<HeldLock | undefined> {
+    const { dynamo, table } = this.#lockTable();
+    try {
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { LockID: { S: this.lockId(workspace) }, Info: { S: JSON.stringify(info) } },
+          ConditionExpression: 'attribute_not_exists(LockID)',
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const item = await dynamo.send(new GetItemCommand({ TableName: table, Key: { LockID: { S: this.lockId(workspace) } }, ConsistentRead: true }));
+    const raw = item.Item?.Info?.S;
+    // Released between the two calls: report it as held; the caller tries again.
+    if (raw === undefined) return { info: {}, raw: '' };
+    try {
+      return { info: JSON.parse(raw) as Partial<LockInfo>, raw };
+    } catch {
+      return { info: {}, raw };
+    }
+  }
+
+  // Deletes the lock only if it is still exactly the one given, as Terraform's
+  // force-unlock would. Returns whether it did.
+  async deleteLock(workspace: string, raw: string): Promise<boolean> {
+    const { dynamo, table } = this.#lockTable();
+    try {
+      await dynamo.send(
+        new DeleteItemCommand({
+          TableName: table,
+          Key: { LockID: { S: this.lockId(workspace) } },
+          ConditionExpression: 'Info = :info',
+          ExpressionAttributeValues: { ':info': { S: raw } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  #lockTable(): { dynamo: DynamoDBClient; table: string } {
+    if (!this.#dynamo || !this.#table) throw new Error('the backend has no DynamoDB lock table');
+    return { dynamo: this.#dynamo, table: this.#table };
   }
 
   close(): void {

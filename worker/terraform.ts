@@ -2,6 +2,7 @@
 // directory per process (TF_DATA_DIR), the workspace chosen per command with
 // TF_WORKSPACE, argument arrays only, a fixed environment, a timeout, and
 // output kept when a command fails.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -40,6 +41,8 @@ export type RunResult = {
 };
 
 const MAX_KEPT_OUTPUT = 64 * 1024;
+
+const PDEATHSIG_WRAPPER = process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(file)) : undefined;
 
 export class TerraformError extends Error {
   override name = 'TerraformError';
@@ -112,7 +115,11 @@ export class Terraform {
 
   async run(args: string[], options: RunOptions): Promise<RunResult> {
     const s = this.settings;
-    const subprocess = execa(s.bin, args, {
+    // Terraform dies with the worker (Linux parent-death signal, set by
+    // util-linux setpriv, which then execs Terraform): a worker's state locks
+    // are released once it is dead, so nothing it started may still be running.
+    const [file, argv] = PDEATHSIG_WRAPPER ? [PDEATHSIG_WRAPPER, ['--pdeathsig', 'KILL', '--', s.bin, ...args]] : [s.bin, args];
+    const subprocess = execa(file, argv, {
       cwd: s.cwd,
       env: this.env(options.workspace),
       extendEnv: false,

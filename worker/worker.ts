@@ -8,12 +8,14 @@ import { nanoid } from 'nanoid';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
-import type { JobData } from '../core/schemas.ts';
+import { JobData } from '../core/schemas.ts';
 import { Store } from '../core/store.ts';
 import { within } from '../core/within.ts';
 import { CANCEL_REASON, createProcessor } from './processor.ts';
 import { openS3State } from './s3-state.ts';
 import { Terraform } from './terraform.ts';
+
+const STALLED_RUNS_ALLOWED = 2;
 
 export type RunningWorker = {
   workerId: string;
@@ -40,16 +42,47 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const queue = createQueue(connection, config.redisPrefix);
   const jobs = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
   const processor = createProcessor({ store, queue, jobs, terraform, s3State, logger, varsDir, workerId });
+  // The lease says this worker is alive: state locks it holds are not taken
+  // from it while it lasts. BullMQ's job locks use the same length, so a dead
+  // worker's jobs are re-run by another worker about one lease after it died.
+  const leaseMs = config.worker.leaseMs;
+  await store.renewWorkerLease(workerId, leaseMs);
+  const heartbeat = setInterval(() => {
+    store.renewWorkerLease(workerId, leaseMs).catch((error: unknown) => logger.warn({ err: error }, 'could not renew the worker lease'));
+  }, Math.max(100, Math.floor(leaseMs / 3)));
   const worker = new Worker<JobData>(QUEUE_NAME, processor, {
     connection,
     prefix: config.redisPrefix,
     concurrency: config.worker.concurrency,
     name: workerId,
+    lockDuration: leaseMs,
+    stalledInterval: leaseMs,
+    // A job whose worker died this often is failed rather than run again.
+    maxStalledCount: STALLED_RUNS_ALLOWED,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) => {
-    if (job && !(error instanceof UnrecoverableError)) logger.warn({ bullJobId: job.id, err: error.message }, 'job attempt failed');
+    if (!job || error instanceof UnrecoverableError) return;
+    logger.warn({ bullJobId: job.id, err: error.message }, 'job attempt failed');
+    if (/stalled more than allowable limit/.test(error.message)) void recordStalledFailure(job.data);
   });
+
+  // BullMQ fails a job whose workers kept dying without telling the
+  // processor; the resource must not be left creating or deleting for ever.
+  async function recordStalledFailure(data: unknown): Promise<void> {
+    const parsed = JobData.safeParse(data);
+    if (!parsed.success) return;
+    const { jobId, resourceId, action } = parsed.data;
+    const resourceStatus = action === 'create' ? 'failed' : 'delete_failed';
+    const message = `the workers running this job died ${STALLED_RUNS_ALLOWED + 1} times; it was not tried again`;
+    try {
+      const next = await store.finishJob({ resourceId, jobId, jobStatus: 'failed', resourceStatus, error: { message, retryable: true, diagnostics: [] } });
+      await store.publish({ resourceId, jobId, status: 'failed', resourceStatus });
+      if (next) await (await queue.getJob(next))?.promote().catch(() => undefined);
+    } catch (error) {
+      logger.error({ err: error, jobId }, 'could not record a stalled job as failed');
+    }
+  }
   // Cancel requests for running jobs reach every worker; the one running the job acts.
   const cancels = connection.duplicate({ connectionName: `tfcompute-worker-cancels:${workerId}` });
   cancels.on('error', (error) => logger.warn({ err: error.message }, 'redis cancel subscriber error'));
@@ -76,6 +109,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         const steps: Array<[string, () => Promise<unknown>]> = [
           ['terraform', () => within(terraform.idle(), config.worker.shutdownGraceMs + 5_000)],
           ['worker', () => within(closing, connection.status === 'ready' ? 10_000 : 1_000)],
+          ['lease', async () => {
+            clearInterval(heartbeat);
+            if (connection.status === 'ready') await within(store.endWorkerLease(workerId), 1_000);
+          }],
           ['queue', () => within(queue.close(), 2_000)],
           ['redis', () => closeRedis(connection)],
           ['redis cancels', () => closeRedis(cancels)],

@@ -116,7 +116,7 @@ export class Stack {
       ...options.env,
     };
     this.config = loadConfig(this.env);
-    this.redis = new Redis(services.redis.url, { maxRetriesPerRequest: null });
+    this.redis = new Redis(this.env.REDIS_URL ?? services.redis.url, { maxRetriesPerRequest: null });
     // Some tests stop Redis on purpose; reconnect errors are expected then.
     this.redis.on('error', () => undefined);
     this.store = new Store(this.redis, this.config.redisPrefix, this.config.worker.jobRetentionSeconds);
