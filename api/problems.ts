@@ -72,7 +72,8 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = toAppError(error);
     const log = req.log ?? logger;
-    if (appError.status >= 500) log.error({ err: error }, 'request failed');
+    if (appError.code === 'backend-unavailable') log.warn({ err: error instanceof Error ? error.message : String(error) }, 'backend unavailable');
+    else if (appError.status >= 500) log.error({ err: error }, 'request failed');
     const body: Problem = {
       type: problemType(appError.code),
       title: ERRORS[appError.code as ErrorCode].title,

@@ -5,7 +5,7 @@ import { type CommandDeps, enqueueOrRecordFailure, expireJobId, requestDeletion 
 import { AppError } from '../core/errors.ts';
 import { newJobId, newResourceId } from '../core/ids.ts';
 import { jobOptions, type JobQueue } from '../core/queue.ts';
-import { type CreateRequest, FINISHED_JOB_STATUSES, type Job, type JobStatus, type Resource } from '../core/schemas.ts';
+import { type CreateRequest, FINISHED_JOB_STATUSES, type Job, type JobStatus, type Resource, type ResourceInputs } from '../core/schemas.ts';
 import type { Principal } from '../core/tokens.ts';
 import type { JobWaiter } from './job-waiter.ts';
 
@@ -44,23 +44,20 @@ export async function createResource(
     if (created.fingerprint !== fingerprint) {
       throw new AppError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body; use a new key for a new request');
     }
-    return { resource: await getResource(deps, created.resourceId), replayed: true };
+    const resource = await getResource(deps, created.resourceId);
+    // The first request may have recorded the resource and then failed to
+    // queue its job (Redis went away between the two; that client was told
+    // 503). Queue it now: BullMQ ignores a job id it already has.
+    if (resource.status === 'creating' && resource.job.action === 'create' && resource.job.status === 'queued') {
+      await deps.queue.addBulk(jobsFor(deps, resource.id, resource.job.id, resource.inputs, resource.expires_at));
+    }
+    return { resource, replayed: true };
   }
   if (created.outcome === 'cap') {
     throw new AppError('resource-limit-reached', `token "${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);
   }
-  const jobs: Parameters<JobQueue['addBulk']>[0] = [
-    { name: 'create', data: { jobId, resourceId: id, action: 'create', inputs, retry: false }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
-  ];
-  if (ttl !== undefined) {
-    jobs.push({
-      name: 'expire',
-      data: { resourceId: id },
-      opts: { ...jobOptions(expireJobId(id), deps.jobs.attempts, deps.jobs.backoffMs), delay: ttl * 1000 },
-    });
-  }
   try {
-    await deps.queue.addBulk(jobs);
+    await deps.queue.addBulk(jobsFor(deps, id, jobId, inputs, expiresAt?.toISOString() ?? null));
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
     await deps.store
@@ -69,6 +66,21 @@ export async function createResource(
     throw error;
   }
   return { resource: await getResource(deps, id), replayed: false };
+}
+
+// A new stack's jobs: its create, and its expire job when it has a ttl.
+function jobsFor(deps: UseCaseDeps, id: string, jobId: string, inputs: ResourceInputs, expiresAt: string | null): Parameters<JobQueue['addBulk']>[0] {
+  const jobs: Parameters<JobQueue['addBulk']>[0] = [
+    { name: 'create', data: { jobId, resourceId: id, action: 'create', inputs, retry: false }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
+  ];
+  if (expiresAt !== null) {
+    jobs.push({
+      name: 'expire',
+      data: { resourceId: id },
+      opts: { ...jobOptions(expireJobId(id), deps.jobs.attempts, deps.jobs.backoffMs), delay: Math.max(0, Date.parse(expiresAt) - Date.now()) },
+    });
+  }
+  return jobs;
 }
 
 function sortedEntries(record: Record<string, string>): Array<[string, string]> {

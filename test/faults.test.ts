@@ -2,8 +2,11 @@
 // under load, a state backend that is down, slow or resetting connections.
 // Each test reports its figures as a diagnostic line starting "fault:".
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
+import { startRedis } from '../scripts/local-services.ts';
 import { useStacks, type Stack } from './support/harness.ts';
 
 const [makeStack] = useStacks();
@@ -88,4 +91,70 @@ describe('a worker killed with SIGKILL', () => {
       report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: after.locks });
     });
   }
+});
+
+describe('Redis restarted during a burst of creates', () => {
+  test('no accepted resource is lost; while Redis is down the API answers 503 within seconds and then recovers by itself', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-aof-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    let redis = await startRedis(dir, { appendonly: true });
+    t.after(() => redis.stop());
+    const stack = await makeStack({ fixture: 'ok', worker: true, env: { REDIS_URL: redis.url } });
+
+    const accepted = new Set<string>();
+    const refused: number[] = [];
+    let sent = 0;
+    const phase = { restarted: false };
+    // Six clients, each sending creates one after another with an Idempotency-Key,
+    // retrying a refused one as a well-behaved client does.
+    const client = async (n: number) => {
+      for (let i = 0; i < 12; i += 1) {
+        const key = `burst-${n}-${i}`;
+        for (;;) {
+          sent += 1;
+          const started = performance.now();
+          const res = await stack.http().post('/api/ec2instance').set('Idempotency-Key', key).send({ tags: { key } }).timeout(10_000);
+          if (res.status === 202) {
+            accepted.add(res.body.id);
+            break;
+          }
+          assert.equal(res.status, 503, res.text);
+          assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/);
+          refused.push(performance.now() - started);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        if (n === 0 && i === 3 && !phase.restarted) {
+          phase.restarted = true;
+          await redis.stop();
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          redis = await startRedis(dir, { port: redis.port, appendonly: true });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, (_, n) => client(n)));
+
+    assert.equal(accepted.size, 72, 'every create was accepted in the end');
+    assert.ok(refused.length > 0, 'some requests met Redis down');
+    assert.ok(Math.max(...refused) < 3_000, `503s came within 3 s (slowest ${Math.round(Math.max(...refused))} ms)`);
+    const deadline = Date.now() + 120_000;
+    const stuck: string[] = [];
+    for (const id of accepted) {
+      try {
+        const resource = await stack.waitForResourceStatus(id, 'ready', Math.max(1, deadline - Date.now()));
+        assert.equal(resource.outputs.resource_id, id);
+      } catch {
+        const resource = await stack.resource(id);
+        stuck.push(JSON.stringify({ resource, job: await stack.store.getJob(resource.job.id), log: await stack.store.getLog(resource.job.id) }));
+      }
+    }
+    assert.deepEqual(stuck, [], 'every accepted resource became ready');
+    // Nothing else was created: no duplicate from a retried request, no
+    // resource left behind by a refused one.
+    assert.equal(await stack.redis.zcard(`${stack.config.redisPrefix}:res:index`), accepted.size);
+    const after = await audit(stack, [...accepted]);
+    assert.ok([...after.workspaces.values()].every((n) => n === 1), 'one workspace each');
+    assert.equal(after.locks, 0);
+    t.diagnostic(`redis restart: ${sent} requests, ${refused.length} refused with 503, ${accepted.size} accepted, all ready`);
+    report(t, { faults: 1, resources: accepted.size, lost: 0, orphaned: 0, stuckLocks: after.locks });
+  });
 });
