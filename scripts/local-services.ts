@@ -146,7 +146,7 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
 }
 
 // The S3 backend configuration for the emulators (or proxies in front of them).
-export async function writeBackendConfig(file: string, s3Endpoint: string, dynamodbEndpoint: string): Promise<void> {
+export async function writeBackendConfig(file: string, s3Endpoint: string, dynamodbEndpoint: string, extra: string[] = []): Promise<void> {
   await writeFile(
     file,
     [
@@ -164,6 +164,7 @@ export async function writeBackendConfig(file: string, s3Endpoint: string, dynam
       `skip_metadata_api_check     = true`,
       `skip_region_validation      = true`,
       `skip_s3_checksum            = true`,
+      ...extra,
       '',
     ].join('\n'),
   );

@@ -2,14 +2,15 @@
 // under load, a state backend that is down, slow or resetting connections.
 // Each test reports its figures as a diagnostic line starting "fault:".
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { startRedis } from '../scripts/local-services.ts';
+import { startRedis, writeBackendConfig } from '../scripts/local-services.ts';
+import { FaultProxy, type Toxic } from './support/fault-proxy.ts';
 import { useStacks, type Stack } from './support/harness.ts';
 
-const [makeStack] = useStacks();
+const [makeStack, services] = useStacks();
 
 // Terraform processes working on a workspace, found by their environment.
 async function terraformProcesses(workspace: string): Promise<number[]> {
@@ -87,7 +88,7 @@ describe('a worker killed with SIGKILL', () => {
         assert.equal(after.workspaces.get(id), 0, 'the workspace is gone');
       }
       assert.equal(after.locks, 0, 'no lock is left');
-      if (left.length > 0) assert.match(await stack.store.getLog(jobId), new RegExp(`Released the state lock left by worker ${doomed.workerId}`));
+      if (left.length > 0) assert.match(await stack.store.getLog(jobId), new RegExp(`Released a stale state lock left by worker ${doomed.workerId}: worker ${doomed.workerId} is no longer alive`));
       report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: after.locks });
     });
   }
@@ -156,5 +157,102 @@ describe('Redis restarted during a burst of creates', () => {
     assert.equal(after.locks, 0);
     t.diagnostic(`redis restart: ${sent} requests, ${refused.length} refused with 503, ${accepted.size} accepted, all ready`);
     report(t, { faults: 1, resources: accepted.size, lost: 0, orphaned: 0, stuckLocks: after.locks });
+  });
+});
+
+describe('a state backend that is down, slow or resetting connections', () => {
+  // Terraform and the worker reach S3 and DynamoDB through fault-injecting proxies.
+  async function proxiedStack(t: TestContext, fixture: 'ok' | 'slow') {
+    const backend = services().backend;
+    const s3 = new FaultProxy(backend.s3Endpoint);
+    const dynamo = new FaultProxy(backend.dynamodbEndpoint);
+    const file = path.join(services().dir, `backend-proxied-${Math.random().toString(36).slice(2)}.hcl`);
+    // One SDK retry, so a test of an outage does not wait out five.
+    await writeBackendConfig(file, await s3.start(), await dynamo.start(), ['max_retries = 1']);
+    t.after(async () => {
+      await s3.stop();
+      await dynamo.stop();
+    });
+    const stack = await makeStack({
+      fixture,
+      worker: true,
+      attempts: 2,
+      backoffMs: 500,
+      env: { TF_BACKEND_CONFIG: file, TF_VAR_sleep_seconds: '2' },
+    });
+    const set = (toxic: Toxic) => {
+      s3.set(toxic);
+      dynamo.set(toxic);
+    };
+    return { stack, set, proxies: [s3, dynamo] };
+  }
+
+  async function assertHealthyState(stack: Stack, id: string, instances: number): Promise<void> {
+    const response = await fetch(stack.services.backend.stateObjectUrl(id));
+    assert.equal(response.status, 200);
+    const state = (await response.json()) as { version: number; lineage: string; serial: number };
+    assert.equal(state.version, 4, 'the state parses and is Terraform state');
+    assert.equal((await stack.stateAddresses(id)).length, instances);
+    assert.deepEqual(await stack.services.backend.lockHolders(), [], 'no lock is left');
+  }
+
+  test('down: the create fails with a clear error and no state; once it is back, a retry succeeds', async (t) => {
+    const { stack, set, proxies } = await proxiedStack(t, 'ok');
+    set({ kind: 'down' });
+    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 2 });
+    assert.equal(created.status, 200);
+    assert.equal(created.body.status, 'failed');
+    assert.match(created.body.error.message, /could not reach the state backend to lock workspace [0-9a-z]{16}: .*(ECONNRESET|socket hang up|ECONNREFUSED)/);
+    assert.equal(created.body.error.retryable, true);
+    assert.equal((await stack.store.getJob(created.body.job.id))?.attempts, 2, 'retried, then failed');
+    assert.equal(await stack.stateObjectStatus(created.body.id), 404, 'nothing was written');
+    assert.ok(proxies.some((p) => p.connections.down > 0), 'the backend was tried');
+
+    set({ kind: 'none' });
+    const retried = await stack.http().post(`/api/ec2instance/${created.body.id}/retry`).set('Prefer', 'wait=60');
+    assert.equal(retried.body.status, 'ready', JSON.stringify(retried.body.error));
+    await assertHealthyState(stack, created.body.id, 2);
+    report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
+  });
+
+  test('slow: with 300 ms added to every packet the create still succeeds', async (t) => {
+    const { stack, set, proxies } = await proxiedStack(t, 'ok');
+    set({ kind: 'latency', ms: 300 });
+    const started = Date.now();
+    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=120').send({});
+    assert.equal(created.body.status, 'ready', JSON.stringify(created.body.error));
+    assert.ok(proxies.every((p) => p.connections.latency > 0), 'the traffic went through the slow proxies');
+    t.diagnostic(`latency: create took ${Date.now() - started} ms`);
+    set({ kind: 'none' });
+    await assertHealthyState(stack, created.body.id, 1);
+    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
+    assert.equal(deleted.body.status, 'deleted');
+    report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
+  });
+
+  test('reset mid-apply: Terraform cannot save state, the state it kept is pushed once the backend is back, and nothing is made twice', async (t) => {
+    const { stack, set } = await proxiedStack(t, 'slow');
+    const created = await stack.http().post('/api/ec2instance').send({ node_count: 2 });
+    const id: string = created.body.id;
+    const jobId: string = created.body.job.id;
+    await stack.waitForLog(jobId, /instance\[0\]: Creation complete/);
+    set({ kind: 'reset_peer' });
+    const failed = await stack.waitForJob(jobId, 90_000);
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error?.message ?? '', /could not save the state to the backend; it is kept|could not reach the state backend/);
+
+    set({ kind: 'none' });
+    const retried = await stack.http().post(`/api/ec2instance/${id}/retry`).set('Prefer', 'wait=90');
+    assert.equal(retried.body.status, 'ready', JSON.stringify(retried.body.error));
+    const log = await stack.store.getLog(retried.body.job.id);
+    const failedLog = await stack.store.getLog(jobId);
+    t.diagnostic(`reset: the failed job said "${failed.error?.message}"`);
+    assert.match(failedLog, /Failed to save state/);
+    assert.match(failedLog, /it is kept on worker/);
+    assert.match(log, /Pushed the state an earlier run could not save/);
+    assert.match(log, /Resources: 0 added/, 'the retry found both instances in the pushed state and made nothing twice');
+    await assert.rejects(access(path.join(stack.config.terraform.cwd, 'errored.tfstate')), 'no errored.tfstate is left in the configuration directory');
+    await assertHealthyState(stack, id, 2);
+    report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
   });
 });

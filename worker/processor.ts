@@ -1,12 +1,12 @@
 // What a worker does with one job: wait for the resource's earlier jobs, run
 // Terraform in the resource's workspace, and record the outcome.
-import { rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
 import { requestDeletion } from '../core/commands.ts';
-import { ExpireJobData, JobData, type JobError, type JobResult, type Outputs } from '../core/schemas.ts';
+import { ExpireJobData, FINISHED_JOB_STATUSES, JobData, type JobError, type JobResult, type Outputs } from '../core/schemas.ts';
 import type { Store } from '../core/store.ts';
 import { JobLog } from './job-log.ts';
 import { isTransient, RunTracker } from './run-tracker.ts';
@@ -17,6 +17,8 @@ import type { RunResult, Terraform } from './terraform.ts';
 // A job that is not at the head of its resource's queue checks again after
 // this long; normally it is promoted as soon as the job ahead finishes.
 const WAIT_FOR_TURN_MS = 5_000;
+
+const ERRORED_STATE = 'errored.tfstate';
 
 // The abort reason of a job cancelled on request (any other reason, such as
 // shutdown, hands the job back to the queue).
@@ -31,6 +33,9 @@ export type ProcessorDeps = {
   s3State: S3State | undefined;
   logger: Logger;
   varsDir: string;
+  // Where state Terraform could not save (errored.tfstate) waits to be pushed;
+  // shared by the worker processes of a host.
+  erroredStateDir: string;
   workerId: string;
 };
 
@@ -80,6 +85,13 @@ export function createProcessor(deps: ProcessorDeps) {
     const started = performance.now();
     const varFile = path.join(deps.varsDir, `${data.jobId}.tfvars.json`);
     let releaseLock: (() => Promise<void>) | undefined;
+    // The lock goes before the outcome is recorded, so a job that reads as
+    // finished never still holds it.
+    const unlock = async () => {
+      const release = releaseLock;
+      releaseLock = undefined;
+      await release?.().catch((error: unknown) => log.error({ err: error }, 'could not release the state lock'));
+    };
     try {
       await writeFile(varFile, JSON.stringify({ resource_id: data.resourceId, ...data.inputs }), { mode: 0o600 });
       if (s3State?.canLock) releaseLock = await lockWorkspace(s3State, data, (text) => jobLog.write(text));
@@ -105,30 +117,34 @@ export function createProcessor(deps: ProcessorDeps) {
         return result;
       };
 
+      await pushErroredState(data, run, lockArgs, (text) => jobLog.write(text));
       if (data.action === 'create') {
         const found = data.retry ? undefined : await ensureFreshWorkspace(data, run, store, s3State, (text) => jobLog.write(text));
         // Terraform locks a workspace it creates even with -lock=false, so under our lock we create it.
-        if (releaseLock && s3State) await ensureWorkspaceExists(s3State, data.resourceId, found);
+        const lineage = releaseLock && s3State ? await ensureWorkspaceExists(s3State, data.resourceId, found) : undefined;
         const result = await run(['apply', '-auto-approve', '-input=false', '-json', ...lockArgs, `-var-file=${varFile}`], data.resourceId, true);
-        if (result.exitCode !== 0) throw failure('apply', result, tracker);
+        if (result.exitCode !== 0) throw failure('apply', result, tracker, await keepErroredState(data, lineage, (text) => jobLog.write(text)));
         const outputs: Outputs = tracker.outputs ?? {};
+        await unlock();
         await jobLog.flush();
         await succeed(data, outputs, { outputs, changes: tracker.changes ?? { add: 0, change: 0, remove: 0 }, duration_ms: elapsed(started) });
       } else {
         // Under our lock an absent workspace has nothing to destroy, and Terraform would lock to create it.
-        const absent = releaseLock && s3State ? (await s3State.inspect(data.resourceId))?.exists === false : false;
-        if (absent) {
+        const state = releaseLock && s3State ? await s3State.inspect(data.resourceId) : undefined;
+        if (state?.exists === false) {
           jobLog.write(`No state for workspace ${data.resourceId} in S3; nothing to destroy.`);
         } else {
           const result = await run(['destroy', '-auto-approve', '-input=false', '-json', ...lockArgs, `-var-file=${varFile}`], data.resourceId, true);
-          if (result.exitCode !== 0) throw failure('destroy', result, tracker);
+          if (result.exitCode !== 0) throw failure('destroy', result, tracker, await keepErroredState(data, state?.exists ? state.lineage : undefined, (text) => jobLog.write(text)));
         }
         await deleteWorkspace(data, run, tracker, s3State, (text) => jobLog.write(text));
+        await unlock();
         await jobLog.flush();
         await succeed(data, {}, { outputs: {}, changes: tracker.changes ?? { add: 0, change: 0, remove: 0 }, duration_ms: elapsed(started) });
       }
       log.info({ durationMs: elapsed(started) }, 'job succeeded');
     } catch (error) {
+      await unlock();
       const detail =
         error instanceof JobFailure
           ? error.detail
@@ -168,15 +184,66 @@ export function createProcessor(deps: ProcessorDeps) {
       await promote(next);
       throw new UnrecoverableError(detail.message);
     } finally {
-      await releaseLock?.().catch((error: unknown) => log.error({ err: error }, 'could not release the state lock'));
+      await unlock();
       await rm(varFile, { force: true });
     }
   };
 
+  // When Terraform cannot save state to the backend it writes it to
+  // errored.tfstate in its working directory. That state is the only record of
+  // what the run made, so it is kept (if its lineage is this workspace's) and
+  // pushed before the next run for the stack. `lineage` is the workspace's,
+  // read before the run (the backend may be unreachable now).
+  async function keepErroredState(data: JobData, lineage: string | undefined, write: (text: string) => void): Promise<boolean> {
+    const file = path.join(terraform.settings.cwd, ERRORED_STATE);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      return false;
+    }
+    if (!lineage || (JSON.parse(text) as { lineage?: string }).lineage !== lineage) {
+      logger.warn({ resourceId: data.resourceId }, 'an errored.tfstate that is not this workspace\'s was left alone');
+      return false;
+    }
+    await mkdir(deps.erroredStateDir, { recursive: true, mode: 0o700 });
+    await writeFile(erroredStatePath(data.resourceId), text, { mode: 0o600 });
+    await rm(file, { force: true });
+    write(`Terraform could not save the state to the backend; it is kept on worker ${deps.workerId} and will be pushed before the next run for this stack.`);
+    return true;
+  }
+
+  async function pushErroredState(data: JobData, run: Run, lockArgs: string[], write: (text: string) => void): Promise<void> {
+    const file = erroredStatePath(data.resourceId);
+    try {
+      await access(file);
+    } catch {
+      return;
+    }
+    const pushed = await run(['state', 'push', ...lockArgs, file], data.resourceId, false);
+    if (pushed.exitCode !== 0) {
+      throw new JobFailure({ message: `could not push the state an earlier run failed to save: ${lastLine(pushed.stderr)}`, retryable: true, diagnostics: [] });
+    }
+    await rm(file, { force: true });
+    write('Pushed the state an earlier run could not save to the backend.');
+  }
+
+  function erroredStatePath(resourceId: string): string {
+    return path.join(deps.erroredStateDir, `${resourceId}.tfstate`);
+  }
+
   async function lockWorkspace(state: S3State, data: JobData, write: (text: string) => void): Promise<() => Promise<void>> {
     try {
       return await acquireStateLock(
-        { s3State: state, isWorkerAlive: (workerId) => store.isWorkerAlive(workerId), log: write },
+        {
+          s3State: state,
+          isWorkerAlive: (workerId) => store.isWorkerAlive(workerId),
+          isJobOver: async (jobId) => {
+            const job = await store.getJob(jobId);
+            return !job || FINISHED_JOB_STATUSES.includes(job.status);
+          },
+          log: write,
+        },
         data.resourceId,
         { workerId: deps.workerId, jobId: data.jobId, operation: data.action === 'create' ? 'apply' : 'destroy' },
       );
@@ -289,12 +356,13 @@ async function ensureFreshWorkspace(
   return state;
 }
 
-async function ensureWorkspaceExists(s3State: S3State, workspace: string, known: WorkspaceState | undefined): Promise<void> {
+// Returns the workspace state's lineage.
+async function ensureWorkspaceExists(s3State: S3State, workspace: string, known: WorkspaceState | undefined): Promise<string | undefined> {
   const state = known ?? (await s3State.inspect(workspace));
   if (!state) throw new JobFailure({ message: `the state of workspace ${workspace} could not be read from S3`, retryable: true, diagnostics: [] });
-  if (state.exists) return;
+  if (state.exists) return state.lineage;
   try {
-    await s3State.createEmptyState(workspace);
+    return await s3State.createEmptyState(workspace);
   } catch (error) {
     throw new JobFailure({ message: `could not create workspace ${workspace} in S3: ${errorText(error)}`, retryable: true, diagnostics: [] });
   }
@@ -339,8 +407,15 @@ async function deleteWorkspace(
   if (result.exitCode !== 0 && !/doesn't exist/.test(result.stderr)) throw failure('workspace delete', result, tracker);
 }
 
-function failure(command: string, result: RunResult, tracker: RunTracker): JobFailure {
+function failure(command: string, result: RunResult, tracker: RunTracker, stateKept = false): JobFailure {
   const errors = tracker.errors;
+  if (stateKept) {
+    return new JobFailure({
+      message: `terraform ${command} could not save the state to the backend; it is kept and will be pushed on the next attempt`,
+      retryable: true,
+      diagnostics: tracker.diagnostics,
+    });
+  }
   if (result.timedOut) {
     return new JobFailure({ message: `terraform ${command} timed out and was stopped`, retryable: false, diagnostics: errors });
   }

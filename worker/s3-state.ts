@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, Get
 import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 
-export type WorkspaceState = { exists: false } | { exists: true; resources: number };
+export type WorkspaceState = { exists: false } | { exists: true; resources: number; lineage?: string };
 
 // A state lock as Terraform writes it in the DynamoDB lock table (its Info
 // attribute, JSON); `raw` is the attribute as stored, for conditional deletes.
@@ -107,11 +107,11 @@ export class S3State {
     try {
       const object = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.objectKey(workspace) }));
       const text = await object.Body?.transformToString('utf8');
-      const state = JSON.parse(text ?? '{}') as { resources?: Array<{ mode?: string; instances?: unknown[] }> };
+      const state = JSON.parse(text ?? '{}') as { lineage?: string; resources?: Array<{ mode?: string; instances?: unknown[] }> };
       const resources = (state.resources ?? [])
         .filter((r) => r.mode !== 'data')
         .reduce((sum, r) => sum + (r.instances?.length ?? 0), 0);
-      return { exists: true, resources };
+      return { exists: true, resources, ...(state.lineage ? { lineage: state.lineage } : {}) };
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound') return { exists: false };
       return undefined;
@@ -139,7 +139,8 @@ export class S3State {
 
   // Creates a workspace as Terraform does the first time it selects one: an
   // empty state object. Only ever called while holding the workspace's lock.
-  async createEmptyState(workspace: string): Promise<void> {
+  // Returns the new state's lineage.
+  async createEmptyState(workspace: string): Promise<string> {
     const state = { version: 4, terraform_version: '1.11.4', serial: 0, lineage: randomUUID(), outputs: {}, resources: [], check_results: null };
     await this.#s3.send(
       new PutObjectCommand({
@@ -150,6 +151,7 @@ export class S3State {
         ...(this.#put as object),
       }),
     );
+    return state.lineage;
   }
 
   // Whether state locks live in a DynamoDB table we can reach.

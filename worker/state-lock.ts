@@ -20,6 +20,8 @@ export class LockHeldError extends Error {
 export type StateLockDeps = {
   s3State: S3State;
   isWorkerAlive: (workerId: string) => Promise<boolean>;
+  // Whether a job has finished (or its record expired): its Terraform has exited.
+  isJobOver: (jobId: string) => Promise<boolean>;
   log: (text: string) => void;
 };
 
@@ -46,19 +48,22 @@ export async function acquireStateLock(deps: StateLockDeps, workspace: string, o
     const ours = INFO.exec(held.info.Info ?? '');
     const holder = `${held.info.Who ?? 'unknown'}${held.info.Info ? ` (${held.info.Info})` : ''}, since ${held.info.Created ?? 'an unknown time'}`;
     const [, jobId, workerId] = ours ?? [];
-    // This job's own lock, from an attempt on this worker whose release failed
-    // (the backend was unreachable): the attempt is over, so it is stale.
-    const leftByUs = jobId === owner.jobId && workerId === owner.workerId;
-    if (!workerId || (!leftByUs && (await deps.isWorkerAlive(workerId)))) {
-      throw new LockHeldError(`the state lock of workspace ${workspace} is held by ${holder}`);
-    }
-    // The worker that took it is gone, and its Terraform died with it.
+    if (!jobId || !workerId) throw new LockHeldError(`the state lock of workspace ${workspace} is held by ${holder}`);
+    // A lock of ours is stale when nothing can be running Terraform under it:
+    // an earlier attempt of this job on this worker, whose release failed
+    // (the backend was unreachable); a job that has finished; a dead worker,
+    // whose Terraform died with it.
+    const stale =
+      jobId === owner.jobId && workerId === owner.workerId
+        ? `an earlier attempt of this job left it`
+        : (await deps.isJobOver(jobId))
+          ? `its job ${jobId} has finished`
+          : !(await deps.isWorkerAlive(workerId))
+            ? `worker ${workerId} is no longer alive (job ${jobId})`
+            : undefined;
+    if (!stale) throw new LockHeldError(`the state lock of workspace ${workspace} is held by ${holder}`);
     if (await s3State.deleteLock(workspace, held.raw)) {
-      deps.log(
-        leftByUs
-          ? `Released the state lock an earlier attempt of this job left (lock ${held.info.ID}).`
-          : `Released the state lock left by worker ${workerId}, which is no longer alive (job ${jobId}, lock ${held.info.ID}).`,
-      );
+      deps.log(`Released a stale state lock left by worker ${workerId}: ${stale} (lock ${held.info.ID}).`);
     }
   }
   throw new LockHeldError(`the state lock of workspace ${workspace} was taken again while a dead worker's lock was being released`);

@@ -41,7 +41,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds);
   const queue = createQueue(connection, config.redisPrefix);
   const jobs = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
-  const processor = createProcessor({ store, queue, jobs, terraform, s3State, logger, varsDir, workerId });
+  const erroredStateDir = path.join(config.worker.workDir, 'errored-state');
+  const processor = createProcessor({ store, queue, jobs, terraform, s3State, logger, varsDir, erroredStateDir, workerId });
   // The lease says this worker is alive: state locks it holds are not taken
   // from it while it lasts. BullMQ's job locks use the same length, so a dead
   // worker's jobs are re-run by another worker about one lease after it died.

@@ -177,6 +177,7 @@ export class Stack {
   // subscribe to, so this one checks on Redis keyspace activity instead.
   async waitForLog(jobId: string, text: string | RegExp, timeoutMs = 60_000): Promise<string> {
     const subscriber = this.redis.duplicate();
+    subscriber.on('error', () => undefined);
     try {
       await subscriber.config('SET', 'notify-keyspace-events', 'KA');
       const key = this.store.logKey(jobId);
@@ -201,11 +202,13 @@ export class Stack {
     timeoutMs: number,
   ): Promise<T> {
     const subscriber = this.redis.duplicate();
+    subscriber.on('error', () => undefined);
+    const timer = new AbortController();
     try {
       await subscriber.subscribe(this.store.eventsChannel);
       const deadline = AbortSignal.timeout(timeoutMs);
       const seen = new Promise<void>((resolve, reject) => {
-        deadline.addEventListener('abort', () => reject(new Error(`job ${jobId}: no matching event within ${timeoutMs} ms`)));
+        deadline.addEventListener('abort', () => reject(new Error(`job ${jobId}: no matching event within ${timeoutMs} ms`)), { signal: timer.signal });
         subscriber.on('message', (_channel: string, message: string) => {
           const event = JSON.parse(message) as JobEvent;
           if (event.jobId === jobId && accept(event)) resolve();
@@ -218,6 +221,7 @@ export class Stack {
       if (result === undefined) throw new Error(`job ${jobId}: event seen but the record disagrees`);
       return result;
     } finally {
+      timer.abort();
       subscriber.disconnect();
     }
   }
@@ -225,6 +229,7 @@ export class Stack {
   // Resolves with the resource once it is in `status`, driven by job events.
   async waitForResourceStatus(id: string, status: Resource['status'], timeoutMs = 60_000): Promise<Resource> {
     const subscriber = this.redis.duplicate();
+    subscriber.on('error', () => undefined);
     try {
       await subscriber.subscribe(this.store.eventsChannel);
       const deadline = AbortSignal.timeout(timeoutMs);
