@@ -25,7 +25,7 @@ import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import { startRedis, startStateBackend, type RedisServer, type StateBackend } from '../../scripts/local-services.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export type Fixture = 'ok' | 'fail' | 'slow';
+export type Fixture = 'ok' | 'fail' | 'slow' | 'probe';
 
 export function fixtureDir(fixture: Fixture): string {
   return path.join(ROOT, 'test', 'fixtures', fixture);
