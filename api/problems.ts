@@ -59,6 +59,8 @@ function toAppError(error: unknown): AppError {
     case 'stream.encoding.set':
       return new AppError('malformed-json', e.message);
   }
+  // The router could not percent-decode a path parameter.
+  if (error instanceof URIError) return new AppError('malformed-url', 'the URL holds a malformed percent-encoding');
   if (isRedisUnavailable(error)) {
     return new AppError('backend-unavailable', 'the job store is unreachable; try again shortly', {
       cause: error,

@@ -4,6 +4,7 @@ export const ERRORS = {
   'validation-failed': { status: 400, title: 'Request validation failed' },
   'malformed-json': { status: 400, title: 'Malformed JSON body' },
   'invalid-id': { status: 400, title: 'Invalid id' },
+  'malformed-url': { status: 400, title: 'Malformed URL' },
   'invalid-cursor': { status: 400, title: 'Invalid cursor' },
   'invalid-idempotency-key': { status: 400, title: 'Invalid Idempotency-Key' },
   unauthorized: { status: 401, title: 'Authentication required' },
