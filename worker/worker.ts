@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
@@ -109,7 +110,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         // job we could not hand back is recovered by BullMQ as stalled.
         const steps: Array<[string, () => Promise<unknown>]> = [
           ['terraform', () => within(terraform.idle(), config.worker.shutdownGraceMs + 5_000)],
-          ['worker', () => within(closing, connection.status === 'ready' ? 10_000 : 1_000)],
+          // The connection's status lags an outage that has just begun, so ask Redis.
+          ['worker', async () => within(closing, (await isReachable(connection)) ? 10_000 : 1_000)],
           ['lease', async () => {
             clearInterval(heartbeat);
             if (connection.status === 'ready') await within(store.endWorkerLease(workerId), 1_000);
@@ -132,4 +134,13 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       return stopping;
     },
   };
+}
+
+async function isReachable(connection: Redis): Promise<boolean> {
+  try {
+    await within(connection.ping(), 500);
+    return true;
+  } catch {
+    return false;
+  }
 }

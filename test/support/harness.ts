@@ -176,20 +176,48 @@ export class Stack {
   // times a second, and each flush is followed by a progress write we can't
   // subscribe to, so this one checks on Redis keyspace activity instead.
   async waitForLog(jobId: string, text: string | RegExp, timeoutMs = 60_000): Promise<string> {
+    const matches = (log: string) => (typeof text === 'string' ? log.includes(text) : text.test(log));
+    const key = this.store.logKey(jobId);
+    await this.redis.config('SET', 'notify-keyspace-events', 'KA');
+    return this.#readUntil(`__keyspace@0__:${key}`, () => true, () => this.store.getLog(jobId), matches, timeoutMs, `job ${jobId}: no log line ${text}`);
+  }
+
+  // Reads with `read` until `done` says yes, again after each message on
+  // `channel` that `relevant` accepts. Messages that arrive during a read are
+  // not lost: they make the next wait return at once.
+  async #readUntil<T>(
+    channel: string,
+    relevant: (message: string) => boolean,
+    read: () => Promise<T>,
+    done: (value: T) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<T> {
     const subscriber = this.redis.duplicate();
     subscriber.on('error', () => undefined);
+    let pending = false;
+    let wake = () => undefined as void;
+    subscriber.on('message', (_channel: string, message: string) => {
+      if (!relevant(message)) return;
+      pending = true;
+      wake();
+    });
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
-      await subscriber.config('SET', 'notify-keyspace-events', 'KA');
-      const key = this.store.logKey(jobId);
-      await subscriber.subscribe(`__keyspace@0__:${key}`);
-      const matches = (log: string) => (typeof text === 'string' ? log.includes(text) : text.test(log));
-      const deadline = AbortSignal.timeout(timeoutMs);
-      let log = await this.store.getLog(jobId);
-      while (!matches(log)) {
-        await once(subscriber, 'message', { signal: deadline });
-        log = await this.store.getLog(jobId);
+      await subscriber.subscribe(channel);
+      let value = await read();
+      while (!done(value)) {
+        if (!pending) {
+          await new Promise<void>((resolve, reject) => {
+            wake = resolve;
+            if (deadline.aborted) reject(new Error(`${what} within ${timeoutMs} ms`));
+            deadline.addEventListener('abort', () => reject(new Error(`${what} within ${timeoutMs} ms`)), { once: true });
+          });
+        }
+        pending = false;
+        value = await read();
       }
-      return log;
+      return value;
     } finally {
       subscriber.disconnect();
     }
@@ -228,20 +256,14 @@ export class Stack {
 
   // Resolves with the resource once it is in `status`, driven by job events.
   async waitForResourceStatus(id: string, status: Resource['status'], timeoutMs = 60_000): Promise<Resource> {
-    const subscriber = this.redis.duplicate();
-    subscriber.on('error', () => undefined);
-    try {
-      await subscriber.subscribe(this.store.eventsChannel);
-      const deadline = AbortSignal.timeout(timeoutMs);
-      let resource = await this.resource(id);
-      while (resource.status !== status) {
-        const [, message] = (await once(subscriber, 'message', { signal: deadline })) as [string, string];
-        if ((JSON.parse(message) as JobEvent).resourceId === id) resource = await this.resource(id);
-      }
-      return resource;
-    } finally {
-      subscriber.disconnect();
-    }
+    return this.#readUntil(
+      this.store.eventsChannel,
+      (message) => (JSON.parse(message) as JobEvent).resourceId === id,
+      () => this.resource(id),
+      (resource) => resource.status === status,
+      timeoutMs,
+      `resource ${id}: not ${status}`,
+    );
   }
 
   async resource(id: string): Promise<Resource> {
