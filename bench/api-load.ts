@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../core/config.ts';
 import { newJobId, newResourceId } from '../core/ids.ts';
 import { Store } from '../core/store.ts';
-import { inLanes, startService } from './processes.ts';
+import { AUTH_ENV, AUTH_HEADER, inLanes, startService } from './processes.ts';
 import type { Setup } from './pipeline.ts';
 
 export type LoadResult = { requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number };
@@ -37,6 +37,7 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     PORT: String(port),
+    ...AUTH_ENV,
     REDIS_URL: setup.redisUrl,
     REDIS_PREFIX: prefix,
     WORK_DIR: path.join(setup.workDir, prefix),
@@ -47,11 +48,11 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
   try {
     const base = `http://127.0.0.1:${port}`;
     // Warm up, and make a resource to GET.
-    const created = await (await fetch(`${base}/api/ec2instance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json() as { id: string };
-    await load({ url: `${base}/api/ec2instance/${created.id}`, duration: 2 });
+    const created = await (await fetch(`${base}/api/ec2instance`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADER }, body: '{}' })).json() as { id: string };
+    await load({ url: `${base}/api/ec2instance/${created.id}`, headers: AUTH_HEADER, duration: 2 });
 
-    const post = await load({ url: `${base}/api/ec2instance`, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"node_count":1}' });
-    const get = await load({ url: `${base}/api/ec2instance/${created.id}` });
+    const post = await load({ url: `${base}/api/ec2instance`, method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADER }, body: '{"node_count":1}' });
+    const get = await load({ url: `${base}/api/ec2instance/${created.id}`, headers: AUTH_HEADER });
 
     // Scale: fill to 100,000 records, as the API writes them.
     const store = new Store(redis, prefix, loadConfig({}).worker.jobRetentionSeconds);
@@ -67,8 +68,8 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
       },
     );
     const memoryAfter = await usedMemory(redis);
-    const listFirstPage = await load({ url: `${base}/api/ec2instance?limit=20` });
-    const listFiltered = await load({ url: `${base}/api/ec2instance?status=creating&limit=100` });
+    const listFirstPage = await load({ url: `${base}/api/ec2instance?limit=20`, headers: AUTH_HEADER });
+    const listFiltered = await load({ url: `${base}/api/ec2instance?status=creating&limit=100`, headers: AUTH_HEADER });
     const apiRssBytes = await api.rssBytes();
     return {
       post,

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import type { JobEvent } from '../core/store.ts';
 import type { StateBackend } from '../scripts/local-services.ts';
-import { inLanes, ROOT, startService } from './processes.ts';
+import { AUTH_ENV, AUTH_HEADER, inLanes, ROOT, startService } from './processes.ts';
 
 export const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'ok');
 const CLI_CONFIG = path.join(ROOT, 'worker', 'terraform.rc');
@@ -34,6 +34,7 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
   const port = 18000 + Math.floor(Math.random() * 2000);
   const env = {
     ...baseEnv(setup),
+    ...AUTH_ENV,
     PORT: String(port),
     REDIS_URL: setup.redisUrl,
     REDIS_PREFIX: prefix,
@@ -91,14 +92,14 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
 
     const ids: string[] = [];
     const created = await phase(async (i) => {
-      const res = await fetch(`${base}/api/ec2instance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch(`${base}/api/ec2instance`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADER }, body: '{}' });
       const body = (await res.json()) as { id: string; job: { id: string } };
       if (res.status !== 202) throw new Error(`POST answered ${res.status}`);
       ids[i] = body.id;
       return body.job.id;
     });
     const deleted = await phase(async (i) => {
-      const res = await fetch(`${base}/api/ec2instance/${ids[i]}`, { method: 'DELETE' });
+      const res = await fetch(`${base}/api/ec2instance/${ids[i]}`, { method: 'DELETE', headers: AUTH_HEADER });
       const body = (await res.json()) as { job: { id: string } };
       if (res.status !== 202) throw new Error(`DELETE answered ${res.status}`);
       return body.job.id;

@@ -1,5 +1,6 @@
 // Starting tfcompute's own processes for the benchmark, each in a process of
 // its own as in production, and running commands in parallel lanes.
+import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -9,6 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { API_NODE_FLAGS } from '../core/runtime.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// The API runs with authentication on, as in production, with limits that
+// the load does not reach.
+export const BENCH_TOKEN = 'bench-token-0123456789abcdefghijkl';
+export const AUTH_ENV = {
+  API_TOKENS: `bench:read+write:sha256:${createHash('sha256').update(BENCH_TOKEN).digest('hex')}`,
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  MAX_LIVE_RESOURCES_PER_TOKEN: '1000000',
+};
+export const AUTH_HEADER = { authorization: `Bearer ${BENCH_TOKEN}` };
 
 export type Service = { child: ChildProcess; stop(): Promise<void>; rssBytes(): Promise<number> };
 
