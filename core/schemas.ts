@@ -57,7 +57,7 @@ export const StackInputs = z
 export type ResourceInputs = z.output<typeof StackInputs>;
 
 const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
-export const MAX_TTL_SECONDS = 90 * 86_400;
+const MAX_TTL_SECONDS = 90 * 86_400;
 
 // "90s", "30m", "2h", "7d" to seconds; at most 90 days.
 export const Ttl = z

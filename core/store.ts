@@ -439,10 +439,6 @@ export class Store {
     return (await this.redis.exists(this.workerKey(workerId))) === 1;
   }
 
-  async liveResourceCount(owner: string): Promise<number> {
-    return this.redis.scard(this.ownerLiveKey(owner));
-  }
-
   async countByStatus(): Promise<Record<ResourceStatus, number>> {
     const pipeline = this.redis.pipeline();
     for (const status of RESOURCE_STATUSES) pipeline.zcard(this.#statusKey(status));
