@@ -95,15 +95,19 @@ end
 `;
 
 // KEYS: res, job, ops, index, creating, live, idempotency
-// ARGV: id, jobId, now, member, inputsJson, maxAttempts, owner, cap, fingerprint, idempotencySeconds, expiresAt
+// ARGV: id, jobId, now, member, inputsJson, maxAttempts, owner, cap, fingerprint, idempotencySeconds, expiresAt, prefix
 // Records a new resource and its create job, unless the Idempotency-Key was
-// already used (returns the resource it made) or the owner is at its cap.
+// already used (returns the resource it made, if it still exists) or the
+// owner is at its cap.
 const CREATE = `
 if ARGV[9] ~= '' then
   local previous = redis.call('GET', KEYS[7])
   if previous then
     local space = string.find(previous, ' ', 1, true)
-    return {'replay', string.sub(previous, 1, space - 1), string.sub(previous, space + 1)}
+    local id = string.sub(previous, 1, space - 1)
+    if redis.call('EXISTS', ARGV[12] .. ':res:' .. id) == 1 then
+      return {'replay', id, string.sub(previous, space + 1)}
+    end
   end
 end
 local live = redis.call('SCARD', KEYS[6])
@@ -378,6 +382,7 @@ export class Store {
       args.idempotency?.fingerprint ?? '',
       IDEMPOTENCY_SECONDS,
       args.expiresAt?.toISOString() ?? '',
+      this.prefix,
     )) as [string, string?, string?];
     if (outcome === 'created') return { outcome };
     if (outcome === 'replay') return { outcome, resourceId: detail, fingerprint };
@@ -400,6 +405,13 @@ export class Store {
       jobId,
       id,
     );
+  }
+
+  // Ids of resources still creating that were recorded before `before`,
+  // oldest first, at most `limit`.
+  async creatingSince(before: Date, limit: number): Promise<string[]> {
+    const members = await this.redis.zrange(this.#statusKey('creating'), '-', `(${String(before.getTime()).padStart(15, '0')}:`, 'BYLEX', 'LIMIT', 0, limit);
+    return members.map((member) => member.slice(16));
   }
 
   // Cancels a job: see CANCEL.

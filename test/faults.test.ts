@@ -6,9 +6,12 @@ import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
+import { createLogger } from '../core/logger.ts';
+import { createQueue } from '../core/queue.ts';
 import { startRedis, writeBackendConfig } from '../scripts/local-services.ts';
+import { sweepUnqueuedCreates } from '../worker/sweeper.ts';
 import { FaultProxy, type Toxic } from './support/fault-proxy.ts';
-import { useStacks, type Stack } from './support/harness.ts';
+import { assertProblem, useStacks, type Stack } from './support/harness.ts';
 
 const [makeStack, services] = useStacks();
 
@@ -158,6 +161,39 @@ describe('Redis restarted during a burst of creates', () => {
     assert.equal(after.locks, 0);
     t.diagnostic(`redis restart: ${sent} requests, ${refused.length} refused with 503, ${accepted.size} accepted, all ready ${Date.now() - burstEnded} ms after the burst`);
     report(t, { faults: 1, resources: accepted.size, lost: 0, orphaned: 0, stuckLocks: after.locks });
+  });
+});
+
+describe('a create whose job never reached the queue', () => {
+  // What the API leaves when Redis goes away between recording a resource
+  // and queueing its job, and the undo fails too: simulated by removing the job.
+  test('is removed by the sweep after its grace period, unless a retry with its Idempotency-Key queued it', async () => {
+    const stack = await makeStack();
+    const queue = createQueue(stack.redis, stack.config.redisPrefix);
+    const deps = { store: stack.store, queue, logger: createLogger('silent', 'test') };
+    try {
+      const lost = await stack.http().post('/api/ec2instance').set('Idempotency-Key', 'lost-1').send({});
+      const retried = await stack.http().post('/api/ec2instance').set('Idempotency-Key', 'retried-1').send({});
+      const fresh = await stack.http().post('/api/ec2instance').send({});
+      for (const res of [lost, retried]) await queue.remove(res.body.job.id);
+
+      // The client retries with the same key: the job is queued now.
+      const again = await stack.http().post('/api/ec2instance').set('Idempotency-Key', 'retried-1').send({});
+      assert.equal(again.body.id, retried.body.id);
+      assert.ok(await queue.getJob(retried.body.job.id), 'the replay queued the missing job');
+
+      assert.deepEqual(await sweepUnqueuedCreates(deps, 60_000), [], 'nothing within the grace period');
+      assert.deepEqual(await sweepUnqueuedCreates(deps, 0), [lost.body.id]);
+      assertProblem(await stack.http().get(`/api/ec2instance/${lost.body.id}`), 404, 'resource-not-found');
+      for (const kept of [retried, fresh]) assert.equal((await stack.resource(kept.body.id)).status, 'creating');
+
+      // The key of the removed one makes a new resource, not a 404.
+      const later = await stack.http().post('/api/ec2instance').set('Idempotency-Key', 'lost-1').send({});
+      assert.equal(later.status, 202);
+      assert.notEqual(later.body.id, lost.body.id);
+    } finally {
+      await queue.close();
+    }
   });
 });
 

@@ -13,6 +13,7 @@ import { JobData } from '../core/schemas.ts';
 import { Store } from '../core/store.ts';
 import { within } from '../core/within.ts';
 import { CANCEL_REASON, createProcessor } from './processor.ts';
+import { SWEEP_EVERY_MS, sweepUnqueuedCreates } from './sweeper.ts';
 import { openS3State } from './s3-state.ts';
 import { Terraform } from './terraform.ts';
 
@@ -93,6 +94,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   });
   await cancels.subscribe(store.cancelChannel);
   await worker.waitUntilReady();
+  const sweeper = setInterval(() => {
+    sweepUnqueuedCreates({ store, queue, logger }).catch((error: unknown) => logger.warn({ err: error }, 'sweep failed'));
+  }, SWEEP_EVERY_MS);
   logger.info({ workerId, concurrency: config.worker.concurrency }, 'worker ready');
 
   let stopping: Promise<void> | undefined;
@@ -114,6 +118,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
           ['worker', async () => within(closing, (await isReachable(connection)) ? 10_000 : 1_000)],
           ['lease', async () => {
             clearInterval(heartbeat);
+            clearInterval(sweeper);
             if (connection.status === 'ready') await within(store.endWorkerLease(workerId), 1_000);
           }],
           ['queue', () => within(queue.close(), 2_000)],
