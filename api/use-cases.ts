@@ -1,7 +1,7 @@
 // The API's use cases, one function each: record the change, enqueue the job,
 // and optionally wait for it. Routes call these and map the result to HTTP.
 import { createHash } from 'node:crypto';
-import { type CommandDeps, enqueueOrRecordFailure, expireJobId, requestDeletion } from '../core/commands.ts';
+import { type CommandDeps, enqueueOrRecordFailure, expireJobId, promoteJob, requestDeletion } from '../core/commands.ts';
 import { AppError } from '../core/errors.ts';
 import { newJobId, newResourceId } from '../core/ids.ts';
 import { jobOptions, type JobQueue } from '../core/queue.ts';
@@ -139,7 +139,7 @@ export async function cancelJob(deps: UseCaseDeps, jobId: string): Promise<Job> 
       await deps.store.publish({ resourceId: job.resource_id, jobId, status: 'cancelled', ...(resourceStatus ? { resourceStatus } : {}) });
       await deps.queue.remove(jobId).catch(() => undefined);
       // The resource's next job may be waiting (delayed) for this one.
-      if (outcome.next) await (await deps.queue.getJob(outcome.next))?.promote().catch(() => undefined);
+      await promoteJob(deps.queue, outcome.next);
       break;
     }
     case 'signalled':

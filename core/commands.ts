@@ -4,7 +4,7 @@
 import type { Logger } from './logger.ts';
 import { newJobId } from './ids.ts';
 import { jobOptions, type JobQueue } from './queue.ts';
-import type { JobData, ResourceStatus } from './schemas.ts';
+import type { JobAction, JobData, JobError, JobResult, Outputs, ResourceStatus } from './schemas.ts';
 import type { DeleteRequest, Store } from './store.ts';
 
 export type CommandDeps = {
@@ -58,6 +58,29 @@ export async function enqueueOrRecordFailure(deps: CommandDeps, data: JobData, r
       .catch((e: unknown) => deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'));
     throw error;
   }
+}
+
+// The status a stack is left in when its job fails or is cancelled.
+export function failedStatus(action: JobAction): ResourceStatus {
+  return action === 'create' ? 'failed' : 'delete_failed';
+}
+
+// Wakes a resource's next job, which waits (delayed) for the one before it.
+export async function promoteJob(queue: JobQueue, jobId: string | null): Promise<void> {
+  if (!jobId) return;
+  await (await queue.getJob(jobId))?.promote().catch(() => undefined);
+}
+
+// Records how a job ended, tells the requests waiting on it, and wakes the
+// resource's next job.
+export async function endJob(
+  deps: Pick<CommandDeps, 'store' | 'queue'>,
+  job: Pick<JobData, 'resourceId' | 'jobId'>,
+  end: { jobStatus: 'succeeded' | 'failed' | 'cancelled'; resourceStatus: ResourceStatus; outputs?: Outputs; result?: JobResult; error?: JobError },
+): Promise<void> {
+  const next = await deps.store.finishJob({ resourceId: job.resourceId, jobId: job.jobId, ...end });
+  await deps.store.publish({ resourceId: job.resourceId, jobId: job.jobId, status: end.jobStatus, resourceStatus: end.resourceStatus });
+  await promoteJob(deps.queue, next);
 }
 
 // The job id of a resource's `expire` job; one per resource.

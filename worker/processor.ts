@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
-import { requestDeletion } from '../core/commands.ts';
+import { endJob, failedStatus, requestDeletion } from '../core/commands.ts';
 import { ExpireJobData, FINISHED_JOB_STATUSES, JobData, type JobError, type JobResult, type Outputs } from '../core/schemas.ts';
 import type { Store } from '../core/store.ts';
 import { JobLog } from './job-log.ts';
@@ -172,19 +172,9 @@ export function createProcessor(deps: ProcessorDeps) {
         throw new Error(detail.message);
       }
       log.error({ err: detail.message }, 'job failed');
-      const resourceStatus = data.action === 'create' ? 'failed' : 'delete_failed';
-      const next = await store.finishJob({
-        resourceId: data.resourceId,
-        jobId: data.jobId,
-        jobStatus: 'failed',
-        resourceStatus,
-        error: detail,
-      });
-      await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'failed', resourceStatus });
-      await promote(next);
+      await endJob({ store, queue }, data, { jobStatus: 'failed', resourceStatus: failedStatus(data.action), error: detail });
       throw new UnrecoverableError(detail.message);
     } finally {
-      await unlock();
       await rm(varFile, { force: true });
     }
   };
@@ -269,32 +259,17 @@ export function createProcessor(deps: ProcessorDeps) {
   }
 
   async function succeed(data: JobData, outputs: Outputs, result: JobResult): Promise<void> {
-    const resourceStatus = data.action === 'create' ? 'ready' : 'deleted';
-    const next = await store.finishJob({
-      resourceId: data.resourceId,
-      jobId: data.jobId,
-      jobStatus: 'succeeded',
-      resourceStatus,
-      outputs,
-      result,
-    });
-    await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'succeeded', resourceStatus });
-    await promote(next);
+    await endJob({ store, queue }, data, { jobStatus: 'succeeded', resourceStatus: data.action === 'create' ? 'ready' : 'deleted', outputs, result });
   }
 
   // The resource is left failed (create) or delete_failed (delete): what
   // Terraform made before it stopped is in the state, and a DELETE destroys it.
   async function finishCancelled(data: JobData, message: string): Promise<void> {
-    const resourceStatus = data.action === 'create' ? 'failed' : 'delete_failed';
-    const next = await store.finishJob({
-      resourceId: data.resourceId,
-      jobId: data.jobId,
+    await endJob({ store, queue }, data, {
       jobStatus: 'cancelled',
-      resourceStatus,
+      resourceStatus: failedStatus(data.action),
       error: { message, retryable: true, diagnostics: [] },
     });
-    await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'cancelled', resourceStatus });
-    await promote(next);
   }
 
   // A stack's ttl ran out: request its delete as a user's DELETE would.
@@ -304,12 +279,6 @@ export function createProcessor(deps: ProcessorDeps) {
     const { resourceId } = parsed.data;
     const request = await requestDeletion({ store, queue, logger, jobs: deps.jobs }, resourceId);
     logger.info({ resourceId, outcome: request.outcome }, 'ttl ran out; delete requested');
-  }
-
-  async function promote(nextJobId: string | null): Promise<void> {
-    if (!nextJobId) return;
-    const next = await queue.getJob(nextJobId);
-    await next?.promote().catch(() => undefined);
   }
 }
 

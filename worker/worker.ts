@@ -12,6 +12,7 @@ import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue
 import { JobData } from '../core/schemas.ts';
 import { Store } from '../core/store.ts';
 import { within } from '../core/within.ts';
+import { endJob, failedStatus } from '../core/commands.ts';
 import { CANCEL_REASON, createProcessor } from './processor.ts';
 import { SWEEP_EVERY_MS, sweepUnqueuedCreates } from './sweeper.ts';
 import { openS3State } from './s3-state.ts';
@@ -75,15 +76,15 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   async function recordStalledFailure(data: unknown): Promise<void> {
     const parsed = JobData.safeParse(data);
     if (!parsed.success) return;
-    const { jobId, resourceId, action } = parsed.data;
-    const resourceStatus = action === 'create' ? 'failed' : 'delete_failed';
     const message = `the workers running this job died ${STALLED_RUNS_ALLOWED + 1} times; it was not tried again`;
     try {
-      const next = await store.finishJob({ resourceId, jobId, jobStatus: 'failed', resourceStatus, error: { message, retryable: true, diagnostics: [] } });
-      await store.publish({ resourceId, jobId, status: 'failed', resourceStatus });
-      if (next) await (await queue.getJob(next))?.promote().catch(() => undefined);
+      await endJob({ store, queue }, parsed.data, {
+        jobStatus: 'failed',
+        resourceStatus: failedStatus(parsed.data.action),
+        error: { message, retryable: true, diagnostics: [] },
+      });
     } catch (error) {
-      logger.error({ err: error, jobId }, 'could not record a stalled job as failed');
+      logger.error({ err: error, jobId: parsed.data.jobId }, 'could not record a stalled job as failed');
     }
   }
   // Cancel requests for running jobs reach every worker; the one running the job acts.
