@@ -18,6 +18,8 @@ import type { UseCaseDeps } from './use-cases.ts';
 
 export type AppDeps = UseCaseDeps & {
   redis: Redis;
+  // Keys of the API's own (the rate limiter's) go under it.
+  redisPrefix: string;
   logger: Logger;
   // undefined: insecure local mode.
   tokens: readonly ApiToken[] | undefined;
@@ -65,7 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     '/api',
     authenticate(deps.tokens),
-    rateLimit(deps.redis, deps.store.prefix, deps.rateLimitPerMinute),
+    rateLimit(deps.redis, deps.redisPrefix, deps.rateLimitPerMinute),
     requireJsonBody,
     express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] }),
   );

@@ -1,41 +1,38 @@
 // Lets requests wait on jobs without polling: Prefer: wait waits for a job to
-// finish, a live log waits for its next write. One shared Redis subscription
+// finish, a live log waits for its next write. One shared subscription
 // carries the workers' job events and log notices.
 import { EventEmitter, once } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.ts';
 import { FINISHED_JOB_STATUSES } from '../core/schemas.ts';
-import type { JobEvent } from '../core/store.ts';
+import type { Store } from '../core/store/index.ts';
 
 export class JobWaiter {
-  readonly #subscriber: Redis;
-  readonly #eventsChannel: string;
-  readonly #logsChannel: string;
+  readonly #logger: Logger;
   readonly #events = new EventEmitter();
 
-  constructor(subscriber: Redis, channels: { events: string; logs: string }, logger: Logger) {
-    this.#subscriber = subscriber;
-    this.#eventsChannel = channels.events;
-    this.#logsChannel = channels.logs;
+  constructor(logger: Logger) {
+    this.#logger = logger;
     this.#events.setMaxListeners(0);
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.#logsChannel) {
-        this.#events.emit(`activity:${message}`);
-        return;
-      }
-      if (channel !== this.#eventsChannel) return;
-      try {
-        const event = JSON.parse(message) as JobEvent;
-        this.#events.emit(`activity:${event.jobId}`);
-        if (FINISHED_JOB_STATUSES.includes(event.status)) this.#events.emit(event.jobId, event);
-      } catch (error) {
-        logger.warn({ err: error }, 'unreadable job event');
-      }
-    });
   }
 
-  async start(): Promise<void> {
-    await this.#subscriber.subscribe(this.#eventsChannel, this.#logsChannel);
+  // `subscriber` is a connection for this subscription only.
+  async start(store: Store, subscriber: Redis): Promise<void> {
+    await store.channels.subscribe(
+      subscriber,
+      ['job', 'log'],
+      (message) => {
+        if (message.topic === 'log') {
+          this.#events.emit(`activity:${message.jobId}`);
+          return;
+        }
+        if (message.topic !== 'job') return;
+        const { event } = message;
+        this.#events.emit(`activity:${event.jobId}`);
+        if (FINISHED_JOB_STATUSES.includes(event.status)) this.#events.emit(event.jobId, event);
+      },
+      (error) => this.#logger.warn({ err: error }, 'unreadable job event'),
+    );
   }
 
   // Resolves when the job finishes or the signal aborts. `isFinished` is

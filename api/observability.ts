@@ -7,7 +7,7 @@ import { type Metric, Histogram, Registry, collectDefaultMetrics } from 'prom-cl
 import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
 import { RESOURCE_STATUSES } from '../core/schemas.ts';
-import { JOB_DURATION_BUCKETS, type Store } from '../core/store.ts';
+import { JOB_DURATION_BUCKETS, type Store } from '../core/store/index.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -58,7 +58,7 @@ export function createMetrics(store: Store, queue: JobQueue): ApiMetrics {
   );
   registry.registerMetric(
     gaugeFromRedis('tfcompute_resources', 'Resources by status', async () => {
-      const counts = await store.countByStatus();
+      const counts = await store.resources.countByStatus();
       return RESOURCE_STATUSES.map((status) => ({ labels: { status }, value: counts[status] }));
     }),
   );
@@ -87,7 +87,7 @@ function gaugeFromRedis(name: string, help: string, read: () => Promise<Sample[]
   } as unknown as Metric;
 }
 
-// The job duration histogram the workers keep in Redis (see core/store.ts).
+// The job duration histogram the workers keep in Redis (see core/store/index.ts).
 function jobDurationFromRedis(store: Store): Metric {
   const name = 'tfcompute_job_duration_seconds';
   const help = 'Job duration from first start to finish, by action and outcome (cancelled before starting: 0)';
@@ -95,7 +95,7 @@ function jobDurationFromRedis(store: Store): Metric {
     name,
     help,
     get: async () => {
-      const hash = await store.jobDurationHistogram();
+      const hash = await store.metrics.jobDurations();
       const series = new Map<string, { action: string; outcome: string }>();
       for (const field of Object.keys(hash)) {
         const [action = '', outcome = ''] = field.split('|');

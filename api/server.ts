@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { checkApiAuth, type Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { closeRedis, connectRedis, createQueue } from '../core/queue.ts';
-import { Store } from '../core/store.ts';
+import { Store } from '../core/store/index.ts';
 import { within } from '../core/within.ts';
 import { createApp } from './app.ts';
 import { JobWaiter } from './job-waiter.ts';
@@ -26,8 +26,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds);
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
-  const waiter = new JobWaiter(subscriber, { events: store.eventsChannel, logs: store.logsChannel }, logger);
-  await waiter.start();
+  const waiter = new JobWaiter(logger);
+  await waiter.start(store, subscriber);
 
   if (config.api.insecureLocal) {
     logger.warn({ host: config.host }, 'AUTH_MODE=insecure-local: the API takes requests without a token; never use this outside a development machine');
@@ -38,6 +38,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     queue,
     waiter,
     redis,
+    redisPrefix: config.redisPrefix,
     logger,
     jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
     maxLiveResourcesPerToken: config.api.maxLiveResourcesPerToken,

@@ -30,7 +30,7 @@ export async function createResource(
   const jobId = newJobId();
   const fingerprint = createHash('sha256').update(JSON.stringify([inputs.instance_type, inputs.node_count, sortedEntries(inputs.tags), ttl ?? null])).digest('hex');
   const expiresAt = ttl === undefined ? undefined : new Date(Date.now() + ttl * 1000);
-  const created = await deps.store.createResource({
+  const created = await deps.store.resources.create({
     id,
     jobId,
     inputs,
@@ -61,7 +61,7 @@ export async function createResource(
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
     await deps.store
-      .discardResource(id, jobId, principal.name, idempotencyKey)
+      .resources.discard(id, jobId, principal.name, idempotencyKey)
       .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
     throw error;
   }
@@ -88,13 +88,13 @@ function sortedEntries(record: Record<string, string>): Array<[string, string]> 
 }
 
 export async function getResource(deps: Pick<UseCaseDeps, 'store'>, id: string): Promise<Resource> {
-  const resource = await deps.store.getResource(id);
+  const resource = await deps.store.resources.get(id);
   if (!resource) throw new AppError('resource-not-found', `no resource with id ${id}`);
   return resource;
 }
 
 export async function getJob(deps: Pick<UseCaseDeps, 'store'>, jobId: string): Promise<Job> {
-  const job = await deps.store.getJob(jobId);
+  const job = await deps.store.jobs.get(jobId);
   if (!job) throw new AppError('job-not-found', `no job with id ${jobId}`);
   return job;
 }
@@ -103,7 +103,7 @@ export async function getJob(deps: Pick<UseCaseDeps, 'store'>, jobId: string): P
 // same inputs. Any other status is a conflict: a delete is retried with DELETE.
 export async function retryResource(deps: UseCaseDeps, id: string): Promise<Resource> {
   const jobId = newJobId();
-  const request = await deps.store.requestRetry(id, jobId, deps.jobs.attempts);
+  const request = await deps.store.resources.requestRetry(id, jobId, deps.jobs.attempts);
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   if (request.outcome === 'conflict') {
     const hint = request.status === 'delete_failed' ? '; send DELETE again to retry the delete' : '';
@@ -127,23 +127,23 @@ export async function deleteResource(deps: UseCaseDeps, id: string): Promise<Del
 // grace period), so the job reads "running" until Terraform has stopped.
 export async function cancelJob(deps: UseCaseDeps, jobId: string): Promise<Job> {
   const job = await getJob(deps, jobId);
-  const outcome = await deps.store.cancelJob(job.resource_id, jobId);
+  const outcome = await deps.store.jobs.cancel(job.resource_id, jobId);
   switch (outcome.outcome) {
     case 'missing':
       throw new AppError('job-not-found', `no job with id ${jobId}`);
     case 'finished':
       throw new AppError('invalid-state', `job ${jobId} has already finished (${outcome.status}); only a queued or running job can be cancelled`);
     case 'cancelled': {
-      const resource = await deps.store.getResource(job.resource_id);
+      const resource = await deps.store.resources.get(job.resource_id);
       const resourceStatus = resource?.job.id === jobId ? resource.status : undefined;
-      await deps.store.publish({ resourceId: job.resource_id, jobId, status: 'cancelled', ...(resourceStatus ? { resourceStatus } : {}) });
+      await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status: 'cancelled', ...(resourceStatus ? { resourceStatus } : {}) });
       await deps.queue.remove(jobId).catch(() => undefined);
       // The resource's next job may be waiting (delayed) for this one.
       await promoteJob(deps.queue, outcome.next);
       break;
     }
     case 'signalled':
-      await deps.store.redis.publish(deps.store.cancelChannel, jobId);
+      await deps.store.channels.requestCancel(jobId);
       break;
   }
   return getJob(deps, jobId);
@@ -159,7 +159,7 @@ export async function waitForResource(
 ): Promise<Resource> {
   const jobId = resource.job.id;
   const finished = async () => {
-    const job = await deps.store.getJob(jobId);
+    const job = await deps.store.jobs.get(jobId);
     return job !== null && isJobFinished(job.status);
   };
   await deps.waiter.waitFor(jobId, finished, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));

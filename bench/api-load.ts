@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../core/config.ts';
 import { newJobId, newResourceId } from '../core/ids.ts';
-import { Store } from '../core/store.ts';
+import { Store } from '../core/store/index.ts';
 import { AUTH_ENV, AUTH_HEADER, inLanes, startService } from './processes.ts';
 import type { Setup } from './pipeline.ts';
 
@@ -57,14 +57,14 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
     // Scale: fill to 100,000 records, as the API writes them.
     const store = new Store(redis, prefix, loadConfig({}).worker.jobRetentionSeconds);
     const records = 100_000;
-    const existing = await redis.zcard(`${prefix}:res:index`);
+    const existing = await store.resources.count();
     const memoryBefore = await usedMemory(redis);
     const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: { team: 'bench' } };
     await inLanes(
       Array.from({ length: records - existing }, (_, i) => i),
       200,
       async () => {
-        await store.createResource({ id: newResourceId(), jobId: newJobId(), inputs, maxAttempts: 3, owner: 'bench', maxLive: 1_000_000 });
+        await store.resources.create({ id: newResourceId(), jobId: newJobId(), inputs, maxAttempts: 3, owner: 'bench', maxLive: 1_000_000 });
       },
     );
     const memoryAfter = await usedMemory(redis);

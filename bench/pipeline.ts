@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
-import type { JobEvent } from '../core/store.ts';
+import { type JobEvent, Store } from '../core/store/index.ts';
 import type { StateBackend } from '../scripts/local-services.ts';
 import { AUTH_ENV, AUTH_HEADER, inLanes, ROOT, startService } from './processes.ts';
 
@@ -46,8 +46,13 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
   const api = await startService('api/main.ts', env, 'api listening');
   const workerProcesses = await Promise.all(Array.from({ length: workers }, () => startService('worker/main.ts', env, 'worker ready')));
   const subscriber = new Redis(setup.redisUrl);
+  const redis = new Redis(setup.redisUrl);
+  const store = new Store(redis, prefix, 86_400);
+  let onEvent: (event: JobEvent) => void = () => undefined;
   try {
-    await subscriber.subscribe(`${prefix}:events`);
+    await store.channels.subscribe(subscriber, ['job'], (message) => {
+      if (message.topic === 'job') onEvent(message.event);
+    });
     const base = `http://127.0.0.1:${port}`;
     const phase = async (send: (i: number) => Promise<string>): Promise<{ ms: number; failures: number }> => {
       const pending = new Set<string>();
@@ -58,8 +63,7 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
       const allDone = new Promise<void>((resolve) => {
         resolveAll = resolve;
       });
-      const onMessage = (_channel: string, message: string) => {
-        const event = JSON.parse(message) as JobEvent;
+      onEvent = (event) => {
         if (event.status !== 'succeeded' && event.status !== 'failed') return;
         if (!pending.delete(event.jobId)) {
           early.set(event.jobId, event.status);
@@ -68,7 +72,6 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
         if (event.status === 'failed') failures += 1;
         if (pending.size === 0 && sent === n) resolveAll();
       };
-      subscriber.on('message', onMessage);
       const started = performance.now();
       await inLanes(
         Array.from({ length: n }, (_, i) => i),
@@ -86,7 +89,7 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
       );
       if (pending.size > 0) await allDone;
       const ms = performance.now() - started;
-      subscriber.off('message', onMessage);
+      onEvent = () => undefined;
       return { ms, failures };
     };
 
@@ -107,6 +110,7 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
     return { createMs: created.ms, deleteMs: deleted.ms, failures: created.failures + deleted.failures };
   } finally {
     subscriber.disconnect();
+    redis.disconnect();
     await Promise.all(workerProcesses.map((w) => w.stop()));
     await api.stop();
   }

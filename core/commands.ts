@@ -5,7 +5,7 @@ import type { Logger } from './logger.ts';
 import { newJobId } from './ids.ts';
 import { jobOptions, type JobQueue } from './queue.ts';
 import type { JobAction, JobData, JobError, JobResult, Outputs, ResourceStatus } from './schemas.ts';
-import type { DeleteRequest, Store } from './store.ts';
+import type { DeleteRequest, Store } from './store/index.ts';
 
 export type CommandDeps = {
   store: Store;
@@ -19,16 +19,16 @@ export type CommandDeps = {
 // started yet is cancelled instead of being run and then destroyed.
 export async function requestDeletion(deps: CommandDeps, id: string): Promise<DeleteRequest> {
   const jobId = newJobId();
-  const request = await deps.store.requestDelete(id, jobId, deps.jobs.attempts);
+  const request = await deps.store.resources.requestDelete(id, jobId, deps.jobs.attempts);
   if (request.outcome === 'cancelled') {
     // Requests waiting on either job (Prefer: wait) learn that it finished.
-    await deps.store.publish({ resourceId: id, jobId: request.cancelledJobId, status: 'cancelled', resourceStatus: 'deleted' });
-    await deps.store.publish({ resourceId: id, jobId: request.jobId, status: 'succeeded', resourceStatus: 'deleted' });
+    await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.cancelledJobId, status: 'cancelled', resourceStatus: 'deleted' });
+    await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.jobId, status: 'succeeded', resourceStatus: 'deleted' });
     // Tidy only: a worker that picks the cancelled job up anyway drops it.
     await deps.queue.remove(request.cancelledJobId).catch(() => undefined);
   }
   if (request.outcome === 'created') {
-    const resource = await deps.store.getResource(id);
+    const resource = await deps.store.resources.get(id);
     if (!resource) throw new Error(`resource ${id} vanished while its delete was recorded`);
     await enqueueOrRecordFailure(
       deps,
@@ -47,8 +47,8 @@ export async function enqueueOrRecordFailure(deps: CommandDeps, data: JobData, r
   try {
     await deps.queue.add(data.action, data, jobOptions(data.jobId, deps.jobs.attempts, deps.jobs.backoffMs));
   } catch (error) {
-    await deps.store
-      .finishJob({
+    await deps.store.jobs
+      .finish({
         resourceId: data.resourceId,
         jobId: data.jobId,
         jobStatus: 'failed',
@@ -78,8 +78,8 @@ export async function endJob(
   job: Pick<JobData, 'resourceId' | 'jobId'>,
   end: { jobStatus: 'succeeded' | 'failed' | 'cancelled'; resourceStatus: ResourceStatus; outputs?: Outputs; result?: JobResult; error?: JobError },
 ): Promise<void> {
-  const next = await deps.store.finishJob({ resourceId: job.resourceId, jobId: job.jobId, ...end });
-  await deps.store.publish({ resourceId: job.resourceId, jobId: job.jobId, status: end.jobStatus, resourceStatus: end.resourceStatus });
+  const { next } = await deps.store.jobs.finish({ resourceId: job.resourceId, jobId: job.jobId, ...end });
+  await deps.store.channels.publishJobEvent({ resourceId: job.resourceId, jobId: job.jobId, status: end.jobStatus, resourceStatus: end.resourceStatus });
   await promoteJob(deps.queue, next);
 }
 

@@ -43,7 +43,7 @@ export function jobOptions(jobId: string, attempts: number, backoffMs: number) {
     jobId,
     attempts,
     backoff: { type: 'exponential', delay: backoffMs },
-    // Our own job records (core/store.ts) are what users read; BullMQ's copies
+    // Our own job records (core/store/index.ts) are what users read; BullMQ's copies
     // only need to live long enough to debug a failure.
     removeOnComplete: true,
     removeOnFail: { age: 7 * 24 * 3600 },

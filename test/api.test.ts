@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { validate } from '@readme/openapi-parser';
-import { QUEUE_NAME } from '../core/queue.ts';
 import { assertProblem, useStacks, type Stack } from './support/harness.ts';
 
 const [makeStack] = useStacks();
@@ -13,11 +12,11 @@ beforeEach(async () => {
 });
 
 async function resourceCount(): Promise<number> {
-  return stack.redis.zcard(`${stack.config.redisPrefix}:res:index`);
+  return stack.store.resources.count();
 }
 
 async function queuedJobs(): Promise<number> {
-  return stack.redis.llen(`${stack.config.redisPrefix}:${QUEUE_NAME}:wait`);
+  return stack.queue.getWaitingCount();
 }
 
 describe('POST /api/ec2instance', () => {

@@ -91,7 +91,7 @@ describe('a worker killed with SIGKILL', () => {
         assert.equal(after.workspaces.get(id), 0, 'the workspace is gone');
       }
       assert.equal(after.locks, 0, 'no lock is left');
-      if (left.length > 0) assert.match(await stack.store.getLog(jobId), new RegExp(`Released a stale state lock left by worker ${doomed.workerId}: worker ${doomed.workerId} is no longer alive`));
+      if (left.length > 0) assert.match(await stack.store.logs.get(jobId), new RegExp(`Released a stale state lock left by worker ${doomed.workerId}: worker ${doomed.workerId} is no longer alive`));
       report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: after.locks });
     });
   }
@@ -149,13 +149,13 @@ describe('Redis restarted during a burst of creates', () => {
         assert.equal(resource.outputs.resource_id, id);
       } catch (error) {
         const resource = await stack.resource(id);
-        stuck.push(JSON.stringify({ error: String(error), resource, job: await stack.store.getJob(resource.job.id), log: await stack.store.getLog(resource.job.id) }));
+        stuck.push(JSON.stringify({ error: String(error), resource, job: await stack.store.jobs.get(resource.job.id), log: await stack.store.logs.get(resource.job.id) }));
       }
     }
     assert.deepEqual(stuck, [], 'every accepted resource became ready');
     // Nothing else was created: no duplicate from a retried request, no
     // resource left behind by a refused one.
-    assert.equal(await stack.redis.zcard(`${stack.config.redisPrefix}:res:index`), accepted.size);
+    assert.equal(await stack.store.resources.count(), accepted.size);
     const after = await audit(stack, [...accepted]);
     assert.ok([...after.workspaces.values()].every((n) => n === 1), 'one workspace each');
     assert.equal(after.locks, 0);
@@ -241,7 +241,7 @@ describe('a state backend that is down, slow or resetting connections', () => {
     assert.equal(created.body.status, 'failed');
     assert.match(created.body.error.message, /could not reach the state backend to lock workspace [0-9a-z]{16}: .*(ECONNRESET|socket hang up|ECONNREFUSED)/);
     assert.equal(created.body.error.retryable, true);
-    assert.equal((await stack.store.getJob(created.body.job.id))?.attempts, 2, 'retried, then failed');
+    assert.equal((await stack.store.jobs.get(created.body.job.id))?.attempts, 2, 'retried, then failed');
     assert.equal(await stack.stateObjectStatus(created.body.id), 404, 'nothing was written');
     assert.ok(proxies.some((p) => p.connections.down > 0), 'the backend was tried');
 
@@ -281,8 +281,8 @@ describe('a state backend that is down, slow or resetting connections', () => {
     set({ kind: 'none' });
     const retried = await stack.http().post(`/api/ec2instance/${id}/retry`).set('Prefer', 'wait=90');
     assert.equal(retried.body.status, 'ready', JSON.stringify(retried.body.error));
-    const log = await stack.store.getLog(retried.body.job.id);
-    const failedLog = await stack.store.getLog(jobId);
+    const log = await stack.store.logs.get(retried.body.job.id);
+    const failedLog = await stack.store.logs.get(jobId);
     t.diagnostic(`reset: the failed job said "${failed.error?.message}"`);
     assert.match(failedLog, /Failed to save state/);
     assert.match(failedLog, /it is kept on worker/);

@@ -80,7 +80,7 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
     const resource = await stack.resource(id);
     const state = await stack.stateObjectStatus(id);
     const addresses = await stack.stateAddresses(id);
-    const ops = await stack.redis.llen(stack.store.opsKey(id));
+    const ops = await stack.store.jobs.pendingCount(id);
     if (ops !== 0) problems.push(`${id}: ${ops} jobs still pending`);
     if (resource.status === 'ready' && addresses.filter((a) => a.startsWith('terraform_data.instance')).length !== resource.inputs.node_count) {
       problems.push(`${id}: ready, but the state holds ${addresses.length} resources`);

@@ -47,9 +47,8 @@ describe('create and delete', () => {
     assert.match(log.headers['content-type'] ?? '', /^text\/plain/);
     assert.match(log.text, /Apply complete! Resources: 2 added/);
     // Finished jobs are kept for JOB_RETENTION_DAYS (30 by default), then expire.
-    for (const key of [stack.store.jobKey(created.body.job.id), stack.store.logKey(created.body.job.id)]) {
-      const ttl = await stack.redis.ttl(key);
-      assert.ok(ttl > 29 * 86_400 && ttl <= 30 * 86_400, `${key} expires in ${ttl} s`);
+    for (const [what, ttl] of Object.entries(await stack.store.jobs.retention(created.body.job.id))) {
+      assert.ok(ttl > 29 * 86_400 && ttl <= 30 * 86_400, `the job's ${what} expires in ${ttl} s`);
     }
     assert.match(log.text, /No workspace state in S3 yet/, 'the adoption check read S3 directly');
     assert.doesNotMatch(log.text, /\u001b\[/, 'no ANSI codes');
@@ -64,8 +63,7 @@ describe('create and delete', () => {
       jobRes.text,
       log.text,
       (await stack.http().get('/api/ec2instance')).text,
-      JSON.stringify(await stack.redis.hgetall(stack.store.resourceKey(id))),
-      JSON.stringify(await stack.redis.hgetall(stack.store.jobKey(created.body.job.id))),
+      await stack.everythingInRedis(),
     ].join('\n');
     assert.doesNotMatch(everything, /s3cr3t-/);
   });
@@ -89,7 +87,7 @@ describe('create and delete', () => {
     assert.deepEqual(res.body.outputs, {});
     assert.equal(await stack.stateObjectStatus(created.body.id), 404);
     assert.equal(await services().backend.hasStateDigest(created.body.id), false, 'no checksum item left in the lock table');
-    assert.match(await stack.store.getLog(deleted.body.job.id), removedLog);
+    assert.match(await stack.store.logs.get(deleted.body.job.id), removedLog);
 
     const again = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(again.status, 200, 'deleting a deleted stack changes nothing');
@@ -173,10 +171,7 @@ describe('failures', () => {
 
     const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
     const jobId: string = deleted.body.job.id;
-    const requeued = await stack.waitForJobEvent(jobId, (e) => e.status === 'queued', async () => {
-      const job = await stack.store.getJob(jobId);
-      return job?.error ? job : undefined;
-    }, 60_000);
+    const requeued = await stack.waitForJobRecord(jobId, (job) => job.error !== undefined, 60_000, 'not re-queued after a failed attempt');
     assert.match(requeued.error?.message ?? '', /the state lock of workspace [0-9a-z]{16} is held by someone-else@elsewhere/);
     assert.equal(requeued.error?.retryable, true);
     assert.equal((await stack.resource(created.body.id)).status, 'deleting');
@@ -208,7 +203,7 @@ describe('failures', () => {
 
     const jobId = `jcollision${mode.padEnd(6, '0')}`;
     const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
-    await stack.store.createResource({ id, jobId, inputs, maxAttempts: 3, owner: 'test', maxLive: 100 });
+    await stack.store.resources.create({ id, jobId, inputs, maxAttempts: 3, owner: 'test', maxLive: 100 });
     const queue = new Queue(QUEUE_NAME, { connection: stack.redis, prefix: stack.config.redisPrefix });
     await queue.add('create', { jobId, resourceId: id, action: 'create', inputs }, jobOptions(jobId, 3, 200));
     await queue.close();
@@ -218,7 +213,7 @@ describe('failures', () => {
     assert.match(job.error?.message ?? '', /already exists and tracks 1 resource\(s\); refusing to adopt/);
     assert.equal((await stack.resource(id)).status, 'failed');
     assert.deepEqual(await stack.stateAddresses(id), before, 'the existing state is untouched');
-    assert.match(await stack.store.getLog(jobId), checkLog);
+    assert.match(await stack.store.logs.get(jobId), checkLog);
   });
   }
 });

@@ -58,7 +58,7 @@ describe('cancel', () => {
     await stack.startWorker();
     const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
     assert.equal(deleted.body.status, 'deleted');
-    assert.equal((await stack.store.getJob(created.body.job.id))?.attempts, 0, 'the cancelled create never ran');
+    assert.equal((await stack.store.jobs.get(created.body.job.id))?.attempts, 0, 'the cancelled create never ran');
   });
 
   test('a running apply gets one SIGINT, stops after the operation in flight, saves state, and DELETE destroys what it made', async () => {
@@ -78,7 +78,7 @@ describe('cancel', () => {
     const resource = await stack.resource(created.body.id);
     assert.equal(resource.status, 'failed');
     assert.match(resource.error?.message ?? '', /cancelled on request/);
-    const log = await stack.store.getLog(jobId);
+    const log = await stack.store.logs.get(jobId);
     assert.match(log, /Interrupt received|Stopping operation/i);
     // The provisioner was stopped, so Terraform saved the instances as tainted.
     assert.equal((await stack.stateAddresses(created.body.id)).length, 2, 'the state holds what was made before the stop');
@@ -96,7 +96,7 @@ describe('live logs', () => {
     const created = await stack.http().post('/api/ec2instance').send({ node_count: 2 });
     const jobId = created.body.job.id as string;
     const events = await readEvents(stack, `/api/jobs/${jobId}/log`);
-    const job = await stack.store.getJob(jobId);
+    const job = await stack.store.jobs.get(jobId);
     assert.equal(job?.status, 'succeeded');
 
     const end = events.at(-1);
@@ -107,13 +107,13 @@ describe('live logs', () => {
     const finishedAt = Date.parse(job?.finished_at ?? '');
     assert.ok(logs[0]!.at < finishedAt - 500, 'the first part came while the job was still running');
     const streamed = `${logs.map((e) => e.data).join('\n')}\n`;
-    assert.equal(streamed, await stack.store.getLog(jobId), 'the stream is the whole log, in order');
+    assert.equal(streamed, await stack.store.logs.get(jobId), 'the stream is the whole log, in order');
 
     // A client that reconnects with Last-Event-ID gets only the rest.
     const offset = logs[0]!.id!;
     const resumed = await readEvents(stack, `/api/jobs/${jobId}/log`, { 'Last-Event-ID': offset });
     const rest = resumed.filter((e) => e.event === 'log').map((e) => e.data).join('\n');
-    assert.equal(`${rest}\n`, Buffer.from(await stack.store.getLog(jobId)).subarray(Number(offset)).toString());
+    assert.equal(`${rest}\n`, Buffer.from(await stack.store.logs.get(jobId)).subarray(Number(offset)).toString());
 
     const plain = await stack.http().get(`/api/jobs/${jobId}/log`);
     assert.match(plain.headers['content-type'] ?? '', /^text\/plain/);
@@ -171,7 +171,7 @@ describe('API shutdown', () => {
     const live = await fetch(`${base}/api/jobs/${created.body.job.id}/log`, { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${TOKENS.admin}` } });
     const stream = live.text();
     // Both requests are in once both resources are recorded.
-    while ((await stack.redis.zcard(`${stack.config.redisPrefix}:res:index`)) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    while ((await stack.store.resources.count()) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
     const started = Date.now();
     await stack.api!.stop();
     assert.ok(Date.now() - started < 5_000, 'stopped promptly');

@@ -47,7 +47,7 @@ describe('per-resource ordering', () => {
     await stack.startWorker();
     const other = await waiting;
     assert.equal(other.status, 201);
-    const createJob = await stack.store.getJob(created.body.job.id);
+    const createJob = await stack.store.jobs.get(created.body.job.id);
     assert.equal(createJob?.status, 'cancelled');
     assert.equal(createJob?.attempts, 0, 'the cancelled create never ran');
     assert.equal(await stack.stateObjectStatus(created.body.id), 404, 'no workspace was ever made');
@@ -91,7 +91,7 @@ describe('concurrency', () => {
       assert.deepEqual(await stack.stateAddresses(id), ['terraform_data.instance[0]']);
     }
     // Both processes did work.
-    const logs = await Promise.all(jobs.map((j) => stack.store.getLog(j.id)));
+    const logs = await Promise.all(jobs.map((j) => stack.store.logs.get(j.id)));
     for (const worker of workers) {
       assert.ok(logs.some((log) => log.includes(`worker ${worker.workerId}`)), `worker ${worker.workerId} ran jobs`);
     }
@@ -106,7 +106,7 @@ describe('shutdown', () => {
     await stack.waitForLog(created.body.job.id, 'Creating...');
 
     assert.equal(await first.signal('SIGTERM'), 0, 'the worker exits cleanly');
-    const interrupted = await stack.store.getJob(created.body.job.id);
+    const interrupted = await stack.store.jobs.get(created.body.job.id);
     assert.equal(interrupted?.status, 'queued', 'the job went back to the queue');
     assert.equal((await stack.resource(created.body.id)).status, 'creating');
 
@@ -114,7 +114,7 @@ describe('shutdown', () => {
     const job = await stack.waitForJob(created.body.job.id);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     assert.equal(job.attempts, 2);
-    const log = await stack.store.getLog(job.id);
+    const log = await stack.store.logs.get(job.id);
     assert.match(log, /Interrupt received/);
     assert.ok(log.includes(`worker ${second.workerId}`));
     const resource = await stack.resource(created.body.id);

@@ -52,5 +52,5 @@ test('the scripts exit non-zero with the API\'s explanation on bad input', async
   const malformed = await script(stack, 'delete_resource.sh', ['../etc']);
   assert.equal(malformed.exitCode, 1);
   assert.match(malformed.stderr, /not a resource id/);
-  assert.equal(await stack.redis.zcard(`${stack.config.redisPrefix}:res:index`), 0);
+  assert.equal(await stack.store.resources.count(), 0);
 });

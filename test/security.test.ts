@@ -13,7 +13,7 @@ import { assertProblem, TOKENS, useStacks, type Stack } from './support/harness.
 const [makeStack] = useStacks();
 
 async function resourceCount(stack: Stack): Promise<number> {
-  return stack.redis.zcard(`${stack.config.redisPrefix}:res:index`);
+  return stack.store.resources.count();
 }
 
 describe('authentication', () => {
@@ -144,7 +144,7 @@ describe('Idempotency-Key', () => {
     const other = await stack.http(TOKENS.writer).post('/api/ec2instance').set('Idempotency-Key', 'order-7781').send(body);
     assert.equal(other.status, 202);
     assert.notEqual(other.body.id, first.body.id);
-    const ttl = await stack.redis.ttl(stack.store.idempotencyKey('admin', 'order-7781'));
+    const ttl = await stack.store.resources.idempotencyKeyTtl('admin', 'order-7781');
     assert.ok(ttl > 23 * 3600 && ttl <= 24 * 3600, `kept for 24 h, not ${ttl} s`);
   });
 

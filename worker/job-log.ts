@@ -1,6 +1,6 @@
 // Buffers a job's log text and progress and writes them to Redis a few times
 // a second rather than once per Terraform line.
-import { MAX_LOG_BYTES, type Store } from '../core/store.ts';
+import { MAX_LOG_BYTES, type Store } from '../core/store/index.ts';
 import type { JobProgress } from '../core/schemas.ts';
 
 const FLUSH_INTERVAL_MS = 250;
@@ -55,8 +55,8 @@ export class JobLog {
         text = `${text.slice(0, Math.max(0, MAX_LOG_BYTES - this.#bytes))}\n[log truncated at ${MAX_LOG_BYTES} bytes]\n`;
         this.#truncated = true;
       }
-      this.#bytes = await this.#store.appendLog(this.#jobId, text);
+      this.#bytes = await this.#store.logs.append(this.#jobId, text);
     }
-    if (progress) await this.#store.setProgress(this.#jobId, progress);
+    if (progress) await this.#store.jobs.setProgress(this.#jobId, progress);
   }
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
 import { endJob, failedStatus, requestDeletion } from '../core/commands.ts';
 import { ExpireJobData, FINISHED_JOB_STATUSES, JobData, type JobError, type JobResult, type Outputs } from '../core/schemas.ts';
-import type { Store } from '../core/store.ts';
+import type { Store } from '../core/store/index.ts';
 import { JobLog } from './job-log.ts';
 import { isTransient, RunTracker } from './run-tracker.ts';
 import type { S3State, WorkspaceState } from './s3-state.ts';
@@ -67,17 +67,18 @@ export function createProcessor(deps: ProcessorDeps) {
 
     if (!(await waitForTurn(job, data, token))) return;
 
-    const attempt = await store.markRunning(data.resourceId, data.jobId);
-    if (attempt === -1) {
+    const start = await store.jobs.markRunning(data.resourceId, data.jobId);
+    if (start.outcome === 'finished') {
       log.info('job already finished (cancelled before it started); dropping it');
       return;
     }
-    if (attempt === -2) {
+    if (start.outcome === 'cancel-requested') {
       log.info('job cancelled while it waited for a retry');
       await finishCancelled(data, 'cancelled on request before its next attempt');
       return;
     }
-    await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
+    await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
+    const { attempt } = start;
     log.info({ attempt }, 'job started');
     const jobLog = new JobLog(store, data.jobId);
     jobLog.write(`--- ${data.action} ${data.resourceId}, attempt ${attempt}, worker ${deps.workerId}, ${new Date().toISOString()} ---`);
@@ -160,15 +161,15 @@ export function createProcessor(deps: ProcessorDeps) {
       if (error instanceof JobFailure && error.interrupted) {
         // Shutdown or lost lock: hand the job back without spending an attempt.
         log.warn('job interrupted; returning it to the queue');
-        await store.requeue(data.resourceId, data.jobId, undefined);
+        await store.jobs.requeue(data.resourceId, data.jobId, undefined);
         await job.moveToWait(token);
         throw new WaitingError();
       }
       const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       if (detail.retryable && attemptsLeft) {
         log.warn({ err: detail.message }, 'job failed; will retry');
-        await store.requeue(data.resourceId, data.jobId, detail);
-        await store.publish({ resourceId: data.resourceId, jobId: data.jobId, status: 'queued' });
+        await store.jobs.requeue(data.resourceId, data.jobId, detail);
+        await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'queued' });
         throw new Error(detail.message);
       }
       log.error({ err: detail.message }, 'job failed');
@@ -227,9 +228,9 @@ export function createProcessor(deps: ProcessorDeps) {
       return await acquireStateLock(
         {
           s3State: state,
-          isWorkerAlive: (workerId) => store.isWorkerAlive(workerId),
+          isWorkerAlive: (workerId) => store.leases.isAlive(workerId),
           isJobOver: async (jobId) => {
-            const job = await store.getJob(jobId);
+            const job = await store.jobs.get(jobId);
             return !job || FINISHED_JOB_STATUSES.includes(job.status);
           },
           log: write,
@@ -246,15 +247,15 @@ export function createProcessor(deps: ProcessorDeps) {
   // Only the oldest unfinished job of a resource may run. Returns false when
   // the job should be dropped because nothing waits for it any more.
   async function waitForTurn(job: Job<unknown>, data: JobData, token: string | undefined): Promise<boolean> {
-    const head = await store.opsHead(data.resourceId);
+    const head = await store.jobs.head(data.resourceId);
     if (head === data.jobId) return true;
-    if (!(await store.isPending(data.resourceId, data.jobId))) {
+    if (!(await store.jobs.isPending(data.resourceId, data.jobId))) {
       logger.warn({ jobId: data.jobId }, 'job is no longer pending for its resource; dropping it');
       return false;
     }
     await job.moveToDelayed(Date.now() + WAIT_FOR_TURN_MS, token);
     // The job ahead may have finished between the check and the move.
-    if ((await store.opsHead(data.resourceId)) === data.jobId) await job.promote().catch(() => undefined);
+    if ((await store.jobs.head(data.resourceId)) === data.jobId) await job.promote().catch(() => undefined);
     throw new DelayedError();
   }
 
@@ -294,7 +295,7 @@ async function ensureFreshWorkspace(
   s3State: S3State | undefined,
   log: (text: string) => void,
 ): Promise<WorkspaceState | undefined> {
-  if (await store.isWorkspaceChecked(data.jobId)) return undefined;
+  if (await store.jobs.isWorkspaceChecked(data.jobId)) return undefined;
   const state = await s3State?.inspect(data.resourceId);
   if (state) {
     log(state.exists ? `Workspace state found in S3 with ${state.resources} resource(s).` : 'No workspace state in S3 yet; apply creates it.');
@@ -321,7 +322,7 @@ async function ensureFreshWorkspace(
       if (addresses.length > 0) throw adoptionRefused(data.resourceId, addresses.length);
     }
   }
-  await store.markWorkspaceChecked(data.jobId);
+  await store.jobs.markWorkspaceChecked(data.jobId);
   return state;
 }
 

@@ -6,19 +6,19 @@
 // client retrying with the same Idempotency-Key queues it).
 import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
-import type { Store } from '../core/store.ts';
+import type { Store } from '../core/store/index.ts';
 
 export const SWEEP_EVERY_MS = 60_000;
 export const SWEEP_GRACE_MS = 120_000;
 
 export async function sweepUnqueuedCreates(deps: { store: Store; queue: JobQueue; logger: Logger }, graceMs = SWEEP_GRACE_MS): Promise<string[]> {
   const removed: string[] = [];
-  for (const id of await deps.store.creatingSince(new Date(Date.now() - graceMs), 100)) {
-    const resource = await deps.store.getResource(id);
+  for (const id of await deps.store.resources.creatingSince(new Date(Date.now() - graceMs), 100)) {
+    const resource = await deps.store.resources.get(id);
     if (!resource || resource.job.action !== 'create' || resource.job.status !== 'queued') continue;
-    const job = await deps.store.getJob(resource.job.id);
+    const job = await deps.store.jobs.get(resource.job.id);
     if (!job || job.attempts > 0 || (await deps.queue.getJob(resource.job.id))) continue;
-    await deps.store.discardResource(id, resource.job.id, resource.created_by, undefined);
+    await deps.store.resources.discard(id, resource.job.id, resource.created_by, undefined);
     deps.logger.warn({ resourceId: id, jobId: resource.job.id }, 'removed a resource whose create job never reached the queue');
     removed.push(id);
   }

@@ -10,7 +10,7 @@ import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
 import { JobData } from '../core/schemas.ts';
-import { Store } from '../core/store.ts';
+import { Store } from '../core/store/index.ts';
 import { within } from '../core/within.ts';
 import { endJob, failedStatus } from '../core/commands.ts';
 import { CANCEL_REASON, createProcessor } from './processor.ts';
@@ -50,9 +50,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // from it while it lasts. BullMQ's job locks use the same length, so a dead
   // worker's jobs are re-run by another worker about one lease after it died.
   const leaseMs = config.worker.leaseMs;
-  await store.renewWorkerLease(workerId, leaseMs);
+  await store.leases.renew(workerId, leaseMs);
   const heartbeat = setInterval(() => {
-    store.renewWorkerLease(workerId, leaseMs).catch((error: unknown) => logger.warn({ err: error }, 'could not renew the worker lease'));
+    store.leases.renew(workerId, leaseMs).catch((error: unknown) => logger.warn({ err: error }, 'could not renew the worker lease'));
   }, Math.max(100, Math.floor(leaseMs / 3)));
   const worker = new Worker<JobData>(QUEUE_NAME, processor, {
     connection,
@@ -90,10 +90,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // Cancel requests for running jobs reach every worker; the one running the job acts.
   const cancels = connection.duplicate({ connectionName: `tfcompute-worker-cancels:${workerId}` });
   cancels.on('error', (error) => logger.warn({ err: error.message }, 'redis cancel subscriber error'));
-  cancels.on('message', (_channel: string, jobId: string) => {
-    if (worker.cancelJob(jobId, CANCEL_REASON)) logger.info({ jobId }, 'cancel requested; interrupting terraform');
+  await store.channels.subscribe(cancels, ['cancel'], (message) => {
+    if (message.topic !== 'cancel') return;
+    if (worker.cancelJob(message.jobId, CANCEL_REASON)) logger.info({ jobId: message.jobId }, 'cancel requested; interrupting terraform');
   });
-  await cancels.subscribe(store.cancelChannel);
   await worker.waitUntilReady();
   const sweeper = setInterval(() => {
     sweepUnqueuedCreates({ store, queue, logger }).catch((error: unknown) => logger.warn({ err: error }, 'sweep failed'));
@@ -120,7 +120,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
           ['lease', async () => {
             clearInterval(heartbeat);
             clearInterval(sweeper);
-            if (connection.status === 'ready') await within(store.endWorkerLease(workerId), 1_000);
+            if (connection.status === 'ready') await within(store.leases.end(workerId), 1_000);
           }],
           ['queue', () => within(queue.close(), 2_000)],
           ['redis', () => closeRedis(connection)],

@@ -26,7 +26,7 @@ export function jobsRouter(deps: UseCaseDeps & { shutdown: AbortSignal }): Route
         await streamLog(req, res, jobId);
         return;
       }
-      const [, log] = await Promise.all([getJob(deps, jobId), deps.store.getLog(jobId)]);
+      const [, log] = await Promise.all([getJob(deps, jobId), deps.store.logs.get(jobId)]);
       res.type('text/plain; charset=utf-8').send(log);
     })
     .all(methodNotAllowed(['GET']));
@@ -61,9 +61,9 @@ export function jobsRouter(deps: UseCaseDeps & { shutdown: AbortSignal }): Route
       try {
         // The worker flushes the log before it records the end, so a finished
         // job's log is complete when it is read after the status.
-        const job = await deps.store.getJob(jobId);
+        const job = await deps.store.jobs.get(jobId);
         const finished = !job || isJobFinished(job.status);
-        const chunk = await deps.store.getLogRange(jobId, offset, CHUNK_BYTES);
+        const chunk = await deps.store.logs.range(jobId, offset, CHUNK_BYTES);
         // Whole lines only while the job runs; the rest comes with the next write.
         const end = finished ? chunk.length : chunk.lastIndexOf(10) + 1;
         if (end > 0) {

@@ -17,7 +17,7 @@ export function resourcesRouter(deps: UseCaseDeps & { shutdown: AbortSignal }): 
     .route(RESOURCES_PATH)
     .get(async (req, res) => {
       const query = parseOrThrow(ListQuery, req.query, 'query');
-      const page = await deps.store.listResources(query);
+      const page = await deps.store.resources.list(query);
       res.json({ items: page.items, next_cursor: page.nextCursor });
     })
     .post(async (req, res) => {

@@ -16,11 +16,11 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { nanoid } from 'nanoid';
 import { type RunningApi, startApi } from '../../api/server.ts';
-import { closeRedis } from '../../core/queue.ts';
+import { closeRedis, createQueue, type JobQueue } from '../../core/queue.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { FINISHED_JOB_STATUSES, type Job, type Resource } from '../../core/schemas.ts';
-import { Store, type JobEvent } from '../../core/store.ts';
+import { Store, type Message } from '../../core/store/index.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import { startRedis, startStateBackend, type RedisServer, type StateBackend } from '../../scripts/local-services.ts';
 
@@ -86,6 +86,7 @@ export class Stack {
   readonly config: Config;
   readonly redis: Redis;
   readonly store: Store;
+  readonly queue: JobQueue;
   baseUrl = '';
   api: RunningApi | undefined;
   readonly #stops: Array<() => Promise<unknown>> = [];
@@ -120,7 +121,9 @@ export class Stack {
     // Some tests stop Redis on purpose; reconnect errors are expected then.
     this.redis.on('error', () => undefined);
     this.store = new Store(this.redis, this.config.redisPrefix, this.config.worker.jobRetentionSeconds);
+    this.queue = createQueue(this.redis, this.config.redisPrefix);
     this.#stops.push(() => closeRedis(this.redis));
+    this.#stops.push(() => this.queue.close());
   }
 
   // A supertest agent that sends the given token (the admin one by default).
@@ -155,56 +158,68 @@ export class Stack {
     return worker;
   }
 
-  // Resolves with the job once it has finished (succeeded, failed or cancelled). Driven
-  // by the workers' job events; the record is read after subscribing so a
-  // job that finished first is not missed.
+  // Resolves with the job once it has finished (succeeded, failed or cancelled).
   async waitForJob(jobId: string, timeoutMs = 60_000): Promise<Job> {
-    return this.waitForJobEvent(jobId, (e) => FINISHED_JOB_STATUSES.includes(e.status), async () => {
-      const job = await this.store.getJob(jobId);
-      return job && FINISHED_JOB_STATUSES.includes(job.status) ? job : undefined;
-    }, timeoutMs);
+    return this.waitForJobRecord(jobId, (job) => FINISHED_JOB_STATUSES.includes(job.status), timeoutMs, 'not finished');
   }
 
   async waitForJobRunning(jobId: string, timeoutMs = 60_000): Promise<Job> {
-    return this.waitForJobEvent(jobId, (e) => e.status === 'running', async () => {
-      const job = await this.store.getJob(jobId);
-      return job && job.status !== 'queued' ? job : undefined;
-    }, timeoutMs);
+    return this.waitForJobRecord(jobId, (job) => job.status !== 'queued', timeoutMs, 'not started');
   }
 
-  // Resolves when the job's log contains `text`; the log is flushed a few
-  // times a second, and each flush is followed by a progress write we can't
-  // subscribe to, so this one checks on Redis keyspace activity instead.
+  // Resolves with the job's record once `done` accepts it, read again after
+  // each of the job's events.
+  async waitForJobRecord(jobId: string, done: (job: Job) => boolean, timeoutMs = 60_000, what = 'not as expected'): Promise<Job> {
+    const job = await this.#readUntil(
+      (message) => message.topic === 'job' && message.event.jobId === jobId,
+      () => this.store.jobs.get(jobId),
+      (record) => record !== null && done(record),
+      timeoutMs,
+      `job ${jobId}: ${what}`,
+    );
+    return job as Job;
+  }
+
+  // Resolves with the job's log once it contains `text`.
   async waitForLog(jobId: string, text: string | RegExp, timeoutMs = 60_000): Promise<string> {
     const matches = (log: string) => (typeof text === 'string' ? log.includes(text) : text.test(log));
-    const key = this.store.logKey(jobId);
-    await this.redis.config('SET', 'notify-keyspace-events', 'KA');
-    return this.#readUntil(`__keyspace@0__:${key}`, () => true, () => this.store.getLog(jobId), matches, timeoutMs, `job ${jobId}: no log line ${text}`);
+    return this.#readUntil(
+      (message) => message.topic === 'log' && message.jobId === jobId,
+      () => this.store.logs.get(jobId),
+      matches,
+      timeoutMs,
+      `job ${jobId}: no log line ${text}`,
+    );
   }
 
-  // Reads with `read` until `done` says yes, again after each message on
-  // `channel` that `relevant` accepts. Messages that arrive during a read are
-  // not lost: they make the next wait return at once.
-  async #readUntil<T>(
-    channel: string,
-    relevant: (message: string) => boolean,
-    read: () => Promise<T>,
-    done: (value: T) => boolean,
-    timeoutMs: number,
-    what: string,
-  ): Promise<T> {
+  // Resolves with the resource once it is in `status`, read again after each
+  // of its jobs' events.
+  async waitForResourceStatus(id: string, status: Resource['status'], timeoutMs = 60_000): Promise<Resource> {
+    return this.#readUntil(
+      (message) => message.topic === 'job' && message.event.resourceId === id,
+      () => this.resource(id),
+      (resource) => resource.status === status,
+      timeoutMs,
+      `resource ${id}: not ${status}`,
+    );
+  }
+
+  // The one waiting primitive: reads with `read` until `done` says yes, again
+  // after each store message `relevant` accepts. It subscribes before the
+  // first read, and a message that arrives during a read makes the next wait
+  // return at once, so nothing is missed.
+  async #readUntil<T>(relevant: (message: Message) => boolean, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
     const subscriber = this.redis.duplicate();
     subscriber.on('error', () => undefined);
     let pending = false;
     let wake = () => undefined as void;
-    subscriber.on('message', (_channel: string, message: string) => {
-      if (!relevant(message)) return;
-      pending = true;
-      wake();
-    });
     const deadline = AbortSignal.timeout(timeoutMs);
     try {
-      await subscriber.subscribe(channel);
+      await this.store.channels.subscribe(subscriber, ['job', 'log'], (message) => {
+        if (!relevant(message)) return;
+        pending = true;
+        wake();
+      });
       let value = await read();
       while (!done(value)) {
         if (!pending) {
@@ -223,51 +238,25 @@ export class Stack {
     }
   }
 
-  async waitForJobEvent<T>(
-    jobId: string,
-    accept: (event: JobEvent) => boolean,
-    check: () => Promise<T | undefined>,
-    timeoutMs: number,
-  ): Promise<T> {
-    const subscriber = this.redis.duplicate();
-    subscriber.on('error', () => undefined);
-    const timer = new AbortController();
-    try {
-      await subscriber.subscribe(this.store.eventsChannel);
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const seen = new Promise<void>((resolve, reject) => {
-        deadline.addEventListener('abort', () => reject(new Error(`job ${jobId}: no matching event within ${timeoutMs} ms`)), { signal: timer.signal });
-        subscriber.on('message', (_channel: string, message: string) => {
-          const event = JSON.parse(message) as JobEvent;
-          if (event.jobId === jobId && accept(event)) resolve();
-        });
-      });
-      const already = await check();
-      if (already !== undefined) return already;
-      await seen;
-      const result = await check();
-      if (result === undefined) throw new Error(`job ${jobId}: event seen but the record disagrees`);
-      return result;
-    } finally {
-      timer.abort();
-      subscriber.disconnect();
+  // Every value stored under this installation's prefix, as text: what an
+  // operator with access to Redis could read.
+  async everythingInRedis(): Promise<string> {
+    const values: string[] = [];
+    for await (const keys of this.redis.scanStream({ match: `${this.config.redisPrefix}:*`, count: 1000 })) {
+      for (const key of keys as string[]) {
+        const type = await this.redis.type(key);
+        if (type === 'string') values.push((await this.redis.get(key)) ?? '');
+        else if (type === 'hash') values.push(JSON.stringify(await this.redis.hgetall(key)));
+        else if (type === 'list') values.push(JSON.stringify(await this.redis.lrange(key, 0, -1)));
+        else if (type === 'set') values.push(JSON.stringify(await this.redis.smembers(key)));
+        else if (type === 'zset') values.push(JSON.stringify(await this.redis.zrange(key, '0', '-1')));
+      }
     }
-  }
-
-  // Resolves with the resource once it is in `status`, driven by job events.
-  async waitForResourceStatus(id: string, status: Resource['status'], timeoutMs = 60_000): Promise<Resource> {
-    return this.#readUntil(
-      this.store.eventsChannel,
-      (message) => (JSON.parse(message) as JobEvent).resourceId === id,
-      () => this.resource(id),
-      (resource) => resource.status === status,
-      timeoutMs,
-      `resource ${id}: not ${status}`,
-    );
+    return values.join('\n');
   }
 
   async resource(id: string): Promise<Resource> {
-    const resource = await this.store.getResource(id);
+    const resource = await this.store.resources.get(id);
     if (!resource) throw new Error(`no resource ${id}`);
     return resource;
   }

@@ -1,0 +1,48 @@
+// The store's pub/sub: job state changes (for requests waiting on a job),
+// log writes (for live log readers) and cancel requests (for the worker
+// running the job). Subscribing needs a connection of its own.
+import type { Redis } from 'ioredis';
+import type { JobStatus, ResourceStatus } from '../schemas.ts';
+import type { StoreContext } from './context.ts';
+
+export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; resourceStatus?: ResourceStatus };
+
+export type Message = { topic: 'job'; event: JobEvent } | { topic: 'log'; jobId: string } | { topic: 'cancel'; jobId: string };
+export type Topic = Message['topic'];
+
+export class Channels {
+  readonly #c: StoreContext;
+
+  constructor(context: StoreContext) {
+    this.#c = context;
+  }
+
+  async publishJobEvent(event: JobEvent): Promise<void> {
+    await this.#c.redis.publish(this.#c.keys.eventsChannel, JSON.stringify(event));
+  }
+
+  // Asks the worker running the job to interrupt it.
+  async requestCancel(jobId: string): Promise<void> {
+    await this.#c.redis.publish(this.#c.keys.cancelChannel, jobId);
+  }
+
+  // Subscribes `subscriber` (a connection used for nothing else) to the
+  // topics; `onError` hears of messages that cannot be read.
+  async subscribe(subscriber: Redis, topics: readonly Topic[], onMessage: (message: Message) => void, onError: (error: unknown) => void = () => undefined): Promise<void> {
+    const { keys } = this.#c;
+    const channels: Record<string, Topic> = { [keys.eventsChannel]: 'job', [keys.logsChannel]: 'log', [keys.cancelChannel]: 'cancel' };
+    subscriber.on('message', (channel: string, text: string) => {
+      const topic = channels[channel];
+      if (topic === undefined || !topics.includes(topic)) return;
+      if (topic !== 'job') return onMessage({ topic, jobId: text });
+      let event: JobEvent;
+      try {
+        event = JSON.parse(text) as JobEvent;
+      } catch (error) {
+        return onError(error);
+      }
+      onMessage({ topic, event });
+    });
+    await subscriber.subscribe(...Object.keys(channels).filter((channel) => topics.includes(channels[channel] as Topic)));
+  }
+}

@@ -1,0 +1,41 @@
+// Resource and job records in Redis. Every change that touches more than one
+// key runs as one Lua script (lua/) or MULTI, so a reader never sees a
+// resource whose status, index entries and job disagree. The connection stays
+// inside: callers ask the store's parts, by concern.
+import type { Redis } from 'ioredis';
+import { Channels } from './channels.ts';
+import type { StoreContext } from './context.ts';
+import { Jobs } from './jobs.ts';
+import { Keys } from './keys.ts';
+import { Leases } from './leases.ts';
+import { Logs } from './logs.ts';
+import { Metrics } from './metrics.ts';
+import { Resources } from './resources.ts';
+import { Scripts } from './scripts.ts';
+
+export type { JobEvent, Message, Topic } from './channels.ts';
+export type { JobEnd } from './jobs.ts';
+export { MAX_LOG_BYTES } from './logs.ts';
+export { JOB_DURATION_BUCKETS } from './metrics.ts';
+export type { CancelOutcome, CreateOutcome, DeleteRequest, FinishOutcome, RetryRequest, StartOutcome } from './outcomes.ts';
+export { IDEMPOTENCY_SECONDS, type NewResource, type Page } from './resources.ts';
+
+export class Store {
+  readonly resources: Resources;
+  readonly jobs: Jobs;
+  readonly logs: Logs;
+  readonly leases: Leases;
+  readonly metrics: Metrics;
+  readonly channels: Channels;
+
+  // `jobRetentionSeconds`: how long a finished job's record and log are kept.
+  constructor(redis: Redis, prefix: string, jobRetentionSeconds: number) {
+    const context: StoreContext = { redis, keys: new Keys(prefix), scripts: new Scripts(redis, prefix), jobRetentionSeconds };
+    this.resources = new Resources(context);
+    this.jobs = new Jobs(context);
+    this.logs = new Logs(context);
+    this.leases = new Leases(context);
+    this.metrics = new Metrics(context);
+    this.channels = new Channels(context);
+  }
+}

@@ -1,0 +1,108 @@
+// Jobs: their records and the transitions a worker and the API make
+// (start an attempt, hand it back, finish, cancel), and the resource's queue
+// of unfinished jobs that orders them.
+import type { Job, JobError, JobProgress, JobResult, Outputs, ResourceStatus } from '../schemas.ts';
+import { nowArgs, type StoreContext } from './context.ts';
+import { parse, type CancelOutcome, type FinishOutcome, type StartOutcome } from './outcomes.ts';
+import { toJob } from './records.ts';
+
+export type JobEnd = {
+  resourceId: string;
+  jobId: string;
+  jobStatus: 'succeeded' | 'failed' | 'cancelled';
+  resourceStatus: ResourceStatus;
+  outputs?: Outputs;
+  result?: JobResult;
+  error?: JobError;
+};
+
+export class Jobs {
+  readonly #c: StoreContext;
+
+  constructor(context: StoreContext) {
+    this.#c = context;
+  }
+
+  async get(jobId: string): Promise<Job | null> {
+    const hash = await this.#c.redis.hgetall(this.#c.keys.job(jobId));
+    return hash.id === undefined ? null : toJob(hash);
+  }
+
+  // The oldest unfinished job of a resource: the only one that may run.
+  async head(resourceId: string): Promise<string | null> {
+    return this.#c.redis.lindex(this.#c.keys.ops(resourceId), 0);
+  }
+
+  async isPending(resourceId: string, jobId: string): Promise<boolean> {
+    return (await this.#c.redis.lpos(this.#c.keys.ops(resourceId), jobId)) !== null;
+  }
+
+  async pendingCount(resourceId: string): Promise<number> {
+    return this.#c.redis.llen(this.#c.keys.ops(resourceId));
+  }
+
+  async markRunning(resourceId: string, jobId: string): Promise<StartOutcome> {
+    const { keys, scripts } = this.#c;
+    const { now, nowMs } = nowArgs();
+    return parse.markRunning(await scripts.run('mark-running', [keys.resource(resourceId), keys.job(jobId)], [jobId, now, nowMs]));
+  }
+
+  async requeue(resourceId: string, jobId: string, error: JobError | undefined): Promise<void> {
+    const { keys, scripts } = this.#c;
+    const reply = await scripts.run('requeue', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, error ? JSON.stringify(error) : '']);
+    parse.done('requeue', 'queued', reply);
+  }
+
+  async finish(end: JobEnd): Promise<FinishOutcome> {
+    const { keys, scripts, jobRetentionSeconds } = this.#c;
+    const { now, nowMs } = nowArgs();
+    const reply = await scripts.run(
+      'finish',
+      [keys.resource(end.resourceId), keys.job(end.jobId), keys.ops(end.resourceId), keys.log(end.jobId)],
+      [
+        end.jobId,
+        now,
+        end.jobStatus,
+        end.resourceStatus,
+        end.outputs ? JSON.stringify(end.outputs) : '',
+        end.result ? JSON.stringify(end.result) : '',
+        end.error ? JSON.stringify(end.error) : '',
+        jobRetentionSeconds,
+        nowMs,
+      ],
+    );
+    return parse.finish(reply);
+  }
+
+  // See cancel-3.lua.
+  async cancel(resourceId: string, jobId: string): Promise<CancelOutcome> {
+    const { keys, scripts, jobRetentionSeconds } = this.#c;
+    const error: JobError = { message: 'cancelled on request before it ran', retryable: true, diagnostics: [] };
+    const { now, nowMs } = nowArgs();
+    const reply = await scripts.run(
+      'cancel',
+      [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
+      [jobId, now, JSON.stringify(error), jobRetentionSeconds, nowMs],
+    );
+    return parse.cancel(reply);
+  }
+
+  async setProgress(jobId: string, progress: JobProgress): Promise<void> {
+    await this.#c.redis.hset(this.#c.keys.job(jobId), 'progress', JSON.stringify(progress), 'updated_at', new Date().toISOString());
+  }
+
+  async isWorkspaceChecked(jobId: string): Promise<boolean> {
+    return (await this.#c.redis.hget(this.#c.keys.job(jobId), 'workspace_checked')) === '1';
+  }
+
+  async markWorkspaceChecked(jobId: string): Promise<void> {
+    await this.#c.redis.hset(this.#c.keys.job(jobId), 'workspace_checked', '1');
+  }
+
+  // Seconds until a finished job's record and its log expire (-1: never; -2: gone).
+  async retention(jobId: string): Promise<{ record: number; log: number }> {
+    const { redis, keys } = this.#c;
+    const [record, log] = await Promise.all([redis.ttl(keys.job(jobId)), redis.ttl(keys.log(jobId))]);
+    return { record, log };
+  }
+}

@@ -1,0 +1,96 @@
+// The store's key layout, the only place that spells it (the Lua scripts'
+// copy is lua/includes/keys.lua). Under the configured prefix P:
+//   P:res:{id}            hash   the resource
+//   P:res:{id}:ops        list   ids of the resource's unfinished jobs, oldest first;
+//                                only the head may run (per-resource ordering)
+//   P:res:index           zset   every resource, by index member (score 0, lexical order)
+//   P:res:status:{s}      zset   the same members, by status
+//   P:job:{id}            hash   the job record users read
+//   P:job:{id}:log        string the job's Terraform output
+//   P:worker:{id}         string a live worker's lease (expires unless renewed)
+//   P:owner:{name}:live   set    ids of a token's resources that are not deleted (the per-token cap)
+//   P:idem:{name}:{hash}  string "{resourceId} {fingerprint}" for an Idempotency-Key, for 24 h
+//   P:metrics:jobs        hash   job duration histogram, "{action}|{outcome}|{field}" -> count or sum
+//   P:events              pubsub job state changes, JSON
+//   P:cancel              pubsub ids of running jobs to interrupt
+//   P:logs                pubsub ids of jobs whose log grew
+import { createHash } from 'node:crypto';
+import type { ResourceStatus } from '../schemas.ts';
+
+export class Keys {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  resource(id: string): string {
+    return `${this.prefix}:res:${id}`;
+  }
+  ops(resourceId: string): string {
+    return `${this.prefix}:res:${resourceId}:ops`;
+  }
+  get index(): string {
+    return `${this.prefix}:res:index`;
+  }
+  status(status: ResourceStatus): string {
+    return `${this.prefix}:res:status:${status}`;
+  }
+  job(id: string): string {
+    return `${this.prefix}:job:${id}`;
+  }
+  log(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:log`;
+  }
+  worker(workerId: string): string {
+    return `${this.prefix}:worker:${workerId}`;
+  }
+  ownerLive(owner: string): string {
+    return `${this.prefix}:owner:${owner}:live`;
+  }
+  // The key itself is hashed: it is the client's string, of any shape.
+  idempotency(owner: string, key: string): string {
+    return `${this.prefix}:idem:${owner}:${createHash('sha256').update(key).digest('hex')}`;
+  }
+  get metrics(): string {
+    return `${this.prefix}:metrics:jobs`;
+  }
+  get eventsChannel(): string {
+    return `${this.prefix}:events`;
+  }
+  get cancelChannel(): string {
+    return `${this.prefix}:cancel`;
+  }
+  get logsChannel(): string {
+    return `${this.prefix}:logs`;
+  }
+}
+
+// A resource's member in the index sets: "{created_ms, 15 digits}:{id}".
+// Members sort lexically in creation order, so a page is a range of members
+// and a cursor is the last member of the previous page.
+const MS_DIGITS = 15;
+const MEMBER_PATTERN = /^(\d{15}):([0-9a-z]{16})$/;
+
+export const IndexMember = {
+  encode(createdMs: number, id: string): string {
+    return `${msPart(createdMs)}:${id}`;
+  },
+  // The resource id of a member this store wrote.
+  id(member: string): string {
+    const match = MEMBER_PATTERN.exec(member);
+    if (!match) throw new Error(`not an index member: ${member}`);
+    return match[2] as string;
+  },
+  isMember(text: string): boolean {
+    return MEMBER_PATTERN.test(text);
+  },
+  // The exclusive lexical bound below every member created at or after `ms`.
+  before(ms: number): string {
+    return `(${msPart(ms)}:`;
+  },
+};
+
+function msPart(ms: number): string {
+  return String(ms).padStart(MS_DIGITS, '0');
+}

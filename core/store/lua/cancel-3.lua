@@ -1,0 +1,58 @@
+--[[
+  Cancels a job. A queued job is finished as cancelled here and then; if it
+  was its resource's current job, the resource becomes failed (create) or
+  delete_failed (delete), the states a later DELETE cleans up. A running job
+  is only flagged: its worker must interrupt Terraform.
+
+  Input:
+    KEYS[1] resource key
+    KEYS[2] job key
+    KEYS[3] the resource's queue of unfinished jobs
+
+    ARGV[1] key prefix
+    ARGV[2] job id
+    ARGV[3] now (ISO 8601)
+    ARGV[4] the job's error (JSON)
+    ARGV[5] seconds a finished job is kept
+    ARGV[6] now (ms)
+
+  Output:
+    {'missing'}
+    {'signalled'}             running; the worker must stop it
+    {'finished', status}      it had already finished
+    {'cancelled', nextJobId}  nextJobId is '' when no job waits behind it
+]]
+local resourceKey = KEYS[1]
+local jobKey = KEYS[2]
+local opsKey = KEYS[3]
+
+local prefix = ARGV[1]
+local jobId = ARGV[2]
+local now = ARGV[3]
+local jobError = ARGV[4]
+local retentionSeconds = ARGV[5]
+local nowMs = ARGV[6]
+
+--- @include "move-status"
+--- @include "observe-duration"
+
+local job = redis.call('HMGET', jobKey, 'status', 'action')
+local jobStatus, action = job[1], job[2]
+if not jobStatus then return {'missing'} end
+if jobStatus == 'running' then
+  redis.call('HSET', jobKey, 'cancel_requested', '1')
+  return {'signalled'}
+end
+if jobStatus ~= 'queued' then return {'finished', jobStatus} end
+
+redis.call('HSET', jobKey, 'status', 'cancelled', 'finished_at', now, 'updated_at', now, 'error', jobError)
+redis.call('EXPIRE', jobKey, retentionSeconds)
+observeDuration(prefix, jobKey, 'cancelled', nowMs)
+redis.call('LREM', opsKey, 0, jobId)
+if redis.call('HGET', resourceKey, 'job_id') == jobId then
+  local to = 'failed'
+  if action == 'delete' then to = 'delete_failed' end
+  moveStatus(prefix, resourceKey, redis.call('HGET', resourceKey, 'status'), to)
+  redis.call('HSET', resourceKey, 'status', to, 'job_status', 'cancelled', 'updated_at', now, 'error', jobError)
+end
+return {'cancelled', redis.call('LINDEX', opsKey, 0) or ''}

@@ -1,0 +1,81 @@
+--[[
+  Records a new resource and its create job, unless the Idempotency-Key was
+  used before (the resource it made is named instead, if it still exists) or
+  the owner already has its cap of live resources.
+
+  Input:
+    KEYS[1] resource key
+    KEYS[2] job key
+    KEYS[3] the resource's queue of unfinished jobs
+    KEYS[4] index of every resource
+    KEYS[5] index of resources in status "creating"
+    KEYS[6] the owner's live resources
+    KEYS[7] the Idempotency-Key's record (unused when ARGV[10] is empty)
+
+    ARGV[1]  key prefix
+    ARGV[2]  resource id
+    ARGV[3]  job id
+    ARGV[4]  now (ISO 8601)
+    ARGV[5]  index member
+    ARGV[6]  inputs (JSON)
+    ARGV[7]  max attempts
+    ARGV[8]  owner (token name)
+    ARGV[9]  the owner's cap of live resources
+    ARGV[10] request fingerprint, or '' without an Idempotency-Key
+    ARGV[11] seconds the Idempotency-Key is kept
+    ARGV[12] expires at (ISO 8601), or ''
+
+  Output:
+    {'created', resourceId}
+    {'replay', resourceId, fingerprint}   the key made this resource before
+    {'cap', live}                         the owner is at its cap
+]]
+local resourceKey = KEYS[1]
+local jobKey = KEYS[2]
+local opsKey = KEYS[3]
+local indexKey = KEYS[4]
+local creatingKey = KEYS[5]
+local ownerLiveKey = KEYS[6]
+local idempotencyKey = KEYS[7]
+
+local prefix = ARGV[1]
+local resourceId = ARGV[2]
+local jobId = ARGV[3]
+local now = ARGV[4]
+local member = ARGV[5]
+local inputs = ARGV[6]
+local maxAttempts = ARGV[7]
+local owner = ARGV[8]
+local cap = tonumber(ARGV[9])
+local fingerprint = ARGV[10]
+local idempotencySeconds = ARGV[11]
+local expiresAt = ARGV[12]
+
+--- @include "keys"
+--- @include "idempotency"
+--- @include "new-job"
+
+if fingerprint ~= '' then
+  local previous = redis.call('GET', idempotencyKey)
+  if previous then
+    local previousId, previousFingerprint = splitIdempotencyValue(previous)
+    if redis.call('EXISTS', resourceKeyOf(prefix, previousId)) == 1 then
+      return {'replay', previousId, previousFingerprint}
+    end
+  end
+end
+local live = redis.call('SCARD', ownerLiveKey)
+if live >= cap then return {'cap', tostring(live)} end
+
+redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs', inputs, 'outputs', '{}', 'error', '',
+  'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
+  'member', member, 'created_by', owner, 'expires_at', expiresAt)
+recordNewJob(jobKey, jobId, resourceId, 'create', maxAttempts, now)
+redis.call('RPUSH', opsKey, jobId)
+redis.call('ZADD', indexKey, 0, member)
+redis.call('ZADD', creatingKey, 0, member)
+redis.call('SADD', ownerLiveKey, resourceId)
+if fingerprint ~= '' then
+  redis.call('SET', idempotencyKey, resourceId .. ' ' .. fingerprint, 'EX', idempotencySeconds)
+end
+return {'created', resourceId}

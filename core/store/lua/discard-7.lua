@@ -1,0 +1,45 @@
+--[[
+  Removes every trace of a resource whose create job never reached the queue,
+  so a client that was told 503 does not find it stuck in "creating".
+
+  Input:
+    KEYS[1] resource key
+    KEYS[2] job key
+    KEYS[3] the resource's queue of unfinished jobs
+    KEYS[4] the job's log
+    KEYS[5] index of every resource
+    KEYS[6] the owner's live resources
+    KEYS[7] the Idempotency-Key's record, if the create had one
+
+    ARGV[1] key prefix
+    ARGV[2] job id
+    ARGV[3] resource id
+
+  Output:
+    {'discarded'}
+]]
+local resourceKey = KEYS[1]
+local jobKey = KEYS[2]
+local opsKey = KEYS[3]
+local logKey = KEYS[4]
+local indexKey = KEYS[5]
+local ownerLiveKey = KEYS[6]
+local idempotencyKey = KEYS[7]
+
+local prefix = ARGV[1]
+local resourceId = ARGV[3]
+
+--- @include "keys"
+--- @include "idempotency"
+
+local record = redis.call('HMGET', resourceKey, 'member', 'status')
+local member, status = record[1], record[2]
+if member then
+  redis.call('ZREM', indexKey, member)
+  redis.call('ZREM', statusKeyOf(prefix, status), member)
+end
+redis.call('SREM', ownerLiveKey, resourceId)
+local idempotent = redis.call('GET', idempotencyKey)
+if idempotent and splitIdempotencyValue(idempotent) == resourceId then redis.call('DEL', idempotencyKey) end
+redis.call('DEL', resourceKey, jobKey, opsKey, logKey)
+return {'discarded'}

@@ -1,0 +1,61 @@
+--[[
+  Records how a job ended. The resource's status follows only its current
+  job: a create that finishes after a DELETE was requested records its
+  outputs but leaves "deleting". A finished job's record and log expire after
+  the retention period. Finishing a job twice changes nothing.
+
+  Input:
+    KEYS[1] resource key
+    KEYS[2] job key
+    KEYS[3] the resource's queue of unfinished jobs
+    KEYS[4] the job's log
+
+    ARGV[1]  key prefix
+    ARGV[2]  job id
+    ARGV[3]  now (ISO 8601)
+    ARGV[4]  the job's status: succeeded, failed or cancelled
+    ARGV[5]  the resource's status, if this is its current job
+    ARGV[6]  the resource's outputs (JSON), or '' to keep them
+    ARGV[7]  the job's result (JSON), or ''
+    ARGV[8]  the job's error (JSON), or ''
+    ARGV[9]  seconds a finished job is kept
+    ARGV[10] now (ms)
+
+  Output:
+    {'finished', nextJobId}          nextJobId is '' when no job waits
+    {'already-finished', nextJobId}
+]]
+local resourceKey = KEYS[1]
+local jobKey = KEYS[2]
+local opsKey = KEYS[3]
+local logKey = KEYS[4]
+
+local prefix = ARGV[1]
+local jobId = ARGV[2]
+local now = ARGV[3]
+local jobStatus = ARGV[4]
+local resourceStatus = ARGV[5]
+local outputs = ARGV[6]
+local result = ARGV[7]
+local jobError = ARGV[8]
+local retentionSeconds = ARGV[9]
+local nowMs = ARGV[10]
+
+--- @include "move-status"
+--- @include "observe-duration"
+
+local previous = redis.call('HGET', jobKey, 'status')
+if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' then
+  return {'already-finished', redis.call('LINDEX', opsKey, 0) or ''}
+end
+redis.call('HSET', jobKey, 'status', jobStatus, 'finished_at', now, 'updated_at', now, 'result', result, 'error', jobError)
+observeDuration(prefix, jobKey, jobStatus, nowMs)
+redis.call('EXPIRE', jobKey, retentionSeconds)
+redis.call('EXPIRE', logKey, retentionSeconds)
+redis.call('LREM', opsKey, 0, jobId)
+if outputs ~= '' then redis.call('HSET', resourceKey, 'outputs', outputs) end
+if redis.call('HGET', resourceKey, 'job_id') == jobId then
+  moveStatus(prefix, resourceKey, redis.call('HGET', resourceKey, 'status'), resourceStatus)
+  redis.call('HSET', resourceKey, 'status', resourceStatus, 'job_status', jobStatus, 'updated_at', now, 'error', jobError)
+end
+return {'finished', redis.call('LINDEX', opsKey, 0) or ''}

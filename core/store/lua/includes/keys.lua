@@ -1,0 +1,22 @@
+--[[
+  The key layout, as core/store/keys.ts writes it, for the keys a script can
+  only name once it has read a record (a resource's status index, its owner).
+]]
+local function resourceKeyOf(prefix, id)
+  return prefix .. ':res:' .. id
+end
+local function statusKeyOf(prefix, status)
+  return prefix .. ':res:status:' .. status
+end
+local function jobKeyOf(prefix, id)
+  return prefix .. ':job:' .. id
+end
+local function logKeyOf(prefix, jobId)
+  return prefix .. ':job:' .. jobId .. ':log'
+end
+local function ownerLiveKeyOf(prefix, owner)
+  return prefix .. ':owner:' .. owner .. ':live'
+end
+local function metricsKeyOf(prefix)
+  return prefix .. ':metrics:jobs'
+end

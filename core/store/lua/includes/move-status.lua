@@ -1,0 +1,16 @@
+--[[
+  Moves a resource from one status index to another. A resource that becomes
+  deleted no longer counts against its owner's cap of live resources.
+]]
+--- @include "keys"
+local function moveStatus(prefix, resourceKey, from, to)
+  local record = redis.call('HMGET', resourceKey, 'member', 'id', 'created_by')
+  local member, id, owner = record[1], record[2], record[3]
+  if from ~= to then
+    redis.call('ZREM', statusKeyOf(prefix, from), member)
+    redis.call('ZADD', statusKeyOf(prefix, to), 0, member)
+  end
+  if to == 'deleted' and from ~= 'deleted' and owner then
+    redis.call('SREM', ownerLiveKeyOf(prefix, owner), id)
+  end
+end

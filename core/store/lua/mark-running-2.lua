@@ -1,0 +1,38 @@
+--[[
+  A worker starts an attempt of a job.
+
+  Input:
+    KEYS[1] resource key
+    KEYS[2] job key
+
+    ARGV[1] key prefix
+    ARGV[2] job id
+    ARGV[3] now (ISO 8601)
+    ARGV[4] now (ms)
+
+  Output:
+    {'running', attempt}
+    {'finished'}           already finished (cancelled before it started, or
+                           delivered again after it ended), or its record is
+                           gone: it must not run
+    {'cancel-requested'}   its cancel was asked for while no worker held it
+]]
+local resourceKey = KEYS[1]
+local jobKey = KEYS[2]
+
+local jobId = ARGV[2]
+local now = ARGV[3]
+local nowMs = ARGV[4]
+
+local status = redis.call('HGET', jobKey, 'status')
+if status == false or status == 'succeeded' or status == 'failed' or status == 'cancelled' then return {'finished'} end
+if redis.call('HGET', jobKey, 'cancel_requested') == '1' then return {'cancel-requested'} end
+local attempt = redis.call('HINCRBY', jobKey, 'attempts', 1)
+redis.call('HSET', jobKey, 'status', 'running', 'updated_at', now)
+if redis.call('HEXISTS', jobKey, 'started_at') == 0 then
+  redis.call('HSET', jobKey, 'started_at', now, 'started_ms', nowMs)
+end
+if redis.call('HGET', resourceKey, 'job_id') == jobId then
+  redis.call('HSET', resourceKey, 'job_status', 'running', 'updated_at', now)
+end
+return {'running', tostring(attempt)}

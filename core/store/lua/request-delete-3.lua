@@ -1,0 +1,77 @@
+--[[
+  Requests a resource's delete. While a delete is queued or running, or once
+  the resource is deleted, nothing changes and that delete's job is named. A
+  create that has never started (first attempt still queued, not a retry)
+  cannot have made anything: it is cancelled and the resource is deleted at
+  once, with a delete job that succeeds without running Terraform.
+
+  Input:
+    KEYS[1] resource key
+    KEYS[2] the new delete job's key
+    KEYS[3] the resource's queue of unfinished jobs
+
+    ARGV[1] key prefix
+    ARGV[2] the new delete job's id
+    ARGV[3] now (ISO 8601)
+    ARGV[4] max attempts
+    ARGV[5] seconds a finished job is kept
+    ARGV[6] the cancelled create's error (JSON)
+    ARGV[7] the delete job's empty result (JSON)
+    ARGV[8] now (ms)
+
+  Output:
+    {'missing'}
+    {'existing', jobId}           a delete is already queued or running
+    {'deleted', jobId}            the resource was deleted by this job
+    {'cancelled', jobId, createJobId}
+    {'created', jobId}
+]]
+local resourceKey = KEYS[1]
+local jobKey = KEYS[2]
+local opsKey = KEYS[3]
+
+local prefix = ARGV[1]
+local jobId = ARGV[2]
+local now = ARGV[3]
+local maxAttempts = ARGV[4]
+local retentionSeconds = ARGV[5]
+local cancelledError = ARGV[6]
+local emptyResult = ARGV[7]
+local nowMs = ARGV[8]
+
+--- @include "keys"
+--- @include "move-status"
+--- @include "observe-duration"
+--- @include "new-job"
+--- @include "queue-job"
+
+local status = redis.call('HGET', resourceKey, 'status')
+if not status then return {'missing'} end
+if status == 'deleting' then return {'existing', redis.call('HGET', resourceKey, 'job_id')} end
+if status == 'deleted' then return {'deleted', redis.call('HGET', resourceKey, 'job_id')} end
+
+local resourceId = redis.call('HGET', resourceKey, 'id')
+local currentId = redis.call('HGET', resourceKey, 'job_id')
+local currentKey = jobKeyOf(prefix, currentId)
+local current = redis.call('HMGET', currentKey, 'action', 'status', 'attempts', 'retry')
+local neverStarted = current[1] == 'create' and current[2] == 'queued' and current[3] == '0' and current[4] ~= '1'
+if status == 'creating' and neverStarted then
+  redis.call('HSET', currentKey, 'status', 'cancelled', 'finished_at', now, 'updated_at', now, 'error', cancelledError)
+  redis.call('EXPIRE', currentKey, retentionSeconds)
+  observeDuration(prefix, currentKey, 'cancelled', nowMs)
+  redis.call('LREM', opsKey, 0, currentId)
+  moveStatus(prefix, resourceKey, status, 'deleted')
+  recordNewJob(jobKey, jobId, resourceId, 'delete', maxAttempts, now)
+  redis.call('HSET', jobKey, 'status', 'succeeded', 'progress', '{"completed":0,"total":0}',
+    'started_at', now, 'finished_at', now, 'result', emptyResult)
+  redis.call('EXPIRE', jobKey, retentionSeconds)
+  redis.call('SET', logKeyOf(prefix, jobId),
+    'The create job ' .. currentId .. ' had not started; it was cancelled, and there is nothing to destroy.\n',
+    'EX', retentionSeconds)
+  redis.call('HSET', resourceKey, 'status', 'deleted', 'job_id', jobId, 'job_action', 'delete', 'job_status', 'succeeded',
+    'updated_at', now, 'error', '', 'outputs', '{}')
+  return {'cancelled', jobId, currentId}
+end
+
+queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'delete', 'deleting', maxAttempts, now)
+return {'created', jobId}

@@ -1,0 +1,37 @@
+--[[
+  Re-queues the create of a resource whose create failed, in the workspace
+  that create left. Any other status is returned as it is.
+
+  Input:
+    KEYS[1] resource key
+    KEYS[2] the new create job's key
+    KEYS[3] the resource's queue of unfinished jobs
+
+    ARGV[1] key prefix
+    ARGV[2] the new create job's id
+    ARGV[3] now (ISO 8601)
+    ARGV[4] max attempts
+
+  Output:
+    {'missing'}
+    {'conflict', status}
+    {'created', jobId}
+]]
+local resourceKey = KEYS[1]
+local jobKey = KEYS[2]
+local opsKey = KEYS[3]
+
+local prefix = ARGV[1]
+local jobId = ARGV[2]
+local now = ARGV[3]
+local maxAttempts = ARGV[4]
+
+--- @include "queue-job"
+
+local status = redis.call('HGET', resourceKey, 'status')
+if not status then return {'missing'} end
+if status ~= 'failed' then return {'conflict', status} end
+queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', maxAttempts, now)
+-- The retry runs in the workspace the failed create made: no adoption check.
+redis.call('HSET', jobKey, 'retry', '1')
+return {'created', jobId}

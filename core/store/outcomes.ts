@@ -1,0 +1,71 @@
+// What each script can answer, as named outcomes: the one place where a
+// script's reply (an array whose first element names the outcome, see the
+// Output section of each lua/*.lua header) becomes a typed value.
+import type { JobStatus, ResourceStatus } from '../schemas.ts';
+
+export type CreateOutcome =
+  | { outcome: 'created' }
+  | { outcome: 'replay'; resourceId: string; fingerprint: string }
+  | { outcome: 'cap'; live: number };
+
+export type DeleteRequest =
+  | { outcome: 'created'; jobId: string }
+  | { outcome: 'cancelled'; jobId: string; cancelledJobId: string }
+  | { outcome: 'existing'; jobId: string }
+  | { outcome: 'deleted'; jobId: string }
+  | { outcome: 'missing' };
+
+export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'conflict'; status: ResourceStatus } | { outcome: 'missing' };
+
+export type CancelOutcome =
+  | { outcome: 'cancelled'; next: string | null }
+  | { outcome: 'signalled' }
+  | { outcome: 'finished'; status: JobStatus }
+  | { outcome: 'missing' };
+
+export type StartOutcome = { outcome: 'running'; attempt: number } | { outcome: 'finished' } | { outcome: 'cancel-requested' };
+
+export type FinishOutcome = { outcome: 'finished' | 'already-finished'; next: string | null };
+
+export const parse = {
+  create([outcome, a = '', b = '']: string[]): CreateOutcome {
+    if (outcome === 'created') return { outcome };
+    if (outcome === 'replay') return { outcome, resourceId: a, fingerprint: b };
+    if (outcome === 'cap') return { outcome, live: Number(a) };
+    return unexpected('create', outcome);
+  },
+  requestDelete([outcome, a = '', b = '']: string[]): DeleteRequest {
+    if (outcome === 'missing') return { outcome };
+    if (outcome === 'cancelled') return { outcome, jobId: a, cancelledJobId: b };
+    if (outcome === 'created' || outcome === 'existing' || outcome === 'deleted') return { outcome, jobId: a };
+    return unexpected('request-delete', outcome);
+  },
+  requestRetry([outcome, a = '']: string[]): RetryRequest {
+    if (outcome === 'missing') return { outcome };
+    if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
+    if (outcome === 'created') return { outcome, jobId: a };
+    return unexpected('request-retry', outcome);
+  },
+  cancel([outcome, a = '']: string[]): CancelOutcome {
+    if (outcome === 'missing' || outcome === 'signalled') return { outcome };
+    if (outcome === 'finished') return { outcome, status: a as JobStatus };
+    if (outcome === 'cancelled') return { outcome, next: a || null };
+    return unexpected('cancel', outcome);
+  },
+  markRunning([outcome, a = '']: string[]): StartOutcome {
+    if (outcome === 'finished' || outcome === 'cancel-requested') return { outcome };
+    if (outcome === 'running') return { outcome, attempt: Number(a) };
+    return unexpected('mark-running', outcome);
+  },
+  finish([outcome, a = '']: string[]): FinishOutcome {
+    if (outcome === 'finished' || outcome === 'already-finished') return { outcome, next: a || null };
+    return unexpected('finish', outcome);
+  },
+  done(name: string, expected: string, [outcome]: string[]): void {
+    if (outcome !== expected) unexpected(name, outcome);
+  },
+};
+
+function unexpected(script: string, outcome: string | undefined): never {
+  throw new Error(`unexpected reply from the ${script} script: ${outcome}`);
+}

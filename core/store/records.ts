@@ -1,0 +1,55 @@
+// Resource and job hashes as read from Redis, turned into the API's shapes.
+import type { Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Resource, ResourceInputs, ResourceStatus } from '../schemas.ts';
+
+type Hash = Record<string, string>;
+
+export function toResource(hash: Hash): Resource {
+  const jobId = hash.job_id ?? '';
+  const resource: Resource = {
+    id: hash.id ?? '',
+    status: hash.status as ResourceStatus,
+    inputs: parseJson<ResourceInputs>(hash.inputs) as Resource['inputs'],
+    outputs: parseJson<Outputs>(hash.outputs) ?? {},
+    created_by: hash.created_by ?? '',
+    expires_at: hash.expires_at || null,
+    created_at: hash.created_at ?? '',
+    updated_at: hash.updated_at ?? '',
+    job: {
+      id: jobId,
+      action: hash.job_action as JobAction,
+      status: hash.job_status as JobStatus,
+      href: `/api/jobs/${jobId}`,
+    },
+  };
+  const error = parseJson<JobError>(hash.error);
+  if (error) resource.error = error;
+  return resource;
+}
+
+export function toJob(hash: Hash): Job {
+  const id = hash.id ?? '';
+  const job: Job = {
+    id,
+    resource_id: hash.resource_id ?? '',
+    action: hash.action as JobAction,
+    status: hash.status as JobStatus,
+    attempts: Number(hash.attempts ?? 0),
+    max_attempts: Number(hash.max_attempts ?? 1),
+    progress: parseJson<JobProgress>(hash.progress) ?? { completed: 0, total: null },
+    created_at: hash.created_at ?? '',
+    started_at: hash.started_at ?? null,
+    finished_at: hash.finished_at ?? null,
+    updated_at: hash.updated_at ?? '',
+    href: `/api/jobs/${id}`,
+    log_href: `/api/jobs/${id}/log`,
+  };
+  const result = parseJson<JobResult>(hash.result);
+  if (result) job.result = result;
+  const error = parseJson<JobError>(hash.error);
+  if (error) job.error = error;
+  return job;
+}
+
+function parseJson<T>(value: string | undefined): T | undefined {
+  return value ? (JSON.parse(value) as T) : undefined;
+}

@@ -1,0 +1,156 @@
+// Resources: recording a new one, requesting its delete or the retry of its
+// create, reading one, and listing them in pages.
+import { AppError } from '../errors.ts';
+import { RESOURCE_STATUSES, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus } from '../schemas.ts';
+import { nowArgs, type StoreContext } from './context.ts';
+import { IndexMember } from './keys.ts';
+import { parse, type CreateOutcome, type DeleteRequest, type RetryRequest } from './outcomes.ts';
+import { toResource } from './records.ts';
+
+// How long an Idempotency-Key is remembered.
+export const IDEMPOTENCY_SECONDS = 24 * 3600;
+
+export type Page = { items: Resource[]; nextCursor: string | null };
+
+export type NewResource = {
+  id: string;
+  jobId: string;
+  inputs: ResourceInputs;
+  maxAttempts: number;
+  owner: string;
+  maxLive: number;
+  expiresAt?: Date | undefined;
+  idempotency?: { key: string; fingerprint: string } | undefined;
+  now?: Date;
+};
+
+export class Resources {
+  readonly #c: StoreContext;
+
+  constructor(context: StoreContext) {
+    this.#c = context;
+  }
+
+  // Records a resource and its create job in one step (see create-7.lua).
+  async create(args: NewResource): Promise<CreateOutcome> {
+    const { keys, scripts } = this.#c;
+    const now = args.now ?? new Date();
+    const reply = await scripts.run(
+      'create',
+      [
+        keys.resource(args.id),
+        keys.job(args.jobId),
+        keys.ops(args.id),
+        keys.index,
+        keys.status('creating'),
+        keys.ownerLive(args.owner),
+        keys.idempotency(args.owner, args.idempotency?.key ?? ''),
+      ],
+      [
+        args.id,
+        args.jobId,
+        now.toISOString(),
+        IndexMember.encode(now.getTime(), args.id),
+        JSON.stringify(args.inputs),
+        args.maxAttempts,
+        args.owner,
+        args.maxLive,
+        args.idempotency?.fingerprint ?? '',
+        IDEMPOTENCY_SECONDS,
+        args.expiresAt?.toISOString() ?? '',
+      ],
+    );
+    return parse.create(reply);
+  }
+
+  // Undoes create() when the job could not be enqueued (see discard-7.lua).
+  async discard(id: string, jobId: string, owner: string, idempotencyKey: string | undefined): Promise<void> {
+    const { keys, scripts } = this.#c;
+    const reply = await scripts.run(
+      'discard',
+      [keys.resource(id), keys.job(jobId), keys.ops(id), keys.log(jobId), keys.index, keys.ownerLive(owner), keys.idempotency(owner, idempotencyKey ?? '')],
+      [jobId, id],
+    );
+    parse.done('discard', 'discarded', reply);
+  }
+
+  async requestDelete(id: string, jobId: string, maxAttempts: number): Promise<DeleteRequest> {
+    const { keys, scripts, jobRetentionSeconds } = this.#c;
+    const cancelled: JobError = { message: 'cancelled: the resource was deleted before this job started', retryable: false, diagnostics: [] };
+    const empty: JobResult = { outputs: {}, changes: { add: 0, change: 0, remove: 0 }, duration_ms: 0 };
+    const { now, nowMs } = nowArgs();
+    const reply = await scripts.run(
+      'request-delete',
+      [keys.resource(id), keys.job(jobId), keys.ops(id)],
+      [jobId, now, maxAttempts, jobRetentionSeconds, JSON.stringify(cancelled), JSON.stringify(empty), nowMs],
+    );
+    return parse.requestDelete(reply);
+  }
+
+  async requestRetry(id: string, jobId: string, maxAttempts: number): Promise<RetryRequest> {
+    const { keys, scripts } = this.#c;
+    const reply = await scripts.run('request-retry', [keys.resource(id), keys.job(jobId), keys.ops(id)], [jobId, nowArgs().now, maxAttempts]);
+    return parse.requestRetry(reply);
+  }
+
+  async get(id: string): Promise<Resource | null> {
+    const hash = await this.#c.redis.hgetall(this.#c.keys.resource(id));
+    return hash.id === undefined ? null : toResource(hash);
+  }
+
+  // Newest first; the cursor is the last member of the previous page.
+  async list(args: { status?: ResourceStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page> {
+    const { redis, keys } = this.#c;
+    const key = args.status ? keys.status(args.status) : keys.index;
+    let start = '+';
+    if (args.cursor !== undefined) {
+      const member = Buffer.from(args.cursor, 'base64url').toString('utf8');
+      if (!IndexMember.isMember(member)) throw new AppError('invalid-cursor', 'cursor is not one this API returned');
+      start = `(${member}`;
+    }
+    const members = await redis.zrange(key, start, '-', 'BYLEX', 'REV', 'LIMIT', 0, args.limit + 1);
+    const page = members.slice(0, args.limit);
+    const pipeline = redis.pipeline();
+    for (const member of page) pipeline.hgetall(keys.resource(IndexMember.id(member)));
+    const replies = page.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    const items: Resource[] = [];
+    for (const [error, hash] of replies) {
+      if (error) throw error;
+      const record = hash as Record<string, string>;
+      if (record.id !== undefined) items.push(toResource(record));
+    }
+    const last = page.at(-1);
+    const nextCursor = members.length > args.limit && last ? Buffer.from(last).toString('base64url') : null;
+    return { items, nextCursor };
+  }
+
+  // Ids of resources still creating that were recorded before `before`,
+  // oldest first, at most `limit`.
+  async creatingSince(before: Date, limit: number): Promise<string[]> {
+    const members = await this.#c.redis.zrange(this.#c.keys.status('creating'), '-', IndexMember.before(before.getTime()), 'BYLEX', 'LIMIT', 0, limit);
+    return members.map((member) => IndexMember.id(member));
+  }
+
+  // Every resource recorded, deleted ones included.
+  async count(): Promise<number> {
+    return this.#c.redis.zcard(this.#c.keys.index);
+  }
+
+  async countByStatus(): Promise<Record<ResourceStatus, number>> {
+    const pipeline = this.#c.redis.pipeline();
+    for (const status of RESOURCE_STATUSES) pipeline.zcard(this.#c.keys.status(status));
+    const replies = (await pipeline.exec()) ?? [];
+    const counts = {} as Record<ResourceStatus, number>;
+    RESOURCE_STATUSES.forEach((status, i) => {
+      const [error, count] = replies[i] ?? [];
+      if (error) throw error;
+      counts[status] = Number(count);
+    });
+    return counts;
+  }
+
+  // Seconds until an owner's Idempotency-Key is forgotten; -2 if it is not held.
+  async idempotencyKeyTtl(owner: string, key: string): Promise<number> {
+    return this.#c.redis.ttl(this.#c.keys.idempotency(owner, key));
+  }
+}

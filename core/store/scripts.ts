@@ -1,0 +1,86 @@
+// Loads the store's Lua scripts from lua/: one file per script, named
+// `{name}-{numberOfKeys}.lua` as BullMQ names its commands, with shared pieces
+// pulled in by `--- @include "{name}"` from lua/includes/ (each piece once).
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+const LUA_DIR = new URL('./lua/', import.meta.url);
+const INCLUDE = /^--- @include "([a-z-]+)"\s*$/;
+
+export const SCRIPT_NAMES = [
+  'create',
+  'request-delete',
+  'request-retry',
+  'cancel',
+  'mark-running',
+  'requeue',
+  'finish',
+  'discard',
+] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+export type ScriptSource = { name: string; numberOfKeys: number; lua: string };
+
+// Every script's source, includes resolved.
+export function loadScripts(): Map<ScriptName, ScriptSource> {
+  const files = readdirSync(LUA_DIR).filter((file) => file.endsWith('.lua'));
+  const scripts = new Map<ScriptName, ScriptSource>();
+  for (const name of SCRIPT_NAMES) {
+    const file = files.find((f) => new RegExp(`^${name}-\\d+\\.lua$`).test(f));
+    if (!file) throw new Error(`no Lua script for ${name} in ${LUA_DIR.pathname}`);
+    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
+    scripts.set(name, { name, numberOfKeys, lua: resolveIncludes(read(file), new Set()) });
+  }
+  return scripts;
+}
+
+function read(file: string): string {
+  return readFileSync(new URL(file, LUA_DIR), 'utf8');
+}
+
+function resolveIncludes(source: string, included: Set<string>): string {
+  return source
+    .split('\n')
+    .map((line) => {
+      const name = INCLUDE.exec(line)?.[1];
+      if (name === undefined) return line;
+      if (included.has(name)) return '';
+      included.add(name);
+      return resolveIncludes(read(`includes/${name}.lua`), included);
+    })
+    .join('\n');
+}
+
+type Arg = string | number;
+
+// The scripts defined on one connection (EVALSHA, falling back to EVAL).
+export class Scripts {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    for (const { name, numberOfKeys, lua } of SOURCES.values()) {
+      const command = commandName(name);
+      if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua });
+    }
+  }
+
+  // Runs a script; the key prefix is always ARGV[1].
+  async run(name: ScriptName, keys: string[], args: Arg[]): Promise<string[]> {
+    const source = SOURCES.get(name);
+    if (source?.numberOfKeys !== keys.length) throw new Error(`script ${name} takes ${source?.numberOfKeys} keys, not ${keys.length}`);
+    const command = (this.#redis as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[commandName(name)];
+    if (command === undefined) throw new Error(`Redis script ${name} is not defined`);
+    const reply = await command.call(this.#redis, ...keys, this.#prefix, ...args);
+    if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error(`unexpected reply from ${name}: ${JSON.stringify(reply)}`);
+    return reply.map(String);
+  }
+}
+
+const SOURCES = loadScripts();
+
+function commandName(name: string): string {
+  return `tfcompute_${name.replaceAll('-', '_')}`;
+}

@@ -1,0 +1,307 @@
+// The store's Lua scripts, each outcome of each, run directly against a real
+// redis-server; and the script loader and key layout they rely on.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { nanoid } from 'nanoid';
+import { newJobId, newResourceId } from '../core/ids.ts';
+import { JOB_DURATION_BUCKETS, Store } from '../core/store/index.ts';
+import { IndexMember } from '../core/store/keys.ts';
+import { loadScripts, SCRIPT_NAMES } from '../core/store/scripts.ts';
+import { startRedis, type RedisServer } from '../scripts/local-services.ts';
+
+const RETENTION = 3600;
+const INPUTS = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
+
+let server: RedisServer;
+let dir: string;
+let redis: Redis;
+let store: Store;
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-store-'));
+  server = await startRedis(dir);
+  redis = new Redis(server.url);
+});
+after(async () => {
+  redis.disconnect();
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  // A prefix of its own per test: nothing one test writes is seen by another.
+  store = new Store(redis, `store-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`, RETENTION);
+});
+
+async function newResource(overrides: Partial<Parameters<Store['resources']['create']>[0]> = {}) {
+  const id = newResourceId();
+  const jobId = newJobId();
+  const outcome = await store.resources.create({ id, jobId, inputs: INPUTS, maxAttempts: 3, owner: 'ci', maxLive: 10, ...overrides });
+  return { id, jobId, outcome };
+}
+
+async function readyResource() {
+  const { id, jobId } = await newResource();
+  await store.jobs.markRunning(id, jobId);
+  await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', outputs: { a: 1 } });
+  return id;
+}
+
+async function statusCounts() {
+  const counts = await store.resources.countByStatus();
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+}
+
+describe('the script loader', () => {
+  test('loads one file per script, named with its number of keys, with includes resolved once each', () => {
+    const scripts = loadScripts();
+    assert.deepEqual([...scripts.keys()], [...SCRIPT_NAMES]);
+    for (const { name, numberOfKeys, lua } of scripts.values()) {
+      assert.ok(numberOfKeys >= 2, name);
+      assert.doesNotMatch(lua, /@include/, `${name}: every include resolved`);
+      const definitions = lua.match(/^local function (\w+)/gm) ?? [];
+      assert.equal(new Set(definitions).size, definitions.length, `${name}: no piece included twice`);
+      assert.match(lua, /^ {4}ARGV\[1\] +key prefix$/m, `${name}: its header says the prefix is ARGV[1]`);
+      assert.doesNotMatch(lua, /^local (?!prefix )\w+ = ARGV\[1\]$/m, `${name}: ARGV[1] is only ever the prefix`);
+    }
+  });
+
+  test('the duration buckets in observe-duration.lua are JOB_DURATION_BUCKETS', async () => {
+    const lua = await readFile(new URL('../core/store/lua/includes/observe-duration.lua', import.meta.url), 'utf8');
+    const list = /DURATION_BUCKETS = \{([^}]*)\}/.exec(lua)?.[1] ?? '';
+    assert.deepEqual(list.split(',').map(Number), JOB_DURATION_BUCKETS);
+  });
+
+  test('index members sort by creation time and decode to their resource id', () => {
+    const id = newResourceId();
+    const member = IndexMember.encode(1_700_000_000_000, id);
+    assert.equal(IndexMember.id(member), id);
+    assert.ok(IndexMember.encode(999, id) < member);
+    // creatingSince() reads members below this bound: earlier ones only.
+    const bound = IndexMember.before(1_700_000_000_000).slice(1);
+    assert.ok(IndexMember.encode(1_699_999_999_999, id) < bound && member > bound);
+    assert.equal(IndexMember.isMember('not-a-member'), false);
+    assert.throws(() => IndexMember.id('0:x'), /not an index member/);
+  });
+});
+
+describe('create', () => {
+  test('created: the resource, its queued create job, its index entries and its owner\'s live count', async () => {
+    const { id, jobId, outcome } = await newResource({ expiresAt: new Date('2030-01-01T00:00:00Z') });
+    assert.deepEqual(outcome, { outcome: 'created' });
+    const resource = await store.resources.get(id);
+    assert.equal(resource?.status, 'creating');
+    assert.deepEqual(resource?.job, { id: jobId, action: 'create', status: 'queued', href: `/api/jobs/${jobId}` });
+    assert.equal(resource?.expires_at, '2030-01-01T00:00:00.000Z');
+    const job = await store.jobs.get(jobId);
+    assert.equal(job?.status, 'queued');
+    assert.equal(job?.attempts, 0);
+    assert.equal(await store.jobs.head(id), jobId);
+    assert.deepEqual(await statusCounts(), { creating: 1 });
+    assert.equal(await store.resources.count(), 1);
+  });
+
+  test('replay: a used Idempotency-Key names the resource it made, with its fingerprint, and writes nothing', async () => {
+    const first = await newResource({ idempotency: { key: 'k1', fingerprint: 'f1' } });
+    const second = await newResource({ idempotency: { key: 'k1', fingerprint: 'f2' } });
+    assert.deepEqual(second.outcome, { outcome: 'replay', resourceId: first.id, fingerprint: 'f1' });
+    assert.equal(await store.resources.get(second.id), null);
+    assert.equal(await store.resources.count(), 1);
+    const ttl = await store.resources.idempotencyKeyTtl('ci', 'k1');
+    assert.ok(ttl > 23 * 3600 && ttl <= 24 * 3600);
+  });
+
+  test('a key whose resource was discarded makes a new one', async () => {
+    const first = await newResource({ idempotency: { key: 'k2', fingerprint: 'f' } });
+    await store.resources.discard(first.id, first.jobId, 'ci', 'k2');
+    const second = await newResource({ idempotency: { key: 'k2', fingerprint: 'f' } });
+    assert.deepEqual(second.outcome, { outcome: 'created' });
+  });
+
+  test('cap: an owner at its cap of live resources gets nothing; deleted ones do not count', async () => {
+    const kept = await newResource({ maxLive: 1 });
+    const refused = await newResource({ maxLive: 1 });
+    assert.deepEqual(refused.outcome, { outcome: 'cap', live: 1 });
+    assert.equal(await store.resources.get(refused.id), null);
+    await store.resources.requestDelete(kept.id, newJobId(), 3);
+    assert.deepEqual((await newResource({ maxLive: 1 })).outcome, { outcome: 'created' });
+  });
+});
+
+describe('request-delete', () => {
+  test('missing', async () => {
+    assert.deepEqual(await store.resources.requestDelete(newResourceId(), newJobId(), 3), { outcome: 'missing' });
+  });
+
+  test('cancelled: a create that never started is cancelled and the resource deleted at once', async () => {
+    const { id, jobId } = await newResource();
+    const deleteJobId = newJobId();
+    assert.deepEqual(await store.resources.requestDelete(id, deleteJobId, 3), { outcome: 'cancelled', jobId: deleteJobId, cancelledJobId: jobId });
+    assert.equal((await store.jobs.get(jobId))?.status, 'cancelled');
+    assert.equal((await store.jobs.get(deleteJobId))?.status, 'succeeded');
+    assert.match(await store.logs.get(deleteJobId), /had not started; it was cancelled/);
+    assert.equal((await store.resources.get(id))?.status, 'deleted');
+    assert.equal(await store.jobs.pendingCount(id), 0);
+    assert.deepEqual(await statusCounts(), { deleted: 1 });
+    const durations = await store.metrics.jobDurations();
+    assert.equal(durations['create|cancelled|count'], '1');
+  });
+
+  test('created: a started create is not cancelled; the delete queues behind it', async () => {
+    const { id, jobId } = await newResource();
+    await store.jobs.markRunning(id, jobId);
+    const deleteJobId = newJobId();
+    assert.deepEqual(await store.resources.requestDelete(id, deleteJobId, 3), { outcome: 'created', jobId: deleteJobId });
+    assert.equal((await store.resources.get(id))?.status, 'deleting');
+    assert.equal(await store.jobs.head(id), jobId);
+    assert.equal(await store.jobs.pendingCount(id), 2);
+    assert.deepEqual(await statusCounts(), { deleting: 1 });
+  });
+
+  test('existing, then deleted: a delete already requested is named again', async () => {
+    const id = await readyResource();
+    const deleteJobId = newJobId();
+    await store.resources.requestDelete(id, deleteJobId, 3);
+    assert.deepEqual(await store.resources.requestDelete(id, newJobId(), 3), { outcome: 'existing', jobId: deleteJobId });
+    await store.jobs.markRunning(id, deleteJobId);
+    await store.jobs.finish({ resourceId: id, jobId: deleteJobId, jobStatus: 'succeeded', resourceStatus: 'deleted' });
+    assert.deepEqual(await store.resources.requestDelete(id, newJobId(), 3), { outcome: 'deleted', jobId: deleteJobId });
+  });
+});
+
+describe('request-retry', () => {
+  test('missing', async () => {
+    assert.deepEqual(await store.resources.requestRetry(newResourceId(), newJobId(), 3), { outcome: 'missing' });
+  });
+
+  test('conflict: only a failed create is retried', async () => {
+    const id = await readyResource();
+    assert.deepEqual(await store.resources.requestRetry(id, newJobId(), 3), { outcome: 'conflict', status: 'ready' });
+  });
+
+  test('created: a failed create gets a new create job, marked as a retry', async () => {
+    const { id, jobId } = await newResource();
+    await store.jobs.markRunning(id, jobId);
+    await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'failed', resourceStatus: 'failed', error: { message: 'x', retryable: false, diagnostics: [] } });
+    const retryId = newJobId();
+    assert.deepEqual(await store.resources.requestRetry(id, retryId, 3), { outcome: 'created', jobId: retryId });
+    const resource = await store.resources.get(id);
+    assert.equal(resource?.status, 'creating');
+    assert.equal(resource?.error, undefined);
+    assert.equal(resource?.job.id, retryId);
+    // A retry is never cancelled by a DELETE as a create that never started.
+    assert.equal((await store.resources.requestDelete(id, newJobId(), 3)).outcome, 'created');
+  });
+});
+
+describe('cancel', () => {
+  test('missing', async () => {
+    assert.deepEqual(await store.jobs.cancel(newResourceId(), newJobId()), { outcome: 'missing' });
+  });
+
+  test('cancelled: a queued create ends cancelled and its resource failed; nothing waits behind it', async () => {
+    const { id, jobId } = await newResource();
+    assert.deepEqual(await store.jobs.cancel(id, jobId), { outcome: 'cancelled', next: null });
+    const resource = await store.resources.get(id);
+    assert.equal(resource?.status, 'failed');
+    assert.equal(resource?.job.status, 'cancelled');
+    assert.equal((await store.jobs.retention(jobId)).record <= RETENTION, true);
+  });
+
+  test('cancelled: a queued delete ends cancelled, its resource delete_failed, and the next job is named', async () => {
+    const id = await readyResource();
+    const deleteJobId = newJobId();
+    await store.resources.requestDelete(id, deleteJobId, 3);
+    assert.deepEqual(await store.jobs.cancel(id, deleteJobId), { outcome: 'cancelled', next: null });
+    assert.equal((await store.resources.get(id))?.status, 'delete_failed');
+
+    const { id: other, jobId: createJobId } = await newResource();
+    await store.jobs.markRunning(other, createJobId);
+    const behind = newJobId();
+    await store.resources.requestDelete(other, behind, 3);
+    assert.deepEqual(await store.jobs.cancel(other, behind), { outcome: 'cancelled', next: createJobId });
+  });
+
+  test('signalled: a running job is flagged, and its next start is refused', async () => {
+    const { id, jobId } = await newResource();
+    await store.jobs.markRunning(id, jobId);
+    assert.deepEqual(await store.jobs.cancel(id, jobId), { outcome: 'signalled' });
+    await store.jobs.requeue(id, jobId, undefined);
+    assert.deepEqual(await store.jobs.markRunning(id, jobId), { outcome: 'cancel-requested' });
+  });
+
+  test('finished', async () => {
+    const id = await readyResource();
+    const jobId = (await store.resources.get(id))?.job.id ?? '';
+    assert.deepEqual(await store.jobs.cancel(id, jobId), { outcome: 'finished', status: 'succeeded' });
+  });
+});
+
+describe('mark-running, requeue and finish', () => {
+  test('running: each start counts an attempt; the first sets started_at', async () => {
+    const { id, jobId } = await newResource();
+    assert.deepEqual(await store.jobs.markRunning(id, jobId), { outcome: 'running', attempt: 1 });
+    const started = (await store.jobs.get(jobId))?.started_at;
+    assert.equal((await store.resources.get(id))?.job.status, 'running');
+    await store.jobs.requeue(id, jobId, { message: 'lock held', retryable: true, diagnostics: [] });
+    const requeued = await store.jobs.get(jobId);
+    assert.equal(requeued?.status, 'queued');
+    assert.equal(requeued?.error?.message, 'lock held');
+    assert.equal((await store.resources.get(id))?.job.status, 'queued');
+    assert.deepEqual(await store.jobs.markRunning(id, jobId), { outcome: 'running', attempt: 2 });
+    assert.equal((await store.jobs.get(jobId))?.started_at, started);
+  });
+
+  test('finished: a job that has ended, or whose record is gone, does not start', async () => {
+    const id = await readyResource();
+    const jobId = (await store.resources.get(id))?.job.id ?? '';
+    assert.deepEqual(await store.jobs.markRunning(id, jobId), { outcome: 'finished' });
+    assert.deepEqual(await store.jobs.markRunning(id, newJobId()), { outcome: 'finished' });
+  });
+
+  test('finish: records the end, the outputs and the duration; names the next job; a second finish changes nothing', async () => {
+    const { id, jobId } = await newResource();
+    await store.jobs.markRunning(id, jobId);
+    const deleteJobId = newJobId();
+    await store.resources.requestDelete(id, deleteJobId, 3);
+    const result = { outputs: { a: 1 }, changes: { add: 1, change: 0, remove: 0 }, duration_ms: 5 };
+    await store.logs.append(jobId, 'applied\n');
+    assert.deepEqual(
+      await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', outputs: { a: 1 }, result }),
+      { outcome: 'finished', next: deleteJobId },
+    );
+    const resource = await store.resources.get(id);
+    // Not its current job any more: the outputs are kept, the status stays "deleting".
+    assert.equal(resource?.status, 'deleting');
+    assert.deepEqual(resource?.outputs, { a: 1 });
+    assert.deepEqual((await store.jobs.get(jobId))?.result, result);
+    const retention = await store.jobs.retention(jobId);
+    assert.ok(retention.record > 0 && retention.record <= RETENTION);
+    assert.ok(retention.log > 0 && retention.log <= RETENTION);
+    assert.equal((await store.metrics.jobDurations())['create|succeeded|count'], '1');
+
+    assert.deepEqual(
+      await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'failed', resourceStatus: 'failed' }),
+      { outcome: 'already-finished', next: deleteJobId },
+    );
+    assert.equal((await store.jobs.get(jobId))?.status, 'succeeded');
+  });
+});
+
+describe('discard', () => {
+  test('removes the resource, its job, its log, its index entries, its live count and its Idempotency-Key', async () => {
+    const { id, jobId } = await newResource({ idempotency: { key: 'k', fingerprint: 'f' } });
+    await store.logs.append(jobId, 'x');
+    await store.resources.discard(id, jobId, 'ci', 'k');
+    assert.equal(await store.resources.get(id), null);
+    assert.equal(await store.jobs.get(jobId), null);
+    assert.equal(await store.logs.get(jobId), '');
+    assert.equal(await store.resources.count(), 0);
+    assert.deepEqual(await statusCounts(), {});
+    assert.equal(await store.resources.idempotencyKeyTtl('ci', 'k'), -2);
+    assert.deepEqual((await newResource({ maxLive: 1 })).outcome, { outcome: 'created' });
+  });
+});
