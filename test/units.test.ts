@@ -2,14 +2,16 @@
 // that reports what it received), reading Terraform's JSON output, the Prefer
 // header and configuration errors.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { preferredWait } from '../api/prefer.ts';
 import { ConfigError, loadConfig } from '../core/config.ts';
 import { REDACTED, RunTracker, isTransient } from '../worker/run-tracker.ts';
-import { Terraform } from '../worker/terraform.ts';
+import { ErroredState } from '../worker/errored-state.ts';
+import { Terraform, TerraformError } from '../worker/terraform.ts';
+import { WorkspaceRunner } from '../worker/workspace-runner.ts';
 
 describe('running terraform', () => {
   let dir: string;
@@ -56,6 +58,69 @@ describe('running terraform', () => {
     // child while the suite measures coverage.
     const allowed = /^(PATH|HOME|PWD|SHLVL|_|OLDPWD|CHECKPOINT_DISABLE|NODE_V8_COVERAGE|TF_[A-Z_]+|TF_VAR_\w+|AWS_[A-Z_]+)$/;
     for (const name of Object.keys(vars)) assert.match(name, allowed);
+  });
+
+  test('the workspace runner gives each Terraform command its exact argument list', async () => {
+    const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'fake-terraform'), TF_CWD: dir });
+    const terraform = new Terraform({ ...config.terraform, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const erroredDir = path.join(dir, 'errored');
+    const workspace = 'abc0123456789xyz';
+    const lines: string[] = [];
+    const runner = (holdsLock: boolean) =>
+      new WorkspaceRunner(terraform, new ErroredState(dir, erroredDir, 'w1'), {
+        workspace,
+        varFile: '/vars/j.tfvars.json',
+        holdsLock,
+        log: (text) => lines.push(text),
+        progress: () => undefined,
+      });
+    // The stand-in prints its arguments, "---", then its environment.
+    const run = async (command: () => Promise<unknown>) => {
+      lines.length = 0;
+      await command();
+      const end = lines.indexOf('---');
+      return { args: lines.slice(0, end), env: lines.slice(end + 1) };
+    };
+    const locked = runner(true);
+    assert.deepEqual((await run(() => locked.apply(undefined))).args, ['apply', '-auto-approve', '-input=false', '-json', '-lock=false', '-var-file=/vars/j.tfvars.json']);
+    assert.deepEqual((await run(() => locked.destroy(undefined))).args, ['destroy', '-auto-approve', '-input=false', '-json', '-lock=false', '-var-file=/vars/j.tfvars.json']);
+    assert.deepEqual((await run(() => runner(false).apply(undefined))).args, ['apply', '-auto-approve', '-input=false', '-json', '-var-file=/vars/j.tfvars.json']);
+    const created = await run(() => locked.newWorkspace());
+    assert.deepEqual(created.args, ['workspace', 'new', '-no-color', workspace]);
+    assert.ok(created.env.includes(`TF_WORKSPACE=${workspace}`));
+    assert.deepEqual((await run(() => locked.listState())).args, ['state', 'list']);
+    const deleted = await run(() => locked.deleteWorkspace());
+    assert.deepEqual(deleted.args, ['workspace', 'delete', '-no-color', workspace]);
+    assert.ok(deleted.env.includes('TF_WORKSPACE=default'), 'Terraform will not delete the selected workspace');
+    // Kept state is pushed only when there is some.
+    assert.deepEqual((await run(() => locked.pushErroredState())).args, []);
+    await mkdir(erroredDir, { recursive: true });
+    await writeFile(path.join(erroredDir, `${workspace}.tfstate`), '{}');
+    assert.deepEqual((await run(() => locked.pushErroredState())).args, ['state', 'push', '-lock=false', path.join(erroredDir, `${workspace}.tfstate`)]);
+  });
+
+  test('a failed command is one TerraformError naming the command and the workspace, with the output kept', async () => {
+    await writeFile(path.join(dir, 'failing-terraform'), '#!/bin/sh\necho "partial output"\necho "Error: the backend said no" >&2\nexit 1\n');
+    await chmod(path.join(dir, 'failing-terraform'), 0o755);
+    const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'failing-terraform'), TF_CWD: dir });
+    const terraform = new Terraform({ ...config.terraform, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const runner = new WorkspaceRunner(terraform, new ErroredState(dir, path.join(dir, 'errored'), 'w1'), {
+      workspace: 'abc0123456789xyz',
+      varFile: '/vars/j.tfvars.json',
+      holdsLock: false,
+      log: () => undefined,
+      progress: () => undefined,
+    });
+    await assert.rejects(runner.apply(undefined), (error: unknown) => {
+      assert.ok(error instanceof TerraformError);
+      assert.equal(error.command, 'apply');
+      assert.equal(error.workspace, 'abc0123456789xyz');
+      assert.equal(error.exitCode, 1);
+      assert.match(error.output, /partial output[\s\S]*the backend said no/);
+      assert.equal(error.detail.message, 'terraform apply failed: Error: the backend said no');
+      assert.equal(error.detail.retryable, false);
+      return true;
+    });
   });
 
   test('reports a subprocess stopped through its signal as interrupted', async () => {

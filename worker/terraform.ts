@@ -8,6 +8,8 @@ import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
+import type { JobError } from '../core/schemas.ts';
+import { JobFailure } from './job-failure.ts';
 
 export type TerraformSettings = {
   bin: string;
@@ -44,20 +46,21 @@ const MAX_KEPT_OUTPUT = 64 * 1024;
 
 const PDEATHSIG_WRAPPER = process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(file)) : undefined;
 
-export class TerraformError extends Error {
+// A Terraform command that failed: which command, in which workspace, with
+// the tail of what it printed, and what the user reads about it.
+export class TerraformError extends JobFailure {
   override name = 'TerraformError';
   readonly command: string;
-  readonly cwd: string;
+  readonly workspace: string;
   readonly exitCode: number;
   readonly output: string;
 
-  constructor(command: string, cwd: string, result: Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>) {
-    const output = tail(`${result.stdout}\n${result.stderr}`.trim());
-    super(`\`${command}\` in ${cwd} exited with code ${result.exitCode}: ${lastLines(output)}`);
+  constructor(detail: JobError, command: string, workspace: string, result: Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>) {
+    super(detail);
     this.command = command;
-    this.cwd = cwd;
+    this.workspace = workspace;
     this.exitCode = result.exitCode;
-    this.output = output;
+    this.output = tail(`${result.stdout}\n${result.stderr}`.trim());
   }
 }
 
@@ -85,7 +88,10 @@ export class Terraform {
     });
     try {
       const result = await this.run(args, { workspace: 'default' });
-      if (result.exitCode !== 0) throw new TerraformError(`${this.settings.bin} ${args.join(' ')}`, cwd, result);
+      if (result.exitCode !== 0) {
+        const message = `terraform init in ${cwd} exited with code ${result.exitCode}: ${lastLines(`${result.stdout}\n${result.stderr}`)}`;
+        throw new TerraformError({ message, retryable: false, diagnostics: [] }, 'init', 'default', result);
+      }
     } finally {
       await release();
     }
@@ -162,5 +168,5 @@ function tail(text: string): string {
 }
 
 function lastLines(text: string): string {
-  return text.split('\n').filter(Boolean).slice(-5).join(' | ');
+  return tail(text).split('\n').filter(Boolean).slice(-5).join(' | ');
 }

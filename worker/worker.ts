@@ -12,7 +12,9 @@ import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue
 import { JobData } from '../core/schemas.ts';
 import { Store } from '../core/store/index.ts';
 import { within } from '../core/within.ts';
-import { endJob, failedStatus } from '../core/commands.ts';
+import { ErroredState } from './errored-state.ts';
+import { JobFailure } from './job-failure.ts';
+import { recordOutcome } from './outcome.ts';
 import { CANCEL_REASON, createProcessor } from './processor.ts';
 import { SWEEP_EVERY_MS, sweepUnqueuedCreates } from './sweeper.ts';
 import { openS3State } from './s3-state.ts';
@@ -44,8 +46,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds);
   const queue = createQueue(connection, config.redisPrefix);
   const jobs = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
-  const erroredStateDir = path.join(config.worker.workDir, 'errored-state');
-  const processor = createProcessor({ store, queue, jobs, terraform, s3State, logger, varsDir, erroredStateDir, workerId });
+  const erroredState = new ErroredState(config.terraform.cwd, path.join(config.worker.workDir, 'errored-state'), workerId);
+  const processor = createProcessor({ store, queue, jobs, terraform, s3State, logger, varsDir, erroredState, workerId });
   // The lease says this worker is alive: state locks it holds are not taken
   // from it while it lasts. BullMQ's job locks use the same length, so a dead
   // worker's jobs are re-run by another worker about one lease after it died.
@@ -78,11 +80,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     if (!parsed.success) return;
     const message = `the workers running this job died ${STALLED_RUNS_ALLOWED + 1} times; it was not tried again`;
     try {
-      await endJob({ store, queue }, parsed.data, {
-        jobStatus: 'failed',
-        resourceStatus: failedStatus(parsed.data.action),
-        error: { message, retryable: true, diagnostics: [] },
-      });
+      await recordOutcome({ store, queue }, parsed.data, { kind: 'failed', detail: JobFailure.retryable(message).detail });
     } catch (error) {
       logger.error({ err: error, jobId: parsed.data.jobId }, 'could not record a stalled job as failed');
     }

@@ -1,0 +1,27 @@
+// What a job action (create, delete; plan, update and drift checks later)
+// is given, and what it returns when it succeeds. It fails by throwing a
+// JobFailure.
+import type { JobData, JobResult, Outputs, ResourceStatus } from '../../core/schemas.ts';
+import type { Store } from '../../core/store/index.ts';
+import type { S3State } from '../s3-state.ts';
+import type { WorkspaceRunner } from '../workspace-runner.ts';
+
+export type ActionContext = {
+  data: JobData;
+  terraform: WorkspaceRunner;
+  store: Store;
+  // Direct state access for an S3 backend; undefined means Terraform commands.
+  s3State: S3State | undefined;
+  // Whether the worker holds the workspace's state lock itself.
+  holdsLock: boolean;
+  log: (text: string) => void;
+};
+
+export type ActionSuccess = {
+  resourceStatus: ResourceStatus;
+  // The resource's outputs after the job; undefined keeps them as they were.
+  outputs: Outputs | undefined;
+  result: Omit<JobResult, 'duration_ms'>;
+};
+
+export type Action = (context: ActionContext) => Promise<ActionSuccess>;

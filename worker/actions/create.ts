@@ -1,0 +1,48 @@
+// A create: check that the workspace is ours to fill, make sure it exists,
+// and apply.
+import { JobFailure, errorText } from '../job-failure.ts';
+import type { S3State, WorkspaceState } from '../s3-state.ts';
+import type { ActionContext, ActionSuccess } from './action.ts';
+
+export async function create(context: ActionContext): Promise<ActionSuccess> {
+  const { data, terraform, s3State, holdsLock } = context;
+  // A retried create runs in the workspace its first create made.
+  const found = data.retry ? undefined : await ensureFreshWorkspace(context);
+  // Terraform locks a workspace it creates even with -lock=false, so under our lock we create it.
+  const lineage = holdsLock && s3State ? await ensureWorkspaceExists(s3State, data.resourceId, found) : undefined;
+  const { outputs, changes } = await terraform.apply(lineage);
+  return { resourceStatus: 'ready', outputs, result: { outputs, changes } };
+}
+
+// The original project's rule: a create never adopts infrastructure it did
+// not make. Checked once per job, so an attempt after a crash finds its own
+// resources without complaint. Returns what it found in S3, when it looked there.
+async function ensureFreshWorkspace({ data, terraform, store, s3State, log }: ActionContext): Promise<WorkspaceState | undefined> {
+  if (await store.jobs.isWorkspaceChecked(data.jobId)) return undefined;
+  const state = await s3State?.inspect(data.resourceId);
+  if (state) {
+    log(state.exists ? `Workspace state found in S3 with ${state.resources} resource(s).` : 'No workspace state in S3 yet; apply creates it.');
+    if (state.exists && state.resources > 0) throw adoptionRefused(data.resourceId, state.resources);
+  } else if ((await terraform.newWorkspace()) === 'exists') {
+    const addresses = await terraform.listState();
+    if (addresses.length > 0) throw adoptionRefused(data.resourceId, addresses.length);
+  }
+  await store.jobs.markWorkspaceChecked(data.jobId);
+  return state;
+}
+
+// Returns the workspace state's lineage.
+async function ensureWorkspaceExists(s3State: S3State, workspace: string, known: WorkspaceState | undefined): Promise<string | undefined> {
+  const state = known ?? (await s3State.inspect(workspace));
+  if (!state) throw JobFailure.retryable(`the state of workspace ${workspace} could not be read from S3`);
+  if (state.exists) return state.lineage;
+  try {
+    return await s3State.createEmptyState(workspace);
+  } catch (error) {
+    throw JobFailure.retryable(`could not create workspace ${workspace} in S3: ${errorText(error)}`);
+  }
+}
+
+function adoptionRefused(workspace: string, resources: number): JobFailure {
+  return JobFailure.permanent(`workspace ${workspace} already exists and tracks ${resources} resource(s); refusing to adopt infrastructure this resource did not create`);
+}

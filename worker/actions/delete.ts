@@ -1,0 +1,28 @@
+// A delete: destroy what the workspace tracks, then remove the workspace.
+import { JobFailure } from '../job-failure.ts';
+import type { ActionContext, ActionSuccess } from './action.ts';
+
+export async function destroy(context: ActionContext): Promise<ActionSuccess> {
+  const { data, terraform, s3State, holdsLock, log } = context;
+  const workspace = data.resourceId;
+  let changes = { add: 0, change: 0, remove: 0 };
+  // Under our lock an absent workspace has nothing to destroy, and Terraform would lock to create it.
+  const state = holdsLock && s3State ? await s3State.inspect(workspace) : undefined;
+  if (state?.exists === false) {
+    log(`No state for workspace ${workspace} in S3; nothing to destroy.`);
+  } else {
+    ({ changes } = await terraform.destroy(state?.exists ? state.lineage : undefined));
+  }
+  await removeWorkspace(context);
+  return { resourceStatus: 'deleted', outputs: {}, result: { outputs: {}, changes } };
+}
+
+async function removeWorkspace({ data, terraform, s3State, log }: ActionContext): Promise<void> {
+  const workspace = data.resourceId;
+  const removed = await s3State?.remove(workspace);
+  if (!removed) return terraform.deleteWorkspace();
+  if (removed.exists && removed.resources > 0) {
+    throw JobFailure.permanent(`workspace ${workspace} still tracks ${removed.resources} resource(s) after destroy; it was kept`);
+  }
+  log(removed.exists ? `Workspace "${workspace}" deleted from S3.` : `Workspace "${workspace}" had no state in S3.`);
+}

@@ -1,0 +1,9 @@
+// The job actions, by the name a job carries.
+import type { JobAction } from '../../core/schemas.ts';
+import type { Action } from './action.ts';
+import { create } from './create.ts';
+import { destroy } from './delete.ts';
+
+export const ACTIONS: Record<JobAction, Action> = { create, delete: destroy };
+
+export type { Action, ActionContext, ActionSuccess } from './action.ts';

@@ -1,0 +1,72 @@
+// One attempt of a job, around its action: the job's variables file, the
+// workspace's state lock, state an earlier run could not save, then the
+// action itself. The lock is released before this returns or throws, so a
+// job that reads as finished never still holds it.
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../core/logger.ts';
+import { FINISHED_JOB_STATUSES, type JobData } from '../core/schemas.ts';
+import type { Store } from '../core/store/index.ts';
+import { ACTIONS, type ActionSuccess } from './actions/index.ts';
+import type { ErroredState } from './errored-state.ts';
+import { errorText, JobFailure } from './job-failure.ts';
+import type { JobLog } from './job-log.ts';
+import type { S3State } from './s3-state.ts';
+import { acquireStateLock, LockHeldError } from './state-lock.ts';
+import type { Terraform } from './terraform.ts';
+import { WorkspaceRunner } from './workspace-runner.ts';
+
+export type JobRunDeps = {
+  store: Store;
+  terraform: Terraform;
+  s3State: S3State | undefined;
+  erroredState: ErroredState;
+  logger: Logger;
+  varsDir: string;
+  workerId: string;
+};
+
+export async function runJob(deps: JobRunDeps, data: JobData, jobLog: JobLog, signal: AbortSignal | undefined): Promise<ActionSuccess> {
+  const { store, s3State } = deps;
+  const log = (text: string) => jobLog.write(text);
+  const varFile = path.join(deps.varsDir, `${data.jobId}.tfvars.json`);
+  let release: (() => Promise<void>) | undefined;
+  try {
+    await writeFile(varFile, JSON.stringify({ resource_id: data.resourceId, ...data.inputs }), { mode: 0o600 });
+    if (s3State?.canLock) release = await lockWorkspace(deps, s3State, data, log);
+    const terraform = new WorkspaceRunner(deps.terraform, deps.erroredState, {
+      workspace: data.resourceId,
+      varFile,
+      holdsLock: release !== undefined,
+      signal,
+      log,
+      progress: (progress) => jobLog.progress(progress),
+    });
+    await terraform.pushErroredState();
+    return await ACTIONS[data.action]({ data, terraform, store, s3State, holdsLock: release !== undefined, log });
+  } finally {
+    await release?.().catch((error: unknown) => deps.logger.error({ err: error, jobId: data.jobId }, 'could not release the state lock'));
+    await rm(varFile, { force: true });
+  }
+}
+
+async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, log: (text: string) => void): Promise<() => Promise<void>> {
+  try {
+    return await acquireStateLock(
+      {
+        s3State,
+        isWorkerAlive: (workerId) => deps.store.leases.isAlive(workerId),
+        isJobOver: async (jobId) => {
+          const job = await deps.store.jobs.get(jobId);
+          return !job || FINISHED_JOB_STATUSES.includes(job.status);
+        },
+        log,
+      },
+      data.resourceId,
+      { workerId: deps.workerId, jobId: data.jobId, operation: data.action === 'create' ? 'apply' : 'destroy' },
+    );
+  } catch (error) {
+    if (error instanceof LockHeldError) throw JobFailure.retryable(error.message);
+    throw JobFailure.retryable(`could not reach the state backend to lock workspace ${data.resourceId}: ${errorText(error)}`);
+  }
+}

@@ -1,0 +1,48 @@
+// How a job's attempt ended, decided in one place and recorded in one place,
+// for the processor and for the worker's handler of jobs whose workers kept
+// dying alike.
+import { endJob, failedStatus } from '../core/commands.ts';
+import type { JobQueue } from '../core/queue.ts';
+import type { JobData, JobError } from '../core/schemas.ts';
+import type { Store } from '../core/store/index.ts';
+import { JobFailure } from './job-failure.ts';
+
+export type Outcome =
+  // Stopped on a user's request: the stack keeps what Terraform saved.
+  | { kind: 'cancelled'; detail: JobError }
+  // Stopped because the worker is stopping: back to the queue, no attempt spent.
+  | { kind: 'interrupted'; detail: JobError }
+  // Failed, and another attempt may do better.
+  | { kind: 'retry'; detail: JobError }
+  | { kind: 'failed'; detail: JobError };
+
+export function classifyFailure(error: unknown, attempt: { cancelRequested: boolean; attemptsLeft: boolean }): Outcome {
+  const failure = JobFailure.from(error);
+  const { detail } = failure;
+  if (failure.interrupted && attempt.cancelRequested) {
+    return { kind: 'cancelled', detail: { ...detail, message: `cancelled on request; ${detail.message}, after saving state` } };
+  }
+  if (failure.interrupted) return { kind: 'interrupted', detail };
+  if (detail.retryable && attempt.attemptsLeft) return { kind: 'retry', detail };
+  return { kind: 'failed', detail };
+}
+
+// Records the outcome on the job and its resource, and tells whoever waits.
+export async function recordOutcome(deps: { store: Store; queue: JobQueue }, data: Pick<JobData, 'resourceId' | 'jobId' | 'action'>, outcome: Outcome): Promise<void> {
+  const { store } = deps;
+  switch (outcome.kind) {
+    case 'cancelled':
+    case 'failed':
+      // The resource is left failed (create) or delete_failed (delete): what
+      // Terraform made before it stopped is in the state, and a DELETE destroys it.
+      await endJob(deps, data, { jobStatus: outcome.kind, resourceStatus: failedStatus(data.action), error: outcome.detail });
+      return;
+    case 'interrupted':
+      await store.jobs.requeue(data.resourceId, data.jobId, undefined);
+      return;
+    case 'retry':
+      await store.jobs.requeue(data.resourceId, data.jobId, outcome.detail);
+      await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'queued' });
+      return;
+  }
+}

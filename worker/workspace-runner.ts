@@ -1,0 +1,157 @@
+// Terraform's commands for one job in one workspace, Atlantis-style: each
+// command's argument list is built here and nowhere else; `-json` output is
+// read into the job's log, progress, change summary, outputs and diagnostics;
+// a failure becomes one TerraformError naming the command and the workspace;
+// and state a failed run could not save is kept and pushed before the next.
+import type { ChangeSummary, JobProgress, Outputs } from '../core/schemas.ts';
+import type { ErroredState } from './errored-state.ts';
+import { JobFailure } from './job-failure.ts';
+import { isTransient, RunTracker } from './run-tracker.ts';
+import { type RunResult, type Terraform, TerraformError } from './terraform.ts';
+
+export type RunnerOptions = {
+  workspace: string;
+  // The job's variables, written by the worker (resource_id and the inputs).
+  varFile: string;
+  // We hold the workspace's state lock ourselves (see state-lock.ts), so
+  // Terraform must not take it again.
+  holdsLock: boolean;
+  signal?: AbortSignal | undefined;
+  log: (text: string) => void;
+  progress: (progress: JobProgress) => void;
+};
+
+// The argument lists, by command.
+const commandLine = {
+  apply: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['apply', '-auto-approve', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
+  destroy: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['destroy', '-auto-approve', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
+  statePush: (o: Pick<RunnerOptions, 'holdsLock'>, file: string) => ['state', 'push', ...lockArgs(o), file],
+  stateList: () => ['state', 'list'],
+  workspaceNew: (name: string) => ['workspace', 'new', '-no-color', name],
+  workspaceDelete: (name: string) => ['workspace', 'delete', '-no-color', name],
+};
+
+function lockArgs(o: Pick<RunnerOptions, 'holdsLock'>): string[] {
+  return o.holdsLock ? ['-lock=false'] : [];
+}
+
+export type ApplyResult = { outputs: Outputs; changes: ChangeSummary };
+
+export class WorkspaceRunner {
+  readonly #terraform: Terraform;
+  readonly #erroredState: ErroredState;
+  readonly #o: RunnerOptions;
+  readonly #tracker = new RunTracker();
+
+  constructor(terraform: Terraform, erroredState: ErroredState, options: RunnerOptions) {
+    this.#terraform = terraform;
+    this.#erroredState = erroredState;
+    this.#o = options;
+  }
+
+  // `lineage`: the workspace state's, read before the run, to recognise the
+  // state Terraform writes locally if it cannot save it.
+  async apply(lineage: string | undefined): Promise<ApplyResult> {
+    const result = await this.#run('apply', commandLine.apply(this.#o), { json: true });
+    if (result.exitCode !== 0) throw await this.#failure('apply', result, lineage);
+    return { outputs: this.#tracker.outputs ?? {}, changes: this.#changes() };
+  }
+
+  async destroy(lineage: string | undefined): Promise<{ changes: ChangeSummary }> {
+    const result = await this.#run('destroy', commandLine.destroy(this.#o), { json: true });
+    if (result.exitCode !== 0) throw await this.#failure('destroy', result, lineage);
+    return { changes: this.#changes() };
+  }
+
+  // Pushes the state an earlier run kept (see errored-state.ts), if any.
+  async pushErroredState(): Promise<void> {
+    const { workspace } = this.#o;
+    const file = await this.#erroredState.pending(workspace);
+    if (!file) return;
+    const result = await this.#run('state push', commandLine.statePush(this.#o, file), { json: false });
+    if (result.exitCode !== 0) {
+      throw this.#error('state push', result, JobFailure.retryable(`could not push the state an earlier run failed to save: ${lastLine(result.stderr)}`));
+    }
+    await this.#erroredState.pushed(workspace);
+    this.#o.log('Pushed the state an earlier run could not save to the backend.');
+  }
+
+  // Creates the workspace; 'exists' when it was there already.
+  async newWorkspace(): Promise<'created' | 'exists'> {
+    const result = await this.#run('workspace new', commandLine.workspaceNew(this.#o.workspace), { json: false });
+    if (result.exitCode === 0) return 'created';
+    if (/already exists/.test(result.stderr)) return 'exists';
+    throw this.#error('workspace new', result, this.#classified(`terraform workspace new failed: ${lastLine(result.stderr)}`, result));
+  }
+
+  // The addresses the workspace's state tracks.
+  async listState(): Promise<string[]> {
+    const result = await this.#run('state list', commandLine.stateList(), { json: false });
+    if (result.exitCode !== 0) {
+      const message = `workspace ${this.#o.workspace} already exists and its state could not be read: ${lastLine(result.stderr)}`;
+      throw this.#error('state list', result, this.#classified(message, result));
+    }
+    return result.stdout.split('\n').filter(Boolean);
+  }
+
+  async deleteWorkspace(): Promise<void> {
+    // `workspace delete` refuses to delete the selected workspace, hence TF_WORKSPACE=default.
+    const result = await this.#run('workspace delete', commandLine.workspaceDelete(this.#o.workspace), { json: false, workspace: 'default' });
+    if (result.exitCode !== 0 && !/doesn't exist/.test(result.stderr)) throw await this.#failure('workspace delete', result, undefined);
+  }
+
+  #changes(): ChangeSummary {
+    return this.#tracker.changes ?? { add: 0, change: 0, remove: 0 };
+  }
+
+  async #run(command: string, args: string[], options: { json: boolean; workspace?: string }): Promise<RunResult> {
+    const { log, progress, signal } = this.#o;
+    const result = await this.#terraform.run(args, {
+      workspace: options.workspace ?? this.#o.workspace,
+      ...(signal ? { signal } : {}),
+      onLine: (line) => {
+        if (!options.json) return log(line);
+        const { text, progressed } = this.#tracker.handle(line);
+        if (text) log(text);
+        if (progressed) progress(this.#tracker.progress);
+      },
+    });
+    // With -json, stderr holds only what escaped the UI: plugin crashes, panics.
+    if (result.stderr) log(result.stderr);
+    if (result.interrupted) throw JobFailure.interrupted(`terraform ${command} was interrupted`);
+    return result;
+  }
+
+  async #failure(command: string, result: RunResult, lineage: string | undefined): Promise<TerraformError> {
+    const tracker = this.#tracker;
+    if ((await this.#keepErroredState(lineage)) === 'kept') {
+      const message = `terraform ${command} could not save the state to the backend; it is kept and will be pushed on the next attempt`;
+      return this.#error(command, result, JobFailure.retryable(message, tracker.diagnostics));
+    }
+    if (result.timedOut) return this.#error(command, result, JobFailure.permanent(`terraform ${command} timed out and was stopped`, tracker.errors));
+    const reason = tracker.errors[0]?.summary ?? (lastLine(result.stderr) || `exit code ${result.exitCode}`);
+    const retryable = isTransient(tracker.errors, result.stderr);
+    return this.#error(command, result, new JobFailure({ message: `terraform ${command} failed: ${reason}`, retryable, diagnostics: tracker.diagnostics }));
+  }
+
+  async #keepErroredState(lineage: string | undefined): Promise<'kept' | 'none' | 'foreign'> {
+    const kept = await this.#erroredState.keep(this.#o.workspace, lineage);
+    if (kept === 'kept') {
+      this.#o.log(`Terraform could not save the state to the backend; it is kept on worker ${this.#erroredState.workerId} and will be pushed before the next run for this stack.`);
+    }
+    if (kept === 'foreign') this.#o.log('An errored.tfstate that is not this workspace\'s was left alone.');
+    return kept;
+  }
+
+  #classified(message: string, result: RunResult): JobFailure {
+    return isTransient([], result.stderr) ? JobFailure.retryable(message) : JobFailure.permanent(message);
+  }
+
+  #error(command: string, result: RunResult, failure: JobFailure): TerraformError {
+    return new TerraformError(failure.detail, command, this.#o.workspace, result);
+  }
+}
+
+function lastLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
+}
