@@ -11,9 +11,10 @@ import { authenticate, rateLimit } from './auth.ts';
 import { createMetrics, requestLogging } from './observability.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { problemHandler, requireJsonBody, routeNotFound } from './problems.ts';
-import { healthRouter } from './routes/health.ts';
-import { jobsRouter } from './routes/jobs.ts';
-import { resourcesRouter } from './routes/resources.ts';
+import { API_PREFIX, routerFor, type Route } from './route.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { operationRoutes } from './routes/operations.ts';
+import { resourceRoutes } from './routes/resources.ts';
 import type { UseCaseDeps } from './use-cases.ts';
 
 export type AppDeps = UseCaseDeps & {
@@ -50,7 +51,9 @@ export function createApp(deps: AppDeps): express.Express {
     app.use(cors({ origin: [...deps.corsOrigins], exposedHeaders: ['Location', 'X-Request-Id', 'Preference-Applied', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'Idempotent-Replayed'], maxAge: 600 }));
   }
 
-  const document = buildOpenApiDocument();
+  const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown);
+  const api: Route[] = [...resourceRoutes(deps), ...jobRoutes(deps)];
+  const document = buildOpenApiDocument([...api, ...operations]);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
@@ -59,20 +62,16 @@ export function createApp(deps: AppDeps): express.Express {
     swaggerUi.serve,
     swaggerUi.setup(document, { customSiteTitle: 'tfcompute API', swaggerOptions: { persistAuthorization: true } }),
   );
-  app.use(healthRouter(deps.redis, deps.shutdown));
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  app.use(routerFor(operations));
 
   app.use(
-    '/api',
+    API_PREFIX,
     authenticate(deps.tokens),
     rateLimit(deps.redis, deps.redisPrefix, deps.rateLimitPerMinute),
     requireJsonBody,
     express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] }),
   );
-  app.use(resourcesRouter(deps));
-  app.use(jobsRouter(deps));
+  app.use(routerFor(api));
   app.use(routeNotFound);
   app.use(problemHandler(deps.logger));
   return app;

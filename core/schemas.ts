@@ -16,7 +16,10 @@ export const INSTANCE_TYPES = [
 ] as const;
 
 export const MAX_TAGS = 20;
+// JSON Schema patterns are ECMA-262 regexes matched with Unicode semantics,
+// as the `u` flag gives; the document carries the source, not the flag.
 const TAG_CHARS = /^[\p{L}\p{N} _.:/=+\-@]*$/u;
+const TAG_PATTERN = { pattern: TAG_CHARS.source };
 
 export const ResourceId = z
   .string()
@@ -33,8 +36,9 @@ const TagKey = z
   .min(1)
   .max(128)
   .regex(TAG_CHARS, 'tag keys may hold letters, digits, spaces and _ . : / = + - @')
-  .refine((key) => !key.toLowerCase().startsWith('aws:'), 'the "aws:" prefix is reserved by AWS');
-const TagValue = z.string().max(256).regex(TAG_CHARS, 'tag values may hold letters, digits, spaces and _ . : / = + - @');
+  .refine((key) => !key.toLowerCase().startsWith('aws:'), 'the "aws:" prefix is reserved by AWS')
+  .openapi(TAG_PATTERN);
+const TagValue = z.string().max(256).regex(TAG_CHARS, 'tag values may hold letters, digits, spaces and _ . : / = + - @').openapi(TAG_PATTERN);
 
 export const Tags = z
   .record(TagKey, TagValue)

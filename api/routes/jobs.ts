@@ -1,44 +1,19 @@
 // /api/jobs: a job's record, its Terraform log (plain text, or followed live
 // as Server-Sent Events), and cancelling it.
-import { Router, type Request, type Response } from 'express';
-import { methodNotAllowed, requireId } from '../problems.ts';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { Job, JobIdParams } from '../../core/schemas.ts';
+import { requireId } from '../problems.ts';
+import { json, problem, type Route } from '../route.ts';
 import { cancelJob, getJob, isJobFinished, type UseCaseDeps } from '../use-cases.ts';
+import { badId, unavailable } from './common.ts';
 
 const KEEPALIVE_MS = 15_000;
 const CHUNK_BYTES = 64 * 1024;
+const TAG = 'jobs';
+const notFound = problem('No job with this id.');
 
-export function jobsRouter(deps: UseCaseDeps & { shutdown: AbortSignal }): Router {
-  const router = Router();
-
-  router
-    .route('/api/jobs/:jobId')
-    .get(async (req, res) => {
-      res.json(await getJob(deps, requireId(req.params.jobId)));
-    })
-    .all(methodNotAllowed(['GET']));
-
-  router
-    .route('/api/jobs/:jobId/log')
-    .get(async (req, res) => {
-      const jobId = requireId(req.params.jobId);
-      if (req.accepts(['text/plain', 'text/event-stream']) === 'text/event-stream') {
-        await getJob(deps, jobId);
-        await streamLog(req, res, jobId);
-        return;
-      }
-      const [, log] = await Promise.all([getJob(deps, jobId), deps.store.logs.get(jobId)]);
-      res.type('text/plain; charset=utf-8').send(log);
-    })
-    .all(methodNotAllowed(['GET']));
-
-  router
-    .route('/api/jobs/:jobId/cancel')
-    .post(async (req, res) => {
-      const job = await cancelJob(deps, requireId(req.params.jobId));
-      res.status(isJobFinished(job.status) ? 200 : 202).json(job);
-    })
-    .all(methodNotAllowed(['POST']));
-
+export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[] {
   // Sends the log from the client's Last-Event-ID (a byte offset) on, then
   // each part as the worker writes it, and an `end` event with the job's
   // status once it has finished and everything has been sent.
@@ -85,5 +60,75 @@ export function jobsRouter(deps: UseCaseDeps & { shutdown: AbortSignal }): Route
     res.end();
   }
 
-  return router;
+  return [
+    {
+      method: 'get',
+      path: '/api/jobs/{jobId}',
+      operationId: 'getJob',
+      tags: [TAG],
+      summary: 'Get a job',
+      description: 'The job with its status, attempts, progress, and its result or error once it has finished.',
+      request: { params: JobIdParams },
+      responses: { 200: json('The job, with its result or error.', Job), 400: badId, 404: notFound, 503: unavailable },
+      async handle(req, res) {
+        res.json(await getJob(deps, requireId(req.params.jobId)));
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/jobs/{jobId}/log',
+      operationId: 'getJobLog',
+      tags: [TAG],
+      summary: "Get a job's Terraform output, or follow it live",
+      description:
+        'Plain text by default. With `Accept: text/event-stream`, Server-Sent Events: `log` events (each line a `data:` line; the `id` is the byte offset, so a client that reconnects with `Last-Event-ID` resumes where it was) while the job runs, then one `end` event whose data is `{"status": "..."}`.',
+      request: { params: JobIdParams },
+      responses: {
+        200: {
+          description: "Terraform's output, without colour codes.",
+          content: {
+            'text/plain': { schema: z.string().openapi({ example: 'terraform_data.instance[0]: Creating...' }) },
+            'text/event-stream': {
+              schema: z.string().openapi({ example: 'id: 43\nevent: log\ndata: terraform_data.instance[0]: Creating...\n\nevent: end\ndata: {"status":"succeeded"}\n\n' }),
+            },
+          },
+        },
+        400: badId,
+        404: notFound,
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const jobId = requireId(req.params.jobId);
+        if (req.accepts(['text/plain', 'text/event-stream']) === 'text/event-stream') {
+          await getJob(deps, jobId);
+          await streamLog(req, res, jobId);
+          return;
+        }
+        const [, log] = await Promise.all([getJob(deps, jobId), deps.store.logs.get(jobId)]);
+        res.type('text/plain; charset=utf-8').send(log);
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/jobs/{jobId}/cancel',
+      operationId: 'cancelJob',
+      tags: [TAG],
+      summary: 'Cancel a job',
+      description:
+        'A queued job is removed at once (200, `cancelled`). A running one is interrupted: Terraform gets one SIGINT, stops after the operations in flight, saves state and releases its lock, and is killed if it has not stopped after the grace period (202, still `running` until it has). A cancelled create leaves the resource `failed`, a cancelled delete `delete_failed`; DELETE then destroys whatever was made.',
+      request: { params: JobIdParams },
+      responses: {
+        200: json('The job was queued and is now `cancelled`.', Job),
+        202: json('The job is running; its worker is stopping Terraform.', Job),
+        400: badId,
+        404: notFound,
+        409: problem('The job has already finished.'),
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const job = await cancelJob(deps, requireId(req.params.jobId));
+        res.status(isJobFinished(job.status) ? 200 : 202).json(job);
+      },
+    },
+  ];
 }
