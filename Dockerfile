@@ -7,10 +7,7 @@ ARG TERRAFORM_VERSION=1.11.4
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm install rather than npm ci: the lock file, written by npm 11 against this
-# project's registry, lacks the other platforms' optional msgpackr-extract
-# entries and npm ci refuses it (see .ci/run). Versions are the locked ones.
-RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM debian:bookworm-slim AS terraform
 ARG TERRAFORM_VERSION
@@ -48,5 +45,5 @@ COPY --chown=node:node tf ./tf
 USER node
 EXPOSE 8080
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# The flags are package.json's config.apiNodeFlags (see core/runtime.ts).
+# The flags are package.json's config.apiNodeFlags (see scripts/api-node-flags.ts).
 CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "api/main.ts"]

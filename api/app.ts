@@ -15,7 +15,7 @@ import { API_PREFIX, routerFor, type Route } from './route.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { resourceRoutes } from './routes/resources.ts';
-import type { UseCaseDeps } from './use-cases.ts';
+import type { UseCaseDeps } from './wait.ts';
 
 export type AppDeps = UseCaseDeps & {
   redis: Redis;

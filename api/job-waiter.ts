@@ -4,7 +4,7 @@
 import { EventEmitter, once } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.ts';
-import { FINISHED_JOB_STATUSES } from '../core/schemas.ts';
+import { FINISHED_JOB_STATUSES } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
 
 export class JobWaiter {

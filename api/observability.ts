@@ -6,7 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { type Metric, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
-import { RESOURCE_STATUSES } from '../core/schemas.ts';
+import { RESOURCE_STATUSES } from '../core/schemas/index.ts';
 import { JOB_DURATION_BUCKETS, type Store } from '../core/store/index.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route declarations (route.ts)
-// and the zod schemas that validate requests.
+// and the zod schemas that validate requests; a schema with a `.meta()` id
+// becomes a component.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { CreateResourceRequest, Job, Problem, Resource, ResourceList } from '../core/schemas.ts';
 import { isApiRoute, problem, type Route } from './route.ts';
 
 export const API_VERSION = '0.1.0';
@@ -13,9 +13,6 @@ export function buildOpenApiDocument(routes: readonly Route[]) {
     scheme: 'bearer',
     description: 'An API token from API_TOKENS. GET needs the read scope; POST and DELETE need write.',
   });
-  for (const [name, schema] of Object.entries({ Resource, ResourceList, Job, Problem, CreateResourceRequest })) {
-    registry.register(name, schema);
-  }
   for (const { handle: _handle, ...route } of routes) {
     if (!isApiRoute(route.path)) {
       registry.registerPath({ ...route, security: [] });

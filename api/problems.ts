@@ -4,7 +4,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, ERRORS, problemType, type ErrorCode } from '../core/errors.ts';
 import { isId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Problem } from '../core/schemas.ts';
+import type { Problem } from '../core/schemas/index.ts';
 
 export function requireId(value: string | string[] | undefined): string {
   if (typeof value === 'string' && isId(value)) return value;

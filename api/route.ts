@@ -4,7 +4,7 @@
 import type { ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { type Request, type Response, Router } from 'express';
 import type { z } from 'zod';
-import { Problem } from '../core/schemas.ts';
+import { Problem } from '../core/schemas/index.ts';
 import { methodNotAllowed } from './problems.ts';
 
 // Routes under this prefix need a token and count against its rate limit.

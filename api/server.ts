@@ -1,7 +1,7 @@
 // The API process: Redis connections, the HTTP server, and an orderly stop.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { checkApiAuth, type Config } from '../core/config.ts';
+import { apiTokens, type Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { closeRedis, connectRedis, createQueue } from '../core/queue.ts';
 import { Store } from '../core/store/index.ts';
@@ -12,7 +12,7 @@ import { JobWaiter } from './job-waiter.ts';
 export type RunningApi = { port: number; stop(): Promise<void> };
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
-  checkApiAuth(config);
+  const tokens = apiTokens(config);
   const redis = connectRedis(config.redisUrl, 'api', 'tfcompute-api');
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
   const subscriber = connectRedis(config.redisUrl, 'worker', 'tfcompute-api-events');
@@ -42,7 +42,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger,
     jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
     maxLiveResourcesPerToken: config.api.maxLiveResourcesPerToken,
-    tokens: config.api.insecureLocal ? undefined : config.api.tokens,
+    tokens,
     rateLimitPerMinute: config.api.rateLimitPerMinute,
     corsOrigins: config.api.corsOrigins,
     shutdown: shutdown.signal,

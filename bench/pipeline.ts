@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import { type JobEvent, Store } from '../core/store/index.ts';
-import type { StateBackend } from '../scripts/local-services.ts';
+import type { StateBackend } from '../test/support/local-services.ts';
 import { AUTH_ENV, AUTH_HEADER, inLanes, ROOT, startService } from './processes.ts';
 
 export const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'ok');

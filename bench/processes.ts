@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { API_NODE_FLAGS } from '../core/runtime.ts';
+import { API_NODE_FLAGS } from '../scripts/api-node-flags.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -10,12 +10,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startRedis, startStateBackend } from '../scripts/local-services.ts';
+import { startRedis, startStateBackend } from '../test/support/local-services.ts';
 import { runApiLoad, type ApiResults } from './api-load.ts';
 import { runOriginal, runOurs, runRaw, type Setup } from './pipeline.ts';
 import { render, type BenchResults, type Row } from './report.ts';
 import { ROOT, seconds } from './processes.ts';
-import { API_NODE_FLAGS } from '../core/runtime.ts';
+import { API_NODE_FLAGS } from '../scripts/api-node-flags.ts';
 
 const env = process.env;
 const sizes = (env.BENCH_N ?? '100,1000').split(',').map(Number);

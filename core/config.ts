@@ -61,7 +61,9 @@ export type Config = Readonly<{
   redisPrefix: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   api: Readonly<{
-    tokens: readonly ApiToken[];
+    // API_TOKENS as given; only the API reads it (apiTokens()), so a worker
+    // never refuses to start over a setting it does not use.
+    tokensSetting: string;
     // Every request acts as the "local" principal, without a token.
     insecureLocal: boolean;
     rateLimitPerMinute: number;
@@ -105,12 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  let tokens: ApiToken[];
-  try {
-    tokens = parseTokens(e.API_TOKENS ?? '');
-  } catch (error) {
-    throw new ConfigError(`invalid configuration:\n  API_TOKENS: ${(error as Error).message}`);
-  }
   const passthroughEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && PASSTHROUGH.test(name)) passthroughEnv[name] = value;
@@ -126,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     api: {
-      tokens,
+      tokensSetting: e.API_TOKENS ?? '',
       insecureLocal: e.AUTH_MODE === 'insecure-local',
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       maxLiveResourcesPerToken: e.MAX_LIVE_RESOURCES_PER_TOKEN,
@@ -159,16 +155,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
-// The API refuses to start open to anyone: it needs tokens, or the insecure
-// local mode on a loopback address. Workers take no requests and skip this.
-export function checkApiAuth(config: Config): void {
+// The API's tokens, or undefined in the insecure local mode. The API refuses
+// to start open to anyone: it needs tokens, or the insecure local mode on a
+// loopback address. Workers take no requests and never call this.
+export function apiTokens(config: Config): readonly ApiToken[] | undefined {
   if (config.api.insecureLocal) {
     if (!LOOPBACK_HOSTS.has(config.host)) {
       throw new ConfigError(`invalid configuration:\n  AUTH_MODE: insecure-local needs HOST to be a loopback address, not ${config.host}`);
     }
-  } else if (config.api.tokens.length === 0) {
+    return undefined;
+  }
+  let tokens: ApiToken[];
+  try {
+    tokens = parseTokens(config.api.tokensSetting);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  API_TOKENS: ${(error as Error).message}`);
+  }
+  if (tokens.length === 0) {
     throw new ConfigError(
       'invalid configuration:\n  API_TOKENS: no tokens; set API_TOKENS (see README, "Authentication"), or AUTH_MODE=insecure-local for a loopback-only development API',
     );
   }
+  return tokens;
 }

@@ -2,7 +2,7 @@
 // queue's name, its Redis connection settings and the options every job gets.
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { ExpireJobData, JobData } from './schemas.ts';
+import type { ExpireJobData, JobData } from './schemas/index.ts';
 import { within } from './within.ts';
 
 export const QUEUE_NAME = 'terraform';

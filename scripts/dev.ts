@@ -6,11 +6,12 @@
 // provider downloads. Set TF_CWD=./tf, TF_BACKEND_CONFIG and AWS credentials to
 // create real EC2 instances instead.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { build } from 'pino-pretty';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_NODE_FLAGS } from '../core/runtime.ts';
-import { startRedis, startStateBackend } from './local-services.ts';
+import { API_NODE_FLAGS } from './api-node-flags.ts';
+import { startRedis, startStateBackend } from '../test/support/local-services.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const localDir = path.join(root, '.local');
@@ -34,9 +35,14 @@ const childEnv: NodeJS.ProcessEnv = {
   WORK_DIR: path.join(localDir, 'work'),
 };
 
+// At a terminal, the services' JSON log lines are shown as readable lines;
+// piped elsewhere they stay JSON.
+const pretty = process.stdout.isTTY ? build({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
+
 const children: ChildProcess[] = [];
 for (const [entry, flags] of [['api/main.ts', API_NODE_FLAGS], ['worker/main.ts', []]] as const) {
-  const child = spawn(process.execPath, [...flags, path.join(root, entry)], { env: childEnv, stdio: 'inherit' });
+  const child = spawn(process.execPath, [...flags, path.join(root, entry)], { env: childEnv, stdio: ['ignore', pretty ? 'pipe' : 'inherit', 'inherit'] });
+  if (pretty) child.stdout?.pipe(pretty, { end: false });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (!stopping) {
@@ -65,3 +71,5 @@ async function stop(code: number): Promise<void> {
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+// The terminal closed: stop everything rather than leave Redis and the emulators behind.
+process.on('SIGHUP', () => void stop(0));

@@ -3,25 +3,25 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { validate } from '@readme/openapi-parser';
-import { assertProblem, useStacks, type Stack } from './support/harness.ts';
+import { assertProblem, useSystems, type TestSystem } from './support/harness.ts';
 
-const [makeStack] = useStacks();
-let stack: Stack;
+const [startSystem] = useSystems();
+let system: TestSystem;
 beforeEach(async () => {
-  stack = await makeStack();
+  system = await startSystem();
 });
 
 async function resourceCount(): Promise<number> {
-  return stack.store.resources.count();
+  return system.store.resources.count();
 }
 
 async function queuedJobs(): Promise<number> {
-  return stack.queue.getWaitingCount();
+  return system.queue.getWaitingCount();
 }
 
 describe('POST /api/ec2instance', () => {
   test('accepts an empty body with defaults, answers 202 with Location, and queues one job', async () => {
-    const res = await stack.http().post('/api/ec2instance');
+    const res = await system.http().post('/api/ec2instance');
     assert.equal(res.status, 202);
     assert.match(res.body.id, /^[0-9a-z]{16}$/);
     assert.equal(res.headers.location, `/api/ec2instance/${res.body.id}`);
@@ -32,7 +32,7 @@ describe('POST /api/ec2instance', () => {
     assert.equal(res.body.job.href, `/api/jobs/${res.body.job.id}`);
     assert.equal(await queuedJobs(), 1);
 
-    const job = await stack.http().get(res.body.job.href);
+    const job = await system.http().get(res.body.job.href);
     assert.equal(job.status, 200);
     assert.equal(job.body.status, 'queued');
     assert.equal(job.body.resource_id, res.body.id);
@@ -40,10 +40,10 @@ describe('POST /api/ec2instance', () => {
 
   test('keeps the inputs it was given', async () => {
     const body = { instance_type: 'm7i.large', node_count: 3, tags: { team: 'platform', 'cost-center': '42' } };
-    const res = await stack.http().post('/api/ec2instance').send(body);
+    const res = await system.http().post('/api/ec2instance').send(body);
     assert.equal(res.status, 202);
     assert.deepEqual(res.body.inputs, body);
-    const again = await stack.http().get(`/api/ec2instance/${res.body.id}`);
+    const again = await system.http().get(`/api/ec2instance/${res.body.id}`);
     assert.deepEqual(again.body.inputs, body);
   });
 
@@ -64,7 +64,7 @@ describe('POST /api/ec2instance', () => {
   ];
   for (const [name, body, field] of invalidBodies) {
     test(`rejects ${name} with 400 naming the field, and creates nothing`, async () => {
-      const res = await stack.http().post('/api/ec2instance').send(body as object);
+      const res = await system.http().post('/api/ec2instance').send(body as object);
       assertProblem(res, 400, 'validation-failed');
       assert.ok(
         res.body.errors.some((e: { path: string }) => e.path.startsWith(field)) || res.body.detail.includes(field),
@@ -76,21 +76,21 @@ describe('POST /api/ec2instance', () => {
   }
 
   test('rejects malformed JSON with 400', async () => {
-    const res = await stack.http().post('/api/ec2instance').set('content-type', 'application/json').send('{"node_count": ');
+    const res = await system.http().post('/api/ec2instance').set('content-type', 'application/json').send('{"node_count": ');
     assertProblem(res, 400, 'malformed-json');
     assert.equal(await resourceCount(), 0);
   });
 
   test('rejects a body that is not JSON with 415', async () => {
-    const res = await stack.http().post('/api/ec2instance').set('content-type', 'text/plain').send('node_count=2');
+    const res = await system.http().post('/api/ec2instance').set('content-type', 'text/plain').send('node_count=2');
     assertProblem(res, 415, 'unsupported-media-type');
-    const form = await stack.http().post('/api/ec2instance').type('form').send({ node_count: 2 });
+    const form = await system.http().post('/api/ec2instance').type('form').send({ node_count: 2 });
     assertProblem(form, 415, 'unsupported-media-type');
     assert.equal(await resourceCount(), 0);
   });
 
   test('rejects a body over 16 KB with 413', async () => {
-    const res = await stack.http()
+    const res = await system.http()
       .post('/api/ec2instance')
       .set('content-type', 'application/json')
       .send(JSON.stringify({ tags: { k: 'v' }, padding: 'x'.repeat(17 * 1024) }));
@@ -99,7 +99,7 @@ describe('POST /api/ec2instance', () => {
   });
 
   test('with Prefer: wait and no worker, answers 202 after the wait and says the preference was applied', async () => {
-    const res = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=1').send({});
+    const res = await system.http().post('/api/ec2instance').set('Prefer', 'wait=1').send({});
     assert.equal(res.status, 202);
     assert.equal(res.headers['preference-applied'], 'wait=1');
     assert.equal(res.body.status, 'creating');
@@ -110,37 +110,37 @@ describe('ids in paths', () => {
   const badIds = ['..%2F..%2Fetc%2Fpasswd', 'abc', 'ABCDEFGHIJKLMNOP', 'abcdefghijklmno%3B', '%24(reboot)aaaaaaaaaa', 'a'.repeat(17)];
   for (const id of badIds) {
     test(`"${id}" is refused with 400 on every route`, async () => {
-      assertProblem(await stack.http().get(`/api/ec2instance/${id}`), 400, 'invalid-id');
-      assertProblem(await stack.http().delete(`/api/ec2instance/${id}`), 400, 'invalid-id');
-      assertProblem(await stack.http().get(`/api/jobs/${id}`), 400, 'invalid-id');
-      assertProblem(await stack.http().get(`/api/jobs/${id}/log`), 400, 'invalid-id');
-      assertProblem(await stack.http().post(`/api/ec2instance/${id}/retry`), 400, 'invalid-id');
+      assertProblem(await system.http().get(`/api/ec2instance/${id}`), 400, 'invalid-id');
+      assertProblem(await system.http().delete(`/api/ec2instance/${id}`), 400, 'invalid-id');
+      assertProblem(await system.http().get(`/api/jobs/${id}`), 400, 'invalid-id');
+      assertProblem(await system.http().get(`/api/jobs/${id}/log`), 400, 'invalid-id');
+      assertProblem(await system.http().post(`/api/ec2instance/${id}/retry`), 400, 'invalid-id');
     });
   }
 
   test('a well-formed id that does not exist is 404', async () => {
-    assertProblem(await stack.http().get('/api/ec2instance/0123456789abcdef'), 404, 'resource-not-found');
-    assertProblem(await stack.http().delete('/api/ec2instance/0123456789abcdef'), 404, 'resource-not-found');
-    assertProblem(await stack.http().get('/api/jobs/0123456789abcdef'), 404, 'job-not-found');
-    assertProblem(await stack.http().get('/api/jobs/0123456789abcdef/log'), 404, 'job-not-found');
-    assertProblem(await stack.http().post('/api/ec2instance/0123456789abcdef/retry'), 404, 'resource-not-found');
+    assertProblem(await system.http().get('/api/ec2instance/0123456789abcdef'), 404, 'resource-not-found');
+    assertProblem(await system.http().delete('/api/ec2instance/0123456789abcdef'), 404, 'resource-not-found');
+    assertProblem(await system.http().get('/api/jobs/0123456789abcdef'), 404, 'job-not-found');
+    assertProblem(await system.http().get('/api/jobs/0123456789abcdef/log'), 404, 'job-not-found');
+    assertProblem(await system.http().post('/api/ec2instance/0123456789abcdef/retry'), 404, 'resource-not-found');
     assert.equal(await resourceCount(), 0);
   });
 
   test('unknown routes are 404 and unsupported methods 405 with Allow', async () => {
-    assertProblem(await stack.http().get('/api/nothing'), 404, 'route-not-found');
-    const put = await stack.http().put('/api/ec2instance/0123456789abcdef').send({});
+    assertProblem(await system.http().get('/api/nothing'), 404, 'route-not-found');
+    const put = await system.http().put('/api/ec2instance/0123456789abcdef').send({});
     assertProblem(put, 405, 'method-not-allowed');
     assert.equal(put.headers.allow, 'GET, DELETE');
-    const patch = await stack.http().patch('/api/ec2instance').send({});
+    const patch = await system.http().patch('/api/ec2instance').send({});
     assertProblem(patch, 405, 'method-not-allowed');
   });
 });
 
 describe('DELETE /api/ec2instance/{id}', () => {
   test('cancels a create that has not started: 200 deleted at once, nothing left queued, and a repeat changes nothing', async () => {
-    const created = await stack.http().post('/api/ec2instance').send({});
-    const first = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
+    const created = await system.http().post('/api/ec2instance').send({});
+    const first = await system.http().delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(first.status, 200);
     assert.equal(first.body.status, 'deleted');
     assert.equal(first.body.job.action, 'delete');
@@ -148,12 +148,12 @@ describe('DELETE /api/ec2instance/{id}', () => {
     assert.notEqual(first.body.job.id, created.body.job.id);
     assert.equal(await queuedJobs(), 0, 'the create job left the queue');
 
-    const cancelled = await stack.http().get(created.body.job.href);
+    const cancelled = await system.http().get(created.body.job.href);
     assert.equal(cancelled.body.status, 'cancelled');
     assert.match(cancelled.body.error.message, /cancelled: the resource was deleted before this job started/);
-    assert.match((await stack.http().get(`${first.body.job.href}/log`)).text, /had not started; it was cancelled/);
+    assert.match((await system.http().get(`${first.body.job.href}/log`)).text, /had not started; it was cancelled/);
 
-    const second = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
+    const second = await system.http().delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(second.status, 200);
     assert.equal(second.body.job.id, first.body.job.id);
   });
@@ -161,11 +161,11 @@ describe('DELETE /api/ec2instance/{id}', () => {
 
 describe('POST /api/ec2instance/{id}/retry', () => {
   test('is refused with 409 unless the create failed, and changes nothing', async () => {
-    const created = await stack.http().post('/api/ec2instance').send({});
-    const res = await stack.http().post(`/api/ec2instance/${created.body.id}/retry`);
+    const created = await system.http().post('/api/ec2instance').send({});
+    const res = await system.http().post(`/api/ec2instance/${created.body.id}/retry`);
     assertProblem(res, 409, 'invalid-state');
     assert.match(res.body.detail, /is creating/);
-    const after = await stack.http().get(`/api/ec2instance/${created.body.id}`);
+    const after = await system.http().get(`/api/ec2instance/${created.body.id}`);
     assert.equal(after.body.job.id, created.body.job.id);
     assert.equal(await queuedJobs(), 1);
   });
@@ -174,14 +174,14 @@ describe('POST /api/ec2instance/{id}/retry', () => {
 describe('GET /api/ec2instance', () => {
   test('pages newest first with an opaque cursor, every resource exactly once', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push((await stack.http().post('/api/ec2instance').send({})).body.id);
+    for (let i = 0; i < 7; i++) ids.push((await system.http().post('/api/ec2instance').send({})).body.id);
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
       const query: Record<string, string> = { limit: '3' };
       if (cursor) query.cursor = cursor;
-      const res = await stack.http().get('/api/ec2instance').query(query);
+      const res = await system.http().get('/api/ec2instance').query(query);
       assert.equal(res.status, 200);
       assert.ok(res.body.items.length <= 3);
       seen.push(...res.body.items.map((r: { id: string }) => r.id));
@@ -190,41 +190,41 @@ describe('GET /api/ec2instance', () => {
     } while (cursor);
     assert.equal(pages, 3);
     assert.deepEqual([...seen].sort(), [...ids].sort());
-    const created = await Promise.all(seen.map(async (id) => (await stack.resource(id)).created_at));
+    const created = await Promise.all(seen.map(async (id) => (await system.resource(id)).created_at));
     assert.deepEqual(created, [...created].sort().reverse(), 'newest first');
   });
 
   test('filters by status', async () => {
-    const a = (await stack.http().post('/api/ec2instance').send({})).body.id;
-    const b = (await stack.http().post('/api/ec2instance').send({})).body.id;
-    await stack.http().delete(`/api/ec2instance/${a}`);
-    const deleted = await stack.http().get('/api/ec2instance?status=deleted');
+    const a = (await system.http().post('/api/ec2instance').send({})).body.id;
+    const b = (await system.http().post('/api/ec2instance').send({})).body.id;
+    await system.http().delete(`/api/ec2instance/${a}`);
+    const deleted = await system.http().get('/api/ec2instance?status=deleted');
     assert.deepEqual(deleted.body.items.map((r: { id: string }) => r.id), [a]);
-    const creating = await stack.http().get('/api/ec2instance?status=creating');
+    const creating = await system.http().get('/api/ec2instance?status=creating');
     assert.deepEqual(creating.body.items.map((r: { id: string }) => r.id), [b]);
-    assert.equal((await stack.http().get('/api/ec2instance?status=ready')).body.items.length, 0);
+    assert.equal((await system.http().get('/api/ec2instance?status=ready')).body.items.length, 0);
   });
 
   test('rejects a bad status, limit, cursor or unknown parameter with 400', async () => {
-    assertProblem(await stack.http().get('/api/ec2instance?status=gone'), 400, 'validation-failed');
-    assertProblem(await stack.http().get('/api/ec2instance?limit=0'), 400, 'validation-failed');
-    assertProblem(await stack.http().get('/api/ec2instance?limit=101'), 400, 'validation-failed');
-    assertProblem(await stack.http().get('/api/ec2instance?limit=abc'), 400, 'validation-failed');
-    assertProblem(await stack.http().get('/api/ec2instance?cursor=bm9wZQ'), 400, 'invalid-cursor');
-    assertProblem(await stack.http().get('/api/ec2instance?sort=asc'), 400, 'validation-failed');
+    assertProblem(await system.http().get('/api/ec2instance?status=gone'), 400, 'validation-failed');
+    assertProblem(await system.http().get('/api/ec2instance?limit=0'), 400, 'validation-failed');
+    assertProblem(await system.http().get('/api/ec2instance?limit=101'), 400, 'validation-failed');
+    assertProblem(await system.http().get('/api/ec2instance?limit=abc'), 400, 'validation-failed');
+    assertProblem(await system.http().get('/api/ec2instance?cursor=bm9wZQ'), 400, 'invalid-cursor');
+    assertProblem(await system.http().get('/api/ec2instance?sort=asc'), 400, 'validation-failed');
   });
 });
 
 describe('operations endpoints', () => {
   test('/healthz and /readyz answer 200 while Redis is up', async () => {
-    assert.equal((await stack.http().get('/healthz')).status, 200);
-    const ready = await stack.http().get('/readyz');
+    assert.equal((await system.http().get('/healthz')).status, 200);
+    const ready = await system.http().get('/readyz');
     assert.equal(ready.status, 200);
     assert.equal(ready.body.status, 'ready');
   });
 
   test('Swagger UI is served at /swagger', async () => {
-    const res = await stack.http().get('/swagger/');
+    const res = await system.http().get('/swagger/');
     assert.equal(res.status, 200);
     assert.match(res.text, /swagger-ui/);
   });
@@ -232,7 +232,7 @@ describe('operations endpoints', () => {
 
 describe('OpenAPI document', () => {
   test('is valid OpenAPI 3.1 and documents every route with its errors', async () => {
-    const res = await stack.http().get('/openapi.json');
+    const res = await system.http().get('/openapi.json');
     assert.equal(res.status, 200);
     const document = res.body;
     assert.equal(document.openapi, '3.1.0');

@@ -13,10 +13,10 @@ import { createApp } from '../api/app.ts';
 import { JobWaiter } from '../api/job-waiter.ts';
 import { expressPath } from '../api/route.ts';
 import { createLogger } from '../core/logger.ts';
-import { freePort } from '../scripts/local-services.ts';
-import { ROOT, TOKENS, useStacks, type Stack } from './support/harness.ts';
+import { freePort } from './support/local-services.ts';
+import { ROOT, TOKENS, useSystems, type TestSystem } from './support/harness.ts';
 
-const [makeStack] = useStacks();
+const [startSystem] = useSystems();
 const BIN = path.join(ROOT, 'node_modules', '.bin');
 // Where the linters read the document; .spectral.yaml names this path.
 const DOCUMENT = path.join(ROOT, '.local', 'contract', 'openapi.json');
@@ -36,21 +36,21 @@ function servedRoutes(layers: Layer[], found: string[] = []): string[] {
   return found;
 }
 
-async function servedDocument(stack: Stack): Promise<{ paths: Record<string, Record<string, { operationId?: string; summary?: string; description?: string }>> }> {
-  const res = await stack.http().get('/openapi.json');
+async function servedDocument(system: TestSystem): Promise<{ paths: Record<string, Record<string, { operationId?: string; summary?: string; description?: string }>> }> {
+  const res = await system.http().get('/openapi.json');
   assert.equal(res.status, 200);
   return res.body;
 }
 
 test('every route the API serves is in the OpenAPI document, with an operationId, a summary and a description', async () => {
-  const stack = await makeStack();
+  const system = await startSystem();
   const logger = createLogger('silent', 'api');
   const app = createApp({
-    store: stack.store,
-    queue: stack.queue,
+    store: system.store,
+    queue: system.queue,
     waiter: new JobWaiter(logger),
-    redis: stack.redis,
-    redisPrefix: stack.config.redisPrefix,
+    redis: system.redis,
+    redisPrefix: system.config.redisPrefix,
     logger,
     jobs: { attempts: 1, backoffMs: 1 },
     maxLiveResourcesPerToken: 1,
@@ -61,7 +61,7 @@ test('every route the API serves is in the OpenAPI document, with an operationId
   });
   const served = servedRoutes((app as unknown as { router: { stack: Layer[] } }).router.stack).filter((route) => !UNDOCUMENTED.has(route));
   assert.ok(served.length >= 11, served.join(', '));
-  const document = await servedDocument(stack);
+  const document = await servedDocument(system);
   const documented = Object.entries(document.paths).flatMap(([p, operations]) => Object.keys(operations).map((method) => `${method} ${expressPath(p)}`));
   assert.deepEqual([...served].sort(), [...documented].sort(), 'the routes served and the operations documented are the same');
   const operationIds = new Set<string>();
@@ -75,9 +75,9 @@ test('every route the API serves is in the OpenAPI document, with an operationId
 });
 
 test('Spectral (spectral:oas) and Redocly (recommended) find no problem in the served document', async () => {
-  const stack = await makeStack();
+  const system = await startSystem();
   await mkdir(path.dirname(DOCUMENT), { recursive: true });
-  await writeFile(DOCUMENT, JSON.stringify(await servedDocument(stack), null, 2));
+  await writeFile(DOCUMENT, JSON.stringify(await servedDocument(system), null, 2));
 
   const spectral = await execa(path.join(BIN, 'spectral'), ['lint', '--ruleset', '.spectral.yaml', '--format', 'json', '--quiet', DOCUMENT], { cwd: ROOT, reject: false });
   const findings = JSON.parse(spectral.stdout || '[]') as Array<{ code: string; message: string; path: string[] }>;
@@ -116,10 +116,10 @@ async function startPrism(upstream: string): Promise<{ url: string; stop(): void
 type Violation = { location: string[]; severity: string; message: string; code?: string };
 
 test('through Prism\'s validating proxy, every response of the main flows matches the document', async (t) => {
-  const stack = await makeStack({ worker: true, fixture: 'fail' });
+  const system = await startSystem({ worker: true, fixture: 'fail' });
   await mkdir(path.dirname(DOCUMENT), { recursive: true });
-  await writeFile(DOCUMENT, JSON.stringify(await servedDocument(stack), null, 2));
-  const prism = await startPrism(stack.baseUrl);
+  await writeFile(DOCUMENT, JSON.stringify(await servedDocument(system), null, 2));
+  const prism = await startPrism(system.baseUrl);
   t.after(() => prism.stop());
 
   const checked: string[] = [];
@@ -150,7 +150,7 @@ test('through Prism\'s validating proxy, every response of the main flows matche
   const accepted = await call('POST', '/api/ec2instance', { body: { tags: { Équipe: 'données' }, ttl: '2h' }, headers: { 'idempotency-key': '"c-1"' } });
   assert.equal(accepted.status, 202);
   assert.equal((await call('POST', '/api/ec2instance', { body: { tags: { Équipe: 'données' }, ttl: '2h' }, headers: { 'idempotency-key': '"c-1"' } })).status, 202);
-  await stack.waitForJob(accepted.body.job.id);
+  await system.waitForJob(accepted.body.job.id);
 
   await call('GET', `/api/ec2instance/${id}`);
   await call('GET', '/api/ec2instance?limit=2');
@@ -172,7 +172,7 @@ test('through Prism\'s validating proxy, every response of the main flows matche
   const deleting = await call('DELETE', `/api/ec2instance/${id}`);
   assert.equal(deleting.status, 202);
   assert.equal((await call('DELETE', `/api/ec2instance/${accepted.body.id}`, { headers: { prefer: 'wait=60' } })).status, 200);
-  await stack.waitForJob(deleting.body.job.id);
+  await system.waitForJob(deleting.body.job.id);
   assert.equal((await call('GET', `/api/ec2instance/${id}`)).body.status, 'deleted');
 
   await call('GET', '/healthz', { token: '' });

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { createLogger } from '../core/logger.ts';
 import { createQueue } from '../core/queue.ts';
-import { startRedis, writeBackendConfig } from '../scripts/local-services.ts';
+import { startRedis, writeBackendConfig } from './support/local-services.ts';
 import { sweepUnqueuedCreates } from '../worker/sweeper.ts';
 import { FaultProxy, type Toxic } from './support/fault-proxy.ts';
-import { assertProblem, useStacks, type Stack } from './support/harness.ts';
+import { assertProblem, useSystems, type TestSystem } from './support/harness.ts';
 
-const [makeStack, services] = useStacks();
+const [startSystem, services] = useSystems();
 
 // Terraform processes working on a workspace, found by their environment.
 async function terraformProcesses(workspace: string): Promise<number[]> {
@@ -31,10 +31,10 @@ async function terraformProcesses(workspace: string): Promise<number[]> {
 }
 
 // What a fault left behind: state objects per resource, held locks.
-async function audit(stack: Stack, ids: string[]): Promise<{ workspaces: Map<string, number>; locks: number }> {
-  const keys = await stack.services.backend.listStateKeys();
+async function audit(system: TestSystem, ids: string[]): Promise<{ workspaces: Map<string, number>; locks: number }> {
+  const keys = await system.services.backend.listStateKeys();
   const workspaces = new Map(ids.map((id) => [id, keys.filter((key) => key.includes(`/${id}/`)).length]));
-  return { workspaces, locks: (await stack.services.backend.lockHolders()).length };
+  return { workspaces, locks: (await system.services.backend.lockHolders()).length };
 }
 
 function report(t: TestContext, figures: { faults: number; resources: number; lost: number; orphaned: number; stuckLocks: number }): void {
@@ -51,17 +51,17 @@ describe('a worker killed with SIGKILL', () => {
 
   for (const point of points) {
     test(`${point.name}: the job is recovered, the dead worker's lock released, and the stack ends with exactly one workspace`, async (t) => {
-      const stack = await makeStack({ fixture: 'slow', env: { TF_VAR_sleep_seconds: '2' } });
-      const doomed = await stack.spawnWorker();
-      const created = await stack.http().post('/api/ec2instance').send({ node_count: 2 });
+      const system = await startSystem({ fixture: 'slow', env: { TF_VAR_sleep_seconds: '2' } });
+      const doomed = await system.spawnWorker();
+      const created = await system.http().post('/api/ec2instance').send({ node_count: 2 });
       const id: string = created.body.id;
       let jobId: string = created.body.job.id;
       if (point.action === 'delete') {
-        assert.equal((await stack.waitForJob(jobId)).status, 'succeeded');
-        jobId = (await stack.http().delete(`/api/ec2instance/${id}`)).body.job.id;
+        assert.equal((await system.waitForJob(jobId)).status, 'succeeded');
+        jobId = (await system.http().delete(`/api/ec2instance/${id}`)).body.job.id;
       }
-      if (point.at === 'running') await stack.waitForJobRunning(jobId);
-      else await stack.waitForLog(jobId, point.at);
+      if (point.at === 'running') await system.waitForJobRunning(jobId);
+      else await system.waitForLog(jobId, point.at);
       const running = await terraformProcesses(id);
 
       await doomed.signal('SIGKILL');
@@ -69,29 +69,29 @@ describe('a worker killed with SIGKILL', () => {
       const deadline = Date.now() + 5_000;
       while ((await terraformProcesses(id)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.deepEqual(await terraformProcesses(id), [], 'no Terraform outlives its worker');
-      const left = await stack.services.backend.lockHolders();
+      const left = await system.services.backend.lockHolders();
       if (running.length > 0) {
         assert.equal(left.length, 1, 'the dead worker left its state lock');
         assert.equal(left[0]?.Info, `tfcompute job ${jobId} on worker ${doomed.workerId}`, 'the lock names the worker and the job');
       }
 
-      await stack.startWorker();
-      const job = await stack.waitForJob(jobId, 90_000);
+      await system.startWorker();
+      const job = await system.waitForJob(jobId, 90_000);
       assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
       assert.ok(job.attempts >= 2, 'the job ran again');
-      const resource = await stack.resource(id);
-      const after = await audit(stack, [id]);
+      const resource = await system.resource(id);
+      const after = await audit(system, [id]);
       if (point.action === 'create') {
         assert.equal(resource.status, 'ready');
         assert.deepEqual(resource.outputs.private_ips, ['10.0.0.10', '10.0.1.11']);
         assert.equal(after.workspaces.get(id), 1, 'exactly one workspace');
-        assert.equal((await stack.stateAddresses(id)).length, 2);
+        assert.equal((await system.stateAddresses(id)).length, 2);
       } else {
         assert.equal(resource.status, 'deleted');
         assert.equal(after.workspaces.get(id), 0, 'the workspace is gone');
       }
       assert.equal(after.locks, 0, 'no lock is left');
-      if (left.length > 0) assert.match(await stack.store.logs.get(jobId), new RegExp(`Released a stale state lock left by worker ${doomed.workerId}: worker ${doomed.workerId} is no longer alive`));
+      if (left.length > 0) assert.match(await system.store.logs.get(jobId), new RegExp(`Released a stale state lock left by worker ${doomed.workerId}: worker ${doomed.workerId} is no longer alive`));
       report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: after.locks });
     });
   }
@@ -103,7 +103,7 @@ describe('Redis restarted during a burst of creates', () => {
     t.after(() => rm(dir, { recursive: true, force: true }));
     let redis = await startRedis(dir, { appendonly: true });
     t.after(() => redis.stop());
-    const stack = await makeStack({ fixture: 'ok', worker: true, concurrency: 4, env: { REDIS_URL: redis.url } });
+    const system = await startSystem({ fixture: 'ok', worker: true, concurrency: 4, env: { REDIS_URL: redis.url } });
 
     const accepted = new Set<string>();
     const refused: number[] = [];
@@ -117,7 +117,7 @@ describe('Redis restarted during a burst of creates', () => {
         for (;;) {
           sent += 1;
           const started = performance.now();
-          const res = await stack.http().post('/api/ec2instance').set('Idempotency-Key', key).send({ tags: { key } }).timeout(10_000);
+          const res = await system.http().post('/api/ec2instance').set('Idempotency-Key', key).send({ tags: { key } }).timeout(10_000);
           if (res.status === 202) {
             accepted.add(res.body.id);
             break;
@@ -145,18 +145,18 @@ describe('Redis restarted during a burst of creates', () => {
     const stuck: string[] = [];
     for (const id of accepted) {
       try {
-        const resource = await stack.waitForResourceStatus(id, 'ready', Math.max(1, deadline - Date.now()));
+        const resource = await system.waitForResourceStatus(id, 'ready', Math.max(1, deadline - Date.now()));
         assert.equal(resource.outputs.resource_id, id);
       } catch (error) {
-        const resource = await stack.resource(id);
-        stuck.push(JSON.stringify({ error: String(error), resource, job: await stack.store.jobs.get(resource.job.id), log: await stack.store.logs.get(resource.job.id) }));
+        const resource = await system.resource(id);
+        stuck.push(JSON.stringify({ error: String(error), resource, job: await system.store.jobs.get(resource.job.id), log: await system.store.logs.get(resource.job.id) }));
       }
     }
     assert.deepEqual(stuck, [], 'every accepted resource became ready');
     // Nothing else was created: no duplicate from a retried request, no
     // resource left behind by a refused one.
-    assert.equal(await stack.store.resources.count(), accepted.size);
-    const after = await audit(stack, [...accepted]);
+    assert.equal(await system.store.resources.count(), accepted.size);
+    const after = await audit(system, [...accepted]);
     assert.ok([...after.workspaces.values()].every((n) => n === 1), 'one workspace each');
     assert.equal(after.locks, 0);
     t.diagnostic(`redis restart: ${sent} requests, ${refused.length} refused with 503, ${accepted.size} accepted, all ready ${Date.now() - burstEnded} ms after the burst`);
@@ -168,27 +168,27 @@ describe('a create whose job never reached the queue', () => {
   // What the API leaves when Redis goes away between recording a resource
   // and queueing its job, and the undo fails too: simulated by removing the job.
   test('is removed by the sweep after its grace period, unless a retry with its Idempotency-Key queued it', async () => {
-    const stack = await makeStack();
-    const queue = createQueue(stack.redis, stack.config.redisPrefix);
-    const deps = { store: stack.store, queue, logger: createLogger('silent', 'test') };
+    const system = await startSystem();
+    const queue = createQueue(system.redis, system.config.redisPrefix);
+    const deps = { store: system.store, queue, logger: createLogger('silent', 'test') };
     try {
-      const lost = await stack.http().post('/api/ec2instance').set('Idempotency-Key', 'lost-1').send({});
-      const retried = await stack.http().post('/api/ec2instance').set('Idempotency-Key', 'retried-1').send({});
-      const fresh = await stack.http().post('/api/ec2instance').send({});
+      const lost = await system.http().post('/api/ec2instance').set('Idempotency-Key', 'lost-1').send({});
+      const retried = await system.http().post('/api/ec2instance').set('Idempotency-Key', 'retried-1').send({});
+      const fresh = await system.http().post('/api/ec2instance').send({});
       for (const res of [lost, retried]) await queue.remove(res.body.job.id);
 
       // The client retries with the same key: the job is queued now.
-      const again = await stack.http().post('/api/ec2instance').set('Idempotency-Key', 'retried-1').send({});
+      const again = await system.http().post('/api/ec2instance').set('Idempotency-Key', 'retried-1').send({});
       assert.equal(again.body.id, retried.body.id);
       assert.ok(await queue.getJob(retried.body.job.id), 'the replay queued the missing job');
 
       assert.deepEqual(await sweepUnqueuedCreates(deps, 60_000), [], 'nothing within the grace period');
       assert.deepEqual(await sweepUnqueuedCreates(deps, 0), [lost.body.id]);
-      assertProblem(await stack.http().get(`/api/ec2instance/${lost.body.id}`), 404, 'resource-not-found');
-      for (const kept of [retried, fresh]) assert.equal((await stack.resource(kept.body.id)).status, 'creating');
+      assertProblem(await system.http().get(`/api/ec2instance/${lost.body.id}`), 404, 'resource-not-found');
+      for (const kept of [retried, fresh]) assert.equal((await system.resource(kept.body.id)).status, 'creating');
 
       // The key of the removed one makes a new resource, not a 404.
-      const later = await stack.http().post('/api/ec2instance').set('Idempotency-Key', 'lost-1').send({});
+      const later = await system.http().post('/api/ec2instance').set('Idempotency-Key', 'lost-1').send({});
       assert.equal(later.status, 202);
       assert.notEqual(later.body.id, lost.body.id);
     } finally {
@@ -199,7 +199,7 @@ describe('a create whose job never reached the queue', () => {
 
 describe('a state backend that is down, slow or resetting connections', () => {
   // Terraform and the worker reach S3 and DynamoDB through fault-injecting proxies.
-  async function proxiedStack(t: TestContext, fixture: 'ok' | 'slow') {
+  async function proxiedSystem(t: TestContext, fixture: 'ok' | 'slow') {
     const backend = services().backend;
     const s3 = new FaultProxy(backend.s3Endpoint);
     const dynamo = new FaultProxy(backend.dynamodbEndpoint);
@@ -210,7 +210,7 @@ describe('a state backend that is down, slow or resetting connections', () => {
       await s3.stop();
       await dynamo.stop();
     });
-    const stack = await makeStack({
+    const system = await startSystem({
       fixture,
       worker: true,
       attempts: 2,
@@ -221,75 +221,75 @@ describe('a state backend that is down, slow or resetting connections', () => {
       s3.set(toxic);
       dynamo.set(toxic);
     };
-    return { stack, set, proxies: [s3, dynamo] };
+    return { system, set, proxies: [s3, dynamo] };
   }
 
-  async function assertHealthyState(stack: Stack, id: string, instances: number): Promise<void> {
-    const response = await fetch(stack.services.backend.stateObjectUrl(id));
+  async function assertHealthyState(system: TestSystem, id: string, instances: number): Promise<void> {
+    const response = await fetch(system.services.backend.stateObjectUrl(id));
     assert.equal(response.status, 200);
     const state = (await response.json()) as { version: number; lineage: string; serial: number };
     assert.equal(state.version, 4, 'the state parses and is Terraform state');
-    assert.equal((await stack.stateAddresses(id)).length, instances);
-    assert.deepEqual(await stack.services.backend.lockHolders(), [], 'no lock is left');
+    assert.equal((await system.stateAddresses(id)).length, instances);
+    assert.deepEqual(await system.services.backend.lockHolders(), [], 'no lock is left');
   }
 
   test('down: the create fails with a clear error and no state; once it is back, a retry succeeds', async (t) => {
-    const { stack, set, proxies } = await proxiedStack(t, 'ok');
+    const { system, set, proxies } = await proxiedSystem(t, 'ok');
     set({ kind: 'down' });
-    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 2 });
+    const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 2 });
     assert.equal(created.status, 200);
     assert.equal(created.body.status, 'failed');
     assert.match(created.body.error.message, /could not reach the state backend to lock workspace [0-9a-z]{16}: .*(ECONNRESET|socket hang up|ECONNREFUSED)/);
     assert.equal(created.body.error.retryable, true);
-    assert.equal((await stack.store.jobs.get(created.body.job.id))?.attempts, 2, 'retried, then failed');
-    assert.equal(await stack.stateObjectStatus(created.body.id), 404, 'nothing was written');
+    assert.equal((await system.store.jobs.get(created.body.job.id))?.attempts, 2, 'retried, then failed');
+    assert.equal(await system.stateObjectStatus(created.body.id), 404, 'nothing was written');
     assert.ok(proxies.some((p) => p.connections.down > 0), 'the backend was tried');
 
     set({ kind: 'none' });
-    const retried = await stack.http().post(`/api/ec2instance/${created.body.id}/retry`).set('Prefer', 'wait=60');
+    const retried = await system.http().post(`/api/ec2instance/${created.body.id}/retry`).set('Prefer', 'wait=60');
     assert.equal(retried.body.status, 'ready', JSON.stringify(retried.body.error));
-    await assertHealthyState(stack, created.body.id, 2);
+    await assertHealthyState(system, created.body.id, 2);
     report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
   });
 
   test('slow: with 300 ms added to every packet the create still succeeds', async (t) => {
-    const { stack, set, proxies } = await proxiedStack(t, 'ok');
+    const { system, set, proxies } = await proxiedSystem(t, 'ok');
     set({ kind: 'latency', ms: 300 });
     const started = Date.now();
-    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=120').send({});
+    const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=120').send({});
     assert.equal(created.body.status, 'ready', JSON.stringify(created.body.error));
     assert.ok(proxies.every((p) => p.connections.latency > 0), 'the traffic went through the slow proxies');
     t.diagnostic(`latency: create took ${Date.now() - started} ms`);
     set({ kind: 'none' });
-    await assertHealthyState(stack, created.body.id, 1);
-    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
+    await assertHealthyState(system, created.body.id, 1);
+    const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
     assert.equal(deleted.body.status, 'deleted');
     report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
   });
 
   test('reset mid-apply: Terraform cannot save state, the state it kept is pushed once the backend is back, and nothing is made twice', async (t) => {
-    const { stack, set } = await proxiedStack(t, 'slow');
-    const created = await stack.http().post('/api/ec2instance').send({ node_count: 2 });
+    const { system, set } = await proxiedSystem(t, 'slow');
+    const created = await system.http().post('/api/ec2instance').send({ node_count: 2 });
     const id: string = created.body.id;
     const jobId: string = created.body.job.id;
-    await stack.waitForLog(jobId, /instance\[0\]: Creation complete/);
+    await system.waitForLog(jobId, /instance\[0\]: Creation complete/);
     set({ kind: 'reset_peer' });
-    const failed = await stack.waitForJob(jobId, 90_000);
+    const failed = await system.waitForJob(jobId, 90_000);
     assert.equal(failed.status, 'failed');
     assert.match(failed.error?.message ?? '', /could not save the state to the backend; it is kept|could not reach the state backend/);
 
     set({ kind: 'none' });
-    const retried = await stack.http().post(`/api/ec2instance/${id}/retry`).set('Prefer', 'wait=90');
+    const retried = await system.http().post(`/api/ec2instance/${id}/retry`).set('Prefer', 'wait=90');
     assert.equal(retried.body.status, 'ready', JSON.stringify(retried.body.error));
-    const log = await stack.store.logs.get(retried.body.job.id);
-    const failedLog = await stack.store.logs.get(jobId);
+    const log = await system.store.logs.get(retried.body.job.id);
+    const failedLog = await system.store.logs.get(jobId);
     t.diagnostic(`reset: the failed job said "${failed.error?.message}"`);
     assert.match(failedLog, /Failed to save state/);
     assert.match(failedLog, /it is kept on worker/);
     assert.match(log, /Pushed the state an earlier run could not save/);
     assert.match(log, /Resources: 0 added/, 'the retry found both instances in the pushed state and made nothing twice');
-    await assert.rejects(access(path.join(stack.config.terraform.cwd, 'errored.tfstate')), 'no errored.tfstate is left in the configuration directory');
-    await assertHealthyState(stack, id, 2);
+    await assert.rejects(access(path.join(system.config.terraform.cwd, 'errored.tfstate')), 'no errored.tfstate is left in the configuration directory');
+    await assertHealthyState(system, id, 2);
     report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
   });
 });

@@ -6,16 +6,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { TOKENS, useStacks } from './support/harness.ts';
+import { TOKENS, useSystems } from './support/harness.ts';
 
-const [makeStack] = useStacks();
+const [startSystem] = useSystems();
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
 
 type Operation = { method: string; path: string };
 
 test(`${RUNS} generated requests: no 5xx, problem+json errors, and no resource from an invalid request`, async (t) => {
-  const stack = await makeStack({ env: { RATE_LIMIT_PER_MINUTE: '1000000', MAX_LIVE_RESOURCES_PER_TOKEN: '1000000' } });
-  const document = (await stack.http().get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+  const system = await startSystem({ env: { RATE_LIMIT_PER_MINUTE: '1000000', MAX_LIVE_RESOURCES_PER_TOKEN: '1000000' } });
+  const document = (await system.http().get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
   const operations: Operation[] = [];
   for (const [path, methods] of Object.entries(document.paths)) {
     for (const method of ['get', 'post', 'put', 'patch', 'delete', 'options', 'head']) {
@@ -24,7 +24,7 @@ test(`${RUNS} generated requests: no 5xx, problem+json errors, and no resource f
       for (let i = 0; i < weight; i += 1) operations.push({ method: method.toUpperCase(), path });
     }
   }
-  const seeded = await stack.http().post('/api/ec2instance').send({});
+  const seeded = await system.http().post('/api/ec2instance').send({});
   const knownIds = [seeded.body.id as string, seeded.body.job.id as string];
   const created = new Set<string>([seeded.body.id]);
 
@@ -78,7 +78,7 @@ test(`${RUNS} generated requests: no 5xx, problem+json errors, and no resource f
       if (r.prefer !== undefined) headers.prefer = r.prefer;
       if (r.idempotencyKey !== undefined) headers['idempotency-key'] = r.idempotencyKey;
       const hasBody = r.body !== undefined && !['GET', 'HEAD'].includes(r.operation.method);
-      const response = await fetch(`${stack.baseUrl}${path}${query}`, {
+      const response = await fetch(`${system.baseUrl}${path}${query}`, {
         method: r.operation.method,
         headers,
         ...(hasBody ? { body: r.body } : {}),
@@ -100,8 +100,8 @@ test(`${RUNS} generated requests: no 5xx, problem+json errors, and no resource f
     { numRuns: RUNS, ...(process.env.TEST_SEED ? { seed: Number(process.env.TEST_SEED) } : {}) },
   );
   assert.deepEqual(failures.slice(0, 10), []);
-  assert.equal((await stack.http().get('/healthz')).status, 200, 'still up');
-  const resources = await stack.store.resources.count();
+  assert.equal((await system.http().get('/healthz')).status, 200, 'still up');
+  const resources = await system.store.resources.count();
   assert.equal(resources, created.size, 'only accepted creates made resources');
   t.diagnostic(`fuzz: ${sent} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}, ${created.size} resources from accepted creates, 5xx 0`);
 });

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
-import { FINISHED_JOB_STATUSES } from '../core/schemas.ts';
-import { useStacks, type Stack } from './support/harness.ts';
+import { FINISHED_JOB_STATUSES } from '../core/schemas/index.ts';
+import { useSystems, type TestSystem } from './support/harness.ts';
 
-const [makeStack, services] = useStacks();
+const [startSystem, services] = useSystems();
 
 // mulberry32: a small seeded PRNG, so a failing run can be replayed.
 function random(seed: number): () => number {
@@ -23,12 +23,12 @@ function random(seed: number): () => number {
   };
 }
 
-async function settle(stack: Stack, ids: string[]): Promise<void> {
+async function settle(system: TestSystem, ids: string[]): Promise<void> {
   for (const id of ids) {
     for (;;) {
-      const resource = await stack.resource(id);
+      const resource = await system.resource(id);
       if (FINISHED_JOB_STATUSES.includes(resource.job.status)) break;
-      await stack.waitForJob(resource.job.id, 120_000);
+      await system.waitForJob(resource.job.id, 120_000);
     }
   }
 }
@@ -39,9 +39,9 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
   const next = random(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
 
-  const stack = await makeStack({ fixture: 'probe', concurrency: 3, backoffMs: 100 });
-  await stack.startWorker();
-  await stack.startWorker();
+  const system = await startSystem({ fixture: 'probe', concurrency: 3, backoffMs: 100 });
+  await system.startWorker();
+  await system.startWorker();
 
   const ids: string[] = [];
   const counts = { create: 0, delete: 0, retry: 0, cancel: 0 };
@@ -52,18 +52,18 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
     const id = ids.length > 0 ? pick(ids) : '';
     const request = (async () => {
       if (op === 'create') {
-        const res = await stack.http().post('/api/ec2instance').send({ node_count: 1 + Math.floor(next() * 2), tags: next() < 0.4 ? { fail: 'once' } : {} });
+        const res = await system.http().post('/api/ec2instance').send({ node_count: 1 + Math.floor(next() * 2), tags: next() < 0.4 ? { fail: 'once' } : {} });
         assert.equal(res.status, 202, res.text);
         ids.push(res.body.id);
       } else if (op === 'delete') {
-        const res = await stack.http().delete(`/api/ec2instance/${id}`);
+        const res = await system.http().delete(`/api/ec2instance/${id}`);
         assert.ok([200, 202].includes(res.status), res.text);
       } else if (op === 'retry') {
-        const res = await stack.http().post(`/api/ec2instance/${id}/retry`);
+        const res = await system.http().post(`/api/ec2instance/${id}/retry`);
         assert.ok([202, 409].includes(res.status), res.text);
       } else {
-        const resource = await stack.resource(id);
-        const res = await stack.http().post(`/api/jobs/${resource.job.id}/cancel`);
+        const resource = await system.resource(id);
+        const res = await system.http().post(`/api/jobs/${resource.job.id}/cancel`);
         assert.ok([200, 202, 409].includes(res.status), res.text);
       }
     })();
@@ -73,14 +73,14 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
     if (next() < 0.3) await new Promise((resolve) => setTimeout(resolve, Math.floor(next() * 400)));
   }
   await Promise.all(pending);
-  await settle(stack, ids);
+  await settle(system, ids);
 
   const problems: string[] = [];
   for (const id of ids) {
-    const resource = await stack.resource(id);
-    const state = await stack.stateObjectStatus(id);
-    const addresses = await stack.stateAddresses(id);
-    const ops = await stack.store.jobs.pendingCount(id);
+    const resource = await system.resource(id);
+    const state = await system.stateObjectStatus(id);
+    const addresses = await system.stateAddresses(id);
+    const ops = await system.store.jobs.pendingCount(id);
     if (ops !== 0) problems.push(`${id}: ${ops} jobs still pending`);
     if (resource.status === 'ready' && addresses.filter((a) => a.startsWith('terraform_data.instance')).length !== resource.inputs.node_count) {
       problems.push(`${id}: ready, but the state holds ${addresses.length} resources`);
@@ -93,13 +93,13 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
   const overlaps = (await readdir(services().dir)).filter((name) => name.startsWith('overlap-'));
   assert.deepEqual(problems, []);
   assert.deepEqual(overlaps, [], 'Terraform never ran twice at once in one workspace');
-  assert.deepEqual(await stack.services.backend.lockHolders(), [], 'no lock is left');
+  assert.deepEqual(await system.services.backend.lockHolders(), [], 'no lock is left');
 
   // Finally every stack is deleted, and no workspace is left behind.
-  for (const id of ids) await stack.http().delete(`/api/ec2instance/${id}`);
-  await settle(stack, ids);
-  for (const id of ids) assert.equal((await stack.resource(id)).status, 'deleted', id);
-  const left = (await stack.services.backend.listStateKeys()).filter((key) => ids.some((id) => key.includes(`/${id}/`)));
+  for (const id of ids) await system.http().delete(`/api/ec2instance/${id}`);
+  await settle(system, ids);
+  for (const id of ids) assert.equal((await system.resource(id)).status, 'deleted', id);
+  const left = (await system.services.backend.listStateKeys()).filter((key) => ids.some((id) => key.includes(`/${id}/`)));
   assert.deepEqual(left, [], 'no orphaned workspace');
   t.diagnostic(`interleaving: ${ids.length} stacks, ${JSON.stringify(counts)}`);
 });

@@ -3,15 +3,15 @@
 // stop the API without cutting requests off.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TOKENS, useStacks, type Stack } from './support/harness.ts';
+import { TOKENS, useSystems, type TestSystem } from './support/harness.ts';
 
-const [makeStack] = useStacks();
+const [startSystem] = useSystems();
 
 type SseEvent = { event: string; id?: string; data: string; at: number };
 
 // Reads a Server-Sent Events stream to its end, noting when each event came.
-async function readEvents(stack: Stack, path: string, headers: Record<string, string> = {}): Promise<SseEvent[]> {
-  const response = await fetch(`${stack.baseUrl}${path}`, {
+async function readEvents(system: TestSystem, path: string, headers: Record<string, string> = {}): Promise<SseEvent[]> {
+  const response = await fetch(`${system.baseUrl}${path}`, {
     headers: { Accept: 'text/event-stream', Authorization: `Bearer ${TOKENS.reader}`, ...headers },
     signal: AbortSignal.timeout(60_000),
   });
@@ -44,59 +44,59 @@ async function readEvents(stack: Stack, path: string, headers: Record<string, st
 
 describe('cancel', () => {
   test('a queued job is removed at once: the create is cancelled, the stack failed, and DELETE then cleans up', async () => {
-    const stack = await makeStack({ fixture: 'ok' });
-    const created = await stack.http().post('/api/ec2instance').send({});
-    const cancelled = await stack.http(TOKENS.writer).post(`/api/jobs/${created.body.job.id}/cancel`);
+    const system = await startSystem({ fixture: 'ok' });
+    const created = await system.http().post('/api/ec2instance').send({});
+    const cancelled = await system.http(TOKENS.writer).post(`/api/jobs/${created.body.job.id}/cancel`);
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, 'cancelled');
-    const resource = await stack.resource(created.body.id);
+    const resource = await system.resource(created.body.id);
     assert.equal(resource.status, 'failed');
     assert.equal(resource.job.status, 'cancelled');
     assert.match(resource.error?.message ?? '', /cancelled on request/);
-    assert.equal((await stack.http().post(`/api/jobs/${created.body.job.id}/cancel`)).status, 409, 'a finished job cannot be cancelled');
+    assert.equal((await system.http().post(`/api/jobs/${created.body.job.id}/cancel`)).status, 409, 'a finished job cannot be cancelled');
 
-    await stack.startWorker();
-    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
+    await system.startWorker();
+    const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
     assert.equal(deleted.body.status, 'deleted');
-    assert.equal((await stack.store.jobs.get(created.body.job.id))?.attempts, 0, 'the cancelled create never ran');
+    assert.equal((await system.store.jobs.get(created.body.job.id))?.attempts, 0, 'the cancelled create never ran');
   });
 
   test('a running apply gets one SIGINT, stops after the operation in flight, saves state, and DELETE destroys what it made', async () => {
-    const stack = await makeStack({ fixture: 'slow', worker: true, env: { TF_VAR_sleep_seconds: '30' } });
-    const created = await stack.http().post('/api/ec2instance').send({ node_count: 2 });
+    const system = await startSystem({ fixture: 'slow', worker: true, env: { TF_VAR_sleep_seconds: '30' } });
+    const created = await system.http().post('/api/ec2instance').send({ node_count: 2 });
     const jobId = created.body.job.id as string;
-    await stack.waitForLog(jobId, /Provisioning with 'local-exec'/);
+    await system.waitForLog(jobId, /Provisioning with 'local-exec'/);
     const started = Date.now();
-    const cancelled = await stack.http().post(`/api/jobs/${jobId}/cancel`);
+    const cancelled = await system.http().post(`/api/jobs/${jobId}/cancel`);
     assert.equal(cancelled.status, 202);
     assert.equal(cancelled.body.status, 'running');
 
-    const job = await stack.waitForJob(jobId);
+    const job = await system.waitForJob(jobId);
     assert.equal(job.status, 'cancelled');
     assert.ok(Date.now() - started < 10_000, 'Terraform stopped well before the apply would have finished');
     assert.equal(job.attempts, 1, 'not retried');
-    const resource = await stack.resource(created.body.id);
+    const resource = await system.resource(created.body.id);
     assert.equal(resource.status, 'failed');
     assert.match(resource.error?.message ?? '', /cancelled on request/);
-    const log = await stack.store.logs.get(jobId);
+    const log = await system.store.logs.get(jobId);
     assert.match(log, /Interrupt received|Stopping operation/i);
     // The provisioner was stopped, so Terraform saved the instances as tainted.
-    assert.equal((await stack.stateAddresses(created.body.id)).length, 2, 'the state holds what was made before the stop');
-    assert.deepEqual(await stack.services.backend.lockHolders(), [], 'the state lock was released');
+    assert.equal((await system.stateAddresses(created.body.id)).length, 2, 'the state holds what was made before the stop');
+    assert.deepEqual(await system.services.backend.lockHolders(), [], 'the state lock was released');
 
-    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
+    const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
     assert.equal(deleted.body.status, 'deleted');
-    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+    assert.equal(await system.stateObjectStatus(created.body.id), 404);
   });
 });
 
 describe('live logs', () => {
   test('GET /log with Accept: text/event-stream streams the log while the job runs, then an end event', async () => {
-    const stack = await makeStack({ fixture: 'slow', worker: true, env: { TF_VAR_sleep_seconds: '1' } });
-    const created = await stack.http().post('/api/ec2instance').send({ node_count: 2 });
+    const system = await startSystem({ fixture: 'slow', worker: true, env: { TF_VAR_sleep_seconds: '1' } });
+    const created = await system.http().post('/api/ec2instance').send({ node_count: 2 });
     const jobId = created.body.job.id as string;
-    const events = await readEvents(stack, `/api/jobs/${jobId}/log`);
-    const job = await stack.store.jobs.get(jobId);
+    const events = await readEvents(system, `/api/jobs/${jobId}/log`);
+    const job = await system.store.jobs.get(jobId);
     assert.equal(job?.status, 'succeeded');
 
     const end = events.at(-1);
@@ -107,36 +107,36 @@ describe('live logs', () => {
     const finishedAt = Date.parse(job?.finished_at ?? '');
     assert.ok(logs[0]!.at < finishedAt - 500, 'the first part came while the job was still running');
     const streamed = `${logs.map((e) => e.data).join('\n')}\n`;
-    assert.equal(streamed, await stack.store.logs.get(jobId), 'the stream is the whole log, in order');
+    assert.equal(streamed, await system.store.logs.get(jobId), 'the stream is the whole log, in order');
 
     // A client that reconnects with Last-Event-ID gets only the rest.
     const offset = logs[0]!.id!;
-    const resumed = await readEvents(stack, `/api/jobs/${jobId}/log`, { 'Last-Event-ID': offset });
+    const resumed = await readEvents(system, `/api/jobs/${jobId}/log`, { 'Last-Event-ID': offset });
     const rest = resumed.filter((e) => e.event === 'log').map((e) => e.data).join('\n');
-    assert.equal(`${rest}\n`, Buffer.from(await stack.store.logs.get(jobId)).subarray(Number(offset)).toString());
+    assert.equal(`${rest}\n`, Buffer.from(await system.store.logs.get(jobId)).subarray(Number(offset)).toString());
 
-    const plain = await stack.http().get(`/api/jobs/${jobId}/log`);
+    const plain = await system.http().get(`/api/jobs/${jobId}/log`);
     assert.match(plain.headers['content-type'] ?? '', /^text\/plain/);
   });
 });
 
 describe('ttl', () => {
   test('a stack created with a ttl is destroyed by itself when it runs out', async () => {
-    const stack = await makeStack({ fixture: 'ok', worker: true });
-    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ ttl: '3s' });
+    const system = await startSystem({ fixture: 'ok', worker: true });
+    const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ ttl: '3s' });
     assert.equal(created.status, 201);
     const expiresAt = Date.parse(created.body.expires_at);
     assert.ok(Math.abs(expiresAt - (Date.parse(created.body.created_at) + 3_000)) < 1_000);
-    const deleted = await stack.waitForResourceStatus(created.body.id, 'deleted', 30_000);
+    const deleted = await system.waitForResourceStatus(created.body.id, 'deleted', 30_000);
     assert.ok(Date.now() >= expiresAt - 100, 'not before it expired');
     assert.equal(deleted.job.action, 'delete');
-    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+    assert.equal(await system.stateObjectStatus(created.body.id), 404);
   });
 
   test('a ttl that is not a duration, or over 90 days, is refused', async () => {
-    const stack = await makeStack();
+    const system = await startSystem();
     for (const ttl of ['0s', '2 h', '2w', '91d', 3600, '']) {
-      const res = await stack.http().post('/api/ec2instance').send({ ttl });
+      const res = await system.http().post('/api/ec2instance').send({ ttl });
       assert.equal(res.status, 400, String(ttl));
       assert.equal(res.body.errors[0].path, 'ttl');
     }
@@ -145,12 +145,12 @@ describe('ttl', () => {
 
 describe('metrics', () => {
   test('/metrics reports request latency by route, queue depth, job durations and resources by status', async () => {
-    const stack = await makeStack({ fixture: 'ok', worker: true });
-    const created = await stack.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
+    const system = await startSystem({ fixture: 'ok', worker: true });
+    const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
     assert.equal(created.status, 201);
-    await stack.http().get(`/api/ec2instance/${created.body.id}`);
-    await stack.http().post('/api/ec2instance').send({ node_count: 99 });
-    const text = (await stack.http().get('/metrics')).text;
+    await system.http().get(`/api/ec2instance/${created.body.id}`);
+    await system.http().post('/api/ec2instance').send({ node_count: 99 });
+    const text = (await system.http().get('/metrics')).text;
     assert.match(text, /tfcompute_http_request_duration_seconds_count\{method="GET",route="\/api\/ec2instance\/:id",status="200"\} 1/);
     assert.match(text, /tfcompute_http_request_duration_seconds_count\{method="POST",route="\/api\/ec2instance",status="400"\} 1/);
     assert.match(text, /tfcompute_job_duration_seconds_count\{action="create",outcome="succeeded"\} 1/);
@@ -163,17 +163,17 @@ describe('metrics', () => {
 
 describe('API shutdown', () => {
   test('stopping the API answers waiting requests with what they have, closes live logs, and refuses new connections', async () => {
-    const stack = await makeStack();
-    const base = stack.baseUrl;
+    const system = await startSystem();
+    const base = system.baseUrl;
     // supertest sends a request only once it is awaited or then()ed.
-    const waiting = stack.http().post('/api/ec2instance').set('Prefer', 'wait=120').send({}).then((res) => res);
-    const created = await stack.http().post('/api/ec2instance').send({});
+    const waiting = system.http().post('/api/ec2instance').set('Prefer', 'wait=120').send({}).then((res) => res);
+    const created = await system.http().post('/api/ec2instance').send({});
     const live = await fetch(`${base}/api/jobs/${created.body.job.id}/log`, { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${TOKENS.admin}` } });
     const stream = live.text();
     // Both requests are in once both resources are recorded.
-    while ((await stack.store.resources.count()) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    while ((await system.store.resources.count()) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
     const started = Date.now();
-    await stack.api!.stop();
+    await system.api!.stop();
     assert.ok(Date.now() - started < 5_000, 'stopped promptly');
     const answered = await waiting;
     assert.equal(answered.status, 202, 'the waiting request got the resource as it was');

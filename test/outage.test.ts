@@ -9,8 +9,8 @@ import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
-import { startRedis, startStateBackend } from '../scripts/local-services.ts';
-import { Stack } from './support/harness.ts';
+import { startRedis, startStateBackend } from './support/local-services.ts';
+import { TestSystem } from './support/harness.ts';
 
 test('with Redis down the API answers 503 within seconds, and serves again once Redis is back', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-outage-'));
@@ -64,9 +64,9 @@ test('a worker told to stop while Redis is down still exits promptly', async (t)
   t.after(() => redis.stop());
   const backend = await startStateBackend(path.join(dir, 'state'));
   t.after(() => backend.stop());
-  const stack = new Stack({ redis, backend, dir, stop: async () => undefined }, {});
-  t.after(() => stack.stop());
-  const worker = await stack.spawnWorker();
+  const system = new TestSystem({ redis, backend, dir, stop: async () => undefined }, {});
+  t.after(() => system.stop());
+  const worker = await system.spawnWorker();
 
   await redis.stop();
   const started = performance.now();

@@ -4,94 +4,94 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import request from 'supertest';
-import { useStacks, type Fixture } from './support/harness.ts';
+import { useSystems, type Fixture } from './support/harness.ts';
 
-const [makeStack] = useStacks();
-const newStack = (fixture: Fixture) => makeStack({ fixture });
+const [startSystem] = useSystems();
+const newSystem = (fixture: Fixture) => startSystem({ fixture });
 
 describe('per-resource ordering', () => {
   test('when a delete arrives during a create, it runs after it and the stack ends deleted', async () => {
-    const stack = await newStack('slow');
-    await stack.startWorker();
-    const created = await stack.http().post('/api/ec2instance').send({});
-    await stack.waitForLog(created.body.job.id, 'Creating...');
+    const system = await newSystem('slow');
+    await system.startWorker();
+    const created = await system.http().post('/api/ec2instance').send({});
+    await system.waitForLog(created.body.job.id, 'Creating...');
 
-    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
+    const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(deleted.status, 202);
     assert.equal(deleted.body.status, 'deleting');
-    const repeated = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
+    const repeated = await system.http().delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(repeated.body.job.id, deleted.body.job.id, 'a repeated DELETE returns the same job');
 
-    const createJob = await stack.waitForJob(created.body.job.id);
+    const createJob = await system.waitForJob(created.body.job.id);
     assert.equal(createJob.status, 'succeeded');
     // The create's outputs are recorded, but the resource stays "deleting".
-    assert.equal((await stack.resource(created.body.id)).status, 'deleting');
+    assert.equal((await system.resource(created.body.id)).status, 'deleting');
 
-    const deleteJob = await stack.waitForJob(deleted.body.job.id);
+    const deleteJob = await system.waitForJob(deleted.body.job.id);
     assert.equal(deleteJob.status, 'succeeded', JSON.stringify(deleteJob.error));
     assert.ok(deleteJob.started_at! >= createJob.finished_at!, `delete started ${deleteJob.started_at}, create finished ${createJob.finished_at}`);
     assert.deepEqual(deleteJob.result?.changes, { add: 0, change: 0, remove: 1 });
-    assert.equal((await stack.resource(created.body.id)).status, 'deleted');
-    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+    assert.equal((await system.resource(created.body.id)).status, 'deleted');
+    assert.equal(await system.stateObjectStatus(created.body.id), 404);
   });
 
   test('a delete sent before the create has started cancels it, so Terraform never runs for that stack', async () => {
-    const stack = await newStack('slow');
-    const created = await stack.http().post('/api/ec2instance').send({});
-    const waiting = stack.http().post('/api/ec2instance').set('Prefer', 'wait=30').send({});
-    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
+    const system = await newSystem('slow');
+    const created = await system.http().post('/api/ec2instance').send({});
+    const waiting = system.http().post('/api/ec2instance').set('Prefer', 'wait=30').send({});
+    const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(deleted.status, 200);
     assert.equal(deleted.body.status, 'deleted');
 
     // A worker that starts afterwards runs the other stack and nothing of this one.
-    await stack.startWorker();
+    await system.startWorker();
     const other = await waiting;
     assert.equal(other.status, 201);
-    const createJob = await stack.store.jobs.get(created.body.job.id);
+    const createJob = await system.store.jobs.get(created.body.job.id);
     assert.equal(createJob?.status, 'cancelled');
     assert.equal(createJob?.attempts, 0, 'the cancelled create never ran');
-    assert.equal(await stack.stateObjectStatus(created.body.id), 404, 'no workspace was ever made');
-    assert.equal((await stack.resource(created.body.id)).status, 'deleted');
+    assert.equal(await system.stateObjectStatus(created.body.id), 404, 'no workspace was ever made');
+    assert.equal((await system.resource(created.body.id)).status, 'deleted');
   });
 
   test('a create the worker has already picked up is not cancelled: the delete waits and destroys it', async () => {
-    const stack = await newStack('slow');
-    await stack.startWorker();
-    const created = await stack.http().post('/api/ec2instance').send({});
-    await stack.waitForJobRunning(created.body.job.id);
-    const deleted = await stack.http().delete(`/api/ec2instance/${created.body.id}`);
+    const system = await newSystem('slow');
+    await system.startWorker();
+    const created = await system.http().post('/api/ec2instance').send({});
+    await system.waitForJobRunning(created.body.job.id);
+    const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`);
     assert.equal(deleted.status, 202);
     assert.equal(deleted.body.status, 'deleting');
-    const deleteJob = await stack.waitForJob(deleted.body.job.id);
-    const createJob = await stack.waitForJob(created.body.job.id);
+    const deleteJob = await system.waitForJob(deleted.body.job.id);
+    const createJob = await system.waitForJob(created.body.job.id);
     assert.equal(createJob.status, 'succeeded');
     assert.equal(deleteJob.status, 'succeeded');
     assert.ok(deleteJob.started_at! >= createJob.finished_at!);
-    assert.equal(await stack.stateObjectStatus(created.body.id), 404);
+    assert.equal(await system.stateObjectStatus(created.body.id), 404);
   });
 });
 
 describe('concurrency', () => {
   test('20 concurrent creates across two worker processes all become ready, each in its own workspace', async () => {
-    const stack = await newStack('ok');
-    const workers = await Promise.all([stack.spawnWorker(), stack.spawnWorker()]);
+    const system = await newSystem('ok');
+    const workers = await Promise.all([system.spawnWorker(), system.spawnWorker()]);
     const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => stack.http().post('/api/ec2instance').send({ tags: { n: String(i) } })),
+      Array.from({ length: 20 }, (_, i) => system.http().post('/api/ec2instance').send({ tags: { n: String(i) } })),
     );
     assert.ok(responses.every((r) => r.status === 202));
-    const jobs = await Promise.all(responses.map((r) => stack.waitForJob(r.body.job.id, 120_000)));
+    const jobs = await Promise.all(responses.map((r) => system.waitForJob(r.body.job.id, 120_000)));
     assert.deepEqual(jobs.map((j) => j.status), Array(20).fill('succeeded'));
 
     const ids = responses.map((r) => r.body.id as string);
     assert.equal(new Set(ids).size, 20);
     for (const id of ids) {
-      const resource = await stack.resource(id);
+      const resource = await system.resource(id);
       assert.equal(resource.status, 'ready');
       assert.equal(resource.outputs.resource_id, id);
-      assert.deepEqual(await stack.stateAddresses(id), ['terraform_data.instance[0]']);
+      assert.deepEqual(await system.stateAddresses(id), ['terraform_data.instance[0]']);
     }
     // Both processes did work.
-    const logs = await Promise.all(jobs.map((j) => stack.store.logs.get(j.id)));
+    const logs = await Promise.all(jobs.map((j) => system.store.logs.get(j.id)));
     for (const worker of workers) {
       assert.ok(logs.some((log) => log.includes(`worker ${worker.workerId}`)), `worker ${worker.workerId} ran jobs`);
     }
@@ -100,26 +100,26 @@ describe('concurrency', () => {
 
 describe('shutdown', () => {
   test('a worker sent SIGTERM mid-apply stops Terraform cleanly, and another worker finishes the stack', async () => {
-    const stack = await newStack('slow');
-    const first = await stack.spawnWorker();
-    const created = await stack.http().post('/api/ec2instance').send({ node_count: 2 });
-    await stack.waitForLog(created.body.job.id, 'Creating...');
+    const system = await newSystem('slow');
+    const first = await system.spawnWorker();
+    const created = await system.http().post('/api/ec2instance').send({ node_count: 2 });
+    await system.waitForLog(created.body.job.id, 'Creating...');
 
     assert.equal(await first.signal('SIGTERM'), 0, 'the worker exits cleanly');
-    const interrupted = await stack.store.jobs.get(created.body.job.id);
+    const interrupted = await system.store.jobs.get(created.body.job.id);
     assert.equal(interrupted?.status, 'queued', 'the job went back to the queue');
-    assert.equal((await stack.resource(created.body.id)).status, 'creating');
+    assert.equal((await system.resource(created.body.id)).status, 'creating');
 
-    const second = await stack.spawnWorker();
-    const job = await stack.waitForJob(created.body.job.id);
+    const second = await system.spawnWorker();
+    const job = await system.waitForJob(created.body.job.id);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     assert.equal(job.attempts, 2);
-    const log = await stack.store.logs.get(job.id);
+    const log = await system.store.logs.get(job.id);
     assert.match(log, /Interrupt received/);
     assert.ok(log.includes(`worker ${second.workerId}`));
-    const resource = await stack.resource(created.body.id);
+    const resource = await system.resource(created.body.id);
     assert.equal(resource.status, 'ready');
     assert.equal(resource.outputs.private_ips && (resource.outputs.private_ips as unknown[]).length, 2);
-    assert.deepEqual(await stack.stateAddresses(created.body.id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
+    assert.deepEqual(await system.stateAddresses(created.body.id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
   });
 });

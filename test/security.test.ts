@@ -7,19 +7,19 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import request from 'supertest';
 import { startApi } from '../api/server.ts';
-import { loadConfig } from '../core/config.ts';
-import { assertProblem, TOKENS, useStacks, type Stack } from './support/harness.ts';
+import { apiTokens, loadConfig } from '../core/config.ts';
+import { assertProblem, TOKENS, useSystems, type TestSystem } from './support/harness.ts';
 
-const [makeStack] = useStacks();
+const [startSystem] = useSystems();
 
-async function resourceCount(stack: Stack): Promise<number> {
-  return stack.store.resources.count();
+async function resourceCount(system: TestSystem): Promise<number> {
+  return system.store.resources.count();
 }
 
 describe('authentication', () => {
   test('every /api route answers 401 without a token or with a wrong one, and creates nothing', async () => {
-    const stack = await makeStack();
-    const anonymous = request(stack.baseUrl);
+    const system = await startSystem();
+    const anonymous = request(system.baseUrl);
     for (const call of [
       () => anonymous.post('/api/ec2instance').send({}),
       () => anonymous.get('/api/ec2instance'),
@@ -36,45 +36,45 @@ describe('authentication', () => {
       assert.equal(res.headers['www-authenticate'], 'Bearer realm="tfcompute"');
     }
     for (const header of [`Bearer ${TOKENS.admin}x`, `Bearer ${TOKENS.admin.slice(0, -1)}`, `Basic ${TOKENS.admin}`, 'Bearer', `bearer  ${'x'.repeat(600)}`]) {
-      const res = await request(stack.baseUrl).post('/api/ec2instance').set('Authorization', header).send({});
+      const res = await request(system.baseUrl).post('/api/ec2instance').set('Authorization', header).send({});
       assertProblem(res, 401, 'unauthorized');
       assert.match(res.headers['www-authenticate'] ?? '', /error="invalid_token"/);
     }
-    assert.equal(await resourceCount(stack), 0);
+    assert.equal(await resourceCount(system), 0);
   });
 
   test('a read token may only GET, a write token may only change; wrong scope is 403', async () => {
-    const stack = await makeStack();
-    const created = await stack.http(TOKENS.writer).post('/api/ec2instance').send({});
+    const system = await startSystem();
+    const created = await system.http(TOKENS.writer).post('/api/ec2instance').send({});
     assert.equal(created.status, 202);
     assert.equal(created.body.created_by, 'writer');
-    const read = await stack.http(TOKENS.reader).get(`/api/ec2instance/${created.body.id}`);
+    const read = await system.http(TOKENS.reader).get(`/api/ec2instance/${created.body.id}`);
     assert.equal(read.status, 200);
-    assert.equal((await stack.http(TOKENS.reader).get(`/api/jobs/${created.body.job.id}/log`)).status, 200);
+    assert.equal((await system.http(TOKENS.reader).get(`/api/jobs/${created.body.job.id}/log`)).status, 200);
 
-    const denied = await stack.http(TOKENS.reader).post('/api/ec2instance').send({});
+    const denied = await system.http(TOKENS.reader).post('/api/ec2instance').send({});
     assertProblem(denied, 403, 'insufficient-scope');
     assert.match(denied.headers['www-authenticate'] ?? '', /error="insufficient_scope", scope="write"/);
-    assertProblem(await stack.http(TOKENS.reader).delete(`/api/ec2instance/${created.body.id}`), 403, 'insufficient-scope');
-    assertProblem(await stack.http(TOKENS.reader).post(`/api/jobs/${created.body.job.id}/cancel`), 403, 'insufficient-scope');
-    assertProblem(await stack.http(TOKENS.writer).get('/api/ec2instance'), 403, 'insufficient-scope');
-    assert.equal(await resourceCount(stack), 1);
-    assert.equal((await stack.resource(created.body.id)).status, 'creating', 'the refused DELETE changed nothing');
+    assertProblem(await system.http(TOKENS.reader).delete(`/api/ec2instance/${created.body.id}`), 403, 'insufficient-scope');
+    assertProblem(await system.http(TOKENS.reader).post(`/api/jobs/${created.body.job.id}/cancel`), 403, 'insufficient-scope');
+    assertProblem(await system.http(TOKENS.writer).get('/api/ec2instance'), 403, 'insufficient-scope');
+    assert.equal(await resourceCount(system), 1);
+    assert.equal((await system.resource(created.body.id)).status, 'creating', 'the refused DELETE changed nothing');
   });
 
   test('health, readiness, metrics, the OpenAPI document and Swagger UI stay open', async () => {
-    const stack = await makeStack();
+    const system = await startSystem();
     for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/swagger/']) {
-      assert.equal((await request(stack.baseUrl).get(path)).status, 200, path);
+      assert.equal((await request(system.baseUrl).get(path)).status, 200, path);
     }
-    const document = (await request(stack.baseUrl).get('/openapi.json')).body;
+    const document = (await request(system.baseUrl).get('/openapi.json')).body;
     assert.deepEqual(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', description: document.components.securitySchemes.bearerAuth.description });
     assert.deepEqual(document.security, [{ bearerAuth: [] }]);
     assert.deepEqual(document.paths['/healthz'].get.security, []);
   });
 
   test('the token never appears in the logs, even in a failed request', async () => {
-    const stack = await makeStack();
+    const system = await startSystem();
     let logs = '';
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -82,7 +82,7 @@ describe('authentication', () => {
         done();
       },
     });
-    const api = await startApi(loadConfig({ ...stack.env, LOG_LEVEL: 'trace' }), pino({ level: 'trace' }, sink));
+    const api = await startApi(loadConfig({ ...system.env, LOG_LEVEL: 'trace' }), pino({ level: 'trace' }, sink));
     try {
       const base = `http://127.0.0.1:${api.port}`;
       await request(base).post('/api/ec2instance').set('Authorization', `Bearer ${TOKENS.admin}`).send({});
@@ -96,13 +96,16 @@ describe('authentication', () => {
   });
 
   test('without tokens the API refuses to start, unless in insecure local mode on a loopback address', async () => {
-    const stack = await makeStack();
-    const { API_TOKENS: _, ...env } = stack.env;
+    const system = await startSystem();
+    const { API_TOKENS: _, ...env } = system.env;
     const logger = pino({ level: 'silent' });
     await assert.rejects(startApi(loadConfig(env), logger), /API_TOKENS: no tokens/);
     await assert.rejects(startApi(loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '0.0.0.0' }), logger), /needs HOST to be a loopback address/);
-    assert.throws(() => loadConfig({ ...env, API_TOKENS: 'ci:read+write:short' }), /at least 24 characters/);
-    assert.throws(() => loadConfig({ ...env, API_TOKENS: 'ci:admin:0123456789abcdef0123456789' }), /scopes must be read, write or read\+write/);
+    assert.throws(() => apiTokens(loadConfig({ ...env, API_TOKENS: 'ci:read+write:short' })), /API_TOKENS: .*at least 24 characters/);
+    assert.throws(() => apiTokens(loadConfig({ ...env, API_TOKENS: 'ci:admin:0123456789abcdef0123456789' })), /API_TOKENS: .*scopes must be read, write or read\+write/);
+    // Workers never read the tokens: a malformed API_TOKENS does not stop one.
+    const worker = await system.startWorker({ env: { API_TOKENS: 'ci:admin:short' } });
+    assert.match(worker.workerId, /\S/);
 
     let logs = '';
     const sink = new Writable({
@@ -125,104 +128,104 @@ describe('authentication', () => {
 
 describe('Idempotency-Key', () => {
   test('the same key and body return the same resource; a different body is 422; nothing extra is created', async () => {
-    const stack = await makeStack();
+    const system = await startSystem();
     const body = { node_count: 2, tags: { b: '2', a: '1' } };
-    const first = await stack.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send(body);
+    const first = await system.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send(body);
     assert.equal(first.status, 202);
     assert.equal(first.headers['idempotent-replayed'], undefined);
-    const again = await stack.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send({ tags: { a: '1', b: '2' }, node_count: 2 });
+    const again = await system.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send({ tags: { a: '1', b: '2' }, node_count: 2 });
     assert.equal(again.status, 202);
     assert.equal(again.body.id, first.body.id);
     assert.equal(again.body.job.id, first.body.job.id);
     assert.equal(again.headers['idempotent-replayed'], 'true');
 
-    const different = await stack.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send({ node_count: 3 });
+    const different = await system.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send({ node_count: 3 });
     assertProblem(different, 422, 'idempotency-key-reused');
-    assert.equal(await resourceCount(stack), 1);
+    assert.equal(await resourceCount(system), 1);
 
     // Keys belong to a token: another token's same key is a new request.
-    const other = await stack.http(TOKENS.writer).post('/api/ec2instance').set('Idempotency-Key', 'order-7781').send(body);
+    const other = await system.http(TOKENS.writer).post('/api/ec2instance').set('Idempotency-Key', 'order-7781').send(body);
     assert.equal(other.status, 202);
     assert.notEqual(other.body.id, first.body.id);
-    const ttl = await stack.store.resources.idempotencyKeyTtl('admin', 'order-7781');
+    const ttl = await system.store.resources.idempotencyKeyTtl('admin', 'order-7781');
     assert.ok(ttl > 23 * 3600 && ttl <= 24 * 3600, `kept for 24 h, not ${ttl} s`);
   });
 
   test('concurrent requests with one key make exactly one resource', async () => {
-    const stack = await makeStack();
+    const system = await startSystem();
     const replies = await Promise.all(
-      Array.from({ length: 10 }, () => stack.http().post('/api/ec2instance').set('Idempotency-Key', 'burst-1').send({})),
+      Array.from({ length: 10 }, () => system.http().post('/api/ec2instance').set('Idempotency-Key', 'burst-1').send({})),
     );
     assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([202]));
     assert.equal(new Set(replies.map((r) => r.body.id)).size, 1);
-    assert.equal(await resourceCount(stack), 1);
+    assert.equal(await resourceCount(system), 1);
   });
 
   test('a malformed key is refused with 400 before anything is recorded', async () => {
-    const stack = await makeStack();
+    const system = await startSystem();
     for (const key of ['', '"unterminated', 'x'.repeat(256), 'tab\there']) {
-      assertProblem(await stack.http().post('/api/ec2instance').set('Idempotency-Key', key).send({}), 400, 'invalid-idempotency-key');
+      assertProblem(await system.http().post('/api/ec2instance').set('Idempotency-Key', key).send({}), 400, 'invalid-idempotency-key');
     }
-    assert.equal(await resourceCount(stack), 0);
+    assert.equal(await resourceCount(system), 0);
   });
 });
 
 describe('limits', () => {
   test('a token over its rate limit gets 429 with Retry-After, and other tokens are unaffected', async () => {
-    const stack = await makeStack({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
+    const system = await startSystem({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const res = await stack.http().get('/api/ec2instance');
+      const res = await system.http().get('/api/ec2instance');
       statuses.push(res.status);
       assert.equal(res.headers['ratelimit-limit'], '5');
       assert.equal(res.headers['ratelimit-remaining'], String(4 - i));
     }
     assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
-    const limited = await stack.http().post('/api/ec2instance').send({});
+    const limited = await system.http().post('/api/ec2instance').send({});
     assertProblem(limited, 429, 'rate-limited');
     assert.ok(Number(limited.headers['retry-after']) >= 1 && Number(limited.headers['retry-after']) <= 60);
-    assert.equal(await resourceCount(stack), 0);
-    assert.equal((await stack.http(TOKENS.reader).get('/api/ec2instance')).status, 200);
+    assert.equal(await resourceCount(system), 0);
+    assert.equal((await system.http(TOKENS.reader).get('/api/ec2instance')).status, 200);
   });
 
   test('a token at its cap of live resources gets 403 until one is deleted', async () => {
-    const stack = await makeStack({ env: { MAX_LIVE_RESOURCES_PER_TOKEN: '2' } });
-    const a = await stack.http().post('/api/ec2instance').send({});
-    await stack.http().post('/api/ec2instance').send({});
-    assertProblem(await stack.http().post('/api/ec2instance').send({}), 403, 'resource-limit-reached');
-    assert.equal(await resourceCount(stack), 2);
-    assert.equal((await stack.http(TOKENS.writer).post('/api/ec2instance').send({})).status, 202, 'the cap is per token');
+    const system = await startSystem({ env: { MAX_LIVE_RESOURCES_PER_TOKEN: '2' } });
+    const a = await system.http().post('/api/ec2instance').send({});
+    await system.http().post('/api/ec2instance').send({});
+    assertProblem(await system.http().post('/api/ec2instance').send({}), 403, 'resource-limit-reached');
+    assert.equal(await resourceCount(system), 2);
+    assert.equal((await system.http(TOKENS.writer).post('/api/ec2instance').send({})).status, 202, 'the cap is per token');
 
     // A create not started yet is cancelled by DELETE: the stack is deleted at once.
-    assert.equal((await stack.http().delete(`/api/ec2instance/${a.body.id}`)).body.status, 'deleted');
-    assert.equal((await stack.http().post('/api/ec2instance').send({})).status, 202);
+    assert.equal((await system.http().delete(`/api/ec2instance/${a.body.id}`)).body.status, 'deleted');
+    assert.equal((await system.http().post('/api/ec2instance').send({})).status, 202);
   });
 });
 
 describe('headers', () => {
   test('every answer carries security headers and a request id; a sane X-Request-Id is kept', async () => {
-    const stack = await makeStack();
-    for (const res of [await stack.http().get('/api/ec2instance'), await request(stack.baseUrl).get('/api/ec2instance'), await request(stack.baseUrl).get('/healthz')]) {
+    const system = await startSystem();
+    for (const res of [await system.http().get('/api/ec2instance'), await request(system.baseUrl).get('/api/ec2instance'), await request(system.baseUrl).get('/healthz')]) {
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
       assert.match(res.headers['content-security-policy'] ?? '', /default-src 'self'/);
       assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
       assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
       assert.equal(res.headers['access-control-allow-origin'], undefined, 'no CORS unless configured');
     }
-    const traced = await stack.http().get('/api/ec2instance/0123456789abcdef').set('X-Request-Id', 'trace-42');
+    const traced = await system.http().get('/api/ec2instance/0123456789abcdef').set('X-Request-Id', 'trace-42');
     assert.equal(traced.headers['x-request-id'], 'trace-42');
     assert.equal(traced.body.request_id, 'trace-42');
-    const insane = await stack.http().get('/healthz').set('X-Request-Id', 'a b<script>');
+    const insane = await system.http().get('/healthz').set('X-Request-Id', 'a b<script>');
     assert.notEqual(insane.headers['x-request-id'], 'a b<script>');
   });
 
   test('CORS answers only the configured origins', async () => {
-    const stack = await makeStack({ env: { CORS_ORIGINS: 'https://console.example.com' } });
-    const allowed = await stack.http().get('/api/ec2instance').set('Origin', 'https://console.example.com');
+    const system = await startSystem({ env: { CORS_ORIGINS: 'https://console.example.com' } });
+    const allowed = await system.http().get('/api/ec2instance').set('Origin', 'https://console.example.com');
     assert.equal(allowed.headers['access-control-allow-origin'], 'https://console.example.com');
-    const preflight = await request(stack.baseUrl).options('/api/ec2instance').set('Origin', 'https://console.example.com').set('Access-Control-Request-Method', 'POST');
+    const preflight = await request(system.baseUrl).options('/api/ec2instance').set('Origin', 'https://console.example.com').set('Access-Control-Request-Method', 'POST');
     assert.equal(preflight.status, 204);
-    const other = await stack.http().get('/api/ec2instance').set('Origin', 'https://evil.example.net');
+    const other = await system.http().get('/api/ec2instance').set('Origin', 'https://evil.example.net');
     assert.equal(other.headers['access-control-allow-origin'], undefined);
   });
 });

@@ -11,7 +11,7 @@ import { newJobId, newResourceId } from '../core/ids.ts';
 import { JOB_DURATION_BUCKETS, Store } from '../core/store/index.ts';
 import { IndexMember } from '../core/store/keys.ts';
 import { loadScripts, SCRIPT_NAMES } from '../core/store/scripts.ts';
-import { startRedis, type RedisServer } from '../scripts/local-services.ts';
+import { startRedis, type RedisServer } from './support/local-services.ts';
 
 const RETENTION = 3600;
 const INPUTS = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };

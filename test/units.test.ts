@@ -202,7 +202,7 @@ describe('Prefer: wait', () => {
 
 describe('configuration', () => {
   test('the image starts the API with the same Node.js flags as `npm run api`', async () => {
-    const { API_NODE_FLAGS } = await import('../core/runtime.ts');
+    const { API_NODE_FLAGS } = await import('../scripts/api-node-flags.ts');
     const dockerfile = await readFile(path.join(import.meta.dirname, '..', 'Dockerfile'), 'utf8');
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
     assert.ok(API_NODE_FLAGS.length > 0);

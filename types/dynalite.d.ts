@@ -1,4 +1,4 @@
-// The part of dynalite's API that scripts/local-services.ts uses; the package
+// The part of dynalite's API that test/support/local-services.ts uses; the package
 // ships no type declarations.
 declare module 'dynalite' {
   import type { Server } from 'node:net';

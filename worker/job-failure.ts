@@ -1,6 +1,6 @@
 // Why a job's attempt stopped, in the words the user reads (the job's and the
 // resource's `error`), and whether another attempt could go differently.
-import type { Diagnostic, JobError } from '../core/schemas.ts';
+import type { Diagnostic, JobError } from '../core/schemas/index.ts';
 
 export class JobFailure extends Error {
   override name = 'JobFailure';

@@ -5,7 +5,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../core/logger.ts';
-import { FINISHED_JOB_STATUSES, type JobData } from '../core/schemas.ts';
+import { FINISHED_JOB_STATUSES, type JobData } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
 import { ACTIONS, type ActionSuccess } from './actions/index.ts';
 import type { ErroredState } from './errored-state.ts';

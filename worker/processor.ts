@@ -2,10 +2,10 @@
 // jobs, start the attempt, run it (job-run.ts), record how it ended
 // (outcome.ts), and tell BullMQ what to do next.
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
-import { endJob, requestDeletion } from '../core/commands.ts';
+import { endJob, requestDeletion } from '../core/lifecycle/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
-import { ExpireJobData, JobData } from '../core/schemas.ts';
+import { ExpireJobData, JobData } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
 import { JobLog } from './job-log.ts';
 import { type JobRunDeps, runJob } from './job-run.ts';

@@ -2,7 +2,7 @@
 // turns it into what a job reports: a plain-text log, progress, the change
 // summary, outputs with sensitive values redacted, and diagnostics.
 import { stripVTControlCharacters } from 'node:util';
-import type { ChangeSummary, Diagnostic, JobProgress, Outputs } from '../core/schemas.ts';
+import type { ChangeSummary, Diagnostic, JobProgress, Outputs } from '../core/schemas/index.ts';
 
 export const REDACTED = '[REDACTED]';
 

@@ -9,7 +9,7 @@ import { nanoid } from 'nanoid';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
-import { JobData } from '../core/schemas.ts';
+import { JobData } from '../core/schemas/index.ts';
 import { Store } from '../core/store/index.ts';
 import { within } from '../core/within.ts';
 import { ErroredState } from './errored-state.ts';

@@ -8,7 +8,7 @@ export const PreferHeader = z.object({
   prefer: z
     .string()
     .optional()
-    .openapi({
+    .meta({
       description: `RFC 7240. \`wait=N\` holds the response up to N seconds (at most ${MAX_WAIT_SECONDS}) until the job finishes.`,
       example: 'wait=60',
     }),
@@ -19,7 +19,7 @@ export const IdempotencyHeaders = PreferHeader.extend({
     .string()
     .max(257)
     .optional()
-    .openapi({
+    .meta({
       description:
         'IETF httpapi draft: repeating a POST with the same key and body returns the resource the first one made (header `Idempotent-Replayed: true`) instead of making another; the same key with a different body is 422. Keys belong to the token and are kept 24 h.',
       example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',

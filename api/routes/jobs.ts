@@ -2,10 +2,11 @@
 // as Server-Sent Events), and cancelling it.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { Job, JobIdParams } from '../../core/schemas.ts';
+import { Job, JobIdParams } from '../../core/schemas/index.ts';
 import { requireId } from '../problems.ts';
 import { json, problem, type Route } from '../route.ts';
-import { cancelJob, getJob, isJobFinished, type UseCaseDeps } from '../use-cases.ts';
+import { cancelJob, getJob } from '../../core/lifecycle/index.ts';
+import { isJobFinished, type UseCaseDeps } from '../wait.ts';
 import { badId, unavailable } from './common.ts';
 
 const KEEPALIVE_MS = 15_000;
@@ -87,9 +88,9 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         200: {
           description: "Terraform's output, without colour codes.",
           content: {
-            'text/plain': { schema: z.string().openapi({ example: 'terraform_data.instance[0]: Creating...' }) },
+            'text/plain': { schema: z.string().meta({ example: 'terraform_data.instance[0]: Creating...' }) },
             'text/event-stream': {
-              schema: z.string().openapi({ example: 'id: 43\nevent: log\ndata: terraform_data.instance[0]: Creating...\n\nevent: end\ndata: {"status":"succeeded"}\n\n' }),
+              schema: z.string().meta({ example: 'id: 43\nevent: log\ndata: terraform_data.instance[0]: Creating...\n\nevent: end\ndata: {"status":"succeeded"}\n\n' }),
             },
           },
         },

@@ -1,13 +1,14 @@
 // /api/ec2instance: parse, call one use case, map the outcome to HTTP.
 import type { Request, Response } from 'express';
 import { AppError } from '../../core/errors.ts';
-import { CreateResourceRequest, ListQuery, Resource, ResourceIdParams, ResourceList } from '../../core/schemas.ts';
+import { CreateResourceRequest, ListQuery, Resource, ResourceIdParams, ResourceList } from '../../core/schemas/index.ts';
 import { principalOf } from '../auth.ts';
 import { preferredWait } from '../prefer.ts';
 import { requireId } from '../problems.ts';
 import { parseOrThrow } from '../validate.ts';
 import { json, problem, type Route } from '../route.ts';
-import { createResource, deleteResource, getResource, isFinished, retryResource, type UseCaseDeps, waitForResource } from '../use-cases.ts';
+import { createStack, deleteStack, getResource, retryCreate } from '../../core/lifecycle/index.ts';
+import { isFinished, type UseCaseDeps, waitForResource } from '../wait.ts';
 import { badId, IdempotencyHeaders, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
 
 const RESOURCES_PATH = '/api/ec2instance';
@@ -54,7 +55,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
       async handle(req, res) {
         const key = idempotencyKey(req.get('idempotency-key'));
         const request = parseOrThrow(CreateResourceRequest, req.body ?? {}, 'body');
-        const { resource, replayed } = await createResource(deps, principalOf(req), request, key);
+        const { resource, replayed } = await createStack(deps, principalOf(req), request, key);
         res.location(`${RESOURCES_PATH}/${resource.id}`);
         if (replayed) res.set('Idempotent-Replayed', 'true');
         const final = await maybeWait(req, res, resource);
@@ -113,7 +114,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
         503: unavailable,
       },
       async handle(req, res) {
-        const { resource } = await deleteResource(deps, requireId(req.params.id));
+        const { resource } = await deleteStack(deps, requireId(req.params.id));
         const final = await maybeWait(req, res, resource);
         res.status(isFinished(final) ? 200 : 202).json(final);
       },
@@ -136,7 +137,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
         503: unavailable,
       },
       async handle(req, res) {
-        const resource = await retryResource(deps, requireId(req.params.id));
+        const resource = await retryCreate(deps, requireId(req.params.id));
         const final = await maybeWait(req, res, resource);
         res.status(isFinished(final) ? 200 : 202).json(final);
       },

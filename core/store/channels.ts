@@ -2,7 +2,7 @@
 // log writes (for live log readers) and cancel requests (for the worker
 // running the job). Subscribing needs a connection of its own.
 import type { Redis } from 'ioredis';
-import type { JobStatus, ResourceStatus } from '../schemas.ts';
+import type { JobStatus, ResourceStatus } from '../schemas/index.ts';
 import type { StoreContext } from './context.ts';
 
 export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; resourceStatus?: ResourceStatus };

@@ -15,7 +15,7 @@
 //   P:cancel              pubsub ids of running jobs to interrupt
 //   P:logs                pubsub ids of jobs whose log grew
 import { createHash } from 'node:crypto';
-import type { ResourceStatus } from '../schemas.ts';
+import type { ResourceStatus } from '../schemas/index.ts';
 
 export class Keys {
   readonly prefix: string;

@@ -1,7 +1,7 @@
 // What each script can answer, as named outcomes: the one place where a
 // script's reply (an array whose first element names the outcome, see the
 // Output section of each lua/*.lua header) becomes a typed value.
-import type { JobStatus, ResourceStatus } from '../schemas.ts';
+import type { JobStatus, ResourceStatus } from '../schemas/index.ts';
 
 export type CreateOutcome =
   | { outcome: 'created' }

@@ -1,5 +1,5 @@
 // Resource and job hashes as read from Redis, turned into the API's shapes.
-import type { Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Resource, ResourceInputs, ResourceStatus } from '../schemas.ts';
+import type { Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
 
 type Hash = Record<string, string>;
 

@@ -1,7 +1,7 @@
 // Resources: recording a new one, requesting its delete or the retry of its
 // create, reading one, and listing them in pages.
 import { AppError } from '../errors.ts';
-import { RESOURCE_STATUSES, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus } from '../schemas.ts';
+import { RESOURCE_STATUSES, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { parse, type CreateOutcome, type DeleteRequest, type RetryRequest } from './outcomes.ts';

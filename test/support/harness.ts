@@ -19,10 +19,10 @@ import { type RunningApi, startApi } from '../../api/server.ts';
 import { closeRedis, createQueue, type JobQueue } from '../../core/queue.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
-import { FINISHED_JOB_STATUSES, type Job, type Resource } from '../../core/schemas.ts';
+import { FINISHED_JOB_STATUSES, type Job, type Resource } from '../../core/schemas/index.ts';
 import { Store, type Message } from '../../core/store/index.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
-import { startRedis, startStateBackend, type RedisServer, type StateBackend } from '../../scripts/local-services.ts';
+import { startRedis, startStateBackend, type RedisServer, type StateBackend } from './local-services.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export type Fixture = 'ok' | 'fail' | 'slow' | 'probe';
@@ -57,7 +57,7 @@ export async function startServices(): Promise<Services> {
   };
 }
 
-export type StackOptions = {
+export type SystemOptions = {
   fixture?: Fixture;
   concurrency?: number;
   attempts?: number;
@@ -67,7 +67,7 @@ export type StackOptions = {
   env?: Record<string, string>;
 };
 
-// The tokens every test stack accepts: API_TOKENS holds the admin one as a
+// The tokens every test system accepts: API_TOKENS holds the admin one as a
 // sha256 digest and the others in plain, so both forms are exercised.
 export const TOKENS = {
   admin: 'admin-token-0123456789abcdefghij',
@@ -80,7 +80,9 @@ const API_TOKENS = [
   `writer:write:${TOKENS.writer}`,
 ].join(',');
 
-export class Stack {
+// The system under test: the API, the workers a test starts, and their own
+// Redis key prefix (so their own queue), sharing the file's services.
+export class TestSystem {
   readonly services: Services;
   readonly env: Record<string, string>;
   readonly config: Config;
@@ -91,7 +93,7 @@ export class Stack {
   api: RunningApi | undefined;
   readonly #stops: Array<() => Promise<unknown>> = [];
 
-  constructor(services: Services, options: StackOptions) {
+  constructor(services: Services, options: SystemOptions) {
     this.services = services;
     this.env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -139,8 +141,9 @@ export class Stack {
     return api;
   }
 
-  async startWorker(fixture?: Fixture): Promise<RunningWorker> {
-    const config = fixture ? loadConfig({ ...this.env, TF_CWD: fixtureDir(fixture) }) : this.config;
+  // A worker in this process; `fixture` or `env` change its settings from the system's.
+  async startWorker(options: { fixture?: Fixture; env?: Record<string, string> } = {}): Promise<RunningWorker> {
+    const config = loadConfig({ ...this.env, ...(options.fixture ? { TF_CWD: fixtureDir(options.fixture) } : {}), ...options.env });
     const worker = await startWorker(config, createLogger(config.logLevel, 'worker'));
     this.#stops.push(() => worker.stop());
     return worker;
@@ -337,18 +340,18 @@ export function assertProblem(res: request.Response, status: number, code: strin
   assert.doesNotMatch(res.text, /at .*\.ts:\d+/, 'no stack trace');
 }
 
-export async function createStack(services: Services, options: StackOptions = {}): Promise<Stack> {
-  const stack = new Stack(services, options);
-  await stack.startApi();
-  return stack;
+export async function createSystem(services: Services, options: SystemOptions = {}): Promise<TestSystem> {
+  const system = new TestSystem(services, options);
+  await system.startApi();
+  return system;
 }
 
-// Registers the hooks of a test file: its services start once, and every stack
+// Registers the hooks of a test file: its services start once, and every system
 // a test makes is stopped after that test. Returns the function that makes
 // one, and one that returns the services.
-export function useStacks(): [(options?: StackOptions & { worker?: boolean }) => Promise<Stack>, () => Services] {
+export function useSystems(): [(options?: SystemOptions & { worker?: boolean }) => Promise<TestSystem>, () => Services] {
   let services: Services;
-  const stacks: Stack[] = [];
+  const systems: TestSystem[] = [];
   before(async () => {
     services = await startServices();
   });
@@ -356,13 +359,13 @@ export function useStacks(): [(options?: StackOptions & { worker?: boolean }) =>
     await services?.stop();
   });
   afterEach(async () => {
-    for (const stack of stacks.splice(0)) await stack.stop();
+    for (const system of systems.splice(0)) await system.stop();
   });
-  const make = async (options: StackOptions & { worker?: boolean } = {}) => {
-    const stack = await createStack(services, options);
-    stacks.push(stack);
-    if (options.worker) await stack.startWorker();
-    return stack;
+  const make = async (options: SystemOptions & { worker?: boolean } = {}) => {
+    const system = await createSystem(services, options);
+    systems.push(system);
+    if (options.worker) await system.startWorker();
+    return system;
   };
   return [make, () => services];
 }

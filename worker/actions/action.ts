@@ -1,7 +1,7 @@
 // What a job action (create, delete; plan, update and drift checks later)
 // is given, and what it returns when it succeeds. It fails by throwing a
 // JobFailure.
-import type { JobData, JobResult, Outputs, ResourceStatus } from '../../core/schemas.ts';
+import type { JobData, JobResult, Outputs, ResourceStatus } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
 import type { S3State } from '../s3-state.ts';
 import type { WorkspaceRunner } from '../workspace-runner.ts';

@@ -1,0 +1,33 @@
+// Cancelling a job, queued or running.
+import { AppError } from '../errors.ts';
+import type { Job } from '../schemas/index.ts';
+import type { LifecycleDeps } from './deps.ts';
+import { promoteJob } from './end-job.ts';
+import { getJob } from './read.ts';
+
+// Cancels a job. A queued one is removed at once; a running one is
+// interrupted by its worker (one SIGINT to Terraform, then a kill after the
+// grace period), so the job reads "running" until Terraform has stopped.
+export async function cancelJob(deps: LifecycleDeps, jobId: string): Promise<Job> {
+  const job = await getJob(deps, jobId);
+  const outcome = await deps.store.jobs.cancel(job.resource_id, jobId);
+  switch (outcome.outcome) {
+    case 'missing':
+      throw new AppError('job-not-found', `no job with id ${jobId}`);
+    case 'finished':
+      throw new AppError('invalid-state', `job ${jobId} has already finished (${outcome.status}); only a queued or running job can be cancelled`);
+    case 'cancelled': {
+      const resource = await deps.store.resources.get(job.resource_id);
+      const resourceStatus = resource?.job.id === jobId ? resource.status : undefined;
+      await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status: 'cancelled', ...(resourceStatus ? { resourceStatus } : {}) });
+      await deps.queue.remove(jobId).catch(() => undefined);
+      // The resource's next job may be waiting (delayed) for this one.
+      await promoteJob(deps.queue, outcome.next);
+      break;
+    }
+    case 'signalled':
+      await deps.store.channels.requestCancel(jobId);
+      break;
+  }
+  return getJob(deps, jobId);
+}

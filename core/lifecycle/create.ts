@@ -1,0 +1,84 @@
+// A new stack: recorded with its create job, then the job queued (and, with a
+// ttl, the job that destroys it when the ttl runs out).
+import { createHash } from 'node:crypto';
+import { AppError } from '../errors.ts';
+import { newJobId, newResourceId } from '../ids.ts';
+import { jobOptions, type JobQueue } from '../queue.ts';
+import type { CreateRequest, Resource, ResourceInputs } from '../schemas/index.ts';
+import type { Principal } from '../tokens.ts';
+import type { LifecycleDeps } from './deps.ts';
+import { expireJobId } from './enqueue.ts';
+import { getResource } from './read.ts';
+
+export type CreateOutcome = { resource: Resource; replayed: boolean };
+
+// Records the resource and queues its create job (and, with a ttl, its
+// expire job). With an Idempotency-Key seen before, returns the resource that
+// key made, or refuses a different request under the same key.
+export async function createStack(
+  deps: LifecycleDeps & { maxLiveResourcesPerToken: number },
+  principal: Principal,
+  request: CreateRequest,
+  idempotencyKey: string | undefined,
+): Promise<CreateOutcome> {
+  const { ttl, ...inputs } = request;
+  const id = newResourceId();
+  const jobId = newJobId();
+  const fingerprint = createHash('sha256').update(JSON.stringify([inputs.instance_type, inputs.node_count, sortedEntries(inputs.tags), ttl ?? null])).digest('hex');
+  const expiresAt = ttl === undefined ? undefined : new Date(Date.now() + ttl * 1000);
+  const created = await deps.store.resources.create({
+    id,
+    jobId,
+    inputs,
+    maxAttempts: deps.jobs.attempts,
+    owner: principal.name,
+    maxLive: deps.maxLiveResourcesPerToken,
+    expiresAt,
+    idempotency: idempotencyKey === undefined ? undefined : { key: idempotencyKey, fingerprint },
+  });
+  if (created.outcome === 'replay') {
+    if (created.fingerprint !== fingerprint) {
+      throw new AppError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body; use a new key for a new request');
+    }
+    const resource = await getResource(deps, created.resourceId);
+    // The first request may have recorded the resource and then failed to
+    // queue its job (Redis went away between the two; that client was told
+    // 503). Queue it now: BullMQ ignores a job id it already has.
+    if (resource.status === 'creating' && resource.job.action === 'create' && resource.job.status === 'queued') {
+      await deps.queue.addBulk(jobsFor(deps, resource.id, resource.job.id, resource.inputs, resource.expires_at));
+    }
+    return { resource, replayed: true };
+  }
+  if (created.outcome === 'cap') {
+    throw new AppError('resource-limit-reached', `token "${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);
+  }
+  try {
+    await deps.queue.addBulk(jobsFor(deps, id, jobId, inputs, expiresAt?.toISOString() ?? null));
+  } catch (error) {
+    // The client will be told 503; leave nothing behind that claims otherwise.
+    await deps.store
+      .resources.discard(id, jobId, principal.name, idempotencyKey)
+      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
+    throw error;
+  }
+  return { resource: await getResource(deps, id), replayed: false };
+}
+
+// A new stack's jobs: its create, and its expire job when it has a ttl.
+function jobsFor(deps: LifecycleDeps, id: string, jobId: string, inputs: ResourceInputs, expiresAt: string | null): Parameters<JobQueue['addBulk']>[0] {
+  const jobs: Parameters<JobQueue['addBulk']>[0] = [
+    { name: 'create', data: { jobId, resourceId: id, action: 'create', inputs, retry: false }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
+  ];
+  if (expiresAt !== null) {
+    jobs.push({
+      name: 'expire',
+      data: { resourceId: id },
+      opts: { ...jobOptions(expireJobId(id), deps.jobs.attempts, deps.jobs.backoffMs), delay: Math.max(0, Date.parse(expiresAt) - Date.now()) },
+    });
+  }
+  return jobs;
+}
+
+function sortedEntries(record: Record<string, string>): Array<[string, string]> {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,23 @@
+// Queueing the job that carries out a change already recorded.
+import { jobOptions } from '../queue.ts';
+import type { JobData, ResourceStatus } from '../schemas/index.ts';
+import type { LifecycleDeps } from './deps.ts';
+
+// The job id of a resource's `expire` job; one per resource.
+export function expireJobId(resourceId: string): string {
+  return `x${resourceId}`;
+}
+
+// Adds the job for a change recorded on an existing resource. If the queue
+// refuses it, the job is recorded as failed so the resource does not wait
+// for a job that will never run, and the error goes on to the caller.
+export async function enqueueOrRecordFailure(deps: LifecycleDeps, data: JobData, resourceStatus: ResourceStatus, message: string): Promise<void> {
+  try {
+    await deps.queue.add(data.action, data, jobOptions(data.jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+  } catch (error) {
+    await deps.store.jobs
+      .finish({ resourceId: data.resourceId, jobId: data.jobId, jobStatus: 'failed', resourceStatus, error: { message, retryable: true, diagnostics: [] } })
+      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'));
+    throw error;
+  }
+}

@@ -1,0 +1,10 @@
+// A stack's lifecycle, one step per file: create, delete, retry, cancel, and
+// the end of a job. The API's routes and the workers both change stacks only
+// through these.
+export type { LifecycleDeps } from './deps.ts';
+export { cancelJob } from './cancel.ts';
+export { createStack, type CreateOutcome } from './create.ts';
+export { deleteStack, requestDeletion, type DeleteOutcome } from './delete.ts';
+export { endJob, failedStatus } from './end-job.ts';
+export { getJob, getResource } from './read.ts';
+export { retryCreate } from './retry.ts';

@@ -1,0 +1,47 @@
+// What HTTP requests carry, and the list response: the API validates
+// requests with these, and the OpenAPI document is generated from them.
+import { z } from 'zod';
+import { JobId, Resource, ResourceId, ResourceStatus, stackInputShape } from './domain.ts';
+
+const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+const MAX_TTL_SECONDS = 90 * 86_400;
+
+// "90s", "30m", "2h", "7d" to seconds; at most 90 days.
+export const Ttl = z
+  .string()
+  .regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "2h"')
+  .transform((value) => Number(value.slice(0, -1)) * TTL_UNITS[value.at(-1) as keyof typeof TTL_UNITS])
+  .refine((seconds) => seconds <= MAX_TTL_SECONDS, 'at most 90 days')
+  .meta({
+    type: 'string',
+    description: 'Destroy the stack automatically this long after it is created: a whole number and s, m, h or d; at most 90 days.',
+    example: '2h',
+  });
+
+export const CreateResourceRequest = z
+  .strictObject({ ...stackInputShape, ttl: Ttl.optional() })
+  .meta({ id: 'CreateResourceRequest',
+    description: 'Inputs of a new stack. Every field is optional; unknown fields are rejected.',
+    example: { instance_type: 't3.micro', node_count: 2, tags: { team: 'platform' }, ttl: '8h' },
+  });
+export type CreateRequest = z.output<typeof CreateResourceRequest>;
+
+export const ResourceList = z
+  .object({
+    items: z.array(Resource),
+    next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+  })
+  .meta({ id: 'ResourceList', description: 'A page of resources, newest first.' });
+
+export const ListQuery = z.strictObject({
+  status: ResourceStatus.optional().meta({ description: 'Only resources in this status.' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size, 1-100.' }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: 'Opaque cursor from a previous page.' }),
+});
+
+export const ResourceIdParams = z.object({ id: ResourceId });
+export const JobIdParams = z.object({ jobId: JobId });

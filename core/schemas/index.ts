@@ -1,0 +1,8 @@
+// One zod schema per payload, by audience: the domain, HTTP requests,
+// problem+json, and queue payloads. The API validates requests with these, the
+// OpenAPI document is generated from them (their `.meta()`), and the worker
+// re-parses job data with them, so the three can never disagree.
+export * from './domain.ts';
+export * from './http.ts';
+export * from './problem.ts';
+export * from './queue-payloads.ts';

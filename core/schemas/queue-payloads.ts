@@ -1,0 +1,19 @@
+// Job data as it travels through the queue from the API to the workers.
+import { z } from 'zod';
+import { JobAction, JobId, ResourceId, StackInputs } from './domain.ts';
+
+// The worker parses it again: anything could have written to the queue.
+export const JobData = z.strictObject({
+  jobId: JobId,
+  resourceId: ResourceId,
+  action: JobAction,
+  inputs: StackInputs,
+  // A retried create runs in the workspace its first create made, so the
+  // adoption check (which would find its own resources) is skipped.
+  retry: z.boolean().default(false),
+});
+export type JobData = z.infer<typeof JobData>;
+
+// An `expire` job: fires when a stack's ttl runs out and requests its delete.
+export const ExpireJobData = z.strictObject({ resourceId: ResourceId });
+export type ExpireJobData = z.infer<typeof ExpireJobData>;
