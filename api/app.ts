@@ -15,6 +15,7 @@ import { API_PREFIX, routerFor, type Route } from './route.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { resourceRoutes } from './routes/resources.ts';
+import { templateRoutes } from './routes/templates.ts';
 import type { UseCaseDeps } from './wait.ts';
 
 export type AppDeps = UseCaseDeps & {
@@ -52,8 +53,9 @@ export function createApp(deps: AppDeps): express.Express {
   }
 
   const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown);
-  const api: Route[] = [...resourceRoutes(deps), ...jobRoutes(deps)];
-  const document = buildOpenApiDocument([...api, ...operations]);
+  const templates = deps.catalogue.list();
+  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps)];
+  const document = buildOpenApiDocument([...api, ...operations], templates);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });

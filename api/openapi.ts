@@ -2,11 +2,12 @@
 // and the zod schemas that validate requests; a schema with a `.meta()` id
 // becomes a component.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { Template } from '../core/templates/index.ts';
 import { isApiRoute, problem, type Route } from './route.ts';
 
 export const API_VERSION = '0.1.0';
 
-export function buildOpenApiDocument(routes: readonly Route[]) {
+export function buildOpenApiDocument(routes: readonly Route[], templates: readonly Template[]) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -36,14 +37,15 @@ export function buildOpenApiDocument(routes: readonly Route[]) {
       title: 'tfcompute',
       version: API_VERSION,
       description:
-        'Terraform root configurations as REST resources. Every resource is one Terraform workspace; create and delete run asynchronously on workers.',
+        'Terraform root modules as REST resources. Each template (a root module) is a resource type at /api/{template}, its inputs typed from its variables; every resource is one Terraform workspace, and create and delete run asynchronously on workers.',
       contact: { name: 'tfcompute maintainers' },
     },
     // Relative: the document is served by the API it describes.
     servers: [{ url: '/', description: 'This API' }],
     security: [{ bearerAuth: [] }],
     tags: [
-      { name: 'ec2instance', description: 'EC2 instance stacks' },
+      { name: 'templates', description: 'The resource types this installation serves' },
+      ...templates.map((template) => ({ name: template.name, description: template.description || `${template.name} stacks` })),
       { name: 'jobs', description: 'Terraform runs' },
       { name: 'operations', description: 'Health checks and metrics; no token needed' },
     ],

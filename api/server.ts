@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { apiTokens, type Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { closeRedis, connectRedis, createQueue } from '../core/queue.ts';
+import { SecretBox } from '../core/secret-box.ts';
 import { Store } from '../core/store/index.ts';
+import { loadCatalogue } from '../core/templates/index.ts';
 import { within } from '../core/within.ts';
 import { createApp } from './app.ts';
 import { JobWaiter } from './job-waiter.ts';
@@ -13,6 +15,8 @@ export type RunningApi = { port: number; stop(): Promise<void> };
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const tokens = apiTokens(config);
+  const catalogue = await loadCatalogue(config.templates, { canEncrypt: config.encryptionKey !== undefined });
+  logger.info({ templates: catalogue.list().map((t) => `${t.name}@${t.version}`) }, 'templates read');
   const redis = connectRedis(config.redisUrl, 'api', 'tfcompute-api');
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
   const subscriber = connectRedis(config.redisUrl, 'worker', 'tfcompute-api-events');
@@ -37,6 +41,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     store,
     queue,
     waiter,
+    catalogue,
+    secrets: config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined,
     redis,
     redisPrefix: config.redisPrefix,
     logger,

@@ -64,7 +64,7 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
       Array.from({ length: records - existing }, (_, i) => i),
       200,
       async () => {
-        await store.resources.create({ id: newResourceId(), jobId: newJobId(), inputs, maxAttempts: 3, owner: 'bench', maxLive: 1_000_000 });
+        await store.resources.create({ id: newResourceId(), jobId: newJobId(), template: { name: 'ec2instance', version: 'bench' }, inputs, setInputs: ['tags'], maxAttempts: 3, owner: 'bench', maxLive: 1_000_000 });
       },
     );
     const memoryAfter = await usedMemory(redis);

@@ -24,6 +24,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only')
     .default('tfcompute'),
+  TEMPLATES_DIR: z.string().min(1).optional(),
   TF_CWD: z.string().min(1).default('./tf'),
   TF_BACKEND_CONFIG: z.string().min(1).optional(),
   TF_BIN: z.string().min(1).default('terraform'),
@@ -44,6 +45,11 @@ const EnvSchema = z.object({
   MAX_LIVE_RESOURCES_PER_TOKEN: positiveInt(1_000_000).default(100),
   CORS_ORIGINS: z.string().optional(),
   WORKER_LEASE_SECONDS: positiveInt(600).default(30),
+  TEMPLATE_VERSION_WAIT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
 });
 
 
@@ -71,9 +77,14 @@ export type Config = Readonly<{
     corsOrigins: readonly string[];
     shutdownGraceMs: number;
   }>;
+  // Where the templates are: each subdirectory of TEMPLATES_DIR, or TF_CWD
+  // alone as the template "ec2instance" (see core/templates/catalogue.ts).
+  templates: Readonly<{ templatesDir: string | undefined; singleDir: string }>;
+  // Encrypts sensitive inputs at rest (core/secret-box.ts); undefined when
+  // not set, and then no template may take a sensitive input.
+  encryptionKey: Buffer | undefined;
   terraform: Readonly<{
     bin: string;
-    cwd: string;
     backendConfig: string | undefined;
     cliConfigFile: string;
     pluginCacheDir: string | undefined;
@@ -93,6 +104,9 @@ export type Config = Readonly<{
     // A worker that has not renewed its heartbeat for this long is dead: BullMQ
     // re-runs its jobs and the state locks it held may be released.
     leaseMs: number;
+    // How long a job validated against a template version this worker does
+    // not have is handed back for one that has it (a rolling deploy).
+    versionWaitMs: number;
   }>;
 }>;
 
@@ -129,9 +143,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     },
+    templates: {
+      templatesDir: e.TEMPLATES_DIR === undefined ? undefined : path.resolve(e.TEMPLATES_DIR),
+      singleDir: path.resolve(e.TF_CWD),
+    },
+    encryptionKey: e.ENCRYPTION_KEY === undefined ? undefined : Buffer.from(e.ENCRYPTION_KEY, 'base64'),
     terraform: {
       bin: e.TF_BIN,
-      cwd: path.resolve(e.TF_CWD),
       backendConfig: e.TF_BACKEND_CONFIG === undefined ? undefined : path.resolve(e.TF_BACKEND_CONFIG),
       cliConfigFile,
       pluginCacheDir: e.TF_PLUGIN_CACHE_DIR,
@@ -149,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stateDirectAccess: e.STATE_DIRECT_ACCESS === 'auto',
       jobRetentionSeconds: e.JOB_RETENTION_DAYS * 86_400,
       leaseMs: e.WORKER_LEASE_SECONDS * 1000,
+      versionWaitMs: e.TEMPLATE_VERSION_WAIT_SECONDS * 1000,
     },
   };
 }

@@ -246,6 +246,8 @@ describe('OpenAPI document', () => {
       '/api/jobs/{jobId}': ['get'],
       '/api/jobs/{jobId}/log': ['get'],
       '/api/jobs/{jobId}/cancel': ['post'],
+      '/api/templates': ['get'],
+      '/api/templates/{name}': ['get'],
       '/healthz': ['get'],
       '/readyz': ['get'],
       '/metrics': ['get'],
@@ -264,9 +266,9 @@ describe('OpenAPI document', () => {
         }
       }
     }
-    for (const name of ['CreateResourceRequest', 'Resource', 'Job', 'Problem']) {
+    for (const name of ['CreateEc2instanceRequest', 'Resource', 'Job', 'Problem']) {
       assert.ok(document.components.schemas[name].example, `${name} has an example`);
     }
-    assert.deepEqual(document.components.schemas.CreateResourceRequest.additionalProperties, false);
+    assert.deepEqual(document.components.schemas.CreateEc2instanceRequest.additionalProperties, false);
   });
 });

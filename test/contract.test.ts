@@ -2,6 +2,7 @@
 // serves is in its OpenAPI document; Stoplight Spectral and Redocly CLI find
 // nothing wrong with the document; and Stoplight Prism, proxying the real API
 // with a worker, finds no response that disagrees with it across the main flows.
+import { loadCatalogue } from '../core/templates/index.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -53,6 +54,8 @@ test('every route the API serves is in the OpenAPI document, with an operationId
     redisPrefix: system.config.redisPrefix,
     logger,
     jobs: { attempts: 1, backoffMs: 1 },
+    catalogue: await loadCatalogue(system.config.templates, { canEncrypt: false }),
+    secrets: undefined,
     maxLiveResourcesPerToken: 1,
     tokens: [],
     rateLimitPerMinute: 1,

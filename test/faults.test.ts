@@ -288,7 +288,7 @@ describe('a state backend that is down, slow or resetting connections', () => {
     assert.match(failedLog, /it is kept on worker/);
     assert.match(log, /Pushed the state an earlier run could not save/);
     assert.match(log, /Resources: 0 added/, 'the retry found both instances in the pushed state and made nothing twice');
-    await assert.rejects(access(path.join(system.config.terraform.cwd, 'errored.tfstate')), 'no errored.tfstate is left in the configuration directory');
+    await assert.rejects(access(path.join(system.config.templates.singleDir, 'errored.tfstate')), 'no errored.tfstate is left in the configuration directory');
     await assertHealthyState(system, id, 2);
     report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
   });

@@ -43,6 +43,9 @@ test('the worker process loads no HTTP or OpenAPI code, and the API process no w
   const api = await importGraph('api/main.ts');
   assert.deepEqual([...api.files].filter((f) => f.startsWith('worker/')), []);
   assert.ok(!api.packages.has('@aws-sdk/client-s3'), 'the API never touches state');
+  // The HCL parser costs ~110 MB: it runs in a short-lived child process.
+  for (const graph of [worker, api]) assert.ok(!graph.packages.has('@cdktn/hcl2json'), 'a long-running process loads the HCL parser');
+  assert.ok((await importGraph('core/templates/module-reader.ts')).packages.has('@cdktn/hcl2json'));
 });
 
 test(`no source file under api/, core/ or worker/ is over ${MAX_LINES} lines, and no Lua lives in TypeScript`, async () => {

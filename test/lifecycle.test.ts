@@ -203,9 +203,10 @@ describe('failures', () => {
 
     const jobId = `jcollision${mode.padEnd(6, '0')}`;
     const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
-    await system.store.resources.create({ id, jobId, inputs, maxAttempts: 3, owner: 'test', maxLive: 100 });
+    const template = await system.templateRef();
+    await system.store.resources.create({ id, jobId, template, inputs, setInputs: Object.keys(inputs), maxAttempts: 3, owner: 'test', maxLive: 100 });
     const queue = new Queue(QUEUE_NAME, { connection: system.redis, prefix: system.config.redisPrefix });
-    await queue.add('create', { jobId, resourceId: id, action: 'create', inputs }, jobOptions(jobId, 3, 200));
+    await queue.add('create', { jobId, resourceId: id, action: 'create', template, inputs }, jobOptions(jobId, 3, 200));
     await queue.close();
 
     const job = await system.waitForJob(jobId);

@@ -14,7 +14,8 @@ import { loadScripts, SCRIPT_NAMES } from '../core/store/scripts.ts';
 import { startRedis, type RedisServer } from './support/local-services.ts';
 
 const RETENTION = 3600;
-const INPUTS = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
+const INPUTS = { instance_type: 't3.micro', node_count: 1, tags: {} };
+const TEMPLATE = { name: 'ec2instance', version: 'v1' };
 
 let server: RedisServer;
 let dir: string;
@@ -39,7 +40,7 @@ beforeEach(() => {
 async function newResource(overrides: Partial<Parameters<Store['resources']['create']>[0]> = {}) {
   const id = newResourceId();
   const jobId = newJobId();
-  const outcome = await store.resources.create({ id, jobId, inputs: INPUTS, maxAttempts: 3, owner: 'ci', maxLive: 10, ...overrides });
+  const outcome = await store.resources.create({ id, jobId, template: TEMPLATE, inputs: INPUTS, setInputs: [], maxAttempts: 3, owner: 'ci', maxLive: 10, ...overrides });
   return { id, jobId, outcome };
 }
 

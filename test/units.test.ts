@@ -39,7 +39,7 @@ describe('running terraform', () => {
       TF_VAR_subnet_id: 'subnet-0123456789abcdef0',
       TF_LOG: 'TRACE',
     });
-    const terraform = new Terraform({ ...config.terraform, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, dataDir: path.join(dir, 'data'), graceMs: 1000 });
     const tricky = '-var=tags={"k":"$(touch /tmp/pwned); `id` | ;"}';
     const result = await terraform.run(['apply', tricky, '-input=false'], { workspace: 'abc0123456789xyz' });
     assert.equal(result.exitCode, 0);
@@ -62,7 +62,7 @@ describe('running terraform', () => {
 
   test('the workspace runner gives each Terraform command its exact argument list', async () => {
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'fake-terraform'), TF_CWD: dir });
-    const terraform = new Terraform({ ...config.terraform, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, dataDir: path.join(dir, 'data'), graceMs: 1000 });
     const erroredDir = path.join(dir, 'errored');
     const workspace = 'abc0123456789xyz';
     const lines: string[] = [];
@@ -103,7 +103,7 @@ describe('running terraform', () => {
     await writeFile(path.join(dir, 'failing-terraform'), '#!/bin/sh\necho "partial output"\necho "Error: the backend said no" >&2\nexit 1\n');
     await chmod(path.join(dir, 'failing-terraform'), 0o755);
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'failing-terraform'), TF_CWD: dir });
-    const terraform = new Terraform({ ...config.terraform, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, dataDir: path.join(dir, 'data'), graceMs: 1000 });
     const runner = new WorkspaceRunner(terraform, new ErroredState(dir, path.join(dir, 'errored'), 'w1'), {
       workspace: 'abc0123456789xyz',
       varFile: '/vars/j.tfvars.json',
@@ -125,7 +125,7 @@ describe('running terraform', () => {
 
   test('reports a subprocess stopped through its signal as interrupted', async () => {
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'slow-terraform'), TF_CWD: dir });
-    const terraform = new Terraform({ ...config.terraform, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, dataDir: path.join(dir, 'data'), graceMs: 1000 });
     const controller = new AbortController();
     const result = await terraform.run(['apply'], {
       workspace: 'default',
@@ -138,7 +138,7 @@ describe('running terraform', () => {
 
   test('stops a subprocess that outlives the job timeout and says so', async () => {
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'slow-terraform'), TF_CWD: dir });
-    const terraform = new Terraform({ ...config.terraform, timeoutMs: 200, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, timeoutMs: 200, dataDir: path.join(dir, 'data'), graceMs: 1000 });
     const started = performance.now();
     const result = await terraform.run(['apply'], { workspace: 'default' });
     assert.equal(result.timedOut, true);
@@ -225,7 +225,8 @@ describe('configuration', () => {
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
     assert.equal(config.terraform.bin, 'terraform');
-    assert.equal(config.terraform.cwd, path.resolve('tf'));
+    assert.equal(config.templates.singleDir, path.resolve('tf'));
+    assert.equal(config.templates.templatesDir, undefined);
     assert.equal(config.worker.concurrency, 2);
   });
 });

@@ -6,35 +6,39 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../core/logger.ts';
 import { FINISHED_JOB_STATUSES, type JobData } from '../core/schemas/index.ts';
+import type { SecretBox } from '../core/secret-box.ts';
 import type { Store } from '../core/store/index.ts';
 import { ACTIONS, type ActionSuccess } from './actions/index.ts';
-import type { ErroredState } from './errored-state.ts';
 import { errorText, JobFailure } from './job-failure.ts';
 import type { JobLog } from './job-log.ts';
 import type { S3State } from './s3-state.ts';
 import { acquireStateLock, LockHeldError } from './state-lock.ts';
-import type { Terraform } from './terraform.ts';
+import type { TemplateRuntime } from './templates.ts';
 import { WorkspaceRunner } from './workspace-runner.ts';
 
 export type JobRunDeps = {
   store: Store;
-  terraform: Terraform;
-  s3State: S3State | undefined;
-  erroredState: ErroredState;
+  templates: ReadonlyMap<string, TemplateRuntime>;
+  secrets: SecretBox | undefined;
   logger: Logger;
   varsDir: string;
   workerId: string;
 };
 
 export async function runJob(deps: JobRunDeps, data: JobData, jobLog: JobLog, signal: AbortSignal | undefined): Promise<ActionSuccess> {
-  const { store, s3State } = deps;
+  const { store } = deps;
   const log = (text: string) => jobLog.write(text);
   const varFile = path.join(deps.varsDir, `${data.jobId}.tfvars.json`);
+  const runtime = deps.templates.get(data.template.name);
+  if (!runtime) throw JobFailure.permanent(`this worker does not serve template "${data.template.name}"`);
+  const { s3State } = runtime;
   let release: (() => Promise<void>) | undefined;
   try {
-    await writeFile(varFile, JSON.stringify({ resource_id: data.resourceId, ...data.inputs }), { mode: 0o600 });
+    // Only the inputs the caller set: Terraform applies the defaults.
+    const variables = { resource_id: data.resourceId, ...data.inputs, ...(await sensitiveInputs(deps, data)) };
+    await writeFile(varFile, JSON.stringify(variables), { mode: 0o600 });
     if (s3State?.canLock) release = await lockWorkspace(deps, s3State, data, log);
-    const terraform = new WorkspaceRunner(deps.terraform, deps.erroredState, {
+    const terraform = new WorkspaceRunner(runtime.terraform, runtime.erroredState, {
       workspace: data.resourceId,
       varFile,
       holdsLock: release !== undefined,
@@ -47,6 +51,18 @@ export async function runJob(deps: JobRunDeps, data: JobData, jobLog: JobLog, si
   } finally {
     await release?.().catch((error: unknown) => deps.logger.error({ err: error, jobId: data.jobId }, 'could not release the state lock'));
     await rm(varFile, { force: true });
+  }
+}
+
+// The stack's sensitive inputs, unsealed only here, for the variables file.
+async function sensitiveInputs(deps: JobRunDeps, data: JobData): Promise<Record<string, unknown>> {
+  const sealed = await deps.store.resources.secrets(data.resourceId);
+  if (sealed === undefined) return {};
+  if (!deps.secrets) throw JobFailure.permanent('the stack has sensitive inputs, and this worker has no ENCRYPTION_KEY to read them');
+  try {
+    return JSON.parse(deps.secrets.open(sealed, data.resourceId)) as Record<string, unknown>;
+  } catch (error) {
+    throw JobFailure.permanent(`could not read the stack's sensitive inputs: ${errorText(error)}`);
   }
 }
 

@@ -7,9 +7,11 @@ import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
 import { ExpireJobData, JobData } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
+import type { Catalogue } from '../core/templates/index.ts';
 import { JobLog } from './job-log.ts';
 import { type JobRunDeps, runJob } from './job-run.ts';
 import { classifyFailure, recordOutcome, type Outcome } from './outcome.ts';
+import { versionMismatch } from './templates.ts';
 
 // A job that is not at the head of its resource's queue checks again after
 // this long; normally it is promoted as soon as the job ahead finishes.
@@ -21,6 +23,11 @@ export const CANCEL_REASON = 'cancel';
 
 export type ProcessorDeps = JobRunDeps & {
   queue: JobQueue;
+  catalogue: Catalogue;
+  // A job validated against a template version this worker does not have is
+  // handed back for a worker that has it (a rolling deploy), for this long
+  // after it was queued; then it fails, naming both versions.
+  versionWaitMs: number;
   jobs: { attempts: number; backoffMs: number };
 };
 
@@ -32,6 +39,18 @@ export function createProcessor(deps: ProcessorDeps) {
     const data = parseJobData(job, logger);
     const log = logger.child({ jobId: data.jobId, resourceId: data.resourceId, action: data.action });
     if (!(await waitForTurn(store, job, data, token, log))) return;
+    const mismatch = versionMismatch(deps.templates, data.template);
+    if (mismatch !== undefined) {
+      if (Date.now() - job.timestamp < deps.versionWaitMs) {
+        log.warn({ reason: mismatch }, 'handing the job back for a worker with its template version');
+        await job.moveToDelayed(Date.now() + WAIT_FOR_TURN_MS, token);
+        throw new DelayedError();
+      }
+      const message = `not run: ${mismatch}; no worker with that version took it within ${Math.round(deps.versionWaitMs / 1000)} s. Nothing was changed; retry (or delete) to run it with the template as served now`;
+      await recordOutcome(deps, data, { kind: 'failed', detail: { message, retryable: false, diagnostics: [] } });
+      log.error({ reason: mismatch }, 'job failed: template version');
+      throw new UnrecoverableError(message);
+    }
 
     const start = await store.jobs.markRunning(data.resourceId, data.jobId);
     if (start.outcome === 'finished') {
@@ -93,7 +112,7 @@ export function createProcessor(deps: ProcessorDeps) {
     const parsed = ExpireJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid expire job data: ${parsed.error.message}`);
     const { resourceId } = parsed.data;
-    const request = await requestDeletion({ store, queue, logger, jobs: deps.jobs }, resourceId);
+    const request = await requestDeletion({ store, queue, logger, jobs: deps.jobs, catalogue: deps.catalogue, secrets: deps.secrets }, resourceId);
     logger.info({ resourceId, outcome: request.outcome }, 'ttl ran out; delete requested');
   }
 }

@@ -10,15 +10,15 @@ import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
 import { JobData } from '../core/schemas/index.ts';
+import { SecretBox } from '../core/secret-box.ts';
 import { Store } from '../core/store/index.ts';
+import { loadCatalogue } from '../core/templates/index.ts';
 import { within } from '../core/within.ts';
-import { ErroredState } from './errored-state.ts';
 import { JobFailure } from './job-failure.ts';
 import { recordOutcome } from './outcome.ts';
 import { CANCEL_REASON, createProcessor } from './processor.ts';
 import { SWEEP_EVERY_MS, sweepUnqueuedCreates } from './sweeper.ts';
-import { openS3State } from './s3-state.ts';
-import { Terraform } from './terraform.ts';
+import { prepareTemplates } from './templates.ts';
 
 const STALLED_RUNS_ALLOWED = 2;
 
@@ -33,21 +33,15 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const varsDir = path.join(dataDir, 'vars');
   await mkdir(varsDir, { recursive: true, mode: 0o700 });
 
-  const terraform = new Terraform({ ...config.terraform, dataDir, graceMs: config.worker.shutdownGraceMs });
-  const initStarted = performance.now();
-  await terraform.init();
-  const s3State = config.worker.stateDirectAccess ? await openS3State(dataDir, config.terraform.passthroughEnv) : undefined;
-  logger.info(
-    { workerId, cwd: config.terraform.cwd, ms: Math.round(performance.now() - initStarted), stateAccess: s3State ? 's3' : 'terraform' },
-    'terraform initialised',
-  );
+  const catalogue = await loadCatalogue(config.templates, { canEncrypt: config.encryptionKey !== undefined });
+  const templates = await prepareTemplates(config, catalogue, dataDir, workerId, logger);
+  const secrets = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
 
   const connection = connectRedis(config.redisUrl, 'worker', `tfcompute-worker:${workerId}`);
   const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds);
   const queue = createQueue(connection, config.redisPrefix);
   const jobs = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
-  const erroredState = new ErroredState(config.terraform.cwd, path.join(config.worker.workDir, 'errored-state'), workerId);
-  const processor = createProcessor({ store, queue, jobs, terraform, s3State, logger, varsDir, erroredState, workerId });
+  const processor = createProcessor({ store, queue, jobs, templates, catalogue, secrets, logger, varsDir, workerId, versionWaitMs: config.worker.versionWaitMs });
   // The lease says this worker is alive: state locks it holds are not taken
   // from it while it lasts. BullMQ's job locks use the same length, so a dead
   // worker's jobs are re-run by another worker about one lease after it died.
@@ -112,7 +106,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         // the grace period. After that only Redis can hold the close up, and a
         // job we could not hand back is recovered by BullMQ as stalled.
         const steps: Array<[string, () => Promise<unknown>]> = [
-          ['terraform', () => within(terraform.idle(), config.worker.shutdownGraceMs + 5_000)],
+          ['terraform', () => within(Promise.all([...templates.values()].map((t) => t.terraform.idle())), config.worker.shutdownGraceMs + 5_000)],
           // The connection's status lags an outage that has just begun, so ask Redis.
           ['worker', async () => within(closing, (await isReachable(connection)) ? 10_000 : 1_000)],
           ['lease', async () => {
@@ -123,7 +117,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
           ['queue', () => within(queue.close(), 2_000)],
           ['redis', () => closeRedis(connection)],
           ['redis cancels', () => closeRedis(cancels)],
-          ['s3 clients', async () => s3State?.close()],
+          ['s3 clients', async () => {
+            for (const runtime of templates.values()) runtime.s3State?.close();
+          }],
           ['data dir', () => rm(dataDir, { recursive: true, force: true })],
         ];
         for (const [name, step] of steps) {

@@ -1,7 +1,10 @@
-// /api/ec2instance: parse, call one use case, map the outcome to HTTP.
+// /api/{template}: one template's stacks. Parse, call one use case, map the
+// outcome to HTTP. Every template gets this route set, with its own request
+// schema.
 import type { Request, Response } from 'express';
 import { AppError } from '../../core/errors.ts';
-import { CreateResourceRequest, ListQuery, Resource, ResourceIdParams, ResourceList } from '../../core/schemas/index.ts';
+import { ListQuery, Resource, ResourceIdParams, ResourceList, Ttl } from '../../core/schemas/index.ts';
+import type { Template } from '../../core/templates/index.ts';
 import { principalOf } from '../auth.ts';
 import { preferredWait } from '../prefer.ts';
 import { requireId } from '../problems.ts';
@@ -11,11 +14,14 @@ import { createStack, deleteStack, getResource, retryCreate } from '../../core/l
 import { isFinished, type UseCaseDeps, waitForResource } from '../wait.ts';
 import { badId, IdempotencyHeaders, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
 
-const RESOURCES_PATH = '/api/ec2instance';
-const TAG = 'ec2instance';
-const notFound = problem('No resource with this id.');
+const notFound = problem('No resource of this template with this id.');
 
-export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[] {
+export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, template: Template): Route[] {
+  const RESOURCES_PATH = `/api/${template.name}`;
+  const TAG = template.name;
+  const noun = pascalCase(template.name);
+  const CreateRequest = createRequestSchema(template, noun);
+
   async function maybeWait(req: Request, res: Response, resource: Resource): Promise<Resource> {
     const seconds = preferredWait(req.get('prefer'));
     if (seconds === undefined || isFinished(resource)) return resource;
@@ -32,14 +38,14 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
     {
       method: 'post',
       path: RESOURCES_PATH,
-      operationId: 'createEc2instance',
+      operationId: `create${noun}`,
       tags: [TAG],
       summary: 'Create a stack',
       description:
         'Records the resource, queues a create job and answers 202 at once. A worker then runs `terraform apply` in a new workspace named by the resource id.',
       request: {
         headers: IdempotencyHeaders,
-        body: { required: false, content: { 'application/json': { schema: CreateResourceRequest } } },
+        body: { required: !template.inputs.every((input) => input.hasDefault), content: { 'application/json': { schema: CreateRequest } } },
       },
       responses: {
         202: { ...json('Accepted; the resource is `creating`.', Resource), headers: { ...locationHeader, ...preferenceApplied } },
@@ -54,8 +60,8 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
       },
       async handle(req, res) {
         const key = idempotencyKey(req.get('idempotency-key'));
-        const request = parseOrThrow(CreateResourceRequest, req.body ?? {}, 'body');
-        const { resource, replayed } = await createStack(deps, principalOf(req), request, key);
+        const { ttl, ...inputs } = parseOrThrow(CreateRequest, req.body ?? {}, 'body') as { ttl?: number } & Record<string, unknown>;
+        const { resource, replayed } = await createStack(deps, principalOf(req), template, { inputs, ttl }, key);
         res.location(`${RESOURCES_PATH}/${resource.id}`);
         if (replayed) res.set('Idempotent-Replayed', 'true');
         const final = await maybeWait(req, res, resource);
@@ -65,7 +71,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
     {
       method: 'get',
       path: RESOURCES_PATH,
-      operationId: 'listEc2instances',
+      operationId: `list${noun}s`,
       tags: [TAG],
       summary: 'List stacks, newest first',
       description: 'A page of stacks, optionally only those in one status. Pass `next_cursor` as `cursor` for the next page.',
@@ -77,27 +83,27 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
       },
       async handle(req, res) {
         const query = parseOrThrow(ListQuery, req.query, 'query');
-        const page = await deps.store.resources.list(query);
+        const page = await deps.store.resources.list({ ...query, template: template.name });
         res.json({ items: page.items, next_cursor: page.nextCursor });
       },
     },
     {
       method: 'get',
       path: `${RESOURCES_PATH}/{id}`,
-      operationId: 'getEc2instance',
+      operationId: `get${noun}`,
       tags: [TAG],
       summary: 'Get a stack',
       description: 'The stack with its status, inputs, outputs and current or last job.',
       request: { params: ResourceIdParams },
       responses: { 200: json('The resource.', Resource), 400: badId, 404: notFound, 503: unavailable },
       async handle(req, res) {
-        res.json(await getResource(deps, requireId(req.params.id)));
+        res.json(await getResource(deps, requireId(req.params.id), template.name));
       },
     },
     {
       method: 'delete',
       path: `${RESOURCES_PATH}/{id}`,
-      operationId: 'deleteEc2instance',
+      operationId: `delete${noun}`,
       tags: [TAG],
       summary: 'Destroy a stack',
       description:
@@ -114,7 +120,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
         503: unavailable,
       },
       async handle(req, res) {
-        const { resource } = await deleteStack(deps, requireId(req.params.id));
+        const { resource } = await deleteStack(deps, template.name, requireId(req.params.id));
         const final = await maybeWait(req, res, resource);
         res.status(isFinished(final) ? 200 : 202).json(final);
       },
@@ -122,7 +128,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
     {
       method: 'post',
       path: `${RESOURCES_PATH}/{id}/retry`,
-      operationId: 'retryEc2instance',
+      operationId: `retry${noun}`,
       tags: [TAG],
       summary: 'Retry a failed create',
       description:
@@ -137,12 +143,31 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): R
         503: unavailable,
       },
       async handle(req, res) {
-        const resource = await retryCreate(deps, requireId(req.params.id));
+        const resource = await retryCreate(deps, template.name, requireId(req.params.id));
         const final = await maybeWait(req, res, resource);
         res.status(isFinished(final) ? 200 : 202).json(final);
       },
     },
   ];
+}
+
+// The create request: the template's inputs, and the request's own ttl.
+function createRequestSchema(template: Template, noun: string) {
+  const example: Record<string, unknown> = {};
+  for (const input of template.inputs) {
+    const value = input.example ?? (input.hasDefault && !input.sensitive ? input.default : undefined);
+    if (value !== undefined && value !== null) example[input.name] = value;
+  }
+  return template.inputsSchema.extend({ ttl: Ttl.optional() }).meta({
+    id: `Create${noun}Request`,
+    description: `Inputs of a new ${template.name} stack, from the template's variables; those with a default are optional, and unknown fields are rejected.${template.description ? ` ${template.description}` : ''}`,
+    example: { ...example, ttl: '8h' },
+  });
+}
+
+// "ec2instance" -> "Ec2instance", "preview-env" -> "PreviewEnv"
+function pascalCase(name: string): string {
+  return name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
 }
 
 // The Idempotency-Key header (IETF httpapi draft): a structured-field string,

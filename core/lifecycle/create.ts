@@ -4,13 +4,18 @@ import { createHash } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import { newJobId, newResourceId } from '../ids.ts';
 import { jobOptions, type JobQueue } from '../queue.ts';
-import type { CreateRequest, Resource, ResourceInputs } from '../schemas/index.ts';
+import type { Resource, ResourceInputs, TemplateRef } from '../schemas/index.ts';
+import { canonicalJson, type Template } from '../templates/index.ts';
 import type { Principal } from '../tokens.ts';
-import type { LifecycleDeps } from './deps.ts';
+import { type LifecycleDeps, refOf } from './deps.ts';
 import { expireJobId } from './enqueue.ts';
 import { getResource } from './read.ts';
 
 export type CreateOutcome = { resource: Resource; replayed: boolean };
+
+// A create request, validated with the template's schema: the inputs the
+// caller set, and the ttl in seconds.
+export type NewStack = { inputs: ResourceInputs; ttl?: number | undefined };
 
 // Records the resource and queues its create job (and, with a ttl, its
 // expire job). With an Idempotency-Key seen before, returns the resource that
@@ -18,18 +23,28 @@ export type CreateOutcome = { resource: Resource; replayed: boolean };
 export async function createStack(
   deps: LifecycleDeps & { maxLiveResourcesPerToken: number },
   principal: Principal,
-  request: CreateRequest,
+  template: Template,
+  request: NewStack,
   idempotencyKey: string | undefined,
 ): Promise<CreateOutcome> {
-  const { ttl, ...inputs } = request;
+  const { ttl, inputs } = request;
   const id = newResourceId();
   const jobId = newJobId();
-  const fingerprint = createHash('sha256').update(JSON.stringify([inputs.instance_type, inputs.node_count, sortedEntries(inputs.tags), ttl ?? null])).digest('hex');
+  const { open, sealed } = splitSensitive(template, inputs);
+  const secrets = Object.keys(sealed).length === 0 ? undefined : sealSecrets(deps, id, sealed);
+  // A secret enters the fingerprint (kept in Redis for a day) as a keyed
+  // digest: a plain hash of a short password could be guessed.
+  const secretDigest = secrets === undefined ? null : deps.secrets?.digest(canonicalJson(sealed));
+  const fingerprint = createHash('sha256').update(canonicalJson([template.name, open, secretDigest, ttl ?? null])).digest('hex');
   const expiresAt = ttl === undefined ? undefined : new Date(Date.now() + ttl * 1000);
+  const ref = refOf(template);
   const created = await deps.store.resources.create({
     id,
     jobId,
-    inputs,
+    template: ref,
+    inputs: { ...template.defaults, ...open },
+    setInputs: Object.keys(inputs),
+    secrets,
     maxAttempts: deps.jobs.attempts,
     owner: principal.name,
     maxLive: deps.maxLiveResourcesPerToken,
@@ -45,7 +60,8 @@ export async function createStack(
     // queue its job (Redis went away between the two; that client was told
     // 503). Queue it now: BullMQ ignores a job id it already has.
     if (resource.status === 'creating' && resource.job.action === 'create' && resource.job.status === 'queued') {
-      await deps.queue.addBulk(jobsFor(deps, resource.id, resource.job.id, resource.inputs, resource.expires_at));
+      const vars = (await deps.store.resources.setInputs(resource.id)) ?? {};
+      await deps.queue.addBulk(jobsFor(deps, resource.id, resource.job.id, resource.template, vars, resource.expires_at));
     }
     return { resource, replayed: true };
   }
@@ -53,7 +69,7 @@ export async function createStack(
     throw new AppError('resource-limit-reached', `token "${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);
   }
   try {
-    await deps.queue.addBulk(jobsFor(deps, id, jobId, inputs, expiresAt?.toISOString() ?? null));
+    await deps.queue.addBulk(jobsFor(deps, id, jobId, ref, open, expiresAt?.toISOString() ?? null));
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
     await deps.store
@@ -64,10 +80,26 @@ export async function createStack(
   return { resource: await getResource(deps, id), replayed: false };
 }
 
+// The inputs shown and queued, and the sensitive ones, which are only ever
+// stored sealed.
+function splitSensitive(template: Template, inputs: ResourceInputs): { open: ResourceInputs; sealed: ResourceInputs } {
+  const sensitive = new Set(template.inputs.filter((input) => input.sensitive).map((input) => input.name));
+  const open: ResourceInputs = {};
+  const sealed: ResourceInputs = {};
+  for (const [name, value] of Object.entries(inputs)) (sensitive.has(name) ? sealed : open)[name] = value;
+  return { open, sealed };
+}
+
+function sealSecrets(deps: LifecycleDeps, id: string, sealed: ResourceInputs): string {
+  // The catalogue refuses a template with sensitive inputs when there is no key.
+  if (!deps.secrets) throw new Error('sensitive inputs without ENCRYPTION_KEY');
+  return deps.secrets.seal(JSON.stringify(sealed), id);
+}
+
 // A new stack's jobs: its create, and its expire job when it has a ttl.
-function jobsFor(deps: LifecycleDeps, id: string, jobId: string, inputs: ResourceInputs, expiresAt: string | null): Parameters<JobQueue['addBulk']>[0] {
+function jobsFor(deps: LifecycleDeps, id: string, jobId: string, template: TemplateRef, inputs: ResourceInputs, expiresAt: string | null): Parameters<JobQueue['addBulk']>[0] {
   const jobs: Parameters<JobQueue['addBulk']>[0] = [
-    { name: 'create', data: { jobId, resourceId: id, action: 'create', inputs, retry: false }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
+    { name: 'create', data: { jobId, resourceId: id, action: 'create', template, inputs, retry: false }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
   ];
   if (expiresAt !== null) {
     jobs.push({
@@ -77,8 +109,4 @@ function jobsFor(deps: LifecycleDeps, id: string, jobId: string, inputs: Resourc
     });
   }
   return jobs;
-}
-
-function sortedEntries(record: Record<string, string>): Array<[string, string]> {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

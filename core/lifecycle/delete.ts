@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import { newJobId } from '../ids.ts';
 import type { Resource } from '../schemas/index.ts';
 import type { DeleteRequest } from '../store/index.ts';
-import type { LifecycleDeps } from './deps.ts';
+import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
 import { getResource } from './read.ts';
 
@@ -11,6 +11,10 @@ import { getResource } from './read.ts';
 // a resource already deleted is returned as it is. A create that has not
 // started yet is cancelled instead of being run and then destroyed.
 export async function requestDeletion(deps: LifecycleDeps, id: string): Promise<DeleteRequest> {
+  const existing = await deps.store.resources.get(id);
+  // Terraform destroys with the template's configuration, so one that is not
+  // served any more cannot be destroyed; refuse before recording anything.
+  const template = existing && existing.status !== 'deleted' ? servedTemplate(deps, existing.template.name) : undefined;
   const jobId = newJobId();
   const request = await deps.store.resources.requestDelete(id, jobId, deps.jobs.attempts);
   if (request.outcome === 'cancelled') {
@@ -21,11 +25,11 @@ export async function requestDeletion(deps: LifecycleDeps, id: string): Promise<
     await deps.queue.remove(request.cancelledJobId).catch(() => undefined);
   }
   if (request.outcome === 'created') {
-    const resource = await deps.store.resources.get(id);
-    if (!resource) throw new Error(`resource ${id} vanished while its delete was recorded`);
+    const inputs = await deps.store.resources.setInputs(id);
+    if (!inputs || !template) throw new Error(`resource ${id} vanished while its delete was recorded`);
     await enqueueOrRecordFailure(
       deps,
-      { jobId, resourceId: id, action: 'delete', inputs: resource.inputs, retry: false },
+      { jobId, resourceId: id, action: 'delete', template: refOf(template), inputs, retry: false },
       'delete_failed',
       'the delete job could not be queued; send DELETE again',
     );
@@ -35,7 +39,9 @@ export async function requestDeletion(deps: LifecycleDeps, id: string): Promise<
 
 export type DeleteOutcome = { resource: Resource; started: boolean };
 
-export async function deleteStack(deps: LifecycleDeps, id: string): Promise<DeleteOutcome> {
+export async function deleteStack(deps: LifecycleDeps, templateName: string, id: string): Promise<DeleteOutcome> {
+  const existing = await deps.store.resources.get(id);
+  if (existing && existing.template.name !== templateName) throw new AppError('resource-not-found', `no ${templateName} resource with id ${id}`);
   const request = await requestDeletion(deps, id);
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   return { resource: await getResource(deps, id), started: request.outcome === 'created' };

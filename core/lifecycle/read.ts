@@ -3,9 +3,12 @@ import { AppError } from '../errors.ts';
 import type { Job, Resource } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 
-export async function getResource(deps: Pick<LifecycleDeps, 'store'>, id: string): Promise<Resource> {
+// `templateName`: only a resource of this template (a route's own).
+export async function getResource(deps: Pick<LifecycleDeps, 'store'>, id: string, templateName?: string): Promise<Resource> {
   const resource = await deps.store.resources.get(id);
-  if (!resource) throw new AppError('resource-not-found', `no resource with id ${id}`);
+  if (!resource || (templateName !== undefined && resource.template.name !== templateName)) {
+    throw new AppError('resource-not-found', `no ${templateName ?? ''} resource with id ${id}`.replace('  ', ' '));
+  }
   return resource;
 }
 

@@ -3,20 +3,6 @@
 import { z } from 'zod';
 import { ID_PATTERN, ID_PATTERN_SOURCE } from '../ids.ts';
 
-// Current-generation x86_64 types only: the module picks an x86_64 AMI.
-export const INSTANCE_TYPES = [
-  't3.nano', 't3.micro', 't3.small', 't3.medium', 't3.large', 't3.xlarge', 't3.2xlarge',
-  't3a.nano', 't3a.micro', 't3a.small', 't3a.medium', 't3a.large', 't3a.xlarge', 't3a.2xlarge',
-  'm7i.large', 'm7i.xlarge', 'm7i.2xlarge', 'c7i.large', 'c7i.xlarge', 'c7i.2xlarge',
-  'r7i.large', 'r7i.xlarge', 'r7i.2xlarge',
-] as const;
-
-export const MAX_TAGS = 20;
-// JSON Schema patterns are ECMA-262 regexes matched with Unicode semantics,
-// as the `u` flag gives; the document carries the source, not the flag.
-const TAG_CHARS = /^[\p{L}\p{N} _.:/=+\-@]*$/u;
-const TAG_PATTERN = { pattern: TAG_CHARS.source };
-
 export const ResourceId = z
   .string()
   .regex(ID_PATTERN, 'must be 16 characters of 0-9 and a-z')
@@ -27,35 +13,25 @@ export const JobId = z
   .regex(ID_PATTERN, 'must be 16 characters of 0-9 and a-z')
   .meta({ description: 'Job id.', example: 'jq4w8e2r6t0y3u5i', pattern: ID_PATTERN_SOURCE });
 
-const TagKey = z
+export const TemplateName = z
   .string()
-  .min(1)
-  .max(128)
-  .regex(TAG_CHARS, 'tag keys may hold letters, digits, spaces and _ . : / = + - @')
-  .refine((key) => !key.toLowerCase().startsWith('aws:'), 'the "aws:" prefix is reserved by AWS')
-  .meta(TAG_PATTERN);
-const TagValue = z.string().max(256).regex(TAG_CHARS, 'tag values may hold letters, digits, spaces and _ . : / = + - @').meta(TAG_PATTERN);
+  .regex(/^[a-z][a-z0-9-]{0,62}$/)
+  .meta({ description: "A template's name: its directory's name and its route, /api/{name}.", example: 'ec2instance' });
 
-export const Tags = z
-  .record(TagKey, TagValue)
-  .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`)
-  .meta({ id: 'Tags',
-    description: `Tags applied to every AWS object of the stack (at most ${MAX_TAGS}; keys 1-128, values 0-256 characters).`,
-    example: { team: 'platform', env: 'dev' },
-  });
+export const TemplateRef = z
+  .object({
+    name: TemplateName,
+    version: z.string().meta({ description: "A hash of the template's files when the stack's inputs were validated.", example: '3f9c2a1b7d4e5f60' }),
+  })
+  .meta({ id: 'TemplateRef', description: 'The template a stack was made from, and its version.' });
+export type TemplateRef = z.infer<typeof TemplateRef>;
 
-// The stack's Terraform inputs: what goes into the workspace's variables (the
-// create request adds ttl to these fields).
-export const stackInputShape = {
-  instance_type: z.enum(INSTANCE_TYPES).default('t3.micro').meta({ description: 'EC2 instance type.' }),
-  node_count: z.int().min(1).max(10).default(1).meta({ description: 'Number of instances.' }),
-  tags: Tags.default({}),
-};
+// A stack's inputs: what the caller set and the template's defaults for the
+// rest. Sensitive inputs are never among them.
 export const StackInputs = z
-  .strictObject(stackInputShape)
-  .required()
-  .meta({ id: 'StackInputs', description: "The stack's Terraform inputs, defaults filled in." });
-export type ResourceInputs = z.output<typeof StackInputs>;
+  .record(z.string(), z.unknown())
+  .meta({ id: 'StackInputs', description: "The stack's Terraform inputs: those set on create, and the template's defaults for the rest. Sensitive inputs are never shown." });
+export type ResourceInputs = z.infer<typeof StackInputs>;
 
 export const RESOURCE_STATUSES = ['creating', 'ready', 'failed', 'deleting', 'deleted', 'delete_failed'] as const;
 export const ResourceStatus = z.enum(RESOURCE_STATUSES).meta({ id: 'ResourceStatus' });
@@ -126,6 +102,7 @@ export const Resource = z
   .object({
     id: ResourceId,
     status: ResourceStatus,
+    template: TemplateRef,
     inputs: StackInputs,
     outputs: Outputs,
     created_by: z.string().meta({ description: 'Name of the API token that created the stack ("local" in insecure local mode).' }),
@@ -139,6 +116,7 @@ export const Resource = z
     example: {
       id: 'k3v9q2m8x1c4b7n0',
       status: 'ready',
+      template: { name: 'ec2instance', version: '3f9c2a1b7d4e5f60' },
       inputs: { instance_type: 't3.micro', node_count: 1, tags: { team: 'platform' } },
       outputs: { resource_id: 'k3v9q2m8x1c4b7n0', private_ips: ['10.0.1.17'], instance_ids: ['i-0abc123def4567890'] },
       created_by: 'ci',

@@ -1,7 +1,7 @@
 // What HTTP requests carry, and the list response: the API validates
 // requests with these, and the OpenAPI document is generated from them.
 import { z } from 'zod';
-import { JobId, Resource, ResourceId, ResourceStatus, stackInputShape } from './domain.ts';
+import { JobId, Resource, ResourceId, ResourceStatus } from './domain.ts';
 
 const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_TTL_SECONDS = 90 * 86_400;
@@ -17,14 +17,6 @@ export const Ttl = z
     description: 'Destroy the stack automatically this long after it is created: a whole number and s, m, h or d; at most 90 days.',
     example: '2h',
   });
-
-export const CreateResourceRequest = z
-  .strictObject({ ...stackInputShape, ttl: Ttl.optional() })
-  .meta({ id: 'CreateResourceRequest',
-    description: 'Inputs of a new stack. Every field is optional; unknown fields are rejected.',
-    example: { instance_type: 't3.micro', node_count: 2, tags: { team: 'platform' }, ttl: '8h' },
-  });
-export type CreateRequest = z.output<typeof CreateResourceRequest>;
 
 export const ResourceList = z
   .object({

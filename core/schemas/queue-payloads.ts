@@ -1,13 +1,18 @@
 // Job data as it travels through the queue from the API to the workers.
 import { z } from 'zod';
-import { JobAction, JobId, ResourceId, StackInputs } from './domain.ts';
+import { JobAction, JobId, ResourceId, TemplateRef } from './domain.ts';
 
 // The worker parses it again: anything could have written to the queue.
 export const JobData = z.strictObject({
   jobId: JobId,
   resourceId: ResourceId,
   action: JobAction,
-  inputs: StackInputs,
+  // The template and version the API validated the inputs against: a worker
+  // with another version of it does not run this job (see worker/templates.ts).
+  template: TemplateRef,
+  // The inputs the caller set, as Terraform variables; defaults are left to
+  // Terraform. Sensitive inputs never travel in the queue.
+  inputs: z.record(z.string(), z.unknown()),
   // A retried create runs in the workspace its first create made, so the
   // adoption check (which would find its own resources) is skipped.
   retry: z.boolean().default(false),

@@ -5,6 +5,8 @@
 //                                only the head may run (per-resource ordering)
 //   P:res:index           zset   every resource, by index member (score 0, lexical order)
 //   P:res:status:{s}      zset   the same members, by status
+//   P:tpl:{t}:index       zset   the members of template t's resources
+//   P:tpl:{t}:status:{s}  zset   the same, by status
 //   P:job:{id}            hash   the job record users read
 //   P:job:{id}:log        string the job's Terraform output
 //   P:worker:{id}         string a live worker's lease (expires unless renewed)
@@ -35,6 +37,12 @@ export class Keys {
   }
   status(status: ResourceStatus): string {
     return `${this.prefix}:res:status:${status}`;
+  }
+  templateIndex(template: string): string {
+    return `${this.prefix}:tpl:${template}:index`;
+  }
+  templateStatus(template: string, status: ResourceStatus): string {
+    return `${this.prefix}:tpl:${template}:status:${status}`;
   }
   job(id: string): string {
     return `${this.prefix}:job:${id}`;

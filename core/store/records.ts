@@ -8,6 +8,8 @@ export function toResource(hash: Hash): Resource {
   const resource: Resource = {
     id: hash.id ?? '',
     status: hash.status as ResourceStatus,
+    // Records from before templates were all ec2instance stacks.
+    template: { name: hash.template ?? 'ec2instance', version: hash.template_version ?? '' },
     inputs: parseJson<ResourceInputs>(hash.inputs) as Resource['inputs'],
     outputs: parseJson<Outputs>(hash.outputs) ?? {},
     created_by: hash.created_by ?? '',

@@ -1,7 +1,7 @@
 // Resources: recording a new one, requesting its delete or the retry of its
 // create, reading one, and listing them in pages.
 import { AppError } from '../errors.ts';
-import { RESOURCE_STATUSES, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus } from '../schemas/index.ts';
+import { RESOURCE_STATUSES, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus, type TemplateRef } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { parse, type CreateOutcome, type DeleteRequest, type RetryRequest } from './outcomes.ts';
@@ -15,7 +15,13 @@ export type Page = { items: Resource[]; nextCursor: string | null };
 export type NewResource = {
   id: string;
   jobId: string;
+  template: TemplateRef;
+  // What the resource shows: the inputs the caller set and the template's
+  // defaults; and the names of those the caller set.
   inputs: ResourceInputs;
+  setInputs: readonly string[];
+  // The sensitive inputs the caller set, sealed (see core/secret-box.ts).
+  secrets?: string | undefined;
   maxAttempts: number;
   owner: string;
   maxLive: number;
@@ -58,6 +64,10 @@ export class Resources {
         args.idempotency?.fingerprint ?? '',
         IDEMPOTENCY_SECONDS,
         args.expiresAt?.toISOString() ?? '',
+        args.template.name,
+        args.template.version,
+        JSON.stringify(args.setInputs),
+        args.secrets ?? '',
       ],
     );
     return parse.create(reply);
@@ -98,10 +108,26 @@ export class Resources {
     return hash.id === undefined ? null : toResource(hash);
   }
 
+  // The inputs the caller set, not the defaults shown beside them: the
+  // variables a job gives Terraform. Records from before templates kept no
+  // list, and held only what was given to Terraform.
+  async setInputs(id: string): Promise<ResourceInputs | null> {
+    const [inputs, set] = await this.#c.redis.hmget(this.#c.keys.resource(id), 'inputs', 'set_inputs');
+    if (inputs === null || inputs === undefined) return null;
+    const all = JSON.parse(inputs) as ResourceInputs;
+    const names = set ? (JSON.parse(set) as string[]) : Object.keys(all);
+    return Object.fromEntries(names.filter((name) => name in all).map((name) => [name, all[name]]));
+  }
+
+  // The sealed sensitive inputs, if any.
+  async secrets(id: string): Promise<string | undefined> {
+    return (await this.#c.redis.hget(this.#c.keys.resource(id), 'secrets')) || undefined;
+  }
+
   // Newest first; the cursor is the last member of the previous page.
-  async list(args: { status?: ResourceStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page> {
+  async list(args: { template: string; status?: ResourceStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page> {
     const { redis, keys } = this.#c;
-    const key = args.status ? keys.status(args.status) : keys.index;
+    const key = args.status ? keys.templateStatus(args.template, args.status) : keys.templateIndex(args.template);
     let start = '+';
     if (args.cursor !== undefined) {
       const member = Buffer.from(args.cursor, 'base64url').toString('utf8');

@@ -22,6 +22,7 @@ import { createLogger } from '../../core/logger.ts';
 import { FINISHED_JOB_STATUSES, type Job, type Resource } from '../../core/schemas/index.ts';
 import { Store, type Message } from '../../core/store/index.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
+import { loadCatalogue } from '../../core/templates/index.ts';
 import { startRedis, startStateBackend, type RedisServer, type StateBackend } from './local-services.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -256,6 +257,15 @@ export class TestSystem {
       }
     }
     return values.join('\n');
+  }
+
+  // The template and version the system's API and workers serve (TF_CWD, as
+  // the template ec2instance, unless TEMPLATES_DIR is set).
+  async templateRef(name = 'ec2instance'): Promise<{ name: string; version: string }> {
+    const catalogue = await loadCatalogue(this.config.templates, { canEncrypt: this.config.encryptionKey !== undefined });
+    const template = catalogue.get(name);
+    if (!template) throw new Error(`no template ${name}`);
+    return { name, version: template.version };
   }
 
   async resource(id: string): Promise<Resource> {

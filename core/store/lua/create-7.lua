@@ -24,6 +24,10 @@
     ARGV[10] request fingerprint, or '' without an Idempotency-Key
     ARGV[11] seconds the Idempotency-Key is kept
     ARGV[12] expires at (ISO 8601), or ''
+    ARGV[13] template name
+    ARGV[14] template version
+    ARGV[15] names of the inputs the caller set (JSON array)
+    ARGV[16] the sensitive inputs, encrypted, or ''
 
   Output:
     {'created', resourceId}
@@ -50,6 +54,10 @@ local cap = tonumber(ARGV[9])
 local fingerprint = ARGV[10]
 local idempotencySeconds = ARGV[11]
 local expiresAt = ARGV[12]
+local template = ARGV[13]
+local templateVersion = ARGV[14]
+local setInputs = ARGV[15]
+local secrets = ARGV[16]
 
 --- @include "keys"
 --- @include "idempotency"
@@ -69,11 +77,14 @@ if live >= cap then return {'cap', tostring(live)} end
 
 redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs', inputs, 'outputs', '{}', 'error', '',
   'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
-  'member', member, 'created_by', owner, 'expires_at', expiresAt)
+  'member', member, 'created_by', owner, 'expires_at', expiresAt,
+  'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets)
 recordNewJob(jobKey, jobId, resourceId, 'create', maxAttempts, now)
 redis.call('RPUSH', opsKey, jobId)
 redis.call('ZADD', indexKey, 0, member)
 redis.call('ZADD', creatingKey, 0, member)
+redis.call('ZADD', templateIndexKeyOf(prefix, template), 0, member)
+redis.call('ZADD', templateStatusKeyOf(prefix, template, 'creating'), 0, member)
 redis.call('SADD', ownerLiveKey, resourceId)
 if fingerprint ~= '' then
   redis.call('SET', idempotencyKey, resourceId .. ' ' .. fingerprint, 'EX', idempotencySeconds)

@@ -32,11 +32,15 @@ local resourceId = ARGV[3]
 --- @include "keys"
 --- @include "idempotency"
 
-local record = redis.call('HMGET', resourceKey, 'member', 'status')
-local member, status = record[1], record[2]
+local record = redis.call('HMGET', resourceKey, 'member', 'status', 'template')
+local member, status, template = record[1], record[2], record[3]
 if member then
   redis.call('ZREM', indexKey, member)
   redis.call('ZREM', statusKeyOf(prefix, status), member)
+  if template then
+    redis.call('ZREM', templateIndexKeyOf(prefix, template), member)
+    redis.call('ZREM', templateStatusKeyOf(prefix, template, status), member)
+  end
 end
 redis.call('SREM', ownerLiveKey, resourceId)
 local idempotent = redis.call('GET', idempotencyKey)

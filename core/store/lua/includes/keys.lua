@@ -8,6 +8,12 @@ end
 local function statusKeyOf(prefix, status)
   return prefix .. ':res:status:' .. status
 end
+local function templateIndexKeyOf(prefix, template)
+  return prefix .. ':tpl:' .. template .. ':index'
+end
+local function templateStatusKeyOf(prefix, template, status)
+  return prefix .. ':tpl:' .. template .. ':status:' .. status
+end
 local function jobKeyOf(prefix, id)
   return prefix .. ':job:' .. id
 end

@@ -1,14 +1,19 @@
 --[[
-  Moves a resource from one status index to another. A resource that becomes
+  Moves a resource from one status index to another (the installation's and
+  its template's). A resource that becomes
   deleted no longer counts against its owner's cap of live resources.
 ]]
 --- @include "keys"
 local function moveStatus(prefix, resourceKey, from, to)
-  local record = redis.call('HMGET', resourceKey, 'member', 'id', 'created_by')
-  local member, id, owner = record[1], record[2], record[3]
+  local record = redis.call('HMGET', resourceKey, 'member', 'id', 'created_by', 'template')
+  local member, id, owner, template = record[1], record[2], record[3], record[4]
   if from ~= to then
     redis.call('ZREM', statusKeyOf(prefix, from), member)
     redis.call('ZADD', statusKeyOf(prefix, to), 0, member)
+    if template then
+      redis.call('ZREM', templateStatusKeyOf(prefix, template, from), member)
+      redis.call('ZADD', templateStatusKeyOf(prefix, template, to), 0, member)
+    end
   end
   if to == 'deleted' and from ~= 'deleted' and owner then
     redis.call('SREM', ownerLiveKeyOf(prefix, owner), id)

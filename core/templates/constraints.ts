@@ -1,0 +1,219 @@
+// Translates the common shapes of a variable's validation condition into
+// constraints the API checks before any job (see manifest.ts, Constraints):
+//
+//   contains([...], var.x)                       enum
+//   var.x >= 1, 10 > var.x                       minimum / maximum (exclusive too)
+//   floor(var.x) == var.x                        integer
+//   length(var.x) <= 20                          length bounds
+//   can(regex("...", var.x)), !can(regex(...))   pattern, or a pattern it must not match
+//   alltrue([for k, v in var.x : ...])           the above, of every element or map key
+//   alltrue([for k in keys(var.x) : ...])        the above, of every map key
+//   A && B                                       both
+//   var.x == null ? true : A                     A, and null is let through
+//   var.x == null || A                           A; null is not let through, as
+//                                                Terraform 1.11 evaluates both sides
+//                                                and A fails on null
+//
+// A part of a condition in any other shape is left to Terraform. The parts
+// that are translated are necessary conditions, so a value the API accepts
+// for their sake alone may still fail Terraform's validation, never the
+// reverse.
+import { getExpressionAst } from '@cdktn/hcl2json';
+import { type Constraints, mergeConstraints as merge } from './manifest.ts';
+import { type AstNode, constant } from './hcl-ast.ts';
+
+type Path = Array<'elements' | 'keys'>;
+type Piece = { path: Path; constraints: Constraints };
+type Scope = ReadonlyMap<string, Path>;
+
+export type Translation = {
+  constraints: Constraints;
+  // `var.x == null || ...`: the condition lets null through itself.
+  allowsNull: boolean;
+  // Every part of the condition was translated.
+  complete: boolean;
+};
+
+export async function constraintsOf(condition: string, variable: string): Promise<Translation | undefined> {
+  let node: AstNode | null;
+  try {
+    node = (await getExpressionAst('condition.tf', condition)) as AstNode | null;
+  } catch {
+    return undefined;
+  }
+  if (!node) return undefined;
+  const translator = new Translator(variable);
+  let allowsNull = false;
+  const [first, second, third] = node.children;
+  if (node.type === 'binaryOp' && node.meta?.operator === 'logicalOr' && first && second && translator.isNullCheck(first, new Map())) {
+    node = second;
+  } else if (node.type === 'conditional' && first && second && third && translator.isNullCheck(first, new Map()) && second.meta?.value === 'true') {
+    allowsNull = true;
+    node = third;
+  }
+  const pieces = await translator.pieces(node, new Map());
+  if (pieces.length === 0) return undefined;
+  const constraints: Constraints = {};
+  for (const piece of pieces) merge(at(constraints, piece.path), piece.constraints);
+  return { constraints, allowsNull, complete: !translator.partial };
+}
+
+const COMPARISONS: Record<string, { flipped: string; bound: (n: number) => Constraints; length: (n: number) => Constraints }> = {
+  greaterThan: { flipped: 'lessThan', bound: (n) => ({ exclusiveMinimum: n }), length: (n) => ({ minLength: Math.floor(n) + 1 }) },
+  greaterThanOrEqual: { flipped: 'lessThanOrEqual', bound: (n) => ({ minimum: n }), length: (n) => ({ minLength: Math.ceil(n) }) },
+  lessThan: { flipped: 'greaterThan', bound: (n) => ({ exclusiveMaximum: n }), length: (n) => ({ maxLength: Math.ceil(n) - 1 }) },
+  lessThanOrEqual: { flipped: 'greaterThanOrEqual', bound: (n) => ({ maximum: n }), length: (n) => ({ maxLength: Math.floor(n) }) },
+  equal: { flipped: 'equal', bound: (n) => ({ enum: [n] }), length: (n) => (Number.isInteger(n) ? { minLength: n, maxLength: n } : { maxLength: -1 }) },
+};
+
+class Translator {
+  readonly #variable: string;
+  // Some part of the condition was left to Terraform.
+  partial = false;
+
+  constructor(variable: string) {
+    this.#variable = variable;
+  }
+
+  async pieces(node: AstNode, scope: Scope): Promise<Piece[]> {
+    const pieces = await this.#piecesOf(node, scope);
+    if (pieces.length === 0) this.partial = true;
+    return pieces;
+  }
+
+  async #piecesOf(node: AstNode, scope: Scope): Promise<Piece[]> {
+    const [a, b] = node.children;
+    if (node.type === 'binaryOp' && node.meta?.operator === 'logicalAnd' && a && b) {
+      return [...(await this.pieces(a, scope)), ...(await this.pieces(b, scope))];
+    }
+    if (node.type === 'binaryOp' && a && b) return this.#comparison(node.meta?.operator ?? '', a, b, scope);
+    if (node.type === 'unaryOp' && node.meta?.operator === 'logicalNot' && a) {
+      const match = await this.#regexMatch(a, scope);
+      return match ? [{ path: match.path, constraints: { notPatterns: [match.pattern] } }] : [];
+    }
+    if (node.type !== 'function') return [];
+    const fn = node.meta?.name;
+    if (fn === 'can') {
+      const match = await this.#regexMatch(node, scope);
+      return match ? [{ path: match.path, constraints: { patterns: [match.pattern] } }] : [];
+    }
+    if (fn === 'contains' && a && b && a.type === 'tuple') {
+      const path = this.subject(b, scope);
+      const values = await constant(a.meta?.value ?? '');
+      if (!path || !values || !Array.isArray(values.value) || !values.value.every(isPrimitive)) return [];
+      return [{ path, constraints: { enum: values.value } }];
+    }
+    if (fn === 'alltrue' && a?.type === 'for' && node.children.length === 1) return this.#forAll(a, scope);
+    return [];
+  }
+
+  // `var.x == null` (either way round).
+  isNullCheck(node: AstNode, scope: Scope): boolean {
+    const [a, b] = node.children;
+    if (node.type !== 'binaryOp' || node.meta?.operator !== 'equal' || !a || !b) return false;
+    const isNull = (n: AstNode) => n.type === 'literalValue' && n.meta?.value === 'null';
+    return (isNull(b) && this.subject(a, scope)?.length === 0) || (isNull(a) && this.subject(b, scope)?.length === 0);
+  }
+
+  // The path of the value an expression names: [] for var.<variable>, or a
+  // loop variable's path inside alltrue([for ...]).
+  subject(node: AstNode, scope: Scope): Path | undefined {
+    if (node.type !== 'scopeTraversal') return undefined;
+    const accessor = node.meta?.fullAccessor;
+    if (accessor === `var.${this.#variable}`) return [];
+    return typeof accessor === 'string' ? scope.get(accessor) : undefined;
+  }
+
+  async #comparison(operator: string, a: AstNode, b: AstNode, scope: Scope): Promise<Piece[]> {
+    if (operator === 'equal' && (this.#isFloorOf(a, b, scope) || this.#isFloorOf(b, a, scope))) {
+      return [{ path: this.subject(a.type === 'function' ? b : a, scope) ?? [], constraints: { integer: true } }];
+    }
+    const comparison = COMPARISONS[operator];
+    if (!comparison) return [];
+    let [left, right, op] = [a, b, operator];
+    if (await number(left)) [left, right, op] = [b, a, comparison.flipped];
+    const n = await number(right);
+    const shape = COMPARISONS[op];
+    if (n === undefined || !shape) return [];
+    const path = this.subject(left, scope);
+    if (path) return [{ path, constraints: shape.bound(n) }];
+    const [argument] = left.children;
+    if (left.type === 'function' && left.meta?.name === 'length' && left.children.length === 1 && argument) {
+      const lengthOf = this.subject(argument, scope);
+      if (lengthOf) return [{ path: lengthOf, constraints: shape.length(n) }];
+    }
+    return [];
+  }
+
+  #isFloorOf(floorCall: AstNode, value: AstNode, scope: Scope): boolean {
+    const [argument] = floorCall.children;
+    if (floorCall.type !== 'function' || floorCall.meta?.name !== 'floor' || !argument) return false;
+    const path = this.subject(value, scope);
+    return path !== undefined && argument.meta?.fullAccessor === value.meta?.fullAccessor;
+  }
+
+  // can(regex("<pattern>", <subject>)), with a pattern that means the same
+  // to Go's RE2 and to ECMAScript (see portablePattern).
+  async #regexMatch(node: AstNode, scope: Scope): Promise<{ path: Path; pattern: string } | undefined> {
+    const [call] = node.children;
+    if (node.type !== 'function' || node.meta?.name !== 'can' || node.children.length !== 1) return undefined;
+    if (call?.type !== 'function' || call.meta?.name !== 'regex' || call.children.length !== 2) return undefined;
+    const [patternNode, subjectNode] = call.children as [AstNode, AstNode];
+    const path = this.subject(subjectNode, scope);
+    const pattern = await constant(patternNode.meta?.value ?? '');
+    if (!path || typeof pattern?.value !== 'string' || !portablePattern(pattern.value)) return undefined;
+    return { path, pattern: pattern.value };
+  }
+
+  async #forAll(loop: AstNode, scope: Scope): Promise<Piece[]> {
+    const [collection, body, ...rest] = loop.children;
+    if (!collection || !body || rest.length > 0) return [];
+    const keyVar = typeof loop.meta?.keyVar === 'string' && loop.meta.keyVar !== '' ? loop.meta.keyVar : undefined;
+    const valueVar = typeof loop.meta?.valVar === 'string' ? loop.meta.valVar : undefined;
+    const inner = new Map(scope);
+    const over = this.subject(collection, scope);
+    const [keysOf] = collection.children;
+    if (over) {
+      if (valueVar) inner.set(valueVar, [...over, 'elements']);
+      if (keyVar) inner.set(keyVar, [...over, 'keys']);
+    } else if (collection.type === 'function' && collection.meta?.name === 'keys' && keysOf && collection.children.length === 1 && !keyVar) {
+      const map = this.subject(keysOf, scope);
+      if (!map || !valueVar) return [];
+      inner.set(valueVar, [...map, 'keys']);
+    } else {
+      return [];
+    }
+    return this.pieces(body, inner);
+  }
+}
+
+async function number(node: AstNode): Promise<number | undefined> {
+  if (node.type !== 'literalValue' && node.type !== 'unaryOp') return undefined;
+  const value = await constant(node.meta?.value ?? '');
+  return typeof value?.value === 'number' ? value.value : undefined;
+}
+
+function isPrimitive(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+// RE2 (Terraform's regex) and ECMAScript with the u flag (the API's, and
+// JSON Schema's) agree on the common syntax. A pattern that uses anything
+// where they differ is left to Terraform: inline flags and other (?...)
+// groups but (?:, \A \z \Q \E \C, POSIX classes, \pL without braces,
+// \x{...}, and \s (ASCII white space in RE2, Unicode in ECMAScript).
+export function portablePattern(pattern: string): boolean {
+  if (/\(\?(?!:)|\\[AzQECsS]|\[\[:|\\[pP](?!\{)|\\x\{/.test(pattern)) return false;
+  try {
+    new RegExp(pattern, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function at(root: Constraints, path: Path): Constraints {
+  let node = root;
+  for (const step of path) node = node[step] ??= {};
+  return node;
+}

@@ -1,0 +1,7 @@
+terraform {
+  backend "s3" {}
+}
+
+resource "terraform_data" "stack" {
+  input = var.name
+}

@@ -1,0 +1,71 @@
+// The templates as a worker runs them: one initialised Terraform per
+// template (its own data directory, Terraform run in the template's
+// directory), and the rule that a job runs only on the template version the
+// API validated its inputs against.
+import path from 'node:path';
+import type { Config } from '../core/config.ts';
+import { ConfigError } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { TemplateRef } from '../core/schemas/index.ts';
+import type { Catalogue, Template } from '../core/templates/index.ts';
+import { ErroredState } from './errored-state.ts';
+import { openS3State, type S3State } from './s3-state.ts';
+import { Terraform } from './terraform.ts';
+
+export type TemplateRuntime = {
+  template: Template;
+  terraform: Terraform;
+  erroredState: ErroredState;
+  // Direct access to the template's S3 state backend; undefined means
+  // Terraform commands only (see s3-state.ts).
+  s3State: S3State | undefined;
+};
+
+export async function prepareTemplates(
+  config: Config,
+  catalogue: Catalogue,
+  dataDir: string,
+  workerId: string,
+  logger: Logger,
+): Promise<Map<string, TemplateRuntime>> {
+  const runtimes = new Map<string, TemplateRuntime>();
+  for (const template of catalogue.list()) {
+    // An operator-set variable without a default must come from the
+    // workers' environment, or every job of the template would fail.
+    for (const variable of template.operatorSet) {
+      if (!variable.hasDefault && config.terraform.passthroughEnv[`TF_VAR_${variable.name}`] === undefined) {
+        throw new ConfigError(`template ${template.dir}: variable "${variable.name}" is operator-set ("expose": false) and has no default; set TF_VAR_${variable.name} in the workers' environment`);
+      }
+    }
+    const terraform = new Terraform({
+      ...config.terraform,
+      cwd: template.dir,
+      dataDir: path.join(dataDir, 'templates', template.name),
+      graceMs: config.worker.shutdownGraceMs,
+    });
+    const started = performance.now();
+    try {
+      await terraform.init();
+    } catch (error) {
+      for (const runtime of runtimes.values()) runtime.s3State?.close();
+      throw error;
+    }
+    logger.info({ workerId, template: template.name, version: template.version, cwd: template.dir, ms: Math.round(performance.now() - started) }, 'terraform initialised');
+    const erroredState = new ErroredState(template.dir, path.join(config.worker.workDir, 'errored-state'), workerId);
+    const s3State = config.worker.stateDirectAccess ? await openS3State(terraform.settings.dataDir, config.terraform.passthroughEnv) : undefined;
+    logger.info({ template: template.name, stateAccess: s3State ? 's3' : 'terraform' }, 'state access chosen');
+    runtimes.set(template.name, { template, terraform, erroredState, s3State });
+  }
+  return runtimes;
+}
+
+// Why this worker cannot run a job validated against `wanted`, or undefined
+// when it can.
+export function versionMismatch(runtimes: ReadonlyMap<string, TemplateRuntime>, wanted: TemplateRef): string | undefined {
+  const runtime = runtimes.get(wanted.name);
+  if (!runtime) return `this worker does not serve template "${wanted.name}"`;
+  if (runtime.template.version !== wanted.version) {
+    return `the inputs were validated against template ${wanted.name} version ${wanted.version}, and this worker has version ${runtime.template.version}`;
+  }
+  return undefined;
+}
