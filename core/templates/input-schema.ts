@@ -75,7 +75,11 @@ function stringSchema(c: Constraints): z.ZodType {
     const min = c.minLength;
     schema = schema.min(min).refine((s) => graphemeCount(s) >= min, `must be at least ${min} characters`);
   }
+  const [first, ...more] = c.patterns ?? [];
   for (const pattern of c.patterns ?? []) schema = schema.regex(new RegExp(pattern, 'u'), `must match ${pattern}`);
+  // The document carries the pattern's source (JSON Schema matches it with
+  // Unicode semantics), not the JavaScript literal with its flag.
+  if (first !== undefined) schema = schema.meta({ pattern: first, ...(more.length > 0 ? { allOf: more.map((pattern) => ({ pattern })) } : {}) });
   for (const pattern of c.notPatterns ?? []) {
     const re = new RegExp(pattern, 'u');
     schema = schema.refine((s) => !re.test(s), `must not match ${pattern}`).meta({ not: { pattern } });
