@@ -11,7 +11,11 @@ import { getResource } from './read.ts';
 // a resource already deleted is returned as it is. A create that has not
 // started yet is cancelled instead of being run and then destroyed.
 export async function requestDeletion(deps: LifecycleDeps, id: string): Promise<DeleteRequest> {
-  const existing = await deps.store.resources.get(id);
+  return requestDeletionOf(deps, id, await deps.store.resources.get(id));
+}
+
+// `existing`: the resource as read just before, or null.
+async function requestDeletionOf(deps: LifecycleDeps, id: string, existing: Resource | null): Promise<DeleteRequest> {
   // Terraform destroys with the template's configuration, so one that is not
   // served any more cannot be destroyed; refuse before recording anything.
   const template = existing && existing.status !== 'deleted' ? servedTemplate(deps, existing.template.name) : undefined;
@@ -42,7 +46,7 @@ export type DeleteOutcome = { resource: Resource; started: boolean };
 export async function deleteStack(deps: LifecycleDeps, templateName: string, id: string): Promise<DeleteOutcome> {
   const existing = await deps.store.resources.get(id);
   if (existing && existing.template.name !== templateName) throw new AppError('resource-not-found', `no ${templateName} resource with id ${id}`);
-  const request = await requestDeletion(deps, id);
+  const request = await requestDeletionOf(deps, id, existing);
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   return { resource: await getResource(deps, id), started: request.outcome === 'created' };
 }

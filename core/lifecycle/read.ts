@@ -7,7 +7,7 @@ import type { LifecycleDeps } from './deps.ts';
 export async function getResource(deps: Pick<LifecycleDeps, 'store'>, id: string, templateName?: string): Promise<Resource> {
   const resource = await deps.store.resources.get(id);
   if (!resource || (templateName !== undefined && resource.template.name !== templateName)) {
-    throw new AppError('resource-not-found', `no ${templateName ?? ''} resource with id ${id}`.replace('  ', ' '));
+    throw new AppError('resource-not-found', `no ${templateName === undefined ? '' : `${templateName} `}resource with id ${id}`);
   }
   return resource;
 }

@@ -11,8 +11,7 @@ import { getResource } from './read.ts';
 // fixed what made the create fail). Any other status is a conflict: a delete
 // is retried with DELETE.
 export async function retryCreate(deps: LifecycleDeps, templateName: string, id: string): Promise<Resource> {
-  const current = await deps.store.resources.get(id);
-  if (!current || current.template.name !== templateName) throw new AppError('resource-not-found', `no ${templateName} resource with id ${id}`);
+  await getResource(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
   const inputs = (await deps.store.resources.setInputs(id)) ?? {};
   const jobId = newJobId();

@@ -62,23 +62,27 @@ export class Catalogue {
   }
 }
 
-// Manifests by content hash: reading costs a child process, and tests start
-// many APIs and workers on the same few templates.
+// Manifests by directory and content hash: reading costs a child process,
+// and tests start many APIs and workers on the same few templates. The
+// directory is part of the key because a manifest's local module paths are
+// resolved from it.
 const manifests = new Map<string, ModuleManifest>();
 
 // `canEncrypt`: ENCRYPTION_KEY is set, so sensitive inputs can be stored.
 export async function loadCatalogue(source: TemplateSource, options: { canEncrypt: boolean }): Promise<Catalogue> {
-  const dirs = await templateDirs(source);
+  const found = [];
   // The variables depend only on the template's own files.
-  const ownHashes = new Map<string, string>();
-  for (const [name, dir] of dirs) ownHashes.set(name, await contentHash(dir, [dir]));
-  const unread = [...dirs].filter(([name]) => !manifests.has(ownHashes.get(name) as string));
-  const read = await readModules(unread.map(([, dir]) => dir));
-  unread.forEach(([name], i) => manifests.set(ownHashes.get(name) as string, read[i] as ModuleManifest));
+  for (const [name, dir] of await templateDirs(source)) {
+    const ownHash = await contentHash(dir, [dir]);
+    found.push({ name, dir, ownHash, key: `${dir}\0${ownHash}` });
+  }
+  const unread = found.filter(({ key }) => !manifests.has(key));
+  const read = await readModules(unread.map(({ dir }) => dir));
+  unread.forEach(({ key }, i) => manifests.set(key, read[i] as ModuleManifest));
   const templates: Template[] = [];
-  for (const [name, dir] of dirs) {
-    const manifest = { ...(manifests.get(ownHashes.get(name) as string) as ModuleManifest), dir };
-    const version = manifest.localModules.length === 0 ? (ownHashes.get(name) as string) : await contentHash(dir, [dir, ...manifest.localModules]);
+  for (const { name, dir, ownHash, key } of found) {
+    const manifest = manifests.get(key) as ModuleManifest;
+    const version = manifest.localModules.length === 0 ? ownHash : await contentHash(dir, [dir, ...manifest.localModules]);
     const template = buildTemplate(name, dir, version, manifest, await readOptions(dir));
     const sensitive = template.inputs.filter((input) => input.sensitive).map((input) => input.name);
     if (sensitive.length > 0 && !options.canEncrypt) {

@@ -80,10 +80,15 @@ function stringSchema(c: Constraints): z.ZodType {
   // The document carries the pattern's source (JSON Schema matches it with
   // Unicode semantics), not the JavaScript literal with its flag.
   if (first !== undefined) schema = schema.meta({ pattern: first, ...(more.length > 0 ? { allOf: more.map((pattern) => ({ pattern })) } : {}) });
-  for (const pattern of c.notPatterns ?? []) {
+  const notPatterns = c.notPatterns ?? [];
+  for (const pattern of notPatterns) {
     const re = new RegExp(pattern, 'u');
-    schema = schema.refine((s) => !re.test(s), `must not match ${pattern}`).meta({ not: { pattern } });
+    schema = schema.refine((s) => !re.test(s), `must not match ${pattern}`);
   }
+  // One `not` for all of them: each .meta() would replace the last.
+  const [onlyNot] = notPatterns;
+  if (notPatterns.length === 1 && onlyNot !== undefined) schema = schema.meta({ not: { pattern: onlyNot } });
+  if (notPatterns.length > 1) schema = schema.meta({ not: { anyOf: notPatterns.map((pattern) => ({ pattern })) } });
   return withEnum(schema, c);
 }
 
