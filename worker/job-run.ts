@@ -18,19 +18,17 @@ import { WorkspaceRunner } from './workspace-runner.ts';
 
 export type JobRunDeps = {
   store: Store;
-  templates: ReadonlyMap<string, TemplateRuntime>;
   secrets: SecretBox | undefined;
   logger: Logger;
   varsDir: string;
   workerId: string;
 };
 
-export async function runJob(deps: JobRunDeps, data: JobData, jobLog: JobLog, signal: AbortSignal | undefined): Promise<ActionSuccess> {
+// `runtime`: the job's template as this worker runs it (see templates.ts).
+export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: JobData, jobLog: JobLog, signal: AbortSignal | undefined): Promise<ActionSuccess> {
   const { store } = deps;
   const log = (text: string) => jobLog.write(text);
   const varFile = path.join(deps.varsDir, `${data.jobId}.tfvars.json`);
-  const runtime = deps.templates.get(data.template.name);
-  if (!runtime) throw JobFailure.permanent(`this worker does not serve template "${data.template.name}"`);
   const { s3State } = runtime;
   let release: (() => Promise<void>) | undefined;
   try {

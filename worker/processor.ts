@@ -11,7 +11,7 @@ import type { Catalogue } from '../core/templates/index.ts';
 import { JobLog } from './job-log.ts';
 import { type JobRunDeps, runJob } from './job-run.ts';
 import { classifyFailure, recordOutcome, type Outcome } from './outcome.ts';
-import { versionMismatch } from './templates.ts';
+import { runtimeFor, type TemplateRuntime } from './templates.ts';
 
 // A job that is not at the head of its resource's queue checks again after
 // this long; normally it is promoted as soon as the job ahead finishes.
@@ -24,6 +24,7 @@ export const CANCEL_REASON = 'cancel';
 export type ProcessorDeps = JobRunDeps & {
   queue: JobQueue;
   catalogue: Catalogue;
+  templates: ReadonlyMap<string, TemplateRuntime>;
   // A job validated against a template version this worker does not have is
   // handed back for a worker that has it (a rolling deploy), for this long
   // after it was queued; then it fails, naming both versions.
@@ -39,8 +40,9 @@ export function createProcessor(deps: ProcessorDeps) {
     const data = parseJobData(job, logger);
     const log = logger.child({ jobId: data.jobId, resourceId: data.resourceId, action: data.action });
     if (!(await waitForTurn(store, job, data, token, log))) return;
-    const mismatch = versionMismatch(deps.templates, data.template);
-    if (mismatch !== undefined) {
+    const resolved = runtimeFor(deps.templates, data.template);
+    if ('mismatch' in resolved) {
+      const { mismatch } = resolved;
       if (Date.now() - job.timestamp < deps.versionWaitMs) {
         log.warn({ reason: mismatch }, 'handing the job back for a worker with its template version');
         await job.moveToDelayed(Date.now() + WAIT_FOR_TURN_MS, token);
@@ -70,7 +72,7 @@ export function createProcessor(deps: ProcessorDeps) {
     const started = performance.now();
     let outcome: Outcome;
     try {
-      const success = await runJob(deps, data, jobLog, signal);
+      const success = await runJob(deps, resolved.runtime, data, jobLog, signal);
       const durationMs = Math.round(performance.now() - started);
       await jobLog.flush();
       await endJob({ store, queue }, data, {

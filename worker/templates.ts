@@ -59,13 +59,13 @@ export async function prepareTemplates(
   return runtimes;
 }
 
-// Why this worker cannot run a job validated against `wanted`, or undefined
-// when it can.
-export function versionMismatch(runtimes: ReadonlyMap<string, TemplateRuntime>, wanted: TemplateRef): string | undefined {
+// The runtime that runs a job validated against `wanted`, or why this
+// worker cannot run it.
+export function runtimeFor(runtimes: ReadonlyMap<string, TemplateRuntime>, wanted: TemplateRef): { runtime: TemplateRuntime } | { mismatch: string } {
   const runtime = runtimes.get(wanted.name);
-  if (!runtime) return `this worker does not serve template "${wanted.name}"`;
+  if (!runtime) return { mismatch: `this worker does not serve template "${wanted.name}"` };
   if (runtime.template.version !== wanted.version) {
-    return `the inputs were validated against template ${wanted.name} version ${wanted.version}, and this worker has version ${runtime.template.version}`;
+    return { mismatch: `the inputs were validated against template ${wanted.name} version ${wanted.version}, and this worker has version ${runtime.template.version}` };
   }
-  return undefined;
+  return { runtime };
 }
