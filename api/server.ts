@@ -28,6 +28,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     await once(redis, 'ready');
   }
   const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds);
+  const migrated = await store.migrations.run();
+  if (migrated > 0) logger.info({ resources: migrated }, 'records from before templates were given their template');
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
   const waiter = new JobWaiter(logger);

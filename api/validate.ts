@@ -1,15 +1,11 @@
 // Parses request parts with their zod schema and turns zod's issues into a
 // 400 problem that names every offending field.
 import type { z } from 'zod';
-import { AppError } from '../core/errors.ts';
+import { AppError, fieldErrors } from '../core/errors.ts';
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
-    return { path: path || where, message };
-  });
+  const errors = fieldErrors(result.error.issues, where);
   throw new AppError('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
 }

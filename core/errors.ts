@@ -1,5 +1,6 @@
 // The error catalogue: every error a client can see, with a stable code that
 // is never reused and the HTTP status it maps to.
+import type { z } from 'zod';
 export const ERRORS = {
   'validation-failed': { status: 400, title: 'Request validation failed' },
   'malformed-json': { status: 400, title: 'Malformed JSON body' },
@@ -17,6 +18,7 @@ export const ERRORS = {
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'invalid-state': { status: 409, title: 'Not possible in the resource\'s current status' },
   'template-not-served': { status: 409, title: "The resource's template is not served any more" },
+  'inputs-not-valid-for-template': { status: 409, title: "The stack's inputs do not satisfy its template as served now" },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with a different request' },
@@ -47,6 +49,15 @@ export class AppError extends Error {
     this.errors = options.errors;
     this.headers = options.headers ?? {};
   }
+}
+
+// zod's issues as the fields a problem names; `where` stands for the whole value.
+export function fieldErrors(issues: readonly z.core.$ZodIssue[], where: string): FieldError[] {
+  return issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
+    return { path: path || where, message };
+  });
 }
 
 export function problemType(code: ErrorCode): string {

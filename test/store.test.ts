@@ -21,6 +21,7 @@ let server: RedisServer;
 let dir: string;
 let redis: Redis;
 let store: Store;
+let prefix: string;
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-store-'));
@@ -34,7 +35,8 @@ after(async () => {
 });
 beforeEach(() => {
   // A prefix of its own per test: nothing one test writes is seen by another.
-  store = new Store(redis, `store-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`, RETENTION);
+  prefix = `store-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`;
+  store = new Store(redis, prefix, RETENTION);
 });
 
 async function newResource(overrides: Partial<Parameters<Store['resources']['create']>[0]> = {}) {
@@ -49,6 +51,15 @@ async function readyResource() {
   await store.jobs.markRunning(id, jobId);
   await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', outputs: { a: 1 } });
   return id;
+}
+
+// Both run version v2 of the template the resources were made with (v1).
+function requestDelete(id: string, jobId: string) {
+  return store.resources.requestDelete({ id, jobId, maxAttempts: 3, templateVersion: 'v2' });
+}
+
+function requestRetry(id: string, jobId: string) {
+  return store.resources.requestRetry({ id, jobId, maxAttempts: 3, templateVersion: 'v2', inputs: { ...INPUTS, added: 'a v2 default' } });
 }
 
 async function statusCounts() {
@@ -127,22 +138,24 @@ describe('create', () => {
     const refused = await newResource({ maxLive: 1 });
     assert.deepEqual(refused.outcome, { outcome: 'cap', live: 1 });
     assert.equal(await store.resources.get(refused.id), null);
-    await store.resources.requestDelete(kept.id, newJobId(), 3);
+    await requestDelete(kept.id, newJobId());
     assert.deepEqual((await newResource({ maxLive: 1 })).outcome, { outcome: 'created' });
   });
 });
 
 describe('request-delete', () => {
   test('missing', async () => {
-    assert.deepEqual(await store.resources.requestDelete(newResourceId(), newJobId(), 3), { outcome: 'missing' });
+    assert.deepEqual(await requestDelete(newResourceId(), newJobId()), { outcome: 'missing' });
   });
 
   test('cancelled: a create that never started is cancelled and the resource deleted at once', async () => {
     const { id, jobId } = await newResource();
     const deleteJobId = newJobId();
-    assert.deepEqual(await store.resources.requestDelete(id, deleteJobId, 3), { outcome: 'cancelled', jobId: deleteJobId, cancelledJobId: jobId });
+    assert.deepEqual(await requestDelete(id, deleteJobId), { outcome: 'cancelled', jobId: deleteJobId, cancelledJobId: jobId });
     assert.equal((await store.jobs.get(jobId))?.status, 'cancelled');
-    assert.equal((await store.jobs.get(deleteJobId))?.status, 'succeeded');
+    const deleteJob = await store.jobs.get(deleteJobId);
+    assert.equal(deleteJob?.status, 'succeeded');
+    assert.deepEqual(deleteJob?.template, { name: 'ec2instance', version: 'v2' });
     assert.match(await store.logs.get(deleteJobId), /had not started; it was cancelled/);
     assert.equal((await store.resources.get(id))?.status, 'deleted');
     assert.equal(await store.jobs.pendingCount(id), 0);
@@ -155,8 +168,14 @@ describe('request-delete', () => {
     const { id, jobId } = await newResource();
     await store.jobs.markRunning(id, jobId);
     const deleteJobId = newJobId();
-    assert.deepEqual(await store.resources.requestDelete(id, deleteJobId, 3), { outcome: 'created', jobId: deleteJobId });
-    assert.equal((await store.resources.get(id))?.status, 'deleting');
+    assert.deepEqual(await requestDelete(id, deleteJobId), { outcome: 'created', jobId: deleteJobId });
+    const resource = await store.resources.get(id);
+    assert.equal(resource?.status, 'deleting');
+    // The delete runs the template as served when it was asked for; the
+    // stack keeps the version its inputs were validated against.
+    assert.deepEqual((await store.jobs.get(jobId))?.template, TEMPLATE);
+    assert.deepEqual((await store.jobs.get(deleteJobId))?.template, { name: 'ec2instance', version: 'v2' });
+    assert.deepEqual(resource?.template, TEMPLATE);
     assert.equal(await store.jobs.head(id), jobId);
     assert.equal(await store.jobs.pendingCount(id), 2);
     assert.deepEqual(await statusCounts(), { deleting: 1 });
@@ -165,36 +184,39 @@ describe('request-delete', () => {
   test('existing, then deleted: a delete already requested is named again', async () => {
     const id = await readyResource();
     const deleteJobId = newJobId();
-    await store.resources.requestDelete(id, deleteJobId, 3);
-    assert.deepEqual(await store.resources.requestDelete(id, newJobId(), 3), { outcome: 'existing', jobId: deleteJobId });
+    await requestDelete(id, deleteJobId);
+    assert.deepEqual(await requestDelete(id, newJobId()), { outcome: 'existing', jobId: deleteJobId });
     await store.jobs.markRunning(id, deleteJobId);
     await store.jobs.finish({ resourceId: id, jobId: deleteJobId, jobStatus: 'succeeded', resourceStatus: 'deleted' });
-    assert.deepEqual(await store.resources.requestDelete(id, newJobId(), 3), { outcome: 'deleted', jobId: deleteJobId });
+    assert.deepEqual(await requestDelete(id, newJobId()), { outcome: 'deleted', jobId: deleteJobId });
   });
 });
 
 describe('request-retry', () => {
   test('missing', async () => {
-    assert.deepEqual(await store.resources.requestRetry(newResourceId(), newJobId(), 3), { outcome: 'missing' });
+    assert.deepEqual(await requestRetry(newResourceId(), newJobId()), { outcome: 'missing' });
   });
 
   test('conflict: only a failed create is retried', async () => {
     const id = await readyResource();
-    assert.deepEqual(await store.resources.requestRetry(id, newJobId(), 3), { outcome: 'conflict', status: 'ready' });
+    assert.deepEqual(await requestRetry(id, newJobId()), { outcome: 'conflict', status: 'ready' });
   });
 
-  test('created: a failed create gets a new create job, marked as a retry', async () => {
+  test('created: a failed create gets a new create job, marked as a retry, and the stack takes the version it runs', async () => {
     const { id, jobId } = await newResource();
     await store.jobs.markRunning(id, jobId);
     await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'failed', resourceStatus: 'failed', error: { message: 'x', retryable: false, diagnostics: [] } });
     const retryId = newJobId();
-    assert.deepEqual(await store.resources.requestRetry(id, retryId, 3), { outcome: 'created', jobId: retryId });
+    assert.deepEqual(await requestRetry(id, retryId), { outcome: 'created', jobId: retryId });
     const resource = await store.resources.get(id);
     assert.equal(resource?.status, 'creating');
     assert.equal(resource?.error, undefined);
     assert.equal(resource?.job.id, retryId);
+    assert.deepEqual(resource?.template, { name: 'ec2instance', version: 'v2' });
+    assert.deepEqual(resource?.inputs, { ...INPUTS, added: 'a v2 default' });
+    assert.deepEqual((await store.jobs.get(retryId))?.template, { name: 'ec2instance', version: 'v2' });
     // A retry is never cancelled by a DELETE as a create that never started.
-    assert.equal((await store.resources.requestDelete(id, newJobId(), 3)).outcome, 'created');
+    assert.equal((await requestDelete(id, newJobId())).outcome, 'created');
   });
 });
 
@@ -215,14 +237,14 @@ describe('cancel', () => {
   test('cancelled: a queued delete ends cancelled, its resource delete_failed, and the next job is named', async () => {
     const id = await readyResource();
     const deleteJobId = newJobId();
-    await store.resources.requestDelete(id, deleteJobId, 3);
+    await requestDelete(id, deleteJobId);
     assert.deepEqual(await store.jobs.cancel(id, deleteJobId), { outcome: 'cancelled', next: null });
     assert.equal((await store.resources.get(id))?.status, 'delete_failed');
 
     const { id: other, jobId: createJobId } = await newResource();
     await store.jobs.markRunning(other, createJobId);
     const behind = newJobId();
-    await store.resources.requestDelete(other, behind, 3);
+    await requestDelete(other, behind);
     assert.deepEqual(await store.jobs.cancel(other, behind), { outcome: 'cancelled', next: createJobId });
   });
 
@@ -267,7 +289,7 @@ describe('mark-running, requeue and finish', () => {
     const { id, jobId } = await newResource();
     await store.jobs.markRunning(id, jobId);
     const deleteJobId = newJobId();
-    await store.resources.requestDelete(id, deleteJobId, 3);
+    await requestDelete(id, deleteJobId);
     const result = { outputs: { a: 1 }, changes: { add: 1, change: 0, remove: 0 }, duration_ms: 5 };
     await store.logs.append(jobId, 'applied\n');
     assert.deepEqual(
@@ -304,5 +326,45 @@ describe('discard', () => {
     assert.deepEqual(await statusCounts(), {});
     assert.equal(await store.resources.idempotencyKeyTtl('ci', 'k'), -2);
     assert.deepEqual((await newResource({ maxLive: 1 })).outcome, { outcome: 'created' });
+  });
+});
+
+describe('migrate-templates', () => {
+  test('gives every resource recorded before templates its template and that template\'s indexes, in batches, once', async () => {
+    const templated = await readyResource();
+    // Records as the store wrote them before templates: no template field,
+    // in the installation's indexes only.
+    const legacy: string[] = [];
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 1_201; i++) {
+      const id = newResourceId();
+      const member = IndexMember.encode(1_700_000_000_000 + i, id);
+      const status = i % 2 === 0 ? 'ready' : 'failed';
+      pipeline.hset(`${prefix}:res:${id}`, { id, status, member, inputs: JSON.stringify(INPUTS), outputs: '{}', created_by: 'ci' });
+      pipeline.zadd(`${prefix}:res:index`, 0, member);
+      pipeline.zadd(`${prefix}:res:status:${status}`, 0, member);
+      legacy.push(id);
+    }
+    await pipeline.exec();
+    assert.equal((await store.resources.list({ template: 'ec2instance', limit: 100 })).items.length, 1, 'only the templated one is listed');
+
+    assert.equal(await store.migrations.run(), 1_201);
+    const listed = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await store.resources.list({ template: 'ec2instance', limit: 100, cursor });
+      for (const item of page.items) listed.add(item.id);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    assert.equal(listed.size, 1_202);
+    assert.ok(listed.has(templated));
+    assert.equal((await store.resources.list({ template: 'ec2instance', status: 'failed', limit: 1_000 })).items.length, 600);
+    const first = await store.resources.get(legacy[0] ?? '');
+    assert.deepEqual(first?.template, { name: 'ec2instance', version: '' });
+    assert.equal(await redis.get(`${prefix}:schema`), '2');
+
+    // A later start finds the schema version and does not scan again.
+    await redis.hdel(`${prefix}:res:${legacy[1]}`, 'template');
+    assert.equal(await store.migrations.run(), 0);
   });
 });

@@ -3,7 +3,7 @@
 // listed, documented, validated, created by a worker running real Terraform;
 // sensitive inputs kept out of everything a user or operator can read.
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -173,6 +173,45 @@ describe('template versions', () => {
       assert.match(res.body.error.message, new RegExp(`validated against template ec2instance version ${before}, and this worker has version [0-9a-f]{16}`));
       assert.equal(res.body.job.status, 'failed');
       assert.deepEqual(await system.stateAddresses(res.body.id), [], 'nothing was applied');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a retry runs the template as served now: inputs it no longer accepts are a 409, and otherwise the stack and its job take the new version', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tfc-templates-'));
+    try {
+      const template = path.join(dir, 'ec2instance');
+      await cp(path.join(ROOT, 'test', 'fixtures', 'fail'), template, { recursive: true, dereference: true });
+      const system = await startSystem({ env: { TEMPLATES_DIR: dir } });
+      const firstWorker = await system.startWorker();
+      const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ instance_type: 't3.small' });
+      assert.equal(created.body.status, 'failed', JSON.stringify(created.body));
+      const v1 = created.body.template.version;
+      assert.deepEqual((await system.http().get(created.body.job.href)).body.template, { name: 'ec2instance', version: v1 }, "the job names the version it ran");
+      await firstWorker.stop();
+
+      // The operator narrows the allowed instance types and redeploys.
+      const settings = JSON.parse(await readFile(path.join(template, 'template.json'), 'utf8'));
+      await writeFile(path.join(template, 'template.json'), JSON.stringify({ ...settings, variables: { ...settings.variables, instance_type: { enum: ['t3.micro'] } } }));
+      await system.startApi();
+      const refused = await system.http().post(`/api/ec2instance/${created.body.id}/retry`);
+      assertProblem(refused, 409, 'inputs-not-valid-for-template');
+      assert.ok(refused.body.errors.some((e: { path: string }) => e.path === 'instance_type'), JSON.stringify(refused.body));
+      const unchanged = await system.resource(created.body.id);
+      assert.deepEqual([unchanged.status, unchanged.template.version, unchanged.job.id], ['failed', v1, created.body.job.id], 'nothing changed');
+
+      // It widens them again, with another change besides: a third version.
+      await writeFile(path.join(template, 'template.json'), JSON.stringify(settings));
+      await writeFile(path.join(template, 'extra.tf'), 'locals {\n  changed = true\n}\n');
+      await system.startApi();
+      await system.startWorker();
+      const v3 = (await system.http().get('/api/templates/ec2instance')).body.version;
+      assert.notEqual(v3, v1);
+      const retried = await system.http().post(`/api/ec2instance/${created.body.id}/retry`).set('Prefer', 'wait=60');
+      assert.equal(retried.body.status, 'ready', JSON.stringify(retried.body));
+      assert.deepEqual(retried.body.template, { name: 'ec2instance', version: v3 });
+      assert.deepEqual((await system.http().get(retried.body.job.href)).body.template, { name: 'ec2instance', version: v3 });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

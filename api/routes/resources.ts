@@ -132,14 +132,14 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       tags: [TAG],
       summary: 'Retry a failed create',
       description:
-        'Runs `terraform apply` again, with the same inputs, in the workspace the failed create left. Only a `failed` resource can be retried; a failed delete is retried with DELETE.',
+        'Runs `terraform apply` again, with the same inputs, in the workspace the failed create left, with the template as served now: the inputs are checked against that version first, and the resource takes it. Only a `failed` resource can be retried; a failed delete is retried with DELETE.',
       request: { params: ResourceIdParams, headers: PreferHeader },
       responses: {
         202: { ...json('Accepted; the resource is `creating` again.', Resource), headers: preferenceApplied },
         200: { ...json('With `Prefer: wait`: the retry finished (see `status`).', Resource), headers: preferenceApplied },
         400: badId,
         404: notFound,
-        409: problem('The resource is not `failed`.'),
+        409: problem('The resource is not `failed`, or its inputs do not satisfy its template as served now.'),
         503: unavailable,
       },
       async handle(req, res) {

@@ -20,7 +20,7 @@ async function requestDeletionOf(deps: LifecycleDeps, id: string, existing: Reso
   // served any more cannot be destroyed; refuse before recording anything.
   const template = existing && existing.status !== 'deleted' ? servedTemplate(deps, existing.template.name) : undefined;
   const jobId = newJobId();
-  const request = await deps.store.resources.requestDelete(id, jobId, deps.jobs.attempts);
+  const request = await deps.store.resources.requestDelete({ id, jobId, maxAttempts: deps.jobs.attempts, templateVersion: template?.version ?? '' });
   if (request.outcome === 'cancelled') {
     // Requests waiting on either job (Prefer: wait) learn that it finished.
     await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.cancelledJobId, status: 'cancelled', resourceStatus: 'deleted' });

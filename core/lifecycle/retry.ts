@@ -1,21 +1,30 @@
 // A failed create, tried again.
-import { AppError } from '../errors.ts';
+import { AppError, fieldErrors } from '../errors.ts';
 import { newJobId } from '../ids.ts';
-import type { Resource } from '../schemas/index.ts';
+import type { Resource, ResourceInputs } from '../schemas/index.ts';
+import type { Template } from '../templates/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
 import { getResource } from './read.ts';
 
 // Re-applies a stack whose create failed, in the same workspace and with the
 // same inputs, with the template as it is served now (an operator may have
-// fixed what made the create fail). Any other status is a conflict: a delete
-// is retried with DELETE.
+// fixed what made the create fail). The inputs are checked against that
+// version first, and the stack takes it. Any other status is a conflict: a
+// delete is retried with DELETE.
 export async function retryCreate(deps: LifecycleDeps, templateName: string, id: string): Promise<Resource> {
   await getResource(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
   const inputs = (await deps.store.resources.setInputs(id)) ?? {};
+  await checkInputs(deps, template, id, inputs);
   const jobId = newJobId();
-  const request = await deps.store.resources.requestRetry(id, jobId, deps.jobs.attempts);
+  const request = await deps.store.resources.requestRetry({
+    id,
+    jobId,
+    maxAttempts: deps.jobs.attempts,
+    templateVersion: template.version,
+    inputs: { ...template.defaults, ...inputs },
+  });
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   if (request.outcome === 'conflict') {
     const hint = request.status === 'delete_failed' ? '; send DELETE again to retry the delete' : '';
@@ -24,4 +33,24 @@ export async function retryCreate(deps: LifecycleDeps, templateName: string, id:
   const resource = await getResource(deps, id);
   await enqueueOrRecordFailure(deps, { jobId, resourceId: id, action: 'create', template: refOf(template), inputs, retry: true }, 'failed', 'the retry could not be queued; send it again');
   return resource;
+}
+
+// The stack's inputs, sensitive ones included, must satisfy the template's
+// schema as served now: a changed template may have made them invalid, and
+// Terraform should not be the first to say so.
+async function checkInputs(deps: LifecycleDeps, template: Template, id: string, inputs: ResourceInputs): Promise<void> {
+  const sealed = await deps.store.resources.secrets(id);
+  const problem = (detail: string, errors = [{ path: 'inputs', message: detail }]) =>
+    new AppError('inputs-not-valid-for-template', `${detail}; delete the stack, or create a new one with valid inputs`, { errors });
+  let secrets: ResourceInputs = {};
+  if (sealed !== undefined) {
+    // The catalogue serves no template with sensitive inputs without a key,
+    // so this version has none to take them.
+    if (!deps.secrets) throw problem(`the stack has sensitive inputs and template ${template.name} (version ${template.version}) has none`);
+    secrets = JSON.parse(deps.secrets.open(sealed, id)) as ResourceInputs;
+  }
+  const result = template.inputsSchema.safeParse({ ...inputs, ...secrets });
+  if (result.success) return;
+  const errors = fieldErrors(result.error.issues, 'inputs');
+  throw problem(`the stack's inputs do not satisfy template ${template.name} as served now (version ${template.version}): ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }

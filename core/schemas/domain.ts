@@ -21,9 +21,9 @@ export const TemplateName = z
 export const TemplateRef = z
   .object({
     name: TemplateName,
-    version: z.string().meta({ description: "A hash of the template's files when the stack's inputs were validated.", example: '3f9c2a1b7d4e5f60' }),
+    version: z.string().meta({ description: "A hash of the template's files (and the local modules they use).", example: '3f9c2a1b7d4e5f60' }),
   })
-  .meta({ id: 'TemplateRef', description: 'The template a stack was made from, and its version.' });
+  .meta({ id: 'TemplateRef', description: "A template and a version of it. A stack's: the version its inputs were last validated against. A job's: the version it runs (a create's is its stack's; a retry's or a delete's, the version served when it was requested)." });
 export type TemplateRef = z.infer<typeof TemplateRef>;
 
 // A stack's inputs: what the caller set and the template's defaults for the
@@ -134,6 +134,7 @@ export const Job = z
     resource_id: ResourceId,
     action: JobAction,
     status: JobStatus,
+    template: TemplateRef,
     attempts: z.int().meta({ description: 'Times a worker has started this job.' }),
     max_attempts: z.int(),
     progress: JobProgress,
@@ -152,6 +153,7 @@ export const Job = z
       resource_id: 'k3v9q2m8x1c4b7n0',
       action: 'create',
       status: 'succeeded',
+      template: { name: 'ec2instance', version: '3f9c2a1b7d4e5f60' },
       attempts: 1,
       max_attempts: 3,
       progress: { completed: 5, total: 5 },

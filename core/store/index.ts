@@ -10,6 +10,7 @@ import { Keys } from './keys.ts';
 import { Leases } from './leases.ts';
 import { Logs } from './logs.ts';
 import { Metrics } from './metrics.ts';
+import { Migrations } from './migrations.ts';
 import { Resources } from './resources.ts';
 import { Scripts } from './scripts.ts';
 
@@ -27,6 +28,7 @@ export class Store {
   readonly leases: Leases;
   readonly metrics: Metrics;
   readonly channels: Channels;
+  readonly migrations: Migrations;
 
   // `jobRetentionSeconds`: how long a finished job's record and log are kept.
   constructor(redis: Redis, prefix: string, jobRetentionSeconds: number) {
@@ -37,5 +39,6 @@ export class Store {
     this.leases = new Leases(context);
     this.metrics = new Metrics(context);
     this.channels = new Channels(context);
+    this.migrations = new Migrations(context);
   }
 }

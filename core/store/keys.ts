@@ -12,6 +12,7 @@
 //   P:worker:{id}         string a live worker's lease (expires unless renewed)
 //   P:owner:{name}:live   set    ids of a token's resources that are not deleted (the per-token cap)
 //   P:idem:{name}:{hash}  string "{resourceId} {fingerprint}" for an Idempotency-Key, for 24 h
+//   P:schema              string the version of this layout the records are in (see migrations.ts)
 //   P:metrics:jobs        hash   job duration histogram, "{action}|{outcome}|{field}" -> count or sum
 //   P:events              pubsub job state changes, JSON
 //   P:cancel              pubsub ids of running jobs to interrupt
@@ -59,6 +60,9 @@ export class Keys {
   // The key itself is hashed: it is the client's string, of any shape.
   idempotency(owner: string, key: string): string {
     return `${this.prefix}:idem:${owner}:${createHash('sha256').update(key).digest('hex')}`;
+  }
+  get schema(): string {
+    return `${this.prefix}:schema`;
   }
   get metrics(): string {
     return `${this.prefix}:metrics:jobs`;

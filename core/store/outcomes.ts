@@ -27,6 +27,8 @@ export type StartOutcome = { outcome: 'running'; attempt: number } | { outcome: 
 
 export type FinishOutcome = { outcome: 'finished' | 'already-finished'; next: string | null };
 
+export type MigrateBatch = { outcome: 'more'; lastMember: string; adopted: number } | { outcome: 'done'; adopted: number };
+
 export const parse = {
   create([outcome, a = '', b = '']: string[]): CreateOutcome {
     if (outcome === 'created') return { outcome };
@@ -60,6 +62,11 @@ export const parse = {
   finish([outcome, a = '']: string[]): FinishOutcome {
     if (outcome === 'finished' || outcome === 'already-finished') return { outcome, next: a || null };
     return unexpected('finish', outcome);
+  },
+  migrateTemplates([outcome, a = '', b = '']: string[]): MigrateBatch {
+    if (outcome === 'more') return { outcome, lastMember: a, adopted: Number(b) };
+    if (outcome === 'done') return { outcome, adopted: Number(a) };
+    return unexpected('migrate-templates', outcome);
   },
   done(name: string, expected: string, [outcome]: string[]): void {
     if (outcome !== expected) unexpected(name, outcome);

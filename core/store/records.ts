@@ -1,4 +1,5 @@
 // Resource and job hashes as read from Redis, turned into the API's shapes.
+import { LEGACY_TEMPLATE } from './migrations.ts';
 import type { Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
 
 type Hash = Record<string, string>;
@@ -8,8 +9,8 @@ export function toResource(hash: Hash): Resource {
   const resource: Resource = {
     id: hash.id ?? '',
     status: hash.status as ResourceStatus,
-    // Records from before templates were all ec2instance stacks.
-    template: { name: hash.template ?? 'ec2instance', version: hash.template_version ?? '' },
+    // A record from before templates has no version (see migrations.ts).
+    template: { name: hash.template ?? LEGACY_TEMPLATE, version: hash.template_version ?? '' },
     inputs: parseJson<ResourceInputs>(hash.inputs) as Resource['inputs'],
     outputs: parseJson<Outputs>(hash.outputs) ?? {},
     created_by: hash.created_by ?? '',
@@ -35,6 +36,8 @@ export function toJob(hash: Hash): Job {
     resource_id: hash.resource_id ?? '',
     action: hash.action as JobAction,
     status: hash.status as JobStatus,
+    // A job recorded before templates has neither.
+    template: { name: hash.template ?? LEGACY_TEMPLATE, version: hash.template_version ?? '' },
     attempts: Number(hash.attempts ?? 0),
     max_attempts: Number(hash.max_attempts ?? 1),
     progress: parseJson<JobProgress>(hash.progress) ?? { completed: 0, total: null },

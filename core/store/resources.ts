@@ -84,22 +84,31 @@ export class Resources {
     parse.done('discard', 'discarded', reply);
   }
 
-  async requestDelete(id: string, jobId: string, maxAttempts: number): Promise<DeleteRequest> {
+  // `templateVersion`: the version of the resource's template the delete runs.
+  async requestDelete(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string }): Promise<DeleteRequest> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
+    const { id, jobId } = args;
     const cancelled: JobError = { message: 'cancelled: the resource was deleted before this job started', retryable: false, diagnostics: [] };
     const empty: JobResult = { outputs: {}, changes: { add: 0, change: 0, remove: 0 }, duration_ms: 0 };
     const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'request-delete',
       [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, now, maxAttempts, jobRetentionSeconds, JSON.stringify(cancelled), JSON.stringify(empty), nowMs],
+      [jobId, now, args.maxAttempts, jobRetentionSeconds, JSON.stringify(cancelled), JSON.stringify(empty), nowMs, args.templateVersion],
     );
     return parse.requestDelete(reply);
   }
 
-  async requestRetry(id: string, jobId: string, maxAttempts: number): Promise<RetryRequest> {
+  // The retry runs version `templateVersion` of the resource's template; the
+  // resource takes it, and shows `inputs` (its set inputs with that version's defaults).
+  async requestRetry(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string; inputs: ResourceInputs }): Promise<RetryRequest> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('request-retry', [keys.resource(id), keys.job(jobId), keys.ops(id)], [jobId, nowArgs().now, maxAttempts]);
+    const { id, jobId } = args;
+    const reply = await scripts.run(
+      'request-retry',
+      [keys.resource(id), keys.job(jobId), keys.ops(id)],
+      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs)],
+    );
     return parse.requestRetry(reply);
   }
 

@@ -16,6 +16,7 @@ export const SCRIPT_NAMES = [
   'requeue',
   'finish',
   'discard',
+  'migrate-templates',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -79,7 +79,7 @@ redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs'
   'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
   'member', member, 'created_by', owner, 'expires_at', expiresAt,
   'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets)
-recordNewJob(jobKey, jobId, resourceId, 'create', maxAttempts, now)
+recordNewJob(jobKey, jobId, resourceId, 'create', template, templateVersion, maxAttempts, now)
 redis.call('RPUSH', opsKey, jobId)
 redis.call('ZADD', indexKey, 0, member)
 redis.call('ZADD', creatingKey, 0, member)

@@ -18,6 +18,7 @@
     ARGV[6] the cancelled create's error (JSON)
     ARGV[7] the delete job's empty result (JSON)
     ARGV[8] now (ms)
+    ARGV[9] the version of the template the delete job runs
 
   Output:
     {'missing'}
@@ -38,6 +39,7 @@ local retentionSeconds = ARGV[5]
 local cancelledError = ARGV[6]
 local emptyResult = ARGV[7]
 local nowMs = ARGV[8]
+local templateVersion = ARGV[9]
 
 --- @include "keys"
 --- @include "move-status"
@@ -51,6 +53,7 @@ if status == 'deleting' then return {'existing', redis.call('HGET', resourceKey,
 if status == 'deleted' then return {'deleted', redis.call('HGET', resourceKey, 'job_id')} end
 
 local resourceId = redis.call('HGET', resourceKey, 'id')
+local template = redis.call('HGET', resourceKey, 'template') or 'ec2instance'
 local currentId = redis.call('HGET', resourceKey, 'job_id')
 local currentKey = jobKeyOf(prefix, currentId)
 local current = redis.call('HMGET', currentKey, 'action', 'status', 'attempts', 'retry')
@@ -61,7 +64,7 @@ if status == 'creating' and neverStarted then
   observeDuration(prefix, currentKey, 'cancelled', nowMs)
   redis.call('LREM', opsKey, 0, currentId)
   moveStatus(prefix, resourceKey, status, 'deleted')
-  recordNewJob(jobKey, jobId, resourceId, 'delete', maxAttempts, now)
+  recordNewJob(jobKey, jobId, resourceId, 'delete', template, templateVersion, maxAttempts, now)
   redis.call('HSET', jobKey, 'status', 'succeeded', 'progress', '{"completed":0,"total":0}',
     'started_at', now, 'finished_at', now, 'result', emptyResult)
   redis.call('EXPIRE', jobKey, retentionSeconds)
@@ -73,5 +76,5 @@ if status == 'creating' and neverStarted then
   return {'cancelled', jobId, currentId}
 end
 
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'delete', 'deleting', maxAttempts, now)
+queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'delete', 'deleting', templateVersion, maxAttempts, now)
 return {'created', jobId}

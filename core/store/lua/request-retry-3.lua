@@ -1,6 +1,8 @@
 --[[
   Re-queues the create of a resource whose create failed, in the workspace
-  that create left. Any other status is returned as it is.
+  that create left, with the template as served now: the resource takes that
+  version, and the inputs it shows with that version's defaults. Any other
+  status is returned as it is.
 
   Input:
     KEYS[1] resource key
@@ -11,6 +13,8 @@
     ARGV[2] the new create job's id
     ARGV[3] now (ISO 8601)
     ARGV[4] max attempts
+    ARGV[5] the version of the template the retry runs
+    ARGV[6] the inputs the resource shows with that version (JSON)
 
   Output:
     {'missing'}
@@ -25,13 +29,16 @@ local prefix = ARGV[1]
 local jobId = ARGV[2]
 local now = ARGV[3]
 local maxAttempts = ARGV[4]
+local templateVersion = ARGV[5]
+local inputs = ARGV[6]
 
 --- @include "queue-job"
 
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'failed' then return {'conflict', status} end
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', maxAttempts, now)
+queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', templateVersion, maxAttempts, now)
+redis.call('HSET', resourceKey, 'template_version', templateVersion, 'inputs', inputs)
 -- The retry runs in the workspace the failed create made: no adoption check.
 redis.call('HSET', jobKey, 'retry', '1')
 return {'created', jobId}
