@@ -2,7 +2,8 @@
 // wait for the job it started (Prefer: wait) before it answers.
 import type { LifecycleDeps } from '../core/lifecycle/index.ts';
 import { getResource } from '../core/lifecycle/index.ts';
-import { FINISHED_JOB_STATUSES, type JobStatus, type Resource } from '../core/schemas/index.ts';
+import { getJob } from '../core/lifecycle/index.ts';
+import { FINISHED_JOB_STATUSES, type Job, type JobStatus, type Resource } from '../core/schemas/index.ts';
 import type { JobWaiter } from './job-waiter.ts';
 
 export type UseCaseDeps = LifecycleDeps & {
@@ -25,6 +26,16 @@ export async function waitForResource(
   };
   await deps.waiter.waitFor(jobId, finished, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));
   return getResource(deps, resource.id);
+}
+
+// Waits up to `seconds` for a job to finish and returns it as it is then.
+export async function waitForJob(deps: Pick<UseCaseDeps, 'store' | 'waiter'>, job: Job, seconds: number, cancelled: AbortSignal): Promise<Job> {
+  const finished = async () => {
+    const now = await deps.store.jobs.get(job.id);
+    return now !== null && isJobFinished(now.status);
+  };
+  await deps.waiter.waitFor(job.id, finished, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));
+  return getJob(deps, job.id);
 }
 
 export function isFinished(resource: Resource): boolean {

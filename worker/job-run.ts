@@ -64,6 +64,9 @@ async function sensitiveInputs(deps: JobRunDeps, data: JobData): Promise<Record<
   }
 }
 
+// What the lock says the holder is doing, as Terraform's own lock info would.
+const LOCK_OPERATION: Record<JobData['action'], 'apply' | 'destroy' | 'plan'> = { create: 'apply', delete: 'destroy', plan: 'plan' };
+
 async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, log: (text: string) => void): Promise<() => Promise<void>> {
   try {
     return await acquireStateLock(
@@ -77,7 +80,7 @@ async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, 
         log,
       },
       data.resourceId,
-      { workerId: deps.workerId, jobId: data.jobId, operation: data.action === 'create' ? 'apply' : 'destroy' },
+      { workerId: deps.workerId, jobId: data.jobId, operation: LOCK_OPERATION[data.action] },
     );
   } catch (error) {
     if (error instanceof LockHeldError) throw JobFailure.retryable(error.message);

@@ -79,6 +79,7 @@ export function createProcessor(deps: ProcessorDeps) {
         jobStatus: 'succeeded',
         resourceStatus: success.resourceStatus,
         ...(success.outputs ? { outputs: success.outputs } : {}),
+        ...(success.plan ? { plan: success.plan } : {}),
         result: { ...success.result, duration_ms: durationMs },
       });
       log.info({ durationMs }, 'job succeeded');

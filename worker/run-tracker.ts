@@ -1,8 +1,9 @@
 // Reads Terraform's machine-readable UI (`-json`), one message per line, and
 // turns it into what a job reports: a plain-text log, progress, the change
-// summary, outputs with sensitive values redacted, and diagnostics.
+// summary, the plan (addresses and actions only: never values), outputs with
+// sensitive values redacted, and diagnostics.
 import { stripVTControlCharacters } from 'node:util';
-import type { ChangeSummary, Diagnostic, JobProgress, Outputs } from '../core/schemas/index.ts';
+import { type ChangeSummary, type Diagnostic, type JobProgress, type Outputs, type Plan, PLANNED_ACTIONS, type PlannedChange } from '../core/schemas/index.ts';
 
 export const REDACTED = '[REDACTED]';
 
@@ -10,23 +11,35 @@ type UiMessage = {
   '@level'?: string;
   '@message'?: string;
   type?: string;
-  change?: { action?: string };
+  change?: { action?: string; resource?: { addr?: string } };
   changes?: { add?: number; change?: number; remove?: number; operation?: string };
   outputs?: Record<string, { sensitive?: boolean; type?: unknown; value?: unknown }>;
   diagnostic?: { severity?: string; summary?: string; detail?: string; address?: string };
 };
 
 export class RunTracker {
-  #planned = 0;
+  // Planned operations, data source reads included: what progress counts.
+  #operations = 0;
   #completed = 0;
   #total: number | null = null;
   changes: ChangeSummary | undefined;
+  #planSummary: ChangeSummary | undefined;
+  readonly #planned: PlannedChange[] = [];
+  readonly #drift: PlannedChange[] = [];
   outputs: Outputs | undefined;
   readonly diagnostics: Diagnostic[] = [];
 
   get progress(): JobProgress {
     const completed = this.#total === null ? this.#completed : Math.min(this.#completed, this.#total);
     return { completed, total: this.#total };
+  }
+
+  // The plan, once Terraform has summarised it.
+  get plan(): Plan | undefined {
+    const summary = this.#planSummary;
+    if (!summary) return undefined;
+    const replace = this.#planned.filter((c) => c.action === 'replace').length;
+    return { add: summary.add, change: summary.change, destroy: summary.remove, replace, resources: byAddress(this.#planned), drift: byAddress(this.#drift) };
   }
 
   get errors(): Diagnostic[] {
@@ -43,14 +56,23 @@ export class RunTracker {
     }
     const text = stripVTControlCharacters(message['@message'] ?? '');
     switch (message.type) {
-      case 'planned_change':
-        if (message.change?.action !== 'noop') this.#planned += 1;
+      case 'planned_change': {
+        if (message.change?.action !== 'noop') this.#operations += 1;
+        const change = plannedChange(message);
+        if (change) this.#planned.push(change);
         return { text, progressed: false };
+      }
+      case 'resource_drift': {
+        const change = plannedChange(message);
+        if (change) this.#drift.push(change);
+        return { text, progressed: false };
+      }
       case 'change_summary': {
         const c = message.changes ?? {};
         const summary = { add: c.add ?? 0, change: c.change ?? 0, remove: c.remove ?? 0 };
         if (c.operation === 'plan') {
-          this.#total = Math.max(this.#planned, summary.add + summary.change + summary.remove);
+          this.#planSummary = summary;
+          this.#total = Math.max(this.#operations, summary.add + summary.change + summary.remove);
           return { text, progressed: true };
         }
         this.changes = summary;
@@ -90,6 +112,21 @@ export class RunTracker {
     for (const [name, output] of entries) result[name] = output.sensitive ? REDACTED : (output.value ?? null);
     this.outputs = result;
   }
+}
+
+// A resource instance and a change Terraform plans for it (or found made
+// outside it); noop and data source reads are not changes.
+function plannedChange(message: UiMessage): PlannedChange | undefined {
+  const action = message.change?.action;
+  const address = message.change?.resource?.addr;
+  if (address === undefined || !(PLANNED_ACTIONS as readonly string[]).includes(action ?? '')) return undefined;
+  return { address, action: action as PlannedChange['action'] };
+}
+
+// Terraform reports changes in the order its graph walk reaches them; a plan
+// lists them by address (index 2 before index 10).
+function byAddress(changes: PlannedChange[]): PlannedChange[] {
+  return [...changes].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
 }
 
 // Failures worth retrying: the state lock is held, or the network or backend

@@ -10,7 +10,10 @@ import type { S3State } from './s3-state.ts';
 
 const INFO = /^tfcompute job ([0-9a-z]{16}) on worker (\S+)$/;
 
-export type LockOwner = { workerId: string; jobId: string; operation: 'apply' | 'destroy' };
+export type LockOwner = { workerId: string; jobId: string; operation: 'apply' | 'destroy' | 'plan' };
+
+// Terraform's names for what a lock holder does (its lock info's Operation).
+const OPERATION_TYPES = { apply: 'OperationTypeApply', destroy: 'OperationTypeDestroy', plan: 'OperationTypePlan' } as const;
 
 // Thrown when the lock is held by someone alive; the job is retried later.
 export class LockHeldError extends Error {
@@ -30,7 +33,7 @@ export async function acquireStateLock(deps: StateLockDeps, workspace: string, o
   const { s3State } = deps;
   const info = {
     ID: randomUUID(),
-    Operation: owner.operation === 'apply' ? 'OperationTypeApply' : 'OperationTypeDestroy',
+    Operation: OPERATION_TYPES[owner.operation],
     Info: `tfcompute job ${owner.jobId} on worker ${owner.workerId}`,
     Who: `tfcompute-worker@${owner.workerId}`,
     Version: '1.11.4',

@@ -3,7 +3,7 @@
 // read into the job's log, progress, change summary, outputs and diagnostics;
 // a failure becomes one TerraformError naming the command and the workspace;
 // and state a failed run could not save is kept and pushed before the next.
-import type { ChangeSummary, JobProgress, Outputs } from '../core/schemas/index.ts';
+import type { ChangeSummary, JobProgress, Outputs, Plan } from '../core/schemas/index.ts';
 import type { ErroredState } from './errored-state.ts';
 import { JobFailure } from './job-failure.ts';
 import { isTransient, RunTracker } from './run-tracker.ts';
@@ -24,6 +24,8 @@ export type RunnerOptions = {
 // The argument lists, by command.
 const commandLine = {
   apply: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['apply', '-auto-approve', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
+  // A speculative plan: nothing is saved, no state is written.
+  plan: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['plan', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
   destroy: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['destroy', '-auto-approve', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
   statePush: (o: Pick<RunnerOptions, 'holdsLock'>, file: string) => ['state', 'push', ...lockArgs(o), file],
   stateList: () => ['state', 'list'],
@@ -61,6 +63,14 @@ export class WorkspaceRunner {
     const result = await this.#run('destroy', commandLine.destroy(this.#o), { json: true });
     if (result.exitCode !== 0) throw await this.#failure('destroy', result, lineage);
     return { changes: this.#changes() };
+  }
+
+  async plan(): Promise<Plan> {
+    const result = await this.#run('plan', commandLine.plan(this.#o), { json: true });
+    if (result.exitCode !== 0) throw await this.#failure('plan', result, null);
+    const plan = this.#tracker.plan;
+    if (!plan) throw this.#error('plan', result, JobFailure.permanent('terraform plan succeeded without a change summary'));
+    return plan;
   }
 
   // Pushes the state an earlier run kept (see errored-state.ts), if any.
@@ -122,9 +132,10 @@ export class WorkspaceRunner {
     return result;
   }
 
-  async #failure(command: string, result: RunResult, lineage: string | undefined): Promise<TerraformError> {
+  // `lineage` null: the command writes no state (a plan), so it leaves no errored.tfstate.
+  async #failure(command: string, result: RunResult, lineage: string | undefined | null): Promise<TerraformError> {
     const tracker = this.#tracker;
-    if ((await this.#keepErroredState(lineage)) === 'kept') {
+    if (lineage !== null && (await this.#keepErroredState(lineage)) === 'kept') {
       const message = `terraform ${command} could not save the state to the backend; it is kept and will be pushed on the next attempt`;
       return this.#error(command, result, JobFailure.retryable(message, tracker.diagnostics));
     }

@@ -27,6 +27,7 @@ export const IdempotencyHeaders = PreferHeader.extend({
 });
 
 export const locationHeader = { Location: { description: 'URL of the resource.', schema: { type: 'string' as const } } };
+export const jobLocationHeader = { Location: { description: 'URL of the job.', schema: { type: 'string' as const } } };
 export const preferenceApplied = {
   'Preference-Applied': { description: 'Echoes the wait preference that was honoured.', schema: { type: 'string' as const } },
 };

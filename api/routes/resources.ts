@@ -3,16 +3,16 @@
 // schema.
 import type { Request, Response } from 'express';
 import { AppError } from '../../core/errors.ts';
-import { ListQuery, Resource, ResourceIdParams, ResourceList, Ttl } from '../../core/schemas/index.ts';
+import { Job, ListQuery, Resource, ResourceIdParams, ResourceList, Ttl } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
 import { principalOf } from '../auth.ts';
 import { preferredWait } from '../prefer.ts';
 import { requireId } from '../problems.ts';
 import { parseOrThrow } from '../validate.ts';
 import { json, problem, type Route } from '../route.ts';
-import { createStack, deleteStack, getResource, retryCreate } from '../../core/lifecycle/index.ts';
-import { isFinished, type UseCaseDeps, waitForResource } from '../wait.ts';
-import { badId, IdempotencyHeaders, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
+import { createStack, deleteStack, getResource, planStack, retryCreate } from '../../core/lifecycle/index.ts';
+import { isFinished, isJobFinished, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
+import { badId, IdempotencyHeaders, jobLocationHeader, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
 
 const notFound = problem('No resource of this template with this id.');
 
@@ -32,6 +32,16 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
     const final = await waitForResource(deps, resource, seconds, AbortSignal.any([gone.signal, deps.shutdown]));
     // Report the job the request started, not one requested since.
     return final.job.id === resource.job.id ? final : resource;
+  }
+
+  async function maybeWaitForJob(req: Request, res: Response, job: Job): Promise<Job> {
+    const seconds = preferredWait(req.get('prefer'));
+    if (seconds === undefined || isJobFinished(job.status)) return job;
+    res.set('Preference-Applied', `wait=${seconds}`);
+    if (seconds === 0) return job;
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    return waitForJob(deps, job, seconds, AbortSignal.any([gone.signal, deps.shutdown]));
   }
 
   return [
@@ -146,6 +156,30 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         const resource = await retryCreate(deps, template.name, requireId(req.params.id));
         const final = await maybeWait(req, res, resource);
         res.status(isFinished(final) ? 200 : 202).json(final);
+      },
+    },
+    {
+      method: 'post',
+      path: `${RESOURCES_PATH}/{id}/plan`,
+      operationId: `plan${noun}`,
+      tags: [TAG],
+      summary: 'Plan a stack (speculative)',
+      description:
+        "Queues a plan-only job: `terraform plan` with the stack's inputs and the template as served now, after the stack's other jobs. Its `plan` shows what an apply would change now: changes made outside Terraform that the refresh found (`drift`) and changes of the configuration alike. It never applies, and never changes the stack's inputs or status. Only a `ready` stack can be planned.",
+      request: { params: ResourceIdParams, headers: PreferHeader },
+      responses: {
+        202: { ...json('Accepted; the plan job is queued.', Job), headers: { ...jobLocationHeader, ...preferenceApplied } },
+        200: { ...json('With `Prefer: wait`: the plan job finished (see `status` and `plan`).', Job), headers: { ...jobLocationHeader, ...preferenceApplied } },
+        400: badId,
+        404: notFound,
+        409: problem('The stack is not `ready`.'),
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const job = await planStack(deps, template.name, requireId(req.params.id));
+        res.location(job.href);
+        const final = await maybeWaitForJob(req, res, job);
+        res.status(isJobFinished(final.status) ? 200 : 202).json(final);
       },
     },
   ];

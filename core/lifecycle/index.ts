@@ -1,4 +1,4 @@
-// A stack's lifecycle, one step per file: create, delete, retry, cancel, and
+// A stack's lifecycle, one step per file: create, delete, retry, plan, cancel, and
 // the end of a job. The API's routes and the workers both change stacks only
 // through these.
 export type { LifecycleDeps } from './deps.ts';
@@ -6,5 +6,6 @@ export { cancelJob } from './cancel.ts';
 export { createStack, type CreateOutcome } from './create.ts';
 export { deleteStack, requestDeletion, type DeleteOutcome } from './delete.ts';
 export { endJob, failedStatus } from './end-job.ts';
+export { planStack } from './plan.ts';
 export { getJob, getResource } from './read.ts';
 export { retryCreate } from './retry.ts';

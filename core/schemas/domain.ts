@@ -37,8 +37,11 @@ export const RESOURCE_STATUSES = ['creating', 'ready', 'failed', 'deleting', 'de
 export const ResourceStatus = z.enum(RESOURCE_STATUSES).meta({ id: 'ResourceStatus' });
 export type ResourceStatus = z.infer<typeof ResourceStatus>;
 
-export const JOB_ACTIONS = ['create', 'delete'] as const;
-export const JobAction = z.enum(JOB_ACTIONS).meta({ id: 'JobAction' });
+export const JOB_ACTIONS = ['create', 'delete', 'plan'] as const;
+export const JobAction = z.enum(JOB_ACTIONS).meta({
+  id: 'JobAction',
+  description: '`create` and `delete` apply and destroy the stack; `plan` is a speculative plan that changes nothing.',
+});
 export type JobAction = z.infer<typeof JobAction>;
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -83,9 +86,49 @@ export const ChangeSummary = z.object({ add: z.int(), change: z.int(), remove: z
 export type ChangeSummary = z.infer<typeof ChangeSummary>;
 
 export const JobResult = z
-  .object({ outputs: Outputs, changes: ChangeSummary, duration_ms: z.int() })
+  .object({
+    outputs: Outputs.optional().meta({ description: 'The outputs after the apply or destroy; plan jobs have none.' }),
+    changes: ChangeSummary,
+    duration_ms: z.int(),
+  })
   .meta({ id: 'JobResult' });
 export type JobResult = z.infer<typeof JobResult>;
+
+// What Terraform's `-json` plan reports for one resource instance. `noop`
+// and `read` (a data source) change nothing and are left out.
+export const PLANNED_ACTIONS = ['create', 'update', 'replace', 'delete', 'move', 'import', 'remove'] as const;
+export const PlannedChange = z
+  .object({
+    address: z.string().meta({ example: 'terraform_data.node[1]' }),
+    action: z.enum(PLANNED_ACTIONS),
+  })
+  .meta({ id: 'PlannedChange', description: 'A resource instance and what Terraform would do to it (`remove`: forget it, leaving the object).' });
+export type PlannedChange = z.infer<typeof PlannedChange>;
+
+export const Plan = z
+  .object({
+    add: z.int().meta({ description: 'Resource instances to create, replacements included, as Terraform counts them.' }),
+    change: z.int().meta({ description: 'Resource instances to update in place.' }),
+    destroy: z.int().meta({ description: 'Resource instances to destroy, replacements included.' }),
+    replace: z.int().meta({ description: 'Resource instances to replace (destroy and create again).' }),
+    resources: z.array(PlannedChange).meta({ description: 'What applying the plan would change.' }),
+    drift: z.array(PlannedChange).meta({ description: 'Changes made outside Terraform that the refresh found (`resource_drift`).' }),
+  })
+  .meta({ id: 'Plan',
+    description: "What Terraform plans to do, from its `-json` plan messages; never any value, so nothing sensitive.",
+    example: {
+      add: 2,
+      change: 0,
+      destroy: 1,
+      replace: 1,
+      resources: [
+        { address: 'aws_instance.node[0]', action: 'replace' },
+        { address: 'aws_instance.node[1]', action: 'create' },
+      ],
+      drift: [],
+    },
+  });
+export type Plan = z.infer<typeof Plan>;
 
 export const JobProgress = z
   .object({ completed: z.int(), total: z.int().nullable() })
@@ -143,6 +186,7 @@ export const Job = z
     finished_at: Timestamp.nullable(),
     updated_at: Timestamp,
     result: JobResult.optional(),
+    plan: Plan.optional().meta({ description: 'The plan, once Terraform has made it (plan jobs).' }),
     error: JobError.optional(),
     href: z.string(),
     log_href: z.string(),

@@ -1,7 +1,7 @@
 // Jobs: their records and the transitions a worker and the API make
 // (start an attempt, hand it back, finish, cancel), and the resource's queue
 // of unfinished jobs that orders them.
-import type { Job, JobError, JobProgress, JobResult, Outputs, ResourceStatus } from '../schemas/index.ts';
+import type { Job, JobError, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { parse, type CancelOutcome, type FinishOutcome, type StartOutcome } from './outcomes.ts';
 import { toJob } from './records.ts';
@@ -13,6 +13,7 @@ export type JobEnd = {
   resourceStatus: ResourceStatus;
   outputs?: Outputs;
   result?: JobResult;
+  plan?: Plan;
   error?: JobError;
 };
 
@@ -69,6 +70,7 @@ export class Jobs {
         end.error ? JSON.stringify(end.error) : '',
         jobRetentionSeconds,
         nowMs,
+        end.plan ? JSON.stringify(end.plan) : '',
       ],
     );
     return parse.finish(reply);

@@ -17,6 +17,8 @@ export type DeleteRequest =
 
 export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'conflict'; status: ResourceStatus } | { outcome: 'missing' };
 
+export type PlanRequest = RetryRequest;
+
 export type CancelOutcome =
   | { outcome: 'cancelled'; next: string | null }
   | { outcome: 'signalled' }
@@ -47,6 +49,12 @@ export const parse = {
     if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
     if (outcome === 'created') return { outcome, jobId: a };
     return unexpected('request-retry', outcome);
+  },
+  requestPlan([outcome, a = '']: string[]): PlanRequest {
+    if (outcome === 'missing') return { outcome };
+    if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
+    if (outcome === 'created') return { outcome, jobId: a };
+    return unexpected('request-plan', outcome);
   },
   cancel([outcome, a = '']: string[]): CancelOutcome {
     if (outcome === 'missing' || outcome === 'signalled') return { outcome };

@@ -1,6 +1,6 @@
 // Resource and job hashes as read from Redis, turned into the API's shapes.
 import { LEGACY_TEMPLATE } from './migrations.ts';
-import type { Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
+import type { Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Plan, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
 
 type Hash = Record<string, string>;
 
@@ -50,6 +50,8 @@ export function toJob(hash: Hash): Job {
   };
   const result = parseJson<JobResult>(hash.result);
   if (result) job.result = result;
+  const plan = parseJson<Plan>(hash.plan);
+  if (plan) job.plan = plan;
   const error = parseJson<JobError>(hash.error);
   if (error) job.error = error;
   return job;

@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import { RESOURCE_STATUSES, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus, type TemplateRef } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
-import { parse, type CreateOutcome, type DeleteRequest, type RetryRequest } from './outcomes.ts';
+import { parse, type CreateOutcome, type DeleteRequest, type PlanRequest, type RetryRequest } from './outcomes.ts';
 import { toResource } from './records.ts';
 
 // How long an Idempotency-Key is remembered.
@@ -110,6 +110,15 @@ export class Resources {
       [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs)],
     );
     return parse.requestRetry(reply);
+  }
+
+  // A speculative plan of a ready stack with version `templateVersion` of its
+  // template: queued behind the stack's other jobs, changing nothing of it.
+  async requestPlan(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string }): Promise<PlanRequest> {
+    const { keys, scripts } = this.#c;
+    const { id, jobId } = args;
+    const reply = await scripts.run('request-plan', [keys.resource(id), keys.job(jobId), keys.ops(id)], [jobId, nowArgs().now, args.maxAttempts, args.templateVersion]);
+    return parse.requestPlan(reply);
   }
 
   async get(id: string): Promise<Resource | null> {

@@ -11,6 +11,7 @@ export const SCRIPT_NAMES = [
   'create',
   'request-delete',
   'request-retry',
+  'request-plan',
   'cancel',
   'mark-running',
   'requeue',

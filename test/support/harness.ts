@@ -26,7 +26,7 @@ import { loadCatalogue } from '../../core/templates/index.ts';
 import { startRedis, startStateBackend, type RedisServer, type StateBackend } from './local-services.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export type Fixture = 'ok' | 'fail' | 'slow' | 'probe';
+export type Fixture = 'ok' | 'fail' | 'slow' | 'probe' | 'changes';
 
 export function fixtureDir(fixture: Fixture): string {
   return path.join(ROOT, 'test', 'fixtures', fixture);

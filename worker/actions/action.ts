@@ -1,7 +1,7 @@
-// What a job action (create, delete; plan, update and drift checks later)
+// What a job action (create, delete, plan; update and drift checks later)
 // is given, and what it returns when it succeeds. It fails by throwing a
 // JobFailure.
-import type { JobData, JobResult, Outputs, ResourceStatus } from '../../core/schemas/index.ts';
+import type { JobData, JobResult, Outputs, Plan, ResourceStatus } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
 import type { S3State } from '../s3-state.ts';
 import type { WorkspaceRunner } from '../workspace-runner.ts';
@@ -22,6 +22,8 @@ export type ActionSuccess = {
   // The resource's outputs after the job; undefined keeps them as they were.
   outputs: Outputs | undefined;
   result: Omit<JobResult, 'duration_ms'>;
+  // What Terraform planned, for the actions that plan.
+  plan?: Plan;
 };
 
 export type Action = (context: ActionContext) => Promise<ActionSuccess>;

@@ -3,7 +3,8 @@ import type { JobAction } from '../../core/schemas/index.ts';
 import type { Action } from './action.ts';
 import { create } from './create.ts';
 import { destroy } from './delete.ts';
+import { plan } from './plan.ts';
 
-export const ACTIONS: Record<JobAction, Action> = { create, delete: destroy };
+export const ACTIONS: Record<JobAction, Action> = { create, delete: destroy, plan };
 
 export type { Action, ActionContext, ActionSuccess } from './action.ts';

@@ -20,6 +20,7 @@
     ARGV[8]  the job's error (JSON), or ''
     ARGV[9]  seconds a finished job is kept
     ARGV[10] now (ms)
+    ARGV[11] the job's plan (JSON), or ''
 
   Output:
     {'finished', nextJobId}          nextJobId is '' when no job waits
@@ -40,6 +41,7 @@ local result = ARGV[7]
 local jobError = ARGV[8]
 local retentionSeconds = ARGV[9]
 local nowMs = ARGV[10]
+local plan = ARGV[11]
 
 --- @include "move-status"
 --- @include "observe-duration"
@@ -49,6 +51,7 @@ if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' th
   return {'already-finished', redis.call('LINDEX', opsKey, 0) or ''}
 end
 redis.call('HSET', jobKey, 'status', jobStatus, 'finished_at', now, 'updated_at', now, 'result', result, 'error', jobError)
+if plan ~= '' then redis.call('HSET', jobKey, 'plan', plan) end
 observeDuration(prefix, jobKey, jobStatus, nowMs)
 redis.call('EXPIRE', jobKey, retentionSeconds)
 redis.call('EXPIRE', logKey, retentionSeconds)

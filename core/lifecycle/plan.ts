@@ -1,0 +1,25 @@
+// A speculative plan: what applying the stack's inputs with the template as
+// served now would change, outside changes included. It never applies and
+// never changes the stack.
+import { AppError } from '../errors.ts';
+import { newJobId } from '../ids.ts';
+import type { Job } from '../schemas/index.ts';
+import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
+import { enqueueOrRecordFailure } from './enqueue.ts';
+import { getJob, getResource } from './read.ts';
+
+export async function planStack(deps: LifecycleDeps, templateName: string, id: string): Promise<Job> {
+  await getResource(deps, id, templateName);
+  const template = servedTemplate(deps, templateName);
+  const jobId = newJobId();
+  const request = await deps.store.resources.requestPlan({ id, jobId, maxAttempts: deps.jobs.attempts, templateVersion: template.version });
+  if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
+  if (request.outcome === 'conflict') {
+    throw new AppError('invalid-state', `only a ready stack can be planned; resource ${id} is ${request.status}`);
+  }
+  const inputs = (await deps.store.resources.setInputs(id)) ?? {};
+  const data = { jobId, resourceId: id, action: 'plan' as const, template: refOf(template), inputs, retry: false };
+  // The status is not the stack's to change: a plan is never its current job.
+  await enqueueOrRecordFailure(deps, data, 'ready', 'the plan job could not be queued; ask again');
+  return getJob(deps, jobId);
+}
