@@ -243,6 +243,7 @@ describe('OpenAPI document', () => {
       '/api/ec2instance': ['get', 'post'],
       '/api/ec2instance/{id}': ['get', 'delete'],
       '/api/ec2instance/{id}/retry': ['post'],
+      '/api/ec2instance/{id}/plan': ['post'],
       '/api/jobs/{jobId}': ['get'],
       '/api/jobs/{jobId}/log': ['get'],
       '/api/jobs/{jobId}/cancel': ['post'],
