@@ -4,7 +4,7 @@
 import { EventEmitter, once } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.ts';
-import { FINISHED_JOB_STATUSES } from '../core/schemas/index.ts';
+import { SETTLED_JOB_STATUSES } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
 
 export class JobWaiter {
@@ -29,13 +29,13 @@ export class JobWaiter {
         if (message.topic !== 'job') return;
         const { event } = message;
         this.#events.emit(`activity:${event.jobId}`);
-        if (FINISHED_JOB_STATUSES.includes(event.status)) this.#events.emit(event.jobId, event);
+        if (SETTLED_JOB_STATUSES.includes(event.status)) this.#events.emit(event.jobId, event);
       },
       (error) => this.#logger.warn({ err: error }, 'unreadable job event'),
     );
   }
 
-  // Resolves when the job finishes or the signal aborts. `isFinished` is
+  // Resolves when the job finishes (or waits for approval) or the signal aborts. `isFinished` is
   // checked after listening starts, so an event cannot slip between the two.
   async waitFor(jobId: string, isFinished: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
     const done = new AbortController();

@@ -26,7 +26,7 @@ export const routeNotFound: RequestHandler = (req) => {
 // Bodies must be JSON; anything else that carries a body is refused before parsing.
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && req.method === 'POST' && !req.is(['application/json', 'application/*+json'])) {
+  if (hasBody && (req.method === 'POST' || req.method === 'PATCH') && !req.is(['application/json', 'application/*+json'])) {
     throw new AppError('unsupported-media-type', 'send the body as application/json');
   }
   next();

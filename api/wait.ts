@@ -3,7 +3,7 @@
 import type { LifecycleDeps } from '../core/lifecycle/index.ts';
 import { getResource } from '../core/lifecycle/index.ts';
 import { getJob } from '../core/lifecycle/index.ts';
-import { FINISHED_JOB_STATUSES, type Job, type JobStatus, type Resource } from '../core/schemas/index.ts';
+import { FINISHED_JOB_STATUSES, SETTLED_JOB_STATUSES, type Job, type JobStatus, type Resource } from '../core/schemas/index.ts';
 import type { JobWaiter } from './job-waiter.ts';
 
 export type UseCaseDeps = LifecycleDeps & {
@@ -22,7 +22,7 @@ export async function waitForResource(
   const jobId = resource.job.id;
   const finished = async () => {
     const job = await deps.store.jobs.get(jobId);
-    return job !== null && isJobFinished(job.status);
+    return job !== null && isJobSettled(job.status);
   };
   await deps.waiter.waitFor(jobId, finished, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));
   return getResource(deps, resource.id);
@@ -40,6 +40,11 @@ export async function waitForJob(deps: Pick<UseCaseDeps, 'store' | 'waiter'>, jo
 
 export function isFinished(resource: Resource): boolean {
   return isJobFinished(resource.job.status);
+}
+
+// Finished, or waiting for approval: nothing more happens until someone acts.
+export function isJobSettled(status: JobStatus): boolean {
+  return SETTLED_JOB_STATUSES.includes(status);
 }
 
 export function isJobFinished(status: JobStatus): boolean {

@@ -131,7 +131,7 @@ describe('ids in paths', () => {
     assertProblem(await system.http().get('/api/nothing'), 404, 'route-not-found');
     const put = await system.http().put('/api/ec2instance/0123456789abcdef').send({});
     assertProblem(put, 405, 'method-not-allowed');
-    assert.equal(put.headers.allow, 'GET, DELETE');
+    assert.equal(put.headers.allow, 'GET, PATCH, DELETE');
     const patch = await system.http().patch('/api/ec2instance').send({});
     assertProblem(patch, 405, 'method-not-allowed');
   });
@@ -241,12 +241,14 @@ describe('OpenAPI document', () => {
 
     const expected: Record<string, string[]> = {
       '/api/ec2instance': ['get', 'post'],
-      '/api/ec2instance/{id}': ['get', 'delete'],
+      '/api/ec2instance/{id}': ['get', 'patch', 'delete'],
       '/api/ec2instance/{id}/retry': ['post'],
       '/api/ec2instance/{id}/plan': ['post'],
       '/api/jobs/{jobId}': ['get'],
       '/api/jobs/{jobId}/log': ['get'],
       '/api/jobs/{jobId}/cancel': ['post'],
+      '/api/jobs/{jobId}/apply': ['post'],
+      '/api/jobs/{jobId}/discard': ['post'],
       '/api/templates': ['get'],
       '/api/templates/{name}': ['get'],
       '/healthz': ['get'],

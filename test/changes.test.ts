@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { assertProblem, TOKENS, useSystems } from './support/harness.ts';
+import { Terraform } from '../worker/terraform.ts';
+import { assertProblem, fixtureDir, TOKENS, useSystems } from './support/harness.ts';
 
 const [startSystem, services] = useSystems();
 
@@ -90,5 +91,141 @@ describe('speculative plans', () => {
     assert.equal(await system.store.jobs.pendingCount(failed.body.id), 0);
     const reader = await system.http(TOKENS.reader).post(`/api/ec2instance/${failed.body.id}/plan`);
     assert.equal(reader.status, 403);
+  });
+});
+
+describe('updates', () => {
+  async function readyStack(system: Awaited<ReturnType<typeof startSystem>>, inputs: Record<string, unknown> = { node_count: 2 }) {
+    const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send(inputs);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return created.body as { id: string; inputs: Record<string, unknown>; outputs: { private_ips: string[] }; template: { version: string } };
+  }
+
+  test('a PATCH plans, waits planned with the right counts, and an approval applies it', async () => {
+    const system = await startSystem({ fixture: 'changes', worker: true });
+    const stack = await readyStack(system);
+    const patched = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ inputs: { node_count: 3 } }));
+    assert.equal(patched.status, 202, JSON.stringify(patched.body));
+    assert.equal(patched.body.status, 'updating');
+    assert.equal(patched.body.job.action, 'update');
+    assert.deepEqual(patched.body.inputs, stack.inputs, 'the stack keeps its inputs until the update succeeds');
+    const planned = await system.waitForJobRecord(patched.body.job.id, (job) => job.status === 'planned');
+    assert.deepEqual(planned.plan, { add: 1, change: 0, destroy: 0, replace: 0, resources: [{ address: 'terraform_data.instance[2]', action: 'create' }], drift: [] });
+    assert.equal((await system.resource(stack.id)).status, 'updating');
+
+    const approved = await system.http().post(`/api/jobs/${planned.id}/apply`);
+    assert.equal(approved.status, 202, JSON.stringify(approved.body));
+    const done = await system.waitForJob(planned.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    const after = (await system.http().get(`/api/ec2instance/${stack.id}`)).body;
+    assert.equal(after.status, 'ready');
+    assert.equal(after.inputs.node_count, 3);
+    assert.equal(after.outputs.private_ips.length, 3);
+    assert.deepEqual(await system.stateAddresses(stack.id), ['terraform_data.instance[0]', 'terraform_data.instance[1]', 'terraform_data.instance[2]']);
+    assertProblem(await system.http().post(`/api/jobs/${planned.id}/apply`), 409, 'invalid-state');
+    assertProblem(await system.http().post(`/api/jobs/${planned.id}/discard`), 409, 'invalid-state');
+  });
+
+  test('a replacement is counted; a discard changes nothing, the state object byte for byte', async () => {
+    const system = await startSystem({ fixture: 'changes', worker: true });
+    const stack = await readyStack(system);
+    const stateUrl = services().backend.stateObjectUrl(stack.id);
+    const before = await stateBytes(stateUrl);
+    const patched = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { instance_type: 't3.small' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.job.status, 'planned');
+    const job = (await system.http().get(`/api/jobs/${patched.body.job.id}`)).body;
+    assert.deepEqual([job.plan.add, job.plan.change, job.plan.destroy, job.plan.replace], [2, 0, 2, 2]);
+    const discarded = await system.http().post(`/api/jobs/${job.id}/discard`);
+    assert.equal(discarded.status, 200);
+    assert.equal(discarded.body.status, 'discarded');
+    const after = (await system.http().get(`/api/ec2instance/${stack.id}`)).body;
+    assert.equal(after.status, 'ready');
+    assert.deepEqual([after.inputs, after.outputs], [stack.inputs, stack.outputs]);
+    assert.equal(await stateBytes(stateUrl), before);
+    assert.equal(await system.store.jobs.pendingCount(stack.id), 0);
+  });
+
+  test('auto_apply applies at once; a PATCH that changes nothing succeeds at once; an invalid one is a 400 and queues nothing', async () => {
+    const system = await startSystem({ fixture: 'changes', worker: true });
+    const stack = await readyStack(system);
+    const auto = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 1, tags: { team: 'a' } }, auto_apply: true });
+    assert.equal(auto.status, 200, JSON.stringify(auto.body));
+    assert.equal(auto.body.status, 'ready', JSON.stringify(auto.body.error));
+    assert.deepEqual([auto.body.inputs.node_count, auto.body.inputs.tags, auto.body.outputs.private_ips.length], [1, { team: 'a' }, 1]);
+
+    // null removes a key: tags falls back to its default ({}), which the
+    // instance records, so this one changes it; the same again changes nothing.
+    const removed = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { tags: null }, auto_apply: true });
+    assert.equal(removed.body.status, 'ready');
+    assert.deepEqual(removed.body.inputs.tags, {});
+    const same = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 1 } });
+    assert.equal(same.status, 200);
+    assert.equal(same.body.status, 'ready');
+    const noop = (await system.http().get(`/api/jobs/${same.body.job.id}`)).body;
+    assert.equal(noop.status, 'succeeded');
+    assert.deepEqual([noop.plan.add, noop.plan.change, noop.plan.destroy], [0, 0, 0]);
+
+    const before = await system.resource(stack.id);
+    for (const body of [{ inputs: { node_count: 11 } }, { inputs: { nope: 1 } }, { inputs: { node_count: '2' } }, { auto_apply: 'yes' }, { extra: 1 }]) {
+      const res = await system.http().patch(`/api/ec2instance/${stack.id}`).send(body);
+      assertProblem(res, 400, 'validation-failed');
+    }
+    assertProblem(await system.http().patch(`/api/ec2instance/${stack.id}`).set('Content-Type', 'text/plain').send('x'), 415, 'unsupported-media-type');
+    assert.deepEqual(await system.resource(stack.id), before);
+    assert.equal(await system.store.jobs.pendingCount(stack.id), 0);
+  });
+
+  test('an approval after the state moved is refused as stale, and nothing is applied', async () => {
+    const system = await startSystem({ fixture: 'changes', worker: true });
+    const stack = await readyStack(system);
+    const patched = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 3 } });
+    assert.equal(patched.body.job.status, 'planned');
+    // Someone else writes the state meanwhile: `terraform state push` of it with a higher serial.
+    const stateUrl = services().backend.stateObjectUrl(stack.id);
+    const state = JSON.parse(await stateBytes(stateUrl)) as { serial: number };
+    state.serial += 1;
+    const pushed = path.join(await mkdtemp(path.join(services().dir, 'push-')), 'pushed.tfstate');
+    await writeFile(pushed, JSON.stringify(state));
+    const terraform = new Terraform({ ...system.config.terraform, cwd: fixtureDir('changes'), dataDir: `${system.config.worker.workDir}/outsider-${system.config.redisPrefix}`, graceMs: 5_000 });
+    await terraform.init();
+    const push = await terraform.run(['state', 'push', pushed], { workspace: stack.id });
+    assert.equal(push.exitCode, 0, push.stderr);
+    const moved = await stateBytes(stateUrl);
+
+    await system.http().post(`/api/jobs/${patched.body.job.id}/apply`).expect(202);
+    const job = await system.waitForJob(patched.body.job.id);
+    assert.equal(job.status, 'failed');
+    assert.match(job.error?.message ?? '', /the plan is stale/);
+    const after = (await system.http().get(`/api/ec2instance/${stack.id}`)).body;
+    assert.equal(after.status, 'update_failed');
+    assert.deepEqual(after.inputs, stack.inputs);
+    assert.equal(await stateBytes(stateUrl), moved, 'nothing was applied');
+    // The user can PATCH again from update_failed.
+    const again = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 3 }, auto_apply: true });
+    assert.equal(again.body.status, 'ready', JSON.stringify(again.body.error));
+  });
+
+  test('a DELETE while a plan awaits approval discards it, then destroys the stack', async () => {
+    const system = await startSystem({ fixture: 'changes', worker: true });
+    const stack = await readyStack(system);
+    const patched = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 3 } });
+    assert.equal(patched.body.job.status, 'planned');
+    const deleted = await system.http().delete(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60');
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.equal(deleted.body.status, 'deleted');
+    const update = (await system.http().get(`/api/jobs/${patched.body.job.id}`)).body;
+    assert.equal(update.status, 'discarded');
+    assert.equal(await system.stateObjectStatus(stack.id), 404);
+  });
+
+  test('only a ready or update_failed stack can be changed', async () => {
+    const system = await startSystem({ fixture: 'fail', worker: true });
+    const failed = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
+    assert.equal(failed.body.status, 'failed');
+    const res = await system.http().patch(`/api/ec2instance/${failed.body.id}`).send({ inputs: { node_count: 2 } });
+    assertProblem(res, 409, 'invalid-state');
+    assert.match(res.body.detail, /is failed/);
+    assertProblem(await system.http().patch('/api/ec2instance/0000000000000000').send({ inputs: {} }), 404, 'resource-not-found');
   });
 });

@@ -168,7 +168,7 @@ describe('request-delete', () => {
     const { id, jobId } = await newResource();
     await store.jobs.markRunning(id, jobId);
     const deleteJobId = newJobId();
-    assert.deepEqual(await requestDelete(id, deleteJobId), { outcome: 'created', jobId: deleteJobId });
+    assert.deepEqual(await requestDelete(id, deleteJobId), { outcome: 'created', jobId: deleteJobId, discardedJobId: null });
     const resource = await store.resources.get(id);
     assert.equal(resource?.status, 'deleting');
     // The delete runs the template as served when it was asked for; the

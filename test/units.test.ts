@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { preferredWait } from '../api/prefer.ts';
 import { ConfigError, loadConfig } from '../core/config.ts';
+import { applyMergePatch } from '../core/merge-patch.ts';
 import { REDACTED, RunTracker, isTransient } from '../worker/run-tracker.ts';
 import { ErroredState } from '../worker/errored-state.ts';
 import { Terraform, TerraformError } from '../worker/terraform.ts';
@@ -228,5 +229,34 @@ describe('configuration', () => {
     assert.equal(config.templates.singleDir, path.resolve('tf'));
     assert.equal(config.templates.templatesDir, undefined);
     assert.equal(config.worker.concurrency, 2);
+  });
+});
+
+describe('JSON Merge Patch', () => {
+  test("RFC 7396's examples (appendix A), and keys that name Object's own properties are data", () => {
+    const cases: Array<[unknown, unknown, unknown]> = [
+      [{ a: 'b' }, { a: 'c' }, { a: 'c' }],
+      [{ a: 'b' }, { b: 'c' }, { a: 'b', b: 'c' }],
+      [{ a: 'b' }, { a: null }, {}],
+      [{ a: 'b', b: 'c' }, { a: null }, { b: 'c' }],
+      [{ a: ['b'] }, { a: 'c' }, { a: 'c' }],
+      [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
+      [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
+      [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
+      [['a', 'b'], ['c', 'd'], ['c', 'd']],
+      [{ a: 'b' }, ['c'], ['c']],
+      [{ a: 'foo' }, null, null],
+      [{ a: 'foo' }, 'bar', 'bar'],
+      [{ e: null }, { a: 1 }, { e: null, a: 1 }],
+      [[1, 2], { a: 'b', c: null }, { a: 'b' }],
+      [{}, { a: { bb: { ccc: null } } }, { a: { bb: {} } }],
+    ];
+    for (const [target, patch, result] of cases) assert.deepEqual(applyMergePatch(target, patch), result, JSON.stringify([target, patch]));
+    const tags = applyMergePatch({ tags: { team: 'a' } }, JSON.parse('{"tags": {"constructor": "x", "__proto__": "y", "env": "dev"}}')) as { tags: Record<string, unknown> };
+    assert.deepEqual(Object.keys(tags.tags), ['team', 'constructor', '__proto__', 'env']);
+    assert.equal(({} as Record<string, unknown>).y, undefined, 'no prototype was touched');
+    const target = { a: { b: 1 } };
+    applyMergePatch(target, { a: { b: 2 } });
+    assert.deepEqual(target, { a: { b: 1 } }, 'the target is not changed');
   });
 });

@@ -29,11 +29,13 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
   const { store } = deps;
   const log = (text: string) => jobLog.write(text);
   const varFile = path.join(deps.varsDir, `${data.jobId}.tfvars.json`);
+  const planFile = path.join(deps.varsDir, `${data.jobId}.tfplan`);
   const { s3State } = runtime;
   let release: (() => Promise<void>) | undefined;
   try {
     // Only the inputs the caller set: Terraform applies the defaults.
-    const variables = { resource_id: data.resourceId, ...data.inputs, ...(await sensitiveInputs(deps, data)) };
+    // An approved plan carries its own variables, so none are written then.
+    const variables = { resource_id: data.resourceId, ...data.inputs, ...(data.approved ? {} : await sensitiveInputs(deps, data)) };
     await writeFile(varFile, JSON.stringify(variables), { mode: 0o600 });
     if (s3State?.canLock) release = await lockWorkspace(deps, s3State, data, log);
     const terraform = new WorkspaceRunner(runtime.terraform, runtime.erroredState, {
@@ -45,16 +47,18 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
       progress: (progress) => jobLog.progress(progress),
     });
     await terraform.pushErroredState();
-    return await ACTIONS[data.action]({ data, terraform, store, s3State, holdsLock: release !== undefined, log });
+    return await ACTIONS[data.action]({ data, terraform, store, s3State, holdsLock: release !== undefined, log, planFile });
   } finally {
     await release?.().catch((error: unknown) => deps.logger.error({ err: error, jobId: data.jobId }, 'could not release the state lock'));
     await rm(varFile, { force: true });
+    await rm(planFile, { force: true });
   }
 }
 
 // The stack's sensitive inputs, unsealed only here, for the variables file.
 async function sensitiveInputs(deps: JobRunDeps, data: JobData): Promise<Record<string, unknown>> {
-  const sealed = await deps.store.resources.secrets(data.resourceId);
+  // An update runs with its new inputs, the sensitive ones among them.
+  const sealed = data.action === 'update' ? await deps.store.jobs.newSecrets(data.jobId) : await deps.store.resources.secrets(data.resourceId);
   if (sealed === undefined) return {};
   if (!deps.secrets) throw JobFailure.permanent('the stack has sensitive inputs, and this worker has no ENCRYPTION_KEY to read them');
   try {
@@ -65,7 +69,7 @@ async function sensitiveInputs(deps: JobRunDeps, data: JobData): Promise<Record<
 }
 
 // What the lock says the holder is doing, as Terraform's own lock info would.
-const LOCK_OPERATION: Record<JobData['action'], 'apply' | 'destroy' | 'plan'> = { create: 'apply', delete: 'destroy', plan: 'plan' };
+const LOCK_OPERATION: Record<JobData['action'], 'apply' | 'destroy' | 'plan'> = { create: 'apply', update: 'apply', delete: 'destroy', plan: 'plan' };
 
 async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, log: (text: string) => void): Promise<() => Promise<void>> {
   try {

@@ -75,6 +75,12 @@ export function createProcessor(deps: ProcessorDeps) {
       const success = await runJob(deps, resolved.runtime, data, jobLog, signal);
       const durationMs = Math.round(performance.now() - started);
       await jobLog.flush();
+      if (success.parked) {
+        // The job waits for approval; its next run is queued by the approval.
+        await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'planned' });
+        log.info({ durationMs }, 'job planned; waiting for approval');
+        return;
+      }
       await endJob({ store, queue }, data, {
         jobStatus: 'succeeded',
         resourceStatus: success.resourceStatus,

@@ -154,6 +154,33 @@ export class S3State {
     return state.lineage;
   }
 
+  // Saved plans of updates awaiting approval. They hold the stack's inputs,
+  // secrets included, in plain text, so they are kept as the state is: in its
+  // bucket, written with the backend's encryption settings, outside the
+  // workspace prefix Terraform lists.
+  planKey(workspace: string, jobId: string): string {
+    return `tfcompute-plans/${workspace}/${jobId}.tfplan`;
+  }
+
+  async putPlan(workspace: string, jobId: string, body: Uint8Array): Promise<void> {
+    await this.#s3.send(new PutObjectCommand({ Bucket: this.#bucket, Key: this.planKey(workspace, jobId), Body: body, ...(this.#put as object) }));
+  }
+
+  // The saved plan, or undefined when there is none.
+  async getPlan(workspace: string, jobId: string): Promise<Uint8Array | undefined> {
+    try {
+      const object = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.planKey(workspace, jobId) }));
+      return await object.Body?.transformToByteArray();
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  async deletePlan(workspace: string, jobId: string): Promise<void> {
+    await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.planKey(workspace, jobId) }));
+  }
+
   // Whether state locks live in a DynamoDB table we can reach.
   get canLock(): boolean {
     return this.#dynamo !== undefined;

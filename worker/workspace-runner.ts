@@ -24,6 +24,11 @@ export type RunnerOptions = {
 // The argument lists, by command.
 const commandLine = {
   apply: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['apply', '-auto-approve', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
+  // An update's plan, saved to `file` to apply later; exit code 2 means changes.
+  planOut: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>, file: string) =>
+    ['plan', '-input=false', '-json', '-detailed-exitcode', `-out=${file}`, ...lockArgs(o), `-var-file=${o.varFile}`],
+  // A saved plan carries its variables: none may be given again.
+  applyPlan: (o: Pick<RunnerOptions, 'holdsLock'>, file: string) => ['apply', '-input=false', '-json', ...lockArgs(o), file],
   // A speculative plan: nothing is saved, no state is written.
   plan: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['plan', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
   destroy: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['destroy', '-auto-approve', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
@@ -71,6 +76,29 @@ export class WorkspaceRunner {
     const plan = this.#tracker.plan;
     if (!plan) throw this.#error('plan', result, JobFailure.permanent('terraform plan succeeded without a change summary'));
     return plan;
+  }
+
+  // Plans an update into `file`. `changes` is false when applying it would
+  // change nothing, outputs included.
+  async planOut(file: string): Promise<{ plan: Plan; changes: boolean }> {
+    const result = await this.#run('plan', commandLine.planOut(this.#o, file), { json: true });
+    if (result.exitCode !== 0 && result.exitCode !== 2) throw await this.#failure('plan', result, null);
+    const plan = this.#tracker.plan;
+    if (!plan) throw this.#error('plan', result, JobFailure.permanent('terraform plan succeeded without a change summary'));
+    return { plan, changes: result.exitCode === 2 };
+  }
+
+  // Applies a saved plan; Terraform refuses one whose state has changed since.
+  async applyPlan(file: string, lineage: string | undefined): Promise<ApplyResult> {
+    const result = await this.#run('apply', commandLine.applyPlan(this.#o, file), { json: true });
+    if (result.exitCode !== 0) {
+      if (this.#tracker.errors.some((d) => d.summary === 'Saved plan is stale')) {
+        const message = "the plan is stale: the stack's state changed after it was planned, so it was not applied and nothing was changed; send PATCH again to plan from the state as it is";
+        throw this.#error('apply', result, new JobFailure({ message, retryable: false, diagnostics: this.#tracker.diagnostics }));
+      }
+      throw await this.#failure('apply', result, lineage);
+    }
+    return { outputs: this.#tracker.outputs ?? {}, changes: this.#changes() };
   }
 
   // Pushes the state an earlier run kept (see errored-state.ts), if any.

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Job, JobIdParams } from '../../core/schemas/index.ts';
 import { requireId } from '../problems.ts';
 import { json, problem, type Route } from '../route.ts';
-import { cancelJob, getJob } from '../../core/lifecycle/index.ts';
+import { approvePlan, cancelJob, discardPlan, getJob } from '../../core/lifecycle/index.ts';
 import { isJobFinished, type UseCaseDeps } from '../wait.ts';
 import { badId, unavailable } from './common.ts';
 
@@ -61,7 +61,35 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
     res.end();
   }
 
+  const notPlanned = problem('The job is not a `planned` update.');
   return [
+    {
+      method: 'post',
+      path: '/api/jobs/{jobId}/apply',
+      operationId: 'applyJob',
+      tags: [TAG],
+      summary: "Apply a planned update's plan",
+      description:
+        'Approves the plan of a `planned` update: the job is queued again and applies exactly that saved plan. If the stack\'s state changed after the plan was made, Terraform refuses it: the job fails saying the plan is stale, nothing is changed, and the stack can be changed again with PATCH.',
+      request: { params: JobIdParams },
+      responses: { 202: json('Approved; the job is `queued` to apply.', Job), 400: badId, 404: notFound, 409: notPlanned, 503: unavailable },
+      async handle(req, res) {
+        res.status(202).json(await approvePlan(deps, requireId(req.params.jobId)));
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/jobs/{jobId}/discard',
+      operationId: 'discardJob',
+      tags: [TAG],
+      summary: "Discard a planned update's plan",
+      description: 'Ends a `planned` update without applying it (`discarded`): the stack keeps its inputs and returns to the status it had before.',
+      request: { params: JobIdParams },
+      responses: { 200: json('The job is `discarded`.', Job), 400: badId, 404: notFound, 409: notPlanned, 503: unavailable },
+      async handle(req, res) {
+        res.json(await discardPlan(deps, requireId(req.params.jobId)));
+      },
+    },
     {
       method: 'get',
       path: '/api/jobs/{jobId}',

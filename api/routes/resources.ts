@@ -3,15 +3,15 @@
 // schema.
 import type { Request, Response } from 'express';
 import { AppError } from '../../core/errors.ts';
-import { Job, ListQuery, Resource, ResourceIdParams, ResourceList, Ttl } from '../../core/schemas/index.ts';
+import { Job, ListQuery, Resource, ResourceIdParams, ResourceList, Ttl, UpdateRequest } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
 import { principalOf } from '../auth.ts';
 import { preferredWait } from '../prefer.ts';
 import { requireId } from '../problems.ts';
 import { parseOrThrow } from '../validate.ts';
 import { json, problem, type Route } from '../route.ts';
-import { createStack, deleteStack, getResource, planStack, retryCreate } from '../../core/lifecycle/index.ts';
-import { isFinished, isJobFinished, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
+import { createStack, deleteStack, getResource, planStack, retryCreate, updateStack } from '../../core/lifecycle/index.ts';
+import { isFinished, isJobFinished, isJobSettled, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
 import { badId, IdempotencyHeaders, jobLocationHeader, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
 
 const notFound = problem('No resource of this template with this id.');
@@ -108,6 +108,36 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       responses: { 200: json('The resource.', Resource), 400: badId, 404: notFound, 503: unavailable },
       async handle(req, res) {
         res.json(await getResource(deps, requireId(req.params.id), template.name));
+      },
+    },
+    {
+      method: 'patch',
+      path: `${RESOURCES_PATH}/{id}`,
+      operationId: `update${noun}`,
+      tags: [TAG],
+      summary: 'Change a stack',
+      description:
+        "Merges `inputs` into the stack's inputs (RFC 7396: null removes a key, which falls back to the variable's default), checks the result against the template as served now, and queues an `update` job: `terraform plan` with the new inputs. A plan with no changes finishes at once and the stack takes the inputs; with `auto_apply` the plan is applied at once; otherwise the job waits `planned` until `POST /api/jobs/{jobId}/apply` or `/discard`. The stack keeps its inputs until the update succeeds. Only a `ready` or `update_failed` stack can be changed.",
+      request: {
+        params: ResourceIdParams,
+        headers: PreferHeader,
+        body: { required: true, content: { 'application/merge-patch+json': { schema: UpdateRequest }, 'application/json': { schema: UpdateRequest } } },
+      },
+      responses: {
+        202: { ...json('Accepted; the resource is `updating`.', Resource), headers: preferenceApplied },
+        200: { ...json('With `Prefer: wait`: the update finished, or its plan waits for approval (see `job.status`).', Resource), headers: preferenceApplied },
+        400: problem('Invalid body, or merged inputs the template does not accept (each field named).'),
+        404: notFound,
+        409: problem('The stack is not `ready` or `update_failed`.'),
+        415: problem('Body is not application/json or application/merge-patch+json.'),
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const id = requireId(req.params.id);
+        const body = parseOrThrow(UpdateRequest, req.body ?? {}, 'body');
+        const resource = await updateStack(deps, template.name, id, { inputs: body.inputs, autoApply: body.auto_apply });
+        const final = await maybeWait(req, res, resource);
+        res.status(isJobSettled(final.job.status) ? 200 : 202).json(final);
       },
     },
     {

@@ -2,6 +2,7 @@
 import { AppError } from '../errors.ts';
 import type { Job } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
+import { discardPlan } from './approve.ts';
 import { promoteJob } from './end-job.ts';
 import { getJob } from './read.ts';
 
@@ -10,6 +11,15 @@ import { getJob } from './read.ts';
 // grace period), so the job reads "running" until Terraform has stopped.
 export async function cancelJob(deps: LifecycleDeps, jobId: string): Promise<Job> {
   const job = await getJob(deps, jobId);
+  // A planned update has nothing running: cancelling it discards its plan
+  // (unless it was approved meanwhile; then it is cancelled as a queued job).
+  if (job.status === 'planned') {
+    const discarded = await discardPlan(deps, jobId, 'cancelled').catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'invalid-state') return undefined;
+      throw error;
+    });
+    if (discarded) return discarded;
+  }
   const outcome = await deps.store.jobs.cancel(job.resource_id, jobId);
   switch (outcome.outcome) {
     case 'missing':

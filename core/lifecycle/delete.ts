@@ -29,6 +29,7 @@ async function requestDeletionOf(deps: LifecycleDeps, id: string, existing: Reso
     await deps.queue.remove(request.cancelledJobId).catch(() => undefined);
   }
   if (request.outcome === 'created') {
+    if (request.discardedJobId) await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.discardedJobId, status: 'discarded' });
     const inputs = await deps.store.resources.setInputs(id);
     if (!inputs || !template) throw new Error(`resource ${id} vanished while its delete was recorded`);
     await enqueueOrRecordFailure(

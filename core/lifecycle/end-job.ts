@@ -9,6 +9,7 @@ import type { LifecycleDeps } from './deps.ts';
 // store changes the status only for the current job).
 export function failedStatus(action: JobAction): ResourceStatus {
   if (action === 'plan') return 'ready';
+  if (action === 'update') return 'update_failed';
   return action === 'create' ? 'failed' : 'delete_failed';
 }
 

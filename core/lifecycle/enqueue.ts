@@ -1,6 +1,6 @@
 // Queueing the job that carries out a change already recorded.
 import { jobOptions } from '../queue.ts';
-import type { JobData, ResourceStatus } from '../schemas/index.ts';
+import type { NewJobData, ResourceStatus } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 
 // The job id of a resource's `expire` job; one per resource.
@@ -11,7 +11,7 @@ export function expireJobId(resourceId: string): string {
 // Adds the job for a change recorded on an existing resource. If the queue
 // refuses it, the job is recorded as failed so the resource does not wait
 // for a job that will never run, and the error goes on to the caller.
-export async function enqueueOrRecordFailure(deps: LifecycleDeps, data: JobData, resourceStatus: ResourceStatus, message: string): Promise<void> {
+export async function enqueueOrRecordFailure(deps: LifecycleDeps, data: NewJobData, resourceStatus: ResourceStatus, message: string): Promise<void> {
   try {
     await deps.queue.add(data.action, data, jobOptions(data.jobId, deps.jobs.attempts, deps.jobs.backoffMs));
   } catch (error) {

@@ -33,20 +33,25 @@ export const StackInputs = z
   .meta({ id: 'StackInputs', description: "The stack's Terraform inputs: those set on create, and the template's defaults for the rest. Sensitive inputs are never shown." });
 export type ResourceInputs = z.infer<typeof StackInputs>;
 
-export const RESOURCE_STATUSES = ['creating', 'ready', 'failed', 'deleting', 'deleted', 'delete_failed'] as const;
+export const RESOURCE_STATUSES = ['creating', 'ready', 'failed', 'updating', 'update_failed', 'deleting', 'deleted', 'delete_failed'] as const;
 export const ResourceStatus = z.enum(RESOURCE_STATUSES).meta({ id: 'ResourceStatus' });
 export type ResourceStatus = z.infer<typeof ResourceStatus>;
 
-export const JOB_ACTIONS = ['create', 'delete', 'plan'] as const;
+export const JOB_ACTIONS = ['create', 'update', 'delete', 'plan'] as const;
 export const JobAction = z.enum(JOB_ACTIONS).meta({
   id: 'JobAction',
-  description: '`create` and `delete` apply and destroy the stack; `plan` is a speculative plan that changes nothing.',
+  description: '`create`, `update` and `delete` apply and destroy the stack (an update plans first, and waits `planned` for approval unless `auto_apply`); `plan` is a speculative plan that changes nothing.',
 });
 export type JobAction = z.infer<typeof JobAction>;
 
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
-export const JobStatus = z.enum(JOB_STATUSES).meta({ id: 'JobStatus' });
+export const JOB_STATUSES = ['queued', 'running', 'planned', 'succeeded', 'failed', 'cancelled', 'discarded'] as const;
+export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'discarded'];
+// Where a job stops until someone acts: finished, or planned (awaiting approval).
+export const SETTLED_JOB_STATUSES: readonly JobStatus[] = [...FINISHED_JOB_STATUSES, 'planned'];
+export const JobStatus = z.enum(JOB_STATUSES).meta({
+  id: 'JobStatus',
+  description: '`planned`: an update waits for `POST /api/jobs/{jobId}/apply` or `/discard`; `discarded`: its plan was not applied.',
+});
 export type JobStatus = z.infer<typeof JobStatus>;
 
 export const Diagnostic = z

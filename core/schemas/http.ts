@@ -36,4 +36,15 @@ export const ListQuery = z.strictObject({
 });
 
 export const ResourceIdParams = z.object({ id: ResourceId });
+
+// A PATCH body; `inputs` is checked against the template once merged.
+export const UpdateRequest = z
+  .strictObject({
+    inputs: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .meta({ description: "Merged into the stack's inputs per RFC 7396 (JSON Merge Patch): a key set to null is removed and falls back to the variable's default; objects merge key by key." }),
+    auto_apply: z.boolean().default(false).meta({ description: 'Apply the plan at once instead of waiting for `POST /api/jobs/{jobId}/apply`.' }),
+  })
+  .meta({ id: 'UpdateRequest', example: { inputs: { node_count: 3, tags: { env: null } }, auto_apply: false } });
 export const JobIdParams = z.object({ jobId: JobId });

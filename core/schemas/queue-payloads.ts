@@ -16,8 +16,14 @@ export const JobData = z.strictObject({
   // A retried create runs in the workspace its first create made, so the
   // adoption check (which would find its own resources) is skipped.
   retry: z.boolean().default(false),
+  // An update applies its plan at once instead of waiting for approval.
+  autoApply: z.boolean().default(false),
+  // An update whose plan was approved: apply the saved plan, nothing else.
+  approved: z.boolean().default(false),
 });
 export type JobData = z.infer<typeof JobData>;
+// What the API writes: the flags with defaults may be left out.
+export type NewJobData = z.input<typeof JobData>;
 
 // An `expire` job: fires when a stack's ttl runs out and requests its delete.
 export const ExpireJobData = z.strictObject({ resourceId: ResourceId });

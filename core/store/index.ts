@@ -18,7 +18,7 @@ export type { JobEvent, Message, Topic } from './channels.ts';
 export type { JobEnd } from './jobs.ts';
 export { MAX_LOG_BYTES } from './logs.ts';
 export { JOB_DURATION_BUCKETS } from './metrics.ts';
-export type { CancelOutcome, CreateOutcome, DeleteRequest, FinishOutcome, PlanRequest, RetryRequest, StartOutcome } from './outcomes.ts';
+export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, DiscardOutcome, FinishOutcome, PlanRequest, RetryRequest, StartOutcome, UpdateRequest } from './outcomes.ts';
 export { IDEMPOTENCY_SECONDS, type NewResource, type Page } from './resources.ts';
 
 export class Store {

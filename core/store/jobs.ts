@@ -3,7 +3,7 @@
 // of unfinished jobs that orders them.
 import type { Job, JobError, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
-import { parse, type CancelOutcome, type FinishOutcome, type StartOutcome } from './outcomes.ts';
+import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome, type PlannedOutcome, type StartOutcome } from './outcomes.ts';
 import { toJob } from './records.ts';
 
 export type JobEnd = {
@@ -87,6 +87,40 @@ export class Jobs {
       [jobId, now, JSON.stringify(error), jobRetentionSeconds, nowMs],
     );
     return parse.cancel(reply);
+  }
+
+  // An update's plan is saved: it waits for approval (see mark-planned-2.lua).
+  async markPlanned(resourceId: string, jobId: string, plan: Plan): Promise<PlannedOutcome> {
+    const { keys, scripts } = this.#c;
+    return parse.markPlanned(await scripts.run('mark-planned', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, JSON.stringify(plan)]));
+  }
+
+  async approve(resourceId: string, jobId: string): Promise<ApproveOutcome> {
+    const { keys, scripts } = this.#c;
+    return parse.approve(await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now]));
+  }
+
+  // Ends a planned update unapplied, as `discarded` or `cancelled`.
+  async discardPlan(resourceId: string, jobId: string, status: 'discarded' | 'cancelled', error: JobError): Promise<DiscardOutcome> {
+    const { keys, scripts, jobRetentionSeconds } = this.#c;
+    const { now, nowMs } = nowArgs();
+    const reply = await scripts.run(
+      'discard-plan',
+      [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
+      [jobId, now, status, JSON.stringify(error), jobRetentionSeconds, nowMs],
+    );
+    return parse.discardPlan(reply);
+  }
+
+  // An update's sensitive inputs, sealed, while it has not finished.
+  async newSecrets(jobId: string): Promise<string | undefined> {
+    return (await this.#c.redis.hget(this.#c.keys.job(jobId), 'new_secrets')) || undefined;
+  }
+
+  // Whether an update applies without waiting for approval, and whether it was approved.
+  async approval(jobId: string): Promise<{ autoApply: boolean; approved: boolean }> {
+    const [autoApply, approved] = await this.#c.redis.hmget(this.#c.keys.job(jobId), 'auto_apply', 'approved');
+    return { autoApply: autoApply === '1', approved: approved === '1' };
   }
 
   async setProgress(jobId: string, progress: JobProgress): Promise<void> {

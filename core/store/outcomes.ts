@@ -9,7 +9,7 @@ export type CreateOutcome =
   | { outcome: 'cap'; live: number };
 
 export type DeleteRequest =
-  | { outcome: 'created'; jobId: string }
+  | { outcome: 'created'; jobId: string; discardedJobId: string | null }
   | { outcome: 'cancelled'; jobId: string; cancelledJobId: string }
   | { outcome: 'existing'; jobId: string }
   | { outcome: 'deleted'; jobId: string }
@@ -18,6 +18,11 @@ export type DeleteRequest =
 export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'conflict'; status: ResourceStatus } | { outcome: 'missing' };
 
 export type PlanRequest = RetryRequest;
+export type UpdateRequest = RetryRequest;
+
+export type PlannedOutcome = { outcome: 'planned' } | { outcome: 'not-running'; status: JobStatus | '' };
+export type ApproveOutcome = { outcome: 'approved' } | { outcome: 'conflict'; status: JobStatus } | { outcome: 'missing' };
+export type DiscardOutcome = { outcome: 'discarded'; next: string | null } | { outcome: 'conflict'; status: JobStatus } | { outcome: 'missing' };
 
 export type CancelOutcome =
   | { outcome: 'cancelled'; next: string | null }
@@ -41,7 +46,8 @@ export const parse = {
   requestDelete([outcome, a = '', b = '']: string[]): DeleteRequest {
     if (outcome === 'missing') return { outcome };
     if (outcome === 'cancelled') return { outcome, jobId: a, cancelledJobId: b };
-    if (outcome === 'created' || outcome === 'existing' || outcome === 'deleted') return { outcome, jobId: a };
+    if (outcome === 'created') return { outcome, jobId: a, discardedJobId: b || null };
+    if (outcome === 'existing' || outcome === 'deleted') return { outcome, jobId: a };
     return unexpected('request-delete', outcome);
   },
   requestRetry([outcome, a = '']: string[]): RetryRequest {
@@ -55,6 +61,28 @@ export const parse = {
     if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
     if (outcome === 'created') return { outcome, jobId: a };
     return unexpected('request-plan', outcome);
+  },
+  requestUpdate([outcome, a = '']: string[]): UpdateRequest {
+    if (outcome === 'missing') return { outcome };
+    if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
+    if (outcome === 'created') return { outcome, jobId: a };
+    return unexpected('request-update', outcome);
+  },
+  markPlanned([outcome, a = '']: string[]): PlannedOutcome {
+    if (outcome === 'planned') return { outcome };
+    if (outcome === 'not-running') return { outcome, status: a as JobStatus | '' };
+    return unexpected('mark-planned', outcome);
+  },
+  approve([outcome, a = '']: string[]): ApproveOutcome {
+    if (outcome === 'approved' || outcome === 'missing') return { outcome };
+    if (outcome === 'conflict') return { outcome, status: a as JobStatus };
+    return unexpected('approve', outcome);
+  },
+  discardPlan([outcome, a = '']: string[]): DiscardOutcome {
+    if (outcome === 'missing') return { outcome };
+    if (outcome === 'discarded') return { outcome, next: a || null };
+    if (outcome === 'conflict') return { outcome, status: a as JobStatus };
+    return unexpected('discard-plan', outcome);
   },
   cancel([outcome, a = '']: string[]): CancelOutcome {
     if (outcome === 'missing' || outcome === 'signalled') return { outcome };

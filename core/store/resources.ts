@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import { RESOURCE_STATUSES, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus, type TemplateRef } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
-import { parse, type CreateOutcome, type DeleteRequest, type PlanRequest, type RetryRequest } from './outcomes.ts';
+import { parse, type CreateOutcome, type DeleteRequest, type PlanRequest, type RetryRequest, type UpdateRequest } from './outcomes.ts';
 import { toResource } from './records.ts';
 
 // How long an Idempotency-Key is remembered.
@@ -90,11 +90,12 @@ export class Resources {
     const { id, jobId } = args;
     const cancelled: JobError = { message: 'cancelled: the resource was deleted before this job started', retryable: false, diagnostics: [] };
     const empty: JobResult = { outputs: {}, changes: { add: 0, change: 0, remove: 0 }, duration_ms: 0 };
+    const discarded: JobError = { message: 'discarded: the stack was deleted before this plan was approved; nothing was applied', retryable: false, diagnostics: [] };
     const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'request-delete',
       [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, now, args.maxAttempts, jobRetentionSeconds, JSON.stringify(cancelled), JSON.stringify(empty), nowMs, args.templateVersion],
+      [jobId, now, args.maxAttempts, jobRetentionSeconds, JSON.stringify(cancelled), JSON.stringify(empty), nowMs, args.templateVersion, JSON.stringify(discarded)],
     );
     return parse.requestDelete(reply);
   }
@@ -110,6 +111,28 @@ export class Resources {
       [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs)],
     );
     return parse.requestRetry(reply);
+  }
+
+  // An update of a ready or update_failed stack to `inputs` (shown), of which
+  // the caller set `setInputs`, and the sealed sensitive ones; see request-update-3.lua.
+  async requestUpdate(args: {
+    id: string;
+    jobId: string;
+    maxAttempts: number;
+    templateVersion: string;
+    inputs: ResourceInputs;
+    setInputs: readonly string[];
+    secrets: string | undefined;
+    autoApply: boolean;
+  }): Promise<UpdateRequest> {
+    const { keys, scripts } = this.#c;
+    const { id, jobId } = args;
+    const reply = await scripts.run(
+      'request-update',
+      [keys.resource(id), keys.job(jobId), keys.ops(id)],
+      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), JSON.stringify(args.setInputs), args.secrets ?? '', args.autoApply ? '1' : '0'],
+    );
+    return parse.requestUpdate(reply);
   }
 
   // A speculative plan of a ready stack with version `templateVersion` of its

@@ -1,4 +1,4 @@
-// What a job action (create, delete, plan; update and drift checks later)
+// What a job action (create, update, delete, plan; drift checks later)
 // is given, and what it returns when it succeeds. It fails by throwing a
 // JobFailure.
 import type { JobData, JobResult, Outputs, Plan, ResourceStatus } from '../../core/schemas/index.ts';
@@ -15,6 +15,8 @@ export type ActionContext = {
   // Whether the worker holds the workspace's state lock itself.
   holdsLock: boolean;
   log: (text: string) => void;
+  // Where this job's saved plan goes while it runs (removed after the attempt).
+  planFile: string;
 };
 
 export type ActionSuccess = {
@@ -24,6 +26,8 @@ export type ActionSuccess = {
   result: Omit<JobResult, 'duration_ms'>;
   // What Terraform planned, for the actions that plan.
   plan?: Plan;
+  // The job now waits for approval (status planned): it has not ended.
+  parked?: boolean;
 };
 
 export type Action = (context: ActionContext) => Promise<ActionSuccess>;

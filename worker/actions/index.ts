@@ -4,7 +4,8 @@ import type { Action } from './action.ts';
 import { create } from './create.ts';
 import { destroy } from './delete.ts';
 import { plan } from './plan.ts';
+import { update } from './update.ts';
 
-export const ACTIONS: Record<JobAction, Action> = { create, delete: destroy, plan };
+export const ACTIONS: Record<JobAction, Action> = { create, update, delete: destroy, plan };
 
 export type { Action, ActionContext, ActionSuccess } from './action.ts';

@@ -1,7 +1,7 @@
 --[[
   Cancels a job. A queued job is finished as cancelled here and then; if it
   was its resource's current job, the resource becomes failed (create) or
-  delete_failed (delete), the states a later DELETE cleans up. A running job
+  delete_failed (delete), or what it was before (an update, which applied nothing), the states a later DELETE cleans up. A running job
   is only flagged: its worker must interrupt Terraform.
 
   Input:
@@ -46,12 +46,15 @@ end
 if jobStatus ~= 'queued' then return {'finished', jobStatus} end
 
 redis.call('HSET', jobKey, 'status', 'cancelled', 'finished_at', now, 'updated_at', now, 'error', jobError)
+redis.call('HDEL', jobKey, 'new_secrets')
 redis.call('EXPIRE', jobKey, retentionSeconds)
 observeDuration(prefix, jobKey, 'cancelled', nowMs)
 redis.call('LREM', opsKey, 0, jobId)
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   local to = 'failed'
   if action == 'delete' then to = 'delete_failed' end
+  -- An update that has not run has applied nothing: the stack is as before it.
+  if action == 'update' then to = redis.call('HGET', jobKey, 'previous_status') or 'ready' end
   moveStatus(prefix, resourceKey, redis.call('HGET', resourceKey, 'status'), to)
   redis.call('HSET', resourceKey, 'status', to, 'job_status', 'cancelled', 'updated_at', now, 'error', jobError)
 end

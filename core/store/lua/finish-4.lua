@@ -1,5 +1,6 @@
 --[[
-  Records how a job ended. The resource's status follows only its current
+  Records how a job ended. A succeeded update gives the resource the inputs
+  and template version it applied. The resource's status follows only its current
   job: a create that finishes after a DELETE was requested records its
   outputs but leaves "deleting". A finished job's record and log expire after
   the retention period. Finishing a job twice changes nothing.
@@ -47,7 +48,7 @@ local plan = ARGV[11]
 --- @include "observe-duration"
 
 local previous = redis.call('HGET', jobKey, 'status')
-if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' then
+if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' or previous == 'discarded' then
   return {'already-finished', redis.call('LINDEX', opsKey, 0) or ''}
 end
 redis.call('HSET', jobKey, 'status', jobStatus, 'finished_at', now, 'updated_at', now, 'result', result, 'error', jobError)
@@ -57,6 +58,13 @@ redis.call('EXPIRE', jobKey, retentionSeconds)
 redis.call('EXPIRE', logKey, retentionSeconds)
 redis.call('LREM', opsKey, 0, jobId)
 if outputs ~= '' then redis.call('HSET', resourceKey, 'outputs', outputs) end
+if redis.call('HGET', jobKey, 'action') == 'update' then
+  if jobStatus == 'succeeded' then
+    local new = redis.call('HMGET', jobKey, 'new_inputs', 'new_set_inputs', 'new_secrets', 'template_version')
+    redis.call('HSET', resourceKey, 'inputs', new[1], 'set_inputs', new[2], 'secrets', new[3], 'template_version', new[4])
+  end
+  redis.call('HDEL', jobKey, 'new_secrets')
+end
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   moveStatus(prefix, resourceKey, redis.call('HGET', resourceKey, 'status'), resourceStatus)
   redis.call('HSET', resourceKey, 'status', resourceStatus, 'job_status', jobStatus, 'updated_at', now, 'error', jobError)

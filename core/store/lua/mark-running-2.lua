@@ -25,7 +25,7 @@ local now = ARGV[3]
 local nowMs = ARGV[4]
 
 local status = redis.call('HGET', jobKey, 'status')
-if status == false or status == 'succeeded' or status == 'failed' or status == 'cancelled' then return {'finished'} end
+if status == false or status == 'succeeded' or status == 'failed' or status == 'cancelled' or status == 'discarded' then return {'finished'} end
 if redis.call('HGET', jobKey, 'cancel_requested') == '1' then return {'cancel-requested'} end
 local attempt = redis.call('HINCRBY', jobKey, 'attempts', 1)
 redis.call('HSET', jobKey, 'status', 'running', 'updated_at', now)

@@ -3,7 +3,8 @@
   the resource is deleted, nothing changes and that delete's job is named. A
   create that has never started (first attempt still queued, not a retry)
   cannot have made anything: it is cancelled and the resource is deleted at
-  once, with a delete job that succeeds without running Terraform.
+  once, with a delete job that succeeds without running Terraform. An update
+  whose plan awaits approval is discarded, and the delete queued after it.
 
   Input:
     KEYS[1] resource key
@@ -19,13 +20,14 @@
     ARGV[7] the delete job's empty result (JSON)
     ARGV[8] now (ms)
     ARGV[9] the version of the template the delete job runs
+    ARGV[10] the discarded update's error (JSON)
 
   Output:
     {'missing'}
     {'existing', jobId}           a delete is already queued or running
     {'deleted', jobId}            the resource was deleted by this job
     {'cancelled', jobId, createJobId}
-    {'created', jobId}
+    {'created', jobId, discardedJobId}   discardedJobId is '' when none was
 ]]
 local resourceKey = KEYS[1]
 local jobKey = KEYS[2]
@@ -40,12 +42,14 @@ local cancelledError = ARGV[6]
 local emptyResult = ARGV[7]
 local nowMs = ARGV[8]
 local templateVersion = ARGV[9]
+local discardedError = ARGV[10]
 
 --- @include "keys"
 --- @include "move-status"
 --- @include "observe-duration"
 --- @include "new-job"
 --- @include "queue-job"
+--- @include "discard-planned"
 
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
@@ -76,5 +80,10 @@ if status == 'creating' and neverStarted then
   return {'cancelled', jobId, currentId}
 end
 
+local discarded = ''
+if current[2] == 'planned' then
+  discardPlanned(prefix, resourceKey, currentKey, opsKey, currentId, 'discarded', discardedError, now, nowMs, retentionSeconds)
+  discarded = currentId
+end
 queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'delete', 'deleting', templateVersion, maxAttempts, now)
-return {'created', jobId}
+return {'created', jobId, discarded}

@@ -1,0 +1,49 @@
+// A planned update, approved (its saved plan is applied) or discarded
+// (nothing is applied; the stack keeps its inputs).
+import { AppError } from '../errors.ts';
+import { jobOptions } from '../queue.ts';
+import type { Job, JobError } from '../schemas/index.ts';
+import type { LifecycleDeps } from './deps.ts';
+import { promoteJob } from './end-job.ts';
+import { getJob } from './read.ts';
+
+// The BullMQ job that applies an approved plan: the update's second run.
+export function applyJobId(jobId: string): string {
+  return `${jobId}-apply`;
+}
+
+export async function approvePlan(deps: LifecycleDeps, jobId: string): Promise<Job> {
+  const job = await getJob(deps, jobId);
+  const outcome = await deps.store.jobs.approve(job.resource_id, jobId);
+  if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
+  if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
+  // The saved plan carries its variables: the run that applies it needs none.
+  const data = { jobId, resourceId: job.resource_id, action: 'update' as const, template: job.template, inputs: {}, approved: true };
+  try {
+    await deps.queue.add('update', data, jobOptions(applyJobId(jobId), deps.jobs.attempts, deps.jobs.backoffMs));
+  } catch (error) {
+    await deps.store.jobs
+      .finish({ resourceId: job.resource_id, jobId, jobStatus: 'failed', resourceStatus: 'update_failed', error: { message: 'the approved apply could not be queued; nothing was applied; send PATCH again', retryable: true, diagnostics: [] } })
+      .catch((e: unknown) => deps.logger.error({ err: e, jobId }, 'could not record failed enqueue'));
+    throw error;
+  }
+  await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status: 'queued' });
+  return getJob(deps, jobId);
+}
+
+// `status`: discarded on request, or cancelled (a cancel of a planned job).
+export async function discardPlan(deps: LifecycleDeps, jobId: string, status: 'discarded' | 'cancelled' = 'discarded'): Promise<Job> {
+  const job = await getJob(deps, jobId);
+  const error: JobError = { message: `${status} on request: the plan was not applied and nothing was changed`, retryable: false, diagnostics: [] };
+  const outcome = await deps.store.jobs.discardPlan(job.resource_id, jobId, status, error);
+  if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
+  if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
+  const resource = await deps.store.resources.get(job.resource_id);
+  await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status, ...(resource?.job.id === jobId ? { resourceStatus: resource.status } : {}) });
+  await promoteJob(deps.queue, outcome.next);
+  return getJob(deps, jobId);
+}
+
+function notPlanned(jobId: string, status: string): AppError {
+  return new AppError('invalid-state', `job ${jobId} is ${status}; only a planned update can be applied or discarded`);
+}

@@ -1,0 +1,57 @@
+// Changing a live stack: PATCH merges new inputs into the stack's (RFC 7396),
+// checks them against the template as served now, and queues an update job
+// that plans them; the plan is applied at once (auto_apply) or waits,
+// `planned`, for approval (approve.ts).
+import { AppError, fieldErrors } from '../errors.ts';
+import { newJobId } from '../ids.ts';
+import { applyMergePatch } from '../merge-patch.ts';
+import type { Resource, ResourceInputs } from '../schemas/index.ts';
+import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
+import { enqueueOrRecordFailure } from './enqueue.ts';
+import { getResource } from './read.ts';
+
+export type StackChange = { inputs: ResourceInputs; autoApply: boolean };
+
+export async function updateStack(deps: LifecycleDeps, templateName: string, id: string, change: StackChange): Promise<Resource> {
+  const resource = await getResource(deps, id, templateName);
+  if (resource.status !== 'ready' && resource.status !== 'update_failed') throw notUpdatable(id, resource.status);
+  const template = servedTemplate(deps, templateName);
+  // The inputs the caller set so far, sensitive ones included; defaults stay Terraform's.
+  const sealed = await deps.store.resources.secrets(id);
+  const current = { ...((await deps.store.resources.setInputs(id)) ?? {}), ...(sealed && deps.secrets ? (JSON.parse(deps.secrets.open(sealed, id)) as ResourceInputs) : {}) };
+  const merged = applyMergePatch(current, change.inputs) as ResourceInputs;
+  const parsed = template.inputsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error.issues, 'body.inputs');
+    throw new AppError('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  }
+  const sensitive = new Set(template.inputs.filter((input) => input.sensitive).map((input) => input.name));
+  const open: ResourceInputs = {};
+  const secret: ResourceInputs = {};
+  for (const [name, value] of Object.entries(parsed.data as ResourceInputs)) (sensitive.has(name) ? secret : open)[name] = value;
+  if (Object.keys(secret).length > 0 && !deps.secrets) throw new Error('sensitive inputs without ENCRYPTION_KEY');
+  const jobId = newJobId();
+  const request = await deps.store.resources.requestUpdate({
+    id,
+    jobId,
+    maxAttempts: deps.jobs.attempts,
+    templateVersion: template.version,
+    inputs: { ...template.defaults, ...open },
+    setInputs: Object.keys(parsed.data as ResourceInputs),
+    secrets: Object.keys(secret).length > 0 ? deps.secrets?.seal(JSON.stringify(secret), id) : undefined,
+    autoApply: change.autoApply,
+  });
+  if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
+  if (request.outcome === 'conflict') throw notUpdatable(id, request.status);
+  await enqueueOrRecordFailure(
+    deps,
+    { jobId, resourceId: id, action: 'update', template: refOf(template), inputs: open, autoApply: change.autoApply },
+    'update_failed',
+    'the update job could not be queued; send PATCH again',
+  );
+  return getResource(deps, id);
+}
+
+function notUpdatable(id: string, status: string): AppError {
+  return new AppError('invalid-state', `only a ready or update_failed stack can be updated; resource ${id} is ${status}`);
+}

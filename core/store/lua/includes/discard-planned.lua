@@ -1,0 +1,20 @@
+--[[
+  Ends a planned update without applying it: the job is finished with
+  `status` (discarded, or cancelled), leaves its resource's queue, and its
+  resource, if it is still the current job, returns to the status it had
+  before the update. Nothing was applied, so the stack's inputs stay.
+]]
+--- @include "move-status"
+--- @include "observe-duration"
+local function discardPlanned(prefix, resourceKey, jobKey, opsKey, jobId, status, jobError, now, nowMs, retentionSeconds)
+  redis.call('HSET', jobKey, 'status', status, 'finished_at', now, 'updated_at', now, 'error', jobError)
+  redis.call('HDEL', jobKey, 'new_secrets')
+  redis.call('EXPIRE', jobKey, retentionSeconds)
+  observeDuration(prefix, jobKey, status, nowMs)
+  redis.call('LREM', opsKey, 0, jobId)
+  if redis.call('HGET', resourceKey, 'job_id') == jobId then
+    local to = redis.call('HGET', jobKey, 'previous_status') or 'ready'
+    moveStatus(prefix, resourceKey, redis.call('HGET', resourceKey, 'status'), to)
+    redis.call('HSET', resourceKey, 'status', to, 'job_status', status, 'updated_at', now, 'error', '')
+  end
+end

@@ -1,0 +1,60 @@
+// An update: plan the new inputs into a saved plan, then apply exactly that
+// plan: at once (auto-apply), or after approval, when the job runs again
+// with `approved`. A plan that changes nothing finishes the job at once.
+import { readFile, writeFile } from 'node:fs/promises';
+import { JobFailure } from '../job-failure.ts';
+import type { ActionContext, ActionSuccess } from './action.ts';
+
+const NOTHING = { add: 0, change: 0, remove: 0 };
+
+export async function update(context: ActionContext): Promise<ActionSuccess> {
+  const { data, terraform, s3State, holdsLock, store, log, planFile } = context;
+  const workspace = data.resourceId;
+  const state = holdsLock && s3State ? await s3State.inspect(workspace) : undefined;
+  if (state?.exists === false) throw JobFailure.permanent(`workspace ${workspace} has no state in S3; there is nothing to update`);
+  const lineage = state?.exists ? state.lineage : undefined;
+  if (data.approved) return applyApproved(context, lineage);
+
+  const { plan, changes } = await terraform.planOut(planFile);
+  if (!changes) {
+    log('No changes: the stack takes the new inputs without an apply.');
+    return { resourceStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan };
+  }
+  if (data.autoApply) {
+    const applied = await terraform.applyPlan(planFile, lineage);
+    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied, plan };
+  }
+  if (!s3State) {
+    throw JobFailure.permanent(
+      'an update that waits for approval keeps its saved plan beside the state, in the S3 backend\'s bucket, and this worker cannot reach it directly (STATE_DIRECT_ACCESS=off, or a backend setting it does not copy); nothing was changed: send the PATCH again with "auto_apply": true',
+    );
+  }
+  await s3State.putPlan(workspace, data.jobId, await readFile(planFile));
+  const marked = await store.jobs.markPlanned(workspace, data.jobId, plan);
+  if (marked.outcome !== 'planned') {
+    await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
+    throw JobFailure.permanent(`the job ended (${marked.status || 'gone'}) while it was planning; nothing was changed`);
+  }
+  log(`Plan saved; waiting for approval: POST /api/jobs/${data.jobId}/apply to apply it, or /discard.`);
+  return { resourceStatus: 'updating', outputs: undefined, result: { changes: NOTHING }, plan, parked: true };
+}
+
+// Applies the plan that was approved, and nothing else: Terraform refuses a
+// saved plan whose state has changed since (see WorkspaceRunner.applyPlan).
+async function applyApproved({ data, terraform, s3State, planFile, log }: ActionContext, lineage: string | undefined): Promise<ActionSuccess> {
+  const workspace = data.resourceId;
+  const saved = await s3State?.getPlan(workspace, data.jobId);
+  if (!s3State || !saved) throw JobFailure.permanent('the saved plan of this update could not be found beside the state; nothing was changed; send PATCH again');
+  await writeFile(planFile, saved, { mode: 0o600 });
+  log('Applying the approved plan.');
+  try {
+    const applied = await terraform.applyPlan(planFile, lineage);
+    await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
+    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied };
+  } catch (error) {
+    // A retry may apply the same plan (the lock was held, the backend away);
+    // a plan that can never apply is removed.
+    if (!JobFailure.from(error).detail.retryable) await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
+    throw error;
+  }
+}
