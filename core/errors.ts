@@ -60,6 +60,12 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[], where: string):
   });
 }
 
+// The 400 for a value its schema refused, naming every offending field.
+export function validationFailed(issues: readonly z.core.$ZodIssue[], where: string): AppError {
+  const errors = fieldErrors(issues, where);
+  return new AppError('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+}
+
 export function problemType(code: ErrorCode): string {
   return `urn:tfcompute:problem:${code}`;
 }

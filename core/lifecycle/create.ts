@@ -9,6 +9,7 @@ import { canonicalJson, type Template } from '../templates/index.ts';
 import type { Principal } from '../tokens.ts';
 import { type LifecycleDeps, refOf } from './deps.ts';
 import { expireJobId } from './enqueue.ts';
+import { sealSecrets, splitSensitive } from './inputs.ts';
 import { getResource } from './read.ts';
 
 export type CreateOutcome = { resource: Resource; replayed: boolean };
@@ -31,7 +32,7 @@ export async function createStack(
   const id = newResourceId();
   const jobId = newJobId();
   const { open, sealed } = splitSensitive(template, inputs);
-  const secrets = Object.keys(sealed).length === 0 ? undefined : sealSecrets(deps, id, sealed);
+  const secrets = sealSecrets(deps, id, sealed);
   // A secret enters the fingerprint (kept in Redis for a day) as a keyed
   // digest: a plain hash of a short password could be guessed.
   const secretDigest = secrets === undefined ? null : deps.secrets?.digest(canonicalJson(sealed));
@@ -78,22 +79,6 @@ export async function createStack(
     throw error;
   }
   return { resource: await getResource(deps, id), replayed: false };
-}
-
-// The inputs shown and queued, and the sensitive ones, which are only ever
-// stored sealed.
-function splitSensitive(template: Template, inputs: ResourceInputs): { open: ResourceInputs; sealed: ResourceInputs } {
-  const sensitive = new Set(template.inputs.filter((input) => input.sensitive).map((input) => input.name));
-  const open: ResourceInputs = {};
-  const sealed: ResourceInputs = {};
-  for (const [name, value] of Object.entries(inputs)) (sensitive.has(name) ? sealed : open)[name] = value;
-  return { open, sealed };
-}
-
-function sealSecrets(deps: LifecycleDeps, id: string, sealed: ResourceInputs): string {
-  // The catalogue refuses a template with sensitive inputs when there is no key.
-  if (!deps.secrets) throw new Error('sensitive inputs without ENCRYPTION_KEY');
-  return deps.secrets.seal(JSON.stringify(sealed), id);
 }
 
 // A new stack's jobs: its create, and its expire job when it has a ttl.

@@ -5,6 +5,7 @@ import type { Resource, ResourceInputs } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
+import { openSecrets } from './inputs.ts';
 import { getResource } from './read.ts';
 
 // Re-applies a stack whose create failed, in the same workspace and with the
@@ -39,16 +40,12 @@ export async function retryCreate(deps: LifecycleDeps, templateName: string, id:
 // schema as served now: a changed template may have made them invalid, and
 // Terraform should not be the first to say so.
 async function checkInputs(deps: LifecycleDeps, template: Template, id: string, inputs: ResourceInputs): Promise<void> {
-  const sealed = await deps.store.resources.secrets(id);
   const problem = (detail: string, errors = [{ path: 'inputs', message: detail }]) =>
     new AppError('inputs-not-valid-for-template', `${detail}; delete the stack, or create a new one with valid inputs`, { errors });
-  let secrets: ResourceInputs = {};
-  if (sealed !== undefined) {
-    // The catalogue serves no template with sensitive inputs without a key,
-    // so this version has none to take them.
-    if (!deps.secrets) throw problem(`the stack has sensitive inputs and template ${template.name} (version ${template.version}) has none`);
-    secrets = JSON.parse(deps.secrets.open(sealed, id)) as ResourceInputs;
-  }
+  const secrets = await openSecrets(deps, id);
+  // The catalogue serves no template with sensitive inputs without a key,
+  // so this version has none to take them.
+  if (!secrets) throw problem(`the stack has sensitive inputs and template ${template.name} (version ${template.version}) has none`);
   const result = template.inputsSchema.safeParse({ ...inputs, ...secrets });
   if (result.success) return;
   const errors = fieldErrors(result.error.issues, 'inputs');

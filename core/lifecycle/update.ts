@@ -2,12 +2,13 @@
 // checks them against the template as served now, and queues an update job
 // that plans them; the plan is applied at once (auto_apply) or waits,
 // `planned`, for approval (approve.ts).
-import { AppError, fieldErrors } from '../errors.ts';
+import { AppError, validationFailed } from '../errors.ts';
 import { newJobId } from '../ids.ts';
 import { applyMergePatch } from '../merge-patch.ts';
 import type { Resource, ResourceInputs } from '../schemas/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
+import { openSecrets, sealSecrets, splitSensitive } from './inputs.ts';
 import { getResource } from './read.ts';
 
 export type StackChange = { inputs: ResourceInputs; autoApply: boolean };
@@ -17,19 +18,12 @@ export async function updateStack(deps: LifecycleDeps, templateName: string, id:
   if (resource.status !== 'ready' && resource.status !== 'update_failed') throw notUpdatable(id, resource.status);
   const template = servedTemplate(deps, templateName);
   // The inputs the caller set so far, sensitive ones included; defaults stay Terraform's.
-  const sealed = await deps.store.resources.secrets(id);
-  const current = { ...((await deps.store.resources.setInputs(id)) ?? {}), ...(sealed && deps.secrets ? (JSON.parse(deps.secrets.open(sealed, id)) as ResourceInputs) : {}) };
+  const current = { ...((await deps.store.resources.setInputs(id)) ?? {}), ...(await openSecrets(deps, id)) };
   const merged = applyMergePatch(current, change.inputs) as ResourceInputs;
   const parsed = template.inputsSchema.safeParse(merged);
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error.issues, 'body.inputs');
-    throw new AppError('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
-  }
-  const sensitive = new Set(template.inputs.filter((input) => input.sensitive).map((input) => input.name));
-  const open: ResourceInputs = {};
-  const secret: ResourceInputs = {};
-  for (const [name, value] of Object.entries(parsed.data as ResourceInputs)) (sensitive.has(name) ? secret : open)[name] = value;
-  if (Object.keys(secret).length > 0 && !deps.secrets) throw new Error('sensitive inputs without ENCRYPTION_KEY');
+  if (!parsed.success) throw validationFailed(parsed.error.issues, 'body.inputs');
+  const inputs = parsed.data as ResourceInputs;
+  const { open, sealed } = splitSensitive(template, inputs);
   const jobId = newJobId();
   const request = await deps.store.resources.requestUpdate({
     id,
@@ -37,8 +31,8 @@ export async function updateStack(deps: LifecycleDeps, templateName: string, id:
     maxAttempts: deps.jobs.attempts,
     templateVersion: template.version,
     inputs: { ...template.defaults, ...open },
-    setInputs: Object.keys(parsed.data as ResourceInputs),
-    secrets: Object.keys(secret).length > 0 ? deps.secrets?.seal(JSON.stringify(secret), id) : undefined,
+    setInputs: Object.keys(inputs),
+    secrets: sealSecrets(deps, id, sealed),
     autoApply: change.autoApply,
   });
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);

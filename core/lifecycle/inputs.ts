@@ -1,0 +1,32 @@
+// A stack's inputs as the lifecycle handles them: the sensitive ones are only
+// ever stored sealed, apart from the others, and opened only to be checked
+// or handed to Terraform.
+import type { ResourceInputs } from '../schemas/index.ts';
+import type { Template } from '../templates/index.ts';
+import type { LifecycleDeps } from './deps.ts';
+
+// The inputs shown and queued, and the sensitive ones.
+export function splitSensitive(template: Template, inputs: ResourceInputs): { open: ResourceInputs; sealed: ResourceInputs } {
+  const sensitive = new Set(template.inputs.filter((input) => input.sensitive).map((input) => input.name));
+  const open: ResourceInputs = {};
+  const sealed: ResourceInputs = {};
+  for (const [name, value] of Object.entries(inputs)) (sensitive.has(name) ? sealed : open)[name] = value;
+  return { open, sealed };
+}
+
+// The sensitive inputs sealed for stack `id`, or undefined when there are none.
+export function sealSecrets(deps: Pick<LifecycleDeps, 'secrets'>, id: string, sealed: ResourceInputs): string | undefined {
+  if (Object.keys(sealed).length === 0) return undefined;
+  // The catalogue refuses a template with sensitive inputs when there is no key.
+  if (!deps.secrets) throw new Error('sensitive inputs without ENCRYPTION_KEY');
+  return deps.secrets.seal(JSON.stringify(sealed), id);
+}
+
+// The stack's sealed sensitive inputs, opened: {} when it has none, undefined
+// when it has some and there is no key to open them.
+export async function openSecrets(deps: Pick<LifecycleDeps, 'store' | 'secrets'>, id: string): Promise<ResourceInputs | undefined> {
+  const sealed = await deps.store.resources.secrets(id);
+  if (sealed === undefined) return {};
+  if (!deps.secrets) return undefined;
+  return JSON.parse(deps.secrets.open(sealed, id)) as ResourceInputs;
+}
