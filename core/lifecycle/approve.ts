@@ -1,14 +1,14 @@
 // A planned update, approved (its saved plan is applied) or discarded
 // (nothing is applied; the stack keeps its inputs).
 import { AppError } from '../errors.ts';
-import { jobOptions } from '../queue.ts';
 import type { Job, JobError } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 import { promoteJob } from './end-job.ts';
+import { enqueueOrRecordFailure } from './enqueue.ts';
 import { getJob } from './read.ts';
 
 // The BullMQ job that applies an approved plan: the update's second run.
-export function applyJobId(jobId: string): string {
+function applyJobId(jobId: string): string {
   return `${jobId}-apply`;
 }
 
@@ -19,14 +19,7 @@ export async function approvePlan(deps: LifecycleDeps, jobId: string): Promise<J
   if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
   // The saved plan carries its variables: the run that applies it needs none.
   const data = { jobId, resourceId: job.resource_id, action: 'update' as const, template: job.template, inputs: {}, approved: true };
-  try {
-    await deps.queue.add('update', data, jobOptions(applyJobId(jobId), deps.jobs.attempts, deps.jobs.backoffMs));
-  } catch (error) {
-    await deps.store.jobs
-      .finish({ resourceId: job.resource_id, jobId, jobStatus: 'failed', resourceStatus: 'update_failed', error: { message: 'the approved apply could not be queued; nothing was applied; send PATCH again', retryable: true, diagnostics: [] } })
-      .catch((e: unknown) => deps.logger.error({ err: e, jobId }, 'could not record failed enqueue'));
-    throw error;
-  }
+  await enqueueOrRecordFailure(deps, data, 'update_failed', 'the approved apply could not be queued; nothing was applied; send PATCH again', applyJobId(jobId));
   await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status: 'queued' });
   return getJob(deps, jobId);
 }

@@ -11,9 +11,16 @@ export function expireJobId(resourceId: string): string {
 // Adds the job for a change recorded on an existing resource. If the queue
 // refuses it, the job is recorded as failed so the resource does not wait
 // for a job that will never run, and the error goes on to the caller.
-export async function enqueueOrRecordFailure(deps: LifecycleDeps, data: NewJobData, resourceStatus: ResourceStatus, message: string): Promise<void> {
+// `queueJobId`: the BullMQ job's id, when a job runs more than once (see approve.ts).
+export async function enqueueOrRecordFailure(
+  deps: LifecycleDeps,
+  data: NewJobData,
+  resourceStatus: ResourceStatus,
+  message: string,
+  queueJobId: string = data.jobId,
+): Promise<void> {
   try {
-    await deps.queue.add(data.action, data, jobOptions(data.jobId, deps.jobs.attempts, deps.jobs.backoffMs));
+    await deps.queue.add(data.action, data, jobOptions(queueJobId, deps.jobs.attempts, deps.jobs.backoffMs));
   } catch (error) {
     await deps.store.jobs
       .finish({ resourceId: data.resourceId, jobId: data.jobId, jobStatus: 'failed', resourceStatus, error: { message, retryable: true, diagnostics: [] } })

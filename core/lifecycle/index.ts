@@ -6,7 +6,7 @@ export { cancelJob } from './cancel.ts';
 export { createStack, type CreateOutcome } from './create.ts';
 export { deleteStack, requestDeletion, type DeleteOutcome } from './delete.ts';
 export { endJob, failedStatus } from './end-job.ts';
-export { applyJobId, approvePlan, discardPlan } from './approve.ts';
+export { approvePlan, discardPlan } from './approve.ts';
 export { planStack } from './plan.ts';
 export { updateStack, type StackChange } from './update.ts';
 export { getJob, getResource } from './read.ts';

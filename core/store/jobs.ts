@@ -117,12 +117,6 @@ export class Jobs {
     return (await this.#c.redis.hget(this.#c.keys.job(jobId), 'new_secrets')) || undefined;
   }
 
-  // Whether an update applies without waiting for approval, and whether it was approved.
-  async approval(jobId: string): Promise<{ autoApply: boolean; approved: boolean }> {
-    const [autoApply, approved] = await this.#c.redis.hmget(this.#c.keys.job(jobId), 'auto_apply', 'approved');
-    return { autoApply: autoApply === '1', approved: approved === '1' };
-  }
-
   async setProgress(jobId: string, progress: JobProgress): Promise<void> {
     await this.#c.redis.hset(this.#c.keys.job(jobId), 'progress', JSON.stringify(progress), 'updated_at', new Date().toISOString());
   }
