@@ -35,13 +35,14 @@ export class JobWaiter {
     );
   }
 
-  // Resolves when the job finishes (or waits for approval) or the signal aborts. `isFinished` is
-  // checked after listening starts, so an event cannot slip between the two.
-  async waitFor(jobId: string, isFinished: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
+  // Resolves when the job settles (finishes, or waits for approval) or the
+  // signal aborts. `isSettled` is checked after listening starts, so an event
+  // cannot slip between the two.
+  async waitFor(jobId: string, isSettled: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
     const done = new AbortController();
     const finished = once(this.#events, jobId, { signal: AbortSignal.any([signal, done.signal]) }).catch(() => undefined);
     try {
-      if (await isFinished()) return;
+      if (await isSettled()) return;
       await finished;
     } finally {
       done.abort();

@@ -1,8 +1,7 @@
 // What the API adds to the stack lifecycle (core/lifecycle/): a request may
 // wait for the job it started (Prefer: wait) before it answers.
 import type { LifecycleDeps } from '../core/lifecycle/index.ts';
-import { getResource } from '../core/lifecycle/index.ts';
-import { getJob } from '../core/lifecycle/index.ts';
+import { getJob, getResource } from '../core/lifecycle/index.ts';
 import { FINISHED_JOB_STATUSES, SETTLED_JOB_STATUSES, type Job, type JobStatus, type Resource } from '../core/schemas/index.ts';
 import type { JobWaiter } from './job-waiter.ts';
 
@@ -11,31 +10,30 @@ export type UseCaseDeps = LifecycleDeps & {
   maxLiveResourcesPerToken: number;
 };
 
-// Waits up to `seconds` for the resource's current job to finish and returns
-// the resource as it is then.
+// Waits up to `seconds` for the resource's current job to settle (finish, or
+// wait for approval) and returns the resource as it is then.
 export async function waitForResource(
   deps: Pick<UseCaseDeps, 'store' | 'waiter'>,
   resource: Resource,
   seconds: number,
   cancelled: AbortSignal,
 ): Promise<Resource> {
-  const jobId = resource.job.id;
-  const finished = async () => {
-    const job = await deps.store.jobs.get(jobId);
-    return job !== null && isJobSettled(job.status);
-  };
-  await deps.waiter.waitFor(jobId, finished, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));
+  await waitUntilSettled(deps, resource.job.id, seconds, cancelled);
   return getResource(deps, resource.id);
 }
 
-// Waits up to `seconds` for a job to finish and returns it as it is then.
+// The same for a job, returned as it is then.
 export async function waitForJob(deps: Pick<UseCaseDeps, 'store' | 'waiter'>, job: Job, seconds: number, cancelled: AbortSignal): Promise<Job> {
-  const finished = async () => {
-    const now = await deps.store.jobs.get(job.id);
-    return now !== null && isJobFinished(now.status);
-  };
-  await deps.waiter.waitFor(job.id, finished, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));
+  await waitUntilSettled(deps, job.id, seconds, cancelled);
   return getJob(deps, job.id);
+}
+
+async function waitUntilSettled(deps: Pick<UseCaseDeps, 'store' | 'waiter'>, jobId: string, seconds: number, cancelled: AbortSignal): Promise<void> {
+  const settled = async () => {
+    const job = await deps.store.jobs.get(jobId);
+    return job !== null && isJobSettled(job.status);
+  };
+  await deps.waiter.waitFor(jobId, settled, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));
 }
 
 export function isFinished(resource: Resource): boolean {

@@ -22,26 +22,30 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
   const noun = pascalCase(template.name);
   const CreateRequest = createRequestSchema(template, noun);
 
-  async function maybeWait(req: Request, res: Response, resource: Resource): Promise<Resource> {
+  // With `Prefer: wait=N` on a request whose job has not finished: marks the
+  // preference applied and, for N > 0, returns how long to wait and a signal
+  // that ends the wait early (the client went, or the API is stopping).
+  function waitPreference(req: Request, res: Response, finished: boolean): { seconds: number; signal: AbortSignal } | undefined {
     const seconds = preferredWait(req.get('prefer'));
-    if (seconds === undefined || isFinished(resource)) return resource;
+    if (seconds === undefined || finished) return undefined;
     res.set('Preference-Applied', `wait=${seconds}`);
-    if (seconds === 0) return resource;
+    if (seconds === 0) return undefined;
     const gone = new AbortController();
     res.on('close', () => gone.abort());
-    const final = await waitForResource(deps, resource, seconds, AbortSignal.any([gone.signal, deps.shutdown]));
+    return { seconds, signal: AbortSignal.any([gone.signal, deps.shutdown]) };
+  }
+
+  async function maybeWait(req: Request, res: Response, resource: Resource): Promise<Resource> {
+    const wait = waitPreference(req, res, isFinished(resource));
+    if (!wait) return resource;
+    const final = await waitForResource(deps, resource, wait.seconds, wait.signal);
     // Report the job the request started, not one requested since.
     return final.job.id === resource.job.id ? final : resource;
   }
 
   async function maybeWaitForJob(req: Request, res: Response, job: Job): Promise<Job> {
-    const seconds = preferredWait(req.get('prefer'));
-    if (seconds === undefined || isJobFinished(job.status)) return job;
-    res.set('Preference-Applied', `wait=${seconds}`);
-    if (seconds === 0) return job;
-    const gone = new AbortController();
-    res.on('close', () => gone.abort());
-    return waitForJob(deps, job, seconds, AbortSignal.any([gone.signal, deps.shutdown]));
+    const wait = waitPreference(req, res, isJobFinished(job.status));
+    return wait ? waitForJob(deps, job, wait.seconds, wait.signal) : job;
   }
 
   return [

@@ -4,15 +4,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { JobFailure } from '../job-failure.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
+import { existingStateLineage } from './existing-state.ts';
 
 const NOTHING = { add: 0, change: 0, remove: 0 };
 
 export async function update(context: ActionContext): Promise<ActionSuccess> {
-  const { data, terraform, s3State, holdsLock, store, log, planFile } = context;
+  const { data, terraform, s3State, store, log, planFile } = context;
   const workspace = data.resourceId;
-  const state = holdsLock && s3State ? await s3State.inspect(workspace) : undefined;
-  if (state?.exists === false) throw JobFailure.permanent(`workspace ${workspace} has no state in S3; there is nothing to update`);
-  const lineage = state?.exists ? state.lineage : undefined;
+  const lineage = await existingStateLineage(context, 'update');
   if (data.approved) return applyApproved(context, lineage);
 
   const { plan, changes } = await terraform.planOut(planFile);

@@ -1,8 +1,9 @@
 --[[
   Cancels a job. A queued job is finished as cancelled here and then; if it
   was its resource's current job, the resource becomes failed (create) or
-  delete_failed (delete), or what it was before (an update, which applied nothing), the states a later DELETE cleans up. A running job
-  is only flagged: its worker must interrupt Terraform.
+  delete_failed (delete), the states a later DELETE cleans up, or what it was
+  before (an update, which has applied nothing yet). A running job is only
+  flagged: its worker must interrupt Terraform.
 
   Input:
     KEYS[1] resource key
