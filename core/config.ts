@@ -50,9 +50,20 @@ const EnvSchema = z.object({
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
     .optional(),
+  DRIFT_CHECK_INTERVAL: z
+    .string()
+    .regex(/^(off|[1-9][0-9]{0,6}[smhd])$/, '"off", or a whole number and a unit: s, m, h or d, for example "6h"')
+    .default('off'),
+  DRIFT_CHECK_CONCURRENCY: positiveInt(64).default(1),
 });
 
+const DURATION_UNITS_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
+// "30s", "6h", "1d" to milliseconds; "off" to undefined.
+function durationMs(value: string): number | undefined {
+  if (value === 'off') return undefined;
+  return Number(value.slice(0, -1)) * DURATION_UNITS_MS[value.at(-1) as keyof typeof DURATION_UNITS_MS];
+}
 
 // Variables handed through to Terraform untouched: credentials and endpoints
 // for the AWS provider and S3 backend, operator-set TF_VAR_* inputs, proxies
@@ -107,6 +118,9 @@ export type Config = Readonly<{
     // How long a job validated against a template version this worker does
     // not have is handed back for one that has it (a rolling deploy).
     versionWaitMs: number;
+    // Every ready stack gets a plan-only job this often (undefined: never),
+    // at most `concurrency` at once per worker, beside the user jobs' slots.
+    driftCheck: Readonly<{ intervalMs: number | undefined; concurrency: number }>;
   }>;
 }>;
 
@@ -168,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jobRetentionSeconds: e.JOB_RETENTION_DAYS * 86_400,
       leaseMs: e.WORKER_LEASE_SECONDS * 1000,
       versionWaitMs: e.TEMPLATE_VERSION_WAIT_SECONDS * 1000,
+      driftCheck: { intervalMs: durationMs(e.DRIFT_CHECK_INTERVAL), concurrency: e.DRIFT_CHECK_CONCURRENCY },
     },
   };
 }

@@ -329,6 +329,79 @@ describe('discard', () => {
   });
 });
 
+describe('drift', () => {
+  const drifted = { status: 'drifted' as const, resources: [{ address: 'terraform_data.instance[0]', action: 'update' as const }] };
+
+  async function plan(id: string, onlyIfIdle = false) {
+    const jobId = newJobId();
+    return { jobId, request: await store.resources.requestPlan({ id, jobId, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle }) };
+  }
+
+  test('a finished plan or apply records the stack\'s drift, its index and its count; a deleted stack leaves them', async () => {
+    const inSync = await readyResource();
+    const unknown = (await newResource()).id;
+    const checked = await readyResource();
+    const { jobId } = await plan(checked);
+    await store.jobs.markRunning(checked, jobId);
+    await store.jobs.finish({ resourceId: checked, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', drift: drifted });
+    const quiet = (await plan(inSync)).jobId;
+    await store.jobs.finish({ resourceId: inSync, jobId: quiet, jobStatus: 'succeeded', resourceStatus: 'ready', drift: { status: 'in_sync', resources: [] } });
+
+    const shown = await store.resources.get(checked);
+    assert.equal(shown?.drift.status, 'drifted');
+    assert.deepEqual(shown?.drift.job, { id: jobId, href: `/api/jobs/${jobId}` });
+    assert.deepEqual(shown?.drift.resources, drifted.resources);
+    assert.ok(shown?.drift.checked_at);
+    assert.equal(shown?.status, 'ready');
+    assert.deepEqual((await store.resources.get(unknown))?.drift, { status: 'unknown', checked_at: null, job: null, resources: [] });
+    assert.deepEqual(await store.resources.countByDrift(), { in_sync: 1, drifted: 1, unknown: 1 });
+
+    const ids = async (query: { status?: 'ready' | 'creating'; drift?: 'in_sync' | 'drifted' | 'unknown' }) =>
+      (await store.resources.list({ template: 'ec2instance', limit: 10, ...query })).items.map((r) => r.id);
+    assert.deepEqual(await ids({ drift: 'drifted' }), [checked]);
+    assert.deepEqual(await ids({ drift: 'in_sync' }), [inSync]);
+    assert.deepEqual(await ids({ drift: 'unknown' }), [unknown]);
+    assert.deepEqual(await ids({ status: 'ready', drift: 'drifted' }), [checked]);
+    assert.deepEqual(await ids({ status: 'creating', drift: 'drifted' }), []);
+    assert.deepEqual(await ids({ status: 'creating', drift: 'unknown' }), [unknown]);
+
+    const deleteJob = newJobId();
+    await requestDelete(checked, deleteJob);
+    await store.jobs.markRunning(checked, deleteJob);
+    await store.jobs.finish({ resourceId: checked, jobId: deleteJob, jobStatus: 'succeeded', resourceStatus: 'deleted' });
+    assert.deepEqual(await store.resources.countByDrift(), { in_sync: 1, drifted: 0, unknown: 1 });
+    assert.deepEqual(await ids({ drift: 'drifted' }), []);
+    assert.deepEqual(await ids({ drift: 'unknown' }), [unknown]);
+  });
+
+  test('a drift check joins only an idle ready stack, and finds its own job again after its worker died', async () => {
+    const id = await readyResource();
+    const first = await plan(id, true);
+    assert.deepEqual(first.request, { outcome: 'created', jobId: first.jobId });
+    assert.deepEqual((await plan(id, true)).request, { outcome: 'busy' });
+    assert.deepEqual(await store.resources.requestPlan({ id, jobId: first.jobId, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle: true }), { outcome: 'exists', headId: first.jobId });
+    assert.deepEqual((await plan(newResourceId(), true)).request, { outcome: 'missing' });
+    assert.deepEqual((await plan((await newResource()).id, true)).request, { outcome: 'conflict', status: 'creating' });
+    // A user's plan still queues behind it.
+    assert.equal((await plan(id)).request.outcome, 'created');
+  });
+
+  test('a sweep finds the ready stacks due a check: none busy, none checked since', async () => {
+    const due = await readyResource();
+    const recent = await readyResource();
+    const busy = await readyResource();
+    await newResource();
+    const { jobId } = await plan(recent, true);
+    await store.jobs.finish({ resourceId: recent, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', drift: { status: 'in_sync', resources: [] } });
+    await plan(busy);
+    const ready: string[] = [];
+    for await (const batch of store.resources.readyBatches(2)) ready.push(...batch);
+    assert.deepEqual(ready.sort(), [due, recent, busy].sort());
+    assert.deepEqual(await store.resources.driftCheckDue(ready, new Date(Date.now() - 60_000)), [due]);
+    assert.deepEqual((await store.resources.driftCheckDue(ready, new Date(Date.now() + 1_000))).sort(), [due, recent].sort());
+  });
+});
+
 describe('migrate-templates', () => {
   test('gives every resource recorded before templates its template and that template\'s indexes, in batches, once', async () => {
     const templated = await readyResource();

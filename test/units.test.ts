@@ -229,6 +229,20 @@ describe('configuration', () => {
     assert.equal(config.templates.singleDir, path.resolve('tf'));
     assert.equal(config.templates.templatesDir, undefined);
     assert.equal(config.worker.concurrency, 2);
+    assert.deepEqual(config.worker.driftCheck, { intervalMs: undefined, concurrency: 1 });
+  });
+
+  test('DRIFT_CHECK_INTERVAL is "off" or a duration; the sweep looks a quarter of it apart, within bounds', async () => {
+    const { sweepEveryMs } = await import('../worker/drift-checks.ts');
+    const interval = (value: string) => loadConfig({ DRIFT_CHECK_INTERVAL: value }).worker.driftCheck.intervalMs;
+    assert.equal(interval('off'), undefined);
+    assert.equal(interval('30s'), 30_000);
+    assert.equal(interval('15m'), 900_000);
+    assert.equal(interval('6h'), 21_600_000);
+    assert.equal(interval('1d'), 86_400_000);
+    for (const bad of ['0s', '6', 'h', '1w', '1.5h', 'on', '']) assert.throws(() => interval(bad), /DRIFT_CHECK_INTERVAL/, bad);
+    assert.throws(() => loadConfig({ DRIFT_CHECK_CONCURRENCY: '0' }), /DRIFT_CHECK_CONCURRENCY/);
+    assert.deepEqual([sweepEveryMs(400), sweepEveryMs(30_000), sweepEveryMs(86_400_000)], [250, 7_500, 60_000]);
   });
 });
 

@@ -32,12 +32,22 @@ export type ProcessorDeps = JobRunDeps & {
   jobs: { attempts: number; backoffMs: number };
 };
 
-export function createProcessor(deps: ProcessorDeps) {
+export type JobProcessor = {
+  // A job of the main queue: its data is parsed first.
+  processJob(job: Job<unknown>, token?: string, signal?: AbortSignal): Promise<void>;
+  // A job whose data the caller made (a drift check), run by its BullMQ job.
+  runPrepared(job: Job<unknown>, data: JobData, token?: string, signal?: AbortSignal): Promise<void>;
+};
+
+export function createProcessor(deps: ProcessorDeps): JobProcessor {
   const { store, queue, logger } = deps;
 
-  return async function processJob(job: Job<unknown>, token?: string, signal?: AbortSignal): Promise<void> {
+  async function processJob(job: Job<unknown>, token?: string, signal?: AbortSignal): Promise<void> {
     if (job.name === 'expire') return expire(job);
-    const data = parseJobData(job, logger);
+    return run(job, parseJobData(job, logger), token, signal);
+  }
+
+  async function run(job: Job<unknown>, data: JobData, token?: string, signal?: AbortSignal): Promise<void> {
     const log = logger.child({ jobId: data.jobId, resourceId: data.resourceId, action: data.action });
     if (!(await waitForTurn(store, job, data, token, log))) return;
     const resolved = runtimeFor(deps.templates, data.template);
@@ -86,6 +96,7 @@ export function createProcessor(deps: ProcessorDeps) {
         resourceStatus: success.resourceStatus,
         ...(success.outputs ? { outputs: success.outputs } : {}),
         ...(success.plan ? { plan: success.plan } : {}),
+        ...(success.drift ? { drift: success.drift } : {}),
         result: { ...success.result, duration_ms: durationMs },
       });
       log.info({ durationMs }, 'job succeeded');
@@ -114,7 +125,7 @@ export function createProcessor(deps: ProcessorDeps) {
         log.error({ err: outcome.detail.message }, 'job failed');
         throw new UnrecoverableError(outcome.detail.message);
     }
-  };
+  }
 
   // A stack's ttl ran out: request its delete as a user's DELETE would.
   async function expire(job: Job<unknown>): Promise<void> {
@@ -124,6 +135,8 @@ export function createProcessor(deps: ProcessorDeps) {
     const request = await requestDeletion({ store, queue, logger, jobs: deps.jobs, catalogue: deps.catalogue, secrets: deps.secrets }, resourceId);
     logger.info({ resourceId, outcome: request.outcome }, 'ttl ran out; delete requested');
   }
+
+  return { processJob, runPrepared: run };
 }
 
 // Anything could have written to the queue: a job whose data does not parse

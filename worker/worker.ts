@@ -16,6 +16,7 @@ import { loadCatalogue } from '../core/templates/index.ts';
 import { within } from '../core/within.ts';
 import { JobFailure } from './job-failure.ts';
 import { recordOutcome } from './outcome.ts';
+import { startDriftChecks } from './drift-checks.ts';
 import { CANCEL_REASON, createProcessor } from './processor.ts';
 import { SWEEP_EVERY_MS, sweepUnqueuedCreates } from './sweeper.ts';
 import { prepareTemplates } from './templates.ts';
@@ -50,7 +51,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const heartbeat = setInterval(() => {
     store.leases.renew(workerId, leaseMs).catch((error: unknown) => logger.warn({ err: error }, 'could not renew the worker lease'));
   }, Math.max(100, Math.floor(leaseMs / 3)));
-  const worker = new Worker<JobData>(QUEUE_NAME, processor, {
+  const worker = new Worker<JobData>(QUEUE_NAME, processor.processJob, {
     connection,
     prefix: config.redisPrefix,
     concurrency: config.worker.concurrency,
@@ -64,29 +65,43 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   worker.on('failed', (job, error) => {
     if (!job || error instanceof UnrecoverableError) return;
     logger.warn({ bullJobId: job.id, err: error.message }, 'job attempt failed');
-    if (/stalled more than allowable limit/.test(error.message)) void recordStalledFailure(job.data);
+    const parsed = JobData.safeParse(job.data);
+    if (/stalled more than allowable limit/.test(error.message) && parsed.success) void recordStalledFailure(parsed.data);
   });
 
   // BullMQ fails a job whose workers kept dying without telling the
   // processor; the resource must not be left creating or deleting for ever.
-  async function recordStalledFailure(data: unknown): Promise<void> {
-    const parsed = JobData.safeParse(data);
-    if (!parsed.success) return;
+  async function recordStalledFailure(data: Pick<JobData, 'jobId' | 'resourceId' | 'action'>): Promise<void> {
     const message = `the workers running this job died ${STALLED_RUNS_ALLOWED + 1} times; it was not tried again`;
     try {
-      await recordOutcome({ store, queue }, parsed.data, { kind: 'failed', detail: JobFailure.retryable(message).detail });
+      await recordOutcome({ store, queue }, data, { kind: 'failed', detail: JobFailure.retryable(message).detail });
     } catch (error) {
-      logger.error({ err: error, jobId: parsed.data.jobId }, 'could not record a stalled job as failed');
+      logger.error({ err: error, jobId: data.jobId }, 'could not record a stalled job as failed');
     }
   }
   // Cancel requests for running jobs reach every worker; the one running the job acts.
   const cancels = connection.duplicate({ connectionName: `tfcompute-worker-cancels:${workerId}` });
   cancels.on('error', (error) => logger.warn({ err: error.message }, 'redis cancel subscriber error'));
+  await worker.waitUntilReady();
+  const driftChecks = await startDriftChecks({
+    connection,
+    prefix: config.redisPrefix,
+    store,
+    catalogue,
+    processor,
+    logger,
+    workerId,
+    leaseMs,
+    stalledRunsAllowed: STALLED_RUNS_ALLOWED,
+    onStalledOut: (jobId, resourceId) => void recordStalledFailure({ jobId, resourceId, action: 'plan' }),
+    settings: config.worker.driftCheck,
+  });
   await store.channels.subscribe(cancels, ['cancel'], (message) => {
     if (message.topic !== 'cancel') return;
-    if (worker.cancelJob(message.jobId, CANCEL_REASON)) logger.info({ jobId: message.jobId }, 'cancel requested; interrupting terraform');
+    if (worker.cancelJob(message.jobId, CANCEL_REASON) || driftChecks.cancel(message.jobId, CANCEL_REASON)) {
+      logger.info({ jobId: message.jobId }, 'cancel requested; interrupting terraform');
+    }
   });
-  await worker.waitUntilReady();
   const sweeper = setInterval(() => {
     sweepUnqueuedCreates({ store, queue, logger }).catch((error: unknown) => logger.warn({ err: error }, 'sweep failed'));
   }, SWEEP_EVERY_MS);
@@ -98,10 +113,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     stop() {
       stopping ??= (async () => {
         logger.info({ workerId }, 'worker stopping');
-        const closing = worker.close();
+        const closing = Promise.all([worker.close(), driftChecks.stop()]);
         closing.catch(() => undefined);
         // One SIGINT to each running Terraform; the processor then returns its job to the queue.
         worker.cancelAllJobs('shutdown');
+        driftChecks.cancelAll('shutdown');
         // What must not be cut short is Terraform saving its state, which has
         // the grace period. After that only Redis can hold the close up, and a
         // job we could not hand back is recovered by BullMQ as stalled.

@@ -10,7 +10,7 @@ import { preferredWait } from '../prefer.ts';
 import { requireId } from '../problems.ts';
 import { parseOrThrow } from '../validate.ts';
 import { json, problem, type Route } from '../route.ts';
-import { createStack, deleteStack, getResource, planStack, retryCreate, updateStack } from '../../core/lifecycle/index.ts';
+import { createStack, deleteStack, getResource, planStack, retryCreate, updateStack, withLatestVersion } from '../../core/lifecycle/index.ts';
 import { isFinished, isJobFinished, isJobSettled, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
 import { badId, IdempotencyHeaders, jobLocationHeader, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
 
@@ -21,6 +21,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
   const TAG = template.name;
   const noun = pascalCase(template.name);
   const CreateRequest = createRequestSchema(template, noun);
+  const show = (resource: Resource) => withLatestVersion(resource, template);
 
   // With `Prefer: wait=N` on a request whose job has not finished: marks the
   // preference applied and, for N > 0, returns how long to wait and a signal
@@ -79,7 +80,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         res.location(`${RESOURCES_PATH}/${resource.id}`);
         if (replayed) res.set('Idempotent-Replayed', 'true');
         const final = await maybeWait(req, res, resource);
-        res.status(isFinished(final) ? (final.status === 'ready' ? 201 : 200) : 202).json(final);
+        res.status(isFinished(final) ? (final.status === 'ready' ? 201 : 200) : 202).json(show(final));
       },
     },
     {
@@ -88,17 +89,17 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       operationId: `list${noun}s`,
       tags: [TAG],
       summary: 'List stacks, newest first',
-      description: 'A page of stacks, optionally only those in one status. Pass `next_cursor` as `cursor` for the next page.',
+      description: 'A page of stacks, optionally only those in one status, or with one drift result (`?drift=drifted`). Pass `next_cursor` as `cursor` for the next page.',
       request: { query: ListQuery },
       responses: {
         200: json('A page of resources.', ResourceList),
-        400: problem('Invalid status, limit or cursor.'),
+        400: problem('Invalid status, drift, limit or cursor.'),
         503: unavailable,
       },
       async handle(req, res) {
         const query = parseOrThrow(ListQuery, req.query, 'query');
         const page = await deps.store.resources.list({ ...query, template: template.name });
-        res.json({ items: page.items, next_cursor: page.nextCursor });
+        res.json({ items: page.items.map(show), next_cursor: page.nextCursor });
       },
     },
     {
@@ -111,7 +112,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       request: { params: ResourceIdParams },
       responses: { 200: json('The resource.', Resource), 400: badId, 404: notFound, 503: unavailable },
       async handle(req, res) {
-        res.json(await getResource(deps, requireId(req.params.id), template.name));
+        res.json(show(await getResource(deps, requireId(req.params.id), template.name)));
       },
     },
     {
@@ -141,7 +142,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         const body = parseOrThrow(UpdateRequest, req.body ?? {}, 'body');
         const resource = await updateStack(deps, template.name, id, { inputs: body.inputs, autoApply: body.auto_apply });
         const final = await maybeWait(req, res, resource);
-        res.status(isJobSettled(final.job.status) ? 200 : 202).json(final);
+        res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
       },
     },
     {
@@ -166,7 +167,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       async handle(req, res) {
         const { resource } = await deleteStack(deps, template.name, requireId(req.params.id));
         const final = await maybeWait(req, res, resource);
-        res.status(isFinished(final) ? 200 : 202).json(final);
+        res.status(isFinished(final) ? 200 : 202).json(show(final));
       },
     },
     {
@@ -189,7 +190,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       async handle(req, res) {
         const resource = await retryCreate(deps, template.name, requireId(req.params.id));
         const final = await maybeWait(req, res, resource);
-        res.status(isFinished(final) ? 200 : 202).json(final);
+        res.status(isFinished(final) ? 200 : 202).json(show(final));
       },
     },
     {

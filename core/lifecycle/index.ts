@@ -5,6 +5,7 @@ export type { LifecycleDeps } from './deps.ts';
 export { cancelJob } from './cancel.ts';
 export { createStack, type CreateOutcome } from './create.ts';
 export { deleteStack, requestDeletion, type DeleteOutcome } from './delete.ts';
+export { APPLIED_IN_SYNC, driftFinding, withLatestVersion } from './drift.ts';
 export { endJob, failedStatus } from './end-job.ts';
 export { approvePlan, discardPlan } from './approve.ts';
 export { planStack } from './plan.ts';

@@ -135,6 +135,16 @@ export const Plan = z
   });
 export type Plan = z.infer<typeof Plan>;
 
+export const DRIFT_STATUSES = ['unknown', 'in_sync', 'drifted'] as const;
+export const DriftStatus = z.enum(DRIFT_STATUSES).meta({
+  id: 'DriftStatus',
+  description: '`in_sync`: applying the stack now would change nothing; `drifted`: it would (something changed outside Terraform, or the template did); `unknown`: not checked yet.',
+});
+export type DriftStatus = z.infer<typeof DriftStatus>;
+
+// What a plan or an apply found out; `unknown` is the absence of one.
+export type DriftFinding = { status: Exclude<DriftStatus, 'unknown'>; resources: PlannedChange[] };
+
 export const JobProgress = z
   .object({ completed: z.int(), total: z.int().nullable() })
   .meta({ id: 'JobProgress', description: 'Resource operations done, of those planned (null until the plan is known).' });
@@ -146,11 +156,28 @@ export const JobRef = z
   .object({ id: JobId, action: JobAction, status: JobStatus, href: z.string() })
   .meta({ id: 'JobRef', description: "The resource's current or last job." });
 
+export const Drift = z
+  .object({
+    status: DriftStatus,
+    checked_at: Timestamp.nullable().meta({ description: 'When the result was found; null until the first.' }),
+    job: z
+      .object({ id: JobId, href: z.string() })
+      .nullable()
+      .meta({ description: 'The job that found it: a scheduled check or a speculative plan, or the apply that made the stack match.' }),
+    resources: z.array(PlannedChange).meta({ description: 'What applying the stack now would change.' }),
+  })
+  .meta({ id: 'Drift', description: 'Whether the stack matches its configuration, from its last plan or apply. With `DRIFT_CHECK_INTERVAL` set, every `ready` stack is planned on that schedule.' });
+export type Drift = z.infer<typeof Drift>;
+
+export const StackTemplateRef = TemplateRef.extend({
+  latest_version: z.string().optional().meta({ description: "The template's version served now, when it is not the stack's; an update (even with no input changes) moves the stack to it." }),
+}).meta({ id: 'StackTemplateRef' });
+
 export const Resource = z
   .object({
     id: ResourceId,
     status: ResourceStatus,
-    template: TemplateRef,
+    template: StackTemplateRef,
     inputs: StackInputs,
     outputs: Outputs,
     created_by: z.string().meta({ description: 'Name of the API token that created the stack ("local" in insecure local mode).' }),
@@ -158,6 +185,7 @@ export const Resource = z
     created_at: Timestamp,
     updated_at: Timestamp,
     job: JobRef,
+    drift: Drift,
     error: JobError.optional(),
   })
   .meta({ id: 'Resource',
@@ -172,6 +200,7 @@ export const Resource = z
       created_at: '2026-11-22T10:00:00.000Z',
       updated_at: '2026-11-22T10:00:41.512Z',
       job: { id: 'jq4w8e2r6t0y3u5i', action: 'create', status: 'succeeded', href: '/api/jobs/jq4w8e2r6t0y3u5i' },
+      drift: { status: 'in_sync', checked_at: '2026-11-22T10:00:41.512Z', job: { id: 'jq4w8e2r6t0y3u5i', href: '/api/jobs/jq4w8e2r6t0y3u5i' }, resources: [] },
     },
   });
 export type Resource = z.infer<typeof Resource>;

@@ -28,3 +28,7 @@ export type NewJobData = z.input<typeof JobData>;
 // An `expire` job: fires when a stack's ttl runs out and requests its delete.
 export const ExpireJobData = z.strictObject({ resourceId: ResourceId });
 export type ExpireJobData = z.infer<typeof ExpireJobData>;
+
+// A scheduled drift check of one stack (its own queue, see worker/drift-checks.ts).
+export const DriftCheckJobData = z.strictObject({ resourceId: ResourceId });
+export type DriftCheckJobData = z.infer<typeof DriftCheckJobData>;

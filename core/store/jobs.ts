@@ -1,7 +1,7 @@
 // Jobs: their records and the transitions a worker and the API make
 // (start an attempt, hand it back, finish, cancel), and the resource's queue
 // of unfinished jobs that orders them.
-import type { Job, JobError, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
+import type { DriftFinding, Job, JobError, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome, type PlannedOutcome, type StartOutcome } from './outcomes.ts';
 import { toJob } from './records.ts';
@@ -15,6 +15,8 @@ export type JobEnd = {
   result?: JobResult;
   plan?: Plan;
   error?: JobError;
+  // What the job found out about the stack matching its configuration.
+  drift?: DriftFinding;
 };
 
 export class Jobs {
@@ -71,6 +73,8 @@ export class Jobs {
         jobRetentionSeconds,
         nowMs,
         end.plan ? JSON.stringify(end.plan) : '',
+        end.drift?.status ?? '',
+        JSON.stringify(end.drift?.resources ?? []),
       ],
     );
     return parse.finish(reply);

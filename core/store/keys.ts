@@ -7,6 +7,11 @@
 //   P:res:status:{s}      zset   the same members, by status
 //   P:tpl:{t}:index       zset   the members of template t's resources
 //   P:tpl:{t}:status:{s}  zset   the same, by status
+//   P:res:drift:{d}       zset   the members of live stacks whose last drift result is d
+//                                (in_sync or drifted; a stack in neither is unknown)
+//   P:tpl:{t}:drift:{d}   zset   the same, of template t
+//   P:tpl:{t}:list:{s|all}:{d}  zset  the stacks of one status (or all) and drift status d,
+//                                made for one list request (expires in seconds)
 //   P:job:{id}            hash   the job record users read
 //   P:job:{id}:log        string the job's Terraform output
 //   P:worker:{id}         string a live worker's lease (expires unless renewed)
@@ -18,7 +23,10 @@
 //   P:cancel              pubsub ids of running jobs to interrupt
 //   P:logs                pubsub ids of jobs whose log grew
 import { createHash } from 'node:crypto';
-import type { ResourceStatus } from '../schemas/index.ts';
+import type { DriftStatus, ResourceStatus } from '../schemas/index.ts';
+
+// The drift results a stack can be indexed by; `unknown` is being in neither.
+export type DriftResult = Exclude<DriftStatus, 'unknown'>;
 
 export class Keys {
   readonly prefix: string;
@@ -44,6 +52,15 @@ export class Keys {
   }
   templateStatus(template: string, status: ResourceStatus): string {
     return `${this.prefix}:tpl:${template}:status:${status}`;
+  }
+  drift(drift: DriftResult): string {
+    return `${this.prefix}:res:drift:${drift}`;
+  }
+  templateDrift(template: string, drift: DriftResult): string {
+    return `${this.prefix}:tpl:${template}:drift:${drift}`;
+  }
+  templateListing(template: string, status: ResourceStatus | 'all', drift: DriftStatus): string {
+    return `${this.prefix}:tpl:${template}:list:${status}:${drift}`;
   }
   job(id: string): string {
     return `${this.prefix}:job:${id}`;

@@ -17,7 +17,7 @@ export type DeleteRequest =
 
 export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'conflict'; status: ResourceStatus } | { outcome: 'missing' };
 
-export type PlanRequest = RetryRequest;
+export type PlanRequest = RetryRequest | { outcome: 'busy' } | { outcome: 'exists'; headId: string };
 export type UpdateRequest = RetryRequest;
 
 export type PlannedOutcome = { outcome: 'planned' } | { outcome: 'not-running'; status: JobStatus | '' };
@@ -60,6 +60,8 @@ export const parse = {
     if (outcome === 'missing') return { outcome };
     if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
     if (outcome === 'created') return { outcome, jobId: a };
+    if (outcome === 'busy') return { outcome };
+    if (outcome === 'exists') return { outcome, headId: a };
     return unexpected('request-plan', outcome);
   },
   requestUpdate([outcome, a = '']: string[]): UpdateRequest {

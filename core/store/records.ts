@@ -1,6 +1,6 @@
 // Resource and job hashes as read from Redis, turned into the API's shapes.
 import { LEGACY_TEMPLATE } from './migrations.ts';
-import type { Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Plan, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
+import type { Drift, DriftStatus, Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Plan, PlannedChange, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
 
 type Hash = Record<string, string>;
 
@@ -23,10 +23,23 @@ export function toResource(hash: Hash): Resource {
       status: hash.job_status as JobStatus,
       href: `/api/jobs/${jobId}`,
     },
+    drift: toDrift(hash),
   };
   const error = parseJson<JobError>(hash.error);
   if (error) resource.error = error;
   return resource;
+}
+
+// A stack never checked (or recorded before drift was) is `unknown`.
+function toDrift(hash: Hash): Drift {
+  const jobId = hash.drift_job_id;
+  if (!hash.drift_status || !jobId) return { status: 'unknown', checked_at: null, job: null, resources: [] };
+  return {
+    status: hash.drift_status as DriftStatus,
+    checked_at: hash.drift_checked_at ?? null,
+    job: { id: jobId, href: `/api/jobs/${jobId}` },
+    resources: parseJson<PlannedChange[]>(hash.drift_resources) ?? [],
+  };
 }
 
 export function toJob(hash: Hash): Job {

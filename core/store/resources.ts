@@ -1,7 +1,7 @@
 // Resources: recording a new one, requesting its delete or the retry of its
 // create, reading one, and listing them in pages.
 import { AppError } from '../errors.ts';
-import { RESOURCE_STATUSES, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus, type TemplateRef } from '../schemas/index.ts';
+import { RESOURCE_STATUSES, type DriftStatus, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus, type TemplateRef } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { parse, type CreateOutcome, type DeleteRequest, type PlanRequest, type RetryRequest, type UpdateRequest } from './outcomes.ts';
@@ -137,10 +137,15 @@ export class Resources {
 
   // A speculative plan of a ready stack with version `templateVersion` of its
   // template: queued behind the stack's other jobs, changing nothing of it.
-  async requestPlan(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string }): Promise<PlanRequest> {
+  // `onlyIfIdle`: a drift check, which runs only when no other job waits.
+  async requestPlan(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string; onlyIfIdle?: boolean }): Promise<PlanRequest> {
     const { keys, scripts } = this.#c;
     const { id, jobId } = args;
-    const reply = await scripts.run('request-plan', [keys.resource(id), keys.job(jobId), keys.ops(id)], [jobId, nowArgs().now, args.maxAttempts, args.templateVersion]);
+    const reply = await scripts.run(
+      'request-plan',
+      [keys.resource(id), keys.job(jobId), keys.ops(id)],
+      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, args.onlyIfIdle ? '1' : '0'],
+    );
     return parse.requestPlan(reply);
   }
 
@@ -166,9 +171,10 @@ export class Resources {
   }
 
   // Newest first; the cursor is the last member of the previous page.
-  async list(args: { template: string; status?: ResourceStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page> {
+  // `drift`: only stacks whose last drift result is this one.
+  async list(args: { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page> {
     const { redis, keys } = this.#c;
-    const key = args.status ? keys.templateStatus(args.template, args.status) : keys.templateIndex(args.template);
+    const key = await this.#listKey(args);
     let start = '+';
     if (args.cursor !== undefined) {
       const member = Buffer.from(args.cursor, 'base64url').toString('utf8');
@@ -191,6 +197,23 @@ export class Resources {
     return { items, nextCursor };
   }
 
+  // The index a page is read from: one index, or one made for this request
+  // from several (stacks never checked are in no drift index).
+  async #listKey(args: { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined }): Promise<string> {
+    const { redis, keys } = this.#c;
+    const { template, status, drift } = args;
+    const base = status ? keys.templateStatus(template, status) : keys.templateIndex(template);
+    if (!drift) return base;
+    if (drift !== 'unknown' && !status) return keys.templateDrift(template, drift);
+    const key = keys.templateListing(template, status ?? 'all', drift);
+    const made =
+      drift === 'unknown'
+        ? redis.multi().zdiffstore(key, 4, base, keys.templateStatus(template, 'deleted'), keys.templateDrift(template, 'in_sync'), keys.templateDrift(template, 'drifted'))
+        : redis.multi().zinterstore(key, 2, base, keys.templateDrift(template, drift));
+    await made.expire(key, 10).exec();
+    return key;
+  }
+
   // Ids of resources still creating that were recorded before `before`,
   // oldest first, at most `limit`.
   async creatingSince(before: Date, limit: number): Promise<string[]> {
@@ -198,9 +221,47 @@ export class Resources {
     return members.map((member) => IndexMember.id(member));
   }
 
+  // The ids of every ready stack, in batches.
+  async *readyBatches(size: number): AsyncGenerator<string[]> {
+    let start = '-';
+    for (;;) {
+      const members = await this.#c.redis.zrange(this.#c.keys.status('ready'), start, '+', 'BYLEX', 'LIMIT', 0, size);
+      if (members.length === 0) return;
+      yield members.map((member) => IndexMember.id(member));
+      start = `(${members.at(-1)}`;
+      if (members.length < size) return;
+    }
+  }
+
+  // Of these stacks, those due a drift check: no job busy with them, and no
+  // drift result found since `before`.
+  async driftCheckDue(ids: readonly string[], before: Date): Promise<string[]> {
+    const { redis, keys } = this.#c;
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hget(keys.resource(id), 'drift_checked_at').llen(keys.ops(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return ids.filter((_, i) => {
+      const [[checkedError, checkedAt], [opsError, unfinished]] = [replies[2 * i] ?? [], replies[2 * i + 1] ?? []];
+      if (checkedError || opsError) throw checkedError ?? opsError;
+      return Number(unfinished) === 0 && (typeof checkedAt !== 'string' || Date.parse(checkedAt) < before.getTime());
+    });
+  }
+
   // Every resource recorded, deleted ones included.
   async count(): Promise<number> {
     return this.#c.redis.zcard(this.#c.keys.index);
+  }
+
+  // Live stacks by their last drift result; `unknown` is the rest.
+  async countByDrift(): Promise<Record<DriftStatus, number>> {
+    const { redis, keys } = this.#c;
+    const [inSync, drifted, all, deleted] = await Promise.all([
+      redis.zcard(keys.drift('in_sync')),
+      redis.zcard(keys.drift('drifted')),
+      redis.zcard(keys.index),
+      redis.zcard(keys.status('deleted')),
+    ]);
+    return { in_sync: inSync, drifted, unknown: Math.max(0, all - deleted - inSync - drifted) };
   }
 
   async countByStatus(): Promise<Record<ResourceStatus, number>> {

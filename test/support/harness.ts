@@ -199,13 +199,19 @@ export class TestSystem {
   // Resolves with the resource once it is in `status`, read again after each
   // of its jobs' events.
   async waitForResourceStatus(id: string, status: Resource['status'], timeoutMs = 60_000): Promise<Resource> {
-    return this.#readUntil(
-      (message) => message.topic === 'job' && message.event.resourceId === id,
-      () => this.resource(id),
-      (resource) => resource.status === status,
-      timeoutMs,
-      `resource ${id}: not ${status}`,
-    );
+    return this.waitForResource(id, (resource) => resource.status === status, timeoutMs, `not ${status}`);
+  }
+
+  // Resolves with the resource once `done` accepts it, read again after each
+  // of its jobs' events (drift checks' included).
+  async waitForResource(id: string, done: (resource: Resource) => boolean, timeoutMs = 60_000, what = 'not as expected'): Promise<Resource> {
+    return this.waitForStackEvents(id, () => this.resource(id), done, timeoutMs, what);
+  }
+
+  // Resolves with what `read` returns once `done` accepts it, read again
+  // after each event of the resource's jobs.
+  async waitForStackEvents<T>(id: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000, what = 'not as expected'): Promise<T> {
+    return this.#readUntil((message) => message.topic === 'job' && message.event.resourceId === id, read, done, timeoutMs, `resource ${id}: ${what}`);
   }
 
   // The one waiting primitive: reads with `read` until `done` says yes, again

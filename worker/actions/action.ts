@@ -1,7 +1,7 @@
-// What a job action (create, update, delete, plan; drift checks later)
+// What a job action (create, update, delete, plan)
 // is given, and what it returns when it succeeds. It fails by throwing a
 // JobFailure.
-import type { JobData, JobResult, Outputs, Plan, ResourceStatus } from '../../core/schemas/index.ts';
+import type { DriftFinding, JobData, JobResult, Outputs, Plan, ResourceStatus } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
 import type { S3State } from '../s3-state.ts';
 import type { WorkspaceRunner } from '../workspace-runner.ts';
@@ -26,6 +26,8 @@ export type ActionSuccess = {
   result: Omit<JobResult, 'duration_ms'>;
   // What Terraform planned, for the actions that plan.
   plan?: Plan;
+  // Whether the stack now matches its configuration, when the job found out.
+  drift?: DriftFinding;
   // The job now waits for approval (status planned): it has not ended.
   parked?: boolean;
 };

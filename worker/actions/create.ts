@@ -1,5 +1,6 @@
 // A create: check that the workspace is ours to fill, make sure it exists,
 // and apply.
+import { APPLIED_IN_SYNC } from '../../core/lifecycle/index.ts';
 import { JobFailure, errorText } from '../job-failure.ts';
 import type { S3State, WorkspaceState } from '../s3-state.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
@@ -11,7 +12,7 @@ export async function create(context: ActionContext): Promise<ActionSuccess> {
   // Terraform locks a workspace it creates even with -lock=false, so under our lock we create it.
   const lineage = holdsLock && s3State ? await ensureWorkspaceExists(s3State, data.resourceId, found) : undefined;
   const { outputs, changes } = await terraform.apply(lineage);
-  return { resourceStatus: 'ready', outputs, result: { outputs, changes } };
+  return { resourceStatus: 'ready', outputs, result: { outputs, changes }, drift: APPLIED_IN_SYNC };
 }
 
 // The original project's rule: a create never adopts infrastructure it did

@@ -1,5 +1,6 @@
 // A speculative plan: `terraform plan` with the stack's inputs, nothing
 // saved, the stack left as it is. The plan goes on the job's record.
+import { driftFinding } from '../../core/lifecycle/index.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
 import { existingStateLineage } from './existing-state.ts';
 
@@ -14,5 +15,6 @@ export async function plan(context: ActionContext): Promise<ActionSuccess> {
     outputs: undefined,
     result: { changes: { add: planned.add, change: planned.change, remove: planned.destroy } },
     plan: planned,
+    drift: driftFinding(planned),
   };
 }

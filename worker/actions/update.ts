@@ -2,6 +2,7 @@
 // plan: at once (auto-apply), or after approval, when the job runs again
 // with `approved`. A plan that changes nothing finishes the job at once.
 import { readFile, writeFile } from 'node:fs/promises';
+import { APPLIED_IN_SYNC } from '../../core/lifecycle/index.ts';
 import { JobFailure } from '../job-failure.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
 import { existingStateLineage } from './existing-state.ts';
@@ -17,11 +18,11 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
   const { plan, changes } = await terraform.planOut(planFile);
   if (!changes) {
     log('No changes: the stack takes the new inputs without an apply.');
-    return { resourceStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan };
+    return { resourceStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan, drift: APPLIED_IN_SYNC };
   }
   if (data.autoApply) {
     const applied = await terraform.applyPlan(planFile, lineage);
-    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied, plan };
+    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied, plan, drift: APPLIED_IN_SYNC };
   }
   if (!s3State) {
     throw JobFailure.permanent(
@@ -49,7 +50,7 @@ async function applyApproved({ data, terraform, s3State, planFile, log }: Action
   try {
     const applied = await terraform.applyPlan(planFile, lineage);
     await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
-    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied };
+    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied, drift: APPLIED_IN_SYNC };
   } catch (error) {
     // A retry may apply the same plan (the lock was held, the backend away);
     // a plan that can never apply is removed.

@@ -1,6 +1,7 @@
 --[[
   Records how a job ended. A succeeded update gives the resource the inputs
-  and template version it applied. The resource's status follows only its current
+  and template version it applied. A job that found out whether the stack
+  matches its configuration (a plan, or an apply) records that as its drift. The resource's status follows only its current
   job: a create that finishes after a DELETE was requested records its
   outputs but leaves "deleting". A finished job's record and log expire after
   the retention period. Finishing a job twice changes nothing.
@@ -22,6 +23,8 @@
     ARGV[9]  seconds a finished job is kept
     ARGV[10] now (ms)
     ARGV[11] the job's plan (JSON), or ''
+    ARGV[12] the stack's drift found by the job: in_sync, drifted, or '' (none found)
+    ARGV[13] the changes behind it (JSON array of {address, action})
 
   Output:
     {'finished', nextJobId}          nextJobId is '' when no job waits
@@ -43,9 +46,12 @@ local jobError = ARGV[8]
 local retentionSeconds = ARGV[9]
 local nowMs = ARGV[10]
 local plan = ARGV[11]
+local drift = ARGV[12]
+local driftResources = ARGV[13]
 
 --- @include "move-status"
 --- @include "observe-duration"
+--- @include "drift"
 
 local previous = redis.call('HGET', jobKey, 'status')
 if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' or previous == 'discarded' then
@@ -64,6 +70,9 @@ if redis.call('HGET', jobKey, 'action') == 'update' then
     redis.call('HSET', resourceKey, 'inputs', new[1], 'set_inputs', new[2], 'secrets', new[3], 'template_version', new[4])
   end
   redis.call('HDEL', jobKey, 'new_secrets')
+end
+if drift ~= '' and redis.call('HGET', resourceKey, 'status') ~= 'deleted' then
+  recordDrift(prefix, resourceKey, drift, now, jobId, driftResources)
 end
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   moveStatus(prefix, resourceKey, redis.call('HGET', resourceKey, 'status'), resourceStatus)

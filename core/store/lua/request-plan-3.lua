@@ -5,6 +5,10 @@
   current job: the resource's status and job are left as they are. Only a
   stack with a state to plan against can be planned: a `ready` one.
 
+  A scheduled drift check asks only for an idle stack (it never waits behind,
+  or holds up, a user's job for long), and may be asked again after its
+  worker died: its job is then already recorded.
+
   Input:
     KEYS[1] resource key
     KEYS[2] the new plan job's key
@@ -15,11 +19,15 @@
     ARGV[3] now (ISO 8601)
     ARGV[4] max attempts
     ARGV[5] the version of the template the plan runs
+    ARGV[6] '1': only if the stack has no unfinished job (a drift check)
 
   Output:
     {'missing'}
     {'conflict', status}
     {'created', jobId}
+    {'busy'}            (a drift check) the stack has unfinished jobs
+    {'exists', headId}  (a drift check) the job is already recorded; headId is
+                        the stack's oldest unfinished job, or ''
 ]]
 local resourceKey = KEYS[1]
 local jobKey = KEYS[2]
@@ -29,13 +37,16 @@ local jobId = ARGV[2]
 local now = ARGV[3]
 local maxAttempts = ARGV[4]
 local templateVersion = ARGV[5]
+local onlyIfIdle = ARGV[6] == '1'
 
 --- @include "new-job"
 
 local record = redis.call('HMGET', resourceKey, 'status', 'id', 'template')
 local status = record[1]
 if not status then return {'missing'} end
+if onlyIfIdle and redis.call('EXISTS', jobKey) == 1 then return {'exists', redis.call('LINDEX', opsKey, 0) or ''} end
 if status ~= 'ready' then return {'conflict', status} end
+if onlyIfIdle and redis.call('LLEN', opsKey) > 0 then return {'busy'} end
 recordNewJob(jobKey, jobId, record[2], 'plan', record[3] or 'ec2instance', templateVersion, maxAttempts, now)
 redis.call('RPUSH', opsKey, jobId)
 return {'created', jobId}

@@ -26,3 +26,9 @@ end
 local function metricsKeyOf(prefix)
   return prefix .. ':metrics:jobs'
 end
+local function driftKeyOf(prefix, drift)
+  return prefix .. ':res:drift:' .. drift
+end
+local function templateDriftKeyOf(prefix, template, drift)
+  return prefix .. ':tpl:' .. template .. ':drift:' .. drift
+end

@@ -1,9 +1,11 @@
 --[[
   Moves a resource from one status index to another (the installation's and
   its template's). A resource that becomes
-  deleted no longer counts against its owner's cap of live resources.
+  deleted no longer counts against its owner's cap of live resources, and
+  leaves the drift indexes.
 ]]
 --- @include "keys"
+--- @include "drift"
 local function moveStatus(prefix, resourceKey, from, to)
   local record = redis.call('HMGET', resourceKey, 'member', 'id', 'created_by', 'template')
   local member, id, owner, template = record[1], record[2], record[3], record[4]
@@ -18,4 +20,5 @@ local function moveStatus(prefix, resourceKey, from, to)
   if to == 'deleted' and from ~= 'deleted' and owner then
     redis.call('SREM', ownerLiveKeyOf(prefix, owner), id)
   end
+  if to == 'deleted' and from ~= 'deleted' then leaveDriftIndexes(prefix, resourceKey) end
 end
