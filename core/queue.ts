@@ -2,12 +2,12 @@
 // queue's name, its Redis connection settings and the options every job gets.
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { ExpireJobData, NewJobData } from './schemas/index.ts';
+import type { ExpireJobData, ForgetPlanJobData, NewJobData } from './schemas/index.ts';
 import { within } from './within.ts';
 
 export const QUEUE_NAME = 'terraform';
 
-export type JobQueue = Queue<NewJobData | ExpireJobData>;
+export type JobQueue = Queue<NewJobData | ExpireJobData | ForgetPlanJobData>;
 
 // API-side connections fail fast so a request answers 503 instead of hanging
 // while Redis is away; worker connections retry forever, as BullMQ requires.
@@ -35,7 +35,7 @@ export async function closeRedis(connection: Redis, timeoutMs = 2_000): Promise<
 }
 
 export function createQueue(connection: Redis, prefix: string): JobQueue {
-  return new Queue<NewJobData | ExpireJobData>(QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
+  return new Queue<NewJobData | ExpireJobData | ForgetPlanJobData>(QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
 }
 
 export function jobOptions(jobId: string, attempts: number, backoffMs: number) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared by create_resource.sh and delete_resource.sh: talk to the tfcompute
+# Shared by the create, update and delete scripts: talk to the tfcompute
 # API with curl, follow a job until it finishes, print the resource as JSON.
 
 TFCOMPUTE_URL="${TFCOMPUTE_URL:-http://localhost:8080}"
@@ -47,11 +47,12 @@ api() {
   printf '%s\n' "$response"
 }
 
-# follow_job JOB_ID: streams the job's Terraform log to stderr (Server-Sent
-# Events) until the job finishes; prints its final status. A broken stream is
-# resumed where it stopped (Last-Event-ID).
+# follow_job JOB_ID [OFFSET]: streams the job's Terraform log from byte OFFSET
+# (default 0) to stderr (Server-Sent Events) until the job finishes or waits
+# for approval; prints its status then. A broken stream is resumed where it
+# stopped (Last-Event-ID).
 follow_job() {
-  local job_id=$1 deadline offset=0 status='' event='' line remaining
+  local job_id=$1 deadline offset=${2:-0} status='' event='' line remaining
   deadline=$(($(date +%s) + TFCOMPUTE_TIMEOUT))
   while :; do
     remaining=$((deadline - $(date +%s)))
@@ -76,7 +77,7 @@ follow_job() {
       status=$(api GET "/api/jobs/${job_id}" | jq -r .status) || exit 1
     fi
     case "$status" in
-      succeeded | failed | cancelled)
+      succeeded | failed | cancelled | discarded | planned)
         echo "$status"
         return 0
         ;;
@@ -84,6 +85,11 @@ follow_job() {
     status=''
     sleep "$TFCOMPUTE_POLL"
   done
+}
+
+# log_size JOB_ID: the length in bytes of the job's log so far.
+log_size() {
+  curl_api --silent --show-error --max-time 30 "${TFCOMPUTE_URL}/api/jobs/$1/log" | wc -c
 }
 
 # finish RESOURCE_JSON EXPECTED_STATUS VERB: follows the resource's job, prints

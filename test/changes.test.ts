@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { QueueEvents } from 'bullmq';
+import { forgetJobId } from '../core/lifecycle/approve.ts';
+import { QUEUE_NAME } from '../core/queue.ts';
 import { Terraform } from '../worker/terraform.ts';
 import { assertProblem, fixtureDir, TOKENS, useSystems } from './support/harness.ts';
 
@@ -136,9 +139,26 @@ describe('updates', () => {
     assert.equal(patched.body.job.status, 'planned');
     const job = (await system.http().get(`/api/jobs/${patched.body.job.id}`)).body;
     assert.deepEqual([job.plan.add, job.plan.change, job.plan.destroy, job.plan.replace], [2, 0, 2, 2]);
+    const planUrl = services().backend.planObjectUrl(stack.id, job.id);
+    assert.equal((await fetch(planUrl, { method: 'HEAD' })).status, 200, 'the plan is kept beside the state');
     const discarded = await system.http().post(`/api/jobs/${job.id}/discard`);
     assert.equal(discarded.status, 200);
     assert.equal(discarded.body.status, 'discarded');
+    // A worker removes the saved plan.
+    const forget = await system.queue.getJob(forgetJobId(job.id));
+    assert.ok(forget, 'the removal of the plan was queued');
+    const connection = system.redis.duplicate();
+    const events = new QueueEvents(QUEUE_NAME, { connection, prefix: system.config.redisPrefix });
+    try {
+      await forget.waitUntilFinished(events, 30_000).catch(async (error: unknown) => {
+        // Finished before the listener was ready: removed on completion.
+        if (await system.queue.getJob(forgetJobId(job.id))) throw error;
+      });
+    } finally {
+      await events.close();
+      connection.disconnect();
+    }
+    assert.equal((await fetch(planUrl, { method: 'HEAD' })).status, 404, 'the discarded plan is removed');
     const after = (await system.http().get(`/api/ec2instance/${stack.id}`)).body;
     assert.equal(after.status, 'ready');
     assert.deepEqual([after.inputs, after.outputs], [stack.inputs, stack.outputs]);
@@ -217,6 +237,8 @@ describe('updates', () => {
     const update = (await system.http().get(`/api/jobs/${patched.body.job.id}`)).body;
     assert.equal(update.status, 'discarded');
     assert.equal(await system.stateObjectStatus(stack.id), 404);
+    assert.equal((await fetch(services().backend.planObjectUrl(stack.id, update.id), { method: 'HEAD' })).status, 404, 'the delete removed the saved plan');
+    assert.match(await system.store.logs.get(deleted.body.job.id), /1 saved plan\(s\) of the stack removed/);
   });
 
   test('only a ready or update_failed stack can be changed', async () => {

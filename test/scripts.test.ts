@@ -54,3 +54,71 @@ test('the scripts exit non-zero with the API\'s explanation on bad input', async
   assert.match(malformed.stderr, /not a resource id/);
   assert.equal(await system.store.resources.count(), 0);
 });
+
+// Runs a script at a terminal (util-linux script(1) gives it a pseudo-terminal)
+// and types `typed` into it; stdout and stderr come back mixed, as a user sees them.
+function scriptAtTerminal(system: TestSystem, name: string, args: string[], typed: string) {
+  const command = [path.join(ROOT, 'scripts', name), ...args].map((arg) => `'${arg}'`).join(' ');
+  return execa('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
+    reject: false,
+    input: typed,
+    env: { TFCOMPUTE_URL: system.baseUrl, TFCOMPUTE_TOKEN: TOKENS.admin, TFCOMPUTE_POLL: '0.2', TFCOMPUTE_TIMEOUT: '60' },
+  });
+}
+
+async function readyStack(system: TestSystem): Promise<string> {
+  const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 1, tags: { team: 'qa' } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body.id;
+}
+
+test('update_resource.sh shows the plan at a terminal and applies it when the answer is "yes"', async () => {
+  const system = await newSystem('changes');
+  const id = await readyStack(system);
+  const updated = await scriptAtTerminal(system, 'update_resource.sh', [id, '--node-count', '2', '--tag', 'env=dev', '--untag', 'team'], 'yes\n');
+  assert.equal(updated.exitCode, 0, updated.stdout);
+  assert.match(updated.stdout, /Plan: 1 to add, 1 to change, 0 to destroy \(0 replaced\)\./);
+  assert.match(updated.stdout, /\+ terraform_data\.instance\[1\] \(create\)/);
+  assert.match(updated.stdout, /~ terraform_data\.instance\[0\] \(update\)/);
+  assert.match(updated.stdout, /Apply this plan to [0-9a-z]{16}\? Only "yes" applies it:/);
+  assert.match(updated.stdout, /Apply complete! Resources: 1 added, 1 changed, 0 destroyed/);
+  assert.equal((updated.stdout.match(/Plan: 1 to add, 1 to change, 0 to destroy\.\r?\n/g) ?? []).length, 1, "the plan's log is shown once");
+  const resource = await system.resource(id);
+  assert.equal(resource.status, 'ready');
+  assert.deepEqual(resource.inputs.tags, { env: 'dev' });
+  assert.equal(resource.inputs.node_count, 2);
+});
+
+test('update_resource.sh discards the plan on any other answer, and refuses to guess without a terminal', async () => {
+  const system = await newSystem('changes');
+  const id = await readyStack(system);
+  const before = await system.resource(id);
+  const declined = await scriptAtTerminal(system, 'update_resource.sh', [id, '--instance-type', 't3.small'], 'y\n');
+  assert.equal(declined.exitCode, 1, declined.stdout);
+  assert.match(declined.stdout, /-\/\+ terraform_data\.instance\[0\] \(replace\)/);
+  assert.match(declined.stdout, /plan discarded; nothing was changed/);
+  const discarded = await system.resource(id);
+  assert.equal(discarded.status, 'ready');
+  assert.equal(discarded.job.status, 'discarded');
+  assert.deepEqual(discarded.inputs, before.inputs);
+
+  const piped = await script(system, 'update_resource.sh', [id, '--node-count', '3']);
+  assert.equal(piped.exitCode, 1);
+  assert.match(piped.stderr, /stdin is not a terminal, so nobody can approve the plan; nothing was changed/);
+  assert.deepEqual((await system.resource(id)).job, discarded.job, 'nothing was queued');
+});
+
+test('update_resource.sh --auto-approve applies the plan without asking', async () => {
+  const system = await newSystem('changes');
+  const id = await readyStack(system);
+  const updated = await script(system, 'update_resource.sh', [id, '--node-count', '2', '--auto-approve']);
+  assert.equal(updated.exitCode, 0, updated.stderr);
+  assert.match(updated.stderr, /Plan: 1 to add, 0 to change, 0 to destroy \(0 replaced\)\./);
+  assert.doesNotMatch(updated.stderr, /Apply this plan/);
+  const resource = JSON.parse(updated.stdout);
+  assert.equal(resource.status, 'ready');
+  assert.equal(resource.outputs.private_ips.length, 2);
+  const bad = await script(system, 'update_resource.sh', [id, '--node-count', '11', '--auto-approve']);
+  assert.equal(bad.exitCode, 1);
+  assert.match(bad.stderr, /400: .*node_count/);
+});

@@ -5,7 +5,7 @@ import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq
 import { endJob, requestDeletion } from '../core/lifecycle/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
-import { ExpireJobData, JobData } from '../core/schemas/index.ts';
+import { ExpireJobData, ForgetPlanJobData, JobData } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
 import type { Catalogue } from '../core/templates/index.ts';
 import { JobLog } from './job-log.ts';
@@ -44,6 +44,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
 
   async function processJob(job: Job<unknown>, token?: string, signal?: AbortSignal): Promise<void> {
     if (job.name === 'expire') return expire(job);
+    if (job.name === 'forget-plan') return forgetPlan(job);
     return run(job, parseJobData(job, logger), token, signal);
   }
 
@@ -134,6 +135,15 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     const { resourceId } = parsed.data;
     const request = await requestDeletion({ store, queue, logger, jobs: deps.jobs, catalogue: deps.catalogue, secrets: deps.secrets }, resourceId);
     logger.info({ resourceId, outcome: request.outcome }, 'ttl ran out; delete requested');
+  }
+
+  // An update's plan was discarded: its saved copy goes.
+  async function forgetPlan(job: Job<unknown>): Promise<void> {
+    const parsed = ForgetPlanJobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid forget-plan job data: ${parsed.error.message}`);
+    const { resourceId, jobId, template } = parsed.data;
+    await deps.templates.get(template)?.s3State?.deletePlan(resourceId, jobId);
+    logger.info({ resourceId, jobId }, 'saved plan of a discarded update removed');
   }
 
   return { processJob, runPrepared: run };

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 
 export type WorkspaceState = { exists: false } | { exists: true; resources: number; lineage?: string };
@@ -179,6 +179,22 @@ export class S3State {
 
   async deletePlan(workspace: string, jobId: string): Promise<void> {
     await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.planKey(workspace, jobId) }));
+  }
+
+  // Removes every plan saved for the workspace (it is being deleted); returns how many.
+  async deletePlans(workspace: string): Promise<number> {
+    let removed = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.#s3.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: `tfcompute-plans/${workspace}/`, ContinuationToken: token }));
+      for (const { Key } of page.Contents ?? []) {
+        if (Key === undefined) continue;
+        await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key }));
+        removed++;
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    return removed;
   }
 
   // Whether state locks live in a DynamoDB table we can reach.

@@ -6,7 +6,7 @@ import { Job, JobIdParams } from '../../core/schemas/index.ts';
 import { requireId } from '../problems.ts';
 import { json, problem, type Route } from '../route.ts';
 import { approvePlan, cancelJob, discardPlan, getJob } from '../../core/lifecycle/index.ts';
-import { isJobFinished, type UseCaseDeps } from '../wait.ts';
+import { isJobFinished, isJobSettled, type UseCaseDeps } from '../wait.ts';
 import { badId, unavailable } from './common.ts';
 
 const KEEPALIVE_MS = 15_000;
@@ -17,7 +17,9 @@ const notFound = problem('No job with this id.');
 export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[] {
   // Sends the log from the client's Last-Event-ID (a byte offset) on, then
   // each part as the worker writes it, and an `end` event with the job's
-  // status once it has finished and everything has been sent.
+  // status once it has settled (finished, or planned: an update waiting for
+  // approval, whose apply a client follows with a new request) and
+  // everything has been sent.
   async function streamLog(req: Request, res: Response, jobId: string): Promise<void> {
     const lastEventId = Number(req.get('last-event-id'));
     let offset = Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : 0;
@@ -38,7 +40,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         // The worker flushes the log before it records the end, so a finished
         // job's log is complete when it is read after the status.
         const job = await deps.store.jobs.get(jobId);
-        const finished = !job || isJobFinished(job.status);
+        const finished = !job || isJobSettled(job.status);
         const chunk = await deps.store.logs.range(jobId, offset, CHUNK_BYTES);
         // Whole lines only while the job runs; the rest comes with the next write.
         const end = finished ? chunk.length : chunk.lastIndexOf(10) + 1;
@@ -110,7 +112,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       tags: [TAG],
       summary: "Get a job's Terraform output, or follow it live",
       description:
-        'Plain text by default. With `Accept: text/event-stream`, Server-Sent Events: `log` events (each line a `data:` line; the `id` is the byte offset, so a client that reconnects with `Last-Event-ID` resumes where it was) while the job runs, then one `end` event whose data is `{"status": "..."}`.',
+        'Plain text by default. With `Accept: text/event-stream`, Server-Sent Events: `log` events (each line a `data:` line; the `id` is the byte offset, so a client that reconnects with `Last-Event-ID` resumes where it was) while the job runs, then one `end` event whose data is `{"status": "..."}` once it has finished or waits for approval (`planned`; follow the apply with a new request and `Last-Event-ID`).',
       request: { params: JobIdParams },
       responses: {
         200: {

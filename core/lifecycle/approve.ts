@@ -1,7 +1,8 @@
 // A planned update, approved (its saved plan is applied) or discarded
 // (nothing is applied; the stack keeps its inputs).
 import { AppError } from '../errors.ts';
-import type { Job, JobError } from '../schemas/index.ts';
+import { jobOptions } from '../queue.ts';
+import type { ForgetPlanJobData, Job, JobError } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 import { promoteJob } from './end-job.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
@@ -34,7 +35,23 @@ export async function discardPlan(deps: LifecycleDeps, jobId: string, status: 'd
   const resource = await deps.store.resources.get(job.resource_id);
   await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status, ...(resource?.job.id === jobId ? { resourceStatus: resource.status } : {}) });
   await promoteJob(deps.queue, outcome.next);
+  await forgetPlan(deps, job);
   return getJob(deps, jobId);
+}
+
+// The saved plan is in the state's bucket, which only workers reach: one
+// removes it. Should that job not be queued, the stack's delete removes it.
+async function forgetPlan(deps: LifecycleDeps, job: Job): Promise<void> {
+  const data: ForgetPlanJobData = { resourceId: job.resource_id, jobId: job.id, template: job.template.name };
+  try {
+    await deps.queue.add('forget-plan', data, { ...jobOptions(forgetJobId(job.id), deps.jobs.attempts, deps.jobs.backoffMs), removeOnFail: true });
+  } catch (error) {
+    deps.logger.warn({ err: error, jobId: job.id }, 'could not queue the removal of a discarded plan; the stack\'s delete removes it');
+  }
+}
+
+export function forgetJobId(jobId: string): string {
+  return `${jobId}-forget`;
 }
 
 function notPlanned(jobId: string, status: string): AppError {

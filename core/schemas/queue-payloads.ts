@@ -1,6 +1,6 @@
 // Job data as it travels through the queue from the API to the workers.
 import { z } from 'zod';
-import { JobAction, JobId, ResourceId, TemplateRef } from './domain.ts';
+import { JobAction, JobId, ResourceId, TemplateName, TemplateRef } from './domain.ts';
 
 // The worker parses it again: anything could have written to the queue.
 export const JobData = z.strictObject({
@@ -28,6 +28,10 @@ export type NewJobData = z.input<typeof JobData>;
 // An `expire` job: fires when a stack's ttl runs out and requests its delete.
 export const ExpireJobData = z.strictObject({ resourceId: ResourceId });
 export type ExpireJobData = z.infer<typeof ExpireJobData>;
+
+// A `forget-plan` job: removes the saved plan of an update that was discarded.
+export const ForgetPlanJobData = z.strictObject({ resourceId: ResourceId, jobId: JobId, template: TemplateName });
+export type ForgetPlanJobData = z.infer<typeof ForgetPlanJobData>;
 
 // A scheduled drift check of one stack (its own queue, see worker/drift-checks.ts).
 export const DriftCheckJobData = z.strictObject({ resourceId: ResourceId });

@@ -64,6 +64,8 @@ export type StateBackend = {
   // Environment Terraform needs to reach the emulators.
   env: Record<string, string>;
   stateObjectUrl(workspace: string): string;
+  // Where the worker keeps an update's saved plan while it awaits approval.
+  planObjectUrl(workspace: string, jobId: string): string;
   // Every state object key in the bucket, under the workspace prefix.
   listStateKeys(): Promise<string[]>;
   // The lock table item Terraform writes while it holds a workspace's state lock.
@@ -109,6 +111,7 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
     backendConfigFile,
     env: { ...S3RVER_CREDENTIALS, AWS_REGION: 'us-east-1' },
     stateObjectUrl: (workspace) => `${s3Endpoint}/${STATE_BUCKET}/env:/${workspace}/${STATE_KEY}`,
+    planObjectUrl: (workspace, jobId) => `${s3Endpoint}/${STATE_BUCKET}/tfcompute-plans/${workspace}/${jobId}.tfplan`,
     async listStateKeys() {
       const response = await fetch(`${s3Endpoint}/${STATE_BUCKET}?list-type=2&prefix=${encodeURIComponent('env:/')}&max-keys=1000`);
       const xml = await response.text();

@@ -14,6 +14,9 @@ export async function destroy(context: ActionContext): Promise<ActionSuccess> {
     ({ changes } = await terraform.destroy(state?.exists ? state.lineage : undefined));
   }
   await removeWorkspace(context);
+  // Plans saved for updates never applied (discarded by this delete, say).
+  const plans = await s3State?.deletePlans(workspace);
+  if (plans) log(`${plans} saved plan(s) of the stack removed.`);
   return { resourceStatus: 'deleted', outputs: {}, result: { outputs: {}, changes } };
 }
 
