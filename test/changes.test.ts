@@ -147,8 +147,9 @@ describe('updates', () => {
     // A worker removes the saved plan.
     const forget = await system.queue.getJob(forgetJobId(job.id));
     assert.ok(forget, 'the removal of the plan was queued');
-    const connection = system.redis.duplicate();
-    const events = new QueueEvents(QUEUE_NAME, { connection, prefix: system.config.redisPrefix });
+    const { hostname, port } = new URL(services().redis.url);
+    // Its own connection, which close() closes.
+    const events = new QueueEvents(QUEUE_NAME, { connection: { host: hostname, port: Number(port) }, prefix: system.config.redisPrefix, blockingTimeout: 1_000 });
     try {
       await forget.waitUntilFinished(events, 30_000).catch(async (error: unknown) => {
         // Finished before the listener was ready: removed on completion.
@@ -156,7 +157,6 @@ describe('updates', () => {
       });
     } finally {
       await events.close();
-      connection.disconnect();
     }
     assert.equal((await fetch(planUrl, { method: 'HEAD' })).status, 404, 'the discarded plan is removed');
     const after = (await system.http().get(`/api/ec2instance/${stack.id}`)).body;
