@@ -293,3 +293,68 @@ describe('a state backend that is down, slow or resetting connections', () => {
     report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
   });
 });
+
+describe('an update interrupted', () => {
+  const SLOW = { TF_VAR_sleep_seconds: '2' };
+
+  async function readyStack(system: TestSystem): Promise<string> {
+    const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 1 });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return created.body.id;
+  }
+
+  test('a worker killed with SIGKILL while it applies an approved plan: the job runs again and the stack ends as the plan said', async (t) => {
+    const system = await startSystem({ fixture: 'slow', env: SLOW });
+    const doomed = await system.spawnWorker();
+    const id = await readyStack(system);
+    const patched = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 2 } });
+    assert.equal(patched.body.job.status, 'planned', JSON.stringify(patched.body));
+    const jobId: string = patched.body.job.id;
+    assert.equal((await system.http().post(`/api/jobs/${jobId}/apply`)).status, 202);
+    await system.waitForLog(jobId, 'terraform_data.instance[1]: Creating...');
+
+    await doomed.signal('SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while ((await terraformProcesses(id)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(await terraformProcesses(id), [], 'no Terraform outlives its worker');
+    await system.startWorker({ env: SLOW });
+    const job = await system.waitForJob(jobId, 90_000);
+    const resource = await system.resource(id);
+    // Terraform had saved no state when it died, so the approved plan still
+    // matches the state and is applied by the next attempt. Had it saved
+    // some, the plan would be refused as stale and the stack update_failed.
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.ok(job.attempts >= 3, `the approved apply ran again (attempts: ${job.attempts})`);
+    assert.equal(resource.status, 'ready');
+    assert.equal(resource.inputs.node_count, 2);
+    assert.deepEqual(await system.stateAddresses(id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
+    const after = await audit(system, [id]);
+    assert.equal(after.workspaces.get(id), 1, 'exactly one workspace');
+    assert.equal(after.locks, 0, 'no lock is left');
+    assert.equal((await fetch(system.services.backend.planObjectUrl(id, jobId), { method: 'HEAD' })).status, 404, 'the applied plan is removed');
+    report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: after.locks });
+  });
+
+  test('a cancel while an update applies leaves the stack update_failed with what Terraform saved; a PATCH then finishes the change', async () => {
+    const system = await startSystem({ fixture: 'slow', worker: true, env: SLOW });
+    const id = await readyStack(system);
+    const patched = await system.http().patch(`/api/ec2instance/${id}`).send({ inputs: { node_count: 2 }, auto_apply: true });
+    assert.equal(patched.status, 202, JSON.stringify(patched.body));
+    const jobId: string = patched.body.job.id;
+    await system.waitForLog(jobId, 'terraform_data.instance[1]: Creating...');
+    const cancel = await system.http().post(`/api/jobs/${jobId}/cancel`);
+    assert.equal(cancel.status, 202, JSON.stringify(cancel.body));
+    const job = await system.waitForJob(jobId);
+    assert.equal(job.status, 'cancelled', JSON.stringify(job.error));
+    const resource = await system.resource(id);
+    assert.equal(resource.status, 'update_failed');
+    assert.match(resource.error?.message ?? '', /cancelled on request/);
+    assert.equal(resource.inputs.node_count, 1, 'the stack keeps its inputs: the update did not succeed');
+    assert.equal((await system.services.backend.lockHolders()).length, 0, 'Terraform released its lock');
+
+    const again = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 2 }, auto_apply: true });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.status, 'ready', JSON.stringify(again.body.error));
+    assert.deepEqual(await system.stateAddresses(id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
+  });
+});
