@@ -1,11 +1,12 @@
 // Renders the benchmark's figures as docs/benchmark.md.
 import type { ApiResults, LoadResult } from './api-load.ts';
+import type { ChangesResults, Spread } from './changes.ts';
 import type { PhaseTimes } from './pipeline.ts';
 import { seconds } from './processes.ts';
 
 export type Row = { workers: number; concurrency: number; n: number; ours: PhaseTimes; raw: PhaseTimes; original: PhaseTimes };
 
-export type BenchResults = { date: string; machine: string; software: string; apiNodeFlags: string; rows: Row[]; api?: ApiResults };
+export type BenchResults = { date: string; machine: string; software: string; apiNodeFlags: string; rows: Row[]; api?: ApiResults; changes?: ChangesResults };
 
 function ratio(a: number, b: number): string {
   return (a / b).toFixed(2);
@@ -111,5 +112,24 @@ export function render(results: BenchResults): string {
       '',
     );
   }
+  if (results.changes) lines.push(...renderChanges(results.changes));
   return `${lines.join('\n')}\n`;
+}
+
+// Section 5, on its own so it can be pasted into a report the rest of the bench did not rewrite.
+export function renderChanges(changes: ChangesResults): string[] {
+  const ms = (s: Spread) => `${s.median} ms (p95 ${s.p95} ms, n=${s.n})`;
+  return [
+    '## 5. Changing stacks, and drift checks',
+    '',
+    'Stack: `test/fixtures/changes` (two `terraform_data` instances, a third added by the update). One API and one worker',
+    '(`WORKER_CONCURRENCY=2`, `DRIFT_CHECK_CONCURRENCY=1`); requests one after another, with `Prefer: wait`.',
+    '',
+    `- PATCH (\`node_count\` 2 → 3) to \`planned\`: ${ms(changes.planMs)}; approval to \`ready\`: ${ms(changes.approveMs)}.`,
+    `- One drift check (a plan-only job, start to finish, ${changes.check.stacks} idle stacks, \`DRIFT_CHECK_INTERVAL=1s\`): ${ms(changes.check.durationMs)}.`,
+    `- Checks one worker runs: ${changes.check.perHourIdle.toLocaleString('en')} an hour with no user traffic; ${changes.check.perHourBesideUsers.toLocaleString('en')} an hour beside a user sending`,
+    `  \`auto_apply\` updates one after another to 5 of the stacks.`,
+    `- That user's update (PATCH to \`ready\`), ${changes.users.windowSeconds} s of them: ${ms(changes.users.withoutChecks)} without drift checks; ${ms(changes.users.withChecks)} with them.`,
+    '',
+  ];
 }

@@ -4,7 +4,9 @@
 //
 // BENCH_N (default "100,1000") and BENCH_CONFIGS (default "1x2,2x2", workers x
 // concurrency) choose the pipeline runs; BENCH_SKIP_PIPELINE=1 and
-// BENCH_SKIP_API=1 leave out the pipeline runs or the API load; BENCH_OUT (default
+// BENCH_SKIP_API=1 leave out the pipeline runs or the API load, BENCH_SKIP_CHANGES=1
+// the updates and drift checks; BENCH_ONLY_CHANGES=1 prints only that section
+// (to paste into a report) and writes nothing; BENCH_OUT (default
 // docs) is where the report goes.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +15,8 @@ import path from 'node:path';
 import { startRedis, startStateBackend } from '../test/support/local-services.ts';
 import { runApiLoad, type ApiResults } from './api-load.ts';
 import { runOriginal, runOurs, runRaw, type Setup } from './pipeline.ts';
-import { render, type BenchResults, type Row } from './report.ts';
+import { type ChangesResults, runChanges } from './changes.ts';
+import { render, renderChanges, type BenchResults, type Row } from './report.ts';
 import { ROOT, seconds } from './processes.ts';
 import { API_NODE_FLAGS } from '../scripts/api-node-flags.ts';
 
@@ -32,8 +35,10 @@ await mkdir(setup.workDir, { recursive: true });
 
 const rows: Row[] = [];
 let api: ApiResults | undefined;
+let changes: ChangesResults | undefined;
+const onlyChanges = env.BENCH_ONLY_CHANGES === '1';
 try {
-  for (const { workers, concurrency } of configs) {
+  for (const { workers, concurrency } of onlyChanges ? [] : configs) {
     for (const n of sizes) {
       const lanes = workers * concurrency;
       log(`pipeline ${workers}x${concurrency}, N=${n}: ours`);
@@ -46,30 +51,36 @@ try {
       rows.push({ workers, concurrency, n, ours, raw, original });
     }
   }
-  if (env.BENCH_SKIP_API !== '1') {
+  if (env.BENCH_SKIP_API !== '1' && !onlyChanges) {
     log('API load');
     api = await runApiLoad(setup);
   }
+  if (env.BENCH_SKIP_CHANGES !== '1') changes = await runChanges(setup, log);
 } finally {
   await backend.stop();
   await redis.stop();
   await rm(dir, { recursive: true, force: true });
 }
 
-const results: BenchResults = {
-  date: new Date().toISOString().slice(0, 10),
-  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}`,
-  software: `Node.js ${process.versions.node}; ${version('terraform', ['version'])}; ${version('redis-server', ['--version'])}`,
-  apiNodeFlags: API_NODE_FLAGS.join(' '),
-  rows,
-  ...(api ? { api } : {}),
-};
-const out = path.resolve(ROOT, env.BENCH_OUT ?? 'docs');
-await mkdir(out, { recursive: true });
-await writeFile(path.join(out, 'benchmark.json'), `${JSON.stringify(results, null, 2)}\n`);
-const report = render(results);
-await writeFile(path.join(out, 'benchmark.md'), report);
-process.stdout.write(report);
+if (onlyChanges && changes) {
+  process.stdout.write(`${renderChanges(changes).join('\n')}\n`);
+} else {
+  const results: BenchResults = {
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}`,
+    software: `Node.js ${process.versions.node}; ${version('terraform', ['version'])}; ${version('redis-server', ['--version'])}`,
+    apiNodeFlags: API_NODE_FLAGS.join(' '),
+    rows,
+    ...(api ? { api } : {}),
+    ...(changes ? { changes } : {}),
+  };
+  const out = path.resolve(ROOT, env.BENCH_OUT ?? 'docs');
+  await mkdir(out, { recursive: true });
+  await writeFile(path.join(out, 'benchmark.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const report = render(results);
+  await writeFile(path.join(out, 'benchmark.md'), report);
+  process.stdout.write(report);
+}
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
