@@ -221,9 +221,20 @@ describe('updates', () => {
     assert.equal(after.status, 'update_failed');
     assert.deepEqual(after.inputs, stack.inputs);
     assert.equal(await stateBytes(stateUrl), moved, 'nothing was applied');
-    // The user can PATCH again from update_failed.
+    // A retry plans the same change afresh, and waits for approval as the update did.
+    const retried = await system.http().post(`/api/ec2instance/${stack.id}/retry`).set('Prefer', 'wait=60');
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal(retried.body.status, 'updating');
+    assert.equal(retried.body.job.action, 'update');
+    assert.equal(retried.body.job.status, 'planned');
+    assert.deepEqual((await system.store.jobs.get(retried.body.job.id))?.plan?.resources, [{ address: 'terraform_data.instance[2]', action: 'create' }]);
+    // Discarding it leaves the stack as it was, update_failed; a PATCH from there applies.
+    await system.http().post(`/api/jobs/${retried.body.job.id}/discard`).expect(200);
+    assert.equal((await system.resource(stack.id)).status, 'update_failed');
     const again = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 3 }, auto_apply: true });
     assert.equal(again.body.status, 'ready', JSON.stringify(again.body.error));
+    assert.equal(again.body.inputs.node_count, 3);
+    assertProblem(await system.http().post(`/api/ec2instance/${stack.id}/retry`), 409, 'invalid-state');
   });
 
   test('a DELETE while a plan awaits approval discards it, then destroys the stack', async () => {

@@ -335,7 +335,7 @@ describe('an update interrupted', () => {
     report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: after.locks });
   });
 
-  test('a cancel while an update applies leaves the stack update_failed with what Terraform saved; a PATCH then finishes the change', async () => {
+  test('a cancel while an update applies leaves the stack update_failed with what Terraform saved; a retry then finishes the change', async () => {
     const system = await startSystem({ fixture: 'slow', worker: true, env: SLOW });
     const id = await readyStack(system);
     const patched = await system.http().patch(`/api/ec2instance/${id}`).send({ inputs: { node_count: 2 }, auto_apply: true });
@@ -352,8 +352,10 @@ describe('an update interrupted', () => {
     assert.equal(resource.inputs.node_count, 1, 'the stack keeps its inputs: the update did not succeed');
     assert.equal((await system.services.backend.lockHolders()).length, 0, 'Terraform released its lock');
 
-    const again = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 2 }, auto_apply: true });
+    // The retry runs the same update again (auto_apply as it was).
+    const again = await system.http().post(`/api/ec2instance/${id}/retry`).set('Prefer', 'wait=60');
     assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.inputs.node_count, 2);
     assert.equal(again.body.status, 'ready', JSON.stringify(again.body.error));
     assert.deepEqual(await system.stateAddresses(id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
   });

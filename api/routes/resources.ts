@@ -10,7 +10,7 @@ import { preferredWait } from '../prefer.ts';
 import { requireId } from '../problems.ts';
 import { parseOrThrow } from '../validate.ts';
 import { json, problem, type Route } from '../route.ts';
-import { createStack, deleteStack, getResource, planStack, retryCreate, updateStack, withLatestVersion } from '../../core/lifecycle/index.ts';
+import { createStack, deleteStack, getResource, planStack, retryStack, updateStack, withLatestVersion } from '../../core/lifecycle/index.ts';
 import { isFinished, isJobFinished, isJobSettled, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
 import { badId, IdempotencyHeaders, jobLocationHeader, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
 
@@ -175,22 +175,22 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       path: `${RESOURCES_PATH}/{id}/retry`,
       operationId: `retry${noun}`,
       tags: [TAG],
-      summary: 'Retry a failed create',
+      summary: 'Retry a failed create or update',
       description:
-        'Runs `terraform apply` again, with the same inputs, in the workspace the failed create left, with the template as served now: the inputs are checked against that version first, and the resource takes it. Only a `failed` resource can be retried; a failed delete is retried with DELETE.',
+        'A `failed` stack: runs `terraform apply` again, with the same inputs, in the workspace the failed create left, with the template as served now: the inputs are checked against that version first, and the resource takes it. An `update_failed` stack: queues its failed update again (the same inputs, checked against the template as served now, planned afresh against what the failed apply left, applied at once only if that update was). A failed delete is retried with DELETE.',
       request: { params: ResourceIdParams, headers: PreferHeader },
       responses: {
-        202: { ...json('Accepted; the resource is `creating` again.', Resource), headers: preferenceApplied },
-        200: { ...json('With `Prefer: wait`: the retry finished (see `status`).', Resource), headers: preferenceApplied },
+        202: { ...json('Accepted; the resource is `creating` (or `updating`) again.', Resource), headers: preferenceApplied },
+        200: { ...json('With `Prefer: wait`: the retry finished, or its plan waits for approval (see `status` and `job.status`).', Resource), headers: preferenceApplied },
         400: badId,
         404: notFound,
-        409: problem('The resource is not `failed`, or its inputs do not satisfy its template as served now.'),
+        409: problem('The resource is not `failed` or `update_failed`, or its inputs do not satisfy its template as served now.'),
         503: unavailable,
       },
       async handle(req, res) {
-        const resource = await retryCreate(deps, template.name, requireId(req.params.id));
+        const resource = await retryStack(deps, template.name, requireId(req.params.id));
         const final = await maybeWait(req, res, resource);
-        res.status(isFinished(final) ? 200 : 202).json(show(final));
+        res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
       },
     },
     {

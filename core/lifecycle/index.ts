@@ -11,4 +11,4 @@ export { approvePlan, discardPlan } from './approve.ts';
 export { planStack } from './plan.ts';
 export { updateStack, type StackChange } from './update.ts';
 export { getJob, getResource } from './read.ts';
-export { retryCreate } from './retry.ts';
+export { retryStack } from './retry.ts';

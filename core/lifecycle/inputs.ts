@@ -25,7 +25,11 @@ export function sealSecrets(deps: Pick<LifecycleDeps, 'secrets'>, id: string, se
 // The stack's sealed sensitive inputs, opened: {} when it has none, undefined
 // when it has some and there is no key to open them.
 export async function openSecrets(deps: Pick<LifecycleDeps, 'store' | 'secrets'>, id: string): Promise<ResourceInputs | undefined> {
-  const sealed = await deps.store.resources.secrets(id);
+  return openSealed(deps, await deps.store.resources.secrets(id), id);
+}
+
+// Sensitive inputs sealed for stack `id` (its own, or an update's), opened.
+export function openSealed(deps: Pick<LifecycleDeps, 'secrets'>, sealed: string | undefined, id: string): ResourceInputs | undefined {
   if (sealed === undefined) return {};
   if (!deps.secrets) return undefined;
   return JSON.parse(deps.secrets.open(sealed, id)) as ResourceInputs;

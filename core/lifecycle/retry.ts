@@ -1,4 +1,4 @@
-// A failed create, tried again.
+// A failed create, or a failed update, tried again.
 import { AppError, fieldErrors } from '../errors.ts';
 import { newJobId } from '../ids.ts';
 import type { Resource, ResourceInputs } from '../schemas/index.ts';
@@ -7,15 +7,17 @@ import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
 import { openSecrets } from './inputs.ts';
 import { getResource } from './read.ts';
+import { retryUpdate } from './update.ts';
 
 // Re-applies a stack whose create failed, in the same workspace and with the
 // same inputs, with the template as it is served now (an operator may have
 // fixed what made the create fail). The inputs are checked against that
 // version first, and the stack takes it. Any other status is a conflict: a
 // delete is retried with DELETE.
-export async function retryCreate(deps: LifecycleDeps, templateName: string, id: string): Promise<Resource> {
-  await getResource(deps, id, templateName);
+export async function retryStack(deps: LifecycleDeps, templateName: string, id: string): Promise<Resource> {
+  const existing = await getResource(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
+  if (existing.status === 'update_failed') return retryUpdate(deps, template, existing);
   const inputs = (await deps.store.resources.setInputs(id)) ?? {};
   await checkInputs(deps, template, id, inputs);
   const jobId = newJobId();
@@ -29,7 +31,7 @@ export async function retryCreate(deps: LifecycleDeps, templateName: string, id:
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   if (request.outcome === 'conflict') {
     const hint = request.status === 'delete_failed' ? '; send DELETE again to retry the delete' : '';
-    throw new AppError('invalid-state', `only a failed create can be retried; resource ${id} is ${request.status}${hint}`);
+    throw new AppError('invalid-state', `only a failed create or update can be retried; resource ${id} is ${request.status}${hint}`);
   }
   const resource = await getResource(deps, id);
   await enqueueOrRecordFailure(deps, { jobId, resourceId: id, action: 'create', template: refOf(template), inputs, retry: true }, 'failed', 'the retry could not be queued; send it again');

@@ -2,13 +2,14 @@
 // checks them against the template as served now, and queues an update job
 // that plans them; the plan is applied at once (auto_apply) or waits,
 // `planned`, for approval (approve.ts).
-import { AppError, validationFailed } from '../errors.ts';
+import { AppError, fieldErrors, validationFailed } from '../errors.ts';
 import { newJobId } from '../ids.ts';
 import { applyMergePatch } from '../merge-patch.ts';
 import type { Resource, ResourceInputs } from '../schemas/index.ts';
+import type { Template } from '../templates/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
-import { openSecrets, sealSecrets, splitSensitive } from './inputs.ts';
+import { openSealed, openSecrets, sealSecrets, splitSensitive } from './inputs.ts';
 import { getResource } from './read.ts';
 
 export type StackChange = { inputs: ResourceInputs; autoApply: boolean };
@@ -22,7 +23,30 @@ export async function updateStack(deps: LifecycleDeps, templateName: string, id:
   const merged = applyMergePatch(current, change.inputs) as ResourceInputs;
   const parsed = template.inputsSchema.safeParse(merged);
   if (!parsed.success) throw validationFailed(parsed.error.issues, 'body.inputs');
-  const inputs = parsed.data as ResourceInputs;
+  return queueChange(deps, template, id, { inputs: parsed.data as ResourceInputs, autoApply: change.autoApply });
+}
+
+// Runs the update an `update_failed` stack's last job asked for again: the
+// same inputs, checked against the template as served now, planned afresh
+// (what the failed apply left is in the state), applied at once only if that
+// update was.
+export async function retryUpdate(deps: LifecycleDeps, template: Template, resource: Resource): Promise<Resource> {
+  const asked = await deps.store.jobs.requestedChange(resource.job.id);
+  if (!asked) throw new AppError('invalid-state', `resource ${resource.id}'s last job is not an update; send PATCH to change it`);
+  const inputs = { ...asked.inputs, ...openSealed(deps, asked.secrets, resource.id) };
+  const parsed = template.inputsSchema.safeParse(inputs);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error.issues, 'inputs');
+    const detail = `the failed update's inputs do not satisfy template ${template.name} as served now (version ${template.version}): ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}; send PATCH with valid inputs`;
+    throw new AppError('inputs-not-valid-for-template', detail, { errors });
+  }
+  return queueChange(deps, template, resource.id, { inputs: parsed.data as ResourceInputs, autoApply: asked.autoApply });
+}
+
+// Records and queues an update of the stack to `change.inputs` (all the
+// inputs it sets, sensitive ones included).
+async function queueChange(deps: LifecycleDeps, template: Template, id: string, change: StackChange): Promise<Resource> {
+  const inputs = change.inputs;
   const { open, sealed } = splitSensitive(template, inputs);
   const jobId = newJobId();
   const request = await deps.store.resources.requestUpdate({

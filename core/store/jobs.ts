@@ -1,7 +1,7 @@
 // Jobs: their records and the transitions a worker and the API make
 // (start an attempt, hand it back, finish, cancel), and the resource's queue
 // of unfinished jobs that orders them.
-import type { DriftFinding, Job, JobError, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
+import type { DriftFinding, Job, JobError, ResourceInputs, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome, type PlannedOutcome, type StartOutcome } from './outcomes.ts';
 import { toJob } from './records.ts';
@@ -119,6 +119,16 @@ export class Jobs {
   // An update's sensitive inputs, sealed, while it has not finished.
   async newSecrets(jobId: string): Promise<string | undefined> {
     return (await this.#c.redis.hget(this.#c.keys.job(jobId), 'new_secrets')) || undefined;
+  }
+
+  // What an update asked for: the inputs it set (sensitive ones apart, sealed)
+  // and whether it applied at once; null for a job that is not an update.
+  async requestedChange(jobId: string): Promise<{ inputs: ResourceInputs; secrets: string | undefined; autoApply: boolean } | null> {
+    const [action, inputs, set, secrets, autoApply] = await this.#c.redis.hmget(this.#c.keys.job(jobId), 'action', 'new_inputs', 'new_set_inputs', 'new_secrets', 'auto_apply');
+    if (action !== 'update' || !inputs || !set) return null;
+    const all = JSON.parse(inputs) as ResourceInputs;
+    const names = (JSON.parse(set) as string[]).filter((name) => name in all);
+    return { inputs: Object.fromEntries(names.map((name) => [name, all[name]])), secrets: secrets || undefined, autoApply: autoApply === '1' };
   }
 
   async setProgress(jobId: string, progress: JobProgress): Promise<void> {

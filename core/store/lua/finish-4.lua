@@ -1,6 +1,7 @@
 --[[
   Records how a job ended. A succeeded update gives the resource the inputs
-  and template version it applied. A job that found out whether the stack
+  and template version it applied; a failed one keeps them (sensitive ones
+  sealed) for a retry. A job that found out whether the stack
   matches its configuration (a plan, or an apply) records that as its drift. The resource's status follows only its current
   job: a create that finishes after a DELETE was requested records its
   outputs but leaves "deleting". A finished job's record and log expire after
@@ -68,8 +69,8 @@ if redis.call('HGET', jobKey, 'action') == 'update' then
   if jobStatus == 'succeeded' then
     local new = redis.call('HMGET', jobKey, 'new_inputs', 'new_set_inputs', 'new_secrets', 'template_version')
     redis.call('HSET', resourceKey, 'inputs', new[1], 'set_inputs', new[2], 'secrets', new[3], 'template_version', new[4])
+    redis.call('HDEL', jobKey, 'new_secrets')
   end
-  redis.call('HDEL', jobKey, 'new_secrets')
 end
 if drift ~= '' and redis.call('HGET', resourceKey, 'status') ~= 'deleted' then
   recordDrift(prefix, resourceKey, drift, now, jobId, driftResources)
