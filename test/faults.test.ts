@@ -2,7 +2,9 @@
 // under load, a state backend that is down, slow or resetting connections.
 // Each test reports its figures as a diagnostic line starting "fault:".
 import assert from 'node:assert/strict';
-import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -294,8 +296,93 @@ describe('a state backend that is down, slow or resetting connections', () => {
   });
 });
 
+// A named pipe standing for the world outside Terraform (the changes
+// fixture reads it with terraform_remote_state): each reader gets a state
+// whose "value" output is "v1". While held, a reader waits, and `waiting`
+// resolves once one does: Terraform is then mid-plan, reading it.
+async function outsidePipe(): Promise<{ path: string; hold(): Promise<void>; release(): void; close(): Promise<void> }> {
+  const file = path.join(await mkdtemp(path.join(services().dir, 'pipe-')), 'outside.tfstate');
+  await execa('mkfifo', [file]);
+  const state = JSON.stringify({ version: 4, terraform_version: '1.11.4', serial: 1, lineage: 'outside', outputs: { value: { value: 'v1', type: 'string' } }, resources: [] });
+  let closed = false;
+  let held: { reached: () => void; released: Promise<void> } | undefined;
+  let release = () => undefined as void;
+  const serving = (async () => {
+    while (!closed) {
+      // Opening for writing returns once a reader has opened the pipe.
+      const handle = await open(file, 'w');
+      try {
+        if (held) {
+          held.reached();
+          await held.released;
+        }
+        if (!closed) await handle.writeFile(state);
+      } catch {
+        // the reader went away
+      } finally {
+        await handle.close();
+      }
+    }
+  })();
+  return {
+    path: file,
+    hold() {
+      const { promise: released, resolve } = Promise.withResolvers<void>();
+      release = resolve;
+      const reached = Promise.withResolvers<void>();
+      held = { reached: reached.resolve, released };
+      return reached.promise;
+    },
+    release() {
+      held = undefined;
+      release();
+    },
+    async close() {
+      closed = true;
+      release();
+      // A writer waiting for a reader gets one that leaves at once.
+      const reader = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      await reader.close();
+      await serving;
+    },
+  };
+}
+
 describe('an update interrupted', () => {
   const SLOW = { TF_VAR_sleep_seconds: '2' };
+
+  test('a cancel while an update plans ends it before anything is applied, and leaves the stack as it was', async () => {
+    const pipe = await outsidePipe();
+    try {
+      const system = await startSystem({ fixture: 'changes', worker: true, env: { TF_VAR_outside_state: pipe.path } });
+      const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 1 });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const id: string = created.body.id;
+      const stateBefore = await (await fetch(system.services.backend.stateObjectUrl(id))).text();
+
+      const reading = pipe.hold();
+      const patched = await system.http().patch(`/api/ec2instance/${id}`).send({ inputs: { node_count: 2 } });
+      assert.equal(patched.status, 202, JSON.stringify(patched.body));
+      const jobId: string = patched.body.job.id;
+      await reading;
+      const cancel = await system.http().post(`/api/jobs/${jobId}/cancel`);
+      assert.equal(cancel.status, 202, JSON.stringify(cancel.body));
+      pipe.release();
+
+      const job = await system.waitForJob(jobId);
+      assert.equal(job.status, 'cancelled', JSON.stringify(job.error));
+      assert.match(job.error?.message ?? '', /^cancelled on request; .* before anything was applied$/);
+      assert.equal(job.plan, undefined);
+      const resource = await system.resource(id);
+      assert.equal(resource.status, 'ready', 'the stack is as it was');
+      assert.deepEqual(resource.inputs, created.body.inputs);
+      assert.equal(await (await fetch(system.services.backend.stateObjectUrl(id))).text(), stateBefore, 'the state object is unchanged');
+      assert.equal((await fetch(system.services.backend.planObjectUrl(id, jobId), { method: 'HEAD' })).status, 404, 'no plan was kept');
+      assert.equal((await system.services.backend.lockHolders()).length, 0, 'the lock was released');
+    } finally {
+      await pipe.close();
+    }
+  });
 
   async function readyStack(system: TestSystem): Promise<string> {
     const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 1 });

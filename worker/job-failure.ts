@@ -7,11 +7,20 @@ export class JobFailure extends Error {
   readonly detail: JobError;
   // Stopped by our own signal (shutdown or cancel), not failed by itself.
   readonly interrupted: boolean;
+  // It stopped before anything was applied (an update's plan): the stack is as it was.
+  readonly changedNothing: boolean;
 
-  constructor(detail: JobError, options: { interrupted?: boolean; cause?: unknown } = {}) {
+  constructor(detail: JobError, options: { interrupted?: boolean; changedNothing?: boolean; cause?: unknown } = {}) {
     super(detail.message, { cause: options.cause });
     this.detail = detail;
     this.interrupted = options.interrupted ?? false;
+    this.changedNothing = options.changedNothing ?? false;
+  }
+
+  // The same failure of a step that changes nothing.
+  static beforeAnyChange(error: unknown): JobFailure {
+    const failure = JobFailure.from(error);
+    return new JobFailure(failure.detail, { interrupted: failure.interrupted, changedNothing: true, cause: failure.cause ?? failure });
   }
 
   // A failure another attempt may not meet: a lock held, the network, a backend's 5xx.

@@ -9,22 +9,25 @@ import { JobFailure } from './job-failure.ts';
 
 export type Outcome =
   // Stopped on a user's request: the stack keeps what Terraform saved.
-  | { kind: 'cancelled'; detail: JobError }
+  // `changedNothing`: it stopped before applying anything (an update's plan),
+  // so the stack goes back to the status it had.
+  | { kind: 'cancelled'; detail: JobError; changedNothing?: boolean }
   // Stopped because the worker is stopping: back to the queue, no attempt spent.
   | { kind: 'interrupted'; detail: JobError }
   // Failed, and another attempt may do better.
   | { kind: 'retry'; detail: JobError }
-  | { kind: 'failed'; detail: JobError };
+  | { kind: 'failed'; detail: JobError; changedNothing?: boolean };
 
 export function classifyFailure(error: unknown, attempt: { cancelRequested: boolean; attemptsLeft: boolean }): Outcome {
   const failure = JobFailure.from(error);
-  const { detail } = failure;
+  const { detail, changedNothing } = failure;
   if (failure.interrupted && attempt.cancelRequested) {
-    return { kind: 'cancelled', detail: { ...detail, message: `cancelled on request; ${detail.message}, after saving state` } };
+    const message = changedNothing ? `cancelled on request; ${detail.message} before anything was applied` : `cancelled on request; ${detail.message}, after saving state`;
+    return { kind: 'cancelled', detail: { ...detail, message }, changedNothing };
   }
   if (failure.interrupted) return { kind: 'interrupted', detail };
   if (detail.retryable && attempt.attemptsLeft) return { kind: 'retry', detail };
-  return { kind: 'failed', detail };
+  return { kind: 'failed', detail, changedNothing };
 }
 
 // Records the outcome on the job and its resource, and tells whoever waits.
@@ -34,8 +37,13 @@ export async function recordOutcome(deps: { store: Store; queue: JobQueue }, dat
     case 'cancelled':
     case 'failed':
       // The resource is left failed (create) or delete_failed (delete): what
-      // Terraform made before it stopped is in the state, and a DELETE destroys it.
-      await endJob(deps, data, { jobStatus: outcome.kind, resourceStatus: failedStatus(data.action), error: outcome.detail });
+      // Terraform made before it stopped is in the state, and a DELETE destroys
+      // it. An update that applied nothing leaves the stack as it was.
+      await endJob(deps, data, {
+        jobStatus: outcome.kind,
+        resourceStatus: (outcome.changedNothing && (await store.jobs.previousStatus(data.jobId))) || failedStatus(data.action),
+        error: outcome.detail,
+      });
       return;
     case 'interrupted':
       await store.jobs.requeue(data.resourceId, data.jobId, undefined);

@@ -121,6 +121,11 @@ export class Jobs {
     return (await this.#c.redis.hget(this.#c.keys.job(jobId), 'new_secrets')) || undefined;
   }
 
+  // The status an update found its stack in, to go back to if it changes nothing.
+  async previousStatus(jobId: string): Promise<ResourceStatus | undefined> {
+    return ((await this.#c.redis.hget(this.#c.keys.job(jobId), 'previous_status')) as ResourceStatus | null) ?? undefined;
+  }
+
   // What an update asked for: the inputs it set (sensitive ones apart, sealed)
   // and whether it applied at once; null for a job that is not an update.
   async requestedChange(jobId: string): Promise<{ inputs: ResourceInputs; secrets: string | undefined; autoApply: boolean } | null> {

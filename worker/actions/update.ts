@@ -15,7 +15,10 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
   const lineage = await existingStateLineage(context, 'update');
   if (data.approved) return applyApproved(context, lineage);
 
-  const { plan, changes } = await terraform.planOut(planFile);
+  // Nothing is applied until the plan is: a failure or a cancel before leaves the stack as it was.
+  const { plan, changes } = await terraform.planOut(planFile).catch((error: unknown) => {
+    throw JobFailure.beforeAnyChange(error);
+  });
   if (!changes) {
     log('No changes: the stack takes the new inputs without an apply.');
     return { resourceStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan, drift: APPLIED_IN_SYNC };
