@@ -4,14 +4,12 @@
 // they cost that traffic). Against the changes fixture (terraform_data).
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { customAlphabet } from 'nanoid';
 import { type Job, SETTLED_JOB_STATUSES } from '../core/schemas/index.ts';
 import { Store } from '../core/store/index.ts';
-import type { Setup } from './pipeline.ts';
-import { AUTH_ENV, AUTH_HEADER, ROOT, startService } from './processes.ts';
+import { installationEnv, type Setup } from './pipeline.ts';
+import { AUTH_HEADER, ROOT, startService } from './processes.ts';
 
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'changes');
-const suffix = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 8);
 
 export type Spread = { median: number; p95: number; n: number };
 export type ChangesResults = {
@@ -28,22 +26,9 @@ type Installation = {
 };
 
 async function install(setup: Setup, driftInterval: string): Promise<Installation> {
-  const prefix = `bench-${suffix()}`;
-  const port = 18000 + Math.floor(Math.random() * 2000);
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/tmp',
-    ...setup.backend.env,
-    ...AUTH_ENV,
-    PORT: String(port),
-    REDIS_URL: setup.redisUrl,
-    REDIS_PREFIX: prefix,
-    TF_CWD: FIXTURE,
-    TF_BACKEND_CONFIG: setup.backend.backendConfigFile,
-    WORK_DIR: path.join(setup.workDir, prefix),
-    WORKER_CONCURRENCY: '2',
-    DRIFT_CHECK_INTERVAL: driftInterval,
-  };
+  const installation = installationEnv(setup, FIXTURE, 2);
+  const { port, prefix } = installation;
+  const env = { ...installation.env, DRIFT_CHECK_INTERVAL: driftInterval };
   const api = await startService('api/main.ts', env, 'api listening');
   const worker = await startService('worker/main.ts', env, 'worker ready');
   const redis = new Redis(setup.redisUrl);

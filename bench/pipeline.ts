@@ -27,9 +27,9 @@ function baseEnv(setup: Setup): Record<string, string> {
   };
 }
 
-// (a) tfcompute: one API process, `workers` worker processes of `concurrency`
-// slots. Wall time from the first POST to the last job event.
-export async function runOurs(setup: Setup, workers: number, concurrency: number, n: number): Promise<PhaseTimes> {
+// The settings of a tfcompute installation of its own (its own key prefix,
+// port and work directory) serving `fixture`, and its port and prefix.
+export function installationEnv(setup: Setup, fixture: string, concurrency: number): { env: Record<string, string>; port: number; prefix: string } {
   const prefix = `bench-${workspaceId().slice(0, 8)}`;
   const port = 18000 + Math.floor(Math.random() * 2000);
   const env = {
@@ -38,11 +38,18 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
     PORT: String(port),
     REDIS_URL: setup.redisUrl,
     REDIS_PREFIX: prefix,
-    TF_CWD: FIXTURE,
+    TF_CWD: fixture,
     TF_BACKEND_CONFIG: setup.backend.backendConfigFile,
     WORK_DIR: path.join(setup.workDir, prefix),
     WORKER_CONCURRENCY: String(concurrency),
   };
+  return { env, port, prefix };
+}
+
+// (a) tfcompute: one API process, `workers` worker processes of `concurrency`
+// slots. Wall time from the first POST to the last job event.
+export async function runOurs(setup: Setup, workers: number, concurrency: number, n: number): Promise<PhaseTimes> {
+  const { env, port, prefix } = installationEnv(setup, FIXTURE, concurrency);
   const api = await startService('api/main.ts', env, 'api listening');
   const workerProcesses = await Promise.all(Array.from({ length: workers }, () => startService('worker/main.ts', env, 'worker ready')));
   const subscriber = new Redis(setup.redisUrl);

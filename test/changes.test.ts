@@ -12,21 +12,9 @@ import { forgetJobId } from '../core/lifecycle/approve.ts';
 import { QUEUE_NAME } from '../core/queue.ts';
 import { Terraform } from '../worker/terraform.ts';
 import { assertProblem, fixtureDir, TOKENS, useSystems } from './support/harness.ts';
+import { outsideWorld } from './support/outside-world.ts';
 
 const [startSystem, services] = useSystems();
-
-// A local state file whose "value" output is `value`: the outside world.
-async function outsideWorld(): Promise<{ path: string; set(value: string): Promise<void> }> {
-  const file = path.join(await mkdtemp(path.join(services().dir, 'outside-')), 'outside.tfstate');
-  let serial = 0;
-  const set = async (value: string) => {
-    serial += 1;
-    const state = { version: 4, terraform_version: '1.11.4', serial, lineage: 'outside', outputs: { value: { value, type: 'string' } }, resources: [] };
-    await writeFile(file, JSON.stringify(state));
-  };
-  await set('v1');
-  return { path: file, set };
-}
 
 async function stateBytes(url: string): Promise<string> {
   const response = await fetch(url);
@@ -36,7 +24,7 @@ async function stateBytes(url: string): Promise<string> {
 
 describe('speculative plans', () => {
   test('a plan shows what an apply would change now, outside changes included, and changes nothing', async () => {
-    const outside = await outsideWorld();
+    const outside = await outsideWorld(services().dir);
     const system = await startSystem({ fixture: 'changes', worker: true, env: { TF_VAR_outside_state: outside.path } });
     const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 2 });
     assert.equal(created.status, 201, JSON.stringify(created.body));

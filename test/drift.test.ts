@@ -3,25 +3,14 @@
 // and shows the result. The world outside Terraform is a local state file
 // the test rewrites (test/fixtures/changes reads it with terraform_remote_state).
 import assert from 'node:assert/strict';
-import { appendFile, cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Job } from '../core/schemas/index.ts';
+import { outsideWorld } from './support/outside-world.ts';
 import { fixtureDir, type TestSystem, useSystems } from './support/harness.ts';
 
 const [startSystem, services] = useSystems();
-
-async function outsideWorld(): Promise<{ path: string; set(value: string): Promise<void> }> {
-  const file = path.join(await mkdtemp(path.join(services().dir, 'outside-')), 'outside.tfstate');
-  let serial = 0;
-  const set = async (value: string) => {
-    serial += 1;
-    const state = { version: 4, terraform_version: '1.11.4', serial, lineage: 'outside', outputs: { value: { value, type: 'string' } }, resources: [] };
-    await writeFile(file, JSON.stringify(state));
-  };
-  await set('v1');
-  return { path: file, set };
-}
 
 const INSTANCES = [
   { address: 'terraform_data.instance[0]', action: 'update' },
@@ -31,7 +20,7 @@ const INSTANCES = [
 describe('drift detection', () => {
   test('an outside change is found by the scheduled check within two intervals; a speculative plan lists it; an apply brings the stack back in sync', async () => {
     const intervalMs = 3_000;
-    const outside = await outsideWorld();
+    const outside = await outsideWorld(services().dir);
     const system = await startSystem({ fixture: 'changes', worker: true, env: { TF_VAR_outside_state: outside.path, DRIFT_CHECK_INTERVAL: '3s' } });
     const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 2 });
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -83,7 +72,7 @@ describe('drift detection', () => {
   });
 
   test('checks never overlap a stack\'s jobs, and a user\'s job waits for at most the one check running', async () => {
-    const outside = await outsideWorld();
+    const outside = await outsideWorld(services().dir);
     const system = await startSystem({ fixture: 'changes', worker: true, env: { TF_VAR_outside_state: outside.path, DRIFT_CHECK_INTERVAL: '1s' } });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {

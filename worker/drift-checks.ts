@@ -95,10 +95,11 @@ export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftCheck
 // Queues a check for every ready stack whose last result is older than the
 // interval (or that has none) and that no job is busy with. A stack whose
 // check is still queued is not queued twice (BullMQ's deduplication).
-export async function sweep(deps: Pick<DriftCheckDeps, 'store' | 'logger'>, queue: Queue, intervalMs: number, now = Date.now()): Promise<number> {
+async function sweep(deps: Pick<DriftCheckDeps, 'store' | 'logger'>, queue: Queue, intervalMs: number): Promise<number> {
+  const dueBefore = new Date(Date.now() - intervalMs);
   let queued = 0;
   for await (const ids of deps.store.resources.readyBatches(SWEEP_BATCH)) {
-    const due = await deps.store.resources.driftCheckDue(ids, new Date(now - intervalMs));
+    const due = await deps.store.resources.driftCheckDue(ids, dueBefore);
     for (const resourceId of due) {
       await queue.add('check', { resourceId } satisfies DriftCheckJobData, {
         jobId: newJobId(),

@@ -1,6 +1,8 @@
 // A stack's inputs as the lifecycle handles them: the sensitive ones are only
 // ever stored sealed, apart from the others, and opened only to be checked
 // or handed to Terraform.
+import type { z } from 'zod';
+import { AppError, fieldErrors } from '../errors.ts';
 import type { ResourceInputs } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 import type { LifecycleDeps } from './deps.ts';
@@ -33,4 +35,12 @@ export function openSealed(deps: Pick<LifecycleDeps, 'secrets'>, sealed: string 
   if (sealed === undefined) return {};
   if (!deps.secrets) return undefined;
   return JSON.parse(deps.secrets.open(sealed, id)) as ResourceInputs;
+}
+
+// 409: inputs kept on a stack (`whose`) that the template as served now
+// refuses, each field named, and what the user can do (`advice`).
+export function notValidForTemplate(template: Template, issues: readonly z.core.$ZodIssue[], whose: string, advice: string): AppError {
+  const errors = fieldErrors(issues, 'inputs');
+  const detail = `${whose} do not satisfy template ${template.name} as served now (version ${template.version}): ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`;
+  return new AppError('inputs-not-valid-for-template', `${detail}; ${advice}`, { errors });
 }

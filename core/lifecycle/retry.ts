@@ -1,11 +1,11 @@
 // A failed create, or a failed update, tried again.
-import { AppError, fieldErrors } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { newJobId } from '../ids.ts';
 import type { Resource, ResourceInputs } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
-import { openSecrets } from './inputs.ts';
+import { notValidForTemplate, openSecrets } from './inputs.ts';
 import { getResource } from './read.ts';
 import { retryUpdate } from './update.ts';
 
@@ -42,14 +42,14 @@ export async function retryStack(deps: LifecycleDeps, templateName: string, id: 
 // schema as served now: a changed template may have made them invalid, and
 // Terraform should not be the first to say so.
 async function checkInputs(deps: LifecycleDeps, template: Template, id: string, inputs: ResourceInputs): Promise<void> {
-  const problem = (detail: string, errors = [{ path: 'inputs', message: detail }]) =>
-    new AppError('inputs-not-valid-for-template', `${detail}; delete the stack, or create a new one with valid inputs`, { errors });
+  const advice = 'delete the stack, or create a new one with valid inputs';
   const secrets = await openSecrets(deps, id);
   // The catalogue serves no template with sensitive inputs without a key,
   // so this version has none to take them.
-  if (!secrets) throw problem(`the stack has sensitive inputs and template ${template.name} (version ${template.version}) has none`);
+  if (!secrets) {
+    const detail = `the stack has sensitive inputs and template ${template.name} (version ${template.version}) has none`;
+    throw new AppError('inputs-not-valid-for-template', `${detail}; ${advice}`, { errors: [{ path: 'inputs', message: detail }] });
+  }
   const result = template.inputsSchema.safeParse({ ...inputs, ...secrets });
-  if (result.success) return;
-  const errors = fieldErrors(result.error.issues, 'inputs');
-  throw problem(`the stack's inputs do not satisfy template ${template.name} as served now (version ${template.version}): ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+  if (!result.success) throw notValidForTemplate(template, result.error.issues, "the stack's inputs", advice);
 }

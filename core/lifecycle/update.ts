@@ -2,14 +2,14 @@
 // checks them against the template as served now, and queues an update job
 // that plans them; the plan is applied at once (auto_apply) or waits,
 // `planned`, for approval (approve.ts).
-import { AppError, fieldErrors, validationFailed } from '../errors.ts';
+import { AppError, validationFailed } from '../errors.ts';
 import { newJobId } from '../ids.ts';
 import { applyMergePatch } from '../merge-patch.ts';
 import type { Resource, ResourceInputs } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
-import { openSealed, openSecrets, sealSecrets, splitSensitive } from './inputs.ts';
+import { notValidForTemplate, openSealed, openSecrets, sealSecrets, splitSensitive } from './inputs.ts';
 import { getResource } from './read.ts';
 
 export type StackChange = { inputs: ResourceInputs; autoApply: boolean };
@@ -35,11 +35,7 @@ export async function retryUpdate(deps: LifecycleDeps, template: Template, resou
   if (!asked) throw new AppError('invalid-state', `resource ${resource.id}'s last job is not an update; send PATCH to change it`);
   const inputs = { ...asked.inputs, ...openSealed(deps, asked.secrets, resource.id) };
   const parsed = template.inputsSchema.safeParse(inputs);
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error.issues, 'inputs');
-    const detail = `the failed update's inputs do not satisfy template ${template.name} as served now (version ${template.version}): ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}; send PATCH with valid inputs`;
-    throw new AppError('inputs-not-valid-for-template', detail, { errors });
-  }
+  if (!parsed.success) throw notValidForTemplate(template, parsed.error.issues, "the failed update's inputs", 'send PATCH with valid inputs');
   return queueChange(deps, template, resource.id, { inputs: parsed.data as ResourceInputs, autoApply: asked.autoApply });
 }
 
