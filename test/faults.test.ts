@@ -3,7 +3,7 @@
 // Each test reports its figures as a diagnostic line starting "fault:".
 import assert from 'node:assert/strict';
 import { constants } from 'node:fs';
-import { access, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -296,54 +296,59 @@ describe('a state backend that is down, slow or resetting connections', () => {
   });
 });
 
-// A named pipe standing for the world outside Terraform (the changes
-// fixture reads it with terraform_remote_state): each reader gets a state
-// whose "value" output is "v1". While held, a reader waits, and `waiting`
-// resolves once one does: Terraform is then mid-plan, reading it.
+// The world outside Terraform (the changes fixture reads it with
+// terraform_remote_state): a state whose "value" output is "v1". It is a
+// regular file, except while held: then the path is a named pipe that one
+// reader opens and waits on, and `hold()` resolves once it does (Terraform
+// is then mid-plan, reading it). Released, the path is a regular file again
+// before the waiting reader gets its state, so no later reader meets the
+// pipe, and a pipe never serves two readers (they would split or repeat
+// its bytes).
 async function outsidePipe(): Promise<{ path: string; hold(): Promise<void>; release(): void; close(): Promise<void> }> {
-  const file = path.join(await mkdtemp(path.join(services().dir, 'pipe-')), 'outside.tfstate');
-  await execa('mkfifo', [file]);
+  const dir = await mkdtemp(path.join(services().dir, 'outside-'));
+  const file = path.join(dir, 'outside.tfstate');
   const state = JSON.stringify({ version: 4, terraform_version: '1.11.4', serial: 1, lineage: 'outside', outputs: { value: { value: 'v1', type: 'string' } }, resources: [] });
-  let closed = false;
-  let held: { reached: () => void; released: Promise<void> } | undefined;
-  let release = () => undefined as void;
-  const serving = (async () => {
-    while (!closed) {
-      // Opening for writing returns once a reader has opened the pipe.
-      const handle = await open(file, 'w');
-      try {
-        if (held) {
-          held.reached();
-          await held.released;
-        }
-        if (!closed) await handle.writeFile(state);
-      } catch {
-        // the reader went away
-      } finally {
-        await handle.close();
-      }
-    }
-  })();
+  const asFile = async () => {
+    await writeFile(path.join(dir, 'next.tfstate'), state);
+    await rename(path.join(dir, 'next.tfstate'), file);
+  };
+  await asFile();
+  let held: { serving: Promise<void>; release: () => void } | undefined;
   return {
     path: file,
-    hold() {
-      const { promise: released, resolve } = Promise.withResolvers<void>();
-      release = resolve;
+    async hold() {
+      const fifo = path.join(dir, 'held.fifo');
+      await execa('mkfifo', [fifo]);
+      await rename(fifo, file);
+      const released = Promise.withResolvers<void>();
       const reached = Promise.withResolvers<void>();
-      held = { reached: reached.resolve, released };
+      const serving = (async () => {
+        // Opening for writing returns once a reader has opened the pipe.
+        const handle = await open(file, 'w');
+        try {
+          reached.resolve();
+          await released.promise;
+          await asFile();
+          await handle.writeFile(state);
+        } catch {
+          // the reader went away
+        } finally {
+          await handle.close();
+        }
+      })();
+      held = { serving, release: released.resolve };
       return reached.promise;
     },
     release() {
-      held = undefined;
-      release();
+      held?.release();
     },
     async close() {
-      closed = true;
-      release();
-      // A writer waiting for a reader gets one that leaves at once.
-      const reader = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-      await reader.close();
-      await serving;
+      if (!held) return;
+      held.release();
+      // A writer still waiting for a reader gets one that leaves at once.
+      const reader = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
+      await held.serving;
+      await reader?.close();
     },
   };
 }
