@@ -55,6 +55,14 @@ const EnvSchema = z.object({
     .regex(/^(off|[1-9][0-9]{0,6}[smhd])$/, '"off", or a whole number and a unit: s, m, h or d, for example "6h"')
     .default('off'),
   DRIFT_CHECK_CONCURRENCY: positiveInt(64).default(1),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
+  WEBHOOK_DELIVERY_CONCURRENCY: positiveInt(256).default(16),
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
+  WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
+  WEBHOOK_RETRY_FOR: z
+    .string()
+    .regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "1d"')
+    .default('1d'),
 });
 
 const DURATION_UNITS_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -122,6 +130,18 @@ export type Config = Readonly<{
     // at most `concurrency` at once per worker, beside the user jobs' slots.
     driftCheck: Readonly<{ intervalMs: number | undefined; concurrency: number }>;
   }>;
+  webhooks: Readonly<{
+    // Receivers on loopback, private, link-local or metadata addresses are
+    // refused unless this is set (a development or in-cluster setting).
+    allowPrivateNetworks: boolean;
+    // Deliveries in flight at once, per worker.
+    concurrency: number;
+    // The first retry's delay, doubling (with jitter) up to the maximum; a
+    // delivery is given up once retrying has gone on this long.
+    backoffMs: number;
+    backoffMaxMs: number;
+    retryForMs: number;
+  }>;
 }>;
 
 export class ConfigError extends Error {
@@ -183,6 +203,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: e.WORKER_LEASE_SECONDS * 1000,
       versionWaitMs: e.TEMPLATE_VERSION_WAIT_SECONDS * 1000,
       driftCheck: { intervalMs: durationMs(e.DRIFT_CHECK_INTERVAL), concurrency: e.DRIFT_CHECK_CONCURRENCY },
+    },
+    webhooks: {
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
+      concurrency: e.WEBHOOK_DELIVERY_CONCURRENCY,
+      backoffMs: e.WEBHOOK_BACKOFF_MS,
+      backoffMaxMs: Math.max(e.WEBHOOK_BACKOFF_MS, e.WEBHOOK_BACKOFF_MAX_MS),
+      retryForMs: durationMs(e.WEBHOOK_RETRY_FOR) as number,
     },
   };
 }

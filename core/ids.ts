@@ -24,3 +24,11 @@ export function newJobId(): string {
 export function isId(value: string): boolean {
   return ID_PATTERN.test(value);
 }
+
+// Webhook and delivery ids: the same shape, their own first letter.
+export function newWebhookId(): string {
+  return `w${generate().slice(1)}`;
+}
+export function newDeliveryId(): string {
+  return `d${generate().slice(1)}`;
+}

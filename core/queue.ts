@@ -2,7 +2,7 @@
 // queue's name, its Redis connection settings and the options every job gets.
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { ExpireJobData, ForgetPlanJobData, NewJobData } from './schemas/index.ts';
+import type { DeliveryJobData, ExpireJobData, ForgetPlanJobData, NewJobData } from './schemas/index.ts';
 import { within } from './within.ts';
 
 export const QUEUE_NAME = 'terraform';
@@ -46,6 +46,30 @@ export function jobOptions(jobId: string, attempts: number, backoffMs: number) {
     // Our own job records (core/store/index.ts) are what users read; BullMQ's copies
     // only need to live long enough to debug a failure.
     removeOnComplete: true,
+    removeOnFail: { age: 7 * 24 * 3600 },
+  } as const;
+}
+
+// Webhook deliveries have a queue of their own: a slow or failing receiver
+// never holds up a Terraform job, and their retries follow their own schedule.
+export const DELIVERY_QUEUE_NAME = 'webhook-deliveries';
+export const DELIVERY_BACKOFF = 'webhook';
+
+export type DeliveryQueue = Queue<DeliveryJobData>;
+
+export function createDeliveryQueue(connection: Redis, prefix: string): DeliveryQueue {
+  return new Queue<DeliveryJobData>(DELIVERY_QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
+}
+
+// `attempts`: enough to retry for WEBHOOK_RETRY_FOR (core/events/retry-schedule.ts).
+export function deliveryJobOptions(deliveryId: string, attempts: number) {
+  return {
+    jobId: deliveryId,
+    attempts,
+    backoff: { type: DELIVERY_BACKOFF },
+    // The delivery's own record (core/store/webhooks.ts) is what users read;
+    // a completed job is kept a day so the same delivery is not queued twice.
+    removeOnComplete: { age: 24 * 3600 },
     removeOnFail: { age: 7 * 24 * 3600 },
   } as const;
 }

@@ -6,3 +6,4 @@ export * from './domain.ts';
 export * from './http.ts';
 export * from './problem.ts';
 export * from './queue-payloads.ts';
+export * from './webhooks.ts';

@@ -36,3 +36,8 @@ export type ForgetPlanJobData = z.infer<typeof ForgetPlanJobData>;
 // A scheduled drift check of one stack (its own queue, see worker/drift-checks.ts).
 export const DriftCheckJobData = z.strictObject({ resourceId: ResourceId });
 export type DriftCheckJobData = z.infer<typeof DriftCheckJobData>;
+
+// One delivery of an event to a webhook (its own queue, see
+// worker/webhook-deliveries.ts); the event itself is in the delivery's record.
+export const DeliveryJobData = z.strictObject({ deliveryId: z.string().regex(/^d[0-9a-z]{15}$/), webhookId: z.string().regex(/^w[0-9a-z]{15}$/) });
+export type DeliveryJobData = z.infer<typeof DeliveryJobData>;

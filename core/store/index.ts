@@ -11,11 +11,14 @@ import { Leases } from './leases.ts';
 import { Logs } from './logs.ts';
 import { Metrics } from './metrics.ts';
 import { Migrations } from './migrations.ts';
+import { Outbox } from './outbox.ts';
+import { Webhooks } from './webhooks.ts';
 import { Resources } from './resources.ts';
 import { Scripts } from './scripts.ts';
 
 export type { JobEvent, Message, Topic } from './channels.ts';
 export type { JobEnd } from './jobs.ts';
+export type { DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord } from './webhooks.ts';
 export { MAX_LOG_BYTES } from './logs.ts';
 export { JOB_DURATION_BUCKETS } from './metrics.ts';
 export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, DiscardOutcome, FinishOutcome, PlanRequest, RetryRequest, StartOutcome, UpdateRequest } from './outcomes.ts';
@@ -29,6 +32,8 @@ export class Store {
   readonly metrics: Metrics;
   readonly channels: Channels;
   readonly migrations: Migrations;
+  readonly outbox: Outbox;
+  readonly webhooks: Webhooks;
 
   // `jobRetentionSeconds`: how long a finished job's record and log are kept.
   constructor(redis: Redis, prefix: string, jobRetentionSeconds: number) {
@@ -40,5 +45,7 @@ export class Store {
     this.metrics = new Metrics(context);
     this.channels = new Channels(context);
     this.migrations = new Migrations(context);
+    this.outbox = new Outbox(context);
+    this.webhooks = new Webhooks(context);
   }
 }

@@ -20,6 +20,15 @@
 //   P:schema              string the version of this layout the records are in (see migrations.ts)
 //   P:metrics:jobs        hash   job duration histogram, "{action}|{outcome}|{field}" -> count or sum
 //   P:events              pubsub job state changes, JSON
+//   P:events:outbox       stream every recorded change of a stack or job, as an event to send
+//                                (written by the script that records the change; see outbox.ts)
+//   P:events:seed         string the installation's random seed (the events' source is its hash)
+//   P:events:counts       hash   events dispatched, refused by their schema, and deliveries made
+//   P:wh:{id}             hash   a webhook (its secrets sealed)
+//   P:wh:index            zset   every webhook, by index member
+//   P:wh:{id}:deliveries  zset   the webhook's deliveries, by index member (the newest 1000)
+//   P:dlv:{id}            hash   a delivery: the event it sends and where it stands
+//   P:dlv:{id}:attempts   list   its attempts, oldest first (JSON)
 //   P:cancel              pubsub ids of running jobs to interrupt
 //   P:logs                pubsub ids of jobs whose log grew
 import { createHash } from 'node:crypto';
@@ -83,6 +92,30 @@ export class Keys {
   }
   get metrics(): string {
     return `${this.prefix}:metrics:jobs`;
+  }
+  get outbox(): string {
+    return `${this.prefix}:events:outbox`;
+  }
+  get eventSeed(): string {
+    return `${this.prefix}:events:seed`;
+  }
+  get eventCounts(): string {
+    return `${this.prefix}:events:counts`;
+  }
+  webhook(id: string): string {
+    return `${this.prefix}:wh:${id}`;
+  }
+  get webhookIndex(): string {
+    return `${this.prefix}:wh:index`;
+  }
+  webhookDeliveries(webhookId: string): string {
+    return `${this.prefix}:wh:${webhookId}:deliveries`;
+  }
+  delivery(id: string): string {
+    return `${this.prefix}:dlv:${id}`;
+  }
+  deliveryAttempts(id: string): string {
+    return `${this.prefix}:dlv:${id}:attempts`;
   }
   get eventsChannel(): string {
     return `${this.prefix}:events`;

@@ -79,7 +79,7 @@ export class Resources {
     const reply = await scripts.run(
       'discard',
       [keys.resource(id), keys.job(jobId), keys.ops(id), keys.log(jobId), keys.index, keys.ownerLive(owner), keys.idempotency(owner, idempotencyKey ?? '')],
-      [jobId, id],
+      [jobId, id, nowArgs().now],
     );
     parse.done('discard', 'discarded', reply);
   }

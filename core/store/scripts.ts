@@ -22,6 +22,8 @@ export const SCRIPT_NAMES = [
   'finish',
   'discard',
   'migrate-templates',
+  'update-webhook',
+  'record-delivery',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

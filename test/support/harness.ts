@@ -23,6 +23,7 @@ import { FINISHED_JOB_STATUSES, type Job, type Resource } from '../../core/schem
 import { Store, type Message } from '../../core/store/index.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import { loadCatalogue } from '../../core/templates/index.ts';
+import { eventMismatches } from './event-invariants.ts';
 import { startRedis, startStateBackend, type RedisServer, type StateBackend } from './local-services.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -293,6 +294,18 @@ export class TestSystem {
     return (state.resources ?? []).flatMap((r) => r.instances.map((_, i) => `${r.type}.${r.name}[${i}]`));
   }
 
+  // The outbox says what the records say (support/event-invariants.ts);
+  // skipped when the test left Redis down.
+  async assertEventsMatchRecords(): Promise<void> {
+    const probe = new Redis(this.services.redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    const up = await probe.connect().then(() => true, () => false);
+    probe.disconnect();
+    if (!up) return;
+    const problems = await eventMismatches(this.store, this.redis, this.config.redisPrefix);
+    assert.deepEqual(problems, [], 'every recorded change has exactly one event, and each event its change');
+  }
+
   async stop(): Promise<void> {
     for (const stop of this.#stops.reverse()) {
       await stop().catch(() => undefined);
@@ -375,7 +388,12 @@ export function useSystems(): [(options?: SystemOptions & { worker?: boolean }) 
     await services?.stop();
   });
   afterEach(async () => {
-    for (const system of systems.splice(0)) await system.stop();
+    const stopping = systems.splice(0);
+    try {
+      for (const system of stopping) await system.assertEventsMatchRecords();
+    } finally {
+      for (const system of stopping) await system.stop();
+    }
   });
   const make = async (options: SystemOptions & { worker?: boolean } = {}) => {
     const system = await createSystem(services, options);

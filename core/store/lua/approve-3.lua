@@ -18,13 +18,16 @@
 local resourceKey = KEYS[1]
 local jobKey = KEYS[2]
 
+local prefix = ARGV[1]
 local jobId = ARGV[2]
 local now = ARGV[3]
+
+--- @include "events"
 
 local status = redis.call('HGET', jobKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'planned' then return {'conflict', status} end
-redis.call('HSET', jobKey, 'status', 'queued', 'approved', '1', 'updated_at', now)
+setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'approved', '1')
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   redis.call('HSET', resourceKey, 'job_status', 'queued', 'updated_at', now)
 end

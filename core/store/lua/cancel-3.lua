@@ -46,7 +46,7 @@ if jobStatus == 'running' then
 end
 if jobStatus ~= 'queued' then return {'finished', jobStatus} end
 
-redis.call('HSET', jobKey, 'status', 'cancelled', 'finished_at', now, 'updated_at', now, 'error', jobError)
+setJobStatus(prefix, resourceKey, jobKey, 'cancelled', now, 'finished_at', now, 'error', jobError)
 redis.call('HDEL', jobKey, 'new_secrets')
 redis.call('EXPIRE', jobKey, retentionSeconds)
 observeDuration(prefix, jobKey, 'cancelled', nowMs)
@@ -56,7 +56,6 @@ if redis.call('HGET', resourceKey, 'job_id') == jobId then
   if action == 'delete' then to = 'delete_failed' end
   -- An update that has not run has applied nothing: the stack is as before it.
   if action == 'update' then to = redis.call('HGET', jobKey, 'previous_status') or 'ready' end
-  moveStatus(prefix, resourceKey, redis.call('HGET', resourceKey, 'status'), to)
-  redis.call('HSET', resourceKey, 'status', to, 'job_status', 'cancelled', 'updated_at', now, 'error', jobError)
+  setResourceStatus(prefix, resourceKey, to, now, 'job_status', 'cancelled', 'error', jobError)
 end
 return {'cancelled', redis.call('LINDEX', opsKey, 0) or ''}

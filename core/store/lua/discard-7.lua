@@ -1,6 +1,8 @@
 --[[
   Removes every trace of a resource whose create job never reached the queue,
-  so a client that was told 503 does not find it stuck in "creating".
+  so a client that was told 503 does not find it stuck in "creating". Its
+  events (creating, queued) may have gone out already: they are followed by
+  the job's cancelled and the stack's deleted.
 
   Input:
     KEYS[1] resource key
@@ -14,6 +16,7 @@
     ARGV[1] key prefix
     ARGV[2] job id
     ARGV[3] resource id
+    ARGV[4] now (ISO 8601)
 
   Output:
     {'discarded'}
@@ -28,13 +31,18 @@ local idempotencyKey = KEYS[7]
 
 local prefix = ARGV[1]
 local resourceId = ARGV[3]
+local now = ARGV[4]
 
 --- @include "keys"
 --- @include "idempotency"
+--- @include "events"
 
 local record = redis.call('HMGET', resourceKey, 'member', 'status', 'template')
 local member, status, template = record[1], record[2], record[3]
 if member then
+  if redis.call('EXISTS', jobKey) == 1 then setJobStatus(prefix, resourceKey, jobKey, 'cancelled', now) end
+  redis.call('HSET', resourceKey, 'status', 'deleted')
+  stackEvent(prefix, resourceKey, now)
   redis.call('ZREM', indexKey, member)
   redis.call('ZREM', statusKeyOf(prefix, status), member)
   if template then

@@ -58,7 +58,7 @@ local previous = redis.call('HGET', jobKey, 'status')
 if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' or previous == 'discarded' then
   return {'already-finished', redis.call('LINDEX', opsKey, 0) or ''}
 end
-redis.call('HSET', jobKey, 'status', jobStatus, 'finished_at', now, 'updated_at', now, 'result', result, 'error', jobError)
+setJobStatus(prefix, resourceKey, jobKey, jobStatus, now, 'finished_at', now, 'result', result, 'error', jobError)
 if plan ~= '' then redis.call('HSET', jobKey, 'plan', plan) end
 observeDuration(prefix, jobKey, jobStatus, nowMs)
 redis.call('EXPIRE', jobKey, retentionSeconds)
@@ -76,7 +76,6 @@ if drift ~= '' and redis.call('HGET', resourceKey, 'status') ~= 'deleted' then
   recordDrift(prefix, resourceKey, drift, now, jobId, driftResources)
 end
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
-  moveStatus(prefix, resourceKey, redis.call('HGET', resourceKey, 'status'), resourceStatus)
-  redis.call('HSET', resourceKey, 'status', resourceStatus, 'job_status', jobStatus, 'updated_at', now, 'error', jobError)
+  setResourceStatus(prefix, resourceKey, resourceStatus, now, 'job_status', jobStatus, 'error', jobError)
 end
 return {'finished', redis.call('LINDEX', opsKey, 0) or ''}

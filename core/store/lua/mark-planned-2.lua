@@ -19,13 +19,16 @@
 local resourceKey = KEYS[1]
 local jobKey = KEYS[2]
 
+local prefix = ARGV[1]
 local jobId = ARGV[2]
 local now = ARGV[3]
 local plan = ARGV[4]
 
+--- @include "events"
+
 local status = redis.call('HGET', jobKey, 'status')
 if status ~= 'running' then return {'not-running', status or ''} end
-redis.call('HSET', jobKey, 'status', 'planned', 'plan', plan, 'updated_at', now)
+setJobStatus(prefix, resourceKey, jobKey, 'planned', now, 'plan', plan)
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   redis.call('HSET', resourceKey, 'job_status', 'planned', 'updated_at', now)
 end

@@ -20,15 +20,18 @@
 local resourceKey = KEYS[1]
 local jobKey = KEYS[2]
 
+local prefix = ARGV[1]
 local jobId = ARGV[2]
 local now = ARGV[3]
 local nowMs = ARGV[4]
+
+--- @include "events"
 
 local status = redis.call('HGET', jobKey, 'status')
 if status == false or status == 'succeeded' or status == 'failed' or status == 'cancelled' or status == 'discarded' then return {'finished'} end
 if redis.call('HGET', jobKey, 'cancel_requested') == '1' then return {'cancel-requested'} end
 local attempt = redis.call('HINCRBY', jobKey, 'attempts', 1)
-redis.call('HSET', jobKey, 'status', 'running', 'updated_at', now)
+setJobStatus(prefix, resourceKey, jobKey, 'running', now)
 if redis.call('HEXISTS', jobKey, 'started_at') == 0 then
   redis.call('HSET', jobKey, 'started_at', now, 'started_ms', nowMs)
 end

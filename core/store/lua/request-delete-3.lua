@@ -63,20 +63,19 @@ local currentKey = jobKeyOf(prefix, currentId)
 local current = redis.call('HMGET', currentKey, 'action', 'status', 'attempts', 'retry')
 local neverStarted = current[1] == 'create' and current[2] == 'queued' and current[3] == '0' and current[4] ~= '1'
 if status == 'creating' and neverStarted then
-  redis.call('HSET', currentKey, 'status', 'cancelled', 'finished_at', now, 'updated_at', now, 'error', cancelledError)
+  setJobStatus(prefix, resourceKey, currentKey, 'cancelled', now, 'finished_at', now, 'error', cancelledError)
   redis.call('EXPIRE', currentKey, retentionSeconds)
   observeDuration(prefix, currentKey, 'cancelled', nowMs)
   redis.call('LREM', opsKey, 0, currentId)
-  moveStatus(prefix, resourceKey, status, 'deleted')
-  recordNewJob(jobKey, jobId, resourceId, 'delete', template, templateVersion, maxAttempts, now)
-  redis.call('HSET', jobKey, 'status', 'succeeded', 'progress', '{"completed":0,"total":0}',
+  recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'delete', template, templateVersion, maxAttempts, now, 'succeeded')
+  redis.call('HSET', jobKey, 'progress', '{"completed":0,"total":0}',
     'started_at', now, 'finished_at', now, 'result', emptyResult)
   redis.call('EXPIRE', jobKey, retentionSeconds)
   redis.call('SET', logKeyOf(prefix, jobId),
     'The create job ' .. currentId .. ' had not started; it was cancelled, and there is nothing to destroy.\n',
     'EX', retentionSeconds)
-  redis.call('HSET', resourceKey, 'status', 'deleted', 'job_id', jobId, 'job_action', 'delete', 'job_status', 'succeeded',
-    'updated_at', now, 'error', '', 'outputs', '{}')
+  setResourceStatus(prefix, resourceKey, 'deleted', now, 'job_id', jobId, 'job_action', 'delete', 'job_status', 'succeeded',
+    'error', '', 'outputs', '{}')
   return {'cancelled', jobId, currentId}
 end
 

@@ -33,6 +33,7 @@ local resourceKey = KEYS[1]
 local jobKey = KEYS[2]
 local opsKey = KEYS[3]
 
+local prefix = ARGV[1]
 local jobId = ARGV[2]
 local now = ARGV[3]
 local maxAttempts = ARGV[4]
@@ -47,6 +48,6 @@ if not status then return {'missing'} end
 if onlyIfIdle and redis.call('EXISTS', jobKey) == 1 then return {'exists', redis.call('LINDEX', opsKey, 0) or ''} end
 if status ~= 'ready' then return {'conflict', status} end
 if onlyIfIdle and redis.call('LLEN', opsKey) > 0 then return {'busy'} end
-recordNewJob(jobKey, jobId, record[2], 'plan', record[3] or 'ec2instance', templateVersion, maxAttempts, now)
+recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3] or 'ec2instance', templateVersion, maxAttempts, now)
 redis.call('RPUSH', opsKey, jobId)
 return {'created', jobId}

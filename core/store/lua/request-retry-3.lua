@@ -37,8 +37,8 @@ local inputs = ARGV[6]
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'failed' then return {'conflict', status} end
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', templateVersion, maxAttempts, now)
 redis.call('HSET', resourceKey, 'template_version', templateVersion, 'inputs', inputs)
+queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', templateVersion, maxAttempts, now)
 -- The retry runs in the workspace the failed create made: no adoption check.
 redis.call('HSET', jobKey, 'retry', '1')
 return {'created', jobId}

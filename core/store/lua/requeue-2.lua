@@ -17,11 +17,14 @@
 local resourceKey = KEYS[1]
 local jobKey = KEYS[2]
 
+local prefix = ARGV[1]
 local jobId = ARGV[2]
 local now = ARGV[3]
 local jobError = ARGV[4]
 
-redis.call('HSET', jobKey, 'status', 'queued', 'updated_at', now, 'error', jobError)
+--- @include "events"
+
+setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'error', jobError)
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   redis.call('HSET', resourceKey, 'job_status', 'queued', 'updated_at', now)
 end

@@ -6,15 +6,15 @@
 ]]
 --- @include "move-status"
 --- @include "observe-duration"
+--- @include "events"
 local function discardPlanned(prefix, resourceKey, jobKey, opsKey, jobId, status, jobError, now, nowMs, retentionSeconds)
-  redis.call('HSET', jobKey, 'status', status, 'finished_at', now, 'updated_at', now, 'error', jobError)
+  setJobStatus(prefix, resourceKey, jobKey, status, now, 'finished_at', now, 'error', jobError)
   redis.call('HDEL', jobKey, 'new_secrets')
   redis.call('EXPIRE', jobKey, retentionSeconds)
   observeDuration(prefix, jobKey, status, nowMs)
   redis.call('LREM', opsKey, 0, jobId)
   if redis.call('HGET', resourceKey, 'job_id') == jobId then
     local to = redis.call('HGET', jobKey, 'previous_status') or 'ready'
-    moveStatus(prefix, resourceKey, redis.call('HGET', resourceKey, 'status'), to)
-    redis.call('HSET', resourceKey, 'status', to, 'job_status', status, 'updated_at', now, 'error', '')
+    setResourceStatus(prefix, resourceKey, to, now, 'job_status', status, 'error', '')
   end
 end

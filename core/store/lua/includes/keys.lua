@@ -32,3 +32,6 @@ end
 local function templateDriftKeyOf(prefix, template, drift)
   return prefix .. ':tpl:' .. template .. ':drift:' .. drift
 end
+local function outboxKeyOf(prefix)
+  return prefix .. ':events:outbox'
+end

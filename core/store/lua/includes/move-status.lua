@@ -6,6 +6,7 @@
 ]]
 --- @include "keys"
 --- @include "drift"
+--- @include "events"
 local function moveStatus(prefix, resourceKey, from, to)
   local record = redis.call('HMGET', resourceKey, 'member', 'id', 'created_by', 'template')
   local member, id, owner, template = record[1], record[2], record[3], record[4]
@@ -21,4 +22,13 @@ local function moveStatus(prefix, resourceKey, from, to)
     redis.call('SREM', ownerLiveKeyOf(prefix, owner), id)
   end
   if to == 'deleted' and from ~= 'deleted' then leaveDriftIndexes(prefix, resourceKey) end
+end
+
+-- Sets a resource's status (and `...`, more field-value pairs): its indexes
+-- follow, and a change of status records its event.
+local function setResourceStatus(prefix, resourceKey, to, now, ...)
+  local from = redis.call('HGET', resourceKey, 'status')
+  moveStatus(prefix, resourceKey, from, to)
+  redis.call('HSET', resourceKey, 'status', to, 'updated_at', now, ...)
+  if from ~= to then stackEvent(prefix, resourceKey, now) end
 end

@@ -7,11 +7,8 @@
 --- @include "move-status"
 --- @include "new-job"
 local function queueJob(prefix, resourceKey, opsKey, jobKey, jobId, action, status, templateVersion, maxAttempts, now)
-  local from = redis.call('HGET', resourceKey, 'status')
-  moveStatus(prefix, resourceKey, from, status)
-  redis.call('HSET', resourceKey, 'status', status, 'job_id', jobId, 'job_action', action,
-    'job_status', 'queued', 'updated_at', now, 'error', '')
   local record = redis.call('HMGET', resourceKey, 'id', 'template')
-  recordNewJob(jobKey, jobId, record[1], action, record[2] or 'ec2instance', templateVersion, maxAttempts, now)
+  recordNewJob(prefix, resourceKey, jobKey, jobId, record[1], action, record[2] or 'ec2instance', templateVersion, maxAttempts, now)
+  setResourceStatus(prefix, resourceKey, status, now, 'job_id', jobId, 'job_action', action, 'job_status', 'queued', 'error', '')
   redis.call('RPUSH', opsKey, jobId)
 end

@@ -1,0 +1,98 @@
+// The events outbox: a Redis stream the Lua scripts append to in the same
+// script as each change (lua/includes/events.lua). Dispatchers read it
+// through one consumer group: an entry stays pending until a dispatcher has
+// handed it on and acknowledged it, and a dead dispatcher's pending entries
+// are claimed by another. Entries are kept for a day after they are handed on.
+import { randomBytes } from 'node:crypto';
+import type { OutboxEntry } from '../events/cloud-event.ts';
+import type { StoreContext } from './context.ts';
+
+export const DISPATCH_GROUP = 'dispatch';
+const KEEP_MS = 24 * 3_600_000;
+
+type StreamEntries = Array<[string, string[]]>;
+
+function entryOf([entryId, fields]: [string, string[]]): OutboxEntry {
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
+  return {
+    entryId,
+    type: record.type ?? '',
+    subject: record.subject ?? '',
+    sequence: Number(record.sequence ?? 0),
+    time: record.time ?? '',
+    data: record.data ?? 'null',
+  };
+}
+
+export class Outbox {
+  readonly #c: StoreContext;
+
+  constructor(context: StoreContext) {
+    this.#c = context;
+  }
+
+  // The installation's seed, made on first use and kept.
+  async seed(): Promise<string> {
+    const { redis, keys } = this.#c;
+    await redis.set(keys.eventSeed, randomBytes(32).toString('hex'), 'NX');
+    return (await redis.get(keys.eventSeed)) as string;
+  }
+
+  // The consumer group, reading from the start of the stream (an event
+  // recorded before any dispatcher ran is dispatched too).
+  async ensureGroup(): Promise<void> {
+    const { redis, keys } = this.#c;
+    try {
+      await redis.xgroup('CREATE', keys.outbox, DISPATCH_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!/BUSYGROUP/.test((error as Error).message)) throw error;
+    }
+  }
+
+  // New entries for `consumer`, waiting up to `blockMs` for one.
+  // `connection` blocks, so it must be used for nothing else meanwhile.
+  async readNew(connection: StoreContext['redis'], consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
+    const reply = (await connection.xreadgroup('GROUP', DISPATCH_GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.#c.keys.outbox, '>')) as
+      | Array<[string, StreamEntries]>
+      | null;
+    return (reply?.[0]?.[1] ?? []).map(entryOf);
+  }
+
+  // Entries handed to a dispatcher that has not acknowledged them for
+  // `idleMs` (it died, or this is its restart), now `consumer`'s.
+  async claimStale(consumer: string, idleMs: number, count: number): Promise<OutboxEntry[]> {
+    const reply = (await this.#c.redis.xautoclaim(this.#c.keys.outbox, DISPATCH_GROUP, consumer, idleMs, '0', 'COUNT', count)) as [string, StreamEntries, string[]?];
+    return reply[1].filter((entry): entry is [string, string[]] => Array.isArray(entry[1])).map(entryOf);
+  }
+
+  async ack(entryIds: readonly string[]): Promise<void> {
+    if (entryIds.length > 0) await this.#c.redis.xack(this.#c.keys.outbox, DISPATCH_GROUP, ...entryIds);
+  }
+
+  // Drops entries older than a day, never one still pending.
+  async trim(nowMs: number): Promise<void> {
+    const { redis, keys } = this.#c;
+    const pending = (await redis.xpending(keys.outbox, DISPATCH_GROUP)) as [number, string | null, string | null, unknown];
+    const oldestPending = pending[1];
+    let minId = `${nowMs - KEEP_MS}-0`;
+    if (oldestPending && Number(oldestPending.split('-')[0]) < nowMs - KEEP_MS) minId = oldestPending;
+    await redis.xtrim(keys.outbox, 'MINID', '~', minId);
+  }
+
+  // Every entry still kept, oldest first (for operators and tests).
+  async entries(): Promise<OutboxEntry[]> {
+    const reply = (await this.#c.redis.xrange(this.#c.keys.outbox, '-', '+')) as StreamEntries;
+    return reply.map(entryOf);
+  }
+
+  // Counts what happened to events (dispatched, invalid, ...).
+  async count(field: string, by = 1): Promise<void> {
+    await this.#c.redis.hincrby(this.#c.keys.eventCounts, field, by);
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const all = await this.#c.redis.hgetall(this.#c.keys.eventCounts);
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, Number(v)]));
+  }
+}

@@ -1,0 +1,221 @@
+// Webhooks and their deliveries in Redis. A webhook's secrets arrive sealed
+// (core/secret-box.ts) and are stored as they arrive; nothing here sees one.
+import { AppError } from '../errors.ts';
+import type { StoreContext } from './context.ts';
+import { IndexMember } from './keys.ts';
+
+export type WebhookRecord = {
+  id: string;
+  url: string;
+  // Empty: every type.
+  eventTypes: string[];
+  description: string;
+  enabled: boolean;
+  disabledReason: string | null;
+  // Sealed; `previousSecret` signs beside it until `previousSecretExpiresAt`.
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: string | null;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export type DeliveryAttempt = { attempt: number; at: string; status_code: number | null; duration_ms: number; error: string | null };
+
+export type DeliveryRecord = {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  // The CloudEvent as JSON: what every attempt (and a redelivery) sends.
+  event: string;
+  status: DeliveryStatus;
+  error: string | null;
+  redeliveryOf: string | null;
+  createdAt: string;
+  updatedAt: string;
+  attempts: DeliveryAttempt[];
+};
+
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+function toWebhook(hash: Record<string, string>): WebhookRecord {
+  return {
+    id: hash.id ?? '',
+    url: hash.url ?? '',
+    eventTypes: JSON.parse(hash.event_types ?? '[]') as string[],
+    description: hash.description ?? '',
+    enabled: hash.enabled === '1',
+    disabledReason: hash.disabled_reason || null,
+    secret: hash.secret ?? '',
+    previousSecret: hash.previous_secret || null,
+    previousSecretExpiresAt: hash.previous_secret_expires_at || null,
+    createdBy: hash.created_by ?? '',
+    createdAt: hash.created_at ?? '',
+    updatedAt: hash.updated_at ?? '',
+  };
+}
+
+function webhookFields(changes: Partial<WebhookRecord>): string[] {
+  const fields: Record<string, string | undefined> = {
+    url: changes.url,
+    event_types: changes.eventTypes && JSON.stringify(changes.eventTypes),
+    description: changes.description,
+    enabled: changes.enabled === undefined ? undefined : changes.enabled ? '1' : '0',
+    disabled_reason: changes.disabledReason === undefined ? undefined : (changes.disabledReason ?? ''),
+    secret: changes.secret,
+    previous_secret: changes.previousSecret === undefined ? undefined : (changes.previousSecret ?? ''),
+    previous_secret_expires_at: changes.previousSecretExpiresAt === undefined ? undefined : (changes.previousSecretExpiresAt ?? ''),
+    updated_at: changes.updatedAt,
+  };
+  return Object.entries(fields).flatMap(([field, value]) => (value === undefined ? [] : [field, value]));
+}
+
+function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const member = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!IndexMember.isMember(member)) throw new AppError('invalid-cursor', 'cursor is not one this API returned');
+  return member;
+}
+
+export class Webhooks {
+  readonly #c: StoreContext;
+
+  constructor(context: StoreContext) {
+    this.#c = context;
+  }
+
+  async create(webhook: WebhookRecord): Promise<void> {
+    const { redis, keys } = this.#c;
+    const fields = ['id', webhook.id, 'created_by', webhook.createdBy, 'created_at', webhook.createdAt, ...webhookFields(webhook)];
+    await redis.multi().hset(keys.webhook(webhook.id), ...fields).zadd(keys.webhookIndex, 0, IndexMember.encode(Date.parse(webhook.createdAt), webhook.id)).exec();
+  }
+
+  async get(id: string): Promise<WebhookRecord | undefined> {
+    const hash = await this.#c.redis.hgetall(this.#c.keys.webhook(id));
+    return hash.id ? toWebhook(hash) : undefined;
+  }
+
+  // Changes a webhook; false if there is none.
+  async update(id: string, changes: Partial<WebhookRecord>): Promise<boolean> {
+    const fields = webhookFields(changes);
+    if (fields.length === 0) return (await this.get(id)) !== undefined;
+    const [outcome] = await this.#c.scripts.run('update-webhook', [this.#c.keys.webhook(id)], fields);
+    return outcome === 'updated';
+  }
+
+  // Numbers a webhook's pings (their CloudEvents' sequence).
+  async nextPingSequence(id: string): Promise<number> {
+    return this.#c.redis.hincrby(this.#c.keys.webhook(id), 'ping_seq', 1);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const { redis, keys } = this.#c;
+    const hash = await redis.hmget(keys.webhook(id), 'id', 'created_at');
+    if (!hash[0]) return false;
+    await redis.multi().del(keys.webhook(id), keys.webhookDeliveries(id)).zrem(keys.webhookIndex, IndexMember.encode(Date.parse(hash[1] ?? ''), id)).exec();
+    return true;
+  }
+
+  // Oldest first.
+  async list(limit: number, cursor?: string): Promise<Page<WebhookRecord>> {
+    const { redis, keys } = this.#c;
+    const after = decodeCursor(cursor);
+    const members = await redis.zrange(keys.webhookIndex, after ? `(${after}` : '-', '+', 'BYLEX', 'LIMIT', 0, limit + 1);
+    const page = members.slice(0, limit);
+    const items = await this.#read(page.map((m) => IndexMember.id(m)));
+    const last = page.at(-1);
+    return { items, nextCursor: members.length > limit && last ? Buffer.from(last).toString('base64url') : null };
+  }
+
+  // Every webhook (what a dispatcher fans an event out to).
+  async all(): Promise<WebhookRecord[]> {
+    const members = await this.#c.redis.zrange(this.#c.keys.webhookIndex, '0', '-1');
+    return this.#read(members.map((m) => IndexMember.id(m)));
+  }
+
+  async #read(ids: string[]): Promise<WebhookRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#c.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.#c.keys.webhook(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.flatMap(([error, hash]) => (!error && (hash as Record<string, string>).id ? [toWebhook(hash as Record<string, string>)] : []));
+  }
+
+  // Records a delivery; 'exists' if it was recorded before, 'missing' if the webhook is gone.
+  async recordDelivery(delivery: Omit<DeliveryRecord, 'attempts' | 'updatedAt' | 'status' | 'error'>): Promise<'recorded' | 'exists' | 'missing'> {
+    const { keys, scripts, jobRetentionSeconds } = this.#c;
+    const fields = [
+      'id', delivery.id, 'webhook_id', delivery.webhookId, 'event_id', delivery.eventId, 'event_type', delivery.eventType,
+      'event', delivery.event, 'status', 'pending', 'redelivery_of', delivery.redeliveryOf ?? '',
+      'created_at', delivery.createdAt, 'updated_at', delivery.createdAt,
+    ];
+    const member = IndexMember.encode(Date.parse(delivery.createdAt), delivery.id);
+    const [outcome] = await scripts.run('record-delivery', [keys.delivery(delivery.id), keys.webhookDeliveries(delivery.webhookId), keys.webhook(delivery.webhookId)], [member, jobRetentionSeconds, ...fields]);
+    return outcome as 'recorded' | 'exists' | 'missing';
+  }
+
+  // An attempt, and where the delivery stands after it.
+  async recordAttempt(deliveryId: string, attempt: DeliveryAttempt, status: DeliveryStatus, error: string | null): Promise<void> {
+    const { redis, keys, jobRetentionSeconds } = this.#c;
+    const key = keys.delivery(deliveryId);
+    if (!(await redis.exists(key))) return;
+    await redis
+      .multi()
+      .rpush(keys.deliveryAttempts(deliveryId), JSON.stringify(attempt))
+      .expire(keys.deliveryAttempts(deliveryId), jobRetentionSeconds)
+      .hset(key, 'status', status, 'error', error ?? '', 'updated_at', attempt.at)
+      .exec();
+  }
+
+  // Ends a delivery that made no attempt (its webhook was disabled or deleted).
+  async endDelivery(deliveryId: string, error: string, at: string): Promise<void> {
+    const key = this.#c.keys.delivery(deliveryId);
+    if (await this.#c.redis.exists(key)) await this.#c.redis.hset(key, 'status', 'failed', 'error', error, 'updated_at', at);
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
+    const [delivery] = await this.#readDeliveries([id]);
+    return delivery;
+  }
+
+  // Newest first.
+  async listDeliveries(webhookId: string, limit: number, cursor?: string): Promise<Page<DeliveryRecord>> {
+    const before = decodeCursor(cursor);
+    const members = await this.#c.redis.zrange(this.#c.keys.webhookDeliveries(webhookId), before ? `(${before}` : '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, limit + 1);
+    const page = members.slice(0, limit);
+    const items = await this.#readDeliveries(page.map((m) => IndexMember.id(m)));
+    const last = page.at(-1);
+    return { items, nextCursor: members.length > limit && last ? Buffer.from(last).toString('base64url') : null };
+  }
+
+  async #readDeliveries(ids: string[]): Promise<DeliveryRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#c.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.#c.keys.delivery(id)).lrange(this.#c.keys.deliveryAttempts(id), 0, -1);
+    const replies = (await pipeline.exec()) ?? [];
+    const deliveries: DeliveryRecord[] = [];
+    for (let i = 0; i + 1 < replies.length; i += 2) {
+      const hash = replies[i]?.[1] as Record<string, string> | undefined;
+      if (!hash?.id) continue;
+      const attempts = ((replies[i + 1]?.[1] as string[] | undefined) ?? []).map((a) => JSON.parse(a) as DeliveryAttempt);
+      deliveries.push({
+        id: hash.id,
+        webhookId: hash.webhook_id ?? '',
+        eventId: hash.event_id ?? '',
+        eventType: hash.event_type ?? '',
+        event: hash.event ?? '{}',
+        status: (hash.status ?? 'pending') as DeliveryStatus,
+        error: hash.error || null,
+        redeliveryOf: hash.redelivery_of || null,
+        createdAt: hash.created_at ?? '',
+        updatedAt: hash.updated_at ?? '',
+        attempts,
+      });
+    }
+    return deliveries;
+  }
+}

@@ -1,0 +1,201 @@
+// The webhooks' use cases: register, read, change, delete, ping, rotate the
+// secret, list deliveries, redeliver. Secrets are made here, shown once and
+// stored sealed; a receiver's address is checked before it is stored.
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../errors.ts';
+import { buildEvent, eventId, type CloudEvent } from '../events/cloud-event.ts';
+import { PING_EVENT_TYPE } from '../events/catalogue.ts';
+import { checkReceiver, RefusedReceiver } from '../events/receiver-address.ts';
+import { newDeliveryId, newWebhookId } from '../ids.ts';
+import type { Delivery, Webhook } from '../schemas/webhooks.ts';
+import type { SecretBox } from '../secret-box.ts';
+import type { DeliveryRecord, WebhookRecord } from '../store/index.ts';
+import type { Principal } from '../tokens.ts';
+import { queueDelivery, type DeliveryDeps } from './deliveries.ts';
+
+// A rotated secret signs beside its successor this long.
+export const PREVIOUS_SECRET_MS = 24 * 3_600_000;
+
+export type WebhookDeps = DeliveryDeps & { secrets: SecretBox | undefined; source: string; allowPrivateNetworks: boolean };
+
+// The sealed secret is bound to its webhook: copied onto another, it does not open.
+export function secretContext(webhookId: string): string {
+  return `webhook:${webhookId}`;
+}
+
+function newSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+function box(deps: WebhookDeps): SecretBox {
+  if (!deps.secrets) throw new AppError('encryption-key-not-set', 'webhook secrets are stored encrypted, and this installation has no ENCRYPTION_KEY; set one (openssl rand -base64 32) on the API and the workers');
+  return deps.secrets;
+}
+
+export function toWebhook(record: WebhookRecord, now = Date.now()): Webhook {
+  const previousLive = record.previousSecretExpiresAt && Date.parse(record.previousSecretExpiresAt) > now;
+  return {
+    id: record.id,
+    url: record.url,
+    event_types: record.eventTypes,
+    description: record.description,
+    enabled: record.enabled,
+    disabled_reason: record.disabledReason,
+    previous_secret_expires_at: previousLive ? record.previousSecretExpiresAt : null,
+    created_by: record.createdBy,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    href: `/api/webhooks/${record.id}`,
+    deliveries_href: `/api/webhooks/${record.id}/deliveries`,
+  };
+}
+
+export function toDelivery(record: DeliveryRecord): Delivery {
+  return {
+    id: record.id,
+    webhook_id: record.webhookId,
+    event: { id: record.eventId, type: record.eventType },
+    status: record.status,
+    error: record.error,
+    redelivery_of: record.redeliveryOf,
+    attempts: record.attempts,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    href: `/api/webhooks/${record.webhookId}/deliveries/${record.id}`,
+  };
+}
+
+async function checked(deps: WebhookDeps, url: string): Promise<string> {
+  try {
+    await checkReceiver(new URL(url), deps.allowPrivateNetworks);
+  } catch (error) {
+    const detail = error instanceof RefusedReceiver ? error.message : `${new URL(url).hostname} does not resolve (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    throw new AppError('validation-failed', `the webhook's url is refused: ${detail}`, { errors: [{ path: 'url', message: detail }] });
+  }
+  return url;
+}
+
+async function found(deps: WebhookDeps, id: string): Promise<WebhookRecord> {
+  const webhook = await deps.store.webhooks.get(id);
+  if (!webhook) throw new AppError('webhook-not-found', `no webhook ${id}`);
+  return webhook;
+}
+
+export async function createWebhook(deps: WebhookDeps, principal: Principal, body: { url: string; event_types: string[]; description: string }) {
+  const secrets = box(deps);
+  const url = await checked(deps, body.url);
+  const id = newWebhookId();
+  const secret = newSecret();
+  const now = new Date().toISOString();
+  const record: WebhookRecord = {
+    id,
+    url,
+    eventTypes: body.event_types,
+    description: body.description,
+    enabled: true,
+    disabledReason: null,
+    secret: secrets.seal(secret, secretContext(id)),
+    previousSecret: null,
+    previousSecretExpiresAt: null,
+    createdBy: principal.name,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await deps.store.webhooks.create(record);
+  return { ...toWebhook(record), secret };
+}
+
+export async function getWebhook(deps: WebhookDeps, id: string): Promise<Webhook> {
+  return toWebhook(await found(deps, id));
+}
+
+export async function listWebhooks(deps: WebhookDeps, limit: number, cursor: string | undefined) {
+  const page = await deps.store.webhooks.list(limit, cursor);
+  return { items: page.items.map((w) => toWebhook(w)), next_cursor: page.nextCursor };
+}
+
+export async function updateWebhook(deps: WebhookDeps, id: string, body: { url?: string | undefined; event_types?: string[] | undefined; description?: string | undefined; enabled?: boolean | undefined }): Promise<Webhook> {
+  await found(deps, id);
+  const changes: Partial<WebhookRecord> = { updatedAt: new Date().toISOString() };
+  if (body.url !== undefined) changes.url = await checked(deps, body.url);
+  if (body.event_types !== undefined) changes.eventTypes = body.event_types;
+  if (body.description !== undefined) changes.description = body.description;
+  if (body.enabled !== undefined) {
+    changes.enabled = body.enabled;
+    if (body.enabled) changes.disabledReason = null;
+  }
+  if (!(await deps.store.webhooks.update(id, changes))) throw new AppError('webhook-not-found', `no webhook ${id}`);
+  return toWebhook(await found(deps, id));
+}
+
+export async function deleteWebhook(deps: WebhookDeps, id: string): Promise<void> {
+  if (!(await deps.store.webhooks.delete(id))) throw new AppError('webhook-not-found', `no webhook ${id}`);
+}
+
+// A new secret; the one it replaces signs beside it for PREVIOUS_SECRET_MS.
+export async function rotateSecret(deps: WebhookDeps, id: string) {
+  const secrets = box(deps);
+  const webhook = await found(deps, id);
+  const secret = newSecret();
+  const now = Date.now();
+  await deps.store.webhooks.update(id, {
+    secret: secrets.seal(secret, secretContext(id)),
+    previousSecret: webhook.secret,
+    previousSecretExpiresAt: new Date(now + PREVIOUS_SECRET_MS).toISOString(),
+    updatedAt: new Date(now).toISOString(),
+  });
+  return { ...toWebhook(await found(deps, id)), secret };
+}
+
+// The secrets that sign a delivery now, newest first.
+export function signingSecrets(secrets: SecretBox, webhook: WebhookRecord, now = Date.now()): string[] {
+  const context = secretContext(webhook.id);
+  const current = [secrets.open(webhook.secret, context)];
+  if (webhook.previousSecret && webhook.previousSecretExpiresAt && Date.parse(webhook.previousSecretExpiresAt) > now) {
+    current.push(secrets.open(webhook.previousSecret, context));
+  }
+  return current;
+}
+
+// A ping event, delivered to this webhook only (even when it is disabled or
+// subscribes to other types: it is asked for by name).
+export function pingEvent(webhookId: string, source: string, sequence: number, at = new Date()): CloudEvent {
+  const built = buildEvent(
+    { id: eventId(`ping-${newDeliveryId().slice(1)}`), type: PING_EVENT_TYPE, subject: webhookId, time: at.toISOString(), sequence, data: { webhook: { id: webhookId, href: `/api/webhooks/${webhookId}` } } },
+    source,
+  );
+  if (!built.ok) throw new Error(`the ping event is not valid: ${built.reason}`);
+  return built.event;
+}
+
+export async function pingWebhook(deps: WebhookDeps, id: string): Promise<Delivery> {
+  box(deps);
+  const webhook = await found(deps, id);
+  const event = pingEvent(id, deps.source, await deps.store.webhooks.nextPingSequence(id));
+  const deliveryId = newDeliveryId();
+  if (!(await queueDelivery(deps, webhook, event, deliveryId))) throw new AppError('webhook-not-found', `no webhook ${id}`);
+  return getDelivery(deps, id, deliveryId);
+}
+
+export async function getDelivery(deps: WebhookDeps, webhookId: string, deliveryId: string): Promise<Delivery> {
+  const delivery = await deps.store.webhooks.getDelivery(deliveryId);
+  if (!delivery || delivery.webhookId !== webhookId) throw new AppError('delivery-not-found', `webhook ${webhookId} has no delivery ${deliveryId} (deliveries are kept for the job retention period)`);
+  return toDelivery(delivery);
+}
+
+export async function listDeliveries(deps: WebhookDeps, webhookId: string, limit: number, cursor: string | undefined) {
+  await found(deps, webhookId);
+  const page = await deps.store.webhooks.listDeliveries(webhookId, limit, cursor);
+  return { items: page.items.map(toDelivery), next_cursor: page.nextCursor };
+}
+
+// The same event (same id, same body) as a new delivery.
+export async function redeliver(deps: WebhookDeps, webhookId: string, deliveryId: string): Promise<Delivery> {
+  box(deps);
+  const webhook = await found(deps, webhookId);
+  const original = await deps.store.webhooks.getDelivery(deliveryId);
+  if (!original || original.webhookId !== webhookId) throw new AppError('delivery-not-found', `webhook ${webhookId} has no delivery ${deliveryId}`);
+  const again = newDeliveryId();
+  await queueDelivery(deps, webhook, JSON.parse(original.event) as CloudEvent, again, deliveryId);
+  return getDelivery(deps, webhookId, again);
+}
