@@ -16,6 +16,8 @@ import { jobRoutes } from './routes/jobs.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { templateRoutes } from './routes/templates.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import type { WebhookDeps } from '../core/webhooks/manage.ts';
 import type { UseCaseDeps } from './wait.ts';
 
 export type AppDeps = UseCaseDeps & {
@@ -30,6 +32,7 @@ export type AppDeps = UseCaseDeps & {
   // Aborted when the process stops: /readyz then fails so traffic moves
   // away, and requests waiting on jobs answer at once.
   shutdown: AbortSignal;
+  webhooks: WebhookDeps;
 };
 
 export function createApp(deps: AppDeps): express.Express {
@@ -54,7 +57,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown);
   const templates = deps.catalogue.list();
-  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps)];
+  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps), ...webhookRoutes(deps.webhooks)];
   const document = buildOpenApiDocument([...api, ...operations], templates);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);

@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { apiTokens, type Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { closeRedis, connectRedis, createQueue } from '../core/queue.ts';
+import { eventSource } from '../core/events/cloud-event.ts';
+import { attemptsFor } from '../core/events/retry-schedule.ts';
+import { closeRedis, connectRedis, createDeliveryQueue, createQueue } from '../core/queue.ts';
 import { SecretBox } from '../core/secret-box.ts';
 import { Store } from '../core/store/index.ts';
 import { loadCatalogue } from '../core/templates/index.ts';
@@ -39,12 +41,24 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger.warn({ host: config.host }, 'AUTH_MODE=insecure-local: the API takes requests without a token; never use this outside a development machine');
   }
   const shutdown = new AbortController();
+  const secrets = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
+  const deliveries = createDeliveryQueue(redis, config.redisPrefix);
+  deliveries.on('error', (error) => logger.warn({ err: error.message }, 'delivery queue error'));
+  const webhooks = {
+    store,
+    deliveries,
+    secrets,
+    attempts: attemptsFor(config.webhooks),
+    source: eventSource(await store.outbox.seed()),
+    allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+  };
   const app = createApp({
     store,
     queue,
     waiter,
     catalogue,
-    secrets: config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined,
+    secrets,
+    webhooks,
     redis,
     redisPrefix: config.redisPrefix,
     logger,
@@ -78,7 +92,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
           server.closeAllConnections();
           await closed;
         }
-        for (const step of [() => closeRedis(subscriber), () => queue.close(), () => closeRedis(redis)]) {
+        for (const step of [() => closeRedis(subscriber), () => queue.close(), () => deliveries.close(), () => closeRedis(redis)]) {
           await step().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping'));
         }
       })();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { execa } from 'execa';
+import { createDeliveryQueue } from '../core/queue.ts';
 import { createApp } from '../api/app.ts';
 import { JobWaiter } from '../api/job-waiter.ts';
 import { expressPath } from '../api/route.ts';
@@ -61,6 +62,7 @@ test('every route the API serves is in the OpenAPI document, with an operationId
     rateLimitPerMinute: 1,
     corsOrigins: [],
     shutdown: new AbortController().signal,
+    webhooks: { store: system.store, deliveries: createDeliveryQueue(system.redis, system.config.redisPrefix), secrets: undefined, attempts: 1, source: 'urn:test', allowPrivateNetworks: false },
   });
   const served = servedRoutes((app as unknown as { router: { stack: Layer[] } }).router.stack).filter((route) => !UNDOCUMENTED.has(route));
   assert.ok(served.length >= 11, served.join(', '));

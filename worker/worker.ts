@@ -17,6 +17,7 @@ import { within } from '../core/within.ts';
 import { JobFailure } from './job-failure.ts';
 import { recordOutcome } from './outcome.ts';
 import { startDriftChecks } from './drift-checks.ts';
+import { startEvents } from './events.ts';
 import { CANCEL_REASON, createProcessor } from './processor.ts';
 import { SWEEP_EVERY_MS, sweepUnqueuedCreates } from './sweeper.ts';
 import { prepareTemplates } from './templates.ts';
@@ -96,6 +97,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     onStalledOut: (jobId, resourceId) => void recordStalledFailure({ jobId, resourceId, action: 'plan' }),
     settings: config.worker.driftCheck,
   });
+  const events = await startEvents({ config, connection, store, secrets, logger, workerId, leaseMs });
   await store.channels.subscribe(cancels, ['cancel'], (message) => {
     if (message.topic !== 'cancel') return;
     if (worker.cancelJob(message.jobId, CANCEL_REASON) || driftChecks.cancel(message.jobId, CANCEL_REASON)) {
@@ -113,7 +115,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     stop() {
       stopping ??= (async () => {
         logger.info({ workerId }, 'worker stopping');
-        const closing = Promise.all([worker.close(), driftChecks.stop()]);
+        const closing = Promise.all([worker.close(), driftChecks.stop(), events.stop()]);
         closing.catch(() => undefined);
         // One SIGINT to each running Terraform; the processor then returns its job to the queue.
         worker.cancelAllJobs('shutdown');

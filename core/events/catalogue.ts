@@ -78,7 +78,7 @@ export const EVENT_DATA: ReadonlyMap<EventType, z.ZodType> = new Map<EventType, 
     `${EVENT_TYPE_PREFIX}job.${status}`,
     z.strictObject({ stack: stackRef(AnyStackStatus), job: jobRef(z.literal(status)) }),
   ]),
-  [PING_EVENT_TYPE, z.strictObject({ webhook: z.strictObject({ id: z.string().regex(/^wh_[0-9a-z]{16}$/), href: Href }) })],
+  [PING_EVENT_TYPE, z.strictObject({ webhook: z.strictObject({ id: z.string().regex(/^w[0-9a-z]{15}$/), href: Href }) })],
 ]);
 
 export type EventTypeDescription = { type: EventType; description: string; data_schema: Record<string, unknown> };

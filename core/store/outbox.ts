@@ -78,6 +78,14 @@ export class Outbox {
     let minId = `${nowMs - KEEP_MS}-0`;
     if (oldestPending && Number(oldestPending.split('-')[0]) < nowMs - KEEP_MS) minId = oldestPending;
     await redis.xtrim(keys.outbox, 'MINID', '~', minId);
+    // Each worker process is a consumer of its own name; those of processes
+    // long gone, with nothing pending, are forgotten.
+    const consumers = (await redis.xinfo('CONSUMERS', keys.outbox, DISPATCH_GROUP)) as Array<Array<string | number>>;
+    for (const consumer of consumers) {
+      const info: Record<string, string | number> = {};
+      for (let i = 0; i + 1 < consumer.length; i += 2) info[String(consumer[i])] = consumer[i + 1] as string | number;
+      if (Number(info.pending) === 0 && Number(info.idle) > KEEP_MS) await redis.xgroup('DELCONSUMER', keys.outbox, DISPATCH_GROUP, String(info.name));
+    }
   }
 
   // Every entry still kept, oldest first (for operators and tests).

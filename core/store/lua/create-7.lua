@@ -80,8 +80,8 @@ redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs'
   'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
   'member', member, 'created_by', owner, 'expires_at', expiresAt,
   'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets)
-stackEvent(prefix, resourceKey, now)
 recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'create', template, templateVersion, maxAttempts, now)
+stackEvent(prefix, resourceKey, now)
 redis.call('RPUSH', opsKey, jobId)
 redis.call('ZADD', indexKey, 0, member)
 redis.call('ZADD', creatingKey, 0, member)

@@ -1,0 +1,75 @@
+// Hands the recorded events on: reads the outbox stream (as one consumer of
+// its group), makes each entry's CloudEvent, and queues a delivery of it to
+// every enabled webhook that wants its type, then acknowledges the entry. A
+// dispatcher that dies before it acknowledged leaves the entry pending, and
+// the next one to look (itself restarted, or another worker's) hands it on
+// again under the same delivery ids: an event is never lost, and queued
+// once per webhook. An event whose data does not match its type's schema is
+// not sent: it is logged and counted.
+import type { Redis } from 'ioredis';
+import { toCloudEvent, type OutboxEntry } from '../core/events/cloud-event.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Store } from '../core/store/index.ts';
+import { firstDeliveryId, queueDelivery, wants, type DeliveryDeps } from '../core/webhooks/deliveries.ts';
+
+const BATCH = 100;
+const BLOCK_MS = 1_000;
+const TRIM_EVERY_MS = 60_000;
+const PAUSE_AFTER_ERROR_MS = 500;
+
+export type Dispatcher = { stop(): Promise<void> };
+
+export async function startDispatcher(deps: DeliveryDeps & { connection: Redis; logger: Logger; consumer: string; source: string; claimAfterMs: number }): Promise<Dispatcher> {
+  const { store, logger } = deps;
+  await store.outbox.ensureGroup();
+  // XREADGROUP blocks its connection.
+  const reader = deps.connection.duplicate({ connectionName: `tfcompute-dispatch:${deps.consumer}` });
+  reader.on('error', (error) => logger.warn({ err: error.message }, 'redis dispatcher connection error'));
+  let stopped = false;
+  let lastTrim = 0;
+
+  async function dispatch(entries: OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const webhooks = await store.webhooks.all();
+    for (const entry of entries) {
+      const built = toCloudEvent(entry, deps.source);
+      if (!built.ok) {
+        logger.error({ entryId: entry.entryId, type: entry.type, reason: built.reason }, 'event not sent: it does not match its schema');
+        await store.outbox.count('invalid');
+      } else {
+        for (const webhook of webhooks.filter((w) => wants(w, built.event.type))) {
+          await queueDelivery(deps, webhook, built.event, firstDeliveryId(built.event.id, webhook.id));
+        }
+        await store.outbox.count('dispatched');
+      }
+      await store.outbox.ack([entry.entryId]);
+    }
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await dispatch(await store.outbox.claimStale(deps.consumer, deps.claimAfterMs, BATCH));
+        await dispatch(await store.outbox.readNew(reader, deps.consumer, BATCH, BLOCK_MS));
+        if (Date.now() - lastTrim > TRIM_EVERY_MS) {
+          lastTrim = Date.now();
+          await store.outbox.trim(lastTrim);
+        }
+      } catch (error) {
+        if (stopped) break;
+        logger.warn({ err: (error as Error).message }, 'event dispatch failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, PAUSE_AFTER_ERROR_MS));
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      // Ends a read that is blocked; what it had not acknowledged is claimed later.
+      reader.disconnect();
+      await loop;
+    },
+  };
+}
+
