@@ -3,21 +3,14 @@
 // loopback, signatures checked with the standardwebhooks package and data
 // with Ajv against the schemas GET /api/event-types publishes.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Webhook } from 'standardwebhooks';
 import { assertProblem, TOKENS, useSystems, type TestSystem } from './support/harness.ts';
-import { Receiver, type Received } from './support/receiver.ts';
+import { EVENTS_ENV, Receiver, type Received } from './support/receiver.ts';
 
 const [startSystem] = useSystems();
 
-export const EVENTS_ENV = {
-  ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-  WEBHOOK_BACKOFF_MS: '200',
-  WEBHOOK_BACKOFF_MAX_MS: '1000',
-};
 
 async function receiver(t: { after(fn: () => Promise<void>): void }): Promise<Receiver> {
   const r = await new Receiver().start();
@@ -201,6 +194,23 @@ describe('webhooks', () => {
     assert.equal((await system.http().delete(`/api/webhooks/${webhook.id}`)).status, 204);
     assertProblem(await system.http().get(`/api/webhooks/${webhook.id}`), 404, 'webhook-not-found');
     assertProblem(await system.http().get(`/api/webhooks/not-an-id`), 400, 'invalid-id');
+  });
+
+  test('the address is checked again when a delivery connects: a name that now resolves to loopback is refused (DNS rebinding)', async (t) => {
+    // The API allowed it when it was registered; the worker that delivers does not.
+    const system = await startSystem({ env: EVENTS_ENV });
+    await system.startWorker({ env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' } });
+    const r = await receiver(t);
+    const webhook = await register(system, { url: r.url.replace('127.0.0.1', 'localhost') });
+    const ping = await system.http().post(`/api/webhooks/${webhook.id}/ping`);
+    const failed = await waitForDelivery(system, webhook.id, ping.body.id, (d) => d.status !== 'pending');
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.attempts.length, 1, 'not retried');
+    assert.match(failed.error, /refused: localhost resolves to (127\.0\.0\.1|::1) is a loopback address/);
+    const literal = await register(system, { url: r.url });
+    const second = await system.http().post(`/api/webhooks/${literal.id}/ping`);
+    assert.match((await waitForDelivery(system, literal.id, second.body.id, (d) => d.status !== 'pending')).error, /refused: 127\.0\.0\.1 is a loopback address/);
+    assert.equal(r.requests.length, 0, 'nothing reached the receiver');
   });
 
   test('an event whose data does not match its schema is not sent; it is logged and counted', async (t) => {
