@@ -69,6 +69,18 @@ export function createMetrics(store: Store, queue: JobQueue): ApiMetrics {
     }),
   );
   registry.registerMetric(jobDurationFromRedis(store));
+  registry.registerMetric(
+    fromRedis('counter', 'tfcompute_events_total', 'Lifecycle events handed on to webhooks (dispatched), or not sent because their data did not match their schema (invalid)', async () => {
+      const counts = await store.outbox.counts();
+      return ['dispatched', 'invalid'].map((result) => ({ labels: { result }, value: counts[result] ?? 0 }));
+    }),
+  );
+  registry.registerMetric(
+    fromRedis('counter', 'tfcompute_webhook_delivery_attempts_total', 'Webhook delivery attempts by outcome: delivered, retried (to be tried again), failed (given up or refused)', async () => {
+      const counts = await store.outbox.counts();
+      return ['delivered', 'retried', 'failed'].map((outcome) => ({ labels: { outcome }, value: counts[outcome] ?? 0 }));
+    }),
+  );
 
   const observe: RequestHandler = (req, res, next) => {
     const end = http.startTimer();
@@ -85,12 +97,16 @@ export function createMetrics(store: Store, queue: JobQueue): ApiMetrics {
 type Sample = { labels: Record<string, string>; value: number; metricName?: string };
 
 // prom-client accepts any object with a name and a get() returning its samples.
-function gaugeFromRedis(name: string, help: string, read: () => Promise<Sample[]>): Metric {
+function fromRedis(type: 'gauge' | 'counter', name: string, help: string, read: () => Promise<Sample[]>): Metric {
   return {
     name,
     help,
-    get: async () => ({ name, help, type: 'gauge', values: await read(), aggregator: 'max' }),
+    get: async () => ({ name, help, type, values: await read(), aggregator: 'max' }),
   } as unknown as Metric;
+}
+
+function gaugeFromRedis(name: string, help: string, read: () => Promise<Sample[]>): Metric {
+  return fromRedis('gauge', name, help, read);
 }
 
 // The job duration histogram the workers keep in Redis (see core/store/index.ts).

@@ -135,6 +135,9 @@ describe('webhooks', () => {
     const delivery = await waitForDelivery(system, webhook.id, ping.body.id, (d) => d.status !== 'pending');
     assert.equal(delivery.status, 'succeeded');
     assert.deepEqual(delivery.attempts.map((a: { status_code: number }) => a.status_code), [503, 500, 200]);
+    const metrics = (await system.http().get('/metrics')).text;
+    assert.match(metrics, /tfcompute_webhook_delivery_attempts_total\{outcome="retried"\} 2/);
+    assert.match(metrics, /tfcompute_webhook_delivery_attempts_total\{outcome="delivered"\} 1/);
   });
 
   test('410 Gone disables the webhook and says why; PATCH enabled resumes it. A redirect is not followed and not retried', async (t) => {
@@ -225,6 +228,7 @@ describe('webhooks', () => {
     while ((await system.store.outbox.counts()).invalid !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal((await system.store.outbox.counts()).invalid, 1);
     assert.ok(!r.requests.some((q) => q.body.includes('hunter2')), 'nothing of it left');
+    assert.match((await system.http().get('/metrics')).text, /tfcompute_events_total\{result="invalid"\} 1/);
     // The test wrote an entry no script did; the harness's check of the outbox would name it.
     await system.redis.del(`${system.config.redisPrefix}:events:outbox`);
   });

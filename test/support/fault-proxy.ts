@@ -1,11 +1,13 @@
 // A fault-injecting TCP proxy for tests, in the manner of Toxiproxy (whose
 // server cannot be installed here): it forwards to a target and can be set to
-// refuse connections (down), delay data (latency) or reset connections
-// (reset_peer), and back to normal.
+// refuse connections (down), delay data (latency), reset connections
+// (reset_peer) or reset them once the answer has begun (reset_mid_response:
+// the request reaches the target, part of its answer reaches the client),
+// and back to normal.
 import { once } from 'node:events';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
-export type Toxic = { kind: 'none' } | { kind: 'down' } | { kind: 'latency'; ms: number } | { kind: 'reset_peer' };
+export type Toxic = { kind: 'none' } | { kind: 'down' } | { kind: 'latency'; ms: number } | { kind: 'reset_peer' } | { kind: 'reset_mid_response' };
 
 export class FaultProxy {
   readonly #server: Server;
@@ -13,7 +15,7 @@ export class FaultProxy {
   readonly #sockets = new Set<Socket>();
   #toxic: Toxic = { kind: 'none' };
   // Connections made while each toxic was set, by kind.
-  readonly connections: Record<Toxic['kind'], number> = { none: 0, down: 0, latency: 0, reset_peer: 0 };
+  readonly connections: Record<Toxic['kind'], number> = { none: 0, down: 0, latency: 0, reset_peer: 0, reset_mid_response: 0 };
 
   constructor(targetUrl: string) {
     const url = new URL(targetUrl);
@@ -52,7 +54,10 @@ export class FaultProxy {
       from.on('data', (chunk: Buffer) => {
         const current = this.#toxic;
         if (current.kind === 'latency') setTimeout(() => to.write(chunk), current.ms);
-        else to.write(chunk);
+        else if (current.kind === 'reset_mid_response' && from === upstream) {
+          to.write(chunk.subarray(0, Math.ceil(chunk.length / 2)), () => to.resetAndDestroy());
+          from.destroy();
+        } else to.write(chunk);
       });
       from.on('end', () => {
         const current = this.#toxic;
