@@ -72,7 +72,7 @@ async function settled(store: Store, jobId: string): Promise<Job> {
   }
 }
 
-function spread(values: number[]): Spread {
+export function spread(values: number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
   return { median: at(0.5), p95: at(0.95), n: sorted.length };

@@ -1,12 +1,13 @@
 // Renders the benchmark's figures as docs/benchmark.md.
 import type { ApiResults, LoadResult } from './api-load.ts';
 import type { ChangesResults, Spread } from './changes.ts';
+import type { EventsResults } from './events.ts';
 import type { PhaseTimes } from './pipeline.ts';
 import { seconds } from './processes.ts';
 
 export type Row = { workers: number; concurrency: number; n: number; ours: PhaseTimes; raw: PhaseTimes; original: PhaseTimes };
 
-export type BenchResults = { date: string; machine: string; software: string; apiNodeFlags: string; rows: Row[]; api?: ApiResults; changes?: ChangesResults };
+export type BenchResults = { date: string; machine: string; software: string; apiNodeFlags: string; rows: Row[]; api?: ApiResults; changes?: ChangesResults; events?: EventsResults };
 
 function ratio(a: number, b: number): string {
   return (a / b).toFixed(2);
@@ -113,6 +114,7 @@ export function render(results: BenchResults): string {
     );
   }
   if (results.changes) lines.push(...renderChanges(results.changes));
+  if (results.events) lines.push(...renderEvents(results.events));
   return `${lines.join('\n')}\n`;
 }
 
@@ -132,4 +134,30 @@ export function renderChanges(changes: ChangesResults): string[] {
     `- That user's update (PATCH to \`ready\`), ${changes.users.windowSeconds} s of them: ${ms(changes.users.withoutChecks)} without drift checks; ${ms(changes.users.withChecks)} with them.`,
     '',
   ];
+}
+
+// Section 6, on its own like section 5.
+export function renderEvents(events: EventsResults): string[] {
+  const ms = (s: Spread) => `${s.median} ms (p95 ${s.p95} ms)`;
+  const baseline = events.rows[0]?.batchMs.median ?? 1;
+  const lines = [
+    '## 6. Lifecycle events beside the stacks',
+    '',
+    `A batch of ${events.stacks} creates (\`test/fixtures/ok\`) from four clients at once, to the last stack \`ready\`, with no webhook`,
+    "and with one webhook whose receiver is healthy, or behind the tests' fault-injecting proxy down, 5 s slow, or resetting",
+    `the connection once its answer has begun; ${events.rounds} rounds, the variants taking turns. One API and one worker`,
+    '(`WORKER_CONCURRENCY=2`), delivery settings at their defaults (first retry after 2.5-5 s, doubling). *Healed*: from the',
+    'end of the fault (when the batch was ready) to the last of its events received.',
+    '',
+    '| receiver | batch to ready (median of rounds) | vs no webhook | POST latency | healed after | duplicates received | events received per stack |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of events.rows) {
+    const change = ((row.batchMs.median / baseline - 1) * 100).toFixed(1);
+    lines.push(
+      `| ${row.variant} | ${row.batchMs.median} ms | ${row.variant === 'no webhook' ? '—' : `${Number(change) >= 0 ? '+' : ''}${change} %`} | ${ms(row.postMs)} | ${row.healMs ? ms(row.healMs) : '—'} | ${row.variant === 'no webhook' ? '—' : row.duplicates} | ${row.variant === 'no webhook' ? '—' : row.deliveredPerStack.toFixed(1)} |`,
+    );
+  }
+  lines.push('', `Events recorded per status change: ${events.eventsPerChange.toFixed(2)} (five changes per create: job queued, stack creating, job running, job succeeded, stack ready).`, '');
+  return lines;
 }

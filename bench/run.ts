@@ -5,9 +5,10 @@
 // BENCH_N (default "100,1000") and BENCH_CONFIGS (default "1x2,2x2", workers x
 // concurrency) choose the pipeline runs; BENCH_SKIP_PIPELINE=1 and
 // BENCH_SKIP_API=1 leave out the pipeline runs or the API load, BENCH_SKIP_CHANGES=1
-// the updates and drift checks; BENCH_ONLY_CHANGES=1 prints only that section
-// (to paste into a report) and writes nothing; BENCH_OUT (default
-// docs) is where the report goes.
+// the updates and drift checks, BENCH_SKIP_EVENTS=1 the lifecycle events;
+// BENCH_ONLY_CHANGES=1 or BENCH_ONLY_EVENTS=1 prints only that section (to
+// paste into a report) and writes nothing; BENCH_OUT (default docs) is
+// where the report goes.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,7 +17,8 @@ import { startRedis, startStateBackend } from '../test/support/local-services.ts
 import { runApiLoad, type ApiResults } from './api-load.ts';
 import { runOriginal, runOurs, runRaw, type Setup } from './pipeline.ts';
 import { type ChangesResults, runChanges } from './changes.ts';
-import { render, renderChanges, type BenchResults, type Row } from './report.ts';
+import { type EventsResults, runEvents } from './events.ts';
+import { render, renderChanges, renderEvents, type BenchResults, type Row } from './report.ts';
 import { ROOT, seconds } from './processes.ts';
 import { API_NODE_FLAGS } from '../scripts/api-node-flags.ts';
 
@@ -36,9 +38,12 @@ await mkdir(setup.workDir, { recursive: true });
 const rows: Row[] = [];
 let api: ApiResults | undefined;
 let changes: ChangesResults | undefined;
+let events: EventsResults | undefined;
+const onlyEvents = env.BENCH_ONLY_EVENTS === '1';
 const onlyChanges = env.BENCH_ONLY_CHANGES === '1';
+const onlyOne = onlyChanges || onlyEvents;
 try {
-  for (const { workers, concurrency } of onlyChanges ? [] : configs) {
+  for (const { workers, concurrency } of onlyOne ? [] : configs) {
     for (const n of sizes) {
       const lanes = workers * concurrency;
       log(`pipeline ${workers}x${concurrency}, N=${n}: ours`);
@@ -51,11 +56,12 @@ try {
       rows.push({ workers, concurrency, n, ours, raw, original });
     }
   }
-  if (env.BENCH_SKIP_API !== '1' && !onlyChanges) {
+  if (env.BENCH_SKIP_API !== '1' && !onlyOne) {
     log('API load');
     api = await runApiLoad(setup);
   }
-  if (env.BENCH_SKIP_CHANGES !== '1') changes = await runChanges(setup, log);
+  if (env.BENCH_SKIP_CHANGES !== '1' && !onlyEvents) changes = await runChanges(setup, log);
+  if (env.BENCH_SKIP_EVENTS !== '1' && !onlyChanges) events = await runEvents(setup, log);
 } finally {
   await backend.stop();
   await redis.stop();
@@ -64,6 +70,8 @@ try {
 
 if (onlyChanges && changes) {
   process.stdout.write(`${renderChanges(changes).join('\n')}\n`);
+} else if (onlyEvents && events) {
+  process.stdout.write(`${renderEvents(events).join('\n')}\n`);
 } else {
   const results: BenchResults = {
     date: new Date().toISOString().slice(0, 10),
@@ -73,6 +81,7 @@ if (onlyChanges && changes) {
     rows,
     ...(api ? { api } : {}),
     ...(changes ? { changes } : {}),
+    ...(events ? { events } : {}),
   };
   const out = path.resolve(ROOT, env.BENCH_OUT ?? 'docs');
   await mkdir(out, { recursive: true });

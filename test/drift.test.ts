@@ -59,6 +59,9 @@ describe('drift detection', () => {
     const plan = await system.http().post(`/api/ec2instance/${id}/plan`).set('Prefer', 'wait=60');
     assert.equal(plan.status, 200, JSON.stringify(plan.body));
     assert.deepEqual(plan.body.plan.resources, INSTANCES);
+    // Found drifted once (the plan found what was known): one event, naming the check.
+    const drifted = (await system.store.outbox.entries()).filter((e) => e.subject === id && e.type === 'io.tfcompute.stack.drifted');
+    assert.deepEqual(drifted.map((e) => JSON.parse(e.data).job), [{ id: check.id, action: 'plan', status: 'succeeded' }]);
 
     // An update with no input changes applies the configuration again.
     const applied = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ auto_apply: true });
