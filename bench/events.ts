@@ -23,10 +23,10 @@ const TOXICS: Partial<Record<Variant, Toxic>> = {
 };
 const EVENTS_PER_CREATE = 5;
 
-export type EventsRow = { variant: Variant; batchMs: Spread; postMs: Spread; healMs: Spread | null; duplicates: number; deliveredPerStack: number };
+export type EventsRow = { variant: Variant; batchMs: Spread & { min: number; max: number }; postMs: Spread; healMs: Spread | null; duplicates: number; deliveredPerStack: number };
 export type EventsResults = { stacks: number; rounds: number; rows: EventsRow[]; eventsPerChange: number };
 
-export async function runEvents(setup: Setup, log: (message: string) => void, stacks = 40, rounds = 3): Promise<EventsResults> {
+export async function runEvents(setup: Setup, log: (message: string) => void, stacks = 40, rounds = 5): Promise<EventsResults> {
   const installation = installationEnv(setup, FIXTURE, 2);
   const env = { ...installation.env, ENCRYPTION_KEY: randomBytes(32).toString('base64'), WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
   const base = `http://127.0.0.1:${installation.port}`;
@@ -84,7 +84,7 @@ export async function runEvents(setup: Setup, log: (message: string) => void, st
       eventsPerChange: counts.reduce((a, b) => a + b, 0) / (counts.length * EVENTS_PER_CREATE),
       rows: VARIANTS.map((variant) => {
         const s = samples.get(variant)!;
-        return { variant, batchMs: spread(s.batch), postMs: spread(s.post), healMs: s.heal.length ? spread(s.heal) : null, duplicates: s.duplicates, deliveredPerStack: s.delivered / s.ids };
+        return { variant, batchMs: { ...spread(s.batch), min: Math.round(Math.min(...s.batch)), max: Math.round(Math.max(...s.batch)) }, postMs: spread(s.post), healMs: s.heal.length ? spread(s.heal) : null, duplicates: s.duplicates, deliveredPerStack: s.delivered / s.ids };
       }),
     };
   } finally {

@@ -149,13 +149,13 @@ export function renderEvents(events: EventsResults): string[] {
     '(`WORKER_CONCURRENCY=2`), delivery settings at their defaults (first retry after 2.5-5 s, doubling). *Healed*: from the',
     'end of the fault (when the batch was ready) to the last of its events received.',
     '',
-    '| receiver | batch to ready (median of rounds) | vs no webhook | POST latency | healed after | duplicates received | events received per stack |',
+    '| receiver | batch to ready: median of rounds (min-max) | median vs no webhook | POST latency | healed after | duplicates received | events received per stack |',
     '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of events.rows) {
     const change = ((row.batchMs.median / baseline - 1) * 100).toFixed(1);
     lines.push(
-      `| ${row.variant} | ${row.batchMs.median} ms | ${row.variant === 'no webhook' ? '—' : `${Number(change) >= 0 ? '+' : ''}${change} %`} | ${ms(row.postMs)} | ${row.healMs ? ms(row.healMs) : '—'} | ${row.variant === 'no webhook' ? '—' : row.duplicates} | ${row.variant === 'no webhook' ? '—' : row.deliveredPerStack.toFixed(1)} |`,
+      `| ${row.variant} | ${row.batchMs.median} ms (${row.batchMs.min}-${row.batchMs.max}) | ${row.variant === 'no webhook' ? '—' : `${Number(change) >= 0 ? '+' : ''}${change} %`} | ${ms(row.postMs)} | ${row.healMs ? ms(row.healMs) : '—'} | ${row.variant === 'no webhook' ? '—' : row.duplicates} | ${row.variant === 'no webhook' ? '—' : row.deliveredPerStack.toFixed(1)} |`,
     );
   }
   lines.push('', `Events recorded per status change: ${events.eventsPerChange.toFixed(2)} (five changes per create: job queued, stack creating, job running, job succeeded, stack ready).`, '');

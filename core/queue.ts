@@ -67,9 +67,9 @@ export function deliveryJobOptions(deliveryId: string, attempts: number) {
     jobId: deliveryId,
     attempts,
     backoff: { type: DELIVERY_BACKOFF },
-    // The delivery's own record (core/store/webhooks.ts) is what users read;
-    // a completed job is kept a day so the same delivery is not queued twice.
-    removeOnComplete: { age: 24 * 3600 },
+    // The delivery's own record (core/store/webhooks.ts) is what users read,
+    // and what keeps a settled delivery from being queued again.
+    removeOnComplete: true,
     removeOnFail: { age: 7 * 24 * 3600 },
   } as const;
 }

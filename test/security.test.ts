@@ -2,13 +2,13 @@
 // Idempotency-Key, the per-token rate limit and live-resource cap, security
 // headers, CORS and request ids. No worker runs: nothing reaches Terraform.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { apiTokens, loadConfig } from '../core/config.ts';
 import { assertProblem, TOKENS, useSystems, type TestSystem } from './support/harness.ts';
+import { captureLogs } from './support/log-capture.ts';
 
 const [startSystem] = useSystems();
 
@@ -75,14 +75,8 @@ describe('authentication', () => {
 
   test('the token never appears in the logs, even in a failed request', async () => {
     const system = await startSystem();
-    let logs = '';
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
-    const api = await startApi(loadConfig({ ...system.env, LOG_LEVEL: 'trace' }), pino({ level: 'trace' }, sink));
+    const captured = captureLogs();
+    const api = await startApi(loadConfig({ ...system.env, LOG_LEVEL: 'trace' }), captured.logger());
     try {
       const base = `http://127.0.0.1:${api.port}`;
       await request(base).post('/api/ec2instance').set('Authorization', `Bearer ${TOKENS.admin}`).send({});
@@ -91,8 +85,8 @@ describe('authentication', () => {
     } finally {
       await api.stop();
     }
-    assert.match(logs, /"requestId"/);
-    assert.doesNotMatch(logs, new RegExp(TOKENS.admin.slice(0, 16)));
+    assert.match(captured.text(), /"requestId"/);
+    assert.doesNotMatch(captured.text(), new RegExp(TOKENS.admin.slice(0, 16)));
   });
 
   test('without tokens the API refuses to start, unless in insecure local mode on a loopback address', async () => {
@@ -107,14 +101,8 @@ describe('authentication', () => {
     const worker = await system.startWorker({ env: { API_TOKENS: 'ci:admin:short' } });
     assert.match(worker.workerId, /\S/);
 
-    let logs = '';
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
-    const api = await startApi(loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '127.0.0.1' }), pino({ level: 'warn' }, sink));
+    const captured = captureLogs();
+    const api = await startApi(loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '127.0.0.1' }), captured.logger());
     try {
       const res = await request(`http://127.0.0.1:${api.port}`).post('/api/ec2instance').send({});
       assert.equal(res.status, 202);
@@ -122,7 +110,7 @@ describe('authentication', () => {
     } finally {
       await api.stop();
     }
-    assert.match(logs, /insecure-local/);
+    assert.match(captured.text(), /insecure-local/);
   });
 });
 

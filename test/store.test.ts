@@ -441,3 +441,35 @@ describe('migrate-templates', () => {
     assert.equal(await store.migrations.run(), 0);
   });
 });
+
+describe('the events outbox', () => {
+  test('trimming drops entries older than a day, never one pending (read, not acknowledged) or not yet read', async () => {
+    const key = `${prefix}:events:outbox`;
+    for (const id of ['1000-0', '2000-0', '3000-0']) await redis.xadd(key, id, 'type', 'x', 'subject', 's', 'sequence', '1', 'time', 't', 'data', '{}');
+    await store.outbox.ensureGroup();
+    const read = await store.outbox.readNew(redis, 'c1', 2, 10);
+    assert.deepEqual(read.map((e) => e.entryId), ['1000-0', '2000-0']);
+    await store.outbox.ack(['1000-0']);
+    await store.outbox.trim(Date.now());
+    assert.deepEqual((await store.outbox.entries()).map((e) => e.entryId), ['2000-0', '3000-0'], '2000-0 is pending, 3000-0 unread');
+
+    await store.outbox.ack(['2000-0']);
+    await store.outbox.readNew(redis, 'c1', 10, 10);
+    await store.outbox.ack(['3000-0']);
+    const fresh = await redis.xadd(key, '*', 'type', 'x', 'subject', 's', 'sequence', '2', 'time', 't', 'data', '{}');
+    await store.outbox.trim(Date.now());
+    assert.deepEqual((await store.outbox.entries()).map((e) => e.entryId), [fresh], 'handed on more than a day ago: dropped; a new one (unread) kept');
+  });
+
+  test('an entry a consumer read and never acknowledged is claimed by another once idle long enough', async () => {
+    const key = `${prefix}:events:outbox`;
+    await redis.xadd(key, '*', 'type', 'x', 'subject', 's', 'sequence', '1', 'time', 't', 'data', '{}');
+    await store.outbox.ensureGroup();
+    await store.outbox.ensureGroup();
+    assert.equal((await store.outbox.readNew(redis, 'dead', 10, 10)).length, 1);
+    assert.deepEqual(await store.outbox.claimStale('alive', 60_000, 10), [], 'not yet: it may still be working on it');
+    const claimed = await store.outbox.claimStale('alive', 0, 10);
+    assert.equal(claimed.length, 1);
+    assert.equal(claimed[0]?.type, 'x');
+  });
+});

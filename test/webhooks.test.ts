@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Webhook } from 'standardwebhooks';
+import request from 'supertest';
+import { startApi } from '../api/server.ts';
+import { loadConfig } from '../core/config.ts';
+import { startWorker } from '../worker/worker.ts';
 import { assertProblem, TOKENS, useSystems, type TestSystem } from './support/harness.ts';
+import { captureLogs } from './support/log-capture.ts';
 import { EVENTS_ENV, Receiver, type Received } from './support/receiver.ts';
 
 const [startSystem] = useSystems();
@@ -216,6 +221,32 @@ describe('webhooks', () => {
     assert.equal(r.requests.length, 0, 'nothing reached the receiver');
   });
 
+  test('a secret never appears in the logs, in Redis, in a job or in a delivery record, whatever happens to the deliveries', async (t) => {
+    const system = await startSystem({ env: EVENTS_ENV });
+    const captured = captureLogs();
+    const api = await startApi(loadConfig({ ...system.env, LOG_LEVEL: 'trace' }), captured.logger());
+    t.after(() => api.stop());
+    const worker = await startWorker(loadConfig({ ...system.env, LOG_LEVEL: 'trace' }), captured.logger());
+    t.after(() => worker.stop());
+    const r = await receiver(t);
+    r.answer = (_request, index) => (index % 2 === 0 ? { status: 500 } : { status: 204 });
+    const http = () => request(`http://127.0.0.1:${api.port}`);
+    const auth = { Authorization: `Bearer ${TOKENS.admin}` };
+    const made = await http().post('/api/webhooks').set(auth).send({ url: r.url });
+    const rotated = await http().post(`/api/webhooks/${made.body.id}/rotate-secret`).set(auth);
+    const created = await http().post('/api/ec2instance').set(auth).set('Prefer', 'wait=60').send({});
+    assert.equal(created.status, 201);
+    await r.waitFor(() => r.events().some((e) => e.type === 'io.tfcompute.stack.ready'), 'stack.ready');
+    const secrets = [made.body.secret, rotated.body.secret].map((secret: string) => secret.slice('whsec_'.length));
+    const logs = captured.text();
+    const everything = [logs, await redisText(system)].join('\n');
+    for (const secret of secrets) {
+      assert.ok(!everything.includes(secret), 'the secret is nowhere');
+      assert.ok(!everything.includes(Buffer.from(secret, 'base64').toString('hex')), 'not even as hex');
+    }
+    assert.match(logs, /"requestId"/);
+  });
+
   test('an event whose data does not match its schema is not sent; it is logged and counted', async (t) => {
     const system = await startSystem({ worker: true, env: EVENTS_ENV });
     const r = await receiver(t);
@@ -243,4 +274,19 @@ async function waitForDelivery(system: TestSystem, webhookId: string, deliveryId
     if (Date.now() > deadline) throw new Error(`delivery ${deliveryId} is still ${JSON.stringify(res.body)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+// Every value under the system's prefix, as text (hashes, strings, lists, sets, streams).
+async function redisText(system: TestSystem): Promise<string> {
+  const out: string[] = [];
+  for (const key of await system.redis.keys(`${system.config.redisPrefix}*`)) {
+    const type = await system.redis.type(key);
+    if (type === 'hash') out.push(JSON.stringify(await system.redis.hgetall(key)));
+    else if (type === 'string') out.push((await system.redis.get(key)) ?? '');
+    else if (type === 'list') out.push(...(await system.redis.lrange(key, 0, -1)));
+    else if (type === 'zset') out.push(...(await system.redis.zrange(key, '0', '-1')));
+    else if (type === 'set') out.push(...(await system.redis.smembers(key)));
+    else if (type === 'stream') out.push(JSON.stringify(await system.redis.xrange(key, '-', '+')));
+  }
+  return out.join('\n');
 }

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { toCloudEvent, type OutboxEntry } from '../core/events/cloud-event.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Store } from '../core/store/index.ts';
-import { firstDeliveryId, queueDelivery, wants, type DeliveryDeps } from '../core/webhooks/deliveries.ts';
+import { firstDeliveryId, queueDeliveries, wants, type DeliveryDeps, type NewDelivery } from '../core/webhooks/deliveries.ts';
 
 const BATCH = 100;
 const BLOCK_MS = 1_000;
@@ -28,22 +28,28 @@ export async function startDispatcher(deps: DeliveryDeps & { connection: Redis; 
   let stopped = false;
   let lastTrim = 0;
 
+  // A batch at a time: the deliveries recorded and queued together, then
+  // the entries acknowledged together.
   async function dispatch(entries: OutboxEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const webhooks = await store.webhooks.all();
+    const deliveries: NewDelivery[] = [];
+    let invalid = 0;
     for (const entry of entries) {
       const built = toCloudEvent(entry, deps.source);
       if (!built.ok) {
         logger.error({ entryId: entry.entryId, type: entry.type, reason: built.reason }, 'event not sent: it does not match its schema');
-        await store.outbox.count('invalid');
-      } else {
-        for (const webhook of webhooks.filter((w) => wants(w, built.event.type))) {
-          await queueDelivery(deps, webhook, built.event, firstDeliveryId(built.event.id, webhook.id));
-        }
-        await store.outbox.count('dispatched');
+        invalid += 1;
+        continue;
       }
-      await store.outbox.ack([entry.entryId]);
+      for (const webhook of webhooks.filter((w) => wants(w, built.event.type))) {
+        deliveries.push({ webhook, event: built.event, deliveryId: firstDeliveryId(built.event.id, webhook.id) });
+      }
     }
+    await queueDeliveries(deps, deliveries);
+    if (invalid > 0) await store.outbox.count('invalid', invalid);
+    if (entries.length > invalid) await store.outbox.count('dispatched', entries.length - invalid);
+    await store.outbox.ack(entries.map((e) => e.entryId));
   }
 
   const loop = (async () => {

@@ -49,22 +49,22 @@ export function startDeliveries(deps: { connection: Redis; prefix: string; store
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     switch (attempt.outcome) {
       case 'delivered':
-        await store.webhooks.recordAttempt(deliveryId, record, 'succeeded', null);
-        await store.outbox.count('delivered');
+        await store.webhooks.recordAttempt(deliveryId, record, 'succeeded', null, 'delivered');
         return;
       case 'retry':
-        await store.webhooks.recordAttempt(deliveryId, record, last ? 'failed' : 'pending', last ? `given up after ${record.attempt} attempts: ${attempt.error}` : attempt.error ?? null);
-        await store.outbox.count(last ? 'failed' : 'retried');
+        if (last) {
+          await store.webhooks.recordAttempt(deliveryId, record, 'failed', `given up after ${record.attempt} attempts: ${attempt.error}`, 'failed');
+        } else {
+          await store.webhooks.recordAttempt(deliveryId, record, 'pending', attempt.error ?? null, 'retried');
+        }
         throw new RetryLater(attempt.error ?? 'retry', attempt.retryAfterMs);
       case 'gone':
-        await store.webhooks.recordAttempt(deliveryId, record, 'failed', attempt.error ?? null);
+        await store.webhooks.recordAttempt(deliveryId, record, 'failed', attempt.error ?? null, 'failed');
         await store.webhooks.update(webhookId, { enabled: false, disabledReason: `the receiver answered 410 Gone at ${record.at}`, updatedAt: record.at });
-        await store.outbox.count('failed');
         logger.warn({ webhookId }, 'webhook disabled: its receiver answered 410 Gone');
         throw new UnrecoverableError(attempt.error);
       case 'rejected':
-        await store.webhooks.recordAttempt(deliveryId, record, 'failed', attempt.error ?? null);
-        await store.outbox.count('failed');
+        await store.webhooks.recordAttempt(deliveryId, record, 'failed', attempt.error ?? null, 'failed');
         throw new UnrecoverableError(attempt.error);
     }
   }

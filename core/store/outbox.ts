@@ -12,6 +12,25 @@ const KEEP_MS = 24 * 3_600_000;
 
 type StreamEntries = Array<[string, string[]]>;
 
+// XINFO's flat [name, value, name, value, ...] as a record.
+function fieldsOf(flat: Array<string | number>): Record<string, string | number> {
+  const record: Record<string, string | number> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = flat[i + 1] as string | number;
+  return record;
+}
+
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+}
+
+// The smallest stream id after `id`.
+function nextId(id: string): string {
+  const [ms = 0, seq = 0] = id.split('-').map(Number);
+  return `${ms}-${seq + 1}`;
+}
+
 function entryOf([entryId, fields]: [string, string[]]): OutboxEntry {
   const record: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
@@ -70,20 +89,21 @@ export class Outbox {
     if (entryIds.length > 0) await this.#c.redis.xack(this.#c.keys.outbox, DISPATCH_GROUP, ...entryIds);
   }
 
-  // Drops entries older than a day, never one still pending.
+  // Drops entries older than a day, never one still pending or not yet read.
   async trim(nowMs: number): Promise<void> {
     const { redis, keys } = this.#c;
     const pending = (await redis.xpending(keys.outbox, DISPATCH_GROUP)) as [number, string | null, string | null, unknown];
-    const oldestPending = pending[1];
-    let minId = `${nowMs - KEEP_MS}-0`;
-    if (oldestPending && Number(oldestPending.split('-')[0]) < nowMs - KEEP_MS) minId = oldestPending;
-    await redis.xtrim(keys.outbox, 'MINID', '~', minId);
+    const groups = (await redis.xinfo('GROUPS', keys.outbox)) as Array<Array<string | number>>;
+    const group = groups.map(fieldsOf).find((g) => g.name === DISPATCH_GROUP);
+    // The first entry the group has not read is after its last delivered one.
+    const candidates = [`${nowMs - KEEP_MS}-0`, pending[1] ?? undefined, group ? nextId(String(group['last-delivered-id'])) : '0-0'].filter((id): id is string => id !== undefined);
+    const minId = candidates.reduce((a, b) => (compareIds(a, b) <= 0 ? a : b));
+    await redis.xtrim(keys.outbox, 'MINID', minId);
     // Each worker process is a consumer of its own name; those of processes
     // long gone, with nothing pending, are forgotten.
     const consumers = (await redis.xinfo('CONSUMERS', keys.outbox, DISPATCH_GROUP)) as Array<Array<string | number>>;
     for (const consumer of consumers) {
-      const info: Record<string, string | number> = {};
-      for (let i = 0; i + 1 < consumer.length; i += 2) info[String(consumer[i])] = consumer[i + 1] as string | number;
+      const info = fieldsOf(consumer);
       if (Number(info.pending) === 0 && Number(info.idle) > KEEP_MS) await redis.xgroup('DELCONSUMER', keys.outbox, DISPATCH_GROUP, String(info.name));
     }
   }

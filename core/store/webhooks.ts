@@ -145,8 +145,8 @@ export class Webhooks {
     return replies.flatMap(([error, hash]) => (!error && (hash as Record<string, string>).id ? [toWebhook(hash as Record<string, string>)] : []));
   }
 
-  // Records a delivery; 'exists' if it was recorded before, 'missing' if the webhook is gone.
-  async recordDelivery(delivery: Omit<DeliveryRecord, 'attempts' | 'updatedAt' | 'status' | 'error'>): Promise<'recorded' | 'exists' | 'missing'> {
+  // Records a delivery: 'recorded'; recorded before: its status; the webhook is gone: 'missing'.
+  async recordDelivery(delivery: Omit<DeliveryRecord, 'attempts' | 'updatedAt' | 'status' | 'error'>): Promise<'recorded' | 'missing' | DeliveryStatus> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const fields = [
       'id', delivery.id, 'webhook_id', delivery.webhookId, 'event_id', delivery.eventId, 'event_type', delivery.eventType,
@@ -154,21 +154,25 @@ export class Webhooks {
       'created_at', delivery.createdAt, 'updated_at', delivery.createdAt,
     ];
     const member = IndexMember.encode(Date.parse(delivery.createdAt), delivery.id);
-    const [outcome] = await scripts.run('record-delivery', [keys.delivery(delivery.id), keys.webhookDeliveries(delivery.webhookId), keys.webhook(delivery.webhookId)], [member, jobRetentionSeconds, ...fields]);
-    return outcome as 'recorded' | 'exists' | 'missing';
+    const [outcome, status] = await scripts.run('record-delivery', [keys.delivery(delivery.id), keys.webhookDeliveries(delivery.webhookId), keys.webhook(delivery.webhookId)], [member, jobRetentionSeconds, ...fields]);
+    return outcome === 'exists' ? (status as DeliveryStatus) : (outcome as 'recorded' | 'missing');
   }
 
-  // An attempt, and where the delivery stands after it.
-  async recordAttempt(deliveryId: string, attempt: DeliveryAttempt, status: DeliveryStatus, error: string | null): Promise<void> {
+  // An attempt, where the delivery stands after it, and the attempt counted
+  // under `counter` (see Outbox.counts). A delivery whose record expired is
+  // only counted.
+  async recordAttempt(deliveryId: string, attempt: DeliveryAttempt, status: DeliveryStatus, error: string | null, counter: string): Promise<void> {
     const { redis, keys, jobRetentionSeconds } = this.#c;
     const key = keys.delivery(deliveryId);
-    if (!(await redis.exists(key))) return;
-    await redis
-      .multi()
-      .rpush(keys.deliveryAttempts(deliveryId), JSON.stringify(attempt))
-      .expire(keys.deliveryAttempts(deliveryId), jobRetentionSeconds)
-      .hset(key, 'status', status, 'error', error ?? '', 'updated_at', attempt.at)
-      .exec();
+    const recorded = (await redis.exists(key)) === 1;
+    const multi = redis.multi().hincrby(keys.eventCounts, counter, 1);
+    if (recorded) {
+      multi
+        .rpush(keys.deliveryAttempts(deliveryId), JSON.stringify(attempt))
+        .expire(keys.deliveryAttempts(deliveryId), jobRetentionSeconds)
+        .hset(key, 'status', status, 'error', error ?? '', 'updated_at', attempt.at);
+    }
+    await multi.exec();
   }
 
   // Ends a delivery that made no attempt (its webhook was disabled or deleted).

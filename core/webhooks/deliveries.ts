@@ -19,18 +19,21 @@ export function wants(webhook: WebhookRecord, type: string): boolean {
   return webhook.enabled && (webhook.eventTypes.length === 0 || webhook.eventTypes.includes(type));
 }
 
-// Records and queues one delivery; false if the webhook is gone.
-export async function queueDelivery(deps: DeliveryDeps, webhook: WebhookRecord, event: CloudEvent, deliveryId: string, redeliveryOf?: string): Promise<boolean> {
-  const outcome = await deps.store.webhooks.recordDelivery({
-    id: deliveryId,
-    webhookId: webhook.id,
-    eventId: event.id,
-    eventType: event.type,
-    event: JSON.stringify(event),
-    redeliveryOf: redeliveryOf ?? null,
-    createdAt: new Date().toISOString(),
-  });
-  if (outcome === 'missing') return false;
-  await deps.deliveries.add('deliver', { deliveryId, webhookId: webhook.id }, deliveryJobOptions(deliveryId, deps.attempts));
-  return true;
+export type NewDelivery = { webhook: WebhookRecord; event: CloudEvent; deliveryId: string; redeliveryOf?: string | undefined };
+
+// Records deliveries and queues those not yet settled, in one go; returns
+// the ids of those queued (not those whose webhook is gone, nor those that
+// already succeeded or failed: a dispatcher handing an event on again).
+export async function queueDeliveries(deps: DeliveryDeps, deliveries: readonly NewDelivery[]): Promise<string[]> {
+  const createdAt = new Date().toISOString();
+  const outcomes = await Promise.all(
+    deliveries.map(({ webhook, event, deliveryId, redeliveryOf }) =>
+      deps.store.webhooks.recordDelivery({ id: deliveryId, webhookId: webhook.id, eventId: event.id, eventType: event.type, event: JSON.stringify(event), redeliveryOf: redeliveryOf ?? null, createdAt }),
+    ),
+  );
+  const queued = deliveries.filter((_, i) => outcomes[i] === 'recorded' || outcomes[i] === 'pending');
+  if (queued.length > 0) {
+    await deps.deliveries.addBulk(queued.map(({ webhook, deliveryId }) => ({ name: 'deliver', data: { deliveryId, webhookId: webhook.id }, opts: deliveryJobOptions(deliveryId, deps.attempts) })));
+  }
+  return queued.map((d) => d.deliveryId);
 }

@@ -11,7 +11,7 @@ import type { Delivery, Webhook } from '../schemas/webhooks.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { DeliveryRecord, WebhookRecord } from '../store/index.ts';
 import type { Principal } from '../tokens.ts';
-import { queueDelivery, type DeliveryDeps } from './deliveries.ts';
+import { queueDeliveries, type DeliveryDeps } from './deliveries.ts';
 
 // A rotated secret signs beside its successor this long.
 export const PREVIOUS_SECRET_MS = 24 * 3_600_000;
@@ -173,7 +173,7 @@ export async function pingWebhook(deps: WebhookDeps, id: string): Promise<Delive
   const webhook = await found(deps, id);
   const event = pingEvent(id, deps.source, await deps.store.webhooks.nextPingSequence(id));
   const deliveryId = newDeliveryId();
-  if (!(await queueDelivery(deps, webhook, event, deliveryId))) throw new AppError('webhook-not-found', `no webhook ${id}`);
+  if ((await queueDeliveries(deps, [{ webhook, event, deliveryId }])).length === 0) throw new AppError('webhook-not-found', `no webhook ${id}`);
   return getDelivery(deps, id, deliveryId);
 }
 
@@ -196,6 +196,6 @@ export async function redeliver(deps: WebhookDeps, webhookId: string, deliveryId
   const original = await deps.store.webhooks.getDelivery(deliveryId);
   if (!original || original.webhookId !== webhookId) throw new AppError('delivery-not-found', `webhook ${webhookId} has no delivery ${deliveryId}`);
   const again = newDeliveryId();
-  await queueDelivery(deps, webhook, JSON.parse(original.event) as CloudEvent, again, deliveryId);
+  await queueDeliveries(deps, [{ webhook, event: JSON.parse(original.event) as CloudEvent, deliveryId: again, redeliveryOf: deliveryId }]);
   return getDelivery(deps, webhookId, again);
 }

@@ -16,8 +16,8 @@
 
   Output:
     {'recorded'}
-    {'exists'}
-    {'missing'}   the webhook is gone
+    {'exists', status}   recorded before; its status (pending, succeeded, failed)
+    {'missing'}          the webhook is gone
 ]]
 local deliveryKey = KEYS[1]
 local listKey = KEYS[2]
@@ -28,7 +28,7 @@ local retentionSeconds = ARGV[3]
 local MAX_KEPT = 1000
 
 if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end
-if redis.call('EXISTS', deliveryKey) == 1 then return {'exists'} end
+if redis.call('EXISTS', deliveryKey) == 1 then return {'exists', redis.call('HGET', deliveryKey, 'status') or 'pending'} end
 redis.call('HSET', deliveryKey, unpack(ARGV, 4))
 redis.call('EXPIRE', deliveryKey, retentionSeconds)
 redis.call('ZADD', listKey, 0, member)
