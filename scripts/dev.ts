@@ -36,6 +36,8 @@ const childEnv: NodeJS.ProcessEnv = {
   AUTH_MODE: env.AUTH_MODE ?? (env.API_TOKENS ? 'tokens' : 'insecure-local'),
   ...(offline ? { TEMPLATES_DIR: path.join(root, 'test/templates'), TF_VAR_subnet_id: env.TF_VAR_subnet_id ?? 'subnet-dev' } : {}),
   ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? (await devEncryptionKey()),
+  // A development machine's receivers are on it (npm run receiver).
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? 'true',
   TF_BACKEND_CONFIG: env.TF_BACKEND_CONFIG ?? backend?.backendConfigFile,
   WORK_DIR: path.join(localDir, 'work'),
 };

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { preferredWait } from '../api/prefer.ts';
 import { ConfigError, loadConfig } from '../core/config.ts';
 import { applyMergePatch } from '../core/merge-patch.ts';
+import { attemptsFor, parseRetryAfter, retryDelay } from '../core/events/retry-schedule.ts';
 import { REDACTED, RunTracker, isTransient } from '../worker/run-tracker.ts';
 import { ErroredState } from '../worker/errored-state.ts';
 import { Terraform, TerraformError } from '../worker/terraform.ts';
@@ -272,5 +273,30 @@ describe('JSON Merge Patch', () => {
     const target = { a: { b: 1 } };
     applyMergePatch(target, { a: { b: 2 } });
     assert.deepEqual(target, { a: { b: 1 } }, 'the target is not changed');
+  });
+});
+
+describe('webhook retries', () => {
+  const defaults = loadConfig({}).webhooks;
+
+  test('at the defaults: the first retry within 10 s, doubling with jitter to an hour, retrying for about a day in all', () => {
+    const first = [0, 0.5, 0.999].map((r) => retryDelay(defaults, 1, undefined, () => r));
+    assert.ok(first.every((ms) => ms >= 2_500 && ms <= 5_000), `first retry after ${first.join(', ')} ms`);
+    assert.equal(retryDelay(defaults, 2, undefined, () => 1), 10_000);
+    assert.equal(retryDelay(defaults, 30, undefined, () => 1), 3_600_000, 'at most an hour');
+    const attempts = attemptsFor(defaults);
+    let expected = 0;
+    for (let retry = 1; retry < attempts; retry++) expected += retryDelay(defaults, retry, undefined, () => 0.5);
+    assert.ok(expected > 0.95 * 86_400_000 && expected < 1.1 * 86_400_000, `${attempts} attempts span ${(expected / 3_600_000).toFixed(1)} h on average`);
+  });
+
+  test("a receiver's Retry-After is honoured, in seconds or as an HTTP date, within the maximum delay", () => {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    assert.equal(parseRetryAfter('120', now), 120_000);
+    assert.equal(parseRetryAfter('Tue, 01 Dec 2026 12:00:30 GMT', now), 30_000);
+    assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter(undefined, now), undefined);
+    assert.equal(retryDelay(defaults, 1, 120_000), 120_000);
+    assert.equal(retryDelay(defaults, 1, 7 * 86_400_000), 3_600_000);
   });
 });

@@ -4,8 +4,7 @@
 // or error text. An event whose data does not match its type's schema is not
 // sent. The schemas are strict: a field not declared here cannot leave.
 import { z } from 'zod';
-import { JobAction, JobId, JOB_STATUSES, ResourceId, RESOURCE_STATUSES, TemplateName } from '../schemas/domain.ts';
-import { type JobStatus, type ResourceStatus } from '../schemas/domain.ts';
+import { JobAction, JobId, JOB_STATUSES, type JobStatus, ResourceId, RESOURCE_STATUSES, type ResourceStatus, TemplateName } from '../schemas/domain.ts';
 
 export const EVENT_TYPE_PREFIX = 'io.tfcompute.';
 

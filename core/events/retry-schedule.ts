@@ -8,13 +8,14 @@ function nominalDelay(settings: RetrySettings, retry: number): number {
   return Math.min(settings.backoffMaxMs, settings.backoffMs * 2 ** Math.min(Math.max(retry - 1, 0), 40));
 }
 
-// How many attempts in all, so that the retries span `retryForMs`.
+// How many attempts in all, so that the retries span `retryForMs` on
+// average (a jittered delay is three quarters of its nominal one on average).
 export function attemptsFor(settings: RetrySettings): number {
   let total = 0;
   let retries = 0;
   while (total < settings.retryForMs) {
     retries += 1;
-    total += nominalDelay(settings, retries);
+    total += 0.75 * nominalDelay(settings, retries);
   }
   return retries + 1;
 }
