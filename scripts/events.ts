@@ -84,7 +84,8 @@ redis.on('error', () => undefined);
 try {
   const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds);
   // The source is made of the installation's seed, kept in Redis.
-  const unreachable = () => fail(`cannot reach Redis at REDIS_URL to read the installation's event source`);
+  const at = new URL(config.redisUrl);
+  const unreachable = () => fail(`cannot reach Redis at ${at.hostname}:${at.port || 6379} (REDIS_URL) to read the installation's event source; under npm run dev, REDIS_URL=redis://127.0.0.1:6390`);
   if (redis.status !== 'ready') await within(once(redis, 'ready'), 5_000).catch(unreachable);
   const source = eventSource(await within(store.outbox.seed(), 5_000).catch(unreachable));
   let url = EXAMPLE_URL;
