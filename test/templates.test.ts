@@ -50,11 +50,11 @@ describe('the catalogue', () => {
     const template = (await loadCatalogue({ templatesDir: undefined, singleDir: path.join(ROOT, 'tf') }, { canEncrypt: false })).get('ec2instance');
     assert.ok(template);
     assert.deepEqual(template.inputs.map((i) => i.name), ['instance_type', 'node_count', 'tags']);
-    assert.deepEqual(template.operatorSet.map((v) => v.name), ['ingress_cidr_blocks', 'root_volume_size', 'subnet_id']);
+    assert.deepEqual(template.operatorSet.map((v) => v.name), ['ingress_cidr_blocks', 'root_volume_size', 'subnet_ids']);
     assert.deepEqual(template.defaults, { instance_type: 't3.micro', node_count: 1, tags: {} });
     const schema = template.inputsSchema;
     assert.ok(schema.safeParse({ instance_type: 'm7i.large', node_count: 10, tags: { Équipe: 'données' } }).success);
-    for (const bad of [{ instance_type: 'p5.48xlarge' }, { node_count: 11 }, { node_count: 1.5 }, { tags: { 'aws:x': 'y' } }, { subnet_id: 'subnet-1' }]) {
+    for (const bad of [{ instance_type: 'p5.48xlarge' }, { node_count: 11 }, { node_count: 1.5 }, { tags: { 'aws:x': 'y' } }, { tags: { 'Managed-By': 'me' } }, { tags: { 'tfcompute:resource-id': 'x' } }, { tags: { Name: 'x' } }, { subnet_ids: ['subnet-1'] }]) {
       assert.equal(schema.safeParse(bad).success, false, JSON.stringify(bad));
     }
   });

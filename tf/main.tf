@@ -1,22 +1,14 @@
 # One tfcompute resource: a set of EC2 instances in the workspace named by
-# the resource id.
+# the resource id. Without subnet_ids the module launches them in the
+# region's default VPC, in the default subnets of zones that offer the
+# instance type, with public addresses (their way out to SSM).
 
-data "aws_vpc" "default" {
-  count   = var.subnet_id == null ? 1 : 0
-  default = true
-}
-
-data "aws_subnets" "default" {
-  count = var.subnet_id == null ? 1 : 0
-
-  filter {
-    name   = "vpc-id"
-    values = [data.aws_vpc.default[0].id]
-  }
-
-  filter {
-    name   = "default-for-az"
-    values = ["true"]
+locals {
+  # Also the provider's default_tags: given to the module too, so that they
+  # win over the caller's tags and reach the volumes at launch.
+  reserved_tags = {
+    "tfcompute:resource-id" = var.resource_id
+    "managed-by"            = "tfcompute"
   }
 }
 
@@ -26,8 +18,9 @@ module "ec2" {
   name                = "tfcompute-${var.resource_id}"
   instance_type       = var.instance_type
   instance_count      = var.node_count
-  subnet_id           = var.subnet_id != null ? var.subnet_id : sort(data.aws_subnets.default[0].ids)[0]
+  subnet_ids          = var.subnet_ids
   ingress_cidr_blocks = var.ingress_cidr_blocks
   root_volume_size    = var.root_volume_size
   tags                = var.tags
+  reserved_tags       = local.reserved_tags
 }

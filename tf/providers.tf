@@ -3,9 +3,6 @@
 # pass through to Terraform.
 provider "aws" {
   default_tags {
-    tags = {
-      "tfcompute:resource-id" = var.resource_id
-      "managed-by"            = "tfcompute"
-    }
+    tags = local.reserved_tags
   }
 }

@@ -58,19 +58,28 @@ variable "tags" {
     condition     = alltrue([for k in keys(var.tags) : !can(regex("^[aA][wW][sS]:", k))])
     error_message = "The aws: tag prefix is reserved by AWS."
   }
+  validation {
+    condition     = alltrue([for k in keys(var.tags) : !can(regex("^([nN][aA][mM][eE]|[mM][aA][nN][aA][gG][eE][dD]-[bB][yY]|[tT][fF][cC][oO][mM][pP][uU][tT][eE]:.*)$", k))])
+    error_message = "Name, managed-by and the tfcompute: prefix are set by tfcompute (in any case)."
+  }
+  validation {
+    # IAM compares tag keys without regard to case: "env" and "Env" on one role fail.
+    condition     = length(distinct([for k in keys(var.tags) : lower(k)])) == length(var.tags)
+    error_message = "Tag keys must differ in more than case (IAM treats env and Env as one key)."
+  }
 }
 
 # Operator settings (template.json: "expose": false): never part of the API;
 # set them for all stacks with TF_VAR_<name> in the workers' environment.
 
-variable "subnet_id" {
-  description = "Subnet to launch instances in; null picks a default subnet of the region's default VPC."
-  type        = string
-  default     = null
+variable "subnet_ids" {
+  description = "Subnets to launch in, in one VPC (the instances spread over them); empty: the default VPC's default subnets in zones that offer the instance type, with public addresses."
+  type        = list(string)
+  default     = []
 }
 
 variable "ingress_cidr_blocks" {
-  description = "IPv4 CIDR blocks allowed to reach the instances on port 22; empty opens nothing."
+  description = "IPv4 networks allowed to reach the instances on port 22; empty opens nothing."
   type        = list(string)
   default     = []
 }
