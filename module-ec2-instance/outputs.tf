@@ -32,3 +32,8 @@ output "ami_ids" {
   description = "AMI each instance runs, in index order: the parameter's AMI when it was launched (a newer one does not replace it)."
   value       = aws_instance.this[*].ami
 }
+
+output "module_version" {
+  description = "This module's version (its VERSION file), recorded with each stack it builds."
+  value       = trimspace(file("${path.module}/VERSION"))
+}

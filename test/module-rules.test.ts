@@ -4,7 +4,7 @@
 // provider would have read) a variable of the same shape that each case
 // sets. Each case says what a user would send and what they would read.
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -206,4 +206,36 @@ describe("the ec2instance template's variables", () => {
 test('terraform fmt finds nothing to change in the template, the module and its examples', async () => {
   const result = await execa('terraform', ['fmt', '-check', '-recursive', '-list=true', 'tf', 'module-ec2-instance'], { cwd: ROOT, reject: false, env: { TF_CLI_CONFIG_FILE: CLI_CONFIG } });
   assert.equal(result.exitCode, 0, `files to format: ${result.stdout}${result.stderr}`);
+});
+
+test("the module's and the template's READMEs hold what npm run docs writes", async () => {
+  const result = await execa(process.execPath, [path.join(ROOT, 'scripts', 'docs.ts'), '--check'], { cwd: ROOT, reject: false });
+  assert.equal(result.exitCode, 0, result.stderr);
+});
+
+test('npm run docs -- --check names a README whose reference part is stale', async () => {
+  const copy = await mkdtemp(path.join(dir, 'docs-'));
+  for (const file of ['variables.tf', 'outputs.tf', 'versions.tf']) await copyFile(path.join(MODULE, file), path.join(copy, file));
+  await writeFile(path.join(copy, 'README.md'), '# copy\n\n<!-- BEGIN_TF_DOCS -->\n| stale |\n<!-- END_TF_DOCS -->\n');
+  const stale = await execa(process.execPath, [path.join(ROOT, 'scripts', 'docs.ts'), '--check', copy], { cwd: ROOT, reject: false });
+  assert.equal(stale.exitCode, 1);
+  assert.match(stale.stderr, /not current \(run npm run docs\): .*README\.md/);
+  const written = await execa(process.execPath, [path.join(ROOT, 'scripts', 'docs.ts'), copy], { cwd: ROOT, reject: false });
+  assert.equal(written.exitCode, 0, written.stderr);
+  const readme = await readFile(path.join(copy, 'README.md'), 'utf8');
+  assert.match(readme, /^# copy\n\n<!-- BEGIN_TF_DOCS -->\n## Requirements/);
+  assert.match(readme, /\| name \| Name prefix of every object the module creates; instances are named "&lt;name&gt;-&lt;index&gt;"\. \| `string` \| n\/a \| yes \|/);
+  assert.match(readme, /\| subnet_ids \| .* \| `list\(string\)` \| `\[\]` \| no \|/);
+  assert.match(readme, /\| module_version \| This module's version/);
+});
+
+test('the worker IAM policy is a well-formed policy document that covers what the module calls', async () => {
+  const policy = JSON.parse(await readFile(path.join(MODULE, 'worker-iam-policy.json'), 'utf8')) as { Version: string; Statement: Array<{ Sid: string; Effect: string; Action: string | string[]; Resource: string | string[] }> };
+  assert.equal(policy.Version, '2012-10-17');
+  const actions = policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+  for (const needed of ['ec2:RunInstances', 'ec2:DescribeInstanceTypeOfferings', 'ec2:DescribeInstanceTypes', 'ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'iam:PutRolePolicy', 'iam:PassRole', 'ssm:GetParameter']) {
+    assert.ok(actions.includes(needed), needed);
+  }
+  assert.ok(!actions.some((a) => a.endsWith(':*') || a === '*'), 'no wildcard actions');
+  assert.ok(policy.Statement.every((s) => s.Sid && s.Effect === 'Allow' && s.Resource));
 });

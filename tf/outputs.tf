@@ -12,3 +12,8 @@ output "instance_ids" {
   description = "EC2 instance ids."
   value       = module.ec2.instance_ids
 }
+
+output "module_version" {
+  description = "Version of module-ec2-instance that built the stack."
+  value       = module.ec2.module_version
+}
