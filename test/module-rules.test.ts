@@ -198,6 +198,7 @@ describe("the ec2instance template's variables", () => {
   });
 
   test('instance_type and node_count keep their limits', async () => {
+    await accepted(templateCase({ instance_type: 'm7i-flex.large' }), 'm7i-flex.large');
     await refused(templateCase({ instance_type: 't4g.micro' }), /instance_type must be one of the allowed current-generation x86_64 types/, 't4g.micro');
     await refused(templateCase({ node_count: 11 }), /node_count must be a whole number from 1 to 10/, '11');
   });

@@ -19,7 +19,8 @@ variable "instance_type" {
     condition = contains([
       "t3.nano", "t3.micro", "t3.small", "t3.medium", "t3.large", "t3.xlarge", "t3.2xlarge",
       "t3a.nano", "t3a.micro", "t3a.small", "t3a.medium", "t3a.large", "t3a.xlarge", "t3a.2xlarge",
-      "m7i.large", "m7i.xlarge", "m7i.2xlarge", "c7i.large", "c7i.xlarge", "c7i.2xlarge",
+      "m7i.large", "m7i.xlarge", "m7i.2xlarge", "m7i-flex.large", "m7i-flex.xlarge", "m7i-flex.2xlarge",
+      "c7i.large", "c7i.xlarge", "c7i.2xlarge",
       "r7i.large", "r7i.xlarge", "r7i.2xlarge",
     ], var.instance_type)
     error_message = "instance_type must be one of the allowed current-generation x86_64 types."

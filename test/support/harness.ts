@@ -371,7 +371,13 @@ export function assertProblem(res: request.Response, status: number, code: strin
 
 export async function createSystem(services: Services, options: SystemOptions = {}): Promise<TestSystem> {
   const system = new TestSystem(services, options);
-  await system.startApi();
+  try {
+    await system.startApi();
+  } catch (error) {
+    // Its connections would otherwise keep the test process alive.
+    await system.stop();
+    throw error;
+  }
   return system;
 }
 
