@@ -54,7 +54,7 @@ describe('the catalogue', () => {
     assert.deepEqual(template.defaults, { instance_type: 't3.micro', node_count: 1, tags: {} });
     const schema = template.inputsSchema;
     assert.ok(schema.safeParse({ instance_type: 'm7i.large', node_count: 10, tags: { Équipe: 'données' } }).success);
-    for (const bad of [{ instance_type: 'p5.48xlarge' }, { node_count: 11 }, { node_count: 1.5 }, { tags: { 'aws:x': 'y' } }, { tags: { 'Managed-By': 'me' } }, { tags: { 'tfcompute:resource-id': 'x' } }, { tags: { Name: 'x' } }, { subnet_ids: ['subnet-1'] }]) {
+    for (const bad of [{ instance_type: 'p5.48xlarge' }, { node_count: 11 }, { node_count: 1.5 }, { tags: { 'aws:x': 'y' } }, { tags: { 'Managed-By': 'me' } }, { tags: { 'tfcompute:resource-id': 'x' } }, { tags: { Name: 'x' } }, { tags: { env: 'a', Env: 'b' } }, { subnet_ids: ['subnet-1'] }]) {
       assert.equal(schema.safeParse(bad).success, false, JSON.stringify(bad));
     }
   });

@@ -8,6 +8,8 @@
 //   can(regex("...", var.x)), !can(regex(...))   pattern, or a pattern it must not match
 //   alltrue([for k, v in var.x : ...])           the above, of every element or map key
 //   alltrue([for k in keys(var.x) : ...])        the above, of every map key
+//   length(distinct([for k in keys(var.x) :      a map's keys distinct without
+//     lower(k)])) == length(var.x)               regard to case
 //   A && B                                       both
 //   var.x == null ? true : A                     A, and null is let through
 //   var.x == null || A                           A; null is not let through, as
@@ -128,6 +130,10 @@ class Translator {
     if (operator === 'equal' && (this.#isFloorOf(a, b, scope) || this.#isFloorOf(b, a, scope))) {
       return [{ path: this.subject(a.type === 'function' ? b : a, scope) ?? [], constraints: { integer: true } }];
     }
+    if (operator === 'equal') {
+      const path = this.#distinctLowerKeys(a, b, scope) ?? this.#distinctLowerKeys(b, a, scope);
+      if (path) return [{ path, constraints: { distinctKeysIgnoringCase: true } }];
+    }
     const comparison = COMPARISONS[operator];
     if (!comparison) return [];
     let [left, right, op] = [a, b, operator];
@@ -143,6 +149,24 @@ class Translator {
       if (lengthOf) return [{ path: lengthOf, constraints: shape.length(n) }];
     }
     return [];
+  }
+
+  // `length(distinct([for k in keys(M) : lower(k)]))` beside `length(M)`: M's path.
+  #distinctLowerKeys(distinctLength: AstNode, mapLength: AstNode, scope: Scope): Path | undefined {
+    const isLength = (n: AstNode | undefined) => n?.type === 'function' && n.meta?.name === 'length' && n.children.length === 1;
+    if (!isLength(distinctLength) || !isLength(mapLength)) return undefined;
+    const map = this.subject(mapLength.children[0] as AstNode, scope);
+    const distinct = distinctLength.children[0];
+    if (!map || distinct?.type !== 'function' || distinct.meta?.name !== 'distinct' || distinct.children.length !== 1) return undefined;
+    const loop = distinct.children[0];
+    const [collection, body, ...rest] = loop?.children ?? [];
+    if (loop?.type !== 'for' || !collection || !body || rest.length > 0 || (typeof loop.meta?.keyVar === 'string' && loop.meta.keyVar !== '')) return undefined;
+    const [keysOf] = collection.children;
+    if (collection.type !== 'function' || collection.meta?.name !== 'keys' || collection.children.length !== 1 || !keysOf) return undefined;
+    if (this.subject(keysOf, scope)?.join() !== map.join()) return undefined;
+    const [lowered] = body.children;
+    if (body.type !== 'function' || body.meta?.name !== 'lower' || body.children.length !== 1 || lowered?.meta?.fullAccessor !== loop.meta?.valVar) return undefined;
+    return map;
   }
 
   #isFloorOf(floorCall: AstNode, value: AstNode, scope: Scope): boolean {

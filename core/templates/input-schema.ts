@@ -140,6 +140,12 @@ function mapSchema(element: TfType, c: Constraints): z.ZodType {
   const { minLength: min, maxLength: max } = c;
   if (min !== undefined) schema = schema.refine((m) => Object.keys(m as object).length >= min, `must have at least ${min} keys`).meta({ minProperties: min });
   if (max !== undefined) schema = schema.refine((m) => Object.keys(m as object).length <= max, `must have at most ${max} keys`).meta({ maxProperties: max });
+  if (c.distinctKeysIgnoringCase) {
+    schema = schema.refine((m) => {
+      const keys = Object.keys(m as object);
+      return new Set(keys.map((k) => k.toLowerCase())).size === keys.length;
+    }, 'must not have keys that differ only in case');
+  }
   return schema;
 }
 

@@ -39,6 +39,8 @@ export type Constraints = {
   maxLength?: number;
   patterns?: string[];
   notPatterns?: string[];
+  // A map's keys stay distinct lowercased (IAM-style case-insensitive keys).
+  distinctKeysIgnoringCase?: boolean;
   // Of every element (list, set, map values) and of every map key.
   elements?: Constraints;
   keys?: Constraints;
@@ -55,6 +57,7 @@ export const Constraints: z.ZodType<Constraints> = z.lazy(() =>
     maxLength: z.int().optional(),
     patterns: z.array(z.string()).optional(),
     notPatterns: z.array(z.string()).optional(),
+    distinctKeysIgnoringCase: z.boolean().optional(),
     elements: Constraints.optional(),
     keys: Constraints.optional(),
   }),
@@ -71,6 +74,7 @@ export function mergeConstraints(into: Constraints, from: Constraints): void {
     if (value !== undefined) into[key] = Math.min(into[key] ?? value, value);
   }
   if (from.integer) into.integer = true;
+  if (from.distinctKeysIgnoringCase) into.distinctKeysIgnoringCase = true;
   if (from.enum) into.enum = into.enum ? into.enum.filter((v) => from.enum?.includes(v)) : [...from.enum];
   if (from.patterns) into.patterns = [...(into.patterns ?? []), ...from.patterns];
   if (from.notPatterns) into.notPatterns = [...(into.notPatterns ?? []), ...from.notPatterns];

@@ -67,6 +67,10 @@ variable "labels" {
     condition     = alltrue([for k in keys(var.labels) : !can(regex("^[aA][wW][sS]:", k))])
     error_message = "labels: the aws: prefix is reserved."
   }
+  validation {
+    condition     = length(distinct([for k in keys(var.labels) : lower(k)])) == length(var.labels)
+    error_message = "labels: keys must differ in more than case."
+  }
 }
 
 variable "zones" {
