@@ -9,7 +9,6 @@
 import type { Redis } from 'ioredis';
 import { toCloudEvent, type OutboxEntry } from '../core/events/cloud-event.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Store } from '../core/store/index.ts';
 import { firstDeliveryId, queueDeliveries, wants, type DeliveryDeps, type NewDelivery } from '../core/webhooks/deliveries.ts';
 
 const BATCH = 100;

@@ -22,7 +22,8 @@ export type { DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord } f
 export { MAX_LOG_BYTES } from './logs.ts';
 export { JOB_DURATION_BUCKETS } from './metrics.ts';
 export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, DiscardOutcome, FinishOutcome, PlanRequest, RetryRequest, StartOutcome, UpdateRequest } from './outcomes.ts';
-export { IDEMPOTENCY_SECONDS, type NewResource, type Page } from './resources.ts';
+export type { Page } from './pages.ts';
+export { IDEMPOTENCY_SECONDS, type NewResource } from './resources.ts';
 
 export class Store {
   readonly resources: Resources;

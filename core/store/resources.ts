@@ -1,16 +1,15 @@
 // Resources: recording a new one, requesting its delete or the retry of its
 // create, reading one, and listing them in pages.
-import { AppError } from '../errors.ts';
 import { RESOURCE_STATUSES, type DriftStatus, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus, type TemplateRef } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
+import { type Page, pageOfMembers } from './pages.ts';
 import { parse, type CreateOutcome, type DeleteRequest, type PlanRequest, type RetryRequest, type UpdateRequest } from './outcomes.ts';
 import { toResource } from './records.ts';
 
 // How long an Idempotency-Key is remembered.
 export const IDEMPOTENCY_SECONDS = 24 * 3600;
 
-export type Page = { items: Resource[]; nextCursor: string | null };
 
 export type NewResource = {
   id: string;
@@ -172,17 +171,9 @@ export class Resources {
 
   // Newest first; the cursor is the last member of the previous page.
   // `drift`: only stacks whose last drift result is this one.
-  async list(args: { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page> {
+  async list(args: { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page<Resource>> {
     const { redis, keys } = this.#c;
-    const key = await this.#listKey(args);
-    let start = '+';
-    if (args.cursor !== undefined) {
-      const member = Buffer.from(args.cursor, 'base64url').toString('utf8');
-      if (!IndexMember.isMember(member)) throw new AppError('invalid-cursor', 'cursor is not one this API returned');
-      start = `(${member}`;
-    }
-    const members = await redis.zrange(key, start, '-', 'BYLEX', 'REV', 'LIMIT', 0, args.limit + 1);
-    const page = members.slice(0, args.limit);
+    const { members: page, nextCursor } = await pageOfMembers(redis, await this.#listKey(args), 'newest', args.limit, args.cursor);
     const pipeline = redis.pipeline();
     for (const member of page) pipeline.hgetall(keys.resource(IndexMember.id(member)));
     const replies = page.length > 0 ? ((await pipeline.exec()) ?? []) : [];
@@ -192,8 +183,6 @@ export class Resources {
       const record = hash as Record<string, string>;
       if (record.id !== undefined) items.push(toResource(record));
     }
-    const last = page.at(-1);
-    const nextCursor = members.length > args.limit && last ? Buffer.from(last).toString('base64url') : null;
     return { items, nextCursor };
   }
 

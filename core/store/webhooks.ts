@@ -1,8 +1,8 @@
 // Webhooks and their deliveries in Redis. A webhook's secrets arrive sealed
 // (core/secret-box.ts) and are stored as they arrive; nothing here sees one.
-import { AppError } from '../errors.ts';
 import type { StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
+import { type Page, pageOfMembers } from './pages.ts';
 
 export type WebhookRecord = {
   id: string;
@@ -40,8 +40,6 @@ export type DeliveryRecord = {
   attempts: DeliveryAttempt[];
 };
 
-export type Page<T> = { items: T[]; nextCursor: string | null };
-
 function toWebhook(hash: Record<string, string>): WebhookRecord {
   return {
     id: hash.id ?? '',
@@ -74,12 +72,6 @@ function webhookFields(changes: Partial<WebhookRecord>): string[] {
   return Object.entries(fields).flatMap(([field, value]) => (value === undefined ? [] : [field, value]));
 }
 
-function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  const member = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!IndexMember.isMember(member)) throw new AppError('invalid-cursor', 'cursor is not one this API returned');
-  return member;
-}
 
 export class Webhooks {
   readonly #c: StoreContext;
@@ -122,13 +114,8 @@ export class Webhooks {
 
   // Oldest first.
   async list(limit: number, cursor?: string): Promise<Page<WebhookRecord>> {
-    const { redis, keys } = this.#c;
-    const after = decodeCursor(cursor);
-    const members = await redis.zrange(keys.webhookIndex, after ? `(${after}` : '-', '+', 'BYLEX', 'LIMIT', 0, limit + 1);
-    const page = members.slice(0, limit);
-    const items = await this.#read(page.map((m) => IndexMember.id(m)));
-    const last = page.at(-1);
-    return { items, nextCursor: members.length > limit && last ? Buffer.from(last).toString('base64url') : null };
+    const { members, nextCursor } = await pageOfMembers(this.#c.redis, this.#c.keys.webhookIndex, 'oldest', limit, cursor);
+    return { items: await this.#read(members.map((m) => IndexMember.id(m))), nextCursor };
   }
 
   // Every webhook (what a dispatcher fans an event out to).
@@ -188,12 +175,8 @@ export class Webhooks {
 
   // Newest first.
   async listDeliveries(webhookId: string, limit: number, cursor?: string): Promise<Page<DeliveryRecord>> {
-    const before = decodeCursor(cursor);
-    const members = await this.#c.redis.zrange(this.#c.keys.webhookDeliveries(webhookId), before ? `(${before}` : '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, limit + 1);
-    const page = members.slice(0, limit);
-    const items = await this.#readDeliveries(page.map((m) => IndexMember.id(m)));
-    const last = page.at(-1);
-    return { items, nextCursor: members.length > limit && last ? Buffer.from(last).toString('base64url') : null };
+    const { members, nextCursor } = await pageOfMembers(this.#c.redis, this.#c.keys.webhookDeliveries(webhookId), 'newest', limit, cursor);
+    return { items: await this.#readDeliveries(members.map((m) => IndexMember.id(m))), nextCursor };
   }
 
   async #readDeliveries(ids: string[]): Promise<DeliveryRecord[]> {
