@@ -6,6 +6,7 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config.ts';
+import { PING_EVENT_TYPE } from '../core/events/catalogue.ts';
 import type { CloudEvent } from '../core/events/cloud-event.ts';
 import { deliveryRequest } from '../core/events/delivery-request.ts';
 import { retryDelay } from '../core/events/retry-schedule.ts';
@@ -37,7 +38,7 @@ export function startDeliveries(deps: { connection: Redis; prefix: string; store
     const at = new Date();
     const [webhook, delivery] = await Promise.all([store.webhooks.get(webhookId), store.webhooks.getDelivery(deliveryId)]);
     if (!delivery) return;
-    const isPing = delivery.eventType === 'io.tfcompute.webhook.ping';
+    const isPing = delivery.eventType === PING_EVENT_TYPE;
     if (!webhook || (!webhook.enabled && !isPing) || !deps.secrets) {
       const why = !webhook ? 'the webhook was deleted' : !deps.secrets ? 'this worker has no ENCRYPTION_KEY to open the secret with' : 'the webhook is disabled';
       await store.webhooks.endDelivery(deliveryId, `not sent: ${why}`, at.toISOString());

@@ -5,12 +5,14 @@ import { eventTypeDescriptions } from '../../core/events/catalogue.ts';
 import { AppError } from '../../core/errors.ts';
 import {
   Delivery,
+  DeliveryId,
   DeliveryIdParams,
   DeliveryList,
   EventTypeList,
   PageQuery,
   Webhook,
   WebhookCreateRequest,
+  WebhookId,
   WebhookIdParams,
   WebhookList,
   WebhookUpdateRequest,
@@ -28,7 +30,8 @@ const noWebhook = problem('No webhook with this id.');
 const noKey = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need.');
 
 function id(value: string | string[] | undefined, letter: 'w' | 'd'): string {
-  if (typeof value === 'string' && new RegExp(`^${letter}[0-9a-z]{15}$`).test(value)) return value;
+  const parsed = (letter === 'w' ? WebhookId : DeliveryId).safeParse(value);
+  if (parsed.success) return parsed.data;
   throw new AppError('invalid-id', `${letter === 'w' ? 'webhook' : 'delivery'} ids are "${letter}" and 15 characters of 0-9 and a-z`);
 }
 

@@ -4,7 +4,7 @@
 // or error text. An event whose data does not match its type's schema is not
 // sent. The schemas are strict: a field not declared here cannot leave.
 import { z } from 'zod';
-import { JobAction, JobId, JOB_STATUSES, type JobStatus, ResourceId, RESOURCE_STATUSES, type ResourceStatus, TemplateName } from '../schemas/domain.ts';
+import { JobAction, JobId, JOB_STATUSES, type JobStatus, ResourceId, RESOURCE_STATUSES, type ResourceStatus, TemplateName, WebhookId } from '../schemas/domain.ts';
 
 export const EVENT_TYPE_PREFIX = 'io.tfcompute.';
 
@@ -77,7 +77,7 @@ export const EVENT_DATA: ReadonlyMap<EventType, z.ZodType> = new Map<EventType, 
     `${EVENT_TYPE_PREFIX}job.${status}`,
     z.strictObject({ stack: stackRef(AnyStackStatus), job: jobRef(z.literal(status)) }),
   ]),
-  [PING_EVENT_TYPE, z.strictObject({ webhook: z.strictObject({ id: z.string().regex(/^w[0-9a-z]{15}$/), href: Href }) })],
+  [PING_EVENT_TYPE, z.strictObject({ webhook: z.strictObject({ id: WebhookId, href: Href }) })],
 ]);
 
 export type EventTypeDescription = { type: EventType; description: string; data_schema: Record<string, unknown> };

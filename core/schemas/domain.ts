@@ -13,6 +13,16 @@ export const JobId = z
   .regex(ID_PATTERN, 'must be 16 characters of 0-9 and a-z')
   .meta({ description: 'Job id.', example: 'jq4w8e2r6t0y3u5i', pattern: ID_PATTERN_SOURCE });
 
+// Webhook and delivery ids: a job id's shape, each with its own first letter.
+const LETTERED_ID = (letter: string, what: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${letter}[0-9a-z]{15}$`), `must be "${letter}" and 15 characters of 0-9 and a-z`)
+    .meta({ description: `${what} id.`, example: `${letter}k3v9q2m8x1c4b7n` });
+
+export const WebhookId = LETTERED_ID('w', 'Webhook');
+export const DeliveryId = LETTERED_ID('d', 'Delivery');
+
 export const TemplateName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/)

@@ -1,6 +1,6 @@
 // Job data as it travels through the queue from the API to the workers.
 import { z } from 'zod';
-import { JobAction, JobId, ResourceId, TemplateName, TemplateRef } from './domain.ts';
+import { DeliveryId, JobAction, JobId, ResourceId, TemplateName, TemplateRef, WebhookId } from './domain.ts';
 
 // The worker parses it again: anything could have written to the queue.
 export const JobData = z.strictObject({
@@ -39,5 +39,5 @@ export type DriftCheckJobData = z.infer<typeof DriftCheckJobData>;
 
 // One delivery of an event to a webhook (its own queue, see
 // worker/webhook-deliveries.ts); the event itself is in the delivery's record.
-export const DeliveryJobData = z.strictObject({ deliveryId: z.string().regex(/^d[0-9a-z]{15}$/), webhookId: z.string().regex(/^w[0-9a-z]{15}$/) });
+export const DeliveryJobData = z.strictObject({ deliveryId: DeliveryId, webhookId: WebhookId });
 export type DeliveryJobData = z.infer<typeof DeliveryJobData>;

@@ -1,15 +1,8 @@
 // Webhooks and their deliveries as the API takes and shows them.
 import { z } from 'zod';
 import { EVENT_TYPES } from '../events/catalogue.ts';
+import { DeliveryId, WebhookId } from './domain.ts';
 
-const ID = (letter: string, what: string) =>
-  z
-    .string()
-    .regex(new RegExp(`^${letter}[0-9a-z]{15}$`), `must be "${letter}" and 15 characters of 0-9 and a-z`)
-    .meta({ description: `${what} id.`, example: `${letter}k3v9q2m8x1c4b7n` });
-
-export const WebhookId = ID('w', 'Webhook');
-export const DeliveryId = ID('d', 'Delivery');
 
 const ReceiverUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
