@@ -12,7 +12,7 @@ const KEEP_MS = 24 * 3_600_000;
 
 type StreamEntries = Array<[string, string[]]>;
 
-// XINFO's flat [name, value, name, value, ...] as a record.
+// Redis's flat [name, value, name, value, ...] (XINFO's, a stream entry's) as a record.
 function fieldsOf(flat: Array<string | number>): Record<string, string | number> {
   const record: Record<string, string | number> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = flat[i + 1] as string | number;
@@ -32,8 +32,7 @@ function nextId(id: string): string {
 }
 
 function entryOf([entryId, fields]: [string, string[]]): OutboxEntry {
-  const record: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
+  const record = fieldsOf(fields) as Record<string, string>;
   return {
     entryId,
     type: record.type ?? '',

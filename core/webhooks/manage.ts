@@ -75,10 +75,20 @@ async function checked(deps: WebhookDeps, url: string): Promise<string> {
   return url;
 }
 
+function webhookNotFound(id: string): AppError {
+  return new AppError('webhook-not-found', `no webhook ${id}`);
+}
+
 async function found(deps: WebhookDeps, id: string): Promise<WebhookRecord> {
   const webhook = await deps.store.webhooks.get(id);
-  if (!webhook) throw new AppError('webhook-not-found', `no webhook ${id}`);
+  if (!webhook) throw webhookNotFound(id);
   return webhook;
+}
+
+async function foundDelivery(deps: WebhookDeps, webhookId: string, deliveryId: string): Promise<DeliveryRecord> {
+  const delivery = await deps.store.webhooks.getDelivery(deliveryId);
+  if (!delivery || delivery.webhookId !== webhookId) throw new AppError('delivery-not-found', `webhook ${webhookId} has no delivery ${deliveryId} (deliveries are kept for the job retention period)`);
+  return delivery;
 }
 
 export async function createWebhook(deps: WebhookDeps, principal: Principal, body: { url: string; event_types: string[]; description: string }) {
@@ -124,12 +134,12 @@ export async function updateWebhook(deps: WebhookDeps, id: string, body: { url?:
     changes.enabled = body.enabled;
     if (body.enabled) changes.disabledReason = null;
   }
-  if (!(await deps.store.webhooks.update(id, changes))) throw new AppError('webhook-not-found', `no webhook ${id}`);
+  if (!(await deps.store.webhooks.update(id, changes))) throw webhookNotFound(id);
   return toWebhook(await found(deps, id));
 }
 
 export async function deleteWebhook(deps: WebhookDeps, id: string): Promise<void> {
-  if (!(await deps.store.webhooks.delete(id))) throw new AppError('webhook-not-found', `no webhook ${id}`);
+  if (!(await deps.store.webhooks.delete(id))) throw webhookNotFound(id);
 }
 
 // A new secret; the one it replaces signs beside it for PREVIOUS_SECRET_MS.
@@ -173,14 +183,12 @@ export async function pingWebhook(deps: WebhookDeps, id: string): Promise<Delive
   const webhook = await found(deps, id);
   const event = pingEvent(id, deps.source, await deps.store.webhooks.nextPingSequence(id));
   const deliveryId = newDeliveryId();
-  if ((await queueDeliveries(deps, [{ webhook, event, deliveryId }])).length === 0) throw new AppError('webhook-not-found', `no webhook ${id}`);
+  if ((await queueDeliveries(deps, [{ webhook, event, deliveryId }])).length === 0) throw webhookNotFound(id);
   return getDelivery(deps, id, deliveryId);
 }
 
 export async function getDelivery(deps: WebhookDeps, webhookId: string, deliveryId: string): Promise<Delivery> {
-  const delivery = await deps.store.webhooks.getDelivery(deliveryId);
-  if (!delivery || delivery.webhookId !== webhookId) throw new AppError('delivery-not-found', `webhook ${webhookId} has no delivery ${deliveryId} (deliveries are kept for the job retention period)`);
-  return toDelivery(delivery);
+  return toDelivery(await foundDelivery(deps, webhookId, deliveryId));
 }
 
 export async function listDeliveries(deps: WebhookDeps, webhookId: string, limit: number, cursor: string | undefined) {
@@ -193,8 +201,7 @@ export async function listDeliveries(deps: WebhookDeps, webhookId: string, limit
 export async function redeliver(deps: WebhookDeps, webhookId: string, deliveryId: string): Promise<Delivery> {
   box(deps);
   const webhook = await found(deps, webhookId);
-  const original = await deps.store.webhooks.getDelivery(deliveryId);
-  if (!original || original.webhookId !== webhookId) throw new AppError('delivery-not-found', `webhook ${webhookId} has no delivery ${deliveryId}`);
+  const original = await foundDelivery(deps, webhookId, deliveryId);
   const again = newDeliveryId();
   await queueDeliveries(deps, [{ webhook, event: JSON.parse(original.event) as CloudEvent, deliveryId: again, redeliveryOf: deliveryId }]);
   return getDelivery(deps, webhookId, again);
