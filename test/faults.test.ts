@@ -3,7 +3,7 @@
 // Each test reports its figures as a diagnostic line starting "fault:".
 import assert from 'node:assert/strict';
 import { constants } from 'node:fs';
-import { access, mkdtemp, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, open, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,24 +13,10 @@ import { createQueue } from '../core/queue.ts';
 import { startRedis, writeBackendConfig } from './support/local-services.ts';
 import { sweepUnqueuedCreates } from '../worker/sweeper.ts';
 import { FaultProxy, type Toxic } from './support/fault-proxy.ts';
+import { terraformProcesses } from './support/terraform-processes.ts';
 import { assertProblem, useSystems, type TestSystem } from './support/harness.ts';
 
 const [startSystem, services] = useSystems();
-
-// Terraform processes working on a workspace, found by their environment.
-async function terraformProcesses(workspace: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const [environ, cmdline] = await Promise.all([readFile(`/proc/${entry}/environ`, 'utf8'), readFile(`/proc/${entry}/cmdline`, 'utf8')]);
-      if (environ.split('\0').includes(`TF_WORKSPACE=${workspace}`) && /terraform/.test(cmdline)) pids.push(Number(entry));
-    } catch {
-      // gone, or not ours
-    }
-  }
-  return pids;
-}
 
 // What a fault left behind: state objects per resource, held locks.
 async function audit(system: TestSystem, ids: string[]): Promise<{ workspaces: Map<string, number>; locks: number }> {
@@ -53,7 +39,9 @@ describe('a worker killed with SIGKILL', () => {
 
   for (const point of points) {
     test(`${point.name}: the job is recovered, the dead worker's lock released, and the stack ends with exactly one workspace`, async (t) => {
-      const system = await startSystem({ fixture: 'slow', env: { TF_VAR_sleep_seconds: '2' } });
+      // A short grace: a dead worker's lock is taken once its heartbeat has
+      // been quiet for a lease and the grace (see state-lock.ts).
+      const system = await startSystem({ fixture: 'slow', env: { TF_VAR_sleep_seconds: '2', SHUTDOWN_GRACE_SECONDS: '2' } });
       const doomed = await system.spawnWorker();
       const created = await system.http().post('/api/ec2instance').send({ node_count: 2 });
       const id: string = created.body.id;
@@ -93,7 +81,7 @@ describe('a worker killed with SIGKILL', () => {
         assert.equal(after.workspaces.get(id), 0, 'the workspace is gone');
       }
       assert.equal(after.locks, 0, 'no lock is left');
-      if (left.length > 0) assert.match(await system.store.logs.get(jobId), new RegExp(`Released a stale state lock left by worker ${doomed.workerId}: worker ${doomed.workerId} is no longer alive`));
+      if (left.length > 0) assert.match(await system.store.logs.get(jobId), new RegExp(`Released a stale state lock left by tfcompute-worker@${doomed.workerId}: worker ${doomed.workerId} has not renewed it for \\d+ s`));
       report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: after.locks });
     });
   }
@@ -294,6 +282,33 @@ describe('a state backend that is down, slow or resetting connections', () => {
     await assertHealthyState(system, id, 2);
     report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
   });
+  test('two applies that cannot save state at once each keep their own, and both are pushed once the backend is back', async (t) => {
+    const { system, set } = await proxiedSystem(t, 'slow');
+    const created = await Promise.all([0, 1].map(() => system.http().post('/api/ec2instance').send({ node_count: 2 })));
+    const stacks = created.map((res) => ({ id: res.body.id as string, jobId: res.body.job.id as string }));
+    await Promise.all(stacks.map(({ jobId }) => system.waitForLog(jobId, /instance\[0\]: Creation complete/)));
+    // Terraform writes errored.tfstate where it runs: each job runs in a directory of its own.
+    const dirs = await Promise.all(stacks.map(async ({ id }) => Promise.all((await terraformProcesses(id, /^apply$/)).map((pid) => readlink(`/proc/${pid}/cwd`)))));
+    assert.equal(new Set(dirs.flat()).size, 2, `one working directory per job: ${JSON.stringify(dirs)}`);
+    assert.ok(!dirs.flat().includes(system.config.templates.singleDir), 'not the template directory');
+    set({ kind: 'reset_peer' });
+    for (const { jobId } of stacks) {
+      const failed = await system.waitForJob(jobId, 90_000);
+      assert.equal(failed.status, 'failed');
+      assert.match(await system.store.logs.get(jobId), /it is kept on worker/, 'each job kept its own errored state');
+    }
+
+    set({ kind: 'none' });
+    for (const { id } of stacks) {
+      const retried = await system.http().post(`/api/ec2instance/${id}/retry`).set('Prefer', 'wait=90');
+      assert.equal(retried.body.status, 'ready', JSON.stringify(retried.body.error));
+      const log = await system.store.logs.get(retried.body.job.id);
+      assert.match(log, /Pushed the state an earlier run could not save/);
+      assert.match(log, /Resources: 0 added/, 'the retry found both instances in the pushed state and made nothing twice');
+    }
+    for (const { id } of stacks) await assertHealthyState(system, id, 2);
+    report(t, { faults: 1, resources: 2, lost: 0, orphaned: 0, stuckLocks: 0 });
+  });
 });
 
 // The world outside Terraform (the changes fixture reads it with
@@ -401,7 +416,8 @@ describe('an update interrupted', () => {
   }
 
   test('a worker killed with SIGKILL while it applies an approved plan: the job runs again and the stack ends as the plan said', async (t) => {
-    const system = await startSystem({ fixture: 'slow', env: SLOW });
+    // A short grace, so the dead worker's lock goes stale soon (see state-lock.ts).
+    const system = await startSystem({ fixture: 'slow', env: { ...SLOW, SHUTDOWN_GRACE_SECONDS: '2' } });
     const doomed = await system.spawnWorker();
     const id = await readyStack(system);
     const patched = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 2 } });

@@ -69,8 +69,9 @@ describe('running terraform', () => {
     const workspace = 'abc0123456789xyz';
     const lines: string[] = [];
     const runner = (holdsLock: boolean) =>
-      new WorkspaceRunner(terraform, new ErroredState(dir, erroredDir, 'w1'), {
+      new WorkspaceRunner(terraform, new ErroredState(erroredDir, 'w1'), {
         workspace,
+        cwd: dir,
         varFile: '/vars/j.tfvars.json',
         holdsLock,
         log: (text) => lines.push(text),
@@ -106,8 +107,9 @@ describe('running terraform', () => {
     await chmod(path.join(dir, 'failing-terraform'), 0o755);
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'failing-terraform'), TF_CWD: dir });
     const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, dataDir: path.join(dir, 'data'), graceMs: 1000 });
-    const runner = new WorkspaceRunner(terraform, new ErroredState(dir, path.join(dir, 'errored'), 'w1'), {
+    const runner = new WorkspaceRunner(terraform, new ErroredState(path.join(dir, 'errored'), 'w1'), {
       workspace: 'abc0123456789xyz',
+      cwd: dir,
       varFile: '/vars/j.tfvars.json',
       holdsLock: false,
       log: () => undefined,

@@ -1,6 +1,7 @@
 // State Terraform could not save. When the backend fails at the end of an
 // apply or destroy, Terraform writes the state to errored.tfstate in its
-// working directory; that file is then the only record of what the run made.
+// working directory (the job's own, see job-dir.ts); that file is then the
+// only record of what the run made.
 // It is kept per workspace (if its lineage is the workspace's) and pushed
 // before the next run for the stack, so a retry does not make it all again.
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,25 +10,22 @@ import path from 'node:path';
 const ERRORED_STATE = 'errored.tfstate';
 
 export class ErroredState {
-  // Terraform's working directory, where it writes errored.tfstate.
-  readonly #cwd: string;
   // Where kept state waits; shared by the worker processes of a host.
   readonly #dir: string;
   // The worker that keeps it, named in the job's log.
   readonly workerId: string;
 
-  constructor(cwd: string, dir: string, workerId: string) {
-    this.#cwd = cwd;
+  constructor(dir: string, workerId: string) {
     this.#dir = dir;
     this.workerId = workerId;
   }
 
-  // Keeps the errored.tfstate a failed run left, if there is one and it is
-  // this workspace's; `lineage` is the workspace's, read before the run (the
+  // Keeps the errored.tfstate a failed run left in `cwd`, if there is one and
+  // it is this workspace's; `lineage` is the workspace's, read before the run (the
   // backend may be unreachable now). Returns whether state was kept, and
   // whether a file of someone else's was left alone.
-  async keep(workspace: string, lineage: string | undefined): Promise<'kept' | 'none' | 'foreign'> {
-    const file = path.join(this.#cwd, ERRORED_STATE);
+  async keep(cwd: string, workspace: string, lineage: string | undefined): Promise<'kept' | 'none' | 'foreign'> {
+    const file = path.join(cwd, ERRORED_STATE);
     let text: string;
     try {
       text = await readFile(file, 'utf8');

@@ -9,12 +9,16 @@ export class JobFailure extends Error {
   readonly interrupted: boolean;
   // It stopped before anything was applied (an update's plan): the stack is as it was.
   readonly changedNothing: boolean;
+  // It could not start yet and will be able to (another attempt of a
+  // tfcompute job still holds the state lock): it waits, spending no attempt.
+  readonly waiting: boolean;
 
-  constructor(detail: JobError, options: { interrupted?: boolean; changedNothing?: boolean; cause?: unknown } = {}) {
+  constructor(detail: JobError, options: { interrupted?: boolean; changedNothing?: boolean; waiting?: boolean; cause?: unknown } = {}) {
     super(detail.message, { cause: options.cause });
     this.detail = detail;
     this.interrupted = options.interrupted ?? false;
     this.changedNothing = options.changedNothing ?? false;
+    this.waiting = options.waiting ?? false;
   }
 
   // The same failure of a step that changes nothing.
@@ -31,6 +35,10 @@ export class JobFailure extends Error {
   // A failure that would happen again the same way.
   static permanent(message: string, diagnostics: Diagnostic[] = []): JobFailure {
     return new JobFailure({ message, retryable: false, diagnostics });
+  }
+
+  static waiting(message: string): JobFailure {
+    return new JobFailure({ message, retryable: true, diagnostics: [] }, { waiting: true, changedNothing: true });
   }
 
   static interrupted(message: string): JobFailure {

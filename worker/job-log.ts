@@ -27,6 +27,7 @@ export class JobLog {
   }
 
   progress(progress: JobProgress): void {
+    if (this.#truncated) return;
     this.#progress = progress;
     this.#schedule();
   }
@@ -36,6 +37,16 @@ export class JobLog {
     this.#timer = undefined;
     this.#flushing = this.#flushing.then(() => this.#write());
     await this.#flushing;
+  }
+
+  // Drops what is not written yet, and everything written from now on: the
+  // attempt was fenced, and another may be writing the job's log by now.
+  discard(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending = '';
+    this.#progress = undefined;
+    this.#truncated = true;
   }
 
   #schedule(): void {

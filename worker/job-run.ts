@@ -1,7 +1,7 @@
-// One attempt of a job, around its action: the job's variables file, the
-// workspace's state lock, state an earlier run could not save, then the
-// action itself. The lock is released before this returns or throws, so a
-// job that reads as finished never still holds it.
+// One attempt of a job, around its action: the job's own working directory
+// and variables file, the workspace's state lock, state an earlier run could
+// not save, then the action itself. The lock is released before this returns
+// or throws, so a job that reads as finished never still holds it.
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../core/logger.ts';
@@ -10,9 +10,10 @@ import type { SecretBox } from '../core/secret-box.ts';
 import type { Store } from '../core/store/index.ts';
 import { ACTIONS, type ActionSuccess } from './actions/index.ts';
 import { errorText, JobFailure } from './job-failure.ts';
+import { makeJobDir } from './job-dir.ts';
 import type { JobLog } from './job-log.ts';
 import type { S3State } from './s3-state.ts';
-import { acquireStateLock, LockHeldError } from './state-lock.ts';
+import { acquireStateLock, LockHeldError, type LockTiming } from './state-lock.ts';
 import type { TemplateRuntime } from './templates.ts';
 import { WorkspaceRunner } from './workspace-runner.ts';
 
@@ -20,29 +21,37 @@ export type JobRunDeps = {
   store: Store;
   secrets: SecretBox | undefined;
   logger: Logger;
-  varsDir: string;
+  // Where each job gets its own directory, removed when it ends.
+  jobsDir: string;
   workerId: string;
+  lockTiming: LockTiming;
 };
 
 // `runtime`: the job's template as this worker runs it (see templates.ts).
 export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: JobData, jobLog: JobLog, signal: AbortSignal | undefined): Promise<ActionSuccess> {
   const { store } = deps;
   const log = (text: string) => jobLog.write(text);
-  const varFile = path.join(deps.varsDir, `${data.jobId}.tfvars.json`);
-  const planFile = path.join(deps.varsDir, `${data.jobId}.tfplan`);
+  const root = path.join(deps.jobsDir, data.jobId);
+  const varFile = path.join(root, 'job.tfvars.json');
+  const planFile = path.join(root, 'job.tfplan');
   const { s3State } = runtime;
+  // Terraform also stops when the lock is taken from the job.
+  const lockLost = new AbortController();
   let release: (() => Promise<void>) | undefined;
   try {
+    const cwd = await makeJobDir(runtime.template.dir, runtime.moduleReach, path.join(root, 'config'));
     // Only the inputs the caller set: Terraform applies the defaults.
     // An approved plan carries its own variables, so none are written then.
-    const variables = { resource_id: data.resourceId, ...data.inputs, ...(data.approved ? {} : await sensitiveInputs(deps, data)) };
+    // The stack's id comes last: no input may stand in for it.
+    const variables = { ...data.inputs, ...(data.approved ? {} : await sensitiveInputs(deps, data)), resource_id: data.resourceId };
     await writeFile(varFile, JSON.stringify(variables), { mode: 0o600 });
-    if (s3State?.canLock) release = await lockWorkspace(deps, s3State, data, log);
+    if (s3State?.canLock) release = await lockWorkspace(deps, s3State, data, log, () => lockLost.abort('lock-lost'));
     const terraform = new WorkspaceRunner(runtime.terraform, runtime.erroredState, {
       workspace: data.resourceId,
+      cwd,
       varFile,
       holdsLock: release !== undefined,
-      signal,
+      signal: signal ? AbortSignal.any([signal, lockLost.signal]) : lockLost.signal,
       log,
       progress: (progress) => jobLog.progress(progress),
     });
@@ -50,8 +59,7 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
     return await ACTIONS[data.action]({ data, terraform, store, s3State, holdsLock: release !== undefined, log, planFile });
   } finally {
     await release?.().catch((error: unknown) => deps.logger.error({ err: error, jobId: data.jobId }, 'could not release the state lock'));
-    await rm(varFile, { force: true });
-    await rm(planFile, { force: true });
+    await rm(root, { recursive: true, force: true });
   }
 }
 
@@ -71,11 +79,13 @@ async function sensitiveInputs(deps: JobRunDeps, data: JobData): Promise<Record<
 // What the lock says the holder is doing, as Terraform's own lock info would.
 const LOCK_OPERATION: Record<JobData['action'], 'apply' | 'destroy' | 'plan'> = { create: 'apply', update: 'apply', delete: 'destroy', plan: 'plan' };
 
-async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, log: (text: string) => void): Promise<() => Promise<void>> {
+async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, log: (text: string) => void, onLost: () => void): Promise<() => Promise<void>> {
   try {
     return await acquireStateLock(
       {
         s3State,
+        timing: deps.lockTiming,
+        onLost,
         isWorkerAlive: (workerId) => deps.store.leases.isAlive(workerId),
         isJobOver: async (jobId) => {
           const job = await deps.store.jobs.get(jobId);
@@ -87,7 +97,7 @@ async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, 
       { workerId: deps.workerId, jobId: data.jobId, operation: LOCK_OPERATION[data.action] },
     );
   } catch (error) {
-    if (error instanceof LockHeldError) throw JobFailure.retryable(error.message);
+    if (error instanceof LockHeldError) throw error.ours ? JobFailure.waiting(`${error.message}; waiting for it`) : JobFailure.retryable(error.message);
     throw JobFailure.retryable(`could not reach the state backend to lock workspace ${data.resourceId}: ${errorText(error)}`);
   }
 }

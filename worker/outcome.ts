@@ -14,6 +14,9 @@ export type Outcome =
   | { kind: 'cancelled'; detail: JobError; changedNothing?: boolean }
   // Stopped because the worker is stopping: back to the queue, no attempt spent.
   | { kind: 'interrupted'; detail: JobError }
+  // Could not start yet (the state lock is still held by an attempt that is
+  // bound to let it go): back to the queue for a while, no attempt spent.
+  | { kind: 'wait'; detail: JobError }
   // Failed, and another attempt may do better.
   | { kind: 'retry'; detail: JobError }
   | { kind: 'failed'; detail: JobError; changedNothing?: boolean };
@@ -26,6 +29,7 @@ export function classifyFailure(error: unknown, attempt: { cancelRequested: bool
     return { kind: 'cancelled', detail: { ...detail, message }, changedNothing };
   }
   if (failure.interrupted) return { kind: 'interrupted', detail };
+  if (failure.waiting) return { kind: 'wait', detail };
   if (detail.retryable && attempt.attemptsLeft) return { kind: 'retry', detail };
   return { kind: 'failed', detail, changedNothing };
 }
@@ -47,6 +51,9 @@ export async function recordOutcome(deps: { store: Store; queue: JobQueue }, dat
       return;
     case 'interrupted':
       await store.jobs.requeue(data.resourceId, data.jobId, undefined);
+      return;
+    case 'wait':
+      await store.jobs.requeue(data.resourceId, data.jobId, outcome.detail);
       return;
     case 'retry':
       await store.jobs.requeue(data.resourceId, data.jobId, outcome.detail);

@@ -8,6 +8,7 @@ import type { JobQueue } from '../core/queue.ts';
 import { ExpireJobData, ForgetPlanJobData, JobData } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
 import type { Catalogue } from '../core/templates/index.ts';
+import { errorText } from './job-failure.ts';
 import { JobLog } from './job-log.ts';
 import { type JobRunDeps, runJob } from './job-run.ts';
 import { classifyFailure, recordOutcome, type Outcome } from './outcome.ts';
@@ -20,6 +21,9 @@ const WAIT_FOR_TURN_MS = 5_000;
 // The abort reason of a job cancelled on request (any other reason, such as
 // shutdown, hands the job back to the queue).
 export const CANCEL_REASON = 'cancel';
+// The abort reason of the jobs of a worker that lost its lease (cut off from
+// Redis): another worker may run them by now, so they report nothing.
+export const FENCED_REASON = 'fenced';
 
 export type ProcessorDeps = JobRunDeps & {
   queue: JobQueue;
@@ -30,6 +34,9 @@ export type ProcessorDeps = JobRunDeps & {
   // after it was queued; then it fails, naming both versions.
   versionWaitMs: number;
   jobs: { attempts: number; backoffMs: number };
+  // How long a job waits before it looks again at a state lock that an
+  // attempt of a tfcompute job still holds.
+  lockWaitMs: number;
 };
 
 export type JobProcessor = {
@@ -84,6 +91,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     let outcome: Outcome;
     try {
       const success = await runJob(deps, resolved.runtime, data, jobLog, signal);
+      if (signal?.reason === FENCED_REASON) return await handBackFenced(job, token, jobLog, log);
       const durationMs = Math.round(performance.now() - started);
       await jobLog.flush();
       if (success.parked) {
@@ -103,6 +111,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       log.info({ durationMs }, 'job succeeded');
       return;
     } catch (error) {
+      if (signal?.reason === FENCED_REASON) return await handBackFenced(job, token, jobLog, log);
       outcome = classifyFailure(error, {
         cancelRequested: signal?.reason === CANCEL_REASON,
         attemptsLeft: job.attemptsMade + 1 < (job.opts.attempts ?? 1),
@@ -119,6 +128,11 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
         log.warn('job interrupted; returning it to the queue');
         await job.moveToWait(token);
         throw new WaitingError();
+      case 'wait':
+        log.info({ reason: outcome.detail.message }, 'job waits for the state lock');
+        await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'queued' });
+        await job.moveToDelayed(Date.now() + deps.lockWaitMs, token);
+        throw new DelayedError();
       case 'retry':
         log.warn({ err: outcome.detail.message }, 'job failed; will retry');
         throw new Error(outcome.detail.message);
@@ -126,6 +140,17 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
         log.error({ err: outcome.detail.message }, 'job failed');
         throw new UnrecoverableError(outcome.detail.message);
     }
+  }
+
+  // The worker lost its lease while the job ran (see worker.ts): another
+  // worker may be running it by now, so this attempt reports nothing, no
+  // outcome and no more log, and hands the job back only if BullMQ still
+  // counts it as ours (the lock token says so).
+  async function handBackFenced(job: Job<unknown>, token: string | undefined, jobLog: JobLog, log: Logger): Promise<never> {
+    jobLog.discard();
+    log.warn('job fenced; its result is not reported');
+    await job.moveToWait(token).catch((error: unknown) => log.info({ err: errorText(error) }, 'fenced job not handed back: another worker has it'));
+    throw new WaitingError();
   }
 
   // A stack's ttl ran out: request its delete as a user's DELETE would.

@@ -9,7 +9,7 @@
 // or any error. The caller then runs the Terraform command instead.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 
@@ -17,8 +17,10 @@ export type WorkspaceState = { exists: false } | { exists: true; resources: numb
 
 // A state lock as Terraform writes it in the DynamoDB lock table (its Info
 // attribute, JSON); `raw` is the attribute as stored, for conditional deletes.
+// `heartbeatMs`: when its holder last said it was still working (an attribute
+// of ours beside Info, which Terraform ignores), if it ever did.
 export type LockInfo = { ID: string; Operation: string; Info: string; Who: string; Version: string; Created: string; Path: string };
-export type HeldLock = { info: Partial<LockInfo>; raw: string };
+export type HeldLock = { info: Partial<LockInfo>; raw: string; heartbeatMs?: number };
 
 type BackendConfig = Record<string, unknown> & {
   bucket?: string;
@@ -213,7 +215,7 @@ export class S3State {
       await dynamo.send(
         new PutItemCommand({
           TableName: table,
-          Item: { LockID: { S: this.lockId(workspace) }, Info: { S: JSON.stringify(info) } },
+          Item: { LockID: { S: this.lockId(workspace) }, Info: { S: JSON.stringify(info) }, Heartbeat: { N: String(Date.now()) } },
           ConditionExpression: 'attribute_not_exists(LockID)',
         }),
       );
@@ -225,10 +227,33 @@ export class S3State {
     const raw = item.Item?.Info?.S;
     // Released between the two calls: report it as held; the caller tries again.
     if (raw === undefined) return { info: {}, raw: '' };
+    const heartbeat = Number(item.Item?.Heartbeat?.N);
+    const seen = Number.isFinite(heartbeat) ? { heartbeatMs: heartbeat } : {};
     try {
-      return { info: JSON.parse(raw) as Partial<LockInfo>, raw };
+      return { info: JSON.parse(raw) as Partial<LockInfo>, raw, ...seen };
     } catch {
-      return { info: {}, raw };
+      return { info: {}, raw, ...seen };
+    }
+  }
+
+  // Says the holder of exactly this lock is still working. Returns false when
+  // the lock is no longer this one (released, or taken from us).
+  async touchLock(workspace: string, raw: string): Promise<boolean> {
+    const { dynamo, table } = this.#lockTable();
+    try {
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { LockID: { S: this.lockId(workspace) } },
+          UpdateExpression: 'SET Heartbeat = :now',
+          ConditionExpression: 'Info = :info',
+          ExpressionAttributeValues: { ':info': { S: raw }, ':now': { N: String(Date.now()) } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.ts';
 import type { TemplateRef } from '../core/schemas/index.ts';
 import type { Catalogue, Template } from '../core/templates/index.ts';
 import { ErroredState } from './errored-state.ts';
+import { moduleReach } from './job-dir.ts';
 import { openS3State, type S3State } from './s3-state.ts';
 import { Terraform } from './terraform.ts';
 
@@ -16,6 +17,9 @@ export type TemplateRuntime = {
   template: Template;
   terraform: Terraform;
   erroredState: ErroredState;
+  // How many levels above the template its local modules reach: a job's
+  // own directory mirrors that much (see job-dir.ts).
+  moduleReach: number;
   // Direct access to the template's S3 state backend; undefined means
   // Terraform commands only (see s3-state.ts).
   s3State: S3State | undefined;
@@ -51,10 +55,10 @@ export async function prepareTemplates(
       throw error;
     }
     logger.info({ workerId, template: template.name, version: template.version, cwd: template.dir, ms: Math.round(performance.now() - started) }, 'terraform initialised');
-    const erroredState = new ErroredState(template.dir, path.join(config.worker.workDir, 'errored-state'), workerId);
+    const erroredState = new ErroredState(path.join(config.worker.workDir, 'errored-state'), workerId);
     const s3State = config.worker.stateDirectAccess ? await openS3State(terraform.settings.dataDir, config.terraform.passthroughEnv) : undefined;
     logger.info({ template: template.name, stateAccess: s3State ? 's3' : 'terraform' }, 'state access chosen');
-    runtimes.set(template.name, { template, terraform, erroredState, s3State });
+    runtimes.set(template.name, { template, terraform, erroredState, moduleReach: await moduleReach(terraform.settings.dataDir), s3State });
   }
   return runtimes;
 }

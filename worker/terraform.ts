@@ -28,6 +28,8 @@ export type TerraformSettings = {
 
 export type RunOptions = {
   workspace: string;
+  // Where to run; the configuration's directory when omitted.
+  cwd?: string;
   // Called with each line of stdout as it arrives.
   onLine?: (line: string) => void;
   signal?: AbortSignal;
@@ -126,7 +128,7 @@ export class Terraform {
     // are released once it is dead, so nothing it started may still be running.
     const [file, argv] = PDEATHSIG_WRAPPER ? [PDEATHSIG_WRAPPER, ['--pdeathsig', 'KILL', '--', s.bin, ...args]] : [s.bin, args];
     const subprocess = execa(file, argv, {
-      cwd: s.cwd,
+      cwd: options.cwd ?? s.cwd,
       env: this.env(options.workspace),
       extendEnv: false,
       stdin: 'ignore',

@@ -18,7 +18,9 @@ import { JobFailure } from './job-failure.ts';
 import { recordOutcome } from './outcome.ts';
 import { startDriftChecks } from './drift-checks.ts';
 import { startEvents } from './events.ts';
-import { CANCEL_REASON, createProcessor } from './processor.ts';
+import { startLease } from './lease.ts';
+import { CANCEL_REASON, createProcessor, FENCED_REASON } from './processor.ts';
+import { stateLockTiming } from './state-lock.ts';
 import { SWEEP_EVERY_MS, sweepUnqueuedCreates } from './sweeper.ts';
 import { prepareTemplates } from './templates.ts';
 
@@ -32,8 +34,8 @@ export type RunningWorker = {
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   const workerId = `${hostname()}-${process.pid}-${nanoid(6)}`;
   const dataDir = path.join(config.worker.workDir, `worker-${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`);
-  const varsDir = path.join(dataDir, 'vars');
-  await mkdir(varsDir, { recursive: true, mode: 0o700 });
+  const jobsDir = path.join(dataDir, 'jobs');
+  await mkdir(jobsDir, { recursive: true, mode: 0o700 });
 
   const catalogue = await loadCatalogue(config.templates, { canEncrypt: config.encryptionKey !== undefined });
   const templates = await prepareTemplates(config, catalogue, dataDir, workerId, logger);
@@ -43,15 +45,37 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds);
   const queue = createQueue(connection, config.redisPrefix);
   const jobs = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
-  const processor = createProcessor({ store, queue, jobs, templates, catalogue, secrets, logger, varsDir, workerId, versionWaitMs: config.worker.versionWaitMs });
-  // The lease says this worker is alive: state locks it holds are not taken
-  // from it while it lasts. BullMQ's job locks use the same length, so a dead
-  // worker's jobs are re-run by another worker about one lease after it died.
   const leaseMs = config.worker.leaseMs;
-  await store.leases.renew(workerId, leaseMs);
-  const heartbeat = setInterval(() => {
-    store.leases.renew(workerId, leaseMs).catch((error: unknown) => logger.warn({ err: error }, 'could not renew the worker lease'));
-  }, Math.max(100, Math.floor(leaseMs / 3)));
+  const lockTiming = stateLockTiming(leaseMs, config.worker.shutdownGraceMs);
+  const processor = createProcessor({
+    store,
+    queue,
+    jobs,
+    templates,
+    catalogue,
+    secrets,
+    logger,
+    jobsDir,
+    workerId,
+    versionWaitMs: config.worker.versionWaitMs,
+    lockTiming,
+    lockWaitMs: Math.max(250, lockTiming.heartbeatMs),
+  });
+  // BullMQ's job locks last as long as the lease, so a dead worker's jobs
+  // are re-run by another worker about one lease after it died; a live one
+  // cut off from Redis interrupts its jobs once its lease has run out.
+  const lease = await startLease({
+    store,
+    workerId,
+    leaseMs,
+    onLost: (sinceRenewalMs) => {
+      logger.warn({ workerId, sinceRenewalMs }, 'worker lease lost; interrupting its jobs');
+      worker.cancelAllJobs(FENCED_REASON);
+      driftChecks?.cancelAll(FENCED_REASON);
+    },
+    onError: (error) => logger.warn({ err: error }, 'could not renew the worker lease'),
+  });
+  let driftChecks: Awaited<ReturnType<typeof startDriftChecks>> | undefined;
   const worker = new Worker<JobData>(QUEUE_NAME, processor.processJob, {
     connection,
     prefix: config.redisPrefix,
@@ -84,7 +108,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const cancels = connection.duplicate({ connectionName: `tfcompute-worker-cancels:${workerId}` });
   cancels.on('error', (error) => logger.warn({ err: error.message }, 'redis cancel subscriber error'));
   await worker.waitUntilReady();
-  const driftChecks = await startDriftChecks({
+  driftChecks = await startDriftChecks({
     connection,
     prefix: config.redisPrefix,
     store,
@@ -100,7 +124,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const events = await startEvents({ config, connection, store, secrets, logger, workerId, leaseMs });
   await store.channels.subscribe(cancels, ['cancel'], (message) => {
     if (message.topic !== 'cancel') return;
-    if (worker.cancelJob(message.jobId, CANCEL_REASON) || driftChecks.cancel(message.jobId, CANCEL_REASON)) {
+    if (worker.cancelJob(message.jobId, CANCEL_REASON) || driftChecks?.cancel(message.jobId, CANCEL_REASON)) {
       logger.info({ jobId: message.jobId }, 'cancel requested; interrupting terraform');
     }
   });
@@ -115,11 +139,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     stop() {
       stopping ??= (async () => {
         logger.info({ workerId }, 'worker stopping');
-        const closing = Promise.all([worker.close(), driftChecks.stop(), events.stop()]);
+        const closing = Promise.all([worker.close(), driftChecks?.stop(), events.stop()]);
         closing.catch(() => undefined);
         // One SIGINT to each running Terraform; the processor then returns its job to the queue.
         worker.cancelAllJobs('shutdown');
-        driftChecks.cancelAll('shutdown');
+        driftChecks?.cancelAll('shutdown');
         // What must not be cut short is Terraform saving its state, which has
         // the grace period. After that only Redis can hold the close up, and a
         // job we could not hand back is recovered by BullMQ as stalled.
@@ -128,7 +152,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
           // The connection's status lags an outage that has just begun, so ask Redis.
           ['worker', async () => within(closing, (await isReachable(connection)) ? 10_000 : 1_000)],
           ['lease', async () => {
-            clearInterval(heartbeat);
+            lease.stop();
             clearInterval(sweeper);
             if (connection.status === 'ready') await within(store.leases.end(workerId), 1_000);
           }],

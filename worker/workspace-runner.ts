@@ -11,6 +11,8 @@ import { type RunResult, type Terraform, TerraformError } from './terraform.ts';
 
 export type RunnerOptions = {
   workspace: string;
+  // The job's own working directory (see job-dir.ts).
+  cwd: string;
   // The job's variables, written by the worker (resource_id and the inputs).
   varFile: string;
   // We hold the workspace's state lock ourselves (see state-lock.ts), so
@@ -146,6 +148,7 @@ export class WorkspaceRunner {
     const { log, progress, signal } = this.#o;
     const result = await this.#terraform.run(args, {
       workspace: options.workspace ?? this.#o.workspace,
+      cwd: this.#o.cwd,
       ...(signal ? { signal } : {}),
       onLine: (line) => {
         if (!options.json) return log(line);
@@ -174,7 +177,7 @@ export class WorkspaceRunner {
   }
 
   async #keepErroredState(lineage: string | undefined): Promise<'kept' | 'none' | 'foreign'> {
-    const kept = await this.#erroredState.keep(this.#o.workspace, lineage);
+    const kept = await this.#erroredState.keep(this.#o.cwd, this.#o.workspace, lineage);
     if (kept === 'kept') {
       this.#o.log(`Terraform could not save the state to the backend; it is kept on worker ${this.#erroredState.workerId} and will be pushed before the next run for this stack.`);
     }

@@ -152,9 +152,10 @@ export class TestSystem {
   }
 
   // A worker in a process of its own, for tests that signal or count processes.
-  async spawnWorker(): Promise<WorkerProcess> {
+  // `env` changes its settings from the system's (a Redis reached through a proxy).
+  async spawnWorker(options: { env?: Record<string, string> } = {}): Promise<WorkerProcess> {
     const child = spawn(process.execPath, [path.join(ROOT, 'worker', 'main.ts')], {
-      env: { ...this.env, LOG_LEVEL: 'info' },
+      env: { ...this.env, LOG_LEVEL: 'info', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const worker = new WorkerProcess(child);
@@ -317,6 +318,7 @@ export class WorkerProcess {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   readonly logs: Array<Record<string, unknown>> = [];
+  readonly #waiters = new Set<(entry: Record<string, unknown>) => void>();
   workerId = '';
 
   constructor(child: ChildProcess) {
@@ -330,6 +332,7 @@ export class WorkerProcess {
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           this.logs.push(entry);
+          for (const waiter of this.#waiters) waiter(entry);
           if (entry.msg === 'worker ready') {
             this.workerId = String(entry.workerId);
             resolve();
@@ -340,6 +343,24 @@ export class WorkerProcess {
       });
       child.on('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready: ${stderr.slice(-2000)}`)));
     });
+  }
+
+  // Resolves with the first log entry (logged so far or from now on) that `matches` accepts.
+  async logged(matches: (entry: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    const found = this.logs.find(matches);
+    if (found) return found;
+    const { promise, resolve, reject } = Promise.withResolvers<Record<string, unknown>>();
+    const waiter = (entry: Record<string, unknown>) => {
+      if (matches(entry)) resolve(entry);
+    };
+    const timer = setTimeout(() => reject(new Error(`the worker logged no such entry within ${timeoutMs} ms`)), timeoutMs);
+    this.#waiters.add(waiter);
+    try {
+      return await promise;
+    } finally {
+      clearTimeout(timer);
+      this.#waiters.delete(waiter);
+    }
   }
 
   async signal(signal: NodeJS.Signals): Promise<number | null> {

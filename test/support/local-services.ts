@@ -69,7 +69,8 @@ export type StateBackend = {
   // Every state object key in the bucket, under the workspace prefix.
   listStateKeys(): Promise<string[]>;
   // The lock table item Terraform writes while it holds a workspace's state lock.
-  holdStateLock(workspace: string, who: string): Promise<void>;
+  // `extra`: Info fields to set, and a tfcompute holder's Heartbeat (ms).
+  holdStateLock(workspace: string, who: string, extra?: { Info?: string; Heartbeat?: number }): Promise<void>;
   releaseStateLock(workspace: string): Promise<void>;
   // The Info of every state lock held now (the lock table's items other than checksums).
   lockHolders(): Promise<Array<Record<string, unknown>>>;
@@ -117,11 +118,15 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
       const xml = await response.text();
       return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1] ?? '');
     },
-    async holdStateLock(workspace, who) {
-      const info = { ID: `held-by-${who}`, Operation: 'OperationTypeApply', Who: who, Version: '1.11.4', Created: new Date().toISOString(), Path: lockId(workspace) };
+    async holdStateLock(workspace, who, extra = {}) {
+      const info = { ID: `held-by-${who}`, Operation: 'OperationTypeApply', Who: who, Version: '1.11.4', Created: new Date().toISOString(), Path: lockId(workspace), Info: extra.Info ?? '' };
       await dynamoCall(dynamodbEndpoint, 'PutItem', {
         TableName: LOCK_TABLE,
-        Item: { LockID: { S: lockId(workspace) }, Info: { S: JSON.stringify(info) } },
+        Item: {
+          LockID: { S: lockId(workspace) },
+          Info: { S: JSON.stringify(info) },
+          ...(extra.Heartbeat === undefined ? {} : { Heartbeat: { N: String(extra.Heartbeat) } }),
+        },
       });
     },
     async releaseStateLock(workspace) {
