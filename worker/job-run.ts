@@ -35,7 +35,7 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
   try {
     // Only the inputs the caller set: Terraform applies the defaults.
     // An approved plan carries its own variables, so none are written then.
-    const variables = { resource_id: data.resourceId, ...data.inputs, ...(data.approved ? {} : await sensitiveInputs(deps, data)) };
+    const variables = { ...data.inputs, ...(data.approved ? {} : await sensitiveInputs(deps, data)), resource_id: data.resourceId };
     await writeFile(varFile, JSON.stringify(variables), { mode: 0o600 });
     if (s3State?.canLock) release = await lockWorkspace(deps, s3State, data, log);
     const terraform = new WorkspaceRunner(runtime.terraform, runtime.erroredState, {
