@@ -125,11 +125,13 @@ describe('requests held open, per token', () => {
     const second = (await system.http().post('/api/ec2instance').send({})).body;
 
     const answered = await openLiveLog(system, first.job.id);
+    assert.equal((await openLiveLog(system, second.job.id)).status, 429, 'its place is taken while it is open');
     assert.equal((await system.http().post(`/api/jobs/${first.job.id}/cancel`)).status, 200);
     assert.match(await answered.text(), /event: end/, 'the stream ended with the job');
     const next = await openLiveLog(system, second.job.id);
     assert.equal(next.status, 200, 'the answered request gave its place back');
 
+    assertProblem(await system.http().delete(`/api/ec2instance/${second.id}`).set('Prefer', 'wait=5'), 429, 'too-many-held-requests');
     next.abort();
     const afterHangUp = await servedWithin(5_000, () => system.http().delete(`/api/ec2instance/${second.id}`).set('Prefer', 'wait=5'));
     assert.equal(afterHangUp.status, 200, 'the request whose client hung up gave its place back');
