@@ -29,7 +29,7 @@ export function authenticate(tokens: readonly ApiToken[] | undefined, failures: 
   return async (req, res, next) => {
     let principal: Principal | undefined = tokens ? undefined : LOCAL;
     if (tokens) {
-      await failures.refuseIfSpent(req, res);
+      await failures.refuseIfSpent(req);
       const presented = bearerToken(req);
       const token = presented ? findToken(tokens, presented) : undefined;
       if (!token) {

@@ -1,7 +1,7 @@
 // Bounds on what one client can hold of the API: requests that fail
 // authentication, per client address, and requests held open, per principal.
 // (Authenticated requests are limited per principal in auth.ts.)
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
@@ -10,7 +10,7 @@ import { preferredWait } from './prefer.ts';
 
 export type FailedAuthLimiter = {
   // Refuses the request with 429 when its address has no failures left this minute.
-  refuseIfSpent(req: Request, res: Response): Promise<void>;
+  refuseIfSpent(req: Request): Promise<void>;
   // Counts one failed authentication against the request's address.
   count(req: Request): Promise<void>;
 };
@@ -30,11 +30,11 @@ export function failedAuthLimiter(redis: Redis, prefix: string, perMinute: numbe
   });
   const address = (req: Request) => req.ip ?? 'unknown';
   return {
-    async refuseIfSpent(req, res) {
+    // No RateLimit-* headers: those describe the token's limit.
+    async refuseIfSpent(req) {
       const spent = await limiter.get(address(req));
       if (!spent || spent.consumedPoints < perMinute) return;
       const seconds = Math.max(1, Math.ceil(spent.msBeforeNext / 1000));
-      res.set({ 'RateLimit-Limit': String(perMinute), 'RateLimit-Remaining': '0', 'RateLimit-Reset': String(seconds) });
       throw new AppError('rate-limited', `more than ${perMinute} requests a minute from this address failed authentication; try again in ${seconds} s`, {
         headers: { 'Retry-After': String(seconds) },
       });
