@@ -7,7 +7,8 @@ import type { Redis } from 'ioredis';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../core/logger.ts';
 import type { ApiToken } from '../core/tokens.ts';
-import { authenticate, rateLimit } from './auth.ts';
+import { authenticate, loopbackHostOnly, rateLimit } from './auth.ts';
+import { failedAuthLimiter, heldRequestLimit } from './limits.ts';
 import { createMetrics, requestLogging } from './observability.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { problemHandler, requireJsonBody, routeNotFound } from './problems.ts';
@@ -28,6 +29,10 @@ export type AppDeps = UseCaseDeps & {
   // undefined: insecure local mode.
   tokens: readonly ApiToken[] | undefined;
   rateLimitPerMinute: number;
+  rateLimitPerAddressPerMinute: number;
+  maxHeldRequests: number;
+  // undefined: /metrics is open.
+  metricsTokenDigest: Buffer | undefined;
   corsOrigins: readonly string[];
   // Aborted when the process stops: /readyz then fails so traffic moves
   // away, and requests waiting on jobs answer at once.
@@ -44,6 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
   const metrics = createMetrics(deps.store, deps.queue);
   app.use(requestLogging(deps.logger));
   app.use(metrics.observe);
+  if (!deps.tokens) app.use(loopbackHostOnly);
   app.use(
     helmet({
       // Swagger UI's page sets its styles inline; scripts stay 'self' only.
@@ -55,7 +61,7 @@ export function createApp(deps: AppDeps): express.Express {
     app.use(cors({ origin: [...deps.corsOrigins], exposedHeaders: ['Location', 'X-Request-Id', 'Preference-Applied', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'Idempotent-Replayed'], maxAge: 600 }));
   }
 
-  const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown);
+  const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown, deps.metricsTokenDigest);
   const templates = deps.catalogue.list();
   const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps), ...webhookRoutes(deps.webhooks)];
   const document = buildOpenApiDocument([...api, ...operations], templates);
@@ -65,14 +71,17 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     '/swagger',
     swaggerUi.serve,
-    swaggerUi.setup(document, { customSiteTitle: 'tfcompute API', swaggerOptions: { persistAuthorization: true } }),
+    // The token typed into "Authorize" stays in the page: kept in localStorage
+    // it would outlive the tab and be readable by any script on the origin.
+    swaggerUi.setup(document, { customSiteTitle: 'tfcompute API', swaggerOptions: { persistAuthorization: false } }),
   );
   app.use(routerFor(operations));
 
   app.use(
     API_PREFIX,
-    authenticate(deps.tokens),
+    authenticate(deps.tokens, failedAuthLimiter(deps.redis, deps.redisPrefix, deps.rateLimitPerAddressPerMinute)),
     rateLimit(deps.redis, deps.redisPrefix, deps.rateLimitPerMinute),
+    heldRequestLimit(deps.maxHeldRequests),
     requireJsonBody,
     express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] }),
   );

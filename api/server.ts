@@ -66,10 +66,15 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     maxLiveResourcesPerToken: config.api.maxLiveResourcesPerToken,
     tokens,
     rateLimitPerMinute: config.api.rateLimitPerMinute,
+    rateLimitPerAddressPerMinute: config.api.rateLimitPerAddressPerMinute,
+    maxHeldRequests: config.api.maxHeldRequests,
+    metricsTokenDigest: config.api.metricsTokenDigest,
     corsOrigins: config.api.corsOrigins,
     shutdown: shutdown.signal,
   });
   const server = app.listen(config.port, config.host);
+  // Over it, Node closes a new connection at once, before reading a byte.
+  server.maxConnections = config.api.maxConnections;
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   logger.info({ host: config.host, port }, 'api listening');

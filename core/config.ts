@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type ApiToken, parseTokens } from './tokens.ts';
+import { type ApiToken, digestToken, MIN_TOKEN_LENGTH, parseTokens } from './tokens.ts';
 
 const BUNDLED_CLI_CONFIG = fileURLToPath(new URL('../worker/terraform.rc', import.meta.url));
 
@@ -42,6 +42,10 @@ const EnvSchema = z.object({
   API_TOKENS: z.string().optional(),
   AUTH_MODE: z.enum(['tokens', 'insecure-local']).default('tokens'),
   RATE_LIMIT_PER_MINUTE: positiveInt(1_000_000).default(600),
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: positiveInt(1_000_000).default(1_200),
+  MAX_HELD_REQUESTS: positiveInt(1_000_000).default(100),
+  MAX_CONNECTIONS: positiveInt(1_000_000).default(4_096),
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').min(MIN_TOKEN_LENGTH).max(512).optional(),
   MAX_LIVE_RESOURCES_PER_TOKEN: positiveInt(1_000_000).default(100),
   CORS_ORIGINS: z.string().optional(),
   WORKER_LEASE_SECONDS: positiveInt(600).default(30),
@@ -92,6 +96,14 @@ export type Config = Readonly<{
     // Every request acts as the "local" principal, without a token.
     insecureLocal: boolean;
     rateLimitPerMinute: number;
+    // Requests from one client address that failed authentication, a minute.
+    rateLimitPerAddressPerMinute: number;
+    // Requests one principal may hold open at once (Prefer: wait, live logs), per API process.
+    maxHeldRequests: number;
+    // Open connections per API process; the ones over it are closed at once.
+    maxConnections: number;
+    // The SHA-256 of METRICS_TOKEN, which /metrics then needs; undefined: /metrics is open.
+    metricsTokenDigest: Buffer | undefined;
     maxLiveResourcesPerToken: number;
     corsOrigins: readonly string[];
     shutdownGraceMs: number;
@@ -173,6 +185,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokensSetting: e.API_TOKENS ?? '',
       insecureLocal: e.AUTH_MODE === 'insecure-local',
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      rateLimitPerAddressPerMinute: e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+      maxHeldRequests: e.MAX_HELD_REQUESTS,
+      maxConnections: e.MAX_CONNECTIONS,
+      metricsTokenDigest: e.METRICS_TOKEN === undefined ? undefined : digestToken(e.METRICS_TOKEN),
       maxLiveResourcesPerToken: e.MAX_LIVE_RESOURCES_PER_TOKEN,
       corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,

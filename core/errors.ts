@@ -18,6 +18,7 @@ export const ERRORS = {
   'delivery-not-found': { status: 404, title: 'Delivery not found' },
   'route-not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'host-not-loopback': { status: 421, title: 'Host is not a loopback name' },
   'invalid-state': { status: 409, title: 'Not possible in the resource\'s current status' },
   'template-not-served': { status: 409, title: "The resource's template is not served any more" },
   'inputs-not-valid-for-template': { status: 409, title: "The stack's inputs do not satisfy its template as served now" },
@@ -26,6 +27,7 @@ export const ERRORS = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with a different request' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'too-many-held-requests': { status: 429, title: 'Too many requests held open' },
   'backend-unavailable': { status: 503, title: 'Service temporarily unavailable' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -14,7 +14,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
 type Operation = { method: string; path: string };
 
 test(`${RUNS} generated requests: no 5xx, problem+json errors, and no resource from an invalid request`, async (t) => {
-  const system = await startSystem({ env: { RATE_LIMIT_PER_MINUTE: '1000000', MAX_LIVE_RESOURCES_PER_TOKEN: '1000000' } });
+  const system = await startSystem({ env: { RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000', MAX_LIVE_RESOURCES_PER_TOKEN: '1000000' } });
   const document = (await system.http().get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
   const operations: Operation[] = [];
   for (const [path, methods] of Object.entries(document.paths)) {

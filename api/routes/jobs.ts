@@ -46,7 +46,9 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         const end = finished ? chunk.length : chunk.lastIndexOf(10) + 1;
         if (end > 0) {
           offset += end;
-          const lines = chunk.subarray(0, end).toString('utf8').replace(/\n$/, '').split('\n');
+          // Every line ending SSE knows (CRLF, CR, LF) ends a data line: a bare
+          // CR left inside one would let Terraform's output start an `event:` line.
+          const lines = chunk.subarray(0, end).toString('utf8').replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/);
           res.write(`id: ${offset}\nevent: log\n${lines.map((line) => `data: ${line}`).join('\n')}\n\n`);
           if (chunk.length === CHUNK_BYTES) continue;
         }

@@ -1,17 +1,21 @@
 // Operations: liveness and readiness for orchestrators, and Prometheus metrics.
-// None needs a token.
+// None needs an API token; /metrics needs METRICS_TOKEN when it is set.
+import { timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
+import { digestToken } from '../../core/tokens.ts';
 import { within } from '../../core/within.ts';
-import { json, type Route } from '../route.ts';
+import { bearerToken } from '../auth.ts';
+import { json, problem, type Route } from '../route.ts';
 import { unavailable } from './common.ts';
 
 const READY_TIMEOUT_MS = 2_000;
 const TAG = 'operations';
 
-export function operationRoutes(redis: Redis, metrics: Registry, shutdown: AbortSignal): Route[] {
+// `metricsToken`: the SHA-256 of METRICS_TOKEN, compared in constant time; undefined: /metrics is open.
+export function operationRoutes(redis: Redis, metrics: Registry, shutdown: AbortSignal, metricsToken: Buffer | undefined): Route[] {
   return [
     {
       method: 'get',
@@ -20,10 +24,17 @@ export function operationRoutes(redis: Redis, metrics: Registry, shutdown: Abort
       tags: [TAG],
       summary: 'Prometheus metrics',
       description:
-        'HTTP latency by route and status (this process), queue depth by state, job duration by action and outcome, and resources by status (the whole installation, read from Redis).',
+        'HTTP latency by route and status (this process), queue depth by state, job duration by action and outcome, and resources by status (the whole installation, read from Redis). When the installation sets METRICS_TOKEN, send it: `Authorization: Bearer <METRICS_TOKEN>` (not an API token).',
       security: [],
-      responses: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } } },
-      async handle(_req, res) {
+      responses: {
+        200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } },
+        401: problem('METRICS_TOKEN is set and the request does not carry it.'),
+      },
+      async handle(req, res) {
+        const presented = bearerToken(req);
+        if (metricsToken && !(presented && timingSafeEqual(digestToken(presented), metricsToken))) {
+          throw new AppError('unauthorized', 'the metrics need the metrics token: Authorization: Bearer <METRICS_TOKEN>', { headers: { 'WWW-Authenticate': 'Bearer realm="tfcompute-metrics"' } });
+        }
         res.type(metrics.contentType).send(await metrics.metrics());
       },
     },

@@ -60,7 +60,7 @@ export function webhookRoutes(deps: WebhookDeps): Route[] {
       request: { body: { content: { 'application/json': { schema: WebhookCreateRequest } }, required: true } },
       responses: { 201: json('Registered; `secret` is shown only here.', WebhookWithSecret), 400: badRequest, 409: noKey, 503: unavailable },
       async handle(req, res) {
-        const webhook = await createWebhook(deps, principalOf(req), parseOrThrow(WebhookCreateRequest, req.body ?? {}, 'body'));
+        const webhook = await createWebhook(deps, principalOf(req), parseOrThrow(WebhookCreateRequest, req.body ?? {}, 'body'), req.log);
         res.status(201).location(webhook.href).json(webhook);
       },
     },
@@ -102,7 +102,7 @@ export function webhookRoutes(deps: WebhookDeps): Route[] {
       responses: { 200: json('The webhook as changed.', Webhook), 400: badRequest, 404: noWebhook, 503: unavailable },
       async handle(req, res) {
         const webhookId = id(req.params.webhookId, 'w');
-        res.json(await updateWebhook(deps, webhookId, parseOrThrow(WebhookUpdateRequest, req.body ?? {}, 'body')));
+        res.json(await updateWebhook(deps, webhookId, parseOrThrow(WebhookUpdateRequest, req.body ?? {}, 'body'), req.log));
       },
     },
     {

@@ -7,6 +7,7 @@ import { buildEvent, eventId, type CloudEvent } from '../events/cloud-event.ts';
 import { PING_EVENT_TYPE } from '../events/catalogue.ts';
 import { checkReceiver, RefusedReceiver } from '../events/receiver-address.ts';
 import { newDeliveryId, newWebhookId } from '../ids.ts';
+import type { Logger } from '../logger.ts';
 import type { Delivery, Webhook } from '../schemas/webhooks.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { DeliveryRecord, WebhookRecord } from '../store/index.ts';
@@ -65,12 +66,15 @@ export function toDelivery(record: DeliveryRecord): Delivery {
   };
 }
 
-async function checked(deps: WebhookDeps, url: string): Promise<string> {
+// `log` is the request's: what a refused name resolved to goes there, with
+// the request id, and not to the caller.
+async function checked(deps: WebhookDeps, url: string, log: Logger): Promise<string> {
   try {
     await checkReceiver(new URL(url), deps.allowPrivateNetworks);
   } catch (error) {
-    const detail = error instanceof RefusedReceiver ? error.message : `${new URL(url).hostname} does not resolve (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
-    throw new AppError('validation-failed', `the webhook's url is refused: ${detail}`, { errors: [{ path: 'url', message: detail }] });
+    if (!(error instanceof RefusedReceiver)) throw error;
+    if (error.resolved !== undefined) log.warn({ host: new URL(url).hostname, resolved: error.resolved }, 'webhook url refused');
+    throw new AppError('validation-failed', `the webhook's url is refused: ${error.message}`, { errors: [{ path: 'url', message: error.message }] });
   }
   return url;
 }
@@ -91,9 +95,9 @@ async function foundDelivery(deps: WebhookDeps, webhookId: string, deliveryId: s
   return delivery;
 }
 
-export async function createWebhook(deps: WebhookDeps, principal: Principal, body: { url: string; event_types: string[]; description: string }) {
+export async function createWebhook(deps: WebhookDeps, principal: Principal, body: { url: string; event_types: string[]; description: string }, log: Logger) {
   const secrets = box(deps);
-  const url = await checked(deps, body.url);
+  const url = await checked(deps, body.url, log);
   const id = newWebhookId();
   const secret = newSecret();
   const now = new Date().toISOString();
@@ -124,10 +128,10 @@ export async function listWebhooks(deps: WebhookDeps, limit: number, cursor: str
   return { items: page.items.map((w) => toWebhook(w)), next_cursor: page.nextCursor };
 }
 
-export async function updateWebhook(deps: WebhookDeps, id: string, body: { url?: string | undefined; event_types?: string[] | undefined; description?: string | undefined; enabled?: boolean | undefined }): Promise<Webhook> {
+export async function updateWebhook(deps: WebhookDeps, id: string, body: { url?: string | undefined; event_types?: string[] | undefined; description?: string | undefined; enabled?: boolean | undefined }, log: Logger): Promise<Webhook> {
   await found(deps, id);
   const changes: Partial<WebhookRecord> = { updatedAt: new Date().toISOString() };
-  if (body.url !== undefined) changes.url = await checked(deps, body.url);
+  if (body.url !== undefined) changes.url = await checked(deps, body.url, log);
   if (body.event_types !== undefined) changes.eventTypes = body.event_types;
   if (body.description !== undefined) changes.description = body.description;
   if (body.enabled !== undefined) {

@@ -1,0 +1,78 @@
+// Bounds on what one client can hold of the API: requests that fail
+// authentication, per client address, and requests held open, per principal.
+// (Authenticated requests are limited per principal in auth.ts.)
+import type { Request, RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError } from '../core/errors.ts';
+import { principalOf } from './auth.ts';
+import { preferredWait } from './prefer.ts';
+
+export type FailedAuthLimiter = {
+  // Refuses the request with 429 when its address has no failures left this minute.
+  refuseIfSpent(req: Request): Promise<void>;
+  // Counts one failed authentication against the request's address.
+  count(req: Request): Promise<void>;
+};
+
+// Failures only are counted, so many users behind one proxy (one address)
+// are limited per token, not together; an address that has spent its budget
+// is refused before its token is read. The address is req.ip, as the app's
+// `trust proxy` setting makes it. Counted in Redis, so every API process
+// shares the budget.
+export function failedAuthLimiter(redis: Redis, prefix: string, perMinute: number): FailedAuthLimiter {
+  const limiter = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `${prefix}:authfail`,
+    points: perMinute,
+    duration: 60,
+    rejectIfRedisNotReady: true,
+  });
+  const address = (req: Request) => req.ip ?? 'unknown';
+  return {
+    // No RateLimit-* headers: those describe the token's limit.
+    async refuseIfSpent(req) {
+      const spent = await limiter.get(address(req));
+      if (!spent || spent.consumedPoints < perMinute) return;
+      const seconds = Math.max(1, Math.ceil(spent.msBeforeNext / 1000));
+      throw new AppError('rate-limited', `more than ${perMinute} requests a minute from this address failed authentication; try again in ${seconds} s`, {
+        headers: { 'Retry-After': String(seconds) },
+      });
+    },
+    async count(req) {
+      // Over the budget already (requests racing the check): the next one is refused.
+      await limiter.consume(address(req)).catch((error: unknown) => {
+        if (!(error instanceof RateLimiterRes)) throw error;
+      });
+    },
+  };
+}
+
+// Counted in this process from the request's start until its response closes
+// (answered, or the client went). Not in Redis: a count there would outlive a
+// process that died with requests open.
+export function heldRequestLimit(max: number): RequestHandler {
+  const held = new Map<string, number>();
+  return (req, res, next) => {
+    if (!asksToBeHeld(req)) return next();
+    const name = principalOf(req).name;
+    const count = held.get(name) ?? 0;
+    if (count >= max) {
+      throw new AppError('too-many-held-requests', `token "${name}" already holds ${max} requests open (Prefer: wait, live logs); end one, or ask without waiting`);
+    }
+    held.set(name, count + 1);
+    res.once('close', () => {
+      const left = (held.get(name) ?? 1) - 1;
+      if (left > 0) held.set(name, left);
+      else held.delete(name);
+    });
+    next();
+  };
+}
+
+// Prefer: wait=N (N > 0) on a change, or a live log (Accept: text/event-stream,
+// chosen as routes/jobs.ts chooses it).
+function asksToBeHeld(req: Request): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return req.accepts(['text/plain', 'text/event-stream']) === 'text/event-stream';
+  return (preferredWait(req.get('prefer')) ?? 0) > 0;
+}
