@@ -18,8 +18,10 @@ export type FailedAuthLimiter = {
 // Failures only are counted, so many users behind one proxy (one address)
 // are limited per token, not together; an address that has spent its budget
 // is refused before its token is read. The address is req.ip, as the app's
-// `trust proxy` setting makes it. Counted in Redis, so every API process
-// shares the budget.
+// `trust proxy` setting makes it. Failures are counted in Redis, so every API
+// process shares the budget; an address found over it is remembered in this
+// process until its minute ends, so the check costs a request with a good
+// token nothing (another process refuses it from its own next failure on).
 export function failedAuthLimiter(redis: Redis, prefix: string, perMinute: number): FailedAuthLimiter {
   const limiter = new RateLimiterRedis({
     storeClient: redis,
@@ -28,25 +30,47 @@ export function failedAuthLimiter(redis: Redis, prefix: string, perMinute: numbe
     duration: 60,
     rejectIfRedisNotReady: true,
   });
+  // Address → when its minute ends (ms), oldest first.
+  const spent = new Map<string, number>();
   const address = (req: Request) => req.ip ?? 'unknown';
+  const remember = (key: string, msBeforeNext: number) => {
+    spent.delete(key);
+    spent.set(key, Date.now() + msBeforeNext);
+    // A flood from many addresses cannot grow it without bound.
+    for (const oldest of spent.keys()) {
+      if (spent.size <= MAX_SPENT_ADDRESSES) break;
+      spent.delete(oldest);
+    }
+  };
   return {
     // No RateLimit-* headers: those describe the token's limit.
     async refuseIfSpent(req) {
-      const spent = await limiter.get(address(req));
-      if (!spent || spent.consumedPoints < perMinute) return;
-      const seconds = Math.max(1, Math.ceil(spent.msBeforeNext / 1000));
+      const key = address(req);
+      const until = spent.get(key);
+      if (until === undefined) return;
+      if (until <= Date.now()) {
+        spent.delete(key);
+        return;
+      }
+      const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
       throw new AppError('rate-limited', `more than ${perMinute} requests a minute from this address failed authentication; try again in ${seconds} s`, {
         headers: { 'Retry-After': String(seconds) },
       });
     },
     async count(req) {
-      // Over the budget already (requests racing the check): the next one is refused.
-      await limiter.consume(address(req)).catch((error: unknown) => {
+      const key = address(req);
+      try {
+        const counted = await limiter.consume(key);
+        if (counted.consumedPoints >= perMinute) remember(key, counted.msBeforeNext);
+      } catch (error) {
         if (!(error instanceof RateLimiterRes)) throw error;
-      });
+        remember(key, error.msBeforeNext);
+      }
     },
   };
 }
+
+const MAX_SPENT_ADDRESSES = 100_000;
 
 // Counted in this process from the request's start until its response closes
 // (answered, or the client went). Not in Redis: a count there would outlive a
