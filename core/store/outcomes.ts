@@ -34,6 +34,8 @@ export type StartOutcome = { outcome: 'running'; attempt: number } | { outcome: 
 
 export type FinishOutcome = { outcome: 'finished' | 'already-finished'; next: string | null };
 
+export type WebhookCreate = { outcome: 'created' } | { outcome: 'limit'; count: number };
+
 export type MigrateBatch = { outcome: 'more'; lastMember: string; adopted: number } | { outcome: 'done'; adopted: number };
 
 export const parse = {
@@ -105,6 +107,11 @@ export const parse = {
     if (outcome === 'more') return { outcome, lastMember: a, adopted: Number(b) };
     if (outcome === 'done') return { outcome, adopted: Number(a) };
     return unexpected('migrate-templates', outcome);
+  },
+  createWebhook([outcome, a = '']: string[]): WebhookCreate {
+    if (outcome === 'created') return { outcome };
+    if (outcome === 'limit') return { outcome, count: Number(a) };
+    return unexpected('create-webhook', outcome);
   },
   done(name: string, expected: string, [outcome]: string[]): void {
     if (outcome !== expected) unexpected(name, outcome);

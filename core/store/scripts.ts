@@ -22,6 +22,7 @@ export const SCRIPT_NAMES = [
   'finish',
   'discard',
   'migrate-templates',
+  'create-webhook',
   'update-webhook',
   'record-delivery',
 ] as const;

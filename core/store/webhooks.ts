@@ -2,6 +2,7 @@
 // (core/secret-box.ts) and are stored as they arrive; nothing here sees one.
 import type { StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
+import { parse, type WebhookCreate } from './outcomes.ts';
 import { type Page, pageOfMembers } from './pages.ts';
 
 export type WebhookRecord = {
@@ -80,10 +81,12 @@ export class Webhooks {
     this.#c = context;
   }
 
-  async create(webhook: WebhookRecord): Promise<void> {
-    const { redis, keys } = this.#c;
+  // Stores a webhook unless there are `limit` already.
+  async create(webhook: WebhookRecord, limit: number): Promise<WebhookCreate> {
+    const { scripts, keys } = this.#c;
     const fields = ['id', webhook.id, 'created_by', webhook.createdBy, 'created_at', webhook.createdAt, ...webhookFields(webhook)];
-    await redis.multi().hset(keys.webhook(webhook.id), ...fields).zadd(keys.webhookIndex, 0, IndexMember.encode(Date.parse(webhook.createdAt), webhook.id)).exec();
+    const member = IndexMember.encode(Date.parse(webhook.createdAt), webhook.id);
+    return parse.createWebhook(await scripts.run('create-webhook', [keys.webhook(webhook.id), keys.webhookIndex], [limit, member, ...fields]));
   }
 
   async get(id: string): Promise<WebhookRecord | undefined> {

@@ -16,7 +16,7 @@ import { queueDeliveries, type DeliveryDeps } from './deliveries.ts';
 // A rotated secret signs beside its successor this long.
 export const PREVIOUS_SECRET_MS = 24 * 3_600_000;
 
-export type WebhookDeps = DeliveryDeps & { secrets: SecretBox | undefined; source: string; allowPrivateNetworks: boolean };
+export type WebhookDeps = DeliveryDeps & { secrets: SecretBox | undefined; source: string; allowPrivateNetworks: boolean; limit: number };
 
 // The sealed secret is bound to its webhook: copied onto another, it does not open.
 export function secretContext(webhookId: string): string {
@@ -111,7 +111,10 @@ export async function createWebhook(deps: WebhookDeps, principal: Principal, bod
     createdAt: now,
     updatedAt: now,
   };
-  await deps.store.webhooks.create(record);
+  const created = await deps.store.webhooks.create(record, deps.limit);
+  if (created.outcome === 'limit') {
+    throw new AppError('webhook-limit-reached', `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete one to register another`);
+  }
   return { ...toWebhook(record), secret };
 }
 
