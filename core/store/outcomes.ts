@@ -36,6 +36,9 @@ export type FinishOutcome = { outcome: 'finished' | 'already-finished'; next: st
 
 export type WebhookCreate = { outcome: 'created' } | { outcome: 'limit'; count: number };
 
+export type CircuitAdmission = { outcome: 'go' | 'trial' } | { outcome: 'wait'; untilMs: number };
+export type CircuitChange = { outcome: 'closed'; held: string[] } | { outcome: 'opened' | 'reopened'; reason: string } | { outcome: 'unchanged' | 'missing' };
+
 export type MigrateBatch = { outcome: 'more'; lastMember: string; adopted: number } | { outcome: 'done'; adopted: number };
 
 export const parse = {
@@ -112,6 +115,17 @@ export const parse = {
     if (outcome === 'created') return { outcome };
     if (outcome === 'limit') return { outcome, count: Number(a) };
     return unexpected('create-webhook', outcome);
+  },
+  admitDelivery([outcome, a = '']: string[]): CircuitAdmission {
+    if (outcome === 'go' || outcome === 'trial') return { outcome };
+    if (outcome === 'wait') return { outcome, untilMs: Number(a) };
+    return unexpected('admit-delivery', outcome);
+  },
+  recordCircuit([outcome, ...rest]: string[]): CircuitChange {
+    if (outcome === 'closed') return { outcome, held: rest };
+    if (outcome === 'opened' || outcome === 'reopened') return { outcome, reason: rest[0] ?? '' };
+    if (outcome === 'unchanged' || outcome === 'missing') return { outcome };
+    return unexpected('record-circuit', outcome);
   },
   done(name: string, expected: string, [outcome]: string[]): void {
     if (outcome !== expected) unexpected(name, outcome);

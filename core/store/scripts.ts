@@ -25,6 +25,8 @@ export const SCRIPT_NAMES = [
   'create-webhook',
   'update-webhook',
   'record-delivery',
+  'admit-delivery',
+  'record-circuit',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -42,12 +42,19 @@ export function toWebhook(record: WebhookRecord, now = Date.now()): Webhook {
     enabled: record.enabled,
     disabled_reason: record.disabledReason,
     previous_secret_expires_at: previousLive ? record.previousSecretExpiresAt : null,
+    circuit: toCircuit(record.circuit, now),
     created_by: record.createdBy,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
     href: `/api/webhooks/${record.id}`,
     deliveries_href: `/api/webhooks/${record.id}/deliveries`,
   };
+}
+
+// An open circuit whose time is up is half-open: its next attempt decides.
+function toCircuit(circuit: WebhookRecord['circuit'], now: number): Webhook['circuit'] {
+  const state = !circuit.open ? 'closed' : circuit.until && Date.parse(circuit.until) > now ? 'open' : 'half-open';
+  return { state, until: circuit.open ? circuit.until : null, reason: circuit.open ? circuit.reason : null, changed_at: circuit.changedAt };
 }
 
 export function toDelivery(record: DeliveryRecord): Delivery {
@@ -110,6 +117,7 @@ export async function createWebhook(deps: WebhookDeps, principal: Principal, bod
     createdBy: principal.name,
     createdAt: now,
     updatedAt: now,
+    circuit: { open: false, until: null, reason: null, changedAt: null },
   };
   const created = await deps.store.webhooks.create(record, deps.limit);
   if (created.outcome === 'limit') {
