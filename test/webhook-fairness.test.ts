@@ -120,7 +120,7 @@ describe('a share of the delivery slots per webhook', () => {
 
 describe('the circuit breaker', () => {
   test('a receiver that is down opens the circuit after 3 failed attempts; nothing more reaches it; a ping once it is back closes it, and the held deliveries arrive', async (t) => {
-    const system = await startSystem({ worker: true, env: { ...EVENTS_ENV, WEBHOOK_CIRCUIT_FAILURES: '3' } });
+    const system = await startSystem({ worker: true, env: { ...EVENTS_ENV, WEBHOOK_CIRCUIT_FAILURES: '3', WEBHOOK_CIRCUIT_OPEN_SECONDS: '3600' } });
     const { receiver: r, proxy, url } = await behindProxy(t);
     const webhookId = await register(system, url);
     assert.deepEqual(await circuitOf(system, webhookId), { state: 'closed', until: null, reason: null, changed_at: null });

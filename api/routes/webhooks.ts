@@ -126,7 +126,7 @@ export function webhookRoutes(deps: WebhookDeps): Route[] {
       operationId: 'pingWebhook',
       tags: [TAG],
       summary: 'Send a test event',
-      description: 'Queues an `io.tfcompute.webhook.ping` event to this webhook (even a disabled one): a way to check the receiver and its signature check. Follow the delivery at its `href`.',
+      description: 'Queues an `io.tfcompute.webhook.ping` event to this webhook (even a disabled one, and even while its circuit is open): a way to check the receiver and its signature check. An answer (but 408, 429 or 5xx) closes an open circuit at once, and the deliveries it held are sent. Follow the delivery at its `href`.',
       request: { params: WebhookIdParams },
       responses: { 202: json('Queued.', Delivery), 400: badRequest, 404: noWebhook, 409: noKey, 503: unavailable },
       async handle(req, res) {
