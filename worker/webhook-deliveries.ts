@@ -59,13 +59,13 @@ export function startDeliveries(deps: Deps): Worker {
       throw new DelayedError();
     }
     try {
-      await attempt(job, token, parsed.data);
+      await tryDelivery(job, token, parsed.data);
     } finally {
       give();
     }
   }
 
-  async function attempt(job: Job, token: string | undefined, { deliveryId, webhookId }: DeliveryJobData): Promise<void> {
+  async function tryDelivery(job: Job, token: string | undefined, { deliveryId, webhookId }: DeliveryJobData): Promise<void> {
     const at = new Date();
     const [webhook, delivery] = await Promise.all([store.webhooks.get(webhookId), store.webhooks.getDelivery(deliveryId)]);
     if (!delivery) return;
