@@ -3,6 +3,8 @@
 // breaker that stops sending to a receiver that fails every attempt.
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
+import { loadConfig } from '../core/config.ts';
+import { DeliveryShares } from '../worker/delivery-shares.ts';
 import { FaultProxy } from './support/fault-proxy.ts';
 import { assertProblem, useSystems, type TestSystem } from './support/harness.ts';
 import { EVENTS_ENV, Receiver, type Received } from './support/receiver.ts';
@@ -97,6 +99,20 @@ describe('the cap on webhooks', () => {
 });
 
 describe('a share of the delivery slots per webhook', () => {
+  test('is a quarter of the slots by default, at least one, and never more than all of them; a slot given back twice counts once', () => {
+    const share = (env: Record<string, string>) => loadConfig(env).webhooks.concurrencyPerWebhook;
+    assert.deepEqual([share({}), share({ WEBHOOK_DELIVERY_CONCURRENCY: '3' }), share({ WEBHOOK_DELIVERY_CONCURRENCY: '4', WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK: '9' })], [4, 1, 4]);
+    const shares = new DeliveryShares(2);
+    const [a, b] = [shares.take('w1'), shares.take('w1')];
+    assert.ok(a && b);
+    assert.equal(shares.take('w1'), undefined, 'the webhook has its share');
+    assert.ok(shares.take('w2'), 'another webhook has its own');
+    a();
+    a();
+    assert.ok(shares.take('w1'), 'one slot came back');
+    assert.equal(shares.take('w1'), undefined, 'and only one');
+  });
+
   test('a receiver that takes 3 s to answer holds one of two slots, and another webhook\'s ping arrives at once', async (t) => {
     const system = await startSystem({ worker: true, env: { ...EVENTS_ENV, WEBHOOK_DELIVERY_CONCURRENCY: '2', WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK: '1' } });
     const slow = await receiver(t);
