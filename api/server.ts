@@ -51,6 +51,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     attempts: attemptsFor(config.webhooks),
     source: eventSource(await store.outbox.seed()),
     allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+    limit: config.webhooks.limit,
   };
   const app = createApp({
     store,

@@ -67,6 +67,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "1d"')
     .default('1d'),
+  WEBHOOK_LIMIT: positiveInt(100_000).default(100),
+  WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK: positiveInt(256).optional(),
+  WEBHOOK_CIRCUIT_FAILURES: positiveInt(1_000).default(10),
+  WEBHOOK_CIRCUIT_OPEN_SECONDS: positiveInt(86_400).default(3_600),
 });
 
 const DURATION_UNITS_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -153,6 +157,15 @@ export type Config = Readonly<{
     backoffMs: number;
     backoffMaxMs: number;
     retryForMs: number;
+    // Webhooks the installation may have (a per-project cap comes with projects).
+    limit: number;
+    // Of `concurrency`, the deliveries in flight at once to any one webhook,
+    // so one slow or failing receiver cannot take every slot.
+    concurrencyPerWebhook: number;
+    // A webhook whose receiver failed this many attempts in a row (within
+    // the circuit's window) is not sent to for `circuitOpenMs`.
+    circuitFailures: number;
+    circuitOpenMs: number;
   }>;
 }>;
 
@@ -226,6 +239,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMs: e.WEBHOOK_BACKOFF_MS,
       backoffMaxMs: Math.max(e.WEBHOOK_BACKOFF_MS, e.WEBHOOK_BACKOFF_MAX_MS),
       retryForMs: durationMs(e.WEBHOOK_RETRY_FOR) as number,
+      limit: e.WEBHOOK_LIMIT,
+      concurrencyPerWebhook: Math.min(e.WEBHOOK_DELIVERY_CONCURRENCY, e.WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK ?? Math.max(1, Math.floor(e.WEBHOOK_DELIVERY_CONCURRENCY / 4))),
+      circuitFailures: e.WEBHOOK_CIRCUIT_FAILURES,
+      circuitOpenMs: e.WEBHOOK_CIRCUIT_OPEN_SECONDS * 1000,
     },
   };
 }

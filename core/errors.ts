@@ -23,6 +23,7 @@ export const ERRORS = {
   'template-not-served': { status: 409, title: "The resource's template is not served any more" },
   'inputs-not-valid-for-template': { status: 409, title: "The stack's inputs do not satisfy its template as served now" },
   'encryption-key-not-set': { status: 409, title: 'Webhooks need ENCRYPTION_KEY' },
+  'webhook-limit-reached': { status: 409, title: 'Webhook limit reached' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with a different request' },

@@ -29,7 +29,7 @@ export async function startEvents(deps: { config: Config; connection: Redis; sto
     // A dispatcher that has not acknowledged an entry for this long is gone.
     claimAfterMs: deps.leaseMs * 2,
   });
-  const worker = startDeliveries({ connection, prefix: config.redisPrefix, store, secrets: deps.secrets, logger, settings: config.webhooks, lockMs: deps.leaseMs });
+  const worker = startDeliveries({ connection, prefix: config.redisPrefix, store, deliveries, secrets: deps.secrets, logger, settings: config.webhooks, lockMs: deps.leaseMs });
   return {
     async stop() {
       // A delivery in flight ends within its timeout; one cut short is

@@ -28,6 +28,7 @@ const TAG = 'webhooks';
 const badRequest = problem('The body or an id is not valid, or the URL is refused (named in `errors`).');
 const noWebhook = problem('No webhook with this id.');
 const noKey = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need.');
+const noKeyOrFull = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need (`encryption-key-not-set`), or has as many webhooks as WEBHOOK_LIMIT allows (`webhook-limit-reached`).');
 
 function id(value: string | string[] | undefined, letter: 'w' | 'd'): string {
   const parsed = (letter === 'w' ? WebhookId : DeliveryId).safeParse(value);
@@ -56,9 +57,9 @@ export function webhookRoutes(deps: WebhookDeps): Route[] {
       tags: [TAG],
       summary: 'Register a webhook',
       description:
-        'Events of the given types (all, if none are given) are POSTed to the URL as CloudEvents (structured JSON), signed the Standard Webhooks way with the secret in this response, which is not shown again. The URL is checked now and at every delivery: loopback, private, link-local and metadata addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.',
+        'Events of the given types (all, if none are given) are POSTed to the URL as CloudEvents (structured JSON), signed the Standard Webhooks way with the secret in this response, which is not shown again. The URL is checked now and at every delivery: loopback, private, link-local and metadata addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. An installation has at most WEBHOOK_LIMIT webhooks (default 100).',
       request: { body: { content: { 'application/json': { schema: WebhookCreateRequest } }, required: true } },
-      responses: { 201: json('Registered; `secret` is shown only here.', WebhookWithSecret), 400: badRequest, 409: noKey, 503: unavailable },
+      responses: { 201: json('Registered; `secret` is shown only here.', WebhookWithSecret), 400: badRequest, 409: noKeyOrFull, 503: unavailable },
       async handle(req, res) {
         const webhook = await createWebhook(deps, principalOf(req), parseOrThrow(WebhookCreateRequest, req.body ?? {}, 'body'), req.log);
         res.status(201).location(webhook.href).json(webhook);
@@ -125,7 +126,7 @@ export function webhookRoutes(deps: WebhookDeps): Route[] {
       operationId: 'pingWebhook',
       tags: [TAG],
       summary: 'Send a test event',
-      description: 'Queues an `io.tfcompute.webhook.ping` event to this webhook (even a disabled one): a way to check the receiver and its signature check. Follow the delivery at its `href`.',
+      description: 'Queues an `io.tfcompute.webhook.ping` event to this webhook (even a disabled one, and even while its circuit is open): a way to check the receiver and its signature check. An answer (but 408, 429 or 5xx) closes an open circuit at once, and the deliveries it held are sent. Follow the delivery at its `href`.',
       request: { params: WebhookIdParams },
       responses: { 202: json('Queued.', Delivery), 400: badRequest, 404: noWebhook, 409: noKey, 503: unavailable },
       async handle(req, res) {

@@ -34,6 +34,18 @@ export const WebhookUpdateRequest = z
 
 const Timestamp = z.iso.datetime();
 
+const Circuit = z
+  .object({
+    state: z.enum(['closed', 'open', 'half-open']).meta({
+      description:
+        'closed: deliveries are attempted. open: the receiver failed WEBHOOK_CIRCUIT_FAILURES attempts in a row (within 10 minutes), so nothing is sent to it until `until`; its deliveries wait, without using attempts. half-open: the pause is over and the next attempt decides (success closes it, failure opens it again). A successful ping closes it at once.',
+    }),
+    until: Timestamp.nullable().meta({ description: 'Open or half-open: when the pause ends (ended).' }),
+    reason: z.string().nullable().meta({ description: 'Open or half-open: why it opened.' }),
+    changed_at: Timestamp.nullable().meta({ description: 'When it last opened or closed; null if it never has.' }),
+  })
+  .meta({ id: 'WebhookCircuit', description: 'The circuit breaker that stops deliveries to a receiver that fails every attempt.' });
+
 export const Webhook = z
   .object({
     id: WebhookId,
@@ -43,6 +55,7 @@ export const Webhook = z
     enabled: z.boolean(),
     disabled_reason: z.string().nullable().meta({ description: 'Why deliveries stopped, when the service stopped them (a receiver that answered 410).' }),
     previous_secret_expires_at: Timestamp.nullable().meta({ description: 'After a rotation, until when the previous secret still signs beside the new one.' }),
+    circuit: Circuit,
     created_by: z.string(),
     created_at: Timestamp,
     updated_at: Timestamp,

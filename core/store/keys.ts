@@ -27,6 +27,7 @@
 //   P:wh:{id}             hash   a webhook (its secrets sealed)
 //   P:wh:index            zset   every webhook, by index member
 //   P:wh:{id}:deliveries  zset   the webhook's deliveries, by index member (the newest 1000)
+//   P:wh:{id}:held        set    ids of deliveries held while the webhook's circuit is open
 //   P:dlv:{id}            hash   a delivery: the event it sends and where it stands
 //   P:dlv:{id}:attempts   list   its attempts, oldest first (JSON)
 //   P:cancel              pubsub ids of running jobs to interrupt
@@ -110,6 +111,9 @@ export class Keys {
   }
   webhookDeliveries(webhookId: string): string {
     return `${this.prefix}:wh:${webhookId}:deliveries`;
+  }
+  webhookHeld(webhookId: string): string {
+    return `${this.prefix}:wh:${webhookId}:held`;
   }
   delivery(id: string): string {
     return `${this.prefix}:dlv:${id}`;

@@ -34,6 +34,11 @@ export type StartOutcome = { outcome: 'running'; attempt: number } | { outcome: 
 
 export type FinishOutcome = { outcome: 'finished' | 'already-finished'; next: string | null };
 
+export type WebhookCreate = { outcome: 'created' } | { outcome: 'limit'; count: number };
+
+export type CircuitAdmission = { outcome: 'go' | 'trial' } | { outcome: 'wait'; untilMs: number };
+export type CircuitChange = { outcome: 'closed'; held: string[] } | { outcome: 'opened' | 'reopened'; reason: string } | { outcome: 'unchanged' | 'missing' };
+
 export type MigrateBatch = { outcome: 'more'; lastMember: string; adopted: number } | { outcome: 'done'; adopted: number };
 
 export const parse = {
@@ -105,6 +110,22 @@ export const parse = {
     if (outcome === 'more') return { outcome, lastMember: a, adopted: Number(b) };
     if (outcome === 'done') return { outcome, adopted: Number(a) };
     return unexpected('migrate-templates', outcome);
+  },
+  createWebhook([outcome, a = '']: string[]): WebhookCreate {
+    if (outcome === 'created') return { outcome };
+    if (outcome === 'limit') return { outcome, count: Number(a) };
+    return unexpected('create-webhook', outcome);
+  },
+  admitDelivery([outcome, a = '']: string[]): CircuitAdmission {
+    if (outcome === 'go' || outcome === 'trial') return { outcome };
+    if (outcome === 'wait') return { outcome, untilMs: Number(a) };
+    return unexpected('admit-delivery', outcome);
+  },
+  recordCircuit([outcome, ...rest]: string[]): CircuitChange {
+    if (outcome === 'closed') return { outcome, held: rest };
+    if (outcome === 'opened' || outcome === 'reopened') return { outcome, reason: rest[0] ?? '' };
+    if (outcome === 'unchanged' || outcome === 'missing') return { outcome };
+    return unexpected('record-circuit', outcome);
   },
   done(name: string, expected: string, [outcome]: string[]): void {
     if (outcome !== expected) unexpected(name, outcome);

@@ -22,8 +22,11 @@ export const SCRIPT_NAMES = [
   'finish',
   'discard',
   'migrate-templates',
+  'create-webhook',
   'update-webhook',
   'record-delivery',
+  'admit-delivery',
+  'record-circuit',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

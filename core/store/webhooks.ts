@@ -2,6 +2,7 @@
 // (core/secret-box.ts) and are stored as they arrive; nothing here sees one.
 import type { StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
+import { type CircuitAdmission, type CircuitChange, parse, type WebhookCreate } from './outcomes.ts';
 import { type Page, pageOfMembers } from './pages.ts';
 
 export type WebhookRecord = {
@@ -19,7 +20,15 @@ export type WebhookRecord = {
   createdBy: string;
   createdAt: string;
   updatedAt: string;
+  circuit: WebhookCircuit;
 };
+
+// Closed, or open until `until` (once past it, half-open: the next attempt
+// decides). Only the circuit's scripts change it.
+export type WebhookCircuit = { open: boolean; until: string | null; reason: string | null; changedAt: string | null };
+
+// When a circuit opens, and for how long (see lua/record-circuit-2.lua).
+export type CircuitSettings = { failures: number; windowMs: number; openMs: number };
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -54,10 +63,16 @@ function toWebhook(hash: Record<string, string>): WebhookRecord {
     createdBy: hash.created_by ?? '',
     createdAt: hash.created_at ?? '',
     updatedAt: hash.updated_at ?? '',
+    circuit: {
+      open: hash.circuit_state === 'open',
+      until: hash.circuit_until || null,
+      reason: hash.circuit_reason || null,
+      changedAt: hash.circuit_changed_at || null,
+    },
   };
 }
 
-function webhookFields(changes: Partial<WebhookRecord>): string[] {
+function webhookFields(changes: Partial<Omit<WebhookRecord, 'circuit'>>): string[] {
   const fields: Record<string, string | undefined> = {
     url: changes.url,
     event_types: changes.eventTypes && JSON.stringify(changes.eventTypes),
@@ -80,10 +95,12 @@ export class Webhooks {
     this.#c = context;
   }
 
-  async create(webhook: WebhookRecord): Promise<void> {
-    const { redis, keys } = this.#c;
+  // Stores a webhook unless there are `limit` already.
+  async create(webhook: WebhookRecord, limit: number): Promise<WebhookCreate> {
+    const { scripts, keys } = this.#c;
     const fields = ['id', webhook.id, 'created_by', webhook.createdBy, 'created_at', webhook.createdAt, ...webhookFields(webhook)];
-    await redis.multi().hset(keys.webhook(webhook.id), ...fields).zadd(keys.webhookIndex, 0, IndexMember.encode(Date.parse(webhook.createdAt), webhook.id)).exec();
+    const member = IndexMember.encode(Date.parse(webhook.createdAt), webhook.id);
+    return parse.createWebhook(await scripts.run('create-webhook', [keys.webhook(webhook.id), keys.webhookIndex], [limit, member, ...fields]));
   }
 
   async get(id: string): Promise<WebhookRecord | undefined> {
@@ -92,7 +109,7 @@ export class Webhooks {
   }
 
   // Changes a webhook; false if there is none.
-  async update(id: string, changes: Partial<WebhookRecord>): Promise<boolean> {
+  async update(id: string, changes: Partial<Omit<WebhookRecord, 'circuit'>>): Promise<boolean> {
     const fields = webhookFields(changes);
     if (fields.length === 0) return (await this.get(id)) !== undefined;
     const [outcome] = await this.#c.scripts.run('update-webhook', [this.#c.keys.webhook(id)], fields);
@@ -108,7 +125,7 @@ export class Webhooks {
     const { redis, keys } = this.#c;
     const hash = await redis.hmget(keys.webhook(id), 'id', 'created_at');
     if (!hash[0]) return false;
-    await redis.multi().del(keys.webhook(id), keys.webhookDeliveries(id)).zrem(keys.webhookIndex, IndexMember.encode(Date.parse(hash[1] ?? ''), id)).exec();
+    await redis.multi().del(keys.webhook(id), keys.webhookDeliveries(id), keys.webhookHeld(id)).zrem(keys.webhookIndex, IndexMember.encode(Date.parse(hash[1] ?? ''), id)).exec();
     return true;
   }
 
@@ -130,6 +147,21 @@ export class Webhooks {
     for (const id of ids) pipeline.hgetall(this.#c.keys.webhook(id));
     const replies = (await pipeline.exec()) ?? [];
     return replies.flatMap(([error, hash]) => (!error && (hash as Record<string, string>).id ? [toWebhook(hash as Record<string, string>)] : []));
+  }
+
+  // Whether a delivery may be attempted now, by the webhook's circuit; a
+  // trial holds the half-open circuit for `trialMs`.
+  async admit(webhookId: string, deliveryId: string, trialMs: number): Promise<CircuitAdmission> {
+    const { keys, scripts } = this.#c;
+    return parse.admitDelivery(await scripts.run('admit-delivery', [keys.webhook(webhookId), keys.webhookHeld(webhookId)], [deliveryId, Date.now(), trialMs]));
+  }
+
+  // Counts an attempt that got an answer (success) or not (failure) against the webhook's circuit.
+  async recordCircuit(webhookId: string, result: 'success' | 'failure', settings: CircuitSettings, error: string): Promise<CircuitChange> {
+    const { keys, scripts } = this.#c;
+    const now = Date.now();
+    const args = [result, now, new Date(now).toISOString(), settings.failures, settings.windowMs, settings.openMs, new Date(now + settings.openMs).toISOString(), error];
+    return parse.recordCircuit(await scripts.run('record-circuit', [keys.webhook(webhookId), keys.webhookHeld(webhookId)], args));
   }
 
   // Records a delivery: 'recorded'; recorded before: its status; the webhook is gone: 'missing'.
@@ -162,7 +194,8 @@ export class Webhooks {
     await multi.exec();
   }
 
-  // Ends a delivery that made no attempt (its webhook was disabled or deleted).
+  // Ends a delivery without an attempt (its webhook was disabled or deleted,
+  // or its circuit stayed open past the retry period).
   async endDelivery(deliveryId: string, error: string, at: string): Promise<void> {
     const key = this.#c.keys.delivery(deliveryId);
     if (await this.#c.redis.exists(key)) await this.#c.redis.hset(key, 'status', 'failed', 'error', error, 'updated_at', at);

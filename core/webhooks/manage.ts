@@ -17,7 +17,7 @@ import { queueDeliveries, type DeliveryDeps } from './deliveries.ts';
 // A rotated secret signs beside its successor this long.
 export const PREVIOUS_SECRET_MS = 24 * 3_600_000;
 
-export type WebhookDeps = DeliveryDeps & { secrets: SecretBox | undefined; source: string; allowPrivateNetworks: boolean };
+export type WebhookDeps = DeliveryDeps & { secrets: SecretBox | undefined; source: string; allowPrivateNetworks: boolean; limit: number };
 
 // The sealed secret is bound to its webhook: copied onto another, it does not open.
 export function secretContext(webhookId: string): string {
@@ -43,12 +43,19 @@ export function toWebhook(record: WebhookRecord, now = Date.now()): Webhook {
     enabled: record.enabled,
     disabled_reason: record.disabledReason,
     previous_secret_expires_at: previousLive ? record.previousSecretExpiresAt : null,
+    circuit: toCircuit(record.circuit, now),
     created_by: record.createdBy,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
     href: `/api/webhooks/${record.id}`,
     deliveries_href: `/api/webhooks/${record.id}/deliveries`,
   };
+}
+
+// An open circuit whose time is up is half-open: its next attempt decides.
+function toCircuit(circuit: WebhookRecord['circuit'], now: number): Webhook['circuit'] {
+  const state = !circuit.open ? 'closed' : circuit.until && Date.parse(circuit.until) > now ? 'open' : 'half-open';
+  return { state, until: circuit.open ? circuit.until : null, reason: circuit.open ? circuit.reason : null, changed_at: circuit.changedAt };
 }
 
 export function toDelivery(record: DeliveryRecord): Delivery {
@@ -114,8 +121,12 @@ export async function createWebhook(deps: WebhookDeps, principal: Principal, bod
     createdBy: principal.name,
     createdAt: now,
     updatedAt: now,
+    circuit: { open: false, until: null, reason: null, changedAt: null },
   };
-  await deps.store.webhooks.create(record);
+  const created = await deps.store.webhooks.create(record, deps.limit);
+  if (created.outcome === 'limit') {
+    throw new AppError('webhook-limit-reached', `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete one to register another`);
+  }
   return { ...toWebhook(record), secret };
 }
 

@@ -6,12 +6,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
-// Settings of a system that sends events to loopback receivers, retrying fast.
+// Settings of a system that sends events to loopback receivers, retrying
+// fast; a receiver's circuit, once open, half-opens after a second.
 export const EVENTS_ENV = {
   ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
   WEBHOOK_BACKOFF_MS: '200',
   WEBHOOK_BACKOFF_MAX_MS: '1000',
+  WEBHOOK_CIRCUIT_OPEN_SECONDS: '1',
 };
 
 export type Received = { at: number; path: string; headers: Record<string, string>; body: string; event: Record<string, unknown> & { id: string; type: string; subject: string; sequence: string; data: Record<string, unknown> } };

@@ -1,0 +1,30 @@
+--[[
+  Stores a new webhook unless the installation already has its cap of them.
+  The count and the write are one step, so two registrations racing for the
+  last place cannot both take it. (When webhooks belong to projects, the
+  project's own index and cap are checked here beside the installation's.)
+
+  Input:
+    KEYS[1] webhook key
+    KEYS[2] index of every webhook
+
+    ARGV[1] key prefix
+    ARGV[2] the cap on webhooks
+    ARGV[3] index member of the webhook
+    ARGV[4..] field, value, field, value, ...
+
+  Output:
+    {'created'}
+    {'limit', count}   the installation has `count` webhooks, its cap or more
+]]
+local webhookKey = KEYS[1]
+local indexKey = KEYS[2]
+
+local limit = tonumber(ARGV[2])
+local member = ARGV[3]
+
+local count = redis.call('ZCARD', indexKey)
+if count >= limit then return {'limit', tostring(count)} end
+redis.call('HSET', webhookKey, unpack(ARGV, 4))
+redis.call('ZADD', indexKey, 0, member)
+return {'created'}
