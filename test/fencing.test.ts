@@ -2,12 +2,14 @@
 // Redis stops its own Terraform and reports nothing, and no other worker
 // takes the workspace's state lock until the holder is proven gone.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { S3State } from '../worker/s3-state.ts';
 import { acquireStateLock, LockHeldError } from '../worker/state-lock.ts';
+import { ConditionalS3 } from './support/conditional-s3.ts';
 import { FaultProxy } from './support/fault-proxy.ts';
 import { useSystems } from './support/harness.ts';
-import { LOCK_TABLE, STATE_BUCKET, STATE_KEY } from './support/local-services.ts';
+import { LOCK_TABLE, STATE_BUCKET, STATE_KEY, writeBackendConfig } from './support/local-services.ts';
 import { watchTerraform } from './support/terraform-processes.ts';
 
 const [startSystem, services] = useSystems();
@@ -102,5 +104,31 @@ describe('a state lock left by a tfcompute job', () => {
   test('held by someone other than tfcompute is never taken, and the job does not wait for it as for its own', async (t) => {
     const { workspace, deps } = await lockFixture(t, { info: '', heartbeatMs: Date.now() - 60_000 }, { worker: false, jobOver: true });
     await assert.rejects(acquireStateLock(deps, workspace, owner), (error: unknown) => error instanceof LockHeldError && !error.ours);
+  });
+});
+
+describe('S3 lock files (use_lockfile, no lock table)', () => {
+  test("a worker killed mid-apply leaves its lock file; the next job recognises it as a dead worker's, removes it and runs", async (t) => {
+    const s3 = new ConditionalS3(services().backend.s3Endpoint);
+    const file = path.join(services().dir, `backend-lockfile-${Math.random().toString(36).slice(2)}.hcl`);
+    await writeBackendConfig(file, await s3.start(), undefined, ['use_lockfile = true']);
+    t.after(() => s3.stop());
+    // A short grace: the lock goes stale once its heartbeat has been quiet for a lease and the grace.
+    const system = await startSystem({ fixture: 'slow', env: { TF_BACKEND_CONFIG: file, TF_VAR_sleep_seconds: '2', SHUTDOWN_GRACE_SECONDS: '2' } });
+    const doomed = await system.spawnWorker();
+    const created = await system.http().post('/api/ec2instance').send({ node_count: 2 });
+    const id: string = created.body.id;
+    const jobId: string = created.body.job.id;
+    const lockFile = `${system.services.backend.stateObjectUrl(id)}.tflock`;
+    await system.waitForLog(jobId, /instance\[0\]: Creation complete/);
+    await doomed.signal('SIGKILL');
+    assert.equal((await fetch(lockFile, { method: 'HEAD' })).status, 200, 'the dead worker left its lock file');
+
+    await system.startWorker();
+    const job = await system.waitForJob(jobId, 90_000);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.match(await system.store.logs.get(jobId), new RegExp(`Released a stale state lock left by tfcompute-worker@${doomed.workerId}: worker ${doomed.workerId} has not renewed it`));
+    assert.equal((await fetch(lockFile, { method: 'HEAD' })).status, 404, 'no lock file is left');
+    assert.equal((await system.stateAddresses(id)).length, 2);
   });
 });

@@ -9,18 +9,14 @@
 // or any error. The caller then runs the Terraform command instead.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
+import { bothLocks, type HeldLock, type LockInfo, lockFiles, type LockStore, tableLocks } from './lock-stores.ts';
 
 export type WorkspaceState = { exists: false } | { exists: true; resources: number; lineage?: string };
 
-// A state lock as Terraform writes it in the DynamoDB lock table (its Info
-// attribute, JSON); `raw` is the attribute as stored, for conditional deletes.
-// `heartbeatMs`: when its holder last said it was still working (an attribute
-// of ours beside Info, which Terraform ignores), if it ever did.
-export type LockInfo = { ID: string; Operation: string; Info: string; Who: string; Version: string; Created: string; Path: string };
-export type HeldLock = { info: Partial<LockInfo>; raw: string; heartbeatMs?: number };
+export type { HeldLock, LockInfo } from './lock-stores.ts';
 
 type BackendConfig = Record<string, unknown> & {
   bucket?: string;
@@ -28,6 +24,7 @@ type BackendConfig = Record<string, unknown> & {
   region?: string | null;
   workspace_key_prefix?: string | null;
   dynamodb_table?: string | null;
+  use_lockfile?: boolean | null;
   endpoint?: string | null;
   dynamodb_endpoint?: string | null;
   endpoints?: { s3?: string | null; dynamodb?: string | null } | null;
@@ -67,6 +64,7 @@ export class S3State {
   readonly #key: string;
   readonly #prefix: string;
   readonly #table: string | undefined;
+  readonly #locks: LockStore | undefined;
   readonly #put: { ServerSideEncryption?: 'AES256' | 'aws:kms'; SSEKMSKeyId?: string; ACL?: string };
 
   // `env` is the environment Terraform runs with; its AWS variables are used
@@ -98,6 +96,9 @@ export class S3State {
       ...(config.kms_key_id ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: config.kms_key_id } : config.encrypt ? { ServerSideEncryption: 'AES256' as const } : {}),
       ...(config.acl ? { ACL: config.acl } : {}),
     };
+    const table = this.#dynamo && this.#table ? tableLocks(this.#dynamo, this.#table) : undefined;
+    const files = config.use_lockfile ? lockFiles(this.#s3, this.#bucket, (lockId) => `${lockId.slice(this.#bucket.length + 1)}.tflock`, this.#put) : undefined;
+    this.#locks = table && files ? bothLocks(table, files) : (table ?? files);
   }
 
   objectKey(workspace: string): string {
@@ -199,9 +200,9 @@ export class S3State {
     return removed;
   }
 
-  // Whether state locks live in a DynamoDB table we can reach.
+  // Whether the backend keeps state locks we can take (a lock table, lock files, or both).
   get canLock(): boolean {
-    return this.#dynamo !== undefined;
+    return this.#locks !== undefined;
   }
 
   lockId(workspace: string): string {
@@ -210,76 +211,24 @@ export class S3State {
 
   // Takes the workspace's state lock unless it is held; returns the holder then.
   async putLock(workspace: string, info: LockInfo): Promise<HeldLock | undefined> {
-    const { dynamo, table } = this.#lockTable();
-    try {
-      await dynamo.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: { LockID: { S: this.lockId(workspace) }, Info: { S: JSON.stringify(info) }, Heartbeat: { N: String(Date.now()) } },
-          ConditionExpression: 'attribute_not_exists(LockID)',
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    const item = await dynamo.send(new GetItemCommand({ TableName: table, Key: { LockID: { S: this.lockId(workspace) } }, ConsistentRead: true }));
-    const raw = item.Item?.Info?.S;
-    // Released between the two calls: report it as held; the caller tries again.
-    if (raw === undefined) return { info: {}, raw: '' };
-    const heartbeat = Number(item.Item?.Heartbeat?.N);
-    const seen = Number.isFinite(heartbeat) ? { heartbeatMs: heartbeat } : {};
-    try {
-      return { info: JSON.parse(raw) as Partial<LockInfo>, raw, ...seen };
-    } catch {
-      return { info: {}, raw, ...seen };
-    }
+    return this.#lockStore().put(this.lockId(workspace), info);
   }
 
   // Says the holder of exactly this lock is still working. Returns false when
   // the lock is no longer this one (released, or taken from us).
   async touchLock(workspace: string, raw: string): Promise<boolean> {
-    const { dynamo, table } = this.#lockTable();
-    try {
-      await dynamo.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: { LockID: { S: this.lockId(workspace) } },
-          UpdateExpression: 'SET Heartbeat = :now',
-          ConditionExpression: 'Info = :info',
-          ExpressionAttributeValues: { ':info': { S: raw }, ':now': { N: String(Date.now()) } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.#lockStore().touch(this.lockId(workspace), raw);
   }
 
   // Deletes the lock only if it is still exactly the one given, as Terraform's
   // force-unlock would. Returns whether it did.
   async deleteLock(workspace: string, raw: string): Promise<boolean> {
-    const { dynamo, table } = this.#lockTable();
-    try {
-      await dynamo.send(
-        new DeleteItemCommand({
-          TableName: table,
-          Key: { LockID: { S: this.lockId(workspace) } },
-          ConditionExpression: 'Info = :info',
-          ExpressionAttributeValues: { ':info': { S: raw } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.#lockStore().delete(this.lockId(workspace), raw);
   }
 
-  #lockTable(): { dynamo: DynamoDBClient; table: string } {
-    if (!this.#dynamo || !this.#table) throw new Error('the backend has no DynamoDB lock table');
-    return { dynamo: this.#dynamo, table: this.#table };
+  #lockStore(): LockStore {
+    if (!this.#locks) throw new Error('the backend has no lock table and no lock files');
+    return this.#locks;
   }
 
   close(): void {

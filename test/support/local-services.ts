@@ -153,18 +153,20 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
   };
 }
 
-// The S3 backend configuration for the emulators (or proxies in front of them).
-export async function writeBackendConfig(file: string, s3Endpoint: string, dynamodbEndpoint: string, extra: string[] = []): Promise<void> {
+// The S3 backend configuration for the emulators (or proxies in front of
+// them); without a DynamoDB endpoint, no lock table (`extra` may then say
+// `use_lockfile = true`).
+export async function writeBackendConfig(file: string, s3Endpoint: string, dynamodbEndpoint: string | undefined, extra: string[] = []): Promise<void> {
   await writeFile(
     file,
     [
       `bucket         = "${STATE_BUCKET}"`,
       `key            = "${STATE_KEY}"`,
       `region         = "us-east-1"`,
-      `dynamodb_table = "${LOCK_TABLE}"`,
+      ...(dynamodbEndpoint ? [`dynamodb_table = "${LOCK_TABLE}"`] : []),
       `endpoints = {`,
       `  s3       = "${s3Endpoint}"`,
-      `  dynamodb = "${dynamodbEndpoint}"`,
+      ...(dynamodbEndpoint ? [`  dynamodb = "${dynamodbEndpoint}"`] : []),
       `}`,
       `use_path_style              = true`,
       `skip_credentials_validation = true`,
