@@ -17,7 +17,7 @@ export type DeleteRequest =
 
 export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'conflict'; status: ResourceStatus } | { outcome: 'missing' };
 
-export type PlanRequest = RetryRequest | { outcome: 'busy' } | { outcome: 'exists'; headId: string };
+export type PlanRequest = RetryRequest | { outcome: 'queued'; jobId: string } | { outcome: 'busy' } | { outcome: 'exists'; headId: string };
 export type UpdateRequest = RetryRequest;
 
 export type PlannedOutcome = { outcome: 'planned' } | { outcome: 'not-running'; status: JobStatus | '' };
@@ -34,7 +34,8 @@ export type StartOutcome = { outcome: 'running'; attempt: number } | { outcome: 
 
 export type FinishOutcome = { outcome: 'finished' | 'already-finished'; next: string | null };
 
-export type MigrateBatch = { outcome: 'more'; lastMember: string; adopted: number } | { outcome: 'done'; adopted: number };
+// `changed`: the records the batch brought up to date.
+export type MigrateBatch = { outcome: 'more'; lastMember: string; changed: number } | { outcome: 'done'; changed: number };
 
 export const parse = {
   create([outcome, a = '', b = '']: string[]): CreateOutcome {
@@ -59,7 +60,7 @@ export const parse = {
   requestPlan([outcome, a = '']: string[]): PlanRequest {
     if (outcome === 'missing') return { outcome };
     if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
-    if (outcome === 'created') return { outcome, jobId: a };
+    if (outcome === 'created' || outcome === 'queued') return { outcome, jobId: a };
     if (outcome === 'busy') return { outcome };
     if (outcome === 'exists') return { outcome, headId: a };
     return unexpected('request-plan', outcome);
@@ -101,10 +102,15 @@ export const parse = {
     if (outcome === 'finished' || outcome === 'already-finished') return { outcome, next: a || null };
     return unexpected('finish', outcome);
   },
-  migrateTemplates([outcome, a = '', b = '']: string[]): MigrateBatch {
-    if (outcome === 'more') return { outcome, lastMember: a, adopted: Number(b) };
-    if (outcome === 'done') return { outcome, adopted: Number(a) };
-    return unexpected('migrate-templates', outcome);
+  // Every migrate-* script answers alike.
+  migrate(script: string, [outcome, a = '', b = '']: string[]): MigrateBatch {
+    if (outcome === 'more') return { outcome, lastMember: a, changed: Number(b) };
+    if (outcome === 'done') return { outcome, changed: Number(a) };
+    return unexpected(script, outcome);
+  },
+  forgetDeleted([outcome, a = '']: string[]): number {
+    if (outcome === 'forgotten') return Number(a);
+    return unexpected('forget-deleted', outcome);
   },
   done(name: string, expected: string, [outcome]: string[]): void {
     if (outcome !== expected) unexpected(name, outcome);

@@ -21,7 +21,9 @@ export const SCRIPT_NAMES = [
   'requeue',
   'finish',
   'discard',
+  'forget-deleted',
   'migrate-templates',
+  'migrate-drift',
   'update-webhook',
   'record-delivery',
 ] as const;
