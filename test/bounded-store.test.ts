@@ -162,15 +162,35 @@ describe('the drift index migration', () => {
     await redis.set(`${prefix}:schema`, '2');
     assert.deepEqual((await store.resources.list({ template: 'ec2instance', drift: 'unknown', limit: 20 })).items, []);
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-drift': 2 });
+    assert.deepEqual(await store.migrations.run(), { 'migrate-drift': 2, 'migrate-deleted': 0 });
     const ids = async (query: { status?: ResourceStatus; drift?: DriftStatus }) =>
       (await store.resources.list({ template: 'ec2instance', limit: 20, ...query })).items.map((r) => r.id);
     assert.deepEqual(await ids({ drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids({ status: 'creating', drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids({ status: 'ready', drift: 'in_sync' }), [ready]);
     assert.deepEqual(await ids({ status: 'deleted', drift: 'in_sync' }), []);
-    assert.equal(await redis.get(`${prefix}:schema`), '3');
+    assert.equal(await redis.get(`${prefix}:schema`), '4');
     assert.deepEqual(await store.migrations.run(), {}, 'a later start does not scan again');
+  });
+
+  test('stacks deleted before deleted stacks were forgotten lose their sealed inputs, and are forgotten a retention period later', async (t) => {
+    const retention = 60;
+    const { redis, prefix, store } = newStore(t, retention);
+    const gone = await createReady(store, { secrets: 'sealed' });
+    await deleteRun(store, gone);
+    const kept = await createReady(store, { secrets: 'sealed' });
+    // As the store left a deleted stack before: its sealed inputs kept, nothing due.
+    await redis.hset(`${prefix}:res:${gone}`, 'secrets', 'sealed');
+    await redis.del(`${prefix}:res:forget`);
+    await redis.set(`${prefix}:schema`, '3');
+
+    assert.deepEqual(await store.migrations.run(), { 'migrate-deleted': 1 });
+    assert.equal(await store.resources.secrets(gone), undefined);
+    assert.equal(await store.resources.secrets(kept), 'sealed', "a live stack's stay");
+    assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention - 5) * 1000)), 0);
+    assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention + 1) * 1000)), 1);
+    assert.equal(await store.resources.get(gone), null);
+    assert.equal(await redis.get(`${prefix}:schema`), '4');
   });
 });
 

@@ -13,10 +13,13 @@ export const LEGACY_TEMPLATE = 'ec2instance';
 // 2: every resource names its template and is in that template's indexes.
 // 3: every live stack is in its template's drift index (unknown included),
 //    and in that of its template, status and drift together.
+// 4: every deleted stack is due to be forgotten, its sealed inputs gone.
+// `args`: the script's own, between the batch size and the version.
 const STEPS = [
-  { version: 2, script: 'migrate-templates', args: [LEGACY_TEMPLATE] },
-  { version: 3, script: 'migrate-drift', args: [] },
-] as const satisfies ReadonlyArray<{ version: number; script: ScriptName; args: readonly string[] }>;
+  { version: 2, script: 'migrate-templates', args: () => [LEGACY_TEMPLATE] },
+  { version: 3, script: 'migrate-drift', args: () => [] },
+  { version: 4, script: 'migrate-deleted', args: (c: StoreContext) => [c.jobRetentionSeconds, Date.now()] },
+] as const satisfies ReadonlyArray<{ version: number; script: ScriptName; args: (c: StoreContext) => ReadonlyArray<string | number> }>;
 const BATCH = 500;
 
 export type Migrated = Partial<Record<(typeof STEPS)[number]['script'], number>>;
@@ -33,12 +36,12 @@ export class Migrations {
     const version = Number(await this.#c.redis.get(this.#c.keys.schema));
     const migrated: Migrated = {};
     for (const step of STEPS) {
-      if (version < step.version) migrated[step.script] = await this.#step(step.script, step.args, step.version);
+      if (version < step.version) migrated[step.script] = await this.#step(step.script, step.args(this.#c), step.version);
     }
     return migrated;
   }
 
-  async #step(script: ScriptName, args: readonly string[], version: number): Promise<number> {
+  async #step(script: ScriptName, args: ReadonlyArray<string | number>, version: number): Promise<number> {
     const { keys, scripts } = this.#c;
     let changed = 0;
     let after = '';

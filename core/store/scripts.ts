@@ -24,6 +24,7 @@ export const SCRIPT_NAMES = [
   'forget-deleted',
   'migrate-templates',
   'migrate-drift',
+  'migrate-deleted',
   'update-webhook',
   'record-delivery',
 ] as const;
