@@ -9,6 +9,7 @@ import { toResource } from './records.ts';
 
 // How long an Idempotency-Key is remembered.
 export const IDEMPOTENCY_SECONDS = 24 * 3600;
+// Deleted stacks forgotten per script run.
 const FORGET_BATCH = 200;
 
 
@@ -242,7 +243,7 @@ export class Resources {
     });
   }
 
-  // Every resource recorded, deleted ones included.
+  // Every resource recorded, deleted ones still kept (the retention period) included.
   async count(): Promise<number> {
     return this.#c.redis.zcard(this.#c.keys.index);
   }
