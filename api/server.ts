@@ -31,7 +31,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   }
   const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds);
   const migrated = await store.migrations.run();
-  if (migrated > 0) logger.info({ resources: migrated }, 'records from before templates were given their template');
+  if (Object.values(migrated).some((n) => n > 0)) logger.info({ migrated }, 'records written by an earlier version were brought up to date');
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
   const waiter = new JobWaiter(logger);

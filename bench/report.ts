@@ -3,11 +3,12 @@ import type { ApiResults, LoadResult } from './api-load.ts';
 import type { ChangesResults, Spread } from './changes.ts';
 import type { EventsResults } from './events.ts';
 import type { PhaseTimes } from './pipeline.ts';
+import type { RetentionResults } from './retention.ts';
 import { seconds } from './processes.ts';
 
 export type Row = { workers: number; concurrency: number; n: number; ours: PhaseTimes; raw: PhaseTimes; original: PhaseTimes };
 
-export type BenchResults = { date: string; machine: string; software: string; apiNodeFlags: string; rows: Row[]; api?: ApiResults; changes?: ChangesResults; events?: EventsResults };
+export type BenchResults = { date: string; machine: string; software: string; apiNodeFlags: string; rows: Row[]; api?: ApiResults; changes?: ChangesResults; events?: EventsResults; retention?: RetentionResults };
 
 function ratio(a: number, b: number): string {
   return (a / b).toFixed(2);
@@ -115,6 +116,7 @@ export function render(results: BenchResults): string {
   }
   if (results.changes) lines.push(...renderChanges(results.changes));
   if (results.events) lines.push(...renderEvents(results.events));
+  if (results.retention) lines.push(...renderRetention(results.retention));
   return `${lines.join('\n')}\n`;
 }
 
@@ -160,4 +162,20 @@ export function renderEvents(events: EventsResults): string[] {
   }
   lines.push('', `Events recorded per status change: ${events.eventsPerChange.toFixed(2)} (five changes per create: job queued, stack creating, job running, job succeeded, stack ready).`, '');
   return lines;
+}
+
+// Section 7, on its own like section 5.
+export function renderRetention(retention: RetentionResults): string[] {
+  const bytes = (n: number) => `${Math.round(n).toLocaleString('en')} bytes`;
+  return [
+    '## 7. Redis memory per deleted stack',
+    '',
+    `${retention.cycles.toLocaleString('en')} stacks created and deleted beside ${retention.live} live ones, recorded directly in the store (no Terraform), half deleted`,
+    'before their create ran; `MEMORY USAGE` of every key under the installation\'s prefix, less what the live stacks take.',
+    '',
+    `- During the retention period (\`JOB_RETENTION_DAYS\`): ${bytes(retention.bytesPerDeletedInWindow)} per deleted stack (its record, index entries, jobs and logs).`,
+    `- After it: ${bytes(retention.bytesPerDeletedAfter)} per deleted stack after the retention window (an index keeps the table it grew to, whatever came and went).`,
+    `- The events outbox, trimmed a day after its entries are sent: ${bytes(retention.outboxBytesPerCycle)} per create and delete.`,
+    '',
+  ];
 }

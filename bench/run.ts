@@ -6,7 +6,8 @@
 // concurrency) choose the pipeline runs; BENCH_SKIP_PIPELINE=1 and
 // BENCH_SKIP_API=1 leave out the pipeline runs or the API load, BENCH_SKIP_CHANGES=1
 // the updates and drift checks, BENCH_SKIP_EVENTS=1 the lifecycle events;
-// BENCH_ONLY_CHANGES=1 or BENCH_ONLY_EVENTS=1 prints only that section (to
+// BENCH_SKIP_RETENTION=1 the memory of deleted stacks;
+// BENCH_ONLY_CHANGES=1, BENCH_ONLY_EVENTS=1 or BENCH_ONLY_RETENTION=1 prints only that section (to
 // paste into a report) and writes nothing; BENCH_OUT (default docs) is
 // where the report goes.
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,8 @@ import { runApiLoad, type ApiResults } from './api-load.ts';
 import { runOriginal, runOurs, runRaw, type Setup } from './pipeline.ts';
 import { type ChangesResults, runChanges } from './changes.ts';
 import { type EventsResults, runEvents } from './events.ts';
-import { render, renderChanges, renderEvents, type BenchResults, type Row } from './report.ts';
+import { render, renderChanges, renderEvents, renderRetention, type BenchResults, type Row } from './report.ts';
+import { type RetentionResults, runRetention } from './retention.ts';
 import { ROOT, seconds } from './processes.ts';
 import { API_NODE_FLAGS } from '../scripts/api-node-flags.ts';
 
@@ -39,9 +41,11 @@ const rows: Row[] = [];
 let api: ApiResults | undefined;
 let changes: ChangesResults | undefined;
 let events: EventsResults | undefined;
+let retention: RetentionResults | undefined;
 const onlyEvents = env.BENCH_ONLY_EVENTS === '1';
 const onlyChanges = env.BENCH_ONLY_CHANGES === '1';
-const onlyOne = onlyChanges || onlyEvents;
+const onlyRetention = env.BENCH_ONLY_RETENTION === '1';
+const onlyOne = onlyChanges || onlyEvents || onlyRetention;
 try {
   for (const { workers, concurrency } of onlyOne ? [] : configs) {
     for (const n of sizes) {
@@ -60,8 +64,9 @@ try {
     log('API load');
     api = await runApiLoad(setup);
   }
-  if (env.BENCH_SKIP_CHANGES !== '1' && !onlyEvents) changes = await runChanges(setup, log);
-  if (env.BENCH_SKIP_EVENTS !== '1' && !onlyChanges) events = await runEvents(setup, log);
+  if (env.BENCH_SKIP_CHANGES !== '1' && (!onlyOne || onlyChanges)) changes = await runChanges(setup, log);
+  if (env.BENCH_SKIP_EVENTS !== '1' && (!onlyOne || onlyEvents)) events = await runEvents(setup, log);
+  if (env.BENCH_SKIP_RETENTION !== '1' && (!onlyOne || onlyRetention)) retention = await runRetention(setup, log);
 } finally {
   await backend.stop();
   await redis.stop();
@@ -72,6 +77,8 @@ if (onlyChanges && changes) {
   process.stdout.write(`${renderChanges(changes).join('\n')}\n`);
 } else if (onlyEvents && events) {
   process.stdout.write(`${renderEvents(events).join('\n')}\n`);
+} else if (onlyRetention && retention) {
+  process.stdout.write(`${renderRetention(retention).join('\n')}\n`);
 } else {
   const results: BenchResults = {
     date: new Date().toISOString().slice(0, 10),
@@ -82,6 +89,7 @@ if (onlyChanges && changes) {
     ...(api ? { api } : {}),
     ...(changes ? { changes } : {}),
     ...(events ? { events } : {}),
+    ...(retention ? { retention } : {}),
   };
   const out = path.resolve(ROOT, env.BENCH_OUT ?? 'docs');
   await mkdir(out, { recursive: true });

@@ -382,8 +382,8 @@ describe('drift', () => {
     assert.deepEqual(await store.resources.requestPlan({ id, jobId: first.jobId, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle: true }), { outcome: 'exists', headId: first.jobId });
     assert.deepEqual((await plan(newResourceId(), true)).request, { outcome: 'missing' });
     assert.deepEqual((await plan((await newResource()).id, true)).request, { outcome: 'conflict', status: 'creating' });
-    // A user's plan still queues behind it.
-    assert.equal((await plan(id)).request.outcome, 'created');
+    // A user's plan while it waits is answered with it: one plan waits per stack.
+    assert.deepEqual((await plan(id)).request, { outcome: 'queued', jobId: first.jobId });
   });
 
   test('a sweep finds the ready stacks due a check: none busy, none checked since', async () => {
@@ -421,7 +421,7 @@ describe('migrate-templates', () => {
     await pipeline.exec();
     assert.equal((await store.resources.list({ template: 'ec2instance', limit: 100 })).items.length, 1, 'only the templated one is listed');
 
-    assert.equal(await store.migrations.run(), 1_201);
+    assert.deepEqual(await store.migrations.run(), { 'migrate-templates': 1_201, 'migrate-drift': 1_201, 'migrate-deleted': 0 });
     const listed = new Set<string>();
     let cursor: string | undefined;
     do {
@@ -434,11 +434,11 @@ describe('migrate-templates', () => {
     assert.equal((await store.resources.list({ template: 'ec2instance', status: 'failed', limit: 1_000 })).items.length, 600);
     const first = await store.resources.get(legacy[0] ?? '');
     assert.deepEqual(first?.template, { name: 'ec2instance', version: '' });
-    assert.equal(await redis.get(`${prefix}:schema`), '2');
+    assert.equal(await redis.get(`${prefix}:schema`), '4');
 
     // A later start finds the schema version and does not scan again.
     await redis.hdel(`${prefix}:res:${legacy[1]}`, 'template');
-    assert.equal(await store.migrations.run(), 0);
+    assert.deepEqual(await store.migrations.run(), {});
   });
 });
 

@@ -130,6 +130,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   });
   const sweeper = setInterval(() => {
     sweepUnqueuedCreates({ store, queue, logger }).catch((error: unknown) => logger.warn({ err: error }, 'sweep failed'));
+    // Deleted stacks are kept for the retention period, as their jobs are.
+    store.resources.forgetDeleted().catch((error: unknown) => logger.warn({ err: error }, 'forgetting deleted stacks failed'));
   }, SWEEP_EVERY_MS);
   logger.info({ workerId, concurrency: config.worker.concurrency }, 'worker ready');
 

@@ -17,6 +17,8 @@ export async function planStack(deps: LifecycleDeps, templateName: string, id: s
   if (request.outcome === 'conflict') {
     throw new AppError('invalid-state', `only a ready stack can be planned; resource ${id} is ${request.status}`);
   }
+  // One plan waits per stack: a request while it does gets that job, already queued.
+  if (request.outcome === 'queued') return getJob(deps, request.jobId);
   const inputs = (await deps.store.resources.setInputs(id)) ?? {};
   const data = { jobId, resourceId: id, action: 'plan' as const, template: refOf(template), inputs, retry: false };
   // The status is not the stack's to change: a plan is never its current job.

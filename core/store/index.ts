@@ -36,7 +36,8 @@ export class Store {
   readonly outbox: Outbox;
   readonly webhooks: Webhooks;
 
-  // `jobRetentionSeconds`: how long a finished job's record and log are kept.
+  // `jobRetentionSeconds`: how long a finished job's record and log are kept,
+  // and a deleted stack's record.
   constructor(redis: Redis, prefix: string, jobRetentionSeconds: number) {
     const context: StoreContext = { redis, keys: new Keys(prefix), scripts: new Scripts(redis, prefix), jobRetentionSeconds };
     this.resources = new Resources(context);

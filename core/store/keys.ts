@@ -9,9 +9,12 @@
 //   P:tpl:{t}:status:{s}  zset   the same, by status
 //   P:res:drift:{d}       zset   the members of live stacks whose last drift result is d
 //                                (in_sync or drifted; a stack in neither is unknown)
-//   P:tpl:{t}:drift:{d}   zset   the same, of template t
-//   P:tpl:{t}:list:{s|all}:{d}  zset  the stacks of one status (or all) and drift status d,
-//                                made for one list request (expires in seconds)
+//   P:tpl:{t}:drift:{d}   zset   the live stacks of template t in drift status d
+//                                (in_sync, drifted or unknown: each live stack is in one)
+//   P:tpl:{t}:status:{s}:drift:{d}  zset  the same, of status s: every list filter
+//                                is a page of one index
+//   P:res:forget          zset   the members of deleted stacks, by the time (ms) they are
+//                                forgotten: their record and index entries removed
 //   P:job:{id}            hash   the job record users read
 //   P:job:{id}:log        string the job's Terraform output
 //   P:worker:{id}         string a live worker's lease (expires unless renewed)
@@ -66,11 +69,14 @@ export class Keys {
   drift(drift: DriftResult): string {
     return `${this.prefix}:res:drift:${drift}`;
   }
-  templateDrift(template: string, drift: DriftResult): string {
+  templateDrift(template: string, drift: DriftStatus): string {
     return `${this.prefix}:tpl:${template}:drift:${drift}`;
   }
-  templateListing(template: string, status: ResourceStatus | 'all', drift: DriftStatus): string {
-    return `${this.prefix}:tpl:${template}:list:${status}:${drift}`;
+  templateStatusDrift(template: string, status: ResourceStatus, drift: DriftStatus): string {
+    return `${this.prefix}:tpl:${template}:status:${status}:drift:${drift}`;
+  }
+  get forget(): string {
+    return `${this.prefix}:res:forget`;
   }
   job(id: string): string {
     return `${this.prefix}:job:${id}`;

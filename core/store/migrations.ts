@@ -3,15 +3,26 @@
 // so two processes starting together do no harm.
 import type { StoreContext } from './context.ts';
 import { parse } from './outcomes.ts';
-
-// The layout version this code writes. 2: every resource names its template
-// and is in that template's indexes.
-const SCHEMA_VERSION = 2;
-const BATCH = 500;
+import type { ScriptName } from './scripts.ts';
 
 // Resources recorded before templates existed were all stacks of the single
 // configuration then served, which is now the template of this name.
 export const LEGACY_TEMPLATE = 'ec2instance';
+
+// The layout versions, each reached by one script over the whole index.
+// 2: every resource names its template and is in that template's indexes.
+// 3: every live stack is in its template's drift index (unknown included),
+//    and in that of its template, status and drift together.
+// 4: every deleted stack is due to be forgotten, its sealed inputs gone.
+// `args`: the script's own, between the batch size and the version.
+const STEPS = [
+  { version: 2, script: 'migrate-templates', args: () => [LEGACY_TEMPLATE] },
+  { version: 3, script: 'migrate-drift', args: () => [] },
+  { version: 4, script: 'migrate-deleted', args: (c: StoreContext) => [c.jobRetentionSeconds, Date.now()] },
+] as const satisfies ReadonlyArray<{ version: number; script: ScriptName; args: (c: StoreContext) => ReadonlyArray<string | number> }>;
+const BATCH = 500;
+
+export type Migrated = Partial<Record<(typeof STEPS)[number]['script'], number>>;
 
 export class Migrations {
   readonly #c: StoreContext;
@@ -20,17 +31,25 @@ export class Migrations {
     this.#c = context;
   }
 
-  // Returns how many resources were brought up to date.
-  async run(): Promise<number> {
-    const { redis, keys, scripts } = this.#c;
-    if (Number(await redis.get(keys.schema)) >= SCHEMA_VERSION) return 0;
-    let adopted = 0;
+  // How many records each step that ran brought up to date.
+  async run(): Promise<Migrated> {
+    const version = Number(await this.#c.redis.get(this.#c.keys.schema));
+    const migrated: Migrated = {};
+    for (const step of STEPS) {
+      if (version < step.version) migrated[step.script] = await this.#step(step.script, step.args(this.#c), step.version);
+    }
+    return migrated;
+  }
+
+  async #step(script: ScriptName, args: ReadonlyArray<string | number>, version: number): Promise<number> {
+    const { keys, scripts } = this.#c;
+    let changed = 0;
     let after = '';
     for (;;) {
       // In batches: each is one atomic step, and Redis serves others between them.
-      const batch = parse.migrateTemplates(await scripts.run('migrate-templates', [keys.index, keys.schema], [after, BATCH, LEGACY_TEMPLATE, SCHEMA_VERSION]));
-      adopted += batch.adopted;
-      if (batch.outcome === 'done') return adopted;
+      const batch = parse.migrate(script, await scripts.run(script, [keys.index, keys.schema], [after, BATCH, ...args, version]));
+      changed += batch.changed;
+      if (batch.outcome === 'done') return changed;
       after = batch.lastMember;
     }
   }

@@ -17,7 +17,7 @@ export type DeleteRequest =
 
 export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'conflict'; status: ResourceStatus } | { outcome: 'missing' };
 
-export type PlanRequest = RetryRequest | { outcome: 'busy' } | { outcome: 'exists'; headId: string };
+export type PlanRequest = RetryRequest | { outcome: 'queued'; jobId: string } | { outcome: 'busy' } | { outcome: 'exists'; headId: string };
 export type UpdateRequest = RetryRequest;
 
 export type PlannedOutcome = { outcome: 'planned' } | { outcome: 'not-running'; status: JobStatus | '' };
@@ -39,7 +39,8 @@ export type WebhookCreate = { outcome: 'created' } | { outcome: 'limit'; count: 
 export type CircuitAdmission = { outcome: 'go' | 'trial' } | { outcome: 'wait'; untilMs: number };
 export type CircuitChange = { outcome: 'closed'; held: string[] } | { outcome: 'opened' | 'reopened'; reason: string } | { outcome: 'unchanged' | 'missing' };
 
-export type MigrateBatch = { outcome: 'more'; lastMember: string; adopted: number } | { outcome: 'done'; adopted: number };
+// `changed`: the records the batch brought up to date.
+export type MigrateBatch = { outcome: 'more'; lastMember: string; changed: number } | { outcome: 'done'; changed: number };
 
 export const parse = {
   create([outcome, a = '', b = '']: string[]): CreateOutcome {
@@ -64,7 +65,7 @@ export const parse = {
   requestPlan([outcome, a = '']: string[]): PlanRequest {
     if (outcome === 'missing') return { outcome };
     if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
-    if (outcome === 'created') return { outcome, jobId: a };
+    if (outcome === 'created' || outcome === 'queued') return { outcome, jobId: a };
     if (outcome === 'busy') return { outcome };
     if (outcome === 'exists') return { outcome, headId: a };
     return unexpected('request-plan', outcome);
@@ -106,10 +107,15 @@ export const parse = {
     if (outcome === 'finished' || outcome === 'already-finished') return { outcome, next: a || null };
     return unexpected('finish', outcome);
   },
-  migrateTemplates([outcome, a = '', b = '']: string[]): MigrateBatch {
-    if (outcome === 'more') return { outcome, lastMember: a, adopted: Number(b) };
-    if (outcome === 'done') return { outcome, adopted: Number(a) };
-    return unexpected('migrate-templates', outcome);
+  // Every migrate-* script answers alike.
+  migrate(script: string, [outcome, a = '', b = '']: string[]): MigrateBatch {
+    if (outcome === 'more') return { outcome, lastMember: a, changed: Number(b) };
+    if (outcome === 'done') return { outcome, changed: Number(a) };
+    return unexpected(script, outcome);
+  },
+  forgetDeleted([outcome, a = '']: string[]): number {
+    if (outcome === 'forgotten') return Number(a);
+    return unexpected('forget-deleted', outcome);
   },
   createWebhook([outcome, a = '']: string[]): WebhookCreate {
     if (outcome === 'created') return { outcome };

@@ -9,6 +9,8 @@ import { toResource } from './records.ts';
 
 // How long an Idempotency-Key is remembered.
 export const IDEMPOTENCY_SECONDS = 24 * 3600;
+// Deleted stacks forgotten per script run.
+const FORGET_BATCH = 200;
 
 
 export type NewResource = {
@@ -173,7 +175,7 @@ export class Resources {
   // `drift`: only stacks whose last drift result is this one.
   async list(args: { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page<Resource>> {
     const { redis, keys } = this.#c;
-    const { members: page, nextCursor } = await pageOfMembers(redis, await this.#listKey(args), 'newest', args.limit, args.cursor);
+    const { members: page, nextCursor } = await pageOfMembers(redis, this.#listKey(args), 'newest', args.limit, args.cursor);
     const pipeline = redis.pipeline();
     for (const member of page) pipeline.hgetall(keys.resource(IndexMember.id(member)));
     const replies = page.length > 0 ? ((await pipeline.exec()) ?? []) : [];
@@ -186,21 +188,26 @@ export class Resources {
     return { items, nextCursor };
   }
 
-  // The index a page is read from: one index, or one made for this request
-  // from several (stacks never checked are in no drift index).
-  async #listKey(args: { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined }): Promise<string> {
-    const { redis, keys } = this.#c;
+  // The index a page is read from: every filter has its own, kept by the
+  // scripts that change what it filters on (see lua/includes/drift.lua).
+  #listKey(args: { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined }): string {
+    const { keys } = this.#c;
     const { template, status, drift } = args;
-    const base = status ? keys.templateStatus(template, status) : keys.templateIndex(template);
-    if (!drift) return base;
-    if (drift !== 'unknown' && !status) return keys.templateDrift(template, drift);
-    const key = keys.templateListing(template, status ?? 'all', drift);
-    const made =
-      drift === 'unknown'
-        ? redis.multi().zdiffstore(key, 4, base, keys.templateStatus(template, 'deleted'), keys.templateDrift(template, 'in_sync'), keys.templateDrift(template, 'drifted'))
-        : redis.multi().zinterstore(key, 2, base, keys.templateDrift(template, drift));
-    await made.expire(key, 10).exec();
-    return key;
+    if (drift) return status ? keys.templateStatusDrift(template, status, drift) : keys.templateDrift(template, drift);
+    return status ? keys.templateStatus(template, status) : keys.templateIndex(template);
+  }
+
+  // Forgets the stacks deleted longer ago than the retention period (see
+  // forget-deleted-2.lua); returns how many.
+  async forgetDeleted(now: Date = new Date()): Promise<number> {
+    const { keys, scripts } = this.#c;
+    let forgotten = 0;
+    for (;;) {
+      // In batches: each is one atomic step, and Redis serves others between them.
+      const count = parse.forgetDeleted(await scripts.run('forget-deleted', [keys.forget, keys.index], [now.getTime(), FORGET_BATCH]));
+      forgotten += count;
+      if (count < FORGET_BATCH) return forgotten;
+    }
   }
 
   // Ids of resources still creating that were recorded before `before`,
@@ -236,7 +243,7 @@ export class Resources {
     });
   }
 
-  // Every resource recorded, deleted ones included.
+  // Every resource recorded, deleted ones still kept (the retention period) included.
   async count(): Promise<number> {
     return this.#c.redis.zcard(this.#c.keys.index);
   }

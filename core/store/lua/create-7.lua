@@ -63,6 +63,7 @@ local secrets = ARGV[16]
 --- @include "idempotency"
 --- @include "new-job"
 --- @include "events"
+--- @include "drift"
 
 if fingerprint ~= '' then
   local previous = redis.call('GET', idempotencyKey)
@@ -87,8 +88,11 @@ redis.call('ZADD', indexKey, 0, member)
 redis.call('ZADD', creatingKey, 0, member)
 redis.call('ZADD', templateIndexKeyOf(prefix, template), 0, member)
 redis.call('ZADD', templateStatusKeyOf(prefix, template, 'creating'), 0, member)
+enterDriftIndexes(prefix, resourceKey, 'creating')
 redis.call('SADD', ownerLiveKey, resourceId)
 if fingerprint ~= '' then
   redis.call('SET', idempotencyKey, resourceId .. ' ' .. fingerprint, 'EX', idempotencySeconds)
+  -- Named in the record, which is all that is left to find it by once the stack is forgotten.
+  redis.call('HSET', resourceKey, 'idempotency_key', idempotencyKey)
 end
 return {'created', resourceId}

@@ -36,11 +36,13 @@ local now = ARGV[4]
 --- @include "keys"
 --- @include "idempotency"
 --- @include "events"
+--- @include "drift"
 
 local record = redis.call('HMGET', resourceKey, 'member', 'status', 'template')
 local member, status, template = record[1], record[2], record[3]
 if member then
   if redis.call('EXISTS', jobKey) == 1 then setJobStatus(prefix, resourceKey, jobKey, 'cancelled', now) end
+  leaveDriftIndexes(prefix, resourceKey, status)
   redis.call('HSET', resourceKey, 'status', 'deleted')
   stackEvent(prefix, resourceKey, now)
   redis.call('ZREM', indexKey, member)

@@ -5,7 +5,8 @@
   matches its configuration (a plan, or an apply) records that as its drift. The resource's status follows only its current
   job: a create that finishes after a DELETE was requested records its
   outputs but leaves "deleting". A finished job's record and log expire after
-  the retention period. Finishing a job twice changes nothing.
+  the retention period, as a deleted stack's record does (retire-deleted).
+  Finishing a job twice changes nothing.
 
   Input:
     KEYS[1] resource key
@@ -53,6 +54,7 @@ local driftResources = ARGV[13]
 --- @include "move-status"
 --- @include "observe-duration"
 --- @include "drift"
+--- @include "retire-deleted"
 
 local previous = redis.call('HGET', jobKey, 'status')
 if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' or previous == 'discarded' then
@@ -70,12 +72,17 @@ if redis.call('HGET', jobKey, 'action') == 'update' then
     local new = redis.call('HMGET', jobKey, 'new_inputs', 'new_set_inputs', 'new_secrets', 'template_version')
     redis.call('HSET', resourceKey, 'inputs', new[1], 'set_inputs', new[2], 'secrets', new[3], 'template_version', new[4])
     redis.call('HDEL', jobKey, 'new_secrets')
+  elseif redis.call('HGET', resourceKey, 'job_id') ~= jobId then
+    -- A delete was asked for behind it: this update can never be retried.
+    redis.call('HDEL', jobKey, 'new_secrets')
   end
 end
 if drift ~= '' and redis.call('HGET', resourceKey, 'status') ~= 'deleted' then
   recordDrift(prefix, resourceKey, drift, now, jobId, driftResources)
 end
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
+  local was = redis.call('HGET', resourceKey, 'status')
   setResourceStatus(prefix, resourceKey, resourceStatus, now, 'job_status', jobStatus, 'error', jobError)
+  if resourceStatus == 'deleted' and was ~= 'deleted' then retireDeleted(prefix, resourceKey, retentionSeconds, nowMs) end
 end
 return {'finished', redis.call('LINDEX', opsKey, 0) or ''}

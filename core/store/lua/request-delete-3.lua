@@ -3,8 +3,9 @@
   the resource is deleted, nothing changes and that delete's job is named. A
   create that has never started (first attempt still queued, not a retry)
   cannot have made anything: it is cancelled and the resource is deleted at
-  once, with a delete job that succeeds without running Terraform. An update
-  whose plan awaits approval is discarded, and the delete queued after it.
+  once, with a delete job that succeeds without running Terraform (and its
+  record retired: see retire-deleted). An update whose plan awaits approval is
+  discarded, and the delete queued after it.
 
   Input:
     KEYS[1] resource key
@@ -50,6 +51,7 @@ local discardedError = ARGV[10]
 --- @include "new-job"
 --- @include "queue-job"
 --- @include "discard-planned"
+--- @include "retire-deleted"
 
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
@@ -76,9 +78,13 @@ if status == 'creating' and neverStarted then
     'EX', retentionSeconds)
   setResourceStatus(prefix, resourceKey, 'deleted', now, 'job_id', jobId, 'job_action', 'delete', 'job_status', 'succeeded',
     'error', '', 'outputs', '{}')
+  retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
   return {'cancelled', jobId, currentId}
 end
 
+-- A failed update is retried only while it is the stack's last job: after a
+-- delete it never is, and its sealed inputs go.
+if current[1] == 'update' and current[2] == 'failed' then redis.call('HDEL', currentKey, 'new_secrets') end
 local discarded = ''
 if current[2] == 'planned' then
   discardPlanned(prefix, resourceKey, currentKey, opsKey, currentId, 'discarded', discardedError, now, nowMs, retentionSeconds)

@@ -5,6 +5,10 @@
   current job: the resource's status and job are left as they are. Only a
   stack with a state to plan against can be planned: a `ready` one.
 
+  At most one plan waits per stack: while one is queued (not yet running),
+  another request is answered with it, so a client repeating the request
+  cannot fill the queue. A drift check is a plan like any other.
+
   A scheduled drift check asks only for an idle stack (it never waits behind,
   or holds up, a user's job for long), and may be asked again after its
   worker died: its job is then already recorded.
@@ -25,6 +29,7 @@
     {'missing'}
     {'conflict', status}
     {'created', jobId}
+    {'queued', jobId}   a plan of the stack is already queued: that one
     {'busy'}            (a drift check) the stack has unfinished jobs
     {'exists', headId}  (a drift check) the job is already recorded; headId is
                         the stack's oldest unfinished job, or ''
@@ -40,6 +45,7 @@ local maxAttempts = ARGV[4]
 local templateVersion = ARGV[5]
 local onlyIfIdle = ARGV[6] == '1'
 
+--- @include "keys"
 --- @include "new-job"
 
 local record = redis.call('HMGET', resourceKey, 'status', 'id', 'template')
@@ -48,6 +54,11 @@ if not status then return {'missing'} end
 if onlyIfIdle and redis.call('EXISTS', jobKey) == 1 then return {'exists', redis.call('LINDEX', opsKey, 0) or ''} end
 if status ~= 'ready' then return {'conflict', status} end
 if onlyIfIdle and redis.call('LLEN', opsKey) > 0 then return {'busy'} end
+-- Short: a stack has at most one update or delete, one plan running and one queued.
+for _, pendingId in ipairs(redis.call('LRANGE', opsKey, 0, -1)) do
+  local pending = redis.call('HMGET', jobKeyOf(prefix, pendingId), 'action', 'status')
+  if pending[1] == 'plan' and pending[2] == 'queued' then return {'queued', pendingId} end
+end
 recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3] or 'ec2instance', templateVersion, maxAttempts, now)
 redis.call('RPUSH', opsKey, jobId)
 return {'created', jobId}

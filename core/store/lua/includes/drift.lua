@@ -1,30 +1,49 @@
 --[[
   A stack's last drift result: the fields shown as its `drift`, and its
-  member in the drift index it is in (the installation's and its template's).
-  A stack never checked is in none (`unknown`); a deleted one leaves them.
+  member in the drift indexes it is in. A live stack is in exactly one drift
+  status of its template (in_sync, drifted, or unknown: never checked), and
+  of its template and status together, so every list filter reads one index;
+  the installation's indexes (for the counts) hold the results only. A
+  deleted stack leaves them all.
   Being found drifted, when it was not (or not known) before, is an event.
 ]]
 --- @include "keys"
 --- @include "events"
 local DRIFT_RESULTS = {'in_sync', 'drifted'}
+local DRIFT_STATUSES = {'in_sync', 'drifted', 'unknown'}
 
-local function leaveDriftIndexes(prefix, resourceKey)
+local function driftOf(resourceKey)
+  local drift = redis.call('HGET', resourceKey, 'drift_status')
+  if drift == 'in_sync' or drift == 'drifted' then return drift end
+  return 'unknown'
+end
+
+-- `status`: the status the stack is indexed under.
+local function leaveDriftIndexes(prefix, resourceKey, status)
   local record = redis.call('HMGET', resourceKey, 'member', 'template')
   local member, template = record[1], record[2] or 'ec2instance'
-  for _, drift in ipairs(DRIFT_RESULTS) do
-    redis.call('ZREM', driftKeyOf(prefix, drift), member)
+  for _, drift in ipairs(DRIFT_RESULTS) do redis.call('ZREM', driftKeyOf(prefix, drift), member) end
+  for _, drift in ipairs(DRIFT_STATUSES) do
     redis.call('ZREM', templateDriftKeyOf(prefix, template, drift), member)
+    redis.call('ZREM', templateStatusDriftKeyOf(prefix, template, status, drift), member)
   end
+end
+
+local function enterDriftIndexes(prefix, resourceKey, status)
+  local record = redis.call('HMGET', resourceKey, 'member', 'template')
+  local member, template = record[1], record[2] or 'ec2instance'
+  local drift = driftOf(resourceKey)
+  if drift ~= 'unknown' then redis.call('ZADD', driftKeyOf(prefix, drift), 0, member) end
+  redis.call('ZADD', templateDriftKeyOf(prefix, template, drift), 0, member)
+  redis.call('ZADD', templateStatusDriftKeyOf(prefix, template, status, drift), 0, member)
 end
 
 -- `resources`: the changes found (JSON array of {address, action}).
 local function recordDrift(prefix, resourceKey, drift, checkedAt, jobId, resources)
-  local was = redis.call('HGET', resourceKey, 'drift_status')
-  leaveDriftIndexes(prefix, resourceKey)
-  local record = redis.call('HMGET', resourceKey, 'member', 'template')
-  local member, template = record[1], record[2] or 'ec2instance'
-  redis.call('ZADD', driftKeyOf(prefix, drift), 0, member)
-  redis.call('ZADD', templateDriftKeyOf(prefix, template, drift), 0, member)
+  local record = redis.call('HMGET', resourceKey, 'drift_status', 'status')
+  local was, status = record[1], record[2]
+  leaveDriftIndexes(prefix, resourceKey, status)
   redis.call('HSET', resourceKey, 'drift_status', drift, 'drift_checked_at', checkedAt, 'drift_job_id', jobId, 'drift_resources', resources)
+  enterDriftIndexes(prefix, resourceKey, status)
   if drift == 'drifted' and was ~= 'drifted' then driftedEvent(prefix, resourceKey, jobId, checkedAt) end
 end

@@ -32,6 +32,12 @@ end
 local function templateDriftKeyOf(prefix, template, drift)
   return prefix .. ':tpl:' .. template .. ':drift:' .. drift
 end
+local function templateStatusDriftKeyOf(prefix, template, status, drift)
+  return prefix .. ':tpl:' .. template .. ':status:' .. status .. ':drift:' .. drift
+end
+local function forgetKeyOf(prefix)
+  return prefix .. ':res:forget'
+end
 local function outboxKeyOf(prefix)
   return prefix .. ':events:outbox'
 end

@@ -1,8 +1,8 @@
 --[[
   Moves a resource from one status index to another (the installation's and
-  its template's). A resource that becomes
-  deleted no longer counts against its owner's cap of live resources, and
-  leaves the drift indexes.
+  its template's), and the drift index of its template and status. A
+  resource that becomes deleted no longer counts against its owner's cap of
+  live resources, and leaves the drift indexes.
 ]]
 --- @include "keys"
 --- @include "drift"
@@ -21,7 +21,10 @@ local function moveStatus(prefix, resourceKey, from, to)
   if to == 'deleted' and from ~= 'deleted' and owner then
     redis.call('SREM', ownerLiveKeyOf(prefix, owner), id)
   end
-  if to == 'deleted' and from ~= 'deleted' then leaveDriftIndexes(prefix, resourceKey) end
+  if from ~= to and from ~= 'deleted' then
+    leaveDriftIndexes(prefix, resourceKey, from)
+    if to ~= 'deleted' then enterDriftIndexes(prefix, resourceKey, to) end
+  end
 end
 
 -- Sets a resource's status (and `...`, more field-value pairs): its indexes

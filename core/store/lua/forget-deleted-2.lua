@@ -1,0 +1,52 @@
+--[[
+  Forgets stacks deleted longer ago than the retention period (see
+  includes/retire-deleted.lua), oldest first, at most one batch: each one's
+  record and its index entries go together, so a list never names a stack
+  whose record is gone, and its Idempotency-Key goes with it (a key that
+  names another stack by now is left alone). Its jobs' records expire on
+  their own, after the same period.
+
+  Input:
+    KEYS[1] deleted stacks, by the time (ms) they are forgotten
+    KEYS[2] index of every resource
+
+    ARGV[1] key prefix
+    ARGV[2] now (ms)
+    ARGV[3] stacks per batch
+
+  Output:
+    {'forgotten', count}   count < batch: none is due any more
+]]
+local forgetKey = KEYS[1]
+local indexKey = KEYS[2]
+
+local prefix = ARGV[1]
+local nowMs = ARGV[2]
+local batch = tonumber(ARGV[3])
+
+--- @include "keys"
+--- @include "idempotency"
+
+local members = redis.call('ZRANGE', forgetKey, '-inf', nowMs, 'BYSCORE', 'LIMIT', 0, batch)
+for _, member in ipairs(members) do
+  local id = string.sub(member, 17)
+  local resourceKey = resourceKeyOf(prefix, id)
+  local record = redis.call('HMGET', resourceKey, 'status', 'template', 'idempotency_key')
+  local status, template, idempotencyKey = record[1], record[2], record[3]
+  -- Deleted is final; the check only guards against a member written by mistake.
+  if status == 'deleted' then
+    redis.call('ZREM', indexKey, member)
+    redis.call('ZREM', statusKeyOf(prefix, 'deleted'), member)
+    if template then
+      redis.call('ZREM', templateIndexKeyOf(prefix, template), member)
+      redis.call('ZREM', templateStatusKeyOf(prefix, template, 'deleted'), member)
+    end
+    if idempotencyKey then
+      local value = redis.call('GET', idempotencyKey)
+      if value and splitIdempotencyValue(value) == id then redis.call('DEL', idempotencyKey) end
+    end
+    redis.call('DEL', resourceKey)
+  end
+  redis.call('ZREM', forgetKey, member)
+end
+return {'forgotten', tostring(#members)}
