@@ -132,3 +132,35 @@ describe('S3 lock files (use_lockfile, no lock table)', () => {
     assert.equal((await system.stateAddresses(id)).length, 2);
   });
 });
+
+describe('a lock table and lock files both (as Terraform takes both when both are set)', () => {
+  test('a job takes both and releases both; a lock file held by someone else leaves no table lock behind', async (t) => {
+    const backend = services().backend;
+    const s3 = new ConditionalS3(backend.s3Endpoint);
+    const s3Endpoint = await s3.start();
+    t.after(() => s3.stop());
+    const s3State = new S3State(
+      { bucket: STATE_BUCKET, key: STATE_KEY, region: 'us-east-1', dynamodb_table: LOCK_TABLE, use_lockfile: true, endpoints: { s3: s3Endpoint, dynamodb: backend.dynamodbEndpoint }, use_path_style: true },
+      backend.env,
+    );
+    t.after(() => s3State.close());
+    const deps = { s3State, timing: { heartbeatMs: 50, staleAfterMs: 1_000 }, isWorkerAlive: async () => true, isJobOver: async () => false, log: () => undefined, onLost: () => undefined };
+    const owner = { workerId: 'w1', jobId: 'cccccccccccccccc', operation: 'apply' } as const;
+    const workspace = `both${Math.random().toString(36).slice(2, 14)}`;
+    const lockFile = `${backend.stateObjectUrl(workspace)}.tflock`;
+
+    const release = await acquireStateLock(deps, workspace, owner);
+    assert.equal((await fetch(lockFile, { method: 'HEAD' })).status, 200, 'the lock file');
+    assert.equal((await backend.lockHolders()).filter((l) => l.LockID === s3State.lockId(workspace)).length, 1, 'the table lock');
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await release();
+    assert.equal((await fetch(lockFile, { method: 'HEAD' })).status, 404);
+    assert.deepEqual((await backend.lockHolders()).filter((l) => l.LockID === s3State.lockId(workspace)), []);
+
+    const human = JSON.stringify({ ID: 'by-hand', Operation: 'OperationTypeApply', Info: '', Who: 'alice@laptop', Version: '1.11.4', Created: new Date().toISOString(), Path: s3State.lockId(workspace) });
+    assert.equal((await fetch(lockFile, { method: 'PUT', body: human })).status, 200);
+    await assert.rejects(acquireStateLock(deps, workspace, owner), (error: unknown) => error instanceof LockHeldError && !error.ours && /alice@laptop/.test(error.message));
+    assert.deepEqual((await backend.lockHolders()).filter((l) => l.LockID === s3State.lockId(workspace)), [], 'no table lock is left');
+  });
+});
+
