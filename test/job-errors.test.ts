@@ -3,10 +3,13 @@
 // diagnostics kept; and what they must not tell (endpoints, local paths, SDK
 // errors, what a receiver's name resolves to), which only the worker's log has.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../core/config.ts';
+import { JobFailure } from '../worker/job-failure.ts';
 import { startWorker } from '../worker/worker.ts';
 import { FaultProxy } from './support/fault-proxy.ts';
 import { useSystems, type TestSystem } from './support/harness.ts';
@@ -60,6 +63,33 @@ describe("a job's error", () => {
     assert.match(created.body.error.message, /terraform apply failed: local-exec provisioner error/);
     const diagnostic = created.body.error.diagnostics.find((d: { summary: string }) => d.summary === 'local-exec provisioner error');
     assert.match(diagnostic?.detail ?? '', /simulated failure: the instance did not pass its health check/);
+  });
+
+  test("an error recorded before codes existed reads as terraform-failed when Terraform's diagnostics hold an error, internal otherwise", async () => {
+    const system = await startSystem({ fixture: 'fail', worker: true });
+    const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
+    const { code, ...old } = created.body.error;
+    assert.equal(code, 'terraform-failed');
+    const readAs = async (error: object) => {
+      await system.redis.hset(`${system.config.redisPrefix}:job:${created.body.job.id}`, 'error', JSON.stringify(error));
+      return (await system.http().get(`/api/jobs/${created.body.job.id}`)).body.error.code;
+    };
+    assert.equal(await readAs(old), 'terraform-failed');
+    assert.equal(await readAs({ message: 'the workers running this job died 2 times', retryable: true, diagnostics: [] }), 'internal');
+  });
+
+  test("an AWS SDK error is state-backend-unavailable and any other unexpected error internal; neither's own words reach the message", async (t) => {
+    const s3 = new S3Client({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' } });
+    t.after(() => s3.destroy());
+    const sdkError = await s3.send(new GetObjectCommand({ Bucket: 'tfstate-123456789012', Key: 'state' })).catch((error: unknown) => error);
+    const fsError = await readFile(path.join(tmpdir(), 'tfcompute-work', 'missing')).catch((error: unknown) => error);
+    const backend = JobFailure.from(sdkError);
+    assert.equal(backend.detail.code, 'state-backend-unavailable');
+    assert.equal(backend.cause, sdkError, 'kept for the log');
+    const unexpected = JobFailure.from(fsError);
+    assert.equal(unexpected.detail.code, 'internal');
+    assert.equal(unexpected.detail.retryable, true);
+    for (const { message } of [backend.detail, unexpected.detail]) assert.doesNotMatch(message, /127\.0\.0\.1|ECONNREFUSED|123456789012|AKIA|tfcompute-work|ENOENT/);
   });
 
   test('a state lock held by someone else is lock-held, and names its holder', async () => {

@@ -99,6 +99,6 @@ async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, 
     );
   } catch (error) {
     if (error instanceof LockHeldError) throw error.ours ? JobFailure.waiting(`${error.message}; waiting for it`) : JobFailure.retryable('lock-held', error.message);
-    throw stateBackendUnavailable(`could not lock workspace ${data.resourceId} in the state backend`, error);
+    throw stateBackendUnavailable(`could not lock workspace ${data.resourceId}`, error);
   }
 }
