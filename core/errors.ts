@@ -35,6 +35,29 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+// Why a job failed, as its `error.code` says: stable codes, never reused. The
+// message beside it says what happened and what to do; what only the
+// operator may see (SDK errors, endpoints, local paths) is in the worker's
+// log under the job's id.
+export const JOB_ERRORS = {
+  'terraform-failed': "Terraform exited with errors: its diagnostics say why, and the job's log has its output.",
+  'terraform-timed-out': 'Terraform ran past JOB_TIMEOUT_SECONDS and was stopped.',
+  'state-backend-unavailable': 'The state backend (S3, DynamoDB) could not be reached or failed a request; the job is tried again.',
+  'lock-held': "The workspace's state lock is held by someone else: another job, or a person running terraform.",
+  'stale-plan': "The stack's state changed after the update was planned: nothing was applied; send PATCH again.",
+  'saved-plan-unavailable': "The update's saved plan could not be kept or found beside the state: nothing was applied.",
+  'workspace-not-empty': "The create's workspace already tracks resources this stack did not make; they are not adopted.",
+  'workspace-missing': 'The stack has no state to plan or update from.',
+  'destroy-incomplete': 'The workspace still tracks resources after the destroy; it was kept.',
+  'template-version-unavailable': "No worker with the job's template version took the job in time: nothing was changed.",
+  'sensitive-inputs-unreadable': "The worker could not open the stack's sensitive inputs (its ENCRYPTION_KEY is missing or another).",
+  'workers-died': 'The workers running the job died too often; it was not tried again.',
+  cancelled: 'Cancelled or discarded on request, or the stack was deleted before the job ran.',
+  internal: "Anything unexpected: the detail is in the worker's log, under the job's id.",
+} as const satisfies Record<string, string>;
+
+export type JobErrorCode = keyof typeof JOB_ERRORS;
+
 export type FieldError = { path: string; message: string };
 
 export class AppError extends Error {

@@ -205,7 +205,7 @@ describe('request-retry', () => {
   test('created: a failed create gets a new create job, marked as a retry, and the stack takes the version it runs', async () => {
     const { id, jobId } = await newResource();
     await store.jobs.markRunning(id, jobId);
-    await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'failed', resourceStatus: 'failed', error: { message: 'x', retryable: false, diagnostics: [] } });
+    await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'failed', resourceStatus: 'failed', error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] } });
     const retryId = newJobId();
     assert.deepEqual(await requestRetry(id, retryId), { outcome: 'created', jobId: retryId });
     const resource = await store.resources.get(id);
@@ -269,7 +269,7 @@ describe('mark-running, requeue and finish', () => {
     assert.deepEqual(await store.jobs.markRunning(id, jobId), { outcome: 'running', attempt: 1 });
     const started = (await store.jobs.get(jobId))?.started_at;
     assert.equal((await store.resources.get(id))?.job.status, 'running');
-    await store.jobs.requeue(id, jobId, { message: 'lock held', retryable: true, diagnostics: [] });
+    await store.jobs.requeue(id, jobId, { code: 'lock-held', message: 'lock held', retryable: true, diagnostics: [] });
     const requeued = await store.jobs.get(jobId);
     assert.equal(requeued?.status, 'queued');
     assert.equal(requeued?.error?.message, 'lock held');

@@ -121,7 +121,9 @@ describe('running terraform', () => {
       assert.equal(error.workspace, 'abc0123456789xyz');
       assert.equal(error.exitCode, 1);
       assert.match(error.output, /partial output[\s\S]*the backend said no/);
-      assert.equal(error.detail.message, 'terraform apply failed: Error: the backend said no');
+      // What Terraform wrote outside -json may name local paths: the job's log has it, not the message.
+      assert.equal(error.detail.message, "terraform apply failed: exit code 1; Terraform's output is in the job's log");
+      assert.equal(error.detail.code, 'terraform-failed');
       assert.equal(error.detail.retryable, false);
       return true;
     });

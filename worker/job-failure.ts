@@ -1,6 +1,12 @@
 // Why a job's attempt stopped, in the words the user reads (the job's and the
-// resource's `error`), and whether another attempt could go differently.
+// resource's `error`: a code from core/errors.ts's JOB_ERRORS and a message),
+// and whether another attempt could go differently. The error it came from,
+// when it is not ours to show (an SDK's, the file system's), is its `cause`,
+// which only the worker's log shows (see processor.ts).
+import type { JobErrorCode } from '../core/errors.ts';
 import type { Diagnostic, JobError } from '../core/schemas/index.ts';
+
+type FailureOptions = { diagnostics?: Diagnostic[]; cause?: unknown };
 
 export class JobFailure extends Error {
   override name = 'JobFailure';
@@ -28,28 +34,45 @@ export class JobFailure extends Error {
   }
 
   // A failure another attempt may not meet: a lock held, the network, a backend's 5xx.
-  static retryable(message: string, diagnostics: Diagnostic[] = []): JobFailure {
-    return new JobFailure({ message, retryable: true, diagnostics });
+  static retryable(code: JobErrorCode, message: string, options: FailureOptions = {}): JobFailure {
+    return new JobFailure({ code, message, retryable: true, diagnostics: options.diagnostics ?? [] }, { cause: options.cause });
   }
 
   // A failure that would happen again the same way.
-  static permanent(message: string, diagnostics: Diagnostic[] = []): JobFailure {
-    return new JobFailure({ message, retryable: false, diagnostics });
+  static permanent(code: JobErrorCode, message: string, options: FailureOptions = {}): JobFailure {
+    return new JobFailure({ code, message, retryable: false, diagnostics: options.diagnostics ?? [] }, { cause: options.cause });
   }
 
   static waiting(message: string): JobFailure {
-    return new JobFailure({ message, retryable: true, diagnostics: [] }, { waiting: true, changedNothing: true });
+    return new JobFailure({ code: 'lock-held', message, retryable: true, diagnostics: [] }, { waiting: true, changedNothing: true });
   }
 
+  // Its detail is recorded only when the interruption was a cancel (see
+  // outcome.ts); otherwise the job goes back to the queue without it.
   static interrupted(message: string): JobFailure {
-    return new JobFailure({ message, retryable: true, diagnostics: [] }, { interrupted: true });
+    return new JobFailure({ code: 'cancelled', message, retryable: true, diagnostics: [] }, { interrupted: true });
   }
 
-  // Anything else that went wrong (Redis, the file system) is worth another attempt.
+  // Anything else that went wrong is worth another attempt. An AWS SDK
+  // error can only be the state backend's (it is the only AWS service the
+  // worker calls); anything else (Redis, the file system) is unexpected.
   static from(error: unknown): JobFailure {
     if (error instanceof JobFailure) return error;
-    return new JobFailure({ message: errorText(error), retryable: true, diagnostics: [] }, { cause: error });
+    if (isSdkError(error)) return stateBackendUnavailable('the job stopped', error);
+    return JobFailure.retryable('internal', "the worker met an unexpected error; its detail is in the worker's log under this job's id", { cause: error });
   }
+}
+
+// The state backend failed us: what it said goes to the worker's log only,
+// as it names endpoints, buckets, request ids and accounts.
+export function stateBackendUnavailable(what: string, cause: unknown): JobFailure {
+  const message = `${what}: the state backend could not be reached or failed the request; the job is tried again while it has attempts left, and the stack can be retried once the backend is back`;
+  return JobFailure.retryable('state-backend-unavailable', message, { cause });
+}
+
+// The AWS SDK marks every error it throws, a network failure included, with `$metadata`.
+function isSdkError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && '$metadata' in error;
 }
 
 // An error's message, with the system error code when the message lacks it.

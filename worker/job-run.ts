@@ -9,7 +9,7 @@ import { FINISHED_JOB_STATUSES, type JobData } from '../core/schemas/index.ts';
 import type { SecretBox } from '../core/secret-box.ts';
 import type { Store } from '../core/store/index.ts';
 import { ACTIONS, type ActionSuccess } from './actions/index.ts';
-import { errorText, JobFailure } from './job-failure.ts';
+import { JobFailure, stateBackendUnavailable } from './job-failure.ts';
 import { makeJobDir } from './job-dir.ts';
 import type { JobLog } from './job-log.ts';
 import type { S3State } from './s3-state.ts';
@@ -68,11 +68,12 @@ async function sensitiveInputs(deps: JobRunDeps, data: JobData): Promise<Record<
   // An update runs with its new inputs, the sensitive ones among them.
   const sealed = data.action === 'update' ? await deps.store.jobs.newSecrets(data.jobId) : await deps.store.resources.secrets(data.resourceId);
   if (sealed === undefined) return {};
-  if (!deps.secrets) throw JobFailure.permanent('the stack has sensitive inputs, and this worker has no ENCRYPTION_KEY to read them');
+  if (!deps.secrets) throw JobFailure.permanent('sensitive-inputs-unreadable', 'the stack has sensitive inputs, and this worker has no ENCRYPTION_KEY to read them');
   try {
     return JSON.parse(deps.secrets.open(sealed, data.resourceId)) as Record<string, unknown>;
   } catch (error) {
-    throw JobFailure.permanent(`could not read the stack's sensitive inputs: ${errorText(error)}`);
+    const message = "could not open the stack's sensitive inputs: the workers' ENCRYPTION_KEY is not the one they were sealed with";
+    throw JobFailure.permanent('sensitive-inputs-unreadable', message, { cause: error });
   }
 }
 
@@ -97,7 +98,7 @@ async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, 
       { workerId: deps.workerId, jobId: data.jobId, operation: LOCK_OPERATION[data.action] },
     );
   } catch (error) {
-    if (error instanceof LockHeldError) throw error.ours ? JobFailure.waiting(`${error.message}; waiting for it`) : JobFailure.retryable(error.message);
-    throw JobFailure.retryable(`could not reach the state backend to lock workspace ${data.resourceId}: ${errorText(error)}`);
+    if (error instanceof LockHeldError) throw error.ours ? JobFailure.waiting(`${error.message}; waiting for it`) : JobFailure.retryable('lock-held', error.message);
+    throw stateBackendUnavailable(`could not lock workspace ${data.resourceId}`, error);
   }
 }

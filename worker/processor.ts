@@ -8,7 +8,7 @@ import type { JobQueue } from '../core/queue.ts';
 import { ExpireJobData, ForgetPlanJobData, JobData } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
 import type { Catalogue } from '../core/templates/index.ts';
-import { errorText } from './job-failure.ts';
+import { errorText, JobFailure } from './job-failure.ts';
 import { JobLog } from './job-log.ts';
 import { type JobRunDeps, runJob } from './job-run.ts';
 import { classifyFailure, recordOutcome, type Outcome } from './outcome.ts';
@@ -67,7 +67,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
         throw new DelayedError();
       }
       const message = `not run: ${mismatch}; no worker with that version took it within ${Math.round(deps.versionWaitMs / 1000)} s. Nothing was changed; retry (or delete) to run it with the template as served now`;
-      await recordOutcome(deps, data, { kind: 'failed', detail: { message, retryable: false, diagnostics: [] } });
+      await recordOutcome(deps, data, { kind: 'failed', detail: { code: 'template-version-unavailable', message, retryable: false, diagnostics: [] } });
       log.error({ reason: mismatch }, 'job failed: template version');
       throw new UnrecoverableError(message);
     }
@@ -79,7 +79,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     }
     if (start.outcome === 'cancel-requested') {
       log.info('job cancelled while it waited for a retry');
-      await recordOutcome(deps, data, { kind: 'cancelled', detail: { message: 'cancelled on request before its next attempt', retryable: true, diagnostics: [] } });
+      await recordOutcome(deps, data, { kind: 'cancelled', detail: { code: 'cancelled', message: 'cancelled on request before its next attempt', retryable: true, diagnostics: [] } });
       return;
     }
     await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
@@ -116,6 +116,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
         cancelRequested: signal?.reason === CANCEL_REASON,
         attemptsLeft: job.attemptsMade + 1 < (job.opts.attempts ?? 1),
       });
+      logCause(log, error, outcome);
       jobLog.write(`--- ${outcome.detail.message} ---`);
       await jobLog.flush().catch(() => undefined);
     }
@@ -172,6 +173,14 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
   }
 
   return { processJob, runPrepared: run };
+}
+
+// What a failure came from when it is not ours to show (an SDK's error, the
+// file system's: endpoints, local paths, request ids), for the operator:
+// the job's `error` says only what happened and what to do.
+function logCause(log: Logger, error: unknown, outcome: Outcome): void {
+  const cause = error instanceof JobFailure ? error.cause : error;
+  if (cause !== undefined) log.warn({ err: cause, code: outcome.detail.code }, 'the job failed on this error');
 }
 
 // Anything could have written to the queue: a job whose data does not parse

@@ -92,7 +92,7 @@ export class Terraform {
       const result = await this.run(args, { workspace: 'default' });
       if (result.exitCode !== 0) {
         const message = `terraform init in ${cwd} exited with code ${result.exitCode}: ${lastLines(`${result.stdout}\n${result.stderr}`)}`;
-        throw new TerraformError({ message, retryable: false, diagnostics: [] }, 'init', 'default', result);
+        throw new TerraformError({ code: 'terraform-failed', message, retryable: false, diagnostics: [] }, 'init', 'default', result);
       }
     } finally {
       await release();

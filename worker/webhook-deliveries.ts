@@ -100,6 +100,7 @@ export function startDeliveries(deps: Deps): Worker {
         throw new UnrecoverableError(attempt.error);
       case 'rejected':
         await store.webhooks.recordAttempt(deliveryId, record, 'failed', attempt.error ?? null, 'failed');
+        if (attempt.refusal) logger.warn({ deliveryId, webhookId, reason: attempt.refusal }, "delivery refused: the receiver's address is not allowed");
         throw new UnrecoverableError(attempt.error);
     }
   }

@@ -24,8 +24,14 @@ export type Attempt = {
   statusCode: number | null;
   durationMs: number;
   error?: string;
+  // Why the receiver's address was refused (what its name resolved to), for
+  // the worker's log only: told to a reader of the delivery it would map the
+  // internal network's names.
+  refusal?: string;
   retryAfterMs?: number;
 };
+
+const REFUSED = "refused: the receiver's address is not allowed; webhooks are sent only to public addresses";
 
 export async function sendDelivery(request: DeliveryRequest, options: { allowPrivateNetworks: boolean; timeoutMs?: number }): Promise<Attempt> {
   const started = performance.now();
@@ -34,7 +40,7 @@ export async function sendDelivery(request: DeliveryRequest, options: { allowPri
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!options.allowPrivateNetworks && isIpLiteral(host)) {
     const reason = refusedAddress(host);
-    if (reason) return { outcome: 'rejected', statusCode: null, durationMs: took(), error: `the receiver's address is refused: ${reason}` };
+    if (reason) return { outcome: 'rejected', statusCode: null, durationMs: took(), error: REFUSED, refusal: reason };
   }
   const client = url.protocol === 'https:' ? https : http;
   return new Promise<Attempt>((resolve) => {
@@ -81,7 +87,7 @@ export async function sendDelivery(request: DeliveryRequest, options: { allowPri
     );
     const timer = setTimeout(() => finish({ outcome: 'retry', statusCode: null, durationMs: took(), error: `no answer within ${(options.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000} s` }), options.timeoutMs ?? DELIVERY_TIMEOUT_MS);
     req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ERECEIVERREFUSED') return finish({ outcome: 'rejected', statusCode: null, durationMs: took(), error: `the receiver's address is refused: ${error.message}` });
+      if (error.code === 'ERECEIVERREFUSED') return finish({ outcome: 'rejected', statusCode: null, durationMs: took(), error: REFUSED, refusal: error.message });
       finish({ outcome: 'retry', statusCode: null, durationMs: took(), error: `could not reach the receiver: ${error.code ?? error.message}` });
     });
     req.end(request.body);

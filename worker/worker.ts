@@ -99,7 +99,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   async function recordStalledFailure(data: Pick<JobData, 'jobId' | 'resourceId' | 'action'>): Promise<void> {
     const message = `the workers running this job died ${STALLED_RUNS_ALLOWED + 1} times; it was not tried again`;
     try {
-      await recordOutcome({ store, queue }, data, { kind: 'failed', detail: JobFailure.retryable(message).detail });
+      await recordOutcome({ store, queue }, data, { kind: 'failed', detail: JobFailure.retryable('workers-died', `${message}; retry the stack to run it again`).detail });
     } catch (error) {
       logger.error({ err: error, jobId: data.jobId }, 'could not record a stalled job as failed');
     }

@@ -44,6 +44,9 @@ function lockArgs(o: Pick<RunnerOptions, 'holdsLock'>): string[] {
   return o.holdsLock ? ['-lock=false'] : [];
 }
 
+// Terraform could not take the state lock (someone else holds it).
+const LOCK_ERROR = /error acquiring the state lock/i;
+
 export type ApplyResult = { outputs: Outputs; changes: ChangeSummary };
 
 export class WorkspaceRunner {
@@ -76,7 +79,7 @@ export class WorkspaceRunner {
     const result = await this.#run('plan', commandLine.plan(this.#o), { json: true });
     if (result.exitCode !== 0) throw await this.#failure('plan', result, null);
     const plan = this.#tracker.plan;
-    if (!plan) throw this.#error('plan', result, JobFailure.permanent('terraform plan succeeded without a change summary'));
+    if (!plan) throw this.#error('plan', result, JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'));
     return plan;
   }
 
@@ -86,7 +89,7 @@ export class WorkspaceRunner {
     const result = await this.#run('plan', commandLine.planOut(this.#o, file), { json: true });
     if (result.exitCode !== 0 && result.exitCode !== 2) throw await this.#failure('plan', result, null);
     const plan = this.#tracker.plan;
-    if (!plan) throw this.#error('plan', result, JobFailure.permanent('terraform plan succeeded without a change summary'));
+    if (!plan) throw this.#error('plan', result, JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'));
     return { plan, changes: result.exitCode === 2 };
   }
 
@@ -96,7 +99,7 @@ export class WorkspaceRunner {
     if (result.exitCode !== 0) {
       if (this.#tracker.errors.some((d) => d.summary === 'Saved plan is stale')) {
         const message = "the plan is stale: the stack's state changed after it was planned, so it was not applied and nothing was changed; send PATCH again to plan from the state as it is";
-        throw this.#error('apply', result, new JobFailure({ message, retryable: false, diagnostics: this.#tracker.diagnostics }));
+        throw this.#error('apply', result, JobFailure.permanent('stale-plan', message, { diagnostics: this.#tracker.diagnostics }));
       }
       throw await this.#failure('apply', result, lineage);
     }
@@ -110,7 +113,8 @@ export class WorkspaceRunner {
     if (!file) return;
     const result = await this.#run('state push', commandLine.statePush(this.#o, file), { json: false });
     if (result.exitCode !== 0) {
-      throw this.#error('state push', result, JobFailure.retryable(`could not push the state an earlier run failed to save: ${lastLine(result.stderr)}`));
+      const message = "could not push the state an earlier run failed to save; Terraform's output is in the job's log";
+      throw this.#error('state push', result, this.#classified(message, result, 'retryable'));
     }
     await this.#erroredState.pushed(workspace);
     this.#o.log('Pushed the state an earlier run could not save to the backend.');
@@ -121,14 +125,14 @@ export class WorkspaceRunner {
     const result = await this.#run('workspace new', commandLine.workspaceNew(this.#o.workspace), { json: false });
     if (result.exitCode === 0) return 'created';
     if (/already exists/.test(result.stderr)) return 'exists';
-    throw this.#error('workspace new', result, this.#classified(`terraform workspace new failed: ${lastLine(result.stderr)}`, result));
+    throw this.#error('workspace new', result, this.#classified("terraform workspace new failed; Terraform's output is in the job's log", result));
   }
 
   // The addresses the workspace's state tracks.
   async listState(): Promise<string[]> {
     const result = await this.#run('state list', commandLine.stateList(), { json: false });
     if (result.exitCode !== 0) {
-      const message = `workspace ${this.#o.workspace} already exists and its state could not be read: ${lastLine(result.stderr)}`;
+      const message = `workspace ${this.#o.workspace} already exists and its state could not be read; Terraform's output is in the job's log`;
       throw this.#error('state list', result, this.#classified(message, result));
     }
     return result.stdout.split('\n').filter(Boolean);
@@ -168,12 +172,18 @@ export class WorkspaceRunner {
     const tracker = this.#tracker;
     if (lineage !== null && (await this.#keepErroredState(lineage)) === 'kept') {
       const message = `terraform ${command} could not save the state to the backend; it is kept and will be pushed on the next attempt`;
-      return this.#error(command, result, JobFailure.retryable(message, tracker.diagnostics));
+      return this.#error(command, result, JobFailure.retryable('state-backend-unavailable', message, { diagnostics: tracker.diagnostics }));
     }
-    if (result.timedOut) return this.#error(command, result, JobFailure.permanent(`terraform ${command} timed out and was stopped`, tracker.errors));
-    const reason = tracker.errors[0]?.summary ?? (lastLine(result.stderr) || `exit code ${result.exitCode}`);
-    const retryable = isTransient(tracker.errors, result.stderr);
-    return this.#error(command, result, new JobFailure({ message: `terraform ${command} failed: ${reason}`, retryable, diagnostics: tracker.diagnostics }));
+    if (result.timedOut) {
+      return this.#error(command, result, JobFailure.permanent('terraform-timed-out', `terraform ${command} timed out and was stopped`, { diagnostics: tracker.errors }));
+    }
+    // What Terraform wrote outside its diagnostics (a crash, a panic) names
+    // local paths: it is in the job's log, not in the message.
+    const reason = tracker.errors[0]?.summary ?? `exit code ${result.exitCode}; Terraform's output is in the job's log`;
+    const code = tracker.errors.some((d) => LOCK_ERROR.test(d.summary)) ? 'lock-held' : 'terraform-failed';
+    const options = { diagnostics: tracker.diagnostics };
+    const failure = isTransient(tracker.errors, result.stderr) ? JobFailure.retryable(code, `terraform ${command} failed: ${reason}`, options) : JobFailure.permanent(code, `terraform ${command} failed: ${reason}`, options);
+    return this.#error(command, result, failure);
   }
 
   async #keepErroredState(lineage: string | undefined): Promise<'kept' | 'none' | 'foreign'> {
@@ -185,15 +195,14 @@ export class WorkspaceRunner {
     return kept;
   }
 
-  #classified(message: string, result: RunResult): JobFailure {
-    return isTransient([], result.stderr) ? JobFailure.retryable(message) : JobFailure.permanent(message);
+  // Commands that only read or write the backend: a transient failure is the backend's.
+  // `always`: retryable even when it is not transient.
+  #classified(message: string, result: RunResult, always?: 'retryable'): JobFailure {
+    if (isTransient([], result.stderr)) return JobFailure.retryable('state-backend-unavailable', message);
+    return always ? JobFailure.retryable('terraform-failed', message) : JobFailure.permanent('terraform-failed', message);
   }
 
   #error(command: string, result: RunResult, failure: JobFailure): TerraformError {
     return new TerraformError(failure.detail, command, this.#o.workspace, result);
   }
-}
-
-function lastLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
 }

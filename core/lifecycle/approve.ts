@@ -28,7 +28,7 @@ export async function approvePlan(deps: LifecycleDeps, jobId: string): Promise<J
 // `status`: discarded on request, or cancelled (a cancel of a planned job).
 export async function discardPlan(deps: LifecycleDeps, jobId: string, status: 'discarded' | 'cancelled' = 'discarded'): Promise<Job> {
   const job = await getJob(deps, jobId);
-  const error: JobError = { message: `${status} on request: the plan was not applied and nothing was changed`, retryable: false, diagnostics: [] };
+  const error: JobError = { code: 'cancelled', message: `${status} on request: the plan was not applied and nothing was changed`, retryable: false, diagnostics: [] };
   const outcome = await deps.store.jobs.discardPlan(job.resource_id, jobId, status, error);
   if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
   if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);

@@ -23,7 +23,7 @@ export async function enqueueOrRecordFailure(
     await deps.queue.add(data.action, data, jobOptions(queueJobId, deps.jobs.attempts, deps.jobs.backoffMs));
   } catch (error) {
     await deps.store.jobs
-      .finish({ resourceId: data.resourceId, jobId: data.jobId, jobStatus: 'failed', resourceStatus, error: { message, retryable: true, diagnostics: [] } })
+      .finish({ resourceId: data.resourceId, jobId: data.jobId, jobStatus: 'failed', resourceStatus, error: { code: 'internal', message, retryable: true, diagnostics: [] } })
       .catch((e: unknown) => deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'));
     throw error;
   }

@@ -1,6 +1,7 @@
 // The domain: stacks (resources), their inputs and outputs, and the jobs
 // that change them. The API answers with these shapes and the store records them.
 import { z } from 'zod';
+import { JOB_ERRORS } from '../errors.ts';
 import { ID_PATTERN, ID_PATTERN_SOURCE } from '../ids.ts';
 
 export const ResourceId = z
@@ -74,14 +75,22 @@ export const Diagnostic = z
   .meta({ id: 'Diagnostic', description: "One of Terraform's diagnostics, as Terraform wrote it." });
 export type Diagnostic = z.infer<typeof Diagnostic>;
 
+export const JobErrorCode = z.enum(Object.keys(JOB_ERRORS) as [keyof typeof JOB_ERRORS, ...Array<keyof typeof JOB_ERRORS>]).meta({
+  id: 'JobErrorCode',
+  description: Object.entries(JOB_ERRORS).map(([code, meaning]) => `\`${code}\`: ${meaning}`).join('\n\n'),
+});
+
 export const JobError = z
   .object({
-    message: z.string(),
+    // Errors recorded before codes existed are given one as they are read (see store/records.ts).
+    code: JobErrorCode,
+    message: z.string().meta({ description: "What happened and what to do. Never the SDK's or the file system's own error text: that is in the worker's log." }),
     retryable: z.boolean(),
     diagnostics: z.array(Diagnostic),
   })
   .meta({ id: 'JobError',
     example: {
+      code: 'terraform-failed',
       message: 'terraform apply failed: local-exec provisioner error',
       retryable: false,
       diagnostics: [{ severity: 'error', summary: 'local-exec provisioner error', detail: 'Error running command ...' }],

@@ -83,7 +83,7 @@ export class Jobs {
   // See cancel-3.lua.
   async cancel(resourceId: string, jobId: string): Promise<CancelOutcome> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
-    const error: JobError = { message: 'cancelled on request before it ran', retryable: true, diagnostics: [] };
+    const error: JobError = { code: 'cancelled', message: 'cancelled on request before it ran', retryable: true, diagnostics: [] };
     const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'cancel',

@@ -25,7 +25,7 @@ export function toResource(hash: Hash): Resource {
     },
     drift: toDrift(hash),
   };
-  const error = parseJson<JobError>(hash.error);
+  const error = toJobError(hash.error);
   if (error) resource.error = error;
   return resource;
 }
@@ -65,9 +65,17 @@ export function toJob(hash: Hash): Job {
   if (result) job.result = result;
   const plan = parseJson<Plan>(hash.plan);
   if (plan) job.plan = plan;
-  const error = parseJson<JobError>(hash.error);
+  const error = toJobError(hash.error);
   if (error) job.error = error;
   return job;
+}
+
+// An error recorded before codes existed gets the code it would have had if
+// Terraform's diagnostics name an error, and `internal` otherwise.
+function toJobError(value: string | undefined): JobError | undefined {
+  const error = parseJson<Omit<JobError, 'code'> & Partial<Pick<JobError, 'code'>>>(value);
+  if (!error) return undefined;
+  return { ...error, code: error.code ?? (error.diagnostics.some((d) => d.severity === 'error') ? 'terraform-failed' : 'internal') };
 }
 
 function parseJson<T>(value: string | undefined): T | undefined {

@@ -89,9 +89,9 @@ export class Resources {
   async requestDelete(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string }): Promise<DeleteRequest> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const { id, jobId } = args;
-    const cancelled: JobError = { message: 'cancelled: the resource was deleted before this job started', retryable: false, diagnostics: [] };
+    const cancelled: JobError = { code: 'cancelled', message: 'cancelled: the resource was deleted before this job started', retryable: false, diagnostics: [] };
     const empty: JobResult = { outputs: {}, changes: { add: 0, change: 0, remove: 0 }, duration_ms: 0 };
-    const discarded: JobError = { message: 'discarded: the stack was deleted before this plan was approved; nothing was applied', retryable: false, diagnostics: [] };
+    const discarded: JobError = { code: 'cancelled', message: 'discarded: the stack was deleted before this plan was approved; nothing was applied', retryable: false, diagnostics: [] };
     const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'request-delete',

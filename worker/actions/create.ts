@@ -1,7 +1,7 @@
 // A create: check that the workspace is ours to fill, make sure it exists,
 // and apply.
 import { APPLIED_IN_SYNC } from '../../core/lifecycle/index.ts';
-import { JobFailure, errorText } from '../job-failure.ts';
+import { JobFailure, stateBackendUnavailable } from '../job-failure.ts';
 import type { S3State, WorkspaceState } from '../s3-state.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
 
@@ -35,15 +35,15 @@ async function ensureFreshWorkspace({ data, terraform, store, s3State, log }: Ac
 // Returns the workspace state's lineage.
 async function ensureWorkspaceExists(s3State: S3State, workspace: string, known: WorkspaceState | undefined): Promise<string | undefined> {
   const state = known ?? (await s3State.inspect(workspace));
-  if (!state) throw JobFailure.retryable(`the state of workspace ${workspace} could not be read from S3`);
+  if (!state) throw stateBackendUnavailable(`could not read the state of workspace ${workspace}`, undefined);
   if (state.exists) return state.lineage;
   try {
     return await s3State.createEmptyState(workspace);
   } catch (error) {
-    throw JobFailure.retryable(`could not create workspace ${workspace} in S3: ${errorText(error)}`);
+    throw stateBackendUnavailable(`could not create workspace ${workspace}`, error);
   }
 }
 
 function adoptionRefused(workspace: string, resources: number): JobFailure {
-  return JobFailure.permanent(`workspace ${workspace} already exists and tracks ${resources} resource(s); refusing to adopt infrastructure this resource did not create`);
+  return JobFailure.permanent('workspace-not-empty', `workspace ${workspace} already exists and tracks ${resources} resource(s); refusing to adopt infrastructure this resource did not create`);
 }

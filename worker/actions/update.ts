@@ -29,6 +29,7 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
   }
   if (!s3State) {
     throw JobFailure.permanent(
+      'saved-plan-unavailable',
       'an update that waits for approval keeps its saved plan beside the state, in the S3 backend\'s bucket, and this worker cannot reach it directly (STATE_DIRECT_ACCESS=off, or a backend setting it does not copy); nothing was changed: send the PATCH again with "auto_apply": true',
     );
   }
@@ -36,7 +37,7 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
   const marked = await store.jobs.markPlanned(workspace, data.jobId, plan);
   if (marked.outcome !== 'planned') {
     await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
-    throw JobFailure.permanent(`the job ended (${marked.status || 'gone'}) while it was planning; nothing was changed`);
+    throw JobFailure.permanent('cancelled', `the job ended (${marked.status || 'gone'}) while it was planning; nothing was changed`);
   }
   log(`Plan saved; waiting for approval: POST /api/jobs/${data.jobId}/apply to apply it, or /discard.`);
   return { resourceStatus: 'updating', outputs: undefined, result: { changes: NOTHING }, plan, parked: true };
@@ -47,7 +48,7 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
 async function applyApproved({ data, terraform, s3State, planFile, log }: ActionContext, lineage: string | undefined): Promise<ActionSuccess> {
   const workspace = data.resourceId;
   const saved = await s3State?.getPlan(workspace, data.jobId);
-  if (!s3State || !saved) throw JobFailure.permanent('the saved plan of this update could not be found beside the state; nothing was changed; send PATCH again');
+  if (!s3State || !saved) throw JobFailure.permanent('saved-plan-unavailable', 'the saved plan of this update could not be found beside the state; nothing was changed; send PATCH again');
   await writeFile(planFile, saved, { mode: 0o600 });
   log('Applying the approved plan.');
   try {
