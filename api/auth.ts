@@ -1,21 +1,24 @@
-// Bearer-token authentication and scopes for /api, and the per-token rate
-// limit. GET and HEAD need the read scope; every other method needs write.
-// In the insecure local mode, only loopback Host names are served.
+// Bearer-token authentication for /api, and the per-token rate limit: who
+// the caller is, with its grants (what it may do is decided per object, in
+// access.ts). In the insecure local mode, only loopback Host names are served.
 import type { Request, RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
-import { type ApiToken, findToken, type Principal, type Scope, SCOPES } from '../core/tokens.ts';
+import type { Principal } from '../core/access/roles.ts';
+import { type ApiToken, findToken } from '../core/tokens.ts';
+import { principalOf } from './access.ts';
 import type { FailedAuthLimiter } from './limits.ts';
 
-// Who made the request, set by authenticate().
-export function principalOf(req: Request): Principal {
-  const principal = req.res?.locals.principal as Principal | undefined;
-  if (!principal) throw new Error('principalOf() called before authenticate()');
-  return principal;
-}
+export { principalOf };
 
-const LOCAL: Principal = { name: 'local', scopes: SCOPES };
+const LOCAL: Principal = { kind: 'local', name: 'local', owner: true, grants: new Map() };
+
+// A token of API_TOKENS: `read` reads every project, `write` (with or
+// without read) is an admin of every project, as it could do everything before projects.
+function tokenPrincipal(token: ApiToken): Principal {
+  return { kind: 'token', name: token.name, owner: false, everyProject: token.scopes.includes('write') ? 'admin' : 'read', grants: new Map() };
+}
 
 // The token of `Authorization: Bearer <token>`, if the header has that form.
 export function bearerToken(req: Request): string | undefined {
@@ -39,13 +42,7 @@ export function authenticate(tokens: readonly ApiToken[] | undefined, failures: 
           headers: { 'WWW-Authenticate': given ? 'Bearer realm="tfcompute", error="invalid_token"' : 'Bearer realm="tfcompute"' },
         });
       }
-      principal = { name: token.name, scopes: token.scopes };
-    }
-    const needed: Scope = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
-    if (!principal!.scopes.includes(needed)) {
-      throw new AppError('insufficient-scope', `token "${principal!.name}" has no ${needed} scope, which ${req.method} needs`, {
-        headers: { 'WWW-Authenticate': `Bearer realm="tfcompute", error="insufficient_scope", scope="${needed}"` },
-      });
+      principal = tokenPrincipal(token);
     }
     res.locals.principal = principal;
     next();

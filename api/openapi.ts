@@ -47,6 +47,7 @@ export function buildOpenApiDocument(routes: readonly Route[], templates: readon
       { name: 'templates', description: 'The resource types this installation serves' },
       ...templates.map((template) => ({ name: template.name, description: template.description || `${template.name} stacks` })),
       { name: 'jobs', description: 'Terraform runs' },
+      { name: 'projects', description: 'The tenant boundary: every stack, job and token belongs to one project, and a caller sees only the projects it has a role in' },
       { name: 'webhooks', description: 'Lifecycle events (CloudEvents) POSTed to receivers, signed the Standard Webhooks way' },
       { name: 'operations', description: 'Health checks and metrics; no token needed' },
     ],

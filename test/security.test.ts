@@ -43,21 +43,23 @@ describe('authentication', () => {
     assert.equal(await resourceCount(system), 0);
   });
 
-  test('a read token may only GET, a write token may only change; wrong scope is 403', async () => {
+  test('an API_TOKENS read entry reads every project and changes nothing: 403 naming the role needed; a write entry is an admin of every project', async () => {
     const system = await startSystem();
     const created = await system.http(TOKENS.writer).post('/api/ec2instance').send({});
     assert.equal(created.status, 202);
     assert.equal(created.body.created_by, 'writer');
+    assert.equal(created.body.project, 'default', 'a legacy token creates in the default project');
     const read = await system.http(TOKENS.reader).get(`/api/ec2instance/${created.body.id}`);
     assert.equal(read.status, 200);
     assert.equal((await system.http(TOKENS.reader).get(`/api/jobs/${created.body.job.id}/log`)).status, 200);
 
     const denied = await system.http(TOKENS.reader).post('/api/ec2instance').send({});
-    assertProblem(denied, 403, 'insufficient-scope');
-    assert.match(denied.headers['www-authenticate'] ?? '', /error="insufficient_scope", scope="write"/);
-    assertProblem(await system.http(TOKENS.reader).delete(`/api/ec2instance/${created.body.id}`), 403, 'insufficient-scope');
-    assertProblem(await system.http(TOKENS.reader).post(`/api/jobs/${created.body.job.id}/cancel`), 403, 'insufficient-scope');
-    assertProblem(await system.http(TOKENS.writer).get('/api/ec2instance'), 403, 'insufficient-scope');
+    assertProblem(denied, 403, 'insufficient-role');
+    assert.match(denied.body.detail, /needs the write role in project "default"; "reader" has read/);
+    assertProblem(await system.http(TOKENS.reader).delete(`/api/ec2instance/${created.body.id}`), 403, 'insufficient-role');
+    assertProblem(await system.http(TOKENS.reader).post(`/api/jobs/${created.body.job.id}/cancel`), 403, 'insufficient-role');
+    assertProblem(await system.http(TOKENS.reader).get('/api/webhooks'), 403, 'insufficient-role');
+    assert.equal((await system.http(TOKENS.writer).get('/api/ec2instance')).status, 200);
     assert.equal(await resourceCount(system), 1);
     assert.equal((await system.resource(created.body.id)).status, 'creating', 'the refused DELETE changed nothing');
   });

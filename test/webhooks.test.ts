@@ -96,7 +96,7 @@ describe('events of a stack', () => {
 });
 
 describe('webhooks', () => {
-  test('registering: the secret is shown once; bad bodies and refused addresses are 400 and change nothing; read scope lists, write scope changes', async () => {
+  test('registering: the secret is shown once; bad bodies and refused addresses are 400 and change nothing; admins of every project read and change them, no one else sees them', async () => {
     const system = await startSystem({ env: { ...EVENTS_ENV, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' } });
     for (const url of ['http://127.0.0.1:9/hook', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x', 'http://10.1.2.3/', 'http://localhost:8080/', 'http://[fd00:ec2::254]/']) {
       const res = await system.http().post('/api/webhooks').send({ url });
@@ -108,16 +108,20 @@ describe('webhooks', () => {
       assertProblem(await system.http().post('/api/webhooks').send(body), 400, 'validation-failed');
     }
     assert.deepEqual((await system.http().get('/api/webhooks')).body.items, [], 'nothing was registered');
-    assertProblem(await system.http(TOKENS.reader).post('/api/webhooks').send({ url: 'https://example.com/' }), 403, 'insufficient-scope');
+    assertProblem(await system.http(TOKENS.reader).post('/api/webhooks').send({ url: 'https://example.com/' }), 403, 'insufficient-role');
 
     const open = await startSystem({ env: EVENTS_ENV });
     const made = await open.http().post('/api/webhooks').send({ url: 'http://127.0.0.1:9/hook', description: 'dev' });
     assert.equal(made.status, 201);
     assert.equal(made.headers.location, `/api/webhooks/${made.body.id}`);
-    const read = await open.http(TOKENS.reader).get(`/api/webhooks/${made.body.id}`);
+    const read = await open.http(TOKENS.writer).get(`/api/webhooks/${made.body.id}`);
     assert.equal(read.status, 200);
     assert.equal(read.body.secret, undefined, 'the secret is not shown again');
-    assert.deepEqual((await open.http(TOKENS.reader).get('/api/webhooks')).body.items.map((w: { id: string }) => w.id), [made.body.id]);
+    assert.deepEqual((await open.http(TOKENS.writer).get('/api/webhooks')).body.items.map((w: { id: string }) => w.id), [made.body.id]);
+    // Receiver URLs can carry secrets: a reader is told the webhook does not exist.
+    const hidden = await open.http(TOKENS.reader).get(`/api/webhooks/${made.body.id}`);
+    assertProblem(hidden, 404, 'webhook-not-found');
+    assertProblem(await open.http(TOKENS.reader).get('/api/webhooks'), 403, 'insufficient-role');
     const dump = JSON.stringify(await open.redis.hgetall(`${open.config.redisPrefix}:wh:${made.body.id}`));
     assert.ok(!dump.includes(made.body.secret.slice(6)), 'the secret is stored encrypted');
 

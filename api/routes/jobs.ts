@@ -5,14 +5,16 @@ import { z } from 'zod';
 import { Job, JobIdParams } from '../../core/schemas/index.ts';
 import { requireId } from '../problems.ts';
 import { json, problem, type Route } from '../route.ts';
-import { approvePlan, cancelJob, discardPlan, getJob } from '../../core/lifecycle/index.ts';
+import { approvePlan, cancelJob, discardPlan } from '../../core/lifecycle/index.ts';
+import { jobFor, principalOf } from '../access.ts';
 import { isJobFinished, isJobSettled, type UseCaseDeps } from '../wait.ts';
 import { badId, unavailable } from './common.ts';
 
 const KEEPALIVE_MS = 15_000;
 const CHUNK_BYTES = 64 * 1024;
 const TAG = 'jobs';
-const notFound = problem('No job with this id.');
+const notFound = problem('No job with this id, or none the caller has a role in its project to see: both answer alike.');
+const tooLow = problem("The caller's role in the job's project is below write (`insufficient-role`).");
 
 export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[] {
   // Sends the log from the client's Last-Event-ID (a byte offset) on, then
@@ -78,7 +80,9 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       request: { params: JobIdParams },
       responses: { 202: json('Approved; the job is `queued` to apply.', Job), 400: badId, 404: notFound, 409: notPlanned, 503: unavailable },
       async handle(req, res) {
-        res.status(202).json(await approvePlan(deps, requireId(req.params.jobId)));
+        const jobId = requireId(req.params.jobId);
+        await jobFor(deps, req, jobId, 'write');
+        res.status(202).json(await approvePlan(deps, jobId, principalOf(req).name));
       },
     },
     {
@@ -91,7 +95,9 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       request: { params: JobIdParams },
       responses: { 200: json('The job is `discarded`.', Job), 400: badId, 404: notFound, 409: notPlanned, 503: unavailable },
       async handle(req, res) {
-        res.json(await discardPlan(deps, requireId(req.params.jobId)));
+        const jobId = requireId(req.params.jobId);
+        await jobFor(deps, req, jobId, 'write');
+        res.json(await discardPlan(deps, jobId));
       },
     },
     {
@@ -104,7 +110,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       request: { params: JobIdParams },
       responses: { 200: json('The job, with its result or error.', Job), 400: badId, 404: notFound, 503: unavailable },
       async handle(req, res) {
-        res.json(await getJob(deps, requireId(req.params.jobId)));
+        res.json(await jobFor(deps, req, requireId(req.params.jobId), 'read'));
       },
     },
     {
@@ -132,12 +138,12 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       },
       async handle(req, res) {
         const jobId = requireId(req.params.jobId);
+        await jobFor(deps, req, jobId, 'read');
         if (req.accepts(['text/plain', 'text/event-stream']) === 'text/event-stream') {
-          await getJob(deps, jobId);
           await streamLog(req, res, jobId);
           return;
         }
-        const [, log] = await Promise.all([getJob(deps, jobId), deps.store.logs.get(jobId)]);
+        const log = await deps.store.logs.get(jobId);
         res.type('text/plain; charset=utf-8').send(log);
       },
     },
@@ -159,7 +165,9 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         503: unavailable,
       },
       async handle(req, res) {
-        const job = await cancelJob(deps, requireId(req.params.jobId));
+        const jobId = requireId(req.params.jobId);
+        await jobFor(deps, req, jobId, 'write');
+        const job = await cancelJob(deps, jobId);
         res.status(isJobFinished(job.status) ? 200 : 202).json(job);
       },
     },

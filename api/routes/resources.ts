@@ -3,18 +3,19 @@
 // schema.
 import type { Request, Response } from 'express';
 import { AppError } from '../../core/errors.ts';
-import { Job, ListQuery, Resource, ResourceIdParams, ResourceList, Ttl, UpdateRequest } from '../../core/schemas/index.ts';
+import { Job, ListQuery, ProjectQuery, Resource, ResourceIdParams, ResourceList, Ttl, UpdateRequest } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
-import { principalOf } from '../auth.ts';
+import { principalOf, readableProjects, stackFor, targetProject } from '../access.ts';
 import { preferredWait } from '../prefer.ts';
 import { requireId } from '../problems.ts';
 import { parseOrThrow } from '../validate.ts';
 import { json, problem, type Route } from '../route.ts';
-import { createStack, deleteStack, getResource, planStack, retryStack, updateStack, withLatestVersion } from '../../core/lifecycle/index.ts';
+import { createStack, deleteStack, planStack, retryStack, updateStack, withLatestVersion } from '../../core/lifecycle/index.ts';
 import { isFinished, isJobFinished, isJobSettled, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
 import { badId, IdempotencyHeaders, jobLocationHeader, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
 
-const notFound = problem('No resource of this template with this id.');
+const notFound = problem('No resource of this template with this id, or none the caller has a role in its project to see: both answer alike.');
+const tooLow = (role: string) => problem(`The caller's role in the stack's project is below ${role} (\`insufficient-role\`).`);
 
 export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, template: Template): Route[] {
   const RESOURCES_PATH = `/api/${template.name}`;
@@ -59,6 +60,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       description:
         'Records the resource, queues a create job and answers 202 at once. A worker then runs `terraform apply` in a new workspace named by the resource id.',
       request: {
+        query: ProjectQuery,
         headers: IdempotencyHeaders,
         body: { required: !template.inputs.every((input) => input.hasDefault), content: { 'application/json': { schema: CreateRequest } } },
       },
@@ -66,8 +68,10 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         202: { ...json('Accepted; the resource is `creating`.', Resource), headers: { ...locationHeader, ...preferenceApplied } },
         201: { ...json('With `Prefer: wait`: the stack is ready.', Resource), headers: { ...locationHeader, ...preferenceApplied } },
         200: { ...json('With `Prefer: wait`: the create finished and failed.', Resource), headers: locationHeader },
-        400: problem('Invalid body (malformed JSON, unknown field, a value out of range) or Idempotency-Key.'),
-        403: problem('The token has no write scope, or already has its maximum of live resources.'),
+        400: problem('Invalid body (malformed JSON, unknown field, a value out of range) or Idempotency-Key; or no `?project=` from a caller with roles in several projects (`project-required`).'),
+        403: problem('The caller\'s role in the project is below write (`insufficient-role`), or the token already has its maximum of live resources.'),
+        404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        409: problem('The project is at its quota of live stacks (`quota-exceeded`).'),
         413: problem('Body over 16 KB.'),
         415: problem('Body is not application/json.'),
         422: problem('The Idempotency-Key was used with a different body.'),
@@ -75,8 +79,9 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       },
       async handle(req, res) {
         const key = idempotencyKey(req.get('idempotency-key'));
+        const project = await targetProject(deps, req, parseOrThrow(ProjectQuery, req.query, 'query').project, 'write');
         const { ttl, ...inputs } = parseOrThrow(CreateRequest, req.body ?? {}, 'body') as { ttl?: number } & Record<string, unknown>;
-        const { resource, replayed } = await createStack(deps, principalOf(req), template, { inputs, ttl }, key);
+        const { resource, replayed } = await createStack(deps, principalOf(req), project, template, { inputs, ttl }, key);
         res.location(`${RESOURCES_PATH}/${resource.id}`);
         if (replayed) res.set('Idempotent-Replayed', 'true');
         const final = await maybeWait(req, res, resource);
@@ -89,16 +94,18 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       operationId: `list${noun}s`,
       tags: [TAG],
       summary: 'List stacks, newest first',
-      description: 'A page of stacks, optionally only those in one status, or with one drift result (`?drift=drifted`). Pass `next_cursor` as `cursor` for the next page.',
+      description: 'A page of the stacks the caller can read (those of the projects it has a role in), optionally only those of one project (`?project=`), in one status, or with one drift result (`?drift=drifted`). Pass `next_cursor` as `cursor` for the next page.',
       request: { query: ListQuery },
       responses: {
         200: json('A page of resources.', ResourceList),
-        400: problem('Invalid status, drift, limit or cursor.'),
+        400: problem('Invalid project, status, drift, limit or cursor.'),
+        404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
         503: unavailable,
       },
       async handle(req, res) {
-        const query = parseOrThrow(ListQuery, req.query, 'query');
-        const page = await deps.store.resources.list({ ...query, template: template.name });
+        const { project, ...query } = parseOrThrow(ListQuery, req.query, 'query');
+        const projects = readableProjects(principalOf(req), project);
+        const page = await deps.store.resources.list({ ...query, template: template.name, projects });
         res.json({ items: page.items.map(show), next_cursor: page.nextCursor });
       },
     },
@@ -112,7 +119,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       request: { params: ResourceIdParams },
       responses: { 200: json('The resource.', Resource), 400: badId, 404: notFound, 503: unavailable },
       async handle(req, res) {
-        res.json(show(await getResource(deps, requireId(req.params.id), template.name)));
+        res.json(show(await stackFor(deps, req, template.name, requireId(req.params.id), 'read')));
       },
     },
     {
@@ -132,6 +139,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         202: { ...json('Accepted; the resource is `updating`.', Resource), headers: preferenceApplied },
         200: { ...json('With `Prefer: wait`: the update finished, or its plan waits for approval (see `job.status`).', Resource), headers: preferenceApplied },
         400: problem('Invalid body, or merged inputs the template does not accept (each field named).'),
+        403: tooLow('plan (write for `auto_apply`)'),
         404: notFound,
         409: problem('The stack is not `ready` or `update_failed`.'),
         415: problem('Body is not application/json or application/merge-patch+json.'),
@@ -140,6 +148,8 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       async handle(req, res) {
         const id = requireId(req.params.id);
         const body = parseOrThrow(UpdateRequest, req.body ?? {}, 'body');
+        // The plan role plans; applying without an approval is a write.
+        await stackFor(deps, req, template.name, id, body.auto_apply ? 'write' : 'plan');
         const resource = await updateStack(deps, template.name, id, { inputs: body.inputs, autoApply: body.auto_apply });
         const final = await maybeWait(req, res, resource);
         res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
@@ -161,11 +171,14 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
           headers: preferenceApplied,
         },
         400: badId,
+        403: tooLow('write'),
         404: notFound,
         503: unavailable,
       },
       async handle(req, res) {
-        const { resource } = await deleteStack(deps, template.name, requireId(req.params.id));
+        const id = requireId(req.params.id);
+        await stackFor(deps, req, template.name, id, 'write');
+        const { resource } = await deleteStack(deps, template.name, id);
         const final = await maybeWait(req, res, resource);
         res.status(isFinished(final) ? 200 : 202).json(show(final));
       },
@@ -183,12 +196,15 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         202: { ...json('Accepted; the resource is `creating` (or `updating`) again.', Resource), headers: preferenceApplied },
         200: { ...json('With `Prefer: wait`: the retry finished, or its plan waits for approval (see `status` and `job.status`).', Resource), headers: preferenceApplied },
         400: badId,
+        403: tooLow('write'),
         404: notFound,
         409: problem('The resource is not `failed` or `update_failed`, or its inputs do not satisfy its template as served now.'),
         503: unavailable,
       },
       async handle(req, res) {
-        const resource = await retryStack(deps, template.name, requireId(req.params.id));
+        const id = requireId(req.params.id);
+        await stackFor(deps, req, template.name, id, 'write');
+        const resource = await retryStack(deps, template.name, id);
         const final = await maybeWait(req, res, resource);
         res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
       },
@@ -206,12 +222,15 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         202: { ...json('Accepted; the plan job is queued.', Job), headers: { ...jobLocationHeader, ...preferenceApplied } },
         200: { ...json('With `Prefer: wait`: the plan job finished (see `status` and `plan`).', Job), headers: { ...jobLocationHeader, ...preferenceApplied } },
         400: badId,
+        403: tooLow('plan'),
         404: notFound,
         409: problem('The stack is not `ready`.'),
         503: unavailable,
       },
       async handle(req, res) {
-        const job = await planStack(deps, template.name, requireId(req.params.id));
+        const id = requireId(req.params.id);
+        await stackFor(deps, req, template.name, id, 'plan');
+        const job = await planStack(deps, template.name, id);
         res.location(job.href);
         const final = await maybeWaitForJob(req, res, job);
         res.status(isJobFinished(final.status) ? 200 : 202).json(final);

@@ -19,7 +19,7 @@ import {
   WebhookWithSecret,
 } from '../../core/schemas/index.ts';
 import { createWebhook, deleteWebhook, getDelivery, getWebhook, listDeliveries, listWebhooks, pingWebhook, redeliver, rotateSecret, updateWebhook, type WebhookDeps } from '../../core/webhooks/manage.ts';
-import { principalOf } from '../auth.ts';
+import { isInstallationAdmin, principalOf } from '../access.ts';
 import { json, problem, type Route } from '../route.ts';
 import { parseOrThrow } from '../validate.ts';
 import { unavailable } from './common.ts';
@@ -37,6 +37,31 @@ function id(value: string | string[] | undefined, letter: 'w' | 'd'): string {
 }
 
 export function webhookRoutes(deps: WebhookDeps): Route[] {
+  return routes(deps).map(adminsOnly);
+}
+
+// Webhooks belong to the whole installation until they belong to projects, and
+// their receiver URLs can carry secrets: only a caller who is an admin of
+// every project (an owner, or an API_TOKENS entry with write) sees or changes
+// them. Anyone else is told a webhook does not exist, and may not list or
+// register any.
+function adminsOnly(route: Route): Route {
+  if (!route.path.startsWith('/api/webhooks')) return route;
+  return {
+    ...route,
+    responses: { ...route.responses, 403: problem('Webhooks are for admins of every project (`insufficient-role`).') },
+    async handle(req, res) {
+      const principal = principalOf(req);
+      if (!isInstallationAdmin(principal)) {
+        if (req.params.webhookId !== undefined) throw new AppError('webhook-not-found', `no webhook with id ${String(req.params.webhookId)}`);
+        throw new AppError('insufficient-role', `webhooks belong to the whole installation: this needs the admin role in every project; "${principal.name}" has not`);
+      }
+      await route.handle(req, res);
+    },
+  };
+}
+
+function routes(deps: WebhookDeps): Route[] {
   return [
     {
       method: 'get',

@@ -13,9 +13,10 @@ function applyJobId(jobId: string): string {
   return `${jobId}-apply`;
 }
 
-export async function approvePlan(deps: LifecycleDeps, jobId: string): Promise<Job> {
+// `approvedBy`: who approved it, recorded on the job.
+export async function approvePlan(deps: LifecycleDeps, jobId: string, approvedBy: string): Promise<Job> {
   const job = await getJob(deps, jobId);
-  const outcome = await deps.store.jobs.approve(job.resource_id, jobId);
+  const outcome = await deps.store.jobs.approve(job.resource_id, jobId, approvedBy);
   if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
   if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
   // The saved plan carries its variables: the run that applies it needs none.

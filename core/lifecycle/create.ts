@@ -6,7 +6,7 @@ import { newJobId, newResourceId } from '../ids.ts';
 import { jobOptions, type JobQueue } from '../queue.ts';
 import type { Resource, ResourceInputs, TemplateRef } from '../schemas/index.ts';
 import { canonicalJson, type Template } from '../templates/index.ts';
-import type { Principal } from '../tokens.ts';
+import { DEFAULT_PROJECT, type Principal } from '../access/roles.ts';
 import { type LifecycleDeps, refOf } from './deps.ts';
 import { expireJobId } from './enqueue.ts';
 import { sealSecrets, splitSensitive } from './inputs.ts';
@@ -23,7 +23,8 @@ export type NewStack = { inputs: ResourceInputs; ttl?: number | undefined };
 // key made, or refuses a different request under the same key.
 export async function createStack(
   deps: LifecycleDeps & { maxLiveResourcesPerToken: number },
-  principal: Principal,
+  principal: Pick<Principal, 'name'>,
+  project: string,
   template: Template,
   request: NewStack,
   idempotencyKey: string | undefined,
@@ -36,7 +37,10 @@ export async function createStack(
   // A secret enters the fingerprint (kept in Redis for a day) as a keyed
   // digest: a plain hash of a short password could be guessed.
   const secretDigest = secrets === undefined ? null : deps.secrets?.digest(canonicalJson(sealed));
-  const fingerprint = createHash('sha256').update(canonicalJson([template.name, open, secretDigest, ttl ?? null])).digest('hex');
+  // The project enters it too, so one key cannot make stacks in two projects;
+  // not for the default one, whose keys from before projects must still match.
+  const scope = project === DEFAULT_PROJECT ? [] : [project];
+  const fingerprint = createHash('sha256').update(canonicalJson([template.name, open, secretDigest, ttl ?? null, ...scope])).digest('hex');
   const expiresAt = ttl === undefined ? undefined : new Date(Date.now() + ttl * 1000);
   const ref = refOf(template);
   const created = await deps.store.resources.create({
@@ -48,6 +52,7 @@ export async function createStack(
     secrets,
     maxAttempts: deps.jobs.attempts,
     owner: principal.name,
+    project,
     maxLive: deps.maxLiveResourcesPerToken,
     expiresAt,
     idempotency: idempotencyKey === undefined ? undefined : { key: idempotencyKey, fingerprint },
@@ -65,6 +70,10 @@ export async function createStack(
       await deps.queue.addBulk(jobsFor(deps, resource.id, resource.job.id, resource.template, vars, resource.expires_at));
     }
     return { resource, replayed: true };
+  }
+  if (created.outcome === 'no-project') throw new AppError('project-not-found', `there is no project "${project}"`);
+  if (created.outcome === 'quota') {
+    throw new AppError('quota-exceeded', `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, or ask an admin of the project to raise it`);
   }
   if (created.outcome === 'cap') {
     throw new AppError('resource-limit-reached', `token "${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);

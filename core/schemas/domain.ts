@@ -1,6 +1,7 @@
 // The domain: stacks (resources), their inputs and outputs, and the jobs
 // that change them. The API answers with these shapes and the store records them.
 import { z } from 'zod';
+import { PROJECT_NAME } from '../access/roles.ts';
 import { JOB_ERRORS } from '../errors.ts';
 import { ID_PATTERN, ID_PATTERN_SOURCE } from '../ids.ts';
 
@@ -20,6 +21,11 @@ const LETTERED_ID = (letter: string, what: string) =>
     .string()
     .regex(new RegExp(`^${letter}[0-9a-z]{15}$`), `must be "${letter}" and 15 characters of 0-9 and a-z`)
     .meta({ description: `${what} id.`, example: `${letter}k3v9q2m8x1c4b7n` });
+
+export const ProjectName = z
+  .string()
+  .regex(PROJECT_NAME, 'must be 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit')
+  .meta({ description: 'The project: the tenant boundary. Every stack, job and webhook belongs to one.', example: 'payments' });
 
 export const WebhookId = LETTERED_ID('w', 'Webhook');
 export const DeliveryId = LETTERED_ID('d', 'Delivery');
@@ -195,11 +201,12 @@ export const StackTemplateRef = TemplateRef.extend({
 export const Resource = z
   .object({
     id: ResourceId,
+    project: ProjectName,
     status: ResourceStatus,
     template: StackTemplateRef,
     inputs: StackInputs,
     outputs: Outputs,
-    created_by: z.string().meta({ description: 'Name of the API token that created the stack ("local" in insecure local mode).' }),
+    created_by: z.string().meta({ description: 'Who created the stack: the API token\'s name, the OIDC token\'s `sub`, or "local" in insecure local mode.' }),
     expires_at: Timestamp.nullable().meta({ description: 'When the stack is destroyed automatically (from `ttl`), or null.' }),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -210,6 +217,7 @@ export const Resource = z
   .meta({ id: 'Resource',
     example: {
       id: 'k3v9q2m8x1c4b7n0',
+      project: 'payments',
       status: 'ready',
       template: { name: 'ec2instance', version: '3f9c2a1b7d4e5f60' },
       inputs: { instance_type: 't3.micro', node_count: 1, tags: { team: 'platform' } },
@@ -228,6 +236,7 @@ export const Job = z
   .object({
     id: JobId,
     resource_id: ResourceId,
+    project: ProjectName,
     action: JobAction,
     status: JobStatus,
     template: TemplateRef,
@@ -240,6 +249,8 @@ export const Job = z
     updated_at: Timestamp,
     result: JobResult.optional(),
     plan: Plan.optional().meta({ description: 'The plan, once Terraform has made it (plan jobs).' }),
+    approved_by: z.string().optional().meta({ description: "An update whose plan was approved: who approved it (the API token's name, or the OIDC token's `sub`)." }),
+    approved_at: Timestamp.optional().meta({ description: 'When its plan was approved.' }),
     error: JobError.optional(),
     href: z.string(),
     log_href: z.string(),
@@ -248,6 +259,7 @@ export const Job = z
     example: {
       id: 'jq4w8e2r6t0y3u5i',
       resource_id: 'k3v9q2m8x1c4b7n0',
+      project: 'payments',
       action: 'create',
       status: 'succeeded',
       template: { name: 'ec2instance', version: '3f9c2a1b7d4e5f60' },

@@ -1,7 +1,7 @@
 // What HTTP requests carry, and the list response: the API validates
 // requests with these, and the OpenAPI document is generated from them.
 import { z } from 'zod';
-import { DriftStatus, JobId, Resource, ResourceId, ResourceStatus } from './domain.ts';
+import { DriftStatus, JobId, ProjectName, Resource, ResourceId, ResourceStatus } from './domain.ts';
 
 const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_TTL_SECONDS = 90 * 86_400;
@@ -26,6 +26,7 @@ export const ResourceList = z
   .meta({ id: 'ResourceList', description: 'A page of resources, newest first.' });
 
 export const ListQuery = z.strictObject({
+  project: ProjectName.optional().meta({ description: 'Only the stacks of this project.' }),
   status: ResourceStatus.optional().meta({ description: 'Only resources in this status.' }),
   drift: DriftStatus.optional().meta({ description: 'Only stacks whose last drift result is this one (`unknown`: deleted stacks excluded).' }),
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size, 1-100.' }),

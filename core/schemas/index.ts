@@ -7,3 +7,4 @@ export * from './http.ts';
 export * from './problem.ts';
 export * from './queue-payloads.ts';
 export * from './webhooks.ts';
+export * from './projects.ts';

@@ -12,6 +12,7 @@ import { Logs } from './logs.ts';
 import { Metrics } from './metrics.ts';
 import { Migrations } from './migrations.ts';
 import { Outbox } from './outbox.ts';
+import { Projects } from './projects.ts';
 import { Webhooks } from './webhooks.ts';
 import { Resources } from './resources.ts';
 import { Scripts } from './scripts.ts';
@@ -35,6 +36,7 @@ export class Store {
   readonly migrations: Migrations;
   readonly outbox: Outbox;
   readonly webhooks: Webhooks;
+  readonly projects: Projects;
 
   // `jobRetentionSeconds`: how long a finished job's record and log are kept,
   // and a deleted stack's record.
@@ -49,5 +51,6 @@ export class Store {
     this.migrations = new Migrations(context);
     this.outbox = new Outbox(context);
     this.webhooks = new Webhooks(context);
+    this.projects = new Projects(context);
   }
 }

@@ -99,9 +99,10 @@ export class Jobs {
     return parse.markPlanned(await scripts.run('mark-planned', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, JSON.stringify(plan)]));
   }
 
-  async approve(resourceId: string, jobId: string): Promise<ApproveOutcome> {
+  // `approvedBy`: the principal's name, recorded on the job.
+  async approve(resourceId: string, jobId: string, approvedBy: string): Promise<ApproveOutcome> {
     const { keys, scripts } = this.#c;
-    return parse.approve(await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now]));
+    return parse.approve(await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now, approvedBy]));
   }
 
   // Ends a planned update unapplied, as `discarded` or `cancelled`.

@@ -13,6 +13,11 @@
 //                                (in_sync, drifted or unknown: each live stack is in one)
 //   P:tpl:{t}:status:{s}:drift:{d}  zset  the same, of status s: every list filter
 //                                is a page of one index
+//   P:prj:{p}:tpl:{t}:…   zset   each of the four above again, for the stacks of project p
+//                                (lists of one project read these)
+//   P:prj:{p}             hash   a project: description, quota, timestamps
+//   P:prj:{p}:live        set    ids of the project's stacks that are not deleted (its quota)
+//   P:projects            zset   every project's name (score 0, lexical order)
 //   P:res:forget          zset   the members of deleted stacks, by the time (ms) they are
 //                                forgotten: their record and index entries removed
 //   P:job:{id}            hash   the job record users read
@@ -60,20 +65,33 @@ export class Keys {
   status(status: ResourceStatus): string {
     return `${this.prefix}:res:status:${status}`;
   }
-  templateIndex(template: string): string {
-    return `${this.prefix}:tpl:${template}:index`;
+  // A template's list indexes: across projects, or of one project.
+  #templateScope(template: string, project: string | undefined): string {
+    return project === undefined ? `${this.prefix}:tpl:${template}` : `${this.prefix}:prj:${project}:tpl:${template}`;
   }
-  templateStatus(template: string, status: ResourceStatus): string {
-    return `${this.prefix}:tpl:${template}:status:${status}`;
+  templateIndex(template: string, project?: string): string {
+    return `${this.#templateScope(template, project)}:index`;
+  }
+  templateStatus(template: string, status: ResourceStatus, project?: string): string {
+    return `${this.#templateScope(template, project)}:status:${status}`;
   }
   drift(drift: DriftResult): string {
     return `${this.prefix}:res:drift:${drift}`;
   }
-  templateDrift(template: string, drift: DriftStatus): string {
-    return `${this.prefix}:tpl:${template}:drift:${drift}`;
+  templateDrift(template: string, drift: DriftStatus, project?: string): string {
+    return `${this.#templateScope(template, project)}:drift:${drift}`;
   }
-  templateStatusDrift(template: string, status: ResourceStatus, drift: DriftStatus): string {
-    return `${this.prefix}:tpl:${template}:status:${status}:drift:${drift}`;
+  templateStatusDrift(template: string, status: ResourceStatus, drift: DriftStatus, project?: string): string {
+    return `${this.#templateScope(template, project)}:status:${status}:drift:${drift}`;
+  }
+  project(name: string): string {
+    return `${this.prefix}:prj:${name}`;
+  }
+  projectLive(name: string): string {
+    return `${this.prefix}:prj:${name}:live`;
+  }
+  get projects(): string {
+    return `${this.prefix}:projects`;
   }
   get forget(): string {
     return `${this.prefix}:res:forget`;

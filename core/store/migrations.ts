@@ -1,6 +1,7 @@
 // Brings records written by earlier versions of tfcompute up to the layout
 // this one reads. Run by the API before it serves; each step is idempotent,
 // so two processes starting together do no harm.
+import { DEFAULT_PROJECT } from '../access/roles.ts';
 import type { StoreContext } from './context.ts';
 import { parse } from './outcomes.ts';
 import type { ScriptName } from './scripts.ts';
@@ -14,13 +15,17 @@ export const LEGACY_TEMPLATE = 'ec2instance';
 // 3: every live stack is in its template's drift index (unknown included),
 //    and in that of its template, status and drift together.
 // 4: every deleted stack is due to be forgotten, its sealed inputs gone.
+// 5: every stack belongs to a project (those before projects to `default`)
+//    and is in its project's list indexes.
 // `args`: the script's own, between the batch size and the version.
 const STEPS = [
   { version: 2, script: 'migrate-templates', args: () => [LEGACY_TEMPLATE] },
   { version: 3, script: 'migrate-drift', args: () => [] },
   { version: 4, script: 'migrate-deleted', args: (c: StoreContext) => [c.jobRetentionSeconds, Date.now()] },
+  { version: 5, script: 'migrate-projects', args: () => [] },
 ] as const satisfies ReadonlyArray<{ version: number; script: ScriptName; args: (c: StoreContext) => ReadonlyArray<string | number> }>;
 const BATCH = 500;
+const DEFAULT_DESCRIPTION = 'Where stacks go that name no project, and those from before projects.';
 
 export type Migrated = Partial<Record<(typeof STEPS)[number]['script'], number>>;
 
@@ -33,6 +38,8 @@ export class Migrations {
 
   // How many records each step that ran brought up to date.
   async run(): Promise<Migrated> {
+    // The default project's record (it exists whether or not; this gives it one to show).
+    await this.#c.scripts.run('create-project', [this.#c.keys.project(DEFAULT_PROJECT), this.#c.keys.projects], [DEFAULT_PROJECT, DEFAULT_DESCRIPTION, '', '', new Date().toISOString()]);
     const version = Number(await this.#c.redis.get(this.#c.keys.schema));
     const migrated: Migrated = {};
     for (const step of STEPS) {

@@ -6,7 +6,9 @@ import type { JobStatus, ResourceStatus } from '../schemas/index.ts';
 export type CreateOutcome =
   | { outcome: 'created' }
   | { outcome: 'replay'; resourceId: string; fingerprint: string }
-  | { outcome: 'cap'; live: number };
+  | { outcome: 'cap'; live: number }
+  | { outcome: 'no-project' }
+  | { outcome: 'quota'; max: number };
 
 export type DeleteRequest =
   | { outcome: 'created'; jobId: string; discardedJobId: string | null }
@@ -47,6 +49,8 @@ export const parse = {
     if (outcome === 'created') return { outcome };
     if (outcome === 'replay') return { outcome, resourceId: a, fingerprint: b };
     if (outcome === 'cap') return { outcome, live: Number(a) };
+    if (outcome === 'no-project') return { outcome };
+    if (outcome === 'quota') return { outcome, max: Number(a) };
     return unexpected('create', outcome);
   },
   requestDelete([outcome, a = '', b = '']: string[]): DeleteRequest {
@@ -132,6 +136,15 @@ export const parse = {
     if (outcome === 'opened' || outcome === 'reopened') return { outcome, reason: rest[0] ?? '' };
     if (outcome === 'unchanged' || outcome === 'missing') return { outcome };
     return unexpected('record-circuit', outcome);
+  },
+  createProject([outcome]: string[]): boolean {
+    if (outcome === 'created' || outcome === 'exists') return outcome === 'created';
+    return unexpected('create-project', outcome);
+  },
+  deleteProject([outcome, a = '']: string[]): { outcome: 'deleted' | 'missing' | 'default' } | { outcome: 'not-empty'; liveStacks: number } {
+    if (outcome === 'deleted' || outcome === 'missing' || outcome === 'default') return { outcome };
+    if (outcome === 'not-empty') return { outcome, liveStacks: Number(a) };
+    return unexpected('delete-project', outcome);
   },
   done(name: string, expected: string, [outcome]: string[]): void {
     if (outcome !== expected) unexpected(name, outcome);

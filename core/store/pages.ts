@@ -9,12 +9,23 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 
 // At most `limit` members of the index at `key` after the cursor's, newest
 // or oldest first, and the cursor of the page after them (null: none).
-export async function pageOfMembers(redis: Redis, key: string, order: 'newest' | 'oldest', limit: number, cursor: string | undefined): Promise<{ members: string[]; nextCursor: string | null }> {
+// Several keys (indexes of disjoint sets, such as one per project) are read
+// as their union: a page of each, in one round trip, merged.
+export async function pageOfMembers(redis: Redis, key: string | readonly string[], order: 'newest' | 'oldest', limit: number, cursor: string | undefined): Promise<{ members: string[]; nextCursor: string | null }> {
   const after = cursor === undefined ? undefined : memberOf(cursor);
-  const members =
-    order === 'newest'
-      ? await redis.zrange(key, after ? `(${after}` : '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, limit + 1)
-      : await redis.zrange(key, after ? `(${after}` : '-', '+', 'BYLEX', 'LIMIT', 0, limit + 1);
+  const keys = typeof key === 'string' ? [key] : key;
+  if (keys.length === 0) return { members: [], nextCursor: null };
+  const pipeline = redis.pipeline();
+  for (const k of keys) {
+    if (order === 'newest') pipeline.zrange(k, after ? `(${after}` : '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, limit + 1);
+    else pipeline.zrange(k, after ? `(${after}` : '-', '+', 'BYLEX', 'LIMIT', 0, limit + 1);
+  }
+  const pages: string[][] = [];
+  for (const [error, members] of (await pipeline.exec()) ?? []) {
+    if (error) throw error;
+    pages.push(members as string[]);
+  }
+  const members = pages.length === 1 ? (pages[0] ?? []) : pages.flat().sort((a, b) => (order === 'newest' ? (a < b ? 1 : a > b ? -1 : 0) : a < b ? -1 : a > b ? 1 : 0));
   const page = members.slice(0, limit);
   const last = page.at(-1);
   return { members: page, nextCursor: members.length > limit && last ? Buffer.from(last).toString('base64url') : null };

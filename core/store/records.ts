@@ -1,4 +1,5 @@
 // Resource and job hashes as read from Redis, turned into the API's shapes.
+import { DEFAULT_PROJECT } from '../access/roles.ts';
 import { LEGACY_TEMPLATE } from './migrations.ts';
 import type { Drift, DriftStatus, Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Plan, PlannedChange, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
 
@@ -8,6 +9,8 @@ export function toResource(hash: Hash): Resource {
   const jobId = hash.job_id ?? '';
   const resource: Resource = {
     id: hash.id ?? '',
+    // Records from before projects are in the default one (see migrations.ts).
+    project: hash.project ?? DEFAULT_PROJECT,
     status: hash.status as ResourceStatus,
     // A record from before templates has no version (see migrations.ts).
     template: { name: hash.template ?? LEGACY_TEMPLATE, version: hash.template_version ?? '' },
@@ -47,6 +50,7 @@ export function toJob(hash: Hash): Job {
   const job: Job = {
     id,
     resource_id: hash.resource_id ?? '',
+    project: hash.project ?? DEFAULT_PROJECT,
     action: hash.action as JobAction,
     status: hash.status as JobStatus,
     // A job recorded before templates has neither.

@@ -1,6 +1,7 @@
 // Resources: recording a new one, requesting its delete or the retry of its
 // create, reading one, and listing them in pages.
 import { RESOURCE_STATUSES, type DriftStatus, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus, type TemplateRef } from '../schemas/index.ts';
+import { DEFAULT_PROJECT } from '../access/roles.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { type Page, pageOfMembers } from './pages.ts';
@@ -25,10 +26,21 @@ export type NewResource = {
   secrets?: string | undefined;
   maxAttempts: number;
   owner: string;
+  // The default project when left out.
+  project?: string;
   maxLive: number;
   expiresAt?: Date | undefined;
   idempotency?: { key: string; fingerprint: string } | undefined;
   now?: Date;
+};
+
+export type ListArgs = {
+  template: string;
+  status?: ResourceStatus | undefined;
+  drift?: DriftStatus | undefined;
+  projects?: readonly string[] | undefined;
+  limit: number;
+  cursor?: string | undefined;
 };
 
 export class Resources {
@@ -69,6 +81,7 @@ export class Resources {
         args.template.version,
         JSON.stringify(args.setInputs),
         args.secrets ?? '',
+        args.project ?? DEFAULT_PROJECT,
       ],
     );
     return parse.create(reply);
@@ -172,8 +185,9 @@ export class Resources {
   }
 
   // Newest first; the cursor is the last member of the previous page.
-  // `drift`: only stacks whose last drift result is this one.
-  async list(args: { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; limit: number; cursor?: string | undefined }): Promise<Page<Resource>> {
+  // `drift`: only stacks whose last drift result is this one. `projects`:
+  // only the stacks of these (none: of every project).
+  async list(args: ListArgs): Promise<Page<Resource>> {
     const { redis, keys } = this.#c;
     const { members: page, nextCursor } = await pageOfMembers(redis, this.#listKey(args), 'newest', args.limit, args.cursor);
     const pipeline = redis.pipeline();
@@ -190,11 +204,14 @@ export class Resources {
 
   // The index a page is read from: every filter has its own, kept by the
   // scripts that change what it filters on (see lua/includes/drift.lua).
-  #listKey(args: { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined }): string {
+  #listKey(args: ListArgs): string | string[] {
     const { keys } = this.#c;
     const { template, status, drift } = args;
-    if (drift) return status ? keys.templateStatusDrift(template, status, drift) : keys.templateDrift(template, drift);
-    return status ? keys.templateStatus(template, status) : keys.templateIndex(template);
+    const key = (project?: string) => {
+      if (drift) return status ? keys.templateStatusDrift(template, status, drift, project) : keys.templateDrift(template, drift, project);
+      return status ? keys.templateStatus(template, status, project) : keys.templateIndex(template, project);
+    };
+    return args.projects === undefined ? key() : args.projects.map(key);
   }
 
   // Forgets the stacks deleted longer ago than the retention period (see

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { Delivery, Webhook } from '../schemas/webhooks.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { DeliveryRecord, WebhookRecord } from '../store/index.ts';
-import type { Principal } from '../tokens.ts';
+import type { Principal } from '../access/roles.ts';
 import { queueDeliveries, type DeliveryDeps } from './deliveries.ts';
 
 // A rotated secret signs beside its successor this long.

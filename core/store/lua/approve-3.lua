@@ -9,6 +9,7 @@
     ARGV[1] key prefix
     ARGV[2] job id
     ARGV[3] now (ISO 8601)
+    ARGV[4] who approved it (the principal's name)
 
   Output:
     {'missing'}
@@ -21,13 +22,14 @@ local jobKey = KEYS[2]
 local prefix = ARGV[1]
 local jobId = ARGV[2]
 local now = ARGV[3]
+local approvedBy = ARGV[4]
 
 --- @include "events"
 
 local status = redis.call('HGET', jobKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'planned' then return {'conflict', status} end
-setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'approved', '1')
+setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'approved', '1', 'approved_by', approvedBy, 'approved_at', now)
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   redis.call('HSET', resourceKey, 'job_status', 'queued', 'updated_at', now)
 end

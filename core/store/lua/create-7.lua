@@ -1,6 +1,7 @@
 --[[
   Records a new resource and its create job, unless the Idempotency-Key was
-  used before (the resource it made is named instead, if it still exists) or
+  used before (the resource it made is named instead, if it still exists),
+  the project does not exist, the project is at its quota of live stacks, or
   the owner already has its cap of live resources.
 
   Input:
@@ -28,11 +29,14 @@
     ARGV[14] template version
     ARGV[15] names of the inputs the caller set (JSON array)
     ARGV[16] the sensitive inputs, encrypted, or ''
+    ARGV[17] project
 
   Output:
     {'created', resourceId}
     {'replay', resourceId, fingerprint}   the key made this resource before
     {'cap', live}                         the owner is at its cap
+    {'no-project'}                        the project does not exist
+    {'quota', max}                        the project has max live stacks, its quota
 ]]
 local resourceKey = KEYS[1]
 local jobKey = KEYS[2]
@@ -58,6 +62,7 @@ local template = ARGV[13]
 local templateVersion = ARGV[14]
 local setInputs = ARGV[15]
 local secrets = ARGV[16]
+local project = ARGV[17]
 
 --- @include "keys"
 --- @include "idempotency"
@@ -74,22 +79,30 @@ if fingerprint ~= '' then
     end
   end
 end
+local projectKey = projectKeyOf(prefix, project)
+-- The default project always exists, its record or not.
+if project ~= 'default' and redis.call('EXISTS', projectKey) == 0 then return {'no-project'} end
+local quota = tonumber(redis.call('HGET', projectKey, 'max_stacks'))
+if quota and redis.call('SCARD', projectLiveKeyOf(prefix, project)) >= quota then return {'quota', tostring(quota)} end
 local live = redis.call('SCARD', ownerLiveKey)
 if live >= cap then return {'cap', tostring(live)} end
 
 redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs', inputs, 'outputs', '{}', 'error', '',
   'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
   'member', member, 'created_by', owner, 'expires_at', expiresAt,
-  'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets)
+  'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets, 'project', project)
 recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'create', template, templateVersion, maxAttempts, now)
 stackEvent(prefix, resourceKey, now)
 redis.call('RPUSH', opsKey, jobId)
 redis.call('ZADD', indexKey, 0, member)
 redis.call('ZADD', creatingKey, 0, member)
-redis.call('ZADD', templateIndexKeyOf(prefix, template), 0, member)
-redis.call('ZADD', templateStatusKeyOf(prefix, template, 'creating'), 0, member)
+for _, scope in ipairs(listScopesOf(project)) do
+  redis.call('ZADD', templateIndexKeyOf(prefix, template, scope), 0, member)
+  redis.call('ZADD', templateStatusKeyOf(prefix, template, 'creating', scope), 0, member)
+end
 enterDriftIndexes(prefix, resourceKey, 'creating')
 redis.call('SADD', ownerLiveKey, resourceId)
+redis.call('SADD', projectLiveKeyOf(prefix, project), resourceId)
 if fingerprint ~= '' then
   redis.call('SET', idempotencyKey, resourceId .. ' ' .. fingerprint, 'EX', idempotencySeconds)
   -- Named in the record, which is all that is left to find it by once the stack is forgotten.

@@ -38,8 +38,8 @@ local now = ARGV[4]
 --- @include "events"
 --- @include "drift"
 
-local record = redis.call('HMGET', resourceKey, 'member', 'status', 'template')
-local member, status, template = record[1], record[2], record[3]
+local record = redis.call('HMGET', resourceKey, 'member', 'status', 'template', 'project')
+local member, status, template, project = record[1], record[2], record[3], record[4]
 if member then
   if redis.call('EXISTS', jobKey) == 1 then setJobStatus(prefix, resourceKey, jobKey, 'cancelled', now) end
   leaveDriftIndexes(prefix, resourceKey, status)
@@ -48,9 +48,12 @@ if member then
   redis.call('ZREM', indexKey, member)
   redis.call('ZREM', statusKeyOf(prefix, status), member)
   if template then
-    redis.call('ZREM', templateIndexKeyOf(prefix, template), member)
-    redis.call('ZREM', templateStatusKeyOf(prefix, template, status), member)
+    for _, scope in ipairs(listScopesOf(project)) do
+      redis.call('ZREM', templateIndexKeyOf(prefix, template, scope), member)
+      redis.call('ZREM', templateStatusKeyOf(prefix, template, status, scope), member)
+    end
   end
+  redis.call('SREM', projectLiveKeyOf(prefix, project), resourceId)
 end
 redis.call('SREM', ownerLiveKey, resourceId)
 local idempotent = redis.call('GET', idempotencyKey)

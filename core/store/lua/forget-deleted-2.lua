@@ -31,15 +31,17 @@ local members = redis.call('ZRANGE', forgetKey, '-inf', nowMs, 'BYSCORE', 'LIMIT
 for _, member in ipairs(members) do
   local id = string.sub(member, 17)
   local resourceKey = resourceKeyOf(prefix, id)
-  local record = redis.call('HMGET', resourceKey, 'status', 'template', 'idempotency_key')
-  local status, template, idempotencyKey = record[1], record[2], record[3]
+  local record = redis.call('HMGET', resourceKey, 'status', 'template', 'idempotency_key', 'project')
+  local status, template, idempotencyKey, project = record[1], record[2], record[3], record[4]
   -- Deleted is final; the check only guards against a member written by mistake.
   if status == 'deleted' then
     redis.call('ZREM', indexKey, member)
     redis.call('ZREM', statusKeyOf(prefix, 'deleted'), member)
     if template then
-      redis.call('ZREM', templateIndexKeyOf(prefix, template), member)
-      redis.call('ZREM', templateStatusKeyOf(prefix, template, 'deleted'), member)
+      for _, scope in ipairs(listScopesOf(project)) do
+        redis.call('ZREM', templateIndexKeyOf(prefix, template, scope), member)
+        redis.call('ZREM', templateStatusKeyOf(prefix, template, 'deleted', scope), member)
+      end
     end
     if idempotencyKey then
       local value = redis.call('GET', idempotencyKey)

@@ -20,22 +20,26 @@ end
 
 -- `status`: the status the stack is indexed under.
 local function leaveDriftIndexes(prefix, resourceKey, status)
-  local record = redis.call('HMGET', resourceKey, 'member', 'template')
+  local record = redis.call('HMGET', resourceKey, 'member', 'template', 'project')
   local member, template = record[1], record[2] or 'ec2instance'
   for _, drift in ipairs(DRIFT_RESULTS) do redis.call('ZREM', driftKeyOf(prefix, drift), member) end
-  for _, drift in ipairs(DRIFT_STATUSES) do
-    redis.call('ZREM', templateDriftKeyOf(prefix, template, drift), member)
-    redis.call('ZREM', templateStatusDriftKeyOf(prefix, template, status, drift), member)
+  for _, scope in ipairs(listScopesOf(record[3])) do
+    for _, drift in ipairs(DRIFT_STATUSES) do
+      redis.call('ZREM', templateDriftKeyOf(prefix, template, drift, scope), member)
+      redis.call('ZREM', templateStatusDriftKeyOf(prefix, template, status, drift, scope), member)
+    end
   end
 end
 
 local function enterDriftIndexes(prefix, resourceKey, status)
-  local record = redis.call('HMGET', resourceKey, 'member', 'template')
+  local record = redis.call('HMGET', resourceKey, 'member', 'template', 'project')
   local member, template = record[1], record[2] or 'ec2instance'
   local drift = driftOf(resourceKey)
   if drift ~= 'unknown' then redis.call('ZADD', driftKeyOf(prefix, drift), 0, member) end
-  redis.call('ZADD', templateDriftKeyOf(prefix, template, drift), 0, member)
-  redis.call('ZADD', templateStatusDriftKeyOf(prefix, template, status, drift), 0, member)
+  for _, scope in ipairs(listScopesOf(record[3])) do
+    redis.call('ZADD', templateDriftKeyOf(prefix, template, drift, scope), 0, member)
+    redis.call('ZADD', templateStatusDriftKeyOf(prefix, template, status, drift, scope), 0, member)
+  end
 end
 
 -- `resources`: the changes found (JSON array of {address, action}).

@@ -8,11 +8,28 @@ end
 local function statusKeyOf(prefix, status)
   return prefix .. ':res:status:' .. status
 end
-local function templateIndexKeyOf(prefix, template)
-  return prefix .. ':tpl:' .. template .. ':index'
+-- A stack's list indexes are kept twice: its template's across projects
+-- (scope '', or nil) and its template's within its project (scope: the
+-- project), so a list of one project reads one index too.
+local function listScopesOf(project)
+  return {'', project or 'default'}
 end
-local function templateStatusKeyOf(prefix, template, status)
-  return prefix .. ':tpl:' .. template .. ':status:' .. status
+local function templateScopeOf(prefix, template, scope)
+  if scope == nil or scope == '' then return prefix .. ':tpl:' .. template end
+  return prefix .. ':prj:' .. scope .. ':tpl:' .. template
+end
+local function templateIndexKeyOf(prefix, template, scope)
+  return templateScopeOf(prefix, template, scope) .. ':index'
+end
+local function templateStatusKeyOf(prefix, template, status, scope)
+  return templateScopeOf(prefix, template, scope) .. ':status:' .. status
+end
+local function projectKeyOf(prefix, project)
+  return prefix .. ':prj:' .. project
+end
+-- The ids of a project's stacks that are not deleted (its quota, and whether it is empty).
+local function projectLiveKeyOf(prefix, project)
+  return prefix .. ':prj:' .. (project or 'default') .. ':live'
 end
 local function jobKeyOf(prefix, id)
   return prefix .. ':job:' .. id
@@ -29,11 +46,11 @@ end
 local function driftKeyOf(prefix, drift)
   return prefix .. ':res:drift:' .. drift
 end
-local function templateDriftKeyOf(prefix, template, drift)
-  return prefix .. ':tpl:' .. template .. ':drift:' .. drift
+local function templateDriftKeyOf(prefix, template, drift, scope)
+  return templateScopeOf(prefix, template, scope) .. ':drift:' .. drift
 end
-local function templateStatusDriftKeyOf(prefix, template, status, drift)
-  return prefix .. ':tpl:' .. template .. ':status:' .. status .. ':drift:' .. drift
+local function templateStatusDriftKeyOf(prefix, template, status, drift, scope)
+  return templateScopeOf(prefix, template, scope) .. ':status:' .. status .. ':drift:' .. drift
 end
 local function forgetKeyOf(prefix)
   return prefix .. ':res:forget'

@@ -1,25 +1,29 @@
 --[[
   Moves a resource from one status index to another (the installation's and
-  its template's), and the drift index of its template and status. A
-  resource that becomes deleted no longer counts against its owner's cap of
-  live resources, and leaves the drift indexes.
+  its template's, across projects and in its project), and the drift index of
+  its template and status. A resource that becomes deleted no longer counts
+  against its owner's cap of live resources nor its project's quota, and
+  leaves the drift indexes.
 ]]
 --- @include "keys"
 --- @include "drift"
 --- @include "events"
 local function moveStatus(prefix, resourceKey, from, to)
-  local record = redis.call('HMGET', resourceKey, 'member', 'id', 'created_by', 'template')
-  local member, id, owner, template = record[1], record[2], record[3], record[4]
+  local record = redis.call('HMGET', resourceKey, 'member', 'id', 'created_by', 'template', 'project')
+  local member, id, owner, template, project = record[1], record[2], record[3], record[4], record[5]
   if from ~= to then
     redis.call('ZREM', statusKeyOf(prefix, from), member)
     redis.call('ZADD', statusKeyOf(prefix, to), 0, member)
     if template then
-      redis.call('ZREM', templateStatusKeyOf(prefix, template, from), member)
-      redis.call('ZADD', templateStatusKeyOf(prefix, template, to), 0, member)
+      for _, scope in ipairs(listScopesOf(project)) do
+        redis.call('ZREM', templateStatusKeyOf(prefix, template, from, scope), member)
+        redis.call('ZADD', templateStatusKeyOf(prefix, template, to, scope), 0, member)
+      end
     end
   end
-  if to == 'deleted' and from ~= 'deleted' and owner then
-    redis.call('SREM', ownerLiveKeyOf(prefix, owner), id)
+  if to == 'deleted' and from ~= 'deleted' then
+    if owner then redis.call('SREM', ownerLiveKeyOf(prefix, owner), id) end
+    redis.call('SREM', projectLiveKeyOf(prefix, project), id)
   end
   if from ~= to and from ~= 'deleted' then
     leaveDriftIndexes(prefix, resourceKey, from)

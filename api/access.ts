@@ -1,0 +1,78 @@
+// Authorization: what the caller may do in the project an object belongs to.
+// A caller with no role there is told what a caller asking for an id that
+// does not exist is told, so it cannot learn what other projects hold; one
+// whose role is too low is told which role it needs.
+import type { Request } from 'express';
+import { allows, DEFAULT_PROJECT, type Principal, type Role, roleIn } from '../core/access/roles.ts';
+import { AppError } from '../core/errors.ts';
+import { getJob, getResource } from '../core/lifecycle/index.ts';
+import type { Job, Resource } from '../core/schemas/index.ts';
+import type { Store } from '../core/store/index.ts';
+
+// Who made the request, set by authenticate().
+export function principalOf(req: Request): Principal {
+  const principal = req.res?.locals.principal as Principal | undefined;
+  if (!principal) throw new Error('principalOf() called before authenticate()');
+  return principal;
+}
+
+// Throws `notFound` when the caller has no role in `project`, and 403
+// insufficient-role when it has one below `needed`.
+export function requireRole(principal: Principal, project: string, needed: Role, notFound: () => AppError): void {
+  const role = roleIn(principal, project);
+  if (role === undefined) throw notFound();
+  if (!allows(role, needed)) {
+    throw new AppError('insufficient-role', `this needs the ${needed} role in project "${project}"; "${principal.name}" has ${role}`);
+  }
+}
+
+// The stack, if the caller has `needed` in its project.
+export async function stackFor(deps: { store: Store }, req: Request, template: string, id: string, needed: Role): Promise<Resource> {
+  const resource = await getResource(deps, id, template);
+  requireRole(principalOf(req), resource.project, needed, () => new AppError('resource-not-found', `no ${template} resource with id ${id}`));
+  return resource;
+}
+
+// The job, if the caller has `needed` in its project.
+export async function jobFor(deps: { store: Store }, req: Request, jobId: string, needed: Role): Promise<Job> {
+  const job = await getJob(deps, jobId);
+  requireRole(principalOf(req), job.project, needed, () => new AppError('job-not-found', `no job with id ${jobId}`));
+  return job;
+}
+
+// Where a create goes: `?project=`, or the caller's one project. Callers
+// with a role on every project (legacy tokens, owners) create in the
+// default project unless they name one, so scripts from before projects
+// work unchanged.
+export async function targetProject(deps: { store: Store }, req: Request, named: string | undefined, needed: Role): Promise<string> {
+  const principal = principalOf(req);
+  const notFound = (name: string) => () => new AppError('project-not-found', `there is no project "${name}"`);
+  let project = named;
+  if (project === undefined) {
+    const granted = [...principal.grants.keys()];
+    if (principal.owner || principal.everyProject !== undefined) project = DEFAULT_PROJECT;
+    else if (granted.length === 1) project = granted[0] as string;
+    else throw new AppError('project-required', `"${principal.name}" has roles in ${granted.length} projects (${granted.join(', ')}); name one with ?project=`);
+  }
+  requireRole(principal, project, needed, notFound(project));
+  if (!(await deps.store.projects.exists(project))) throw notFound(project)();
+  return project;
+}
+
+// The projects whose stacks a list shows: `named` only, or every project the
+// caller can read (undefined: every project there is).
+export function readableProjects(principal: Principal, named: string | undefined): string[] | undefined {
+  if (named !== undefined) {
+    requireRole(principal, named, 'read', () => new AppError('project-not-found', `there is no project "${named}"`));
+    return [named];
+  }
+  if (principal.owner || principal.everyProject !== undefined) return undefined;
+  return [...principal.grants.keys()];
+}
+
+// Webhooks belong to the whole installation until they belong to projects:
+// they are for callers who are admins everywhere (receiver URLs can carry
+// secrets).
+export function isInstallationAdmin(principal: Principal): boolean {
+  return principal.owner || principal.everyProject === 'admin';
+}

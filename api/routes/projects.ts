@@ -1,0 +1,138 @@
+// /api/projects: the tenant boundary. Owners make and remove projects; an
+// admin of a project changes its description and quota; anyone with a role
+// in a project sees it, and no one else learns that it exists.
+import { roleIn } from '../../core/access/roles.ts';
+import { AppError } from '../../core/errors.ts';
+import { Project, ProjectCreateRequest, ProjectList, ProjectName, ProjectParams, ProjectUpdateRequest } from '../../core/schemas/index.ts';
+import type { Store } from '../../core/store/index.ts';
+import { principalOf, requireRole } from '../access.ts';
+import { json, problem, type Route } from '../route.ts';
+import { parseOrThrow } from '../validate.ts';
+import { unavailable } from './common.ts';
+
+const TAG = 'projects';
+const notFound = problem('No such project, or none the caller has a role in: both answer alike (`project-not-found`).');
+
+function nameOf(value: unknown): string {
+  const parsed = ProjectName.safeParse(value);
+  if (!parsed.success) throw new AppError('invalid-id', 'a project name is 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
+  return parsed.data;
+}
+
+const missing = (name: string) => () => new AppError('project-not-found', `there is no project "${name}"`);
+
+export function projectRoutes(deps: { store: Store }): Route[] {
+  const { store } = deps;
+  async function found(name: string): Promise<Project> {
+    const project = await store.projects.get(name);
+    if (!project) throw missing(name)();
+    return project;
+  }
+  return [
+    {
+      method: 'post',
+      path: '/api/projects',
+      operationId: 'createProject',
+      tags: [TAG],
+      summary: 'Create a project',
+      description: 'Owners only. Stacks, jobs and tokens then belong to it; grants name it (API_TOKENS `ROLE@PROJECT`, OIDC_BINDINGS, tokens made through the API).',
+      request: { body: { required: true, content: { 'application/json': { schema: ProjectCreateRequest } } } },
+      responses: {
+        201: json('The project.', Project),
+        400: problem('Invalid name, description or quota.'),
+        403: problem('The caller is not an owner (`insufficient-role`).'),
+        409: problem('A project of that name exists (`project-exists`).'),
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const principal = principalOf(req);
+        if (!principal.owner) throw new AppError('insufficient-role', `creating a project needs the owner role; "${principal.name}" is not an owner`);
+        const body = parseOrThrow(ProjectCreateRequest, req.body ?? {}, 'body');
+        if (!(await store.projects.create(body.name, body.description, body.quota))) throw new AppError('project-exists', `a project named "${body.name}" exists`);
+        const project = await found(body.name);
+        res.status(201).location(project.href).json(project);
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/projects',
+      operationId: 'listProjects',
+      tags: [TAG],
+      summary: 'List the projects the caller has a role in',
+      description: 'Every project for an owner (or a token with a role on every project); otherwise those the caller has a role in.',
+      responses: { 200: json('The projects, by name.', ProjectList), 503: unavailable },
+      async handle(req, res) {
+        const principal = principalOf(req);
+        const names = principal.owner || principal.everyProject !== undefined ? await store.projects.names() : [...principal.grants.keys()].sort();
+        res.json({ items: await store.projects.getMany(names) });
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/projects/{project}',
+      operationId: 'getProject',
+      tags: [TAG],
+      summary: 'Get a project',
+      description: 'Its description, quota and number of live stacks.',
+      request: { params: ProjectParams },
+      responses: { 200: json('The project.', Project), 400: problem('Invalid name.'), 404: notFound, 503: unavailable },
+      async handle(req, res) {
+        const name = nameOf(req.params.project);
+        requireRole(principalOf(req), name, 'read', missing(name));
+        res.json(await found(name));
+      },
+    },
+    {
+      method: 'patch',
+      path: '/api/projects/{project}',
+      operationId: 'updateProject',
+      tags: [TAG],
+      summary: 'Change a project',
+      description: 'Admins of the project: its description, and its quota (replaced whole: a limit left out is lifted).',
+      request: { params: ProjectParams, body: { required: true, content: { 'application/json': { schema: ProjectUpdateRequest } } } },
+      responses: {
+        200: json('The project.', Project),
+        400: problem('Invalid name or body.'),
+        403: problem("The caller's role in the project is below admin (`insufficient-role`)."),
+        404: notFound,
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const name = nameOf(req.params.project);
+        requireRole(principalOf(req), name, 'admin', missing(name));
+        const body = parseOrThrow(ProjectUpdateRequest, req.body ?? {}, 'body');
+        if (!(await store.projects.update(name, body))) throw missing(name)();
+        res.json(await found(name));
+      },
+    },
+    {
+      method: 'delete',
+      path: '/api/projects/{project}',
+      operationId: 'deleteProject',
+      tags: [TAG],
+      summary: 'Delete an empty project',
+      description: 'Owners only, and only a project with no live stacks. The default project stays.',
+      request: { params: ProjectParams },
+      responses: {
+        204: { description: 'Deleted.' },
+        400: problem('Invalid name.'),
+        403: problem('The caller is not an owner (`insufficient-role`).'),
+        404: notFound,
+        409: problem('The project holds live stacks, or is the default project (`project-not-empty`).'),
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const principal = principalOf(req);
+        const name = nameOf(req.params.project);
+        const role = roleIn(principal, name);
+        if (role === undefined) throw missing(name)();
+        if (!principal.owner) throw new AppError('insufficient-role', `deleting a project needs the owner role; "${principal.name}" has ${role} in it`);
+        const outcome = await store.projects.delete(name);
+        if (outcome.outcome === 'missing') throw missing(name)();
+        if (outcome.outcome === 'default') throw new AppError('project-not-empty', 'the default project always exists: stacks that name no project go there');
+        if (outcome.outcome === 'not-empty') throw new AppError('project-not-empty', `project "${name}" holds ${outcome.liveStacks} live stacks; delete them first`);
+        res.status(204).end();
+      },
+    },
+  ];
+}

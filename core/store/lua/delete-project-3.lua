@@ -1,0 +1,29 @@
+--[[
+  Removes a project that holds no live stacks. The default project is never
+  removed.
+
+  Input:
+    KEYS[1] the project's key
+    KEYS[2] index of every project
+    KEYS[3] the project's live stacks
+
+    ARGV[1] key prefix
+    ARGV[2] name
+
+  Output:
+    {'deleted'}
+    {'missing'}
+    {'not-empty', liveStacks}
+    {'default'}
+]]
+local projectKey = KEYS[1]
+local indexKey = KEYS[2]
+local liveKey = KEYS[3]
+
+if ARGV[2] == 'default' then return {'default'} end
+if redis.call('EXISTS', projectKey) == 0 then return {'missing'} end
+local live = redis.call('SCARD', liveKey)
+if live > 0 then return {'not-empty', tostring(live)} end
+redis.call('DEL', projectKey)
+redis.call('ZREM', indexKey, ARGV[2])
+return {'deleted'}

@@ -1,0 +1,58 @@
+--[[
+  Puts every stack recorded before projects into the default project: its
+  `project` field, the default project's list indexes (see
+  includes/keys.lua, listScopesOf) and, if it is not deleted, the project's
+  live stacks. One batch of the index at a time, oldest first; repeating a
+  pass changes nothing. Once a pass finds nothing left, the schema version
+  is recorded and later starts skip the scan.
+
+  Input:
+    KEYS[1] index of every resource
+    KEYS[2] the store's schema version
+
+    ARGV[1] key prefix
+    ARGV[2] the last member the previous batch read, or '' to begin
+    ARGV[3] members per batch
+    ARGV[4] the schema version this migration reaches
+
+  Output:
+    {'more', lastMember, moved}   read on from lastMember; moved: the stacks
+                                  that had no project
+    {'done', moved}               nothing left; the schema version is set
+]]
+local indexKey = KEYS[1]
+local schemaKey = KEYS[2]
+
+local prefix = ARGV[1]
+local after = ARGV[2]
+local batch = tonumber(ARGV[3])
+local schemaVersion = ARGV[4]
+
+--- @include "keys"
+--- @include "drift"
+
+local start = '-'
+if after ~= '' then start = '(' .. after end
+local members = redis.call('ZRANGE', indexKey, start, '+', 'BYLEX', 'LIMIT', 0, batch)
+local moved = 0
+for _, member in ipairs(members) do
+  local id = string.sub(member, 17)
+  local resourceKey = resourceKeyOf(prefix, id)
+  local record = redis.call('HMGET', resourceKey, 'status', 'template', 'project')
+  local status, template = record[1], record[2] or 'ec2instance'
+  if status and not record[3] then
+    redis.call('HSET', resourceKey, 'project', 'default')
+    redis.call('ZADD', templateIndexKeyOf(prefix, template, 'default'), 0, member)
+    redis.call('ZADD', templateStatusKeyOf(prefix, template, status, 'default'), 0, member)
+    if status ~= 'deleted' then
+      enterDriftIndexes(prefix, resourceKey, status)
+      redis.call('SADD', projectLiveKeyOf(prefix, 'default'), id)
+    end
+    moved = moved + 1
+  end
+end
+if #members < batch then
+  redis.call('SET', schemaKey, schemaVersion)
+  return {'done', tostring(moved)}
+end
+return {'more', members[#members], tostring(moved)}
