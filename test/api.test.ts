@@ -252,6 +252,8 @@ describe('OpenAPI document', () => {
       '/api/templates': ['get'],
       '/api/templates/{name}': ['get'],
       '/api/event-types': ['get'],
+      '/api/projects': ['get', 'post'],
+      '/api/projects/{project}': ['get', 'patch', 'delete'],
       '/api/webhooks': ['get', 'post'],
       '/api/webhooks/{webhookId}': ['get', 'patch', 'delete'],
       '/api/webhooks/{webhookId}/ping': ['post'],
