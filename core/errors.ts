@@ -20,6 +20,7 @@ export const ERRORS = {
   'webhook-not-found': { status: 404, title: 'Webhook not found' },
   'delivery-not-found': { status: 404, title: 'Delivery not found' },
   'project-not-found': { status: 404, title: 'Project not found' },
+  'token-not-found': { status: 404, title: 'Token not found' },
   'route-not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'host-not-loopback': { status: 421, title: 'Host is not a loopback name' },

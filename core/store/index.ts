@@ -15,6 +15,7 @@ import { Outbox } from './outbox.ts';
 import { Webhooks } from './webhooks.ts';
 import { Resources } from './resources.ts';
 import { Scripts } from './scripts.ts';
+import { ApiTokens } from './tokens.ts';
 
 export type { JobEvent, Message, Topic } from './channels.ts';
 export type { JobEnd } from './jobs.ts';
@@ -23,6 +24,7 @@ export { MAX_LOG_BYTES } from './logs.ts';
 export { JOB_DURATION_BUCKETS } from './metrics.ts';
 export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, DiscardOutcome, FinishOutcome, PlanRequest, RetryRequest, StartOutcome, UpdateRequest } from './outcomes.ts';
 export type { Page } from './pages.ts';
+export type { NewToken, TokenCreate, TokenRecord } from './tokens.ts';
 export { IDEMPOTENCY_SECONDS, type NewResource } from './resources.ts';
 
 export class Store {
@@ -35,6 +37,7 @@ export class Store {
   readonly migrations: Migrations;
   readonly outbox: Outbox;
   readonly webhooks: Webhooks;
+  readonly tokens: ApiTokens;
 
   // `jobRetentionSeconds`: how long a finished job's record and log are kept,
   // and a deleted stack's record.
@@ -49,5 +52,6 @@ export class Store {
     this.migrations = new Migrations(context);
     this.outbox = new Outbox(context);
     this.webhooks = new Webhooks(context);
+    this.tokens = new ApiTokens(context);
   }
 }
