@@ -68,7 +68,7 @@ export function checkOidcSettings(
   let parsed: OidcBinding[] = [];
   try {
     if (!bindings) throw new Error('needed with OIDC_ISSUER: JSON, or the path of a JSON file');
-    parsed = parseBindings(bindings.trimStart().startsWith('[') ? bindings : readFile(bindings));
+    parsed = parseBindings(/^\s*[[{]/.test(bindings) ? bindings : readFile(bindings));
   } catch (error) {
     problems.push(`OIDC_BINDINGS: ${(error as Error).message}`);
   }

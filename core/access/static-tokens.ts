@@ -37,6 +37,8 @@ export function parseStaticTokens(setting: string): StaticToken[] {
     position += 1;
     const [name = '', roleList = '', ...rest] = entry.split(':');
     const secret = rest.join(':');
+    // Fewer fields: which one is the secret cannot be told, so none is quoted.
+    if (rest.length === 0) throw new Error(`entry ${position}: must be name:ROLES:secret, three fields separated by ":"`);
     if (!NAME.test(name)) throw new Error(`entry ${position}: the token name (before the first ":") must be 1-64 letters, digits, "_", "." or "-"`);
     if (tokens.some((t) => t.principal.name === name)) throw new Error(`token name "${name}" is used twice`);
     const fail = (problem: string) => new Error(`token "${name}": ${problem}`);
