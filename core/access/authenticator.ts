@@ -1,14 +1,15 @@
 // Who a bearer credential is: the one entry point that tries each kind of
 // credential the API accepts. API_TOKENS entries first (in memory), then an
 // OIDC identity token when SSO is set up and the credential has a JWT's
-// shape, then a token made through the API (one Redis round trip). The kinds
-// cannot be taken for each other: a made token starts with `tfc_`, which no
-// API_TOKENS secret may, and neither has a JWT's dots.
+// shape, then a token made through the API (one Redis round trip), which
+// only a `tfc_` credential can be. Each kind is found by its exact digest or
+// signature, so none can pass for another; the order only decides what a
+// credential costs.
 import { tokenPrincipal } from './managed-tokens.ts';
 import type { OidcVerifier } from './oidc.ts';
 import type { Principal } from './roles.ts';
-import { findStaticToken, MANAGED_TOKEN_PREFIX, type StaticToken } from './static-tokens.ts';
-import type { ApiTokens } from '../store/tokens.ts';
+import { findStaticToken, type StaticToken } from './static-tokens.ts';
+import { type ApiTokens, MANAGED_TOKEN_PREFIX } from '../store/tokens.ts';
 
 export type Authentication =
   | { principal: Principal }

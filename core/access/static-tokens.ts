@@ -10,9 +10,6 @@ export type StaticToken = Readonly<{ principal: Principal; digest: Buffer }>;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const HASHED = /^sha256:([0-9a-f]{64})$/;
 export const MIN_TOKEN_LENGTH = 24;
-// Tokens made through the API start with this; a static secret may not, so
-// the two kinds can never be taken for each other.
-export const MANAGED_TOKEN_PREFIX = 'tfc_';
 
 export function digestToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
@@ -47,7 +44,6 @@ export function parseStaticTokens(setting: string): StaticToken[] {
     if (hashed?.[1]) digest = Buffer.from(hashed[1], 'hex');
     else if (secret.startsWith('sha256:')) throw fail('a sha256: entry needs 64 lowercase hex digits');
     else if (secret.length < MIN_TOKEN_LENGTH) throw fail(`the secret must be at least ${MIN_TOKEN_LENGTH} characters`);
-    else if (secret.startsWith(MANAGED_TOKEN_PREFIX)) throw fail(`a secret may not start with "${MANAGED_TOKEN_PREFIX}", which marks tokens made through the API`);
     else digest = digestToken(secret);
     tokens.push({ principal: { kind: 'token', name, ...parseRoles(roleList, fail) }, digest });
   }

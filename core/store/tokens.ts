@@ -2,7 +2,7 @@
 // its record holds the SHA-256 of it, and a presented token is found by that
 // digest in one script, so a revocation holds at once on every API process.
 import { randomBytes } from 'node:crypto';
-import { digestToken, MANAGED_TOKEN_PREFIX } from '../access/static-tokens.ts';
+import { digestToken } from '../access/static-tokens.ts';
 import type { Role } from '../access/roles.ts';
 import { newTokenId } from '../ids.ts';
 import type { StoreContext } from './context.ts';
@@ -25,6 +25,10 @@ export type NewToken = Readonly<{ name: string; role: Role; createdBy: string; e
 
 // `token`: the secret, which exists only in this answer.
 export type TokenCreate = { outcome: 'created'; record: TokenRecord; token: string } | { outcome: 'name-taken' };
+
+// Every token made through the API starts with this (so do the ones
+// `npm run token` makes for API_TOKENS, which are found before Redis is asked).
+export const MANAGED_TOKEN_PREFIX = 'tfc_';
 
 // A busy token records its last use once a minute, not on every request.
 export const LAST_USE_RESOLUTION_MS = 60_000;
