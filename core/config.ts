@@ -1,12 +1,14 @@
 // The one place that reads the environment. Both processes call loadConfig()
 // at start and receive a typed, validated object; an invalid value stops the
 // process with a message that names the variable.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type ApiToken, digestToken, MIN_TOKEN_LENGTH, parseTokens } from './tokens.ts';
+import { checkOidcSettings, type OidcSettings } from './access/oidc-settings.ts';
+import { digestToken, MIN_TOKEN_LENGTH, parseStaticTokens, type StaticToken } from './access/static-tokens.ts';
+import { type ApiToken, parseTokens } from './tokens.ts';
 
 const BUNDLED_CLI_CONFIG = fileURLToPath(new URL('../worker/terraform.rc', import.meta.url));
 
@@ -41,6 +43,9 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   API_TOKENS: z.string().optional(),
   AUTH_MODE: z.enum(['tokens', 'insecure-local']).default('tokens'),
+  OIDC_ISSUER: z.string().optional(),
+  OIDC_AUDIENCE: z.string().optional(),
+  OIDC_BINDINGS: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: positiveInt(1_000_000).default(600),
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: positiveInt(1_000_000).default(1_200),
   MAX_HELD_REQUESTS: positiveInt(1_000_000).default(100),
@@ -94,9 +99,10 @@ export type Config = Readonly<{
   redisPrefix: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   api: Readonly<{
-    // API_TOKENS as given; only the API reads it (apiTokens()), so a worker
-    // never refuses to start over a setting it does not use.
+    // API_TOKENS and OIDC_* as given; only the API reads them (apiAccess()),
+    // so a worker never refuses to start over a setting it does not use.
     tokensSetting: string;
+    oidcSetting: Readonly<{ issuer: string; audience: string; bindings: string }>;
     // Every request acts as the "local" principal, without a token.
     insecureLocal: boolean;
     rateLimitPerMinute: number;
@@ -196,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     api: {
       tokensSetting: e.API_TOKENS ?? '',
+      oidcSetting: { issuer: e.OIDC_ISSUER ?? '', audience: e.OIDC_AUDIENCE ?? '', bindings: e.OIDC_BINDINGS ?? '' },
       insecureLocal: e.AUTH_MODE === 'insecure-local',
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       rateLimitPerAddressPerMinute: e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
@@ -249,26 +256,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
-// The API's tokens, or undefined in the insecure local mode. The API refuses
-// to start open to anyone: it needs tokens, or the insecure local mode on a
-// loopback address. Workers take no requests and never call this.
-export function apiTokens(config: Config): readonly ApiToken[] | undefined {
-  if (config.api.insecureLocal) {
-    if (!LOOPBACK_HOSTS.has(config.host)) {
-      throw new ConfigError(`invalid configuration:\n  AUTH_MODE: insecure-local needs HOST to be a loopback address, not ${config.host}`);
-    }
-    return undefined;
+const NO_TOKENS = 'no tokens; set API_TOKENS or OIDC_ISSUER (see README, "Authentication"), or AUTH_MODE=insecure-local for a loopback-only development API';
+
+function insecureLocal(config: Config): undefined {
+  if (!LOOPBACK_HOSTS.has(config.host)) {
+    throw new ConfigError(`invalid configuration:\n  AUTH_MODE: insecure-local needs HOST to be a loopback address, not ${config.host}`);
   }
+  return undefined;
+}
+
+// The read/write tokens of before projects, until api/ asks apiAccess().
+export function apiTokens(config: Config): readonly ApiToken[] | undefined {
+  if (config.api.insecureLocal) return insecureLocal(config);
   let tokens: ApiToken[];
   try {
     tokens = parseTokens(config.api.tokensSetting);
   } catch (error) {
     throw new ConfigError(`invalid configuration:\n  API_TOKENS: ${(error as Error).message}`);
   }
-  if (tokens.length === 0) {
-    throw new ConfigError(
-      'invalid configuration:\n  API_TOKENS: no tokens; set API_TOKENS (see README, "Authentication"), or AUTH_MODE=insecure-local for a loopback-only development API',
-    );
-  }
+  if (tokens.length === 0) throw new ConfigError(`invalid configuration:\n  API_TOKENS: ${NO_TOKENS}`);
   return tokens;
+}
+
+// Who the API lets in: API_TOKENS, and OIDC when OIDC_ISSUER is set; undefined
+// in the insecure local mode. It never starts open to anyone: it needs one of
+// the two, or the insecure local mode on loopback. Workers never call this.
+export function apiAccess(config: Config): { staticTokens: readonly StaticToken[]; oidc: OidcSettings | undefined } | undefined {
+  if (config.api.insecureLocal) return insecureLocal(config);
+  const problems: string[] = [];
+  let staticTokens: StaticToken[] = [];
+  try {
+    staticTokens = parseStaticTokens(config.api.tokensSetting);
+  } catch (error) {
+    problems.push(`API_TOKENS: ${(error as Error).message}`);
+  }
+  const oidc = checkOidcSettings(config.api.oidcSetting, (file) => readFileSync(file, 'utf8'), problems);
+  if (problems.length === 0 && staticTokens.length === 0 && !oidc) {
+    problems.push(`API_TOKENS: ${NO_TOKENS}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  return { staticTokens, oidc };
 }

@@ -32,3 +32,8 @@ export function newWebhookId(): string {
 export function newDeliveryId(): string {
   return `d${generate().slice(1)}`;
 }
+
+// Ids of tokens made through the API.
+export function newTokenId(): string {
+  return `t${generate().slice(1)}`;
+}

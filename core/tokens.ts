@@ -1,7 +1,11 @@
 // API bearer tokens: parsing the API_TOKENS setting and checking a presented
 // token against it. Only SHA-256 digests are kept in memory, and a presented
-// token is compared with every entry in constant time.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// token is compared with every entry in constant time. The read/write scopes
+// before projects: core/access/ replaces this once api/auth.ts asks it.
+import { timingSafeEqual } from 'node:crypto';
+import { digestToken, MIN_TOKEN_LENGTH } from './access/static-tokens.ts';
+
+export { digestToken, MIN_TOKEN_LENGTH };
 
 export const SCOPES = ['read', 'write'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -13,11 +17,6 @@ export type Principal = Readonly<{ name: string; scopes: readonly Scope[] }>;
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const HASHED = /^sha256:([0-9a-f]{64})$/;
-export const MIN_TOKEN_LENGTH = 24;
-
-export function digestToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
-}
 
 // Entries are separated by commas or newlines: `name:scopes:secret`, where
 // scopes is `read`, `write` or `read+write`, and secret is either the token

@@ -2,6 +2,7 @@
 // problem+json, and queue payloads. The API validates requests with these, the
 // OpenAPI document is generated from them (their `.meta()`), and the worker
 // re-parses job data with them, so the three can never disagree.
+export * from './access.ts';
 export * from './domain.ts';
 export * from './http.ts';
 export * from './problem.ts';

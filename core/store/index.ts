@@ -16,6 +16,7 @@ import { Projects } from './projects.ts';
 import { Webhooks } from './webhooks.ts';
 import { Resources } from './resources.ts';
 import { Scripts } from './scripts.ts';
+import { ApiTokens } from './tokens.ts';
 
 export type { JobEvent, Message, Topic } from './channels.ts';
 export type { JobEnd } from './jobs.ts';
@@ -24,6 +25,7 @@ export { MAX_LOG_BYTES } from './logs.ts';
 export { JOB_DURATION_BUCKETS } from './metrics.ts';
 export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, DiscardOutcome, FinishOutcome, PlanRequest, RetryRequest, StartOutcome, UpdateRequest } from './outcomes.ts';
 export type { Page } from './pages.ts';
+export type { NewToken, TokenCreate, TokenRecord } from './tokens.ts';
 export { IDEMPOTENCY_SECONDS, type NewResource } from './resources.ts';
 
 export class Store {
@@ -37,6 +39,7 @@ export class Store {
   readonly outbox: Outbox;
   readonly webhooks: Webhooks;
   readonly projects: Projects;
+  readonly tokens: ApiTokens;
 
   // `jobRetentionSeconds`: how long a finished job's record and log are kept,
   // and a deleted stack's record.
@@ -52,5 +55,6 @@ export class Store {
     this.outbox = new Outbox(context);
     this.webhooks = new Webhooks(context);
     this.projects = new Projects(context);
+    this.tokens = new ApiTokens(context);
   }
 }

@@ -38,6 +38,12 @@
 //   P:wh:{id}:held        set    ids of deliveries held while the webhook's circuit is open
 //   P:dlv:{id}            hash   a delivery: the event it sends and where it stands
 //   P:dlv:{id}:attempts   list   its attempts, oldest first (JSON)
+//   P:tok:{id}            hash   a token made through the API: its project, name, role, the
+//                                SHA-256 of its secret (never the secret), expiry, last use;
+//                                expires with the token
+//   P:tok:digest:{sha256} string the id of the token with that digest; expires with it
+//   P:tok:names:{project} hash   token name -> id, one name per project (an entry whose
+//                                token has expired is stale: a create may take the name)
 //   P:cancel              pubsub ids of running jobs to interrupt
 //   P:logs                pubsub ids of jobs whose log grew
 import { createHash } from 'node:crypto';
@@ -144,6 +150,15 @@ export class Keys {
   }
   deliveryAttempts(id: string): string {
     return `${this.prefix}:dlv:${id}:attempts`;
+  }
+  token(id: string): string {
+    return `${this.prefix}:tok:${id}`;
+  }
+  tokenDigest(digestHex: string): string {
+    return `${this.prefix}:tok:digest:${digestHex}`;
+  }
+  tokenNames(project: string): string {
+    return `${this.prefix}:tok:names:${project}`;
   }
   get eventsChannel(): string {
     return `${this.prefix}:events`;

@@ -41,6 +41,13 @@ export type WebhookCreate = { outcome: 'created' } | { outcome: 'limit'; count: 
 export type CircuitAdmission = { outcome: 'go' | 'trial' } | { outcome: 'wait'; untilMs: number };
 export type CircuitChange = { outcome: 'closed'; held: string[] } | { outcome: 'opened' | 'reopened'; reason: string } | { outcome: 'unchanged' | 'missing' };
 
+// A token script's record fields, in lua/includes/token-fields.lua's order.
+export type TokenFields = [id: string, project: string, name: string, role: string, createdBy: string, createdMs: string, expiresMs: string, lastUsedMs: string];
+const TOKEN_FIELD_COUNT = 8;
+
+export type TokenCreate = { outcome: 'created' } | { outcome: 'taken'; id: string };
+export type TokenVerify = { outcome: 'valid'; fields: TokenFields } | { outcome: 'expired' | 'missing' };
+
 // `changed`: the records the batch brought up to date.
 export type MigrateBatch = { outcome: 'more'; lastMember: string; changed: number } | { outcome: 'done'; changed: number };
 
@@ -145,6 +152,22 @@ export const parse = {
     if (outcome === 'deleted' || outcome === 'missing' || outcome === 'default') return { outcome };
     if (outcome === 'not-empty') return { outcome, liveStacks: Number(a) };
     return unexpected('delete-project', outcome);
+  },
+  createToken([outcome, a = '']: string[]): TokenCreate {
+    if (outcome === 'created') return { outcome };
+    if (outcome === 'taken') return { outcome, id: a };
+    return unexpected('create-token', outcome);
+  },
+  verifyToken([outcome, ...rest]: string[]): TokenVerify {
+    if (outcome === 'expired' || outcome === 'missing') return { outcome };
+    if (outcome === 'valid' && rest.length === TOKEN_FIELD_COUNT) return { outcome, fields: rest as TokenFields };
+    return unexpected('verify-token', outcome);
+  },
+  listTokens([outcome, ...rest]: string[]): TokenFields[] {
+    if (outcome !== 'tokens' || rest.length % TOKEN_FIELD_COUNT !== 0) return unexpected('list-tokens', outcome);
+    const records: TokenFields[] = [];
+    for (let i = 0; i < rest.length; i += TOKEN_FIELD_COUNT) records.push(rest.slice(i, i + TOKEN_FIELD_COUNT) as TokenFields);
+    return records;
   },
   done(name: string, expected: string, [outcome]: string[]): void {
     if (outcome !== expected) unexpected(name, outcome);

@@ -33,6 +33,11 @@ export const SCRIPT_NAMES = [
   'record-delivery',
   'admit-delivery',
   'record-circuit',
+  'create-token',
+  'verify-token',
+  'list-tokens',
+  'revoke-token',
+  'revoke-project-tokens',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -58,3 +58,9 @@ end
 local function outboxKeyOf(prefix)
   return prefix .. ':events:outbox'
 end
+local function tokenKeyOf(prefix, id)
+  return prefix .. ':tok:' .. id
+end
+local function tokenDigestKeyOf(prefix, digestHex)
+  return prefix .. ':tok:digest:' .. digestHex
+end

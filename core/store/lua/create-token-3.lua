@@ -1,0 +1,43 @@
+--[[
+  Stores a token made through the API unless its project already has a live
+  token of that name. The check and the write are one step, so two creates
+  racing for one name cannot both take it. Only the token's digest is given.
+
+  Input:
+    KEYS[1] token key
+    KEYS[2] digest key (the token's SHA-256)
+    KEYS[3] the project's token names
+
+    ARGV[1] key prefix
+    ARGV[2] token id
+    ARGV[3] token name
+    ARGV[4] when it expires (ms since the epoch), or '' for never
+    ARGV[5..] field, value, field, value, ...
+
+  Output:
+    {'created'}
+    {'taken', id}   the live token `id` has the name
+]]
+--- @include "keys"
+
+local tokenKey = KEYS[1]
+local digestKey = KEYS[2]
+local namesKey = KEYS[3]
+
+local prefix = ARGV[1]
+local id = ARGV[2]
+local name = ARGV[3]
+local expiresMs = ARGV[4]
+
+-- A name whose token has expired (its key gone) is free again.
+local holder = redis.call('HGET', namesKey, name)
+if holder and redis.call('EXISTS', tokenKeyOf(prefix, holder)) == 1 then return {'taken', holder} end
+
+redis.call('HSET', tokenKey, unpack(ARGV, 5))
+redis.call('SET', digestKey, id)
+redis.call('HSET', namesKey, name, id)
+if expiresMs ~= '' then
+  redis.call('PEXPIREAT', tokenKey, expiresMs)
+  redis.call('PEXPIREAT', digestKey, expiresMs)
+end
+return {'created'}
