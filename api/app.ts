@@ -6,7 +6,7 @@ import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../core/logger.ts';
-import type { ApiToken } from '../core/tokens.ts';
+import type { Authenticator } from '../core/access/authenticator.ts';
 import { authenticate, loopbackHostOnly, rateLimit } from './auth.ts';
 import { failedAuthLimiter, heldRequestLimit } from './limits.ts';
 import { createMetrics, requestLogging } from './observability.ts';
@@ -28,7 +28,7 @@ export type AppDeps = UseCaseDeps & {
   redisPrefix: string;
   logger: Logger;
   // undefined: insecure local mode.
-  tokens: readonly ApiToken[] | undefined;
+  authenticator: Authenticator | undefined;
   rateLimitPerMinute: number;
   rateLimitPerAddressPerMinute: number;
   maxHeldRequests: number;
@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps): express.Express {
   const metrics = createMetrics(deps.store, deps.queue);
   app.use(requestLogging(deps.logger));
   app.use(metrics.observe);
-  if (!deps.tokens) app.use(loopbackHostOnly);
+  if (!deps.authenticator) app.use(loopbackHostOnly);
   app.use(
     helmet({
       // Swagger UI's page sets its styles inline; scripts stay 'self' only.
@@ -80,7 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(
     API_PREFIX,
-    authenticate(deps.tokens, failedAuthLimiter(deps.redis, deps.redisPrefix, deps.rateLimitPerAddressPerMinute)),
+    authenticate(deps.authenticator, failedAuthLimiter(deps.redis, deps.redisPrefix, deps.rateLimitPerAddressPerMinute)),
     rateLimit(deps.redis, deps.redisPrefix, deps.rateLimitPerMinute),
     heldRequestLimit(deps.maxHeldRequests),
     requireJsonBody,

@@ -5,8 +5,8 @@ import type { Request, RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
+import type { Authentication, Authenticator } from '../core/access/authenticator.ts';
 import type { Principal } from '../core/access/roles.ts';
-import { type ApiToken, findToken } from '../core/tokens.ts';
 import { principalOf } from './access.ts';
 import type { FailedAuthLimiter } from './limits.ts';
 
@@ -14,39 +14,39 @@ export { principalOf };
 
 const LOCAL: Principal = { kind: 'local', name: 'local', owner: true, grants: new Map() };
 
-// A token of API_TOKENS: `read` reads every project, `write` (with or
-// without read) is an admin of every project, as it could do everything before projects.
-function tokenPrincipal(token: ApiToken): Principal {
-  return { kind: 'token', name: token.name, owner: false, everyProject: token.scopes.includes('write') ? 'admin' : 'read', grants: new Map() };
-}
-
 // The token of `Authorization: Bearer <token>`, if the header has that form.
 // Up to 8 KB: CI systems' identity tokens (JWTs) run to several kilobytes.
 export function bearerToken(req: Request): string | undefined {
   return /^Bearer +([\x21-\x7e]{1,8192}) *$/i.exec(req.get('authorization') ?? '')?.[1];
 }
 
-// tokens undefined: insecure local mode, every request is the "local" principal.
-// A request whose token is missing or wrong counts against its address's
-// `failures`, checked before the token is.
-export function authenticate(tokens: readonly ApiToken[] | undefined, failures: FailedAuthLimiter): RequestHandler {
+// authenticator undefined: insecure local mode, every request is the "local"
+// principal, an owner. A request whose credential is missing or wrong counts
+// against its address's `failures`, checked before the credential is; a
+// verified identity that no binding grants anything is 403 no-grants, and
+// not counted (it is who it says it is).
+export function authenticate(authenticator: Authenticator | undefined, failures: FailedAuthLimiter): RequestHandler {
   return async (req, res, next) => {
-    let principal: Principal | undefined = tokens ? undefined : LOCAL;
-    if (tokens) {
-      await failures.refuseIfSpent(req);
-      const presented = bearerToken(req);
-      const token = presented ? findToken(tokens, presented) : undefined;
-      if (!token) {
-        await failures.count(req);
-        const given = req.get('authorization') !== undefined;
-        throw new AppError('unauthorized', given ? 'the bearer token is not valid' : 'send an API token: Authorization: Bearer <token>', {
-          headers: { 'WWW-Authenticate': given ? 'Bearer realm="tfcompute", error="invalid_token"' : 'Bearer realm="tfcompute"' },
-        });
-      }
-      principal = tokenPrincipal(token);
+    if (!authenticator) {
+      res.locals.principal = LOCAL;
+      return next();
     }
-    res.locals.principal = principal;
-    next();
+    await failures.refuseIfSpent(req);
+    const presented = bearerToken(req);
+    const found: Authentication = presented ? await authenticator.authenticate(presented) : { error: 'invalid' };
+    if ('principal' in found) {
+      res.locals.principal = found.principal;
+      return next();
+    }
+    if (found.error === 'no-grants') {
+      throw new AppError('no-grants', `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project`);
+    }
+    await failures.count(req);
+    if (found.reason) req.log.info({ reason: found.reason }, 'identity token refused');
+    const given = req.get('authorization') !== undefined;
+    throw new AppError('unauthorized', given ? 'the bearer token is not valid' : 'send an API token: Authorization: Bearer <token>', {
+      headers: { 'WWW-Authenticate': given ? 'Bearer realm="tfcompute", error="invalid_token"' : 'Bearer realm="tfcompute"' },
+    });
   };
 }
 

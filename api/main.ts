@@ -1,5 +1,5 @@
 // `npm run api`: the HTTP API.
-import { apiTokens, ConfigError, loadConfig } from '../core/config.ts';
+import { apiAccess, ConfigError, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { startOrExit } from '../core/process.ts';
 import { startApi } from './server.ts';
@@ -7,7 +7,7 @@ import { startApi } from './server.ts';
 let config;
 try {
   config = loadConfig();
-  apiTokens(config);
+  apiAccess(config);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`tfcompute api: ${error.message}\n`);

@@ -1,7 +1,9 @@
 // The API process: Redis connections, the HTTP server, and an orderly stop.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { apiTokens, type Config } from '../core/config.ts';
+import { createAuthenticator } from '../core/access/authenticator.ts';
+import { OidcVerifier } from '../core/access/oidc.ts';
+import { apiAccess, type Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { eventSource } from '../core/events/cloud-event.ts';
 import { attemptsFor } from '../core/events/retry-schedule.ts';
@@ -16,7 +18,7 @@ import { JobWaiter } from './job-waiter.ts';
 export type RunningApi = { port: number; stop(): Promise<void> };
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
-  const tokens = apiTokens(config);
+  const access = apiAccess(config);
   const catalogue = await loadCatalogue(config.templates, { canEncrypt: config.encryptionKey !== undefined });
   logger.info({ templates: catalogue.list().map((t) => `${t.name}@${t.version}`) }, 'templates read');
   const redis = connectRedis(config.redisUrl, 'api', 'tfcompute-api');
@@ -34,6 +36,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   if (Object.values(migrated).some((n) => n > 0)) logger.info({ migrated }, 'records written by an earlier version were brought up to date');
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
+  const authenticator = access && createAuthenticator({ staticTokens: access.staticTokens, managedTokens: store.tokens, oidc: access.oidc && new OidcVerifier(access.oidc) });
   const waiter = new JobWaiter(logger);
   await waiter.start(store, subscriber);
 
@@ -65,7 +68,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger,
     jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
     maxLiveResourcesPerToken: config.api.maxLiveResourcesPerToken,
-    tokens,
+    authenticator,
     rateLimitPerMinute: config.api.rateLimitPerMinute,
     rateLimitPerAddressPerMinute: config.api.rateLimitPerAddressPerMinute,
     maxHeldRequests: config.api.maxHeldRequests,

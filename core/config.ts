@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { checkOidcSettings, type OidcSettings } from './access/oidc-settings.ts';
 import { digestToken, MIN_TOKEN_LENGTH, parseStaticTokens, type StaticToken } from './access/static-tokens.ts';
-import { type ApiToken, parseTokens } from './tokens.ts';
 
 const BUNDLED_CLI_CONFIG = fileURLToPath(new URL('../worker/terraform.rc', import.meta.url));
 
@@ -263,19 +262,6 @@ function insecureLocal(config: Config): undefined {
     throw new ConfigError(`invalid configuration:\n  AUTH_MODE: insecure-local needs HOST to be a loopback address, not ${config.host}`);
   }
   return undefined;
-}
-
-// The read/write tokens of before projects, until api/ asks apiAccess().
-export function apiTokens(config: Config): readonly ApiToken[] | undefined {
-  if (config.api.insecureLocal) return insecureLocal(config);
-  let tokens: ApiToken[];
-  try {
-    tokens = parseTokens(config.api.tokensSetting);
-  } catch (error) {
-    throw new ConfigError(`invalid configuration:\n  API_TOKENS: ${(error as Error).message}`);
-  }
-  if (tokens.length === 0) throw new ConfigError(`invalid configuration:\n  API_TOKENS: ${NO_TOKENS}`);
-  return tokens;
 }
 
 // Who the API lets in: API_TOKENS, and OIDC when OIDC_ISSUER is set; undefined

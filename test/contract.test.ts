@@ -58,7 +58,7 @@ test('every route the API serves is in the OpenAPI document, with an operationId
     catalogue: await loadCatalogue(system.config.templates, { canEncrypt: false }),
     secrets: undefined,
     maxLiveResourcesPerToken: 1,
-    tokens: [],
+    authenticator: undefined,
     rateLimitPerMinute: 1,
     rateLimitPerAddressPerMinute: 1,
     maxHeldRequests: 1,

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import request from 'supertest';
 import { startApi } from '../api/server.ts';
-import { apiTokens, loadConfig } from '../core/config.ts';
+import { apiAccess, loadConfig } from '../core/config.ts';
 import { assertProblem, TOKENS, useSystems, type TestSystem } from './support/harness.ts';
 import { captureLogs } from './support/log-capture.ts';
 
@@ -97,8 +97,8 @@ describe('authentication', () => {
     const logger = pino({ level: 'silent' });
     await assert.rejects(startApi(loadConfig(env), logger), /API_TOKENS: no tokens/);
     await assert.rejects(startApi(loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '0.0.0.0' }), logger), /needs HOST to be a loopback address/);
-    assert.throws(() => apiTokens(loadConfig({ ...env, API_TOKENS: 'ci:read+write:short' })), /API_TOKENS: .*at least 24 characters/);
-    assert.throws(() => apiTokens(loadConfig({ ...env, API_TOKENS: 'ci:admin:0123456789abcdef0123456789' })), /API_TOKENS: .*scopes must be read, write or read\+write/);
+    assert.throws(() => apiAccess(loadConfig({ ...env, API_TOKENS: 'ci:read+write:short' })), /API_TOKENS: .*at least 24 characters/);
+    assert.throws(() => apiAccess(loadConfig({ ...env, API_TOKENS: 'ci:boss:0123456789abcdef0123456789' })), /API_TOKENS: token "ci": the roles must be/);
     // Workers never read the tokens: a malformed API_TOKENS does not stop one.
     const worker = await system.startWorker({ env: { API_TOKENS: 'ci:admin:short' } });
     assert.match(worker.workerId, /\S/);

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
-import { digestToken } from '../../core/tokens.ts';
+import { digestToken } from '../../core/access/static-tokens.ts';
 import { within } from '../../core/within.ts';
 import { bearerToken } from '../auth.ts';
 import { json, problem, type Route } from '../route.ts';
