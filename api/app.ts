@@ -16,6 +16,7 @@ import { API_PREFIX, routerFor, type Route } from './route.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { projectRoutes } from './routes/projects.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -64,7 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown, deps.metricsTokenDigest);
   const templates = deps.catalogue.list();
-  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps), ...projectRoutes(deps), ...webhookRoutes(deps.webhooks)];
+  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps), ...projectRoutes(deps), ...tokenRoutes(deps), ...webhookRoutes(deps.webhooks)];
   const document = buildOpenApiDocument([...api, ...operations], templates);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);

@@ -12,7 +12,7 @@ import type { FailedAuthLimiter } from './limits.ts';
 
 export { principalOf };
 
-const LOCAL: Principal = { kind: 'local', name: 'local', owner: true, grants: new Map() };
+const LOCAL: Principal = { kind: 'local', name: 'local', key: 'local', owner: true, grants: new Map() };
 
 // The token of `Authorization: Bearer <token>`, if the header has that form.
 // Up to 8 KB: CI systems' identity tokens (JWTs) run to several kilobytes.
@@ -61,10 +61,10 @@ export function rateLimit(redis: Redis, prefix: string, perMinute: number): Requ
     rejectIfRedisNotReady: true,
   });
   return async (req, res, next) => {
-    const name = principalOf(req).name;
+    const { name, key } = principalOf(req);
     let result: RateLimiterRes;
     try {
-      result = await limiter.consume(name);
+      result = await limiter.consume(key);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
       const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));

@@ -79,16 +79,16 @@ export function heldRequestLimit(max: number): RequestHandler {
   const held = new Map<string, number>();
   return (req, res, next) => {
     if (!asksToBeHeld(req)) return next();
-    const name = principalOf(req).name;
-    const count = held.get(name) ?? 0;
+    const { name, key } = principalOf(req);
+    const count = held.get(key) ?? 0;
     if (count >= max) {
-      throw new AppError('too-many-held-requests', `token "${name}" already holds ${max} requests open (Prefer: wait, live logs); end one, or ask without waiting`);
+      throw new AppError('too-many-held-requests', `"${name}" already holds ${max} requests open (Prefer: wait, live logs); end one, or ask without waiting`);
     }
-    held.set(name, count + 1);
+    held.set(key, count + 1);
     res.once('close', () => {
-      const left = (held.get(name) ?? 1) - 1;
-      if (left > 0) held.set(name, left);
-      else held.delete(name);
+      const left = (held.get(key) ?? 1) - 1;
+      if (left > 0) held.set(key, left);
+      else held.delete(key);
     });
     next();
   };

@@ -254,6 +254,8 @@ describe('OpenAPI document', () => {
       '/api/event-types': ['get'],
       '/api/projects': ['get', 'post'],
       '/api/projects/{project}': ['get', 'patch', 'delete'],
+      '/api/projects/{project}/tokens': ['get', 'post'],
+      '/api/projects/{project}/tokens/{tokenId}': ['delete'],
       '/api/webhooks': ['get', 'post'],
       '/api/webhooks/{webhookId}': ['get', 'patch', 'delete'],
       '/api/webhooks/{webhookId}/ping': ['post'],

@@ -37,7 +37,7 @@ const SECRET = 'plain-secret-0123456789abcdefghij';
 const OTHER_SECRET = 'other-secret-0123456789abcdefghij';
 
 function principal(powers: Partial<Principal>): Principal {
-  return { kind: 'token', name: 'someone', owner: false, grants: new Map(), ...powers };
+  return { kind: 'token', name: 'someone', key: 'someone', owner: false, grants: new Map(), ...powers };
 }
 
 describe('API_TOKENS', () => {
@@ -47,9 +47,9 @@ describe('API_TOKENS', () => {
       [`dash:read:${SECRET}`, `ci:read+write:${OTHER_SECRET}1`, `old:write:${OTHER_SECRET}2`, `root:owner:${digest}`, `team:write@payments+read@web:${OTHER_SECRET}3`, `one:plan@new-project:${OTHER_SECRET}4`].join(',\n'),
     );
     const byName = new Map(tokens.map((t) => [t.principal.name, t.principal]));
-    assert.deepEqual(byName.get('dash'), { kind: 'token', name: 'dash', owner: false, everyProject: 'read', grants: new Map() });
-    for (const name of ['ci', 'old']) assert.deepEqual(byName.get(name), { kind: 'token', name, owner: false, everyProject: 'admin', grants: new Map() });
-    assert.deepEqual(byName.get('root'), { kind: 'token', name: 'root', owner: true, grants: new Map() });
+    assert.deepEqual(byName.get('dash'), { kind: 'token', name: 'dash', key: 'dash', owner: false, everyProject: 'read', grants: new Map() });
+    for (const name of ['ci', 'old']) assert.deepEqual(byName.get(name), { kind: 'token', name, key: name, owner: false, everyProject: 'admin', grants: new Map() });
+    assert.deepEqual(byName.get('root'), { kind: 'token', name: 'root', key: 'root', owner: true, grants: new Map() });
     assert.deepEqual(byName.get('team')?.grants, new Map([['payments', 'write'], ['web', 'read']]));
     assert.equal(byName.get('team')?.everyProject, undefined);
     // A project that does not exist yet is granted all the same.
@@ -279,11 +279,11 @@ describe('the authenticator', () => {
       staticTokens: parseStaticTokens(`dash:read:${SECRET},script:owner:sha256:${createHash('sha256').update(SCRIPT_MADE).digest('hex')}`),
       managedTokens: { verify: (presented) => ((lookups += 1), tokens.verify(presented)) },
     });
-    assert.deepEqual(await authenticator.authenticate(SECRET), { principal: { kind: 'token', name: 'dash', owner: false, everyProject: 'read', grants: new Map() } });
+    assert.deepEqual(await authenticator.authenticate(SECRET), { principal: { kind: 'token', name: 'dash', key: 'dash', owner: false, everyProject: 'read', grants: new Map() } });
     // `npm run token` makes tfc_ tokens for API_TOKENS too: found without Redis.
     const scriptMade = await authenticator.authenticate(SCRIPT_MADE);
     assert.ok('principal' in scriptMade && scriptMade.principal.owner);
-    assert.deepEqual(await authenticator.authenticate(made.token), { principal: { kind: 'token', name: 'ci', owner: false, grants: new Map([['payments', 'write']]) } });
+    assert.deepEqual(await authenticator.authenticate(made.token), { principal: { kind: 'token', name: 'ci', key: 'ci@payments', owner: false, grants: new Map([['payments', 'write']]) } });
     assert.equal(lookups, 1);
     for (const wrong of [OTHER_SECRET, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln']) assert.deepEqual(await authenticator.authenticate(wrong), { error: 'invalid' });
     assert.equal(lookups, 1);
@@ -397,7 +397,7 @@ describe('OIDC identity tokens', () => {
       const outcome = await verifier.verify(await issuer.sign(actions('acme/app', 'refs/heads/main'), { kid }));
       assert.deepEqual(outcome, {
         outcome: 'valid',
-        principal: { kind: 'oidc', name: 'repo:acme/app:ref:refs/heads/main', owner: false, grants: new Map([['payments', 'write'], ['web', 'read']]) },
+        principal: { kind: 'oidc', name: 'repo:acme/app:ref:refs/heads/main', key: 'oidc:repo:acme/app:ref:refs/heads/main', owner: false, grants: new Map([['payments', 'write'], ['web', 'read']]) },
       }, kid);
     }
     // Discovery once, the key set once: both kept.

@@ -111,7 +111,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       operationId: 'deleteProject',
       tags: [TAG],
       summary: 'Delete an empty project',
-      description: 'Owners only, and only a project with no live stacks. The default project stays.',
+      description: 'Owners only, and only a project with no live stacks. Its tokens are revoked. The default project stays.',
       request: { params: ProjectParams },
       responses: {
         204: { description: 'Deleted.' },
@@ -131,6 +131,8 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         if (outcome.outcome === 'missing') throw missing(name)();
         if (outcome.outcome === 'default') throw new AppError('project-not-empty', 'the default project always exists: stacks that name no project go there');
         if (outcome.outcome === 'not-empty') throw new AppError('project-not-empty', `project "${name}" holds ${outcome.liveStacks} live stacks; delete them first`);
+        // A project made again under this name must not find these working.
+        await store.tokens.revokeAll(name);
         res.status(204).end();
       },
     },

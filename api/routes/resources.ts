@@ -147,9 +147,10 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       },
       async handle(req, res) {
         const id = requireId(req.params.id);
+        // The plan role plans; applying without an approval is a write. The
+        // role is checked before the body, so a caller without it learns nothing.
+        await stackFor(deps, req, template.name, id, (req.body as { auto_apply?: unknown } | undefined)?.auto_apply === true ? 'write' : 'plan');
         const body = parseOrThrow(UpdateRequest, req.body ?? {}, 'body');
-        // The plan role plans; applying without an approval is a write.
-        await stackFor(deps, req, template.name, id, body.auto_apply ? 'write' : 'plan');
         const resource = await updateStack(deps, template.name, id, { inputs: body.inputs, autoApply: body.auto_apply });
         const final = await maybeWait(req, res, resource);
         res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));

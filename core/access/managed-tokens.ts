@@ -16,7 +16,7 @@ export function mayGrant(creator: Principal, project: string, role: Role): boole
 
 // The principal a request with a managed token acts as.
 export function tokenPrincipal(record: TokenRecord): Principal {
-  return { kind: 'token', name: record.name, owner: false, grants: new Map([[record.project, record.role]]) };
+  return { kind: 'token', name: record.name, key: `${record.name}@${record.project}`, owner: false, grants: new Map([[record.project, record.role]]) };
 }
 
 export function toApiToken(record: TokenRecord): ApiToken {

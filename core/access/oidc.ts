@@ -65,7 +65,7 @@ export class OidcVerifier {
     const subject = String(claims.sub);
     const grants = grantsFor(claims, bindings);
     if (grants.size === 0) return { outcome: 'no-grants', subject };
-    return { outcome: 'valid', principal: { kind: 'oidc', name: subject, owner: false, grants } };
+    return { outcome: 'valid', principal: { kind: 'oidc', name: subject, key: `oidc:${subject}`, owner: false, grants } };
   }
 
   // The issuer's key set, found through discovery at first use and kept; a

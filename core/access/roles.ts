@@ -14,6 +14,11 @@ export type Principal = Readonly<{
   kind: 'token' | 'oidc' | 'local';
   // For created_by, logs and the audit log: the token's name, the JWT's sub.
   name: string;
+  // What per-caller limits and records are counted under (rate limit, held
+  // requests, live stacks, Idempotency-Keys): unique across kinds, so two
+  // tokens of one name in two projects, or a token and an OIDC subject,
+  // never share them. An API_TOKENS entry's is its name, as before projects.
+  key: string;
   // Every project, with every role, and creates and deletes projects.
   owner: boolean;
   // A role on every project (legacy API_TOKENS entries), if any.

@@ -45,7 +45,7 @@ export function parseStaticTokens(setting: string): StaticToken[] {
     else if (secret.startsWith('sha256:')) throw fail('a sha256: entry needs 64 lowercase hex digits');
     else if (secret.length < MIN_TOKEN_LENGTH) throw fail(`the secret must be at least ${MIN_TOKEN_LENGTH} characters`);
     else digest = digestToken(secret);
-    tokens.push({ principal: { kind: 'token', name, ...parseRoles(roleList, fail) }, digest });
+    tokens.push({ principal: { kind: 'token', name, key: name, ...parseRoles(roleList, fail) }, digest });
   }
   return tokens;
 }

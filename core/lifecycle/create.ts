@@ -23,7 +23,7 @@ export type NewStack = { inputs: ResourceInputs; ttl?: number | undefined };
 // key made, or refuses a different request under the same key.
 export async function createStack(
   deps: LifecycleDeps & { maxLiveResourcesPerToken: number },
-  principal: Pick<Principal, 'name'>,
+  principal: Pick<Principal, 'name' | 'key'>,
   project: string,
   template: Template,
   request: NewStack,
@@ -51,7 +51,8 @@ export async function createStack(
     setInputs: Object.keys(inputs),
     secrets,
     maxAttempts: deps.jobs.attempts,
-    owner: principal.name,
+    owner: principal.key,
+    createdBy: principal.name,
     project,
     maxLive: deps.maxLiveResourcesPerToken,
     expiresAt,
@@ -76,14 +77,14 @@ export async function createStack(
     throw new AppError('quota-exceeded', `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, or ask an admin of the project to raise it`);
   }
   if (created.outcome === 'cap') {
-    throw new AppError('resource-limit-reached', `token "${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);
+    throw new AppError('resource-limit-reached', `"${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);
   }
   try {
     await deps.queue.addBulk(jobsFor(deps, id, jobId, ref, open, expiresAt?.toISOString() ?? null));
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
     await deps.store
-      .resources.discard(id, jobId, principal.name, idempotencyKey)
+      .resources.discard(id, jobId, principal.key, idempotencyKey)
       .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
     throw error;
   }

@@ -25,7 +25,10 @@ export type NewResource = {
   // The sensitive inputs the caller set, sealed (see core/secret-box.ts).
   secrets?: string | undefined;
   maxAttempts: number;
+  // Whose live stacks and Idempotency-Keys it counts under (a principal's key).
   owner: string;
+  // Shown as created_by (a principal's name); the owner when left out.
+  createdBy?: string;
   // The default project when left out.
   project?: string;
   maxLive: number;
@@ -82,6 +85,7 @@ export class Resources {
         JSON.stringify(args.setInputs),
         args.secrets ?? '',
         args.project ?? DEFAULT_PROJECT,
+        args.createdBy ?? args.owner,
       ],
     );
     return parse.create(reply);

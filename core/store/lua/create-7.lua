@@ -30,6 +30,7 @@
     ARGV[15] names of the inputs the caller set (JSON array)
     ARGV[16] the sensitive inputs, encrypted, or ''
     ARGV[17] project
+    ARGV[18] created by (the principal's name; ARGV[8] is the key it is counted under)
 
   Output:
     {'created', resourceId}
@@ -63,6 +64,7 @@ local templateVersion = ARGV[14]
 local setInputs = ARGV[15]
 local secrets = ARGV[16]
 local project = ARGV[17]
+local createdBy = ARGV[18]
 
 --- @include "keys"
 --- @include "idempotency"
@@ -89,7 +91,7 @@ if live >= cap then return {'cap', tostring(live)} end
 
 redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs', inputs, 'outputs', '{}', 'error', '',
   'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
-  'member', member, 'created_by', owner, 'expires_at', expiresAt,
+  'member', member, 'created_by', createdBy, 'owner', owner, 'expires_at', expiresAt,
   'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets, 'project', project)
 recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'create', template, templateVersion, maxAttempts, now)
 stackEvent(prefix, resourceKey, now)

@@ -9,8 +9,9 @@
 --- @include "drift"
 --- @include "events"
 local function moveStatus(prefix, resourceKey, from, to)
-  local record = redis.call('HMGET', resourceKey, 'member', 'id', 'created_by', 'template', 'project')
-  local member, id, owner, template, project = record[1], record[2], record[3], record[4], record[5]
+  local record = redis.call('HMGET', resourceKey, 'member', 'id', 'owner', 'template', 'project', 'created_by')
+  -- Records from before principals had keys are counted under created_by.
+  local member, id, owner, template, project = record[1], record[2], record[3] or record[6], record[4], record[5]
   if from ~= to then
     redis.call('ZREM', statusKeyOf(prefix, from), member)
     redis.call('ZADD', statusKeyOf(prefix, to), 0, member)

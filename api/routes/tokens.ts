@@ -1,0 +1,84 @@
+// /api/projects/{project}/tokens: tokens made through the API, for CI and
+// scripts. A project's admins (and owners) make, list and revoke them; a
+// token's secret is shown once, and only its digest is kept.
+import { createToken, listTokens, revokeToken } from '../../core/access/managed-tokens.ts';
+import { AppError } from '../../core/errors.ts';
+import { ApiTokenList, ApiTokenWithSecret, ProjectName, ProjectParams, TokenCreateRequest, TokenId } from '../../core/schemas/index.ts';
+import type { Store } from '../../core/store/index.ts';
+import { principalOf, requireRole } from '../access.ts';
+import { json, problem, type Route } from '../route.ts';
+import { parseOrThrow } from '../validate.ts';
+import { unavailable } from './common.ts';
+
+const TAG = 'projects';
+const notFound = problem('No such project (or token), or none the caller has a role in: both answer alike.');
+const tooLow = problem("The caller's role in the project is below admin (`insufficient-role`).");
+const TokenParams = ProjectParams.extend({ tokenId: TokenId });
+
+export function tokenRoutes(deps: { store: Store }): Route[] {
+  const { store } = deps;
+  // The project named in the path, if the caller is an admin of it and it exists.
+  async function adminOf(req: Parameters<Route['handle']>[0]): Promise<string> {
+    const parsed = ProjectName.safeParse(req.params.project);
+    if (!parsed.success) throw new AppError('invalid-id', 'a project name is 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
+    const project = parsed.data;
+    const missing = () => new AppError('project-not-found', `there is no project "${project}"`);
+    requireRole(principalOf(req), project, 'admin', missing);
+    if (!(await store.projects.exists(project))) throw missing();
+    return project;
+  }
+  return [
+    {
+      method: 'post',
+      path: '/api/projects/{project}/tokens',
+      operationId: 'createToken',
+      tags: [TAG],
+      summary: 'Make a token',
+      description: 'A bearer token with a role in this project, for CI and scripts; the secret is in this response only. With `expires_in` it stops working after that long; DELETE revokes it at once on every API process.',
+      request: { params: ProjectParams, body: { required: true, content: { 'application/json': { schema: TokenCreateRequest } } } },
+      responses: {
+        201: json('The token, with its secret.', ApiTokenWithSecret),
+        400: problem('Invalid name, role or expires_in.'),
+        403: tooLow,
+        404: notFound,
+        409: problem('The project has a live token of that name (`token-name-taken`).'),
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const project = await adminOf(req);
+        const made = await createToken(store.tokens, principalOf(req), project, parseOrThrow(TokenCreateRequest, req.body ?? {}, 'body'));
+        res.status(201).location(`/api/projects/${project}/tokens/${made.id}`).json(made);
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/projects/{project}/tokens',
+      operationId: 'listTokens',
+      tags: [TAG],
+      summary: "List a project's tokens",
+      description: 'Without their secrets; with when each was last used.',
+      request: { params: ProjectParams },
+      responses: { 200: json("The project's live tokens.", ApiTokenList), 403: tooLow, 404: notFound, 503: unavailable },
+      async handle(req, res) {
+        res.json(await listTokens(store.tokens, await adminOf(req)));
+      },
+    },
+    {
+      method: 'delete',
+      path: '/api/projects/{project}/tokens/{tokenId}',
+      operationId: 'revokeToken',
+      tags: [TAG],
+      summary: 'Revoke a token',
+      description: 'The next request with it, on any API process, is 401.',
+      request: { params: TokenParams },
+      responses: { 204: { description: 'Revoked.' }, 400: problem('Invalid project name or token id.'), 403: tooLow, 404: notFound, 503: unavailable },
+      async handle(req, res) {
+        const project = await adminOf(req);
+        const id = TokenId.safeParse(req.params.tokenId);
+        if (!id.success) throw new AppError('invalid-id', 'token ids are "t" and 15 characters of 0-9 and a-z');
+        await revokeToken(store.tokens, project, id.data);
+        res.status(204).end();
+      },
+    },
+  ];
+}

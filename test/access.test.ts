@@ -1,0 +1,145 @@
+// Each team sees and changes only its own stacks: every route against every
+// role of two projects, and every access across projects the same 404 as an
+// id that does not exist. Tokens made through the API work at once on every
+// API process, and stop at once when revoked.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import request from 'supertest';
+import { startApi } from '../api/server.ts';
+import { allows, ROLES, type Role } from '../core/access/roles.ts';
+import { createLogger } from '../core/logger.ts';
+import { newJobId, newResourceId } from '../core/ids.ts';
+import { assertProblem, type TestSystem, useSystems } from './support/harness.ts';
+
+const [startSystem] = useSystems();
+
+const secret = (name: string) => `${name}-secret-0123456789abcdefghijklmn`;
+const PROJECTS = ['alpha', 'beta'] as const;
+const API_TOKENS = ['root:owner', ...PROJECTS.flatMap((p) => ROLES.map((r) => `${p}-${r}:${r}@${p}`))].map((entry) => `${entry}:${secret(entry.split(':')[0] as string)}`).join(',');
+
+type Target = { id: string; job: string; project: string };
+type Row = {
+  what: string;
+  needed: Role;
+  // The answer for a caller with no role in the target's project, as for an unknown id.
+  notFound: string;
+  call(http: ReturnType<TestSystem['http']>, target: Target): request.Test;
+};
+
+const ROWS: Row[] = [
+  { what: 'GET a stack', needed: 'read', notFound: 'resource-not-found', call: (h, t) => h.get(`/api/ec2instance/${t.id}`) },
+  { what: 'GET a job', needed: 'read', notFound: 'job-not-found', call: (h, t) => h.get(`/api/jobs/${t.job}`) },
+  { what: "GET a job's log", needed: 'read', notFound: 'job-not-found', call: (h, t) => h.get(`/api/jobs/${t.job}/log`) },
+  { what: "follow a job's log (SSE)", needed: 'read', notFound: 'job-not-found', call: (h, t) => h.get(`/api/jobs/${t.job}/log`).set('Accept', 'text/event-stream') },
+  { what: 'GET the project', needed: 'read', notFound: 'project-not-found', call: (h, t) => h.get(`/api/projects/${t.project}`) },
+  { what: 'plan a stack', needed: 'plan', notFound: 'resource-not-found', call: (h, t) => h.post(`/api/ec2instance/${t.id}/plan`) },
+  { what: 'PATCH a stack (plan only)', needed: 'plan', notFound: 'resource-not-found', call: (h, t) => h.patch(`/api/ec2instance/${t.id}`).send({ inputs: { node_count: 9_999 } }) },
+  { what: 'PATCH a stack with auto_apply', needed: 'write', notFound: 'resource-not-found', call: (h, t) => h.patch(`/api/ec2instance/${t.id}`).send({ inputs: { node_count: 9_999 }, auto_apply: true }) },
+  { what: 'retry a stack', needed: 'write', notFound: 'resource-not-found', call: (h, t) => h.post(`/api/ec2instance/${t.id}/retry`) },
+  { what: 'cancel a job', needed: 'write', notFound: 'job-not-found', call: (h, t) => h.post(`/api/jobs/${t.job}/cancel`) },
+  { what: 'approve a plan', needed: 'write', notFound: 'job-not-found', call: (h, t) => h.post(`/api/jobs/${t.job}/apply`) },
+  { what: 'discard a plan', needed: 'write', notFound: 'job-not-found', call: (h, t) => h.post(`/api/jobs/${t.job}/discard`) },
+  { what: 'create a stack in the project', needed: 'write', notFound: 'project-not-found', call: (h, t) => h.post(`/api/ec2instance?project=${t.project}`).send({ node_count: 9_999 }) },
+  { what: 'change the project', needed: 'admin', notFound: 'project-not-found', call: (h, t) => h.patch(`/api/projects/${t.project}`).send({ description: 'x'.repeat(501) }) },
+  { what: "list the project's tokens", needed: 'admin', notFound: 'project-not-found', call: (h, t) => h.get(`/api/projects/${t.project}/tokens`) },
+  { what: 'make a token', needed: 'admin', notFound: 'project-not-found', call: (h, t) => h.post(`/api/projects/${t.project}/tokens`).send({ name: '?' }) },
+  { what: 'DELETE a stack', needed: 'write', notFound: 'resource-not-found', call: (h, t) => h.delete(`/api/ec2instance/${t.id}`) },
+];
+
+// A problem's body, with the id asked for put back as the one named.
+function bodyOf(res: request.Response, asked: string, shown: string): Record<string, unknown> {
+  const { request_id: _, ...body } = res.body as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(body).replaceAll(asked, shown)) as Record<string, unknown>;
+}
+
+describe('every route against every role of two projects', () => {
+  // The projects and their stacks, made by an owner; each test makes its own system.
+  async function twoProjects(): Promise<{ system: TestSystem; alpha: Target }> {
+    const system = await startSystem({ worker: true, env: { API_TOKENS } });
+    const root = system.http(secret('root'));
+    const stacks = new Map<string, Target>();
+    for (const project of PROJECTS) {
+      assert.equal((await root.post('/api/projects').send({ name: project })).status, 201);
+      const made = await root.post(`/api/ec2instance?project=${project}`).set('Prefer', 'wait=60').send({});
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      stacks.set(project, { id: made.body.id, job: made.body.job.id, project });
+    }
+    return { system, alpha: stacks.get('alpha') as Target };
+  }
+
+  test('each route: its role or above may; below is 403 naming the role; any role of another project gets exactly the 404 of an unknown id', async () => {
+    const { system, alpha } = await twoProjects();
+    for (const row of ROWS) {
+      for (const role of ROLES) {
+        const res = await row.call(system.http(secret(`alpha-${role}`)), alpha);
+        const who = `${row.what}, alpha-${role}`;
+        if (allows(role, row.needed)) {
+          assert.ok(![401, 403, 404].includes(res.status), `${who}: ${res.status} ${JSON.stringify(res.body)}`);
+        } else {
+          assert.equal(res.status, 403, `${who}: ${JSON.stringify(res.body)}`);
+          assertProblem(res, 403, 'insufficient-role');
+          assert.match(res.body.detail, new RegExp(`needs the ${row.needed} role in project "alpha"`), who);
+        }
+      }
+      const unknown: Target = { id: newResourceId(), job: newJobId(), project: 'nowhere' };
+      const missing = await row.call(system.http(secret('beta-admin')), unknown);
+      assertProblem(missing, 404, row.notFound);
+      const asked = row.notFound === 'project-not-found' ? 'alpha' : row.notFound === 'job-not-found' ? alpha.job : alpha.id;
+      const shown = row.notFound === 'project-not-found' ? 'nowhere' : row.notFound === 'job-not-found' ? unknown.job : unknown.id;
+      for (const role of ROLES) {
+        const res = await row.call(system.http(secret(`beta-${role}`)), alpha);
+        assert.equal(res.status, 404, `${row.what}, beta-${role}: ${JSON.stringify(res.body)}`);
+        assert.deepEqual(bodyOf(res, asked, shown), bodyOf(missing, shown, shown), `${row.what}: beta-${role} learns nothing of alpha`);
+      }
+    }
+  });
+
+  test('lists show only what the caller can read; ?project= of another is the 404 of an unknown project; a caller with one project creates there without naming it', async () => {
+    const { system } = await twoProjects();
+    const projectsOf = async (token: string) => [...new Set(((await system.http(secret(token)).get('/api/ec2instance')).body.items as Array<{ project: string }>).map((s) => s.project))].sort();
+    assert.deepEqual(await projectsOf('alpha-read'), ['alpha']);
+    assert.deepEqual(await projectsOf('beta-admin'), ['beta']);
+    assert.deepEqual(await projectsOf('root'), ['alpha', 'beta']);
+    assertProblem(await system.http(secret('alpha-admin')).get('/api/ec2instance?project=beta'), 404, 'project-not-found');
+    const projects = (await system.http(secret('alpha-read')).get('/api/projects')).body.items.map((p: { name: string }) => p.name);
+    assert.deepEqual(projects, ['alpha'], 'the projects list shows only those the caller has a role in');
+    assertProblem(await system.http(secret('alpha-admin')).post('/api/projects').send({ name: 'gamma' }), 403, 'insufficient-role');
+
+    const made = await system.http(secret('beta-write')).post('/api/ec2instance').send({});
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    assert.equal(made.body.project, 'beta');
+    assert.equal((await system.http(secret('beta-read')).get(`/api/jobs/${made.body.job.id}`)).body.project, 'beta');
+  });
+});
+
+describe('tokens made through the API', () => {
+  test('an admin makes one for CI; it works on every API process, is revoked on one and refused by the other at once, and its secret is shown once and kept nowhere', async (t) => {
+    const system = await startSystem({ env: { API_TOKENS } });
+    const other = await startApi(system.config, createLogger('silent', 'api'));
+    t.after(() => other.stop());
+    const second = (token: string) => request.agent(`http://127.0.0.1:${other.port}`).set('Authorization', `Bearer ${token}`);
+    await system.http(secret('root')).post('/api/projects').send({ name: 'alpha' });
+    const admin = system.http(secret('alpha-admin'));
+    assertProblem(await system.http(secret('alpha-write')).post('/api/projects/alpha/tokens').send({ name: 'ci', role: 'write' }), 403, 'insufficient-role');
+    const made = await admin.post('/api/projects/alpha/tokens').send({ name: 'ci', role: 'write', expires_in: '30d' });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.match(made.body.token, /^tfc_/);
+    assertProblem(await admin.post('/api/projects/alpha/tokens').send({ name: 'ci', role: 'read' }), 409, 'token-name-taken');
+    assertProblem(await system.http(secret('beta-admin')).get('/api/projects/alpha/tokens'), 404, 'project-not-found');
+
+    const created = await second(made.body.token).post('/api/ec2instance').send({});
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    assert.equal(created.body.project, 'alpha');
+    assert.equal(created.body.created_by, 'ci');
+    const listed = (await admin.get('/api/projects/alpha/tokens')).body.items;
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].token, undefined, 'no secret in the list');
+    assert.ok(listed[0].last_used_at, 'its last use is recorded');
+    assert.ok(!(await system.everythingInRedis()).includes(made.body.token.slice(4)), 'the secret is not in Redis');
+
+    assert.equal((await second(secret('alpha-admin')).delete(`/api/projects/alpha/tokens/${made.body.id}`)).status, 204);
+    const refused = await system.http(made.body.token).get('/api/ec2instance');
+    assertProblem(refused, 401, 'unauthorized');
+    assert.match(refused.headers['www-authenticate'] ?? '', /error="invalid_token"/);
+  });
+});
