@@ -12,7 +12,7 @@ export function buildOpenApiDocument(routes: readonly Route[], templates: readon
   registry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API token from API_TOKENS. GET needs the read scope; POST and DELETE need write.',
+    description: 'An API_TOKENS entry, a token made through the API (`tfc_…`), or an OIDC identity token when OIDC_ISSUER is set. What it may do is its role in the project of what it acts on.',
   });
   for (const { handle: _handle, ...route } of routes) {
     if (!isApiRoute(route.path)) {
@@ -24,7 +24,7 @@ export function buildOpenApiDocument(routes: readonly Route[], templates: readon
       ...route,
       responses: {
         401: problem('No token, or not a valid one.'),
-        403: problem(route.method === 'get' ? 'The token has no read scope.' : 'The token has no write scope.'),
+        403: problem("The caller's role in the project is too low (`insufficient-role`, naming the role needed), or a verified OIDC identity no binding grants anything (`no-grants`)."),
         429: problem("Over the token's requests a minute; retry after the Retry-After interval."),
         ...route.responses,
       },
