@@ -56,7 +56,7 @@ function exampleEntry(type: keyof typeof EXAMPLES, template: { name: string; ver
     sequence,
     time: new Date().toISOString(),
     data: JSON.stringify({
-      stack: { id: 'k3v9q2m8x1c4b7n0', status: stackStatus, template, tags: { team: 'platform' } },
+      stack: { id: 'k3v9q2m8x1c4b7n0', project: 'payments', status: stackStatus, template, tags: { team: 'platform' } },
       job: { id: 'jq4w8e2r6t0y3u5i', action, status: jobStatus },
     }),
   };

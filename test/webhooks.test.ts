@@ -72,7 +72,7 @@ describe('events of a stack', () => {
     }
     const ready = events.find((e) => e.type === 'io.tfcompute.stack.ready')!;
     assert.deepEqual(ready.data, {
-      stack: { id, href: `/api/ec2instance/${id}`, status: 'ready', template: created.body.template, tags: { team: 'infra' } },
+      stack: { id, project: 'default', href: `/api/ec2instance/${id}`, status: 'ready', template: created.body.template, tags: { team: 'infra' } },
       job: { id: created.body.job.id, href: `/api/jobs/${created.body.job.id}`, action: 'create', status: 'succeeded' },
     });
     assert.equal(new Set(r.requests.map((q) => q.event.source)).size, 1, 'one source for the installation');

@@ -4,7 +4,7 @@
 // or error text. An event whose data does not match its type's schema is not
 // sent. The schemas are strict: a field not declared here cannot leave.
 import { z } from 'zod';
-import { JobAction, JobId, JOB_STATUSES, type JobStatus, ResourceId, RESOURCE_STATUSES, type ResourceStatus, TemplateName, WebhookId } from '../schemas/domain.ts';
+import { JobAction, JobId, JOB_STATUSES, type JobStatus, ProjectName, ResourceId, RESOURCE_STATUSES, type ResourceStatus, TemplateName, WebhookId } from '../schemas/domain.ts';
 
 export const EVENT_TYPE_PREFIX = 'io.tfcompute.';
 
@@ -28,6 +28,7 @@ const Tags = z.record(z.string().max(128), z.string().max(256)).meta({ descripti
 function stackRef(status: z.ZodType<ResourceStatus>) {
   return z.strictObject({
     id: ResourceId,
+    project: ProjectName,
     href: Href,
     status,
     template: z.strictObject({ name: TemplateName, version: z.string().max(64) }),

@@ -22,14 +22,14 @@ local function tagsOf(inputs)
 end
 
 local function appendEvent(prefix, resourceKey, eventType, jobId, now)
-  local stack = redis.call('HMGET', resourceKey, 'id', 'status', 'template', 'template_version', 'inputs')
+  local stack = redis.call('HMGET', resourceKey, 'id', 'status', 'template', 'template_version', 'inputs', 'project')
   local job = cjson.null
   if jobId and jobId ~= '' then
     local record = redis.call('HMGET', jobKeyOf(prefix, jobId), 'action', 'status')
     job = {id = jobId, action = record[1], status = record[2]}
   end
   local data = {
-    stack = {id = stack[1], status = stack[2], template = {name = stack[3] or 'ec2instance', version = stack[4] or ''}, tags = tagsOf(stack[5])},
+    stack = {id = stack[1], project = stack[6] or 'default', status = stack[2], template = {name = stack[3] or 'ec2instance', version = stack[4] or ''}, tags = tagsOf(stack[5])},
     job = job,
   }
   local sequence = redis.call('HINCRBY', resourceKey, 'event_seq', 1)
