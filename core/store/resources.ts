@@ -13,7 +13,6 @@ export const IDEMPOTENCY_SECONDS = 24 * 3600;
 // Deleted stacks forgotten per script run.
 const FORGET_BATCH = 200;
 
-
 export type NewResource = {
   id: string;
   jobId: string;
