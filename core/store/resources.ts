@@ -36,11 +36,7 @@ export type NewResource = {
   now?: Date;
 };
 
-export type ListArgs = {
-  template: string;
-  status?: ResourceStatus | undefined;
-  drift?: DriftStatus | undefined;
-  projects?: readonly string[] | undefined;
+export type ListArgs = { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; projects?: readonly string[] | undefined } & {
   limit: number;
   cursor?: string | undefined;
 };
