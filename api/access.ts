@@ -7,7 +7,8 @@ import { allows, DEFAULT_PROJECT, type Principal, type Role, roleIn } from '../c
 import { AppError } from '../core/errors.ts';
 import { getJob, getResource } from '../core/lifecycle/index.ts';
 import type { Job, Resource } from '../core/schemas/index.ts';
-import type { Store } from '../core/store/index.ts';
+import { INSTALLATION, type Store } from '../core/store/index.ts';
+import { denial } from './audit.ts';
 
 // Who made the request, set by authenticate().
 export function principalOf(req: Request): Principal {
@@ -17,12 +18,13 @@ export function principalOf(req: Request): Principal {
 }
 
 // Throws `notFound` when the caller has no role in `project`, and 403
-// insufficient-role when it has one below `needed`.
+// insufficient-role when it has one below `needed`; the audit log records
+// both as refusals (see audit.ts).
 export function requireRole(principal: Principal, project: string, needed: Role, notFound: () => AppError): void {
   const role = roleIn(principal, project);
-  if (role === undefined) throw notFound();
+  if (role === undefined) throw denial(notFound(), INSTALLATION);
   if (!allows(role, needed)) {
-    throw new AppError('insufficient-role', `this needs the ${needed} role in project "${project}"; "${principal.name}" has ${role}`);
+    throw denial(new AppError('insufficient-role', `this needs the ${needed} role in project "${project}"; "${principal.name}" has ${role}`), project);
   }
 }
 

@@ -14,7 +14,7 @@ export function buildOpenApiDocument(routes: readonly Route[], templates: readon
     scheme: 'bearer',
     description: 'An API token from API_TOKENS. GET needs the read scope; POST and DELETE need write.',
   });
-  for (const { handle: _handle, ...route } of routes) {
+  for (const { handle: _handle, audit: _audit, ...route } of routes) {
     if (!isApiRoute(route.path)) {
       registry.registerPath({ ...route, security: [] });
       continue;

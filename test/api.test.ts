@@ -254,6 +254,7 @@ describe('OpenAPI document', () => {
       '/api/event-types': ['get'],
       '/api/projects': ['get', 'post'],
       '/api/projects/{project}': ['get', 'patch', 'delete'],
+      '/api/audit': ['get'],
       '/api/webhooks': ['get', 'post'],
       '/api/webhooks/{webhookId}': ['get', 'patch', 'delete'],
       '/api/webhooks/{webhookId}/ping': ['post'],

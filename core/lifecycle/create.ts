@@ -6,7 +6,8 @@ import { newJobId, newResourceId } from '../ids.ts';
 import { jobOptions, type JobQueue } from '../queue.ts';
 import type { Resource, ResourceInputs, TemplateRef } from '../schemas/index.ts';
 import { canonicalJson, type Template } from '../templates/index.ts';
-import { DEFAULT_PROJECT, type Principal } from '../access/roles.ts';
+import { DEFAULT_PROJECT } from '../access/roles.ts';
+import { type AuditContext, noted } from '../store/index.ts';
 import { type LifecycleDeps, refOf } from './deps.ts';
 import { expireJobId } from './enqueue.ts';
 import { sealSecrets, splitSensitive } from './inputs.ts';
@@ -23,11 +24,12 @@ export type NewStack = { inputs: ResourceInputs; ttl?: number | undefined };
 // key made, or refuses a different request under the same key.
 export async function createStack(
   deps: LifecycleDeps & { maxLiveResourcesPerToken: number },
-  principal: Pick<Principal, 'name'>,
   project: string,
   template: Template,
   request: NewStack,
   idempotencyKey: string | undefined,
+  // Who asks (the stack's owner), and in which request, for the audit log.
+  audit: AuditContext,
 ): Promise<CreateOutcome> {
   const { ttl, inputs } = request;
   const id = newResourceId();
@@ -51,11 +53,12 @@ export async function createStack(
     setInputs: Object.keys(inputs),
     secrets,
     maxAttempts: deps.jobs.attempts,
-    owner: principal.name,
+    owner: audit.actor.name,
     project,
     maxLive: deps.maxLiveResourcesPerToken,
     expiresAt,
     idempotency: idempotencyKey === undefined ? undefined : { key: idempotencyKey, fingerprint },
+    audit: noted(audit, 'stack.create'),
   });
   if (created.outcome === 'replay') {
     if (created.fingerprint !== fingerprint) {
@@ -76,14 +79,14 @@ export async function createStack(
     throw new AppError('quota-exceeded', `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, or ask an admin of the project to raise it`);
   }
   if (created.outcome === 'cap') {
-    throw new AppError('resource-limit-reached', `token "${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);
+    throw new AppError('resource-limit-reached', `token "${audit.actor.name}" already has ${created.live} live resources, the most allowed; delete some first`);
   }
   try {
     await deps.queue.addBulk(jobsFor(deps, id, jobId, ref, open, expiresAt?.toISOString() ?? null));
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
     await deps.store
-      .resources.discard(id, jobId, principal.name, idempotencyKey)
+      .resources.discard(id, jobId, audit.actor.name, idempotencyKey)
       .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
     throw error;
   }

@@ -30,6 +30,7 @@
     ARGV[15] names of the inputs the caller set (JSON array)
     ARGV[16] the sensitive inputs, encrypted, or ''
     ARGV[17] project
+    ARGV[18] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'created', resourceId}
@@ -69,6 +70,7 @@ local project = ARGV[17]
 --- @include "new-job"
 --- @include "events"
 --- @include "drift"
+--- @include "audit"
 
 if fingerprint ~= '' then
   local previous = redis.call('GET', idempotencyKey)
@@ -108,4 +110,5 @@ if fingerprint ~= '' then
   -- Named in the record, which is all that is left to find it by once the stack is forgotten.
   redis.call('HSET', resourceKey, 'idempotency_key', idempotencyKey)
 end
+appendAudit(prefix, ARGV[18], project, 'stack', resourceId)
 return {'created', resourceId}
