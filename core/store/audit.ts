@@ -122,11 +122,12 @@ function entryFields(nowMs: number, note: AuditNote, project: string, target: { 
 }
 
 // As lua/includes/audit.lua appends: to the installation's stream, and the
-// project's; each trimmed to the retention period and expiring after it.
+// project's; each trimmed to the retention period before the entry is added
+// (a clock ahead never trims the entry itself), and expiring after it.
 function appendTo(context: StoreContext, multi: ChainableCommander, project: string, fields: string[], nowMs: number): void {
   const { keys, audit } = context;
   const streams = project === INSTALLATION ? [keys.audit] : [keys.audit, keys.projectAudit(project)];
-  for (const key of streams) multi.xadd(key, '*', ...fields).xtrim(key, 'MINID', nowMs - audit.retentionMs).pexpire(key, audit.retentionMs);
+  for (const key of streams) multi.xtrim(key, 'MINID', nowMs - audit.retentionMs).xadd(key, '*', ...fields).pexpire(key, audit.retentionMs);
 }
 
 function toEntry(flat: string[]): AuditEntry {

@@ -8,8 +8,9 @@
   `audit` is the one ARGV the caller packs (core/store/audit.ts), JSON:
   {id, at, actor: {kind, name}, action, request_id, min_ms, keep_ms}, or ''
   for a change no user asked for (a worker's, a ttl's): no entry then.
-  Streams are trimmed to the retention period as they grow (min_ms), never
-  past the entry just added, and expire once nothing was added for as long.
+  Streams are trimmed to the retention period (min_ms) as they grow, before
+  the entry is added (so never past it), and expire once nothing was added
+  for as long.
 ]]
 --- @include "keys"
 
@@ -22,9 +23,8 @@ local function appendAudit(prefix, audit, project, targetType, targetId)
   local streams = {auditKeyOf(prefix)}
   if project ~= '*' then streams[2] = projectAuditKeyOf(prefix, project) end
   for _, key in ipairs(streams) do
-    local added = redis.call('XADD', key, '*', unpack(fields))
-    local addedMs = tonumber(string.match(added, '^(%d+)'))
-    redis.call('XTRIM', key, 'MINID', string.format('%d', math.min(tonumber(note.min_ms), addedMs)))
+    redis.call('XTRIM', key, 'MINID', note.min_ms)
+    redis.call('XADD', key, '*', unpack(fields))
     redis.call('PEXPIRE', key, note.keep_ms)
   end
 end
