@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type request from 'supertest';
+import { createToken, revokeToken } from '../core/access/managed-tokens.ts';
+import type { AppError } from '../core/errors.ts';
 import { Store } from '../core/store/index.ts';
 import { assertProblem, type TestSystem, useSystems } from './support/harness.ts';
 import { EVENTS_ENV } from './support/receiver.ts';
@@ -81,10 +83,16 @@ describe('the audit log', () => {
     const rotated = await as('owner').post(`/api/webhooks/${hook.body.id}/rotate-secret`);
     assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
     assertRecorded(await log(as, 'owner'), rotated, { project: null, actor: token('owner'), action: 'webhook.rotate-secret', target: { type: 'webhook', id: hook.body.id }, outcome: 'allowed' });
+    const pinged = await as('owner').post(`/api/webhooks/${hook.body.id}/ping`);
+    assert.equal(pinged.status, 202, JSON.stringify(pinged.body));
+    assertRecorded(await log(as, 'owner'), pinged, { project: null, actor: token('owner'), action: 'webhook.ping', target: { type: 'webhook', id: hook.body.id }, outcome: 'allowed' });
+    const notAdmin = await as('pay-admin').patch(`/api/webhooks/${hook.body.id}`).send({ description: 'mine' });
+    assertProblem(notAdmin, 404, 'webhook-not-found');
+    assertRecorded(await log(as, 'owner'), notAdmin, { project: null, actor: token('pay-admin'), action: 'webhook.update', target: { type: 'webhook', id: hook.body.id }, outcome: 'denied' });
     assert.equal((await as('owner').delete(`/api/webhooks/${hook.body.id}`)).status, 204);
 
     const all = await log(as, 'owner', '?limit=100');
-    assert.deepEqual(all.slice(0, all.length - before).map((e) => e.action).reverse(), ['stack.create', 'job.cancel', 'stack.retry', 'stack.delete', 'project.update', 'webhook.create', 'webhook.rotate-secret', 'webhook.delete'], 'one entry per change, no more');
+    assert.deepEqual(all.slice(0, all.length - before).map((e) => e.action).reverse(), ['stack.create', 'job.cancel', 'stack.retry', 'stack.delete', 'project.update', 'webhook.create', 'webhook.rotate-secret', 'webhook.ping', 'webhook.update', 'webhook.delete'], 'one entry per change, no more');
     assert.deepEqual((await log(as, 'web-admin')).map((e) => e.action), ['project.create'], "another project's log holds none of them");
     assert.ok(!(await log(as, 'pay-admin', '?limit=100')).some((e) => e.target.type === 'webhook'), "the installation's entries are not a project's");
   });
@@ -106,6 +114,23 @@ describe('the audit log', () => {
     assert.equal(plan.status, 202, JSON.stringify(plan.body));
     assertRecorded(await log(as, 'pay-admin'), plan, { project: 'payments', actor: { kind: 'token', name: 'pay-writer' }, action: 'stack.plan', target: { type: 'stack', id: created.body.id }, outcome: 'allowed' });
     await system.waitForJob(plan.body.id);
+  });
+
+  test("a token's creation and revocation are recorded in its project, and only when made", async () => {
+    const { system, as } = await twoProjects();
+    const audit = { actor: { kind: 'token' as const, name: 'pay-admin' }, requestId: 'tokens-1' };
+    const admin = { kind: 'token' as const, name: 'pay-admin', owner: false, grants: new Map([['payments', 'admin' as const]]) };
+    const made = await createToken(system.store.tokens, admin, 'payments', { name: 'ci', role: 'write' }, audit);
+    await assert.rejects(createToken(system.store.tokens, admin, 'payments', { name: 'ci', role: 'read' }, audit), (e: AppError) => e.code === 'token-name-taken');
+    await assert.rejects(revokeToken(system.store.tokens, 'web', made.id, audit), (e: AppError) => e.code === 'token-not-found');
+    await revokeToken(system.store.tokens, 'payments', made.id, audit);
+    const entries = (await log(as, 'pay-admin')).slice(0, 3);
+    assert.deepEqual(entries.map((e) => [e.action, e.target, e.request_id, e.project]), [
+      ['token.revoke', { type: 'token', id: made.id }, 'tokens-1', 'payments'],
+      ['token.create', { type: 'token', id: made.id }, 'tokens-1', 'payments'],
+      ['project.create', { type: 'project', id: 'payments' }, entries[2]?.request_id, 'payments'],
+    ]);
+    assert.deepEqual((await log(as, 'web-admin')).map((e) => e.action), ['project.create']);
   });
 
   test('a refused change appends nothing', async () => {
