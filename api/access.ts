@@ -7,7 +7,8 @@ import { allows, DEFAULT_PROJECT, type Principal, type Role, roleIn } from '../c
 import { AppError } from '../core/errors.ts';
 import { getJob, getResource } from '../core/lifecycle/index.ts';
 import type { Job, Resource } from '../core/schemas/index.ts';
-import type { Store } from '../core/store/index.ts';
+import { INSTALLATION, type Store } from '../core/store/index.ts';
+import { denial } from './audit.ts';
 
 // Who made the request, set by authenticate().
 export function principalOf(req: Request): Principal {
@@ -17,12 +18,13 @@ export function principalOf(req: Request): Principal {
 }
 
 // Throws `notFound` when the caller has no role in `project`, and 403
-// insufficient-role when it has one below `needed`.
+// insufficient-role when it has one below `needed`; the audit log records
+// both as refusals (see audit.ts).
 export function requireRole(principal: Principal, project: string, needed: Role, notFound: () => AppError): void {
   const role = roleIn(principal, project);
-  if (role === undefined) throw notFound();
+  if (role === undefined) throw denial(notFound(), INSTALLATION);
   if (!allows(role, needed)) {
-    throw new AppError('insufficient-role', `this needs the ${needed} role in project "${project}"; "${principal.name}" has ${role}`);
+    throw denial(new AppError('insufficient-role', `this needs the ${needed} role in project "${project}"; "${principal.name}" has ${role}`), project);
   }
 }
 
@@ -40,11 +42,12 @@ export async function jobFor(deps: { store: Store }, req: Request, jobId: string
   return job;
 }
 
-// Where a create goes: `?project=`, or the caller's one project. Callers
+// Where a create goes: `?project=`, or the caller's one project (which may
+// not exist: the create then answers the 404 of an unknown project). Callers
 // with a role on every project (legacy tokens, owners) create in the
 // default project unless they name one, so scripts from before projects
 // work unchanged.
-export async function targetProject(deps: { store: Store }, req: Request, named: string | undefined, needed: Role): Promise<string> {
+export function targetProject(req: Request, named: string | undefined, needed: Role): string {
   const principal = principalOf(req);
   const notFound = (name: string) => () => new AppError('project-not-found', `there is no project "${name}"`);
   let project = named;
@@ -55,7 +58,7 @@ export async function targetProject(deps: { store: Store }, req: Request, named:
     else throw new AppError('project-required', `"${principal.name}" has roles in ${granted.length} projects (${granted.join(', ')}); name one with ?project=`);
   }
   requireRole(principal, project, needed, notFound(project));
-  if (!(await deps.store.projects.exists(project))) throw notFound(project)();
+  // Whether it exists is the create script's to say (one round trip).
   return project;
 }
 

@@ -12,6 +12,8 @@ import { failedAuthLimiter, heldRequestLimit } from './limits.ts';
 import { createMetrics, requestLogging } from './observability.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { problemHandler, requireJsonBody, routeNotFound } from './problems.ts';
+import { recordDenials } from './audit.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { API_PREFIX, routerFor, type Route } from './route.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { operationRoutes } from './routes/operations.ts';
@@ -65,7 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown, deps.metricsTokenDigest);
   const templates = deps.catalogue.list();
-  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps), ...projectRoutes(deps), ...tokenRoutes(deps), ...webhookRoutes(deps.webhooks)];
+  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps), ...projectRoutes(deps), ...tokenRoutes(deps), ...webhookRoutes(deps.webhooks), ...auditRoutes(deps)];
   const document = buildOpenApiDocument([...api, ...operations], templates);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
@@ -89,6 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.use(routerFor(api));
   app.use(routeNotFound);
+  app.use(recordDenials(deps.store));
   app.use(problemHandler(deps.logger));
   return app;
 }

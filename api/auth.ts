@@ -9,6 +9,8 @@ import type { Authentication, Authenticator } from '../core/access/authenticator
 import type { Principal } from '../core/access/roles.ts';
 import { principalOf } from './access.ts';
 import type { FailedAuthLimiter } from './limits.ts';
+import { denial } from './audit.ts';
+import { INSTALLATION } from '../core/store/index.ts';
 
 export { principalOf };
 
@@ -39,7 +41,7 @@ export function authenticate(authenticator: Authenticator | undefined, failures:
       return next();
     }
     if (found.error === 'no-grants') {
-      throw new AppError('no-grants', `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project`);
+      throw denial(new AppError('no-grants', `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project`), INSTALLATION, { kind: 'oidc', name: found.subject });
     }
     await failures.count(req);
     if (found.reason) req.log.info({ reason: found.reason }, 'identity token refused');

@@ -14,7 +14,7 @@ export function buildOpenApiDocument(routes: readonly Route[], templates: readon
     scheme: 'bearer',
     description: 'An API_TOKENS entry, a token made through the API (`tfc_…`), or an OIDC identity token when OIDC_ISSUER is set. What it may do is its role in the project of what it acts on.',
   });
-  for (const { handle: _handle, ...route } of routes) {
+  for (const { handle: _handle, audit: _audit, ...route } of routes) {
     if (!isApiRoute(route.path)) {
       registry.registerPath({ ...route, security: [] });
       continue;
@@ -49,6 +49,7 @@ export function buildOpenApiDocument(routes: readonly Route[], templates: readon
       { name: 'jobs', description: 'Terraform runs' },
       { name: 'projects', description: 'The tenant boundary: every stack, job and token belongs to one project, and a caller sees only the projects it has a role in' },
       { name: 'webhooks', description: 'Lifecycle events (CloudEvents) POSTed to receivers, signed the Standard Webhooks way' },
+      { name: 'audit', description: 'Who changed what, and who was refused: one entry per change and per refusal' },
       { name: 'operations', description: 'Health checks and metrics; no token needed' },
     ],
   });

@@ -6,6 +6,7 @@ import { type Request, type Response, Router } from 'express';
 import type { z } from 'zod';
 import { Problem } from '../core/schemas/index.ts';
 import { methodNotAllowed } from './problems.ts';
+import type { AuditedRequest, RouteAudit } from './audit.ts';
 
 // Routes under this prefix need a token and count against its rate limit.
 export const API_PREFIX = '/api';
@@ -19,6 +20,8 @@ export type Route = Omit<RouteConfig, 'method' | 'path' | 'operationId' | 'summa
   // A stable name for generated clients' methods.
   operationId: string;
   summary: string;
+  // A change: what its audit entries say (see audit.ts).
+  audit?: RouteAudit;
   handle: (req: Request, res: Response) => Promise<void> | void;
 };
 
@@ -32,12 +35,18 @@ export function routerFor(routes: readonly Route[]): Router {
     const chain = router.route(expressPath(path));
     for (const route of declared) {
       chain[route.method](async (req, res) => {
+        if (route.audit) res.locals.audited = auditedRequest(route.audit, req.params);
         await route.handle(req, res);
       });
     }
     chain.all(methodNotAllowed(declared.map((route) => route.method.toUpperCase())));
   }
   return router;
+}
+
+function auditedRequest(audit: RouteAudit, params: Request['params']): AuditedRequest {
+  const id = audit.param === undefined ? undefined : params[audit.param];
+  return { action: audit.action, target: { type: audit.target, id: typeof id === 'string' ? id : null } };
 }
 
 // `/api/jobs/{jobId}` -> `/api/jobs/:jobId`

@@ -31,7 +31,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger.info({ redis: redactedUrl(config.redisUrl) }, 'waiting for Redis');
     await once(redis, 'ready');
   }
-  const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds);
+  const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds, { retentionDays: config.api.auditRetentionDays });
   const migrated = await store.migrations.run();
   if (Object.values(migrated).some((n) => n > 0)) logger.info({ migrated }, 'records written by an earlier version were brought up to date');
   const queue = createQueue(redis, config.redisPrefix);

@@ -39,6 +39,7 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: positiveInt(3_600).default(60),
   STATE_DIRECT_ACCESS: z.enum(['auto', 'off']).default('auto'),
   JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   API_TOKENS: z.string().optional(),
   AUTH_MODE: z.enum(['tokens', 'insecure-local']).default('tokens'),
@@ -116,6 +117,7 @@ export type Config = Readonly<{
     maxLiveResourcesPerToken: number;
     corsOrigins: readonly string[];
     shutdownGraceMs: number;
+    auditRetentionDays: number;
   }>;
   // Where the templates are: each subdirectory of TEMPLATES_DIR, or TF_CWD
   // alone as the template "ec2instance" (see core/templates/catalogue.ts).
@@ -211,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxLiveResourcesPerToken: e.MAX_LIVE_RESOURCES_PER_TOKEN,
       corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+      auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     },
     templates: {
       templatesDir: e.TEMPLATES_DIR === undefined ? undefined : path.resolve(e.TEMPLATES_DIR),

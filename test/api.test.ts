@@ -256,6 +256,7 @@ describe('OpenAPI document', () => {
       '/api/projects/{project}': ['get', 'patch', 'delete'],
       '/api/projects/{project}/tokens': ['get', 'post'],
       '/api/projects/{project}/tokens/{tokenId}': ['delete'],
+      '/api/audit': ['get'],
       '/api/webhooks': ['get', 'post'],
       '/api/webhooks/{webhookId}': ['get', 'patch', 'delete'],
       '/api/webhooks/{webhookId}/ping': ['post'],

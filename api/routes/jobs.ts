@@ -6,7 +6,8 @@ import { Job, JobIdParams } from '../../core/schemas/index.ts';
 import { requireId } from '../problems.ts';
 import { json, problem, type Route } from '../route.ts';
 import { approvePlan, cancelJob, discardPlan } from '../../core/lifecycle/index.ts';
-import { jobFor, principalOf } from '../access.ts';
+import { jobFor } from '../access.ts';
+import { auditOf } from '../audit.ts';
 import { isJobFinished, isJobSettled, type UseCaseDeps } from '../wait.ts';
 import { badId, unavailable } from './common.ts';
 
@@ -73,6 +74,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       method: 'post',
       path: '/api/jobs/{jobId}/apply',
       operationId: 'applyJob',
+      audit: { action: 'job.apply', target: 'job', param: 'jobId' },
       tags: [TAG],
       summary: "Apply a planned update's plan",
       description:
@@ -82,13 +84,14 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       async handle(req, res) {
         const jobId = requireId(req.params.jobId);
         await jobFor(deps, req, jobId, 'write');
-        res.status(202).json(await approvePlan(deps, jobId, principalOf(req).name));
+        res.status(202).json(await approvePlan(deps, jobId, auditOf(req)));
       },
     },
     {
       method: 'post',
       path: '/api/jobs/{jobId}/discard',
       operationId: 'discardJob',
+      audit: { action: 'job.discard', target: 'job', param: 'jobId' },
       tags: [TAG],
       summary: "Discard a planned update's plan",
       description: 'Ends a `planned` update without applying it (`discarded`): the stack keeps its inputs and returns to the status it had before.',
@@ -97,7 +100,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       async handle(req, res) {
         const jobId = requireId(req.params.jobId);
         await jobFor(deps, req, jobId, 'write');
-        res.json(await discardPlan(deps, jobId));
+        res.json(await discardPlan(deps, jobId, auditOf(req)));
       },
     },
     {
@@ -151,6 +154,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       method: 'post',
       path: '/api/jobs/{jobId}/cancel',
       operationId: 'cancelJob',
+      audit: { action: 'job.cancel', target: 'job', param: 'jobId' },
       tags: [TAG],
       summary: 'Cancel a job',
       description:
@@ -167,7 +171,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       async handle(req, res) {
         const jobId = requireId(req.params.jobId);
         await jobFor(deps, req, jobId, 'write');
-        const job = await cancelJob(deps, jobId);
+        const job = await cancelJob(deps, jobId, auditOf(req));
         res.status(isJobFinished(job.status) ? 200 : 202).json(job);
       },
     },

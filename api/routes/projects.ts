@@ -4,8 +4,9 @@
 import { roleIn } from '../../core/access/roles.ts';
 import { AppError } from '../../core/errors.ts';
 import { Project, ProjectCreateRequest, ProjectList, ProjectName, ProjectParams, ProjectUpdateRequest } from '../../core/schemas/index.ts';
-import type { Store } from '../../core/store/index.ts';
+import { noted, type Store } from '../../core/store/index.ts';
 import { principalOf, requireRole } from '../access.ts';
+import { auditOf } from '../audit.ts';
 import { json, problem, type Route } from '../route.ts';
 import { parseOrThrow } from '../validate.ts';
 import { unavailable } from './common.ts';
@@ -33,6 +34,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       method: 'post',
       path: '/api/projects',
       operationId: 'createProject',
+      audit: { action: 'project.create', target: 'project' },
       tags: [TAG],
       summary: 'Create a project',
       description: 'Owners only. Stacks, jobs and tokens then belong to it; grants name it (API_TOKENS `ROLE@PROJECT`, OIDC_BINDINGS, tokens made through the API).',
@@ -48,7 +50,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         const principal = principalOf(req);
         if (!principal.owner) throw new AppError('insufficient-role', `creating a project needs the owner role; "${principal.name}" is not an owner`);
         const body = parseOrThrow(ProjectCreateRequest, req.body ?? {}, 'body');
-        if (!(await store.projects.create(body.name, body.description, body.quota))) throw new AppError('project-exists', `a project named "${body.name}" exists`);
+        if (!(await store.projects.create(body.name, body.description, body.quota, noted(auditOf(req), 'project.create')))) throw new AppError('project-exists', `a project named "${body.name}" exists`);
         const project = await found(body.name);
         res.status(201).location(project.href).json(project);
       },
@@ -86,6 +88,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       method: 'patch',
       path: '/api/projects/{project}',
       operationId: 'updateProject',
+      audit: { action: 'project.update', target: 'project', param: 'project' },
       tags: [TAG],
       summary: 'Change a project',
       description: 'Admins of the project: its description, and its quota (replaced whole: a limit left out is lifted).',
@@ -101,7 +104,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         const name = nameOf(req.params.project);
         requireRole(principalOf(req), name, 'admin', missing(name));
         const body = parseOrThrow(ProjectUpdateRequest, req.body ?? {}, 'body');
-        if (!(await store.projects.update(name, body))) throw missing(name)();
+        if (!(await store.projects.update(name, body, noted(auditOf(req), 'project.update')))) throw missing(name)();
         res.json(await found(name));
       },
     },
@@ -109,6 +112,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       method: 'delete',
       path: '/api/projects/{project}',
       operationId: 'deleteProject',
+      audit: { action: 'project.delete', target: 'project', param: 'project' },
       tags: [TAG],
       summary: 'Delete an empty project',
       description: 'Owners only, and only a project with no live stacks. Its tokens are revoked. The default project stays.',
@@ -127,7 +131,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         const role = roleIn(principal, name);
         if (role === undefined) throw missing(name)();
         if (!principal.owner) throw new AppError('insufficient-role', `deleting a project needs the owner role; "${principal.name}" has ${role} in it`);
-        const outcome = await store.projects.delete(name);
+        const outcome = await store.projects.delete(name, noted(auditOf(req), 'project.delete'));
         if (outcome.outcome === 'missing') throw missing(name)();
         if (outcome.outcome === 'default') throw new AppError('project-not-empty', 'the default project always exists: stacks that name no project go there');
         if (outcome.outcome === 'not-empty') throw new AppError('project-not-empty', `project "${name}" holds ${outcome.liveStacks} live stacks; delete them first`);

@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.ts';
 import { Job, ListQuery, ProjectQuery, Resource, ResourceIdParams, ResourceList, Ttl, UpdateRequest } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
 import { principalOf, readableProjects, stackFor, targetProject } from '../access.ts';
+import { auditOf } from '../audit.ts';
 import { preferredWait } from '../prefer.ts';
 import { requireId } from '../problems.ts';
 import { parseOrThrow } from '../validate.ts';
@@ -55,6 +56,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       method: 'post',
       path: RESOURCES_PATH,
       operationId: `create${noun}`,
+      audit: { action: 'stack.create', target: 'stack' },
       tags: [TAG],
       summary: 'Create a stack',
       description:
@@ -79,9 +81,9 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       },
       async handle(req, res) {
         const key = idempotencyKey(req.get('idempotency-key'));
-        const project = await targetProject(deps, req, parseOrThrow(ProjectQuery, req.query, 'query').project, 'write');
+        const project = targetProject(req, parseOrThrow(ProjectQuery, req.query, 'query').project, 'write');
         const { ttl, ...inputs } = parseOrThrow(CreateRequest, req.body ?? {}, 'body') as { ttl?: number } & Record<string, unknown>;
-        const { resource, replayed } = await createStack(deps, principalOf(req), project, template, { inputs, ttl }, key);
+        const { resource, replayed } = await createStack(deps, principalOf(req), project, template, { inputs, ttl }, key, auditOf(req));
         res.location(`${RESOURCES_PATH}/${resource.id}`);
         if (replayed) res.set('Idempotent-Replayed', 'true');
         const final = await maybeWait(req, res, resource);
@@ -126,6 +128,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       method: 'patch',
       path: `${RESOURCES_PATH}/{id}`,
       operationId: `update${noun}`,
+      audit: { action: 'stack.update', target: 'stack', param: 'id' },
       tags: [TAG],
       summary: 'Change a stack',
       description:
@@ -151,7 +154,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         // role is checked before the body, so a caller without it learns nothing.
         await stackFor(deps, req, template.name, id, (req.body as { auto_apply?: unknown } | undefined)?.auto_apply === true ? 'write' : 'plan');
         const body = parseOrThrow(UpdateRequest, req.body ?? {}, 'body');
-        const resource = await updateStack(deps, template.name, id, { inputs: body.inputs, autoApply: body.auto_apply });
+        const resource = await updateStack(deps, template.name, id, { inputs: body.inputs, autoApply: body.auto_apply }, auditOf(req));
         const final = await maybeWait(req, res, resource);
         res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
       },
@@ -160,6 +163,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       method: 'delete',
       path: `${RESOURCES_PATH}/{id}`,
       operationId: `delete${noun}`,
+      audit: { action: 'stack.delete', target: 'stack', param: 'id' },
       tags: [TAG],
       summary: 'Destroy a stack',
       description:
@@ -179,7 +183,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       async handle(req, res) {
         const id = requireId(req.params.id);
         await stackFor(deps, req, template.name, id, 'write');
-        const { resource } = await deleteStack(deps, template.name, id);
+        const { resource } = await deleteStack(deps, template.name, id, auditOf(req));
         const final = await maybeWait(req, res, resource);
         res.status(isFinished(final) ? 200 : 202).json(show(final));
       },
@@ -188,6 +192,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       method: 'post',
       path: `${RESOURCES_PATH}/{id}/retry`,
       operationId: `retry${noun}`,
+      audit: { action: 'stack.retry', target: 'stack', param: 'id' },
       tags: [TAG],
       summary: 'Retry a failed create or update',
       description:
@@ -205,7 +210,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       async handle(req, res) {
         const id = requireId(req.params.id);
         await stackFor(deps, req, template.name, id, 'write');
-        const resource = await retryStack(deps, template.name, id);
+        const resource = await retryStack(deps, template.name, id, auditOf(req));
         const final = await maybeWait(req, res, resource);
         res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
       },
@@ -214,6 +219,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       method: 'post',
       path: `${RESOURCES_PATH}/{id}/plan`,
       operationId: `plan${noun}`,
+      audit: { action: 'stack.plan', target: 'stack', param: 'id' },
       tags: [TAG],
       summary: 'Plan a stack (speculative)',
       description:
@@ -231,7 +237,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       async handle(req, res) {
         const id = requireId(req.params.id);
         await stackFor(deps, req, template.name, id, 'plan');
-        const job = await planStack(deps, template.name, id);
+        const job = await planStack(deps, template.name, id, auditOf(req));
         res.location(job.href);
         const final = await maybeWaitForJob(req, res, job);
         res.status(isJobFinished(final.status) ? 200 : 202).json(final);

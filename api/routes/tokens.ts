@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.ts';
 import { ApiTokenList, ApiTokenWithSecret, ProjectName, ProjectParams, TokenCreateRequest, TokenId } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
 import { principalOf, requireRole } from '../access.ts';
+import { auditOf } from '../audit.ts';
 import { json, problem, type Route } from '../route.ts';
 import { parseOrThrow } from '../validate.ts';
 import { unavailable } from './common.ts';
@@ -33,6 +34,7 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       path: '/api/projects/{project}/tokens',
       operationId: 'createToken',
       tags: [TAG],
+      audit: { action: 'token.create', target: 'token' },
       summary: 'Make a token',
       description: 'A bearer token with a role in this project, for CI and scripts; the secret is in this response only. With `expires_in` it stops working after that long; DELETE revokes it at once on every API process.',
       request: { params: ProjectParams, body: { required: true, content: { 'application/json': { schema: TokenCreateRequest } } } },
@@ -46,7 +48,7 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       },
       async handle(req, res) {
         const project = await adminOf(req);
-        const made = await createToken(store.tokens, principalOf(req), project, parseOrThrow(TokenCreateRequest, req.body ?? {}, 'body'));
+        const made = await createToken(store.tokens, principalOf(req), project, parseOrThrow(TokenCreateRequest, req.body ?? {}, 'body'), auditOf(req));
         res.status(201).location(`/api/projects/${project}/tokens/${made.id}`).json(made);
       },
     },
@@ -68,6 +70,7 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       path: '/api/projects/{project}/tokens/{tokenId}',
       operationId: 'revokeToken',
       tags: [TAG],
+      audit: { action: 'token.revoke', target: 'token', param: 'tokenId' },
       summary: 'Revoke a token',
       description: 'The next request with it, on any API process, is 401.',
       request: { params: TokenParams },
@@ -76,7 +79,7 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
         const project = await adminOf(req);
         const id = TokenId.safeParse(req.params.tokenId);
         if (!id.success) throw new AppError('invalid-id', 'token ids are "t" and 15 characters of 0-9 and a-z');
-        await revokeToken(store.tokens, project, id.data);
+        await revokeToken(store.tokens, project, id.data, auditOf(req));
         res.status(204).end();
       },
     },

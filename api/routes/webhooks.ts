@@ -20,6 +20,8 @@ import {
 } from '../../core/schemas/index.ts';
 import { createWebhook, deleteWebhook, getDelivery, getWebhook, listDeliveries, listWebhooks, pingWebhook, redeliver, rotateSecret, updateWebhook, type WebhookDeps } from '../../core/webhooks/manage.ts';
 import { isInstallationAdmin, principalOf } from '../access.ts';
+import { auditOf, denial } from '../audit.ts';
+import { INSTALLATION } from '../../core/store/index.ts';
 import { json, problem, type Route } from '../route.ts';
 import { parseOrThrow } from '../validate.ts';
 import { unavailable } from './common.ts';
@@ -53,7 +55,7 @@ function adminsOnly(route: Route): Route {
     async handle(req, res) {
       const principal = principalOf(req);
       if (!isInstallationAdmin(principal)) {
-        if (req.params.webhookId !== undefined) throw new AppError('webhook-not-found', `no webhook with id ${String(req.params.webhookId)}`);
+        if (req.params.webhookId !== undefined) throw denial(new AppError('webhook-not-found', `no webhook with id ${String(req.params.webhookId)}`), INSTALLATION);
         throw new AppError('insufficient-role', `webhooks belong to the whole installation: this needs the admin role in every project; "${principal.name}" has not`);
       }
       await route.handle(req, res);
@@ -79,6 +81,7 @@ function routes(deps: WebhookDeps): Route[] {
       method: 'post',
       path: '/api/webhooks',
       operationId: 'createWebhook',
+      audit: { action: 'webhook.create', target: 'webhook' },
       tags: [TAG],
       summary: 'Register a webhook',
       description:
@@ -86,7 +89,7 @@ function routes(deps: WebhookDeps): Route[] {
       request: { body: { content: { 'application/json': { schema: WebhookCreateRequest } }, required: true } },
       responses: { 201: json('Registered; `secret` is shown only here.', WebhookWithSecret), 400: badRequest, 409: noKeyOrFull, 503: unavailable },
       async handle(req, res) {
-        const webhook = await createWebhook(deps, principalOf(req), parseOrThrow(WebhookCreateRequest, req.body ?? {}, 'body'), req.log);
+        const webhook = await createWebhook(deps, auditOf(req), parseOrThrow(WebhookCreateRequest, req.body ?? {}, 'body'), req.log);
         res.status(201).location(webhook.href).json(webhook);
       },
     },
@@ -121,6 +124,7 @@ function routes(deps: WebhookDeps): Route[] {
       method: 'patch',
       path: '/api/webhooks/{webhookId}',
       operationId: 'updateWebhook',
+      audit: { action: 'webhook.update', target: 'webhook', param: 'webhookId' },
       tags: [TAG],
       summary: 'Change a webhook',
       description: 'Changes the fields given. `enabled: true` resumes deliveries, also after a receiver answered 410 Gone.',
@@ -128,20 +132,21 @@ function routes(deps: WebhookDeps): Route[] {
       responses: { 200: json('The webhook as changed.', Webhook), 400: badRequest, 404: noWebhook, 503: unavailable },
       async handle(req, res) {
         const webhookId = id(req.params.webhookId, 'w');
-        res.json(await updateWebhook(deps, webhookId, parseOrThrow(WebhookUpdateRequest, req.body ?? {}, 'body'), req.log));
+        res.json(await updateWebhook(deps, webhookId, parseOrThrow(WebhookUpdateRequest, req.body ?? {}, 'body'), req.log, auditOf(req)));
       },
     },
     {
       method: 'delete',
       path: '/api/webhooks/{webhookId}',
       operationId: 'deleteWebhook',
+      audit: { action: 'webhook.delete', target: 'webhook', param: 'webhookId' },
       tags: [TAG],
       summary: 'Delete a webhook',
       description: 'Nothing more is sent to it; deliveries in flight end unsent.',
       request: { params: WebhookIdParams },
       responses: { 204: { description: 'Deleted.' }, 400: badRequest, 404: noWebhook, 503: unavailable },
       async handle(req, res) {
-        await deleteWebhook(deps, id(req.params.webhookId, 'w'));
+        await deleteWebhook(deps, id(req.params.webhookId, 'w'), auditOf(req));
         res.status(204).end();
       },
     },
@@ -149,13 +154,14 @@ function routes(deps: WebhookDeps): Route[] {
       method: 'post',
       path: '/api/webhooks/{webhookId}/ping',
       operationId: 'pingWebhook',
+      audit: { action: 'webhook.ping', target: 'webhook', param: 'webhookId' },
       tags: [TAG],
       summary: 'Send a test event',
       description: 'Queues an `io.tfcompute.webhook.ping` event to this webhook (even a disabled one, and even while its circuit is open): a way to check the receiver and its signature check. An answer (but 408, 429 or 5xx) closes an open circuit at once, and the deliveries it held are sent. Follow the delivery at its `href`.',
       request: { params: WebhookIdParams },
       responses: { 202: json('Queued.', Delivery), 400: badRequest, 404: noWebhook, 409: noKey, 503: unavailable },
       async handle(req, res) {
-        const delivery = await pingWebhook(deps, id(req.params.webhookId, 'w'));
+        const delivery = await pingWebhook(deps, id(req.params.webhookId, 'w'), auditOf(req));
         res.status(202).location(delivery.href).json(delivery);
       },
     },
@@ -163,13 +169,14 @@ function routes(deps: WebhookDeps): Route[] {
       method: 'post',
       path: '/api/webhooks/{webhookId}/rotate-secret',
       operationId: 'rotateWebhookSecret',
+      audit: { action: 'webhook.rotate-secret', target: 'webhook', param: 'webhookId' },
       tags: [TAG],
       summary: "Rotate a webhook's secret",
       description: 'A new secret, shown only in this response. For 24 hours deliveries carry two signatures, by the new secret and the old, so the receiver can change over without losing one.',
       request: { params: WebhookIdParams },
       responses: { 200: json('The webhook and its new secret.', WebhookWithSecret), 400: badRequest, 404: noWebhook, 409: noKey, 503: unavailable },
       async handle(req, res) {
-        res.json(await rotateSecret(deps, id(req.params.webhookId, 'w')));
+        res.json(await rotateSecret(deps, id(req.params.webhookId, 'w'), auditOf(req)));
       },
     },
     {
@@ -203,13 +210,14 @@ function routes(deps: WebhookDeps): Route[] {
       method: 'post',
       path: '/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
       operationId: 'redeliverWebhookDelivery',
+      audit: { action: 'webhook.redeliver', target: 'webhook', param: 'webhookId' },
       tags: [TAG],
       summary: 'Send a delivery again',
       description: 'The same event (the same `id` and body, so a receiver that dedupes by `webhook-id` sees a duplicate) as a new delivery, signed anew.',
       request: { params: DeliveryIdParams },
       responses: { 202: json('The new delivery, queued.', Delivery), 400: badRequest, 404: problem('No such webhook or delivery.'), 409: noKey, 503: unavailable },
       async handle(req, res) {
-        const delivery = await redeliver(deps, id(req.params.webhookId, 'w'), id(req.params.deliveryId, 'd'));
+        const delivery = await redeliver(deps, id(req.params.webhookId, 'w'), id(req.params.deliveryId, 'd'), auditOf(req));
         res.status(202).location(delivery.href).json(delivery);
       },
     },

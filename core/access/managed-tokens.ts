@@ -4,6 +4,7 @@
 import { AppError } from '../errors.ts';
 import type { ApiToken } from '../schemas/access.ts';
 import type { ApiTokens, TokenRecord } from '../store/tokens.ts';
+import { type AuditContext, noted } from '../store/audit.ts';
 import { allows, type Principal, type Role, roleIn } from './roles.ts';
 
 // Only a project's admins (and owners) make its tokens, and admin is the
@@ -37,12 +38,13 @@ export async function createToken(
   creator: Principal,
   project: string,
   body: { name: string; role: Role; expires_in?: number | undefined },
+  audit?: AuditContext,
 ): Promise<ApiToken & { token: string }> {
   if (!mayGrant(creator, project, body.role)) {
     throw new AppError('insufficient-role', `making a token in project "${project}" needs the admin role there`);
   }
   const expiresInMs = body.expires_in === undefined ? undefined : body.expires_in * 1000;
-  const made = await tokens.create(project, { name: body.name, role: body.role, createdBy: creator.name, expiresInMs });
+  const made = await tokens.create(project, { name: body.name, role: body.role, createdBy: creator.name, expiresInMs }, noted(audit, 'token.create'));
   if (made.outcome === 'name-taken') {
     throw new AppError('token-name-taken', `project "${project}" already has a token named "${body.name}"; revoke it or choose another name`);
   }
@@ -54,6 +56,6 @@ export async function listTokens(tokens: ApiTokens, project: string): Promise<{ 
 }
 
 // A token that is not the project's is not found, as one that never existed.
-export async function revokeToken(tokens: ApiTokens, project: string, id: string): Promise<void> {
-  if (!(await tokens.revoke(project, id))) throw new AppError('token-not-found', `project "${project}" has no token ${id}`);
+export async function revokeToken(tokens: ApiTokens, project: string, id: string, audit?: AuditContext): Promise<void> {
+  if (!(await tokens.revoke(project, id, noted(audit, 'token.revoke')))) throw new AppError('token-not-found', `project "${project}" has no token ${id}`);
 }

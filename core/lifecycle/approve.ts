@@ -7,16 +7,17 @@ import type { LifecycleDeps } from './deps.ts';
 import { promoteJob } from './end-job.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
 import { getJob } from './read.ts';
+import { type AuditContext, noted } from '../store/index.ts';
 
 // The BullMQ job that applies an approved plan: the update's second run.
 function applyJobId(jobId: string): string {
   return `${jobId}-apply`;
 }
 
-// `approvedBy`: who approved it, recorded on the job.
-export async function approvePlan(deps: LifecycleDeps, jobId: string, approvedBy: string): Promise<Job> {
+// Who approved it is recorded on the job (`approved_by`).
+export async function approvePlan(deps: LifecycleDeps, jobId: string, audit: AuditContext): Promise<Job> {
   const job = await getJob(deps, jobId);
-  const outcome = await deps.store.jobs.approve(job.resource_id, jobId, approvedBy);
+  const outcome = await deps.store.jobs.approve(job.resource_id, jobId, audit.actor.name, noted(audit, 'job.apply'));
   if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
   if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
   // The saved plan carries its variables: the run that applies it needs none.
@@ -27,10 +28,10 @@ export async function approvePlan(deps: LifecycleDeps, jobId: string, approvedBy
 }
 
 // `status`: discarded on request, or cancelled (a cancel of a planned job).
-export async function discardPlan(deps: LifecycleDeps, jobId: string, status: 'discarded' | 'cancelled' = 'discarded'): Promise<Job> {
+export async function discardPlan(deps: LifecycleDeps, jobId: string, audit: AuditContext, status: 'discarded' | 'cancelled' = 'discarded'): Promise<Job> {
   const job = await getJob(deps, jobId);
   const error: JobError = { code: 'cancelled', message: `${status} on request: the plan was not applied and nothing was changed`, retryable: false, diagnostics: [] };
-  const outcome = await deps.store.jobs.discardPlan(job.resource_id, jobId, status, error);
+  const outcome = await deps.store.jobs.discardPlan(job.resource_id, jobId, status, error, noted(audit, status === 'cancelled' ? 'job.cancel' : 'job.discard'));
   if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
   if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
   const resource = await deps.store.resources.get(job.resource_id);

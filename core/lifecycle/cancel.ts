@@ -5,22 +5,23 @@ import type { LifecycleDeps } from './deps.ts';
 import { discardPlan } from './approve.ts';
 import { promoteJob } from './end-job.ts';
 import { getJob } from './read.ts';
+import { type AuditContext, noted } from '../store/index.ts';
 
 // Cancels a job. A queued one is removed at once; a running one is
 // interrupted by its worker (one SIGINT to Terraform, then a kill after the
 // grace period), so the job reads "running" until Terraform has stopped.
-export async function cancelJob(deps: LifecycleDeps, jobId: string): Promise<Job> {
+export async function cancelJob(deps: LifecycleDeps, jobId: string, audit: AuditContext): Promise<Job> {
   const job = await getJob(deps, jobId);
   // A planned update has nothing running: cancelling it discards its plan
   // (unless it was approved meanwhile; then it is cancelled as a queued job).
   if (job.status === 'planned') {
-    const discarded = await discardPlan(deps, jobId, 'cancelled').catch((error: unknown) => {
+    const discarded = await discardPlan(deps, jobId, audit, 'cancelled').catch((error: unknown) => {
       if (error instanceof AppError && error.code === 'invalid-state') return undefined;
       throw error;
     });
     if (discarded) return discarded;
   }
-  const outcome = await deps.store.jobs.cancel(job.resource_id, jobId);
+  const outcome = await deps.store.jobs.cancel(job.resource_id, jobId, noted(audit, 'job.cancel'));
   switch (outcome.outcome) {
     case 'missing':
       throw new AppError('job-not-found', `no job with id ${jobId}`);

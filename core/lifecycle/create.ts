@@ -7,6 +7,7 @@ import { jobOptions, type JobQueue } from '../queue.ts';
 import type { Resource, ResourceInputs, TemplateRef } from '../schemas/index.ts';
 import { canonicalJson, type Template } from '../templates/index.ts';
 import { DEFAULT_PROJECT, type Principal } from '../access/roles.ts';
+import { type AuditContext, noted } from '../store/index.ts';
 import { type LifecycleDeps, refOf } from './deps.ts';
 import { expireJobId } from './enqueue.ts';
 import { sealSecrets, splitSensitive } from './inputs.ts';
@@ -28,6 +29,8 @@ export async function createStack(
   template: Template,
   request: NewStack,
   idempotencyKey: string | undefined,
+  // Who asks (the stack's owner), and in which request, for the audit log.
+  audit: AuditContext,
 ): Promise<CreateOutcome> {
   const { ttl, inputs } = request;
   const id = newResourceId();
@@ -57,6 +60,7 @@ export async function createStack(
     maxLive: deps.maxLiveResourcesPerToken,
     expiresAt,
     idempotency: idempotencyKey === undefined ? undefined : { key: idempotencyKey, fingerprint },
+    audit: noted(audit, 'stack.create'),
   });
   if (created.outcome === 'replay') {
     if (created.fingerprint !== fingerprint) {

@@ -2,25 +2,26 @@
 import { AppError } from '../errors.ts';
 import { newJobId } from '../ids.ts';
 import type { Resource } from '../schemas/index.ts';
-import type { DeleteRequest } from '../store/index.ts';
+import { type AuditContext, type DeleteRequest, noted } from '../store/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
 import { getResource } from './read.ts';
 
 // Idempotent: while a delete is queued or running, the same job is returned;
 // a resource already deleted is returned as it is. A create that has not
-// started yet is cancelled instead of being run and then destroyed.
-export async function requestDeletion(deps: LifecycleDeps, id: string): Promise<DeleteRequest> {
-  return requestDeletionOf(deps, id, await deps.store.resources.get(id));
+// started yet is cancelled instead of being run and then destroyed. `audit`:
+// who asked (none: the stack's ttl ran out).
+export async function requestDeletion(deps: LifecycleDeps, id: string, audit?: AuditContext): Promise<DeleteRequest> {
+  return requestDeletionOf(deps, id, await deps.store.resources.get(id), audit);
 }
 
 // `existing`: the resource as read just before, or null.
-async function requestDeletionOf(deps: LifecycleDeps, id: string, existing: Resource | null): Promise<DeleteRequest> {
+async function requestDeletionOf(deps: LifecycleDeps, id: string, existing: Resource | null, audit: AuditContext | undefined): Promise<DeleteRequest> {
   // Terraform destroys with the template's configuration, so one that is not
   // served any more cannot be destroyed; refuse before recording anything.
   const template = existing && existing.status !== 'deleted' ? servedTemplate(deps, existing.template.name) : undefined;
   const jobId = newJobId();
-  const request = await deps.store.resources.requestDelete({ id, jobId, maxAttempts: deps.jobs.attempts, templateVersion: template?.version ?? '' });
+  const request = await deps.store.resources.requestDelete({ id, jobId, maxAttempts: deps.jobs.attempts, templateVersion: template?.version ?? '', audit: noted(audit, 'stack.delete') });
   if (request.outcome === 'cancelled') {
     // Requests waiting on either job (Prefer: wait) learn that it finished.
     await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.cancelledJobId, status: 'cancelled', resourceStatus: 'deleted' });
@@ -44,10 +45,10 @@ async function requestDeletionOf(deps: LifecycleDeps, id: string, existing: Reso
 
 export type DeleteOutcome = { resource: Resource; started: boolean };
 
-export async function deleteStack(deps: LifecycleDeps, templateName: string, id: string): Promise<DeleteOutcome> {
+export async function deleteStack(deps: LifecycleDeps, templateName: string, id: string, audit: AuditContext): Promise<DeleteOutcome> {
   const existing = await deps.store.resources.get(id);
   if (existing && existing.template.name !== templateName) throw new AppError('resource-not-found', `no ${templateName} resource with id ${id}`);
-  const request = await requestDeletionOf(deps, id, existing);
+  const request = await requestDeletionOf(deps, id, existing, audit);
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   return { resource: await getResource(deps, id), started: request.outcome === 'created' };
 }

@@ -7,12 +7,13 @@ import type { Job } from '../schemas/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
 import { getJob, getResource } from './read.ts';
+import { type AuditContext, noted } from '../store/index.ts';
 
-export async function planStack(deps: LifecycleDeps, templateName: string, id: string): Promise<Job> {
+export async function planStack(deps: LifecycleDeps, templateName: string, id: string, audit: AuditContext): Promise<Job> {
   await getResource(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
   const jobId = newJobId();
-  const request = await deps.store.resources.requestPlan({ id, jobId, maxAttempts: deps.jobs.attempts, templateVersion: template.version });
+  const request = await deps.store.resources.requestPlan({ id, jobId, maxAttempts: deps.jobs.attempts, templateVersion: template.version, audit: noted(audit, 'stack.plan') });
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   if (request.outcome === 'conflict') {
     throw new AppError('invalid-state', `only a ready stack can be planned; resource ${id} is ${request.status}`);

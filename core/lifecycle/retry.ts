@@ -8,16 +8,17 @@ import { enqueueOrRecordFailure } from './enqueue.ts';
 import { notValidForTemplate, openSecrets } from './inputs.ts';
 import { getResource } from './read.ts';
 import { retryUpdate } from './update.ts';
+import { type AuditContext, noted } from '../store/index.ts';
 
 // Re-applies a stack whose create failed, in the same workspace and with the
 // same inputs, with the template as it is served now (an operator may have
 // fixed what made the create fail). The inputs are checked against that
 // version first, and the stack takes it. Any other status is a conflict: a
 // delete is retried with DELETE.
-export async function retryStack(deps: LifecycleDeps, templateName: string, id: string): Promise<Resource> {
+export async function retryStack(deps: LifecycleDeps, templateName: string, id: string, audit: AuditContext): Promise<Resource> {
   const existing = await getResource(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
-  if (existing.status === 'update_failed') return retryUpdate(deps, template, existing);
+  if (existing.status === 'update_failed') return retryUpdate(deps, template, existing, audit);
   const inputs = (await deps.store.resources.setInputs(id)) ?? {};
   await checkInputs(deps, template, id, inputs);
   const jobId = newJobId();
@@ -27,6 +28,7 @@ export async function retryStack(deps: LifecycleDeps, templateName: string, id: 
     maxAttempts: deps.jobs.attempts,
     templateVersion: template.version,
     inputs: { ...template.defaults, ...inputs },
+    audit: noted(audit, 'stack.retry'),
   });
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   if (request.outcome === 'conflict') {

@@ -9,3 +9,4 @@ export * from './problem.ts';
 export * from './queue-payloads.ts';
 export * from './webhooks.ts';
 export * from './projects.ts';
+export * from './audit.ts';

@@ -1,5 +1,6 @@
 // What every part of the store shares: the connection, the key layout, the
-// scripts, and how long a finished job is kept.
+// scripts, how long a finished job is kept, and the audit log's retention
+// and clock (injectable, so that tests can trim without waiting).
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.ts';
 import type { Scripts } from './scripts.ts';
@@ -9,6 +10,7 @@ export type StoreContext = {
   readonly keys: Keys;
   readonly scripts: Scripts;
   readonly jobRetentionSeconds: number;
+  readonly audit: Readonly<{ retentionMs: number; now: () => number }>;
 };
 
 export function nowArgs(): { now: string; nowMs: number } {

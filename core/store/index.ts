@@ -17,6 +17,7 @@ import { Webhooks } from './webhooks.ts';
 import { Resources } from './resources.ts';
 import { Scripts } from './scripts.ts';
 import { ApiTokens } from './tokens.ts';
+import { Audit } from './audit.ts';
 
 export type { JobEvent, Message, Topic } from './channels.ts';
 export type { JobEnd } from './jobs.ts';
@@ -25,8 +26,12 @@ export { MAX_LOG_BYTES } from './logs.ts';
 export { JOB_DURATION_BUCKETS } from './metrics.ts';
 export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, DiscardOutcome, FinishOutcome, PlanRequest, RetryRequest, StartOutcome, UpdateRequest } from './outcomes.ts';
 export type { Page } from './pages.ts';
+export { INSTALLATION, noted, type Actor, type AuditContext, type AuditFilter, type AuditNote } from './audit.ts';
 export type { NewToken, TokenCreate, TokenRecord } from './tokens.ts';
 export { IDEMPOTENCY_SECONDS, type NewResource } from './resources.ts';
+
+// AUDIT_RETENTION_DAYS's default, for stores made without the setting (tools, tests).
+export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 
 export class Store {
   readonly resources: Resources;
@@ -40,11 +45,13 @@ export class Store {
   readonly webhooks: Webhooks;
   readonly projects: Projects;
   readonly tokens: ApiTokens;
+  readonly audit: Audit;
 
   // `jobRetentionSeconds`: how long a finished job's record and log are kept,
-  // and a deleted stack's record.
-  constructor(redis: Redis, prefix: string, jobRetentionSeconds: number) {
-    const context: StoreContext = { redis, keys: new Keys(prefix), scripts: new Scripts(redis, prefix), jobRetentionSeconds };
+  // and a deleted stack's record. `audit.retentionDays`: AUDIT_RETENTION_DAYS.
+  constructor(redis: Redis, prefix: string, jobRetentionSeconds: number, audit: { retentionDays?: number; now?: () => number } = {}) {
+    const auditSettings = { retentionMs: (audit.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS) * 86_400_000, now: audit.now ?? Date.now };
+    const context: StoreContext = { redis, keys: new Keys(prefix), scripts: new Scripts(redis, prefix), jobRetentionSeconds, audit: auditSettings };
     this.resources = new Resources(context);
     this.jobs = new Jobs(context);
     this.logs = new Logs(context);
@@ -56,5 +63,6 @@ export class Store {
     this.webhooks = new Webhooks(context);
     this.projects = new Projects(context);
     this.tokens = new ApiTokens(context);
+    this.audit = new Audit(context);
   }
 }

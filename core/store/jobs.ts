@@ -5,6 +5,7 @@ import type { DriftFinding, Job, JobError, ResourceInputs, JobProgress, JobResul
 import { nowArgs, type StoreContext } from './context.ts';
 import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome, type PlannedOutcome, type StartOutcome } from './outcomes.ts';
 import { toJob } from './records.ts';
+import { auditArg, type AuditNote } from './audit.ts';
 
 export type JobEnd = {
   resourceId: string;
@@ -81,14 +82,14 @@ export class Jobs {
   }
 
   // See cancel-3.lua.
-  async cancel(resourceId: string, jobId: string): Promise<CancelOutcome> {
+  async cancel(resourceId: string, jobId: string, audit?: AuditNote): Promise<CancelOutcome> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const error: JobError = { code: 'cancelled', message: 'cancelled on request before it ran', retryable: true, diagnostics: [] };
     const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'cancel',
       [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
-      [jobId, now, JSON.stringify(error), jobRetentionSeconds, nowMs],
+      [jobId, now, JSON.stringify(error), jobRetentionSeconds, nowMs, auditArg(this.#c, audit)],
     );
     return parse.cancel(reply);
   }
@@ -100,19 +101,19 @@ export class Jobs {
   }
 
   // `approvedBy`: the principal's name, recorded on the job.
-  async approve(resourceId: string, jobId: string, approvedBy: string): Promise<ApproveOutcome> {
+  async approve(resourceId: string, jobId: string, approvedBy: string, audit?: AuditNote): Promise<ApproveOutcome> {
     const { keys, scripts } = this.#c;
-    return parse.approve(await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now, approvedBy]));
+    return parse.approve(await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now, approvedBy, auditArg(this.#c, audit)]));
   }
 
   // Ends a planned update unapplied, as `discarded` or `cancelled`.
-  async discardPlan(resourceId: string, jobId: string, status: 'discarded' | 'cancelled', error: JobError): Promise<DiscardOutcome> {
+  async discardPlan(resourceId: string, jobId: string, status: 'discarded' | 'cancelled', error: JobError, audit?: AuditNote): Promise<DiscardOutcome> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'discard-plan',
       [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
-      [jobId, now, status, JSON.stringify(error), jobRetentionSeconds, nowMs],
+      [jobId, now, status, JSON.stringify(error), jobRetentionSeconds, nowMs, auditArg(this.#c, audit)],
     );
     return parse.discardPlan(reply);
   }

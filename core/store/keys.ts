@@ -17,6 +17,9 @@
 //                                (lists of one project read these)
 //   P:prj:{p}             hash   a project: description, quota, timestamps
 //   P:prj:{p}:live        set    ids of the project's stacks that are not deleted (its quota)
+//   P:prj:{p}:audit       stream the project's audit entries (what its admins read)
+//   P:audit               stream every audit entry, the installation's own included (what
+//                                owners read); both written with the change they record
 //   P:projects            zset   every project's name (score 0, lexical order)
 //   P:res:forget          zset   the members of deleted stacks, by the time (ms) they are
 //                                forgotten: their record and index entries removed
@@ -98,6 +101,12 @@ export class Keys {
   }
   get projects(): string {
     return `${this.prefix}:projects`;
+  }
+  projectAudit(name: string): string {
+    return `${this.prefix}:prj:${name}:audit`;
+  }
+  get audit(): string {
+    return `${this.prefix}:audit`;
   }
   get forget(): string {
     return `${this.prefix}:res:forget`;

@@ -5,6 +5,7 @@ import { DEFAULT_PROJECT } from '../access/roles.ts';
 import type { Project } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { parse } from './outcomes.ts';
+import { auditArg, auditInMulti, type AuditNote } from './audit.ts';
 
 export type ProjectQuota = { max_stacks?: number | null | undefined; max_running_jobs?: number | null | undefined };
 
@@ -18,9 +19,9 @@ export class Projects {
   }
 
   // False when a project of that name exists.
-  async create(name: string, description: string, quota: ProjectQuota): Promise<boolean> {
+  async create(name: string, description: string, quota: ProjectQuota, audit?: AuditNote): Promise<boolean> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('create-project', [keys.project(name), keys.projects], [name, description, quota.max_stacks ?? '', quota.max_running_jobs ?? '', nowArgs().now]);
+    const reply = await scripts.run('create-project', [keys.project(name), keys.projects], [name, description, quota.max_stacks ?? '', quota.max_running_jobs ?? '', nowArgs().now, auditArg(this.#c, audit)]);
     return parse.createProject(reply);
   }
 
@@ -48,7 +49,7 @@ export class Projects {
 
   // Changes the description and replaces the quota (a limit left out is
   // lifted); false when there is no such project.
-  async update(name: string, change: { description?: string | undefined; quota?: ProjectQuota | undefined }): Promise<boolean> {
+  async update(name: string, change: { description?: string | undefined; quota?: ProjectQuota | undefined }, audit?: AuditNote): Promise<boolean> {
     const { redis, keys } = this.#c;
     const key = keys.project(name);
     // WATCH: a project deleted meanwhile is not brought back as a husk.
@@ -66,12 +67,13 @@ export class Projects {
         else multi.hset(key, field, String(value));
       }
     }
+    auditInMulti(this.#c, multi, audit, name, { type: 'project', id: name });
     return (await multi.exec()) !== null;
   }
 
-  async delete(name: string): Promise<ProjectDelete> {
+  async delete(name: string, audit?: AuditNote): Promise<ProjectDelete> {
     const { keys, scripts } = this.#c;
-    return parse.deleteProject(await scripts.run('delete-project', [keys.project(name), keys.projects, keys.projectLive(name)], [name]));
+    return parse.deleteProject(await scripts.run('delete-project', [keys.project(name), keys.projects, keys.projectLive(name)], [name, auditArg(this.#c, audit)]));
   }
 }
 

@@ -71,6 +71,7 @@ export function toJob(hash: Hash): Job {
   if (plan) job.plan = plan;
   const error = toJobError(hash.error);
   if (error) job.error = error;
+  if (hash.approved_by) job.approved_by = hash.approved_by;
   return job;
 }
 

@@ -7,6 +7,7 @@ import { IndexMember } from './keys.ts';
 import { type Page, pageOfMembers } from './pages.ts';
 import { parse, type CreateOutcome, type DeleteRequest, type PlanRequest, type RetryRequest, type UpdateRequest } from './outcomes.ts';
 import { toResource } from './records.ts';
+import { auditArg, type Audited, type AuditNote } from './audit.ts';
 
 // How long an Idempotency-Key is remembered.
 export const IDEMPOTENCY_SECONDS = 24 * 3600;
@@ -34,6 +35,7 @@ export type NewResource = {
   expiresAt?: Date | undefined;
   idempotency?: { key: string; fingerprint: string } | undefined;
   now?: Date;
+  audit?: AuditNote | undefined;
 };
 
 export type ListArgs = { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; projects?: readonly string[] | undefined } & {
@@ -81,6 +83,7 @@ export class Resources {
         args.secrets ?? '',
         args.project ?? DEFAULT_PROJECT,
         args.createdBy ?? args.owner,
+        auditArg(this.#c, args.audit),
       ],
     );
     return parse.create(reply);
@@ -98,7 +101,7 @@ export class Resources {
   }
 
   // `templateVersion`: the version of the resource's template the delete runs.
-  async requestDelete(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string }): Promise<DeleteRequest> {
+  async requestDelete(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string; audit?: AuditNote | undefined }): Promise<DeleteRequest> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const { id, jobId } = args;
     const cancelled: JobError = { code: 'cancelled', message: 'cancelled: the resource was deleted before this job started', retryable: false, diagnostics: [] };
@@ -108,20 +111,20 @@ export class Resources {
     const reply = await scripts.run(
       'request-delete',
       [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, now, args.maxAttempts, jobRetentionSeconds, JSON.stringify(cancelled), JSON.stringify(empty), nowMs, args.templateVersion, JSON.stringify(discarded)],
+      [jobId, now, args.maxAttempts, jobRetentionSeconds, JSON.stringify(cancelled), JSON.stringify(empty), nowMs, args.templateVersion, JSON.stringify(discarded), auditArg(this.#c, args.audit)],
     );
     return parse.requestDelete(reply);
   }
 
   // The retry runs version `templateVersion` of the resource's template; the
   // resource takes it, and shows `inputs` (its set inputs with that version's defaults).
-  async requestRetry(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string; inputs: ResourceInputs }): Promise<RetryRequest> {
+  async requestRetry(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string; inputs: ResourceInputs; audit?: AuditNote | undefined }): Promise<RetryRequest> {
     const { keys, scripts } = this.#c;
     const { id, jobId } = args;
     const reply = await scripts.run(
       'request-retry',
       [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs)],
+      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), auditArg(this.#c, args.audit)],
     );
     return parse.requestRetry(reply);
   }
@@ -137,13 +140,13 @@ export class Resources {
     setInputs: readonly string[];
     secrets: string | undefined;
     autoApply: boolean;
-  }): Promise<UpdateRequest> {
+  } & Audited): Promise<UpdateRequest> {
     const { keys, scripts } = this.#c;
     const { id, jobId } = args;
     const reply = await scripts.run(
       'request-update',
       [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), JSON.stringify(args.setInputs), args.secrets ?? '', args.autoApply ? '1' : '0'],
+      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), JSON.stringify(args.setInputs), args.secrets ?? '', args.autoApply ? '1' : '0', auditArg(this.#c, args.audit)],
     );
     return parse.requestUpdate(reply);
   }
@@ -151,13 +154,13 @@ export class Resources {
   // A speculative plan of a ready stack with version `templateVersion` of its
   // template: queued behind the stack's other jobs, changing nothing of it.
   // `onlyIfIdle`: a drift check, which runs only when no other job waits.
-  async requestPlan(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string; onlyIfIdle?: boolean }): Promise<PlanRequest> {
+  async requestPlan(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string; onlyIfIdle?: boolean; audit?: AuditNote | undefined }): Promise<PlanRequest> {
     const { keys, scripts } = this.#c;
     const { id, jobId } = args;
     const reply = await scripts.run(
       'request-plan',
       [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, args.onlyIfIdle ? '1' : '0'],
+      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, args.onlyIfIdle ? '1' : '0', auditArg(this.#c, args.audit)],
     );
     return parse.requestPlan(reply);
   }

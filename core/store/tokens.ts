@@ -7,6 +7,7 @@ import type { Role } from '../access/roles.ts';
 import { newTokenId } from '../ids.ts';
 import type { StoreContext } from './context.ts';
 import { parse, type TokenFields } from './outcomes.ts';
+import { auditArg, type AuditNote } from './audit.ts';
 
 export type TokenRecord = Readonly<{
   id: string;
@@ -58,7 +59,7 @@ export class ApiTokens {
   }
 
   // Makes a token unless the project has a live one of that name.
-  async create(project: string, token: NewToken): Promise<TokenCreate> {
+  async create(project: string, token: NewToken, audit?: AuditNote): Promise<TokenCreate> {
     const { scripts, keys } = this.#c;
     const id = newTokenId();
     const secret = newSecret();
@@ -69,7 +70,7 @@ export class ApiTokens {
       ...['id', id, 'project', project, 'name', token.name, 'role', token.role, 'created_by', token.createdBy],
       ...['created_ms', String(createdMs), 'expires_ms', expiresMs, 'last_used_ms', '', 'digest', digest],
     ];
-    const reply = await scripts.run('create-token', [keys.token(id), keys.tokenDigest(digest), keys.tokenNames(project)], [id, token.name, expiresMs, ...fields]);
+    const reply = await scripts.run('create-token', [keys.token(id), keys.tokenDigest(digest), keys.tokenNames(project)], [id, token.name, expiresMs, project, auditArg(this.#c, audit), ...fields]);
     if (parse.createToken(reply).outcome === 'taken') return { outcome: 'name-taken' };
     const record = toRecord([id, project, token.name, token.role, token.createdBy, String(createdMs), expiresMs, '']);
     return { outcome: 'created', record, token: secret };
@@ -91,9 +92,9 @@ export class ApiTokens {
   }
 
   // Whether the project had the token.
-  async revoke(project: string, id: string): Promise<boolean> {
+  async revoke(project: string, id: string, audit?: AuditNote): Promise<boolean> {
     const { scripts, keys } = this.#c;
-    const [outcome] = await scripts.run('revoke-token', [keys.token(id), keys.tokenNames(project)], [id, project]);
+    const [outcome] = await scripts.run('revoke-token', [keys.token(id), keys.tokenNames(project)], [id, project, auditArg(this.#c, audit)]);
     return outcome === 'revoked';
   }
 

@@ -4,6 +4,7 @@ import type { StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { type CircuitAdmission, type CircuitChange, parse, type WebhookCreate } from './outcomes.ts';
 import { type Page, pageOfMembers } from './pages.ts';
+import { auditArg, auditInMulti, type AuditNote, INSTALLATION } from './audit.ts';
 
 export type WebhookRecord = {
   id: string;
@@ -96,11 +97,11 @@ export class Webhooks {
   }
 
   // Stores a webhook unless there are `limit` already.
-  async create(webhook: WebhookRecord, limit: number): Promise<WebhookCreate> {
+  async create(webhook: WebhookRecord, limit: number, audit?: AuditNote): Promise<WebhookCreate> {
     const { scripts, keys } = this.#c;
     const fields = ['id', webhook.id, 'created_by', webhook.createdBy, 'created_at', webhook.createdAt, ...webhookFields(webhook)];
     const member = IndexMember.encode(Date.parse(webhook.createdAt), webhook.id);
-    return parse.createWebhook(await scripts.run('create-webhook', [keys.webhook(webhook.id), keys.webhookIndex], [limit, member, ...fields]));
+    return parse.createWebhook(await scripts.run('create-webhook', [keys.webhook(webhook.id), keys.webhookIndex], [limit, member, auditArg(this.#c, audit), ...fields]));
   }
 
   async get(id: string): Promise<WebhookRecord | undefined> {
@@ -109,10 +110,10 @@ export class Webhooks {
   }
 
   // Changes a webhook; false if there is none.
-  async update(id: string, changes: Partial<Omit<WebhookRecord, 'circuit'>>): Promise<boolean> {
+  async update(id: string, changes: Partial<Omit<WebhookRecord, 'circuit'>>, audit?: AuditNote): Promise<boolean> {
     const fields = webhookFields(changes);
     if (fields.length === 0) return (await this.get(id)) !== undefined;
-    const [outcome] = await this.#c.scripts.run('update-webhook', [this.#c.keys.webhook(id)], fields);
+    const [outcome] = await this.#c.scripts.run('update-webhook', [this.#c.keys.webhook(id)], [auditArg(this.#c, audit), ...fields]);
     return outcome === 'updated';
   }
 
@@ -121,11 +122,13 @@ export class Webhooks {
     return this.#c.redis.hincrby(this.#c.keys.webhook(id), 'ping_seq', 1);
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, audit?: AuditNote): Promise<boolean> {
     const { redis, keys } = this.#c;
     const hash = await redis.hmget(keys.webhook(id), 'id', 'created_at');
     if (!hash[0]) return false;
-    await redis.multi().del(keys.webhook(id), keys.webhookDeliveries(id), keys.webhookHeld(id)).zrem(keys.webhookIndex, IndexMember.encode(Date.parse(hash[1] ?? ''), id)).exec();
+    const multi = redis.multi().del(keys.webhook(id), keys.webhookDeliveries(id), keys.webhookHeld(id)).zrem(keys.webhookIndex, IndexMember.encode(Date.parse(hash[1] ?? ''), id));
+    auditInMulti(this.#c, multi, audit, INSTALLATION, { type: 'webhook', id });
+    await multi.exec();
     return true;
   }
 
@@ -165,7 +168,8 @@ export class Webhooks {
   }
 
   // Records a delivery: 'recorded'; recorded before: its status; the webhook is gone: 'missing'.
-  async recordDelivery(delivery: Omit<DeliveryRecord, 'attempts' | 'updatedAt' | 'status' | 'error'>): Promise<'recorded' | 'missing' | DeliveryStatus> {
+  // `audit`: a delivery a user asked for (a ping, a redelivery).
+  async recordDelivery(delivery: Omit<DeliveryRecord, 'attempts' | 'updatedAt' | 'status' | 'error'>, audit?: AuditNote): Promise<'recorded' | 'missing' | DeliveryStatus> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const fields = [
       'id', delivery.id, 'webhook_id', delivery.webhookId, 'event_id', delivery.eventId, 'event_type', delivery.eventType,
@@ -173,7 +177,7 @@ export class Webhooks {
       'created_at', delivery.createdAt, 'updated_at', delivery.createdAt,
     ];
     const member = IndexMember.encode(Date.parse(delivery.createdAt), delivery.id);
-    const [outcome, status] = await scripts.run('record-delivery', [keys.delivery(delivery.id), keys.webhookDeliveries(delivery.webhookId), keys.webhook(delivery.webhookId)], [member, jobRetentionSeconds, ...fields]);
+    const [outcome, status] = await scripts.run('record-delivery', [keys.delivery(delivery.id), keys.webhookDeliveries(delivery.webhookId), keys.webhook(delivery.webhookId)], [member, jobRetentionSeconds, auditArg(this.#c, audit), ...fields]);
     return outcome === 'exists' ? (status as DeliveryStatus) : (outcome as 'recorded' | 'missing');
   }
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import { deliveryJobOptions, type DeliveryQueue } from '../queue.ts';
-import type { Store, WebhookRecord } from '../store/index.ts';
+import type { AuditNote, Store, WebhookRecord } from '../store/index.ts';
 
 export type DeliveryDeps = { store: Store; deliveries: DeliveryQueue; attempts: number };
 
@@ -24,11 +24,12 @@ export type NewDelivery = { webhook: WebhookRecord; event: CloudEvent; deliveryI
 // Records deliveries and queues those not yet settled, in one go; returns
 // the ids of those queued (not those whose webhook is gone, nor those that
 // already succeeded or failed: a dispatcher handing an event on again).
-export async function queueDeliveries(deps: DeliveryDeps, deliveries: readonly NewDelivery[]): Promise<string[]> {
+// `audit`: deliveries a user asked for (a ping, a redelivery).
+export async function queueDeliveries(deps: DeliveryDeps, deliveries: readonly NewDelivery[], audit?: AuditNote): Promise<string[]> {
   const createdAt = new Date().toISOString();
   const outcomes = await Promise.all(
     deliveries.map(({ webhook, event, deliveryId, redeliveryOf }) =>
-      deps.store.webhooks.recordDelivery({ id: deliveryId, webhookId: webhook.id, eventId: event.id, eventType: event.type, event: JSON.stringify(event), redeliveryOf: redeliveryOf ?? null, createdAt }),
+      deps.store.webhooks.recordDelivery({ id: deliveryId, webhookId: webhook.id, eventId: event.id, eventType: event.type, event: JSON.stringify(event), redeliveryOf: redeliveryOf ?? null, createdAt }, audit),
     ),
   );
   const queued = deliveries.filter((_, i) => outcomes[i] === 'recorded' || outcomes[i] === 'pending');

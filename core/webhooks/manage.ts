@@ -10,8 +10,7 @@ import { newDeliveryId, newWebhookId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import type { Delivery, Webhook } from '../schemas/webhooks.ts';
 import type { SecretBox } from '../secret-box.ts';
-import type { DeliveryRecord, WebhookRecord } from '../store/index.ts';
-import type { Principal } from '../access/roles.ts';
+import { type AuditContext, type DeliveryRecord, noted, type WebhookRecord } from '../store/index.ts';
 import { queueDeliveries, type DeliveryDeps } from './deliveries.ts';
 
 // A rotated secret signs beside its successor this long.
@@ -102,7 +101,8 @@ async function foundDelivery(deps: WebhookDeps, webhookId: string, deliveryId: s
   return delivery;
 }
 
-export async function createWebhook(deps: WebhookDeps, principal: Principal, body: { url: string; event_types: string[]; description: string }, log: Logger) {
+// `audit`: who asks (the webhook's created_by), and in which request.
+export async function createWebhook(deps: WebhookDeps, audit: AuditContext, body: { url: string; event_types: string[]; description: string }, log: Logger) {
   const secrets = box(deps);
   const url = await checked(deps, body.url, log);
   const id = newWebhookId();
@@ -118,12 +118,12 @@ export async function createWebhook(deps: WebhookDeps, principal: Principal, bod
     secret: secrets.seal(secret, secretContext(id)),
     previousSecret: null,
     previousSecretExpiresAt: null,
-    createdBy: principal.name,
+    createdBy: audit.actor.name,
     createdAt: now,
     updatedAt: now,
     circuit: { open: false, until: null, reason: null, changedAt: null },
   };
-  const created = await deps.store.webhooks.create(record, deps.limit);
+  const created = await deps.store.webhooks.create(record, deps.limit, noted(audit, 'webhook.create'));
   if (created.outcome === 'limit') {
     throw new AppError('webhook-limit-reached', `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete one to register another`);
   }
@@ -139,7 +139,7 @@ export async function listWebhooks(deps: WebhookDeps, limit: number, cursor: str
   return { items: page.items.map((w) => toWebhook(w)), next_cursor: page.nextCursor };
 }
 
-export async function updateWebhook(deps: WebhookDeps, id: string, body: { url?: string | undefined; event_types?: string[] | undefined; description?: string | undefined; enabled?: boolean | undefined }, log: Logger): Promise<Webhook> {
+export async function updateWebhook(deps: WebhookDeps, id: string, body: { url?: string | undefined; event_types?: string[] | undefined; description?: string | undefined; enabled?: boolean | undefined }, log: Logger, audit: AuditContext): Promise<Webhook> {
   await found(deps, id);
   const changes: Partial<WebhookRecord> = { updatedAt: new Date().toISOString() };
   if (body.url !== undefined) changes.url = await checked(deps, body.url, log);
@@ -149,26 +149,27 @@ export async function updateWebhook(deps: WebhookDeps, id: string, body: { url?:
     changes.enabled = body.enabled;
     if (body.enabled) changes.disabledReason = null;
   }
-  if (!(await deps.store.webhooks.update(id, changes))) throw webhookNotFound(id);
+  if (!(await deps.store.webhooks.update(id, changes, noted(audit, 'webhook.update')))) throw webhookNotFound(id);
   return toWebhook(await found(deps, id));
 }
 
-export async function deleteWebhook(deps: WebhookDeps, id: string): Promise<void> {
-  if (!(await deps.store.webhooks.delete(id))) throw webhookNotFound(id);
+export async function deleteWebhook(deps: WebhookDeps, id: string, audit: AuditContext): Promise<void> {
+  if (!(await deps.store.webhooks.delete(id, noted(audit, 'webhook.delete')))) throw webhookNotFound(id);
 }
 
 // A new secret; the one it replaces signs beside it for PREVIOUS_SECRET_MS.
-export async function rotateSecret(deps: WebhookDeps, id: string) {
+export async function rotateSecret(deps: WebhookDeps, id: string, audit: AuditContext) {
   const secrets = box(deps);
   const webhook = await found(deps, id);
   const secret = newSecret();
   const now = Date.now();
-  await deps.store.webhooks.update(id, {
+  const rotated = {
     secret: secrets.seal(secret, secretContext(id)),
     previousSecret: webhook.secret,
     previousSecretExpiresAt: new Date(now + PREVIOUS_SECRET_MS).toISOString(),
     updatedAt: new Date(now).toISOString(),
-  });
+  };
+  if (!(await deps.store.webhooks.update(id, rotated, noted(audit, 'webhook.rotate-secret')))) throw webhookNotFound(id);
   return { ...toWebhook(await found(deps, id)), secret };
 }
 
@@ -193,12 +194,12 @@ export function pingEvent(webhookId: string, source: string, sequence: number, a
   return built.event;
 }
 
-export async function pingWebhook(deps: WebhookDeps, id: string): Promise<Delivery> {
+export async function pingWebhook(deps: WebhookDeps, id: string, audit: AuditContext): Promise<Delivery> {
   box(deps);
   const webhook = await found(deps, id);
   const event = pingEvent(id, deps.source, await deps.store.webhooks.nextPingSequence(id));
   const deliveryId = newDeliveryId();
-  if ((await queueDeliveries(deps, [{ webhook, event, deliveryId }])).length === 0) throw webhookNotFound(id);
+  if ((await queueDeliveries(deps, [{ webhook, event, deliveryId }], noted(audit, 'webhook.ping'))).length === 0) throw webhookNotFound(id);
   return getDelivery(deps, id, deliveryId);
 }
 
@@ -213,11 +214,11 @@ export async function listDeliveries(deps: WebhookDeps, webhookId: string, limit
 }
 
 // The same event (same id, same body) as a new delivery.
-export async function redeliver(deps: WebhookDeps, webhookId: string, deliveryId: string): Promise<Delivery> {
+export async function redeliver(deps: WebhookDeps, webhookId: string, deliveryId: string, audit: AuditContext): Promise<Delivery> {
   box(deps);
   const webhook = await found(deps, webhookId);
   const original = await foundDelivery(deps, webhookId, deliveryId);
   const again = newDeliveryId();
-  await queueDeliveries(deps, [{ webhook, event: JSON.parse(original.event) as CloudEvent, deliveryId: again, redeliveryOf: deliveryId }]);
+  await queueDeliveries(deps, [{ webhook, event: JSON.parse(original.event) as CloudEvent, deliveryId: again, redeliveryOf: deliveryId }], noted(audit, 'webhook.redeliver'));
   return getDelivery(deps, webhookId, again);
 }

@@ -10,6 +10,7 @@
     ARGV[2] job id
     ARGV[3] now (ISO 8601)
     ARGV[4] who approved it (the principal's name)
+    ARGV[5] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'missing'}
@@ -25,6 +26,7 @@ local now = ARGV[3]
 local approvedBy = ARGV[4]
 
 --- @include "events"
+--- @include "audit"
 
 local status = redis.call('HGET', jobKey, 'status')
 if not status then return {'missing'} end
@@ -33,4 +35,5 @@ setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'approved', '1', 'appro
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   redis.call('HSET', resourceKey, 'job_status', 'queued', 'updated_at', now)
 end
+auditJob(prefix, ARGV[5], resourceKey, jobId)
 return {'approved'}

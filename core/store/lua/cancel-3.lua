@@ -16,6 +16,7 @@
     ARGV[4] the job's error (JSON)
     ARGV[5] seconds a finished job is kept
     ARGV[6] now (ms)
+    ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'missing'}
@@ -36,12 +37,14 @@ local nowMs = ARGV[6]
 
 --- @include "move-status"
 --- @include "observe-duration"
+--- @include "audit"
 
 local job = redis.call('HMGET', jobKey, 'status', 'action')
 local jobStatus, action = job[1], job[2]
 if not jobStatus then return {'missing'} end
 if jobStatus == 'running' then
   redis.call('HSET', jobKey, 'cancel_requested', '1')
+  auditJob(prefix, ARGV[7], resourceKey, jobId)
   return {'signalled'}
 end
 if jobStatus ~= 'queued' then return {'finished', jobStatus} end
@@ -58,4 +61,5 @@ if redis.call('HGET', resourceKey, 'job_id') == jobId then
   if action == 'update' then to = redis.call('HGET', jobKey, 'previous_status') or 'ready' end
   setResourceStatus(prefix, resourceKey, to, now, 'job_status', 'cancelled', 'error', jobError)
 end
+auditJob(prefix, ARGV[7], resourceKey, jobId)
 return {'cancelled', redis.call('LINDEX', opsKey, 0) or ''}

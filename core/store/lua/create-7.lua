@@ -31,6 +31,7 @@
     ARGV[16] the sensitive inputs, encrypted, or ''
     ARGV[17] project
     ARGV[18] created by (the principal's name; ARGV[8] is the key it is counted under)
+    ARGV[19] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'created', resourceId}
@@ -71,6 +72,7 @@ local createdBy = ARGV[18]
 --- @include "new-job"
 --- @include "events"
 --- @include "drift"
+--- @include "audit"
 
 if fingerprint ~= '' then
   local previous = redis.call('GET', idempotencyKey)
@@ -110,4 +112,5 @@ if fingerprint ~= '' then
   -- Named in the record, which is all that is left to find it by once the stack is forgotten.
   redis.call('HSET', resourceKey, 'idempotency_key', idempotencyKey)
 end
+appendAudit(prefix, ARGV[19], project, 'stack', resourceId)
 return {'created', resourceId}

@@ -12,13 +12,16 @@
     ARGV[2] token id
     ARGV[3] token name
     ARGV[4] when it expires (ms since the epoch), or '' for never
-    ARGV[5..] field, value, field, value, ...
+    ARGV[5] the project
+    ARGV[6] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[7..] field, value, field, value, ...
 
   Output:
     {'created'}
     {'taken', id}   the live token `id` has the name
 ]]
 --- @include "keys"
+--- @include "audit"
 
 local tokenKey = KEYS[1]
 local digestKey = KEYS[2]
@@ -33,11 +36,12 @@ local expiresMs = ARGV[4]
 local holder = redis.call('HGET', namesKey, name)
 if holder and redis.call('EXISTS', tokenKeyOf(prefix, holder)) == 1 then return {'taken', holder} end
 
-redis.call('HSET', tokenKey, unpack(ARGV, 5))
+redis.call('HSET', tokenKey, unpack(ARGV, 7))
 redis.call('SET', digestKey, id)
 redis.call('HSET', namesKey, name, id)
 if expiresMs ~= '' then
   redis.call('PEXPIREAT', tokenKey, expiresMs)
   redis.call('PEXPIREAT', digestKey, expiresMs)
 end
+appendAudit(prefix, ARGV[6], ARGV[5], 'token', id)
 return {'created'}

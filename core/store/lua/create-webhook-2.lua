@@ -11,7 +11,8 @@
     ARGV[1] key prefix
     ARGV[2] the cap on webhooks
     ARGV[3] index member of the webhook
-    ARGV[4..] field, value, field, value, ...
+    ARGV[4] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[5..] field, value, field, value, ...
 
   Output:
     {'created'}
@@ -23,8 +24,11 @@ local indexKey = KEYS[2]
 local limit = tonumber(ARGV[2])
 local member = ARGV[3]
 
+--- @include "audit"
+
 local count = redis.call('ZCARD', indexKey)
 if count >= limit then return {'limit', tostring(count)} end
-redis.call('HSET', webhookKey, unpack(ARGV, 4))
+redis.call('HSET', webhookKey, unpack(ARGV, 5))
 redis.call('ZADD', indexKey, 0, member)
+appendAudit(ARGV[1], ARGV[4], '*', 'webhook', redis.call('HGET', webhookKey, 'id'))
 return {'created'}

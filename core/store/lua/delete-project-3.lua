@@ -9,6 +9,7 @@
 
     ARGV[1] key prefix
     ARGV[2] name
+    ARGV[3] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'deleted'}
@@ -20,10 +21,16 @@ local projectKey = KEYS[1]
 local indexKey = KEYS[2]
 local liveKey = KEYS[3]
 
+--- @include "audit"
+
 if ARGV[2] == 'default' then return {'default'} end
 if redis.call('EXISTS', projectKey) == 0 then return {'missing'} end
 local live = redis.call('SCARD', liveKey)
 if live > 0 then return {'not-empty', tostring(live)} end
 redis.call('DEL', projectKey)
 redis.call('ZREM', indexKey, ARGV[2])
+-- Its log goes too (a project made later under the name must not read it);
+-- the installation's stream keeps every entry, this one included.
+redis.call('DEL', projectAuditKeyOf(ARGV[1], ARGV[2]))
+appendAudit(ARGV[1], ARGV[3], '*', 'project', ARGV[2])
 return {'deleted'}

@@ -13,6 +13,7 @@
     ARGV[5] the job's error (JSON), or ''
     ARGV[6] seconds a finished job is kept
     ARGV[7] now (ms)
+    ARGV[8] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'missing'}
@@ -27,9 +28,11 @@ local prefix = ARGV[1]
 local jobId = ARGV[2]
 
 --- @include "discard-planned"
+--- @include "audit"
 
 local status = redis.call('HGET', jobKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'planned' then return {'conflict', status} end
 discardPlanned(prefix, resourceKey, jobKey, opsKey, jobId, ARGV[4], ARGV[5], ARGV[3], ARGV[7], ARGV[6])
+auditJob(prefix, ARGV[8], resourceKey, jobId)
 return {'discarded', redis.call('LINDEX', opsKey, 0) or ''}

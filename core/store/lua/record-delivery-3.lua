@@ -12,7 +12,8 @@
     ARGV[1] key prefix
     ARGV[2] index member of the delivery
     ARGV[3] seconds the record is kept
-    ARGV[4..] field, value, field, value, ...
+    ARGV[4] the audit note (JSON, see includes/audit.lua), or '' (a ping or a redelivery)
+    ARGV[5..] field, value, field, value, ...
 
   Output:
     {'recorded'}
@@ -27,10 +28,13 @@ local member = ARGV[2]
 local retentionSeconds = ARGV[3]
 local MAX_KEPT = 1000
 
+--- @include "audit"
+
 if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end
 if redis.call('EXISTS', deliveryKey) == 1 then return {'exists', redis.call('HGET', deliveryKey, 'status') or 'pending'} end
-redis.call('HSET', deliveryKey, unpack(ARGV, 4))
+redis.call('HSET', deliveryKey, unpack(ARGV, 5))
 redis.call('EXPIRE', deliveryKey, retentionSeconds)
 redis.call('ZADD', listKey, 0, member)
 redis.call('ZREMRANGEBYRANK', listKey, 0, -(MAX_KEPT + 1))
+appendAudit(ARGV[1], ARGV[4], '*', 'webhook', redis.call('HGET', webhookKey, 'id'))
 return {'recorded'}

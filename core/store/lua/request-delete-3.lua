@@ -22,6 +22,7 @@
     ARGV[8] now (ms)
     ARGV[9] the version of the template the delete job runs
     ARGV[10] the discarded update's error (JSON)
+    ARGV[11] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'missing'}
@@ -52,6 +53,7 @@ local discardedError = ARGV[10]
 --- @include "queue-job"
 --- @include "discard-planned"
 --- @include "retire-deleted"
+--- @include "audit"
 
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
@@ -79,6 +81,7 @@ if status == 'creating' and neverStarted then
   setResourceStatus(prefix, resourceKey, 'deleted', now, 'job_id', jobId, 'job_action', 'delete', 'job_status', 'succeeded',
     'error', '', 'outputs', '{}')
   retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
+  auditStack(prefix, ARGV[11], resourceKey)
   return {'cancelled', jobId, currentId}
 end
 
@@ -91,4 +94,5 @@ if current[2] == 'planned' then
   discarded = currentId
 end
 queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'delete', 'deleting', templateVersion, maxAttempts, now)
+auditStack(prefix, ARGV[11], resourceKey)
 return {'created', jobId, discarded}

@@ -24,6 +24,7 @@
     ARGV[4] max attempts
     ARGV[5] the version of the template the plan runs
     ARGV[6] '1': only if the stack has no unfinished job (a drift check)
+    ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'missing'}
@@ -47,6 +48,7 @@ local onlyIfIdle = ARGV[6] == '1'
 
 --- @include "keys"
 --- @include "new-job"
+--- @include "audit"
 
 local record = redis.call('HMGET', resourceKey, 'status', 'id', 'template')
 local status = record[1]
@@ -61,4 +63,5 @@ for _, pendingId in ipairs(redis.call('LRANGE', opsKey, 0, -1)) do
 end
 recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3] or 'ec2instance', templateVersion, maxAttempts, now)
 redis.call('RPUSH', opsKey, jobId)
+auditStack(prefix, ARGV[7], resourceKey)
 return {'created', jobId}

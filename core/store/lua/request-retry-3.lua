@@ -15,6 +15,7 @@
     ARGV[4] max attempts
     ARGV[5] the version of the template the retry runs
     ARGV[6] the inputs the resource shows with that version (JSON)
+    ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'missing'}
@@ -33,6 +34,7 @@ local templateVersion = ARGV[5]
 local inputs = ARGV[6]
 
 --- @include "queue-job"
+--- @include "audit"
 
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
@@ -41,4 +43,5 @@ redis.call('HSET', resourceKey, 'template_version', templateVersion, 'inputs', i
 queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', templateVersion, maxAttempts, now)
 -- The retry runs in the workspace the failed create made: no adoption check.
 redis.call('HSET', jobKey, 'retry', '1')
+auditStack(prefix, ARGV[7], resourceKey)
 return {'created', jobId}

@@ -19,6 +19,7 @@
     ARGV[7] the names of the inputs the caller set (JSON)
     ARGV[8] the sensitive inputs, sealed, or ''
     ARGV[9] '1' to apply without approval, '0'
+    ARGV[10] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'missing'}
@@ -36,6 +37,7 @@ local maxAttempts = ARGV[4]
 local templateVersion = ARGV[5]
 
 --- @include "queue-job"
+--- @include "audit"
 
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
@@ -43,4 +45,5 @@ if status ~= 'ready' and status ~= 'update_failed' then return {'conflict', stat
 queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'update', 'updating', templateVersion, maxAttempts, now)
 redis.call('HSET', jobKey, 'new_inputs', ARGV[6], 'new_set_inputs', ARGV[7], 'new_secrets', ARGV[8],
   'auto_apply', ARGV[9], 'previous_status', status)
+auditStack(prefix, ARGV[10], resourceKey)
 return {'created', jobId}

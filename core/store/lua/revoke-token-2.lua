@@ -10,12 +10,14 @@
     ARGV[1] key prefix
     ARGV[2] token id
     ARGV[3] project
+    ARGV[4] the audit note (JSON, see includes/audit.lua), or ''
 
   Output:
     {'revoked'}
     {'missing'}
 ]]
 --- @include "keys"
+--- @include "audit"
 
 local tokenKey = KEYS[1]
 local namesKey = KEYS[2]
@@ -28,4 +30,5 @@ local fields = redis.call('HMGET', tokenKey, 'project', 'name', 'digest')
 if fields[1] ~= project then return {'missing'} end
 redis.call('DEL', tokenKey, tokenDigestKeyOf(prefix, fields[3]))
 if redis.call('HGET', namesKey, fields[2]) == id then redis.call('HDEL', namesKey, fields[2]) end
+appendAudit(prefix, ARGV[4], project, 'token', id)
 return {'revoked'}

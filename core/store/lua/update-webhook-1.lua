@@ -6,7 +6,8 @@
     KEYS[1] webhook key
 
     ARGV[1] key prefix
-    ARGV[2..] field, value, field, value, ...
+    ARGV[2] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[3..] field, value, field, value, ...
 
   Output:
     {'updated'}
@@ -14,6 +15,9 @@
 ]]
 local webhookKey = KEYS[1]
 
+--- @include "audit"
+
 if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end
-redis.call('HSET', webhookKey, unpack(ARGV, 2))
+redis.call('HSET', webhookKey, unpack(ARGV, 3))
+appendAudit(ARGV[1], ARGV[2], '*', 'webhook', redis.call('HGET', webhookKey, 'id'))
 return {'updated'}

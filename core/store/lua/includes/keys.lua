@@ -64,3 +64,9 @@ end
 local function tokenDigestKeyOf(prefix, digestHex)
   return prefix .. ':tok:digest:' .. digestHex
 end
+local function auditKeyOf(prefix)
+  return prefix .. ':audit'
+end
+local function projectAuditKeyOf(prefix, project)
+  return prefix .. ':prj:' .. project .. ':audit'
+end

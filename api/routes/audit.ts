@@ -1,0 +1,54 @@
+// /api/audit: the audit log. A project's admins read its entries; owners
+// (and tokens that are admins of every project) read every entry, the
+// installation's own and the refusals on other projects' objects included.
+import { isInstallationAdmin, principalOf, requireRole } from '../access.ts';
+import type { Principal } from '../../core/access/roles.ts';
+import { AppError } from '../../core/errors.ts';
+import { AuditList, AuditQuery } from '../../core/schemas/index.ts';
+import type { Store } from '../../core/store/index.ts';
+import { json, problem, type Route } from '../route.ts';
+import { parseOrThrow } from '../validate.ts';
+import { unavailable } from './common.ts';
+
+export function auditRoutes(deps: { store: Store }): Route[] {
+  return [
+    {
+      method: 'get',
+      path: '/api/audit',
+      operationId: 'listAuditEntries',
+      tags: ['audit'],
+      summary: 'Read the audit log, newest first',
+      description:
+        'One entry per change (stacks, jobs, webhooks, tokens, projects) and per attempt refused for want of a role (403, and the 404 that hides another project\'s objects, which only owners see). `?project=` reads a project\'s log (its admins); without it, owners read every entry, and an admin of one project that project\'s. `actor` and `action` filter exactly; a filtered page reads at most 1000 entries, so it may hold fewer than `limit` and still have a `next_cursor`. Entries are kept AUDIT_RETENTION_DAYS (default 90).',
+      request: { query: AuditQuery },
+      responses: {
+        200: json('A page of entries.', AuditList),
+        400: problem('Invalid query or cursor; or no `?project=` from an admin of several projects (`project-required`).'),
+        403: problem('The caller is not an admin of the project, nor of any (`insufficient-role`).'),
+        404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const { project: named, ...filter } = parseOrThrow(AuditQuery, req.query, 'query');
+        const project = await loggedProject(deps.store, principalOf(req), named);
+        const page = await deps.store.audit.page({ ...filter, project });
+        res.json({ items: page.items, next_cursor: page.nextCursor });
+      },
+    },
+  ];
+}
+
+// The project whose log the caller reads; undefined: every entry.
+async function loggedProject(store: Store, principal: Principal, named: string | undefined): Promise<string | undefined> {
+  const missing = (name: string) => () => new AppError('project-not-found', `there is no project "${name}"`);
+  if (named !== undefined) {
+    requireRole(principal, named, 'admin', missing(named));
+    if (!(await store.projects.exists(named))) throw missing(named)();
+    return named;
+  }
+  if (isInstallationAdmin(principal)) return undefined;
+  const administered = [...principal.grants].flatMap(([project, role]) => (role === 'admin' ? [project] : []));
+  if (administered.length === 1) return administered[0];
+  if (administered.length === 0) throw new AppError('insufficient-role', `the audit log is for admins of a project; "${principal.name}" is an admin of none`);
+  throw new AppError('project-required', `"${principal.name}" is an admin of ${administered.length} projects (${administered.join(', ')}); name one with ?project=`);
+}

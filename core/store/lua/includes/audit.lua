@@ -1,0 +1,43 @@
+--[[
+  The audit log: a change a user asked for appends one entry, in the script
+  that makes the change, and only when it makes it (a refusal appends
+  nothing). Every entry goes to the installation's stream, which owners
+  read; one of a project goes to the project's stream too, which its admins
+  read (project '*': the installation's own, such as a webhook's).
+
+  `audit` is the one ARGV the caller packs (core/store/audit.ts), JSON:
+  {id, at, actor: {kind, name}, action, request_id, min_ms, keep_ms}, or ''
+  for a change no user asked for (a worker's, a ttl's): no entry then.
+  Streams are trimmed to the retention period (min_ms) as they grow, before
+  the entry is added (so never past it), and expire once nothing was added
+  for as long.
+]]
+--- @include "keys"
+
+local function appendAudit(prefix, audit, project, targetType, targetId)
+  if audit == nil or audit == '' then return end
+  local note = cjson.decode(audit)
+  local fields = {'id', note.id, 'at', note.at, 'project', project, 'actor_kind', note.actor.kind,
+    'actor_name', note.actor.name, 'action', note.action, 'target_type', targetType, 'target_id', targetId or '',
+    'request_id', note.request_id, 'outcome', 'allowed'}
+  local streams = {auditKeyOf(prefix)}
+  if project ~= '*' then streams[2] = projectAuditKeyOf(prefix, project) end
+  for _, key in ipairs(streams) do
+    redis.call('XTRIM', key, 'MINID', note.min_ms)
+    redis.call('XADD', key, '*', unpack(fields))
+    redis.call('PEXPIRE', key, note.keep_ms)
+  end
+end
+
+-- A change of a stack: an entry in its project, naming the stack.
+local function auditStack(prefix, audit, resourceKey)
+  if audit == nil or audit == '' then return end
+  local stack = redis.call('HMGET', resourceKey, 'project', 'id')
+  appendAudit(prefix, audit, stack[1] or 'default', 'stack', stack[2])
+end
+
+-- A change of a job: an entry in its stack's project, naming the job.
+local function auditJob(prefix, audit, resourceKey, jobId)
+  if audit == nil or audit == '' then return end
+  appendAudit(prefix, audit, redis.call('HGET', resourceKey, 'project') or 'default', 'job', jobId)
+end
