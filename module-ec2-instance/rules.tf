@@ -19,6 +19,10 @@ locals {
   # Instance i's subnet.
   instance_subnets = [for i in range(var.instance_count) : length(local.subnet_ids) > 0 ? local.subnet_ids[i % length(local.subnet_ids)] : null]
 
+  # Asking for EBS optimisation on a type without it (t2, among others)
+  # plans cleanly and then fails at launch.
+  ebs_optimized = local.facts.ebs_optimized_support != "unsupported"
+
   public_ip = var.associate_public_ip_address == null ? local.on_default_vpc : var.associate_public_ip_address
 
   # Repeated CIDR blocks or ports would make duplicate rule keys.
