@@ -1,7 +1,9 @@
 # Decisions made from the inputs and local.facts (facts.tf) alone, and the
 # checks that stop a plan before AWS would refuse the apply, each with a
 # message that says what to change. Nothing here calls AWS, so every rule
-# is tested with real Terraform and no provider (test/module-rules.test.ts).
+# is tested with real Terraform and no provider (test/module-rules.test.ts,
+# which reads the messages), and through the whole module with the provider
+# mocked (tests/*.tftest.hcl).
 
 locals {
   on_default_vpc = length(var.subnet_ids) == 0
