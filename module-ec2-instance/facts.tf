@@ -3,8 +3,6 @@
 # can be tested without AWS (test/module-rules.test.ts replaces this file
 # with a variable of the same shape).
 
-data "aws_partition" "current" {}
-
 # AWS publishes AMI ids as plain String parameters, so insecure_value (not
 # marked sensitive) is the right attribute to read.
 data "aws_ssm_parameter" "ami" {
@@ -57,5 +55,7 @@ locals {
     offered_zones = data.aws_ec2_instance_type_offerings.zones.locations
     architectures = data.aws_ec2_instance_type.this.supported_architectures
     burstable     = data.aws_ec2_instance_type.this.burstable_performance_supported
+    # "unsupported", "supported" (off unless asked) or "default" (always on).
+    ebs_optimized_support = data.aws_ec2_instance_type.this.ebs_optimized_support
   }
 }

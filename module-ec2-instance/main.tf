@@ -94,7 +94,7 @@ resource "aws_instance" "this" {
   iam_instance_profile        = aws_iam_instance_profile.this.name
   associate_public_ip_address = local.public_ip
   monitoring                  = var.detailed_monitoring
-  ebs_optimized               = true
+  ebs_optimized               = local.ebs_optimized
 
   metadata_options {
     http_endpoint               = "enabled"

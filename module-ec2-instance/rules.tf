@@ -1,7 +1,9 @@
 # Decisions made from the inputs and local.facts (facts.tf) alone, and the
 # checks that stop a plan before AWS would refuse the apply, each with a
 # message that says what to change. Nothing here calls AWS, so every rule
-# is tested with real Terraform and no provider (test/module-rules.test.ts).
+# is tested with real Terraform and no provider (test/module-rules.test.ts,
+# which reads the messages), and through the whole module with the provider
+# mocked (tests/*.tftest.hcl).
 
 locals {
   on_default_vpc = length(var.subnet_ids) == 0
@@ -18,6 +20,10 @@ locals {
 
   # Instance i's subnet.
   instance_subnets = [for i in range(var.instance_count) : length(local.subnet_ids) > 0 ? local.subnet_ids[i % length(local.subnet_ids)] : null]
+
+  # Asking for EBS optimisation on a type without it (t2, among others)
+  # plans cleanly and then fails at launch.
+  ebs_optimized = local.facts.ebs_optimized_support != "unsupported"
 
   public_ip = var.associate_public_ip_address == null ? local.on_default_vpc : var.associate_public_ip_address
 

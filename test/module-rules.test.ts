@@ -17,11 +17,12 @@ const CLI_CONFIG = path.join(ROOT, 'worker', 'terraform.rc');
 const FACTS_STUB = `
 variable "facts" {
   type = object({
-    default_vpc   = bool
-    subnets       = map(object({ zone = string, vpc = string }))
-    offered_zones = list(string)
-    architectures = list(string)
-    burstable     = bool
+    default_vpc           = bool
+    subnets               = map(object({ zone = string, vpc = string }))
+    offered_zones         = list(string)
+    architectures         = list(string)
+    burstable             = bool
+    ebs_optimized_support = string
   })
 }
 
@@ -35,6 +36,7 @@ output "decisions" {
     public_ip        = local.public_ip
     ingress          = sort(keys(local.ingress))
     instance_tags    = local.instance_tags
+    ebs_optimized    = local.ebs_optimized
   }
 }
 `;
@@ -71,14 +73,14 @@ async function run(name: string, files: Record<string, string>, vars: Record<str
   return { errors, outputs };
 }
 
-type Facts = { default_vpc: boolean; subnets: Record<string, { zone: string; vpc: string }>; offered_zones: string[]; architectures: string[]; burstable: boolean };
+type Facts = { default_vpc: boolean; subnets: Record<string, { zone: string; vpc: string }>; offered_zones: string[]; architectures: string[]; burstable: boolean; ebs_optimized_support: string };
 
 const SUBNETS: Facts['subnets'] = {
   'subnet-0000000a': { zone: 'us-east-1a', vpc: 'vpc-1' },
   'subnet-0000000b': { zone: 'us-east-1b', vpc: 'vpc-1' },
   'subnet-0000000e': { zone: 'us-east-1e', vpc: 'vpc-1' },
 };
-const FACTS: Facts = { default_vpc: true, subnets: SUBNETS, offered_zones: ['us-east-1a', 'us-east-1b', 'us-east-1e'], architectures: ['i386', 'x86_64'], burstable: true };
+const FACTS: Facts = { default_vpc: true, subnets: SUBNETS, offered_zones: ['us-east-1a', 'us-east-1b', 'us-east-1e'], architectures: ['i386', 'x86_64'], burstable: true, ebs_optimized_support: 'default' };
 
 function moduleCase(vars: Record<string, unknown>, facts: Partial<Facts> = {}) {
   return run('module', { 'variables.tf': path.join(MODULE, 'variables.tf'), 'rules.tf': path.join(MODULE, 'rules.tf'), 'facts.tf': FACTS_STUB }, { name: 'stack', ...vars, facts: { ...FACTS, ...facts } });
@@ -184,6 +186,13 @@ describe("the module's checks, from what AWS would say", () => {
 
   test('a type that cannot run the x86_64 AMI (Graviton) stops the plan', async () => {
     await refused(moduleCase({ instance_type: 't4g.micro' }, { architectures: ['arm64'] }), /t4g\.micro runs arm64, and the AMI is x86_64: choose an x86_64 instance type/, 't4g.micro');
+  });
+
+  test('EBS optimisation is asked for unless the type has none (t2 would fail at launch)', async () => {
+    for (const [support, expected] of [['default', true], ['supported', true], ['unsupported', false]] as const) {
+      const { outputs } = await accepted(moduleCase({}, { ebs_optimized_support: support }), support);
+      assert.equal((outputs.decisions as { ebs_optimized: boolean }).ebs_optimized, expected, support);
+    }
   });
 });
 
