@@ -10,6 +10,7 @@ import { allows, ROLES, type Role } from '../core/access/roles.ts';
 import { createLogger } from '../core/logger.ts';
 import { newJobId, newResourceId } from '../core/ids.ts';
 import { assertProblem, type TestSystem, useSystems } from './support/harness.ts';
+import { AUDIENCE, Issuer } from './support/oidc-issuer.ts';
 
 const [startSystem] = useSystems();
 
@@ -143,3 +144,36 @@ describe('tokens made through the API', () => {
     assert.match(refused.headers['www-authenticate'] ?? '', /error="invalid_token"/);
   });
 });
+
+describe('OIDC identity tokens through the API', () => {
+  test('a GitHub Actions token of a bound repository on main creates in its project as its sub; an unbound one is 403 no-grants; expired, unsigned or foreign ones are 401', async (t) => {
+    const issuer = new Issuer();
+    await issuer.start();
+    t.after(() => new Promise<void>((resolve) => issuer.server.close(() => resolve())));
+    await issuer.addKey('ES256', 'k1');
+    const bindings = [{ claims: { repository: 'acme/payments-*', ref: 'refs/heads/main' }, project: 'payments', role: 'write' }];
+    const system = await startSystem({ env: { API_TOKENS, OIDC_ISSUER: issuer.url, OIDC_AUDIENCE: AUDIENCE, OIDC_BINDINGS: JSON.stringify(bindings) } });
+    await system.http(secret('root')).post('/api/projects').send({ name: 'payments' });
+    const claims = (repository: string, ref: string) => ({ sub: `repo:${repository}:ref:${ref}`, repository, repository_owner: repository.split('/')[0], ref });
+
+    const ci = await issuer.sign(claims('acme/payments-api', 'refs/heads/main'));
+    const made = await system.http(ci).post('/api/ec2instance').send({});
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    assert.equal(made.body.project, 'payments');
+    assert.equal(made.body.created_by, 'repo:acme/payments-api:ref:refs/heads/main');
+    const elsewhere = await system.http(secret('root')).post('/api/ec2instance').send({});
+    assertProblem(await system.http(ci).get(`/api/ec2instance/${elsewhere.body.id}`), 404, 'resource-not-found');
+
+    assertProblem(await system.http(await issuer.sign(claims('acme/payments-api', 'refs/pull/7/merge'))).get('/api/ec2instance'), 403, 'no-grants');
+    assertProblem(await system.http(await issuer.sign(claims('evil/payments-x', 'refs/heads/main'))).post('/api/ec2instance').send({}), 403, 'no-grants');
+    const expired = await issuer.sign(claims('acme/payments-api', 'refs/heads/main'), { expiresAt: Math.floor(Date.now() / 1000) - 120 });
+    const unsigned = `${ci.split('.').slice(0, 2).join('.').replace(/^[^.]+/, Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url'))}.`;
+    const foreign = await issuer.sign(claims('acme/payments-api', 'refs/heads/main'), { audience: 'someone-else' });
+    for (const jwt of [expired, unsigned, foreign]) {
+      const refused = await system.http(jwt).get('/api/ec2instance');
+      assertProblem(refused, 401, 'unauthorized');
+      assert.match(refused.headers['www-authenticate'] ?? '', /error="invalid_token"/);
+    }
+  });
+});
+

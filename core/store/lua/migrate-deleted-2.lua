@@ -21,9 +21,6 @@
     {'more', lastMember, retired}   read on from lastMember
     {'done', retired}               nothing left; the schema version is set
 ]]
-local indexKey = KEYS[1]
-local schemaKey = KEYS[2]
-
 local prefix = ARGV[1]
 local after = ARGV[2]
 local batch = tonumber(ARGV[3])
@@ -32,21 +29,12 @@ local nowMs = ARGV[5]
 local schemaVersion = ARGV[6]
 
 --- @include "keys"
+--- @include "migrate-batch"
 --- @include "retire-deleted"
 
-local start = '-'
-if after ~= '' then start = '(' .. after end
-local members = redis.call('ZRANGE', indexKey, start, '+', 'BYLEX', 'LIMIT', 0, batch)
-local retired = 0
-for _, member in ipairs(members) do
+return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
   local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
-  if redis.call('HGET', resourceKey, 'status') == 'deleted' and redis.call('ZSCORE', forgetKeyOf(prefix), member) == false then
-    retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
-    retired = retired + 1
-  end
-end
-if #members < batch then
-  redis.call('SET', schemaKey, schemaVersion)
-  return {'done', tostring(retired)}
-end
-return {'more', members[#members], tostring(retired)}
+  if redis.call('HGET', resourceKey, 'status') ~= 'deleted' or redis.call('ZSCORE', forgetKeyOf(prefix), member) ~= false then return false end
+  retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
+  return true
+end)

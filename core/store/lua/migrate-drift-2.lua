@@ -20,33 +20,21 @@
                                     stacks that were missing from an index
     {'done', indexed}               nothing left; the schema version is set
 ]]
-local indexKey = KEYS[1]
-local schemaKey = KEYS[2]
-
 local prefix = ARGV[1]
 local after = ARGV[2]
 local batch = tonumber(ARGV[3])
 local schemaVersion = ARGV[4]
 
 --- @include "keys"
+--- @include "migrate-batch"
 --- @include "drift"
 
-local start = '-'
-if after ~= '' then start = '(' .. after end
-local members = redis.call('ZRANGE', indexKey, start, '+', 'BYLEX', 'LIMIT', 0, batch)
-local indexed = 0
-for _, member in ipairs(members) do
+return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
   local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
   local status = redis.call('HGET', resourceKey, 'status')
-  if status and status ~= 'deleted' then
-    local template = redis.call('HGET', resourceKey, 'template') or 'ec2instance'
-    local missing = redis.call('ZSCORE', templateStatusDriftKeyOf(prefix, template, status, driftOf(resourceKey)), member) == false
-    enterDriftIndexes(prefix, resourceKey, status)
-    if missing then indexed = indexed + 1 end
-  end
-end
-if #members < batch then
-  redis.call('SET', schemaKey, schemaVersion)
-  return {'done', tostring(indexed)}
-end
-return {'more', members[#members], tostring(indexed)}
+  if not status or status == 'deleted' then return false end
+  local template = redis.call('HGET', resourceKey, 'template') or 'ec2instance'
+  local missing = redis.call('ZSCORE', templateStatusDriftKeyOf(prefix, template, status, driftOf(resourceKey)), member) == false
+  enterDriftIndexes(prefix, resourceKey, status)
+  return missing
+end)

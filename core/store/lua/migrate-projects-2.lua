@@ -20,39 +20,27 @@
                                   that had no project
     {'done', moved}               nothing left; the schema version is set
 ]]
-local indexKey = KEYS[1]
-local schemaKey = KEYS[2]
-
 local prefix = ARGV[1]
 local after = ARGV[2]
 local batch = tonumber(ARGV[3])
 local schemaVersion = ARGV[4]
 
 --- @include "keys"
+--- @include "migrate-batch"
 --- @include "drift"
 
-local start = '-'
-if after ~= '' then start = '(' .. after end
-local members = redis.call('ZRANGE', indexKey, start, '+', 'BYLEX', 'LIMIT', 0, batch)
-local moved = 0
-for _, member in ipairs(members) do
+return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
   local id = string.sub(member, 17)
   local resourceKey = resourceKeyOf(prefix, id)
   local record = redis.call('HMGET', resourceKey, 'status', 'template', 'project')
   local status, template = record[1], record[2] or 'ec2instance'
-  if status and not record[3] then
-    redis.call('HSET', resourceKey, 'project', 'default')
-    redis.call('ZADD', templateIndexKeyOf(prefix, template, 'default'), 0, member)
-    redis.call('ZADD', templateStatusKeyOf(prefix, template, status, 'default'), 0, member)
-    if status ~= 'deleted' then
-      enterDriftIndexes(prefix, resourceKey, status)
-      redis.call('SADD', projectLiveKeyOf(prefix, 'default'), id)
-    end
-    moved = moved + 1
+  if not status or record[3] then return false end
+  redis.call('HSET', resourceKey, 'project', 'default')
+  redis.call('ZADD', templateIndexKeyOf(prefix, template, 'default'), 0, member)
+  redis.call('ZADD', templateStatusKeyOf(prefix, template, status, 'default'), 0, member)
+  if status ~= 'deleted' then
+    enterDriftIndexes(prefix, resourceKey, status)
+    redis.call('SADD', projectLiveKeyOf(prefix, 'default'), id)
   end
-end
-if #members < batch then
-  redis.call('SET', schemaKey, schemaVersion)
-  return {'done', tostring(moved)}
-end
-return {'more', members[#members], tostring(moved)}
+  return true
+end)

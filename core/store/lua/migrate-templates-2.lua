@@ -20,9 +20,6 @@
     {'more', lastMember, adopted}   read on from lastMember
     {'done', adopted}               nothing left; the schema version is set
 ]]
-local indexKey = KEYS[1]
-local schemaKey = KEYS[2]
-
 local prefix = ARGV[1]
 local after = ARGV[2]
 local batch = tonumber(ARGV[3])
@@ -30,24 +27,14 @@ local template = ARGV[4]
 local schemaVersion = ARGV[5]
 
 --- @include "keys"
+--- @include "migrate-batch"
 
-local start = '-'
-if after ~= '' then start = '(' .. after end
-local members = redis.call('ZRANGE', indexKey, start, '+', 'BYLEX', 'LIMIT', 0, batch)
-local adopted = 0
-for _, member in ipairs(members) do
-  local id = string.sub(member, 17)
-  local resourceKey = resourceKeyOf(prefix, id)
+return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
+  local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
   local record = redis.call('HMGET', resourceKey, 'template', 'status')
-  if not record[1] and record[2] then
-    redis.call('HSET', resourceKey, 'template', template)
-    redis.call('ZADD', templateIndexKeyOf(prefix, template), 0, member)
-    redis.call('ZADD', templateStatusKeyOf(prefix, template, record[2]), 0, member)
-    adopted = adopted + 1
-  end
-end
-if #members < batch then
-  redis.call('SET', schemaKey, schemaVersion)
-  return {'done', tostring(adopted)}
-end
-return {'more', members[#members], tostring(adopted)}
+  if record[1] or not record[2] then return false end
+  redis.call('HSET', resourceKey, 'template', template)
+  redis.call('ZADD', templateIndexKeyOf(prefix, template), 0, member)
+  redis.call('ZADD', templateStatusKeyOf(prefix, template, record[2]), 0, member)
+  return true
+end)
