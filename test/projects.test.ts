@@ -11,6 +11,7 @@ import { createLogger } from '../core/logger.ts';
 import { newJobId, newResourceId } from '../core/ids.ts';
 import { Store } from '../core/store/index.ts';
 import { assertProblem, useSystems } from './support/harness.ts';
+import { terraformProcesses } from './support/terraform-processes.ts';
 
 const [startSystem, services] = useSystems();
 
@@ -73,6 +74,41 @@ describe('projects through the API', () => {
     const statuses = answers.map((res) => res.status).sort();
     assert.deepEqual(statuses, [202, ...Array(19).fill(409)]);
     assert.equal((await api(1).get('/api/projects/race')).body.live_stacks, 3);
+  });
+});
+
+describe("a project's running jobs", () => {
+  test('beyond max_running_jobs, jobs wait and start in the order they were asked for, never more at once; another project is not held up', async () => {
+    const system = await startSystem({ env: { ...LOCAL, TF_VAR_sleep_seconds: '1' }, fixture: 'slow', concurrency: 4 });
+    await system.startWorker();
+    const http = () => request(system.baseUrl);
+    await http().post('/api/projects').send({ name: 'narrow', quota: { max_running_jobs: 1 } });
+    const ids: string[] = [];
+    const jobs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const made = await http().post('/api/ec2instance?project=narrow').send({ node_count: 1 });
+      ids.push(made.body.id);
+      jobs.push(made.body.job.id);
+    }
+    const other = await http().post('/api/ec2instance').send({ node_count: 1 });
+    let most = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const counts = await Promise.all(ids.map((id) => terraformProcesses(id, /^apply$/)));
+        most = Math.max(most, counts.reduce((sum, pids) => sum + pids.length, 0));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const otherDone = system.waitForJob(other.body.job.id, 60_000);
+    const finished = await Promise.all(jobs.map((job) => system.waitForJob(job, 90_000)));
+    sampling = false;
+    await sampler;
+    assert.ok(finished.every((job) => job.status === 'succeeded'), JSON.stringify(finished.map((j) => j.error)));
+    assert.equal(most, 1, 'one apply at a time in the project');
+    const starts = finished.map((job) => job.started_at ?? '');
+    assert.deepEqual([...starts].sort(), starts, 'they started in the order they were asked for');
+    assert.ok(((await otherDone).finished_at ?? '') < (finished[2]?.started_at ?? ''), "the default project's job did not wait for them");
   });
 });
 

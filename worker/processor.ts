@@ -17,6 +17,8 @@ import { runtimeFor, type TemplateRuntime } from './templates.ts';
 // A job that is not at the head of its resource's queue checks again after
 // this long; normally it is promoted as soon as the job ahead finishes.
 const WAIT_FOR_TURN_MS = 5_000;
+// A job whose project has no free slot (max_running_jobs) asks again after this long.
+const SLOT_WAIT_MS = 1_000;
 
 // The abort reason of a job cancelled on request (any other reason, such as
 // shutdown, hands the job back to the queue).
@@ -76,6 +78,12 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     if (start.outcome === 'finished') {
       log.info('job already finished (cancelled before it started); dropping it');
       return;
+    }
+    if (start.outcome === 'wait') {
+      // Its project runs as many jobs as its quota allows; its place in the
+      // project's queue is kept, and it asks again soon.
+      await job.moveToDelayed(Date.now() + SLOT_WAIT_MS, token);
+      throw new DelayedError();
     }
     if (start.outcome === 'cancel-requested') {
       log.info('job cancelled while it waited for a retry');

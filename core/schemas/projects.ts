@@ -7,7 +7,7 @@ const Description = z.string().max(500).meta({ description: 'For people: whose t
 const Quota = z
   .strictObject({
     max_stacks: z.int().min(0).max(1_000_000).nullable().optional().meta({ description: 'Live (not deleted) stacks the project may hold; a create beyond it is 409 `quota-exceeded`. null or left out: no limit.' }),
-    max_running_jobs: z.int().min(1).max(10_000).nullable().optional().meta({ description: 'Jobs of the project to run at once, more to wait in order: recorded, not yet enforced. null or left out: no limit.' }),
+    max_running_jobs: z.int().min(1).max(10_000).nullable().optional().meta({ description: 'Jobs of the project that run at once; more wait, and start in the order they asked. null or left out: no limit.' }),
   })
   .meta({ id: 'ProjectQuota' });
 

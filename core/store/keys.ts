@@ -17,6 +17,8 @@
 //                                (lists of one project read these)
 //   P:prj:{p}             hash   a project: description, quota, timestamps
 //   P:prj:{p}:live        set    ids of the project's stacks that are not deleted (its quota)
+//   P:prj:{p}:running     set    ids of the project's running jobs, each holding a slot (max_running_jobs)
+//   P:prj:{p}:waiting     zset   ids of its jobs waiting for a slot, by when they first asked
 //   P:prj:{p}:audit       stream the project's audit entries (what its admins read)
 //   P:audit               stream every audit entry, the installation's own included (what
 //                                owners read); both written with the change they record

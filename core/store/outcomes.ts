@@ -32,7 +32,7 @@ export type CancelOutcome =
   | { outcome: 'finished'; status: JobStatus }
   | { outcome: 'missing' };
 
-export type StartOutcome = { outcome: 'running'; attempt: number } | { outcome: 'finished' } | { outcome: 'cancel-requested' };
+export type StartOutcome = { outcome: 'running'; attempt: number } | { outcome: 'finished' } | { outcome: 'cancel-requested' } | { outcome: 'wait' };
 
 export type FinishOutcome = { outcome: 'finished' | 'already-finished'; next: string | null };
 
@@ -110,7 +110,7 @@ export const parse = {
     return unexpected('cancel', outcome);
   },
   markRunning([outcome, a = '']: string[]): StartOutcome {
-    if (outcome === 'finished' || outcome === 'cancel-requested') return { outcome };
+    if (outcome === 'finished' || outcome === 'cancel-requested' || outcome === 'wait') return { outcome };
     if (outcome === 'running') return { outcome, attempt: Number(a) };
     return unexpected('mark-running', outcome);
   },

@@ -16,6 +16,8 @@
                            delivered again after it ended), or its record is
                            gone: it must not run
     {'cancel-requested'}   its cancel was asked for while no worker held it
+    {'wait'}               its project runs as many jobs as its quota allows
+                           (max_running_jobs): it waits for a slot, in order
 ]]
 local resourceKey = KEYS[1]
 local jobKey = KEYS[2]
@@ -30,6 +32,7 @@ local nowMs = ARGV[4]
 local status = redis.call('HGET', jobKey, 'status')
 if status == false or status == 'succeeded' or status == 'failed' or status == 'cancelled' or status == 'discarded' then return {'finished'} end
 if redis.call('HGET', jobKey, 'cancel_requested') == '1' then return {'cancel-requested'} end
+if not takeSlot(prefix, jobKey, jobId, nowMs) then return {'wait'} end
 local attempt = redis.call('HINCRBY', jobKey, 'attempts', 1)
 setJobStatus(prefix, resourceKey, jobKey, 'running', now)
 if redis.call('HEXISTS', jobKey, 'started_at') == 0 then

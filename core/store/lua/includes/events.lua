@@ -8,6 +8,7 @@
   (the CloudEvent's `sequence`), its jobs' included.
 ]]
 --- @include "keys"
+--- @include "project-slots"
 
 -- The stack's `tags` input, if it has one that is a map of strings.
 local function tagsOf(inputs)
@@ -56,6 +57,7 @@ end
 
 -- Sets a job's status (and `...`, more field-value pairs) and records its event.
 local function setJobStatus(prefix, resourceKey, jobKey, status, now, ...)
+  if status ~= 'running' then giveSlot(prefix, jobKey, redis.call('HGET', jobKey, 'id')) end
   redis.call('HSET', jobKey, 'status', status, 'updated_at', now, ...)
   jobEvent(prefix, resourceKey, jobKey, now)
 end

@@ -27,6 +27,14 @@ end
 local function projectKeyOf(prefix, project)
   return prefix .. ':prj:' .. project
 end
+-- A project's running jobs, each holding one of its max_running_jobs, and
+-- those waiting for one, by when they first asked (see project-slots.lua).
+local function projectRunningKeyOf(prefix, project)
+  return prefix .. ':prj:' .. project .. ':running'
+end
+local function projectWaitingKeyOf(prefix, project)
+  return prefix .. ':prj:' .. project .. ':waiting'
+end
 -- The ids of a project's stacks that are not deleted (its quota, and whether it is empty).
 local function projectLiveKeyOf(prefix, project)
   return prefix .. ':prj:' .. (project or 'default') .. ':live'
