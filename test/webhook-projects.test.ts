@@ -14,7 +14,7 @@ const [startSystem] = useSystems();
 
 const secret = (name: string) => `${name}-secret-0123456789abcdefghijklmn`;
 const PROJECTS = ['alpha', 'beta'] as const;
-const API_TOKENS = ['root:owner', ...PROJECTS.flatMap((p) => ROLES.map((r) => `${p}-${r}:${r}@${p}`))].map((entry) => `${entry}:${secret(entry.split(':')[0] as string)}`).join(',');
+const API_TOKENS = ['root:owner', 'both:admin@alpha+admin@beta', ...PROJECTS.flatMap((p) => ROLES.map((r) => `${p}-${r}:${r}@${p}`))].map((entry) => `${entry}:${secret(entry.split(':')[0] as string)}`).join(',');
 const NOWHERE = 'http://127.0.0.1:9/hook';
 
 async function twoProjects(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<{ system: TestSystem; as: (token: string) => ReturnType<TestSystem['http']> }> {
@@ -55,7 +55,7 @@ function bodyOf(res: request.Response, asked: string, shown: string): Record<str
 }
 
 describe("a project's webhooks", () => {
-  test("an admin of alpha registers one in alpha; alpha-write is 403; beta's admin gets the 404 of an unknown id on every webhook route and does not see it listed", async () => {
+  test("an admin of alpha registers one in alpha; alpha-write is 403; beta's admin gets the 404 of an unknown id on every webhook route and does not see it listed; an admin of two projects must name one, and pages through both", async () => {
     const { as } = await twoProjects();
     const named = await register(as('alpha-admin'), NOWHERE, 'alpha');
     assert.equal(named.project, 'alpha');
@@ -93,6 +93,11 @@ describe("a project's webhooks", () => {
     assert.ok(alphaLog.some((e) => e.action === 'webhook.ping' && e.target.id === named.id), "its ping is in alpha's log");
     const betaLog = (await as('beta-admin').get('/api/audit?project=beta&limit=100')).body.items as Array<{ target: { type: string } }>;
     assert.ok(!betaLog.some((e) => e.target.type === 'webhook'), "beta's log tells nothing of it");
+    assertProblem(await as('both').post('/api/webhooks').send({ url: NOWHERE }), 400, 'project-required');
+    const inBeta = await register(as('both'), NOWHERE, 'beta');
+    const first = await as('both').get('/api/webhooks?limit=2');
+    const rest = await as('both').get(`/api/webhooks?limit=2&cursor=${first.body.next_cursor}`);
+    assert.deepEqual([...first.body.items, ...rest.body.items].map((w: { id: string }) => w.id), [...(await ids('alpha-admin')), inBeta.id], "an admin of two projects pages through both, oldest first");
     assert.equal((await as('alpha-admin').delete(`/api/webhooks/${named.id}`)).status, 204);
   });
 
