@@ -29,7 +29,7 @@ import { unavailable } from './common.ts';
 
 const TAG = 'webhooks';
 const badRequest = problem('The body or an id is not valid, or the URL is refused (named in `errors`).');
-const noWebhook = problem("No webhook with this id, or none the caller is an admin of its project to see: both answer alike.");
+const noWebhook = problem("No webhook with this id, or one in a project the caller has no role in (or, for an every-project webhook, is not an admin of every project): both answer alike.");
 const notAdmin = problem("The caller's role in the webhook's project is below admin (`insufficient-role`).");
 const noKey = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need.');
 const noKeyOrFull = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need (`encryption-key-not-set`), or has as many webhooks as WEBHOOK_LIMIT allows, or the project as many as WEBHOOK_LIMIT_PER_PROJECT allows (`webhook-limit-reached`, naming which).');
