@@ -7,7 +7,7 @@ import { allows, DEFAULT_PROJECT, type Principal, type Role, roleIn } from '../c
 import { AppError } from '../core/errors.ts';
 import { getJob, getResource } from '../core/lifecycle/index.ts';
 import type { Job, Resource } from '../core/schemas/index.ts';
-import { INSTALLATION, type Store } from '../core/store/index.ts';
+import { EVERY_PROJECT, INSTALLATION, type Store } from '../core/store/index.ts';
 import { denial } from './audit.ts';
 
 // Who made the request, set by authenticate().
@@ -73,9 +73,46 @@ export function readableProjects(principal: Principal, named: string | undefined
   return [...principal.grants.keys()];
 }
 
-// Webhooks belong to the whole installation until they belong to projects:
-// they are for callers who are admins everywhere (receiver URLs can carry
-// secrets).
+// Admins of every project: owners and API_TOKENS write entries. They alone
+// see and change every-project webhooks.
 export function isInstallationAdmin(principal: Principal): boolean {
   return principal.owner || principal.everyProject === 'admin';
+}
+
+// A webhook is its project's admins' to see and change, reading included
+// (receiver URLs can carry secrets); an every-project one, installation
+// admins'. Anyone else is told what an unknown id gets.
+export function requireWebhookAdmin(principal: Principal, project: string, notFound: () => AppError): void {
+  if (project !== EVERY_PROJECT) return requireRole(principal, project, 'admin', notFound);
+  if (!isInstallationAdmin(principal)) throw denial(notFound(), INSTALLATION);
+}
+
+// The projects the caller is an admin of, by its grants.
+function administered(principal: Principal): string[] {
+  return [...principal.grants.keys()].filter((project) => roleIn(principal, project) === 'admin');
+}
+
+// Where a new webhook goes: `?project=`; without it, every project for an
+// installation admin (as its webhooks did before projects), or the one
+// project the caller is an admin of; otherwise as targetProject decides
+// (400 project-required, or 403 where it is no admin).
+export function webhookProject(req: Request, named: string | undefined): string {
+  const principal = principalOf(req);
+  if (named === undefined && isInstallationAdmin(principal)) return EVERY_PROJECT;
+  const mine = administered(principal);
+  return targetProject(req, named ?? (mine.length === 1 ? mine[0] : undefined), 'admin');
+}
+
+// The projects whose webhooks a list shows: `named` only, or every project
+// the caller is an admin of (undefined: every webhook, every-project ones
+// included, for installation admins). An admin of none is told the role.
+export function administeredProjects(principal: Principal, named: string | undefined): string[] | undefined {
+  if (named !== undefined) {
+    requireRole(principal, named, 'admin', () => new AppError('project-not-found', `there is no project "${named}"`));
+    return [named];
+  }
+  if (isInstallationAdmin(principal)) return undefined;
+  const mine = administered(principal);
+  if (mine.length === 0) throw new AppError('insufficient-role', `webhooks are seen by their project's admins; "${principal.name}" is an admin of no project`);
+  return mine;
 }

@@ -55,6 +55,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     source: eventSource(await store.outbox.seed()),
     allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
     limit: config.webhooks.limit,
+    limitPerProject: config.webhooks.limitPerProject,
   };
   const app = createApp({
     store,

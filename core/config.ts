@@ -73,6 +73,7 @@ const EnvSchema = z.object({
     .regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "1d"')
     .default('1d'),
   WEBHOOK_LIMIT: positiveInt(100_000).default(100),
+  WEBHOOK_LIMIT_PER_PROJECT: positiveInt(100_000).default(20),
   WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK: positiveInt(256).optional(),
   WEBHOOK_CIRCUIT_FAILURES: positiveInt(1_000).default(10),
   WEBHOOK_CIRCUIT_OPEN_SECONDS: positiveInt(86_400).default(3_600),
@@ -164,8 +165,10 @@ export type Config = Readonly<{
     backoffMs: number;
     backoffMaxMs: number;
     retryForMs: number;
-    // Webhooks the installation may have (a per-project cap comes with projects).
+    // Webhooks the installation may have, and any one project (so one team
+    // cannot take every place; every-project webhooks count in the first only).
     limit: number;
+    limitPerProject: number;
     // Of `concurrency`, the deliveries in flight at once to any one webhook,
     // so one slow or failing receiver cannot take every slot.
     concurrencyPerWebhook: number;
@@ -249,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMaxMs: Math.max(e.WEBHOOK_BACKOFF_MS, e.WEBHOOK_BACKOFF_MAX_MS),
       retryForMs: durationMs(e.WEBHOOK_RETRY_FOR) as number,
       limit: e.WEBHOOK_LIMIT,
+      limitPerProject: e.WEBHOOK_LIMIT_PER_PROJECT,
       concurrencyPerWebhook: Math.min(e.WEBHOOK_DELIVERY_CONCURRENCY, e.WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK ?? Math.max(1, Math.floor(e.WEBHOOK_DELIVERY_CONCURRENCY / 4))),
       circuitFailures: e.WEBHOOK_CIRCUIT_FAILURES,
       circuitOpenMs: e.WEBHOOK_CIRCUIT_OPEN_SECONDS * 1000,

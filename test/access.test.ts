@@ -8,8 +8,9 @@ import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { allows, ROLES, type Role } from '../core/access/roles.ts';
 import { createLogger } from '../core/logger.ts';
-import { newJobId, newResourceId } from '../core/ids.ts';
+import { newJobId, newResourceId, newWebhookId } from '../core/ids.ts';
 import { assertProblem, type TestSystem, useSystems } from './support/harness.ts';
+import { EVENTS_ENV } from './support/receiver.ts';
 import { AUDIENCE, Issuer } from './support/oidc-issuer.ts';
 
 const [startSystem] = useSystems();
@@ -18,7 +19,7 @@ const secret = (name: string) => `${name}-secret-0123456789abcdefghijklmn`;
 const PROJECTS = ['alpha', 'beta'] as const;
 const API_TOKENS = ['root:owner', ...PROJECTS.flatMap((p) => ROLES.map((r) => `${p}-${r}:${r}@${p}`))].map((entry) => `${entry}:${secret(entry.split(':')[0] as string)}`).join(',');
 
-type Target = { id: string; job: string; project: string };
+type Target = { id: string; job: string; project: string; webhook: string; delivery: string };
 type Row = {
   what: string;
   needed: Role;
@@ -44,8 +45,20 @@ const ROWS: Row[] = [
   { what: 'change the project', needed: 'admin', notFound: 'project-not-found', call: (h, t) => h.patch(`/api/projects/${t.project}`).send({ description: 'x'.repeat(501) }) },
   { what: "list the project's tokens", needed: 'admin', notFound: 'project-not-found', call: (h, t) => h.get(`/api/projects/${t.project}/tokens`) },
   { what: 'make a token', needed: 'admin', notFound: 'project-not-found', call: (h, t) => h.post(`/api/projects/${t.project}/tokens`).send({ name: '?' }) },
+  { what: 'register a webhook in the project', needed: 'admin', notFound: 'project-not-found', call: (h, t) => h.post(`/api/webhooks?project=${t.project}`).send({ url: 'not a url' }) },
+  { what: 'GET a webhook', needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.get(`/api/webhooks/${t.webhook}`) },
+  { what: 'PATCH a webhook', needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.patch(`/api/webhooks/${t.webhook}`).send({ description: 'x'.repeat(501) }) },
+  { what: 'ping a webhook', needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.post(`/api/webhooks/${t.webhook}/ping`) },
+  { what: "rotate a webhook's secret", needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.post(`/api/webhooks/${t.webhook}/rotate-secret`) },
+  { what: "list a webhook's deliveries", needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.get(`/api/webhooks/${t.webhook}/deliveries`) },
+  { what: 'GET a delivery', needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.get(`/api/webhooks/${t.webhook}/deliveries/${t.delivery}`) },
+  { what: 'redeliver a delivery', needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.post(`/api/webhooks/${t.webhook}/deliveries/${t.delivery}/redeliver`) },
+  { what: 'DELETE a webhook', needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.delete(`/api/webhooks/${t.webhook}`) },
   { what: 'DELETE a stack', needed: 'write', notFound: 'resource-not-found', call: (h, t) => h.delete(`/api/ec2instance/${t.id}`) },
 ];
+
+// What a 404's body names, by its code (others name the stack's id).
+const NAMED_BY: Record<string, 'project' | 'job' | 'webhook'> = { 'project-not-found': 'project', 'job-not-found': 'job', 'webhook-not-found': 'webhook' };
 
 // A problem's body, with the id asked for put back as the one named.
 function bodyOf(res: request.Response, asked: string, shown: string): Record<string, unknown> {
@@ -56,14 +69,17 @@ function bodyOf(res: request.Response, asked: string, shown: string): Record<str
 describe('every route against every role of two projects', () => {
   // The projects and their stacks, made by an owner; each test makes its own system.
   async function twoProjects(): Promise<{ system: TestSystem; alpha: Target }> {
-    const system = await startSystem({ worker: true, env: { API_TOKENS } });
+    const system = await startSystem({ worker: true, env: { ...EVENTS_ENV, API_TOKENS } });
     const root = system.http(secret('root'));
     const stacks = new Map<string, Target>();
     for (const project of PROJECTS) {
       assert.equal((await root.post('/api/projects').send({ name: project })).status, 201);
       const made = await root.post(`/api/ec2instance?project=${project}`).set('Prefer', 'wait=60').send({});
       assert.equal(made.status, 201, JSON.stringify(made.body));
-      stacks.set(project, { id: made.body.id, job: made.body.job.id, project });
+      const webhook = await root.post(`/api/webhooks?project=${project}`).send({ url: 'http://127.0.0.1:9/hook' });
+      assert.equal(webhook.status, 201, JSON.stringify(webhook.body));
+      const ping = await root.post(`/api/webhooks/${webhook.body.id}/ping`);
+      stacks.set(project, { id: made.body.id, job: made.body.job.id, project, webhook: webhook.body.id, delivery: ping.body.id });
     }
     return { system, alpha: stacks.get('alpha') as Target };
   }
@@ -82,11 +98,11 @@ describe('every route against every role of two projects', () => {
           assert.match(res.body.detail, new RegExp(`needs the ${row.needed} role in project "alpha"`), who);
         }
       }
-      const unknown: Target = { id: newResourceId(), job: newJobId(), project: 'nowhere' };
+      const unknown: Target = { id: newResourceId(), job: newJobId(), project: 'nowhere', webhook: newWebhookId(), delivery: alpha.delivery };
       const missing = await row.call(system.http(secret('beta-admin')), unknown);
       assertProblem(missing, 404, row.notFound);
-      const asked = row.notFound === 'project-not-found' ? 'alpha' : row.notFound === 'job-not-found' ? alpha.job : alpha.id;
-      const shown = row.notFound === 'project-not-found' ? 'nowhere' : row.notFound === 'job-not-found' ? unknown.job : unknown.id;
+      const field = NAMED_BY[row.notFound] ?? 'id';
+      const [asked, shown] = [alpha[field], unknown[field]];
       for (const role of ROLES) {
         const res = await row.call(system.http(secret(`beta-${role}`)), alpha);
         assert.equal(res.status, 404, `${row.what}, beta-${role}: ${JSON.stringify(res.body)}`);

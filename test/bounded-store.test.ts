@@ -162,14 +162,14 @@ describe('the drift index migration', () => {
     await redis.set(`${prefix}:schema`, '2');
     assert.deepEqual((await store.resources.list({ template: 'ec2instance', drift: 'unknown', limit: 20 })).items, []);
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-drift': 2, 'migrate-deleted': 0, 'migrate-projects': 0 });
+    assert.deepEqual(await store.migrations.run(), { 'migrate-drift': 2, 'migrate-deleted': 0, 'migrate-projects': 0, 'migrate-webhook-projects': 0 });
     const ids = async (query: { status?: ResourceStatus; drift?: DriftStatus }) =>
       (await store.resources.list({ template: 'ec2instance', limit: 20, ...query })).items.map((r) => r.id);
     assert.deepEqual(await ids({ drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids({ status: 'creating', drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids({ status: 'ready', drift: 'in_sync' }), [ready]);
     assert.deepEqual(await ids({ status: 'deleted', drift: 'in_sync' }), []);
-    assert.equal(await redis.get(`${prefix}:schema`), '5');
+    assert.equal(await redis.get(`${prefix}:schema`), '6');
     assert.deepEqual(await store.migrations.run(), {}, 'a later start does not scan again');
   });
 
@@ -184,13 +184,13 @@ describe('the drift index migration', () => {
     await redis.del(`${prefix}:res:forget`);
     await redis.set(`${prefix}:schema`, '3');
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-deleted': 1, 'migrate-projects': 0 });
+    assert.deepEqual(await store.migrations.run(), { 'migrate-deleted': 1, 'migrate-projects': 0, 'migrate-webhook-projects': 0 });
     assert.equal(await store.resources.secrets(gone), undefined);
     assert.equal(await store.resources.secrets(kept), 'sealed', "a live stack's stay");
     assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention - 5) * 1000)), 0);
     assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention + 1) * 1000)), 1);
     assert.equal(await store.resources.get(gone), null);
-    assert.equal(await redis.get(`${prefix}:schema`), '5');
+    assert.equal(await redis.get(`${prefix}:schema`), '6');
   });
 });
 

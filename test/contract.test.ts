@@ -65,7 +65,7 @@ test('every route the API serves is in the OpenAPI document, with an operationId
     metricsTokenDigest: undefined,
     corsOrigins: [],
     shutdown: new AbortController().signal,
-    webhooks: { store: system.store, deliveries: createDeliveryQueue(system.redis, system.config.redisPrefix), secrets: undefined, attempts: 1, source: 'urn:test', allowPrivateNetworks: false, limit: 1 },
+    webhooks: { store: system.store, deliveries: createDeliveryQueue(system.redis, system.config.redisPrefix), secrets: undefined, attempts: 1, source: 'urn:test', allowPrivateNetworks: false, limit: 1, limitPerProject: 1 },
   });
   const served = servedRoutes((app as unknown as { router: { stack: Layer[] } }).router.stack).filter((route) => !UNDOCUMENTED.has(route));
   assert.ok(served.length >= 11, served.join(', '));

@@ -41,7 +41,7 @@ describe('a worker killed with SIGKILL', () => {
     test(`${point.name}: the job is recovered, the dead worker's lock released, and the stack ends with exactly one workspace`, async (t) => {
       // A short grace: a dead worker's lock is taken once its heartbeat has
       // been quiet for a lease and the grace (see state-lock.ts).
-      const system = await startSystem({ fixture: 'slow', env: { TF_VAR_sleep_seconds: '2', SHUTDOWN_GRACE_SECONDS: '2' } });
+      const system = await startSystem({ fixture: 'slow', env: { TF_VAR_sleep_seconds: '2', SHUTDOWN_GRACE_SECONDS: '1' } });
       const doomed = await system.spawnWorker();
       const created = await system.http().post('/api/ec2instance').send({ node_count: 2 });
       const id: string = created.body.id;

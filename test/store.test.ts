@@ -421,7 +421,7 @@ describe('migrate-templates', () => {
     await pipeline.exec();
     assert.equal((await store.resources.list({ template: 'ec2instance', limit: 100 })).items.length, 1, 'only the templated one is listed');
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-templates': 1_201, 'migrate-drift': 1_201, 'migrate-deleted': 0, 'migrate-projects': 1_201 });
+    assert.deepEqual(await store.migrations.run(), { 'migrate-templates': 1_201, 'migrate-drift': 1_201, 'migrate-deleted': 0, 'migrate-projects': 1_201, 'migrate-webhook-projects': 0 });
     const listed = new Set<string>();
     let cursor: string | undefined;
     do {
@@ -434,7 +434,7 @@ describe('migrate-templates', () => {
     assert.equal((await store.resources.list({ template: 'ec2instance', status: 'failed', limit: 1_000 })).items.length, 600);
     const first = await store.resources.get(legacy[0] ?? '');
     assert.deepEqual(first?.template, { name: 'ec2instance', version: '' });
-    assert.equal(await redis.get(`${prefix}:schema`), '5');
+    assert.equal(await redis.get(`${prefix}:schema`), '6');
 
     // A later start finds the schema version and does not scan again.
     await redis.hdel(`${prefix}:res:${legacy[1]}`, 'template');

@@ -1,11 +1,12 @@
 // Hands the recorded events on: reads the outbox stream (as one consumer of
 // its group), makes each entry's CloudEvent, and queues a delivery of it to
-// every enabled webhook that wants its type, then acknowledges the entry. A
-// dispatcher that dies before it acknowledged leaves the entry pending, and
-// the next one to look (itself restarted, or another worker's) hands it on
-// again under the same delivery ids: an event is never lost, and queued
-// once per webhook. An event whose data does not match its type's schema is
-// not sent: it is logged and counted.
+// every enabled webhook that wants it (its type, and its stack's project or
+// every project), then acknowledges the entry. A dispatcher that dies before
+// it acknowledged leaves the entry pending, and the next one to look (itself
+// restarted, or another worker's) hands it on again under the same delivery
+// ids: an event is never lost, and queued once per webhook. An event whose
+// data does not match its type's schema is not sent: it is logged and
+// counted.
 import type { Redis } from 'ioredis';
 import { toCloudEvent, type OutboxEntry } from '../core/events/cloud-event.ts';
 import type { Logger } from '../core/logger.ts';
@@ -41,7 +42,7 @@ export async function startDispatcher(deps: DeliveryDeps & { connection: Redis; 
         invalid += 1;
         continue;
       }
-      for (const webhook of webhooks.filter((w) => wants(w, built.event.type))) {
+      for (const webhook of webhooks.filter((w) => wants(w, built.event))) {
         deliveries.push({ webhook, event: built.event, deliveryId: firstDeliveryId(built.event.id, webhook.id) });
       }
     }

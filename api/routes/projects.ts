@@ -115,14 +115,14 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       audit: { action: 'project.delete', target: 'project', param: 'project' },
       tags: [TAG],
       summary: 'Delete an empty project',
-      description: 'Owners only, and only a project with no live stacks. Its tokens are revoked. The default project stays.',
+      description: 'Owners only, and only a project with no live stacks and no webhooks. Its tokens are revoked. The default project stays.',
       request: { params: ProjectParams },
       responses: {
         204: { description: 'Deleted.' },
         400: problem('Invalid name.'),
         403: problem('The caller is not an owner (`insufficient-role`).'),
         404: notFound,
-        409: problem('The project holds live stacks, or is the default project (`project-not-empty`).'),
+        409: problem('The project holds live stacks or webhooks, or is the default project (`project-not-empty`).'),
         503: unavailable,
       },
       async handle(req, res) {
@@ -134,7 +134,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         const outcome = await store.projects.delete(name, noted(auditOf(req), 'project.delete'));
         if (outcome.outcome === 'missing') throw missing(name)();
         if (outcome.outcome === 'default') throw new AppError('project-not-empty', 'the default project always exists: stacks that name no project go there');
-        if (outcome.outcome === 'not-empty') throw new AppError('project-not-empty', `project "${name}" holds ${outcome.liveStacks} live stacks; delete them first`);
+        if (outcome.outcome === 'not-empty') throw new AppError('project-not-empty', `project "${name}" holds ${outcome.liveStacks} live stacks and ${outcome.webhooks} webhooks; delete them first`);
         // A project made again under this name must not find these working.
         await store.tokens.revokeAll(name);
         res.status(204).end();

@@ -10,27 +10,29 @@ import {
   DeliveryList,
   EventTypeList,
   PageQuery,
+  ProjectQuery,
   Webhook,
   WebhookCreateRequest,
   WebhookId,
   WebhookIdParams,
   WebhookList,
+  WebhookListQuery,
   WebhookUpdateRequest,
   WebhookWithSecret,
 } from '../../core/schemas/index.ts';
-import { createWebhook, deleteWebhook, getDelivery, getWebhook, listDeliveries, listWebhooks, pingWebhook, redeliver, rotateSecret, updateWebhook, type WebhookDeps } from '../../core/webhooks/manage.ts';
-import { isInstallationAdmin, principalOf } from '../access.ts';
-import { auditOf, denial } from '../audit.ts';
-import { INSTALLATION } from '../../core/store/index.ts';
+import { createWebhook, deleteWebhook, getDelivery, getWebhook, listDeliveries, listWebhooks, pingWebhook, redeliver, rotateSecret, updateWebhook, webhookNotFound, type WebhookDeps } from '../../core/webhooks/manage.ts';
+import { administeredProjects, principalOf, requireWebhookAdmin, webhookProject } from '../access.ts';
+import { auditOf } from '../audit.ts';
 import { json, problem, type Route } from '../route.ts';
 import { parseOrThrow } from '../validate.ts';
 import { unavailable } from './common.ts';
 
 const TAG = 'webhooks';
 const badRequest = problem('The body or an id is not valid, or the URL is refused (named in `errors`).');
-const noWebhook = problem('No webhook with this id.');
+const noWebhook = problem("No webhook with this id, or one in a project the caller has no role in (or, for an every-project webhook, is not an admin of every project): both answer alike.");
+const notAdmin = problem("The caller's role in the webhook's project is below admin (`insufficient-role`).");
 const noKey = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need.');
-const noKeyOrFull = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need (`encryption-key-not-set`), or has as many webhooks as WEBHOOK_LIMIT allows (`webhook-limit-reached`).');
+const noKeyOrFull = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need (`encryption-key-not-set`), or has as many webhooks as WEBHOOK_LIMIT allows, or the project as many as WEBHOOK_LIMIT_PER_PROJECT allows (`webhook-limit-reached`, naming which).');
 
 function id(value: string | string[] | undefined, letter: 'w' | 'd'): string {
   const parsed = (letter === 'w' ? WebhookId : DeliveryId).safeParse(value);
@@ -39,25 +41,20 @@ function id(value: string | string[] | undefined, letter: 'w' | 'd'): string {
 }
 
 export function webhookRoutes(deps: WebhookDeps): Route[] {
-  return routes(deps).map(adminsOnly);
+  return routes(deps).map((route) => (route.path.startsWith('/api/webhooks/{webhookId}') ? projectAdminsOnly(deps, route) : route));
 }
 
-// Webhooks belong to the whole installation until they belong to projects, and
-// their receiver URLs can carry secrets: only a caller who is an admin of
-// every project (an owner, or an API_TOKENS entry with write) sees or changes
-// them. Anyone else is told a webhook does not exist, and may not list or
-// register any.
-function adminsOnly(route: Route): Route {
-  if (!route.path.startsWith('/api/webhooks')) return route;
+// A webhook, its deliveries included, is its project's admins' (see
+// requireWebhookAdmin): the route runs once the caller is found to be one.
+function projectAdminsOnly(deps: WebhookDeps, route: Route): Route {
   return {
     ...route,
-    responses: { ...route.responses, 403: problem('Webhooks are for admins of every project (`insufficient-role`).') },
+    responses: { ...route.responses, 403: notAdmin },
     async handle(req, res) {
-      const principal = principalOf(req);
-      if (!isInstallationAdmin(principal)) {
-        if (req.params.webhookId !== undefined) throw denial(new AppError('webhook-not-found', `no webhook with id ${String(req.params.webhookId)}`), INSTALLATION);
-        throw new AppError('insufficient-role', `webhooks belong to the whole installation: this needs the admin role in every project; "${principal.name}" has not`);
-      }
+      const webhookId = id(req.params.webhookId, 'w');
+      const webhook = await deps.store.webhooks.get(webhookId);
+      if (!webhook) throw webhookNotFound(webhookId);
+      requireWebhookAdmin(principalOf(req), webhook.project, () => webhookNotFound(webhookId));
       await route.handle(req, res);
     },
   };
@@ -85,11 +82,19 @@ function routes(deps: WebhookDeps): Route[] {
       tags: [TAG],
       summary: 'Register a webhook',
       description:
-        'Events of the given types (all, if none are given) are POSTed to the URL as CloudEvents (structured JSON), signed the Standard Webhooks way with the secret in this response, which is not shown again. The URL is checked now and at every delivery: loopback, private, link-local and metadata addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. An installation has at most WEBHOOK_LIMIT webhooks (default 100).',
-      request: { body: { content: { 'application/json': { schema: WebhookCreateRequest } }, required: true } },
-      responses: { 201: json('Registered; `secret` is shown only here.', WebhookWithSecret), 400: badRequest, 409: noKeyOrFull, 503: unavailable },
+        "Events of the given types (all, if none are given) of the project's stacks are POSTed to the URL as CloudEvents (structured JSON), signed the Standard Webhooks way with the secret in this response, which is not shown again. It belongs to `?project=` (its admins), or, without it, to the one project the caller is an admin of; an owner or an admin of every project registers it for every project without `?project=`. The URL is checked now and at every delivery: loopback, private, link-local and metadata addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. An installation has at most WEBHOOK_LIMIT webhooks (default 100), a project at most WEBHOOK_LIMIT_PER_PROJECT (default 20).",
+      request: { query: ProjectQuery, body: { content: { 'application/json': { schema: WebhookCreateRequest } }, required: true } },
+      responses: {
+        201: json('Registered; `secret` is shown only here.', WebhookWithSecret),
+        400: problem('The body is not valid, or the URL is refused (named in `errors`); or no `?project=` from a caller who is an admin of several projects (`project-required`).'),
+        403: problem("The caller's role in the project is below admin (`insufficient-role`)."),
+        404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        409: noKeyOrFull,
+        503: unavailable,
+      },
       async handle(req, res) {
-        const webhook = await createWebhook(deps, auditOf(req), parseOrThrow(WebhookCreateRequest, req.body ?? {}, 'body'), req.log);
+        const project = webhookProject(req, parseOrThrow(ProjectQuery, req.query, 'query').project);
+        const webhook = await createWebhook(deps, auditOf(req), project, parseOrThrow(WebhookCreateRequest, req.body ?? {}, 'body'), req.log);
         res.status(201).location(webhook.href).json(webhook);
       },
     },
@@ -99,12 +104,18 @@ function routes(deps: WebhookDeps): Route[] {
       operationId: 'listWebhooks',
       tags: [TAG],
       summary: 'List webhooks',
-      description: 'Every webhook of the installation, oldest first. Secrets are never shown.',
-      request: { query: PageQuery },
-      responses: { 200: json('A page of webhooks.', WebhookList), 400: badRequest, 503: unavailable },
+      description: 'The webhooks of the projects the caller is an admin of (of every project, and every-project ones, for owners and admins of every project), or of `?project=` only; oldest first. Secrets are never shown.',
+      request: { query: WebhookListQuery },
+      responses: {
+        200: json('A page of webhooks.', WebhookList),
+        400: badRequest,
+        403: problem('The caller is an admin of no project, or of not `?project=` (`insufficient-role`).'),
+        404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
+        503: unavailable,
+      },
       async handle(req, res) {
-        const query = parseOrThrow(PageQuery, req.query, 'query');
-        res.json(await listWebhooks(deps, query.limit, query.cursor));
+        const query = parseOrThrow(WebhookListQuery, req.query, 'query');
+        res.json(await listWebhooks(deps, administeredProjects(principalOf(req), query.project), query.limit, query.cursor));
       },
     },
     {

@@ -1,7 +1,7 @@
 // Webhooks and their deliveries as the API takes and shows them.
 import { z } from 'zod';
 import { EVENT_TYPES } from '../events/catalogue.ts';
-import { DeliveryId, WebhookId } from './domain.ts';
+import { DeliveryId, ProjectName, WebhookId } from './domain.ts';
 
 
 const ReceiverUrl = z
@@ -49,6 +49,7 @@ const Circuit = z
 export const Webhook = z
   .object({
     id: WebhookId,
+    project: ProjectName.nullable().meta({ description: "The project whose events it receives, and whose admins see and change it; null: every project: an owner's webhook (or one from before projects), for owners and admins of every project." }),
     url: z.string(),
     event_types: z.array(z.string()),
     description: z.string(),
@@ -102,6 +103,10 @@ export const DeliveryList = z.object({ items: z.array(Delivery), next_cursor: z.
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size, 1-100.' }),
   cursor: z.string().max(200).optional().meta({ description: 'Opaque cursor from a previous page.' }),
+});
+
+export const WebhookListQuery = PageQuery.extend({
+  project: ProjectName.optional().meta({ description: 'Only the webhooks of this project (every-project ones are left out).' }),
 });
 
 export const WebhookIdParams = z.object({ webhookId: WebhookId });

@@ -22,6 +22,7 @@ import { Audit } from './audit.ts';
 export type { JobEvent, Message, Topic } from './channels.ts';
 export type { JobEnd } from './jobs.ts';
 export type { DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord } from './webhooks.ts';
+export { EVERY_PROJECT } from './webhooks.ts';
 export { MAX_LOG_BYTES } from './logs.ts';
 export { JOB_DURATION_BUCKETS } from './metrics.ts';
 export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, DiscardOutcome, FinishOutcome, PlanRequest, RetryRequest, StartOutcome, UpdateRequest } from './outcomes.ts';

@@ -37,8 +37,11 @@
 //                                (written by the script that records the change; see outbox.ts)
 //   P:events:seed         string the installation's random seed (the events' source is its hash)
 //   P:events:counts       hash   events dispatched, refused by their schema, and deliveries made
-//   P:wh:{id}             hash   a webhook (its secrets sealed)
+//   P:wh:{id}             hash   a webhook: its project ('*': every project), its secrets sealed
 //   P:wh:index            zset   every webhook, by index member
+//   P:prj:{p}:wh:index    zset   the webhooks of project p (not every-project ones: those
+//                                are in P:wh:index only), by index member; its size is
+//                                the project's count against WEBHOOK_LIMIT_PER_PROJECT
 //   P:wh:{id}:deliveries  zset   the webhook's deliveries, by index member (the newest 1000)
 //   P:wh:{id}:held        set    ids of deliveries held while the webhook's circuit is open
 //   P:dlv:{id}            hash   a delivery: the event it sends and where it stands
@@ -149,6 +152,9 @@ export class Keys {
   }
   get webhookIndex(): string {
     return `${this.prefix}:wh:index`;
+  }
+  projectWebhooks(project: string): string {
+    return `${this.prefix}:prj:${project}:wh:index`;
   }
   webhookDeliveries(webhookId: string): string {
     return `${this.prefix}:wh:${webhookId}:deliveries`;

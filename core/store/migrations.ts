@@ -10,20 +10,24 @@ import type { ScriptName } from './scripts.ts';
 // configuration then served, which is now the template of this name.
 export const LEGACY_TEMPLATE = 'ec2instance';
 
-// The layout versions, each reached by one script over the whole index.
+// The layout versions, each reached by one script over a whole index.
 // 2: every resource names its template and is in that template's indexes.
 // 3: every live stack is in its template's drift index (unknown included),
 //    and in that of its template, status and drift together.
 // 4: every deleted stack is due to be forgotten, its sealed inputs gone.
 // 5: every stack belongs to a project (those before projects to `default`)
 //    and is in its project's list indexes.
+// 6: every webhook belongs to a project; those before, to every project
+//    (lua/migrate-webhook-projects-2.lua says why not `default`).
+// `index`: what the script reads through (default: every resource);
 // `args`: the script's own, between the batch size and the version.
 const STEPS = [
   { version: 2, script: 'migrate-templates', args: () => [LEGACY_TEMPLATE] },
   { version: 3, script: 'migrate-drift', args: () => [] },
   { version: 4, script: 'migrate-deleted', args: (c: StoreContext) => [c.jobRetentionSeconds, Date.now()] },
   { version: 5, script: 'migrate-projects', args: () => [] },
-] as const satisfies ReadonlyArray<{ version: number; script: ScriptName; args: (c: StoreContext) => ReadonlyArray<string | number> }>;
+  { version: 6, script: 'migrate-webhook-projects', args: () => [], index: (c: StoreContext) => c.keys.webhookIndex },
+] as const satisfies ReadonlyArray<{ version: number; script: ScriptName; args: (c: StoreContext) => ReadonlyArray<string | number>; index?: (c: StoreContext) => string }>;
 const BATCH = 500;
 const DEFAULT_DESCRIPTION = 'Where stacks go that name no project, and those from before projects.';
 
@@ -43,18 +47,19 @@ export class Migrations {
     const version = Number(await this.#c.redis.get(this.#c.keys.schema));
     const migrated: Migrated = {};
     for (const step of STEPS) {
-      if (version < step.version) migrated[step.script] = await this.#step(step.script, step.args(this.#c), step.version);
+      const index = 'index' in step ? step.index(this.#c) : this.#c.keys.index;
+      if (version < step.version) migrated[step.script] = await this.#step(step.script, index, step.args(this.#c), step.version);
     }
     return migrated;
   }
 
-  async #step(script: ScriptName, args: ReadonlyArray<string | number>, version: number): Promise<number> {
+  async #step(script: ScriptName, index: string, args: ReadonlyArray<string | number>, version: number): Promise<number> {
     const { keys, scripts } = this.#c;
     let changed = 0;
     let after = '';
     for (;;) {
       // In batches: each is one atomic step, and Redis serves others between them.
-      const batch = parse.migrate(script, await scripts.run(script, [keys.index, keys.schema], [after, BATCH, ...args, version]));
+      const batch = parse.migrate(script, await scripts.run(script, [index, keys.schema], [after, BATCH, ...args, version]));
       changed += batch.changed;
       if (batch.outcome === 'done') return changed;
       after = batch.lastMember;

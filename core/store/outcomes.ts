@@ -36,7 +36,9 @@ export type StartOutcome = { outcome: 'running'; attempt: number } | { outcome: 
 
 export type FinishOutcome = { outcome: 'finished' | 'already-finished'; next: string | null };
 
-export type WebhookCreate = { outcome: 'created' } | { outcome: 'limit'; count: number };
+export type WebhookCreate = { outcome: 'created' | 'no-project' } | { outcome: 'limit' | 'project-limit'; count: number };
+
+export type ProjectDelete = { outcome: 'deleted' | 'missing' | 'default' } | { outcome: 'not-empty'; liveStacks: number; webhooks: number };
 
 export type CircuitAdmission = { outcome: 'go' | 'trial' } | { outcome: 'wait'; untilMs: number };
 export type CircuitChange = { outcome: 'closed'; held: string[] } | { outcome: 'opened' | 'reopened'; reason: string } | { outcome: 'unchanged' | 'missing' };
@@ -129,8 +131,8 @@ export const parse = {
     return unexpected('forget-deleted', outcome);
   },
   createWebhook([outcome, a = '']: string[]): WebhookCreate {
-    if (outcome === 'created') return { outcome };
-    if (outcome === 'limit') return { outcome, count: Number(a) };
+    if (outcome === 'created' || outcome === 'no-project') return { outcome };
+    if (outcome === 'limit' || outcome === 'project-limit') return { outcome, count: Number(a) };
     return unexpected('create-webhook', outcome);
   },
   admitDelivery([outcome, a = '']: string[]): CircuitAdmission {
@@ -148,9 +150,9 @@ export const parse = {
     if (outcome === 'created' || outcome === 'exists') return outcome === 'created';
     return unexpected('create-project', outcome);
   },
-  deleteProject([outcome, a = '']: string[]): { outcome: 'deleted' | 'missing' | 'default' } | { outcome: 'not-empty'; liveStacks: number } {
+  deleteProject([outcome, a = '', b = '']: string[]): ProjectDelete {
     if (outcome === 'deleted' || outcome === 'missing' || outcome === 'default') return { outcome };
-    if (outcome === 'not-empty') return { outcome, liveStacks: Number(a) };
+    if (outcome === 'not-empty') return { outcome, liveStacks: Number(a), webhooks: Number(b) };
     return unexpected('delete-project', outcome);
   },
   createToken([outcome, a = '']: string[]): TokenCreate {

@@ -4,12 +4,10 @@
 import { DEFAULT_PROJECT } from '../access/roles.ts';
 import type { Project } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
-import { parse } from './outcomes.ts';
+import { parse, type ProjectDelete } from './outcomes.ts';
 import { auditArg, auditInMulti, type AuditNote } from './audit.ts';
 
 export type ProjectQuota = { max_stacks?: number | null | undefined; max_running_jobs?: number | null | undefined };
-
-export type ProjectDelete = { outcome: 'deleted' | 'missing' | 'default' } | { outcome: 'not-empty'; liveStacks: number };
 
 export class Projects {
   readonly #c: StoreContext;
@@ -73,7 +71,7 @@ export class Projects {
 
   async delete(name: string, audit?: AuditNote): Promise<ProjectDelete> {
     const { keys, scripts } = this.#c;
-    return parse.deleteProject(await scripts.run('delete-project', [keys.project(name), keys.projects, keys.projectLive(name)], [name, auditArg(this.#c, audit)]));
+    return parse.deleteProject(await scripts.run('delete-project', [keys.project(name), keys.projects, keys.projectLive(name), keys.projectWebhooks(name)], [name, auditArg(this.#c, audit)]));
   }
 }
 

@@ -26,6 +26,7 @@ export const SCRIPT_NAMES = [
   'migrate-drift',
   'migrate-deleted',
   'migrate-projects',
+  'migrate-webhook-projects',
   'create-project',
   'delete-project',
   'create-webhook',

@@ -6,8 +6,13 @@ import { type CircuitAdmission, type CircuitChange, parse, type WebhookCreate } 
 import { type Page, pageOfMembers } from './pages.ts';
 import { auditArg, auditInMulti, type AuditNote, INSTALLATION } from './audit.ts';
 
+// The project of a webhook an owner made for every project.
+export const EVERY_PROJECT = '*';
+
 export type WebhookRecord = {
   id: string;
+  // Whose events it receives: a project's, or EVERY_PROJECT's.
+  project: string;
   url: string;
   // Empty: every type.
   eventTypes: string[];
@@ -53,6 +58,9 @@ export type DeliveryRecord = {
 function toWebhook(hash: Record<string, string>): WebhookRecord {
   return {
     id: hash.id ?? '',
+    // Before migration 6 a webhook had no project and received every event;
+    // a worker may read one before the API has migrated it.
+    project: hash.project || EVERY_PROJECT,
     url: hash.url ?? '',
     eventTypes: JSON.parse(hash.event_types ?? '[]') as string[],
     description: hash.description ?? '',
@@ -96,12 +104,14 @@ export class Webhooks {
     this.#c = context;
   }
 
-  // Stores a webhook unless there are `limit` already.
-  async create(webhook: WebhookRecord, limit: number, audit?: AuditNote): Promise<WebhookCreate> {
+  // Stores a webhook unless there are `limits.total` already, or
+  // `limits.perProject` in its project, or its project does not exist.
+  async create(webhook: WebhookRecord, limits: { total: number; perProject: number }, audit?: AuditNote): Promise<WebhookCreate> {
     const { scripts, keys } = this.#c;
     const fields = ['id', webhook.id, 'created_by', webhook.createdBy, 'created_at', webhook.createdAt, ...webhookFields(webhook)];
     const member = IndexMember.encode(Date.parse(webhook.createdAt), webhook.id);
-    return parse.createWebhook(await scripts.run('create-webhook', [keys.webhook(webhook.id), keys.webhookIndex], [limit, member, auditArg(this.#c, audit), ...fields]));
+    const scriptKeys = [keys.webhook(webhook.id), keys.webhookIndex, keys.projectWebhooks(webhook.project), keys.project(webhook.project)];
+    return parse.createWebhook(await scripts.run('create-webhook', scriptKeys, [limits.total, limits.perProject, member, webhook.project, auditArg(this.#c, audit), ...fields]));
   }
 
   async get(id: string): Promise<WebhookRecord | undefined> {
@@ -124,17 +134,23 @@ export class Webhooks {
 
   async delete(id: string, audit?: AuditNote): Promise<boolean> {
     const { redis, keys } = this.#c;
-    const hash = await redis.hmget(keys.webhook(id), 'id', 'created_at');
-    if (!hash[0]) return false;
-    const multi = redis.multi().del(keys.webhook(id), keys.webhookDeliveries(id), keys.webhookHeld(id)).zrem(keys.webhookIndex, IndexMember.encode(Date.parse(hash[1] ?? ''), id));
-    auditInMulti(this.#c, multi, audit, INSTALLATION, { type: 'webhook', id });
+    const [found, createdAt, project] = await redis.hmget(keys.webhook(id), 'id', 'created_at', 'project');
+    if (!found) return false;
+    const member = IndexMember.encode(Date.parse(createdAt ?? ''), id);
+    const multi = redis.multi().del(keys.webhook(id), keys.webhookDeliveries(id), keys.webhookHeld(id)).zrem(keys.webhookIndex, member);
+    const scope = project || EVERY_PROJECT;
+    if (scope !== EVERY_PROJECT) multi.zrem(keys.projectWebhooks(scope), member);
+    auditInMulti(this.#c, multi, audit, scope === EVERY_PROJECT ? INSTALLATION : scope, { type: 'webhook', id });
     await multi.exec();
     return true;
   }
 
-  // Oldest first.
-  async list(limit: number, cursor?: string): Promise<Page<WebhookRecord>> {
-    const { members, nextCursor } = await pageOfMembers(this.#c.redis, this.#c.keys.webhookIndex, 'oldest', limit, cursor);
+  // Oldest first: those of `projects` (their indexes read together), or
+  // every webhook, every-project ones included (undefined).
+  async list(projects: readonly string[] | undefined, limit: number, cursor?: string): Promise<Page<WebhookRecord>> {
+    const { keys, redis } = this.#c;
+    const indexes = projects === undefined ? keys.webhookIndex : projects.map((p) => keys.projectWebhooks(p));
+    const { members, nextCursor } = await pageOfMembers(redis, indexes, 'oldest', limit, cursor);
     return { items: await this.#read(members.map((m) => IndexMember.id(m))), nextCursor };
   }
 

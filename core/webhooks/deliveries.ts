@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import { deliveryJobOptions, type DeliveryQueue } from '../queue.ts';
-import type { AuditNote, Store, WebhookRecord } from '../store/index.ts';
+import { type AuditNote, EVERY_PROJECT, type Store, type WebhookRecord } from '../store/index.ts';
 
 export type DeliveryDeps = { store: Store; deliveries: DeliveryQueue; attempts: number };
 
@@ -15,8 +15,17 @@ export function firstDeliveryId(eventId: string, webhookId: string): string {
   return `d${digest.toString(36).padStart(15, '0').slice(-15)}`;
 }
 
-export function wants(webhook: WebhookRecord, type: string): boolean {
-  return webhook.enabled && (webhook.eventTypes.length === 0 || webhook.eventTypes.includes(type));
+// A project's webhook receives its project's events only; an every-project
+// one, every event. (Pings are sent by name, not through here.)
+export function wants(webhook: WebhookRecord, event: CloudEvent): boolean {
+  if (!webhook.enabled || (webhook.eventTypes.length > 0 && !webhook.eventTypes.includes(event.type))) return false;
+  return webhook.project === EVERY_PROJECT || webhook.project === projectOf(event);
+}
+
+// The project of the stack an event is about.
+function projectOf(event: CloudEvent): string | undefined {
+  const stack = event.data.stack as { project?: unknown } | undefined;
+  return typeof stack?.project === 'string' ? stack.project : undefined;
 }
 
 export type NewDelivery = { webhook: WebhookRecord; event: CloudEvent; deliveryId: string; redeliveryOf?: string | undefined };

@@ -10,13 +10,13 @@ import { newDeliveryId, newWebhookId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import type { Delivery, Webhook } from '../schemas/webhooks.ts';
 import type { SecretBox } from '../secret-box.ts';
-import { type AuditContext, type DeliveryRecord, noted, type WebhookRecord } from '../store/index.ts';
+import { type AuditContext, type DeliveryRecord, EVERY_PROJECT, noted, type WebhookRecord } from '../store/index.ts';
 import { queueDeliveries, type DeliveryDeps } from './deliveries.ts';
 
 // A rotated secret signs beside its successor this long.
 export const PREVIOUS_SECRET_MS = 24 * 3_600_000;
 
-export type WebhookDeps = DeliveryDeps & { secrets: SecretBox | undefined; source: string; allowPrivateNetworks: boolean; limit: number };
+export type WebhookDeps = DeliveryDeps & { secrets: SecretBox | undefined; source: string; allowPrivateNetworks: boolean; limit: number; limitPerProject: number };
 
 // The sealed secret is bound to its webhook: copied onto another, it does not open.
 export function secretContext(webhookId: string): string {
@@ -36,6 +36,7 @@ export function toWebhook(record: WebhookRecord, now = Date.now()): Webhook {
   const previousLive = record.previousSecretExpiresAt && Date.parse(record.previousSecretExpiresAt) > now;
   return {
     id: record.id,
+    project: record.project === EVERY_PROJECT ? null : record.project,
     url: record.url,
     event_types: record.eventTypes,
     description: record.description,
@@ -85,11 +86,11 @@ async function checked(deps: WebhookDeps, url: string, log: Logger): Promise<str
   return url;
 }
 
-function webhookNotFound(id: string): AppError {
+export function webhookNotFound(id: string): AppError {
   return new AppError('webhook-not-found', `no webhook ${id}`);
 }
 
-async function found(deps: WebhookDeps, id: string): Promise<WebhookRecord> {
+export async function found(deps: WebhookDeps, id: string): Promise<WebhookRecord> {
   const webhook = await deps.store.webhooks.get(id);
   if (!webhook) throw webhookNotFound(id);
   return webhook;
@@ -101,8 +102,9 @@ async function foundDelivery(deps: WebhookDeps, webhookId: string, deliveryId: s
   return delivery;
 }
 
-// `audit`: who asks (the webhook's created_by), and in which request.
-export async function createWebhook(deps: WebhookDeps, audit: AuditContext, body: { url: string; event_types: string[]; description: string }, log: Logger) {
+// `audit`: who asks (the webhook's created_by), and in which request;
+// `project`: whose events it receives (EVERY_PROJECT: all).
+export async function createWebhook(deps: WebhookDeps, audit: AuditContext, project: string, body: { url: string; event_types: string[]; description: string }, log: Logger) {
   const secrets = box(deps);
   const url = await checked(deps, body.url, log);
   const id = newWebhookId();
@@ -110,6 +112,7 @@ export async function createWebhook(deps: WebhookDeps, audit: AuditContext, body
   const now = new Date().toISOString();
   const record: WebhookRecord = {
     id,
+    project,
     url,
     eventTypes: body.event_types,
     description: body.description,
@@ -123,10 +126,14 @@ export async function createWebhook(deps: WebhookDeps, audit: AuditContext, body
     updatedAt: now,
     circuit: { open: false, until: null, reason: null, changedAt: null },
   };
-  const created = await deps.store.webhooks.create(record, deps.limit, noted(audit, 'webhook.create'));
+  const created = await deps.store.webhooks.create(record, { total: deps.limit, perProject: deps.limitPerProject }, noted(audit, 'webhook.create'));
   if (created.outcome === 'limit') {
     throw new AppError('webhook-limit-reached', `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete one to register another`);
   }
+  if (created.outcome === 'project-limit') {
+    throw new AppError('webhook-limit-reached', `project "${project}" has ${created.count} webhooks, the limit of one project (WEBHOOK_LIMIT_PER_PROJECT=${deps.limitPerProject}); delete one to register another`);
+  }
+  if (created.outcome === 'no-project') throw new AppError('project-not-found', `there is no project "${project}"`);
   return { ...toWebhook(record), secret };
 }
 
@@ -134,8 +141,9 @@ export async function getWebhook(deps: WebhookDeps, id: string): Promise<Webhook
   return toWebhook(await found(deps, id));
 }
 
-export async function listWebhooks(deps: WebhookDeps, limit: number, cursor: string | undefined) {
-  const page = await deps.store.webhooks.list(limit, cursor);
+// Those of `projects`, or every webhook (undefined).
+export async function listWebhooks(deps: WebhookDeps, projects: readonly string[] | undefined, limit: number, cursor: string | undefined) {
+  const page = await deps.store.webhooks.list(projects, limit, cursor);
   return { items: page.items.map((w) => toWebhook(w)), next_cursor: page.nextCursor };
 }
 

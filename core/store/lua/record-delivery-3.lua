@@ -36,5 +36,5 @@ redis.call('HSET', deliveryKey, unpack(ARGV, 5))
 redis.call('EXPIRE', deliveryKey, retentionSeconds)
 redis.call('ZADD', listKey, 0, member)
 redis.call('ZREMRANGEBYRANK', listKey, 0, -(MAX_KEPT + 1))
-appendAudit(ARGV[1], ARGV[4], '*', 'webhook', redis.call('HGET', webhookKey, 'id'))
+auditWebhook(ARGV[1], ARGV[4], webhookKey)
 return {'recorded'}

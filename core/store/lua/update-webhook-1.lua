@@ -19,5 +19,5 @@ local webhookKey = KEYS[1]
 
 if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end
 redis.call('HSET', webhookKey, unpack(ARGV, 3))
-appendAudit(ARGV[1], ARGV[2], '*', 'webhook', redis.call('HGET', webhookKey, 'id'))
+auditWebhook(ARGV[1], ARGV[2], webhookKey)
 return {'updated'}

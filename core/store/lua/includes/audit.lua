@@ -3,7 +3,8 @@
   that makes the change, and only when it makes it (a refusal appends
   nothing). Every entry goes to the installation's stream, which owners
   read; one of a project goes to the project's stream too, which its admins
-  read (project '*': the installation's own, such as a webhook's).
+  read (project '*': the installation's own, such as an every-project
+  webhook's).
 
   `audit` is the one ARGV the caller packs (core/store/audit.ts), JSON:
   {id, at, actor: {kind, name}, action, request_id, min_ms, keep_ms}, or ''
@@ -40,4 +41,12 @@ end
 local function auditJob(prefix, audit, resourceKey, jobId)
   if audit == nil or audit == '' then return end
   appendAudit(prefix, audit, redis.call('HGET', resourceKey, 'project') or 'default', 'job', jobId)
+end
+
+-- A change of a webhook: an entry in its project (an every-project
+-- webhook's, '*', in the installation's log only), naming the webhook.
+local function auditWebhook(prefix, audit, webhookKey)
+  if audit == nil or audit == '' then return end
+  local webhook = redis.call('HMGET', webhookKey, 'project', 'id')
+  appendAudit(prefix, audit, webhook[1] or '*', 'webhook', webhook[2])
 end

@@ -39,6 +39,9 @@ end
 local function projectLiveKeyOf(prefix, project)
   return prefix .. ':prj:' .. (project or 'default') .. ':live'
 end
+local function webhookKeyOf(prefix, id)
+  return prefix .. ':wh:' .. id
+end
 local function jobKeyOf(prefix, id)
   return prefix .. ':job:' .. id
 end

@@ -1,5 +1,6 @@
 --[[
-  One batch of a migration over the index of every resource, oldest first:
+  One batch of a migration over an index (of every resource, or of every
+  webhook), oldest first:
   `visit(member)` brings one record up to date and says whether it changed
   it (adding a member twice changes nothing, so every migration may be
   repeated). Once a batch finds nothing left, the schema version is

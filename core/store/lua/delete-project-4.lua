@@ -1,11 +1,12 @@
 --[[
-  Removes a project that holds no live stacks. The default project is never
-  removed.
+  Removes a project that holds no live stacks and no webhooks. The default
+  project is never removed.
 
   Input:
     KEYS[1] the project's key
     KEYS[2] index of every project
     KEYS[3] the project's live stacks
+    KEYS[4] the project's webhooks
 
     ARGV[1] key prefix
     ARGV[2] name
@@ -14,19 +15,21 @@
   Output:
     {'deleted'}
     {'missing'}
-    {'not-empty', liveStacks}
+    {'not-empty', liveStacks, webhooks}
     {'default'}
 ]]
 local projectKey = KEYS[1]
 local indexKey = KEYS[2]
 local liveKey = KEYS[3]
+local webhooksKey = KEYS[4]
 
 --- @include "audit"
 
 if ARGV[2] == 'default' then return {'default'} end
 if redis.call('EXISTS', projectKey) == 0 then return {'missing'} end
 local live = redis.call('SCARD', liveKey)
-if live > 0 then return {'not-empty', tostring(live)} end
+local webhooks = redis.call('ZCARD', webhooksKey)
+if live > 0 or webhooks > 0 then return {'not-empty', tostring(live), tostring(webhooks)} end
 redis.call('DEL', projectKey)
 redis.call('ZREM', indexKey, ARGV[2])
 -- Its log goes too (a project made later under the name must not read it);

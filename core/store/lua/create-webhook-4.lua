@@ -1,0 +1,52 @@
+--[[
+  Stores a new webhook unless the installation, or its project, already has
+  its cap of them, or its project does not exist. The counts and the write
+  are one step, so two registrations racing for the last place cannot both
+  take it. An every-project webhook (project '*') counts against the
+  installation's cap only.
+
+  Input:
+    KEYS[1] webhook key
+    KEYS[2] index of every webhook
+    KEYS[3] index of the project's webhooks (unused for '*')
+    KEYS[4] the project's key (unused for '*')
+
+    ARGV[1] key prefix
+    ARGV[2] the cap on webhooks
+    ARGV[3] the cap on one project's webhooks
+    ARGV[4] index member of the webhook
+    ARGV[5] the project, or '*'
+    ARGV[6] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[7..] field, value, field, value, ...
+
+  Output:
+    {'created'}
+    {'limit', count}           the installation has `count` webhooks, its cap or more
+    {'project-limit', count}   the project has `count` webhooks, its cap or more
+    {'no-project'}             the project does not exist
+]]
+local webhookKey = KEYS[1]
+local indexKey = KEYS[2]
+local projectIndexKey = KEYS[3]
+local projectKey = KEYS[4]
+
+local limit = tonumber(ARGV[2])
+local projectLimit = tonumber(ARGV[3])
+local member = ARGV[4]
+local project = ARGV[5]
+
+--- @include "audit"
+
+local count = redis.call('ZCARD', indexKey)
+if count >= limit then return {'limit', tostring(count)} end
+if project ~= '*' then
+  -- The default project always exists, with or without its record.
+  if project ~= 'default' and redis.call('EXISTS', projectKey) == 0 then return {'no-project'} end
+  local inProject = redis.call('ZCARD', projectIndexKey)
+  if inProject >= projectLimit then return {'project-limit', tostring(inProject)} end
+  redis.call('ZADD', projectIndexKey, 0, member)
+end
+redis.call('HSET', webhookKey, 'project', project, unpack(ARGV, 7))
+redis.call('ZADD', indexKey, 0, member)
+appendAudit(ARGV[1], ARGV[6], project, 'webhook', redis.call('HGET', webhookKey, 'id'))
+return {'created'}

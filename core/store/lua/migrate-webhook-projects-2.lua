@@ -1,0 +1,39 @@
+--[[
+  Gives every webhook recorded before webhooks belonged to projects the
+  project '*': every project. Not `default`, where stacks from before
+  projects went: such a webhook was made by a caller who was an admin of
+  every project, received every project's events and was shown only to such
+  callers. In `default` it would silently stop receiving the events of every
+  other project, and its receiver URL (which can carry a secret) would be
+  shown to the default project's admins; as an every-project webhook it
+  keeps doing, and showing, what it did, as one its maker registers today
+  without `?project=` does. An owner who wants it narrower registers it
+  again with `?project=`.
+  One batch of the index at a time, oldest first; repeating a pass changes
+  nothing. Once a pass finds nothing left, the schema version is recorded.
+
+  Input:
+    KEYS[1] index of every webhook
+    KEYS[2] the store's schema version
+
+    ARGV[1] key prefix
+    ARGV[2] the last member the previous batch read, or '' to begin
+    ARGV[3] members per batch
+    ARGV[4] the schema version this migration reaches
+
+  Output:
+    {'more', lastMember, moved}   read on from lastMember; moved: the webhooks
+                                  that had no project
+    {'done', moved}               nothing left; the schema version is set
+]]
+local prefix = ARGV[1]
+
+--- @include "keys"
+--- @include "migrate-batch"
+
+return migrateBatch(KEYS[1], KEYS[2], ARGV[2], tonumber(ARGV[3]), ARGV[4], function(member)
+  local webhookKey = webhookKeyOf(prefix, string.sub(member, 17))
+  if redis.call('EXISTS', webhookKey) == 0 or redis.call('HEXISTS', webhookKey, 'project') == 1 then return false end
+  redis.call('HSET', webhookKey, 'project', '*')
+  return true
+end)
