@@ -7,10 +7,11 @@ import { describe, test } from 'node:test';
 import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { allows, ROLES, type Role } from '../core/access/roles.ts';
-import { createLogger } from '../core/logger.ts';
+import { loadConfig } from '../core/config.ts';
 import { newJobId, newResourceId, newWebhookId } from '../core/ids.ts';
 import { assertProblem, type TestSystem, useSystems } from './support/harness.ts';
 import { EVENTS_ENV } from './support/receiver.ts';
+import { captureLogs } from './support/log-capture.ts';
 import { AUDIENCE, Issuer } from './support/oidc-issuer.ts';
 
 const [startSystem] = useSystems();
@@ -132,13 +133,15 @@ describe('every route against every role of two projects', () => {
 describe('tokens made through the API', () => {
   test('an admin makes one for CI; it works on every API process, is revoked on one and refused by the other at once, and its secret is shown once and kept nowhere', async (t) => {
     const system = await startSystem({ env: { API_TOKENS } });
-    const other = await startApi(system.config, createLogger('silent', 'api'));
+    // The second API process logs everything, to show the secret is not in its logs.
+    const captured = captureLogs();
+    const other = await startApi(loadConfig({ ...system.env, LOG_LEVEL: 'trace' }), captured.logger());
     t.after(() => other.stop());
     const second = (token: string) => request.agent(`http://127.0.0.1:${other.port}`).set('Authorization', `Bearer ${token}`);
     await system.http(secret('root')).post('/api/projects').send({ name: 'alpha' });
     const admin = system.http(secret('alpha-admin'));
     assertProblem(await system.http(secret('alpha-write')).post('/api/projects/alpha/tokens').send({ name: 'ci', role: 'write' }), 403, 'insufficient-role');
-    const made = await admin.post('/api/projects/alpha/tokens').send({ name: 'ci', role: 'write', expires_in: '30d' });
+    const made = await second(secret('alpha-admin')).post('/api/projects/alpha/tokens').send({ name: 'ci', role: 'write', expires_in: '30d' });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     assert.match(made.body.token, /^tfc_/);
     assertProblem(await admin.post('/api/projects/alpha/tokens').send({ name: 'ci', role: 'read' }), 409, 'token-name-taken');
@@ -158,6 +161,10 @@ describe('tokens made through the API', () => {
     const refused = await system.http(made.body.token).get('/api/ec2instance');
     assertProblem(refused, 401, 'unauthorized');
     assert.match(refused.headers['www-authenticate'] ?? '', /error="invalid_token"/);
+    assertProblem(await second(made.body.token).get('/api/ec2instance'), 401, 'unauthorized');
+    assert.match(captured.text(), /"requestId"/, 'the second process logged its requests');
+    assert.ok(!captured.text().includes(made.body.token.slice(4)), 'the secret is not in the logs');
+    assert.ok(!JSON.stringify(created.body).includes(made.body.token.slice(4)));
   });
 });
 
