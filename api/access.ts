@@ -3,10 +3,10 @@
 // does not exist is told, so it cannot learn what other projects hold; one
 // whose role is too low is told which role it needs.
 import type { Request } from 'express';
-import { allows, DEFAULT_PROJECT, type Principal, type Role, roleIn } from '../core/access/roles.ts';
-import { AppError } from '../core/errors.ts';
+import { allows, DEFAULT_PROJECT, type Principal, type Role, roleIn, seesEveryProject } from '../core/access/roles.ts';
+import { AppError, projectNotFound } from '../core/errors.ts';
 import { getJob, getResource } from '../core/lifecycle/index.ts';
-import type { Job, Resource } from '../core/schemas/index.ts';
+import { type Job, ProjectName, type Resource } from '../core/schemas/index.ts';
 import { EVERY_PROJECT, INSTALLATION, type Store } from '../core/store/index.ts';
 import { denial } from './audit.ts';
 
@@ -49,27 +49,27 @@ export async function jobFor(deps: { store: Store }, req: Request, jobId: string
 // work unchanged.
 export function targetProject(req: Request, named: string | undefined, needed: Role): string {
   const principal = principalOf(req);
-  const notFound = (name: string) => () => new AppError('project-not-found', `there is no project "${name}"`);
   let project = named;
   if (project === undefined) {
     const granted = [...principal.grants.keys()];
-    if (principal.owner || principal.everyProject !== undefined) project = DEFAULT_PROJECT;
+    if (seesEveryProject(principal)) project = DEFAULT_PROJECT;
     else if (granted.length === 1) project = granted[0] as string;
     else throw new AppError('project-required', `"${principal.name}" has roles in ${granted.length} projects (${granted.join(', ')}); name one with ?project=`);
   }
-  requireRole(principal, project, needed, notFound(project));
+  const target = project;
+  requireRole(principal, target, needed, () => projectNotFound(target));
   // Whether it exists is the create script's to say (one round trip).
-  return project;
+  return target;
 }
 
 // The projects whose stacks a list shows: `named` only, or every project the
 // caller can read (undefined: every project there is).
 export function readableProjects(principal: Principal, named: string | undefined): string[] | undefined {
   if (named !== undefined) {
-    requireRole(principal, named, 'read', () => new AppError('project-not-found', `there is no project "${named}"`));
+    requireRole(principal, named, 'read', () => projectNotFound(named));
     return [named];
   }
-  if (principal.owner || principal.everyProject !== undefined) return undefined;
+  if (seesEveryProject(principal)) return undefined;
   return [...principal.grants.keys()];
 }
 
@@ -88,7 +88,7 @@ export function requireWebhookAdmin(principal: Principal, project: string, notFo
 }
 
 // The projects the caller is an admin of, by its grants.
-function administered(principal: Principal): string[] {
+export function administered(principal: Principal): string[] {
   return [...principal.grants.keys()].filter((project) => roleIn(principal, project) === 'admin');
 }
 
@@ -108,11 +108,18 @@ export function webhookProject(req: Request, named: string | undefined): string 
 // included, for installation admins). An admin of none is told the role.
 export function administeredProjects(principal: Principal, named: string | undefined): string[] | undefined {
   if (named !== undefined) {
-    requireRole(principal, named, 'admin', () => new AppError('project-not-found', `there is no project "${named}"`));
+    requireRole(principal, named, 'admin', () => projectNotFound(named));
     return [named];
   }
   if (isInstallationAdmin(principal)) return undefined;
   const mine = administered(principal);
   if (mine.length === 0) throw new AppError('insufficient-role', `webhooks are seen by their project's admins; "${principal.name}" is an admin of no project`);
   return mine;
+}
+
+// The project a path names, or the 400 of a malformed name.
+export function projectParam(value: unknown): string {
+  const parsed = ProjectName.safeParse(value);
+  if (!parsed.success) throw new AppError('invalid-id', 'a project name is 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
+  return parsed.data;
 }

@@ -97,6 +97,12 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[], where: string):
   });
 }
 
+// The 404 of a project that does not exist, or that the caller has no role
+// in: the two answer alike.
+export function projectNotFound(name: string): AppError {
+  return new AppError('project-not-found', `there is no project "${name}"`);
+}
+
 // The 400 for a value its schema refused, naming every offending field.
 export function validationFailed(issues: readonly z.core.$ZodIssue[], where: string): AppError {
   const errors = fieldErrors(issues, where);

@@ -53,8 +53,6 @@ export async function recordOutcome(deps: { store: Store; queue: JobQueue }, dat
       await store.jobs.requeue(data.resourceId, data.jobId, undefined);
       return;
     case 'wait':
-      await store.jobs.requeue(data.resourceId, data.jobId, outcome.detail);
-      return;
     case 'retry':
       await store.jobs.requeue(data.resourceId, data.jobId, outcome.detail);
       await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'queued' });

@@ -139,7 +139,6 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
         throw new WaitingError();
       case 'wait':
         log.info({ reason: outcome.detail.message }, 'job waits for the state lock');
-        await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'queued' });
         await job.moveToDelayed(Date.now() + deps.lockWaitMs, token);
         throw new DelayedError();
       case 'retry':

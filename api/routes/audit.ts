@@ -1,9 +1,9 @@
 // /api/audit: the audit log. A project's admins read its entries; owners
 // (and tokens that are admins of every project) read every entry, the
 // installation's own and the refusals on other projects' objects included.
-import { isInstallationAdmin, principalOf, requireRole } from '../access.ts';
+import { administered, isInstallationAdmin, principalOf, requireRole } from '../access.ts';
 import type { Principal } from '../../core/access/roles.ts';
-import { AppError } from '../../core/errors.ts';
+import { AppError, projectNotFound } from '../../core/errors.ts';
 import { AuditList, AuditQuery } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
 import { json, problem, type Route } from '../route.ts';
@@ -40,15 +40,14 @@ export function auditRoutes(deps: { store: Store }): Route[] {
 
 // The project whose log the caller reads; undefined: every entry.
 async function loggedProject(store: Store, principal: Principal, named: string | undefined): Promise<string | undefined> {
-  const missing = (name: string) => () => new AppError('project-not-found', `there is no project "${name}"`);
   if (named !== undefined) {
-    requireRole(principal, named, 'admin', missing(named));
-    if (!(await store.projects.exists(named))) throw missing(named)();
+    requireRole(principal, named, 'admin', () => projectNotFound(named));
+    if (!(await store.projects.exists(named))) throw projectNotFound(named);
     return named;
   }
   if (isInstallationAdmin(principal)) return undefined;
-  const administered = [...principal.grants].flatMap(([project, role]) => (role === 'admin' ? [project] : []));
-  if (administered.length === 1) return administered[0];
-  if (administered.length === 0) throw new AppError('insufficient-role', `the audit log is for admins of a project; "${principal.name}" is an admin of none`);
-  throw new AppError('project-required', `"${principal.name}" is an admin of ${administered.length} projects (${administered.join(', ')}); name one with ?project=`);
+  const mine = administered(principal);
+  if (mine.length === 1) return mine[0];
+  if (mine.length === 0) throw new AppError('insufficient-role', `the audit log is for admins of a project; "${principal.name}" is an admin of none`);
+  throw new AppError('project-required', `"${principal.name}" is an admin of ${mine.length} projects (${mine.join(', ')}); name one with ?project=`);
 }

@@ -1,11 +1,11 @@
 // /api/projects: the tenant boundary. Owners make and remove projects; an
 // admin of a project changes its description and quota; anyone with a role
 // in a project sees it, and no one else learns that it exists.
-import { roleIn } from '../../core/access/roles.ts';
-import { AppError } from '../../core/errors.ts';
-import { Project, ProjectCreateRequest, ProjectList, ProjectName, ProjectParams, ProjectUpdateRequest } from '../../core/schemas/index.ts';
+import { roleIn, seesEveryProject } from '../../core/access/roles.ts';
+import { AppError, projectNotFound } from '../../core/errors.ts';
+import { Project, ProjectCreateRequest, ProjectList, ProjectParams, ProjectUpdateRequest } from '../../core/schemas/index.ts';
 import { noted, type Store } from '../../core/store/index.ts';
-import { principalOf, requireRole } from '../access.ts';
+import { principalOf, projectParam, requireRole } from '../access.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route } from '../route.ts';
 import { parseOrThrow } from '../validate.ts';
@@ -14,13 +14,7 @@ import { unavailable } from './common.ts';
 const TAG = 'projects';
 const notFound = problem('No such project, or none the caller has a role in: both answer alike (`project-not-found`).');
 
-function nameOf(value: unknown): string {
-  const parsed = ProjectName.safeParse(value);
-  if (!parsed.success) throw new AppError('invalid-id', 'a project name is 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
-  return parsed.data;
-}
-
-const missing = (name: string) => () => new AppError('project-not-found', `there is no project "${name}"`);
+const missing = (name: string) => () => projectNotFound(name);
 
 export function projectRoutes(deps: { store: Store }): Route[] {
   const { store } = deps;
@@ -65,7 +59,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       responses: { 200: json('The projects, by name.', ProjectList), 503: unavailable },
       async handle(req, res) {
         const principal = principalOf(req);
-        const names = principal.owner || principal.everyProject !== undefined ? await store.projects.names() : [...principal.grants.keys()].sort();
+        const names = seesEveryProject(principal) ? await store.projects.names() : [...principal.grants.keys()].sort();
         res.json({ items: await store.projects.getMany(names) });
       },
     },
@@ -79,7 +73,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       request: { params: ProjectParams },
       responses: { 200: json('The project.', Project), 400: problem('Invalid name.'), 404: notFound, 503: unavailable },
       async handle(req, res) {
-        const name = nameOf(req.params.project);
+        const name = projectParam(req.params.project);
         requireRole(principalOf(req), name, 'read', missing(name));
         res.json(await found(name));
       },
@@ -101,7 +95,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         503: unavailable,
       },
       async handle(req, res) {
-        const name = nameOf(req.params.project);
+        const name = projectParam(req.params.project);
         requireRole(principalOf(req), name, 'admin', missing(name));
         const body = parseOrThrow(ProjectUpdateRequest, req.body ?? {}, 'body');
         if (!(await store.projects.update(name, body, noted(auditOf(req), 'project.update')))) throw missing(name)();
@@ -127,7 +121,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       },
       async handle(req, res) {
         const principal = principalOf(req);
-        const name = nameOf(req.params.project);
+        const name = projectParam(req.params.project);
         const role = roleIn(principal, name);
         if (role === undefined) throw missing(name)();
         if (!principal.owner) throw new AppError('insufficient-role', `deleting a project needs the owner role; "${principal.name}" has ${role} in it`);

@@ -2,10 +2,10 @@
 // scripts. A project's admins (and owners) make, list and revoke them; a
 // token's secret is shown once, and only its digest is kept.
 import { createToken, listTokens, revokeToken } from '../../core/access/managed-tokens.ts';
-import { AppError } from '../../core/errors.ts';
-import { ApiTokenList, ApiTokenWithSecret, ProjectName, ProjectParams, TokenCreateRequest, TokenId } from '../../core/schemas/index.ts';
+import { AppError, projectNotFound } from '../../core/errors.ts';
+import { ApiTokenList, ApiTokenWithSecret, ProjectParams, TokenCreateRequest, TokenId } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
-import { principalOf, requireRole } from '../access.ts';
+import { principalOf, projectParam, requireRole } from '../access.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route } from '../route.ts';
 import { parseOrThrow } from '../validate.ts';
@@ -20,10 +20,8 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
   const { store } = deps;
   // The project named in the path, if the caller is an admin of it and it exists.
   async function adminOf(req: Parameters<Route['handle']>[0]): Promise<string> {
-    const parsed = ProjectName.safeParse(req.params.project);
-    if (!parsed.success) throw new AppError('invalid-id', 'a project name is 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
-    const project = parsed.data;
-    const missing = () => new AppError('project-not-found', `there is no project "${project}"`);
+    const project = projectParam(req.params.project);
+    const missing = () => projectNotFound(project);
     requireRole(principalOf(req), project, 'admin', missing);
     if (!(await store.projects.exists(project))) throw missing();
     return project;

@@ -38,6 +38,12 @@ export function higher(a: Role | undefined, b: Role | undefined): Role | undefin
   return roleRank(a) >= roleRank(b) ? a : b;
 }
 
+// Whether the caller has a role in every project there is (an owner, or an
+// API_TOKENS entry from before projects), rather than in those it is granted.
+export function seesEveryProject(principal: Principal): boolean {
+  return principal.owner || principal.everyProject !== undefined;
+}
+
 // The caller's role in a project, or undefined when it has none there (it
 // must then not learn that the project's objects exist).
 export function roleIn(principal: Principal, project: string): Role | undefined {

@@ -1,7 +1,7 @@
 // A new stack: recorded with its create job, then the job queued (and, with a
 // ttl, the job that destroys it when the ttl runs out).
 import { createHash } from 'node:crypto';
-import { AppError } from '../errors.ts';
+import { AppError, projectNotFound } from '../errors.ts';
 import { newJobId, newResourceId } from '../ids.ts';
 import { jobOptions, type JobQueue } from '../queue.ts';
 import type { Resource, ResourceInputs, TemplateRef } from '../schemas/index.ts';
@@ -76,7 +76,7 @@ export async function createStack(
     }
     return { resource, replayed: true };
   }
-  if (created.outcome === 'no-project') throw new AppError('project-not-found', `there is no project "${project}"`);
+  if (created.outcome === 'no-project') throw projectNotFound(project);
   if (created.outcome === 'quota') {
     throw new AppError('quota-exceeded', `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, or ask an admin of the project to raise it`);
   }

@@ -2,7 +2,7 @@
 // secret, list deliveries, redeliver. Secrets are made here, shown once and
 // stored sealed; a receiver's address is checked before it is stored.
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../errors.ts';
+import { AppError, projectNotFound } from '../errors.ts';
 import { buildEvent, eventId, type CloudEvent } from '../events/cloud-event.ts';
 import { PING_EVENT_TYPE } from '../events/catalogue.ts';
 import { checkReceiver, RefusedReceiver } from '../events/receiver-address.ts';
@@ -133,7 +133,7 @@ export async function createWebhook(deps: WebhookDeps, audit: AuditContext, proj
   if (created.outcome === 'project-limit') {
     throw new AppError('webhook-limit-reached', `project "${project}" has ${created.count} webhooks, the limit of one project (WEBHOOK_LIMIT_PER_PROJECT=${deps.limitPerProject}); delete one to register another`);
   }
-  if (created.outcome === 'no-project') throw new AppError('project-not-found', `there is no project "${project}"`);
+  if (created.outcome === 'no-project') throw projectNotFound(project);
   return { ...toWebhook(record), secret };
 }
 
