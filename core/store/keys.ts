@@ -52,6 +52,10 @@
 //   P:tok:digest:{sha256} string the id of the token with that digest; expires with it
 //   P:tok:names:{project} hash   token name -> id, one name per project (an entry whose
 //                                token has expired is stale: a create may take the name)
+//   P:pol:{id}            hash   a policy: its project ('*': every project), rule, message, ...
+//   P:pol:index           zset   every policy, by index member
+//   P:prj:{p}:pol:index   zset   the policies of project p (p '*': the every-project ones), by
+//                                index member: a job reads its project's and '*''s
 //   P:cancel              pubsub ids of running jobs to interrupt
 //   P:logs                pubsub ids of jobs whose log grew
 import { createHash } from 'node:crypto';
@@ -176,6 +180,15 @@ export class Keys {
   }
   tokenNames(project: string): string {
     return `${this.prefix}:tok:names:${project}`;
+  }
+  policy(id: string): string {
+    return `${this.prefix}:pol:${id}`;
+  }
+  get policyIndex(): string {
+    return `${this.prefix}:pol:index`;
+  }
+  projectPolicies(project: string): string {
+    return `${this.prefix}:prj:${project}:pol:index`;
   }
   get eventsChannel(): string {
     return `${this.prefix}:events`;
