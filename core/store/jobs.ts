@@ -143,6 +143,12 @@ export class Jobs {
     return (await this.#c.redis.hget(this.#c.keys.job(jobId), 'new_secrets')) || undefined;
   }
 
+  // The inputs an update's stack will show if it succeeds (sensitive ones apart).
+  async newInputs(jobId: string): Promise<ResourceInputs | undefined> {
+    const inputs = await this.#c.redis.hget(this.#c.keys.job(jobId), 'new_inputs');
+    return inputs ? (JSON.parse(inputs) as ResourceInputs) : undefined;
+  }
+
   // The status an update found its stack in, to go back to if it changes nothing.
   async previousStatus(jobId: string): Promise<ResourceStatus | undefined> {
     return ((await this.#c.redis.hget(this.#c.keys.job(jobId), 'previous_status')) as ResourceStatus | null) ?? undefined;

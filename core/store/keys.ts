@@ -32,6 +32,7 @@
 //   P:idem:{name}:{hash}  string "{resourceId} {fingerprint}" for an Idempotency-Key, for 24 h
 //   P:schema              string the version of this layout the records are in (see migrations.ts)
 //   P:metrics:jobs        hash   job duration histogram, "{action}|{outcome}|{field}" -> count or sum
+//   P:metrics:policies    hash   policy evaluations, "{policy id}|{outcome}" -> count
 //   P:events              pubsub job state changes, JSON
 //   P:events:outbox       stream every recorded change of a stack or job, as an event to send
 //                                (written by the script that records the change; see outbox.ts)
@@ -141,6 +142,9 @@ export class Keys {
   }
   get metrics(): string {
     return `${this.prefix}:metrics:jobs`;
+  }
+  get policyMetrics(): string {
+    return `${this.prefix}:metrics:policies`;
   }
   get outbox(): string {
     return `${this.prefix}:events:outbox`;
