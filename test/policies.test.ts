@@ -204,6 +204,10 @@ describe('real plans held to the policies', () => {
     const kept = await system.resource(stack.id);
     assert.deepEqual([kept.status, kept.inputs.instance_type], ['ready', 't3.small']);
     assertProblem(await as('alpha-admin').post(`/api/jobs/${again.id}/override`).send({ reason: 'late' }), 409, 'invalid-state');
+    const third = await patch('alpha-write', stack.id, { instance_type: 't3.large' });
+    const cancelled = await as('alpha-write').post(`/api/jobs/${third.id}/cancel`);
+    assert.deepEqual([cancelled.status, cancelled.body.status], [200, 'cancelled'], 'a cancel discards a job a policy stopped');
+    assert.equal((await system.resource(stack.id)).status, 'ready');
 
     const event = (await system.store.outbox.entries()).find((entry) => entry.type === 'io.tfcompute.job.policy_failed' && entry.subject === stack.id);
     assert.ok(event, 'a job.policy_failed event');
