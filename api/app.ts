@@ -17,6 +17,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { API_PREFIX, routerFor, type Route } from './route.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { operationRoutes } from './routes/operations.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { resourceRoutes } from './routes/resources.ts';
@@ -67,7 +68,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown, deps.metricsTokenDigest);
   const templates = deps.catalogue.list();
-  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps), ...projectRoutes(deps), ...tokenRoutes(deps), ...webhookRoutes(deps.webhooks), ...auditRoutes(deps)];
+  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps), ...projectRoutes(deps), ...tokenRoutes(deps), ...webhookRoutes(deps.webhooks), ...policyRoutes(deps), ...auditRoutes(deps)];
   const document = buildOpenApiDocument([...api, ...operations], templates);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);

@@ -70,6 +70,15 @@ export function createMetrics(store: Store, queue: JobQueue): ApiMetrics {
   );
   registry.registerMetric(jobDurationFromRedis(store));
   registry.registerMetric(
+    fromRedis('counter', 'tfcompute_policy_evaluations_total', 'Policy evaluations on job plans, by policy id and outcome (passed, failed; an evaluation error is a failure)', async () => {
+      const counts = await store.metrics.policyEvaluations();
+      return Object.entries(counts).map(([field, value]) => {
+        const [policy = '', outcome = ''] = field.split('|');
+        return { labels: { policy, outcome }, value: Number(value) };
+      });
+    }),
+  );
+  registry.registerMetric(
     fromRedis('counter', 'tfcompute_events_total', 'Lifecycle events handed on to webhooks (dispatched), or not sent because their data did not match their schema (invalid)', async () => {
       const counts = await store.outbox.counts();
       return ['dispatched', 'invalid'].map((result) => ({ labels: { result }, value: counts[result] ?? 0 }));

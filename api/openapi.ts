@@ -49,6 +49,7 @@ export function buildOpenApiDocument(routes: readonly Route[], templates: readon
       { name: 'jobs', description: 'Terraform runs' },
       { name: 'projects', description: 'The tenant boundary: every stack, job and token belongs to one project, and a caller sees only the projects it has a role in' },
       { name: 'webhooks', description: 'Lifecycle events (CloudEvents) POSTed to receivers, signed the Standard Webhooks way' },
+      { name: 'policies', description: 'Guardrails (CEL rules) checked on every plan before anything is applied: advisory, soft-mandatory, hard-mandatory' },
       { name: 'audit', description: 'Who changed what, and who was refused: one entry per change and per refusal' },
       { name: 'operations', description: 'Health checks and metrics; no token needed' },
     ],

@@ -54,6 +54,7 @@ const EnvSchema = z.object({
   MAX_LIVE_RESOURCES_PER_TOKEN: positiveInt(1_000_000).default(100),
   CORS_ORIGINS: z.string().optional(),
   WORKER_LEASE_SECONDS: positiveInt(600).default(30),
+  POLICY_EVALUATION_TIMEOUT_MS: positiveInt(60_000).default(1_000),
   TEMPLATE_VERSION_WAIT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   ENCRYPTION_KEY: z
     .string()
@@ -153,6 +154,8 @@ export type Config = Readonly<{
     // Every ready stack gets a plan-only job this often (undefined: never),
     // at most `concurrency` at once per worker, beside the user jobs' slots.
     driftCheck: Readonly<{ intervalMs: number | undefined; concurrency: number }>;
+    // The time limit of one policy's rule on one plan; a rule stopped at it fails.
+    policyTimeoutMs: number;
   }>;
   webhooks: Readonly<{
     // Receivers on loopback, private, link-local or metadata addresses are
@@ -244,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: e.WORKER_LEASE_SECONDS * 1000,
       versionWaitMs: e.TEMPLATE_VERSION_WAIT_SECONDS * 1000,
       driftCheck: { intervalMs: durationMs(e.DRIFT_CHECK_INTERVAL), concurrency: e.DRIFT_CHECK_CONCURRENCY },
+      policyTimeoutMs: e.POLICY_EVALUATION_TIMEOUT_MS,
     },
     webhooks: {
       allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',

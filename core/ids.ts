@@ -37,3 +37,8 @@ export function newDeliveryId(): string {
 export function newTokenId(): string {
   return `t${generate().slice(1)}`;
 }
+
+// Ids of policies.
+export function newPolicyId(): string {
+  return `p${generate().slice(1)}`;
+}

@@ -41,6 +41,7 @@ const EXAMPLES: Record<Exclude<EventType, typeof PING_EVENT_TYPE>, [stack: strin
   'io.tfcompute.job.queued': ['creating', 'create', 'queued'],
   'io.tfcompute.job.running': ['creating', 'create', 'running'],
   'io.tfcompute.job.planned': ['updating', 'update', 'planned'],
+  'io.tfcompute.job.policy_failed': ['ready', 'update', 'policy_failed'],
   'io.tfcompute.job.succeeded': ['creating', 'create', 'succeeded'],
   'io.tfcompute.job.failed': ['creating', 'create', 'failed'],
   'io.tfcompute.job.cancelled': ['creating', 'create', 'cancelled'],

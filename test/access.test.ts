@@ -8,7 +8,7 @@ import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { allows, ROLES, type Role } from '../core/access/roles.ts';
 import { loadConfig } from '../core/config.ts';
-import { newJobId, newResourceId, newWebhookId } from '../core/ids.ts';
+import { newJobId, newPolicyId, newResourceId, newWebhookId } from '../core/ids.ts';
 import { assertProblem, type TestSystem, useSystems } from './support/harness.ts';
 import { EVENTS_ENV } from './support/receiver.ts';
 import { captureLogs } from './support/log-capture.ts';
@@ -20,7 +20,7 @@ const secret = (name: string) => `${name}-secret-0123456789abcdefghijklmn`;
 const PROJECTS = ['alpha', 'beta'] as const;
 const API_TOKENS = ['root:owner', ...PROJECTS.flatMap((p) => ROLES.map((r) => `${p}-${r}:${r}@${p}`))].map((entry) => `${entry}:${secret(entry.split(':')[0] as string)}`).join(',');
 
-type Target = { id: string; job: string; project: string; webhook: string; delivery: string };
+type Target = { id: string; job: string; project: string; webhook: string; delivery: string; policy: string };
 type Row = {
   what: string;
   needed: Role;
@@ -55,11 +55,17 @@ const ROWS: Row[] = [
   { what: 'GET a delivery', needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.get(`/api/webhooks/${t.webhook}/deliveries/${t.delivery}`) },
   { what: 'redeliver a delivery', needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.post(`/api/webhooks/${t.webhook}/deliveries/${t.delivery}/redeliver`) },
   { what: 'DELETE a webhook', needed: 'admin', notFound: 'webhook-not-found', call: (h, t) => h.delete(`/api/webhooks/${t.webhook}`) },
+  { what: 'create a policy in the project', needed: 'admin', notFound: 'project-not-found', call: (h, t) => h.post('/api/policies').send({ name: 'p', enforcement: 'advisory', project: t.project, rule: 'plan.add <= "x"', message: 'm' }) },
+  { what: "list the project's policies", needed: 'read', notFound: 'project-not-found', call: (h, t) => h.get(`/api/policies?project=${t.project}`) },
+  { what: 'GET a policy', needed: 'read', notFound: 'policy-not-found', call: (h, t) => h.get(`/api/policies/${t.policy}`) },
+  { what: 'PATCH a policy', needed: 'admin', notFound: 'policy-not-found', call: (h, t) => h.patch(`/api/policies/${t.policy}`).send({ rule: '1 +' }) },
+  { what: "override a job's policies", needed: 'admin', notFound: 'job-not-found', call: (h, t) => h.post(`/api/jobs/${t.job}/override`).send({ reason: 'an override' }) },
+  { what: 'DELETE a policy', needed: 'admin', notFound: 'policy-not-found', call: (h, t) => h.delete(`/api/policies/${t.policy}`) },
   { what: 'DELETE a stack', needed: 'write', notFound: 'resource-not-found', call: (h, t) => h.delete(`/api/ec2instance/${t.id}`) },
 ];
 
 // What a 404's body names, by its code (others name the stack's id).
-const NAMED_BY: Record<string, 'project' | 'job' | 'webhook'> = { 'project-not-found': 'project', 'job-not-found': 'job', 'webhook-not-found': 'webhook' };
+const NAMED_BY: Record<string, 'project' | 'job' | 'webhook' | 'policy'> = { 'project-not-found': 'project', 'job-not-found': 'job', 'webhook-not-found': 'webhook', 'policy-not-found': 'policy' };
 
 // A problem's body, with the id asked for put back as the one named.
 function bodyOf(res: request.Response, asked: string, shown: string): Record<string, unknown> {
@@ -80,7 +86,9 @@ describe('every route against every role of two projects', () => {
       const webhook = await root.post(`/api/webhooks?project=${project}`).send({ url: 'http://127.0.0.1:9/hook' });
       assert.equal(webhook.status, 201, JSON.stringify(webhook.body));
       const ping = await root.post(`/api/webhooks/${webhook.body.id}/ping`);
-      stacks.set(project, { id: made.body.id, job: made.body.job.id, project, webhook: webhook.body.id, delivery: ping.body.id });
+      const policy = await root.post('/api/policies').send({ name: 'guard', enforcement: 'advisory', project, actions: ['plan'], rule: 'true', message: 'never' });
+      assert.equal(policy.status, 201, JSON.stringify(policy.body));
+      stacks.set(project, { id: made.body.id, job: made.body.job.id, project, webhook: webhook.body.id, delivery: ping.body.id, policy: policy.body.id });
     }
     return { system, alpha: stacks.get('alpha') as Target };
   }
@@ -99,7 +107,7 @@ describe('every route against every role of two projects', () => {
           assert.match(res.body.detail, new RegExp(`needs the ${row.needed} role in project "alpha"`), who);
         }
       }
-      const unknown: Target = { id: newResourceId(), job: newJobId(), project: 'nowhere', webhook: newWebhookId(), delivery: alpha.delivery };
+      const unknown: Target = { id: newResourceId(), job: newJobId(), project: 'nowhere', webhook: newWebhookId(), delivery: alpha.delivery, policy: newPolicyId() };
       const missing = await row.call(system.http(secret('beta-admin')), unknown);
       assertProblem(missing, 404, row.notFound);
       const field = NAMED_BY[row.notFound] ?? 'id';

@@ -28,7 +28,7 @@ test('events preview prints, for every type, the signed request a delivery sends
   const schema = await tool(system.env, ['schema']);
   assert.equal(schema.exitCode, 0, schema.stderr);
   const schemas = JSON.parse(schema.stdout) as Record<string, { data: object }>;
-  assert.equal(Object.keys(schemas).length, 17);
+  assert.equal(Object.keys(schemas).length, 18);
 
   const preview = await tool(system.env, ['preview', '--webhook', webhook.id]);
   assert.equal(preview.exitCode, 0, preview.stderr);

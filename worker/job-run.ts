@@ -11,6 +11,7 @@ import type { Store } from '../core/store/index.ts';
 import { ACTIONS, type ActionSuccess } from './actions/index.ts';
 import { JobFailure, stateBackendUnavailable } from './job-failure.ts';
 import { makeJobDir } from './job-dir.ts';
+import { policyGate } from './policy-gate.ts';
 import type { JobLog } from './job-log.ts';
 import type { S3State } from './s3-state.ts';
 import { acquireStateLock, LockHeldError, type LockTiming } from './state-lock.ts';
@@ -25,6 +26,8 @@ export type JobRunDeps = {
   jobsDir: string;
   workerId: string;
   lockTiming: LockTiming;
+  // The time limit of one policy's rule.
+  policyTimeoutMs: number;
 };
 
 // `runtime`: the job's template as this worker runs it (see templates.ts).
@@ -56,7 +59,8 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
       progress: (progress) => jobLog.progress(progress),
     });
     await terraform.pushErroredState();
-    return await ACTIONS[data.action]({ data, terraform, store, s3State, holdsLock: release !== undefined, log, planFile });
+    const gate = await policyGate(store, data, deps.policyTimeoutMs);
+    return await ACTIONS[data.action]({ data, terraform, store, s3State, holdsLock: release !== undefined, log, planFile, gate });
   } finally {
     await release?.().catch((error: unknown) => deps.logger.error({ err: error, jobId: data.jobId }, 'could not release the state lock'));
     await rm(root, { recursive: true, force: true });

@@ -103,9 +103,9 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       const durationMs = Math.round(performance.now() - started);
       await jobLog.flush();
       if (success.parked) {
-        // The job waits for approval; its next run is queued by the approval.
-        await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'planned' });
-        log.info({ durationMs }, 'job planned; waiting for approval');
+        // The job waits for approval or an override; its next run is queued by it.
+        await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: success.parked });
+        log.info({ durationMs, status: success.parked }, 'job planned; waiting');
         return;
       }
       await endJob({ store, queue }, data, {

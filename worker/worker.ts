@@ -60,6 +60,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     versionWaitMs: config.worker.versionWaitMs,
     lockTiming,
     lockWaitMs: Math.max(250, lockTiming.heartbeatMs),
+    policyTimeoutMs: config.worker.policyTimeoutMs,
   });
   // BullMQ's job locks last as long as the lease, so a dead worker's jobs
   // are re-run by another worker about one lease after it died; a live one

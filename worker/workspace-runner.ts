@@ -27,8 +27,10 @@ export type RunnerOptions = {
 const commandLine = {
   apply: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['apply', '-auto-approve', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
   // An update's plan, saved to `file` to apply later; exit code 2 means changes.
-  planOut: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>, file: string) =>
-    ['plan', '-input=false', '-json', '-detailed-exitcode', `-out=${file}`, ...lockArgs(o), `-var-file=${o.varFile}`],
+  planOut: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>, file: string, destroy: boolean) =>
+    ['plan', '-input=false', '-json', '-detailed-exitcode', ...(destroy ? ['-destroy'] : []), `-out=${file}`, ...lockArgs(o), `-var-file=${o.varFile}`],
+  // A saved plan as JSON, for the policies: it holds the plan's variables, so it is never logged.
+  showPlan: (file: string) => ['show', '-json', '-no-color', file],
   // A saved plan carries its variables: none may be given again.
   applyPlan: (o: Pick<RunnerOptions, 'holdsLock'>, file: string) => ['apply', '-input=false', '-json', ...lockArgs(o), file],
   // A speculative plan: nothing is saved, no state is written.
@@ -83,10 +85,10 @@ export class WorkspaceRunner {
     return plan;
   }
 
-  // Plans an update into `file`. `changes` is false when applying it would
-  // change nothing, outputs included.
-  async planOut(file: string): Promise<{ plan: Plan; changes: boolean }> {
-    const result = await this.#run('plan', commandLine.planOut(this.#o, file), { json: true });
+  // Plans into `file` (the destroy of everything, with `destroy`), to apply
+  // later. `changes` is false when applying it would change nothing, outputs included.
+  async planOut(file: string, options: { destroy?: boolean } = {}): Promise<{ plan: Plan; changes: boolean }> {
+    const result = await this.#run('plan', commandLine.planOut(this.#o, file, options.destroy === true), { json: true });
     if (result.exitCode !== 0 && result.exitCode !== 2) throw await this.#failure('plan', result, null);
     const plan = this.#tracker.plan;
     if (!plan) throw this.#error('plan', result, JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'));
@@ -104,6 +106,20 @@ export class WorkspaceRunner {
       throw await this.#failure('apply', result, lineage);
     }
     return { outputs: this.#tracker.outputs ?? {}, changes: this.#changes() };
+  }
+
+  // The saved plan in `file` as Terraform's JSON plan representation.
+  async showPlan(file: string): Promise<unknown> {
+    // The whole output, however long (a run's kept stdout is capped).
+    const lines: string[] = [];
+    const ran = await this.#run('show', commandLine.showPlan(file), { json: false, quiet: lines });
+    const result = { ...ran, stdout: '' };
+    if (result.exitCode !== 0) throw this.#error('show', result, JobFailure.permanent('terraform-failed', 'terraform show could not read the saved plan; nothing was applied'));
+    try {
+      return JSON.parse(lines.join('\n')) as unknown;
+    } catch (error) {
+      throw this.#error('show', result, JobFailure.permanent('internal', 'terraform show -json wrote something that is not JSON; nothing was applied', { cause: error }));
+    }
   }
 
   // Pushes the state an earlier run kept (see errored-state.ts), if any.
@@ -148,13 +164,15 @@ export class WorkspaceRunner {
     return this.#tracker.changes ?? { add: 0, change: 0, remove: 0 };
   }
 
-  async #run(command: string, args: string[], options: { json: boolean; workspace?: string }): Promise<RunResult> {
+  // `quiet`: the output's lines go there, and nothing to the log (they may hold variables' values).
+  async #run(command: string, args: string[], options: { json: boolean; workspace?: string; quiet?: string[] }): Promise<RunResult> {
     const { log, progress, signal } = this.#o;
     const result = await this.#terraform.run(args, {
       workspace: options.workspace ?? this.#o.workspace,
       cwd: this.#o.cwd,
       ...(signal ? { signal } : {}),
       onLine: (line) => {
+        if (options.quiet) return void options.quiet.push(line);
         if (!options.json) return log(line);
         const { text, progressed } = this.#tracker.handle(line);
         if (text) log(text);
@@ -162,7 +180,7 @@ export class WorkspaceRunner {
       },
     });
     // With -json, stderr holds only what escaped the UI: plugin crashes, panics.
-    if (result.stderr) log(result.stderr);
+    if (result.stderr && !options.quiet) log(result.stderr);
     if (result.interrupted) throw JobFailure.interrupted(`terraform ${command} was interrupted`);
     return result;
   }

@@ -2,10 +2,11 @@
 // as Server-Sent Events), and cancelling it.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { Job, JobIdParams } from '../../core/schemas/index.ts';
+import { Job, JobIdParams, OverrideRequest } from '../../core/schemas/index.ts';
 import { requireId } from '../problems.ts';
+import { parseOrThrow } from '../validate.ts';
 import { json, problem, type Route } from '../route.ts';
-import { approvePlan, cancelJob, discardPlan } from '../../core/lifecycle/index.ts';
+import { approvePlan, cancelJob, discardPlan, overridePolicies } from '../../core/lifecycle/index.ts';
 import { jobFor } from '../access.ts';
 import { auditOf } from '../audit.ts';
 import { isJobFinished, isJobSettled, type UseCaseDeps } from '../wait.ts';
@@ -89,14 +90,39 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
     },
     {
       method: 'post',
+      path: '/api/jobs/{jobId}/override',
+      operationId: 'overrideJobPolicies',
+      audit: { action: 'job.override', target: 'job', param: 'jobId' },
+      tags: [TAG],
+      summary: 'Override the soft-mandatory policies that stopped a job',
+      description:
+        "For a job in `policy_failed` (a soft-mandatory policy failed on its plan): the job is queued again and applies exactly the plan the policies were evaluated on. Only an admin of the job's project (or an owner) may; `policy.override` records who, why and when, as does the audit log. If the stack's state changed after the plan was made, Terraform refuses it: the job fails saying the plan is stale, and nothing is changed.",
+      request: { params: JobIdParams, body: { content: { 'application/json': { schema: OverrideRequest } }, required: true } },
+      responses: {
+        202: json('Overridden; the job is `queued` to apply its plan.', Job),
+        400: problem('The id or the body is not valid (a `reason` is required).'),
+        403: problem("The caller's role in the job's project is below admin (`insufficient-role`)."),
+        404: notFound,
+        409: problem('The job is not `policy_failed`.'),
+        503: unavailable,
+      },
+      async handle(req, res) {
+        const jobId = requireId(req.params.jobId);
+        await jobFor(deps, req, jobId, 'admin');
+        const { reason } = parseOrThrow(OverrideRequest, req.body ?? {}, 'body');
+        res.status(202).json(await overridePolicies(deps, jobId, reason, auditOf(req)));
+      },
+    },
+    {
+      method: 'post',
       path: '/api/jobs/{jobId}/discard',
       operationId: 'discardJob',
       audit: { action: 'job.discard', target: 'job', param: 'jobId' },
       tags: [TAG],
-      summary: "Discard a planned update's plan",
-      description: 'Ends a `planned` update without applying it (`discarded`): the stack keeps its inputs and returns to the status it had before.',
+      summary: "Discard a planned update's plan, or a job a policy stopped",
+      description: 'Ends a `planned` update, or a job in `policy_failed`, without applying it (`discarded`): the stack keeps its inputs and returns to the status it had before (a create stopped by a policy leaves it `failed`, to be deleted or retried).',
       request: { params: JobIdParams },
-      responses: { 200: json('The job is `discarded`.', Job), 400: badId, 404: notFound, 409: notPlanned, 503: unavailable },
+      responses: { 200: json('The job is `discarded`.', Job), 400: badId, 404: notFound, 409: problem('The job is not a `planned` update nor `policy_failed`.'), 503: unavailable },
       async handle(req, res) {
         const jobId = requireId(req.params.jobId);
         await jobFor(deps, req, jobId, 'write');

@@ -1,9 +1,10 @@
 // The lifecycle events: every type tfcompute sends, and the schema of each
 // type's `data`. `data` is thin on purpose (ids, statuses, the template and
-// its version, the stack's tags, links): never inputs, outputs, diagnostics
-// or error text. An event whose data does not match its type's schema is not
+// its version, the stack's tags, links, the policies' verdict with their
+// messages): never inputs, outputs, diagnostics or error text. An event whose data does not match its type's schema is not
 // sent. The schemas are strict: a field not declared here cannot leave.
 import { z } from 'zod';
+import { Enforcement, PolicyId, POLICY_STATUSES } from '../schemas/policy-results.ts';
 import { JobAction, JobId, JOB_STATUSES, type JobStatus, ProjectName, ResourceId, RESOURCE_STATUSES, type ResourceStatus, TemplateName, WebhookId } from '../schemas/domain.ts';
 
 export const EVENT_TYPE_PREFIX = 'io.tfcompute.';
@@ -36,8 +37,14 @@ function stackRef(status: z.ZodType<ResourceStatus>) {
   });
 }
 
+// The verdict of the policies on the job's plan, once they were evaluated.
+const PolicyVerdict = z.strictObject({
+  status: z.enum(POLICY_STATUSES),
+  results: z.array(z.strictObject({ policy: z.strictObject({ id: PolicyId, name: z.string().max(100) }), enforcement: Enforcement, passed: z.boolean(), message: z.string().max(2000) })),
+});
+
 function jobRef(status: z.ZodType<JobStatus>) {
-  return z.strictObject({ id: JobId, href: Href, action: JobAction, status });
+  return z.strictObject({ id: JobId, href: Href, action: JobAction, status, policy: PolicyVerdict.optional() });
 }
 
 const AnyStackStatus = z.enum(RESOURCE_STATUSES);
@@ -55,6 +62,7 @@ const DESCRIPTIONS: Record<string, string> = {
   queued: 'A job is queued: new, approved, or to be tried again.',
   running: 'A worker started an attempt of a job.',
   planned: "An update's plan awaits approval.",
+  policy_failed: "A soft-mandatory policy failed on a job's plan, which awaits an override or a discard.",
   succeeded: 'A job succeeded.',
   cancelled: 'A job was cancelled.',
   discarded: "An update's plan was discarded, unapplied.",

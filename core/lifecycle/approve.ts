@@ -1,5 +1,6 @@
 // A planned update, approved (its saved plan is applied) or discarded
-// (nothing is applied; the stack keeps its inputs).
+// (nothing is applied; the stack keeps its inputs); a job stopped by a
+// soft-mandatory policy, overridden (its saved plan is applied) or discarded.
 import { AppError } from '../errors.ts';
 import { jobOptions } from '../queue.ts';
 import type { ForgetPlanJobData, Job, JobError } from '../schemas/index.ts';
@@ -23,6 +24,23 @@ export async function approvePlan(deps: LifecycleDeps, jobId: string, audit: Aud
   // The saved plan carries its variables: the run that applies it needs none.
   const data = { jobId, resourceId: job.resource_id, action: 'update' as const, template: job.template, inputs: {}, approved: true };
   await enqueueOrRecordFailure(deps, data, 'update_failed', 'the approved apply could not be queued; nothing was applied; send PATCH again', applyJobId(jobId));
+  await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status: 'queued' });
+  return getJob(deps, jobId);
+}
+
+// Where a job that cannot be queued again leaves its stack, by its action.
+const FAILED_STATUS = { create: 'failed', update: 'update_failed', delete: 'delete_failed', plan: 'ready' } as const;
+
+// Overrides the soft-mandatory policies that stopped a job (`policy_failed`):
+// it is queued again to apply exactly the plan they were evaluated on; who
+// and why are recorded on the job (`policy.override`) and in the audit log.
+export async function overridePolicies(deps: LifecycleDeps, jobId: string, reason: string, audit: AuditContext): Promise<Job> {
+  const job = await getJob(deps, jobId);
+  const outcome = await deps.store.jobs.override(job.resource_id, jobId, audit.actor.name, reason, noted(audit, 'job.override'));
+  if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
+  if (outcome.outcome === 'conflict') throw new AppError('invalid-state', `job ${jobId} is ${outcome.status}; only a job stopped by a soft-mandatory policy (policy_failed) can be overridden`);
+  const data = { jobId, resourceId: job.resource_id, action: job.action, template: job.template, inputs: {}, approved: true };
+  await enqueueOrRecordFailure(deps, data, FAILED_STATUS[job.action], 'the overridden job could not be queued; nothing was applied', applyJobId(jobId));
   await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status: 'queued' });
   return getJob(deps, jobId);
 }
@@ -57,5 +75,5 @@ export function forgetJobId(jobId: string): string {
 }
 
 function notPlanned(jobId: string, status: string): AppError {
-  return new AppError('invalid-state', `job ${jobId} is ${status}; only a planned update can be applied or discarded`);
+  return new AppError('invalid-state', `job ${jobId} is ${status}; only a planned update can be applied, and only it or a job stopped by a policy (policy_failed) discarded`);
 }

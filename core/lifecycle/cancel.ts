@@ -12,9 +12,10 @@ import { type AuditContext, noted } from '../store/index.ts';
 // grace period), so the job reads "running" until Terraform has stopped.
 export async function cancelJob(deps: LifecycleDeps, jobId: string, audit: AuditContext): Promise<Job> {
   const job = await getJob(deps, jobId);
-  // A planned update has nothing running: cancelling it discards its plan
-  // (unless it was approved meanwhile; then it is cancelled as a queued job).
-  if (job.status === 'planned') {
+  // A planned update, or a job stopped by a policy, has nothing running:
+  // cancelling it discards its plan (unless it was approved or overridden
+  // meanwhile; then it is cancelled as a queued job).
+  if (job.status === 'planned' || job.status === 'policy_failed') {
     const discarded = await discardPlan(deps, jobId, audit, 'cancelled').catch((error: unknown) => {
       if (error instanceof AppError && error.code === 'invalid-state') return undefined;
       throw error;

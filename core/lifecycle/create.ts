@@ -72,7 +72,7 @@ export async function createStack(
     // 503). Queue it now: BullMQ ignores a job id it already has.
     if (resource.status === 'creating' && resource.job.action === 'create' && resource.job.status === 'queued') {
       const vars = (await deps.store.resources.setInputs(resource.id)) ?? {};
-      await deps.queue.addBulk(jobsFor(deps, resource.id, resource.job.id, resource.template, vars, resource.expires_at));
+      await deps.queue.addBulk(jobsFor(deps, resource.id, resource.job.id, resource.template, vars, resource.expires_at, audit));
     }
     return { resource, replayed: true };
   }
@@ -84,7 +84,7 @@ export async function createStack(
     throw new AppError('resource-limit-reached', `"${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);
   }
   try {
-    await deps.queue.addBulk(jobsFor(deps, id, jobId, ref, open, expiresAt?.toISOString() ?? null));
+    await deps.queue.addBulk(jobsFor(deps, id, jobId, ref, open, expiresAt?.toISOString() ?? null, audit));
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
     await deps.store
@@ -96,9 +96,9 @@ export async function createStack(
 }
 
 // A new stack's jobs: its create, and its expire job when it has a ttl.
-function jobsFor(deps: LifecycleDeps, id: string, jobId: string, template: TemplateRef, inputs: ResourceInputs, expiresAt: string | null): Parameters<JobQueue['addBulk']>[0] {
+function jobsFor(deps: LifecycleDeps, id: string, jobId: string, template: TemplateRef, inputs: ResourceInputs, expiresAt: string | null, audit: AuditContext): Parameters<JobQueue['addBulk']>[0] {
   const jobs: Parameters<JobQueue['addBulk']>[0] = [
-    { name: 'create', data: { jobId, resourceId: id, action: 'create', template, inputs, retry: false }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
+    { name: 'create', data: { jobId, resourceId: id, action: 'create', template, inputs, retry: false, actor: audit.actor }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
   ];
   if (expiresAt !== null) {
     jobs.push({

@@ -35,7 +35,7 @@ async function requestDeletionOf(deps: LifecycleDeps, id: string, existing: Reso
     if (!inputs || !template) throw new Error(`resource ${id} vanished while its delete was recorded`);
     await enqueueOrRecordFailure(
       deps,
-      { jobId, resourceId: id, action: 'delete', template: refOf(template), inputs, retry: false },
+      { jobId, resourceId: id, action: 'delete', template: refOf(template), inputs, retry: false, ...(audit ? { actor: audit.actor } : {}) },
       'delete_failed',
       'the delete job could not be queued; send DELETE again',
     );

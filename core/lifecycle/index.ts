@@ -7,7 +7,7 @@ export { createStack, type CreateOutcome } from './create.ts';
 export { deleteStack, requestDeletion, type DeleteOutcome } from './delete.ts';
 export { APPLIED_IN_SYNC, driftFinding, withLatestVersion } from './drift.ts';
 export { endJob, failedStatus } from './end-job.ts';
-export { approvePlan, discardPlan } from './approve.ts';
+export { approvePlan, discardPlan, overridePolicies } from './approve.ts';
 export { planStack } from './plan.ts';
 export { updateStack, type StackChange } from './update.ts';
 export { getJob, getResource } from './read.ts';

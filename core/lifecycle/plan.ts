@@ -21,7 +21,7 @@ export async function planStack(deps: LifecycleDeps, templateName: string, id: s
   // One plan waits per stack: a request while it does gets that job, already queued.
   if (request.outcome === 'queued') return getJob(deps, request.jobId);
   const inputs = (await deps.store.resources.setInputs(id)) ?? {};
-  const data = { jobId, resourceId: id, action: 'plan' as const, template: refOf(template), inputs, retry: false };
+  const data = { jobId, resourceId: id, action: 'plan' as const, template: refOf(template), inputs, retry: false, actor: audit.actor };
   // The status is not the stack's to change: a plan is never its current job.
   await enqueueOrRecordFailure(deps, data, 'ready', 'the plan job could not be queued; ask again');
   return getJob(deps, jobId);

@@ -36,7 +36,7 @@ export async function retryStack(deps: LifecycleDeps, templateName: string, id: 
     throw new AppError('invalid-state', `only a failed create or update can be retried; resource ${id} is ${request.status}${hint}`);
   }
   const resource = await getResource(deps, id);
-  await enqueueOrRecordFailure(deps, { jobId, resourceId: id, action: 'create', template: refOf(template), inputs, retry: true }, 'failed', 'the retry could not be queued; send it again');
+  await enqueueOrRecordFailure(deps, { jobId, resourceId: id, action: 'create', template: refOf(template), inputs, retry: true, actor: audit.actor }, 'failed', 'the retry could not be queued; send it again');
   return resource;
 }
 

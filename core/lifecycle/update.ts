@@ -61,7 +61,7 @@ async function queueChange(deps: LifecycleDeps, template: Template, id: string, 
   if (request.outcome === 'conflict') throw notUpdatable(id, request.status);
   await enqueueOrRecordFailure(
     deps,
-    { jobId, resourceId: id, action: 'update', template: refOf(template), inputs: open, autoApply: change.autoApply },
+    { jobId, resourceId: id, action: 'update', template: refOf(template), inputs: open, autoApply: change.autoApply, ...(audit ? { actor: audit.actor } : {}) },
     'update_failed',
     'the update job could not be queued; send PATCH again',
   );

@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'job.apply',
   'job.discard',
   'job.cancel',
+  'job.override',
   'webhook.create',
   'webhook.update',
   'webhook.delete',
@@ -24,6 +25,9 @@ export const AUDIT_ACTIONS = [
   'project.create',
   'project.update',
   'project.delete',
+  'policy.create',
+  'policy.update',
+  'policy.delete',
   // A request refused before it reached a route: the identity has no grants.
   'api.request',
 ] as const;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PROJECT_NAME } from '../access/roles.ts';
 import { JOB_ERRORS } from '../errors.ts';
 import { ID_PATTERN, ID_PATTERN_SOURCE } from '../ids.ts';
+import { JobPolicy } from './policy-results.ts';
 
 export const ResourceId = z
   .string()
@@ -61,13 +62,13 @@ export const JobAction = z.enum(JOB_ACTIONS).meta({
 });
 export type JobAction = z.infer<typeof JobAction>;
 
-export const JOB_STATUSES = ['queued', 'running', 'planned', 'succeeded', 'failed', 'cancelled', 'discarded'] as const;
+export const JOB_STATUSES = ['queued', 'running', 'planned', 'policy_failed', 'succeeded', 'failed', 'cancelled', 'discarded'] as const;
 export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'discarded'];
-// Where a job stops until someone acts: finished, or planned (awaiting approval).
-export const SETTLED_JOB_STATUSES: readonly JobStatus[] = [...FINISHED_JOB_STATUSES, 'planned'];
+// Where a job stops until someone acts: finished, planned (awaiting approval), or policy_failed (awaiting an override).
+export const SETTLED_JOB_STATUSES: readonly JobStatus[] = [...FINISHED_JOB_STATUSES, 'planned', 'policy_failed'];
 export const JobStatus = z.enum(JOB_STATUSES).meta({
   id: 'JobStatus',
-  description: '`planned`: an update waits for `POST /api/jobs/{jobId}/apply` or `/discard`; `discarded`: its plan was not applied.',
+  description: '`planned`: an update waits for `POST /api/jobs/{jobId}/apply` or `/discard`; `policy_failed`: a soft-mandatory policy failed on its plan, which waits for `POST /api/jobs/{jobId}/override` or `/discard`; `discarded`: its plan was not applied.',
 });
 export type JobStatus = z.infer<typeof JobStatus>;
 
@@ -251,6 +252,7 @@ export const Job = z
     plan: Plan.optional().meta({ description: 'The plan, once Terraform has made it (plan jobs).' }),
     approved_by: z.string().optional().meta({ description: "An update whose plan was approved: who approved it (the API token's name, or the OIDC token's `sub`)." }),
     approved_at: Timestamp.optional().meta({ description: 'When its plan was approved.' }),
+    policy: JobPolicy.optional(),
     error: JobError.optional(),
     href: z.string(),
     log_href: z.string(),

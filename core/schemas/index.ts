@@ -10,3 +10,5 @@ export * from './queue-payloads.ts';
 export * from './webhooks.ts';
 export * from './projects.ts';
 export * from './audit.ts';
+export * from './policies.ts';
+export * from './policy-results.ts';

@@ -18,8 +18,12 @@ export const JobData = z.strictObject({
   retry: z.boolean().default(false),
   // An update applies its plan at once instead of waiting for approval.
   autoApply: z.boolean().default(false),
-  // An update whose plan was approved: apply the saved plan, nothing else.
+  // An update whose plan was approved, or a job whose policies were
+  // overridden: apply the saved plan, nothing else.
   approved: z.boolean().default(false),
+  // Who asked for the job (none: tfcompute itself, a ttl or a drift check),
+  // for the policies that check the actor.
+  actor: z.strictObject({ name: z.string().max(512), kind: z.enum(['token', 'oidc', 'local']) }).optional(),
 });
 export type JobData = z.infer<typeof JobData>;
 // What the API writes: the flags with defaults may be left out.

@@ -18,6 +18,7 @@ import { Resources } from './resources.ts';
 import { Scripts } from './scripts.ts';
 import { ApiTokens } from './tokens.ts';
 import { Audit } from './audit.ts';
+import { Policies } from './policies.ts';
 
 export type { JobEvent, Message, Topic } from './channels.ts';
 export type { JobEnd } from './jobs.ts';
@@ -29,6 +30,7 @@ export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, Disca
 export type { Page } from './pages.ts';
 export { INSTALLATION, noted, type Actor, type AuditContext, type AuditFilter, type AuditNote } from './audit.ts';
 export type { NewToken, TokenCreate, TokenRecord } from './tokens.ts';
+export type { PolicyChanges, PolicyRecord } from './policies.ts';
 export { IDEMPOTENCY_SECONDS, type NewResource } from './resources.ts';
 
 // AUDIT_RETENTION_DAYS's default, for stores made without the setting (tools, tests).
@@ -47,6 +49,7 @@ export class Store {
   readonly projects: Projects;
   readonly tokens: ApiTokens;
   readonly audit: Audit;
+  readonly policies: Policies;
 
   // `jobRetentionSeconds`: how long a finished job's record and log are kept,
   // and a deleted stack's record. `audit.retentionDays`: AUDIT_RETENTION_DAYS.
@@ -65,5 +68,6 @@ export class Store {
     this.projects = new Projects(context);
     this.tokens = new ApiTokens(context);
     this.audit = new Audit(context);
+    this.policies = new Policies(context);
   }
 }

@@ -1,9 +1,9 @@
 // Jobs: their records and the transitions a worker and the API make
 // (start an attempt, hand it back, finish, cancel), and the resource's queue
 // of unfinished jobs that orders them.
-import type { DriftFinding, Job, JobError, ResourceInputs, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
+import type { DriftFinding, Job, JobError, JobPolicy, ResourceInputs, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
-import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome, type PlannedOutcome, type StartOutcome } from './outcomes.ts';
+import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome, type OverrideOutcome, type PlannedOutcome, type PolicyFailedOutcome, type StartOutcome } from './outcomes.ts';
 import { toJob } from './records.ts';
 import { auditArg, type AuditNote } from './audit.ts';
 
@@ -100,6 +100,26 @@ export class Jobs {
     return parse.markPlanned(await scripts.run('mark-planned', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, JSON.stringify(plan)]));
   }
 
+  // A soft-mandatory policy failed on the saved plan: the job waits for an
+  // override or a discard (see mark-policy-failed-2.lua).
+  async markPolicyFailed(resourceId: string, jobId: string, plan: Plan, policy: JobPolicy): Promise<PolicyFailedOutcome> {
+    const { keys, scripts } = this.#c;
+    const reply = await scripts.run('mark-policy-failed', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, JSON.stringify(plan), JSON.stringify(policy)]);
+    return parse.markPolicyFailed(reply);
+  }
+
+  // The policies' verdict on a running job, recorded before it goes on.
+  async setPolicy(jobId: string, policy: JobPolicy): Promise<void> {
+    await this.#c.redis.hset(this.#c.keys.job(jobId), 'policy', JSON.stringify(policy), 'updated_at', new Date().toISOString());
+  }
+
+  // `by`: the principal's name; the job's `policy.override` records it with the reason.
+  async override(resourceId: string, jobId: string, by: string, reason: string, audit?: AuditNote): Promise<OverrideOutcome> {
+    const { keys, scripts } = this.#c;
+    const reply = await scripts.run('override', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now, by, reason, auditArg(this.#c, audit)]);
+    return parse.override(reply);
+  }
+
   // `approvedBy`: the principal's name, recorded on the job.
   async approve(resourceId: string, jobId: string, approvedBy: string, audit?: AuditNote): Promise<ApproveOutcome> {
     const { keys, scripts } = this.#c;
@@ -121,6 +141,12 @@ export class Jobs {
   // An update's sensitive inputs, sealed, while it has not finished.
   async newSecrets(jobId: string): Promise<string | undefined> {
     return (await this.#c.redis.hget(this.#c.keys.job(jobId), 'new_secrets')) || undefined;
+  }
+
+  // The inputs an update's stack will show if it succeeds (sensitive ones apart).
+  async newInputs(jobId: string): Promise<ResourceInputs | undefined> {
+    const inputs = await this.#c.redis.hget(this.#c.keys.job(jobId), 'new_inputs');
+    return inputs ? (JSON.parse(inputs) as ResourceInputs) : undefined;
   }
 
   // The status an update found its stack in, to go back to if it changes nothing.

@@ -32,6 +32,7 @@
 //   P:idem:{name}:{hash}  string "{resourceId} {fingerprint}" for an Idempotency-Key, for 24 h
 //   P:schema              string the version of this layout the records are in (see migrations.ts)
 //   P:metrics:jobs        hash   job duration histogram, "{action}|{outcome}|{field}" -> count or sum
+//   P:metrics:policies    hash   policy evaluations, "{policy id}|{outcome}" -> count
 //   P:events              pubsub job state changes, JSON
 //   P:events:outbox       stream every recorded change of a stack or job, as an event to send
 //                                (written by the script that records the change; see outbox.ts)
@@ -52,6 +53,10 @@
 //   P:tok:digest:{sha256} string the id of the token with that digest; expires with it
 //   P:tok:names:{project} hash   token name -> id, one name per project (an entry whose
 //                                token has expired is stale: a create may take the name)
+//   P:pol:{id}            hash   a policy: its project ('*': every project), rule, message, ...
+//   P:pol:index           zset   every policy, by index member
+//   P:prj:{p}:pol:index   zset   the policies of project p (p '*': the every-project ones), by
+//                                index member: a job reads its project's and '*''s
 //   P:cancel              pubsub ids of running jobs to interrupt
 //   P:logs                pubsub ids of jobs whose log grew
 import { createHash } from 'node:crypto';
@@ -138,6 +143,9 @@ export class Keys {
   get metrics(): string {
     return `${this.prefix}:metrics:jobs`;
   }
+  get policyMetrics(): string {
+    return `${this.prefix}:metrics:policies`;
+  }
   get outbox(): string {
     return `${this.prefix}:events:outbox`;
   }
@@ -176,6 +184,15 @@ export class Keys {
   }
   tokenNames(project: string): string {
     return `${this.prefix}:tok:names:${project}`;
+  }
+  policy(id: string): string {
+    return `${this.prefix}:pol:${id}`;
+  }
+  get policyIndex(): string {
+    return `${this.prefix}:pol:index`;
+  }
+  projectPolicies(project: string): string {
+    return `${this.prefix}:prj:${project}:pol:index`;
   }
   get eventsChannel(): string {
     return `${this.prefix}:events`;

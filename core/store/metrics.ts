@@ -1,6 +1,7 @@
 // Job durations, kept as a Prometheus histogram in Redis by the scripts that
-// finish jobs (lua/includes/observe-duration.lua), so that every API process
-// reports the same figures whichever worker ran the job.
+// finish jobs (lua/includes/observe-duration.lua), and policy evaluations,
+// counted by the workers that make them, so that every API process reports
+// the same figures whichever worker ran the job.
 import type { StoreContext } from './context.ts';
 
 // The buckets, in seconds; observe-duration.lua holds the same list.
@@ -11,6 +12,18 @@ export class Metrics {
 
   constructor(context: StoreContext) {
     this.#c = context;
+  }
+
+  // Counts each policy's evaluation by its outcome (passed, failed).
+  async countPolicyEvaluations(results: ReadonlyArray<{ policyId: string; passed: boolean }>): Promise<void> {
+    const pipeline = this.#c.redis.pipeline();
+    for (const result of results) pipeline.hincrby(this.#c.keys.policyMetrics, `${result.policyId}|${result.passed ? 'passed' : 'failed'}`, 1);
+    await pipeline.exec();
+  }
+
+  // Fields "{policy id}|{outcome}" -> count.
+  async policyEvaluations(): Promise<Record<string, string>> {
+    return this.#c.redis.hgetall(this.#c.keys.policyMetrics);
   }
 
   // Fields "{action}|{outcome}|{le|count|sum}".

@@ -23,6 +23,8 @@ export type PlanRequest = RetryRequest | { outcome: 'queued'; jobId: string } | 
 export type UpdateRequest = RetryRequest;
 
 export type PlannedOutcome = { outcome: 'planned' } | { outcome: 'not-running'; status: JobStatus | '' };
+export type PolicyFailedOutcome = { outcome: 'policy_failed' } | { outcome: 'not-running'; status: JobStatus | '' };
+export type OverrideOutcome = { outcome: 'overridden' } | { outcome: 'conflict'; status: JobStatus } | { outcome: 'missing' };
 export type ApproveOutcome = { outcome: 'approved' } | { outcome: 'conflict'; status: JobStatus } | { outcome: 'missing' };
 export type DiscardOutcome = { outcome: 'discarded'; next: string | null } | { outcome: 'conflict'; status: JobStatus } | { outcome: 'missing' };
 
@@ -93,6 +95,16 @@ export const parse = {
     if (outcome === 'planned') return { outcome };
     if (outcome === 'not-running') return { outcome, status: a as JobStatus | '' };
     return unexpected('mark-planned', outcome);
+  },
+  markPolicyFailed([outcome, a = '']: string[]): PolicyFailedOutcome {
+    if (outcome === 'policy_failed') return { outcome };
+    if (outcome === 'not-running') return { outcome, status: a as JobStatus | '' };
+    return unexpected('mark-policy-failed', outcome);
+  },
+  override([outcome, a = '']: string[]): OverrideOutcome {
+    if (outcome === 'overridden' || outcome === 'missing') return { outcome };
+    if (outcome === 'conflict') return { outcome, status: a as JobStatus };
+    return unexpected('override', outcome);
   },
   approve([outcome, a = '']: string[]): ApproveOutcome {
     if (outcome === 'approved' || outcome === 'missing') return { outcome };

@@ -1,7 +1,7 @@
 // Resource and job hashes as read from Redis, turned into the API's shapes.
 import { DEFAULT_PROJECT } from '../access/roles.ts';
 import { LEGACY_TEMPLATE } from './migrations.ts';
-import type { Drift, DriftStatus, Job, JobAction, JobError, JobProgress, JobResult, JobStatus, Outputs, Plan, PlannedChange, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
+import type { Drift, DriftStatus, Job, JobAction, JobError, JobPolicy, JobProgress, JobResult, JobStatus, Outputs, Plan, PlannedChange, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
 
 type Hash = Record<string, string>;
 
@@ -72,6 +72,8 @@ export function toJob(hash: Hash): Job {
   const error = toJobError(hash.error);
   if (error) job.error = error;
   if (hash.approved_by) job.approved_by = hash.approved_by;
+  const policy = parseJson<JobPolicy>(hash.policy);
+  if (policy) job.policy = policy;
   return job;
 }
 

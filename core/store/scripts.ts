@@ -39,6 +39,11 @@ export const SCRIPT_NAMES = [
   'list-tokens',
   'revoke-token',
   'revoke-project-tokens',
+  'create-policy',
+  'update-policy',
+  'delete-policy',
+  'override',
+  'mark-policy-failed',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

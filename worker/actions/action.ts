@@ -4,6 +4,7 @@
 import type { DriftFinding, JobData, JobResult, Outputs, Plan, ResourceStatus } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
 import type { S3State } from '../s3-state.ts';
+import type { PolicyGate } from '../policy-gate.ts';
 import type { WorkspaceRunner } from '../workspace-runner.ts';
 
 export type ActionContext = {
@@ -17,6 +18,9 @@ export type ActionContext = {
   log: (text: string) => void;
   // Where this job's saved plan goes while it runs (removed after the attempt).
   planFile: string;
+  // The policies that apply to the job; undefined: none (the job runs as it
+  // would without policies).
+  gate: PolicyGate | undefined;
 };
 
 export type ActionSuccess = {
@@ -28,8 +32,9 @@ export type ActionSuccess = {
   plan?: Plan;
   // Whether the stack now matches its configuration, when the job found out.
   drift?: DriftFinding;
-  // The job now waits for approval (status planned): it has not ended.
-  parked?: boolean;
+  // The job now waits, and has not ended: for approval (`planned`), or for
+  // an override of the policies that failed (`policy_failed`).
+  parked?: 'planned' | 'policy_failed';
 };
 
 export type Action = (context: ActionContext) => Promise<ActionSuccess>;

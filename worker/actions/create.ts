@@ -1,9 +1,13 @@
 // A create: check that the workspace is ours to fill, make sure it exists,
-// and apply.
+// and apply. When policies apply to it, it plans first, holds the saved plan
+// to them, and applies exactly that plan (at once, or once overridden).
 import { APPLIED_IN_SYNC } from '../../core/lifecycle/index.ts';
 import { JobFailure, stateBackendUnavailable } from '../job-failure.ts';
 import type { S3State, WorkspaceState } from '../s3-state.ts';
+import type { ApplyResult } from '../workspace-runner.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
+import { enforcePolicies } from './enforce-policies.ts';
+import { applySavedPlan } from './saved-plan.ts';
 
 export async function create(context: ActionContext): Promise<ActionSuccess> {
   const { data, terraform, s3State, holdsLock } = context;
@@ -11,7 +15,19 @@ export async function create(context: ActionContext): Promise<ActionSuccess> {
   const found = data.retry ? undefined : await ensureFreshWorkspace(context);
   // Terraform locks a workspace it creates even with -lock=false, so under our lock we create it.
   const lineage = holdsLock && s3State ? await ensureWorkspaceExists(s3State, data.resourceId, found) : undefined;
-  const { outputs, changes } = await terraform.apply(lineage);
+  if (data.approved) return created(await applySavedPlan(context, lineage));
+  // No policy applies: one apply, as before policies.
+  if (!context.gate) return created(await terraform.apply(lineage));
+  // Nothing is applied until the plan is: a failure or a cancel before leaves nothing made.
+  const { plan } = await terraform.planOut(context.planFile).catch((error: unknown) => {
+    throw JobFailure.beforeAnyChange(error);
+  });
+  const held = await enforcePolicies(context, plan);
+  if (held) return { ...held, resourceStatus: 'creating' };
+  return { ...created(await terraform.applyPlan(context.planFile, lineage)), plan };
+}
+
+function created({ outputs, changes }: ApplyResult): ActionSuccess {
   return { resourceStatus: 'ready', outputs, result: { outputs, changes }, drift: APPLIED_IN_SYNC };
 }
 

@@ -1,6 +1,9 @@
 // A delete: destroy what the workspace tracks, then remove the workspace.
+// When policies apply to it, the destroy is planned and held to them first.
 import { JobFailure } from '../job-failure.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
+import { enforcePolicies } from './enforce-policies.ts';
+import { applySavedPlan } from './saved-plan.ts';
 
 export async function destroy(context: ActionContext): Promise<ActionSuccess> {
   const { data, terraform, s3State, holdsLock, log } = context;
@@ -11,7 +14,18 @@ export async function destroy(context: ActionContext): Promise<ActionSuccess> {
   if (state?.exists === false) {
     log(`No state for workspace ${workspace} in S3; nothing to destroy.`);
   } else {
-    ({ changes } = await terraform.destroy(state?.exists ? state.lineage : undefined));
+    const lineage = state?.exists ? state.lineage : undefined;
+    if (data.approved) ({ changes } = await applySavedPlan(context, lineage));
+    else if (!context.gate) ({ changes } = await terraform.destroy(lineage));
+    else {
+      // The destroy is planned, held to the policies, then exactly that plan applied.
+      const { plan } = await terraform.planOut(context.planFile, { destroy: true }).catch((error: unknown) => {
+        throw JobFailure.beforeAnyChange(error);
+      });
+      const held = await enforcePolicies(context, plan);
+      if (held) return { ...held, resourceStatus: 'deleting' };
+      ({ changes } = await terraform.applyPlan(context.planFile, lineage));
+    }
   }
   await removeWorkspace(context);
   // Plans saved for updates never applied (discarded by this delete, say).

@@ -1,11 +1,14 @@
-// An update: plan the new inputs into a saved plan, then apply exactly that
-// plan: at once (auto-apply), or after approval, when the job runs again
-// with `approved`. A plan that changes nothing finishes the job at once.
-import { readFile, writeFile } from 'node:fs/promises';
+// An update: plan the new inputs into a saved plan, hold it to the policies
+// that apply, then apply exactly that plan: at once (auto-apply), or after
+// approval, when the job runs again with `approved`. A plan that changes
+// nothing finishes the job at once.
+import { readFile } from 'node:fs/promises';
 import { APPLIED_IN_SYNC } from '../../core/lifecycle/index.ts';
 import { JobFailure } from '../job-failure.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
+import { enforcePolicies } from './enforce-policies.ts';
 import { existingStateLineage } from './existing-state.ts';
+import { applySavedPlan } from './saved-plan.ts';
 
 const NOTHING = { add: 0, change: 0, remove: 0 };
 
@@ -13,12 +16,17 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
   const { data, terraform, s3State, store, log, planFile } = context;
   const workspace = data.resourceId;
   const lineage = await existingStateLineage(context, 'update');
-  if (data.approved) return applyApproved(context, lineage);
+  if (data.approved) {
+    const applied = await applySavedPlan(context, lineage);
+    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied, drift: APPLIED_IN_SYNC };
+  }
 
   // Nothing is applied until the plan is: a failure or a cancel before leaves the stack as it was.
   const { plan, changes } = await terraform.planOut(planFile).catch((error: unknown) => {
     throw JobFailure.beforeAnyChange(error);
   });
+  const held = await enforcePolicies(context, plan);
+  if (held) return held;
   if (!changes) {
     log('No changes: the stack takes the new inputs without an apply.');
     return { resourceStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan, drift: APPLIED_IN_SYNC };
@@ -40,25 +48,5 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
     throw JobFailure.permanent('cancelled', `the job ended (${marked.status || 'gone'}) while it was planning; nothing was changed`);
   }
   log(`Plan saved; waiting for approval: POST /api/jobs/${data.jobId}/apply to apply it, or /discard.`);
-  return { resourceStatus: 'updating', outputs: undefined, result: { changes: NOTHING }, plan, parked: true };
-}
-
-// Applies the plan that was approved, and nothing else: Terraform refuses a
-// saved plan whose state has changed since (see WorkspaceRunner.applyPlan).
-async function applyApproved({ data, terraform, s3State, planFile, log }: ActionContext, lineage: string | undefined): Promise<ActionSuccess> {
-  const workspace = data.resourceId;
-  const saved = await s3State?.getPlan(workspace, data.jobId);
-  if (!s3State || !saved) throw JobFailure.permanent('saved-plan-unavailable', 'the saved plan of this update could not be found beside the state; nothing was changed; send PATCH again');
-  await writeFile(planFile, saved, { mode: 0o600 });
-  log('Applying the approved plan.');
-  try {
-    const applied = await terraform.applyPlan(planFile, lineage);
-    await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
-    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied, drift: APPLIED_IN_SYNC };
-  } catch (error) {
-    // A retry may apply the same plan (the lock was held, the backend away);
-    // a plan that can never apply is removed.
-    if (!JobFailure.from(error).detail.retryable) await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
-    throw error;
-  }
+  return { resourceStatus: 'updating', outputs: undefined, result: { changes: NOTHING }, plan, parked: 'planned' };
 }

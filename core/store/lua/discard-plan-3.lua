@@ -1,5 +1,6 @@
 --[[
-  Discards a planned update (see includes/discard-planned.lua).
+  Discards a planned update, or a job a soft-mandatory policy stopped (see
+  includes/discard-planned.lua).
 
   Input:
     KEYS[1] resource key
@@ -32,7 +33,7 @@ local jobId = ARGV[2]
 
 local status = redis.call('HGET', jobKey, 'status')
 if not status then return {'missing'} end
-if status ~= 'planned' then return {'conflict', status} end
+if status ~= 'planned' and status ~= 'policy_failed' then return {'conflict', status} end
 discardPlanned(prefix, resourceKey, jobKey, opsKey, jobId, ARGV[4], ARGV[5], ARGV[3], ARGV[7], ARGV[6])
 auditJob(prefix, ARGV[8], resourceKey, jobId)
 return {'discarded', redis.call('LINDEX', opsKey, 0) or ''}

@@ -4,8 +4,8 @@
   create that has never started (first attempt still queued, not a retry)
   cannot have made anything: it is cancelled and the resource is deleted at
   once, with a delete job that succeeds without running Terraform (and its
-  record retired: see retire-deleted). An update whose plan awaits approval is
-  discarded, and the delete queued after it.
+  record retired: see retire-deleted). An update whose plan awaits approval, or a job stopped by a
+  soft-mandatory policy, is discarded, and the delete queued after it.
 
   Input:
     KEYS[1] resource key
@@ -89,10 +89,13 @@ end
 -- delete it never is, and its sealed inputs go.
 if current[1] == 'update' and current[2] == 'failed' then redis.call('HDEL', currentKey, 'new_secrets') end
 local discarded = ''
-if current[2] == 'planned' then
+if current[2] == 'planned' or current[2] == 'policy_failed' then
   discardPlanned(prefix, resourceKey, currentKey, opsKey, currentId, 'discarded', discardedError, now, nowMs, retentionSeconds)
   discarded = currentId
 end
+local before = redis.call('HGET', resourceKey, 'status')
 queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'delete', 'deleting', templateVersion, maxAttempts, now)
+-- Where the stack waits should a soft-mandatory policy stop the delete.
+redis.call('HSET', jobKey, 'status_before', before)
 auditStack(prefix, ARGV[11], resourceKey)
 return {'created', jobId, discarded}

@@ -26,8 +26,13 @@ local function appendEvent(prefix, resourceKey, eventType, jobId, now)
   local stack = redis.call('HMGET', resourceKey, 'id', 'status', 'template', 'template_version', 'inputs', 'project')
   local job = cjson.null
   if jobId and jobId ~= '' then
-    local record = redis.call('HMGET', jobKeyOf(prefix, jobId), 'action', 'status')
+    local record = redis.call('HMGET', jobKeyOf(prefix, jobId), 'action', 'status', 'policy')
     job = {id = jobId, action = record[1], status = record[2]}
+    -- The verdict of the policies on its plan, without the override's reason.
+    if record[3] then
+      local policy = cjson.decode(record[3])
+      job.policy = {status = policy.status, results = policy.results}
+    end
   end
   local data = {
     stack = {id = stack[1], project = stack[6] or 'default', status = stack[2], template = {name = stack[3] or 'ec2instance', version = stack[4] or ''}, tags = tagsOf(stack[5])},

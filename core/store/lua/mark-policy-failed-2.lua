@@ -1,0 +1,48 @@
+--[[
+  A soft-mandatory policy failed on a job's plan, which is saved: the job
+  waits, `policy_failed`, for an override or a discard, and stays at the
+  head of its resource's queue so nothing else runs on the stack meanwhile.
+  The stack shows the status it had before the job (an update's, a
+  delete's), or stays `creating` (a create's: there was none); a discard
+  returns it there, and a discarded create leaves it `failed`.
+
+  Input:
+    KEYS[1] resource key
+    KEYS[2] job key
+
+    ARGV[1] key prefix
+    ARGV[2] job id
+    ARGV[3] now (ISO 8601)
+    ARGV[4] the plan (JSON)
+    ARGV[5] the policy results (JSON)
+
+  Output:
+    {'policy_failed'}
+    {'not-running', status}   cancelled or finished meanwhile
+]]
+local resourceKey = KEYS[1]
+local jobKey = KEYS[2]
+
+local prefix = ARGV[1]
+local jobId = ARGV[2]
+local now = ARGV[3]
+
+--- @include "move-status"
+
+local job = redis.call('HMGET', jobKey, 'status', 'action', 'previous_status', 'status_before')
+if job[1] ~= 'running' then return {'not-running', job[1] or ''} end
+-- Where a discard leaves the stack (see includes/discard-planned.lua).
+if job[2] == 'create' then redis.call('HSET', jobKey, 'previous_status', 'failed') end
+if job[2] == 'delete' then
+  job[3] = job[4] or 'ready'
+  redis.call('HSET', jobKey, 'previous_status', job[3])
+end
+setJobStatus(prefix, resourceKey, jobKey, 'policy_failed', now, 'plan', ARGV[4], 'policy', ARGV[5])
+if redis.call('HGET', resourceKey, 'job_id') == jobId then
+  if job[2] ~= 'create' and job[3] then
+    setResourceStatus(prefix, resourceKey, job[3], now, 'job_status', 'policy_failed')
+  else
+    redis.call('HSET', resourceKey, 'job_status', 'policy_failed', 'updated_at', now)
+  end
+end
+return {'policy_failed'}

@@ -1,0 +1,107 @@
+// Policies in Redis: one hash each, indexed for every policy and by project
+// (the every-project ones under '*'), so a job reads the policies that may
+// apply to it with one round trip.
+import type { Enforcement, JobAction } from '../schemas/index.ts';
+import type { StoreContext } from './context.ts';
+import { IndexMember } from './keys.ts';
+import { auditArg, type AuditNote } from './audit.ts';
+import { EVERY_PROJECT } from './webhooks.ts';
+
+export type PolicyRecord = {
+  id: string;
+  name: string;
+  description: string;
+  enforcement: Enforcement;
+  // EVERY_PROJECT: every project's jobs.
+  project: string;
+  // Empty: every template, every action.
+  templates: string[];
+  actions: JobAction[];
+  rule: string;
+  message: string;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type PolicyChanges = Partial<Pick<PolicyRecord, 'name' | 'description' | 'enforcement' | 'templates' | 'actions' | 'rule' | 'message'>> & { updatedAt: string };
+
+function toPolicy(hash: Record<string, string>): PolicyRecord {
+  return {
+    id: hash.id ?? '',
+    name: hash.name ?? '',
+    description: hash.description ?? '',
+    enforcement: (hash.enforcement ?? 'hard-mandatory') as Enforcement,
+    project: hash.project ?? EVERY_PROJECT,
+    templates: JSON.parse(hash.templates ?? '[]') as string[],
+    actions: JSON.parse(hash.actions ?? '[]') as JobAction[],
+    rule: hash.rule ?? '',
+    message: hash.message ?? '',
+    createdBy: hash.created_by ?? '',
+    createdAt: hash.created_at ?? '',
+    updatedAt: hash.updated_at ?? '',
+  };
+}
+
+function fields(changes: PolicyChanges): string[] {
+  const values: Record<string, string | undefined> = {
+    name: changes.name,
+    description: changes.description,
+    enforcement: changes.enforcement,
+    templates: changes.templates && JSON.stringify(changes.templates),
+    actions: changes.actions && JSON.stringify(changes.actions),
+    rule: changes.rule,
+    message: changes.message,
+    updated_at: changes.updatedAt,
+  };
+  return Object.entries(values).flatMap(([field, value]) => (value === undefined ? [] : [field, value]));
+}
+
+export class Policies {
+  readonly #c: StoreContext;
+
+  constructor(context: StoreContext) {
+    this.#c = context;
+  }
+
+  // Stores a policy unless its project does not exist.
+  async create(policy: PolicyRecord, audit?: AuditNote): Promise<'created' | 'no-project'> {
+    const { scripts, keys } = this.#c;
+    const member = IndexMember.encode(Date.parse(policy.createdAt), policy.id);
+    const scriptKeys = [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project), keys.project(policy.project)];
+    const args = ['id', policy.id, 'created_by', policy.createdBy, 'created_at', policy.createdAt, ...fields(policy)];
+    const [outcome] = await scripts.run('create-policy', scriptKeys, [member, policy.project, auditArg(this.#c, audit), ...args]);
+    if (outcome === 'created' || outcome === 'no-project') return outcome;
+    throw new Error(`unexpected reply from create-policy: ${outcome}`);
+  }
+
+  async get(id: string): Promise<PolicyRecord | undefined> {
+    const hash = await this.#c.redis.hgetall(this.#c.keys.policy(id));
+    return hash.id ? toPolicy(hash) : undefined;
+  }
+
+  async update(id: string, changes: PolicyChanges, audit?: AuditNote): Promise<'updated' | 'missing'> {
+    const [outcome] = await this.#c.scripts.run('update-policy', [this.#c.keys.policy(id)], [auditArg(this.#c, audit), ...fields(changes)]);
+    return outcome === 'updated' ? 'updated' : 'missing';
+  }
+
+  async delete(policy: PolicyRecord, audit?: AuditNote): Promise<'deleted' | 'missing'> {
+    const { scripts, keys } = this.#c;
+    const member = IndexMember.encode(Date.parse(policy.createdAt), policy.id);
+    const [outcome] = await scripts.run('delete-policy', [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project)], [member, auditArg(this.#c, audit)]);
+    return outcome === 'deleted' ? 'deleted' : 'missing';
+  }
+
+  // The policies of these projects (EVERY_PROJECT among them for the
+  // every-project ones), or every policy (undefined), oldest first.
+  async list(projects: readonly string[] | undefined): Promise<PolicyRecord[]> {
+    const { redis, keys } = this.#c;
+    const indexes = projects === undefined ? [keys.policyIndex] : projects.map((project) => keys.projectPolicies(project));
+    const members: string[] = (await Promise.all(indexes.map((index) => redis.zrange(index, '-', '+', 'BYLEX')))).flat().sort();
+    if (members.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const member of members) pipeline.hgetall(keys.policy(IndexMember.id(member)));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.flatMap(([error, hash]) => (error === null && (hash as Record<string, string>).id ? [toPolicy(hash as Record<string, string>)] : []));
+  }
+}
