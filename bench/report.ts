@@ -148,7 +148,7 @@ export function renderGrowth(rows: Row[], seeded: SeededRun | undefined): string
   const lines = [
     '## 2. Growth and per-job overhead',
     '',
-    '| W×C | growth N=1000 / N=100, ours (linear = 10) | same, raw | create ours/raw by N | create overhead per stack (ours − raw) | create + delete, per stack |',
+    `| W×C | growth N=${Math.max(...sizes)} / N=${Math.min(...sizes)}, ours (linear = ${Math.max(...sizes) / Math.min(...sizes)}) | same, raw | create ours/raw by N | create overhead per stack (ours − raw) | create + delete, per stack |`,
     '|---|---:|---:|---|---:|---:|',
   ];
   for (const c of configs) {
