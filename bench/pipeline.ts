@@ -7,16 +7,29 @@ import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import { type JobEvent, Store } from '../core/store/index.ts';
-import type { StateBackend } from '../test/support/local-services.ts';
+import { stackStatePrefix } from '../core/ids.ts';
+import { STATE_BUCKET, STATE_KEY, type StateBackend } from '../test/support/local-services.ts';
+import type { S3Counter, S3Counts } from '../test/support/s3-counter.ts';
+import { type CpuUse, measureCpu } from './cpu.ts';
 import { AUTH_ENV, AUTH_HEADER, inLanes, ROOT, startService } from './processes.ts';
 
 export const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'ok');
 const CLI_CONFIG = path.join(ROOT, 'worker', 'terraform.rc');
 const workspaceId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16);
 
-export type PhaseTimes = { createMs: number; deleteMs: number; failures: number };
+// `s3`: the requests the bucket saw, per phase; `cpu`: where the CPU went
+// (ours only); `redisBytesPerStack`: Redis memory per ready stack (ours only).
+export type PhaseTimes = {
+  createMs: number;
+  deleteMs: number;
+  failures: number;
+  s3?: { create: S3Counts; delete: S3Counts };
+  cpu?: { create: CpuUse; delete: CpuUse };
+  redisBytesPerStack?: number;
+};
 
-export type Setup = { redisUrl: string; backend: StateBackend; workDir: string };
+// `backend`'s S3 endpoint is the counting proxy in front of the emulator.
+export type Setup = { redisUrl: string; redisPid: number; backend: StateBackend; s3Counter: S3Counter; workDir: string };
 
 function baseEnv(setup: Setup): Record<string, string> {
   return {
@@ -61,7 +74,10 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
       if (message.topic === 'job') onEvent(message.event);
     });
     const base = `http://127.0.0.1:${port}`;
-    const phase = async (send: (i: number) => Promise<string>): Promise<{ ms: number; failures: number }> => {
+    const parts = { workerPids: workerProcesses.map((w) => w.child.pid ?? 0), apiPid: api.child.pid ?? 0, redisPid: setup.redisPid };
+    const phase = async (send: (i: number) => Promise<string>): Promise<{ ms: number; failures: number; s3: S3Counts; cpu: CpuUse }> => {
+      setup.s3Counter.take();
+      const cpu = await measureCpu(parts);
       const pending = new Set<string>();
       const early = new Map<string, string>();
       let failures = 0;
@@ -97,10 +113,11 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
       if (pending.size > 0) await allDone;
       const ms = performance.now() - started;
       onEvent = () => undefined;
-      return { ms, failures };
+      return { ms, failures, s3: setup.s3Counter.take(), cpu: await cpu() };
     };
 
     const ids: string[] = [];
+    const memoryBefore = await usedMemory(redis);
     const created = await phase(async (i) => {
       const res = await fetch(`${base}/api/ec2instance`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADER }, body: '{}' });
       const body = (await res.json()) as { id: string; job: { id: string } };
@@ -108,13 +125,21 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
       ids[i] = body.id;
       return body.job.id;
     });
+    const redisBytesPerStack = ((await usedMemory(redis)) - memoryBefore) / n;
     const deleted = await phase(async (i) => {
       const res = await fetch(`${base}/api/ec2instance/${ids[i]}`, { method: 'DELETE', headers: AUTH_HEADER });
       const body = (await res.json()) as { job: { id: string } };
       if (res.status !== 202) throw new Error(`DELETE answered ${res.status}`);
       return body.job.id;
     });
-    return { createMs: created.ms, deleteMs: deleted.ms, failures: created.failures + deleted.failures };
+    return {
+      createMs: created.ms,
+      deleteMs: deleted.ms,
+      failures: created.failures + deleted.failures,
+      s3: { create: created.s3, delete: deleted.s3 },
+      cpu: { create: created.cpu, delete: deleted.cpu },
+      redisBytesPerStack,
+    };
   } finally {
     subscriber.disconnect();
     redis.disconnect();
@@ -148,19 +173,22 @@ export async function runRaw(setup: Setup, workers: number, lanes: number, n: nu
   const count = (ok: boolean) => {
     if (!ok) failures += 1;
   };
+  setup.s3Counter.take();
   const createStarted = performance.now();
   await inLanes(ids, lanes, async (id, lane) => {
     count(await terraform(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], FIXTURE, envFor(lane, id)));
   });
   const createMs = performance.now() - createStarted;
+  const createCounts = setup.s3Counter.take();
   const deleteStarted = performance.now();
   await inLanes(ids, lanes, async (id, lane) => {
     count(await terraform(['destroy', '-auto-approve', '-input=false', `-var=resource_id=${id}`], FIXTURE, envFor(lane, id)));
     count(await terraform(['workspace', 'delete', id], FIXTURE, envFor(lane, 'default')));
   });
   const deleteMs = performance.now() - deleteStarted;
+  const deleteCounts = setup.s3Counter.take();
   await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  return { createMs, deleteMs, failures };
+  return { createMs, deleteMs, failures, s3: { create: createCounts, delete: deleteCounts } };
 }
 
 // (c) The original project's way: a copy of the configuration per stack,
@@ -199,4 +227,24 @@ export async function runOriginal(setup: Setup, lanes: number, n: number): Promi
   const deleteMs = performance.now() - deleteStarted;
   await rm(root, { recursive: true, force: true });
   return { createMs, deleteMs, failures };
+}
+
+// Other stacks' state, written straight to the emulator where tfcompute keeps
+// it (as Terraform writes an empty state), so a run can start with `count`
+// workspaces in the bucket without creating them.
+export async function seedWorkspaces(emulatorEndpoint: string, count: number): Promise<void> {
+  const body = JSON.stringify({ version: 4, terraform_version: '1.11.4', serial: 1, lineage: 'seeded', outputs: {}, resources: [] });
+  await inLanes(
+    Array.from({ length: count }, () => workspaceId()),
+    16,
+    async (id) => {
+      const response = await fetch(`${emulatorEndpoint}/${STATE_BUCKET}/${stackStatePrefix(id)}/${id}/${STATE_KEY}`, { method: 'PUT', body });
+      if (response.status !== 200) throw new Error(`seeding answered ${response.status}`);
+    },
+  );
+}
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
 }

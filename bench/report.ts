@@ -6,83 +6,47 @@ import type { PhaseTimes } from './pipeline.ts';
 import type { RetentionResults } from './retention.ts';
 import { seconds } from './processes.ts';
 
-export type Row = { workers: number; concurrency: number; n: number; ours: PhaseTimes; raw: PhaseTimes; original: PhaseTimes };
+export type Row = { workers: number; concurrency: number; n: number; ours: PhaseTimes; raw: PhaseTimes; original?: PhaseTimes };
+// Ours at `workspaces` workspaces: `seeded` written beforehand, `n` created and deleted.
+export type SeededRun = { workspaces: number; seeded: number; workers: number; concurrency: number; n: number; ours: PhaseTimes };
 
-export type BenchResults = { date: string; machine: string; software: string; apiNodeFlags: string; rows: Row[]; api?: ApiResults; changes?: ChangesResults; events?: EventsResults; retention?: RetentionResults };
+export type BenchResults = {
+  date: string;
+  machine: string;
+  software: string;
+  apiNodeFlags: string;
+  command?: string;
+  loadAverage?: { before: number[]; after: number[] };
+  rows: Row[];
+  seeded?: SeededRun;
+  api?: ApiResults;
+  changes?: ChangesResults;
+  events?: EventsResults;
+  retention?: RetentionResults;
+};
 
 function ratio(a: number, b: number): string {
   return (a / b).toFixed(2);
 }
 
 const total = (p: PhaseTimes) => p.createMs + p.deleteMs;
+const orDash = (p: PhaseTimes | undefined, pick: (p: PhaseTimes) => string) => (p ? pick(p) : '—');
 
 export function render(results: BenchResults): string {
   const { rows, api } = results;
+  const load = results.loadAverage;
   const lines = [
     '# tfcompute benchmark',
     '',
-    `Run ${results.date} with \`npm run bench\` on ${results.machine}; ${results.software}.`,
-    'State backend: s3rver (S3) and dynalite (DynamoDB lock table) on the same machine. Stack: `test/fixtures/ok`',
-    "(one `terraform_data`), so Terraform's own cost is as small as it gets and any overhead of ours shows.",
-    'The figures are also in `docs/benchmark.json`.',
+    `Run ${results.date} with \`${results.command ?? 'npm run bench'}\` on ${results.machine}; ${results.software}.`,
+    ...(load ? [`Load average (1, 5, 15 min) ${load.before.map((x) => x.toFixed(2)).join(', ')} at the start, ${load.after.map((x) => x.toFixed(2)).join(', ')} at the end: figures compare only with others of the same run.`] : []),
+    'State backend: s3rver (S3) and dynalite (DynamoDB lock table) on the same machine, every S3 request through a proxy',
+    'that counts it. Stack: `test/fixtures/ok` (one `terraform_data`), so Terraform\'s own cost is as small as it gets and',
+    'any overhead of ours shows. The figures are also in `docs/benchmark.json`.',
     '',
-    '## 1. Pipeline throughput',
-    '',
-    'Wall time from the first request (or command) to the last stack `ready`, then from the first DELETE to the last',
-    '`deleted`. *Raw*: `terraform apply` per stack with `TF_WORKSPACE` in a directory initialised beforehand, then',
-    '`destroy` + `workspace delete`. *Original*: copy the configuration, `init`, `workspace new`, `apply`; for the delete',
-    '`init`, `destroy`, `workspace delete`. All three at the same parallelism (workers × concurrency lanes).',
-    '',
-    '| W×C | N | ours create | raw create | original create | ours delete | raw delete | original delete | ours/raw | original/ours | failures |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...renderPipeline(rows),
+    ...renderGrowth(rows, results.seeded),
   ];
-  for (const r of rows) {
-    lines.push(
-      `| ${r.workers}×${r.concurrency} | ${r.n} | ${seconds(r.ours.createMs)} s | ${seconds(r.raw.createMs)} s | ${seconds(r.original.createMs)} s | ` +
-        `${seconds(r.ours.deleteMs)} s | ${seconds(r.raw.deleteMs)} s | ${seconds(r.original.deleteMs)} s | ` +
-        `${ratio(total(r.ours), total(r.raw))} (create ${ratio(r.ours.createMs, r.raw.createMs)}, delete ${ratio(r.ours.deleteMs, r.raw.deleteMs)}) | ` +
-        `${ratio(total(r.original), total(r.ours))} | ${r.ours.failures}/${r.raw.failures}/${r.original.failures} |`,
-    );
-  }
-  lines.push(
-    '',
-    'Targets: ours/raw ≤ 1.15; original/ours ≥ 2. Failures: ours/raw/original jobs or commands that failed.',
-    "Our delete beats raw because the worker removes the empty workspace's state object in S3 itself instead of",
-    'starting `terraform workspace delete`, which lists every workspace first.',
-    '',
-  );
-
-  const sizes = [...new Set(rows.map((r) => r.n))];
-  const configs = [...new Map(rows.map((r) => [`${r.workers}x${r.concurrency}`, r])).values()];
-  lines.push(
-    '## 2. Growth and per-job overhead',
-    '',
-    '| W×C | growth N=1000 / N=100, ours (linear = 10) | same, raw | create overhead per stack (ours − raw) | create + delete, per stack |',
-    '|---|---:|---:|---:|---:|',
-  );
-  for (const c of configs) {
-    const mine = rows.filter((r) => r.workers === c.workers && r.concurrency === c.concurrency);
-    const small = mine.find((r) => r.n === Math.min(...sizes));
-    const large = mine.find((r) => r.n === Math.max(...sizes));
-    if (!small || !large) continue;
-    const lanes = c.workers * c.concurrency;
-    const growth = (pick: (r: Row) => PhaseTimes) => (sizes.length > 1 ? ratio(total(pick(large)), total(pick(small))) : 'n/a');
-    const createWall = (large.ours.createMs - large.raw.createMs) / large.n;
-    const bothWall = (total(large.ours) - total(large.raw)) / large.n;
-    lines.push(
-      `| ${c.workers}×${c.concurrency} | ${growth((r) => r.ours)} | ${growth((r) => r.raw)} | ` +
-        `${createWall.toFixed(1)} ms wall, ${(createWall * lanes).toFixed(1)} ms of lane time | ${bothWall.toFixed(1)} ms wall |`,
-    );
-  }
-  lines.push(
-    '',
-    'Overheads at the largest N; lane time is wall time × parallel lanes. Growth above 10 is Terraform\'s, not ours: raw',
-    'grows as much. Terraform 1.11.4 lists the workspaces (two `ListObjectsV2` calls over the workspace prefix, seen',
-    'with `TF_LOG=DEBUG`) on every `apply` and `destroy`, so each run costs more the more workspaces exist; s3rver',
-    'lists by walking its directory, real S3 pages 1,000 keys a request.',
-    '',
-  );
-
   if (api) {
     const row = (name: string, r: LoadResult) =>
       `| ${name} | ${Math.round(r.requestsPerSecond)} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.non2xx + r.errors} |`;
@@ -118,6 +82,133 @@ export function render(results: BenchResults): string {
   if (results.events) lines.push(...renderEvents(results.events));
   if (results.retention) lines.push(...renderRetention(results.retention));
   return `${lines.join('\n')}\n`;
+}
+
+// Section 1: throughput against raw Terraform and the original project's way, and where the CPU went.
+export function renderPipeline(rows: Row[]): string[] {
+  const lines = [
+    '## 1. Pipeline throughput',
+    '',
+    'Wall time from the first request (or command) to the last stack `ready`, then from the first DELETE to the last',
+    '`deleted`. *Raw*: `terraform apply` per stack with `TF_WORKSPACE` in a directory initialised beforehand, then',
+    '`destroy` + `workspace delete`. *Original*: copy the configuration, `init`, `workspace new`, `apply`; for the delete',
+    '`init`, `destroy`, `workspace delete`. All three at the same parallelism (workers × concurrency lanes).',
+    '',
+    '| W×C | N | ours create | raw create | original create | ours delete | raw delete | original delete | ours/raw | original/ours | failures |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.workers}×${r.concurrency} | ${r.n} | ${seconds(r.ours.createMs)} s | ${seconds(r.raw.createMs)} s | ${orDash(r.original, (o) => `${seconds(o.createMs)} s`)} | ` +
+        `${seconds(r.ours.deleteMs)} s | ${seconds(r.raw.deleteMs)} s | ${orDash(r.original, (o) => `${seconds(o.deleteMs)} s`)} | ` +
+        `${ratio(total(r.ours), total(r.raw))} (create ${ratio(r.ours.createMs, r.raw.createMs)}, delete ${ratio(r.ours.deleteMs, r.raw.deleteMs)}) | ` +
+        `${orDash(r.original, (o) => ratio(total(o), total(r.ours)))} | ${r.ours.failures}/${r.raw.failures}/${orDash(r.original, (o) => String(o.failures))} |`,
+    );
+  }
+  lines.push(
+    '',
+    'Targets: ours/raw ≤ 1.15; original/ours ≥ 2. Failures: ours/raw/original jobs or commands that failed (— not run).',
+    "Our delete beats raw because the worker removes the empty workspace's state object in S3 itself instead of",
+    'starting `terraform workspace delete`.',
+    '',
+  );
+  const measured = rows.filter((r) => r.ours.cpu);
+  if (measured.length === 0) return lines;
+  lines.push(
+    '### Worker scaling, and where the CPU goes',
+    '',
+    "Ours only, during the create phase: stacks a second, and CPU in cores (CPU seconds over wall seconds, from `/proc`):",
+    "Terraform (the workers' reaped children), the workers' and the API's Node.js, redis-server, and the benchmark's own",
+    'process (s3rver, dynalite, the counting proxy and the HTTP client), beside the whole machine, whose busy time also',
+    'counts whatever else ran on it (*others*).',
+    '',
+    '| W×C | N | creates/s | deletes/s | Terraform | workers | API | Redis | emulators + driver | machine busy | others |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const r of measured) {
+    const c = r.ours.cpu!.create;
+    const cores = (x: number) => (x / c.wallSeconds).toFixed(2);
+    const ours = c.terraform + c.workers + c.api + c.redis + c.emulators;
+    lines.push(
+      `| ${r.workers}×${r.concurrency} | ${r.n} | ${(r.n / (r.ours.createMs / 1000)).toFixed(1)} | ${(r.n / (r.ours.deleteMs / 1000)).toFixed(1)} | ` +
+        `${cores(c.terraform)} | ${cores(c.workers)} | ${cores(c.api)} | ${cores(c.redis)} | ${cores(c.emulators)} | ${cores(c.machine)} of ${c.cores} | ${cores(Math.max(0, c.machine - ours))} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+const perJob = (n: number, x: number) => (x / n).toFixed(1);
+const listedKeys = (p: PhaseTimes, phase: 'create' | 'delete') => (p.s3?.[phase].listings ?? []).filter((l) => !l.prefix.startsWith('tfcompute-plans/')).reduce((sum, l) => sum + l.keys, 0);
+
+// Section 2: how a job's cost grows with the workspaces in the bucket.
+export function renderGrowth(rows: Row[], seeded: SeededRun | undefined): string[] {
+  const sizes = [...new Set(rows.map((r) => r.n))];
+  const configs = [...new Map(rows.map((r) => [`${r.workers}x${r.concurrency}`, r])).values()];
+  const lines = [
+    '## 2. Growth and per-job overhead',
+    '',
+    `| W×C | growth N=${Math.max(...sizes)} / N=${Math.min(...sizes)}, ours (linear = ${Math.max(...sizes) / Math.min(...sizes)}) | same, raw | create ours/raw by N | create overhead per stack (ours − raw) | create + delete, per stack |`,
+    '|---|---:|---:|---|---:|---:|',
+  ];
+  for (const c of configs) {
+    const mine = rows.filter((r) => r.workers === c.workers && r.concurrency === c.concurrency);
+    const mySizes = [...new Set(mine.map((r) => r.n))];
+    if (mySizes.length < 2) continue;
+    const small = mine.find((r) => r.n === Math.min(...mySizes));
+    const large = mine.find((r) => r.n === Math.max(...mySizes));
+    if (!small || !large) continue;
+    const lanes = c.workers * c.concurrency;
+    const growth = (pick: (r: Row) => PhaseTimes) => ratio(total(pick(large)), total(pick(small)));
+    const createWall = (large.ours.createMs - large.raw.createMs) / large.n;
+    const bothWall = (total(large.ours) - total(large.raw)) / large.n;
+    lines.push(
+      `| ${c.workers}×${c.concurrency} | ${growth((r) => r.ours)} | ${growth((r) => r.raw)} | ${mine.map((r) => `N=${r.n}: ${ratio(r.ours.createMs, r.raw.createMs)}`).join('; ')} | ` +
+        `${createWall.toFixed(1)} ms wall, ${(createWall * lanes).toFixed(1)} ms of lane time | ${bothWall.toFixed(1)} ms wall |`,
+    );
+  }
+  lines.push(
+    '',
+    'Overheads at the largest N; lane time is wall time × parallel lanes. Goals: growth ≤ 10.5 and create ours/raw ≤ 1.05.',
+    'Terraform 1.11.4 lists the workspaces (`ListObjectsV2` over the workspace prefix) on every `apply` and `destroy`;',
+    "raw Terraform lists every stack's, so its jobs cost more the more stacks exist. Each of our stacks has a",
+    '`workspace_key_prefix` of its own (`tfcompute-stacks/<id>`), so its listing returns its own workspace only.',
+    '',
+    '### S3 requests per job',
+    '',
+    'Counted at the proxy in front of s3rver, per stack created or deleted; *keys listed*: the keys all the',
+    "`ListObjectsV2` answers of the phase returned (a real S3 answers 1,000 a request), per stack. Saved-plan listings aside.",
+    '',
+    '| run | N | workspaces at most | ours create: requests (lists) | keys listed | ours delete: requests (lists) | keys listed | raw create: requests (lists) | keys listed | raw delete: requests (lists) | keys listed |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  const s3Cells = (p: PhaseTimes | undefined, n: number) =>
+    (['create', 'delete'] as const)
+      .map((phase) => {
+        const counts = p?.s3?.[phase];
+        if (!p || !counts) return '— | —';
+        return `${perJob(n, counts.requests)} (${perJob(n, counts.byOperation.ListObjectsV2 ?? 0)}) | ${perJob(n, listedKeys(p, phase))}`;
+      })
+      .join(' | ');
+  for (const r of rows) lines.push(`| ${r.workers}×${r.concurrency} | ${r.n} | ${r.n} | ${s3Cells(r.ours, r.n)} | ${s3Cells(r.raw, r.n)} |`);
+  if (seeded) lines.push(`| ${seeded.workers}×${seeded.concurrency}, ${seeded.seeded.toLocaleString('en')} pre-seeded | ${seeded.n} | ${seeded.workspaces} | ${s3Cells(seeded.ours, seeded.n)} | ${s3Cells(undefined, seeded.n)} |`);
+  lines.push('');
+  if (seeded) {
+    const perStack = (p: PhaseTimes, n: number) => `${(total(p) / n).toFixed(1)} ms`;
+    const same = rows.filter((r) => r.workers === seeded.workers && r.concurrency === seeded.concurrency);
+    lines.push(
+      `### Ours at ${seeded.workspaces.toLocaleString('en')} workspaces`,
+      '',
+      `${seeded.seeded.toLocaleString('en')} workspaces' state written to the bucket beforehand (where tfcompute keeps it), then ${seeded.n} stacks created and`,
+      `deleted through tfcompute at ${seeded.workers}×${seeded.concurrency}: create ${seconds(seeded.ours.createMs)} s, delete ${seconds(seeded.ours.deleteMs)} s, ` +
+        `${perStack(seeded.ours, seeded.n)} of wall time a stack (create + delete), against ${same.map((r) => `${perStack(r.ours, r.n)} at N=${r.n}`).join(', ')} in the same run.`,
+      `Growth N=${seeded.workspaces} / N=${Math.min(...sizes)}, per stack: ${same.length > 0 ? ratio(total(seeded.ours) / seeded.n, Math.min(...same.map((r) => total(r.ours) / r.n))) : 'n/a'} (flat = 1).`,
+      '',
+    );
+  }
+  const largest = rows.filter((r) => r.ours.redisBytesPerStack !== undefined).sort((a, b) => b.n - a.n)[0];
+  if (largest) lines.push(`Redis memory per ready stack after the creates of the ${largest.workers}×${largest.concurrency}, N=${largest.n} run (records, indexes, jobs, logs, events, BullMQ's kept jobs): ${Math.round(largest.ours.redisBytesPerStack ?? 0).toLocaleString('en')} bytes.`, '');
+  return lines;
 }
 
 // Section 5, on its own so it can be pasted into a report the rest of the bench did not rewrite.

@@ -21,6 +21,18 @@ export function newJobId(): string {
   return `j${generate().slice(1)}`;
 }
 
+// Where a stack's Terraform state lives in the S3 backend's bucket: the
+// `workspace_key_prefix` of its own, so Terraform, which lists every
+// workspace under the prefix on each apply and destroy, finds one there, and
+// a job costs the same at a hundred stacks or a hundred thousand. It is under
+// a root of its own, beside the backend's configured prefix (`env:` unless
+// set), so the listings of stacks from before it, whose state stays under
+// that prefix, do not grow with the new ones either. Recorded on the stack
+// when it is created (see core/store/lua/create-7.lua).
+export function stackStatePrefix(id: string): string {
+  return `tfcompute-stacks/${id}`;
+}
+
 export function isId(value: string): boolean {
   return ID_PATTERN.test(value);
 }

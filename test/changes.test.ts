@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { QueueEvents } from 'bullmq';
 import { forgetJobId } from '../core/lifecycle/approve.ts';
 import { QUEUE_NAME } from '../core/queue.ts';
+import { makeJobDataDir } from '../worker/job-dir.ts';
 import { Terraform } from '../worker/terraform.ts';
 import { assertProblem, fixtureDir, TOKENS, useSystems } from './support/harness.ts';
 import { outsideWorld } from './support/outside-world.ts';
@@ -89,7 +90,7 @@ describe('updates', () => {
   async function readyStack(system: Awaited<ReturnType<typeof startSystem>>, inputs: Record<string, unknown> = { node_count: 2 }) {
     const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send(inputs);
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    return created.body as { id: string; inputs: Record<string, unknown>; outputs: { private_ips: string[] }; template: { version: string } };
+    return created.body as { id: string; inputs: Record<string, unknown>; outputs: { private_ips: string[] }; template: { version: string }; state: { workspace_key_prefix: string | null } };
   }
 
   test('a PATCH plans, waits planned with the right counts, and an approval applies it', async () => {
@@ -197,7 +198,9 @@ describe('updates', () => {
     await writeFile(pushed, JSON.stringify(state));
     const terraform = new Terraform({ ...system.config.terraform, cwd: fixtureDir('changes'), dataDir: `${system.config.worker.workDir}/outsider-${system.config.redisPrefix}`, graceMs: 5_000 });
     await terraform.init();
-    const push = await terraform.run(['state', 'push', pushed], { workspace: stack.id });
+    // Under the stack's own prefix, as the worker runs it.
+    const dataDir = await makeJobDataDir(terraform.settings.dataDir, stack.state.workspace_key_prefix ?? '', `${terraform.settings.dataDir}-${stack.id}`);
+    const push = await terraform.run(['state', 'push', pushed], { workspace: stack.id, ...(dataDir ? { dataDir } : {}) });
     assert.equal(push.exitCode, 0, push.stderr);
     const moved = await stateBytes(stateUrl);
 

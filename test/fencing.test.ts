@@ -67,7 +67,7 @@ describe('a state lock left by a tfcompute job', () => {
     );
     t.after(() => s3State.close());
     const workspace = `lock${Math.random().toString(36).slice(2, 14)}`;
-    await backend.holdStateLock(workspace, 'tfcompute-worker@w1', { Info: held.info, Heartbeat: held.heartbeatMs });
+    await backend.holdStateLock(workspace, 'tfcompute-worker@w1', { Info: held.info, Heartbeat: held.heartbeatMs }, 'env:');
     const lines: string[] = [];
     const deps = {
       s3State,
@@ -147,7 +147,7 @@ describe('a lock table and lock files both (as Terraform takes both when both ar
     const deps = { s3State, timing: { heartbeatMs: 50, staleAfterMs: 1_000 }, isWorkerAlive: async () => true, isJobOver: async () => false, log: () => undefined, onLost: () => undefined };
     const owner = { workerId: 'w1', jobId: 'cccccccccccccccc', operation: 'apply' } as const;
     const workspace = `both${Math.random().toString(36).slice(2, 14)}`;
-    const lockFile = `${backend.stateObjectUrl(workspace)}.tflock`;
+    const lockFile = `${backend.stateObjectUrl(workspace, 'env:')}.tflock`;
 
     const release = await acquireStateLock(deps, workspace, owner);
     assert.equal((await fetch(lockFile, { method: 'HEAD' })).status, 200, 'the lock file');

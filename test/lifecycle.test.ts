@@ -5,6 +5,8 @@ import { describe, test } from 'node:test';
 import request from 'supertest';
 import { jobOptions, QUEUE_NAME } from '../core/queue.ts';
 import { Queue } from 'bullmq';
+import { stackStatePrefix } from '../core/ids.ts';
+import { makeJobDataDir } from '../worker/job-dir.ts';
 import { Terraform } from '../worker/terraform.ts';
 import { fixtureDir, useSystems, type Fixture } from './support/harness.ts';
 
@@ -197,7 +199,9 @@ describe('failures', () => {
       graceMs: 5_000,
     });
     await terraform.init();
-    const applied = await terraform.run(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], { workspace: id });
+    // Where a stack of this id keeps its state (see stackStatePrefix).
+    const dataDir = await makeJobDataDir(terraform.settings.dataDir, stackStatePrefix(id), `${terraform.settings.dataDir}-${id}`);
+    const applied = await terraform.run(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], { workspace: id, ...(dataDir ? { dataDir } : {}) });
     assert.equal(applied.exitCode, 0, applied.stderr);
     const before = await system.stateAddresses(id);
 

@@ -10,7 +10,7 @@ import type { SecretBox } from '../core/secret-box.ts';
 import type { Store } from '../core/store/index.ts';
 import { ACTIONS, type ActionSuccess } from './actions/index.ts';
 import { JobFailure, stateBackendUnavailable } from './job-failure.ts';
-import { makeJobDir } from './job-dir.ts';
+import { makeJobDataDir, makeJobDir } from './job-dir.ts';
 import { policyGate } from './policy-gate.ts';
 import type { JobLog } from './job-log.ts';
 import type { S3State } from './s3-state.ts';
@@ -37,12 +37,16 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
   const root = path.join(deps.jobsDir, data.jobId);
   const varFile = path.join(root, 'job.tfvars.json');
   const planFile = path.join(root, 'job.tfplan');
-  const { s3State } = runtime;
+  // The stack's state is under a prefix of its own, unless it is from before
+  // stacks had one (see stackStatePrefix in core/ids.ts).
+  const statePrefix = await store.jobs.statePrefix(data.resourceId);
+  const s3State = runtime.s3State?.forStack(statePrefix);
   // Terraform also stops when the lock is taken from the job.
   const lockLost = new AbortController();
   let release: (() => Promise<void>) | undefined;
   try {
     const cwd = await makeJobDir(runtime.template.dir, runtime.moduleReach, path.join(root, 'config'));
+    const dataDir = statePrefix === undefined ? undefined : await makeJobDataDir(runtime.terraform.settings.dataDir, statePrefix, path.join(root, 'data'));
     // Only the inputs the caller set: Terraform applies the defaults.
     // An approved plan carries its own variables, so none are written then.
     // The stack's id comes last: no input may stand in for it.
@@ -52,6 +56,7 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
     const terraform = new WorkspaceRunner(runtime.terraform, runtime.erroredState, {
       workspace: data.resourceId,
       cwd,
+      dataDir,
       varFile,
       holdsLock: release !== undefined,
       signal: signal ? AbortSignal.any([signal, lockLost.signal]) : lockLost.signal,

@@ -57,58 +57,53 @@ const UNSUPPORTED = [
   'sts_endpoint',
 ];
 
+// What every view of one backend shares: its clients and settings.
+type Backend = {
+  s3: S3Client;
+  dynamo: DynamoDBClient | undefined;
+  bucket: string;
+  key: string;
+  table: string | undefined;
+  locks: LockStore | undefined;
+  put: { ServerSideEncryption?: 'AES256' | 'aws:kms'; SSEKMSKeyId?: string; ACL?: string };
+};
+
 export class S3State {
-  readonly #s3: S3Client;
-  readonly #dynamo: DynamoDBClient | undefined;
-  readonly #bucket: string;
-  readonly #key: string;
+  readonly #b: Backend;
+  // The workspace_key_prefix this view reads and writes under.
   readonly #prefix: string;
-  readonly #table: string | undefined;
-  readonly #locks: LockStore | undefined;
-  readonly #put: { ServerSideEncryption?: 'AES256' | 'aws:kms'; SSEKMSKeyId?: string; ACL?: string };
 
   // `env` is the environment Terraform runs with; its AWS variables are used
   // so both reach the bucket as the same identity.
-  constructor(config: Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig, env: Readonly<Record<string, string>>) {
-    const keyId = config.access_key ?? env.AWS_ACCESS_KEY_ID;
-    const secret = config.secret_key ?? env.AWS_SECRET_ACCESS_KEY;
-    const token = config.access_key ? config.token : env.AWS_SESSION_TOKEN;
-    const credentials = keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) } : undefined;
-    const region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-    const common = {
-      ...(region ? { region } : {}),
-      ...(credentials ? { credentials } : {}),
-      maxAttempts: 2,
-    };
-    this.#s3 = new S3Client({
-      ...common,
-      ...(config.endpoints?.s3 || config.endpoint ? { endpoint: (config.endpoints?.s3 ?? config.endpoint) as string } : {}),
-      forcePathStyle: Boolean(config.use_path_style ?? config.force_path_style),
-    });
-    this.#table = config.dynamodb_table ?? undefined;
-    const dynamoEndpoint = config.endpoints?.dynamodb ?? config.dynamodb_endpoint;
-    this.#dynamo = this.#table ? new DynamoDBClient({ ...common, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) }) : undefined;
-    this.#bucket = config.bucket;
-    this.#key = config.key;
-    this.#prefix = config.workspace_key_prefix ?? 'env:';
-    // Written objects get what Terraform would give them.
-    this.#put = {
-      ...(config.kms_key_id ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: config.kms_key_id } : config.encrypt ? { ServerSideEncryption: 'AES256' as const } : {}),
-      ...(config.acl ? { ACL: config.acl } : {}),
-    };
-    const table = this.#dynamo && this.#table ? tableLocks(this.#dynamo, this.#table) : undefined;
-    const files = config.use_lockfile ? lockFiles(this.#s3, this.#bucket, (lockId) => `${lockId.slice(this.#bucket.length + 1)}.tflock`, this.#put) : undefined;
-    this.#locks = table && files ? bothLocks(table, files) : (table ?? files);
+  constructor(config: Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig, env: Readonly<Record<string, string>>);
+  constructor(backend: Backend, prefix: string);
+  constructor(config: (Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig) | Backend, envOrPrefix: Readonly<Record<string, string>> | string) {
+    if (typeof envOrPrefix === 'string') {
+      this.#b = config as Backend;
+      this.#prefix = envOrPrefix;
+      return;
+    }
+    const c = config as BackendConfig & { bucket: string; key: string };
+    this.#b = backendOf(c, envOrPrefix);
+    this.#prefix = c.workspace_key_prefix ?? 'env:';
+  }
+
+  // The same backend as a stack with a workspace_key_prefix of its own sees
+  // it (see stackStatePrefix in core/ids.ts); undefined: the backend's own
+  // prefix, for stacks from before. Its locks and state follow the prefix,
+  // as Terraform's do. Closing the backend closes every view.
+  forStack(prefix: string | undefined): S3State {
+    return prefix === undefined ? this : new S3State(this.#b, prefix);
   }
 
   objectKey(workspace: string): string {
-    return `${this.#prefix}/${workspace}/${this.#key}`;
+    return `${this.#prefix}/${workspace}/${this.#b.key}`;
   }
 
   // What the workspace holds, or undefined when it cannot be told.
   async inspect(workspace: string): Promise<WorkspaceState | undefined> {
     try {
-      const object = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.objectKey(workspace) }));
+      const object = await this.#b.s3.send(new GetObjectCommand({ Bucket: this.#b.bucket, Key: this.objectKey(workspace) }));
       const text = await object.Body?.transformToString('utf8');
       const state = JSON.parse(text ?? '{}') as { lineage?: string; resources?: Array<{ mode?: string; instances?: unknown[] }> };
       const resources = (state.resources ?? [])
@@ -128,10 +123,10 @@ export class S3State {
     const state = await this.inspect(workspace);
     if (!state || !state.exists || state.resources > 0) return state;
     try {
-      await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.objectKey(workspace) }));
-      if (this.#dynamo && this.#table) {
-        await this.#dynamo.send(
-          new DeleteItemCommand({ TableName: this.#table, Key: { LockID: { S: `${this.#bucket}/${this.objectKey(workspace)}-md5` } } }),
+      await this.#b.s3.send(new DeleteObjectCommand({ Bucket: this.#b.bucket, Key: this.objectKey(workspace) }));
+      if (this.#b.dynamo && this.#b.table) {
+        await this.#b.dynamo.send(
+          new DeleteItemCommand({ TableName: this.#b.table, Key: { LockID: { S: `${this.#b.bucket}/${this.objectKey(workspace)}-md5` } } }),
         );
       }
       return state;
@@ -145,13 +140,13 @@ export class S3State {
   // Returns the new state's lineage.
   async createEmptyState(workspace: string): Promise<string> {
     const state = { version: 4, terraform_version: '1.11.4', serial: 0, lineage: randomUUID(), outputs: {}, resources: [], check_results: null };
-    await this.#s3.send(
+    await this.#b.s3.send(
       new PutObjectCommand({
-        Bucket: this.#bucket,
+        Bucket: this.#b.bucket,
         Key: this.objectKey(workspace),
         Body: `${JSON.stringify(state, null, 2)}\n`,
         ContentType: 'application/json',
-        ...(this.#put as object),
+        ...(this.#b.put as object),
       }),
     );
     return state.lineage;
@@ -166,13 +161,13 @@ export class S3State {
   }
 
   async putPlan(workspace: string, jobId: string, body: Uint8Array): Promise<void> {
-    await this.#s3.send(new PutObjectCommand({ Bucket: this.#bucket, Key: this.planKey(workspace, jobId), Body: body, ...(this.#put as object) }));
+    await this.#b.s3.send(new PutObjectCommand({ Bucket: this.#b.bucket, Key: this.planKey(workspace, jobId), Body: body, ...(this.#b.put as object) }));
   }
 
   // The saved plan, or undefined when there is none.
   async getPlan(workspace: string, jobId: string): Promise<Uint8Array | undefined> {
     try {
-      const object = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.planKey(workspace, jobId) }));
+      const object = await this.#b.s3.send(new GetObjectCommand({ Bucket: this.#b.bucket, Key: this.planKey(workspace, jobId) }));
       return await object.Body?.transformToByteArray();
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound') return undefined;
@@ -181,7 +176,7 @@ export class S3State {
   }
 
   async deletePlan(workspace: string, jobId: string): Promise<void> {
-    await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.planKey(workspace, jobId) }));
+    await this.#b.s3.send(new DeleteObjectCommand({ Bucket: this.#b.bucket, Key: this.planKey(workspace, jobId) }));
   }
 
   // Removes every plan saved for the workspace (it is being deleted); returns how many.
@@ -189,10 +184,10 @@ export class S3State {
     let removed = 0;
     let token: string | undefined;
     do {
-      const page = await this.#s3.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: `tfcompute-plans/${workspace}/`, ContinuationToken: token }));
+      const page = await this.#b.s3.send(new ListObjectsV2Command({ Bucket: this.#b.bucket, Prefix: `tfcompute-plans/${workspace}/`, ContinuationToken: token }));
       for (const { Key } of page.Contents ?? []) {
         if (Key === undefined) continue;
-        await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key }));
+        await this.#b.s3.send(new DeleteObjectCommand({ Bucket: this.#b.bucket, Key }));
         removed++;
       }
       token = page.NextContinuationToken;
@@ -202,11 +197,11 @@ export class S3State {
 
   // Whether the backend keeps state locks we can take (a lock table, lock files, or both).
   get canLock(): boolean {
-    return this.#locks !== undefined;
+    return this.#b.locks !== undefined;
   }
 
   lockId(workspace: string): string {
-    return `${this.#bucket}/${this.objectKey(workspace)}`;
+    return `${this.#b.bucket}/${this.objectKey(workspace)}`;
   }
 
   // Takes the workspace's state lock unless it is held; returns the holder then.
@@ -227,14 +222,45 @@ export class S3State {
   }
 
   #lockStore(): LockStore {
-    if (!this.#locks) throw new Error('the backend has no lock table and no lock files');
-    return this.#locks;
+    if (!this.#b.locks) throw new Error('the backend has no lock table and no lock files');
+    return this.#b.locks;
   }
 
   close(): void {
-    this.#s3.destroy();
-    this.#dynamo?.destroy();
+    this.#b.s3.destroy();
+    this.#b.dynamo?.destroy();
   }
+}
+
+function backendOf(config: BackendConfig & { bucket: string; key: string }, env: Readonly<Record<string, string>>): Backend {
+  const keyId = config.access_key ?? env.AWS_ACCESS_KEY_ID;
+  const secret = config.secret_key ?? env.AWS_SECRET_ACCESS_KEY;
+  const token = config.access_key ? config.token : env.AWS_SESSION_TOKEN;
+  const credentials = keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) } : undefined;
+  const region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const common = {
+    ...(region ? { region } : {}),
+    ...(credentials ? { credentials } : {}),
+    maxAttempts: 2,
+  };
+  const s3 = new S3Client({
+    ...common,
+    ...(config.endpoints?.s3 || config.endpoint ? { endpoint: (config.endpoints?.s3 ?? config.endpoint) as string } : {}),
+    forcePathStyle: Boolean(config.use_path_style ?? config.force_path_style),
+  });
+  const table = config.dynamodb_table ?? undefined;
+  const dynamoEndpoint = config.endpoints?.dynamodb ?? config.dynamodb_endpoint;
+  const dynamo = table ? new DynamoDBClient({ ...common, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) }) : undefined;
+  // Written objects get what Terraform would give them.
+  const put = {
+    ...(config.kms_key_id ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: config.kms_key_id } : config.encrypt ? { ServerSideEncryption: 'AES256' as const } : {}),
+    ...(config.acl ? { ACL: config.acl } : {}),
+  };
+  // The lock ID is "<bucket>/<state object key>", whatever the prefix; a lock file is "<state object key>.tflock".
+  const tableLock = dynamo && table ? tableLocks(dynamo, table) : undefined;
+  const files = config.use_lockfile ? lockFiles(s3, config.bucket, (lockId) => `${lockId.slice(config.bucket.length + 1)}.tflock`, put) : undefined;
+  const locks = tableLock && files ? bothLocks(tableLock, files) : (tableLock ?? files);
+  return { s3, dynamo, bucket: config.bucket, key: config.key, table, locks, put };
 }
 
 // The S3 backend Terraform initialised in `dataDir`, if that is what it is and

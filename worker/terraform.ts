@@ -30,6 +30,8 @@ export type RunOptions = {
   workspace: string;
   // Where to run; the configuration's directory when omitted.
   cwd?: string;
+  // The data directory; the initialised one when omitted (see makeJobDataDir in job-dir.ts).
+  dataDir?: string;
   // Called with each line of stdout as it arrives.
   onLine?: (line: string) => void;
   signal?: AbortSignal;
@@ -99,14 +101,14 @@ export class Terraform {
     }
   }
 
-  env(workspace: string): Record<string, string> {
+  env(workspace: string, dataDir = this.settings.dataDir): Record<string, string> {
     const s = this.settings;
     const env: Record<string, string> = {
       ...s.passthroughEnv,
       PATH: s.path,
       TF_IN_AUTOMATION: '1',
       TF_INPUT: '0',
-      TF_DATA_DIR: s.dataDir,
+      TF_DATA_DIR: dataDir,
       TF_CLI_CONFIG_FILE: s.cliConfigFile,
       TF_WORKSPACE: workspace,
       CHECKPOINT_DISABLE: '1',
@@ -129,7 +131,7 @@ export class Terraform {
     const [file, argv] = PDEATHSIG_WRAPPER ? [PDEATHSIG_WRAPPER, ['--pdeathsig', 'KILL', '--', s.bin, ...args]] : [s.bin, args];
     const subprocess = execa(file, argv, {
       cwd: options.cwd ?? s.cwd,
-      env: this.env(options.workspace),
+      env: this.env(options.workspace, options.dataDir),
       extendEnv: false,
       stdin: 'ignore',
       reject: false,

@@ -13,6 +13,9 @@ export type RunnerOptions = {
   workspace: string;
   // The job's own working directory (see job-dir.ts).
   cwd: string;
+  // The job's own data directory when its stack's state has a prefix of its
+  // own (see makeJobDataDir in job-dir.ts); the worker's otherwise.
+  dataDir?: string | undefined;
   // The job's variables, written by the worker (resource_id and the inputs).
   varFile: string;
   // We hold the workspace's state lock ourselves (see state-lock.ts), so
@@ -170,6 +173,7 @@ export class WorkspaceRunner {
     const result = await this.#terraform.run(args, {
       workspace: options.workspace ?? this.#o.workspace,
       cwd: this.#o.cwd,
+      ...(this.#o.dataDir ? { dataDir: this.#o.dataDir } : {}),
       ...(signal ? { signal } : {}),
       onLine: (line) => {
         if (options.quiet) return void options.quiet.push(line);

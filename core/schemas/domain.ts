@@ -199,6 +199,18 @@ export const StackTemplateRef = TemplateRef.extend({
   latest_version: z.string().optional().meta({ description: "The template's version served now, when it is not the stack's; an update (even with no input changes) moves the stack to it." }),
 }).meta({ id: 'StackTemplateRef' });
 
+export const StackState = z
+  .object({
+    workspace: ResourceId.meta({ description: "The stack's Terraform workspace: its id." }),
+    workspace_key_prefix: z.string().nullable().meta({
+      description:
+        "The S3 backend's `workspace_key_prefix` the stack's state is under (`tfcompute-stacks/{id}`), so its state object is `{workspace_key_prefix}/{id}/{key}` in the backend's bucket. null: a stack created before stacks had their own prefix, whose state is under the backend's configured `workspace_key_prefix` (`env:` unless set).",
+      example: 'tfcompute-stacks/k3v9q2m8x1c4b7n0',
+    }),
+  })
+  .meta({ id: 'StackState', description: "Where the stack's Terraform state is: what `terraform init -backend-config=workspace_key_prefix=…` and `terraform workspace select` need to reach it by hand." });
+export type StackState = z.infer<typeof StackState>;
+
 export const Resource = z
   .object({
     id: ResourceId,
@@ -213,6 +225,7 @@ export const Resource = z
     updated_at: Timestamp,
     job: JobRef,
     drift: Drift,
+    state: StackState,
     error: JobError.optional(),
   })
   .meta({ id: 'Resource',
@@ -229,6 +242,7 @@ export const Resource = z
       updated_at: '2026-11-22T10:00:41.512Z',
       job: { id: 'jq4w8e2r6t0y3u5i', action: 'create', status: 'succeeded', href: '/api/jobs/jq4w8e2r6t0y3u5i' },
       drift: { status: 'in_sync', checked_at: '2026-11-22T10:00:41.512Z', job: { id: 'jq4w8e2r6t0y3u5i', href: '/api/jobs/jq4w8e2r6t0y3u5i' }, resources: [] },
+      state: { workspace: 'k3v9q2m8x1c4b7n0', workspace_key_prefix: 'tfcompute-stacks/k3v9q2m8x1c4b7n0' },
     },
   });
 export type Resource = z.infer<typeof Resource>;

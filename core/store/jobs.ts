@@ -149,6 +149,13 @@ export class Jobs {
     return inputs ? (JSON.parse(inputs) as ResourceInputs) : undefined;
   }
 
+  // The S3 backend's workspace_key_prefix of the stack's own, or undefined
+  // for a stack from before stacks had one: its state stays under the
+  // backend's configured prefix (see stackStatePrefix in core/ids.ts).
+  async statePrefix(resourceId: string): Promise<string | undefined> {
+    return (await this.#c.redis.hget(this.#c.keys.resource(resourceId), 'state_prefix')) || undefined;
+  }
+
   // The status an update found its stack in, to go back to if it changes nothing.
   async previousStatus(jobId: string): Promise<ResourceStatus | undefined> {
     return ((await this.#c.redis.hget(this.#c.keys.job(jobId), 'previous_status')) as ResourceStatus | null) ?? undefined;

@@ -27,6 +27,9 @@ export function toResource(hash: Hash): Resource {
       href: `/api/jobs/${jobId}`,
     },
     drift: toDrift(hash),
+    // A stack recorded before stacks had their own prefix has none: its state
+    // stays under the backend's (see stackStatePrefix in core/ids.ts).
+    state: { workspace: hash.id ?? '', workspace_key_prefix: hash.state_prefix || null },
   };
   const error = toJobError(hash.error);
   if (error) resource.error = error;

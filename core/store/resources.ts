@@ -3,6 +3,7 @@
 import { RESOURCE_STATUSES, type DriftStatus, type JobError, type JobResult, type Resource, type ResourceInputs, type ResourceStatus, type TemplateRef } from '../schemas/index.ts';
 import { DEFAULT_PROJECT } from '../access/roles.ts';
 import { nowArgs, type StoreContext } from './context.ts';
+import { stackStatePrefix } from '../ids.ts';
 import { IndexMember } from './keys.ts';
 import { type Page, pageOfMembers } from './pages.ts';
 import { parse, type CreateOutcome, type DeleteRequest, type PlanRequest, type RetryRequest, type UpdateRequest } from './outcomes.ts';
@@ -72,18 +73,16 @@ export class Resources {
         IndexMember.encode(now.getTime(), args.id),
         JSON.stringify(args.inputs),
         args.maxAttempts,
-        args.owner,
-        args.maxLive,
-        args.idempotency?.fingerprint ?? '',
-        IDEMPOTENCY_SECONDS,
+        args.owner, args.maxLive,
+        args.idempotency?.fingerprint ?? '', IDEMPOTENCY_SECONDS,
         args.expiresAt?.toISOString() ?? '',
-        args.template.name,
-        args.template.version,
+        args.template.name, args.template.version,
         JSON.stringify(args.setInputs),
         args.secrets ?? '',
         args.project ?? DEFAULT_PROJECT,
         args.createdBy ?? args.owner,
         auditArg(this.#c, args.audit),
+        stackStatePrefix(args.id),
       ],
     );
     return parse.create(reply);

@@ -8,6 +8,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import path from 'node:path';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { stackStatePrefix } from '../../core/ids.ts';
 
 export const STATE_BUCKET = 'tfstate';
 export const STATE_KEY = 'tfcompute/terraform.tfstate';
@@ -63,19 +64,21 @@ export type StateBackend = {
   backendConfigFile: string;
   // Environment Terraform needs to reach the emulators.
   env: Record<string, string>;
-  stateObjectUrl(workspace: string): string;
+  // `prefix`: the workspace_key_prefix, by default the one a stack made
+  // through the API has (stackStatePrefix); 'env:' for one from before.
+  stateObjectUrl(workspace: string, prefix?: string): string;
   // Where the worker keeps an update's saved plan while it awaits approval.
   planObjectUrl(workspace: string, jobId: string): string;
-  // Every state object key in the bucket, under the workspace prefix.
+  // Every state object key in the bucket (saved plans aside), under any workspace prefix.
   listStateKeys(): Promise<string[]>;
   // The lock table item Terraform writes while it holds a workspace's state lock.
   // `extra`: Info fields to set, and a tfcompute holder's Heartbeat (ms).
-  holdStateLock(workspace: string, who: string, extra?: { Info?: string; Heartbeat?: number }): Promise<void>;
-  releaseStateLock(workspace: string): Promise<void>;
+  holdStateLock(workspace: string, who: string, extra?: { Info?: string; Heartbeat?: number }, prefix?: string): Promise<void>;
+  releaseStateLock(workspace: string, prefix?: string): Promise<void>;
   // The Info of every state lock held now (the lock table's items other than checksums).
   lockHolders(): Promise<Array<Record<string, unknown>>>;
   // Whether the lock table still holds the workspace's state checksum item.
-  hasStateDigest(workspace: string): Promise<boolean>;
+  hasStateDigest(workspace: string, prefix?: string): Promise<boolean>;
   stop(): Promise<void>;
 };
 
@@ -102,7 +105,8 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
     KeySchema: [{ AttributeName: 'LockID', KeyType: 'HASH' }],
     BillingMode: 'PAY_PER_REQUEST',
   });
-  const lockId = (workspace: string) => `${STATE_BUCKET}/env:/${workspace}/${STATE_KEY}`;
+  const objectKey = (workspace: string, prefix = stackStatePrefix(workspace)) => `${prefix}/${workspace}/${STATE_KEY}`;
+  const lockId = (workspace: string, prefix?: string) => `${STATE_BUCKET}/${objectKey(workspace, prefix)}`;
 
   const backendConfigFile = path.join(dir, 'backend.hcl');
   await writeBackendConfig(backendConfigFile, s3Endpoint, dynamodbEndpoint);
@@ -111,26 +115,26 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
     dynamodbEndpoint,
     backendConfigFile,
     env: { ...S3RVER_CREDENTIALS, AWS_REGION: 'us-east-1' },
-    stateObjectUrl: (workspace) => `${s3Endpoint}/${STATE_BUCKET}/env:/${workspace}/${STATE_KEY}`,
+    stateObjectUrl: (workspace, prefix) => `${s3Endpoint}/${STATE_BUCKET}/${objectKey(workspace, prefix)}`,
     planObjectUrl: (workspace, jobId) => `${s3Endpoint}/${STATE_BUCKET}/tfcompute-plans/${workspace}/${jobId}.tfplan`,
     async listStateKeys() {
-      const response = await fetch(`${s3Endpoint}/${STATE_BUCKET}?list-type=2&prefix=${encodeURIComponent('env:/')}&max-keys=1000`);
+      const response = await fetch(`${s3Endpoint}/${STATE_BUCKET}?list-type=2&max-keys=1000`);
       const xml = await response.text();
-      return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1] ?? '');
+      return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1] ?? '').filter((key) => !key.startsWith('tfcompute-plans/'));
     },
-    async holdStateLock(workspace, who, extra = {}) {
-      const info = { ID: `held-by-${who}`, Operation: 'OperationTypeApply', Who: who, Version: '1.11.4', Created: new Date().toISOString(), Path: lockId(workspace), Info: extra.Info ?? '' };
+    async holdStateLock(workspace, who, extra = {}, prefix) {
+      const info = { ID: `held-by-${who}`, Operation: 'OperationTypeApply', Who: who, Version: '1.11.4', Created: new Date().toISOString(), Path: lockId(workspace, prefix), Info: extra.Info ?? '' };
       await dynamoCall(dynamodbEndpoint, 'PutItem', {
         TableName: LOCK_TABLE,
         Item: {
-          LockID: { S: lockId(workspace) },
+          LockID: { S: lockId(workspace, prefix) },
           Info: { S: JSON.stringify(info) },
           ...(extra.Heartbeat === undefined ? {} : { Heartbeat: { N: String(extra.Heartbeat) } }),
         },
       });
     },
-    async releaseStateLock(workspace) {
-      await dynamoCall(dynamodbEndpoint, 'DeleteItem', { TableName: LOCK_TABLE, Key: { LockID: { S: lockId(workspace) } } });
+    async releaseStateLock(workspace, prefix) {
+      await dynamoCall(dynamodbEndpoint, 'DeleteItem', { TableName: LOCK_TABLE, Key: { LockID: { S: lockId(workspace, prefix) } } });
     },
     async lockHolders() {
       const reply = (await dynamoCall(dynamodbEndpoint, 'Scan', { TableName: LOCK_TABLE })) as {
@@ -140,8 +144,8 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
         .filter((item) => !item.LockID.S.endsWith('-md5'))
         .map((item) => ({ LockID: item.LockID.S, ...(JSON.parse(item.Info?.S ?? '{}') as Record<string, unknown>) }));
     },
-    async hasStateDigest(workspace) {
-      const reply = (await dynamoCall(dynamodbEndpoint, 'GetItem', { TableName: LOCK_TABLE, Key: { LockID: { S: `${lockId(workspace)}-md5` } } })) as {
+    async hasStateDigest(workspace, prefix) {
+      const reply = (await dynamoCall(dynamodbEndpoint, 'GetItem', { TableName: LOCK_TABLE, Key: { LockID: { S: `${lockId(workspace, prefix)}-md5` } } })) as {
         Item?: unknown;
       };
       return reply.Item !== undefined;

@@ -32,6 +32,7 @@
     ARGV[17] project
     ARGV[18] created by (the principal's name; ARGV[8] is the key it is counted under)
     ARGV[19] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[20] the S3 backend's workspace_key_prefix of the stack's own (see stackStatePrefix in core/ids.ts)
 
   Output:
     {'created', resourceId}
@@ -66,6 +67,7 @@ local setInputs = ARGV[15]
 local secrets = ARGV[16]
 local project = ARGV[17]
 local createdBy = ARGV[18]
+local statePrefix = ARGV[20]
 
 --- @include "keys"
 --- @include "idempotency"
@@ -94,7 +96,8 @@ if live >= cap then return {'cap', tostring(live)} end
 redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs', inputs, 'outputs', '{}', 'error', '',
   'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
   'member', member, 'created_by', createdBy, 'owner', owner, 'expires_at', expiresAt,
-  'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets, 'project', project)
+  'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets, 'project', project,
+  'state_prefix', statePrefix)
 recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'create', template, templateVersion, maxAttempts, now)
 stackEvent(prefix, resourceKey, now)
 redis.call('RPUSH', opsKey, jobId)
