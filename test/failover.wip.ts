@@ -1,6 +1,11 @@
-// UNFINISHED, kept out of `npm test` (not named *.test.ts): the WAIT-cost test
-// passes; the SIGKILL scenario ran to its 120 s settle timeout on its one run
-// (cause not found yet). Rename to failover.test.ts once it passes.
+// UNFINISHED, kept out of `npm test` (not named *.test.ts). The WAIT-cost
+// test passes. In the SIGKILL scenario's last run every accepted stack
+// settled, none was applied twice and the bucket held exactly the live
+// stacks' workspaces; it then failed waiting 60 s for the webhook receiver to
+// have every (subject, sequence) of the outbox (174): some events were not
+// delivered after the failover (cause not found: the dispatcher's consumer
+// group or a delivery's retry schedule), and after() hangs with the sentinels
+// gone. Rename to failover.test.ts once both are fixed.
 // Redis fails over under load: a primary, its replica and three sentinels on
 // loopback, the API and a worker following them (REDIS_SENTINELS), a batch of
 // creates and deletes in flight, and the primary killed with SIGKILL. What a
