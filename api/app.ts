@@ -3,7 +3,7 @@
 import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../core/redis.ts';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../core/logger.ts';
 import type { Authenticator } from '../core/access/authenticator.ts';
@@ -27,7 +27,7 @@ import type { WebhookDeps } from '../core/webhooks/manage.ts';
 import type { UseCaseDeps } from './wait.ts';
 
 export type AppDeps = UseCaseDeps & {
-  redis: Redis;
+  redis: RedisConnection;
   // Keys of the API's own (the rate limiter's) go under it.
   redisPrefix: string;
   logger: Logger;

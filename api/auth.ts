@@ -2,7 +2,7 @@
 // the caller is, with its grants (what it may do is decided per object, in
 // access.ts). In the insecure local mode, only loopback Host names are served.
 import type { Request, RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../core/redis.ts';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
 import type { Authentication, Authenticator } from '../core/access/authenticator.ts';
@@ -54,7 +54,7 @@ export function authenticate(authenticator: Authenticator | undefined, failures:
 
 // A fixed one-minute window per principal, counted in Redis so that every API
 // process shares it. RateLimit-* headers follow the IETF ratelimit-headers draft.
-export function rateLimit(redis: Redis, prefix: string, perMinute: number): RequestHandler {
+export function rateLimit(redis: RedisConnection, prefix: string, perMinute: number): RequestHandler {
   const limiter = new RateLimiterRedis({
     storeClient: redis,
     keyPrefix: `${prefix}:ratelimit`,

@@ -2,7 +2,7 @@
 // finish, a live log waits for its next write. One shared subscription
 // carries the workers' job events and log notices.
 import { EventEmitter, once } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../core/redis.ts';
 import type { Logger } from '../core/logger.ts';
 import { SETTLED_JOB_STATUSES } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
@@ -17,7 +17,7 @@ export class JobWaiter {
   }
 
   // `subscriber` is a connection for this subscription only.
-  async start(store: Store, subscriber: Redis): Promise<void> {
+  async start(store: Store, subscriber: RedisConnection): Promise<void> {
     await store.channels.subscribe(
       subscriber,
       ['job', 'log'],

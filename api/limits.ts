@@ -2,7 +2,7 @@
 // authentication, per client address, and requests held open, per principal.
 // (Authenticated requests are limited per principal in auth.ts.)
 import type { Request, RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../core/redis.ts';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
 import { principalOf } from './auth.ts';
@@ -22,7 +22,7 @@ export type FailedAuthLimiter = {
 // process shares the budget; an address found over it is remembered in this
 // process until its minute ends, so the check costs a request with a good
 // token nothing (another process refuses it from its own next failure on).
-export function failedAuthLimiter(redis: Redis, prefix: string, perMinute: number): FailedAuthLimiter {
+export function failedAuthLimiter(redis: RedisConnection, prefix: string, perMinute: number): FailedAuthLimiter {
   const limiter = new RateLimiterRedis({
     storeClient: redis,
     keyPrefix: `${prefix}:authfail`,

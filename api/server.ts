@@ -7,7 +7,8 @@ import { apiAccess, type Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { eventSource } from '../core/events/cloud-event.ts';
 import { attemptsFor } from '../core/events/retry-schedule.ts';
-import { closeRedis, connectRedis, createDeliveryQueue, createQueue } from '../core/queue.ts';
+import { createDeliveryQueue, createQueue } from '../core/queue.ts';
+import { closeRedis, connectRedis, describeTarget } from '../core/redis.ts';
 import { SecretBox } from '../core/secret-box.ts';
 import { Store } from '../core/store/index.ts';
 import { loadCatalogue } from '../core/templates/index.ts';
@@ -21,17 +22,17 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const access = apiAccess(config);
   const catalogue = await loadCatalogue(config.templates, { canEncrypt: config.encryptionKey !== undefined });
   logger.info({ templates: catalogue.list().map((t) => `${t.name}@${t.version}`) }, 'templates read');
-  const redis = connectRedis(config.redisUrl, 'api', 'tfcompute-api');
+  const redis = connectRedis(config.redis, 'api', 'tfcompute-api');
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-  const subscriber = connectRedis(config.redisUrl, 'worker', 'tfcompute-api-events');
+  const subscriber = connectRedis(config.redis, 'worker', 'tfcompute-api-events');
   subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
   // BullMQ checks the server version once, when the queue is built; with the
   // offline queue off that check needs a live connection.
   if (redis.status !== 'ready') {
-    logger.info({ redis: redactedUrl(config.redisUrl) }, 'waiting for Redis');
+    logger.info({ redis: describeTarget(config.redis) }, 'waiting for Redis');
     await once(redis, 'ready');
   }
-  const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds, { retentionDays: config.api.auditRetentionDays });
+  const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds, { retentionDays: config.api.auditRetentionDays, waitReplicas: config.redisWaitReplicas });
   const migrated = await store.migrations.run();
   if (Object.values(migrated).some((n) => n > 0)) logger.info({ migrated }, 'records written by an earlier version were brought up to date');
   const queue = createQueue(redis, config.redisPrefix);
@@ -109,11 +110,4 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       return stopping;
     },
   };
-}
-
-// A Redis URL with its password, if any, replaced.
-function redactedUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { checkOidcSettings, type OidcSettings } from './access/oidc-settings.ts';
 import { digestToken, MIN_TOKEN_LENGTH, parseStaticTokens, type StaticToken } from './access/static-tokens.ts';
+import { HOST_PORT_LIST, redisSettings } from './redis-settings.ts';
+import type { RedisTarget } from './redis.ts';
 
 const BUNDLED_CLI_CONFIG = fileURLToPath(new URL('../worker/terraform.rc', import.meta.url));
 
@@ -17,14 +19,12 @@ const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 const EnvSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only')
-    .default('tfcompute'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: z.string().regex(HOST_PORT_LIST, 'a comma-separated list of host:port').optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only').optional(),
+  REDIS_CLUSTER_NODES: z.string().regex(HOST_PORT_LIST, 'a comma-separated list of host:port').optional(),
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only').default('tfcompute'),
   TEMPLATES_DIR: z.string().min(1).optional(),
   TF_CWD: z.string().min(1).default('./tf'),
   TF_BACKEND_CONFIG: z.string().min(1).optional(),
@@ -97,8 +97,11 @@ const PASSTHROUGH = /^(AWS_[A-Z0-9_]+|TF_VAR_[A-Za-z0-9_]+|HTTPS?_PROXY|NO_PROXY
 export type Config = Readonly<{
   port: number;
   host: string;
-  redisUrl: string;
+  redis: RedisTarget;
+  // Of every key and of BullMQ's queues (a hash tag in cluster mode: redis-settings.ts).
   redisPrefix: string;
+  // Replicas that must have a script's writes before its reply is used (WAIT). 0: none.
+  redisWaitReplicas: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   api: Readonly<{
     // API_TOKENS and OIDC_* as given; only the API reads them (apiAccess()),
@@ -193,6 +196,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const redis = redisSettings({ url: e.REDIS_URL, prefix: e.REDIS_PREFIX, sentinels: e.REDIS_SENTINELS, sentinelName: e.REDIS_SENTINEL_NAME, clusterNodes: e.REDIS_CLUSTER_NODES, waitReplicas: e.REDIS_WAIT_REPLICAS });
+  if (typeof redis === 'string') throw new ConfigError(`invalid configuration:\n  ${redis}`);
   const passthroughEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && PASSTHROUGH.test(name)) passthroughEnv[name] = value;
@@ -204,8 +209,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL,
-    redisPrefix: e.REDIS_PREFIX,
+    redis: redis.target,
+    redisPrefix: redis.prefix,
+    redisWaitReplicas: e.REDIS_WAIT_REPLICAS,
     logLevel: e.LOG_LEVEL,
     api: {
       tokensSetting: e.API_TOKENS ?? '',

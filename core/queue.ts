@@ -1,40 +1,14 @@
 // The queue contract between the API (producer) and workers (consumers): the
-// queue's name, its Redis connection settings and the options every job gets.
+// queue's name and the options every job gets.
 import { Queue } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisConnection } from './redis.ts';
 import type { DeliveryJobData, ExpireJobData, ForgetPlanJobData, NewJobData } from './schemas/index.ts';
-import { within } from './within.ts';
 
 export const QUEUE_NAME = 'terraform';
 
 export type JobQueue = Queue<NewJobData | ExpireJobData | ForgetPlanJobData>;
 
-// API-side connections fail fast so a request answers 503 instead of hanging
-// while Redis is away; worker connections retry forever, as BullMQ requires.
-export function connectRedis(url: string, role: 'api' | 'worker', name: string): Redis {
-  const options: RedisOptions =
-    role === 'api'
-      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, connectionName: name }
-      : { maxRetriesPerRequest: null, connectionName: name };
-  return new Redis(url, options);
-}
-
-// Closes a connection politely when Redis is there, and at once when it is
-// not: QUIT on a connection that is down waits for a reconnect that may never come.
-export async function closeRedis(connection: Redis, timeoutMs = 2_000): Promise<void> {
-  if (connection.status === 'end') return;
-  if (connection.status !== 'ready') {
-    connection.disconnect();
-    return;
-  }
-  try {
-    await within(connection.quit(), timeoutMs);
-  } catch {
-    connection.disconnect();
-  }
-}
-
-export function createQueue(connection: Redis, prefix: string): JobQueue {
+export function createQueue(connection: RedisConnection, prefix: string): JobQueue {
   return new Queue<NewJobData | ExpireJobData | ForgetPlanJobData>(QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
 }
 
@@ -57,7 +31,7 @@ export const DELIVERY_BACKOFF = 'webhook';
 
 export type DeliveryQueue = Queue<DeliveryJobData>;
 
-export function createDeliveryQueue(connection: Redis, prefix: string): DeliveryQueue {
+export function createDeliveryQueue(connection: RedisConnection, prefix: string): DeliveryQueue {
   return new Queue<DeliveryJobData>(DELIVERY_QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
 }
 

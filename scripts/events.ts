@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '../core/config.ts';
 import { eventTypeDescriptions, EVENT_TYPES, PING_EVENT_TYPE, type EventType } from '../core/events/catalogue.ts';
 import { eventSource, toCloudEvent, type CloudEvent } from '../core/events/cloud-event.ts';
 import { deliveryRequest } from '../core/events/delivery-request.ts';
-import { closeRedis, connectRedis } from '../core/queue.ts';
+import { closeRedis, connectRedis, describeTarget } from '../core/redis.ts';
 import { SecretBox } from '../core/secret-box.ts';
 import { Store } from '../core/store/index.ts';
 import { loadCatalogue } from '../core/templates/index.ts';
@@ -80,13 +80,12 @@ try {
   if (!(error instanceof ConfigError)) throw error;
   fail(error.message);
 }
-const redis = connectRedis(config.redisUrl, 'api', 'tfcompute-events-preview');
+const redis = connectRedis(config.redis, 'api', 'tfcompute-events-preview');
 redis.on('error', () => undefined);
 try {
   const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds);
   // The source is made of the installation's seed, kept in Redis.
-  const at = new URL(config.redisUrl);
-  const unreachable = () => fail(`cannot reach Redis at ${at.hostname}:${at.port || 6379} (REDIS_URL) to read the installation's event source; under npm run dev, REDIS_URL=redis://127.0.0.1:6390`);
+  const unreachable = () => fail(`cannot reach Redis (${describeTarget(config.redis)}) to read the installation's event source; under npm run dev, REDIS_URL=redis://127.0.0.1:6390`);
   if (redis.status !== 'ready') await within(once(redis, 'ready'), 5_000).catch(unreachable);
   const source = eventSource(await within(store.outbox.seed(), 5_000).catch(unreachable));
   let url = EXAMPLE_URL;

@@ -149,12 +149,10 @@ describe('drift detection', () => {
 // Every job recorded for the system.
 async function jobsOf(system: TestSystem): Promise<Job[]> {
   const jobs: Job[] = [];
-  for await (const keys of system.redis.scanStream({ match: `${system.config.redisPrefix}:job:*`, count: 1000 })) {
-    for (const key of keys as string[]) {
-      if (key.endsWith(':log')) continue;
-      const job = await system.store.jobs.get(key.slice(key.lastIndexOf(':') + 1));
-      if (job) jobs.push(job);
-    }
+  for (const key of await system.keysMatching(`${system.config.redisPrefix}:job:*`)) {
+    if (key.endsWith(':log')) continue;
+    const job = await system.store.jobs.get(key.slice(key.lastIndexOf(':') + 1));
+    if (job) jobs.push(job);
   }
   return jobs;
 }

@@ -225,11 +225,25 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ PORT: '70000' }), /PORT/);
   });
 
+  test('REDIS_SENTINELS needs REDIS_SENTINEL_NAME and excludes REDIS_CLUSTER_NODES; a cluster gets the prefix as a hash tag', () => {
+    assert.throws(() => loadConfig({ REDIS_SENTINELS: '127.0.0.1:26379' }), /REDIS_SENTINEL_NAME: needed/);
+    assert.throws(() => loadConfig({ REDIS_SENTINEL_NAME: 'tfc' }), /REDIS_SENTINEL_NAME: only means something/);
+    assert.throws(() => loadConfig({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'tfc', REDIS_CLUSTER_NODES: 'b:2' }), /not both/);
+    assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'b:2', REDIS_WAIT_REPLICAS: '1' }), /REDIS_WAIT_REPLICAS/);
+    assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'no-port' }), /REDIS_CLUSTER_NODES/);
+    const sentinel = loadConfig({ REDIS_SENTINELS: 'a:26379, [::1]:26380', REDIS_SENTINEL_NAME: 'tfc', REDIS_PREFIX: 'p' });
+    assert.deepEqual(sentinel.redis, { kind: 'sentinel', sentinels: [{ host: 'a', port: 26379 }, { host: '::1', port: 26380 }], name: 'tfc', url: 'redis://127.0.0.1:6379' });
+    assert.equal(sentinel.redisPrefix, 'p');
+    const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000,n2:7001', REDIS_PREFIX: 'p' });
+    assert.deepEqual(cluster.redis, { kind: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }], url: 'redis://127.0.0.1:6379' });
+    assert.equal(cluster.redisPrefix, '{p}');
+  });
+
   test('has the documented defaults', () => {
     const config = loadConfig({});
     assert.equal(config.port, 8080);
     assert.equal(config.host, '0.0.0.0');
-    assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+    assert.deepEqual(config.redis, { kind: 'single', url: 'redis://127.0.0.1:6379' });
     assert.equal(config.terraform.bin, 'terraform');
     assert.equal(config.templates.singleDir, path.resolve('tf'));
     assert.equal(config.templates.templatesDir, undefined);

@@ -6,7 +6,7 @@
 // running. A check is a plan job like a speculative plan: it holds the state
 // lock only while Terraform plans, and its result becomes the stack's drift.
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../core/redis.ts';
 import { newJobId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import { DriftCheckJobData } from '../core/schemas/index.ts';
@@ -27,7 +27,7 @@ export type DriftChecks = {
 };
 
 export type DriftCheckDeps = {
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   store: Store;
   catalogue: Catalogue;

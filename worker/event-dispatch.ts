@@ -7,7 +7,7 @@
 // ids: an event is never lost, and queued once per webhook. An event whose
 // data does not match its type's schema is not sent: it is logged and
 // counted.
-import type { Redis } from 'ioredis';
+import { duplicateConnection, type RedisConnection } from '../core/redis.ts';
 import { toCloudEvent, type OutboxEntry } from '../core/events/cloud-event.ts';
 import type { Logger } from '../core/logger.ts';
 import { firstDeliveryId, queueDeliveries, wants, type DeliveryDeps, type NewDelivery } from '../core/webhooks/deliveries.ts';
@@ -19,11 +19,11 @@ const PAUSE_AFTER_ERROR_MS = 500;
 
 export type Dispatcher = { stop(): Promise<void> };
 
-export async function startDispatcher(deps: DeliveryDeps & { connection: Redis; logger: Logger; consumer: string; source: string; claimAfterMs: number }): Promise<Dispatcher> {
+export async function startDispatcher(deps: DeliveryDeps & { connection: RedisConnection; logger: Logger; consumer: string; source: string; claimAfterMs: number }): Promise<Dispatcher> {
   const { store, logger } = deps;
   await store.outbox.ensureGroup();
   // XREADGROUP blocks its connection.
-  const reader = deps.connection.duplicate({ connectionName: `tfcompute-dispatch:${deps.consumer}` });
+  const reader = duplicateConnection(deps.connection, `tfcompute-dispatch:${deps.consumer}`);
   reader.on('error', (error) => logger.warn({ err: error.message }, 'redis dispatcher connection error'));
   let stopped = false;
   let lastTrim = 0;

@@ -2,7 +2,7 @@
 // outbox's events on to the webhooks, and the delivery queue's worker. Both
 // run beside the Terraform jobs, on their own connections and queue, so no
 // receiver can slow a stack down.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../core/redis.ts';
 import type { Config } from '../core/config.ts';
 import { eventSource } from '../core/events/cloud-event.ts';
 import { attemptsFor } from '../core/events/retry-schedule.ts';
@@ -14,7 +14,7 @@ import { within } from '../core/within.ts';
 import { startDispatcher } from './event-dispatch.ts';
 import { startDeliveries } from './webhook-deliveries.ts';
 
-export async function startEvents(deps: { config: Config; connection: Redis; store: Store; secrets: SecretBox | undefined; logger: Logger; workerId: string; leaseMs: number }): Promise<{ stop(): Promise<void> }> {
+export async function startEvents(deps: { config: Config; connection: RedisConnection; store: Store; secrets: SecretBox | undefined; logger: Logger; workerId: string; leaseMs: number }): Promise<{ stop(): Promise<void> }> {
   const { config, connection, store, logger } = deps;
   const deliveries = createDeliveryQueue(connection, config.redisPrefix);
   deliveries.on('error', (error) => logger.warn({ err: error.message }, 'delivery queue error'));

@@ -7,7 +7,7 @@
 // and one whose receiver fails every attempt is paused by its circuit
 // breaker (lua/record-circuit-2.lua): its deliveries wait, unattempted.
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../core/redis.ts';
 import type { Config } from '../core/config.ts';
 import { PING_EVENT_TYPE } from '../core/events/catalogue.ts';
 import type { CloudEvent } from '../core/events/cloud-event.ts';
@@ -43,7 +43,7 @@ class RetryLater extends Error {
   }
 }
 
-type Deps = { connection: Redis; prefix: string; store: Store; deliveries: DeliveryQueue; secrets: SecretBox | undefined; logger: Logger; settings: Config['webhooks']; lockMs: number };
+type Deps = { connection: RedisConnection; prefix: string; store: Store; deliveries: DeliveryQueue; secrets: SecretBox | undefined; logger: Logger; settings: Config['webhooks']; lockMs: number };
 
 export function startDeliveries(deps: Deps): Worker {
   const { store, logger, settings } = deps;

@@ -4,11 +4,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { closeRedis, connectRedis, createQueue, QUEUE_NAME } from '../core/queue.ts';
+import { createQueue, QUEUE_NAME } from '../core/queue.ts';
+import { closeRedis, connectRedis, duplicateConnection, type RedisConnection } from '../core/redis.ts';
 import { JobData } from '../core/schemas/index.ts';
 import { SecretBox } from '../core/secret-box.ts';
 import { Store } from '../core/store/index.ts';
@@ -41,8 +41,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const templates = await prepareTemplates(config, catalogue, dataDir, workerId, logger);
   const secrets = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
 
-  const connection = connectRedis(config.redisUrl, 'worker', `tfcompute-worker:${workerId}`);
-  const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds);
+  const connection = connectRedis(config.redis, 'worker', `tfcompute-worker:${workerId}`);
+  const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds, { waitReplicas: config.redisWaitReplicas });
   const queue = createQueue(connection, config.redisPrefix);
   const jobs = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
   const leaseMs = config.worker.leaseMs;
@@ -106,7 +106,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     }
   }
   // Cancel requests for running jobs reach every worker; the one running the job acts.
-  const cancels = connection.duplicate({ connectionName: `tfcompute-worker-cancels:${workerId}` });
+  const cancels = duplicateConnection(connection, `tfcompute-worker-cancels:${workerId}`);
   cancels.on('error', (error) => logger.warn({ err: error.message }, 'redis cancel subscriber error'));
   await worker.waitUntilReady();
   driftChecks = await startDriftChecks({
@@ -181,7 +181,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   };
 }
 
-async function isReachable(connection: Redis): Promise<boolean> {
+async function isReachable(connection: RedisConnection): Promise<boolean> {
   try {
     await within(connection.ping(), 500);
     return true;

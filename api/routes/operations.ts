@@ -1,7 +1,7 @@
 // Operations: liveness and readiness for orchestrators, and Prometheus metrics.
 // None needs an API token; /metrics needs METRICS_TOKEN when it is set.
 import { timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../core/redis.ts';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
@@ -15,7 +15,7 @@ const READY_TIMEOUT_MS = 2_000;
 const TAG = 'operations';
 
 // `metricsToken`: the SHA-256 of METRICS_TOKEN, compared in constant time; undefined: /metrics is open.
-export function operationRoutes(redis: Redis, metrics: Registry, shutdown: AbortSignal, metricsToken: Buffer | undefined): Route[] {
+export function operationRoutes(redis: RedisConnection, metrics: Registry, shutdown: AbortSignal, metricsToken: Buffer | undefined): Route[] {
   return [
     {
       method: 'get',

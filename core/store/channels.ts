@@ -1,7 +1,7 @@
 // The store's pub/sub: job state changes (for requests waiting on a job),
 // log writes (for live log readers) and cancel requests (for the worker
 // running the job). Subscribing needs a connection of its own.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.ts';
 import type { JobStatus, ResourceStatus } from '../schemas/index.ts';
 import type { StoreContext } from './context.ts';
 
@@ -28,7 +28,7 @@ export class Channels {
 
   // Subscribes `subscriber` (a connection used for nothing else) to the
   // topics; `onError` hears of messages that cannot be read.
-  async subscribe(subscriber: Redis, topics: readonly Topic[], onMessage: (message: Message) => void, onError: (error: unknown) => void = () => undefined): Promise<void> {
+  async subscribe(subscriber: RedisConnection, topics: readonly Topic[], onMessage: (message: Message) => void, onError: (error: unknown) => void = () => undefined): Promise<void> {
     const { keys } = this.#c;
     const channels: Record<string, Topic> = { [keys.eventsChannel]: 'job', [keys.logsChannel]: 'log', [keys.cancelChannel]: 'cancel' };
     subscriber.on('message', (channel: string, text: string) => {

@@ -1,12 +1,12 @@
 // What every part of the store shares: the connection, the key layout, the
 // scripts, how long a finished job is kept, and the audit log's retention
 // and clock (injectable, so that tests can trim without waiting).
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.ts';
 import type { Keys } from './keys.ts';
 import type { Scripts } from './scripts.ts';
 
 export type StoreContext = {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly keys: Keys;
   readonly scripts: Scripts;
   readonly jobRetentionSeconds: number;

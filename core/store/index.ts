@@ -2,7 +2,7 @@
 // key runs as one Lua script (lua/) or MULTI, so a reader never sees a
 // resource whose status, index entries and job disagree. The connection stays
 // inside: callers ask the store's parts, by concern.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.ts';
 import { Channels } from './channels.ts';
 import type { StoreContext } from './context.ts';
 import { Jobs } from './jobs.ts';
@@ -52,10 +52,12 @@ export class Store {
   readonly policies: Policies;
 
   // `jobRetentionSeconds`: how long a finished job's record and log are kept,
-  // and a deleted stack's record. `audit.retentionDays`: AUDIT_RETENTION_DAYS.
-  constructor(redis: Redis, prefix: string, jobRetentionSeconds: number, audit: { retentionDays?: number; now?: () => number } = {}) {
-    const auditSettings = { retentionMs: (audit.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS) * 86_400_000, now: audit.now ?? Date.now };
-    const context: StoreContext = { redis, keys: new Keys(prefix), scripts: new Scripts(redis, prefix), jobRetentionSeconds, audit: auditSettings };
+  // and a deleted stack's record. `options.retentionDays`: AUDIT_RETENTION_DAYS;
+  // `options.waitReplicas`: REDIS_WAIT_REPLICAS.
+  constructor(redis: RedisConnection, prefix: string, jobRetentionSeconds: number, options: { retentionDays?: number; now?: () => number; waitReplicas?: number } = {}) {
+    const auditSettings = { retentionMs: (options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS) * 86_400_000, now: options.now ?? Date.now };
+    const scripts = new Scripts(redis, prefix, options.waitReplicas ?? 0);
+    const context: StoreContext = { redis, keys: new Keys(prefix), scripts, jobRetentionSeconds, audit: auditSettings };
     this.resources = new Resources(context);
     this.jobs = new Jobs(context);
     this.logs = new Logs(context);

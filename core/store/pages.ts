@@ -1,7 +1,7 @@
 // Pages of an index read by lexical range (members are IndexMember's, see
 // keys.ts): a page is the members after the previous page's last one, and
 // the cursor a client gets is that member, encoded.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.ts';
 import { AppError } from '../errors.ts';
 import { IndexMember } from './keys.ts';
 
@@ -11,7 +11,7 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 // or oldest first, and the cursor of the page after them (null: none).
 // Several keys (indexes of disjoint sets, such as one per project) are read
 // as their union: a page of each, in one round trip, merged.
-export async function pageOfMembers(redis: Redis, key: string | readonly string[], order: 'newest' | 'oldest', limit: number, cursor: string | undefined): Promise<{ members: string[]; nextCursor: string | null }> {
+export async function pageOfMembers(redis: RedisConnection, key: string | readonly string[], order: 'newest' | 'oldest', limit: number, cursor: string | undefined): Promise<{ members: string[]; nextCursor: string | null }> {
   const after = cursor === undefined ? undefined : memberOf(cursor);
   const keys = typeof key === 'string' ? [key] : key;
   if (keys.length === 0) return { members: [], nextCursor: null };

@@ -2,7 +2,7 @@
 // `{name}-{numberOfKeys}.lua` as BullMQ names its commands, with shared pieces
 // pulled in by `--- @include "{name}"` from lua/includes/ (each piece once).
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.ts';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([a-z-]+)"\s*$/;
@@ -83,12 +83,16 @@ type Arg = string | number;
 
 // The scripts defined on one connection (EVALSHA, falling back to EVAL).
 export class Scripts {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
+  readonly #waitReplicas: number;
 
-  constructor(redis: Redis, prefix: string) {
+  // `waitReplicas`: replicas that must have a script's writes before its
+  // reply is used, so that what a caller was told survives a failover.
+  constructor(redis: RedisConnection, prefix: string, waitReplicas = 0) {
     this.#redis = redis;
     this.#prefix = prefix;
+    this.#waitReplicas = waitReplicas;
     for (const { name, numberOfKeys, lua } of SOURCES.values()) {
       const command = commandName(name);
       if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua });
@@ -102,12 +106,18 @@ export class Scripts {
     const command = (this.#redis as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[commandName(name)];
     if (command === undefined) throw new Error(`Redis script ${name} is not defined`);
     const reply = await command.call(this.#redis, ...keys, this.#prefix, ...args);
+    // WAIT covers every earlier write of this connection (BullMQ's on it too).
+    // Past the timeout the reply is used anyway: a primary without replicas
+    // keeps working, and min-replicas-to-write is what stops it (README, "Redis failover").
+    if (this.#waitReplicas > 0) await this.#redis.wait(this.#waitReplicas, WAIT_TIMEOUT_MS);
     if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error(`unexpected reply from ${name}: ${JSON.stringify(reply)}`);
     return reply.map(String);
   }
 }
 
 const SOURCES = loadScripts();
+
+const WAIT_TIMEOUT_MS = 1_000;
 
 function commandName(name: string): string {
   return `tfcompute_${name.replaceAll('-', '_')}`;

@@ -2,13 +2,13 @@
 // the scripts write a change and its event together. Checked after every
 // test that ran a system, so every scenario of the suite is a test of the
 // outbox ("exactly one event per recorded change").
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../core/redis.ts';
 import type { Store } from '../../core/store/index.ts';
 
 type Recorded = { stack: { status: string }; job: { id: string; status: string } | null };
 
 // The ways the outbox and the records disagree (empty: none).
-export async function eventMismatches(store: Store, redis: Redis, prefix: string): Promise<string[]> {
+export async function eventMismatches(store: Store, redis: RedisConnection, prefix: string): Promise<string[]> {
   const problems: string[] = [];
   const bySubject = new Map<string, Array<{ type: string; sequence: number; data: Recorded }>>();
   for (const entry of await store.outbox.entries()) {

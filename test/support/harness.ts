@@ -12,11 +12,12 @@ import { createInterface } from 'node:readline';
 import { after, afterEach, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import { nanoid } from 'nanoid';
 import { type RunningApi, startApi } from '../../api/server.ts';
-import { closeRedis, createQueue, type JobQueue } from '../../core/queue.ts';
+import { createQueue, type JobQueue } from '../../core/queue.ts';
+import { closeRedis, connectRedis, duplicateConnection, type RedisConnection } from '../../core/redis.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { FINISHED_JOB_STATUSES, type Job, type Resource } from '../../core/schemas/index.ts';
@@ -88,7 +89,7 @@ export class TestSystem {
   readonly services: Services;
   readonly env: Record<string, string>;
   readonly config: Config;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly store: Store;
   readonly queue: JobQueue;
   baseUrl = '';
@@ -121,7 +122,7 @@ export class TestSystem {
       ...options.env,
     };
     this.config = loadConfig(this.env);
-    this.redis = new Redis(this.env.REDIS_URL ?? services.redis.url, { maxRetriesPerRequest: null });
+    this.redis = connectRedis(this.config.redis, 'worker', 'tfcompute-test');
     // Some tests stop Redis on purpose; reconnect errors are expected then.
     this.redis.on('error', () => undefined);
     this.store = new Store(this.redis, this.config.redisPrefix, this.config.worker.jobRetentionSeconds);
@@ -221,7 +222,7 @@ export class TestSystem {
   // first read, and a message that arrives during a read makes the next wait
   // return at once, so nothing is missed.
   async #readUntil<T>(relevant: (message: Message) => boolean, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-    const subscriber = this.redis.duplicate();
+    const subscriber = duplicateConnection(this.redis, 'tfcompute-test-waiter');
     subscriber.on('error', () => undefined);
     let pending = false;
     let wake = () => undefined as void;
@@ -250,19 +251,27 @@ export class TestSystem {
     }
   }
 
+  // The keys matching `pattern`, from every primary when Redis is a cluster.
+  async keysMatching(pattern: string): Promise<string[]> {
+    const found: string[] = [];
+    const servers = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    for (const server of servers) {
+      for await (const keys of server.scanStream({ match: pattern, count: 1000 })) found.push(...(keys as string[]));
+    }
+    return found;
+  }
+
   // Every value stored under this installation's prefix, as text: what an
   // operator with access to Redis could read.
   async everythingInRedis(): Promise<string> {
     const values: string[] = [];
-    for await (const keys of this.redis.scanStream({ match: `${this.config.redisPrefix}:*`, count: 1000 })) {
-      for (const key of keys as string[]) {
-        const type = await this.redis.type(key);
-        if (type === 'string') values.push((await this.redis.get(key)) ?? '');
-        else if (type === 'hash') values.push(JSON.stringify(await this.redis.hgetall(key)));
-        else if (type === 'list') values.push(JSON.stringify(await this.redis.lrange(key, 0, -1)));
-        else if (type === 'set') values.push(JSON.stringify(await this.redis.smembers(key)));
-        else if (type === 'zset') values.push(JSON.stringify(await this.redis.zrange(key, '0', '-1')));
-      }
+    for (const key of await this.keysMatching(`${this.config.redisPrefix}:*`)) {
+      const type = await this.redis.type(key);
+      if (type === 'string') values.push((await this.redis.get(key)) ?? '');
+      else if (type === 'hash') values.push(JSON.stringify(await this.redis.hgetall(key)));
+      else if (type === 'list') values.push(JSON.stringify(await this.redis.lrange(key, 0, -1)));
+      else if (type === 'set') values.push(JSON.stringify(await this.redis.smembers(key)));
+      else if (type === 'zset') values.push(JSON.stringify(await this.redis.zrange(key, '0', '-1')));
     }
     return values.join('\n');
   }
