@@ -48,10 +48,7 @@ const EnvSchema = z.object({
   OIDC_BINDINGS: z.string().optional(),
   OIDC_CLIENT_ID: z.string().min(1).max(256).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).max(1024).optional(),
-  UI_SESSION_TTL: z
-    .string()
-    .regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "8h"')
-    .default('8h'),
+  UI_SESSION_TTL: z.string().regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "8h"').default('8h'),
   RATE_LIMIT_PER_MINUTE: positiveInt(1_000_000).default(600),
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: positiveInt(1_000_000).default(1_200),
   MAX_HELD_REQUESTS: positiveInt(1_000_000).default(100),
@@ -125,8 +122,7 @@ export type Config = Readonly<{
     corsOrigins: readonly string[];
     shutdownGraceMs: number;
     auditRetentionDays: number;
-    // The web console (api/console/): how long a session lives unused, and
-    // the client the console signs in with at OIDC_ISSUER (undefined: no SSO).
+    // The console (api/console/): a session's idle life; its OIDC client (undefined: no SSO).
     console: Readonly<{ sessionTtlMs: number; oidcClient: Readonly<{ id: string; secret: string }> | undefined }>;
   }>;
   // Where the templates are: each subdirectory of TEMPLATES_DIR, or TF_CWD
@@ -226,10 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
       auditRetentionDays: e.AUDIT_RETENTION_DAYS,
-      console: {
-        sessionTtlMs: durationMs(e.UI_SESSION_TTL) as number,
-        oidcClient: e.OIDC_CLIENT_ID === undefined || e.OIDC_CLIENT_SECRET === undefined ? undefined : { id: e.OIDC_CLIENT_ID, secret: e.OIDC_CLIENT_SECRET },
-      },
+      console: { sessionTtlMs: durationMs(e.UI_SESSION_TTL) as number, oidcClient: e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET ? { id: e.OIDC_CLIENT_ID, secret: e.OIDC_CLIENT_SECRET } : undefined },
     },
     templates: {
       templatesDir: e.TEMPLATES_DIR === undefined ? undefined : path.resolve(e.TEMPLATES_DIR),

@@ -39,10 +39,7 @@ export type NewResource = {
 };
 
 // `template`: one template's stacks, or several's, read as one index.
-export type ListArgs = { template: string | readonly string[]; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; projects?: readonly string[] | undefined } & {
-  limit: number;
-  cursor?: string | undefined;
-};
+export type ListArgs = { template: string | readonly string[]; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; projects?: readonly string[] | undefined; limit: number; cursor?: string | undefined };
 
 export class Resources {
   readonly #c: StoreContext;
@@ -214,8 +211,7 @@ export class Resources {
       if (drift) return status ? keys.templateStatusDrift(template, status, drift, project) : keys.templateDrift(template, drift, project);
       return status ? keys.templateStatus(template, status, project) : keys.templateIndex(template, project);
     };
-    const templates = typeof args.template === 'string' ? [args.template] : args.template;
-    const found = templates.flatMap((template) => (args.projects === undefined ? [key(template)] : args.projects.map((project) => key(template, project))));
+    const found = [args.template].flat().flatMap((template) => (args.projects === undefined ? [key(template)] : args.projects.map((project) => key(template, project))));
     return found.length === 1 ? (found[0] as string) : found;
   }
 
