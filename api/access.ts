@@ -28,10 +28,11 @@ export function requireRole(principal: Principal, project: string, needed: Role,
   }
 }
 
-// The stack, if the caller has `needed` in its project.
-export async function stackFor(deps: { store: Store }, req: Request, template: string, id: string, needed: Role): Promise<Resource> {
+// The stack, if the caller has `needed` in its project; `template`
+// undefined: a stack of any template (the console's pages).
+export async function stackFor(deps: { store: Store }, req: Request, template: string | undefined, id: string, needed: Role): Promise<Resource> {
   const resource = await getResource(deps, id, template);
-  requireRole(principalOf(req), resource.project, needed, () => new AppError('resource-not-found', `no ${template} resource with id ${id}`));
+  requireRole(principalOf(req), resource.project, needed, () => new AppError('resource-not-found', `no ${template === undefined ? '' : `${template} `}resource with id ${id}`));
   return resource;
 }
 

@@ -25,6 +25,9 @@ import { templateRoutes } from './routes/templates.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { WebhookDeps } from '../core/webhooks/manage.ts';
 import type { UseCaseDeps } from './wait.ts';
+import { createConsole, UI, type UiSessions } from './console/index.ts';
+import type { SingleSignOn } from './console/pages/sso.ts';
+import type { OidcSettings } from '../core/access/oidc-settings.ts';
 
 export type AppDeps = UseCaseDeps & {
   redis: RedisConnection;
@@ -43,6 +46,8 @@ export type AppDeps = UseCaseDeps & {
   // away, and requests waiting on jobs answer at once.
   shutdown: AbortSignal;
   webhooks: WebhookDeps;
+  // The web console's sessions, and its SSO sign-in (undefined: none).
+  console: { sessions: UiSessions; sso: SingleSignOn | undefined; oidc: OidcSettings | undefined };
 };
 
 export function createApp(deps: AppDeps): express.Express {
@@ -81,6 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
     swaggerUi.setup(document, { customSiteTitle: 'tfcompute API', swaggerOptions: { persistAuthorization: false } }),
   );
   app.use(routerFor(operations));
+  app.use(UI, createConsole(deps, { authenticator: deps.authenticator, sessions: deps.console.sessions, oidc: deps.console.oidc, logger: deps.logger, store: deps.store }, deps.console.sso));
 
   app.use(
     API_PREFIX,

@@ -15,6 +15,7 @@ import { loadCatalogue } from '../core/templates/index.ts';
 import { within } from '../core/within.ts';
 import { createApp } from './app.ts';
 import { JobWaiter } from './job-waiter.ts';
+import { singleSignOn, UiSessions } from './console/index.ts';
 
 export type RunningApi = { port: number; stop(): Promise<void> };
 
@@ -77,6 +78,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     metricsTokenDigest: config.api.metricsTokenDigest,
     corsOrigins: config.api.corsOrigins,
     shutdown: shutdown.signal,
+    console: {
+      sessions: new UiSessions(redis, config.redisPrefix, config.api.console.sessionTtlMs),
+      sso: access?.oidc && config.api.console.oidcClient && singleSignOn(access.oidc, config.api.console.oidcClient.id, config.api.console.oidcClient.secret),
+      oidc: access?.oidc,
+    },
   });
   const server = app.listen(config.port, config.host);
   // Over it, Node closes a new connection at once, before reading a byte.

@@ -14,6 +14,7 @@ export const ERRORS = {
   'resource-limit-reached': { status: 403, title: 'Live resource limit reached' },
   'no-grants': { status: 403, title: 'The identity is valid but grants no project role' },
   'insufficient-role': { status: 403, title: 'The role held in the project is too low' },
+  'csrf-refused': { status: 403, title: 'A change to the console from outside its pages' },
   'resource-not-found': { status: 404, title: 'Resource not found' },
   'job-not-found': { status: 404, title: 'Job not found' },
   'template-not-found': { status: 404, title: 'Template not found' },

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { createDeliveryQueue } from '../core/queue.ts';
+import { UiSessions } from '../api/console/index.ts';
 import { createApp } from '../api/app.ts';
 import { JobWaiter } from '../api/job-waiter.ts';
 import { expressPath } from '../api/route.ts';
@@ -66,6 +67,7 @@ test('every route the API serves is in the OpenAPI document, with an operationId
     corsOrigins: [],
     shutdown: new AbortController().signal,
     webhooks: { store: system.store, deliveries: createDeliveryQueue(system.redis, system.config.redisPrefix), secrets: undefined, attempts: 1, source: 'urn:test', allowPrivateNetworks: false, limit: 1, limitPerProject: 1 },
+    console: { sessions: new UiSessions(system.redis, system.config.redisPrefix, 60_000), sso: undefined, oidc: undefined },
   });
   const served = servedRoutes((app as unknown as { router: { stack: Layer[] } }).router.stack).filter((route) => !UNDOCUMENTED.has(route));
   assert.ok(served.length >= 11, served.join(', '));

@@ -1,6 +1,5 @@
 // /api/jobs: a job's record, its Terraform log (plain text, or followed live
 // as Server-Sent Events), and cancelling it.
-import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { Job, JobIdParams, OverrideRequest } from '../../core/schemas/index.ts';
 import { requireId } from '../problems.ts';
@@ -9,66 +8,15 @@ import { json, problem, type Route } from '../route.ts';
 import { approvePlan, cancelJob, discardPlan, overridePolicies } from '../../core/lifecycle/index.ts';
 import { jobFor } from '../access.ts';
 import { auditOf } from '../audit.ts';
-import { isJobFinished, isJobSettled, type UseCaseDeps } from '../wait.ts';
+import { streamLog } from '../log-stream.ts';
+import { isJobFinished, type UseCaseDeps } from '../wait.ts';
 import { badId, unavailable } from './common.ts';
 
-const KEEPALIVE_MS = 15_000;
-const CHUNK_BYTES = 64 * 1024;
 const TAG = 'jobs';
 const notFound = problem('No job with this id, or none the caller has a role in its project to see: both answer alike.');
 const tooLow = problem("The caller's role in the job's project is below write (`insufficient-role`).");
 
 export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[] {
-  // Sends the log from the client's Last-Event-ID (a byte offset) on, then
-  // each part as the worker writes it, and an `end` event with the job's
-  // status once it has settled (finished, or planned: an update waiting for
-  // approval, whose apply a client follows with a new request) and
-  // everything has been sent.
-  async function streamLog(req: Request, res: Response, jobId: string): Promise<void> {
-    const lastEventId = Number(req.get('last-event-id'));
-    let offset = Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : 0;
-    res.status(200).set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache',
-      'X-Accel-Buffering': 'no',
-    });
-    res.flushHeaders();
-    const closed = new AbortController();
-    res.on('close', () => closed.abort());
-    const stop = AbortSignal.any([closed.signal, deps.shutdown]);
-    while (!stop.aborted) {
-      // Listen before reading, so a write between the two is not missed.
-      const turn = new AbortController();
-      const activity = deps.waiter.nextActivity(jobId, AbortSignal.any([stop, turn.signal, AbortSignal.timeout(KEEPALIVE_MS)]));
-      try {
-        // The worker flushes the log before it records the end, so a finished
-        // job's log is complete when it is read after the status.
-        const job = await deps.store.jobs.get(jobId);
-        const finished = !job || isJobSettled(job.status);
-        const chunk = await deps.store.logs.range(jobId, offset, CHUNK_BYTES);
-        // Whole lines only while the job runs; the rest comes with the next write.
-        const end = finished ? chunk.length : chunk.lastIndexOf(10) + 1;
-        if (end > 0) {
-          offset += end;
-          // Every line ending SSE knows (CRLF, CR, LF) ends a data line: a bare
-          // CR left inside one would let Terraform's output start an `event:` line.
-          const lines = chunk.subarray(0, end).toString('utf8').replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/);
-          res.write(`id: ${offset}\nevent: log\n${lines.map((line) => `data: ${line}`).join('\n')}\n\n`);
-          if (chunk.length === CHUNK_BYTES) continue;
-        }
-        if (finished) {
-          res.write(`event: end\ndata: ${JSON.stringify({ status: job?.status ?? 'expired' })}\n\n`);
-          break;
-        }
-        await activity;
-        if (!stop.aborted) res.write(': keepalive\n\n');
-      } finally {
-        turn.abort();
-      }
-    }
-    res.end();
-  }
-
   const notPlanned = problem('The job is not a `planned` update.');
   return [
     {
@@ -169,7 +117,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         const jobId = requireId(req.params.jobId);
         await jobFor(deps, req, jobId, 'read');
         if (req.accepts(['text/plain', 'text/event-stream']) === 'text/event-stream') {
-          await streamLog(req, res, jobId);
+          await streamLog(deps, req, res, jobId, { from: 0, lines: (text) => text.split(/\r\n|\r|\n/) });
           return;
         }
         const log = await deps.store.logs.get(jobId);

@@ -34,6 +34,15 @@ const UNAVAILABLE = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_I
 
 type Discovered = { at: number; failed: boolean; keys: Promise<JWTVerifyGetKey> };
 
+// Who verified claims are, through OIDC_BINDINGS: an identity token's here,
+// an ID token's in the console's SSO sign-in.
+export function principalForClaims(claims: Readonly<Record<string, unknown>>, bindings: OidcSettings['bindings']): Exclude<OidcOutcome, { outcome: 'invalid' }> {
+  const subject = String(claims.sub);
+  const grants = grantsFor(claims, bindings);
+  if (grants.size === 0) return { outcome: 'no-grants', subject };
+  return { outcome: 'valid', principal: { kind: 'oidc', name: subject, key: `oidc:${subject}`, owner: false, grants } };
+}
+
 export class OidcVerifier {
   readonly #settings: OidcSettings;
   readonly #cooldownMs: number;
@@ -62,10 +71,7 @@ export class OidcVerifier {
       if (error instanceof errors.JOSEError && !UNAVAILABLE.has(error.code)) return { outcome: 'invalid', reason: error.code };
       throw new AppError('backend-unavailable', 'the OIDC issuer\'s keys cannot be fetched now; try again shortly', { cause: error });
     }
-    const subject = String(claims.sub);
-    const grants = grantsFor(claims, bindings);
-    if (grants.size === 0) return { outcome: 'no-grants', subject };
-    return { outcome: 'valid', principal: { kind: 'oidc', name: subject, key: `oidc:${subject}`, owner: false, grants } };
+    return principalForClaims(claims, bindings);
   }
 
   // The issuer's key set, found through discovery at first use and kept; a

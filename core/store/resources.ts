@@ -39,10 +39,8 @@ export type NewResource = {
   audit?: AuditNote | undefined;
 };
 
-export type ListArgs = { template: string; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; projects?: readonly string[] | undefined } & {
-  limit: number;
-  cursor?: string | undefined;
-};
+// `template`: one template's stacks, or several's, read as one index.
+export type ListArgs = { template: string | readonly string[]; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; projects?: readonly string[] | undefined; limit: number; cursor?: string | undefined };
 
 export class Resources {
   readonly #c: StoreContext;
@@ -207,12 +205,13 @@ export class Resources {
   // scripts that change what it filters on (see lua/includes/drift.lua).
   #listKey(args: ListArgs): string | string[] {
     const { keys } = this.#c;
-    const { template, status, drift } = args;
-    const key = (project?: string) => {
+    const { status, drift } = args;
+    const key = (template: string, project?: string) => {
       if (drift) return status ? keys.templateStatusDrift(template, status, drift, project) : keys.templateDrift(template, drift, project);
       return status ? keys.templateStatus(template, status, project) : keys.templateIndex(template, project);
     };
-    return args.projects === undefined ? key() : args.projects.map(key);
+    const found = [args.template].flat().flatMap((template) => (args.projects === undefined ? [key(template)] : args.projects.map((project) => key(template, project))));
+    return found.length === 1 ? (found[0] as string) : found;
   }
 
   // Forgets the stacks deleted longer ago than the retention period (see

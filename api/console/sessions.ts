@@ -1,0 +1,75 @@
+// The console's sessions, in Redis: a random id in the browser's cookie, a
+// record under the store's key prefix that expires after UI_SESSION_TTL
+// unused. The record holds the credential the session acts with, sealed
+// with a key derived from the session id: Redis never holds it in plain
+// text, and the id (which only the browser has) is needed to open it. The
+// record's key is the id's digest, so Redis does not hold the id either.
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { SecretBox } from '../../core/secret-box.ts';
+
+// What a session acts with: an API token, presented again on every request
+// (so a revoked one ends the session at once), or the claims of an ID token
+// from SSO, bound to roles through OIDC_BINDINGS on every request.
+export type Credential = { kind: 'token'; token: string } | { kind: 'sso'; subject: string; claims: Record<string, unknown> };
+
+// A session before sign-in carries only its CSRF token (the sign-in form is
+// protected too) and, during SSO, the flow's one-time values.
+export type Session = {
+  id: string;
+  csrfToken?: string | null | undefined;
+  credential?: Credential | undefined;
+  sso?: { state: string; nonce: string; verifier: string; redirectUri: string } | undefined;
+};
+
+type Stored = { csrf?: string | null | undefined; sealed?: string | undefined; sso?: Session['sso'] };
+
+const SEALED_FOR = 'tfcompute console session';
+
+export class UiSessions {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #ttlMs: number;
+
+  constructor(redis: Redis, prefix: string, ttlMs: number) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}:ui:session:`;
+    this.#ttlMs = ttlMs;
+  }
+
+  // A new, empty session; 32 random bytes, out of reach of guessing.
+  start(): Session {
+    return { id: randomBytes(32).toString('base64url') };
+  }
+
+  // The session, its idle expiry moved on; undefined when it expired or never was.
+  async read(id: string): Promise<Session | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
+    const text = await this.#redis.getex(this.#key(id), 'PX', this.#ttlMs);
+    if (text === null) return undefined;
+    const stored = JSON.parse(text) as Stored;
+    const credential = stored.sealed === undefined ? undefined : (JSON.parse(boxFor(id).open(stored.sealed, SEALED_FOR)) as Credential);
+    return { id, csrfToken: stored.csrf, credential, sso: stored.sso };
+  }
+
+  async save(session: Session): Promise<void> {
+    const stored: Stored = {
+      csrf: session.csrfToken,
+      sealed: session.credential && boxFor(session.id).seal(JSON.stringify(session.credential), SEALED_FOR),
+      sso: session.sso,
+    };
+    await this.#redis.set(this.#key(session.id), JSON.stringify(stored), 'PX', this.#ttlMs);
+  }
+
+  async end(id: string): Promise<void> {
+    await this.#redis.del(this.#key(id));
+  }
+
+  #key(id: string): string {
+    return this.#prefix + createHash('sha256').update(id).digest('hex');
+  }
+}
+
+function boxFor(id: string): SecretBox {
+  return new SecretBox(Buffer.from(hkdfSync('sha256', Buffer.from(id, 'base64url'), Buffer.alloc(0), SEALED_FOR, 32)));
+}

@@ -1,0 +1,248 @@
+// The web console in a real browser (Debian's Chromium, driven by
+// playwright-core) against the real API, worker, Terraform and emulators:
+// what a user sees, found by role and accessible name; axe-core on every
+// page; and the console's defences (CSP, cookie, CSRF, escaping, sessions
+// that end with their token). One browser for the file; UPDATE_SCREENSHOTS=1
+// writes the README's screenshots into docs/console/.
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { createSystem, ROOT, startServices, type Services, type TestSystem, TOKENS } from './support/harness.ts';
+
+const XSS = '<img src=x onerror=alert(1)>';
+const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'console') : undefined;
+
+let services: Services;
+let system: TestSystem;
+let browser: Browser;
+const dialogs: string[] = [];
+
+before(async () => {
+  services = await startServices();
+  system = await createSystem(services, {
+    env: { TEMPLATES_DIR: path.join(ROOT, 'test', 'templates'), ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), TF_VAR_subnet_id: 'subnet-1' },
+  });
+  await system.startWorker();
+  // Playwright gives the browser a fresh profile of its own (it refuses --user-data-dir).
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await system?.stop();
+  await services?.stop();
+  assert.deepEqual(dialogs, [], 'no script a user typed ever ran');
+});
+
+// A new browser context (its own cookies), whose pages count dialogs.
+async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: system.baseUrl });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('dialog', async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  return { context, page };
+}
+
+// axe-core in the page (evaluated through the debugging protocol, which the
+// page's CSP does not govern): no serious or critical violation.
+async function accessible(page: Page, shot?: string): Promise<void> {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
+    return (await axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
+  });
+  assert.deepEqual(violations, [], `axe on ${page.url()}`);
+  if (SCREENSHOTS && shot) {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${shot}.png`), fullPage: true });
+  }
+}
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto('/ui/');
+  assert.match(page.url(), /\/ui\/login$/);
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Stacks' }).waitFor();
+}
+
+const stackIdOf = (page: Page) => /\/ui\/stacks\/([0-9a-z]{16})$/.exec(page.url())?.[1] ?? assert.fail(`not a stack page: ${page.url()}`);
+const jobIdOf = (page: Page) => /\/ui\/jobs\/([0-9a-z]{16})$/.exec(page.url())?.[1] ?? assert.fail(`not a job page: ${page.url()}`);
+
+describe('the web console', () => {
+  let admin: Page;
+  let ec2: string;
+  let typed: string;
+
+  test('the sign-in page sets a strict CSP and an HttpOnly, SameSite, /ui-only session cookie; a token signs in', async () => {
+    ({ page: admin } = await newPage());
+    const response = await admin.goto('/ui/login');
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    const cookie = (await response?.headerValue('set-cookie')) ?? '';
+    assert.match(cookie, /^tfc_session=[A-Za-z0-9_-]{43}; Path=\/ui; HttpOnly; SameSite=Lax$/, 'not Secure over plain http, all else set');
+    await accessible(admin, 'login');
+    await admin.getByLabel('Token').fill('tfc_not-a-token-at-all-0123456789');
+    await admin.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await admin.getByText('That token is not valid').waitFor();
+    await signIn(admin, TOKENS.admin);
+    assert.equal(await admin.getByText(TOKENS.admin).count(), 0);
+    assert.doesNotMatch(await admin.content(), new RegExp(TOKENS.admin), 'the token never reaches the browser again');
+  });
+
+  test('a 400 is shown beside its field with the input kept, the XSS value inert; then the stack is created and becomes ready without a reload', async () => {
+    await admin.goto('/ui/templates');
+    await accessible(admin, 'templates');
+    await admin.getByRole('link', { name: 'New ec2instance stack' }).click();
+    await accessible(admin);
+    await admin.getByLabel('node_count').fill('2');
+    await admin.getByLabel('Key 1').fill('aws:owner');
+    await admin.getByLabel('Value 1').fill(XSS);
+    await admin.getByRole('button', { name: 'Create' }).click();
+    const tags = admin.getByRole('group', { name: 'tags' });
+    const error = await tags.locator('.error').innerText();
+    assert.match(error, /Invalid key in record/, 'the API\'s own message for the field');
+    assert.equal(await admin.getByLabel('Value 1').inputValue(), XSS, 'the input is kept');
+    assert.equal(await admin.getByLabel('node_count').inputValue(), '2');
+    assert.equal(await admin.locator('img').count(), 0);
+    await accessible(admin, 'create-form-error');
+    await admin.getByLabel('Key 1').fill('team');
+    await admin.getByLabel('Value 1').fill('web');
+    await admin.getByRole('button', { name: 'Create' }).click();
+    ec2 = stackIdOf(admin);
+    await admin.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+    await admin.locator('#stack-status-value', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
+    assert.equal(await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true, 'the status changed in place');
+    await admin.reload();
+    await admin.getByText('"i-', { exact: false }).first().waitFor();
+    await accessible(admin, 'stack');
+
+    await admin.goto('/ui/templates/typed/new');
+    await admin.getByLabel('name (required)').fill('web-1');
+    const labels = admin.getByRole('group', { name: 'labels' });
+    await labels.getByLabel('Key 1').fill('x');
+    await labels.getByLabel('Value 1').fill(XSS);
+    await admin.getByLabel('notes').fill(XSS);
+    await admin.getByRole('button', { name: 'Create' }).click();
+    typed = stackIdOf(admin);
+    await admin.locator('#stack-status-value', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
+    assert.ok((await admin.locator('main').innerText()).includes(XSS), 'shown as text');
+    assert.equal(await admin.locator('main img').count(), 0);
+    await admin.goto('/ui/');
+    await admin.getByRole('link', { name: typed }).waitFor();
+    await accessible(admin, 'stacks');
+  });
+
+  test('a change is planned, shows its counts, is approved and gives the new outputs; another plan is discarded', async () => {
+    await admin.goto(`/ui/stacks/${ec2}`);
+    await admin.getByRole('link', { name: 'Change' }).click();
+    assert.equal(await admin.getByLabel('node_count').inputValue(), '2', 'the form is prefilled');
+    await admin.getByLabel('node_count').fill('3');
+    await admin.getByRole('button', { name: 'Plan the change' }).click();
+    jobIdOf(admin);
+    await admin.getByRole('button', { name: 'Approve' }).waitFor({ timeout: 60_000 });
+    assert.match(await admin.locator('.counts').innerText(), /1 to add, 0 to change, 0 to destroy, 0 to replace/);
+    await admin.locator('ul.plan code', { hasText: 'terraform_data.instance[2]' }).waitFor();
+    await accessible(admin, 'plan');
+    await admin.getByRole('button', { name: 'Approve' }).click();
+    await admin.locator('#job-status-value', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
+    await admin.goto(`/ui/stacks/${ec2}`);
+    assert.equal((await admin.locator('dd pre', { hasText: '10.0.2.12' }).count()) > 0, true, 'three private addresses');
+
+    await admin.getByRole('link', { name: 'Change' }).click();
+    await admin.getByLabel('node_count').fill('1');
+    await admin.getByRole('button', { name: 'Plan the change' }).click();
+    await admin.getByRole('button', { name: 'Discard' }).click({ timeout: 60_000 });
+    await admin.locator('#job-status-value', { hasText: 'discarded' }).waitFor();
+  });
+
+  test("a job's log is followed live, without a reload", async () => {
+    await admin.goto(`/ui/stacks/${ec2}`);
+    await admin.getByRole('button', { name: 'Plan' }).click();
+    const job = jobIdOf(admin);
+    await admin.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+    await admin.locator('#log', { hasText: /No changes|Plan:/ }).waitFor({ timeout: 60_000 });
+    assert.equal(await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true);
+    const shown = await admin.locator('#log').innerText();
+    assert.equal(shown.trim(), (await system.store.logs.get(job)).trim(), 'the whole log, once');
+    await accessible(admin, 'job');
+  });
+
+  test('a read-only token sees no Create, Change, Approve or Delete, and its forged POST is refused', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, TOKENS.reader);
+    await page.goto('/ui/templates');
+    assert.equal(await page.getByRole('link', { name: /New .* stack/ }).count(), 0);
+    await page.goto(`/ui/stacks/${ec2}`);
+    for (const name of ['Plan', 'Retry']) assert.equal(await page.getByRole('button', { name }).count(), 0, name);
+    for (const name of ['Change', 'Delete']) assert.equal(await page.getByRole('link', { name }).count(), 0, name);
+    await accessible(page);
+    const form = await page.goto('/ui/templates/ec2instance/new');
+    assert.equal(form?.status(), 403);
+    const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+    const forged = await page.request.post(`/ui/stacks/${ec2}/delete`, { form: { _csrf: csrf }, headers: { origin: system.baseUrl } });
+    assert.equal(forged.status(), 403);
+    assert.match(await forged.text(), /needs the write role/);
+    assert.equal((await system.store.resources.get(ec2))?.status, 'ready');
+    await context.close();
+  });
+
+  test('a cross-site POST, or one without the CSRF token, is refused and changes nothing', async () => {
+    const cookies = await admin.context().cookies();
+    const session = cookies.find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
+    const csrf = await admin.locator('input[name=_csrf]').first().inputValue();
+    const post = (headers: Record<string, string>, body: string) =>
+      fetch(`${system.baseUrl}/ui/stacks/${ec2}/delete`, { method: 'POST', redirect: 'manual', headers: { cookie: `tfc_session=${session}`, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+    assert.equal((await post({ origin: 'http://evil.example' }, '')).status, 403);
+    assert.equal((await post({ origin: 'http://evil.example' }, `_csrf=${csrf}`)).status, 403, 'even with the token, from another origin');
+    assert.equal((await post({ origin: system.baseUrl }, '')).status, 403, 'without the token');
+    assert.equal((await post({ origin: system.baseUrl }, '_csrf=0000')).status, 403, 'with a wrong token');
+    assert.equal((await system.store.resources.get(ec2))?.status, 'ready');
+  });
+
+  test('delete asks for confirmation naming the stack, then deletes it', async () => {
+    await admin.goto(`/ui/stacks/${ec2}`);
+    await admin.getByRole('link', { name: 'Delete' }).click();
+    await admin.getByRole('heading', { name: `Delete stack ${ec2}?` }).waitFor();
+    await accessible(admin);
+    await admin.getByRole('button', { name: `Delete stack ${ec2}` }).click();
+    await admin.locator('#stack-status-value', { hasText: 'deleted' }).waitFor({ timeout: 60_000 });
+  });
+
+  test("a session of a revoked token is refused at once; signing out ends the session in Redis", async () => {
+    const made = await system.http().post('/api/projects/default/tokens').send({ name: 'console-user', role: 'read' });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const { context, page } = await newPage();
+    await signIn(page, made.body.token);
+    await page.goto(`/ui/stacks/${typed}`);
+    assert.equal((await system.http().delete(`/api/projects/default/tokens/${made.body.id}`)).status, 204);
+    await page.reload();
+    assert.match(page.url(), /\/ui\/login$/);
+    await context.close();
+
+    const before = await system.redis.keys(`${system.config.redisPrefix}:ui:session:*`);
+    const session = (await admin.context().cookies()).find((c) => c.name === 'tfc_session')?.value;
+    await admin.getByRole('button', { name: 'Sign out' }).click();
+    await admin.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    const replayed = await fetch(`${system.baseUrl}/ui/`, { redirect: 'manual', headers: { cookie: `tfc_session=${session}` } });
+    assert.equal(replayed.status, 303);
+    assert.equal(replayed.headers.get('location'), '/ui/login');
+    const afterKeys = await system.redis.keys(`${system.config.redisPrefix}:ui:session:*`);
+    assert.ok(before.length > 0);
+    for (const value of await Promise.all(afterKeys.map((key) => system.redis.get(key)))) {
+      assert.doesNotMatch(value ?? '', /token|tfc_|admin-token/, 'no session holds a token in plain text');
+    }
+  });
+});
