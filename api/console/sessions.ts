@@ -5,7 +5,7 @@
 // text, and the id (which only the browser has) is needed to open it. The
 // record's key is the id's digest, so Redis does not hold the id either.
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../core/redis.ts';
 import { SecretBox } from '../../core/secret-box.ts';
 
 // What a session acts with: an API token, presented again on every request
@@ -27,11 +27,11 @@ type Stored = { csrf?: string | null | undefined; sealed?: string | undefined; s
 const SEALED_FOR = 'tfcompute console session';
 
 export class UiSessions {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #ttlMs: number;
 
-  constructor(redis: Redis, prefix: string, ttlMs: number) {
+  constructor(redis: RedisConnection, prefix: string, ttlMs: number) {
     this.#redis = redis;
     this.#prefix = `${prefix}:ui:session:`;
     this.#ttlMs = ttlMs;
