@@ -1,5 +1,6 @@
 // `npm run api`: the HTTP API.
-import { apiAccess, ConfigError, loadConfig } from '../core/config.ts';
+import { apiAccess } from '../core/access/api-access.ts';
+import { ConfigError, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { startOrExit } from '../core/process.ts';
 import { startApi } from './server.ts';

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { createDeliveryQueue } from '../core/queue.ts';
-import { UiSessions } from '../api/console/index.ts';
+import { UI, UiSessions } from '../api/console/index.ts';
 import { createApp } from '../api/app.ts';
 import { JobWaiter } from '../api/job-waiter.ts';
 import { expressPath } from '../api/route.ts';
@@ -26,10 +26,16 @@ const DOCUMENT = path.join(ROOT, '.local', 'contract', 'openapi.json');
 // Served, but not API operations: the document itself and Swagger UI.
 const UNDOCUMENTED = new Set(['get /openapi.json']);
 
-type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; slash?: boolean; matchers?: ((path: string) => unknown)[] };
+
+// The web console (its HTML pages, under /ui) is not part of the REST API the document describes.
+function isConsole(layer: Layer): boolean {
+  return !layer.slash && Boolean(layer.matchers?.some((match) => match(`${UI}/`)));
+}
 
 function servedRoutes(layers: Layer[], found: string[] = []): string[] {
   for (const layer of layers) {
+    if (isConsole(layer)) continue;
     if (layer.route) {
       for (const method of Object.keys(layer.route.methods).filter((m) => m !== '_all')) found.push(`${method} ${layer.route.path}`);
     } else if (layer.handle?.stack) {

@@ -6,7 +6,8 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import request from 'supertest';
 import { startApi } from '../api/server.ts';
-import { apiAccess, loadConfig } from '../core/config.ts';
+import { apiAccess } from '../core/access/api-access.ts';
+import { loadConfig } from '../core/config.ts';
 import { assertProblem, TOKENS, useSystems, type TestSystem } from './support/harness.ts';
 import { captureLogs } from './support/log-capture.ts';
 
