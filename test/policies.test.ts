@@ -261,6 +261,20 @@ describe('real plans held to the policies', () => {
     await removePolicy(keep);
   });
 
+  test('advisory on update: the failure is recorded on the job and the PATCH is applied as planned', async () => {
+    const { stack } = await create('beta-write', { node_count: 1 });
+    const grow = await policy('beta-admin', { name: 'no growth', enforcement: 'advisory', project: 'beta', actions: ['update'], rule: 'stack.inputs.node_count <= 1', message: 'growing a stack needs a ticket' });
+    const grown = await patch('beta-write', stack.id, { node_count: 2 });
+    assert.equal(grown.status, 'succeeded', JSON.stringify(grown.error));
+    assert.equal(grown.policy?.status, 'advisory_failed');
+    assert.deepEqual(grown.policy?.results.map((r) => [r.policy.name, r.enforcement, r.passed, r.message]), [['no growth', 'advisory', false, 'growing a stack needs a ticket']]);
+    const after = await system.resource(stack.id);
+    assert.equal(after.status, 'ready');
+    assert.equal(after.inputs.node_count, 2, 'the merged inputs were applied');
+    assert.equal((await system.stateAddresses(stack.id)).length, 2);
+    await removePolicy(grow);
+  });
+
   test('a rule that errors, returns no bool, or runs past the time limit is a recorded failure; the worker goes on; /metrics counts evaluations by policy and outcome', async () => {
     const rules = {
       'no such input': 'stack.inputs.nonexistent == 1',
