@@ -2,7 +2,6 @@
 // terraform binary against the S3 backend emulator.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import request from 'supertest';
 import { jobOptions, QUEUE_NAME } from '../core/queue.ts';
 import { Queue } from 'bullmq';
 import { stackStatePrefix } from '../core/ids.ts';

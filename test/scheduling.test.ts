@@ -3,7 +3,6 @@
 // worker processes; a worker stopped mid-apply hands its job to another.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import request from 'supertest';
 import { useSystems, type Fixture } from './support/harness.ts';
 
 const [startSystem] = useSystems();

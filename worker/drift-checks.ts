@@ -48,7 +48,7 @@ export function sweepEveryMs(intervalMs: number): number {
 }
 
 export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftChecks> {
-  const { connection, prefix, store, logger, settings } = deps;
+  const { connection, prefix, logger, settings } = deps;
   const queue = new Queue(DRIFT_QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
   const intervalMs = settings.intervalMs;
   if (intervalMs === undefined) {

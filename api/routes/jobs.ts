@@ -29,7 +29,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       description:
         'Approves the plan of a `planned` update: the job is queued again and applies exactly that saved plan. If the stack\'s state changed after the plan was made, Terraform refuses it: the job fails saying the plan is stale, nothing is changed, and the stack can be changed again with PATCH.',
       request: { params: JobIdParams },
-      responses: { 202: json('Approved; the job is `queued` to apply.', Job), 400: badId, 404: notFound, 409: notPlanned, 503: unavailable },
+      responses: { 202: json('Approved; the job is `queued` to apply.', Job), 400: badId, 403: tooLow, 404: notFound, 409: notPlanned, 503: unavailable },
       async handle(req, res) {
         const jobId = requireId(req.params.jobId);
         await jobFor(deps, req, jobId, 'write');
@@ -70,7 +70,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       summary: "Discard a planned update's plan, or a job a policy stopped",
       description: 'Ends a `planned` update, or a job in `policy_failed`, without applying it (`discarded`): the stack keeps its inputs and returns to the status it had before (a create stopped by a policy leaves it `failed`, to be deleted or retried).',
       request: { params: JobIdParams },
-      responses: { 200: json('The job is `discarded`.', Job), 400: badId, 404: notFound, 409: problem('The job is not a `planned` update nor `policy_failed`.'), 503: unavailable },
+      responses: { 200: json('The job is `discarded`.', Job), 400: badId, 403: tooLow, 404: notFound, 409: problem('The job is not a `planned` update nor `policy_failed`.'), 503: unavailable },
       async handle(req, res) {
         const jobId = requireId(req.params.jobId);
         await jobFor(deps, req, jobId, 'write');
@@ -138,6 +138,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         200: json('The job was queued and is now `cancelled`.', Job),
         202: json('The job is running; its worker is stopping Terraform.', Job),
         400: badId,
+        403: tooLow,
         404: notFound,
         409: problem('The job has already finished.'),
         503: unavailable,

@@ -35,6 +35,9 @@ local IN_PROGRESS = {create = 'creating', update = 'updating', delete = 'deletin
 local job = redis.call('HMGET', jobKey, 'status', 'action', 'policy')
 if not job[1] then return {'missing'} end
 if job[1] ~= 'policy_failed' then return {'conflict', job[1]} end
+-- An overridden delete that then fails is a failed delete (delete_failed),
+-- as any other is: where a discard would have left the stack no longer counts.
+if job[2] == 'delete' then redis.call('HDEL', jobKey, 'previous_status') end
 local policy = cjson.decode(job[3])
 policy.status = 'overridden'
 policy.override = {by = ARGV[4], reason = ARGV[5], at = now}
