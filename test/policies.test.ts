@@ -12,7 +12,7 @@ import type { Job, Resource } from '../core/schemas/index.ts';
 import { assertProblem, createSystem, type Services, startServices, type TestSystem } from './support/harness.ts';
 
 const secret = (name: string) => `${name}-secret-0123456789abcdefghijklmn`;
-const TOKEN_NAMES = ['root:owner', 'alpha-admin:admin@alpha', 'alpha-write:write@alpha', 'beta-admin:admin@beta', 'beta-write:write@beta'];
+const TOKEN_NAMES = ['root:owner', 'ci:write', 'alpha-admin:admin@alpha', 'alpha-write:write@alpha', 'beta-admin:admin@beta', 'beta-write:write@beta'];
 const API_TOKENS = TOKEN_NAMES.map((entry) => `${entry}:${secret(entry.split(':')[0] as string)}`).join(',');
 
 let services: Services;
@@ -101,6 +101,10 @@ describe('policies are checked when they are written', () => {
     const alphaOnly = await policy('alpha-admin', { name: 'alpha only', enforcement: 'advisory', project: 'alpha', actions: ['plan'], rule: 'true', message: 'm' });
     const rule = { name: 'x', enforcement: 'advisory', rule: 'true', message: 'm' };
     assertProblem(await as('alpha-admin').post('/api/policies').send(rule), 403, 'insufficient-role');
+    // A legacy write entry is an admin of every project, yet not an owner: the guardrails meant for it are not its to change.
+    assertProblem(await as('ci').post('/api/policies').send(rule), 403, 'insufficient-role');
+    assertProblem(await as('ci').patch(`/api/policies/${everywhere}`).send({ rule: 'false' }), 403, 'insufficient-role');
+    assertProblem(await as('ci').delete(`/api/policies/${everywhere}`), 403, 'insufficient-role');
     assertProblem(await as('alpha-admin').post('/api/policies').send({ ...rule, project: 'beta' }), 404, 'project-not-found');
     const writer = await as('alpha-write').post('/api/policies').send({ ...rule, project: 'alpha' });
     assertProblem(writer, 403, 'insufficient-role');
@@ -124,6 +128,16 @@ describe('policies are checked when they are written', () => {
       audit.filter((entry) => entry.target.id === alphaOnly).map((entry) => entry.action),
       ['policy.delete', 'policy.update', 'policy.create'],
     );
+  });
+
+  test("a project's policies go with it: a project made later under its name is held to none of them", async () => {
+    assert.equal((await as('root').post('/api/projects').send({ name: 'gamma' })).status, 201);
+    const guard = await policy('root', { name: 'gamma guard', enforcement: 'hard-mandatory', project: 'gamma', rule: 'false', message: 'm' });
+    assert.equal((await as('root').delete('/api/projects/gamma')).status, 204);
+    assertProblem(await as('root').get(`/api/policies/${guard}`), 404, 'policy-not-found');
+    assert.equal((await as('root').post('/api/projects').send({ name: 'gamma' })).status, 201);
+    assert.deepEqual((await as('root').get('/api/policies?project=gamma')).body.items, []);
+    assert.deepEqual(await system.keysMatching('*:pol:*'), [], 'no policy record or index left');
   });
 });
 
@@ -177,6 +191,11 @@ describe('real plans held to the policies', () => {
     assert.equal(held.policy?.results[0]?.message, 'instances are not replaced without an admin');
     assert.equal(held.plan?.replace, 1);
     assert.equal((await system.resource(stack.id)).status, 'ready', 'the stack keeps its status while the job waits');
+    // Queued behind it, a PATCH would run after an override and undo it: refused while the job waits.
+    const behind = await as('alpha-write').patch(`/api/ec2instance/${stack.id}`).send({ inputs: { instance_type: 't3.micro' }, auto_apply: true });
+    assertProblem(behind, 409, 'invalid-state');
+    assert.match(behind.body.detail, new RegExp(`its job ${held.id} waits for a policy override or a discard`));
+    assertProblem(await as('alpha-write').post(`/api/ec2instance/${stack.id}/plan`), 409, 'invalid-state');
 
     assertProblem(await as('alpha-admin').post(`/api/jobs/${held.id}/apply`), 409, 'invalid-state');
     const writer = await as('alpha-write').post(`/api/jobs/${held.id}/override`).send({ reason: 'I say so' });

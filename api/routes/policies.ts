@@ -7,7 +7,7 @@ import { AppError } from '../../core/errors.ts';
 import { createPolicy, deletePolicy, getPolicyRecord, listPolicies, policyNotFound, toPolicy, updatePolicy } from '../../core/policies/manage.ts';
 import { Policy, PolicyCreateRequest, PolicyId, PolicyIdParams, PolicyList, PolicyListQuery, PolicyUpdateRequest } from '../../core/schemas/index.ts';
 import { EVERY_PROJECT, type PolicyRecord, type Store } from '../../core/store/index.ts';
-import { isInstallationAdmin, principalOf, readableProjects, requireRole, targetProject } from '../access.ts';
+import { principalOf, readableProjects, requireRole, targetProject } from '../access.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route } from '../route.ts';
 import { parseOrThrow } from '../validate.ts';
@@ -31,7 +31,7 @@ async function policyFor(deps: { store: Store }, req: Request, needed: 'read' | 
   const principal = principalOf(req);
   if (record.project !== EVERY_PROJECT) {
     requireRole(principal, record.project, needed, () => policyNotFound(id));
-  } else if (needed === 'admin' && !isInstallationAdmin(principal)) {
+  } else if (needed === 'admin' && !principal.owner) {
     throw new AppError('insufficient-role', `every-project policies are changed by owners; "${principal.name}" is not one`);
   }
   return record;
@@ -61,7 +61,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
         const principal = principalOf(req);
         let project: string = EVERY_PROJECT;
         if (body.project !== undefined) project = targetProject(req, body.project, 'admin');
-        else if (!isInstallationAdmin(principal)) throw new AppError('insufficient-role', `a policy without a project applies to every project and is made by owners; "${principal.name}" is not one: name the project`);
+        else if (!principal.owner) throw new AppError('insufficient-role', `a policy without a project applies to every project and is made by owners; "${principal.name}" is not one: name the project`);
         const policy = await createPolicy(deps, auditOf(req), project, body);
         res.status(201).location(policy.href).json(policy);
       },

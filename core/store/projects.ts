@@ -71,7 +71,7 @@ export class Projects {
 
   async delete(name: string, audit?: AuditNote): Promise<ProjectDelete> {
     const { keys, scripts } = this.#c;
-    return parse.deleteProject(await scripts.run('delete-project', [keys.project(name), keys.projects, keys.projectLive(name), keys.projectWebhooks(name)], [name, auditArg(this.#c, audit)]));
+    return parse.deleteProject(await scripts.run('delete-project', [keys.project(name), keys.projects, keys.projectLive(name), keys.projectWebhooks(name), keys.projectPolicies(name), keys.policyIndex], [name, auditArg(this.#c, audit)]));
   }
 }
 

@@ -49,12 +49,15 @@ local onlyIfIdle = ARGV[6] == '1'
 --- @include "keys"
 --- @include "new-job"
 --- @include "audit"
+--- @include "policy-wait"
 
 local record = redis.call('HMGET', resourceKey, 'status', 'id', 'template')
 local status = record[1]
 if not status then return {'missing'} end
 if onlyIfIdle and redis.call('EXISTS', jobKey) == 1 then return {'exists', redis.call('LINDEX', opsKey, 0) or ''} end
 if status ~= 'ready' then return {'conflict', status} end
+local waiting = policyWait(resourceKey, status)
+if waiting then return {'conflict', waiting} end
 if onlyIfIdle and redis.call('LLEN', opsKey) > 0 then return {'busy'} end
 -- Short: a stack has at most one update or delete, one plan running and one queued.
 for _, pendingId in ipairs(redis.call('LRANGE', opsKey, 0, -1)) do

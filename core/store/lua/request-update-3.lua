@@ -38,10 +38,13 @@ local templateVersion = ARGV[5]
 
 --- @include "queue-job"
 --- @include "audit"
+--- @include "policy-wait"
 
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'ready' and status ~= 'update_failed' then return {'conflict', status} end
+local waiting = policyWait(resourceKey, status)
+if waiting then return {'conflict', waiting} end
 queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'update', 'updating', templateVersion, maxAttempts, now)
 redis.call('HSET', jobKey, 'new_inputs', ARGV[6], 'new_set_inputs', ARGV[7], 'new_secrets', ARGV[8],
   'auto_apply', ARGV[9], 'previous_status', status)

@@ -42,6 +42,9 @@ end
 local function webhookKeyOf(prefix, id)
   return prefix .. ':wh:' .. id
 end
+local function policyKeyOf(prefix, id)
+  return prefix .. ':pol:' .. id
+end
 local function jobKeyOf(prefix, id)
   return prefix .. ':job:' .. id
 end

@@ -1,12 +1,16 @@
 --[[
-  Removes a project that holds no live stacks and no webhooks. The default
-  project is never removed.
+  Removes a project that holds no live stacks and no webhooks, and its
+  policies with it (they guard nothing once it is gone, and a project made
+  later under the name, perhaps for another team, must not inherit them).
+  The default project is never removed.
 
   Input:
     KEYS[1] the project's key
     KEYS[2] index of every project
     KEYS[3] the project's live stacks
     KEYS[4] the project's webhooks
+    KEYS[5] the project's policies
+    KEYS[6] index of every policy
 
     ARGV[1] key prefix
     ARGV[2] name
@@ -22,6 +26,8 @@ local projectKey = KEYS[1]
 local indexKey = KEYS[2]
 local liveKey = KEYS[3]
 local webhooksKey = KEYS[4]
+local policiesKey = KEYS[5]
+local policyIndexKey = KEYS[6]
 
 --- @include "audit"
 
@@ -32,6 +38,12 @@ local webhooks = redis.call('ZCARD', webhooksKey)
 if live > 0 or webhooks > 0 then return {'not-empty', tostring(live), tostring(webhooks)} end
 redis.call('DEL', projectKey)
 redis.call('ZREM', indexKey, ARGV[2])
+for _, member in ipairs(redis.call('ZRANGE', policiesKey, 0, -1)) do
+  -- A member is "{created_ms}:{id}" (core/store/keys.ts, IndexMember).
+  redis.call('DEL', policyKeyOf(ARGV[1], string.match(member, ':(.*)$')))
+  redis.call('ZREM', policyIndexKey, member)
+end
+redis.call('DEL', policiesKey)
 -- Its log goes too (a project made later under the name must not read it);
 -- the installation's stream keeps every entry, this one included.
 redis.call('DEL', projectAuditKeyOf(ARGV[1], ARGV[2]))
