@@ -232,7 +232,7 @@ describe('the web console', () => {
     assert.equal(await rows.first().getByRole('link').getAttribute('href'), `/ui/jobs/${rest[0]?.id}`);
     assert.ok((await rows.locator('td:nth-child(4)').allInnerTexts()).every((name) => name === 'admin'));
     assert.equal(await admin.locator('[hx-trigger*="every"]').count(), 0, 'the stack page does not poll');
-    await accessible(admin, 'stack-history');
+    await accessible(admin);
 
     await admin.getByRole('button', { name: 'Plan', exact: true }).click();
     const plan = jobIdOf(admin);
@@ -277,7 +277,7 @@ describe('the web console', () => {
     await context.close();
 
     await admin.goto(`/ui/stacks/${failed.body.id}`);
-    await accessible(admin, 'stack-failed');
+    await accessible(admin);
     await admin.getByRole('button', { name: 'Retry', exact: true }).click();
     const retry = jobIdOf(admin);
     assert.notEqual(retry, failed.body.job.id);
@@ -297,7 +297,7 @@ describe('the web console', () => {
     assert.match(await waiting.locator('.counts').innerText(), /1 to add, 0 to change, 0 to destroy, 0 to replace/);
     await waiting.locator('ul.plan code', { hasText: 'terraform_data.instance[3]' }).waitFor();
     await waiting.getByRole('button', { name: 'Approve', exact: true }).waitFor();
-    await accessible(admin, 'stack-waiting');
+    await accessible(admin);
     await waiting.getByRole('button', { name: 'Discard', exact: true }).click();
     await admin.locator('#job-status-value', { hasText: 'discarded' }).waitFor();
     await admin.goto(`/ui/stacks/${ec2}`);
