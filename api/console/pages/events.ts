@@ -38,7 +38,7 @@ export function eventPages(deps: UseCaseDeps & { shutdown: AbortSignal }, auth: 
     // Stacks that changed since the last turn; a stack's page starts with its
     // own, so a change between the page's rendering and this stream is not missed.
     const changed = new Set<string>(stackId === undefined ? [] : [stackId]);
-    let wake = () => undefined as void;
+    let wake: () => void = () => undefined;
     deps.waiter.onJobEvent((event: JobEvent) => {
       if (stackId !== undefined && event.resourceId !== stackId) return;
       changed.add(event.resourceId);
