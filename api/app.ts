@@ -21,6 +21,7 @@ import { policyRoutes } from './routes/policies.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { resourceRoutes } from './routes/resources.ts';
+import { stackJobRoutes } from './routes/stack-jobs.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { WebhookDeps } from '../core/webhooks/manage.ts';
@@ -73,7 +74,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown, deps.metricsTokenDigest);
   const templates = deps.catalogue.list();
-  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => resourceRoutes(deps, template)), ...jobRoutes(deps), ...projectRoutes(deps), ...tokenRoutes(deps), ...webhookRoutes(deps.webhooks), ...policyRoutes(deps), ...auditRoutes(deps)];
+  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => [...resourceRoutes(deps, template), ...stackJobRoutes(deps, template)]), ...jobRoutes(deps), ...projectRoutes(deps), ...tokenRoutes(deps), ...webhookRoutes(deps.webhooks), ...policyRoutes(deps), ...auditRoutes(deps)];
   const document = buildOpenApiDocument([...api, ...operations], templates);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);

@@ -1,11 +1,12 @@
 // Lets requests wait on jobs without polling: Prefer: wait waits for a job to
-// finish, a live log waits for its next write. One shared subscription
-// carries the workers' job events and log notices.
+// finish, a live log waits for its next write, the console's live pages hear
+// every job event. One shared subscription carries the job events and log
+// notices.
 import { EventEmitter, once } from 'node:events';
 import type { RedisConnection } from '../core/redis.ts';
 import type { Logger } from '../core/logger.ts';
 import { SETTLED_JOB_STATUSES } from '../core/schemas/index.ts';
-import type { Store } from '../core/store/index.ts';
+import type { JobEvent, Store } from '../core/store/index.ts';
 
 export class JobWaiter {
   readonly #logger: Logger;
@@ -28,6 +29,7 @@ export class JobWaiter {
         }
         if (message.topic !== 'job') return;
         const { event } = message;
+        this.#events.emit('job', event);
         this.#events.emit(`activity:${event.jobId}`);
         if (SETTLED_JOB_STATUSES.includes(event.status)) this.#events.emit(event.jobId, event);
       },
@@ -47,6 +49,14 @@ export class JobWaiter {
     } finally {
       done.abort();
     }
+  }
+
+  // Calls `listener` with every job event (a job queued, started, waiting
+  // for approval or finished) until the signal aborts: the console's live pages.
+  onJobEvent(listener: (event: JobEvent) => void, signal: AbortSignal): void {
+    if (signal.aborted) return;
+    this.#events.on('job', listener);
+    signal.addEventListener('abort', () => this.#events.off('job', listener), { once: true });
   }
 
   // Resolves at the job's next event or log write, or when the signal aborts.

@@ -31,6 +31,7 @@ type Row = {
 
 const ROWS: Row[] = [
   { what: 'GET a stack', needed: 'read', notFound: 'resource-not-found', call: (h, t) => h.get(`/api/ec2instance/${t.id}`) },
+  { what: "list a stack's jobs", needed: 'read', notFound: 'resource-not-found', call: (h, t) => h.get(`/api/ec2instance/${t.id}/jobs`) },
   { what: 'GET a job', needed: 'read', notFound: 'job-not-found', call: (h, t) => h.get(`/api/jobs/${t.job}`) },
   { what: "GET a job's log", needed: 'read', notFound: 'job-not-found', call: (h, t) => h.get(`/api/jobs/${t.job}/log`) },
   { what: "follow a job's log (SSE)", needed: 'read', notFound: 'job-not-found', call: (h, t) => h.get(`/api/jobs/${t.job}/log`).set('Accept', 'text/event-stream') },

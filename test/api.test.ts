@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { validate } from '@readme/openapi-parser';
-import { assertProblem, useSystems, type TestSystem } from './support/harness.ts';
+import { assertProblem, TOKENS, useSystems, type TestSystem } from './support/harness.ts';
 
 const [startSystem] = useSystems();
 let system: TestSystem;
@@ -171,6 +171,30 @@ describe('POST /api/ec2instance/{id}/retry', () => {
   });
 });
 
+describe('GET /api/ec2instance/{id}/jobs', () => {
+  test("lists the stack's jobs newest first, naming who asked, in pages; an unknown id is a 404", async () => {
+    const created = await system.http().post('/api/ec2instance').send({});
+    // The create has not started: the delete cancels it, with a delete job of its own.
+    const deleted = await system.http(TOKENS.writer).delete(`/api/ec2instance/${created.body.id}`);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    const res = await system.http(TOKENS.reader).get(`/api/ec2instance/${created.body.id}/jobs`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.items.map((job: { id: string; action: string; status: string; created_by: string }) => [job.id, job.action, job.status, job.created_by]), [
+      [deleted.body.job.id, 'delete', 'succeeded', 'writer'],
+      [created.body.job.id, 'create', 'cancelled', 'admin'],
+    ]);
+    assert.equal(res.body.next_cursor, null);
+    const first = await system.http().get(`/api/ec2instance/${created.body.id}/jobs?limit=1`);
+    assert.deepEqual(first.body.items.map((job: { id: string }) => job.id), [deleted.body.job.id]);
+    const second = await system.http().get(`/api/ec2instance/${created.body.id}/jobs`).query({ limit: 1, cursor: first.body.next_cursor });
+    assert.deepEqual(second.body.items.map((job: { id: string }) => job.id), [created.body.job.id]);
+
+    // A caller with no role in the stack's project: test/access.test.ts ("list a stack's jobs").
+    assertProblem(await system.http().get('/api/ec2instance/0123456789abcdef/jobs'), 404, 'resource-not-found');
+    assertProblem(await system.http().get(`/api/ec2instance/${created.body.id}/jobs?cursor=bm9wZQ`), 400, 'invalid-cursor');
+  });
+});
+
 describe('GET /api/ec2instance', () => {
   test('pages newest first with an opaque cursor, every resource exactly once', async () => {
     const ids: string[] = [];
@@ -244,6 +268,7 @@ describe('OpenAPI document', () => {
       '/api/ec2instance/{id}': ['get', 'patch', 'delete'],
       '/api/ec2instance/{id}/retry': ['post'],
       '/api/ec2instance/{id}/plan': ['post'],
+      '/api/ec2instance/{id}/jobs': ['get'],
       '/api/jobs/{jobId}': ['get'],
       '/api/jobs/{jobId}/log': ['get'],
       '/api/jobs/{jobId}/cancel': ['post'],

@@ -162,14 +162,14 @@ describe('the drift index migration', () => {
     await redis.set(`${prefix}:schema`, '2');
     assert.deepEqual((await store.resources.list({ template: 'ec2instance', drift: 'unknown', limit: 20 })).items, []);
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-drift': 2, 'migrate-deleted': 0, 'migrate-projects': 0, 'migrate-webhook-projects': 0 });
+    assert.deepEqual(await store.migrations.run(), { 'migrate-drift': 2, 'migrate-deleted': 0, 'migrate-projects': 0, 'migrate-webhook-projects': 0, 'migrate-history': 0 });
     const ids = async (query: { status?: ResourceStatus; drift?: DriftStatus }) =>
       (await store.resources.list({ template: 'ec2instance', limit: 20, ...query })).items.map((r) => r.id);
     assert.deepEqual(await ids({ drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids({ status: 'creating', drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids({ status: 'ready', drift: 'in_sync' }), [ready]);
     assert.deepEqual(await ids({ status: 'deleted', drift: 'in_sync' }), []);
-    assert.equal(await redis.get(`${prefix}:schema`), '6');
+    assert.equal(await redis.get(`${prefix}:schema`), '7');
     assert.deepEqual(await store.migrations.run(), {}, 'a later start does not scan again');
   });
 
@@ -184,13 +184,13 @@ describe('the drift index migration', () => {
     await redis.del(`${prefix}:res:forget`);
     await redis.set(`${prefix}:schema`, '3');
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-deleted': 1, 'migrate-projects': 0, 'migrate-webhook-projects': 0 });
+    assert.deepEqual(await store.migrations.run(), { 'migrate-deleted': 1, 'migrate-projects': 0, 'migrate-webhook-projects': 0, 'migrate-history': 0 });
     assert.equal(await store.resources.secrets(gone), undefined);
     assert.equal(await store.resources.secrets(kept), 'sealed', "a live stack's stay");
     assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention - 5) * 1000)), 0);
     assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention + 1) * 1000)), 1);
     assert.equal(await store.resources.get(gone), null);
-    assert.equal(await redis.get(`${prefix}:schema`), '6');
+    assert.equal(await redis.get(`${prefix}:schema`), '7');
   });
 });
 
@@ -245,8 +245,9 @@ describe('deleted stacks', () => {
     const retention = 1;
     const { redis, prefix, store } = newStore(t, retention);
     for (let i = 0; i < 10; i++) await createReady(store);
-    // Jobs and the events outbox are bounded on their own (job records expire; the outbox is trimmed a day after it is sent).
-    const stacksOnly = (keys: string[]) => keys.filter((key) => !key.includes(':job:') && !key.endsWith(':events:outbox') && !key.endsWith(':metrics:jobs'));
+    // Jobs, the stacks' job histories and the events outbox are bounded on their own (job records
+    // expire, and a history with them; the outbox is trimmed a day after it is sent).
+    const stacksOnly = (keys: string[]) => keys.filter((key) => !key.includes(':job:') && !/:res:[0-9a-z]{16}:jobs$/.test(key) && !key.endsWith(':events:outbox') && !key.endsWith(':metrics:jobs'));
     const liveKeys = stacksOnly(await keysUnder(redis, prefix));
     const live = await bytesOf(redis, liveKeys);
     const liveShape = await shapeOf(redis, liveKeys);
@@ -281,5 +282,6 @@ describe('deleted stacks', () => {
     assert.deepEqual(left.filter((key) => [...names].some((id) => key.includes(id))), []);
     assert.equal(left.filter((key) => key.includes(':idem:')).length, 0);
     assert.equal(left.filter((key) => key.includes(':job:')).length, 0, 'every job record expired');
+    assert.equal(left.filter((key) => /:res:[0-9a-z]{16}:jobs$/.test(key)).length, 0, 'and every job history with them');
   });
 });

@@ -13,6 +13,8 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { createSystem, ROOT, startServices, type Services, type TestSystem, TOKENS } from './support/harness.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';
+// A token whose only role is in a project no test stack is in.
+const OUTSIDER = 'outsider-token-0123456789abcdefg';
 const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'console') : undefined;
 
@@ -24,7 +26,12 @@ const dialogs: string[] = [];
 before(async () => {
   services = await startServices();
   system = await createSystem(services, {
-    env: { TEMPLATES_DIR: path.join(ROOT, 'test', 'templates'), ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), TF_VAR_subnet_id: 'subnet-1' },
+    env: {
+      TEMPLATES_DIR: path.join(ROOT, 'test', 'templates'),
+      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      TF_VAR_subnet_id: 'subnet-1',
+      API_TOKENS: [`admin:read+write:${TOKENS.admin}`, `reader:read:${TOKENS.reader}`, `writer:write:${TOKENS.writer}`, `outsider:admin@elsewhere:${OUTSIDER}`].join(','),
+    },
   });
   await system.startWorker();
   // Playwright gives the browser a fresh profile of its own (it refuses --user-data-dir).
@@ -74,6 +81,42 @@ async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel('Token').fill(token);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: 'Stacks' }).waitFor();
+}
+
+const sessionOf = async (page: Page) => (await page.context().cookies()).find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
+
+// The console's live stream as a session reads it: the text so far, and a
+// wait for a pattern in it (failing if the stream ends first).
+async function liveStream(session: string, query = '') {
+  const closing = new AbortController();
+  const res = await fetch(`${system.baseUrl}/ui/events${query}`, { headers: { cookie: `tfc_session=${session}` }, signal: closing.signal });
+  let text = '';
+  let ended = false;
+  const listeners: Array<() => void> = [];
+  const heard = () => listeners.splice(0).forEach((listener) => listener());
+  void (async () => {
+    const decoder = new TextDecoder();
+    const reader = res.body?.getReader();
+    for (;;) {
+      const chunk = await reader?.read().catch(() => undefined);
+      if (!chunk || chunk.done) break;
+      text += decoder.decode(chunk.value, { stream: true });
+      heard();
+    }
+    ended = true;
+    heard();
+  })();
+  return {
+    status: res.status,
+    text: () => text,
+    async until(pattern: RegExp): Promise<void> {
+      while (!pattern.test(text)) {
+        if (ended) assert.fail(`the stream ended without ${pattern}: ${text}`);
+        await new Promise<void>((resolve) => listeners.push(resolve));
+      }
+    },
+    close: () => closing.abort(),
+  };
 }
 
 const stackIdOf = (page: Page) => /\/ui\/stacks\/([0-9a-z]{16})$/.exec(page.url())?.[1] ?? assert.fail(`not a stack page: ${page.url()}`);
@@ -180,6 +223,136 @@ describe('the web console', () => {
     await accessible(admin, 'job');
   });
 
+  test('the stack page lists its job history newest first, each a link to its job, with who asked; Plan adds a speculative plan to it; nothing polls', async () => {
+    await admin.goto(`/ui/stacks/${ec2}`);
+    const rest = (await system.http().get(`/api/ec2instance/${ec2}/jobs`)).body.items as Array<{ id: string; action: string; status: string }>;
+    const rows = admin.locator('#job-history tbody tr');
+    assert.deepEqual(await rows.locator('td:first-child').allInnerTexts(), rest.map((job) => job.id), 'the REST history, in its order');
+    assert.deepEqual(await rows.locator('td:nth-child(2)').allInnerTexts(), rest.map((job) => job.action));
+    assert.equal(await rows.first().getByRole('link').getAttribute('href'), `/ui/jobs/${rest[0]?.id}`);
+    assert.ok((await rows.locator('td:nth-child(4)').allInnerTexts()).every((name) => name === 'admin'));
+    assert.equal(await admin.locator('[hx-trigger*="every"]').count(), 0, 'the stack page does not poll');
+    await accessible(admin);
+
+    await admin.getByRole('button', { name: 'Plan', exact: true }).click();
+    const plan = jobIdOf(admin);
+    await admin.locator('#job-status-value', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
+    await admin.goto(`/ui/stacks/${ec2}`);
+    assert.match(await rows.first().innerText(), new RegExp(`^${plan}\\s+plan\\s+succeeded\\s+admin\\s`));
+    await rows.first().getByRole('link', { name: plan }).click();
+    assert.equal(jobIdOf(admin), plan);
+  });
+
+  test('statuses reach the stack page and the stacks table over SSE, without a reload: a plan another user asks for, a stack created through the API', async () => {
+    await admin.goto(`/ui/stacks/${ec2}`);
+    await admin.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+    const planned = await system.http(TOKENS.writer).post(`/api/ec2instance/${ec2}/plan`);
+    assert.equal(planned.status, 202, JSON.stringify(planned.body));
+    const row = admin.locator('#job-history tbody tr', { has: admin.getByRole('link', { name: planned.body.id }) });
+    await row.locator('.status', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
+    assert.match(await row.innerText(), /writer/);
+    assert.equal(await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true, 'the history changed in place');
+
+    await admin.goto('/ui/');
+    assert.equal(await admin.locator('[hx-trigger*="every"]').count(), 0, 'the table does not poll');
+    await admin.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+    const made = await system.http(TOKENS.writer).post('/api/ec2instance').send({});
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    const listed = admin.locator('#stack-rows tr', { has: admin.getByRole('link', { name: made.body.id }) });
+    await listed.locator('.status', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
+    assert.equal(await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true, 'the table changed in place');
+  });
+
+  test('Retry on a failed stack queues its create again, listed in its history; a read-only user sees the failed stack but no Plan or Retry', async () => {
+    // A value only Terraform refuses: the create fails when it runs.
+    const failed = await system.http().post('/api/typed').set('Prefer', 'wait=60').send({ name: 'doomed', checked_late: 'forbidden' });
+    assert.equal(failed.body.status, 'failed', JSON.stringify(failed.body));
+    const { context, page } = await newPage();
+    await signIn(page, TOKENS.reader);
+    await page.goto(`/ui/stacks/${failed.body.id}`);
+    await page.locator('#stack-status-value', { hasText: 'failed' }).waitFor();
+    await page.locator('#job-history').getByRole('link', { name: failed.body.job.id }).waitFor();
+    for (const name of ['Plan', 'Retry', 'Approve', 'Discard']) assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, name);
+    await accessible(page);
+    await context.close();
+
+    await admin.goto(`/ui/stacks/${failed.body.id}`);
+    await accessible(admin);
+    await admin.getByRole('button', { name: 'Retry', exact: true }).click();
+    const retry = jobIdOf(admin);
+    assert.notEqual(retry, failed.body.job.id);
+    await admin.locator('#job-status-value', { hasText: 'failed' }).waitFor({ timeout: 60_000 });
+    await admin.goto(`/ui/stacks/${failed.body.id}`);
+    const rows = admin.locator('#job-history tbody tr');
+    assert.deepEqual(await rows.locator('td:first-child').allInnerTexts(), [retry, failed.body.job.id]);
+    assert.deepEqual(await rows.locator('td:nth-child(2)').allInnerTexts(), ['create', 'create']);
+    await admin.getByRole('button', { name: 'Retry', exact: true }).waitFor();
+  });
+
+  test('a waiting change is shown on the stack page with its counts and resources, beside Approve and Discard', async () => {
+    const changed = await system.http().patch(`/api/ec2instance/${ec2}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 4 } });
+    assert.equal(changed.body.job.status, 'planned', JSON.stringify(changed.body));
+    await admin.goto(`/ui/stacks/${ec2}`);
+    const waiting = admin.getByRole('region', { name: 'A change waits for approval' });
+    assert.match(await waiting.locator('.counts').innerText(), /1 to add, 0 to change, 0 to destroy, 0 to replace/);
+    await waiting.locator('ul.plan code', { hasText: 'terraform_data.instance[3]' }).waitFor();
+    await waiting.getByRole('button', { name: 'Approve', exact: true }).waitFor();
+    await accessible(admin);
+    await waiting.getByRole('button', { name: 'Discard', exact: true }).click();
+    await admin.locator('#job-status-value', { hasText: 'discarded' }).waitFor();
+    await admin.goto(`/ui/stacks/${ec2}`);
+    assert.equal(await admin.getByRole('button', { name: 'Approve', exact: true }).count(), 0);
+    await admin.locator('#stack-status-value', { hasText: 'ready' }).waitFor();
+  });
+
+  test('values in the history and drift areas stay text, rendered with the page or swapped in live', async () => {
+    const prefix = system.config.redisPrefix;
+    const stack = (await system.store.resources.get(typed)) ?? assert.fail('no typed stack');
+    const drift = ['drift_status', 'drift_checked_at', 'drift_job_id', 'drift_resources'];
+    const kept = await system.redis.hmget(`${prefix}:res:${typed}`, ...drift);
+    const keptBy = await system.redis.hget(`${prefix}:job:${stack.job.id}`, 'created_by');
+    try {
+      await admin.goto(`/ui/stacks/${typed}`);
+      await admin.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+      // What Terraform (a resource address) or a principal's name could carry.
+      await system.redis.hset(`${prefix}:res:${typed}`, { drift_status: 'drifted', drift_checked_at: new Date().toISOString(), drift_job_id: stack.job.id, drift_resources: JSON.stringify([{ address: `terraform_data.stack["${XSS}"]`, action: 'update' }]) });
+      await system.redis.hset(`${prefix}:job:${stack.job.id}`, 'created_by', XSS);
+      await system.store.channels.publishJobEvent({ resourceId: typed, jobId: stack.job.id, status: stack.job.status });
+      await admin.locator('#drift-resources code', { hasText: XSS }).waitFor();
+      await admin.locator('#job-history td', { hasText: XSS }).waitFor();
+      assert.equal(await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true, 'swapped in live');
+      assert.equal(await admin.locator('main img').count(), 0);
+      await admin.reload();
+      await admin.locator('#drift-resources code', { hasText: XSS }).waitFor();
+      assert.equal(await admin.locator('main img').count(), 0);
+      await accessible(admin);
+    } finally {
+      await system.redis.hdel(`${prefix}:res:${typed}`, ...drift);
+      const restore = Object.fromEntries(drift.flatMap((field, i) => (kept[i] === null || kept[i] === undefined ? [] : [[field, kept[i]]])));
+      if (Object.keys(restore).length > 0) await system.redis.hset(`${prefix}:res:${typed}`, restore);
+      if (keptBy === null) await system.redis.hdel(`${prefix}:job:${stack.job.id}`, 'created_by');
+      else await system.redis.hset(`${prefix}:job:${stack.job.id}`, 'created_by', keptBy);
+    }
+  });
+
+  test("the live stream carries only the stacks the session may read, refuses a stack it may not, and ends when the session does", async () => {
+    const { context, page } = await newPage();
+    await signIn(page, OUTSIDER);
+    const outsider = await liveStream(await sessionOf(page));
+    const own = await liveStream(await sessionOf(admin));
+    assert.equal((await liveStream(await sessionOf(page), `?stack=${ec2}`)).status, 404, "another project's stack is unknown");
+    assert.equal(outsider.status, 200);
+    await system.store.channels.publishJobEvent({ resourceId: ec2, jobId: 'j000000000000000', status: 'queued' });
+    await own.until(new RegExp(`event: stacks\ndata: ${ec2}\n`));
+    own.close();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    await system.store.channels.publishJobEvent({ resourceId: ec2, jobId: 'j000000000000000', status: 'queued' });
+    await outsider.until(/event: end\n/);
+    assert.doesNotMatch(outsider.text(), new RegExp(ec2), 'nothing of a stack it may not read');
+    await context.close();
+  });
+
   test('a read-only token sees no Create, Change, Approve or Delete, and its forged POST is refused', async () => {
     const { context, page } = await newPage();
     await signIn(page, TOKENS.reader);
@@ -226,8 +399,13 @@ describe('the web console', () => {
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const { context, page } = await newPage();
     await signIn(page, made.body.token);
+    const stream = await liveStream(await sessionOf(page), `?stack=${typed}`);
+    await stream.until(/event: status\n/);
     await page.goto(`/ui/stacks/${typed}`);
     assert.equal((await system.http().delete(`/api/projects/default/tokens/${made.body.id}`)).status, 204);
+    // The stream finds the principal again before it sends anything: it ends instead.
+    await system.store.channels.publishJobEvent({ resourceId: typed, jobId: 'j000000000000000', status: 'queued' });
+    await stream.until(/event: end\n/);
     await page.reload();
     assert.match(page.url(), /\/ui\/login$/);
     await context.close();

@@ -143,14 +143,14 @@ describe('the projects migration', () => {
     await redis.set(`${prefix}:schema`, '4');
     assert.deepEqual((await store.resources.list({ template: 'ec2instance', projects: ['default'], limit: 20 })).items, []);
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-projects': 5, 'migrate-webhook-projects': 0 });
+    assert.deepEqual(await store.migrations.run(), { 'migrate-projects': 5, 'migrate-webhook-projects': 0, 'migrate-history': 0 });
     const listed = (await store.resources.list({ template: 'ec2instance', projects: ['default'], limit: 20 })).items;
     assert.deepEqual(listed.map((s) => s.id).sort(), [...ids].sort());
     assert.ok(listed.every((s) => s.project === 'default'));
     assert.deepEqual((await store.resources.list({ template: 'ec2instance', projects: ['default'], status: 'ready', drift: 'in_sync', limit: 20 })).items.map((s) => s.id), [ids[0]]);
     assert.equal((await store.jobs.get(jobs[1] as string))?.project, 'default');
     assert.equal((await store.projects.get('default'))?.live_stacks, 5);
-    assert.equal(await redis.get(`${prefix}:schema`), '6');
+    assert.equal(await redis.get(`${prefix}:schema`), '7');
     assert.deepEqual(await store.migrations.run(), {}, 'a later start does not scan again');
   });
 });

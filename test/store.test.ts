@@ -325,7 +325,89 @@ describe('discard', () => {
     assert.equal(await store.resources.count(), 0);
     assert.deepEqual(await statusCounts(), {});
     assert.equal(await store.resources.idempotencyKeyTtl('ci', 'k'), -2);
+    assert.equal(await redis.exists(`${prefix}:res:${id}:jobs`), 0, 'nor a job history');
     assert.deepEqual((await newResource({ maxLive: 1 })).outcome, { outcome: 'created' });
+  });
+});
+
+describe('job history', () => {
+  const by = (name: string, action: 'stack.retry' | 'stack.update' | 'stack.delete') => ({ actor: { kind: 'token' as const, name }, requestId: 'r1', action });
+  const historyOf = async (id: string) => (await store.jobs.history(id, { limit: 20 })).items;
+  const ttlOf = (id: string) => redis.ttl(`${prefix}:res:${id}:jobs`);
+
+  test('every job a stack gets joins its history, newest first, with who asked; it lasts while a job is unfinished, then as long as the last record, and goes when the stack is forgotten', async () => {
+    const { id, jobId: create } = await newResource({ createdBy: 'alice' });
+    assert.equal(await ttlOf(id), -1, 'persists while the create is unfinished');
+    await store.jobs.markRunning(id, create);
+    await store.jobs.finish({ resourceId: id, jobId: create, jobStatus: 'failed', resourceStatus: 'failed', error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] } });
+    const afterFailure = await ttlOf(id);
+    assert.ok(afterFailure > 0 && afterFailure <= RETENTION, 'expires with the record once nothing is unfinished');
+    const retry = newJobId();
+    await store.resources.requestRetry({ id, jobId: retry, maxAttempts: 3, templateVersion: 'v1', inputs: INPUTS, audit: by('bob', 'stack.retry') });
+    assert.equal(await ttlOf(id), -1);
+    await store.jobs.markRunning(id, retry);
+    await store.jobs.finish({ resourceId: id, jobId: retry, jobStatus: 'succeeded', resourceStatus: 'ready' });
+    const plan = newJobId();
+    await store.resources.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle: true });
+    await store.jobs.markRunning(id, plan);
+    await store.jobs.finish({ resourceId: id, jobId: plan, jobStatus: 'succeeded', resourceStatus: 'ready', drift: { status: 'in_sync', resources: [] } });
+    const update = newJobId();
+    await store.resources.requestUpdate({ id, jobId: update, maxAttempts: 3, templateVersion: 'v1', inputs: INPUTS, setInputs: [], secrets: undefined, autoApply: false, audit: by('carol', 'stack.update') });
+    await store.jobs.cancel(id, update);
+    const remove = newJobId();
+    await store.resources.requestDelete({ id, jobId: remove, maxAttempts: 3, templateVersion: 'v1', audit: by('dave', 'stack.delete') });
+    await store.jobs.markRunning(id, remove);
+    await store.jobs.finish({ resourceId: id, jobId: remove, jobStatus: 'succeeded', resourceStatus: 'deleted' });
+
+    const history = await historyOf(id);
+    assert.deepEqual(new Set(history.map((job) => job.id)), new Set([create, retry, plan, update, remove]));
+    const times = history.map((job) => Date.parse(job.created_at));
+    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+    const who = Object.fromEntries(history.map((job) => [job.id, [job.action, job.created_by]]));
+    assert.deepEqual(who, { [create]: ['create', 'alice'], [retry]: ['create', 'bob'], [plan]: ['plan', null], [update]: ['update', 'carol'], [remove]: ['delete', 'dave'] });
+    const page = await store.jobs.history(id, { limit: 2 });
+    assert.equal(page.items.length, 2);
+    const rest = await store.jobs.history(id, { limit: 20, cursor: page.nextCursor ?? assert.fail('a next page') });
+    assert.deepEqual([...page.items, ...rest.items].map((job) => job.id), history.map((job) => job.id), 'paged by the cursor');
+    const left = await ttlOf(id);
+    assert.ok(left > 0 && left <= RETENTION);
+
+    assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (RETENTION + 1) * 1000)), 1);
+    assert.equal(await redis.exists(`${prefix}:res:${id}:jobs`), 0, 'forgotten with the stack');
+  });
+
+  test('a job finishing drops the ids of jobs recorded longer ago than the retention period whose records have expired, and keeps the rest', async () => {
+    const id = await readyResource();
+    const [create] = (await historyOf(id)).map((job) => job.id);
+    const key = `${prefix}:res:${id}:jobs`;
+    const old = Date.now() - (RETENTION + 60) * 1000;
+    const expired = newJobId();
+    // A job that waited past the retention period is still there; one long finished is not.
+    await redis.del(key);
+    await redis.zadd(key, 0, IndexMember.encode(old, create ?? ''), 0, IndexMember.encode(old + 1, expired));
+    const plan = newJobId();
+    await store.resources.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
+    assert.equal(await redis.zcard(key), 3, 'a new job prunes nothing');
+    await store.jobs.markRunning(id, plan);
+    await store.jobs.finish({ resourceId: id, jobId: plan, jobStatus: 'succeeded', resourceStatus: 'ready' });
+    const members = await redis.zrange(key, '-', '+', 'BYLEX');
+    assert.deepEqual(members.map((member) => IndexMember.id(member)), [create, plan]);
+    assert.deepEqual((await historyOf(id)).map((job) => job.id), [plan, create]);
+  });
+
+  test('migrate-history gives a stack from before histories the jobs its record still names, at their creation times', async () => {
+    const id = await readyResource();
+    const [create] = await historyOf(id);
+    const plan = newJobId();
+    await store.resources.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
+    await redis.del(`${prefix}:res:${id}:jobs`);
+    await redis.set(`${prefix}:schema`, '6');
+    assert.deepEqual(await store.migrations.run(), { 'migrate-history': 1 });
+    const members = await redis.zrange(`${prefix}:res:${id}:jobs`, '-', '+', 'BYLEX');
+    const planJob = await store.jobs.get(plan);
+    assert.deepEqual(new Set(members), new Set([IndexMember.encode(Date.parse(create?.created_at ?? ''), create?.id ?? ''), IndexMember.encode(Date.parse(planJob?.created_at ?? ''), plan)]));
+    assert.equal(await ttlOf(id), -1, 'the plan is unfinished');
+    assert.equal(await redis.get(`${prefix}:schema`), '7');
   });
 });
 
@@ -421,7 +503,7 @@ describe('migrate-templates', () => {
     await pipeline.exec();
     assert.equal((await store.resources.list({ template: 'ec2instance', limit: 100 })).items.length, 1, 'only the templated one is listed');
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-templates': 1_201, 'migrate-drift': 1_201, 'migrate-deleted': 0, 'migrate-projects': 1_201, 'migrate-webhook-projects': 0 });
+    assert.deepEqual(await store.migrations.run(), { 'migrate-templates': 1_201, 'migrate-drift': 1_201, 'migrate-deleted': 0, 'migrate-projects': 1_201, 'migrate-webhook-projects': 0, 'migrate-history': 0 });
     const listed = new Set<string>();
     let cursor: string | undefined;
     do {
@@ -434,7 +516,7 @@ describe('migrate-templates', () => {
     assert.equal((await store.resources.list({ template: 'ec2instance', status: 'failed', limit: 1_000 })).items.length, 600);
     const first = await store.resources.get(legacy[0] ?? '');
     assert.deepEqual(first?.template, { name: 'ec2instance', version: '' });
-    assert.equal(await redis.get(`${prefix}:schema`), '6');
+    assert.equal(await redis.get(`${prefix}:schema`), '7');
 
     // A later start finds the schema version and does not scan again.
     await redis.hdel(`${prefix}:res:${legacy[1]}`, 'template');

@@ -164,7 +164,7 @@ describe('the webhook projects migration', () => {
     for (const { id } of legacy) await system.redis.hdel(`${system.config.redisPrefix}:wh:${id}`, 'project');
     await system.redis.set(`${system.config.redisPrefix}:schema`, '5');
 
-    assert.deepEqual(await system.store.migrations.run(), { 'migrate-webhook-projects': 2 });
+    assert.deepEqual(await system.store.migrations.run(), { 'migrate-webhook-projects': 2, 'migrate-history': 0 });
     for (const { id } of legacy) {
       const shown = await as('root').get(`/api/webhooks/${id}`);
       assert.equal(shown.status, 200, JSON.stringify(shown.body));
@@ -174,7 +174,7 @@ describe('the webhook projects migration', () => {
     }
     assert.equal((await as('alpha-admin').get(`/api/webhooks/${alpha.id}`)).body.project, 'alpha', 'a webhook with a project keeps it');
     assert.equal((await as('root').get('/api/webhooks')).body.items.length, 3);
-    assert.equal(await system.redis.get(`${system.config.redisPrefix}:schema`), '6');
+    assert.equal(await system.redis.get(`${system.config.redisPrefix}:schema`), '7');
     assert.deepEqual(await system.store.migrations.run(), {}, 'a later start does not scan again');
   });
 });

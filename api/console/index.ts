@@ -3,6 +3,7 @@
 import { Router } from 'express';
 import type { UseCaseDeps } from '../wait.ts';
 import { adminPages } from './pages/admin.ts';
+import { eventPages } from './pages/events.ts';
 import { jobPages } from './pages/jobs.ts';
 import { signInRoutes } from './pages/sign-in.ts';
 import type { SingleSignOn } from './pages/sso.ts';
@@ -17,6 +18,6 @@ export { singleSignOn } from './pages/sso.ts';
 
 export function createConsole(deps: UseCaseDeps & { shutdown: AbortSignal; webhooks: WebhookDeps }, auth: ConsoleAuth, sso: SingleSignOn | undefined): Router {
   const pages = Router();
-  pages.use(stackPages(deps), templatePages(deps), jobPages(deps), adminPages(deps));
+  pages.use(stackPages(deps), templatePages(deps), jobPages(deps), eventPages(deps, auth), adminPages(deps));
   return consoleRouter(auth, signInRoutes(auth, sso), pages);
 }

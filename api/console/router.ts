@@ -110,6 +110,14 @@ function requirePrincipal(auth: ConsoleAuth): RequestHandler {
   };
 }
 
+// The principal of the session with this id as it stands now: none once the
+// session ended, expired, or its token was revoked. Reading it does not
+// count as using the session.
+export async function currentPrincipal(auth: ConsoleAuth, sessionId: string): Promise<Principal | undefined> {
+  const session = await auth.sessions.read(sessionId, false);
+  return session && principalOfSession(auth, session);
+}
+
 async function principalOfSession(auth: ConsoleAuth, session: Session): Promise<Principal | undefined> {
   const credential = session.credential;
   if (!auth.authenticator) return credential ? LOCAL : undefined;

@@ -42,10 +42,12 @@ export class UiSessions {
     return { id: randomBytes(32).toString('base64url') };
   }
 
-  // The session, its idle expiry moved on; undefined when it expired or never was.
-  async read(id: string): Promise<Session | undefined> {
+  // The session, its idle expiry moved on (unless `touch` is false: a live
+  // page's stream checking that its session still stands is not a use of
+  // it); undefined when it expired or never was.
+  async read(id: string, touch = true): Promise<Session | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
-    const text = await this.#redis.getex(this.#key(id), 'PX', this.#ttlMs);
+    const text = touch ? await this.#redis.getex(this.#key(id), 'PX', this.#ttlMs) : await this.#redis.get(this.#key(id));
     if (text === null) return undefined;
     const stored = JSON.parse(text) as Stored;
     const credential = stored.sealed === undefined ? undefined : (JSON.parse(boxFor(id).open(stored.sealed, SEALED_FOR)) as Credential);

@@ -15,7 +15,7 @@ import { createStack, deleteStack, planStack, retryStack, updateStack, withLates
 import { isFinished, isJobFinished, isJobSettled, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
 import { badId, IdempotencyHeaders, jobLocationHeader, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
 
-const notFound = problem('No resource of this template with this id, or none the caller has a role in its project to see: both answer alike.');
+export const notFound = problem('No resource of this template with this id, or none the caller has a role in its project to see: both answer alike.');
 const tooLow = (role: string) => problem(`The caller's role in the stack's project is below ${role} (\`insufficient-role\`).`);
 
 export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, template: Template): Route[] {
@@ -261,7 +261,7 @@ function createRequestSchema(template: Template, noun: string) {
 }
 
 // "ec2instance" -> "Ec2instance", "preview-env" -> "PreviewEnv"
-function pascalCase(name: string): string {
+export function pascalCase(name: string): string {
   return name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
 }
 

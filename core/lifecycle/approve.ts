@@ -24,7 +24,6 @@ export async function approvePlan(deps: LifecycleDeps, jobId: string, audit: Aud
   // The saved plan carries its variables: the run that applies it needs none.
   const data = { jobId, resourceId: job.resource_id, action: 'update' as const, template: job.template, inputs: {}, approved: true };
   await enqueueOrRecordFailure(deps, data, 'update_failed', 'the approved apply could not be queued; nothing was applied; send PATCH again', applyJobId(jobId));
-  await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status: 'queued' });
   return getJob(deps, jobId);
 }
 
@@ -41,7 +40,6 @@ export async function overridePolicies(deps: LifecycleDeps, jobId: string, reaso
   if (outcome.outcome === 'conflict') throw new AppError('invalid-state', `job ${jobId} is ${outcome.status}; only a job stopped by a soft-mandatory policy (policy_failed) can be overridden`);
   const data = { jobId, resourceId: job.resource_id, action: job.action, template: job.template, inputs: {}, approved: true };
   await enqueueOrRecordFailure(deps, data, FAILED_STATUS[job.action], 'the overridden job could not be queued; nothing was applied', applyJobId(jobId));
-  await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status: 'queued' });
   return getJob(deps, jobId);
 }
 

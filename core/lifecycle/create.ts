@@ -9,7 +9,7 @@ import { canonicalJson, type Template } from '../templates/index.ts';
 import { DEFAULT_PROJECT, type Principal } from '../access/roles.ts';
 import { type AuditContext, noted } from '../store/index.ts';
 import { type LifecycleDeps, refOf } from './deps.ts';
-import { expireJobId } from './enqueue.ts';
+import { announceQueued, expireJobId } from './enqueue.ts';
 import { sealSecrets, splitSensitive } from './inputs.ts';
 import { getResource } from './read.ts';
 
@@ -92,6 +92,7 @@ export async function createStack(
       .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
     throw error;
   }
+  await announceQueued(deps, id, jobId);
   return { resource: await getResource(deps, id), replayed: false };
 }
 

@@ -8,6 +8,13 @@ export function expireJobId(resourceId: string): string {
   return `x${resourceId}`;
 }
 
+// Tells the API processes that a job was queued (the console's live pages
+// show it). Only a notice: missing one delays a page, so it never fails the
+// change, which is recorded and queued by now.
+export async function announceQueued(deps: Pick<LifecycleDeps, 'store' | 'logger'>, resourceId: string, jobId: string): Promise<void> {
+  await deps.store.channels.publishJobEvent({ resourceId, jobId, status: 'queued' }).catch((error: unknown) => deps.logger.warn({ err: error, resourceId, jobId }, 'could not announce a queued job'));
+}
+
 // Adds the job for a change recorded on an existing resource. If the queue
 // refuses it, the job is recorded as failed so the resource does not wait
 // for a job that will never run, and the error goes on to the caller.
@@ -21,6 +28,7 @@ export async function enqueueOrRecordFailure(
 ): Promise<void> {
   try {
     await deps.queue.add(data.action, data, jobOptions(queueJobId, deps.jobs.attempts, deps.jobs.backoffMs));
+    await announceQueued(deps, data.resourceId, data.jobId);
   } catch (error) {
     await deps.store.jobs
       .finish({ resourceId: data.resourceId, jobId: data.jobId, jobStatus: 'failed', resourceStatus, error: { code: 'internal', message, retryable: true, diagnostics: [] } })

@@ -262,6 +262,7 @@ export const Job = z
     started_at: Timestamp.nullable(),
     finished_at: Timestamp.nullable(),
     updated_at: Timestamp,
+    created_by: z.string().nullable().meta({ description: "Who asked for the job: the API token's name, or the OIDC token's `sub`; null for a job tfcompute started itself (a drift check, a stack's ttl) or one recorded before jobs named who asked." }),
     result: JobResult.optional(),
     plan: Plan.optional().meta({ description: 'The plan, once Terraform has made it (plan jobs).' }),
     approved_by: z.string().optional().meta({ description: "An update whose plan was approved: who approved it (the API token's name, or the OIDC token's `sub`)." }),
@@ -285,7 +286,7 @@ export const Job = z
       created_at: '2026-11-22T10:00:00.000Z',
       started_at: '2026-11-22T10:00:00.020Z',
       finished_at: '2026-11-22T10:00:41.512Z',
-      updated_at: '2026-11-22T10:00:41.512Z',
+      updated_at: '2026-11-22T10:00:41.512Z', created_by: 'ci',
       result: {
         outputs: { resource_id: 'k3v9q2m8x1c4b7n0', private_ips: ['10.0.1.17'], instance_ids: ['i-0abc123def4567890'] },
         changes: { add: 5, change: 0, remove: 0 },

@@ -1,7 +1,7 @@
 // What HTTP requests carry, and the list response: the API validates
 // requests with these, and the OpenAPI document is generated from them.
 import { z } from 'zod';
-import { DriftStatus, JobId, ProjectName, Resource, ResourceId, ResourceStatus } from './domain.ts';
+import { DriftStatus, Job, JobId, ProjectName, Resource, ResourceId, ResourceStatus } from './domain.ts';
 
 const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_TTL_SECONDS = 90 * 86_400;
@@ -24,6 +24,13 @@ export const ResourceList = z
     next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
   })
   .meta({ id: 'ResourceList', description: 'A page of resources, newest first.' });
+
+export const JobList = z
+  .object({
+    items: z.array(Job),
+    next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+  })
+  .meta({ id: 'JobList', description: "A page of a stack's jobs, newest first." });
 
 export const ListQuery = z.strictObject({
   project: ProjectName.optional().meta({ description: 'Only the stacks of this project.' }),

@@ -4,7 +4,9 @@
 import type { DriftFinding, Job, JobError, JobPolicy, ResourceInputs, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome, type OverrideOutcome, type PlannedOutcome, type PolicyFailedOutcome, type StartOutcome } from './outcomes.ts';
+import { type Page, pageOfMembers } from './pages.ts';
 import { toJob } from './records.ts';
+import { IndexMember } from './keys.ts';
 import { auditArg, type AuditNote } from './audit.ts';
 
 export type JobEnd = {
@@ -30,6 +32,24 @@ export class Jobs {
   async get(jobId: string): Promise<Job | null> {
     const hash = await this.#c.redis.hgetall(this.#c.keys.job(jobId));
     return hash.id === undefined ? null : toJob(hash);
+  }
+
+  // A page of the stack's job history, newest first (see
+  // lua/includes/history.lua). A job whose record has expired and whose id
+  // has not been dropped yet is left out, so a page may hold fewer than
+  // `limit`; a stack with no job since the history began has none.
+  async history(resourceId: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<Job>> {
+    const { redis, keys } = this.#c;
+    const { members, nextCursor } = await pageOfMembers(redis, keys.history(resourceId), 'newest', page.limit, page.cursor);
+    const pipeline = redis.pipeline();
+    for (const member of members) pipeline.hgetall(keys.job(IndexMember.id(member)));
+    const items: Job[] = [];
+    for (const [error, hash] of members.length > 0 ? ((await pipeline.exec()) ?? []) : []) {
+      if (error) throw error;
+      const record = hash as Record<string, string>;
+      if (record.id !== undefined) items.push(toJob(record));
+    }
+    return { items, nextCursor };
   }
 
   // The oldest unfinished job of a resource: the only one that may run.

@@ -3,6 +3,9 @@
 //   P:res:{id}            hash   the resource
 //   P:res:{id}:ops        list   ids of the resource's unfinished jobs, oldest first;
 //                                only the head may run (per-resource ordering)
+//   P:res:{id}:jobs       zset   the stack's job history: every job it got, by index member
+//                                ("{created_ms}:{job id}", score 0), kept as long as the job
+//                                records it names (see lua/includes/history.lua)
 //   P:res:index           zset   every resource, by index member (score 0, lexical order)
 //   P:res:status:{s}      zset   the same members, by status
 //   P:tpl:{t}:index       zset   the members of template t's resources
@@ -77,6 +80,9 @@ export class Keys {
   }
   ops(resourceId: string): string {
     return `${this.prefix}:res:${resourceId}:ops`;
+  }
+  history(resourceId: string): string {
+    return `${this.prefix}:res:${resourceId}:jobs`;
   }
   get index(): string {
     return `${this.prefix}:res:index`;
@@ -205,9 +211,10 @@ export class Keys {
   }
 }
 
-// A resource's member in the index sets: "{created_ms, 15 digits}:{id}".
-// Members sort lexically in creation order, so a page is a range of members
-// and a cursor is the last member of the previous page.
+// A resource's member in the index sets: "{created_ms, 15 digits}:{id}"
+// (a job's in its stack's history likewise). Members sort lexically in
+// creation order, so a page is a range of members and a cursor is the last
+// member of the previous page.
 const MS_DIGITS = 15;
 const MEMBER_PATTERN = /^(\d{15}):([0-9a-z]{16})$/;
 
@@ -215,7 +222,7 @@ export const IndexMember = {
   encode(createdMs: number, id: string): string {
     return `${msPart(createdMs)}:${id}`;
   },
-  // The resource id of a member this store wrote.
+  // The resource (or job) id of a member this store wrote.
   id(member: string): string {
     const match = MEMBER_PATTERN.exec(member);
     if (!match) throw new Error(`not an index member: ${member}`);

@@ -19,6 +19,7 @@ export const LEGACY_TEMPLATE = 'ec2instance';
 //    and is in its project's list indexes.
 // 6: every webhook belongs to a project; those before, to every project
 //    (lua/migrate-webhook-projects-2.lua says why not `default`).
+// 7: every stack has a job history, of the jobs its record still names.
 // `index`: what the script reads through (default: every resource);
 // `args`: the script's own, between the batch size and the version.
 const STEPS = [
@@ -27,6 +28,7 @@ const STEPS = [
   { version: 4, script: 'migrate-deleted', args: (c: StoreContext) => [c.jobRetentionSeconds, Date.now()] },
   { version: 5, script: 'migrate-projects', args: () => [] },
   { version: 6, script: 'migrate-webhook-projects', args: () => [], index: (c: StoreContext) => c.keys.webhookIndex },
+  { version: 7, script: 'migrate-history', args: () => [] },
 ] as const satisfies ReadonlyArray<{ version: number; script: ScriptName; args: (c: StoreContext) => ReadonlyArray<string | number>; index?: (c: StoreContext) => string }>;
 const BATCH = 500;
 const DEFAULT_DESCRIPTION = 'Where stacks go that name no project, and those from before projects.';

@@ -65,6 +65,7 @@ export function toJob(hash: Hash): Job {
     started_at: hash.started_at ?? null,
     finished_at: hash.finished_at ?? null,
     updated_at: hash.updated_at ?? '',
+    created_by: hash.created_by ?? null,
     href: `/api/jobs/${id}`,
     log_href: `/api/jobs/${id}/log`,
   };

@@ -117,11 +117,11 @@ export class Resources {
   // resource takes it, and shows `inputs` (its set inputs with that version's defaults).
   async requestRetry(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string; inputs: ResourceInputs; audit?: AuditNote | undefined }): Promise<RetryRequest> {
     const { keys, scripts } = this.#c;
-    const { id, jobId } = args;
+    const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'request-retry',
-      [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), auditArg(this.#c, args.audit)],
+      [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
+      [args.jobId, now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), auditArg(this.#c, args.audit), nowMs],
     );
     return parse.requestRetry(reply);
   }
@@ -139,11 +139,11 @@ export class Resources {
     autoApply: boolean;
   } & Audited): Promise<UpdateRequest> {
     const { keys, scripts } = this.#c;
-    const { id, jobId } = args;
+    const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'request-update',
-      [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), JSON.stringify(args.setInputs), args.secrets ?? '', args.autoApply ? '1' : '0', auditArg(this.#c, args.audit)],
+      [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
+      [args.jobId, now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), JSON.stringify(args.setInputs), args.secrets ?? '', args.autoApply ? '1' : '0', auditArg(this.#c, args.audit), nowMs],
     );
     return parse.requestUpdate(reply);
   }
@@ -153,11 +153,11 @@ export class Resources {
   // `onlyIfIdle`: a drift check, which runs only when no other job waits.
   async requestPlan(args: { id: string; jobId: string; maxAttempts: number; templateVersion: string; onlyIfIdle?: boolean; audit?: AuditNote | undefined }): Promise<PlanRequest> {
     const { keys, scripts } = this.#c;
-    const { id, jobId } = args;
+    const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'request-plan',
-      [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, nowArgs().now, args.maxAttempts, args.templateVersion, args.onlyIfIdle ? '1' : '0', auditArg(this.#c, args.audit)],
+      [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
+      [args.jobId, now, args.maxAttempts, args.templateVersion, args.onlyIfIdle ? '1' : '0', auditArg(this.#c, args.audit), nowMs],
     );
     return parse.requestPlan(reply);
   }

@@ -27,6 +27,7 @@ export const SCRIPT_NAMES = [
   'migrate-deleted',
   'migrate-projects',
   'migrate-webhook-projects',
+  'migrate-history',
   'create-project',
   'delete-project',
   'create-webhook',

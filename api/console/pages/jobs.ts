@@ -34,9 +34,10 @@ export function jobPages(deps: UseCaseDeps & { shutdown: AbortSignal }): Router 
     const from = Number(req.query.offset);
     await streamLog(deps, req, res, job.id, {
       from: Number.isSafeInteger(from) && from > 0 ? from : 0,
-      // Two empty data lines: EventSource drops the data's last line break,
-      // and each part is appended to the page with its own.
-      lines: (text) => [...renderView('log-lines', { lines: text.split(LINE_BREAK).map((line) => stripVTControlCharacters(line)) }).split('\n'), '', ''],
+      // One empty data line: each data line adds its line break and
+      // EventSource drops the last, so each part is appended ending in its
+      // own line break (two gave a blank line wherever parts met).
+      lines: (text) => [...renderView('log-lines', { lines: text.split(LINE_BREAK).map((line) => stripVTControlCharacters(line)) }).split('\n'), ''],
     });
   });
 

@@ -1,11 +1,12 @@
 // The console's stack pages: the table of the stacks the principal may read
-// (filters, paging, statuses polled live), a stack with its inputs, outputs,
-// drift and jobs, and its actions: Plan, Change, Retry, Delete. Each action
-// is the REST route's: the same role check (access.ts), the same use case.
+// (filters, paging; its rows fetched again when events.ts says a stack
+// changed), a stack with its inputs, outputs, drift and job history (kept
+// live by events.ts), and its actions: Plan, Change, Approve and Discard of
+// a waiting update, Retry, Delete. Each action is the REST route's: the same
+// role check (access.ts), the same use case.
 import { type Request, type Response, Router } from 'express';
-import { allows, type Role, roleIn } from '../../../core/access/roles.ts';
 import { AppError } from '../../../core/errors.ts';
-import { deleteStack, getJob, planStack, retryStack, updateStack, withLatestVersion } from '../../../core/lifecycle/index.ts';
+import { deleteStack, planStack, retryStack, updateStack } from '../../../core/lifecycle/index.ts';
 import { DRIFT_STATUSES, ListQuery, RESOURCE_STATUSES, type Resource } from '../../../core/schemas/index.ts';
 import { principalOf, readableProjects, stackFor } from '../../access.ts';
 import { auditOf } from '../../audit.ts';
@@ -14,6 +15,7 @@ import { parseOrThrow } from '../../validate.ts';
 import type { UseCaseDeps } from '../../wait.ts';
 import { bodyOf, fieldsOf, type FormBody } from '../form.ts';
 import { UI } from '../router.ts';
+import { stackView } from '../stack-view.ts';
 import { renderView, sendPage } from '../views.ts';
 
 export function stackPages(deps: UseCaseDeps): Router {
@@ -33,18 +35,15 @@ export function stackPages(deps: UseCaseDeps): Router {
 
   router.get('/', async (req, res) => {
     const page = await stacksPage(req);
-    // htmx asks for the rows alone, every few seconds: statuses change live.
+    // htmx asks for the rows alone when a stack changed (see events.ts).
     if (req.get('hx-request')) return void res.type('html').send(renderView('stack-rows', page));
     sendPage(res, 'stacks', { title: 'Stacks', ...page, templates: templateNames(), statuses: RESOURCE_STATUSES, drifts: DRIFT_STATUSES, projects: [...principalOf(req).grants.keys()] });
   });
 
   router.get('/stacks/:id', async (req, res) => {
     const resource = await stackFor(deps, req, undefined, requireId(req.params.id), 'read');
-    const shown = shownStack(deps, resource);
-    if (req.get('hx-request')) return void res.type('html').send(renderView('stack-status', { stack: shown }));
-    const job = await getJob(deps, resource.job.id);
-    const driftJob = resource.drift.job && resource.drift.job.id !== job.id ? await deps.store.jobs.get(resource.drift.job.id) : null;
-    sendPage(res, 'stack', { title: `Stack ${resource.id}`, stack: shown, job, jobs: driftJob ? [job, driftJob] : [job], can: abilities(req, resource) });
+    const jobsCursor = typeof req.query.jobs === 'string' && req.query.jobs !== '' ? req.query.jobs : undefined;
+    sendPage(res, 'stack', { title: `Stack ${resource.id}`, ...(await stackView(deps, principalOf(req), resource, jobsCursor)) });
   });
 
   router.post('/stacks/:id/plan', async (req, res) => {
@@ -97,19 +96,4 @@ export function stackPages(deps: UseCaseDeps): Router {
     }
   });
   return router;
-}
-
-// What the principal may do to the stack, by its role in the stack's project.
-function abilities(req: Request, resource: Resource): Record<'plan' | 'write', boolean> {
-  const role = roleIn(principalOf(req), resource.project);
-  const may = (needed: Role) => allows(role, needed);
-  return { plan: may('plan'), write: may('write') };
-}
-
-// A stack as a page shows it: sensitive inputs left out, `latest_version` added.
-function shownStack(deps: UseCaseDeps, resource: Resource): Resource {
-  const template = deps.catalogue.get(resource.template.name);
-  const sensitive = new Set(template?.inputs.filter((input) => input.sensitive).map((input) => input.name));
-  const inputs = Object.fromEntries(Object.entries(resource.inputs).filter(([name]) => !sensitive.has(name)));
-  return { ...(template ? withLatestVersion(resource, template) : resource), inputs };
 }

@@ -38,6 +38,7 @@ local nowMs = ARGV[6]
 --- @include "move-status"
 --- @include "observe-duration"
 --- @include "audit"
+--- @include "history"
 
 local job = redis.call('HMGET', jobKey, 'status', 'action')
 local jobStatus, action = job[1], job[2]
@@ -54,6 +55,7 @@ redis.call('HDEL', jobKey, 'new_secrets')
 redis.call('EXPIRE', jobKey, retentionSeconds)
 observeDuration(prefix, jobKey, 'cancelled', nowMs)
 redis.call('LREM', opsKey, 0, jobId)
+settleHistory(prefix, redis.call('HGET', jobKey, 'resource_id'), opsKey, nowMs, retentionSeconds)
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   local to = 'failed'
   if action == 'delete' then to = 'delete_failed' end

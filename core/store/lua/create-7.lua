@@ -98,7 +98,7 @@ redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs'
   'member', member, 'created_by', createdBy, 'owner', owner, 'expires_at', expiresAt,
   'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets, 'project', project,
   'state_prefix', statePrefix)
-recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'create', template, templateVersion, maxAttempts, now)
+recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'create', template, templateVersion, maxAttempts, now, tonumber(string.sub(member, 1, 15)), createdBy)
 stackEvent(prefix, resourceKey, now)
 redis.call('RPUSH', opsKey, jobId)
 redis.call('ZADD', indexKey, 0, member)

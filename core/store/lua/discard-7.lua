@@ -58,5 +58,5 @@ end
 redis.call('SREM', ownerLiveKey, resourceId)
 local idempotent = redis.call('GET', idempotencyKey)
 if idempotent and splitIdempotencyValue(idempotent) == resourceId then redis.call('DEL', idempotencyKey) end
-redis.call('DEL', resourceKey, jobKey, opsKey, logKey)
+redis.call('DEL', resourceKey, jobKey, opsKey, logKey, historyKeyOf(prefix, resourceId))
 return {'discarded'}

@@ -55,6 +55,7 @@ local driftResources = ARGV[13]
 --- @include "observe-duration"
 --- @include "drift"
 --- @include "retire-deleted"
+--- @include "history"
 
 local previous = redis.call('HGET', jobKey, 'status')
 if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' or previous == 'discarded' then
@@ -66,6 +67,7 @@ observeDuration(prefix, jobKey, jobStatus, nowMs)
 redis.call('EXPIRE', jobKey, retentionSeconds)
 redis.call('EXPIRE', logKey, retentionSeconds)
 redis.call('LREM', opsKey, 0, jobId)
+settleHistory(prefix, redis.call('HGET', jobKey, 'resource_id'), opsKey, nowMs, retentionSeconds)
 if outputs ~= '' then redis.call('HSET', resourceKey, 'outputs', outputs) end
 if redis.call('HGET', jobKey, 'action') == 'update' then
   if jobStatus == 'succeeded' then

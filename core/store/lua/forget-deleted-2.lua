@@ -3,8 +3,8 @@
   includes/retire-deleted.lua), oldest first, at most one batch: each one's
   record and its index entries go together, so a list never names a stack
   whose record is gone, and its Idempotency-Key goes with it (a key that
-  names another stack by now is left alone). Its jobs' records expire on
-  their own, after the same period.
+  names another stack by now is left alone), and its job history. Its
+  jobs' records expire on their own, after the same period.
 
   Input:
     KEYS[1] deleted stacks, by the time (ms) they are forgotten
@@ -47,7 +47,7 @@ for _, member in ipairs(members) do
       local value = redis.call('GET', idempotencyKey)
       if value and splitIdempotencyValue(value) == id then redis.call('DEL', idempotencyKey) end
     end
-    redis.call('DEL', resourceKey)
+    redis.call('DEL', resourceKey, historyKeyOf(prefix, id))
   end
   redis.call('ZREM', forgetKey, member)
 end

@@ -71,7 +71,7 @@ if status == 'creating' and neverStarted then
   redis.call('EXPIRE', currentKey, retentionSeconds)
   observeDuration(prefix, currentKey, 'cancelled', nowMs)
   redis.call('LREM', opsKey, 0, currentId)
-  recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'delete', template, templateVersion, maxAttempts, now, 'succeeded')
+  recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'delete', template, templateVersion, maxAttempts, now, nowMs, auditActorOf(ARGV[11]), 'succeeded')
   redis.call('HSET', jobKey, 'progress', '{"completed":0,"total":0}',
     'started_at', now, 'finished_at', now, 'result', emptyResult)
   redis.call('EXPIRE', jobKey, retentionSeconds)
@@ -81,6 +81,7 @@ if status == 'creating' and neverStarted then
   setResourceStatus(prefix, resourceKey, 'deleted', now, 'job_id', jobId, 'job_action', 'delete', 'job_status', 'succeeded',
     'error', '', 'outputs', '{}')
   retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
+  settleHistory(prefix, resourceId, opsKey, nowMs, retentionSeconds)
   auditStack(prefix, ARGV[11], resourceKey)
   return {'cancelled', jobId, currentId}
 end
@@ -94,7 +95,7 @@ if current[2] == 'planned' or current[2] == 'policy_failed' then
   discarded = currentId
 end
 local before = redis.call('HGET', resourceKey, 'status')
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'delete', 'deleting', templateVersion, maxAttempts, now)
+queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'delete', 'deleting', templateVersion, maxAttempts, now, nowMs, auditActorOf(ARGV[11]))
 -- Where the stack waits should a soft-mandatory policy stop the delete.
 redis.call('HSET', jobKey, 'status_before', before)
 auditStack(prefix, ARGV[11], resourceKey)

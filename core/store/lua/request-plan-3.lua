@@ -25,6 +25,7 @@
     ARGV[5] the version of the template the plan runs
     ARGV[6] '1': only if the stack has no unfinished job (a drift check)
     ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[8] now (ms)
 
   Output:
     {'missing'}
@@ -56,15 +57,15 @@ local status = record[1]
 if not status then return {'missing'} end
 if onlyIfIdle and redis.call('EXISTS', jobKey) == 1 then return {'exists', redis.call('LINDEX', opsKey, 0) or ''} end
 if status ~= 'ready' then return {'conflict', status} end
+if onlyIfIdle and redis.call('LLEN', opsKey) > 0 then return {'busy'} end
 local waiting = policyWait(resourceKey, status)
 if waiting then return {'conflict', waiting} end
-if onlyIfIdle and redis.call('LLEN', opsKey) > 0 then return {'busy'} end
 -- Short: a stack has at most one update or delete, one plan running and one queued.
 for _, pendingId in ipairs(redis.call('LRANGE', opsKey, 0, -1)) do
   local pending = redis.call('HMGET', jobKeyOf(prefix, pendingId), 'action', 'status')
   if pending[1] == 'plan' and pending[2] == 'queued' then return {'queued', pendingId} end
 end
-recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3] or 'ec2instance', templateVersion, maxAttempts, now)
+recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3] or 'ec2instance', templateVersion, maxAttempts, now, ARGV[8], auditActorOf(ARGV[7]))
 redis.call('RPUSH', opsKey, jobId)
 auditStack(prefix, ARGV[7], resourceKey)
 return {'created', jobId}

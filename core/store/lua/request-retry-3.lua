@@ -16,6 +16,7 @@
     ARGV[5] the version of the template the retry runs
     ARGV[6] the inputs the resource shows with that version (JSON)
     ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[8] now (ms)
 
   Output:
     {'missing'}
@@ -40,7 +41,7 @@ local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'failed' then return {'conflict', status} end
 redis.call('HSET', resourceKey, 'template_version', templateVersion, 'inputs', inputs)
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', templateVersion, maxAttempts, now)
+queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', templateVersion, maxAttempts, now, ARGV[8], auditActorOf(ARGV[7]))
 -- The retry runs in the workspace the failed create made: no adoption check.
 redis.call('HSET', jobKey, 'retry', '1')
 auditStack(prefix, ARGV[7], resourceKey)

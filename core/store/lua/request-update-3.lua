@@ -20,6 +20,7 @@
     ARGV[8] the sensitive inputs, sealed, or ''
     ARGV[9] '1' to apply without approval, '0'
     ARGV[10] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[11] now (ms)
 
   Output:
     {'missing'}
@@ -45,7 +46,7 @@ if not status then return {'missing'} end
 if status ~= 'ready' and status ~= 'update_failed' then return {'conflict', status} end
 local waiting = policyWait(resourceKey, status)
 if waiting then return {'conflict', waiting} end
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'update', 'updating', templateVersion, maxAttempts, now)
+queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'update', 'updating', templateVersion, maxAttempts, now, ARGV[11], auditActorOf(ARGV[10]))
 redis.call('HSET', jobKey, 'new_inputs', ARGV[6], 'new_set_inputs', ARGV[7], 'new_secrets', ARGV[8],
   'auto_apply', ARGV[9], 'previous_status', status)
 auditStack(prefix, ARGV[10], resourceKey)

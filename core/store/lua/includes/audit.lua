@@ -30,6 +30,12 @@ local function appendAudit(prefix, audit, project, targetType, targetId)
   end
 end
 
+-- Who asked for the change: the note's actor's name, '' without a note.
+local function auditActorOf(audit)
+  if audit == nil or audit == '' then return '' end
+  return cjson.decode(audit).actor.name
+end
+
 -- A change of a stack: an entry in its project, naming the stack.
 local function auditStack(prefix, audit, resourceKey)
   if audit == nil or audit == '' then return end

@@ -7,12 +7,14 @@
 --- @include "move-status"
 --- @include "observe-duration"
 --- @include "events"
+--- @include "history"
 local function discardPlanned(prefix, resourceKey, jobKey, opsKey, jobId, status, jobError, now, nowMs, retentionSeconds)
   setJobStatus(prefix, resourceKey, jobKey, status, now, 'finished_at', now, 'error', jobError)
   redis.call('HDEL', jobKey, 'new_secrets')
   redis.call('EXPIRE', jobKey, retentionSeconds)
   observeDuration(prefix, jobKey, status, nowMs)
   redis.call('LREM', opsKey, 0, jobId)
+  settleHistory(prefix, redis.call('HGET', jobKey, 'resource_id'), opsKey, nowMs, retentionSeconds)
   if redis.call('HGET', resourceKey, 'job_id') == jobId then
     local to = redis.call('HGET', jobKey, 'previous_status') or 'ready'
     setResourceStatus(prefix, resourceKey, to, now, 'job_status', status, 'error', '')

@@ -5,6 +5,10 @@
 local function resourceKeyOf(prefix, id)
   return prefix .. ':res:' .. id
 end
+-- A stack's job history (see history.lua).
+local function historyKeyOf(prefix, resourceId)
+  return prefix .. ':res:' .. resourceId .. ':jobs'
+end
 local function statusKeyOf(prefix, status)
   return prefix .. ':res:status:' .. status
 end
