@@ -5,14 +5,15 @@
 import { type Request, type Response, Router } from 'express';
 import { AppError } from '../../../core/errors.ts';
 import { clearSessionCookie, type ConsoleAuth, setSessionCookie, UI } from '../router.ts';
-import { csrf, sessionOf } from '../security.ts';
+import { allowFormTarget, csrf, sessionOf } from '../security.ts';
 import type { Credential, Session } from '../sessions.ts';
 import { sendPage } from '../views.ts';
 import type { SingleSignOn } from './sso.ts';
 
 export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): Router {
   const router = Router();
-  const loginPage = (res: Response, status = 200, error?: string) => {
+  const loginPage = async (res: Response, status = 200, error?: string) => {
+    if (sso) allowFormTarget(res, await sso.formTarget());
     sendPage(res, 'login', { title: 'Sign in', error, sso: sso !== undefined, tokenless: auth.authenticator === undefined }, status);
   };
 
@@ -24,7 +25,7 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
     const found = token && token.length <= 8192 ? await auth.authenticator.authenticate(token) : { error: 'invalid' as const };
     if ('principal' in found) return signedIn(req, res, auth, { kind: 'token', token });
     if (found.error === 'no-grants') return loginPage(res, 403, `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project.`);
-    loginPage(res, 401, 'That token is not valid: it is wrong, expired or revoked.');
+    await loginPage(res, 401, 'That token is not valid: it is wrong, expired or revoked.');
   });
 
   router.post('/logout', async (req, res) => {
