@@ -91,7 +91,7 @@ describe('single sign-on to the console', () => {
     assert.match(csp, /script-src 'self'(;|$)/);
     await page.getByRole('button', { name: 'Sign in with SSO' }).waitFor();
     await page.getByLabel('Token').waitFor();
-    await accessible(page, 'login');
+    await accessible(page, 'login-sso');
     await context.close();
   });
 
