@@ -125,8 +125,11 @@ describe('single sign-on to the console', () => {
       await route.fulfill({ response, headers: { ...response.headers(), location: location.href } });
     });
     await signInWithSso(page, 'alice');
-    await page.getByRole('heading', { name: 'Something went wrong' }).waitFor();
-    assert.match(await page.locator('main').innerText(), /the identity provider's answer was refused/);
+    const refused = page.getByRole('alert').filter({ hasText: "the identity provider's answer was refused" });
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /state/, 'it says what was wrong');
+    await page.getByRole('button', { name: 'Sign in with SSO' }).waitFor();
+    assert.equal((await page.request.get(page.url(), { maxRedirects: 0 })).status(), 401, 'the answer cannot be replayed either');
     await page.goto('/ui/');
     assert.equal(new URL(page.url()).pathname, '/ui/login', 'not signed in');
     await context.close();

@@ -8,7 +8,7 @@ import { clearSessionCookie, type ConsoleAuth, setSessionCookie, UI } from '../r
 import { allowFormTarget, csrf, sessionOf } from '../security.ts';
 import type { Credential, Session } from '../sessions.ts';
 import { sendPage } from '../views.ts';
-import type { SingleSignOn } from './sso.ts';
+import type { SignedIn, SingleSignOn } from './sso.ts';
 
 export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): Router {
   const router = Router();
@@ -42,13 +42,20 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
       await auth.sessions.save(session);
       res.redirect(303, url);
     });
+    // A refused answer is told on the sign-in page, whose button starts again.
     router.get('/login/sso/callback', async (req, res) => {
       const session = sessionOf(req);
       const flow = session.sso;
-      if (!flow) throw new AppError('unauthorized', 'this sign-in was not started here, or has already been used; sign in again');
+      if (!flow) return loginPage(res, 401, 'This sign-in was not started here, or has already been used; sign in again.');
       session.sso = undefined;
       await auth.sessions.save(session);
-      const signed = await sso.finish(new URL(req.originalUrl, `${req.protocol}://${req.get('host')}`), flow);
+      let signed: SignedIn;
+      try {
+        signed = await sso.finish(new URL(req.originalUrl, `${req.protocol}://${req.get('host')}`), flow);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'unauthorized') return loginPage(res, 401, `${error.message}.`);
+        throw error;
+      }
       if (signed.outcome === 'no-grants') return loginPage(res, 403, `"${signed.subject}" is signed in, and no OIDC binding grants it a role in any project.`);
       await signedIn(req, res, auth, signed.credential);
     });

@@ -58,7 +58,9 @@ export function singleSignOn(settings: OidcSettings, clientId: string, clientSec
         const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true }, { redirect_uri: flow.redirectUri });
         claims = tokens.claims();
       } catch (error) {
-        throw new AppError('unauthorized', `the identity provider's answer was refused: ${(error as Error).message}`, { cause: error });
+        // openid-client's own message is general; its cause names the check that failed.
+        const cause = (error as Error).cause instanceof Error ? ` (${((error as Error).cause as Error).message})` : '';
+        throw new AppError('unauthorized', `the identity provider's answer was refused: ${(error as Error).message}${cause}`, { cause: error });
       }
       if (!claims) throw new AppError('unauthorized', 'the identity provider sent no ID token');
       const found = principalForClaims(claims, settings.bindings);
