@@ -10,6 +10,8 @@ import { accessible, ConsoleBrowser, signIn, XSS } from './support/console-brows
 import { createSystem, startServices, type Services, type TestSystem, TOKENS } from './support/harness.ts';
 import { EVENTS_ENV, Receiver } from './support/receiver.ts';
 
+// An owner makes the second project; the admin token is an admin of every project.
+const OWNER = 'owner-token-0123456789abcdefghij';
 let services: Services;
 let system: TestSystem;
 let browser: ConsoleBrowser;
@@ -17,7 +19,7 @@ let receiver: Receiver;
 
 before(async () => {
   services = await startServices();
-  system = await createSystem(services, { env: EVENTS_ENV });
+  system = await createSystem(services, { env: { ...EVENTS_ENV, API_TOKENS: `admin:read+write:${TOKENS.admin},owner:owner:${OWNER}` } });
   await system.startWorker();
   receiver = await new Receiver().start();
   browser = await ConsoleBrowser.launch();
@@ -68,7 +70,8 @@ describe('the console for admins', () => {
     await admin.getByLabel('Name').fill('ci-deploy');
     await admin.getByLabel('Role').selectOption('write');
     await admin.getByLabel('Expires in').fill('30d');
-    await admin.getByRole('button', { name: 'Create token' }).click();
+    const [answer] = await Promise.all([admin.waitForResponse((r) => r.request().method() === 'POST'), admin.getByRole('button', { name: 'Create token' }).click()]);
+    assert.equal(answer.headers()['cache-control'], 'no-store', 'the page with the secret is not kept');
     await admin.getByRole('heading', { name: 'Token ci-deploy made' }).waitFor();
     secret = await admin.locator('#token-secret').innerText();
     assert.match(secret, /^tfc_[A-Za-z0-9_-]{43}$/);
@@ -176,6 +179,40 @@ describe('the console for admins', () => {
     assert.equal(redeliver.status(), 403, 'a webhook of its project, below admin');
     const denied = await system.http().get('/api/audit?action=token.revoke&actor=developer');
     assert.deepEqual(denied.body.items.map((e: { outcome: string; target: { id: string } }) => [e.outcome, e.target.id]), [['denied', bystander.body.id]]);
+    await context.close();
+  });
+
+  test("an admin of one project sees that project's tokens, webhooks and audit log; another project's are the 404 of one that does not exist", async () => {
+    const owner = system.http(OWNER);
+    assert.equal((await owner.post('/api/projects').send({ name: 'payments' })).status, 201);
+    const theirs = await owner.post('/api/webhooks?project=payments').send({ url: receiver.url, description: 'payments hook', event_types: [] });
+    assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+    const ping = await owner.post(`/api/webhooks/${theirs.body.id}/ping`);
+    const lead = await system.http().post('/api/projects/default/tokens').send({ name: 'lead', role: 'admin' });
+    const { context, page } = await browser.newPage(system.baseUrl);
+    await signIn(page, lead.body.token);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const name of ['Tokens', 'Webhooks', 'Audit log']) await nav.getByRole('link', { name }).waitFor();
+
+    await page.goto('/ui/tokens');
+    await page.getByRole('table', { name: 'Live tokens of project default, oldest first' }).waitFor();
+    assert.equal(await page.getByLabel('Project', { exact: true }).count(), 0, 'one project: nothing to choose');
+    await page.goto('/ui/webhooks');
+    await page.getByRole('heading', { name: XSS }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'payments hook' }).count(), 0);
+    await page.goto('/ui/audit');
+    await page.getByRole('table', { name: 'Entries of project default, newest first' }).waitFor();
+    assert.doesNotMatch(await page.locator('main table').innerText(), new RegExp(theirs.body.id));
+    await accessible(page);
+
+    for (const path of ['/ui/tokens?project=payments', '/ui/audit?project=payments', '/ui/webhooks?project=payments']) {
+      const response = await page.goto(path);
+      assert.equal(response?.status(), 404, path);
+      await page.getByText('there is no project "payments"').waitFor();
+    }
+    const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+    const forged = await page.request.post(`/ui/webhooks/${theirs.body.id}/deliveries/${ping.body.id}/redeliver`, { form: { _csrf: csrf }, headers: { origin: system.baseUrl } });
+    assert.equal(forged.status(), 404, "another project's webhook is not there");
     await context.close();
   });
 });
