@@ -5,7 +5,7 @@
 // keeps only its digest.
 import { type Request, type Response, Router } from 'express';
 import { createToken, listTokens, revokeToken } from '../../../core/access/managed-tokens.ts';
-import { ROLES } from '../../../core/access/roles.ts';
+import { allows, DEFAULT_PROJECT, ROLES, roleIn } from '../../../core/access/roles.ts';
 import { AppError, type FieldError } from '../../../core/errors.ts';
 import { TokenCreateRequest, TokenId } from '../../../core/schemas/index.ts';
 import type { Store } from '../../../core/store/index.ts';
@@ -15,7 +15,7 @@ import { tokenProject } from '../../routes/tokens.ts';
 import { parseOrThrow } from '../../validate.ts';
 import { UI } from '../router.ts';
 import { sendPage } from '../views.ts';
-import { adminProjects, auditing } from './admin.ts';
+import { adminProjects, auditing, filled } from './admin.ts';
 
 type Typed = { name: string; role: string; expires_in: string };
 const EMPTY: Typed = { name: '', role: 'read', expires_in: '' };
@@ -24,16 +24,17 @@ export function tokenPages(deps: { store: Store }): Router {
   const router = Router();
 
   async function tokensPage(req: Request, res: Response, project: string, form: { typed?: Typed; errors?: FieldError[] } = {}, status = 200) {
-    const projects = await adminProjects(deps.store, principalOf(req), 'Tokens');
-    const { items } = await listTokens(deps.store.tokens, project);
+    const [projects, { items }] = await Promise.all([adminProjects(deps.store, principalOf(req), 'Tokens'), listTokens(deps.store.tokens, project)]);
     const revoked = typeof req.query.revoked === 'string' ? req.query.revoked : undefined;
     sendPage(res, 'tokens', { title: `Tokens of ${project}`, project, projects, tokens: items, roles: ROLES, typed: form.typed ?? EMPTY, errors: form.errors ?? [], revoked }, status);
   }
 
+  // Without ?project=, the default project, or the first the principal administers.
   router.get('/tokens', async (req, res) => {
-    const projects = await adminProjects(deps.store, principalOf(req), 'Tokens');
-    const named = typeof req.query.project === 'string' && req.query.project !== '' ? req.query.project : projects.includes('default') ? 'default' : projects[0];
-    await tokensPage(req, res, await tokenProject(deps.store, principalOf(req), named));
+    const principal = principalOf(req);
+    const mine = () => (allows(roleIn(principal, DEFAULT_PROJECT), 'admin') ? DEFAULT_PROJECT : adminProjects(deps.store, principal, 'Tokens').then((projects) => projects[0]));
+    const named = filled(req.query, ['project']).project ?? (await mine());
+    await tokensPage(req, res, await tokenProject(deps.store, principal, named));
   });
 
   router.post('/projects/:project/tokens', async (req, res) => {
