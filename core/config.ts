@@ -202,6 +202,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const redis = redisSettings({ url: e.REDIS_URL, prefix: e.REDIS_PREFIX, sentinels: e.REDIS_SENTINELS, sentinelName: e.REDIS_SENTINEL_NAME, clusterNodes: e.REDIS_CLUSTER_NODES, waitReplicas: e.REDIS_WAIT_REPLICAS });
   if (typeof redis === 'string') throw new ConfigError(`invalid configuration:\n  ${redis}`);
+  // One without the other would leave the console without SSO, unsaid.
+  if ((e.OIDC_CLIENT_ID === undefined) !== (e.OIDC_CLIENT_SECRET === undefined)) {
+    throw new ConfigError('invalid configuration:\n  OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: the console\'s SSO client needs both, or neither (no SSO)');
+  }
   const passthroughEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && PASSTHROUGH.test(name)) passthroughEnv[name] = value;

@@ -475,6 +475,17 @@ describe('OIDC settings', () => {
     assert.equal(apiAccess(loadConfig(env))?.staticTokens.length, 0);
   });
 
+  test("the console's SSO client needs both OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, and the OIDC issuer and bindings", () => {
+    const env = { OIDC_ISSUER: 'https://idp.example.com', OIDC_AUDIENCE: AUDIENCE, OIDC_BINDINGS: '[{"claims":{"email":"*@example.com"},"project":"default","role":"read"}]' };
+    const client = { OIDC_CLIENT_ID: 'tfcompute-console', OIDC_CLIENT_SECRET: 'a-client-secret' };
+    assert.deepEqual(loadConfig({ ...env, ...client }).api.console.oidcClient, { id: 'tfcompute-console', secret: 'a-client-secret' });
+    assert.equal(loadConfig(env).api.console.oidcClient, undefined, 'neither: no SSO');
+    assert.throws(() => loadConfig({ ...env, OIDC_CLIENT_ID: 'tfcompute-console' }), /OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: the console's SSO client needs both/);
+    assert.throws(() => loadConfig({ ...env, OIDC_CLIENT_SECRET: 'a-client-secret' }), /needs both, or neither/);
+    assert.throws(() => apiAccess(loadConfig({ API_TOKENS: 'ci:read:0123456789abcdef0123456789', ...client })), /OIDC_CLIENT_ID: the console's SSO signs in through OIDC_ISSUER/);
+    assert.equal(loadConfig({}).api.console.sessionTtlMs, 8 * 3_600_000, 'UI_SESSION_TTL is 8h unless set');
+  });
+
   test('a claim pattern matches as a glob: `*` is any run of characters, everything else itself (regex syntax included)', () => {
     assert.equal(globMatches('acme/*', 'acme/'), true);
     assert.equal(globMatches('acme/*', 'acme-x/app'), false);

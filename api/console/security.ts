@@ -3,7 +3,7 @@
 // or eval; htmx is configured for that in assets/console.js), no framing,
 // and on every request that changes something an Origin check and a
 // per-session synchronizer token (csrf-sync, a maintained implementation).
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { csrfSync } from 'csrf-sync';
 import { AppError } from '../../core/errors.ts';
@@ -29,6 +29,14 @@ export const consoleHeaders: RequestHandler = helmet({
   frameguard: { action: 'deny' },
   referrerPolicy: { policy: 'same-origin' },
 });
+
+// The SSO button's form is answered with a redirect to the identity
+// provider, and a browser holds a redirect after a form to form-action too:
+// the sign-in page allows that one origin besides its own.
+export function allowFormTarget(res: Response, origin: string): void {
+  const policy = res.getHeader('Content-Security-Policy');
+  if (typeof policy === 'string') res.setHeader('Content-Security-Policy', policy.replace("form-action 'self'", `form-action 'self' ${origin}`));
+}
 
 export function sessionOf(req: Request): Session {
   const session = req.res?.locals.session as Session | undefined;

@@ -38,8 +38,9 @@ export function auditRoutes(deps: { store: Store }): Route[] {
   ];
 }
 
-// The project whose log the caller reads; undefined: every entry.
-async function loggedProject(store: Store, principal: Principal, named: string | undefined): Promise<string | undefined> {
+// The project whose log the caller reads; undefined: every entry (the
+// console's audit page asks this too).
+export async function loggedProject(store: Store, principal: Principal, named: string | undefined): Promise<string | undefined> {
   if (named !== undefined) {
     requireRole(principal, named, 'admin', () => projectNotFound(named));
     if (!(await store.projects.exists(named))) throw projectNotFound(named);

@@ -4,6 +4,7 @@
 import { createToken, listTokens, revokeToken } from '../../core/access/managed-tokens.ts';
 import { AppError, projectNotFound } from '../../core/errors.ts';
 import { ApiTokenList, ApiTokenWithSecret, ProjectParams, TokenCreateRequest, TokenId } from '../../core/schemas/index.ts';
+import type { Principal } from '../../core/access/roles.ts';
 import type { Store } from '../../core/store/index.ts';
 import { principalOf, projectParam, requireRole } from '../access.ts';
 import { auditOf } from '../audit.ts';
@@ -16,16 +17,19 @@ const notFound = problem('No such project (or token), or none the caller has a r
 const tooLow = problem("The caller's role in the project is below admin (`insufficient-role`).");
 const TokenParams = ProjectParams.extend({ tokenId: TokenId });
 
+// The project `named`, if the principal is an admin of it and it exists (the
+// console's token pages ask this too).
+export async function tokenProject(store: Store, principal: Principal, named: unknown): Promise<string> {
+  const project = projectParam(named);
+  const missing = () => projectNotFound(project);
+  requireRole(principal, project, 'admin', missing);
+  if (!(await store.projects.exists(project))) throw missing();
+  return project;
+}
+
 export function tokenRoutes(deps: { store: Store }): Route[] {
   const { store } = deps;
-  // The project named in the path, if the caller is an admin of it and it exists.
-  async function adminOf(req: Parameters<Route['handle']>[0]): Promise<string> {
-    const project = projectParam(req.params.project);
-    const missing = () => projectNotFound(project);
-    requireRole(principalOf(req), project, 'admin', missing);
-    if (!(await store.projects.exists(project))) throw missing();
-    return project;
-  }
+  const adminOf = (req: Parameters<Route['handle']>[0]) => tokenProject(store, principalOf(req), req.params.project);
   return [
     {
       method: 'post',

@@ -2,7 +2,9 @@
 // delete them, ping one, rotate its secret, and read and redo its deliveries.
 // /api/event-types: the events and their data's schemas.
 import { eventTypeDescriptions } from '../../core/events/catalogue.ts';
+import type { Principal } from '../../core/access/roles.ts';
 import { AppError } from '../../core/errors.ts';
+import type { WebhookRecord } from '../../core/store/index.ts';
 import {
   Delivery,
   DeliveryId,
@@ -51,13 +53,25 @@ function projectAdminsOnly(deps: WebhookDeps, route: Route): Route {
     ...route,
     responses: { ...route.responses, 403: notAdmin },
     async handle(req, res) {
-      const webhookId = id(req.params.webhookId, 'w');
-      const webhook = await deps.store.webhooks.get(webhookId);
-      if (!webhook) throw webhookNotFound(webhookId);
-      requireWebhookAdmin(principalOf(req), webhook.project, () => webhookNotFound(webhookId));
+      await administeredWebhook(deps, principalOf(req), req.params.webhookId);
       await route.handle(req, res);
     },
   };
+}
+
+// A delivery id from a path, or the 400 of a malformed one.
+export function deliveryIdParam(value: string | string[] | undefined): string {
+  return id(value, 'd');
+}
+
+// The webhook of this id, if the principal administers it (the console's
+// webhook pages ask this too).
+export async function administeredWebhook(deps: WebhookDeps, principal: Principal, value: string | string[] | undefined): Promise<WebhookRecord> {
+  const webhookId = id(value, 'w');
+  const webhook = await deps.store.webhooks.get(webhookId);
+  if (!webhook) throw webhookNotFound(webhookId);
+  requireWebhookAdmin(principal, webhook.project, () => webhookNotFound(webhookId));
+  return webhook;
 }
 
 function routes(deps: WebhookDeps): Route[] {

@@ -29,6 +29,9 @@ export function apiAccess(config: Config): { staticTokens: readonly StaticToken[
     problems.push(`API_TOKENS: ${(error as Error).message}`);
   }
   const oidc = checkOidcSettings(config.api.oidcSetting, (file) => readFileSync(file, 'utf8'), problems);
+  if (config.api.console.oidcClient && !oidc && !problems.some((p) => p.startsWith('OIDC_'))) {
+    problems.push("OIDC_CLIENT_ID: the console's SSO signs in through OIDC_ISSUER, bound by OIDC_BINDINGS; set those (and OIDC_AUDIENCE) too");
+  }
   if (problems.length === 0 && staticTokens.length === 0 && !oidc) {
     problems.push(`API_TOKENS: ${NO_TOKENS}`);
   }

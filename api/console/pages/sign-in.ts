@@ -5,14 +5,15 @@
 import { type Request, type Response, Router } from 'express';
 import { AppError } from '../../../core/errors.ts';
 import { clearSessionCookie, type ConsoleAuth, setSessionCookie, UI } from '../router.ts';
-import { csrf, sessionOf } from '../security.ts';
+import { allowFormTarget, csrf, sessionOf } from '../security.ts';
 import type { Credential, Session } from '../sessions.ts';
 import { sendPage } from '../views.ts';
-import type { SingleSignOn } from './sso.ts';
+import type { SignedIn, SingleSignOn } from './sso.ts';
 
 export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): Router {
   const router = Router();
-  const loginPage = (res: Response, status = 200, error?: string) => {
+  const loginPage = async (res: Response, status = 200, error?: string) => {
+    if (sso) allowFormTarget(res, await sso.formTarget());
     sendPage(res, 'login', { title: 'Sign in', error, sso: sso !== undefined, tokenless: auth.authenticator === undefined }, status);
   };
 
@@ -24,7 +25,7 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
     const found = token && token.length <= 8192 ? await auth.authenticator.authenticate(token) : { error: 'invalid' as const };
     if ('principal' in found) return signedIn(req, res, auth, { kind: 'token', token });
     if (found.error === 'no-grants') return loginPage(res, 403, `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project.`);
-    loginPage(res, 401, 'That token is not valid: it is wrong, expired or revoked.');
+    await loginPage(res, 401, 'That token is not valid: it is wrong, expired or revoked.');
   });
 
   router.post('/logout', async (req, res) => {
@@ -41,13 +42,20 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
       await auth.sessions.save(session);
       res.redirect(303, url);
     });
+    // A refused answer is told on the sign-in page, whose button starts again.
     router.get('/login/sso/callback', async (req, res) => {
       const session = sessionOf(req);
       const flow = session.sso;
-      if (!flow) throw new AppError('unauthorized', 'this sign-in was not started here, or has already been used; sign in again');
+      if (!flow) return loginPage(res, 401, 'This sign-in was not started here, or has already been used; sign in again.');
       session.sso = undefined;
       await auth.sessions.save(session);
-      const signed = await sso.finish(new URL(req.originalUrl, `${req.protocol}://${req.get('host')}`), flow);
+      let signed: SignedIn;
+      try {
+        signed = await sso.finish(new URL(req.originalUrl, `${req.protocol}://${req.get('host')}`), flow);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'unauthorized') return loginPage(res, 401, `${error.message}.`);
+        throw error;
+      }
       if (signed.outcome === 'no-grants') return loginPage(res, 403, `"${signed.subject}" is signed in, and no OIDC binding grants it a role in any project.`);
       await signedIn(req, res, auth, signed.credential);
     });

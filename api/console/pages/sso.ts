@@ -11,6 +11,8 @@ import type { Credential } from '../sessions.ts';
 export type SsoFlow = { state: string; nonce: string; verifier: string; redirectUri: string };
 export type SignedIn = { outcome: 'valid'; credential: Credential } | { outcome: 'no-grants'; subject: string };
 export type SingleSignOn = {
+  // The origin the sign-in form is sent on to (its authorization endpoint's).
+  formTarget(): Promise<string>;
   start(redirectUri: string): Promise<{ url: string; flow: SsoFlow }>;
   finish(callback: URL, flow: SsoFlow): Promise<SignedIn>;
 };
@@ -27,6 +29,14 @@ export function singleSignOn(settings: OidcSettings, clientId: string, clientSec
     return discovered;
   };
   return {
+    async formTarget() {
+      try {
+        return new URL((await configuration()).serverMetadata().authorization_endpoint ?? settings.issuer).origin;
+      } catch {
+        // The button then answers that the provider cannot be reached.
+        return new URL(settings.issuer).origin;
+      }
+    },
     async start(redirectUri) {
       const config = await unavailableIfFails(configuration());
       const verifier = client.randomPKCECodeVerifier();
@@ -48,7 +58,9 @@ export function singleSignOn(settings: OidcSettings, clientId: string, clientSec
         const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true }, { redirect_uri: flow.redirectUri });
         claims = tokens.claims();
       } catch (error) {
-        throw new AppError('unauthorized', `the identity provider's answer was refused: ${(error as Error).message}`, { cause: error });
+        // openid-client's own message is general; its cause names the check that failed.
+        const cause = (error as Error).cause instanceof Error ? ` (${((error as Error).cause as Error).message})` : '';
+        throw new AppError('unauthorized', `the identity provider's answer was refused: ${(error as Error).message}${cause}`, { cause: error });
       }
       if (!claims) throw new AppError('unauthorized', 'the identity provider sent no ID token');
       const found = principalForClaims(claims, settings.bindings);
