@@ -136,7 +136,7 @@ describe('the web console', () => {
     assert.match(csp, /frame-ancestors 'none'/);
     const cookie = (await response?.headerValue('set-cookie')) ?? '';
     assert.match(cookie, /^tfc_session=[A-Za-z0-9_-]{43}; Path=\/ui; HttpOnly; SameSite=Lax$/, 'not Secure over plain http, all else set');
-    await accessible(admin, 'login');
+    await accessible(admin);
     await admin.getByLabel('Token').fill('tfc_not-a-token-at-all-0123456789');
     await admin.getByRole('button', { name: 'Sign in', exact: true }).click();
     await admin.getByText('That token is not valid').waitFor();
