@@ -48,7 +48,8 @@ export type AppDeps = UseCaseDeps & {
   shutdown: AbortSignal;
   webhooks: WebhookDeps;
   // The web console's sessions, and its SSO sign-in (undefined: none).
-  console: { sessions: UiSessions; sso: SingleSignOn | undefined; oidc: OidcSettings | undefined };
+  // publicOrigin: PUBLIC_URL's origin, when a proxy in front terminates TLS.
+  console: { sessions: UiSessions; sso: SingleSignOn | undefined; oidc: OidcSettings | undefined; publicOrigin?: string | undefined };
 };
 
 export function createApp(deps: AppDeps): express.Express {
@@ -87,11 +88,14 @@ export function createApp(deps: AppDeps): express.Express {
     swaggerUi.setup(document, { customSiteTitle: 'tfcompute API', swaggerOptions: { persistAuthorization: false } }),
   );
   app.use(routerFor(operations));
-  app.use(UI, createConsole(deps, { authenticator: deps.authenticator, sessions: deps.console.sessions, oidc: deps.console.oidc, logger: deps.logger, store: deps.store }, deps.console.sso));
+  // One budget of failed sign-ins per address, for the API's bearer tokens and the console's sign-in form alike.
+  const failures = failedAuthLimiter(deps.redis, deps.redisPrefix, deps.rateLimitPerAddressPerMinute);
+  const consoleAuth = { authenticator: deps.authenticator, sessions: deps.console.sessions, oidc: deps.console.oidc, logger: deps.logger, store: deps.store, failures, publicOrigin: deps.console.publicOrigin };
+  app.use(UI, createConsole(deps, consoleAuth, deps.console.sso));
 
   app.use(
     API_PREFIX,
-    authenticate(deps.authenticator, failedAuthLimiter(deps.redis, deps.redisPrefix, deps.rateLimitPerAddressPerMinute)),
+    authenticate(deps.authenticator, failures),
     rateLimit(deps.redis, deps.redisPrefix, deps.rateLimitPerMinute),
     heldRequestLimit(deps.maxHeldRequests),
     requireJsonBody,

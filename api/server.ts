@@ -82,6 +82,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     console: {
       sessions: new UiSessions(redis, config.redisPrefix, config.api.console.sessionTtlMs),
       sso: access?.oidc && config.api.console.oidcClient && singleSignOn(access.oidc, config.api.console.oidcClient.id, config.api.console.oidcClient.secret),
+      publicOrigin: config.api.console.publicOrigin,
       oidc: access?.oidc,
     },
   });

@@ -47,6 +47,7 @@ const EnvSchema = z.object({
   OIDC_BINDINGS: z.string().optional(),
   OIDC_CLIENT_ID: z.string().min(1).max(256).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).max(1024).optional(),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).regex(/^https?:\/\/[^/]+\/?$/, 'the origin the console is reached at, such as https://tfcompute.example.com (no path)').optional(),
   UI_SESSION_TTL: z.string().regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "8h"').default('8h'),
   RATE_LIMIT_PER_MINUTE: positiveInt(1_000_000).default(600),
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: positiveInt(1_000_000).default(1_200),
@@ -126,7 +127,8 @@ export type Config = Readonly<{
     shutdownGraceMs: number;
     auditRetentionDays: number;
     // The console (api/console/): a session's idle life; its OIDC client (undefined: no SSO).
-    console: Readonly<{ sessionTtlMs: number; oidcClient: Readonly<{ id: string; secret: string }> | undefined }>;
+    // publicOrigin: where browsers reach it (PUBLIC_URL), behind a TLS-terminating proxy; undefined: the request's own.
+    console: Readonly<{ sessionTtlMs: number; oidcClient: Readonly<{ id: string; secret: string }> | undefined; publicOrigin: string | undefined }>;
   }>;
   // Where the templates are: each subdirectory of TEMPLATES_DIR, or TF_CWD
   // alone as the template "ec2instance" (see core/templates/catalogue.ts).
@@ -234,7 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
       auditRetentionDays: e.AUDIT_RETENTION_DAYS,
-      console: { sessionTtlMs: durationMs(e.UI_SESSION_TTL) as number, oidcClient: e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET ? { id: e.OIDC_CLIENT_ID, secret: e.OIDC_CLIENT_SECRET } : undefined },
+      console: { sessionTtlMs: durationMs(e.UI_SESSION_TTL) as number, oidcClient: e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET ? { id: e.OIDC_CLIENT_ID, secret: e.OIDC_CLIENT_SECRET } : undefined, publicOrigin: e.PUBLIC_URL && new URL(e.PUBLIC_URL).origin },
     },
     templates: {
       templatesDir: e.TEMPLATES_DIR === undefined ? undefined : path.resolve(e.TEMPLATES_DIR),

@@ -17,7 +17,8 @@ import type { Logger } from '../../core/logger.ts';
 import type { Store } from '../../core/store/index.ts';
 import { isInstallationAdmin } from '../access.ts';
 import { recordDenials } from '../audit.ts';
-import { consoleHeaders, csrf, sameOriginOnly, sessionOf } from './security.ts';
+import { consoleHeaders, csrf, ownOrigin, sameOriginOnly, sessionOf } from './security.ts';
+import type { FailedAuthLimiter } from '../limits.ts';
 import type { Session, UiSessions } from './sessions.ts';
 import { sendPage } from './views.ts';
 
@@ -32,6 +33,10 @@ export type ConsoleAuth = {
   oidc: OidcSettings | undefined;
   logger: Logger;
   store: Store;
+  // Failed sign-ins count against the address's budget, as failed bearer tokens do.
+  failures: FailedAuthLimiter;
+  // PUBLIC_URL's origin; undefined: the origin the request arrived at.
+  publicOrigin: string | undefined;
 };
 
 const assetsDir = fileURLToPath(new URL('./assets', import.meta.url));
@@ -49,7 +54,7 @@ export function consoleRouter(auth: ConsoleAuth, signIn: Router, pages: Router):
   router.use('/assets', express.static(assetsDir, { index: false, maxAge: '1h' }));
   router.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 500 }));
   router.use(loadSession(auth));
-  router.use(sameOriginOnly);
+  router.use(sameOriginOnly(auth.publicOrigin));
   router.use(csrf.csrfSynchronisedProtection);
   router.use(signIn);
   router.use(requirePrincipal(auth));
@@ -71,18 +76,21 @@ function loadSession(auth: ConsoleAuth): RequestHandler {
     res.locals.page = { csrfToken: csrf.generateToken(req) };
     if (!found) {
       await auth.sessions.save(sessionOf(req));
-      setSessionCookie(req, res, sessionOf(req));
+      setSessionCookie(req, res, sessionOf(req), auth.publicOrigin);
     }
     next();
   };
 }
 
-export function setSessionCookie(req: Request, res: Response, session: Session): void {
-  res.append('Set-Cookie', stringifySetCookie({ name: COOKIE, value: session.id, httpOnly: true, sameSite: 'lax', secure: req.secure, path: UI }));
+// Secure whenever browsers reach the console over https, a TLS-terminating proxy's included.
+export function setSessionCookie(req: Request, res: Response, session: Session, publicOrigin: string | undefined): void {
+  const secure = ownOrigin(req, publicOrigin).startsWith('https:');
+  res.append('Set-Cookie', stringifySetCookie({ name: COOKIE, value: session.id, httpOnly: true, sameSite: 'lax', secure, path: UI }));
 }
 
-export function clearSessionCookie(req: Request, res: Response): void {
-  res.append('Set-Cookie', stringifySetCookie({ name: COOKIE, value: '', httpOnly: true, sameSite: 'lax', secure: req.secure, path: UI, maxAge: 0 }));
+export function clearSessionCookie(req: Request, res: Response, publicOrigin: string | undefined): void {
+  const secure = ownOrigin(req, publicOrigin).startsWith('https:');
+  res.append('Set-Cookie', stringifySetCookie({ name: COOKIE, value: '', httpOnly: true, sameSite: 'lax', secure, path: UI, maxAge: 0 }));
 }
 
 // The session's principal, as the API would find it now; without one, the
@@ -138,6 +146,8 @@ function errorPage(logger: Logger): ErrorRequestHandler {
     if (status >= 500) (req.log ?? logger).error({ err: error }, 'console page failed');
     const message = status >= 500 ? 'Something went wrong; the API log has the details.' : String(error.message);
     if (res.headersSent) return void res.end();
+    // Retry-After of a 429, as the API's problem responses carry it.
+    if (error instanceof AppError) res.set(error.headers);
     sendPage(res, 'error', { title: status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Something went wrong', message }, status);
   };
 }

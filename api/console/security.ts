@@ -58,12 +58,19 @@ export const csrf = csrfSync({
   errorConfig: { statusCode: 403, message: 'this form has expired or did not come from the console; reload the page and try again', code: 'EBADCSRFTOKEN' },
 });
 
+// The origin browsers reach the console at: PUBLIC_URL's, when set (a proxy
+// in front terminates TLS, so the request itself arrives over http), or the
+// request's own.
+export function ownOrigin(req: Request, publicOrigin: string | undefined): string {
+  return publicOrigin ?? `${req.protocol}://${req.get('host') ?? ''}`;
+}
+
 // A change must come from a page of this origin: a browser names the page's
 // origin in Origin (and Sec-Fetch-Site) on every POST.
-export const sameOriginOnly: RequestHandler = (req, _res, next) => {
+export const sameOriginOnly = (publicOrigin: string | undefined): RequestHandler => (req, _res, next) => {
   if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) return next();
   const origin = req.get('origin');
-  const own = `${req.protocol}://${req.get('host') ?? ''}`;
+  const own = ownOrigin(req, publicOrigin);
   const site = req.get('sec-fetch-site');
   if ((origin !== undefined && origin !== own) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
     throw new AppError('csrf-refused', `a change to the console must come from its own pages (${own}), not from ${origin ?? site}`);

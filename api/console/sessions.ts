@@ -25,6 +25,10 @@ export type Session = {
 type Stored = { csrf?: string | null | undefined; sealed?: string | undefined; sso?: Session['sso'] };
 
 const SEALED_FOR = 'tfcompute console session';
+// A session no one has signed in to (a visitor's, holding only the sign-in
+// form's CSRF token) lives this long at most: every request without a cookie
+// makes one, and a flood of them must not fill Redis for UI_SESSION_TTL.
+const ANONYMOUS_TTL_MS = 15 * 60_000;
 
 export class UiSessions {
   readonly #redis: RedisConnection;
@@ -50,6 +54,7 @@ export class UiSessions {
     const text = touch ? await this.#redis.getex(this.#key(id), 'PX', this.#ttlMs) : await this.#redis.get(this.#key(id));
     if (text === null) return undefined;
     const stored = JSON.parse(text) as Stored;
+    if (touch && stored.sealed === undefined) await this.#redis.pexpire(this.#key(id), this.#ttlFor(stored));
     const credential = stored.sealed === undefined ? undefined : (JSON.parse(boxFor(id).open(stored.sealed, SEALED_FOR)) as Credential);
     return { id, csrfToken: stored.csrf, credential, sso: stored.sso };
   }
@@ -60,11 +65,15 @@ export class UiSessions {
       sealed: session.credential && boxFor(session.id).seal(JSON.stringify(session.credential), SEALED_FOR),
       sso: session.sso,
     };
-    await this.#redis.set(this.#key(session.id), JSON.stringify(stored), 'PX', this.#ttlMs);
+    await this.#redis.set(this.#key(session.id), JSON.stringify(stored), 'PX', this.#ttlFor(stored));
   }
 
   async end(id: string): Promise<void> {
     await this.#redis.del(this.#key(id));
+  }
+
+  #ttlFor(stored: Stored): number {
+    return stored.sealed === undefined ? Math.min(this.#ttlMs, ANONYMOUS_TTL_MS) : this.#ttlMs;
   }
 
   #key(id: string): string {

@@ -5,7 +5,7 @@
 import { type Request, type Response, Router } from 'express';
 import { AppError } from '../../../core/errors.ts';
 import { clearSessionCookie, type ConsoleAuth, setSessionCookie, UI } from '../router.ts';
-import { allowFormTarget, csrf, sessionOf } from '../security.ts';
+import { allowFormTarget, csrf, ownOrigin, sessionOf } from '../security.ts';
 import type { Credential, Session } from '../sessions.ts';
 import { sendPage } from '../views.ts';
 import type { SignedIn, SingleSignOn } from './sso.ts';
@@ -22,22 +22,24 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
   router.post('/login', async (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     if (!auth.authenticator) return signedIn(req, res, auth, { kind: 'token', token: '' });
+    await auth.failures.refuseIfSpent(req);
     const found = token && token.length <= 8192 ? await auth.authenticator.authenticate(token) : { error: 'invalid' as const };
     if ('principal' in found) return signedIn(req, res, auth, { kind: 'token', token });
     if (found.error === 'no-grants') return loginPage(res, 403, `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project.`);
+    await auth.failures.count(req);
     await loginPage(res, 401, 'That token is not valid: it is wrong, expired or revoked.');
   });
 
   router.post('/logout', async (req, res) => {
     await auth.sessions.end(sessionOf(req).id);
-    clearSessionCookie(req, res);
+    clearSessionCookie(req, res, auth.publicOrigin);
     res.redirect(303, `${UI}/login`);
   });
 
   if (sso) {
     router.post('/login/sso', async (req, res) => {
       const session = sessionOf(req);
-      const { url, flow } = await sso.start(`${req.protocol}://${req.get('host')}${UI}/login/sso/callback`);
+      const { url, flow } = await sso.start(`${ownOrigin(req, auth.publicOrigin)}${UI}/login/sso/callback`);
       session.sso = flow;
       await auth.sessions.save(session);
       res.redirect(303, url);
@@ -51,7 +53,7 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
       await auth.sessions.save(session);
       let signed: SignedIn;
       try {
-        signed = await sso.finish(new URL(req.originalUrl, `${req.protocol}://${req.get('host')}`), flow);
+        signed = await sso.finish(new URL(req.originalUrl, ownOrigin(req, auth.publicOrigin)), flow);
       } catch (error) {
         if (error instanceof AppError && error.code === 'unauthorized') return loginPage(res, 401, `${error.message}.`);
         throw error;
@@ -70,6 +72,6 @@ async function signedIn(req: Request, res: Response, auth: ConsoleAuth, credenti
   res.locals.session = session;
   csrf.generateToken(req, true);
   await auth.sessions.save(session);
-  setSessionCookie(req, res, session);
+  setSessionCookie(req, res, session, auth.publicOrigin);
   res.redirect(303, `${UI}/`);
 }
