@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { stackStatePrefix } from '../core/ids.ts';
+import { JobData } from '../core/schemas/index.ts';
 import { Keys } from '../core/store/keys.ts';
 import { Terraform } from '../worker/terraform.ts';
 import { fixtureDir, useSystems } from './support/harness.ts';
@@ -119,4 +120,24 @@ test('a stack from before stacks had their own prefix keeps its state where it i
   assert.equal(deleted.body.status, 'deleted', JSON.stringify(deleted.body));
   assert.deepEqual((await backend.listStateKeys()).filter((key) => key.includes(id)), [], 'no state left anywhere');
   assert.equal(await backend.hasStateDigest(id, 'env:'), false);
+});
+
+test("a stack's jobs carry its prefix, so a worker from before stacks had prefixes refuses them instead of running them under the shared one", async () => {
+  const system = await startSystem();
+  const created = await system.http().post('/api/ec2instance').send({ node_count: 1 });
+  assert.equal(created.status, 202);
+  const id: string = created.body.id;
+  const dataOf = async (jobId: string) => (await system.queue.getJob(jobId))?.data as JobData | undefined;
+  const queued = { data: await dataOf(created.body.job.id) };
+  assert.equal(queued.data?.statePrefix, stackStatePrefix(id));
+  // That worker's job schema: this one's, less the field it did not know.
+  const before = JobData.omit({ statePrefix: true });
+  assert.equal(before.safeParse(queued.data).success, false, 'refused as a job it cannot parse');
+  assert.equal(JobData.safeParse(queued.data).success, true);
+
+  await system.startWorker();
+  assert.equal((await system.waitForJob(created.body.job.id)).status, 'succeeded');
+  const deleted = await system.http().delete(`/api/ec2instance/${id}`);
+  assert.equal((await dataOf(deleted.body.job.id))?.statePrefix, stackStatePrefix(id), 'a delete too');
+  assert.equal((await system.waitForJob(deleted.body.job.id)).status, 'succeeded');
 });

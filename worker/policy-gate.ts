@@ -21,7 +21,8 @@ export type PolicyGate = {
 export async function policyGate(store: Store, data: JobData, timeoutMs: number): Promise<PolicyGate | undefined> {
   if (data.approved) return undefined;
   const stack = await store.resources.get(data.resourceId);
-  if (!stack) return undefined;
+  // Without its record no one can tell which policies apply: fail, never pass.
+  if (!stack) throw JobFailure.permanent('internal', `the record of stack ${data.resourceId} is gone; its policies cannot be found`);
   const policies = (await store.policies.list([stack.project, EVERY_PROJECT])).filter(
     (policy) => (policy.templates.length === 0 || policy.templates.includes(data.template.name)) && (policy.actions.length === 0 || policy.actions.includes(data.action)),
   );

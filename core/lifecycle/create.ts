@@ -2,7 +2,7 @@
 // ttl, the job that destroys it when the ttl runs out).
 import { createHash } from 'node:crypto';
 import { AppError, projectNotFound } from '../errors.ts';
-import { newJobId, newResourceId } from '../ids.ts';
+import { newJobId, newResourceId, stackStatePrefix } from '../ids.ts';
 import { jobOptions, type JobQueue } from '../queue.ts';
 import type { Resource, ResourceInputs, TemplateRef } from '../schemas/index.ts';
 import { canonicalJson, type Template } from '../templates/index.ts';
@@ -99,7 +99,7 @@ export async function createStack(
 // A new stack's jobs: its create, and its expire job when it has a ttl.
 function jobsFor(deps: LifecycleDeps, id: string, jobId: string, template: TemplateRef, inputs: ResourceInputs, expiresAt: string | null, audit: AuditContext): Parameters<JobQueue['addBulk']>[0] {
   const jobs: Parameters<JobQueue['addBulk']>[0] = [
-    { name: 'create', data: { jobId, resourceId: id, action: 'create', template, inputs, retry: false, actor: audit.actor }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
+    { name: 'create', data: { jobId, resourceId: id, action: 'create', template, inputs, retry: false, actor: audit.actor, statePrefix: stackStatePrefix(id) }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
   ];
   if (expiresAt !== null) {
     jobs.push({

@@ -27,7 +27,9 @@ export async function enqueueOrRecordFailure(
   queueJobId: string = data.jobId,
 ): Promise<void> {
   try {
-    await deps.queue.add(data.action, data, jobOptions(queueJobId, deps.jobs.attempts, deps.jobs.backoffMs));
+    // See JobData.statePrefix: a worker that would not know where the state is refuses the job.
+    const statePrefix = await deps.store.jobs.statePrefix(data.resourceId);
+    await deps.queue.add(data.action, { ...data, ...(statePrefix === undefined ? {} : { statePrefix }) }, jobOptions(queueJobId, deps.jobs.attempts, deps.jobs.backoffMs));
     await announceQueued(deps, data.resourceId, data.jobId);
   } catch (error) {
     await deps.store.jobs

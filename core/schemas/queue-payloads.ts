@@ -24,6 +24,13 @@ export const JobData = z.strictObject({
   // Who asked for the job (none: tfcompute itself, a ttl or a drift check),
   // for the policies that check the actor.
   actor: z.strictObject({ name: z.string().max(512), kind: z.enum(['token', 'oidc', 'local']) }).optional(),
+  // The stack's own workspace_key_prefix, when it has one. The worker takes
+  // the prefix from the stack's record; this copy is here so that a worker
+  // from before stacks had prefixes of their own (during a rolling deploy)
+  // refuses the job as one it cannot parse, failing it with a reason,
+  // instead of running it under the shared prefix, where the next worker
+  // would not find its state and a delete would leave its resources behind.
+  statePrefix: z.string().regex(/^tfcompute-stacks\/[0-9a-z]{16}$/).optional(),
 });
 export type JobData = z.infer<typeof JobData>;
 // What the API writes: the flags with defaults may be left out.
