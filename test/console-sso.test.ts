@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import type { Page } from 'playwright-core';
+import { UiSessions } from '../api/console/index.ts';
 import { accessible, ConsoleBrowser } from './support/console-browser.ts';
 import { createSystem, startServices, type Services, type TestSystem } from './support/harness.ts';
 
@@ -132,6 +133,24 @@ describe('single sign-on to the console', () => {
     assert.equal((await page.request.get(page.url(), { maxRedirects: 0 })).status(), 401, 'the answer cannot be replayed either');
     await page.goto('/ui/');
     assert.equal(new URL(page.url()).pathname, '/ui/login', 'not signed in');
+    await context.close();
+  });
+
+  test('an SSO session ends UI_SESSION_TTL after its sign-in, however busy it was', async () => {
+    const { context, page } = await browser.newPage(system.baseUrl);
+    await signInWithSso(page, 'alice');
+    await page.getByText('Signed in as alice').waitFor();
+    const id = (await context.cookies()).find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
+    const sessions = new UiSessions(system.redis, system.config.redisPrefix, system.config.api.console.sessionTtlMs);
+    const session = (await sessions.read(id)) ?? assert.fail('no session in Redis');
+    assert.equal(session.credential?.kind, 'sso');
+    const until = session.credential?.kind === 'sso' ? (session.credential.until ?? 0) : 0;
+    assert.ok(Math.abs(until - (Date.now() + system.config.api.console.sessionTtlMs)) < 60_000, 'UI_SESSION_TTL from the sign-in');
+    // As it stands once that time has come: still used a moment ago, so not idle.
+    if (session.credential?.kind === 'sso') session.credential.until = Date.now() - 1;
+    await sessions.save(session);
+    await page.goto('/ui/');
+    assert.equal(new URL(page.url()).pathname, '/ui/login', 'signed out');
     await context.close();
   });
 

@@ -134,7 +134,7 @@ async function principalOfSession(auth: ConsoleAuth, session: Session): Promise<
     const found = await auth.authenticator.authenticate(credential.token);
     return 'principal' in found ? found.principal : undefined;
   }
-  if (!auth.oidc) return undefined;
+  if (!auth.oidc || (credential.until !== undefined && Date.now() >= credential.until)) return undefined;
   const verified = principalForClaims(credential.claims, auth.oidc.bindings);
   return verified.outcome === 'valid' ? verified.principal : undefined;
 }

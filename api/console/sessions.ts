@@ -10,8 +10,11 @@ import { SecretBox } from '../../core/secret-box.ts';
 
 // What a session acts with: an API token, presented again on every request
 // (so a revoked one ends the session at once), or the claims of an ID token
-// from SSO, bound to roles through OIDC_BINDINGS on every request.
-export type Credential = { kind: 'token'; token: string } | { kind: 'sso'; subject: string; claims: Record<string, unknown> };
+// from SSO, bound to roles through OIDC_BINDINGS on every request. Nothing
+// tells the console when the identity provider drops a user, so an SSO
+// session also ends at `until` (ms), UI_SESSION_TTL after its sign-in,
+// however busy it was: a user removed at the provider is out within that.
+export type Credential = { kind: 'token'; token: string } | { kind: 'sso'; subject: string; claims: Record<string, unknown>; until?: number | undefined };
 
 // A session before sign-in carries only its CSRF token (the sign-in form is
 // protected too) and, during SSO, the flow's one-time values.
@@ -39,6 +42,11 @@ export class UiSessions {
     this.#redis = redis;
     this.#prefix = `${prefix}:ui:session:`;
     this.#ttlMs = ttlMs;
+  }
+
+  // A signed-in session's idle life (UI_SESSION_TTL).
+  get ttlMs(): number {
+    return this.#ttlMs;
   }
 
   // A new, empty session; 32 random bytes, out of reach of guessing.

@@ -68,7 +68,7 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
 async function signedIn(req: Request, res: Response, auth: ConsoleAuth, credential: Credential): Promise<void> {
   const before = sessionOf(req);
   await auth.sessions.end(before.id);
-  const session: Session = { ...auth.sessions.start(), credential };
+  const session: Session = { ...auth.sessions.start(), credential: credential.kind === 'sso' ? { ...credential, until: Date.now() + auth.sessions.ttlMs } : credential };
   res.locals.session = session;
   csrf.generateToken(req, true);
   await auth.sessions.save(session);
