@@ -31,6 +31,7 @@ export const ERRORS = {
   'inputs-not-valid-for-template': { status: 409, title: "The stack's inputs do not satisfy its template as served now" },
   'encryption-key-not-set': { status: 409, title: 'Webhooks need ENCRYPTION_KEY' },
   'webhook-limit-reached': { status: 409, title: 'Webhook limit reached' },
+  'policy-limit-reached': { status: 409, title: 'Policy limit reached' },
   'project-exists': { status: 409, title: 'A project of that name exists' },
   'project-not-empty': { status: 409, title: 'The project still holds live stacks or webhooks' },
   'quota-exceeded': { status: 409, title: "Over the project's quota" },

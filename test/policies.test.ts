@@ -130,6 +130,18 @@ describe('policies are checked when they are written', () => {
     );
   });
 
+  test('a project holds at most 100 policies; the 101st is a 409 and is not stored; another project is not counted with it', async () => {
+    assert.equal((await as('root').post('/api/projects').send({ name: 'delta' })).status, 201);
+    const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => policy('root', { name: `p${i}`, enforcement: 'advisory', project: 'delta', actions: ['plan'], rule: 'true', message: 'm' })));
+    const over = await as('root').post('/api/policies').send({ name: 'one more', enforcement: 'advisory', project: 'delta', rule: 'true', message: 'm' });
+    assertProblem(over, 409, 'policy-limit-reached');
+    assert.match(over.body.detail, /project "delta" has 100 policies/);
+    assert.equal((await as('root').get('/api/policies?project=delta')).body.items.filter((p: { project: string | null }) => p.project === 'delta').length, 100);
+    const elsewhere = await policy('alpha-admin', { name: 'alpha still', enforcement: 'advisory', project: 'alpha', actions: ['plan'], rule: 'true', message: 'm' });
+    await removePolicy(elsewhere);
+    await Promise.all(ids.map(removePolicy));
+  });
+
   test("a project's policies go with it: a project made later under its name is held to none of them", async () => {
     assert.equal((await as('root').post('/api/projects').send({ name: 'gamma' })).status, 201);
     const guard = await policy('root', { name: 'gamma guard', enforcement: 'hard-mandatory', project: 'gamma', rule: 'false', message: 'm' });

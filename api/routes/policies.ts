@@ -54,6 +54,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
         400: badRule,
         403: problem("Without `project`: the caller is not an owner; with it: the caller's role there is below admin (`insufficient-role`)."),
         404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        409: problem('The project (or, without `project`, every project) already has 100 policies, the most allowed (`policy-limit-reached`).'),
         503: unavailable,
       },
       async handle(req, res) {

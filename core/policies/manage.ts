@@ -10,6 +10,11 @@ import { checkRule } from './rule.ts';
 
 export type PolicyDeps = { store: Store };
 
+// Policies of one project (or every-project ones): each evaluation may take
+// POLICY_EVALUATION_TIMEOUT_MS, and every job of the project waits for all
+// of them, so one team cannot hold the shared workers with thousands.
+export const POLICY_LIMIT = 100;
+
 export function toPolicy(record: PolicyRecord): Policy {
   return {
     id: record.id,
@@ -50,7 +55,12 @@ export async function createPolicy(deps: PolicyDeps, audit: AuditContext, projec
     createdAt: now,
     updatedAt: now,
   };
-  if ((await deps.store.policies.create(record, noted(audit, 'policy.create'))) === 'no-project') throw projectNotFound(project);
+  const created = await deps.store.policies.create(record, POLICY_LIMIT, noted(audit, 'policy.create'));
+  if (created === 'no-project') throw projectNotFound(project);
+  if (created === 'limit') {
+    const where = project === EVERY_PROJECT ? `there are ${POLICY_LIMIT} every-project policies` : `project "${project}" has ${POLICY_LIMIT} policies`;
+    throw new AppError('policy-limit-reached', `${where}, the most allowed; delete one to create another`);
+  }
   return toPolicy(record);
 }
 

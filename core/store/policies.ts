@@ -64,14 +64,14 @@ export class Policies {
     this.#c = context;
   }
 
-  // Stores a policy unless its project does not exist.
-  async create(policy: PolicyRecord, audit?: AuditNote): Promise<'created' | 'no-project'> {
+  // Stores a policy unless its project does not exist or has `limit` policies.
+  async create(policy: PolicyRecord, limit: number, audit?: AuditNote): Promise<'created' | 'no-project' | 'limit'> {
     const { scripts, keys } = this.#c;
     const member = IndexMember.encode(Date.parse(policy.createdAt), policy.id);
     const scriptKeys = [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project), keys.project(policy.project)];
     const args = ['id', policy.id, 'created_by', policy.createdBy, 'created_at', policy.createdAt, ...fields(policy)];
-    const [outcome] = await scripts.run('create-policy', scriptKeys, [member, policy.project, auditArg(this.#c, audit), ...args]);
-    if (outcome === 'created' || outcome === 'no-project') return outcome;
+    const [outcome] = await scripts.run('create-policy', scriptKeys, [member, policy.project, auditArg(this.#c, audit), String(limit), ...args]);
+    if (outcome === 'created' || outcome === 'no-project' || outcome === 'limit') return outcome;
     throw new Error(`unexpected reply from create-policy: ${outcome}`);
   }
 
