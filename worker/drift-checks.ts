@@ -8,6 +8,7 @@
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisConnection } from '../core/redis.ts';
 import { newJobId } from '../core/ids.ts';
+import { RUN_RETRY_DELAY_MS } from '../core/queue.ts';
 import type { Logger } from '../core/logger.ts';
 import { DriftCheckJobData } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
@@ -72,6 +73,7 @@ export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftCheck
       name: `${deps.workerId}-drift`,
       lockDuration: deps.leaseMs,
       stalledInterval: deps.leaseMs,
+      runRetryDelay: RUN_RETRY_DELAY_MS,
       maxStalledCount: deps.stalledRunsAllowed,
     },
   );
