@@ -51,6 +51,7 @@ export function sweepEveryMs(intervalMs: number): number {
 export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftChecks> {
   const { connection, prefix, store, logger, settings } = deps;
   const queue = new Queue(DRIFT_QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
+  queue.on('error', (error) => logger.warn({ err: error.message }, 'drift queue error'));
   const intervalMs = settings.intervalMs;
   if (intervalMs === undefined) {
     // Every worker of an installation has the same settings: off is off for all.

@@ -44,6 +44,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const connection = connectRedis(config.redis, 'worker', `tfcompute-worker:${workerId}`);
   const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds, { waitReplicas: config.redisWaitReplicas });
   const queue = createQueue(connection, config.redisPrefix);
+  // Unheard, BullMQ prints its errors (each reconnect during a failover) to stderr.
+  queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
   const jobs = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
   const leaseMs = config.worker.leaseMs;
   const lockTiming = stateLockTiming(leaseMs, config.worker.shutdownGraceMs);
