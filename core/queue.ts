@@ -6,6 +6,14 @@ import type { DeliveryJobData, ExpireJobData, ForgetPlanJobData, NewJobData } fr
 
 export const QUEUE_NAME = 'terraform';
 
+// How long a BullMQ worker waits before it tries again one of its own Redis
+// calls that failed: fetching the next job, recording a job's end. BullMQ's
+// default (15 s) held jobs and webhook deliveries that long, once per failed
+// call, after a Redis failover; the job's lock lapsed meanwhile, so a
+// delivery was counted as stalled again and again until BullMQ failed it.
+// Every worker of ours (Terraform jobs, drift checks, deliveries) uses this.
+export const RUN_RETRY_DELAY_MS = 500;
+
 export type JobQueue = Queue<NewJobData | ExpireJobData | ForgetPlanJobData>;
 
 export function createQueue(connection: RedisConnection, prefix: string): JobQueue {

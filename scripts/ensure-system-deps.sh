@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `npm run dev` and `npm test` need from the system on
-# Debian/Ubuntu when it is missing: redis-server (the queue and store), curl
+# Debian/Ubuntu when it is missing: redis-server (the queue and store; the
+# failover test runs its sentinels as `redis-server --sentinel`, so the
+# redis-sentinel package is not needed), redis-cli (redis-tools: the cluster
+# test creates its cluster with it), curl
 # and jq (used by scripts/create_resource.sh and delete_resource.sh), and
 # the linter shellcheck (the test suite lints the scripts).
 # Terraform itself must already be on PATH (or named by TF_BIN).
@@ -8,6 +11,7 @@ set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)

@@ -8,6 +8,7 @@
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisConnection } from '../core/redis.ts';
 import { newJobId } from '../core/ids.ts';
+import { RUN_RETRY_DELAY_MS } from '../core/queue.ts';
 import type { Logger } from '../core/logger.ts';
 import { DriftCheckJobData } from '../core/schemas/index.ts';
 import type { Store } from '../core/store/index.ts';
@@ -50,6 +51,7 @@ export function sweepEveryMs(intervalMs: number): number {
 export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftChecks> {
   const { connection, prefix, logger, settings } = deps;
   const queue = new Queue(DRIFT_QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
+  queue.on('error', (error) => logger.warn({ err: error.message }, 'drift queue error'));
   const intervalMs = settings.intervalMs;
   if (intervalMs === undefined) {
     // Every worker of an installation has the same settings: off is off for all.
@@ -72,6 +74,7 @@ export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftCheck
       name: `${deps.workerId}-drift`,
       lockDuration: deps.leaseMs,
       stalledInterval: deps.leaseMs,
+      runRetryDelay: RUN_RETRY_DELAY_MS,
       maxStalledCount: deps.stalledRunsAllowed,
     },
   );

@@ -52,9 +52,18 @@ export async function startDispatcher(deps: DeliveryDeps & { connection: RedisCo
     await store.outbox.ack(entries.map((e) => e.entryId));
   }
 
+  // Its own unacknowledged entries first, at start and after any error (a
+  // failover cut a batch short): they are not new to the group, and another
+  // dispatcher would claim them only after `claimAfterMs`.
+  let resume = true;
   const loop = (async () => {
     while (!stopped) {
       try {
+        if (resume) {
+          const own = await store.outbox.readOwnPending(deps.consumer, BATCH);
+          await dispatch(own);
+          resume = own.length === BATCH;
+        }
         await dispatch(await store.outbox.claimStale(deps.consumer, deps.claimAfterMs, BATCH));
         await dispatch(await store.outbox.readNew(reader, deps.consumer, BATCH, BLOCK_MS));
         if (Date.now() - lastTrim > TRIM_EVERY_MS) {
@@ -63,6 +72,7 @@ export async function startDispatcher(deps: DeliveryDeps & { connection: RedisCo
         }
       } catch (error) {
         if (stopped) break;
+        resume = true;
         logger.warn({ err: (error as Error).message }, 'event dispatch failed; trying again');
         await new Promise((resolve) => setTimeout(resolve, PAUSE_AFTER_ERROR_MS));
       }

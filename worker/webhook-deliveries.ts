@@ -14,7 +14,7 @@ import type { CloudEvent } from '../core/events/cloud-event.ts';
 import { deliveryRequest } from '../core/events/delivery-request.ts';
 import { retryDelay } from '../core/events/retry-schedule.ts';
 import type { Logger } from '../core/logger.ts';
-import { DELIVERY_BACKOFF, DELIVERY_QUEUE_NAME, type DeliveryQueue } from '../core/queue.ts';
+import { DELIVERY_BACKOFF, DELIVERY_QUEUE_NAME, type DeliveryQueue, RUN_RETRY_DELAY_MS } from '../core/queue.ts';
 import { DeliveryJobData } from '../core/schemas/index.ts';
 import type { SecretBox } from '../core/secret-box.ts';
 import type { Store } from '../core/store/index.ts';
@@ -32,6 +32,11 @@ export const CIRCUIT_WINDOW_MS = 10 * 60_000;
 const TRIAL_MS = DELIVERY_TIMEOUT_MS + 5_000;
 // Held deliveries come back spread over this, not all in one instant.
 const HELD_SPREAD_MS = 1_000;
+// A delivery whose worker stopped, or lost Redis for longer than its lock
+// (a failover), is sent again: the receiver dedupes by webhook-id. BullMQ's
+// stall limit (1 by default) is for jobs that crash their worker; with it, a
+// failover that outlasted the lock failed deliveries never sent.
+const STALLS_ALLOWED = 1_000;
 
 // Carries a receiver's Retry-After to the backoff strategy.
 class RetryLater extends Error {
@@ -142,6 +147,8 @@ export function startDeliveries(deps: Deps): Worker {
     concurrency: settings.concurrency,
     lockDuration: deps.lockMs,
     stalledInterval: deps.lockMs,
+    maxStalledCount: STALLS_ALLOWED,
+    runRetryDelay: RUN_RETRY_DELAY_MS,
     settings: {
       backoffStrategy: (attemptsMade, type, error) => {
         if (type !== DELIVERY_BACKOFF) return 0;
@@ -150,5 +157,14 @@ export function startDeliveries(deps: Deps): Worker {
     },
   });
   worker.on('error', (error) => logger.warn({ err: error.message }, 'delivery worker error'));
+  // Failed by BullMQ itself (its stall limit), not by an attempt: the record
+  // says so, rather than pending for ever.
+  worker.on('failed', (job, error) => {
+    if (!job || !/stalled more than allowable limit/.test(error.message)) return;
+    const parsed = DeliveryJobData.safeParse(job.data);
+    if (!parsed.success) return;
+    logger.error({ deliveryId: parsed.data.deliveryId }, 'delivery failed: its workers stopped too often');
+    store.webhooks.endDelivery(parsed.data.deliveryId, `not sent: its workers stopped ${STALLS_ALLOWED + 1} times`, new Date().toISOString()).catch(() => undefined);
+  });
   return worker;
 }

@@ -7,7 +7,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { nanoid } from 'nanoid';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { createQueue, QUEUE_NAME } from '../core/queue.ts';
+import { createQueue, QUEUE_NAME, RUN_RETRY_DELAY_MS } from '../core/queue.ts';
 import { closeRedis, connectRedis, duplicateConnection, type RedisConnection } from '../core/redis.ts';
 import { JobData } from '../core/schemas/index.ts';
 import { SecretBox } from '../core/secret-box.ts';
@@ -44,6 +44,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const connection = connectRedis(config.redis, 'worker', `tfcompute-worker:${workerId}`);
   const store = new Store(connection, config.redisPrefix, config.worker.jobRetentionSeconds, { waitReplicas: config.redisWaitReplicas });
   const queue = createQueue(connection, config.redisPrefix);
+  // Unheard, BullMQ prints its errors (each reconnect during a failover) to stderr.
+  queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
   const jobs = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
   const leaseMs = config.worker.leaseMs;
   const lockTiming = stateLockTiming(leaseMs, config.worker.shutdownGraceMs);
@@ -86,6 +88,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     stalledInterval: leaseMs,
     // A job whose worker died this often is failed rather than run again.
     maxStalledCount: STALLED_RUNS_ALLOWED,
+    runRetryDelay: RUN_RETRY_DELAY_MS,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) => {

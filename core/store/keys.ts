@@ -62,6 +62,7 @@
 //                                index member: a job reads its project's and '*''s
 //   P:cancel              pubsub ids of running jobs to interrupt
 //   P:logs                pubsub ids of jobs whose log grew
+//   P:replica-mark        string a counter written before each WAIT (replica-wait.ts)
 import { createHash } from 'node:crypto';
 import type { DriftStatus, ResourceStatus } from '../schemas/index.ts';
 
@@ -154,6 +155,9 @@ export class Keys {
   }
   get outbox(): string {
     return `${this.prefix}:events:outbox`;
+  }
+  get replicaMark(): string {
+    return `${this.prefix}:replica-mark`;
   }
   get eventSeed(): string {
     return `${this.prefix}:events:seed`;

@@ -77,6 +77,14 @@ export class Outbox {
     return (reply?.[0]?.[1] ?? []).map(entryOf);
   }
 
+  // Entries already handed to `consumer` and not acknowledged: what it was
+  // dispatching when Redis failed over or it restarted. Without blocking.
+  async readOwnPending(consumer: string, count: number): Promise<OutboxEntry[]> {
+    const reply = (await this.#c.redis.xreadgroup('GROUP', DISPATCH_GROUP, consumer, 'COUNT', count, 'STREAMS', this.#c.keys.outbox, '0')) as Array<[string, StreamEntries]> | null;
+    // An entry trimmed meanwhile comes back without its fields.
+    return (reply?.[0]?.[1] ?? []).filter((entry): entry is [string, string[]] => Array.isArray(entry[1])).map(entryOf);
+  }
+
   // Entries handed to a dispatcher that has not acknowledged them for
   // `idleMs` (it died, or this is its restart), now `consumer`'s.
   async claimStale(consumer: string, idleMs: number, count: number): Promise<OutboxEntry[]> {

@@ -3,6 +3,8 @@
 // pulled in by `--- @include "{name}"` from lua/includes/ (each piece once).
 import { readdirSync, readFileSync } from 'node:fs';
 import type { RedisConnection } from '../redis.ts';
+import { Keys } from './keys.ts';
+import { ReplicaWait } from './replica-wait.ts';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([a-z-]+)"\s*$/;
@@ -86,14 +88,14 @@ type Arg = string | number;
 export class Scripts {
   readonly #redis: RedisConnection;
   readonly #prefix: string;
-  readonly #waitReplicas: number;
+  readonly #replicaWait: ReplicaWait | undefined;
 
   // `waitReplicas`: replicas that must have a script's writes before its
   // reply is used, so that what a caller was told survives a failover.
   constructor(redis: RedisConnection, prefix: string, waitReplicas = 0) {
     this.#redis = redis;
     this.#prefix = prefix;
-    this.#waitReplicas = waitReplicas;
+    this.#replicaWait = waitReplicas > 0 ? new ReplicaWait(redis, new Keys(prefix).replicaMark, waitReplicas, WAIT_TIMEOUT_MS) : undefined;
     for (const { name, numberOfKeys, lua } of SOURCES.values()) {
       const command = commandName(name);
       if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua });
@@ -107,10 +109,10 @@ export class Scripts {
     const command = (this.#redis as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[commandName(name)];
     if (command === undefined) throw new Error(`Redis script ${name} is not defined`);
     const reply = await command.call(this.#redis, ...keys, this.#prefix, ...args);
-    // WAIT covers every earlier write of this connection (BullMQ's on it too).
+    // The wait covers every earlier write (BullMQ's on this connection too).
     // Past the timeout the reply is used anyway: a primary without replicas
     // keeps working, and min-replicas-to-write is what stops it (README, "Redis failover").
-    if (this.#waitReplicas > 0) await this.#redis.wait(this.#waitReplicas, WAIT_TIMEOUT_MS);
+    await this.#replicaWait?.wait();
     if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error(`unexpected reply from ${name}: ${JSON.stringify(reply)}`);
     return reply.map(String);
   }

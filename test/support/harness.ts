@@ -127,6 +127,8 @@ export class TestSystem {
     this.redis.on('error', () => undefined);
     this.store = new Store(this.redis, this.config.redisPrefix, this.config.worker.jobRetentionSeconds);
     this.queue = createQueue(this.redis, this.config.redisPrefix);
+    // Likewise for the queue (BullMQ prints an error nobody listens for).
+    this.queue.on('error', () => undefined);
     this.#stops.push(() => closeRedis(this.redis));
     this.#stops.push(() => this.queue.close());
   }

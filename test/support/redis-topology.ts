@@ -5,12 +5,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { freePort } from './local-services.ts';
 
 export class RedisProcess {
   readonly port: number;
   readonly child: ChildProcess;
+  sentinel = false;
   output = '';
   readonly #waiters = new Set<() => void>();
 
@@ -72,6 +74,25 @@ async function server(dir: string, port: number, extra: string[]): Promise<Redis
 
 export const SENTINEL_NAME = 'tfc';
 
+// A free port below the kernel's ephemeral range (32768 and up), for the
+// primary: it is killed and restarted on the same port, and meanwhile no
+// other process's port 0 (another test file's Redis, run beside this one)
+// can take it; the sentinels would make whatever answered there a replica.
+async function freeFixedPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const probe = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => probe.close(resolve));
+      return port;
+    }
+  }
+}
+
 export type SentinelSet = {
   primary: RedisProcess;
   replica: RedisProcess;
@@ -87,11 +108,13 @@ export type SentinelSet = {
 // the primary down after 1 s without an answer.
 export async function startSentinelSet(dir: string): Promise<SentinelSet> {
   const started: RedisProcess[] = [];
+  // The sentinels first: with a server gone they would start a failover.
   const stop = async () => {
-    for (const p of started.reverse()) await p.stop('SIGKILL').catch(() => undefined);
+    const order = [...started].sort((a, b) => Number(b.sentinel) - Number(a.sentinel));
+    for (const p of order) await p.stop('SIGKILL').catch(() => undefined);
   };
   try {
-    const primaryPort = await freePort();
+    const primaryPort = await freeFixedPort();
     let primary = await server(path.join(dir, 'primary'), primaryPort, []);
     started.push(primary);
     const replica = await server(path.join(dir, 'replica'), await freePort(), ['--replicaof', '127.0.0.1', String(primaryPort)]);
@@ -112,7 +135,9 @@ export async function startSentinelSet(dir: string): Promise<SentinelSet> {
         `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
         '',
       ].join('\n'));
-      const sentinel = new RedisProcess(port, 'redis-sentinel', [file]);
+      // redis-server in sentinel mode: the redis-sentinel binary is a package of its own on Debian.
+      const sentinel = new RedisProcess(port, 'redis-server', [file, '--sentinel']);
+      sentinel.sentinel = true;
       started.push(sentinel);
       sentinels.push(sentinel);
     }
