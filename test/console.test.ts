@@ -5,23 +5,18 @@
 // that end with their token). One browser for the file; UPDATE_SCREENSHOTS=1
 // writes the README's screenshots into docs/console/.
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { accessible, ConsoleBrowser, signIn, XSS } from './support/console-browser.ts';
 import { createSystem, ROOT, startServices, type Services, type TestSystem, TOKENS } from './support/harness.ts';
 
-const XSS = '<img src=x onerror=alert(1)>';
 // A token whose only role is in a project no test stack is in.
 const OUTSIDER = 'outsider-token-0123456789abcdefg';
-const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'console') : undefined;
 
 let services: Services;
 let system: TestSystem;
-let browser: Browser;
-const dialogs: string[] = [];
+let browser: ConsoleBrowser;
 
 before(async () => {
   services = await startServices();
@@ -34,54 +29,18 @@ before(async () => {
     },
   });
   await system.startWorker();
-  // Playwright gives the browser a fresh profile of its own (it refuses --user-data-dir).
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await ConsoleBrowser.launch();
 });
 
 after(async () => {
   await browser?.close();
   await system?.stop();
   await services?.stop();
-  assert.deepEqual(dialogs, [], 'no script a user typed ever ran');
+  assert.deepEqual(browser?.dialogs, [], 'no script a user typed ever ran');
 });
 
 // A new browser context (its own cookies), whose pages count dialogs.
-async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL: system.baseUrl });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('dialog', async (dialog) => {
-    dialogs.push(dialog.message());
-    await dialog.dismiss();
-  });
-  return { context, page };
-}
-
-// axe-core in the page (evaluated through the debugging protocol, which the
-// page's CSP does not govern): no serious or critical violation.
-async function accessible(page: Page, shot?: string): Promise<void> {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
-    return (await axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
-  });
-  assert.deepEqual(violations, [], `axe on ${page.url()}`);
-  if (SCREENSHOTS && shot) {
-    await mkdir(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${shot}.png`), fullPage: true });
-  }
-}
-
-async function signIn(page: Page, token: string): Promise<void> {
-  await page.goto('/ui/');
-  assert.match(page.url(), /\/ui\/login$/);
-  await page.getByLabel('Token').fill(token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Stacks' }).waitFor();
-}
+const newPage = () => browser.newPage(system.baseUrl);
 
 const sessionOf = async (page: Page) => (await page.context().cookies()).find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
 
