@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { ConfigError, loadConfig } from '../core/config.ts';
 import { eventTypeDescriptions, EVENT_TYPES, PING_EVENT_TYPE, type EventType } from '../core/events/catalogue.ts';
 import { eventSource, toCloudEvent, type CloudEvent } from '../core/events/cloud-event.ts';
-import { deliveryRequest } from '../core/events/delivery-request.ts';
+import { deliveryRequest } from '../worker/webhooks/delivery-request.ts';
 import { closeRedis, connectRedis, describeTarget } from '../core/redis.ts';
 import { SecretBox } from '../core/secret-box.ts';
 import { Store } from '../core/store/index.ts';

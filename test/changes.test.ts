@@ -10,8 +10,8 @@ import { describe, test } from 'node:test';
 import { QueueEvents } from 'bullmq';
 import { forgetJobId } from '../core/lifecycle/approve.ts';
 import { QUEUE_NAME } from '../core/queue.ts';
-import { makeJobDataDir } from '../worker/job-dir.ts';
-import { Terraform } from '../worker/terraform.ts';
+import { makeJobDataDir } from '../worker/terraform/job-dir.ts';
+import { Terraform } from '../worker/terraform/terraform.ts';
 import { assertProblem, fixtureDir, TOKENS, useSystems } from './support/harness.ts';
 import { outsideWorld } from './support/outside-world.ts';
 

@@ -11,7 +11,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { createLogger } from '../core/logger.ts';
 import { createQueue } from '../core/queue.ts';
 import { startRedis, writeBackendConfig } from './support/local-services.ts';
-import { sweepUnqueuedCreates } from '../worker/sweeper.ts';
+import { sweepUnqueuedCreates } from '../worker/jobs/sweeper.ts';
 import { FaultProxy, type Toxic } from './support/fault-proxy.ts';
 import { terraformProcesses } from './support/terraform-processes.ts';
 import { assertProblem, useSystems, type TestSystem } from './support/harness.ts';

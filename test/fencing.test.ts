@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { S3State } from '../worker/s3-state.ts';
-import { acquireStateLock, LockHeldError } from '../worker/state-lock.ts';
+import { S3State } from '../worker/terraform/s3-state.ts';
+import { acquireStateLock, LockHeldError } from '../worker/terraform/state-lock.ts';
 import { ConditionalS3 } from './support/conditional-s3.ts';
 import { FaultProxy } from './support/fault-proxy.ts';
 import { useSystems } from './support/harness.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { makeJobDir, moduleReach } from '../worker/job-dir.ts';
+import { makeJobDir, moduleReach } from '../worker/terraform/job-dir.ts';
 import { ROOT } from './support/harness.ts';
 
 test('a template whose module lives beside it ("../module") applies from a job directory initialised elsewhere, and leaves the template untouched', async (t) => {

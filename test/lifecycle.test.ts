@@ -5,8 +5,8 @@ import { describe, test } from 'node:test';
 import { jobOptions, QUEUE_NAME } from '../core/queue.ts';
 import { Queue } from 'bullmq';
 import { stackStatePrefix } from '../core/ids.ts';
-import { makeJobDataDir } from '../worker/job-dir.ts';
-import { Terraform } from '../worker/terraform.ts';
+import { makeJobDataDir } from '../worker/terraform/job-dir.ts';
+import { Terraform } from '../worker/terraform/terraform.ts';
 import { fixtureDir, useSystems, type Fixture } from './support/harness.ts';
 
 const [startSystem, services] = useSystems();

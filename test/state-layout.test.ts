@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { stackStatePrefix } from '../core/ids.ts';
 import { JobData } from '../core/schemas/index.ts';
 import { Keys } from '../core/store/keys.ts';
-import { Terraform } from '../worker/terraform.ts';
+import { Terraform } from '../worker/terraform/terraform.ts';
 import { fixtureDir, useSystems } from './support/harness.ts';
 import { STATE_BUCKET, STATE_KEY, writeBackendConfig } from './support/local-services.ts';
 import { S3Counter } from './support/s3-counter.ts';

@@ -9,11 +9,12 @@ import { after, before, describe, test } from 'node:test';
 import { preferredWait } from '../api/prefer.ts';
 import { ConfigError, loadConfig } from '../core/config.ts';
 import { applyMergePatch } from '../core/merge-patch.ts';
-import { attemptsFor, parseRetryAfter, retryDelay } from '../core/events/retry-schedule.ts';
-import { REDACTED, RunTracker, isTransient } from '../worker/run-tracker.ts';
-import { ErroredState } from '../worker/errored-state.ts';
-import { Terraform, TerraformError } from '../worker/terraform.ts';
-import { WorkspaceRunner } from '../worker/workspace-runner.ts';
+import { attemptsFor, retryDelay } from '../core/events/retry-schedule.ts';
+import { parseRetryAfter } from '../worker/webhooks/retry-after.ts';
+import { REDACTED, RunTracker, isTransient } from '../worker/terraform/run-tracker.ts';
+import { ErroredState } from '../worker/terraform/errored-state.ts';
+import { Terraform, TerraformError } from '../worker/terraform/terraform.ts';
+import { WorkspaceRunner } from '../worker/terraform/workspace-runner.ts';
 
 describe('running terraform', () => {
   let dir: string;
@@ -252,7 +253,7 @@ describe('configuration', () => {
   });
 
   test('DRIFT_CHECK_INTERVAL is "off" or a duration; the sweep looks a quarter of it apart, within bounds', async () => {
-    const { sweepEveryMs } = await import('../worker/drift-checks.ts');
+    const { sweepEveryMs } = await import('../worker/jobs/drift-checks.ts');
     const interval = (value: string) => loadConfig({ DRIFT_CHECK_INTERVAL: value }).worker.driftCheck.intervalMs;
     assert.equal(interval('off'), undefined);
     assert.equal(interval('30s'), 30_000);

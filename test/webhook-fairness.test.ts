@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { loadConfig } from '../core/config.ts';
-import { DeliveryShares } from '../worker/delivery-shares.ts';
+import { DeliveryShares } from '../worker/webhooks/delivery-shares.ts';
 import { FaultProxy } from './support/fault-proxy.ts';
 import { assertProblem, useSystems, type TestSystem } from './support/harness.ts';
 import { EVENTS_ENV, Receiver, type Received } from './support/receiver.ts';

@@ -2,7 +2,7 @@
 // resource's `error`: a code from core/errors.ts's JOB_ERRORS and a message),
 // and whether another attempt could go differently. The error it came from,
 // when it is not ours to show (an SDK's, the file system's), is its `cause`,
-// which only the worker's log shows (see processor.ts).
+// which only the worker's log shows (see jobs/processor.ts).
 import type { JobErrorCode } from '../core/errors.ts';
 import type { Diagnostic, JobError } from '../core/schemas/index.ts';
 
@@ -48,7 +48,7 @@ export class JobFailure extends Error {
   }
 
   // Its detail is recorded only when the interruption was a cancel (see
-  // outcome.ts); otherwise the job goes back to the queue without it.
+  // jobs/outcome.ts); otherwise the job goes back to the queue without it.
   static interrupted(message: string): JobFailure {
     return new JobFailure({ code: 'cancelled', message, retryable: true, diagnostics: [] }, { interrupted: true });
   }

@@ -15,14 +15,14 @@ import { Store } from '../core/store/index.ts';
 import { loadCatalogue } from '../core/templates/index.ts';
 import { within } from '../core/within.ts';
 import { JobFailure } from './job-failure.ts';
-import { recordOutcome } from './outcome.ts';
-import { startDriftChecks } from './drift-checks.ts';
-import { startEvents } from './events.ts';
+import { recordOutcome } from './jobs/outcome.ts';
+import { startDriftChecks } from './jobs/drift-checks.ts';
+import { startEvents } from './webhooks/webhooks.ts';
 import { startLease } from './lease.ts';
-import { CANCEL_REASON, createProcessor, FENCED_REASON } from './processor.ts';
-import { stateLockTiming } from './state-lock.ts';
-import { SWEEP_EVERY_MS, sweepUnqueuedCreates } from './sweeper.ts';
-import { prepareTemplates } from './templates.ts';
+import { CANCEL_REASON, createProcessor, FENCED_REASON } from './jobs/processor.ts';
+import { stateLockTiming } from './terraform/state-lock.ts';
+import { SWEEP_EVERY_MS, sweepUnqueuedCreates } from './jobs/sweeper.ts';
+import { prepareTemplates } from './terraform/templates.ts';
 
 const STALLED_RUNS_ALLOWED = 2;
 

@@ -4,8 +4,9 @@
 // A URL is checked when it is registered and again at every connection,
 // against the address actually connected to, so a name that resolves to a
 // public address when registered and to a private one later (DNS
-// rebinding) is refused too.
-import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
+// rebinding) is refused too. The check at connection time is the worker's
+// (worker/webhooks/guarded-lookup.ts).
+import dns from 'node:dns';
 import ipaddr from 'ipaddr.js';
 
 export class RefusedReceiver extends Error {
@@ -64,26 +65,4 @@ export async function checkReceiver(url: URL, allowPrivate: boolean): Promise<vo
     const reason = refusedAddress(address);
     if (reason) throw refused(reason);
   }
-}
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-// A `lookup` for http.request / net.connect that refuses what checkReceiver
-// refuses, at connection time.
-export function guardedLookup(allowPrivate: boolean) {
-  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '');
-      if (!allowPrivate) {
-        for (const { address } of addresses) {
-          const reason = refusedAddress(address);
-          if (reason) return callback(Object.assign(new RefusedReceiver(`${hostname} resolves to ${reason}`), { code: 'ERECEIVERREFUSED' }), '');
-        }
-      }
-      if (options.all) return callback(null, addresses);
-      const first = addresses[0];
-      if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
-      callback(null, first.address, first.family);
-    });
-  };
 }

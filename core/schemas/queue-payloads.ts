@@ -8,7 +8,7 @@ export const JobData = z.strictObject({
   resourceId: ResourceId,
   action: JobAction,
   // The template and version the API validated the inputs against: a worker
-  // with another version of it does not run this job (see worker/templates.ts).
+  // with another version of it does not run this job (see worker/terraform/templates.ts).
   template: TemplateRef,
   // The inputs the caller set, as Terraform variables; defaults are left to
   // Terraform. Sensitive inputs never travel in the queue.
@@ -44,11 +44,11 @@ export type ExpireJobData = z.infer<typeof ExpireJobData>;
 export const ForgetPlanJobData = z.strictObject({ resourceId: ResourceId, jobId: JobId, template: TemplateName });
 export type ForgetPlanJobData = z.infer<typeof ForgetPlanJobData>;
 
-// A scheduled drift check of one stack (its own queue, see worker/drift-checks.ts).
+// A scheduled drift check of one stack (its own queue, see worker/jobs/drift-checks.ts).
 export const DriftCheckJobData = z.strictObject({ resourceId: ResourceId });
 export type DriftCheckJobData = z.infer<typeof DriftCheckJobData>;
 
 // One delivery of an event to a webhook (its own queue, see
-// worker/webhook-deliveries.ts); the event itself is in the delivery's record.
+// worker/webhooks/deliveries.ts); the event itself is in the delivery's record.
 export const DeliveryJobData = z.strictObject({ deliveryId: DeliveryId, webhookId: WebhookId });
 export type DeliveryJobData = z.infer<typeof DeliveryJobData>;

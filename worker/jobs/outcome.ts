@@ -1,11 +1,11 @@
 // How a job's attempt ended, decided in one place and recorded in one place,
 // for the processor and for the worker's handler of jobs whose workers kept
 // dying alike.
-import { endJob, failedStatus } from '../core/lifecycle/index.ts';
-import type { JobQueue } from '../core/queue.ts';
-import type { JobData, JobError } from '../core/schemas/index.ts';
-import type { Store } from '../core/store/index.ts';
-import { JobFailure } from './job-failure.ts';
+import { endJob, failedStatus } from '../../core/lifecycle/index.ts';
+import type { JobQueue } from '../../core/queue.ts';
+import type { JobData, JobError } from '../../core/schemas/index.ts';
+import type { Store } from '../../core/store/index.ts';
+import { JobFailure } from '../job-failure.ts';
 
 export type Outcome =
   // Stopped on a user's request: the stack keeps what Terraform saved.

@@ -3,8 +3,8 @@
 // approval, when the job runs again with `approved`. A plan that changes
 // nothing finishes the job at once.
 import { readFile } from 'node:fs/promises';
-import { APPLIED_IN_SYNC } from '../../core/lifecycle/index.ts';
-import { JobFailure } from '../job-failure.ts';
+import { APPLIED_IN_SYNC } from '../../../core/lifecycle/index.ts';
+import { JobFailure } from '../../job-failure.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
 import { enforcePolicies } from './enforce-policies.ts';
 import { existingStateLineage } from './existing-state.ts';

@@ -1,7 +1,7 @@
 // Buffers a job's log text and progress and writes them to Redis a few times
 // a second rather than once per Terraform line.
-import { MAX_LOG_BYTES, type Store } from '../core/store/index.ts';
-import type { JobProgress } from '../core/schemas/index.ts';
+import { MAX_LOG_BYTES, type Store } from '../../core/store/index.ts';
+import type { JobProgress } from '../../core/schemas/index.ts';
 
 const FLUSH_INTERVAL_MS = 250;
 

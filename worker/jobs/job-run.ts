@@ -4,19 +4,19 @@
 // or throws, so a job that reads as finished never still holds it.
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../core/logger.ts';
-import { FINISHED_JOB_STATUSES, type JobData } from '../core/schemas/index.ts';
-import type { SecretBox } from '../core/secret-box.ts';
-import type { Store } from '../core/store/index.ts';
+import type { Logger } from '../../core/logger.ts';
+import { FINISHED_JOB_STATUSES, type JobData } from '../../core/schemas/index.ts';
+import type { SecretBox } from '../../core/secret-box.ts';
+import type { Store } from '../../core/store/index.ts';
 import { ACTIONS, type ActionSuccess } from './actions/index.ts';
-import { JobFailure, stateBackendUnavailable } from './job-failure.ts';
-import { makeJobDataDir, makeJobDir } from './job-dir.ts';
+import { JobFailure, stateBackendUnavailable } from '../job-failure.ts';
+import { makeJobDataDir, makeJobDir } from '../terraform/job-dir.ts';
 import { policyGate } from './policy-gate.ts';
 import type { JobLog } from './job-log.ts';
-import type { S3State } from './s3-state.ts';
-import { acquireStateLock, LockHeldError, type LockTiming } from './state-lock.ts';
-import type { TemplateRuntime } from './templates.ts';
-import { WorkspaceRunner } from './workspace-runner.ts';
+import type { S3State } from '../terraform/s3-state.ts';
+import { acquireStateLock, LockHeldError, type LockTiming } from '../terraform/state-lock.ts';
+import type { TemplateRuntime } from '../terraform/templates.ts';
+import { WorkspaceRunner } from '../terraform/workspace-runner.ts';
 
 export type JobRunDeps = {
   store: Store;
@@ -30,7 +30,7 @@ export type JobRunDeps = {
   policyTimeoutMs: number;
 };
 
-// `runtime`: the job's template as this worker runs it (see templates.ts).
+// `runtime`: the job's template as this worker runs it (see ../terraform/templates.ts).
 export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: JobData, jobLog: JobLog, signal: AbortSignal | undefined): Promise<ActionSuccess> {
   const { store } = deps;
   const log = (text: string) => jobLog.write(text);

@@ -3,7 +3,7 @@
 // summary, the plan (addresses and actions only: never values), outputs with
 // sensitive values redacted, and diagnostics.
 import { stripVTControlCharacters } from 'node:util';
-import { type ChangeSummary, type Diagnostic, type JobProgress, type Outputs, type Plan, PLANNED_ACTIONS, type PlannedChange } from '../core/schemas/index.ts';
+import { type ChangeSummary, type Diagnostic, type JobProgress, type Outputs, type Plan, PLANNED_ACTIONS, type PlannedChange } from '../../core/schemas/index.ts';
 
 export const REDACTED = '[REDACTED]';
 

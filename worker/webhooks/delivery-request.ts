@@ -4,7 +4,7 @@
 // use while a rotated secret still signs). The delivery queue sends exactly
 // this, and `npm run events -- preview` prints it.
 import { Webhook } from 'standardwebhooks';
-import { CLOUD_EVENT_CONTENT_TYPE, type CloudEvent } from './cloud-event.ts';
+import { CLOUD_EVENT_CONTENT_TYPE, type CloudEvent } from '../../core/events/cloud-event.ts';
 
 export const USER_AGENT = 'tfcompute-webhooks/1';
 

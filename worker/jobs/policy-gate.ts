@@ -4,10 +4,10 @@
 // saved: evaluate them on Terraform's JSON form of it, record the verdict on
 // the job and count it, and say what the job does next (see
 // actions/enforce-policies.ts).
-import { evaluatePolicies, type PolicyInput, verdict } from '../core/policies/evaluate.ts';
-import type { JobData, JobPolicy, Plan } from '../core/schemas/index.ts';
-import { EVERY_PROJECT, type PolicyRecord, type Store } from '../core/store/index.ts';
-import { JobFailure } from './job-failure.ts';
+import { evaluatePolicies, type PolicyInput, verdict } from '../../core/policies/evaluate.ts';
+import type { JobData, JobPolicy, Plan } from '../../core/schemas/index.ts';
+import { EVERY_PROJECT, type PolicyRecord, type Store } from '../../core/store/index.ts';
+import { JobFailure } from '../job-failure.ts';
 
 export type PolicyGate = {
   policies: readonly PolicyRecord[];

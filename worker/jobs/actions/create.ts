@@ -1,10 +1,10 @@
 // A create: check that the workspace is ours to fill, make sure it exists,
 // and apply. When policies apply to it, it plans first, holds the saved plan
 // to them, and applies exactly that plan (at once, or once overridden).
-import { APPLIED_IN_SYNC } from '../../core/lifecycle/index.ts';
-import { JobFailure, stateBackendUnavailable } from '../job-failure.ts';
-import type { S3State, WorkspaceState } from '../s3-state.ts';
-import type { ApplyResult } from '../workspace-runner.ts';
+import { APPLIED_IN_SYNC } from '../../../core/lifecycle/index.ts';
+import { JobFailure, stateBackendUnavailable } from '../../job-failure.ts';
+import type { S3State, WorkspaceState } from '../../terraform/s3-state.ts';
+import type { ApplyResult } from '../../terraform/workspace-runner.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
 import { enforcePolicies } from './enforce-policies.ts';
 import { applySavedPlan } from './saved-plan.ts';

@@ -7,10 +7,10 @@
 // ids: an event is never lost, and queued once per webhook. An event whose
 // data does not match its type's schema is not sent: it is logged and
 // counted.
-import { duplicateConnection, type RedisConnection } from '../core/redis.ts';
-import { toCloudEvent, type OutboxEntry } from '../core/events/cloud-event.ts';
-import type { Logger } from '../core/logger.ts';
-import { firstDeliveryId, queueDeliveries, wants, type DeliveryDeps, type NewDelivery } from '../core/webhooks/deliveries.ts';
+import { duplicateConnection, type RedisConnection } from '../../core/redis.ts';
+import { toCloudEvent, type OutboxEntry } from '../../core/events/cloud-event.ts';
+import type { Logger } from '../../core/logger.ts';
+import { firstDeliveryId, queueDeliveries, wants, type DeliveryDeps, type NewDelivery } from '../../core/webhooks/deliveries.ts';
 
 const BATCH = 100;
 const BLOCK_MS = 1_000;

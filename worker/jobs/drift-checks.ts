@@ -6,13 +6,13 @@
 // running. A check is a plan job like a speculative plan: it holds the state
 // lock only while Terraform plans, and its result becomes the stack's drift.
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { RedisConnection } from '../core/redis.ts';
-import { newJobId } from '../core/ids.ts';
-import { RUN_RETRY_DELAY_MS } from '../core/queue.ts';
-import type { Logger } from '../core/logger.ts';
-import { DriftCheckJobData } from '../core/schemas/index.ts';
-import type { Store } from '../core/store/index.ts';
-import type { Catalogue } from '../core/templates/index.ts';
+import type { RedisConnection } from '../../core/redis.ts';
+import { newJobId } from '../../core/ids.ts';
+import { RUN_RETRY_DELAY_MS } from '../../core/queue.ts';
+import type { Logger } from '../../core/logger.ts';
+import { DriftCheckJobData } from '../../core/schemas/index.ts';
+import type { Store } from '../../core/store/index.ts';
+import type { Catalogue } from '../../core/templates/index.ts';
 import type { JobProcessor } from './processor.ts';
 
 export const DRIFT_QUEUE_NAME = 'drift-checks';

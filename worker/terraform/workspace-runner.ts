@@ -3,9 +3,9 @@
 // read into the job's log, progress, change summary, outputs and diagnostics;
 // a failure becomes one TerraformError naming the command and the workspace;
 // and state a failed run could not save is kept and pushed before the next.
-import type { ChangeSummary, JobProgress, Outputs, Plan } from '../core/schemas/index.ts';
+import type { ChangeSummary, JobProgress, Outputs, Plan } from '../../core/schemas/index.ts';
 import type { ErroredState } from './errored-state.ts';
-import { JobFailure } from './job-failure.ts';
+import { JobFailure } from '../job-failure.ts';
 import { isTransient, RunTracker } from './run-tracker.ts';
 import { type RunResult, type Terraform, TerraformError } from './terraform.ts';
 

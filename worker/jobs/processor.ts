@@ -2,17 +2,17 @@
 // jobs, start the attempt, run it (job-run.ts), record how it ended
 // (outcome.ts), and tell BullMQ what to do next.
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
-import { endJob, requestDeletion } from '../core/lifecycle/index.ts';
-import type { Logger } from '../core/logger.ts';
-import type { JobQueue } from '../core/queue.ts';
-import { ExpireJobData, ForgetPlanJobData, JobData } from '../core/schemas/index.ts';
-import type { Store } from '../core/store/index.ts';
-import type { Catalogue } from '../core/templates/index.ts';
-import { errorText, JobFailure } from './job-failure.ts';
+import { endJob, requestDeletion } from '../../core/lifecycle/index.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { JobQueue } from '../../core/queue.ts';
+import { ExpireJobData, ForgetPlanJobData, JobData } from '../../core/schemas/index.ts';
+import type { Store } from '../../core/store/index.ts';
+import type { Catalogue } from '../../core/templates/index.ts';
+import { errorText, JobFailure } from '../job-failure.ts';
 import { JobLog } from './job-log.ts';
 import { type JobRunDeps, runJob } from './job-run.ts';
 import { classifyFailure, recordOutcome, type Outcome } from './outcome.ts';
-import { runtimeFor, type TemplateRuntime } from './templates.ts';
+import { runtimeFor, type TemplateRuntime } from '../terraform/templates.ts';
 
 // A job that is not at the head of its resource's queue checks again after
 // this long; normally it is promoted as soon as the job ahead finishes.
@@ -150,7 +150,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     }
   }
 
-  // The worker lost its lease while the job ran (see worker.ts): another
+  // The worker lost its lease while the job ran (see ../lease.ts): another
   // worker may be running it by now, so this attempt reports nothing, no
   // outcome and no more log, and hands the job back only if BullMQ still
   // counts it as ours (the lock token says so).

@@ -4,9 +4,10 @@
 // The answer says what to do next; nothing is thrown.
 import http from 'node:http';
 import https from 'node:https';
-import type { DeliveryRequest } from '../core/events/delivery-request.ts';
-import { guardedLookup, isIpLiteral, refusedAddress } from '../core/events/receiver-address.ts';
-import { parseRetryAfter } from '../core/events/retry-schedule.ts';
+import type { DeliveryRequest } from './delivery-request.ts';
+import { isIpLiteral, refusedAddress } from '../../core/events/receiver-address.ts';
+import { guardedLookup } from './guarded-lookup.ts';
+import { parseRetryAfter } from './retry-after.ts';
 
 export const DELIVERY_TIMEOUT_MS = 5_000;
 

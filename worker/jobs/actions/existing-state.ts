@@ -2,7 +2,7 @@
 // under our lock, Terraform would not say that the workspace is missing until
 // it had made one, so its state is read in S3 first. Returns the state's
 // lineage (undefined when the state is Terraform's to read).
-import { JobFailure } from '../job-failure.ts';
+import { JobFailure } from '../../job-failure.ts';
 import type { ActionContext } from './action.ts';
 
 export async function existingStateLineage({ data, s3State, holdsLock }: ActionContext, what: string): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 // The job actions, by the name a job carries.
-import type { JobAction } from '../../core/schemas/index.ts';
+import type { JobAction } from '../../../core/schemas/index.ts';
 import type { Action } from './action.ts';
 import { create } from './create.ts';
 import { destroy } from './delete.ts';

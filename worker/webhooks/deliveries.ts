@@ -7,20 +7,20 @@
 // and one whose receiver fails every attempt is paused by its circuit
 // breaker (lua/record-circuit-2.lua): its deliveries wait, unattempted.
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { RedisConnection } from '../core/redis.ts';
-import type { Config } from '../core/config.ts';
-import { PING_EVENT_TYPE } from '../core/events/catalogue.ts';
-import type { CloudEvent } from '../core/events/cloud-event.ts';
-import { deliveryRequest } from '../core/events/delivery-request.ts';
-import { retryDelay } from '../core/events/retry-schedule.ts';
-import type { Logger } from '../core/logger.ts';
-import { DELIVERY_BACKOFF, DELIVERY_QUEUE_NAME, type DeliveryQueue, RUN_RETRY_DELAY_MS } from '../core/queue.ts';
-import { DeliveryJobData } from '../core/schemas/index.ts';
-import type { SecretBox } from '../core/secret-box.ts';
-import type { Store } from '../core/store/index.ts';
-import { signingSecrets } from '../core/webhooks/manage.ts';
+import type { RedisConnection } from '../../core/redis.ts';
+import type { Config } from '../../core/config.ts';
+import { PING_EVENT_TYPE } from '../../core/events/catalogue.ts';
+import type { CloudEvent } from '../../core/events/cloud-event.ts';
+import { deliveryRequest } from './delivery-request.ts';
+import { retryDelay } from '../../core/events/retry-schedule.ts';
+import type { Logger } from '../../core/logger.ts';
+import { DELIVERY_BACKOFF, DELIVERY_QUEUE_NAME, type DeliveryQueue, RUN_RETRY_DELAY_MS } from '../../core/queue.ts';
+import { DeliveryJobData } from '../../core/schemas/index.ts';
+import type { SecretBox } from '../../core/secret-box.ts';
+import type { Store } from '../../core/store/index.ts';
+import { signingSecrets } from '../../core/webhooks/manage.ts';
 import { DeliveryShares } from './delivery-shares.ts';
-import { type Attempt, DELIVERY_TIMEOUT_MS, sendDelivery } from './webhook-sender.ts';
+import { type Attempt, DELIVERY_TIMEOUT_MS, sendDelivery } from './sender.ts';
 
 // A delivery whose webhook has its share in flight is looked at again after
 // one to two times this, off the slots meanwhile.

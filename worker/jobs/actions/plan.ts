@@ -1,7 +1,7 @@
 // A speculative plan: `terraform plan` with the stack's inputs, nothing
 // saved, the stack left as it is. The plan goes on the job's record, with
 // the verdict of the policies that apply to plans (recorded, never enforced).
-import { driftFinding } from '../../core/lifecycle/index.ts';
+import { driftFinding } from '../../../core/lifecycle/index.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
 import { enforcePolicies } from './enforce-policies.ts';
 import { existingStateLineage } from './existing-state.ts';

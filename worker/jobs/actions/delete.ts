@@ -1,6 +1,6 @@
 // A delete: destroy what the workspace tracks, then remove the workspace.
 // When policies apply to it, the destroy is planned and held to them first.
-import { JobFailure } from '../job-failure.ts';
+import { JobFailure } from '../../job-failure.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
 import { enforcePolicies } from './enforce-policies.ts';
 import { applySavedPlan } from './saved-plan.ts';

@@ -4,9 +4,9 @@
 // resource would wait in "creating" for ever. Such a record is removed once
 // it is older than the grace period, unless the job has been queued since (a
 // client retrying with the same Idempotency-Key queues it).
-import type { Logger } from '../core/logger.ts';
-import type { JobQueue } from '../core/queue.ts';
-import type { Store } from '../core/store/index.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { JobQueue } from '../../core/queue.ts';
+import type { Store } from '../../core/store/index.ts';
 
 export const SWEEP_EVERY_MS = 60_000;
 export const SWEEP_GRACE_MS = 120_000;

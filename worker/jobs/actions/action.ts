@@ -1,11 +1,11 @@
 // What a job action (create, update, delete, plan)
 // is given, and what it returns when it succeeds. It fails by throwing a
 // JobFailure.
-import type { DriftFinding, JobData, JobResult, Outputs, Plan, ResourceStatus } from '../../core/schemas/index.ts';
-import type { Store } from '../../core/store/index.ts';
-import type { S3State } from '../s3-state.ts';
+import type { DriftFinding, JobData, JobResult, Outputs, Plan, ResourceStatus } from '../../../core/schemas/index.ts';
+import type { Store } from '../../../core/store/index.ts';
+import type { S3State } from '../../terraform/s3-state.ts';
 import type { PolicyGate } from '../policy-gate.ts';
-import type { WorkspaceRunner } from '../workspace-runner.ts';
+import type { WorkspaceRunner } from '../../terraform/workspace-runner.ts';
 
 export type ActionContext = {
   data: JobData;

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
-import type { JobError } from '../core/schemas/index.ts';
-import { JobFailure } from './job-failure.ts';
+import type { JobError } from '../../core/schemas/index.ts';
+import { JobFailure } from '../job-failure.ts';
 
 export type TerraformSettings = {
   bin: string;

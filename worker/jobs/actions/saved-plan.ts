@@ -3,8 +3,8 @@
 // nothing else. Terraform refuses a saved plan whose state has changed since
 // (see WorkspaceRunner.applyPlan).
 import { writeFile } from 'node:fs/promises';
-import { JobFailure } from '../job-failure.ts';
-import type { ApplyResult } from '../workspace-runner.ts';
+import { JobFailure } from '../../job-failure.ts';
+import type { ApplyResult } from '../../terraform/workspace-runner.ts';
 import type { ActionContext } from './action.ts';
 
 export async function applySavedPlan({ data, terraform, s3State, planFile, log }: ActionContext, lineage: string | undefined): Promise<ApplyResult> {

@@ -3,11 +3,11 @@
 // directory), and the rule that a job runs only on the template version the
 // API validated its inputs against.
 import path from 'node:path';
-import type { Config } from '../core/config.ts';
-import { ConfigError } from '../core/config.ts';
-import type { Logger } from '../core/logger.ts';
-import type { TemplateRef } from '../core/schemas/index.ts';
-import type { Catalogue, Template } from '../core/templates/index.ts';
+import type { Config } from '../../core/config.ts';
+import { ConfigError } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { TemplateRef } from '../../core/schemas/index.ts';
+import type { Catalogue, Template } from '../../core/templates/index.ts';
 import { ErroredState } from './errored-state.ts';
 import { moduleReach } from './job-dir.ts';
 import { openS3State, type S3State } from './s3-state.ts';

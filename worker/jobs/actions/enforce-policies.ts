@@ -4,8 +4,8 @@
 // the state for an override (a soft-mandatory one failed), or fail with
 // nothing applied (a hard-mandatory one failed).
 import { readFile } from 'node:fs/promises';
-import type { Plan } from '../../core/schemas/index.ts';
-import { JobFailure } from '../job-failure.ts';
+import type { Plan } from '../../../core/schemas/index.ts';
+import { JobFailure } from '../../job-failure.ts';
 import { evaluateGate, policyFailure } from '../policy-gate.ts';
 import type { ActionContext, ActionSuccess } from './action.ts';
 

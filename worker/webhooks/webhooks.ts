@@ -2,17 +2,17 @@
 // outbox's events on to the webhooks, and the delivery queue's worker. Both
 // run beside the Terraform jobs, on their own connections and queue, so no
 // receiver can slow a stack down.
-import type { RedisConnection } from '../core/redis.ts';
-import type { Config } from '../core/config.ts';
-import { eventSource } from '../core/events/cloud-event.ts';
-import { attemptsFor } from '../core/events/retry-schedule.ts';
-import type { Logger } from '../core/logger.ts';
-import { createDeliveryQueue } from '../core/queue.ts';
-import type { SecretBox } from '../core/secret-box.ts';
-import type { Store } from '../core/store/index.ts';
-import { within } from '../core/within.ts';
-import { startDispatcher } from './event-dispatch.ts';
-import { startDeliveries } from './webhook-deliveries.ts';
+import type { RedisConnection } from '../../core/redis.ts';
+import type { Config } from '../../core/config.ts';
+import { eventSource } from '../../core/events/cloud-event.ts';
+import { attemptsFor } from '../../core/events/retry-schedule.ts';
+import type { Logger } from '../../core/logger.ts';
+import { createDeliveryQueue } from '../../core/queue.ts';
+import type { SecretBox } from '../../core/secret-box.ts';
+import type { Store } from '../../core/store/index.ts';
+import { within } from '../../core/within.ts';
+import { startDispatcher } from './dispatcher.ts';
+import { startDeliveries } from './deliveries.ts';
 
 export async function startEvents(deps: { config: Config; connection: RedisConnection; store: Store; secrets: SecretBox | undefined; logger: Logger; workerId: string; leaseMs: number }): Promise<{ stop(): Promise<void> }> {
   const { config, connection, store, logger } = deps;

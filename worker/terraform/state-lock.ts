@@ -45,7 +45,7 @@ export type LockTiming = {
 };
 
 // A holder renews its heartbeat three times a lease. A worker cut off from
-// everything notices within a lease (see lease.ts) and its Terraform is gone
+// everything notices within a lease (see ../lease.ts) and its Terraform is gone
 // a grace period later; two heartbeats more allow for the one missed just
 // before it was cut off and for clocks a little apart.
 export function stateLockTiming(leaseMs: number, graceMs: number): LockTiming {
