@@ -1,18 +1,12 @@
-// The queue contract between the API (producer) and workers (consumers): the
-// queue's name and the options every job gets.
+// The queue contract between the API (producer) and workers (consumers):
+// every queue's name (they name its Redis keys: never change one), its
+// constructor and the options its jobs get. The workers' side of each queue
+// (lock, stall limit, retry delay) is worker/queues.ts.
 import { Queue } from 'bullmq';
 import type { RedisConnection } from './redis.ts';
 import type { DeliveryJobData, ExpireJobData, ForgetPlanJobData, NewJobData } from './schemas/index.ts';
 
 export const QUEUE_NAME = 'terraform';
-
-// How long a BullMQ worker waits before it tries again one of its own Redis
-// calls that failed: fetching the next job, recording a job's end. BullMQ's
-// default (15 s) held jobs and webhook deliveries that long, once per failed
-// call, after a Redis failover; the job's lock lapsed meanwhile, so a
-// delivery was counted as stalled again and again until BullMQ failed it.
-// Every worker of ours (Terraform jobs, drift checks, deliveries) uses this.
-export const RUN_RETRY_DELAY_MS = 500;
 
 export type JobQueue = Queue<NewJobData | ExpireJobData | ForgetPlanJobData>;
 
@@ -54,4 +48,12 @@ export function deliveryJobOptions(deliveryId: string, attempts: number) {
     removeOnComplete: true,
     removeOnFail: { age: 7 * 24 * 3600 },
   } as const;
+}
+
+// Drift checks have a queue of their own too (see worker/jobs/drift-checks.ts):
+// only workers add to it, on a schedule.
+export const DRIFT_QUEUE_NAME = 'drift-checks';
+
+export function createDriftQueue(connection: RedisConnection, prefix: string): Queue {
+  return new Queue(DRIFT_QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
 }

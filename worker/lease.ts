@@ -10,6 +10,8 @@ export type WorkerLease = {
   // Time since the last renewal Redis confirmed.
   sinceRenewalMs(): number;
   stop(): void;
+  // Stops renewing and gives the lease up, if Redis is there to hear it.
+  end(connected: boolean): Promise<void>;
 };
 
 export async function startLease(options: {
@@ -48,11 +50,16 @@ export async function startLease(options: {
     lost = true;
     options.onLost(Math.round(since));
   }, Math.max(50, Math.floor(leaseMs / 10)));
+  const stop = () => {
+    clearInterval(renewal);
+    clearInterval(watch);
+  };
   return {
     sinceRenewalMs: () => Math.round(performance.now() - renewedAt),
-    stop() {
-      clearInterval(renewal);
-      clearInterval(watch);
+    stop,
+    async end(connected) {
+      stop();
+      if (connected) await within(store.leases.end(workerId), 1_000);
     },
   };
 }

@@ -5,17 +5,16 @@
 // its queue of jobs then, so a user's job waits for at most the one check
 // running. A check is a plan job like a speculative plan: it holds the state
 // lock only while Terraform plans, and its result becomes the stack's drift.
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { RedisConnection } from '../../core/redis.ts';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { newJobId } from '../../core/ids.ts';
-import { RUN_RETRY_DELAY_MS } from '../../core/queue.ts';
+import { createDriftQueue, DRIFT_QUEUE_NAME } from '../../core/queue.ts';
 import type { Logger } from '../../core/logger.ts';
 import { DriftCheckJobData } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
 import type { Catalogue } from '../../core/templates/index.ts';
+import { createWorker, onStalledOut, type QueueSite } from '../queues.ts';
 import type { JobProcessor } from './processor.ts';
 
-export const DRIFT_QUEUE_NAME = 'drift-checks';
 const SWEEP_SCHEDULER_ID = 'drift-sweep';
 // Stacks read per round trip while looking for those due.
 const SWEEP_BATCH = 500;
@@ -28,15 +27,12 @@ export type DriftChecks = {
 };
 
 export type DriftCheckDeps = {
-  connection: RedisConnection;
-  prefix: string;
+  site: QueueSite;
   store: Store;
   catalogue: Catalogue;
   processor: JobProcessor;
   logger: Logger;
   workerId: string;
-  leaseMs: number;
-  stalledRunsAllowed: number;
   // A check whose workers kept dying: BullMQ gives up on it.
   onStalledOut(jobId: string, resourceId: string): void;
   settings: { intervalMs: number | undefined; concurrency: number };
@@ -49,8 +45,8 @@ export function sweepEveryMs(intervalMs: number): number {
 }
 
 export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftChecks> {
-  const { connection, prefix, logger, settings } = deps;
-  const queue = new Queue(DRIFT_QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
+  const { logger, settings } = deps;
+  const queue = createDriftQueue(deps.site.connection, deps.site.prefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'drift queue error'));
   const intervalMs = settings.intervalMs;
   if (intervalMs === undefined) {
@@ -61,27 +57,19 @@ export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftCheck
   }
   await queue.upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: sweepEveryMs(intervalMs) }, { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: true } });
 
-  const worker = new Worker(
+  const worker = createWorker(
     DRIFT_QUEUE_NAME,
     async (job: Job<unknown>, token?: string, signal?: AbortSignal) => {
       if (job.name === 'sweep') return sweep(deps, queue, intervalMs);
       return check(deps, job, token, signal);
     },
-    {
-      connection,
-      prefix,
-      concurrency: settings.concurrency,
-      name: `${deps.workerId}-drift`,
-      lockDuration: deps.leaseMs,
-      stalledInterval: deps.leaseMs,
-      runRetryDelay: RUN_RETRY_DELAY_MS,
-      maxStalledCount: deps.stalledRunsAllowed,
-    },
+    deps.site,
+    { concurrency: settings.concurrency, name: `${deps.workerId}-drift` },
   );
   worker.on('error', (error) => logger.error({ err: error }, 'drift check worker error'));
-  worker.on('failed', (job, error) => {
-    const parsed = DriftCheckJobData.safeParse(job?.data);
-    if (job?.id && parsed.success && /stalled more than allowable limit/.test(error.message)) deps.onStalledOut(job.id, parsed.data.resourceId);
+  onStalledOut(worker, (job) => {
+    const parsed = DriftCheckJobData.safeParse(job.data);
+    if (job.id && parsed.success) deps.onStalledOut(job.id, parsed.data.resourceId);
   });
   await worker.waitUntilReady();
   logger.info({ intervalMs, concurrency: settings.concurrency }, 'drift checks scheduled');

@@ -8,10 +8,23 @@ import type { Logger } from '../../core/logger.ts';
 import type { JobQueue } from '../../core/queue.ts';
 import type { Store } from '../../core/store/index.ts';
 
-export const SWEEP_EVERY_MS = 60_000;
+const SWEEP_EVERY_MS = 60_000;
 export const SWEEP_GRACE_MS = 120_000;
 
-export async function sweepUnqueuedCreates(deps: { store: Store; queue: JobQueue; logger: Logger }, graceMs = SWEEP_GRACE_MS): Promise<string[]> {
+type SweepDeps = { store: Store; queue: JobQueue; logger: Logger };
+
+// Every minute: creates that never reached the queue, and deleted stacks
+// past the retention period (kept as long as their jobs are).
+export function startSweeper(deps: SweepDeps): { stop(): void } {
+  const { store, logger } = deps;
+  const timer = setInterval(() => {
+    sweepUnqueuedCreates(deps).catch((error: unknown) => logger.warn({ err: error }, 'sweep failed'));
+    store.resources.forgetDeleted().catch((error: unknown) => logger.warn({ err: error }, 'forgetting deleted stacks failed'));
+  }, SWEEP_EVERY_MS);
+  return { stop: () => clearInterval(timer) };
+}
+
+export async function sweepUnqueuedCreates(deps: SweepDeps, graceMs = SWEEP_GRACE_MS): Promise<string[]> {
   const removed: string[] = [];
   for (const id of await deps.store.resources.creatingSince(new Date(Date.now() - graceMs), 100)) {
     const resource = await deps.store.resources.get(id);

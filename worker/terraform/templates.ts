@@ -3,8 +3,8 @@
 // directory), and the rule that a job runs only on the template version the
 // API validated its inputs against.
 import path from 'node:path';
-import type { Config } from '../../core/config.ts';
-import { ConfigError } from '../../core/config.ts';
+import { type Config, ConfigError } from '../../core/config.ts';
+import { within } from '../../core/within.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { TemplateRef } from '../../core/schemas/index.ts';
 import type { Catalogue, Template } from '../../core/templates/index.ts';
@@ -25,8 +25,13 @@ export type TemplateRuntime = {
   s3State: S3State | undefined;
 };
 
+export type TemplateSettings = {
+  terraform: Config['terraform'];
+  worker: Pick<Config['worker'], 'workDir' | 'shutdownGraceMs' | 'stateDirectAccess'>;
+};
+
 export async function prepareTemplates(
-  config: Config,
+  config: TemplateSettings,
   catalogue: Catalogue,
   dataDir: string,
   workerId: string,
@@ -51,7 +56,7 @@ export async function prepareTemplates(
     try {
       await terraform.init();
     } catch (error) {
-      for (const runtime of runtimes.values()) runtime.s3State?.close();
+      closeStateClients(runtimes);
       throw error;
     }
     logger.info({ workerId, template: template.name, version: template.version, cwd: template.dir, ms: Math.round(performance.now() - started) }, 'terraform initialised');
@@ -72,4 +77,13 @@ export function runtimeFor(runtimes: ReadonlyMap<string, TemplateRuntime>, wante
     return { mismatch: `the inputs were validated against template ${wanted.name} version ${wanted.version}, and this worker has version ${runtime.template.version}` };
   }
   return { runtime };
+}
+
+// Resolves once no Terraform of any template runs, or after `ms`.
+export function terraformIdle(runtimes: ReadonlyMap<string, TemplateRuntime>, ms: number): Promise<unknown> {
+  return within(Promise.all([...runtimes.values()].map((runtime) => runtime.terraform.idle())), ms);
+}
+
+export function closeStateClients(runtimes: ReadonlyMap<string, TemplateRuntime>): void {
+  for (const runtime of runtimes.values()) runtime.s3State?.close();
 }

@@ -6,19 +6,19 @@
 // No webhook takes more than its share of the slots (delivery-shares.ts),
 // and one whose receiver fails every attempt is paused by its circuit
 // breaker (lua/record-circuit-2.lua): its deliveries wait, unattempted.
-import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { RedisConnection } from '../../core/redis.ts';
+import { DelayedError, type Job, UnrecoverableError, type Worker } from 'bullmq';
 import type { Config } from '../../core/config.ts';
 import { PING_EVENT_TYPE } from '../../core/events/catalogue.ts';
 import type { CloudEvent } from '../../core/events/cloud-event.ts';
 import { deliveryRequest } from './delivery-request.ts';
 import { retryDelay } from '../../core/events/retry-schedule.ts';
 import type { Logger } from '../../core/logger.ts';
-import { DELIVERY_BACKOFF, DELIVERY_QUEUE_NAME, type DeliveryQueue, RUN_RETRY_DELAY_MS } from '../../core/queue.ts';
+import { DELIVERY_BACKOFF, DELIVERY_QUEUE_NAME, type DeliveryQueue } from '../../core/queue.ts';
 import { DeliveryJobData } from '../../core/schemas/index.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
 import type { Store } from '../../core/store/index.ts';
 import { signingSecrets } from '../../core/webhooks/manage.ts';
+import { createWorker, onStalledOut, type QueueSite, STALLS_ALLOWED } from '../queues.ts';
 import { DeliveryShares } from './delivery-shares.ts';
 import { type Attempt, DELIVERY_TIMEOUT_MS, sendDelivery } from './sender.ts';
 
@@ -32,11 +32,6 @@ export const CIRCUIT_WINDOW_MS = 10 * 60_000;
 const TRIAL_MS = DELIVERY_TIMEOUT_MS + 5_000;
 // Held deliveries come back spread over this, not all in one instant.
 const HELD_SPREAD_MS = 1_000;
-// A delivery whose worker stopped, or lost Redis for longer than its lock
-// (a failover), is sent again: the receiver dedupes by webhook-id. BullMQ's
-// stall limit (1 by default) is for jobs that crash their worker; with it, a
-// failover that outlasted the lock failed deliveries never sent.
-const STALLS_ALLOWED = 1_000;
 
 // Carries a receiver's Retry-After to the backoff strategy.
 class RetryLater extends Error {
@@ -48,7 +43,12 @@ class RetryLater extends Error {
   }
 }
 
-type Deps = { connection: RedisConnection; prefix: string; store: Store; deliveries: DeliveryQueue; secrets: SecretBox | undefined; logger: Logger; settings: Config['webhooks']; lockMs: number };
+export type DeliverySettings = Pick<
+  Config['webhooks'],
+  'allowPrivateNetworks' | 'concurrency' | 'concurrencyPerWebhook' | 'backoffMs' | 'backoffMaxMs' | 'retryForMs' | 'circuitFailures' | 'circuitOpenMs'
+>;
+
+type Deps = { site: QueueSite; store: Store; deliveries: DeliveryQueue; secrets: SecretBox | undefined; logger: Logger; settings: DeliverySettings };
 
 export function startDeliveries(deps: Deps): Worker {
   const { store, logger, settings } = deps;
@@ -141,14 +141,8 @@ export function startDeliveries(deps: Deps): Worker {
     }
   }
 
-  const worker = new Worker(DELIVERY_QUEUE_NAME, deliver, {
-    connection: deps.connection,
-    prefix: deps.prefix,
+  const worker = createWorker(DELIVERY_QUEUE_NAME, deliver, deps.site, {
     concurrency: settings.concurrency,
-    lockDuration: deps.lockMs,
-    stalledInterval: deps.lockMs,
-    maxStalledCount: STALLS_ALLOWED,
-    runRetryDelay: RUN_RETRY_DELAY_MS,
     settings: {
       backoffStrategy: (attemptsMade, type, error) => {
         if (type !== DELIVERY_BACKOFF) return 0;
@@ -159,12 +153,11 @@ export function startDeliveries(deps: Deps): Worker {
   worker.on('error', (error) => logger.warn({ err: error.message }, 'delivery worker error'));
   // Failed by BullMQ itself (its stall limit), not by an attempt: the record
   // says so, rather than pending for ever.
-  worker.on('failed', (job, error) => {
-    if (!job || !/stalled more than allowable limit/.test(error.message)) return;
+  onStalledOut(worker, (job) => {
     const parsed = DeliveryJobData.safeParse(job.data);
     if (!parsed.success) return;
     logger.error({ deliveryId: parsed.data.deliveryId }, 'delivery failed: its workers stopped too often');
-    store.webhooks.endDelivery(parsed.data.deliveryId, `not sent: its workers stopped ${STALLS_ALLOWED + 1} times`, new Date().toISOString()).catch(() => undefined);
+    store.webhooks.endDelivery(parsed.data.deliveryId, `not sent: its workers stopped ${STALLS_ALLOWED[DELIVERY_QUEUE_NAME] + 1} times`, new Date().toISOString()).catch(() => undefined);
   });
   return worker;
 }
