@@ -13,6 +13,7 @@ import { JobLog } from './job-log.ts';
 import { type JobRunDeps, runJob } from './job-run.ts';
 import { classifyFailure, recordOutcome, type Outcome } from './outcome.ts';
 import { runtimeFor, type TemplateRuntime } from '../terraform/templates.ts';
+import type { ActionSuccess } from './actions/index.ts';
 
 // A job that is not at the head of its resource's queue checks again after
 // this long; normally it is promoted as soon as the job ahead finishes.
@@ -61,63 +62,15 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     const log = logger.child({ jobId: data.jobId, resourceId: data.resourceId, action: data.action });
     if (!(await waitForTurn(store, job, data, token, log))) return;
     const resolved = runtimeFor(deps.templates, data.template);
-    if ('mismatch' in resolved) {
-      const { mismatch } = resolved;
-      if (Date.now() - job.timestamp < deps.versionWaitMs) {
-        log.warn({ reason: mismatch }, 'handing the job back for a worker with its template version');
-        await job.moveToDelayed(Date.now() + WAIT_FOR_TURN_MS, token);
-        throw new DelayedError();
-      }
-      const message = `not run: ${mismatch}; no worker with that version took it within ${Math.round(deps.versionWaitMs / 1000)} s. Nothing was changed; retry (or delete) to run it with the template as served now`;
-      await recordOutcome(deps, data, { kind: 'failed', detail: { code: 'template-version-unavailable', message, retryable: false, diagnostics: [] } });
-      log.error({ reason: mismatch }, 'job failed: template version');
-      throw new UnrecoverableError(message);
-    }
-
-    const start = await store.jobs.markRunning(data.resourceId, data.jobId);
-    if (start.outcome === 'finished') {
-      log.info('job already finished (cancelled before it started); dropping it');
-      return;
-    }
-    if (start.outcome === 'wait') {
-      // Its project runs as many jobs as its quota allows; its place in the
-      // project's queue is kept, and it asks again soon.
-      await job.moveToDelayed(Date.now() + SLOT_WAIT_MS, token);
-      throw new DelayedError();
-    }
-    if (start.outcome === 'cancel-requested') {
-      log.info('job cancelled while it waited for a retry');
-      await recordOutcome(deps, data, { kind: 'cancelled', detail: { code: 'cancelled', message: 'cancelled on request before its next attempt', retryable: true, diagnostics: [] } });
-      return;
-    }
-    await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
-    log.info({ attempt: start.attempt }, 'job started');
-    const jobLog = new JobLog(store, data.jobId);
-    jobLog.write(`--- ${data.action} ${data.resourceId}, attempt ${start.attempt}, worker ${deps.workerId}, ${new Date().toISOString()} ---`);
-
+    if ('mismatch' in resolved) return await handBackOrFail(job, token, data, resolved.mismatch, log);
+    const jobLog = await startAttempt(job, token, data, log);
+    if (!jobLog) return;
     const started = performance.now();
     let outcome: Outcome;
     try {
       const success = await runJob(deps, resolved.runtime, data, jobLog, signal);
       if (signal?.reason === FENCED_REASON) return await handBackFenced(job, token, jobLog, log);
-      const durationMs = Math.round(performance.now() - started);
-      await jobLog.flush();
-      if (success.parked) {
-        // The job waits for approval or an override; its next run is queued by it.
-        await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: success.parked });
-        log.info({ durationMs, status: success.parked }, 'job planned; waiting');
-        return;
-      }
-      await endJob({ store, queue }, data, {
-        jobStatus: 'succeeded',
-        resourceStatus: success.resourceStatus,
-        ...(success.outputs ? { outputs: success.outputs } : {}),
-        ...(success.plan ? { plan: success.plan } : {}),
-        ...(success.drift ? { drift: success.drift } : {}),
-        result: { ...success.result, duration_ms: durationMs },
-      });
-      log.info({ durationMs }, 'job succeeded');
-      return;
+      return await recordSuccess(data, success, Math.round(performance.now() - started), jobLog, log);
     } catch (error) {
       if (signal?.reason === FENCED_REASON) return await handBackFenced(job, token, jobLog, log);
       outcome = classifyFailure(error, {
@@ -129,25 +82,65 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       await jobLog.flush().catch(() => undefined);
     }
     await recordOutcome(deps, data, outcome);
-    switch (outcome.kind) {
-      case 'cancelled':
-        log.warn('job cancelled on request');
-        throw new UnrecoverableError('cancelled');
-      case 'interrupted':
-        log.warn('job interrupted; returning it to the queue');
-        await job.moveToWait(token);
-        throw new WaitingError();
-      case 'wait':
-        log.info({ reason: outcome.detail.message }, 'job waits for the state lock');
-        await job.moveToDelayed(Date.now() + deps.lockWaitMs, token);
-        throw new DelayedError();
-      case 'retry':
-        log.warn({ err: outcome.detail.message }, 'job failed; will retry');
-        throw new Error(outcome.detail.message);
-      case 'failed':
-        log.error({ err: outcome.detail.message }, 'job failed');
-        throw new UnrecoverableError(outcome.detail.message);
+    return await tellBullMQ(job, token, outcome, deps.lockWaitMs, log);
+  }
+
+  // A job validated against a template version this worker does not have:
+  // handed back for a worker that has it, until `versionWaitMs` has passed.
+  async function handBackOrFail(job: Job<unknown>, token: string | undefined, data: JobData, mismatch: string, log: Logger): Promise<never> {
+    if (Date.now() - job.timestamp < deps.versionWaitMs) {
+      log.warn({ reason: mismatch }, 'handing the job back for a worker with its template version');
+      await job.moveToDelayed(Date.now() + WAIT_FOR_TURN_MS, token);
+      throw new DelayedError();
     }
+    const message = `not run: ${mismatch}; no worker with that version took it within ${Math.round(deps.versionWaitMs / 1000)} s. Nothing was changed; retry (or delete) to run it with the template as served now`;
+    await recordOutcome(deps, data, { kind: 'failed', detail: { code: 'template-version-unavailable', message, retryable: false, diagnostics: [] } });
+    log.error({ reason: mismatch }, 'job failed: template version');
+    throw new UnrecoverableError(message);
+  }
+
+  // Marks the attempt started: its log, or undefined when there is nothing to run.
+  async function startAttempt(job: Job<unknown>, token: string | undefined, data: JobData, log: Logger): Promise<JobLog | undefined> {
+    const start = await store.jobs.markRunning(data.resourceId, data.jobId);
+    if (start.outcome === 'finished') {
+      log.info('job already finished (cancelled before it started); dropping it');
+      return undefined;
+    }
+    if (start.outcome === 'wait') {
+      // Its project runs as many jobs as its quota allows; its place in the
+      // project's queue is kept, and it asks again soon.
+      await job.moveToDelayed(Date.now() + SLOT_WAIT_MS, token);
+      throw new DelayedError();
+    }
+    if (start.outcome === 'cancel-requested') {
+      log.info('job cancelled while it waited for a retry');
+      await recordOutcome(deps, data, { kind: 'cancelled', detail: { code: 'cancelled', message: 'cancelled on request before its next attempt', retryable: true, diagnostics: [] } });
+      return undefined;
+    }
+    await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
+    log.info({ attempt: start.attempt }, 'job started');
+    const jobLog = new JobLog(store, data.jobId);
+    jobLog.write(`--- ${data.action} ${data.resourceId}, attempt ${start.attempt}, worker ${deps.workerId}, ${new Date().toISOString()} ---`);
+    return jobLog;
+  }
+
+  async function recordSuccess(data: JobData, success: ActionSuccess, durationMs: number, jobLog: JobLog, log: Logger): Promise<void> {
+    await jobLog.flush();
+    if (success.parked) {
+      // The job waits for approval or an override; its next run is queued by it.
+      await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: success.parked });
+      log.info({ durationMs, status: success.parked }, 'job planned; waiting');
+      return;
+    }
+    await endJob({ store, queue }, data, {
+      jobStatus: 'succeeded',
+      resourceStatus: success.resourceStatus,
+      ...(success.outputs ? { outputs: success.outputs } : {}),
+      ...(success.plan ? { plan: success.plan } : {}),
+      ...(success.drift ? { drift: success.drift } : {}),
+      result: { ...success.result, duration_ms: durationMs },
+    });
+    log.info({ durationMs }, 'job succeeded');
   }
 
   // The worker lost its lease while the job ran (see ../lease.ts): another
@@ -180,6 +173,30 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
   }
 
   return { processJob, runPrepared: run };
+}
+
+// What BullMQ does with the job after a failed attempt was recorded: each
+// way out is the error (or move) BullMQ reads.
+async function tellBullMQ(job: Job<unknown>, token: string | undefined, outcome: Outcome, lockWaitMs: number, log: Logger): Promise<never> {
+  switch (outcome.kind) {
+    case 'cancelled':
+      log.warn('job cancelled on request');
+      throw new UnrecoverableError('cancelled');
+    case 'interrupted':
+      log.warn('job interrupted; returning it to the queue');
+      await job.moveToWait(token);
+      throw new WaitingError();
+    case 'wait':
+      log.info({ reason: outcome.detail.message }, 'job waits for the state lock');
+      await job.moveToDelayed(Date.now() + lockWaitMs, token);
+      throw new DelayedError();
+    case 'retry':
+      log.warn({ err: outcome.detail.message }, 'job failed; will retry');
+      throw new Error(outcome.detail.message);
+    case 'failed':
+      log.error({ err: outcome.detail.message }, 'job failed');
+      throw new UnrecoverableError(outcome.detail.message);
+  }
 }
 
 // What a failure came from when it is not ours to show (an SDK's error, the
