@@ -5,11 +5,20 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { functionSpans } from './support/function-lengths.ts';
 import { ROOT } from './support/harness.ts';
 
 // `import … from '…'`, `export … from '…'`, `import '…'` and `import('…')`.
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\('([^']+)'\)/g;
 const MAX_LINES = 300;
+const MAX_FUNCTION_LINES = 60;
+
+// Each file's project imports, resolved to paths from the root.
+async function imports(file: string): Promise<string[]> {
+  const text = await readFile(path.join(ROOT, file), 'utf8');
+  const specifiers = [...text.matchAll(IMPORT)].map((match) => match[1] ?? match[2] ?? match[3] ?? '');
+  return specifiers.filter((s) => s.startsWith('.')).map((s) => path.relative(ROOT, path.resolve(ROOT, path.dirname(file), s)));
+}
 
 async function sources(dir: string): Promise<string[]> {
   const entries = await readdir(path.join(ROOT, dir), { recursive: true, withFileTypes: true });
@@ -59,4 +68,71 @@ test(`no source file under api/, core/ or worker/ is over ${MAX_LINES} lines, an
     assert.doesNotMatch(text, /redis\.call\(/, `${file} holds Lua; scripts live in core/store/lua/`);
   }
   assert.deepEqual(long, []);
+});
+
+// The worker's rooms: jobs/ runs Terraform through terraform/; webhooks/
+// stands apart from both; the files at worker/'s top wire them up and are
+// imported by none of them but the shared vocabulary (job-failure.ts, the
+// lease, the queues' options).
+const ROOM_MAY_IMPORT: Record<string, RegExp> = {
+  'worker/jobs/': /^(core\/|worker\/(jobs|terraform)\/|worker\/(job-failure|queues)\.ts$)/,
+  'worker/terraform/': /^(core\/|worker\/terraform\/|worker\/(job-failure|lease)\.ts$)/,
+  'worker/webhooks/': /^(core\/|worker\/webhooks\/|worker\/queues\.ts$)/,
+};
+
+test("the worker's rooms import only downwards, and nothing under core/ or worker/ imports in a cycle", async () => {
+  const files = [...(await sources('core')), ...(await sources('worker'))];
+  const graph = new Map(await Promise.all(files.map(async (file) => [file, await imports(file)] as const)));
+  const wrong: string[] = [];
+  for (const [file, targets] of graph) {
+    const room = Object.keys(ROOM_MAY_IMPORT).find((prefix) => file.startsWith(prefix));
+    if (room) wrong.push(...targets.filter((t) => !ROOM_MAY_IMPORT[room]?.test(t)).map((t) => `${file} -> ${t}`));
+  }
+  assert.deepEqual(wrong, []);
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const trail: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    trail.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') cycles.push([...trail.slice(trail.indexOf(next)), next].join(' -> '));
+      else if (!state.has(next)) visit(next);
+    }
+    trail.pop();
+    state.set(file, 'done');
+  };
+  for (const file of graph.keys()) if (!state.has(file)) visit(file);
+  assert.deepEqual(cycles, []);
+});
+
+test(`no function under worker/ is over ${MAX_FUNCTION_LINES} lines of its own`, async () => {
+  const long: string[] = [];
+  for (const file of await sources('worker')) {
+    for (const span of functionSpans(await readFile(path.join(ROOT, file), 'utf8'))) {
+      if (span.lines > MAX_FUNCTION_LINES) long.push(`${file}:${span.line}: ${span.lines} lines`);
+    }
+  }
+  assert.deepEqual(long, []);
+});
+
+test('the function-length scanner counts a function and leaves out its nested ones and tables', () => {
+  // Braces in strings, templates and regular expressions are not blocks.
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `  const a${i} = \`\${'{'}\` + '}' + /[{]/.source;`);
+  const source = [
+    'const TABLE = {',
+    ...lines(70).map((line) => line.replace(/const (a\d+) =/, '$1:').replace(/;$/, ',')),
+    '};',
+    'function outer(x: { a: string }): void {',
+    ...lines(3),
+    '  const inner = (): number => {',
+    ...lines(70),
+    '    return 1;',
+    '  };',
+    '  if (x) {',
+    ...lines(2),
+    '  }',
+    '}',
+  ].join('\n');
+  assert.deepEqual(functionSpans(source).map((s) => s.lines).sort((a, b) => a - b), [9, 73]);
 });
