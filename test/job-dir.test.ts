@@ -1,4 +1,4 @@
-// A job's own working directory (worker/job-dir.ts): Terraform run in it finds
+// A job's own working directory (worker/terraform/job-dir.ts): Terraform run in it finds
 // everything the template reaches by relative path, and what it writes there
 // stays there.
 import assert from 'node:assert/strict';
