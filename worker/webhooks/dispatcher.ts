@@ -19,7 +19,12 @@ const PAUSE_AFTER_ERROR_MS = 500;
 
 export type Dispatcher = { stop(): Promise<void> };
 
-export async function startDispatcher(deps: DeliveryDeps & { connection: RedisConnection; logger: Logger; consumer: string; source: string; claimAfterMs: number }): Promise<Dispatcher> {
+// `consumer`: this worker's name in the outbox's consumer group; `source`:
+// the CloudEvents' source; `claimAfterMs`: when another dispatcher's
+// unacknowledged entries are taken over.
+export type DispatcherDeps = DeliveryDeps & { connection: RedisConnection; logger: Logger; consumer: string; source: string; claimAfterMs: number };
+
+export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
   const { store, logger } = deps;
   await store.outbox.ensureGroup();
   // XREADGROUP blocks its connection.
