@@ -33,10 +33,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const { leaseMs, shutdownGraceMs } = config.worker;
   const workDir = await makeWorkDir(config.worker.workDir, workerId);
   const catalogue = await loadCatalogue(config.templates, { canEncrypt: config.encryptionKey !== undefined });
-  const templates = await prepareTemplates({ terraform: config.terraform, worker: config.worker }, catalogue, workDir.dataDir, workerId, logger);
+  const templateSettings = { terraform: config.terraform, worker: config.worker };
+  const templates = await prepareTemplates(templateSettings, catalogue, workDir.dataDir, workerId, logger);
   const secrets = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
   const { redis: target, redisPrefix, redisWaitReplicas } = config;
-  const redis = openConnections({ redis: target, redisPrefix, redisWaitReplicas, jobRetentionSeconds: config.worker.jobRetentionSeconds }, workerId, logger);
+  const redisSettings = { redis: target, redisPrefix, redisWaitReplicas, jobRetentionSeconds: config.worker.jobRetentionSeconds };
+  const redis = openConnections(redisSettings, workerId, logger);
   const { store, queue } = redis;
   const site = { connection: redis.connection, prefix: redisPrefix, leaseMs };
   const running: Interruptible[] = [];
@@ -70,9 +72,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     lockWaitMs: Math.max(250, lockTiming.heartbeatMs),
     policyTimeoutMs: config.worker.policyTimeoutMs,
   });
-  const onStalledOut = (jobId: string, resourceId: string) => void recordStalledFailure({ store, queue, logger }, { jobId, resourceId, action: 'plan' });
+  const onStalledOut = (jobId: string, resourceId: string) =>
+    void recordStalledFailure({ store, queue, logger }, { jobId, resourceId, action: 'plan' });
+  const { processor } = jobs;
   const settings = config.worker.driftCheck;
-  const driftChecks = await startDriftChecks({ site, store, catalogue, processor: jobs.processor, logger, workerId, onStalledOut, settings });
+  const driftChecks = await startDriftChecks({ site, store, catalogue, processor, logger, workerId, onStalledOut, settings });
   running.push(jobs, driftChecks);
   const webhooks = await startWebhooks({ site, store, secrets, logger, workerId, settings: config.webhooks });
   const cancel = (jobId: string) => running.some((part) => part.cancel(jobId, CANCEL_REASON));

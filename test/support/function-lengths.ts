@@ -25,6 +25,8 @@ export function functionSpans(source: string): FunctionSpan[] {
   const templates: number[] = [];
   let line = 1;
   let prev = '';
+  // Where `prev` is, when it is a punctuator: `=>` is `=` then `>`.
+  let prevAt = 0;
   let word = '';
   let parenHead = '';
   let i = 0;
@@ -88,7 +90,8 @@ export function functionSpans(source: string): FunctionSpan[] {
       prev = c;
       i++;
     } else if (c === '{') {
-      const fn = prev === '>' ? code.startsWith('=>', i - 2) || /=>\s*$/.test(code.slice(Math.max(0, i - 40), i)) : prev === ')' && !NOT_FUNCTIONS.has(parenHead);
+      const arrow = prev === '>' && code[prevAt - 1] === '=';
+      const fn = arrow || (prev === ')' && !NOT_FUNCTIONS.has(parenHead));
       braces.push({ line, fn, nested: 0 });
       prev = c;
       i++;
@@ -112,6 +115,7 @@ export function functionSpans(source: string): FunctionSpan[] {
       i++;
     } else {
       prev = c;
+      prevAt = i;
       i++;
     }
   }
