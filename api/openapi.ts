@@ -14,7 +14,7 @@ export function buildOpenApiDocument(routes: readonly Route[], templates: readon
     scheme: 'bearer',
     description: 'An API_TOKENS entry, a token made through the API (`tfc_…`), or an OIDC identity token when OIDC_ISSUER is set. What it may do is its role in the project of what it acts on.',
   });
-  for (const { handle: _handle, audit: _audit, ...route } of routes) {
+  for (const { handle: _handle, audit: _audit, authorize: _authorize, ...route } of routes) {
     if (!isApiRoute(route.path)) {
       registry.registerPath({ ...route, security: [] });
       continue;

@@ -6,13 +6,12 @@ import type { Principal } from '../../core/access/roles.ts';
 import { AppError, projectNotFound } from '../../core/errors.ts';
 import { AuditList, AuditQuery } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
-import { json, problem, type Route } from '../route.ts';
-import { parseOrThrow } from '../validate.ts';
+import { json, problem, type Route, route } from '../route.ts';
 import { unavailable } from './common.ts';
 
 export function auditRoutes(deps: { store: Store }): Route[] {
   return [
-    {
+    route({
       method: 'get',
       path: '/api/audit',
       operationId: 'listAuditEntries',
@@ -28,13 +27,12 @@ export function auditRoutes(deps: { store: Store }): Route[] {
         404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const { project: named, ...filter } = parseOrThrow(AuditQuery, req.query, 'query');
+      async handle(req, res, { query: { project: named, ...filter } }) {
         const project = await loggedProject(deps.store, principalOf(req), named);
         const page = await deps.store.audit.page({ ...filter, project });
         res.json({ items: page.items, next_cursor: page.nextCursor });
       },
-    },
+    }),
   ];
 }
 

@@ -2,9 +2,7 @@
 // as Server-Sent Events), and cancelling it.
 import { z } from 'zod';
 import { Job, JobIdParams, OverrideRequest } from '../../core/schemas/index.ts';
-import { requireId } from '../problems.ts';
-import { parseOrThrow } from '../validate.ts';
-import { json, problem, type Route } from '../route.ts';
+import { json, problem, type Route, route } from '../route.ts';
 import { approvePlan, cancelJob, discardPlan, overridePolicies } from '../../core/lifecycle/index.ts';
 import { jobFor } from '../access.ts';
 import { auditOf } from '../audit.ts';
@@ -19,7 +17,7 @@ const tooLow = problem("The caller's role in the job's project is below write (`
 export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[] {
   const notPlanned = problem('The job is not a `planned` update.');
   return [
-    {
+    route({
       method: 'post',
       path: '/api/jobs/{jobId}/apply',
       operationId: 'applyJob',
@@ -30,13 +28,12 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         'Approves the plan of a `planned` update: the job is queued again and applies exactly that saved plan. If the stack\'s state changed after the plan was made, Terraform refuses it: the job fails saying the plan is stale, nothing is changed, and the stack can be changed again with PATCH.',
       request: { params: JobIdParams },
       responses: { 202: json('Approved; the job is `queued` to apply.', Job), 400: badId, 403: tooLow, 404: notFound, 409: notPlanned, 503: unavailable },
-      async handle(req, res) {
-        const jobId = requireId(req.params.jobId);
+      async handle(req, res, { params: { jobId } }) {
         await jobFor(deps, req, jobId, 'write');
         res.status(202).json(await approvePlan(deps, jobId, auditOf(req)));
       },
-    },
-    {
+    }),
+    route({
       method: 'post',
       path: '/api/jobs/{jobId}/override',
       operationId: 'overrideJobPolicies',
@@ -54,14 +51,12 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         409: problem('The job is not `policy_failed`.'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const jobId = requireId(req.params.jobId);
-        await jobFor(deps, req, jobId, 'admin');
-        const { reason } = parseOrThrow(OverrideRequest, req.body ?? {}, 'body');
+      authorize: (req, { params }) => jobFor(deps, req, params.jobId, 'admin'),
+      async handle(req, res, { params: { jobId }, body: { reason } }) {
         res.status(202).json(await overridePolicies(deps, jobId, reason, auditOf(req)));
       },
-    },
-    {
+    }),
+    route({
       method: 'post',
       path: '/api/jobs/{jobId}/discard',
       operationId: 'discardJob',
@@ -71,13 +66,12 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       description: 'Ends a `planned` update, or a job in `policy_failed`, without applying it (`discarded`): the stack keeps its inputs and returns to the status it had before (a create stopped by a policy leaves it `failed`, to be deleted or retried).',
       request: { params: JobIdParams },
       responses: { 200: json('The job is `discarded`.', Job), 400: badId, 403: tooLow, 404: notFound, 409: problem('The job is not a `planned` update nor `policy_failed`.'), 503: unavailable },
-      async handle(req, res) {
-        const jobId = requireId(req.params.jobId);
+      async handle(req, res, { params: { jobId } }) {
         await jobFor(deps, req, jobId, 'write');
         res.json(await discardPlan(deps, jobId, auditOf(req)));
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/jobs/{jobId}',
       operationId: 'getJob',
@@ -86,11 +80,11 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
       description: 'The job with its status, attempts, progress, and its result or error once it has finished.',
       request: { params: JobIdParams },
       responses: { 200: json('The job, with its result or error.', Job), 400: badId, 404: notFound, 503: unavailable },
-      async handle(req, res) {
-        res.json(await jobFor(deps, req, requireId(req.params.jobId), 'read'));
+      async handle(req, res, { params }) {
+        res.json(await jobFor(deps, req, params.jobId, 'read'));
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/jobs/{jobId}/log',
       operationId: 'getJobLog',
@@ -113,8 +107,7 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         404: notFound,
         503: unavailable,
       },
-      async handle(req, res) {
-        const jobId = requireId(req.params.jobId);
+      async handle(req, res, { params: { jobId } }) {
         await jobFor(deps, req, jobId, 'read');
         if (req.accepts(['text/plain', 'text/event-stream']) === 'text/event-stream') {
           await streamLog(deps, req, res, jobId, { from: 0, lines: (text) => text.split(/\r\n|\r|\n/) });
@@ -123,8 +116,8 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         const log = await deps.store.logs.get(jobId);
         res.type('text/plain; charset=utf-8').send(log);
       },
-    },
-    {
+    }),
+    route({
       method: 'post',
       path: '/api/jobs/{jobId}/cancel',
       operationId: 'cancelJob',
@@ -143,12 +136,11 @@ export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[
         409: problem('The job has already finished.'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const jobId = requireId(req.params.jobId);
+      async handle(req, res, { params: { jobId } }) {
         await jobFor(deps, req, jobId, 'write');
         const job = await cancelJob(deps, jobId, auditOf(req));
         res.status(isJobFinished(job.status) ? 200 : 202).json(job);
       },
-    },
+    }),
   ];
 }

@@ -8,7 +8,7 @@ import { AppError } from '../../core/errors.ts';
 import { digestToken } from '../../core/access/static-tokens.ts';
 import { within } from '../../core/within.ts';
 import { bearerToken } from '../auth.ts';
-import { json, problem, type Route } from '../route.ts';
+import { json, problem, type Route, route } from '../route.ts';
 import { unavailable } from './common.ts';
 
 const READY_TIMEOUT_MS = 2_000;
@@ -17,7 +17,7 @@ const TAG = 'operations';
 // `metricsToken`: the SHA-256 of METRICS_TOKEN, compared in constant time; undefined: /metrics is open.
 export function operationRoutes(redis: RedisConnection, metrics: Registry, shutdown: AbortSignal, metricsToken: Buffer | undefined): Route[] {
   return [
-    {
+    route({
       method: 'get',
       path: '/metrics',
       operationId: 'getMetrics',
@@ -37,8 +37,8 @@ export function operationRoutes(redis: RedisConnection, metrics: Registry, shutd
         }
         res.type(metrics.contentType).send(await metrics.metrics());
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/healthz',
       operationId: 'getLiveness',
@@ -50,8 +50,8 @@ export function operationRoutes(redis: RedisConnection, metrics: Registry, shutd
       handle(_req, res) {
         res.json({ status: 'ok' });
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/readyz',
       operationId: 'getReadiness',
@@ -69,6 +69,6 @@ export function operationRoutes(redis: RedisConnection, metrics: Registry, shutd
         }
         res.json({ status: 'ready' });
       },
-    },
+    }),
   ];
 }

@@ -5,10 +5,9 @@ import { roleIn, seesEveryProject } from '../../core/access/roles.ts';
 import { AppError, projectNotFound } from '../../core/errors.ts';
 import { Project, ProjectCreateRequest, ProjectList, ProjectParams, ProjectUpdateRequest } from '../../core/schemas/index.ts';
 import { noted, type Store } from '../../core/store/index.ts';
-import { principalOf, projectParam, requireRole } from '../access.ts';
+import { principalOf, requireRole } from '../access.ts';
 import { auditOf } from '../audit.ts';
-import { json, problem, type Route } from '../route.ts';
-import { parseOrThrow } from '../validate.ts';
+import { json, problem, type Route, route } from '../route.ts';
 import { unavailable } from './common.ts';
 
 const TAG = 'projects';
@@ -24,7 +23,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
     return project;
   }
   return [
-    {
+    route({
       method: 'post',
       path: '/api/projects',
       operationId: 'createProject',
@@ -40,16 +39,22 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         409: problem('A project of that name exists (`project-exists`).'),
         503: unavailable,
       },
-      async handle(req, res) {
+      authorize(req) {
         const principal = principalOf(req);
-        if (!principal.owner) throw new AppError('insufficient-role', `creating a project needs the owner role; "${principal.name}" is not an owner`);
-        const body = parseOrThrow(ProjectCreateRequest, req.body ?? {}, 'body');
-        if (!(await store.projects.create(body.name, body.description, body.quota, noted(auditOf(req), 'project.create')))) throw new AppError('project-exists', `a project named "${body.name}" exists`);
+        if (!principal.owner) {
+          throw new AppError('insufficient-role', `creating a project needs the owner role; "${principal.name}" is not an owner`);
+        }
+      },
+      async handle(req, res, { body }) {
+        const audit = noted(auditOf(req), 'project.create');
+        if (!(await store.projects.create(body.name, body.description, body.quota, audit))) {
+          throw new AppError('project-exists', `a project named "${body.name}" exists`);
+        }
         const project = await found(body.name);
         res.status(201).location(project.href).json(project);
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/projects',
       operationId: 'listProjects',
@@ -62,8 +67,8 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         const names = seesEveryProject(principal) ? await store.projects.names() : [...principal.grants.keys()].sort();
         res.json({ items: await store.projects.getMany(names) });
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/projects/{project}',
       operationId: 'getProject',
@@ -72,13 +77,12 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       description: 'Its description, quota and number of live stacks.',
       request: { params: ProjectParams },
       responses: { 200: json('The project.', Project), 400: problem('Invalid name.'), 404: notFound, 503: unavailable },
-      async handle(req, res) {
-        const name = projectParam(req.params.project);
+      async handle(req, res, { params: { project: name } }) {
         requireRole(principalOf(req), name, 'read', missing(name));
         res.json(await found(name));
       },
-    },
-    {
+    }),
+    route({
       method: 'patch',
       path: '/api/projects/{project}',
       operationId: 'updateProject',
@@ -94,15 +98,13 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         404: notFound,
         503: unavailable,
       },
-      async handle(req, res) {
-        const name = projectParam(req.params.project);
-        requireRole(principalOf(req), name, 'admin', missing(name));
-        const body = parseOrThrow(ProjectUpdateRequest, req.body ?? {}, 'body');
+      authorize: (req, { params }) => requireRole(principalOf(req), params.project, 'admin', missing(params.project)),
+      async handle(req, res, { params: { project: name }, body }) {
         if (!(await store.projects.update(name, body, noted(auditOf(req), 'project.update')))) throw missing(name)();
         res.json(await found(name));
       },
-    },
-    {
+    }),
+    route({
       method: 'delete',
       path: '/api/projects/{project}',
       operationId: 'deleteProject',
@@ -119,9 +121,8 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         409: problem('The project holds live stacks or webhooks, or is the default project (`project-not-empty`).'),
         503: unavailable,
       },
-      async handle(req, res) {
+      async handle(req, res, { params: { project: name } }) {
         const principal = principalOf(req);
-        const name = projectParam(req.params.project);
         const role = roleIn(principal, name);
         if (role === undefined) throw missing(name)();
         if (!principal.owner) throw new AppError('insufficient-role', `deleting a project needs the owner role; "${principal.name}" has ${role} in it`);
@@ -133,6 +134,6 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         await store.tokens.revokeAll(name);
         res.status(204).end();
       },
-    },
+    }),
   ];
 }

@@ -3,17 +3,39 @@
 // schema.
 import type { Request, Response } from 'express';
 import { AppError } from '../../core/errors.ts';
-import { Job, ListQuery, ProjectQuery, Resource, ResourceIdParams, ResourceList, Ttl, UpdateRequest } from '../../core/schemas/index.ts';
+import {
+  Job,
+  ListQuery,
+  ProjectQuery,
+  Resource,
+  ResourceIdParams,
+  ResourceList,
+  Ttl,
+  UpdateRequest,
+} from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
 import { principalOf, readableProjects, stackFor, targetProject } from '../access.ts';
 import { auditOf } from '../audit.ts';
 import { preferredWait } from '../prefer.ts';
-import { requireId } from '../problems.ts';
-import { parseOrThrow } from '../validate.ts';
-import { json, problem, type Route } from '../route.ts';
-import { createStack, deleteStack, planStack, retryStack, updateStack, withLatestVersion } from '../../core/lifecycle/index.ts';
+import { json, problem, type Route, route } from '../route.ts';
+import {
+  createStack,
+  deleteStack,
+  planStack,
+  retryStack,
+  updateStack,
+  withLatestVersion,
+} from '../../core/lifecycle/index.ts';
 import { isFinished, isJobFinished, isJobSettled, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
-import { badId, IdempotencyHeaders, jobLocationHeader, locationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
+import {
+  badId,
+  IdempotencyHeaders,
+  jobLocationHeader,
+  locationHeader,
+  PreferHeader,
+  preferenceApplied,
+  unavailable,
+} from './common.ts';
 
 export const notFound = problem('No resource of this template with this id, or none the caller has a role in its project to see: both answer alike.');
 const tooLow = (role: string) => problem(`The caller's role in the stack's project is below ${role} (\`insufficient-role\`).`);
@@ -52,7 +74,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
   }
 
   return [
-    {
+    route({
       method: 'post',
       path: RESOURCES_PATH,
       operationId: `create${noun}`,
@@ -79,18 +101,21 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         422: problem('The Idempotency-Key was used with a different body.'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const key = idempotencyKey(req.get('idempotency-key'));
-        const project = targetProject(req, parseOrThrow(ProjectQuery, req.query, 'query').project, 'write');
-        const { ttl, ...inputs } = parseOrThrow(CreateRequest, req.body ?? {}, 'body') as { ttl?: number } & Record<string, unknown>;
-        const { resource, replayed } = await createStack(deps, principalOf(req), project, template, { inputs, ttl }, key, auditOf(req));
+      authorize: (req, { query }) => ({
+        key: idempotencyKey(req.get('idempotency-key')),
+        project: targetProject(req, query.project, 'write'),
+      }),
+      async handle(req, res, { authorized: { key, project }, body }) {
+        const { ttl, ...inputs } = body as { ttl?: number } & Record<string, unknown>;
+        const request = { inputs, ttl };
+        const { resource, replayed } = await createStack(deps, principalOf(req), project, template, request, key, auditOf(req));
         res.location(`${RESOURCES_PATH}/${resource.id}`);
         if (replayed) res.set('Idempotent-Replayed', 'true');
         const final = await maybeWait(req, res, resource);
         res.status(isFinished(final) ? (final.status === 'ready' ? 201 : 200) : 202).json(show(final));
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: RESOURCES_PATH,
       operationId: `list${noun}s`,
@@ -104,14 +129,13 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const { project, ...query } = parseOrThrow(ListQuery, req.query, 'query');
+      async handle(req, res, { query: { project, ...query } }) {
         const projects = readableProjects(principalOf(req), project);
         const page = await deps.store.resources.list({ ...query, template: template.name, projects });
         res.json({ items: page.items.map(show), next_cursor: page.nextCursor });
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: `${RESOURCES_PATH}/{id}`,
       operationId: `get${noun}`,
@@ -120,11 +144,11 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       description: 'The stack with its status, inputs, outputs and current or last job.',
       request: { params: ResourceIdParams },
       responses: { 200: json('The resource.', Resource), 400: badId, 404: notFound, 503: unavailable },
-      async handle(req, res) {
-        res.json(show(await stackFor(deps, req, template.name, requireId(req.params.id), 'read')));
+      async handle(req, res, { params }) {
+        res.json(show(await stackFor(deps, req, template.name, params.id, 'read')));
       },
-    },
-    {
+    }),
+    route({
       method: 'patch',
       path: `${RESOURCES_PATH}/{id}`,
       operationId: `update${noun}`,
@@ -148,18 +172,20 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         415: problem('Body is not application/json or application/merge-patch+json.'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const id = requireId(req.params.id);
-        // The plan role plans; applying without an approval is a write. The
-        // role is checked before the body, so a caller without it learns nothing.
-        await stackFor(deps, req, template.name, id, (req.body as { auto_apply?: unknown } | undefined)?.auto_apply === true ? 'write' : 'plan');
-        const body = parseOrThrow(UpdateRequest, req.body ?? {}, 'body');
-        const resource = await updateStack(deps, template.name, id, { inputs: body.inputs, autoApply: body.auto_apply }, auditOf(req));
+      // The plan role plans; applying without an approval is a write. The
+      // role is checked before the body, so a caller without it learns nothing.
+      async authorize(req, { params }) {
+        const autoApply = (req.body as { auto_apply?: unknown } | undefined)?.auto_apply === true;
+        await stackFor(deps, req, template.name, params.id, autoApply ? 'write' : 'plan');
+      },
+      async handle(req, res, { params: { id }, body }) {
+        const change = { inputs: body.inputs, autoApply: body.auto_apply };
+        const resource = await updateStack(deps, template.name, id, change, auditOf(req));
         const final = await maybeWait(req, res, resource);
         res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
       },
-    },
-    {
+    }),
+    route({
       method: 'delete',
       path: `${RESOURCES_PATH}/{id}`,
       operationId: `delete${noun}`,
@@ -180,15 +206,14 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         404: notFound,
         503: unavailable,
       },
-      async handle(req, res) {
-        const id = requireId(req.params.id);
+      async handle(req, res, { params: { id } }) {
         await stackFor(deps, req, template.name, id, 'write');
         const { resource } = await deleteStack(deps, template.name, id, auditOf(req));
         const final = await maybeWait(req, res, resource);
         res.status(isFinished(final) ? 200 : 202).json(show(final));
       },
-    },
-    {
+    }),
+    route({
       method: 'post',
       path: `${RESOURCES_PATH}/{id}/retry`,
       operationId: `retry${noun}`,
@@ -207,15 +232,14 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         409: problem('The resource is not `failed` or `update_failed`, or its inputs do not satisfy its template as served now.'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const id = requireId(req.params.id);
+      async handle(req, res, { params: { id } }) {
         await stackFor(deps, req, template.name, id, 'write');
         const resource = await retryStack(deps, template.name, id, auditOf(req));
         const final = await maybeWait(req, res, resource);
         res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
       },
-    },
-    {
+    }),
+    route({
       method: 'post',
       path: `${RESOURCES_PATH}/{id}/plan`,
       operationId: `plan${noun}`,
@@ -234,15 +258,14 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         409: problem('The stack is not `ready`.'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const id = requireId(req.params.id);
+      async handle(req, res, { params: { id } }) {
         await stackFor(deps, req, template.name, id, 'plan');
         const job = await planStack(deps, template.name, id, auditOf(req));
         res.location(job.href);
         const final = await maybeWaitForJob(req, res, job);
         res.status(isJobFinished(final.status) ? 200 : 202).json(final);
       },
-    },
+    }),
   ];
 }
 

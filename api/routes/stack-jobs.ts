@@ -3,16 +3,14 @@
 import { JobList, PageQuery, ResourceIdParams } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
 import { stackFor } from '../access.ts';
-import { requireId } from '../problems.ts';
-import { json, problem, type Route } from '../route.ts';
-import { parseOrThrow } from '../validate.ts';
+import { json, problem, type Route, route } from '../route.ts';
 import type { UseCaseDeps } from '../wait.ts';
 import { unavailable } from './common.ts';
 import { notFound, pascalCase } from './resources.ts';
 
 export function stackJobRoutes(deps: UseCaseDeps, template: Template): Route[] {
   return [
-    {
+    route({
       method: 'get',
       path: `/api/${template.name}/{id}/jobs`,
       operationId: `list${pascalCase(template.name)}Jobs`,
@@ -27,11 +25,11 @@ export function stackJobRoutes(deps: UseCaseDeps, template: Template): Route[] {
         404: notFound,
         503: unavailable,
       },
-      async handle(req, res) {
-        const resource = await stackFor(deps, req, template.name, requireId(req.params.id), 'read');
-        const page = await deps.store.jobs.history(resource.id, parseOrThrow(PageQuery, req.query, 'query'));
+      async handle(req, res, { params, query }) {
+        const resource = await stackFor(deps, req, template.name, params.id, 'read');
+        const page = await deps.store.jobs.history(resource.id, query);
         res.json({ items: page.items, next_cursor: page.nextCursor });
       },
-    },
+    }),
   ];
 }

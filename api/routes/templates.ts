@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { TemplateName } from '../../core/schemas/index.ts';
 import type { Catalogue, Template } from '../../core/templates/index.ts';
-import { json, problem, type Route } from '../route.ts';
+import { json, problem, type Route, route } from '../route.ts';
 import { unavailable } from './common.ts';
 
 const TAG = 'templates';
@@ -29,13 +29,14 @@ export const TemplateInfo = z
 type TemplateInfo = z.infer<typeof TemplateInfo>;
 
 const TemplateList = z.object({ items: z.array(TemplateInfo) }).meta({ id: 'TemplateList' });
-const TemplateParams = z.object({ name: z.string().max(63).meta({ example: 'ec2instance' }) });
+// Any name: one the catalogue does not hold, however long, is a 404.
+const TemplateParams = z.object({ name: z.string().meta({ example: 'ec2instance' }) });
 
 export function templateRoutes(catalogue: Catalogue): Route[] {
   // Built once: the catalogue does not change while the process runs.
   const infos = new Map(catalogue.list().map((template) => [template.name, infoOf(template)]));
   return [
-    {
+    route({
       method: 'get',
       path: '/api/templates',
       operationId: 'listTemplates',
@@ -46,8 +47,8 @@ export function templateRoutes(catalogue: Catalogue): Route[] {
       handle(_req, res) {
         res.json({ items: [...infos.values()] });
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/templates/{name}',
       operationId: 'getTemplate',
@@ -56,12 +57,12 @@ export function templateRoutes(catalogue: Catalogue): Route[] {
       description: 'One template, with the JSON Schema of its inputs.',
       request: { params: TemplateParams },
       responses: { 200: json('The template.', TemplateInfo), 404: problem('No template with this name.'), 503: unavailable },
-      handle(req, res) {
-        const info = infos.get(String(req.params.name));
-        if (!info) throw new AppError('template-not-found', `no template named "${String(req.params.name)}"; GET /api/templates lists them`);
+      handle(_req, res, { params: { name } }) {
+        const info = infos.get(name);
+        if (!info) throw new AppError('template-not-found', `no template named "${name}"; GET /api/templates lists them`);
         res.json(info);
       },
-    },
+    }),
   ];
 }
 

@@ -3,7 +3,6 @@
 // /api/event-types: the events and their data's schemas.
 import { eventTypeDescriptions } from '../../core/events/catalogue.ts';
 import type { Principal } from '../../core/access/roles.ts';
-import { AppError } from '../../core/errors.ts';
 import type { WebhookRecord } from '../../core/store/index.ts';
 import {
   Delivery,
@@ -22,11 +21,24 @@ import {
   WebhookUpdateRequest,
   WebhookWithSecret,
 } from '../../core/schemas/index.ts';
-import { createWebhook, deleteWebhook, getDelivery, getWebhook, listDeliveries, listWebhooks, pingWebhook, redeliver, rotateSecret, updateWebhook, webhookNotFound, type WebhookDeps } from '../../core/webhooks/manage.ts';
+import {
+  createWebhook,
+  deleteWebhook,
+  getDelivery,
+  getWebhook,
+  listDeliveries,
+  listWebhooks,
+  pingWebhook,
+  redeliver,
+  rotateSecret,
+  updateWebhook,
+  webhookNotFound,
+  type WebhookDeps,
+} from '../../core/webhooks/manage.ts';
 import { administeredProjects, principalOf, requireWebhookAdmin, webhookProject } from '../access.ts';
 import { auditOf } from '../audit.ts';
-import { json, problem, type Route } from '../route.ts';
-import { parseOrThrow } from '../validate.ts';
+import { json, problem, type Route, route } from '../route.ts';
+import { parseParam } from '../validate.ts';
 import { unavailable } from './common.ts';
 
 const TAG = 'webhooks';
@@ -36,38 +48,35 @@ const notAdmin = problem("The caller's role in the webhook's project is below ad
 const noKey = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need.');
 const noKeyOrFull = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need (`encryption-key-not-set`), or has as many webhooks as WEBHOOK_LIMIT allows, or the project as many as WEBHOOK_LIMIT_PER_PROJECT allows (`webhook-limit-reached`, naming which).');
 
-function id(value: string | string[] | undefined, letter: 'w' | 'd'): string {
-  const parsed = (letter === 'w' ? WebhookId : DeliveryId).safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new AppError('invalid-id', `${letter === 'w' ? 'webhook' : 'delivery'} ids are "${letter}" and 15 characters of 0-9 and a-z`);
-}
-
 export function webhookRoutes(deps: WebhookDeps): Route[] {
-  return routes(deps).map((route) => (route.path.startsWith('/api/webhooks/{webhookId}') ? projectAdminsOnly(deps, route) : route));
+  return routes(deps).map((declared) =>
+    declared.path.startsWith('/api/webhooks/{webhookId}') ? projectAdminsOnly(deps, declared) : declared,
+  );
 }
 
 // A webhook, its deliveries included, is its project's admins' (see
 // requireWebhookAdmin): the route runs once the caller is found to be one.
-function projectAdminsOnly(deps: WebhookDeps, route: Route): Route {
+function projectAdminsOnly(deps: WebhookDeps, declared: Route): Route {
   return {
-    ...route,
-    responses: { ...route.responses, 403: notAdmin },
-    async handle(req, res) {
-      await administeredWebhook(deps, principalOf(req), req.params.webhookId);
-      await route.handle(req, res);
-    },
+    ...declared,
+    responses: { ...declared.responses, 403: notAdmin },
+    authorize: (req, { params }) => administeredWebhook(deps, principalOf(req), params.webhookId),
   };
 }
 
 // A delivery id from a path, or the 400 of a malformed one.
-export function deliveryIdParam(value: string | string[] | undefined): string {
-  return id(value, 'd');
+export function deliveryIdParam(value: unknown): string {
+  return parseParam('deliveryId', DeliveryId, value);
 }
 
 // The webhook of this id, if the principal administers it (the console's
 // webhook pages ask this too).
-export async function administeredWebhook(deps: WebhookDeps, principal: Principal, value: string | string[] | undefined): Promise<WebhookRecord> {
-  const webhookId = id(value, 'w');
+export async function administeredWebhook(
+  deps: Pick<WebhookDeps, 'store'>,
+  principal: Principal,
+  value: unknown,
+): Promise<WebhookRecord> {
+  const webhookId = parseParam('webhookId', WebhookId, value);
   const webhook = await deps.store.webhooks.get(webhookId);
   if (!webhook) throw webhookNotFound(webhookId);
   requireWebhookAdmin(principal, webhook.project, () => webhookNotFound(webhookId));
@@ -76,7 +85,7 @@ export async function administeredWebhook(deps: WebhookDeps, principal: Principa
 
 function routes(deps: WebhookDeps): Route[] {
   return [
-    {
+    route({
       method: 'get',
       path: '/api/event-types',
       operationId: 'listEventTypes',
@@ -87,8 +96,8 @@ function routes(deps: WebhookDeps): Route[] {
       handle(_req, res) {
         res.json({ items: eventTypeDescriptions() });
       },
-    },
-    {
+    }),
+    route({
       method: 'post',
       path: '/api/webhooks',
       operationId: 'createWebhook',
@@ -106,13 +115,13 @@ function routes(deps: WebhookDeps): Route[] {
         409: noKeyOrFull,
         503: unavailable,
       },
-      async handle(req, res) {
-        const project = webhookProject(req, parseOrThrow(ProjectQuery, req.query, 'query').project);
-        const webhook = await createWebhook(deps, auditOf(req), project, parseOrThrow(WebhookCreateRequest, req.body ?? {}, 'body'), req.log);
+      authorize: (req, { query }) => webhookProject(req, query.project),
+      async handle(req, res, { authorized: project, body }) {
+        const webhook = await createWebhook(deps, auditOf(req), project, body, req.log);
         res.status(201).location(webhook.href).json(webhook);
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/webhooks',
       operationId: 'listWebhooks',
@@ -127,12 +136,12 @@ function routes(deps: WebhookDeps): Route[] {
         404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const query = parseOrThrow(WebhookListQuery, req.query, 'query');
-        res.json(await listWebhooks(deps, administeredProjects(principalOf(req), query.project), query.limit, query.cursor));
+      async handle(req, res, { query }) {
+        const projects = administeredProjects(principalOf(req), query.project);
+        res.json(await listWebhooks(deps, projects, query.limit, query.cursor));
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/webhooks/{webhookId}',
       operationId: 'getWebhook',
@@ -141,11 +150,11 @@ function routes(deps: WebhookDeps): Route[] {
       description: 'The webhook, without its secret.',
       request: { params: WebhookIdParams },
       responses: { 200: json('The webhook.', Webhook), 400: badRequest, 404: noWebhook, 503: unavailable },
-      async handle(req, res) {
-        res.json(await getWebhook(deps, id(req.params.webhookId, 'w')));
+      async handle(_req, res, { params }) {
+        res.json(await getWebhook(deps, params.webhookId));
       },
-    },
-    {
+    }),
+    route({
       method: 'patch',
       path: '/api/webhooks/{webhookId}',
       operationId: 'updateWebhook',
@@ -155,12 +164,11 @@ function routes(deps: WebhookDeps): Route[] {
       description: 'Changes the fields given. `enabled: true` resumes deliveries, also after a receiver answered 410 Gone.',
       request: { params: WebhookIdParams, body: { content: { 'application/json': { schema: WebhookUpdateRequest } }, required: true } },
       responses: { 200: json('The webhook as changed.', Webhook), 400: badRequest, 404: noWebhook, 503: unavailable },
-      async handle(req, res) {
-        const webhookId = id(req.params.webhookId, 'w');
-        res.json(await updateWebhook(deps, webhookId, parseOrThrow(WebhookUpdateRequest, req.body ?? {}, 'body'), req.log, auditOf(req)));
+      async handle(req, res, { params, body }) {
+        res.json(await updateWebhook(deps, params.webhookId, body, req.log, auditOf(req)));
       },
-    },
-    {
+    }),
+    route({
       method: 'delete',
       path: '/api/webhooks/{webhookId}',
       operationId: 'deleteWebhook',
@@ -170,12 +178,12 @@ function routes(deps: WebhookDeps): Route[] {
       description: 'Nothing more is sent to it; deliveries in flight end unsent.',
       request: { params: WebhookIdParams },
       responses: { 204: { description: 'Deleted.' }, 400: badRequest, 404: noWebhook, 503: unavailable },
-      async handle(req, res) {
-        await deleteWebhook(deps, id(req.params.webhookId, 'w'), auditOf(req));
+      async handle(req, res, { params }) {
+        await deleteWebhook(deps, params.webhookId, auditOf(req));
         res.status(204).end();
       },
-    },
-    {
+    }),
+    route({
       method: 'post',
       path: '/api/webhooks/{webhookId}/ping',
       operationId: 'pingWebhook',
@@ -185,12 +193,12 @@ function routes(deps: WebhookDeps): Route[] {
       description: 'Queues an `io.tfcompute.webhook.ping` event to this webhook (even a disabled one, and even while its circuit is open): a way to check the receiver and its signature check. An answer (but 408, 429 or 5xx) closes an open circuit at once, and the deliveries it held are sent. Follow the delivery at its `href`.',
       request: { params: WebhookIdParams },
       responses: { 202: json('Queued.', Delivery), 400: badRequest, 404: noWebhook, 409: noKey, 503: unavailable },
-      async handle(req, res) {
-        const delivery = await pingWebhook(deps, id(req.params.webhookId, 'w'), auditOf(req));
+      async handle(req, res, { params }) {
+        const delivery = await pingWebhook(deps, params.webhookId, auditOf(req));
         res.status(202).location(delivery.href).json(delivery);
       },
-    },
-    {
+    }),
+    route({
       method: 'post',
       path: '/api/webhooks/{webhookId}/rotate-secret',
       operationId: 'rotateWebhookSecret',
@@ -200,11 +208,11 @@ function routes(deps: WebhookDeps): Route[] {
       description: 'A new secret, shown only in this response. For 24 hours deliveries carry two signatures, by the new secret and the old, so the receiver can change over without losing one.',
       request: { params: WebhookIdParams },
       responses: { 200: json('The webhook and its new secret.', WebhookWithSecret), 400: badRequest, 404: noWebhook, 409: noKey, 503: unavailable },
-      async handle(req, res) {
-        res.json(await rotateSecret(deps, id(req.params.webhookId, 'w'), auditOf(req)));
+      async handle(req, res, { params }) {
+        res.json(await rotateSecret(deps, params.webhookId, auditOf(req)));
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/webhooks/{webhookId}/deliveries',
       operationId: 'listWebhookDeliveries',
@@ -213,12 +221,11 @@ function routes(deps: WebhookDeps): Route[] {
       description: 'Newest first, with every attempt: when, the status code, how long it took, and why it failed. The newest 1000 are listed, each kept for the job retention period.',
       request: { params: WebhookIdParams, query: PageQuery },
       responses: { 200: json('A page of deliveries.', DeliveryList), 400: badRequest, 404: noWebhook, 503: unavailable },
-      async handle(req, res) {
-        const query = parseOrThrow(PageQuery, req.query, 'query');
-        res.json(await listDeliveries(deps, id(req.params.webhookId, 'w'), query.limit, query.cursor));
+      async handle(_req, res, { params, query }) {
+        res.json(await listDeliveries(deps, params.webhookId, query.limit, query.cursor));
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/webhooks/{webhookId}/deliveries/{deliveryId}',
       operationId: 'getWebhookDelivery',
@@ -227,11 +234,11 @@ function routes(deps: WebhookDeps): Route[] {
       description: 'One delivery and its attempts.',
       request: { params: DeliveryIdParams },
       responses: { 200: json('The delivery.', Delivery), 400: badRequest, 404: problem('No such webhook or delivery.'), 503: unavailable },
-      async handle(req, res) {
-        res.json(await getDelivery(deps, id(req.params.webhookId, 'w'), id(req.params.deliveryId, 'd')));
+      async handle(_req, res, { params }) {
+        res.json(await getDelivery(deps, params.webhookId, params.deliveryId));
       },
-    },
-    {
+    }),
+    route({
       method: 'post',
       path: '/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
       operationId: 'redeliverWebhookDelivery',
@@ -241,10 +248,10 @@ function routes(deps: WebhookDeps): Route[] {
       description: 'The same event (the same `id` and body, so a receiver that dedupes by `webhook-id` sees a duplicate) as a new delivery, signed anew.',
       request: { params: DeliveryIdParams },
       responses: { 202: json('The new delivery, queued.', Delivery), 400: badRequest, 404: problem('No such webhook or delivery.'), 409: noKey, 503: unavailable },
-      async handle(req, res) {
-        const delivery = await redeliver(deps, id(req.params.webhookId, 'w'), id(req.params.deliveryId, 'd'), auditOf(req));
+      async handle(req, res, { params }) {
+        const delivery = await redeliver(deps, params.webhookId, params.deliveryId, auditOf(req));
         res.status(202).location(delivery.href).json(delivery);
       },
-    },
+    }),
   ];
 }
