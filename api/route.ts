@@ -58,9 +58,12 @@ export type Route<P extends Schema = any, Q extends Schema = any, B extends Sche
 };
 
 // Declares a route, its input's types inferred from its request schemas.
-export function route<P extends Schema = undefined, Q extends Schema = undefined, B extends Schema = undefined, A = undefined>(
-  declared: Route<P, Q, B, A>,
-): Route {
+export function route<
+  P extends Schema = undefined,
+  Q extends Schema = undefined,
+  B extends Schema = undefined,
+  A = undefined,
+>(declared: Route<P, Q, B, A>): Route {
   return declared;
 }
 

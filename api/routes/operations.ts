@@ -15,7 +15,12 @@ const READY_TIMEOUT_MS = 2_000;
 const TAG = 'operations';
 
 // `metricsToken`: the SHA-256 of METRICS_TOKEN, compared in constant time; undefined: /metrics is open.
-export function operationRoutes(redis: RedisConnection, metrics: Registry, shutdown: AbortSignal, metricsToken: Buffer | undefined): Route[] {
+export function operationRoutes(
+  redis: RedisConnection,
+  metrics: Registry,
+  shutdown: AbortSignal,
+  metricsToken: Buffer | undefined,
+): Route[] {
   return [
     route({
       method: 'get',
@@ -24,7 +29,9 @@ export function operationRoutes(redis: RedisConnection, metrics: Registry, shutd
       tags: [TAG],
       summary: 'Prometheus metrics',
       description:
-        'HTTP latency by route and status (this process), queue depth by state, job duration by action and outcome, and resources by status (the whole installation, read from Redis). When the installation sets METRICS_TOKEN, send it: `Authorization: Bearer <METRICS_TOKEN>` (not an API token).',
+        'HTTP latency by route and status (this process), queue depth by state, job duration by action and outcome, ' +
+        'and resources by status (the whole installation, read from Redis). When the installation sets ' +
+        'METRICS_TOKEN, send it: `Authorization: Bearer <METRICS_TOKEN>` (not an API token).',
       security: [],
       responses: {
         200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } },
@@ -33,7 +40,11 @@ export function operationRoutes(redis: RedisConnection, metrics: Registry, shutd
       async handle(req, res) {
         const presented = bearerToken(req);
         if (metricsToken && !(presented && timingSafeEqual(digestToken(presented), metricsToken))) {
-          throw new AppError('unauthorized', 'the metrics need the metrics token: Authorization: Bearer <METRICS_TOKEN>', { headers: { 'WWW-Authenticate': 'Bearer realm="tfcompute-metrics"' } });
+          throw new AppError(
+            'unauthorized',
+            'the metrics need the metrics token: Authorization: Bearer <METRICS_TOKEN>',
+            { headers: { 'WWW-Authenticate': 'Bearer realm="tfcompute-metrics"' } },
+          );
         }
         res.type(metrics.contentType).send(await metrics.metrics());
       },
@@ -61,11 +72,15 @@ export function operationRoutes(redis: RedisConnection, metrics: Registry, shutd
       security: [],
       responses: { 200: json('Ready.', z.object({ status: z.literal('ready') })), 503: unavailable },
       async handle(_req, res) {
-        if (shutdown.aborted) throw new AppError('backend-unavailable', 'the API is shutting down', { headers: { 'Retry-After': '5' } });
+        if (shutdown.aborted)
+          throw new AppError('backend-unavailable', 'the API is shutting down', { headers: { 'Retry-After': '5' } });
         try {
           await within(redis.ping(), READY_TIMEOUT_MS);
         } catch (error) {
-          throw new AppError('backend-unavailable', 'Redis does not answer', { cause: error, headers: { 'Retry-After': '5' } });
+          throw new AppError('backend-unavailable', 'Redis does not answer', {
+            cause: error,
+            headers: { 'Retry-After': '5' },
+          });
         }
         res.json({ status: 'ready' });
       },

@@ -3,7 +3,13 @@
 // in a project sees it, and no one else learns that it exists.
 import { roleIn, seesEveryProject } from '../../core/access/roles.ts';
 import { AppError, projectNotFound } from '../../core/errors.ts';
-import { Project, ProjectCreateRequest, ProjectList, ProjectParams, ProjectUpdateRequest } from '../../core/schemas/index.ts';
+import {
+  Project,
+  ProjectCreateRequest,
+  ProjectList,
+  ProjectParams,
+  ProjectUpdateRequest,
+} from '../../core/schemas/index.ts';
 import { noted, type Store } from '../../core/store/index.ts';
 import { principalOf, requireRole } from '../access.ts';
 import { auditOf } from '../audit.ts';
@@ -30,7 +36,9 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       audit: { action: 'project.create', target: 'project' },
       tags: [TAG],
       summary: 'Create a project',
-      description: 'Owners only. Stacks, jobs and tokens then belong to it; grants name it (API_TOKENS `ROLE@PROJECT`, OIDC_BINDINGS, tokens made through the API).',
+      description:
+        'Owners only. Stacks, jobs and tokens then belong to it; grants name it (API_TOKENS `ROLE@PROJECT`, ' +
+        'OIDC_BINDINGS, tokens made through the API).',
       request: { body: { required: true, content: { 'application/json': { schema: ProjectCreateRequest } } } },
       responses: {
         201: json('The project.', Project),
@@ -42,7 +50,10 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       authorize(req) {
         const principal = principalOf(req);
         if (!principal.owner) {
-          throw new AppError('insufficient-role', `creating a project needs the owner role; "${principal.name}" is not an owner`);
+          throw new AppError(
+            'insufficient-role',
+            `creating a project needs the owner role; "${principal.name}" is not an owner`,
+          );
         }
       },
       async handle(req, res, { body }) {
@@ -60,7 +71,9 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       operationId: 'listProjects',
       tags: [TAG],
       summary: 'List the projects the caller has a role in',
-      description: 'Every project for an owner (or a token with a role on every project); otherwise those the caller has a role in.',
+      description:
+        'Every project for an owner (or a token with a role on every project); otherwise those the caller has a role ' +
+        'in.',
       responses: { 200: json('The projects, by name.', ProjectList), 503: unavailable },
       async handle(req, res) {
         const principal = principalOf(req);
@@ -89,8 +102,12 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       audit: { action: 'project.update', target: 'project', param: 'project' },
       tags: [TAG],
       summary: 'Change a project',
-      description: 'Admins of the project: its description, and its quota (replaced whole: a limit left out is lifted).',
-      request: { params: ProjectParams, body: { required: true, content: { 'application/json': { schema: ProjectUpdateRequest } } } },
+      description:
+        'Admins of the project: its description, and its quota (replaced whole: a limit left out is lifted).',
+      request: {
+        params: ProjectParams,
+        body: { required: true, content: { 'application/json': { schema: ProjectUpdateRequest } } },
+      },
       responses: {
         200: json('The project.', Project),
         400: problem('Invalid name or body.'),
@@ -111,7 +128,9 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       audit: { action: 'project.delete', target: 'project', param: 'project' },
       tags: [TAG],
       summary: 'Delete an empty project',
-      description: 'Owners only, and only a project with no live stacks and no webhooks. Its tokens are revoked. The default project stays.',
+      description:
+        'Owners only, and only a project with no live stacks and no webhooks. Its tokens are revoked. The default ' +
+        'project stays.',
       request: { params: ProjectParams },
       responses: {
         204: { description: 'Deleted.' },
@@ -125,11 +144,24 @@ export function projectRoutes(deps: { store: Store }): Route[] {
         const principal = principalOf(req);
         const role = roleIn(principal, name);
         if (role === undefined) throw missing(name)();
-        if (!principal.owner) throw new AppError('insufficient-role', `deleting a project needs the owner role; "${principal.name}" has ${role} in it`);
+        if (!principal.owner)
+          throw new AppError(
+            'insufficient-role',
+            `deleting a project needs the owner role; "${principal.name}" has ${role} in it`,
+          );
         const outcome = await store.projects.delete(name, noted(auditOf(req), 'project.delete'));
         if (outcome.outcome === 'missing') throw missing(name)();
-        if (outcome.outcome === 'default') throw new AppError('project-not-empty', 'the default project always exists: stacks that name no project go there');
-        if (outcome.outcome === 'not-empty') throw new AppError('project-not-empty', `project "${name}" holds ${outcome.liveStacks} live stacks and ${outcome.webhooks} webhooks; delete them first`);
+        if (outcome.outcome === 'default')
+          throw new AppError(
+            'project-not-empty',
+            'the default project always exists: stacks that name no project go there',
+          );
+        if (outcome.outcome === 'not-empty')
+          throw new AppError(
+            'project-not-empty',
+            `project "${name}" holds ${outcome.liveStacks} live stacks and ${outcome.webhooks} webhooks; delete them ` +
+              `first`,
+          );
         // A project made again under this name must not find these working.
         await store.tokens.revokeAll(name);
         res.status(204).end();

@@ -17,7 +17,12 @@ export function stackJobRoutes(deps: UseCaseDeps, template: Template): Route[] {
       tags: [template.name],
       summary: "List a stack's jobs, newest first",
       description:
-        "Every job the stack got (create, retry, update, plan, delete; drift checks included), newest first, each as `GET /api/jobs/{jobId}` shows it, for as long as job records are kept (`JOB_RETENTION_DAYS` after each finished). Stacks recorded before histories existed list only the jobs their record still names (the current or last one, and the one that found their drift) and every job since. Pass `next_cursor` as `cursor` for the next page; a page may hold fewer than `limit` jobs while the ids of expired ones wait to be dropped.",
+        'Every job the stack got (create, retry, update, plan, delete; drift checks included), newest first, each as ' +
+        '`GET /api/jobs/{jobId}` shows it, for as long as job records are kept (`JOB_RETENTION_DAYS` after each ' +
+        'finished). Stacks recorded before histories existed list only the jobs their record still names (the ' +
+        'current or last one, and the one that found their drift) and every job since. Pass `next_cursor` as ' +
+        '`cursor` for the next page; a page may hold fewer than `limit` jobs while the ids of expired ones wait to ' +
+        'be dropped.',
       request: { params: ResourceIdParams, query: PageQuery },
       responses: {
         200: json("A page of the stack's jobs.", JobList),

@@ -13,16 +13,25 @@ export const TemplateInfo = z
   .object({
     name: TemplateName,
     description: z.string(),
-    version: z.string().meta({ description: "A hash of the template's files and the local modules it sources; any change to them changes it." }),
-    inputs_schema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (2020-12) of a create request\'s inputs, from the variables.' }),
+    version: z.string().meta({
+      description: "A hash of the template's files and the local modules it sources; any change to them changes it.",
+    }),
+    inputs_schema: z
+      .record(z.string(), z.unknown())
+      .meta({ description: "JSON Schema (2020-12) of a create request's inputs, from the variables." }),
     outputs: z.array(z.object({ name: z.string(), sensitive: z.boolean() })),
   })
-  .meta({ id: 'Template',
+  .meta({
+    id: 'Template',
     example: {
       name: 'ec2instance',
       description: 'EC2 instances with SSM access',
       version: '3f9c2a1b7d4e5f60',
-      inputs_schema: { type: 'object', properties: { node_count: { type: 'integer', minimum: 1, maximum: 10, default: 1 } }, additionalProperties: false },
+      inputs_schema: {
+        type: 'object',
+        properties: { node_count: { type: 'integer', minimum: 1, maximum: 10, default: 1 } },
+        additionalProperties: false,
+      },
       outputs: [{ name: 'instance_ids', sensitive: false }],
     },
   });
@@ -56,10 +65,15 @@ export function templateRoutes(catalogue: Catalogue): Route[] {
       summary: 'Get a template',
       description: 'One template, with the JSON Schema of its inputs.',
       request: { params: TemplateParams },
-      responses: { 200: json('The template.', TemplateInfo), 404: problem('No template with this name.'), 503: unavailable },
+      responses: {
+        200: json('The template.', TemplateInfo),
+        404: problem('No template with this name.'),
+        503: unavailable,
+      },
       handle(_req, res, { params: { name } }) {
         const info = infos.get(name);
-        if (!info) throw new AppError('template-not-found', `no template named "${name}"; GET /api/templates lists them`);
+        if (!info)
+          throw new AppError('template-not-found', `no template named "${name}"; GET /api/templates lists them`);
         res.json(info);
       },
     }),
@@ -71,7 +85,10 @@ function infoOf(template: Template): TemplateInfo {
     name: template.name,
     description: template.description,
     version: template.version,
-    inputs_schema: z.toJSONSchema(template.inputsSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+    inputs_schema: z.toJSONSchema(template.inputsSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+      string,
+      unknown
+    >,
     outputs: template.outputs.map(({ name, sensitive }) => ({ name, sensitive })),
   };
 }

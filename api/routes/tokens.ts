@@ -3,7 +3,13 @@
 // token's secret is shown once, and only its digest is kept.
 import { createToken, listTokens, revokeToken } from '../../core/access/managed-tokens.ts';
 import { projectNotFound } from '../../core/errors.ts';
-import { ApiTokenList, ApiTokenWithSecret, ProjectParams, TokenCreateRequest, TokenId } from '../../core/schemas/index.ts';
+import {
+  ApiTokenList,
+  ApiTokenWithSecret,
+  ProjectParams,
+  TokenCreateRequest,
+  TokenId,
+} from '../../core/schemas/index.ts';
 import type { Principal } from '../../core/access/roles.ts';
 import type { Store } from '../../core/store/index.ts';
 import { principalOf, projectParam, requireRole } from '../access.ts';
@@ -36,8 +42,13 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       tags: [TAG],
       audit: { action: 'token.create', target: 'token' },
       summary: 'Make a token',
-      description: 'A bearer token with a role in this project, for CI and scripts; the secret is in this response only. With `expires_in` it stops working after that long; DELETE revokes it at once on every API process.',
-      request: { params: ProjectParams, body: { required: true, content: { 'application/json': { schema: TokenCreateRequest } } } },
+      description:
+        'A bearer token with a role in this project, for CI and scripts; the secret is in this response only. With ' +
+        '`expires_in` it stops working after that long; DELETE revokes it at once on every API process.',
+      request: {
+        params: ProjectParams,
+        body: { required: true, content: { 'application/json': { schema: TokenCreateRequest } } },
+      },
       responses: {
         201: json('The token, with its secret.', ApiTokenWithSecret),
         400: problem('Invalid name, role or expires_in.'),
@@ -60,7 +71,12 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       summary: "List a project's tokens",
       description: 'Without their secrets; with when each was last used.',
       request: { params: ProjectParams },
-      responses: { 200: json("The project's live tokens.", ApiTokenList), 403: tooLow, 404: notFound, 503: unavailable },
+      responses: {
+        200: json("The project's live tokens.", ApiTokenList),
+        403: tooLow,
+        404: notFound,
+        503: unavailable,
+      },
       async handle(req, res, { params }) {
         res.json(await listTokens(store.tokens, await tokenProject(store, principalOf(req), params.project)));
       },
@@ -74,7 +90,13 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       summary: 'Revoke a token',
       description: 'The next request with it, on any API process, is 401.',
       request: { params: TokenParams },
-      responses: { 204: { description: 'Revoked.' }, 400: problem('Invalid project name or token id.'), 403: tooLow, 404: notFound, 503: unavailable },
+      responses: {
+        204: { description: 'Revoked.' },
+        400: problem('Invalid project name or token id.'),
+        403: tooLow,
+        404: notFound,
+        503: unavailable,
+      },
       async handle(req, res, { params }) {
         const project = await tokenProject(store, principalOf(req), params.project);
         await revokeToken(store.tokens, project, params.tokenId, auditOf(req));

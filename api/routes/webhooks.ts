@@ -43,10 +43,17 @@ import { unavailable } from './common.ts';
 
 const TAG = 'webhooks';
 const badRequest = problem('The body or an id is not valid, or the URL is refused (named in `errors`).');
-const noWebhook = problem("No webhook with this id, or one in a project the caller has no role in (or, for an every-project webhook, is not an admin of every project): both answer alike.");
+const noWebhook = problem(
+  'No webhook with this id, or one in a project the caller has no role in (or, for an every-project webhook, is not ' +
+    'an admin of every project): both answer alike.',
+);
 const notAdmin = problem("The caller's role in the webhook's project is below admin (`insufficient-role`).");
 const noKey = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need.');
-const noKeyOrFull = problem('The installation has no ENCRYPTION_KEY, which webhook secrets need (`encryption-key-not-set`), or has as many webhooks as WEBHOOK_LIMIT allows, or the project as many as WEBHOOK_LIMIT_PER_PROJECT allows (`webhook-limit-reached`, naming which).');
+const noKeyOrFull = problem(
+  'The installation has no ENCRYPTION_KEY, which webhook secrets need (`encryption-key-not-set`), or has as many ' +
+    'webhooks as WEBHOOK_LIMIT allows, or the project as many as WEBHOOK_LIMIT_PER_PROJECT allows ' +
+    '(`webhook-limit-reached`, naming which).',
+);
 
 export function webhookRoutes(deps: WebhookDeps): Route[] {
   return routes(deps).map((declared) =>
@@ -91,7 +98,9 @@ function routes(deps: WebhookDeps): Route[] {
       operationId: 'listEventTypes',
       tags: [TAG],
       summary: 'List the event types',
-      description: "Every event type a webhook can receive, with the JSON Schema of its CloudEvent's `data`. An event whose data does not match its schema is not sent.",
+      description:
+        "Every event type a webhook can receive, with the JSON Schema of its CloudEvent's `data`. An event whose " +
+        'data does not match its schema is not sent.',
       responses: { 200: json('The event types.', EventTypeList) },
       handle(_req, res) {
         res.json({ items: eventTypeDescriptions() });
@@ -105,11 +114,23 @@ function routes(deps: WebhookDeps): Route[] {
       tags: [TAG],
       summary: 'Register a webhook',
       description:
-        "Events of the given types (all, if none are given) of the project's stacks are POSTed to the URL as CloudEvents (structured JSON), signed the Standard Webhooks way with the secret in this response, which is not shown again. It belongs to `?project=` (its admins), or, without it, to the one project the caller is an admin of; an owner or an admin of every project registers it for every project without `?project=`. The URL is checked now and at every delivery: loopback, private, link-local and metadata addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. An installation has at most WEBHOOK_LIMIT webhooks (default 100), a project at most WEBHOOK_LIMIT_PER_PROJECT (default 20).",
-      request: { query: ProjectQuery, body: { content: { 'application/json': { schema: WebhookCreateRequest } }, required: true } },
+        "Events of the given types (all, if none are given) of the project's stacks are POSTed to the URL as " +
+        'CloudEvents (structured JSON), signed the Standard Webhooks way with the secret in this response, which ' +
+        'is not shown again. It belongs to `?project=` (its admins), or, without it, to the one project the caller ' +
+        'is an admin of; an owner or an admin of every project registers it for every project without `?project=`. ' +
+        'The URL is checked now and at every delivery: loopback, private, link-local and metadata addresses are ' +
+        'refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. An installation has at most WEBHOOK_LIMIT webhooks ' +
+        '(default 100), a project at most WEBHOOK_LIMIT_PER_PROJECT (default 20).',
+      request: {
+        query: ProjectQuery,
+        body: { content: { 'application/json': { schema: WebhookCreateRequest } }, required: true },
+      },
       responses: {
         201: json('Registered; `secret` is shown only here.', WebhookWithSecret),
-        400: problem('The body is not valid, or the URL is refused (named in `errors`); or no `?project=` from a caller who is an admin of several projects (`project-required`).'),
+        400: problem(
+          'The body is not valid, or the URL is refused (named in `errors`); or no `?project=` from a caller who is ' +
+            'an admin of several projects (`project-required`).',
+        ),
         403: problem("The caller's role in the project is below admin (`insufficient-role`)."),
         404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
         409: noKeyOrFull,
@@ -127,7 +148,9 @@ function routes(deps: WebhookDeps): Route[] {
       operationId: 'listWebhooks',
       tags: [TAG],
       summary: 'List webhooks',
-      description: 'The webhooks of the projects the caller is an admin of (of every project, and every-project ones, for owners and admins of every project), or of `?project=` only; oldest first. Secrets are never shown.',
+      description:
+        'The webhooks of the projects the caller is an admin of (of every project, and every-project ones, for ' +
+        'owners and admins of every project), or of `?project=` only; oldest first. Secrets are never shown.',
       request: { query: WebhookListQuery },
       responses: {
         200: json('A page of webhooks.', WebhookList),
@@ -161,8 +184,12 @@ function routes(deps: WebhookDeps): Route[] {
       audit: { action: 'webhook.update', target: 'webhook', param: 'webhookId' },
       tags: [TAG],
       summary: 'Change a webhook',
-      description: 'Changes the fields given. `enabled: true` resumes deliveries, also after a receiver answered 410 Gone.',
-      request: { params: WebhookIdParams, body: { content: { 'application/json': { schema: WebhookUpdateRequest } }, required: true } },
+      description:
+        'Changes the fields given. `enabled: true` resumes deliveries, also after a receiver answered 410 Gone.',
+      request: {
+        params: WebhookIdParams,
+        body: { content: { 'application/json': { schema: WebhookUpdateRequest } }, required: true },
+      },
       responses: { 200: json('The webhook as changed.', Webhook), 400: badRequest, 404: noWebhook, 503: unavailable },
       async handle(req, res, { params, body }) {
         res.json(await updateWebhook(deps, params.webhookId, body, req.log, auditOf(req)));
@@ -190,7 +217,10 @@ function routes(deps: WebhookDeps): Route[] {
       audit: { action: 'webhook.ping', target: 'webhook', param: 'webhookId' },
       tags: [TAG],
       summary: 'Send a test event',
-      description: 'Queues an `io.tfcompute.webhook.ping` event to this webhook (even a disabled one, and even while its circuit is open): a way to check the receiver and its signature check. An answer (but 408, 429 or 5xx) closes an open circuit at once, and the deliveries it held are sent. Follow the delivery at its `href`.',
+      description:
+        'Queues an `io.tfcompute.webhook.ping` event to this webhook (even a disabled one, and even while its ' +
+        'circuit is open): a way to check the receiver and its signature check. An answer (but 408, 429 or 5xx) ' +
+        'closes an open circuit at once, and the deliveries it held are sent. Follow the delivery at its `href`.',
       request: { params: WebhookIdParams },
       responses: { 202: json('Queued.', Delivery), 400: badRequest, 404: noWebhook, 409: noKey, 503: unavailable },
       async handle(req, res, { params }) {
@@ -205,9 +235,17 @@ function routes(deps: WebhookDeps): Route[] {
       audit: { action: 'webhook.rotate-secret', target: 'webhook', param: 'webhookId' },
       tags: [TAG],
       summary: "Rotate a webhook's secret",
-      description: 'A new secret, shown only in this response. For 24 hours deliveries carry two signatures, by the new secret and the old, so the receiver can change over without losing one.',
+      description:
+        'A new secret, shown only in this response. For 24 hours deliveries carry two signatures, by the new secret ' +
+        'and the old, so the receiver can change over without losing one.',
       request: { params: WebhookIdParams },
-      responses: { 200: json('The webhook and its new secret.', WebhookWithSecret), 400: badRequest, 404: noWebhook, 409: noKey, 503: unavailable },
+      responses: {
+        200: json('The webhook and its new secret.', WebhookWithSecret),
+        400: badRequest,
+        404: noWebhook,
+        409: noKey,
+        503: unavailable,
+      },
       async handle(req, res, { params }) {
         res.json(await rotateSecret(deps, params.webhookId, auditOf(req)));
       },
@@ -218,9 +256,16 @@ function routes(deps: WebhookDeps): Route[] {
       operationId: 'listWebhookDeliveries',
       tags: [TAG],
       summary: "List a webhook's deliveries",
-      description: 'Newest first, with every attempt: when, the status code, how long it took, and why it failed. The newest 1000 are listed, each kept for the job retention period.',
+      description:
+        'Newest first, with every attempt: when, the status code, how long it took, and why it failed. The newest ' +
+        '1000 are listed, each kept for the job retention period.',
       request: { params: WebhookIdParams, query: PageQuery },
-      responses: { 200: json('A page of deliveries.', DeliveryList), 400: badRequest, 404: noWebhook, 503: unavailable },
+      responses: {
+        200: json('A page of deliveries.', DeliveryList),
+        400: badRequest,
+        404: noWebhook,
+        503: unavailable,
+      },
       async handle(_req, res, { params, query }) {
         res.json(await listDeliveries(deps, params.webhookId, query.limit, query.cursor));
       },
@@ -233,7 +278,12 @@ function routes(deps: WebhookDeps): Route[] {
       summary: 'Get a delivery',
       description: 'One delivery and its attempts.',
       request: { params: DeliveryIdParams },
-      responses: { 200: json('The delivery.', Delivery), 400: badRequest, 404: problem('No such webhook or delivery.'), 503: unavailable },
+      responses: {
+        200: json('The delivery.', Delivery),
+        400: badRequest,
+        404: problem('No such webhook or delivery.'),
+        503: unavailable,
+      },
       async handle(_req, res, { params }) {
         res.json(await getDelivery(deps, params.webhookId, params.deliveryId));
       },
@@ -245,9 +295,17 @@ function routes(deps: WebhookDeps): Route[] {
       audit: { action: 'webhook.redeliver', target: 'webhook', param: 'webhookId' },
       tags: [TAG],
       summary: 'Send a delivery again',
-      description: 'The same event (the same `id` and body, so a receiver that dedupes by `webhook-id` sees a duplicate) as a new delivery, signed anew.',
+      description:
+        'The same event (the same `id` and body, so a receiver that dedupes by `webhook-id` sees a duplicate) as a ' +
+        'new delivery, signed anew.',
       request: { params: DeliveryIdParams },
-      responses: { 202: json('The new delivery, queued.', Delivery), 400: badRequest, 404: problem('No such webhook or delivery.'), 409: noKey, 503: unavailable },
+      responses: {
+        202: json('The new delivery, queued.', Delivery),
+        400: badRequest,
+        404: problem('No such webhook or delivery.'),
+        409: noKey,
+        503: unavailable,
+      },
       async handle(req, res, { params }) {
         const delivery = await redeliver(deps, params.webhookId, params.deliveryId, auditOf(req));
         res.status(202).location(delivery.href).json(delivery);
