@@ -1,6 +1,7 @@
 // /api/jobs: a job's record, its Terraform log (plain text, or followed live
 // as Server-Sent Events), and cancelling it.
 import { z } from 'zod';
+import type { LifecycleDeps } from '../../core/lifecycle/index.ts';
 import { Job, JobIdParams, OverrideRequest } from '../../core/schemas/index.ts';
 import { json, problem, type Route, route } from '../route.ts';
 import { approvePlan, cancelJob, discardPlan, overridePolicies } from '../../core/lifecycle/index.ts';
@@ -16,7 +17,7 @@ const notFound = problem(
 );
 const tooLow = problem("The caller's role in the job's project is below write (`insufficient-role`).");
 
-export function jobRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }): Route[] {
+export function jobRoutes(deps: LifecycleDeps & Pick<UseCaseDeps, 'waiter'> & { shutdown: AbortSignal }): Route[] {
   const notPlanned = problem('The job is not a `planned` update.');
   return [
     route({

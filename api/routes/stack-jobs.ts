@@ -4,11 +4,11 @@ import { JobList, PageQuery, ResourceIdParams } from '../../core/schemas/index.t
 import type { Template } from '../../core/templates/index.ts';
 import { stackFor } from '../access.ts';
 import { json, problem, type Route, route } from '../route.ts';
-import type { UseCaseDeps } from '../wait.ts';
+import type { Store } from '../../core/store/index.ts';
 import { unavailable } from './common.ts';
 import { notFound, pascalCase } from './resources.ts';
 
-export function stackJobRoutes(deps: UseCaseDeps, template: Template): Route[] {
+export function stackJobRoutes(deps: { store: Store }, template: Template): Route[] {
   return [
     route({
       method: 'get',
