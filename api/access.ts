@@ -9,6 +9,7 @@ import { getJob, getResource } from '../core/lifecycle/index.ts';
 import { type Job, ProjectName, type Resource } from '../core/schemas/index.ts';
 import { EVERY_PROJECT, INSTALLATION, type Store } from '../core/store/index.ts';
 import { denial } from './audit.ts';
+import { parseParam } from './validate.ts';
 
 // Who made the request, set by authenticate().
 export function principalOf(req: Request): Principal {
@@ -120,7 +121,5 @@ export function administeredProjects(principal: Principal, named: string | undef
 
 // The project a path names, or the 400 of a malformed name.
 export function projectParam(value: unknown): string {
-  const parsed = ProjectName.safeParse(value);
-  if (!parsed.success) throw new AppError('invalid-id', 'a project name is 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
-  return parsed.data;
+  return parseParam('project', ProjectName, value);
 }

@@ -2,13 +2,13 @@
 // catalogue's code and title, a detail the user can act on, no stack trace.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, ERRORS, problemType, type ErrorCode } from '../core/errors.ts';
-import { isId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Problem } from '../core/schemas/index.ts';
+import { type Problem, ResourceId } from '../core/schemas/index.ts';
+import { parseParam } from './validate.ts';
 
-export function requireId(value: string | string[] | undefined): string {
-  if (typeof value === 'string' && isId(value)) return value;
-  throw new AppError('invalid-id', 'ids are 16 characters of 0-9 and a-z');
+// A stack or job id from a console page's path, or the 400 of a malformed one.
+export function requireId(value: unknown): string {
+  return parseParam('id', ResourceId, value);
 }
 
 export function methodNotAllowed(allowed: string[]): RequestHandler {

@@ -73,6 +73,7 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       request: { params: ProjectParams },
       responses: {
         200: json("The project's live tokens.", ApiTokenList),
+        400: problem('Invalid project name.'),
         403: tooLow,
         404: notFound,
         503: unavailable,
