@@ -1,47 +1,20 @@
-// /api/{template}: one template's stacks. Parse, call one use case, map the
-// outcome to HTTP. Every template gets this route set, with its own request
-// schema.
-import type { Request, Response } from 'express';
+// /api/{template}: one template's stacks: create one, list them, read one
+// (changes to a stack are in stack-changes.ts). Every template gets this
+// route set, with its own request schema.
 import { AppError } from '../../core/errors.ts';
-import {
-  Job,
-  ListQuery,
-  ProjectQuery,
-  Resource,
-  ResourceIdParams,
-  ResourceList,
-  Ttl,
-  UpdateRequest,
-} from '../../core/schemas/index.ts';
+import { createStack, withLatestVersion } from '../../core/lifecycle/index.ts';
+import { ListQuery, ProjectQuery, Resource, ResourceIdParams, ResourceList, Ttl } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
 import { principalOf, readableProjects, stackFor, targetProject } from '../access.ts';
 import { auditOf } from '../audit.ts';
-import { preferredWait } from '../prefer.ts';
 import { json, problem, type Route, route } from '../route.ts';
-import {
-  createStack,
-  deleteStack,
-  planStack,
-  retryStack,
-  updateStack,
-  withLatestVersion,
-} from '../../core/lifecycle/index.ts';
-import { isFinished, isJobFinished, isJobSettled, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
-import {
-  badId,
-  IdempotencyHeaders,
-  jobLocationHeader,
-  locationHeader,
-  PreferHeader,
-  preferenceApplied,
-  unavailable,
-} from './common.ts';
+import { isFinished, type UseCaseDeps } from '../wait.ts';
+import { badId, IdempotencyHeaders, locationHeader, preferenceApplied, unavailable } from './common.ts';
+import { preferredWaits } from './stack-wait.ts';
 
 export const notFound = problem(
   'No resource of this template with this id, or none the caller has a role in its project to see: both answer alike.',
 );
-const tooLow = (role: string) =>
-  problem(`The caller's role in the stack's project is below ${role} (\`insufficient-role\`).`);
 
 export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, template: Template): Route[] {
   const RESOURCES_PATH = `/api/${template.name}`;
@@ -49,36 +22,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
   const noun = pascalCase(template.name);
   const CreateRequest = createRequestSchema(template, noun);
   const show = (resource: Resource) => withLatestVersion(resource, template);
-
-  // With `Prefer: wait=N` on a request whose job has not finished: marks the
-  // preference applied and, for N > 0, returns how long to wait and a signal
-  // that ends the wait early (the client went, or the API is stopping).
-  function waitPreference(
-    req: Request,
-    res: Response,
-    finished: boolean,
-  ): { seconds: number; signal: AbortSignal } | undefined {
-    const seconds = preferredWait(req.get('prefer'));
-    if (seconds === undefined || finished) return undefined;
-    res.set('Preference-Applied', `wait=${seconds}`);
-    if (seconds === 0) return undefined;
-    const gone = new AbortController();
-    res.on('close', () => gone.abort());
-    return { seconds, signal: AbortSignal.any([gone.signal, deps.shutdown]) };
-  }
-
-  async function maybeWait(req: Request, res: Response, resource: Resource): Promise<Resource> {
-    const wait = waitPreference(req, res, isFinished(resource));
-    if (!wait) return resource;
-    const final = await waitForResource(deps, resource, wait.seconds, wait.signal);
-    // Report the job the request started, not one requested since.
-    return final.job.id === resource.job.id ? final : resource;
-  }
-
-  async function maybeWaitForJob(req: Request, res: Response, job: Job): Promise<Job> {
-    const wait = waitPreference(req, res, isJobFinished(job.status));
-    return wait ? waitForJob(deps, job, wait.seconds, wait.signal) : job;
-  }
+  const { maybeWait } = preferredWaits(deps);
 
   return [
     route({
@@ -180,171 +124,6 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       responses: { 200: json('The resource.', Resource), 400: badId, 404: notFound, 503: unavailable },
       async handle(req, res, { params }) {
         res.json(show(await stackFor(deps, req, template.name, params.id, 'read')));
-      },
-    }),
-    route({
-      method: 'patch',
-      path: `${RESOURCES_PATH}/{id}`,
-      operationId: `update${noun}`,
-      audit: { action: 'stack.update', target: 'stack', param: 'id' },
-      tags: [TAG],
-      summary: 'Change a stack',
-      description:
-        "Merges `inputs` into the stack's inputs (RFC 7396: null removes a key, which falls back to the variable's " +
-        'default), checks the result against the template as served now, and queues an `update` job: `terraform ' +
-        'plan` with the new inputs. A plan with no changes finishes at once and the stack takes the inputs; with ' +
-        '`auto_apply` the plan is applied at once; otherwise the job waits `planned` until `POST ' +
-        '/api/jobs/{jobId}/apply` or `/discard`. The stack keeps its inputs until the update succeeds. Only a ' +
-        '`ready` or `update_failed` stack can be changed.',
-      request: {
-        params: ResourceIdParams,
-        headers: PreferHeader,
-        body: {
-          required: true,
-          content: {
-            'application/merge-patch+json': { schema: UpdateRequest },
-            'application/json': { schema: UpdateRequest },
-          },
-        },
-      },
-      responses: {
-        202: { ...json('Accepted; the resource is `updating`.', Resource), headers: preferenceApplied },
-        200: {
-          ...json(
-            'With `Prefer: wait`: the update finished, or its plan waits for approval (see `job.status`).',
-            Resource,
-          ),
-          headers: preferenceApplied,
-        },
-        400: problem('Invalid body, or merged inputs the template does not accept (each field named).'),
-        403: tooLow('plan (write for `auto_apply`)'),
-        404: notFound,
-        409: problem('The stack is not `ready` or `update_failed`.'),
-        415: problem('Body is not application/json or application/merge-patch+json.'),
-        503: unavailable,
-      },
-      // The plan role plans; applying without an approval is a write. The
-      // role is checked before the body, so a caller without it learns nothing.
-      async authorize(req, { params }) {
-        const autoApply = (req.body as { auto_apply?: unknown } | undefined)?.auto_apply === true;
-        await stackFor(deps, req, template.name, params.id, autoApply ? 'write' : 'plan');
-      },
-      async handle(req, res, { params: { id }, body }) {
-        const change = { inputs: body.inputs, autoApply: body.auto_apply };
-        const resource = await updateStack(deps, template.name, id, change, auditOf(req));
-        const final = await maybeWait(req, res, resource);
-        res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
-      },
-    }),
-    route({
-      method: 'delete',
-      path: `${RESOURCES_PATH}/{id}`,
-      operationId: `delete${noun}`,
-      audit: { action: 'stack.delete', target: 'stack', param: 'id' },
-      tags: [TAG],
-      summary: 'Destroy a stack',
-      description:
-        'Queues a delete job (`terraform destroy`, then the workspace is deleted). It runs after the job already ' +
-        'running for the resource; a create that has not started yet is cancelled instead. Repeating the request ' +
-        'while it is deleting returns the same job.',
-      request: { params: ResourceIdParams, headers: PreferHeader },
-      responses: {
-        202: { ...json('Accepted; the resource is `deleting`.', Resource), headers: preferenceApplied },
-        200: {
-          ...json(
-            'The delete finished (with `Prefer: wait`), the create had not started and was cancelled, or the ' +
-              'resource was already deleted.',
-            Resource,
-          ),
-          headers: preferenceApplied,
-        },
-        400: badId,
-        403: tooLow('write'),
-        404: notFound,
-        503: unavailable,
-      },
-      async handle(req, res, { params: { id } }) {
-        await stackFor(deps, req, template.name, id, 'write');
-        const { resource } = await deleteStack(deps, template.name, id, auditOf(req));
-        const final = await maybeWait(req, res, resource);
-        res.status(isFinished(final) ? 200 : 202).json(show(final));
-      },
-    }),
-    route({
-      method: 'post',
-      path: `${RESOURCES_PATH}/{id}/retry`,
-      operationId: `retry${noun}`,
-      audit: { action: 'stack.retry', target: 'stack', param: 'id' },
-      tags: [TAG],
-      summary: 'Retry a failed create or update',
-      description:
-        'A `failed` stack: runs `terraform apply` again, with the same inputs, in the workspace the failed create ' +
-        'left, with the template as served now: the inputs are checked against that version first, and the ' +
-        'resource takes it. An `update_failed` stack: queues its failed update again (the same inputs, checked ' +
-        'against the template as served now, planned afresh against what the failed apply left, applied at once ' +
-        'only if that update was). A failed delete is retried with DELETE.',
-      request: { params: ResourceIdParams, headers: PreferHeader },
-      responses: {
-        202: {
-          ...json('Accepted; the resource is `creating` (or `updating`) again.', Resource),
-          headers: preferenceApplied,
-        },
-        200: {
-          ...json(
-            'With `Prefer: wait`: the retry finished, or its plan waits for approval (see `status` and `job.status`).',
-            Resource,
-          ),
-          headers: preferenceApplied,
-        },
-        400: badId,
-        403: tooLow('write'),
-        404: notFound,
-        409: problem(
-          'The resource is not `failed` or `update_failed`, or its inputs do not satisfy its template as served now.',
-        ),
-        503: unavailable,
-      },
-      async handle(req, res, { params: { id } }) {
-        await stackFor(deps, req, template.name, id, 'write');
-        const resource = await retryStack(deps, template.name, id, auditOf(req));
-        const final = await maybeWait(req, res, resource);
-        res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
-      },
-    }),
-    route({
-      method: 'post',
-      path: `${RESOURCES_PATH}/{id}/plan`,
-      operationId: `plan${noun}`,
-      audit: { action: 'stack.plan', target: 'stack', param: 'id' },
-      tags: [TAG],
-      summary: 'Plan a stack (speculative)',
-      description:
-        "Queues a plan-only job: `terraform plan` with the stack's inputs and the template as served now, after the " +
-        "stack's other jobs. Its `plan` shows what an apply would change now: changes made outside Terraform that " +
-        'the refresh found (`drift`) and changes of the configuration alike. It never applies, and never changes ' +
-        "the stack's inputs or status. Only a `ready` stack can be planned.",
-      request: { params: ResourceIdParams, headers: PreferHeader },
-      responses: {
-        202: {
-          ...json('Accepted; the plan job is queued.', Job),
-          headers: { ...jobLocationHeader, ...preferenceApplied },
-        },
-        200: {
-          ...json('With `Prefer: wait`: the plan job finished (see `status` and `plan`).', Job),
-          headers: { ...jobLocationHeader, ...preferenceApplied },
-        },
-        400: badId,
-        403: tooLow('plan'),
-        404: notFound,
-        409: problem('The stack is not `ready`.'),
-        503: unavailable,
-      },
-      async handle(req, res, { params: { id } }) {
-        await stackFor(deps, req, template.name, id, 'plan');
-        const job = await planStack(deps, template.name, id, auditOf(req));
-        res.location(job.href);
-        const final = await maybeWaitForJob(req, res, job);
-        res.status(isJobFinished(final.status) ? 200 : 202).json(final);
       },
     }),
   ];

@@ -1,20 +1,14 @@
 // /api/webhooks: register receivers of the lifecycle events, change and
 // delete them, ping one, rotate its secret, and read and redo its deliveries.
-// /api/event-types: the events and their data's schemas.
-import { eventTypeDescriptions } from '../../core/events/catalogue.ts';
-import type { Principal } from '../../core/access/roles.ts';
-import type { WebhookRecord } from '../../core/store/index.ts';
 import {
   Delivery,
   DeliveryId,
   DeliveryIdParams,
   DeliveryList,
-  EventTypeList,
   PageQuery,
   ProjectQuery,
   Webhook,
   WebhookCreateRequest,
-  WebhookId,
   WebhookIdParams,
   WebhookList,
   WebhookListQuery,
@@ -32,10 +26,9 @@ import {
   redeliver,
   rotateSecret,
   updateWebhook,
-  webhookNotFound,
   type WebhookDeps,
 } from '../../core/webhooks/manage.ts';
-import { administeredProjects, principalOf, requireWebhookAdmin, webhookProject } from '../access.ts';
+import { administeredProjects, administeredWebhook, principalOf, webhookProject } from '../access.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
 import { parseParam } from '../validate.ts';
@@ -76,36 +69,8 @@ export function deliveryIdParam(value: unknown): string {
   return parseParam('deliveryId', DeliveryId, value);
 }
 
-// The webhook of this id, if the principal administers it (the console's
-// webhook pages ask this too).
-export async function administeredWebhook(
-  deps: Pick<WebhookDeps, 'store'>,
-  principal: Principal,
-  value: unknown,
-): Promise<WebhookRecord> {
-  const webhookId = parseParam('webhookId', WebhookId, value);
-  const webhook = await deps.store.webhooks.get(webhookId);
-  if (!webhook) throw webhookNotFound(webhookId);
-  requireWebhookAdmin(principal, webhook.project, () => webhookNotFound(webhookId));
-  return webhook;
-}
-
 function routes(deps: WebhookDeps): Route[] {
   return [
-    route({
-      method: 'get',
-      path: '/api/event-types',
-      operationId: 'listEventTypes',
-      tags: [TAG],
-      summary: 'List the event types',
-      description:
-        "Every event type a webhook can receive, with the JSON Schema of its CloudEvent's `data`. An event whose " +
-        'data does not match its schema is not sent.',
-      responses: { 200: json('The event types.', EventTypeList) },
-      handle(_req, res) {
-        res.json({ items: eventTypeDescriptions() });
-      },
-    }),
     route({
       method: 'post',
       path: '/api/webhooks',
