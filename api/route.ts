@@ -38,6 +38,8 @@ export type RouteInput<P extends Schema, Q extends Schema, B extends Schema, A> 
   authorized: A;
 };
 
+// `Route` alone is any route, its input's types erased, as a table of routes
+// with different inputs holds them; `route()` declares one with them inferred.
 export type Route<P extends Schema = any, Q extends Schema = any, B extends Schema = any, A = any> = Omit<
   RouteConfig,
   'method' | 'path' | 'operationId' | 'summary' | 'request'
