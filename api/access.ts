@@ -6,9 +6,11 @@ import type { Request } from 'express';
 import { allows, DEFAULT_PROJECT, type Principal, type Role, roleIn, seesEveryProject } from '../core/access/roles.ts';
 import { AppError, projectNotFound } from '../core/errors.ts';
 import { getJob, getResource } from '../core/lifecycle/index.ts';
-import { type Job, ProjectName, type Resource } from '../core/schemas/index.ts';
-import { EVERY_PROJECT, INSTALLATION, type Store } from '../core/store/index.ts';
+import { type Job, ProjectName, type Resource, WebhookId } from '../core/schemas/index.ts';
+import { EVERY_PROJECT, INSTALLATION, type Store, type WebhookRecord } from '../core/store/index.ts';
 import { denial } from './audit.ts';
+import { parseParam } from './validate.ts';
+import { webhookNotFound } from '../core/webhooks/manage.ts';
 
 // Who made the request, set by authenticate().
 export function principalOf(req: Request): Principal {
@@ -24,15 +26,33 @@ export function requireRole(principal: Principal, project: string, needed: Role,
   const role = roleIn(principal, project);
   if (role === undefined) throw denial(notFound(), INSTALLATION);
   if (!allows(role, needed)) {
-    throw denial(new AppError('insufficient-role', `this needs the ${needed} role in project "${project}"; "${principal.name}" has ${role}`), project);
+    throw denial(
+      new AppError(
+        'insufficient-role',
+        `this needs the ${needed} role in project "${project}"; "${principal.name}" has ${role}`,
+      ),
+      project,
+    );
   }
 }
 
 // The stack, if the caller has `needed` in its project; `template`
 // undefined: a stack of any template (the console's pages).
-export async function stackFor(deps: { store: Store }, req: Request, template: string | undefined, id: string, needed: Role): Promise<Resource> {
+export async function stackFor(
+  deps: { store: Store },
+  req: Request,
+  template: string | undefined,
+  id: string,
+  needed: Role,
+): Promise<Resource> {
   const resource = await getResource(deps, id, template);
-  requireRole(principalOf(req), resource.project, needed, () => new AppError('resource-not-found', `no ${template === undefined ? '' : `${template} `}resource with id ${id}`));
+  requireRole(
+    principalOf(req),
+    resource.project,
+    needed,
+    () =>
+      new AppError('resource-not-found', `no ${template === undefined ? '' : `${template} `}resource with id ${id}`),
+  );
   return resource;
 }
 
@@ -55,7 +75,11 @@ export function targetProject(req: Request, named: string | undefined, needed: R
     const granted = [...principal.grants.keys()];
     if (seesEveryProject(principal)) project = DEFAULT_PROJECT;
     else if (granted.length === 1) project = granted[0] as string;
-    else throw new AppError('project-required', `"${principal.name}" has roles in ${granted.length} projects (${granted.join(', ')}); name one with ?project=`);
+    else
+      throw new AppError(
+        'project-required',
+        `"${principal.name}" has roles in ${granted.length} projects (${granted.join(', ')}); name one with ?project=`,
+      );
   }
   const target = project;
   requireRole(principal, target, needed, () => projectNotFound(target));
@@ -114,13 +138,29 @@ export function administeredProjects(principal: Principal, named: string | undef
   }
   if (isInstallationAdmin(principal)) return undefined;
   const mine = administered(principal);
-  if (mine.length === 0) throw new AppError('insufficient-role', `webhooks are seen by their project's admins; "${principal.name}" is an admin of no project`);
+  if (mine.length === 0)
+    throw new AppError(
+      'insufficient-role',
+      `webhooks are seen by their project's admins; "${principal.name}" is an admin of no project`,
+    );
   return mine;
 }
 
 // The project a path names, or the 400 of a malformed name.
 export function projectParam(value: unknown): string {
-  const parsed = ProjectName.safeParse(value);
-  if (!parsed.success) throw new AppError('invalid-id', 'a project name is 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
-  return parsed.data;
+  return parseParam('project', ProjectName, value);
+}
+
+// The webhook of this id, if the principal administers it (the console's
+// webhook pages ask this too).
+export async function administeredWebhook(
+  deps: { store: Store },
+  principal: Principal,
+  value: unknown,
+): Promise<WebhookRecord> {
+  const webhookId = parseParam('webhookId', WebhookId, value);
+  const webhook = await deps.store.webhooks.get(webhookId);
+  if (!webhook) throw webhookNotFound(webhookId);
+  requireWebhookAdmin(principal, webhook.project, () => webhookNotFound(webhookId));
+  return webhook;
 }

@@ -21,8 +21,10 @@ import { policyRoutes } from './routes/policies.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { resourceRoutes } from './routes/resources.ts';
+import { stackChangeRoutes } from './routes/stack-changes.ts';
 import { stackJobRoutes } from './routes/stack-jobs.ts';
 import { templateRoutes } from './routes/templates.ts';
+import { eventTypeRoutes } from './routes/event-types.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { WebhookDeps } from '../core/webhooks/manage.ts';
 import type { UseCaseDeps } from './wait.ts';
@@ -49,7 +51,12 @@ export type AppDeps = UseCaseDeps & {
   webhooks: WebhookDeps;
   // The web console's sessions, and its SSO sign-in (undefined: none).
   // publicOrigin: PUBLIC_URL's origin, when a proxy in front terminates TLS.
-  console: { sessions: UiSessions; sso: SingleSignOn | undefined; oidc: OidcSettings | undefined; publicOrigin?: string | undefined };
+  console: {
+    sessions: UiSessions;
+    sso: SingleSignOn | undefined;
+    oidc: OidcSettings | undefined;
+    publicOrigin?: string | undefined;
+  };
 };
 
 export function createApp(deps: AppDeps): express.Express {
@@ -70,12 +77,41 @@ export function createApp(deps: AppDeps): express.Express {
   );
   // Browsers on other origins get no CORS headers unless origins are configured.
   if (deps.corsOrigins.length > 0) {
-    app.use(cors({ origin: [...deps.corsOrigins], exposedHeaders: ['Location', 'X-Request-Id', 'Preference-Applied', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'Idempotent-Replayed'], maxAge: 600 }));
+    app.use(
+      cors({
+        origin: [...deps.corsOrigins],
+        exposedHeaders: [
+          'Location',
+          'X-Request-Id',
+          'Preference-Applied',
+          'RateLimit-Limit',
+          'RateLimit-Remaining',
+          'RateLimit-Reset',
+          'Retry-After',
+          'Idempotent-Replayed',
+        ],
+        maxAge: 600,
+      }),
+    );
   }
 
   const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown, deps.metricsTokenDigest);
   const templates = deps.catalogue.list();
-  const api: Route[] = [...templateRoutes(deps.catalogue), ...templates.flatMap((template) => [...resourceRoutes(deps, template), ...stackJobRoutes(deps, template)]), ...jobRoutes(deps), ...projectRoutes(deps), ...tokenRoutes(deps), ...webhookRoutes(deps.webhooks), ...policyRoutes(deps), ...auditRoutes(deps)];
+  const api: Route[] = [
+    ...templateRoutes(deps.catalogue),
+    ...templates.flatMap((template) => [
+      ...resourceRoutes(deps, template),
+      ...stackChangeRoutes(deps, template),
+      ...stackJobRoutes(deps, template),
+    ]),
+    ...jobRoutes(deps),
+    ...projectRoutes(deps),
+    ...tokenRoutes(deps),
+    ...eventTypeRoutes(),
+    ...webhookRoutes(deps.webhooks),
+    ...policyRoutes(deps),
+    ...auditRoutes(deps),
+  ];
   const document = buildOpenApiDocument([...api, ...operations], templates);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
@@ -90,7 +126,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(routerFor(operations));
   // One budget of failed sign-ins per address, for the API's bearer tokens and the console's sign-in form alike.
   const failures = failedAuthLimiter(deps.redis, deps.redisPrefix, deps.rateLimitPerAddressPerMinute);
-  const consoleAuth = { authenticator: deps.authenticator, sessions: deps.console.sessions, oidc: deps.console.oidc, logger: deps.logger, store: deps.store, failures, publicOrigin: deps.console.publicOrigin };
+  const consoleAuth = {
+    authenticator: deps.authenticator,
+    sessions: deps.console.sessions,
+    oidc: deps.console.oidc,
+    logger: deps.logger,
+    store: deps.store,
+    failures,
+    publicOrigin: deps.console.publicOrigin,
+  };
   app.use(UI, createConsole(deps, consoleAuth, deps.console.sso));
 
   app.use(

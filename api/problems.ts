@@ -2,13 +2,13 @@
 // catalogue's code and title, a detail the user can act on, no stack trace.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, ERRORS, problemType, type ErrorCode } from '../core/errors.ts';
-import { isId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Problem } from '../core/schemas/index.ts';
+import { type Problem, ResourceId } from '../core/schemas/index.ts';
+import { parseParam } from './validate.ts';
 
-export function requireId(value: string | string[] | undefined): string {
-  if (typeof value === 'string' && isId(value)) return value;
-  throw new AppError('invalid-id', 'ids are 16 characters of 0-9 and a-z');
+// A stack or job id from a console page's path, or the 400 of a malformed one.
+export function requireId(value: unknown): string {
+  return parseParam('id', ResourceId, value);
 }
 
 export function methodNotAllowed(allowed: string[]): RequestHandler {
@@ -26,7 +26,11 @@ export const routeNotFound: RequestHandler = (req) => {
 // Bodies must be JSON; anything else that carries a body is refused before parsing.
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && (req.method === 'POST' || req.method === 'PATCH') && !req.is(['application/json', 'application/*+json'])) {
+  if (
+    hasBody &&
+    (req.method === 'POST' || req.method === 'PATCH') &&
+    !req.is(['application/json', 'application/*+json'])
+  ) {
     throw new AppError('unsupported-media-type', 'send the body as application/json');
   }
   next();
@@ -37,7 +41,9 @@ function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return (
     error.name === 'MaxRetriesPerRequestError' ||
-    /enableOfflineQueue|Connection is closed|connection is not ready|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(error.message)
+    /enableOfflineQueue|Connection is closed|connection is not ready|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(
+      error.message,
+    )
   );
 }
 
@@ -74,7 +80,8 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = toAppError(error);
     const log = req.log ?? logger;
-    if (appError.code === 'backend-unavailable') log.warn({ err: error instanceof Error ? error.message : String(error) }, 'backend unavailable');
+    if (appError.code === 'backend-unavailable')
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'backend unavailable');
     else if (appError.status >= 500) log.error({ err: error }, 'request failed');
     const body: Problem = {
       type: problemType(appError.code),

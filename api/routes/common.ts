@@ -9,7 +9,9 @@ export const PreferHeader = z.object({
     .string()
     .optional()
     .meta({
-      description: `RFC 7240. \`wait=N\` holds the response up to N seconds (at most ${MAX_WAIT_SECONDS}) until the job finishes.`,
+      description:
+        `RFC 7240. \`wait=N\` holds the response up to N seconds (at most ${MAX_WAIT_SECONDS}) until the ` +
+        `job finishes.`,
       example: 'wait=60',
     }),
 });
@@ -21,15 +23,22 @@ export const IdempotencyHeaders = PreferHeader.extend({
     .optional()
     .meta({
       description:
-        'IETF httpapi draft: repeating a POST with the same key and body returns the resource the first one made (header `Idempotent-Replayed: true`) instead of making another; the same key with a different body is 422. Keys belong to the token and are kept 24 h.',
+        'IETF httpapi draft: repeating a POST with the same key and body returns the resource the first one made ' +
+        '(header `Idempotent-Replayed: true`) instead of making another; the same key with a different body is 422. ' +
+        'Keys belong to the token and are kept 24 h.',
       example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
     }),
 });
 
-export const locationHeader = { Location: { description: 'URL of the resource.', schema: { type: 'string' as const } } };
+export const locationHeader = {
+  Location: { description: 'URL of the resource.', schema: { type: 'string' as const } },
+};
 export const jobLocationHeader = { Location: { description: 'URL of the job.', schema: { type: 'string' as const } } };
 export const preferenceApplied = {
-  'Preference-Applied': { description: 'Echoes the wait preference that was honoured.', schema: { type: 'string' as const } },
+  'Preference-Applied': {
+    description: 'Echoes the wait preference that was honoured.',
+    schema: { type: 'string' as const },
+  },
 };
 
 export const badId: ResponseConfig = problem('The id is not 16 characters of 0-9 and a-z.');

@@ -4,42 +4,63 @@
 // to; a policy of another project answers as an unknown id does.
 import type { Request } from 'express';
 import { AppError } from '../../core/errors.ts';
-import { createPolicy, deletePolicy, getPolicyRecord, listPolicies, policyNotFound, toPolicy, updatePolicy } from '../../core/policies/manage.ts';
-import { Policy, PolicyCreateRequest, PolicyId, PolicyIdParams, PolicyList, PolicyListQuery, PolicyUpdateRequest } from '../../core/schemas/index.ts';
+import {
+  createPolicy,
+  deletePolicy,
+  getPolicyRecord,
+  listPolicies,
+  policyNotFound,
+  toPolicy,
+  updatePolicy,
+} from '../../core/policies/manage.ts';
+import {
+  Policy,
+  PolicyCreateRequest,
+  PolicyIdParams,
+  PolicyList,
+  PolicyListQuery,
+  PolicyUpdateRequest,
+} from '../../core/schemas/index.ts';
 import { EVERY_PROJECT, type PolicyRecord, type Store } from '../../core/store/index.ts';
 import { principalOf, readableProjects, requireRole, targetProject } from '../access.ts';
 import { auditOf } from '../audit.ts';
-import { json, problem, type Route } from '../route.ts';
-import { parseOrThrow } from '../validate.ts';
+import { json, problem, type Route, route } from '../route.ts';
 import { unavailable } from './common.ts';
 
 const TAG = 'policies';
 const noPolicy = problem('No policy with this id, or one of a project the caller has no role in: both answer alike.');
-const notAdmin = problem("The caller is not an admin of the policy's project, or, for an every-project policy, not an owner (`insufficient-role`).");
-const badRule = problem('The body is not valid (`validation-failed`), or the rule does not compile, type-check, evaluate to a bool or stay within the cost limit (`invalid-policy-rule`, with the CEL error and its line and column).');
-
-function policyId(value: unknown): string {
-  const parsed = PolicyId.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new AppError('invalid-id', 'policy ids are "p" and 15 characters of 0-9 and a-z');
-}
+const notAdmin = problem(
+  "The caller is not an admin of the policy's project, or, for an every-project policy, not an owner " +
+    '(`insufficient-role`).',
+);
+const badRule = problem(
+  'The body is not valid (`validation-failed`), or the rule does not compile, type-check, evaluate to a bool or stay ' +
+    'within the cost limit (`invalid-policy-rule`, with the CEL error and its line and column).',
+);
 
 // The policy, if the caller may read it (`admin`: change it).
-async function policyFor(deps: { store: Store }, req: Request, needed: 'read' | 'admin'): Promise<PolicyRecord> {
-  const id = policyId(req.params.policyId);
+async function policyFor(
+  deps: { store: Store },
+  req: Request,
+  id: string,
+  needed: 'read' | 'admin',
+): Promise<PolicyRecord> {
   const record = await getPolicyRecord(deps, id);
   const principal = principalOf(req);
   if (record.project !== EVERY_PROJECT) {
     requireRole(principal, record.project, needed, () => policyNotFound(id));
   } else if (needed === 'admin' && !principal.owner) {
-    throw new AppError('insufficient-role', `every-project policies are changed by owners; "${principal.name}" is not one`);
+    throw new AppError(
+      'insufficient-role',
+      `every-project policies are changed by owners; "${principal.name}" is not one`,
+    );
   }
   return record;
 }
 
 export function policyRoutes(deps: { store: Store }): Route[] {
   return [
-    {
+    route({
       method: 'post',
       path: '/api/policies',
       operationId: 'createPolicy',
@@ -47,33 +68,49 @@ export function policyRoutes(deps: { store: Store }): Route[] {
       tags: [TAG],
       summary: 'Create a policy',
       description:
-        "A guardrail checked on the plan of every job it applies to (its project's, or every project's without `project`; of its `templates` and `actions`, or all), before anything is applied. Owners create policies for every project or one; a project's admins for their project only. The rule is compiled and type-checked now: one that does not compile, type-check or stay within the cost limit is refused with the CEL error and its position, and nothing is stored.",
+        "A guardrail checked on the plan of every job it applies to (its project's, or every project's without " +
+        '`project`; of its `templates` and `actions`, or all), before anything is applied. Owners create policies ' +
+        "for every project or one; a project's admins for their project only. The rule is compiled and " +
+        'type-checked now: one that does not compile, type-check or stay within the cost limit is refused with the ' +
+        'CEL error and its position, and nothing is stored.',
       request: { body: { content: { 'application/json': { schema: PolicyCreateRequest } }, required: true } },
       responses: {
         201: json('Created.', Policy),
         400: badRule,
-        403: problem("Without `project`: the caller is not an owner; with it: the caller's role there is below admin (`insufficient-role`)."),
+        403: problem(
+          "Without `project`: the caller is not an owner; with it: the caller's role there is below admin " +
+            '(`insufficient-role`).',
+        ),
         404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
-        409: problem('The project (or, without `project`, every project) already has 100 policies, the most allowed (`policy-limit-reached`).'),
+        409: problem(
+          'The project (or, without `project`, every project) already has 100 policies, the most allowed ' +
+            '(`policy-limit-reached`).',
+        ),
         503: unavailable,
       },
-      async handle(req, res) {
-        const body = parseOrThrow(PolicyCreateRequest, req.body ?? {}, 'body');
+      async handle(req, res, { body }) {
         const principal = principalOf(req);
         let project: string = EVERY_PROJECT;
         if (body.project !== undefined) project = targetProject(req, body.project, 'admin');
-        else if (!principal.owner) throw new AppError('insufficient-role', `a policy without a project applies to every project and is made by owners; "${principal.name}" is not one: name the project`);
+        else if (!principal.owner)
+          throw new AppError(
+            'insufficient-role',
+            `a policy without a project applies to every project and is made by owners; "${principal.name}" is not ` +
+              `one: name the project`,
+          );
         const policy = await createPolicy(deps, auditOf(req), project, body);
         res.status(201).location(policy.href).json(policy);
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/policies',
       operationId: 'listPolicies',
       tags: [TAG],
       summary: 'List policies',
-      description: "The policies that apply to `?project=`'s jobs (its own and every project's), or to those of every project the caller has a role in; oldest first.",
+      description:
+        "The policies that apply to `?project=`'s jobs (its own and every project's), or to those of every project " +
+        'the caller has a role in; oldest first.',
       request: { query: PolicyListQuery },
       responses: {
         200: json('The policies.', PolicyList),
@@ -81,40 +118,56 @@ export function policyRoutes(deps: { store: Store }): Route[] {
         404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const query = parseOrThrow(PolicyListQuery, req.query, 'query');
+      async handle(req, res, { query }) {
         res.json({ items: await listPolicies(deps, readableProjects(principalOf(req), query.project)) });
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/policies/{policyId}',
       operationId: 'getPolicy',
       tags: [TAG],
       summary: 'Get a policy',
-      description: "A policy of a project the caller has a role in, or an every-project one (they apply to everyone's jobs).",
+      description:
+        "A policy of a project the caller has a role in, or an every-project one (they apply to everyone's jobs).",
       request: { params: PolicyIdParams },
-      responses: { 200: json('The policy.', Policy), 400: problem('The id is not valid.'), 404: noPolicy, 503: unavailable },
-      async handle(req, res) {
-        res.json(toPolicy(await policyFor(deps, req, 'read')));
+      responses: {
+        200: json('The policy.', Policy),
+        400: problem('The id is not valid.'),
+        404: noPolicy,
+        503: unavailable,
       },
-    },
-    {
+      async handle(req, res, { params }) {
+        res.json(toPolicy(await policyFor(deps, req, params.policyId, 'read')));
+      },
+    }),
+    route({
       method: 'patch',
       path: '/api/policies/{policyId}',
       operationId: 'updatePolicy',
       audit: { action: 'policy.update', target: 'policy', param: 'policyId' },
       tags: [TAG],
       summary: 'Change a policy',
-      description: 'Changes the fields given; a new rule is checked as at creation. Jobs evaluated already keep their results; jobs that plan from now on are held to the policy as changed.',
-      request: { params: PolicyIdParams, body: { content: { 'application/json': { schema: PolicyUpdateRequest } }, required: true } },
-      responses: { 200: json('The policy as changed.', Policy), 400: badRule, 403: notAdmin, 404: noPolicy, 503: unavailable },
-      async handle(req, res) {
-        const record = await policyFor(deps, req, 'admin');
-        res.json(await updatePolicy(deps, auditOf(req), record.id, parseOrThrow(PolicyUpdateRequest, req.body ?? {}, 'body')));
+      description:
+        'Changes the fields given; a new rule is checked as at creation. Jobs evaluated already keep their results; ' +
+        'jobs that plan from now on are held to the policy as changed.',
+      request: {
+        params: PolicyIdParams,
+        body: { content: { 'application/json': { schema: PolicyUpdateRequest } }, required: true },
       },
-    },
-    {
+      responses: {
+        200: json('The policy as changed.', Policy),
+        400: badRule,
+        403: notAdmin,
+        404: noPolicy,
+        503: unavailable,
+      },
+      authorize: (req, { params }) => policyFor(deps, req, params.policyId, 'admin'),
+      async handle(req, res, { authorized: record, body }) {
+        res.json(await updatePolicy(deps, auditOf(req), record.id, body));
+      },
+    }),
+    route({
       method: 'delete',
       path: '/api/policies/{policyId}',
       operationId: 'deletePolicy',
@@ -123,11 +176,17 @@ export function policyRoutes(deps: { store: Store }): Route[] {
       summary: 'Delete a policy',
       description: 'Jobs evaluated already keep their results.',
       request: { params: PolicyIdParams },
-      responses: { 204: { description: 'Deleted.' }, 400: problem('The id is not valid.'), 403: notAdmin, 404: noPolicy, 503: unavailable },
-      async handle(req, res) {
-        await deletePolicy(deps, auditOf(req), await policyFor(deps, req, 'admin'));
+      responses: {
+        204: { description: 'Deleted.' },
+        400: problem('The id is not valid.'),
+        403: notAdmin,
+        404: noPolicy,
+        503: unavailable,
+      },
+      async handle(req, res, { params }) {
+        await deletePolicy(deps, auditOf(req), await policyFor(deps, req, params.policyId, 'admin'));
         res.status(204).end();
       },
-    },
+    }),
   ];
 }

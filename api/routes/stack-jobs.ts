@@ -3,23 +3,26 @@
 import { JobList, PageQuery, ResourceIdParams } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
 import { stackFor } from '../access.ts';
-import { requireId } from '../problems.ts';
-import { json, problem, type Route } from '../route.ts';
-import { parseOrThrow } from '../validate.ts';
-import type { UseCaseDeps } from '../wait.ts';
+import { json, problem, type Route, route } from '../route.ts';
+import type { Store } from '../../core/store/index.ts';
 import { unavailable } from './common.ts';
 import { notFound, pascalCase } from './resources.ts';
 
-export function stackJobRoutes(deps: UseCaseDeps, template: Template): Route[] {
+export function stackJobRoutes(deps: { store: Store }, template: Template): Route[] {
   return [
-    {
+    route({
       method: 'get',
       path: `/api/${template.name}/{id}/jobs`,
       operationId: `list${pascalCase(template.name)}Jobs`,
       tags: [template.name],
       summary: "List a stack's jobs, newest first",
       description:
-        "Every job the stack got (create, retry, update, plan, delete; drift checks included), newest first, each as `GET /api/jobs/{jobId}` shows it, for as long as job records are kept (`JOB_RETENTION_DAYS` after each finished). Stacks recorded before histories existed list only the jobs their record still names (the current or last one, and the one that found their drift) and every job since. Pass `next_cursor` as `cursor` for the next page; a page may hold fewer than `limit` jobs while the ids of expired ones wait to be dropped.",
+        'Every job the stack got (create, retry, update, plan, delete; drift checks included), newest first, each as ' +
+        '`GET /api/jobs/{jobId}` shows it, for as long as job records are kept (`JOB_RETENTION_DAYS` after each ' +
+        'finished). Stacks recorded before histories existed list only the jobs their record still names (the ' +
+        'current or last one, and the one that found their drift) and every job since. Pass `next_cursor` as ' +
+        '`cursor` for the next page; a page may hold fewer than `limit` jobs while the ids of expired ones wait to ' +
+        'be dropped.',
       request: { params: ResourceIdParams, query: PageQuery },
       responses: {
         200: json("A page of the stack's jobs.", JobList),
@@ -27,11 +30,11 @@ export function stackJobRoutes(deps: UseCaseDeps, template: Template): Route[] {
         404: notFound,
         503: unavailable,
       },
-      async handle(req, res) {
-        const resource = await stackFor(deps, req, template.name, requireId(req.params.id), 'read');
-        const page = await deps.store.jobs.history(resource.id, parseOrThrow(PageQuery, req.query, 'query'));
+      async handle(req, res, { params, query }) {
+        const resource = await stackFor(deps, req, template.name, params.id, 'read');
+        const page = await deps.store.jobs.history(resource.id, query);
         res.json({ items: page.items, next_cursor: page.nextCursor });
       },
-    },
+    }),
   ];
 }

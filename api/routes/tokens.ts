@@ -2,14 +2,19 @@
 // scripts. A project's admins (and owners) make, list and revoke them; a
 // token's secret is shown once, and only its digest is kept.
 import { createToken, listTokens, revokeToken } from '../../core/access/managed-tokens.ts';
-import { AppError, projectNotFound } from '../../core/errors.ts';
-import { ApiTokenList, ApiTokenWithSecret, ProjectParams, TokenCreateRequest, TokenId } from '../../core/schemas/index.ts';
+import { projectNotFound } from '../../core/errors.ts';
+import {
+  ApiTokenList,
+  ApiTokenWithSecret,
+  ProjectParams,
+  TokenCreateRequest,
+  TokenId,
+} from '../../core/schemas/index.ts';
 import type { Principal } from '../../core/access/roles.ts';
 import type { Store } from '../../core/store/index.ts';
 import { principalOf, projectParam, requireRole } from '../access.ts';
 import { auditOf } from '../audit.ts';
-import { json, problem, type Route } from '../route.ts';
-import { parseOrThrow } from '../validate.ts';
+import { json, problem, type Route, route } from '../route.ts';
 import { unavailable } from './common.ts';
 
 const TAG = 'projects';
@@ -29,17 +34,21 @@ export async function tokenProject(store: Store, principal: Principal, named: un
 
 export function tokenRoutes(deps: { store: Store }): Route[] {
   const { store } = deps;
-  const adminOf = (req: Parameters<Route['handle']>[0]) => tokenProject(store, principalOf(req), req.params.project);
   return [
-    {
+    route({
       method: 'post',
       path: '/api/projects/{project}/tokens',
       operationId: 'createToken',
       tags: [TAG],
       audit: { action: 'token.create', target: 'token' },
       summary: 'Make a token',
-      description: 'A bearer token with a role in this project, for CI and scripts; the secret is in this response only. With `expires_in` it stops working after that long; DELETE revokes it at once on every API process.',
-      request: { params: ProjectParams, body: { required: true, content: { 'application/json': { schema: TokenCreateRequest } } } },
+      description:
+        'A bearer token with a role in this project, for CI and scripts; the secret is in this response only. With ' +
+        '`expires_in` it stops working after that long; DELETE revokes it at once on every API process.',
+      request: {
+        params: ProjectParams,
+        body: { required: true, content: { 'application/json': { schema: TokenCreateRequest } } },
+      },
       responses: {
         201: json('The token, with its secret.', ApiTokenWithSecret),
         400: problem('Invalid name, role or expires_in.'),
@@ -48,13 +57,13 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
         409: problem('The project has a live token of that name (`token-name-taken`).'),
         503: unavailable,
       },
-      async handle(req, res) {
-        const project = await adminOf(req);
-        const made = await createToken(store.tokens, principalOf(req), project, parseOrThrow(TokenCreateRequest, req.body ?? {}, 'body'), auditOf(req));
+      authorize: (req, { params }) => tokenProject(store, principalOf(req), params.project),
+      async handle(req, res, { authorized: project, body }) {
+        const made = await createToken(store.tokens, principalOf(req), project, body, auditOf(req));
         res.status(201).location(`/api/projects/${project}/tokens/${made.id}`).json(made);
       },
-    },
-    {
+    }),
+    route({
       method: 'get',
       path: '/api/projects/{project}/tokens',
       operationId: 'listTokens',
@@ -62,12 +71,18 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       summary: "List a project's tokens",
       description: 'Without their secrets; with when each was last used.',
       request: { params: ProjectParams },
-      responses: { 200: json("The project's live tokens.", ApiTokenList), 403: tooLow, 404: notFound, 503: unavailable },
-      async handle(req, res) {
-        res.json(await listTokens(store.tokens, await adminOf(req)));
+      responses: {
+        200: json("The project's live tokens.", ApiTokenList),
+        400: problem('Invalid project name.'),
+        403: tooLow,
+        404: notFound,
+        503: unavailable,
       },
-    },
-    {
+      async handle(req, res, { params }) {
+        res.json(await listTokens(store.tokens, await tokenProject(store, principalOf(req), params.project)));
+      },
+    }),
+    route({
       method: 'delete',
       path: '/api/projects/{project}/tokens/{tokenId}',
       operationId: 'revokeToken',
@@ -76,14 +91,18 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       summary: 'Revoke a token',
       description: 'The next request with it, on any API process, is 401.',
       request: { params: TokenParams },
-      responses: { 204: { description: 'Revoked.' }, 400: problem('Invalid project name or token id.'), 403: tooLow, 404: notFound, 503: unavailable },
-      async handle(req, res) {
-        const project = await adminOf(req);
-        const id = TokenId.safeParse(req.params.tokenId);
-        if (!id.success) throw new AppError('invalid-id', 'token ids are "t" and 15 characters of 0-9 and a-z');
-        await revokeToken(store.tokens, project, id.data, auditOf(req));
+      responses: {
+        204: { description: 'Revoked.' },
+        400: problem('Invalid project name or token id.'),
+        403: tooLow,
+        404: notFound,
+        503: unavailable,
+      },
+      async handle(req, res, { params }) {
+        const project = await tokenProject(store, principalOf(req), params.project);
+        await revokeToken(store.tokens, project, params.tokenId, auditOf(req));
         res.status(204).end();
       },
-    },
+    }),
   ];
 }

@@ -4,9 +4,9 @@
 import { Router } from 'express';
 import { WebhookListQuery } from '../../../core/schemas/index.ts';
 import { listDeliveries, listWebhooks, redeliver, type WebhookDeps } from '../../../core/webhooks/manage.ts';
-import { administeredProjects, principalOf } from '../../access.ts';
+import { administeredProjects, administeredWebhook, principalOf } from '../../access.ts';
 import { auditOf } from '../../audit.ts';
-import { administeredWebhook, deliveryIdParam } from '../../routes/webhooks.ts';
+import { deliveryIdParam } from '../../routes/webhooks.ts';
 import { parseOrThrow } from '../../validate.ts';
 import { UI } from '../router.ts';
 import { sendPage } from '../views.ts';

@@ -10,12 +10,11 @@ import type { Store } from '../../../core/store/index.ts';
 import type { WebhookDeps } from '../../../core/webhooks/manage.ts';
 import { administered, isInstallationAdmin } from '../../access.ts';
 import type { AuditedRequest } from '../../audit.ts';
-import type { UseCaseDeps } from '../../wait.ts';
 import { auditPages } from './admin-audit.ts';
 import { tokenPages } from './admin-tokens.ts';
 import { webhookPages } from './admin-webhooks.ts';
 
-export function adminPages(deps: UseCaseDeps & { webhooks: WebhookDeps }): Router {
+export function adminPages(deps: { store: Store; webhooks: WebhookDeps }): Router {
   return Router().use(tokenPages(deps), webhookPages(deps.webhooks), auditPages(deps));
 }
 

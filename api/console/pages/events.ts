@@ -20,7 +20,10 @@ import { renderView } from '../views.ts';
 
 const KEEPALIVE_MS = 15_000;
 
-export function eventPages(deps: UseCaseDeps & { shutdown: AbortSignal }, auth: ConsoleAuth): Router {
+export function eventPages(
+  deps: Pick<UseCaseDeps, 'store' | 'waiter' | 'catalogue'> & { shutdown: AbortSignal },
+  auth: ConsoleAuth,
+): Router {
   const router = Router();
 
   router.get('/events', async (req, res) => {

@@ -7,6 +7,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { Router } from 'express';
 import { allows, roleIn } from '../../../core/access/roles.ts';
 import { approvePlan, discardPlan } from '../../../core/lifecycle/index.ts';
+import type { LifecycleDeps } from '../../../core/lifecycle/index.ts';
 import { jobFor, principalOf } from '../../access.ts';
 import { auditOf } from '../../audit.ts';
 import { streamLog } from '../../log-stream.ts';
@@ -17,7 +18,7 @@ import { renderView, sendPage } from '../views.ts';
 
 const LINE_BREAK = /\r\n|\r|\n/;
 
-export function jobPages(deps: UseCaseDeps & { shutdown: AbortSignal }): Router {
+export function jobPages(deps: LifecycleDeps & Pick<UseCaseDeps, 'waiter'> & { shutdown: AbortSignal }): Router {
   const router = Router();
 
   router.get('/jobs/:id', async (req, res) => {

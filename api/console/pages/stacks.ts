@@ -12,13 +12,13 @@ import { principalOf, readableProjects, stackFor } from '../../access.ts';
 import { auditOf } from '../../audit.ts';
 import { requireId } from '../../problems.ts';
 import { parseOrThrow } from '../../validate.ts';
-import type { UseCaseDeps } from '../../wait.ts';
+import type { LifecycleDeps } from '../../../core/lifecycle/index.ts';
 import { bodyOf, fieldsOf, type FormBody } from '../form.ts';
 import { UI } from '../router.ts';
 import { stackView } from '../stack-view.ts';
 import { renderView, sendPage } from '../views.ts';
 
-export function stackPages(deps: UseCaseDeps): Router {
+export function stackPages(deps: LifecycleDeps): Router {
   const router = Router();
   const templateNames = () => deps.catalogue.list().map((template) => template.name);
 

@@ -10,12 +10,13 @@ import type { Template } from '../../../core/templates/index.ts';
 import { principalOf, targetProject } from '../../access.ts';
 import { auditOf } from '../../audit.ts';
 import { parseOrThrow } from '../../validate.ts';
+import type { LifecycleDeps } from '../../../core/lifecycle/index.ts';
 import type { UseCaseDeps } from '../../wait.ts';
 import { bodyOf, fieldsOf, type FormBody } from '../form.ts';
 import { UI } from '../router.ts';
 import { sendPage } from '../views.ts';
 
-export function templatePages(deps: UseCaseDeps): Router {
+export function templatePages(deps: LifecycleDeps & Pick<UseCaseDeps, 'maxLiveResourcesPerToken'>): Router {
   const router = Router();
   const templateNamed = (name: unknown): Template => {
     const template = typeof name === 'string' ? deps.catalogue.get(name) : undefined;
