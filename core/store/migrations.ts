@@ -5,10 +5,9 @@ import { DEFAULT_PROJECT } from '../access/roles.ts';
 import type { StoreContext } from './context.ts';
 import { parse } from './outcomes.ts';
 import type { ScriptName } from './scripts.ts';
-
 // Resources recorded before templates existed were all stacks of the single
 // configuration then served, which is now the template of this name.
-export const LEGACY_TEMPLATE = 'ec2instance';
+import { LEGACY_TEMPLATE } from '../legacy.ts';
 
 // The layout versions, each reached by one script over a whole index.
 // 2: every resource names its template and is in that template's indexes.

@@ -1,6 +1,6 @@
 // Resource and job hashes as read from Redis, turned into the API's shapes.
 import { DEFAULT_PROJECT } from '../access/roles.ts';
-import { LEGACY_TEMPLATE } from './migrations.ts';
+import { LEGACY_TEMPLATE } from '../legacy.ts';
 import type { Drift, DriftStatus, Job, JobAction, JobError, JobPolicy, JobProgress, JobResult, JobStatus, Outputs, Plan, PlannedChange, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
 
 type Hash = Record<string, string>;

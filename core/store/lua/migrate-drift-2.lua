@@ -33,7 +33,7 @@ return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(memb
   local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
   local status = redis.call('HGET', resourceKey, 'status')
   if not status or status == 'deleted' then return false end
-  local template = redis.call('HGET', resourceKey, 'template') or 'ec2instance'
+  local template = redis.call('HGET', resourceKey, 'template')
   local missing = redis.call('ZSCORE', templateStatusDriftKeyOf(prefix, template, status, driftOf(resourceKey)), member) == false
   enterDriftIndexes(prefix, resourceKey, status)
   return missing

@@ -33,7 +33,7 @@ return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(memb
   local id = string.sub(member, 17)
   local resourceKey = resourceKeyOf(prefix, id)
   local record = redis.call('HMGET', resourceKey, 'status', 'template', 'project')
-  local status, template = record[1], record[2] or 'ec2instance'
+  local status, template = record[1], record[2]
   if not status or record[3] then return false end
   redis.call('HSET', resourceKey, 'project', 'default')
   redis.call('ZADD', templateIndexKeyOf(prefix, template, 'default'), 0, member)

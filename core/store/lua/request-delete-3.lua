@@ -61,7 +61,7 @@ if status == 'deleting' then return {'existing', redis.call('HGET', resourceKey,
 if status == 'deleted' then return {'deleted', redis.call('HGET', resourceKey, 'job_id')} end
 
 local resourceId = redis.call('HGET', resourceKey, 'id')
-local template = redis.call('HGET', resourceKey, 'template') or 'ec2instance'
+local template = redis.call('HGET', resourceKey, 'template')
 local currentId = redis.call('HGET', resourceKey, 'job_id')
 local currentKey = jobKeyOf(prefix, currentId)
 local current = redis.call('HMGET', currentKey, 'action', 'status', 'attempts', 'retry')

@@ -65,7 +65,7 @@ for _, pendingId in ipairs(redis.call('LRANGE', opsKey, 0, -1)) do
   local pending = redis.call('HMGET', jobKeyOf(prefix, pendingId), 'action', 'status')
   if pending[1] == 'plan' and pending[2] == 'queued' then return {'queued', pendingId} end
 end
-recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3] or 'ec2instance', templateVersion, maxAttempts, now, ARGV[8], auditActorOf(ARGV[7]))
+recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3], templateVersion, maxAttempts, now, ARGV[8], auditActorOf(ARGV[7]))
 redis.call('RPUSH', opsKey, jobId)
 auditStack(prefix, ARGV[7], resourceKey)
 return {'created', jobId}

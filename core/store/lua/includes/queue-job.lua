@@ -8,7 +8,7 @@
 --- @include "new-job"
 local function queueJob(prefix, resourceKey, opsKey, jobKey, jobId, action, status, templateVersion, maxAttempts, now, nowMs, createdBy)
   local record = redis.call('HMGET', resourceKey, 'id', 'template')
-  recordNewJob(prefix, resourceKey, jobKey, jobId, record[1], action, record[2] or 'ec2instance', templateVersion, maxAttempts, now, nowMs, createdBy)
+  recordNewJob(prefix, resourceKey, jobKey, jobId, record[1], action, record[2], templateVersion, maxAttempts, now, nowMs, createdBy)
   setResourceStatus(prefix, resourceKey, status, now, 'job_id', jobId, 'job_action', action, 'job_status', 'queued', 'error', '')
   redis.call('RPUSH', opsKey, jobId)
 end
