@@ -91,10 +91,22 @@ export class Audit {
 
 // The one ARGV a script that records a change takes: the entry's fields the
 // script cannot know, and the retention; '' for no entry.
-export function auditArg(context: StoreContext, note: AuditNote | undefined): string {
-  if (note === undefined) return '';
+// A note as the scripts record it (lua/includes/audit.lua): a field of a
+// script's packed arguments; none for a change no user asked for.
+export type AuditRecord = {
+  id: string;
+  at: string;
+  actor: { kind: Actor['kind']; name: string };
+  action: AuditAction;
+  request_id: string;
+  min_ms: string;
+  keep_ms: string;
+};
+
+export function auditRecord(context: StoreContext, note: AuditNote | undefined): AuditRecord | undefined {
+  if (note === undefined) return undefined;
   const nowMs = context.audit.now();
-  return JSON.stringify({
+  return {
     id: `a${newAuditId()}`,
     at: new Date(nowMs).toISOString(),
     actor: { kind: note.actor.kind, name: note.actor.name },
@@ -102,7 +114,13 @@ export function auditArg(context: StoreContext, note: AuditNote | undefined): st
     request_id: note.requestId,
     min_ms: String(nowMs - context.audit.retentionMs),
     keep_ms: String(context.audit.retentionMs),
-  });
+  };
+}
+
+// The note as one positional ARGV: its JSON, or ''.
+export function auditArg(context: StoreContext, note: AuditNote | undefined): string {
+  const record = auditRecord(context, note);
+  return record === undefined ? '' : JSON.stringify(record);
 }
 
 // Adds a change's entry to the MULTI that makes the change (see projects.ts).

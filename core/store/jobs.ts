@@ -7,7 +7,7 @@ import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, ty
 import { type Page, pageOfMembers } from './pages.ts';
 import { toJob } from './records.ts';
 import { IndexMember } from './keys.ts';
-import { auditArg, type AuditNote } from './audit.ts';
+import { auditRecord, type AuditNote } from './audit.ts';
 
 export type JobEnd = {
   resourceId: string;
@@ -109,7 +109,7 @@ export class Jobs {
     const reply = await scripts.run(
       'cancel',
       [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
-      [jobId, now, JSON.stringify(error), jobRetentionSeconds, nowMs, auditArg(this.#c, audit)],
+      { jobId, now, nowMs, error: JSON.stringify(error), retentionSeconds: jobRetentionSeconds, audit: auditRecord(this.#c, audit) },
     );
     return parse.cancel(reply);
   }
@@ -136,14 +136,26 @@ export class Jobs {
   // `by`: the principal's name; the job's `policy.override` records it with the reason.
   async override(resourceId: string, jobId: string, by: string, reason: string, audit?: AuditNote): Promise<OverrideOutcome> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('override', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now, by, reason, auditArg(this.#c, audit)]);
+    const reply = await scripts.run('override', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], {
+      jobId,
+      now: nowArgs().now,
+      by,
+      reason,
+      audit: auditRecord(this.#c, audit),
+    });
     return parse.override(reply);
   }
 
   // `approvedBy`: the principal's name, recorded on the job.
   async approve(resourceId: string, jobId: string, approvedBy: string, audit?: AuditNote): Promise<ApproveOutcome> {
     const { keys, scripts } = this.#c;
-    return parse.approve(await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now, approvedBy, auditArg(this.#c, audit)]));
+    const reply = await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], {
+      jobId,
+      now: nowArgs().now,
+      approvedBy,
+      audit: auditRecord(this.#c, audit),
+    });
+    return parse.approve(reply);
   }
 
   // Ends a planned update unapplied, as `discarded` or `cancelled`.
@@ -153,7 +165,15 @@ export class Jobs {
     const reply = await scripts.run(
       'discard-plan',
       [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
-      [jobId, now, status, JSON.stringify(error), jobRetentionSeconds, nowMs, auditArg(this.#c, audit)],
+      {
+        jobId,
+        now,
+        nowMs,
+        status,
+        error: JSON.stringify(error),
+        retentionSeconds: jobRetentionSeconds,
+        audit: auditRecord(this.#c, audit),
+      },
     );
     return parse.discardPlan(reply);
   }

@@ -8,7 +8,7 @@ import { IndexMember } from './keys.ts';
 import { type Page, pageOfMembers } from './pages.ts';
 import { parse, type CreateOutcome, type DeleteRequest, type PlanRequest, type RetryRequest, type UpdateRequest } from './outcomes.ts';
 import { toResource } from './records.ts';
-import { auditArg, type Audited, type AuditNote } from './audit.ts';
+import { auditRecord, type Audited, type AuditNote } from './audit.ts';
 
 // How long an Idempotency-Key is remembered.
 export const IDEMPOTENCY_SECONDS = 24 * 3600;
@@ -39,6 +39,8 @@ export type NewResource = {
   audit?: AuditNote | undefined;
 };
 
+type NewJobRequest = { jobId: string; maxAttempts: number; templateVersion: string } & Audited;
+
 // `template`: one template's stacks, or several's, read as one index.
 export type ListArgs = { template: string | readonly string[]; status?: ResourceStatus | undefined; drift?: DriftStatus | undefined; projects?: readonly string[] | undefined; limit: number; cursor?: string | undefined };
 
@@ -64,24 +66,27 @@ export class Resources {
         keys.ownerLive(args.owner),
         keys.idempotency(args.owner, args.idempotency?.key ?? ''),
       ],
-      [
-        args.id,
-        args.jobId,
-        now.toISOString(),
-        IndexMember.encode(now.getTime(), args.id),
-        JSON.stringify(args.inputs),
-        args.maxAttempts,
-        args.owner, args.maxLive,
-        args.idempotency?.fingerprint ?? '', IDEMPOTENCY_SECONDS,
-        args.expiresAt?.toISOString() ?? '',
-        args.template.name, args.template.version,
-        JSON.stringify(args.setInputs),
-        args.secrets ?? '',
-        args.project ?? DEFAULT_PROJECT,
-        args.createdBy ?? args.owner,
-        auditArg(this.#c, args.audit),
-        stackStatePrefix(args.id),
-      ],
+      {
+        resourceId: args.id,
+        jobId: args.jobId,
+        now: now.toISOString(),
+        member: IndexMember.encode(now.getTime(), args.id),
+        inputs: JSON.stringify(args.inputs),
+        setInputs: JSON.stringify(args.setInputs),
+        secrets: args.secrets ?? '',
+        maxAttempts: args.maxAttempts,
+        owner: args.owner,
+        cap: args.maxLive,
+        createdBy: args.createdBy ?? args.owner,
+        fingerprint: args.idempotency?.fingerprint ?? '',
+        idempotencySeconds: IDEMPOTENCY_SECONDS,
+        expiresAt: args.expiresAt?.toISOString() ?? '',
+        template: args.template.name,
+        templateVersion: args.template.version,
+        project: args.project ?? DEFAULT_PROJECT,
+        statePrefix: stackStatePrefix(args.id),
+        audit: auditRecord(this.#c, args.audit),
+      },
     );
     return parse.create(reply);
   }
@@ -108,7 +113,18 @@ export class Resources {
     const reply = await scripts.run(
       'request-delete',
       [keys.resource(id), keys.job(jobId), keys.ops(id)],
-      [jobId, now, args.maxAttempts, jobRetentionSeconds, JSON.stringify(cancelled), JSON.stringify(empty), nowMs, args.templateVersion, JSON.stringify(discarded), auditArg(this.#c, args.audit)],
+      {
+        jobId,
+        now,
+        nowMs,
+        maxAttempts: args.maxAttempts,
+        templateVersion: args.templateVersion,
+        retentionSeconds: jobRetentionSeconds,
+        cancelledError: JSON.stringify(cancelled),
+        emptyResult: JSON.stringify(empty),
+        discardedError: JSON.stringify(discarded),
+        audit: auditRecord(this.#c, args.audit),
+      },
     );
     return parse.requestDelete(reply);
   }
@@ -121,7 +137,7 @@ export class Resources {
     const reply = await scripts.run(
       'request-retry',
       [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
-      [args.jobId, now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), auditArg(this.#c, args.audit), nowMs],
+      { ...this.#newJob(args, now, nowMs), inputs: JSON.stringify(args.inputs) },
     );
     return parse.requestRetry(reply);
   }
@@ -143,7 +159,13 @@ export class Resources {
     const reply = await scripts.run(
       'request-update',
       [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
-      [args.jobId, now, args.maxAttempts, args.templateVersion, JSON.stringify(args.inputs), JSON.stringify(args.setInputs), args.secrets ?? '', args.autoApply ? '1' : '0', auditArg(this.#c, args.audit), nowMs],
+      {
+        ...this.#newJob(args, now, nowMs),
+        inputs: JSON.stringify(args.inputs),
+        setInputs: JSON.stringify(args.setInputs),
+        secrets: args.secrets ?? '',
+        autoApply: args.autoApply ? '1' : '0',
+      },
     );
     return parse.requestUpdate(reply);
   }
@@ -157,9 +179,15 @@ export class Resources {
     const reply = await scripts.run(
       'request-plan',
       [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
-      [args.jobId, now, args.maxAttempts, args.templateVersion, args.onlyIfIdle ? '1' : '0', auditArg(this.#c, args.audit), nowMs],
+      { ...this.#newJob(args, now, nowMs), onlyIfIdle: args.onlyIfIdle === true },
     );
     return parse.requestPlan(reply);
+  }
+
+  // What every request for a new job of a stack gives its script.
+  #newJob(args: NewJobRequest, now: string, nowMs: number) {
+    const { jobId, maxAttempts, templateVersion } = args;
+    return { jobId, now, nowMs, maxAttempts, templateVersion, audit: auditRecord(this.#c, args.audit) };
   }
 
   async get(id: string): Promise<Resource | null> {

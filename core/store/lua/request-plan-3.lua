@@ -19,13 +19,14 @@
     KEYS[3] the resource's queue of unfinished jobs
 
     ARGV[1] key prefix
-    ARGV[2] the new plan job's id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] max attempts
-    ARGV[5] the version of the template the plan runs
-    ARGV[6] '1': only if the stack has no unfinished job (a drift check)
-    ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
-    ARGV[8] now (ms)
+    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+      jobId            the new plan job's id
+      now              now (ISO 8601)
+      nowMs            now (ms)
+      maxAttempts      max attempts
+      templateVersion  the version of the template the plan runs
+      onlyIfIdle       true for a drift check: only of an idle stack
+      audit            the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
@@ -36,16 +37,10 @@
     {'exists', headId}  (a drift check) the job is already recorded; headId is
                         the stack's oldest unfinished job, or ''
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-local opsKey = KEYS[3]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local maxAttempts = ARGV[4]
-local templateVersion = ARGV[5]
-local onlyIfIdle = ARGV[6] == '1'
+--- @include "job-script"
+local maxAttempts = args.maxAttempts
+local templateVersion = args.templateVersion
+local onlyIfIdle = args.onlyIfIdle == true
 
 --- @include "keys"
 --- @include "new-job"
@@ -65,7 +60,7 @@ for _, pendingId in ipairs(redis.call('LRANGE', opsKey, 0, -1)) do
   local pending = redis.call('HMGET', jobKeyOf(prefix, pendingId), 'action', 'status')
   if pending[1] == 'plan' and pending[2] == 'queued' then return {'queued', pendingId} end
 end
-recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3], templateVersion, maxAttempts, now, ARGV[8], auditActorOf(ARGV[7]))
+recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3], templateVersion, maxAttempts, now, args.nowMs, auditActorOf(args.audit))
 redis.call('RPUSH', opsKey, jobId)
-auditStack(prefix, ARGV[7], resourceKey)
+auditStack(prefix, args.audit, resourceKey)
 return {'created', jobId}

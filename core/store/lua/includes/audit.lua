@@ -6,18 +6,25 @@
   read (project '*': the installation's own, such as an every-project
   webhook's).
 
-  `audit` is the one ARGV the caller packs (core/store/audit.ts), JSON:
-  {id, at, actor: {kind, name}, action, request_id, min_ms, keep_ms}, or ''
-  for a change no user asked for (a worker's, a ttl's): no entry then.
+  `audit` is the note the caller makes (core/store/audit.ts):
+  {id, at, actor: {kind, name}, action, request_id, min_ms, keep_ms}, a
+  field of a script's packed arguments, or its JSON as a positional ARGV; nil
+  or '' for a change no user asked for (a worker's, a ttl's): no entry then.
   Streams are trimmed to the retention period (min_ms) as they grow, before
   the entry is added (so never past it), and expire once nothing was added
   for as long.
 ]]
 --- @include "keys"
 
+local function auditNoteOf(audit)
+  if audit == nil or audit == '' then return nil end
+  if type(audit) == 'string' then return cjson.decode(audit) end
+  return audit
+end
+
 local function appendAudit(prefix, audit, project, targetType, targetId)
-  if audit == nil or audit == '' then return end
-  local note = cjson.decode(audit)
+  local note = auditNoteOf(audit)
+  if not note then return end
   local fields = {'id', note.id, 'at', note.at, 'project', project, 'actor_kind', note.actor.kind,
     'actor_name', note.actor.name, 'action', note.action, 'target_type', targetType, 'target_id', targetId or '',
     'request_id', note.request_id, 'outcome', 'allowed'}
@@ -32,8 +39,9 @@ end
 
 -- Who asked for the change: the note's actor's name, '' without a note.
 local function auditActorOf(audit)
-  if audit == nil or audit == '' then return '' end
-  return cjson.decode(audit).actor.name
+  local note = auditNoteOf(audit)
+  if not note then return '' end
+  return note.actor.name
 end
 
 -- A change of a stack: an entry in its project, naming the stack.
