@@ -68,12 +68,16 @@ export class Jobs {
   async markRunning(resourceId: string, jobId: string): Promise<StartOutcome> {
     const { keys, scripts } = this.#c;
     const { now, nowMs } = nowArgs();
-    return parse.markRunning(await scripts.run('mark-running', [keys.resource(resourceId), keys.job(jobId)], [jobId, now, nowMs]));
+    return parse.markRunning(await scripts.run('mark-running', [keys.resource(resourceId), keys.job(jobId)], { jobId, now, nowMs }));
   }
 
   async requeue(resourceId: string, jobId: string, error: JobError | undefined): Promise<void> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('requeue', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, error ? JSON.stringify(error) : '']);
+    const reply = await scripts.run('requeue', [keys.resource(resourceId), keys.job(jobId)], {
+      jobId,
+      now: nowArgs().now,
+      error: error ? JSON.stringify(error) : '',
+    });
     parse.done('requeue', 'queued', reply);
   }
 
@@ -83,20 +87,20 @@ export class Jobs {
     const reply = await scripts.run(
       'finish',
       [keys.resource(end.resourceId), keys.job(end.jobId), keys.ops(end.resourceId), keys.log(end.jobId)],
-      [
-        end.jobId,
+      {
+        jobId: end.jobId,
         now,
-        end.jobStatus,
-        end.resourceStatus,
-        end.outputs ? JSON.stringify(end.outputs) : '',
-        end.result ? JSON.stringify(end.result) : '',
-        end.error ? JSON.stringify(end.error) : '',
-        jobRetentionSeconds,
         nowMs,
-        end.plan ? JSON.stringify(end.plan) : '',
-        end.drift?.status ?? '',
-        JSON.stringify(end.drift?.resources ?? []),
-      ],
+        jobStatus: end.jobStatus,
+        resourceStatus: end.resourceStatus,
+        outputs: end.outputs ? JSON.stringify(end.outputs) : '',
+        result: end.result ? JSON.stringify(end.result) : '',
+        error: end.error ? JSON.stringify(end.error) : '',
+        retentionSeconds: jobRetentionSeconds,
+        plan: end.plan ? JSON.stringify(end.plan) : '',
+        drift: end.drift?.status ?? '',
+        driftResources: JSON.stringify(end.drift?.resources ?? []),
+      },
     );
     return parse.finish(reply);
   }
@@ -117,14 +121,20 @@ export class Jobs {
   // An update's plan is saved: it waits for approval (see mark-planned-2.lua).
   async markPlanned(resourceId: string, jobId: string, plan: Plan): Promise<PlannedOutcome> {
     const { keys, scripts } = this.#c;
-    return parse.markPlanned(await scripts.run('mark-planned', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, JSON.stringify(plan)]));
+    const args = { jobId, now: nowArgs().now, plan: JSON.stringify(plan) };
+    return parse.markPlanned(await scripts.run('mark-planned', [keys.resource(resourceId), keys.job(jobId)], args));
   }
 
   // A soft-mandatory policy failed on the saved plan: the job waits for an
   // override or a discard (see mark-policy-failed-2.lua).
   async markPolicyFailed(resourceId: string, jobId: string, plan: Plan, policy: JobPolicy): Promise<PolicyFailedOutcome> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('mark-policy-failed', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, JSON.stringify(plan), JSON.stringify(policy)]);
+    const reply = await scripts.run('mark-policy-failed', [keys.resource(resourceId), keys.job(jobId)], {
+      jobId,
+      now: nowArgs().now,
+      plan: JSON.stringify(plan),
+      policy: JSON.stringify(policy),
+    });
     return parse.markPolicyFailed(reply);
   }
 

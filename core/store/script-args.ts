@@ -50,6 +50,34 @@ export type DiscardPlanArgs = JobScript & {
   error: string;
   retentionSeconds: number;
 } & Audit;
+export type MarkRunningArgs = JobScript & { nowMs: number };
+export type RequeueArgs = JobScript & { error: string };
+export type MarkPlannedArgs = JobScript & { plan: string };
+export type MarkPolicyFailedArgs = JobScript & { plan: string; policy: string };
+export type FinishArgs = JobScript & {
+  nowMs: number;
+  jobStatus: string;
+  resourceStatus: string;
+  outputs: string;
+  result: string;
+  error: string;
+  retentionSeconds: number;
+  plan: string;
+  drift: string;
+  driftResources: string;
+};
+// A migration's own arguments (the batch's are added: see includes/migrate-batch.lua).
+export type MigrationArgs = {
+  'migrate-templates': { template: string };
+  'migrate-drift': Record<string, never>;
+  'migrate-deleted': { retentionSeconds: number; nowMs: number };
+  'migrate-projects': Record<string, never>;
+  'migrate-webhook-projects': Record<string, never>;
+  'migrate-history': Record<string, never>;
+};
+export type MigrationName = keyof MigrationArgs;
+type Migration<N extends MigrationName> = MigrationArgs[N] & { after: string; batch: number; version: number };
+
 export type CancelArgs = JobScript & { nowMs: number; error: string; retentionSeconds: number } & Audit;
 
 export type ScriptArgs = {
@@ -58,21 +86,15 @@ export type ScriptArgs = {
   'request-retry': RequestRetryArgs;
   'request-plan': RequestPlanArgs;
   'request-update': RequestUpdateArgs;
-  'mark-planned': Positional;
+  'mark-planned': MarkPlannedArgs;
   approve: ApproveArgs;
   'discard-plan': DiscardPlanArgs;
   cancel: CancelArgs;
-  'mark-running': Positional;
-  requeue: Positional;
-  finish: Positional;
+  'mark-running': MarkRunningArgs;
+  requeue: RequeueArgs;
+  finish: FinishArgs;
   discard: Positional;
   'forget-deleted': Positional;
-  'migrate-templates': Positional;
-  'migrate-drift': Positional;
-  'migrate-deleted': Positional;
-  'migrate-projects': Positional;
-  'migrate-webhook-projects': Positional;
-  'migrate-history': Positional;
   'create-project': Positional;
   'delete-project': Positional;
   'create-webhook': Positional;
@@ -89,6 +111,12 @@ export type ScriptArgs = {
   'update-policy': Positional;
   'delete-policy': Positional;
   override: OverrideArgs;
-  'mark-policy-failed': Positional;
+  'mark-policy-failed': MarkPolicyFailedArgs;
+  'migrate-templates': Migration<'migrate-templates'>;
+  'migrate-drift': Migration<'migrate-drift'>;
+  'migrate-deleted': Migration<'migrate-deleted'>;
+  'migrate-projects': Migration<'migrate-projects'>;
+  'migrate-webhook-projects': Migration<'migrate-webhook-projects'>;
+  'migrate-history': Migration<'migrate-history'>;
 };
 export type ScriptName = keyof ScriptArgs;

@@ -6,9 +6,10 @@
     KEYS[2] job key
 
     ARGV[1] key prefix
-    ARGV[2] job id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] now (ms)
+    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+      jobId  job id
+      now    now (ISO 8601)
+      nowMs  now (ms)
 
   Output:
     {'running', attempt}
@@ -19,13 +20,8 @@
     {'wait'}               its project runs as many jobs as its quota allows
                            (max_running_jobs): it waits for a slot, in order
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local nowMs = ARGV[4]
+--- @include "job-script"
+local nowMs = args.nowMs
 
 --- @include "events"
 

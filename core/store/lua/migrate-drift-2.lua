@@ -11,9 +11,7 @@
     KEYS[2] the store's schema version
 
     ARGV[1] key prefix
-    ARGV[2] the last member the previous batch read, or '' to begin
-    ARGV[3] members per batch
-    ARGV[4] the schema version this migration reaches
+    ARGV[2] the arguments (JSON, see includes/migrate-batch.lua)
 
   Output:
     {'more', lastMember, indexed}   read on from lastMember; indexed: the
@@ -21,15 +19,13 @@
     {'done', indexed}               nothing left; the schema version is set
 ]]
 local prefix = ARGV[1]
-local after = ARGV[2]
-local batch = tonumber(ARGV[3])
-local schemaVersion = ARGV[4]
+local args = cjson.decode(ARGV[2])
 
 --- @include "keys"
 --- @include "migrate-batch"
 --- @include "drift"
 
-return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
+return migrateBatch(args, function(member)
   local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
   local status = redis.call('HGET', resourceKey, 'status')
   if not status or status == 'deleted' then return false end

@@ -15,9 +15,7 @@
     KEYS[2] the store's schema version
 
     ARGV[1] key prefix
-    ARGV[2] the last member the previous batch read, or '' to begin
-    ARGV[3] members per batch
-    ARGV[4] the schema version this migration reaches
+    ARGV[2] the arguments (JSON, see includes/migrate-batch.lua)
 
   Output:
     {'more', lastMember, given}   read on from lastMember; given: stacks
@@ -25,9 +23,7 @@
     {'done', given}               nothing left; the schema version is set
 ]]
 local prefix = ARGV[1]
-local after = ARGV[2]
-local batch = tonumber(ARGV[3])
-local schemaVersion = ARGV[4]
+local args = cjson.decode(ARGV[2])
 
 --- @include "keys"
 --- @include "migrate-batch"
@@ -47,7 +43,7 @@ local function isoToMs(iso)
   return (((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60 + tonumber(s)) * 1000 + (tonumber(ms) or 0)
 end
 
-return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
+return migrateBatch(args, function(member)
   local resourceId = string.sub(member, 17)
   local resourceKey = resourceKeyOf(prefix, resourceId)
   local historyKey = historyKeyOf(prefix, resourceId)

@@ -11,30 +11,25 @@
     KEYS[2] the store's schema version
 
     ARGV[1] key prefix
-    ARGV[2] the last member the previous batch read, or '' to begin
-    ARGV[3] members per batch
-    ARGV[4] the template of records without one
-    ARGV[5] the schema version this migration reaches
+    ARGV[2] the arguments (JSON, see includes/migrate-batch.lua), and:
+      template  the template of records without one
 
   Output:
     {'more', lastMember, adopted}   read on from lastMember
     {'done', adopted}               nothing left; the schema version is set
 ]]
 local prefix = ARGV[1]
-local after = ARGV[2]
-local batch = tonumber(ARGV[3])
-local template = ARGV[4]
-local schemaVersion = ARGV[5]
+local args = cjson.decode(ARGV[2])
 
 --- @include "keys"
 --- @include "migrate-batch"
 
-return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
+return migrateBatch(args, function(member)
   local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
   local record = redis.call('HMGET', resourceKey, 'template', 'status')
   if record[1] or not record[2] then return false end
-  redis.call('HSET', resourceKey, 'template', template)
-  redis.call('ZADD', templateIndexKeyOf(prefix, template), 0, member)
-  redis.call('ZADD', templateStatusKeyOf(prefix, template, record[2]), 0, member)
+  redis.call('HSET', resourceKey, 'template', args.template)
+  redis.call('ZADD', templateIndexKeyOf(prefix, args.template), 0, member)
+  redis.call('ZADD', templateStatusKeyOf(prefix, args.template, record[2]), 0, member)
   return true
 end)

@@ -17,9 +17,7 @@
     KEYS[2] the store's schema version
 
     ARGV[1] key prefix
-    ARGV[2] the last member the previous batch read, or '' to begin
-    ARGV[3] members per batch
-    ARGV[4] the schema version this migration reaches
+    ARGV[2] the arguments (JSON, see includes/migrate-batch.lua)
 
   Output:
     {'more', lastMember, moved}   read on from lastMember; moved: the webhooks
@@ -27,11 +25,12 @@
     {'done', moved}               nothing left; the schema version is set
 ]]
 local prefix = ARGV[1]
+local args = cjson.decode(ARGV[2])
 
 --- @include "keys"
 --- @include "migrate-batch"
 
-return migrateBatch(KEYS[1], KEYS[2], ARGV[2], tonumber(ARGV[3]), ARGV[4], function(member)
+return migrateBatch(args, function(member)
   local webhookKey = webhookKeyOf(prefix, string.sub(member, 17))
   if redis.call('EXISTS', webhookKey) == 0 or redis.call('HEXISTS', webhookKey, 'project') == 1 then return false end
   redis.call('HSET', webhookKey, 'project', '*')

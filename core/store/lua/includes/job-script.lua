@@ -1,12 +1,13 @@
 --[[
   The opening of every script about one job of a stack (requesting a new
-  one, or deciding on one queued, planned or stopped by a policy): its keys
-  and its arguments, packed as one JSON object by core/store/script-args.ts.
+  one, deciding on one planned or stopped by a policy, cancelling one, or a
+  worker recording how one runs): its keys and its arguments, packed as one
+  JSON object (core/store/script-args.ts types them).
   Every such script's arguments name the job (`jobId`) and the time (`now`,
   ISO 8601).
     KEYS[1] resource key
     KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
+    KEYS[3] the resource's queue of unfinished jobs (none in a script of two keys)
     ARGV[1] key prefix
     ARGV[2] the arguments (JSON)
 ]]
