@@ -96,8 +96,16 @@ export class Resources {
     const { keys, scripts } = this.#c;
     const reply = await scripts.run(
       'discard',
-      [keys.resource(id), keys.job(jobId), keys.ops(id), keys.log(jobId), keys.index, keys.ownerLive(owner), keys.idempotency(owner, idempotencyKey ?? '')],
-      [jobId, id, nowArgs().now],
+      [
+        keys.resource(id),
+        keys.job(jobId),
+        keys.ops(id),
+        keys.log(jobId),
+        keys.index,
+        keys.ownerLive(owner),
+        keys.idempotency(owner, idempotencyKey ?? ''),
+      ],
+      { jobId, resourceId: id, now: nowArgs().now },
     );
     parse.done('discard', 'discarded', reply);
   }
@@ -249,7 +257,8 @@ export class Resources {
     let forgotten = 0;
     for (;;) {
       // In batches: each is one atomic step, and Redis serves others between them.
-      const count = parse.forgetDeleted(await scripts.run('forget-deleted', [keys.forget, keys.index], [now.getTime(), FORGET_BATCH]));
+      const args = { nowMs: now.getTime(), batch: FORGET_BATCH };
+      const count = parse.forgetDeleted(await scripts.run('forget-deleted', [keys.forget, keys.index], args));
       forgotten += count;
       if (count < FORGET_BATCH) return forgotten;
     }

@@ -78,6 +78,8 @@ export type MigrationArgs = {
 export type MigrationName = keyof MigrationArgs;
 type Migration<N extends MigrationName> = MigrationArgs[N] & { after: string; batch: number; version: number };
 
+export type DiscardArgs = JobScript & { resourceId: string };
+export type ForgetDeletedArgs = { nowMs: number; batch: number };
 export type CancelArgs = JobScript & { nowMs: number; error: string; retentionSeconds: number } & Audit;
 
 export type ScriptArgs = {
@@ -93,8 +95,8 @@ export type ScriptArgs = {
   'mark-running': MarkRunningArgs;
   requeue: RequeueArgs;
   finish: FinishArgs;
-  discard: Positional;
-  'forget-deleted': Positional;
+  discard: DiscardArgs;
+  'forget-deleted': ForgetDeletedArgs;
   'create-project': Positional;
   'delete-project': Positional;
   'create-webhook': Positional;
