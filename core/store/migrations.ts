@@ -49,13 +49,11 @@ export class Migrations {
   // How many records each step that ran brought up to date.
   async run(): Promise<Migrated> {
     // The default project's record (it exists whether or not; this gives it one to show).
-    await this.#c.scripts.run('create-project', [this.#c.keys.project(DEFAULT_PROJECT), this.#c.keys.projects], [
-      DEFAULT_PROJECT,
-      DEFAULT_DESCRIPTION,
-      '',
-      '',
-      new Date().toISOString(),
-    ]);
+    await this.#c.scripts.run('create-project', [this.#c.keys.project(DEFAULT_PROJECT), this.#c.keys.projects], {
+      name: DEFAULT_PROJECT,
+      description: DEFAULT_DESCRIPTION,
+      now: new Date().toISOString(),
+    });
     const version = Number(await this.#c.redis.get(this.#c.keys.schema));
     const migrated: Migrated = {};
     for (const step of STEPS) {

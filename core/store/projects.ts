@@ -5,7 +5,7 @@ import { DEFAULT_PROJECT } from '../access/roles.ts';
 import type { Project } from '../schemas/index.ts';
 import { nowArgs, type StoreContext } from './context.ts';
 import { parse, type ProjectDelete } from './outcomes.ts';
-import { auditArg, auditInMulti, type AuditNote } from './audit.ts';
+import { auditInMulti, auditRecord, type AuditNote } from './audit.ts';
 
 export type ProjectQuota = { max_stacks?: number | null | undefined; max_running_jobs?: number | null | undefined };
 
@@ -19,7 +19,14 @@ export class Projects {
   // False when a project of that name exists.
   async create(name: string, description: string, quota: ProjectQuota, audit?: AuditNote): Promise<boolean> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('create-project', [keys.project(name), keys.projects], [name, description, quota.max_stacks ?? '', quota.max_running_jobs ?? '', nowArgs().now, auditArg(this.#c, audit)]);
+    const reply = await scripts.run('create-project', [keys.project(name), keys.projects], {
+      name,
+      description,
+      maxStacks: quota.max_stacks ?? undefined,
+      maxRunningJobs: quota.max_running_jobs ?? undefined,
+      now: nowArgs().now,
+      audit: auditRecord(this.#c, audit),
+    });
     return parse.createProject(reply);
   }
 
@@ -71,7 +78,15 @@ export class Projects {
 
   async delete(name: string, audit?: AuditNote): Promise<ProjectDelete> {
     const { keys, scripts } = this.#c;
-    return parse.deleteProject(await scripts.run('delete-project', [keys.project(name), keys.projects, keys.projectLive(name), keys.projectWebhooks(name), keys.projectPolicies(name), keys.policyIndex], [name, auditArg(this.#c, audit)]));
+    const projectKeys = [
+      keys.project(name),
+      keys.projects,
+      keys.projectLive(name),
+      keys.projectWebhooks(name),
+      keys.projectPolicies(name),
+      keys.policyIndex,
+    ];
+    return parse.deleteProject(await scripts.run('delete-project', projectKeys, { name, audit: auditRecord(this.#c, audit) }));
   }
 }
 

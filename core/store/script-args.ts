@@ -80,6 +80,20 @@ type Migration<N extends MigrationName> = MigrationArgs[N] & { after: string; ba
 
 export type DiscardArgs = JobScript & { resourceId: string };
 export type ForgetDeletedArgs = { nowMs: number; batch: number };
+// A script that takes nothing but the key prefix.
+export type NoArgs = readonly [];
+export type CreateProjectArgs = {
+  name: string;
+  description: string;
+  maxStacks?: number | undefined;
+  maxRunningJobs?: number | undefined;
+  now: string;
+} & Audit;
+export type DeleteProjectArgs = { name: string } & Audit;
+// `fields`: the token's record, field, value, field, value, ...
+export type CreateTokenArgs = { id: string; name: string; expiresMs: string; project: string; fields: string[] } & Audit;
+export type VerifyTokenArgs = { nowMs: number; resolution: number };
+export type RevokeTokenArgs = { id: string; project: string } & Audit;
 export type CancelArgs = JobScript & { nowMs: number; error: string; retentionSeconds: number } & Audit;
 
 export type ScriptArgs = {
@@ -97,18 +111,18 @@ export type ScriptArgs = {
   finish: FinishArgs;
   discard: DiscardArgs;
   'forget-deleted': ForgetDeletedArgs;
-  'create-project': Positional;
-  'delete-project': Positional;
+  'create-project': CreateProjectArgs;
+  'delete-project': DeleteProjectArgs;
   'create-webhook': Positional;
   'update-webhook': Positional;
   'record-delivery': Positional;
   'admit-delivery': Positional;
   'record-circuit': Positional;
-  'create-token': Positional;
-  'verify-token': Positional;
-  'list-tokens': Positional;
-  'revoke-token': Positional;
-  'revoke-project-tokens': Positional;
+  'create-token': CreateTokenArgs;
+  'verify-token': VerifyTokenArgs;
+  'list-tokens': NoArgs;
+  'revoke-token': RevokeTokenArgs;
+  'revoke-project-tokens': NoArgs;
   'create-policy': Positional;
   'update-policy': Positional;
   'delete-policy': Positional;

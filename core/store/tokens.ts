@@ -7,7 +7,7 @@ import type { Role } from '../access/roles.ts';
 import { newTokenId } from '../ids.ts';
 import type { StoreContext } from './context.ts';
 import { parse, type TokenFields } from './outcomes.ts';
-import { auditArg, type AuditNote } from './audit.ts';
+import { auditRecord, type AuditNote } from './audit.ts';
 
 export type TokenRecord = Readonly<{
   id: string;
@@ -70,7 +70,14 @@ export class ApiTokens {
       ...['id', id, 'project', project, 'name', token.name, 'role', token.role, 'created_by', token.createdBy],
       ...['created_ms', String(createdMs), 'expires_ms', expiresMs, 'last_used_ms', '', 'digest', digest],
     ];
-    const reply = await scripts.run('create-token', [keys.token(id), keys.tokenDigest(digest), keys.tokenNames(project)], [id, token.name, expiresMs, project, auditArg(this.#c, audit), ...fields]);
+    const reply = await scripts.run('create-token', [keys.token(id), keys.tokenDigest(digest), keys.tokenNames(project)], {
+      id,
+      name: token.name,
+      expiresMs,
+      project,
+      fields,
+      audit: auditRecord(this.#c, audit),
+    });
     if (parse.createToken(reply).outcome === 'taken') return { outcome: 'name-taken' };
     const record = toRecord([id, project, token.name, token.role, token.createdBy, String(createdMs), expiresMs, '']);
     return { outcome: 'created', record, token: secret };
@@ -80,7 +87,8 @@ export class ApiTokens {
   // nor expired: one round trip.
   async verify(presented: string): Promise<TokenRecord | undefined> {
     const digest = digestToken(presented).toString('hex');
-    const reply = await this.#c.scripts.run('verify-token', [this.#c.keys.tokenDigest(digest)], [this.#now(), LAST_USE_RESOLUTION_MS]);
+    const args = { nowMs: this.#now(), resolution: LAST_USE_RESOLUTION_MS };
+    const reply = await this.#c.scripts.run('verify-token', [this.#c.keys.tokenDigest(digest)], args);
     const verified = parse.verifyToken(reply);
     return verified.outcome === 'valid' ? toRecord(verified.fields) : undefined;
   }
@@ -94,7 +102,8 @@ export class ApiTokens {
   // Whether the project had the token.
   async revoke(project: string, id: string, audit?: AuditNote): Promise<boolean> {
     const { scripts, keys } = this.#c;
-    const [outcome] = await scripts.run('revoke-token', [keys.token(id), keys.tokenNames(project)], [id, project, auditArg(this.#c, audit)]);
+    const args = { id, project, audit: auditRecord(this.#c, audit) };
+    const [outcome] = await scripts.run('revoke-token', [keys.token(id), keys.tokenNames(project)], args);
     return outcome === 'revoked';
   }
 
