@@ -84,6 +84,8 @@ describe('the script loader', () => {
       assert.equal(new Set(definitions).size, definitions.length, `${name}: no piece included twice`);
       assert.match(lua, /^ {4}ARGV\[1\] +key prefix$/m, `${name}: its header says the prefix is ARGV[1]`);
       assert.doesNotMatch(lua, /^local (?!prefix )\w+ = ARGV\[1\]$/m, `${name}: ARGV[1] is only ever the prefix`);
+      assert.match(lua, /^ {4}ARGV\[2\] the arguments \(JSON/m, `${name}: its header says ARGV[2] holds its arguments`);
+      assert.doesNotMatch(lua, /ARGV\[(?![12]\])/, `${name}: nothing is passed past ARGV[2]`);
     }
   });
 

@@ -117,12 +117,6 @@ export function auditRecord(context: StoreContext, note: AuditNote | undefined):
   };
 }
 
-// The note as one positional ARGV: its JSON, or ''.
-export function auditArg(context: StoreContext, note: AuditNote | undefined): string {
-  const record = auditRecord(context, note);
-  return record === undefined ? '' : JSON.stringify(record);
-}
-
 // Adds a change's entry to the MULTI that makes the change (see projects.ts).
 export function auditInMulti(context: StoreContext, multi: ChainableCommander, note: AuditNote | undefined, project: string, target: { type: string; id: string }): void {
   if (note === undefined) return;

@@ -4,7 +4,7 @@
 import type { Enforcement, JobAction } from '../schemas/index.ts';
 import type { StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
-import { auditArg, type AuditNote } from './audit.ts';
+import { auditRecord, type AuditNote } from './audit.ts';
 import { EVERY_PROJECT } from './webhooks.ts';
 
 export type PolicyRecord = {
@@ -68,9 +68,19 @@ export class Policies {
   async create(policy: PolicyRecord, limit: number, audit?: AuditNote): Promise<'created' | 'no-project' | 'limit'> {
     const { scripts, keys } = this.#c;
     const member = IndexMember.encode(Date.parse(policy.createdAt), policy.id);
-    const scriptKeys = [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project), keys.project(policy.project)];
-    const args = ['id', policy.id, 'created_by', policy.createdBy, 'created_at', policy.createdAt, ...fields(policy)];
-    const [outcome] = await scripts.run('create-policy', scriptKeys, [member, policy.project, auditArg(this.#c, audit), String(limit), ...args]);
+    const scriptKeys = [
+      keys.policy(policy.id),
+      keys.policyIndex,
+      keys.projectPolicies(policy.project),
+      keys.project(policy.project),
+    ];
+    const [outcome] = await scripts.run('create-policy', scriptKeys, {
+      member,
+      project: policy.project,
+      limit,
+      fields: ['id', policy.id, 'created_by', policy.createdBy, 'created_at', policy.createdAt, ...fields(policy)],
+      audit: auditRecord(this.#c, audit),
+    });
     if (outcome === 'created' || outcome === 'no-project' || outcome === 'limit') return outcome;
     throw new Error(`unexpected reply from create-policy: ${outcome}`);
   }
@@ -81,14 +91,16 @@ export class Policies {
   }
 
   async update(id: string, changes: PolicyChanges, audit?: AuditNote): Promise<'updated' | 'missing'> {
-    const [outcome] = await this.#c.scripts.run('update-policy', [this.#c.keys.policy(id)], [auditArg(this.#c, audit), ...fields(changes)]);
+    const args = { fields: fields(changes), audit: auditRecord(this.#c, audit) };
+    const [outcome] = await this.#c.scripts.run('update-policy', [this.#c.keys.policy(id)], args);
     return outcome === 'updated' ? 'updated' : 'missing';
   }
 
   async delete(policy: PolicyRecord, audit?: AuditNote): Promise<'deleted' | 'missing'> {
     const { scripts, keys } = this.#c;
     const member = IndexMember.encode(Date.parse(policy.createdAt), policy.id);
-    const [outcome] = await scripts.run('delete-policy', [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project)], [member, auditArg(this.#c, audit)]);
+    const scriptKeys = [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project)];
+    const [outcome] = await scripts.run('delete-policy', scriptKeys, { member, audit: auditRecord(this.#c, audit) });
     return outcome === 'deleted' ? 'deleted' : 'missing';
   }
 

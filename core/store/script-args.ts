@@ -1,10 +1,7 @@
 // What each Lua script (lua/) is given besides its keys and the key prefix:
 // one object, packed as JSON into ARGV[2] and decoded by the script into a
-// table of the same field names. A script still on positional ARGV takes a
-// `Positional` list instead (ARGV[2] onward).
+// table of the same field names.
 import type { AuditRecord } from './audit.ts';
-
-export type Positional = ReadonlyArray<string | number>;
 
 // JSON-encoded values (inputs, errors, plans) stay strings: a script writes
 // them into a record as they are. `audit`: absent for a change no user asked for.
@@ -81,7 +78,7 @@ type Migration<N extends MigrationName> = MigrationArgs[N] & { after: string; ba
 export type DiscardArgs = JobScript & { resourceId: string };
 export type ForgetDeletedArgs = { nowMs: number; batch: number };
 // A script that takes nothing but the key prefix.
-export type NoArgs = readonly [];
+export type NoArgs = Record<string, never>;
 export type CreateProjectArgs = {
   name: string;
   description: string;
@@ -90,10 +87,26 @@ export type CreateProjectArgs = {
   now: string;
 } & Audit;
 export type DeleteProjectArgs = { name: string } & Audit;
-// `fields`: the token's record, field, value, field, value, ...
-export type CreateTokenArgs = { id: string; name: string; expiresMs: string; project: string; fields: string[] } & Audit;
+export type CreateTokenArgs = { id: string; name: string; expiresMs: string; project: string } & Fields & Audit;
 export type VerifyTokenArgs = { nowMs: number; resolution: number };
 export type RevokeTokenArgs = { id: string; project: string } & Audit;
+// `fields`: a record, or the changes to one: field, value, field, value, ...
+type Fields = { fields: string[] };
+export type CreatePolicyArgs = { member: string; project: string; limit: number } & Fields & Audit;
+export type DeletePolicyArgs = { member: string } & Audit;
+export type CreateWebhookArgs = { limit: number; projectLimit: number; member: string; project: string } & Fields & Audit;
+export type RecordDeliveryArgs = { member: string; retentionSeconds: number } & Fields & Audit;
+export type AdmitDeliveryArgs = { deliveryId: string; nowMs: number; trialMs: number };
+export type RecordCircuitArgs = {
+  result: 'success' | 'failure';
+  nowMs: number;
+  now: string;
+  threshold: number;
+  windowMs: number;
+  openMs: number;
+  openUntil: string;
+  error: string;
+};
 export type CancelArgs = JobScript & { nowMs: number; error: string; retentionSeconds: number } & Audit;
 
 export type ScriptArgs = {
@@ -113,19 +126,19 @@ export type ScriptArgs = {
   'forget-deleted': ForgetDeletedArgs;
   'create-project': CreateProjectArgs;
   'delete-project': DeleteProjectArgs;
-  'create-webhook': Positional;
-  'update-webhook': Positional;
-  'record-delivery': Positional;
-  'admit-delivery': Positional;
-  'record-circuit': Positional;
+  'create-webhook': CreateWebhookArgs;
+  'update-webhook': Fields & Audit;
+  'record-delivery': RecordDeliveryArgs;
+  'admit-delivery': AdmitDeliveryArgs;
+  'record-circuit': RecordCircuitArgs;
   'create-token': CreateTokenArgs;
   'verify-token': VerifyTokenArgs;
   'list-tokens': NoArgs;
   'revoke-token': RevokeTokenArgs;
   'revoke-project-tokens': NoArgs;
-  'create-policy': Positional;
-  'update-policy': Positional;
-  'delete-policy': Positional;
+  'create-policy': CreatePolicyArgs;
+  'update-policy': Fields & Audit;
+  'delete-policy': DeletePolicyArgs;
   override: OverrideArgs;
   'mark-policy-failed': MarkPolicyFailedArgs;
   'migrate-templates': Migration<'migrate-templates'>;

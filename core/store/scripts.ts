@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { RedisConnection } from '../redis.ts';
 import { Keys } from './keys.ts';
 import { ReplicaWait } from './replica-wait.ts';
-import type { Positional, ScriptArgs, ScriptName } from './script-args.ts';
+import type { ScriptArgs, ScriptName } from './script-args.ts';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([a-z-]+)"\s*$/;
@@ -67,16 +67,15 @@ export class Scripts {
   }
 
   // Runs a script: ARGV[1] is always the key prefix, ARGV[2] the script's
-  // arguments packed as JSON (or, for a script still on positional ARGV, its list).
+  // arguments packed as JSON.
   async run<N extends ScriptName>(name: N, keys: string[], args: ScriptArgs[N]): Promise<string[]> {
     const source = SOURCES.get(name);
     if (source?.numberOfKeys !== keys.length) {
       throw new Error(`script ${name} takes ${source?.numberOfKeys} keys, not ${keys.length}`);
     }
-    const command = (this.#redis as unknown as Record<string, (...a: Positional) => Promise<unknown>>)[commandName(name)];
+    const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[commandName(name)];
     if (command === undefined) throw new Error(`Redis script ${name} is not defined`);
-    const argv = isPositional(args) ? args : [pack(args)];
-    const reply = await command.call(this.#redis, ...keys, this.#prefix, ...argv);
+    const reply = await command.call(this.#redis, ...keys, this.#prefix, pack(args));
     // The wait covers every earlier write (BullMQ's on this connection too).
     // Past the timeout the reply is used anyway: a primary without replicas
     // keeps working, and min-replicas-to-write is what stops it (README, "Redis failover").
@@ -96,13 +95,9 @@ function commandName(name: string): string {
   return `tfcompute_${name.replaceAll('-', '_')}`;
 }
 
-function isPositional(args: ScriptArgs[ScriptName]): args is Positional {
-  return Array.isArray(args);
-}
-
 // JSON, as cjson decodes it. Strings are made well-formed first: a lone
-// surrogate, which a positional argument reached Redis as U+FFFD (ioredis
-// encodes UTF-8), would otherwise be an escape cjson refuses.
+// surrogate, which reached Redis as U+FFFD when each argument was its own
+// ARGV (ioredis encodes UTF-8), would otherwise be an escape cjson refuses.
 function pack(args: object): string {
   return JSON.stringify(args, (_, value: unknown) => (typeof value === 'string' ? value.toWellFormed() : value));
 }

@@ -95,7 +95,7 @@ export class ApiTokens {
 
   // The project's live tokens, oldest first, without secrets.
   async list(project: string): Promise<TokenRecord[]> {
-    const reply = await this.#c.scripts.run('list-tokens', [this.#c.keys.tokenNames(project)], []);
+    const reply = await this.#c.scripts.run('list-tokens', [this.#c.keys.tokenNames(project)], {});
     return parse.listTokens(reply).map(toRecord).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
@@ -109,7 +109,7 @@ export class ApiTokens {
 
   // Revokes every token of a project (it is being deleted); how many were live.
   async revokeAll(project: string): Promise<number> {
-    const [, count] = await this.#c.scripts.run('revoke-project-tokens', [this.#c.keys.tokenNames(project)], []);
+    const [, count] = await this.#c.scripts.run('revoke-project-tokens', [this.#c.keys.tokenNames(project)], {});
     return Number(count);
   }
 }

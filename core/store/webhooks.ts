@@ -4,7 +4,7 @@ import type { StoreContext } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { type CircuitAdmission, type CircuitChange, parse, type WebhookCreate } from './outcomes.ts';
 import { type Page, pageOfMembers } from './pages.ts';
-import { auditArg, auditInMulti, type AuditNote, INSTALLATION } from './audit.ts';
+import { auditInMulti, auditRecord, type AuditNote, INSTALLATION } from './audit.ts';
 
 // The project of a webhook an owner made for every project.
 export const EVERY_PROJECT = '*';
@@ -110,8 +110,21 @@ export class Webhooks {
     const { scripts, keys } = this.#c;
     const fields = ['id', webhook.id, 'created_by', webhook.createdBy, 'created_at', webhook.createdAt, ...webhookFields(webhook)];
     const member = IndexMember.encode(Date.parse(webhook.createdAt), webhook.id);
-    const scriptKeys = [keys.webhook(webhook.id), keys.webhookIndex, keys.projectWebhooks(webhook.project), keys.project(webhook.project)];
-    return parse.createWebhook(await scripts.run('create-webhook', scriptKeys, [limits.total, limits.perProject, member, webhook.project, auditArg(this.#c, audit), ...fields]));
+    const scriptKeys = [
+      keys.webhook(webhook.id),
+      keys.webhookIndex,
+      keys.projectWebhooks(webhook.project),
+      keys.project(webhook.project),
+    ];
+    const reply = await scripts.run('create-webhook', scriptKeys, {
+      limit: limits.total,
+      projectLimit: limits.perProject,
+      member,
+      project: webhook.project,
+      fields,
+      audit: auditRecord(this.#c, audit),
+    });
+    return parse.createWebhook(reply);
   }
 
   async get(id: string): Promise<WebhookRecord | undefined> {
@@ -123,7 +136,8 @@ export class Webhooks {
   async update(id: string, changes: Partial<Omit<WebhookRecord, 'circuit'>>, audit?: AuditNote): Promise<boolean> {
     const fields = webhookFields(changes);
     if (fields.length === 0) return (await this.get(id)) !== undefined;
-    const [outcome] = await this.#c.scripts.run('update-webhook', [this.#c.keys.webhook(id)], [auditArg(this.#c, audit), ...fields]);
+    const args = { fields, audit: auditRecord(this.#c, audit) };
+    const [outcome] = await this.#c.scripts.run('update-webhook', [this.#c.keys.webhook(id)], args);
     return outcome === 'updated';
   }
 
@@ -172,14 +186,24 @@ export class Webhooks {
   // trial holds the half-open circuit for `trialMs`.
   async admit(webhookId: string, deliveryId: string, trialMs: number): Promise<CircuitAdmission> {
     const { keys, scripts } = this.#c;
-    return parse.admitDelivery(await scripts.run('admit-delivery', [keys.webhook(webhookId), keys.webhookHeld(webhookId)], [deliveryId, Date.now(), trialMs]));
+    const args = { deliveryId, nowMs: Date.now(), trialMs };
+    return parse.admitDelivery(await scripts.run('admit-delivery', [keys.webhook(webhookId), keys.webhookHeld(webhookId)], args));
   }
 
   // Counts an attempt that got an answer (success) or not (failure) against the webhook's circuit.
   async recordCircuit(webhookId: string, result: 'success' | 'failure', settings: CircuitSettings, error: string): Promise<CircuitChange> {
     const { keys, scripts } = this.#c;
     const now = Date.now();
-    const args = [result, now, new Date(now).toISOString(), settings.failures, settings.windowMs, settings.openMs, new Date(now + settings.openMs).toISOString(), error];
+    const args = {
+      result,
+      nowMs: now,
+      now: new Date(now).toISOString(),
+      threshold: settings.failures,
+      windowMs: settings.windowMs,
+      openMs: settings.openMs,
+      openUntil: new Date(now + settings.openMs).toISOString(),
+      error,
+    };
     return parse.recordCircuit(await scripts.run('record-circuit', [keys.webhook(webhookId), keys.webhookHeld(webhookId)], args));
   }
 
@@ -193,7 +217,9 @@ export class Webhooks {
       'created_at', delivery.createdAt, 'updated_at', delivery.createdAt,
     ];
     const member = IndexMember.encode(Date.parse(delivery.createdAt), delivery.id);
-    const [outcome, status] = await scripts.run('record-delivery', [keys.delivery(delivery.id), keys.webhookDeliveries(delivery.webhookId), keys.webhook(delivery.webhookId)], [member, jobRetentionSeconds, auditArg(this.#c, audit), ...fields]);
+    const scriptKeys = [keys.delivery(delivery.id), keys.webhookDeliveries(delivery.webhookId), keys.webhook(delivery.webhookId)];
+    const args = { member, retentionSeconds: jobRetentionSeconds, fields, audit: auditRecord(this.#c, audit) };
+    const [outcome, status] = await scripts.run('record-delivery', scriptKeys, args);
     return outcome === 'exists' ? (status as DeliveryStatus) : (outcome as 'recorded' | 'missing');
   }
 
