@@ -93,8 +93,9 @@ redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs'
   'member', member, 'created_by', createdBy, 'owner', owner, 'expires_at', args.expiresAt,
   'template', template, 'template_version', templateVersion, 'set_inputs', args.setInputs, 'secrets', args.secrets,
   'project', project, 'state_prefix', args.statePrefix)
-recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'create', template, templateVersion, args.maxAttempts, now,
-  tonumber(string.sub(member, 1, 15)), createdBy)
+recordNewJob(prefix, resourceKey, jobKey, {id = jobId, resourceId = resourceId, action = 'create', template = template,
+  templateVersion = templateVersion, maxAttempts = args.maxAttempts, now = now,
+  nowMs = tonumber(string.sub(member, 1, 15)), createdBy = createdBy})
 stackEvent(prefix, resourceKey, now)
 redis.call('RPUSH', opsKey, jobId)
 redis.call('ZADD', indexKey, 0, member)

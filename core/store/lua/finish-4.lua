@@ -65,7 +65,8 @@ if outputs ~= '' then redis.call('HSET', resourceKey, 'outputs', outputs) end
 if redis.call('HGET', jobKey, 'action') == 'update' then
   if jobStatus == 'succeeded' then
     local new = redis.call('HMGET', jobKey, 'new_inputs', 'new_set_inputs', 'new_secrets', 'template_version')
-    redis.call('HSET', resourceKey, 'inputs', new[1], 'set_inputs', new[2], 'secrets', new[3], 'template_version', new[4])
+    redis.call('HSET', resourceKey, 'inputs', new[1], 'set_inputs', new[2], 'secrets', new[3],
+      'template_version', new[4])
     redis.call('HDEL', jobKey, 'new_secrets')
   elseif redis.call('HGET', resourceKey, 'job_id') ~= jobId then
     -- A delete was asked for behind it: this update can never be retried.
@@ -78,6 +79,8 @@ end
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   local was = redis.call('HGET', resourceKey, 'status')
   setResourceStatus(prefix, resourceKey, resourceStatus, now, 'job_status', jobStatus, 'error', jobError)
-  if resourceStatus == 'deleted' and was ~= 'deleted' then retireDeleted(prefix, resourceKey, retentionSeconds, nowMs) end
+  if resourceStatus == 'deleted' and was ~= 'deleted' then
+    retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
+  end
 end
 return {'finished', redis.call('LINDEX', opsKey, 0) or ''}

@@ -26,7 +26,9 @@ local nowMs = args.nowMs
 --- @include "events"
 
 local status = redis.call('HGET', jobKey, 'status')
-if status == false or status == 'succeeded' or status == 'failed' or status == 'cancelled' or status == 'discarded' then return {'finished'} end
+if status == false or status == 'succeeded' or status == 'failed' or status == 'cancelled' or status == 'discarded' then
+  return {'finished'}
+end
 if redis.call('HGET', jobKey, 'cancel_requested') == '1' then return {'cancel-requested'} end
 if not takeSlot(prefix, jobKey, jobId, nowMs) then return {'wait'} end
 local attempt = redis.call('HINCRBY', jobKey, 'attempts', 1)

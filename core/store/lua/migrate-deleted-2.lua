@@ -19,16 +19,14 @@
     {'more', lastMember, retired}   read on from lastMember
     {'done', retired}               nothing left; the schema version is set
 ]]
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 --- @include "retire-deleted"
 
-return migrateBatch(args, function(member)
+return migrateBatch(function(member)
   local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
-  if redis.call('HGET', resourceKey, 'status') ~= 'deleted' or redis.call('ZSCORE', forgetKeyOf(prefix), member) ~= false then return false end
+  if redis.call('HGET', resourceKey, 'status') ~= 'deleted' then return false end
+  if redis.call('ZSCORE', forgetKeyOf(prefix), member) ~= false then return false end
   retireDeleted(prefix, resourceKey, args.retentionSeconds, args.nowMs)
   return true
 end)

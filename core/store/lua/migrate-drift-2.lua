@@ -18,19 +18,17 @@
                                     stacks that were missing from an index
     {'done', indexed}               nothing left; the schema version is set
 ]]
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 --- @include "drift"
 
-return migrateBatch(args, function(member)
+return migrateBatch(function(member)
   local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
   local status = redis.call('HGET', resourceKey, 'status')
   if not status or status == 'deleted' then return false end
   local template = redis.call('HGET', resourceKey, 'template')
-  local missing = redis.call('ZSCORE', templateStatusDriftKeyOf(prefix, template, status, driftOf(resourceKey)), member) == false
+  local indexKey = templateStatusDriftKeyOf(prefix, template, status, driftOf(resourceKey))
+  local missing = redis.call('ZSCORE', indexKey, member) == false
   enterDriftIndexes(prefix, resourceKey, status)
   return missing
 end)

@@ -22,11 +22,8 @@
                                   that got a history
     {'done', given}               nothing left; the schema version is set
 ]]
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 --- @include "history"
 
 -- Milliseconds since the epoch of an ISO 8601 UTC time as toISOString()
@@ -43,7 +40,7 @@ local function isoToMs(iso)
   return (((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60 + tonumber(s)) * 1000 + (tonumber(ms) or 0)
 end
 
-return migrateBatch(args, function(member)
+return migrateBatch(function(member)
   local resourceId = string.sub(member, 17)
   local resourceKey = resourceKeyOf(prefix, resourceId)
   local historyKey = historyKeyOf(prefix, resourceId)

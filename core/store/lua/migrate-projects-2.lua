@@ -18,14 +18,11 @@
                                   that had no project
     {'done', moved}               nothing left; the schema version is set
 ]]
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 --- @include "drift"
 
-return migrateBatch(args, function(member)
+return migrateBatch(function(member)
   local id = string.sub(member, 17)
   local resourceKey = resourceKeyOf(prefix, id)
   local record = redis.call('HMGET', resourceKey, 'status', 'template', 'project')

@@ -18,13 +18,10 @@
     {'more', lastMember, adopted}   read on from lastMember
     {'done', adopted}               nothing left; the schema version is set
 ]]
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 
-return migrateBatch(args, function(member)
+return migrateBatch(function(member)
   local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
   local record = redis.call('HMGET', resourceKey, 'template', 'status')
   if record[1] or not record[2] then return false end

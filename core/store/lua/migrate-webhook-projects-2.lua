@@ -24,13 +24,10 @@
                                   that had no project
     {'done', moved}               nothing left; the schema version is set
 ]]
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 
-return migrateBatch(args, function(member)
+return migrateBatch(function(member)
   local webhookKey = webhookKeyOf(prefix, string.sub(member, 17))
   if redis.call('EXISTS', webhookKey) == 0 or redis.call('HEXISTS', webhookKey, 'project') == 1 then return false end
   redis.call('HSET', webhookKey, 'project', '*')

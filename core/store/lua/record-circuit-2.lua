@@ -45,7 +45,8 @@ if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end
 local open = redis.call('HGET', webhookKey, 'circuit_state') == 'open'
 
 local function openFor(reason)
-  redis.call('HSET', webhookKey, 'circuit_state', 'open', 'circuit_until', openUntil, 'circuit_until_ms', nowMs + openMs,
+  redis.call('HSET', webhookKey, 'circuit_state', 'open', 'circuit_until', openUntil,
+    'circuit_until_ms', nowMs + openMs,
     'circuit_reason', reason, 'circuit_changed_at', now, 'circuit_failures', 0)
   redis.call('HDEL', webhookKey, 'circuit_trial_until_ms')
 end

@@ -34,7 +34,9 @@ local MAX_KEPT = 1000
 --- @include "audit"
 
 if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end
-if redis.call('EXISTS', deliveryKey) == 1 then return {'exists', redis.call('HGET', deliveryKey, 'status') or 'pending'} end
+if redis.call('EXISTS', deliveryKey) == 1 then
+  return {'exists', redis.call('HGET', deliveryKey, 'status') or 'pending'}
+end
 redis.call('HSET', deliveryKey, unpack(args.fields))
 redis.call('EXPIRE', deliveryKey, retentionSeconds)
 redis.call('ZADD', listKey, 0, member)

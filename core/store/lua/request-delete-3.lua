@@ -34,9 +34,7 @@
 ]]
 --- @include "job-script"
 local nowMs = args.nowMs
-local maxAttempts = args.maxAttempts
 local retentionSeconds = args.retentionSeconds
-local templateVersion = args.templateVersion
 
 --- @include "keys"
 --- @include "move-status"
@@ -63,15 +61,17 @@ if status == 'creating' and neverStarted then
   redis.call('EXPIRE', currentKey, retentionSeconds)
   observeDuration(prefix, currentKey, 'cancelled', nowMs)
   redis.call('LREM', opsKey, 0, currentId)
-  recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'delete', template, templateVersion, maxAttempts, now, nowMs, auditActorOf(args.audit), 'succeeded')
+  local job = requestedJob(args, 'delete', resourceId, template)
+  job.status = 'succeeded'
+  recordNewJob(prefix, resourceKey, jobKey, job)
   redis.call('HSET', jobKey, 'progress', '{"completed":0,"total":0}',
     'started_at', now, 'finished_at', now, 'result', args.emptyResult)
   redis.call('EXPIRE', jobKey, retentionSeconds)
   redis.call('SET', logKeyOf(prefix, jobId),
     'The create job ' .. currentId .. ' had not started; it was cancelled, and there is nothing to destroy.\n',
     'EX', retentionSeconds)
-  setResourceStatus(prefix, resourceKey, 'deleted', now, 'job_id', jobId, 'job_action', 'delete', 'job_status', 'succeeded',
-    'error', '', 'outputs', '{}')
+  setResourceStatus(prefix, resourceKey, 'deleted', now, 'job_id', jobId, 'job_action', 'delete',
+    'job_status', 'succeeded', 'error', '', 'outputs', '{}')
   retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
   settleHistory(prefix, resourceId, opsKey, nowMs, retentionSeconds)
   auditStack(prefix, args.audit, resourceKey)
@@ -83,11 +83,13 @@ end
 if current[1] == 'update' and current[2] == 'failed' then redis.call('HDEL', currentKey, 'new_secrets') end
 local discarded = ''
 if current[2] == 'planned' or current[2] == 'policy_failed' then
-  discardPlanned(prefix, resourceKey, currentKey, opsKey, currentId, 'discarded', args.discardedError, now, nowMs, retentionSeconds)
+  local ending = {status = 'discarded', error = args.discardedError, now = now, nowMs = nowMs,
+    retentionSeconds = retentionSeconds}
+  discardPlanned(prefix, resourceKey, currentKey, opsKey, currentId, ending)
   discarded = currentId
 end
 local before = redis.call('HGET', resourceKey, 'status')
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'delete', 'deleting', templateVersion, maxAttempts, now, nowMs, auditActorOf(args.audit))
+queueJob(prefix, resourceKey, opsKey, jobKey, requestedJob(args, 'delete'), 'deleting')
 -- Where the stack waits should a soft-mandatory policy stop the delete.
 redis.call('HSET', jobKey, 'status_before', before)
 auditStack(prefix, args.audit, resourceKey)

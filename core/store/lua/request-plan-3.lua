@@ -38,8 +38,6 @@
                         the stack's oldest unfinished job, or ''
 ]]
 --- @include "job-script"
-local maxAttempts = args.maxAttempts
-local templateVersion = args.templateVersion
 local onlyIfIdle = args.onlyIfIdle == true
 
 --- @include "keys"
@@ -60,7 +58,7 @@ for _, pendingId in ipairs(redis.call('LRANGE', opsKey, 0, -1)) do
   local pending = redis.call('HMGET', jobKeyOf(prefix, pendingId), 'action', 'status')
   if pending[1] == 'plan' and pending[2] == 'queued' then return {'queued', pendingId} end
 end
-recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3], templateVersion, maxAttempts, now, args.nowMs, auditActorOf(args.audit))
+recordNewJob(prefix, resourceKey, jobKey, requestedJob(args, 'plan', record[2], record[3]))
 redis.call('RPUSH', opsKey, jobId)
 auditStack(prefix, args.audit, resourceKey)
 return {'created', jobId}

@@ -25,8 +25,6 @@
     {'created', jobId}
 ]]
 --- @include "job-script"
-local maxAttempts = args.maxAttempts
-local templateVersion = args.templateVersion
 
 --- @include "queue-job"
 --- @include "audit"
@@ -34,8 +32,8 @@ local templateVersion = args.templateVersion
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'failed' then return {'conflict', status} end
-redis.call('HSET', resourceKey, 'template_version', templateVersion, 'inputs', args.inputs)
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', templateVersion, maxAttempts, now, args.nowMs, auditActorOf(args.audit))
+redis.call('HSET', resourceKey, 'template_version', args.templateVersion, 'inputs', args.inputs)
+queueJob(prefix, resourceKey, opsKey, jobKey, requestedJob(args, 'create'), 'creating')
 -- The retry runs in the workspace the failed create made: no adoption check.
 redis.call('HSET', jobKey, 'retry', '1')
 auditStack(prefix, args.audit, resourceKey)

@@ -29,8 +29,6 @@
     {'created', jobId}
 ]]
 --- @include "job-script"
-local maxAttempts = args.maxAttempts
-local templateVersion = args.templateVersion
 
 --- @include "queue-job"
 --- @include "audit"
@@ -41,7 +39,7 @@ if not status then return {'missing'} end
 if status ~= 'ready' and status ~= 'update_failed' then return {'conflict', status} end
 local waiting = policyWait(resourceKey, status)
 if waiting then return {'conflict', waiting} end
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'update', 'updating', templateVersion, maxAttempts, now, args.nowMs, auditActorOf(args.audit))
+queueJob(prefix, resourceKey, opsKey, jobKey, requestedJob(args, 'update'), 'updating')
 redis.call('HSET', jobKey, 'new_inputs', args.inputs, 'new_set_inputs', args.setInputs,
   'new_secrets', args.secrets, 'auto_apply', args.autoApply, 'previous_status', status)
 auditStack(prefix, args.audit, resourceKey)

@@ -30,12 +30,6 @@ local function appendAudit(prefix, note, project, targetType, targetId)
   end
 end
 
--- Who asked for the change: the note's actor's name, '' without a note.
-local function auditActorOf(note)
-  if not note then return '' end
-  return note.actor.name
-end
-
 -- A change of a stack: an entry in its project, naming the stack.
 local function auditStack(prefix, audit, resourceKey)
   if not audit then return end

@@ -47,7 +47,8 @@ local function recordDrift(prefix, resourceKey, drift, checkedAt, jobId, resourc
   local record = redis.call('HMGET', resourceKey, 'drift_status', 'status')
   local was, status = record[1], record[2]
   leaveDriftIndexes(prefix, resourceKey, status)
-  redis.call('HSET', resourceKey, 'drift_status', drift, 'drift_checked_at', checkedAt, 'drift_job_id', jobId, 'drift_resources', resources)
+  redis.call('HSET', resourceKey, 'drift_status', drift, 'drift_checked_at', checkedAt, 'drift_job_id', jobId,
+    'drift_resources', resources)
   enterDriftIndexes(prefix, resourceKey, status)
   if drift == 'drifted' and was ~= 'drifted' then driftedEvent(prefix, resourceKey, jobId, checkedAt) end
 end

@@ -6,7 +6,8 @@
   repeated). Once a batch finds nothing left, the schema version is
   recorded, so later starts skip the scan. Returns the script's reply:
   {'more', lastMember, changed}, or {'done', changed}.
-  Every migration's keys and packed arguments (core/store/migrations.ts):
+  The opening of every migration: its keys and packed arguments
+  (core/store/migrations.ts), decoded into `prefix` and `args`:
     KEYS[1] the index it reads through
     KEYS[2] the store's schema version
     ARGV[1] key prefix
@@ -14,7 +15,10 @@
             read, or '' to begin; `batch`, members per batch; `version`, the
             schema version the migration reaches; and its own.
 ]]
-local function migrateBatch(args, visit)
+local prefix = ARGV[1]
+local args = cjson.decode(ARGV[2])
+
+local function migrateBatch(visit)
   local indexKey, schemaKey, batch = KEYS[1], KEYS[2], args.batch
   local start = '-'
   if args.after ~= '' then start = '(' .. args.after end
