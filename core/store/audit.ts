@@ -7,7 +7,7 @@ import { customAlphabet } from 'nanoid';
 import type { ChainableCommander } from 'ioredis';
 import { AppError } from '../errors.ts';
 import type { AuditAction, AuditEntry } from '../schemas/index.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 import type { Page } from './pages.ts';
 
 export type Actor = Readonly<{ kind: 'token' | 'oidc' | 'local'; name: string }>;
@@ -41,9 +41,9 @@ const newAuditId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 15);
 export type AuditFilter = { project?: string | undefined; actor?: string | undefined; action?: AuditAction | undefined; limit: number; cursor?: string | undefined };
 
 export class Audit {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys' | 'audit'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys' | 'audit'>) {
     this.#c = context;
   }
 
@@ -103,7 +103,7 @@ export type AuditRecord = {
   keep_ms: string;
 };
 
-export function auditRecord(context: StoreContext, note: AuditNote | undefined): AuditRecord | undefined {
+export function auditRecord(context: ContextOf<'audit'>, note: AuditNote | undefined): AuditRecord | undefined {
   if (note === undefined) return undefined;
   const nowMs = context.audit.now();
   return {
@@ -118,7 +118,7 @@ export function auditRecord(context: StoreContext, note: AuditNote | undefined):
 }
 
 // Adds a change's entry to the MULTI that makes the change (see projects.ts).
-export function auditInMulti(context: StoreContext, multi: ChainableCommander, note: AuditNote | undefined, project: string, target: { type: string; id: string }): void {
+export function auditInMulti(context: ContextOf<'keys' | 'audit'>, multi: ChainableCommander, note: AuditNote | undefined, project: string, target: { type: string; id: string }): void {
   if (note === undefined) return;
   const nowMs = context.audit.now();
   appendTo(context, multi, project, entryFields(nowMs, note, project, target, 'allowed'), nowMs);
@@ -136,7 +136,7 @@ function entryFields(nowMs: number, note: AuditNote, project: string, target: { 
 // As lua/includes/audit.lua appends: to the installation's stream, and the
 // project's; each trimmed to the retention period before the entry is added
 // (a clock ahead never trims the entry itself), and expiring after it.
-function appendTo(context: StoreContext, multi: ChainableCommander, project: string, fields: string[], nowMs: number): void {
+function appendTo(context: ContextOf<'keys' | 'audit'>, multi: ChainableCommander, project: string, fields: string[], nowMs: number): void {
   const { keys, audit } = context;
   const streams = project === INSTALLATION ? [keys.audit] : [keys.audit, keys.projectAudit(project)];
   for (const key of streams) multi.xtrim(key, 'MINID', nowMs - audit.retentionMs).xadd(key, '*', ...fields).pexpire(key, audit.retentionMs);

@@ -3,7 +3,7 @@
 // running the job). Subscribing needs a connection of its own.
 import type { RedisConnection } from '../redis.ts';
 import type { JobStatus, ResourceStatus } from '../schemas/index.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 
 export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; resourceStatus?: ResourceStatus };
 
@@ -11,9 +11,9 @@ export type Message = { topic: 'job'; event: JobEvent } | { topic: 'log'; jobId:
 export type Topic = Message['topic'];
 
 export class Channels {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys'>) {
     this.#c = context;
   }
 

@@ -2,7 +2,7 @@
 // (start an attempt, hand it back, finish, cancel), and the resource's queue
 // of unfinished jobs that orders them.
 import type { DriftFinding, Job, JobError, JobPolicy, ResourceInputs, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
-import { nowArgs, type StoreContext } from './context.ts';
+import { type ContextOf, nowArgs } from './context.ts';
 import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome, type OverrideOutcome, type PlannedOutcome, type PolicyFailedOutcome, type StartOutcome } from './outcomes.ts';
 import { type Page, pageOfMembers } from './pages.ts';
 import { toJob } from './records.ts';
@@ -23,9 +23,9 @@ export type JobEnd = {
 };
 
 export class Jobs {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>) {
     this.#c = context;
   }
 

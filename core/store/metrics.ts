@@ -2,15 +2,15 @@
 // finish jobs (lua/includes/observe-duration.lua), and policy evaluations,
 // counted by the workers that make them, so that every API process reports
 // the same figures whichever worker ran the job.
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 
 // The buckets, in seconds; observe-duration.lua holds the same list.
 export const JOB_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
 export class Metrics {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys'>) {
     this.#c = context;
   }
 

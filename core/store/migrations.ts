@@ -2,7 +2,7 @@
 // this one reads. Run by the API before it serves; each step is idempotent,
 // so two processes starting together do no harm.
 import { DEFAULT_PROJECT } from '../access/roles.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 import { parse } from './outcomes.ts';
 import type { MigrationArgs, MigrationName, ScriptArgs } from './script-args.ts';
 // Resources recorded before templates existed were all stacks of the single
@@ -24,25 +24,28 @@ import { LEGACY_TEMPLATE } from '../legacy.ts';
 const STEPS = [
   { version: 2, script: 'migrate-templates', args: () => ({ template: LEGACY_TEMPLATE }) },
   { version: 3, script: 'migrate-drift', args: () => ({}) },
-  { version: 4, script: 'migrate-deleted', args: (c: StoreContext) => ({ retentionSeconds: c.jobRetentionSeconds, nowMs: Date.now() }) },
+  { version: 4, script: 'migrate-deleted', args: (c: Slice) => ({ retentionSeconds: c.jobRetentionSeconds, nowMs: Date.now() }) },
   { version: 5, script: 'migrate-projects', args: () => ({}) },
-  { version: 6, script: 'migrate-webhook-projects', args: () => ({}), index: (c: StoreContext) => c.keys.webhookIndex },
+  { version: 6, script: 'migrate-webhook-projects', args: () => ({}), index: (c: Slice) => c.keys.webhookIndex },
   { version: 7, script: 'migrate-history', args: () => ({}) },
 ] as const satisfies ReadonlyArray<{
   version: number;
   script: MigrationName;
-  args: (c: StoreContext) => MigrationArgs[MigrationName];
-  index?: (c: StoreContext) => string;
+  args: (c: Slice) => MigrationArgs[MigrationName];
+  index?: (c: Slice) => string;
 }>;
 const BATCH = 500;
 const DEFAULT_DESCRIPTION = 'Where stacks go that name no project, and those from before projects.';
 
 export type Migrated = Partial<Record<(typeof STEPS)[number]['script'], number>>;
 
-export class Migrations {
-  readonly #c: StoreContext;
+// What the migrations use of the store's context.
+type Slice = ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds'>;
 
-  constructor(context: StoreContext) {
+export class Migrations {
+  readonly #c: Slice;
+
+  constructor(context: Slice) {
     this.#c = context;
   }
 

@@ -5,7 +5,7 @@
 // are claimed by another. Entries are kept for a day after they are handed on.
 import { randomBytes } from 'node:crypto';
 import type { OutboxEntry } from '../events/cloud-event.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 
 export const DISPATCH_GROUP = 'dispatch';
 const KEEP_MS = 24 * 3_600_000;
@@ -44,9 +44,9 @@ function entryOf([entryId, fields]: [string, string[]]): OutboxEntry {
 }
 
 export class Outbox {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys'>) {
     this.#c = context;
   }
 
@@ -70,7 +70,7 @@ export class Outbox {
 
   // New entries for `consumer`, waiting up to `blockMs` for one.
   // `connection` blocks, so it must be used for nothing else meanwhile.
-  async readNew(connection: StoreContext['redis'], consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
+  async readNew(connection: ContextOf<'redis'>['redis'], consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
     const reply = (await connection.xreadgroup('GROUP', DISPATCH_GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.#c.keys.outbox, '>')) as
       | Array<[string, StreamEntries]>
       | null;

@@ -2,7 +2,7 @@
 // (the every-project ones under '*'), so a job reads the policies that may
 // apply to it with one round trip.
 import type { Enforcement, JobAction } from '../schemas/index.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { auditRecord, type AuditNote } from './audit.ts';
 import { EVERY_PROJECT } from './webhooks.ts';
@@ -58,9 +58,9 @@ function fields(changes: PolicyChanges): string[] {
 }
 
 export class Policies {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys' | 'scripts' | 'audit'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys' | 'scripts' | 'audit'>) {
     this.#c = context;
   }
 

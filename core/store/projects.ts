@@ -3,16 +3,16 @@
 // the scripts that create and delete stacks (see lua/includes/keys.lua).
 import { DEFAULT_PROJECT } from '../access/roles.ts';
 import type { Project } from '../schemas/index.ts';
-import { nowArgs, type StoreContext } from './context.ts';
+import { type ContextOf, nowArgs } from './context.ts';
 import { parse, type ProjectDelete } from './outcomes.ts';
 import { auditInMulti, auditRecord, type AuditNote } from './audit.ts';
 
 export type ProjectQuota = { max_stacks?: number | null | undefined; max_running_jobs?: number | null | undefined };
 
 export class Projects {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys' | 'scripts' | 'audit'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys' | 'scripts' | 'audit'>) {
     this.#c = context;
   }
 

@@ -2,7 +2,7 @@
 // sweeps walk, and counts. Resources (resources.ts) adds the changes.
 import { RESOURCE_STATUSES } from '../schemas/index.ts';
 import type { DriftStatus, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { type Page, pageOfMembers } from './pages.ts';
 import { toResource } from './records.ts';
@@ -18,9 +18,9 @@ export type ListArgs = {
 };
 
 export class ResourceQueries {
-  protected readonly c: StoreContext;
+  protected readonly c: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>) {
     this.c = context;
   }
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { digestToken } from '../access/static-tokens.ts';
 import type { Role } from '../access/roles.ts';
 import { newTokenId } from '../ids.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 import { parse, type TokenFields } from './outcomes.ts';
 import { auditRecord, type AuditNote } from './audit.ts';
 
@@ -49,11 +49,11 @@ function toRecord([id, project, name, role, createdBy, createdMs, expiresMs, las
 }
 
 export class ApiTokens {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'keys' | 'scripts' | 'audit'>;
   // Injectable so that tests can expire a token without waiting.
   readonly #now: () => number;
 
-  constructor(context: StoreContext, now: () => number = Date.now) {
+  constructor(context: ContextOf<'keys' | 'scripts' | 'audit'>, now: () => number = Date.now) {
     this.#c = context;
     this.#now = now;
   }

@@ -1,6 +1,6 @@
 // Webhooks and their deliveries in Redis. A webhook's secrets arrive sealed
 // (core/secret-box.ts) and are stored as they arrive; nothing here sees one.
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { type CircuitAdmission, type CircuitChange, parse, type WebhookCreate } from './outcomes.ts';
 import { type Page, pageOfMembers } from './pages.ts';
@@ -98,9 +98,9 @@ function webhookFields(changes: Partial<Omit<WebhookRecord, 'circuit'>>): string
 
 
 export class Webhooks {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>) {
     this.#c = context;
   }
 
