@@ -24,7 +24,11 @@ import { LEGACY_TEMPLATE } from '../legacy.ts';
 const STEPS = [
   { version: 2, script: 'migrate-templates', args: () => ({ template: LEGACY_TEMPLATE }) },
   { version: 3, script: 'migrate-drift', args: () => ({}) },
-  { version: 4, script: 'migrate-deleted', args: (c: Slice) => ({ retentionSeconds: c.jobRetentionSeconds, nowMs: Date.now() }) },
+  {
+    version: 4,
+    script: 'migrate-deleted',
+    args: (c: Slice) => ({ retentionSeconds: c.jobRetentionSeconds, nowMs: Date.now() }),
+  },
   { version: 5, script: 'migrate-projects', args: () => ({}) },
   { version: 6, script: 'migrate-webhook-projects', args: () => ({}), index: (c: Slice) => c.keys.webhookIndex },
   { version: 7, script: 'migrate-history', args: () => ({}) },
@@ -61,12 +65,13 @@ export class Migrations {
     const migrated: Migrated = {};
     for (const step of STEPS) {
       const index = 'index' in step ? step.index(this.#c) : this.#c.keys.index;
-      if (version < step.version) migrated[step.script] = await this.#step(step.script, index, step.args(this.#c), step.version);
+      if (version >= step.version) continue;
+      migrated[step.script] = await this.#step(step.script, index, step.args(this.#c), step.version);
     }
     return migrated;
   }
 
-  async #step<N extends MigrationName>(script: N, index: string, own: MigrationArgs[N], version: number): Promise<number> {
+  async #step<N extends MigrationName>(script: N, index: string, own: MigrationArgs[N], version: number) {
     const { keys, scripts } = this.#c;
     let changed = 0;
     let after = '';

@@ -9,6 +9,8 @@ import { auditInMulti, auditRecord, type AuditNote } from './audit.ts';
 
 export type ProjectQuota = { max_stacks?: number | null | undefined; max_running_jobs?: number | null | undefined };
 
+type ProjectChange = { description?: string | undefined; quota?: ProjectQuota | undefined };
+
 export class Projects {
   readonly #c: ContextOf<'redis' | 'keys' | 'scripts' | 'audit'>;
 
@@ -32,7 +34,8 @@ export class Projects {
 
   async get(name: string): Promise<Project | undefined> {
     const { redis, keys } = this.#c;
-    const [[, hash], [, live]] = ((await redis.multi().hgetall(keys.project(name)).scard(keys.projectLive(name)).exec()) ?? []) as [[unknown, Record<string, string>], [unknown, number]];
+    const replies = await redis.multi().hgetall(keys.project(name)).scard(keys.projectLive(name)).exec();
+    const [[, hash], [, live]] = (replies ?? []) as [[unknown, Record<string, string>], [unknown, number]];
     if (hash.name === undefined) return undefined;
     return toProject(hash, live);
   }
@@ -54,7 +57,7 @@ export class Projects {
 
   // Changes the description and replaces the quota (a limit left out is
   // lifted); false when there is no such project.
-  async update(name: string, change: { description?: string | undefined; quota?: ProjectQuota | undefined }, audit?: AuditNote): Promise<boolean> {
+  async update(name: string, change: ProjectChange, audit?: AuditNote): Promise<boolean> {
     const { redis, keys } = this.#c;
     const key = keys.project(name);
     // WATCH: a project deleted meanwhile is not brought back as a husk.
@@ -86,7 +89,8 @@ export class Projects {
       keys.projectPolicies(name),
       keys.policyIndex,
     ];
-    return parse.deleteProject(await scripts.run('delete-project', projectKeys, { name, audit: auditRecord(this.#c, audit) }));
+    const reply = await scripts.run('delete-project', projectKeys, { name, audit: auditRecord(this.#c, audit) });
+    return parse.deleteProject(reply);
   }
 }
 

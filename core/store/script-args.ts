@@ -94,7 +94,12 @@ export type RevokeTokenArgs = { id: string; project: string } & Audit;
 type Fields = { fields: string[] };
 export type CreatePolicyArgs = { member: string; project: string; limit: number } & Fields & Audit;
 export type DeletePolicyArgs = { member: string } & Audit;
-export type CreateWebhookArgs = { limit: number; projectLimit: number; member: string; project: string } & Fields & Audit;
+export type CreateWebhookArgs = {
+  limit: number;
+  projectLimit: number;
+  member: string;
+  project: string;
+} & Fields & Audit;
 export type RecordDeliveryArgs = { member: string; retentionSeconds: number } & Fields & Audit;
 export type AdmitDeliveryArgs = { deliveryId: string; nowMs: number; trialMs: number };
 export type RecordCircuitArgs = {

@@ -58,8 +58,8 @@ export class Scripts {
   constructor(redis: RedisConnection, prefix: string, waitReplicas = 0) {
     this.#redis = redis;
     this.#prefix = prefix;
-    this.#replicaWait =
-      waitReplicas > 0 ? new ReplicaWait(redis, new Keys(prefix).replicaMark, waitReplicas, WAIT_TIMEOUT_MS) : undefined;
+    const mark = new Keys(prefix).replicaMark;
+    this.#replicaWait = waitReplicas > 0 ? new ReplicaWait(redis, mark, waitReplicas, WAIT_TIMEOUT_MS) : undefined;
     for (const { name, numberOfKeys, lua } of SOURCES.values()) {
       const command = commandName(name);
       if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua });

@@ -45,7 +45,16 @@ function iso(ms: string): string | null {
 }
 
 function toRecord([id, project, name, role, createdBy, createdMs, expiresMs, lastUsedMs]: TokenFields): TokenRecord {
-  return { id, project, name, role: role as Role, createdBy, createdAt: iso(createdMs) ?? '', expiresAt: iso(expiresMs), lastUsedAt: iso(lastUsedMs) };
+  return {
+    id,
+    project,
+    name,
+    role: role as Role,
+    createdBy,
+    createdAt: iso(createdMs) ?? '',
+    expiresAt: iso(expiresMs),
+    lastUsedAt: iso(lastUsedMs),
+  };
 }
 
 export class ApiTokens {
@@ -70,7 +79,8 @@ export class ApiTokens {
       ...['id', id, 'project', project, 'name', token.name, 'role', token.role, 'created_by', token.createdBy],
       ...['created_ms', String(createdMs), 'expires_ms', expiresMs, 'last_used_ms', '', 'digest', digest],
     ];
-    const reply = await scripts.run('create-token', [keys.token(id), keys.tokenDigest(digest), keys.tokenNames(project)], {
+    const tokenKeys = [keys.token(id), keys.tokenDigest(digest), keys.tokenNames(project)];
+    const reply = await scripts.run('create-token', tokenKeys, {
       id,
       name: token.name,
       expiresMs,
@@ -96,7 +106,8 @@ export class ApiTokens {
   // The project's live tokens, oldest first, without secrets.
   async list(project: string): Promise<TokenRecord[]> {
     const reply = await this.#c.scripts.run('list-tokens', [this.#c.keys.tokenNames(project)], {});
-    return parse.listTokens(reply).map(toRecord).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const records = parse.listTokens(reply).map(toRecord);
+    return records.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   // Whether the project had the token.
