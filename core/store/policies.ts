@@ -24,7 +24,8 @@ export type PolicyRecord = {
   updatedAt: string;
 };
 
-export type PolicyChanges = Partial<Pick<PolicyRecord, 'name' | 'description' | 'enforcement' | 'templates' | 'actions' | 'rule' | 'message'>> & { updatedAt: string };
+type Changeable = 'name' | 'description' | 'enforcement' | 'templates' | 'actions' | 'rule' | 'message';
+export type PolicyChanges = Partial<Pick<PolicyRecord, Changeable>> & { updatedAt: string };
 
 function toPolicy(hash: Record<string, string>): PolicyRecord {
   return {
@@ -108,12 +109,14 @@ export class Policies {
   // every-project ones), or every policy (undefined), oldest first.
   async list(projects: readonly string[] | undefined): Promise<PolicyRecord[]> {
     const { redis, keys } = this.#c;
-    const indexes = projects === undefined ? [keys.policyIndex] : projects.map((project) => keys.projectPolicies(project));
-    const members: string[] = (await Promise.all(indexes.map((index) => redis.zrange(index, '-', '+', 'BYLEX')))).flat().sort();
+    const indexes = projects === undefined ? [keys.policyIndex] : projects.map((p) => keys.projectPolicies(p));
+    const perIndex = await Promise.all(indexes.map((index) => redis.zrange(index, '-', '+', 'BYLEX')));
+    const members: string[] = perIndex.flat().sort();
     if (members.length === 0) return [];
     const pipeline = redis.pipeline();
     for (const member of members) pipeline.hgetall(keys.policy(IndexMember.id(member)));
     const replies = (await pipeline.exec()) ?? [];
-    return replies.flatMap(([error, hash]) => (error === null && (hash as Record<string, string>).id ? [toPolicy(hash as Record<string, string>)] : []));
+    const hashes = replies.flatMap(([error, hash]) => (error === null ? [hash as Record<string, string>] : []));
+    return hashes.filter((hash) => hash.id).map(toPolicy);
   }
 }
