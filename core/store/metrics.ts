@@ -17,7 +17,9 @@ export class Metrics {
   // Counts each policy's evaluation by its outcome (passed, failed).
   async countPolicyEvaluations(results: ReadonlyArray<{ policyId: string; passed: boolean }>): Promise<void> {
     const pipeline = this.#c.redis.pipeline();
-    for (const result of results) pipeline.hincrby(this.#c.keys.policyMetrics, `${result.policyId}|${result.passed ? 'passed' : 'failed'}`, 1);
+    for (const { policyId, passed } of results) {
+      pipeline.hincrby(this.#c.keys.policyMetrics, `${policyId}|${passed ? 'passed' : 'failed'}`, 1);
+    }
     await pipeline.exec();
   }
 
