@@ -1,13 +1,8 @@
 --[[
   Approves a planned update: the job is queued again, to apply the saved plan.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
       jobId       job id
       now         now (ISO 8601)
       approvedBy  who approved it (the principal's name)

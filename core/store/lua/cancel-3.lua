@@ -5,13 +5,8 @@
   before (an update, which has applied nothing yet). A running job is only
   flagged: its worker must interrupt Terraform.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
       jobId             job id
       now               now (ISO 8601)
       nowMs             now (ms)

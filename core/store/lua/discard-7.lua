@@ -4,17 +4,12 @@
   events (creating, queued) may have gone out already: they are followed by
   the job's cancelled and the stack's deleted.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
+  Input: the keys and arguments of includes/job-script.lua, and
     KEYS[4] the job's log
     KEYS[5] index of every resource
     KEYS[6] the owner's live resources
     KEYS[7] the Idempotency-Key's record, if the create had one
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+    ARGV[2] holds:
       jobId       job id
       resourceId  resource id
       now         now (ISO 8601)

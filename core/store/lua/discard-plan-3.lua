@@ -2,13 +2,8 @@
   Discards a planned update, or a job a soft-mandatory policy stopped (see
   includes/discard-planned.lua).
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
       jobId             job id
       now               now (ISO 8601)
       nowMs             now (ms)

@@ -8,14 +8,9 @@
   the retention period, as a deleted stack's record does (retire-deleted).
   Finishing a job twice changes nothing.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
+  Input: the keys and arguments of includes/job-script.lua, and
     KEYS[4] the job's log
-
-    ARGV[1]  key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+    ARGV[2] holds:
       jobId             job id
       now               now (ISO 8601)
       nowMs             now (ms)

@@ -3,12 +3,8 @@
   or discard, and stays at the head of its resource's queue so nothing else
   runs on the stack meanwhile.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
       jobId  job id
       now    now (ISO 8601)
       plan   the plan (JSON)

@@ -6,12 +6,8 @@
   delete's), or stays `creating` (a create's: there was none); a discard
   returns it there, and a discarded create leaves it `failed`.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
       jobId   job id
       now     now (ISO 8601)
       plan    the plan (JSON)

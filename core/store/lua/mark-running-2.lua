@@ -1,12 +1,8 @@
 --[[
   A worker starts an attempt of a job.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
       jobId  job id
       now    now (ISO 8601)
       nowMs  now (ms)

@@ -6,18 +6,10 @@
   its time. Once a pass finds nothing left, the schema version is recorded
   and later starts skip the scan.
 
-  Input:
-    KEYS[1] index of every resource
-    KEYS[2] the store's schema version
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/migrate-batch.lua), and:
-      retentionSeconds  seconds a deleted stack is kept
-      nowMs             now (ms)
-
-  Output:
-    {'more', lastMember, retired}   read on from lastMember
-    {'done', retired}               nothing left; the schema version is set
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  Its own arguments, in ARGV[2]:
+    retentionSeconds  seconds a deleted stack is kept
+    nowMs             now (ms)
 ]]
 --- @include "migrate-batch"
 --- @include "keys"

@@ -6,17 +6,8 @@
   a member twice changes nothing, so a pass may be repeated. Once a pass finds
   nothing left, the schema version is recorded and later starts skip the scan.
 
-  Input:
-    KEYS[1] index of every resource
-    KEYS[2] the store's schema version
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/migrate-batch.lua)
-
-  Output:
-    {'more', lastMember, indexed}   read on from lastMember; indexed: the
-                                    stacks that were missing from an index
-    {'done', indexed}               nothing left; the schema version is set
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  The count it returns (indexed): the stacks that were missing from an index.
 ]]
 --- @include "migrate-batch"
 --- @include "keys"

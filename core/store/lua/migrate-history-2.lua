@@ -10,17 +10,8 @@
   repeated. Once a pass finds nothing left, the schema version is recorded
   and later starts skip the scan.
 
-  Input:
-    KEYS[1] index of every resource
-    KEYS[2] the store's schema version
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/migrate-batch.lua)
-
-  Output:
-    {'more', lastMember, given}   read on from lastMember; given: stacks
-                                  that got a history
-    {'done', given}               nothing left; the schema version is set
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  The count it returns (given): stacks that got a history.
 ]]
 --- @include "migrate-batch"
 --- @include "keys"

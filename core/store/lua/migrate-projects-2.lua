@@ -6,17 +6,8 @@
   pass changes nothing. Once a pass finds nothing left, the schema version
   is recorded and later starts skip the scan.
 
-  Input:
-    KEYS[1] index of every resource
-    KEYS[2] the store's schema version
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/migrate-batch.lua)
-
-  Output:
-    {'more', lastMember, moved}   read on from lastMember; moved: the stacks
-                                  that had no project
-    {'done', moved}               nothing left; the schema version is set
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  The count it returns (moved): the stacks that had no project.
 ]]
 --- @include "migrate-batch"
 --- @include "keys"

@@ -6,17 +6,9 @@
   Once a pass finds nothing left, the schema version is recorded and later
   starts skip the scan.
 
-  Input:
-    KEYS[1] index of every resource
-    KEYS[2] the store's schema version
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/migrate-batch.lua), and:
-      template  the template of records without one
-
-  Output:
-    {'more', lastMember, adopted}   read on from lastMember
-    {'done', adopted}               nothing left; the schema version is set
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  Its own arguments, in ARGV[2]:
+    template  the template of records without one
 ]]
 --- @include "migrate-batch"
 --- @include "keys"

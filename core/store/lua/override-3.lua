@@ -3,13 +3,8 @@
   queued again, to apply exactly the plan they were evaluated on, and the
   stack goes back to the status of its job in progress.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
       jobId   job id
       now     now (ISO 8601)
       by      who overrode it (the principal's name)

@@ -7,13 +7,8 @@
   record retired: see retire-deleted). An update whose plan awaits approval, or a job stopped by a
   soft-mandatory policy, is discarded, and the delete queued after it.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] the new delete job's key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new delete job's);
+    ARGV[2] holds:
       jobId             the new delete job's id
       now               now (ISO 8601)
       nowMs             now (ms)

@@ -13,13 +13,8 @@
   or holds up, a user's job for long), and may be asked again after its
   worker died: its job is then already recorded.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] the new plan job's key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new plan job's);
+    ARGV[2] holds:
       jobId            the new plan job's id
       now              now (ISO 8601)
       nowMs            now (ms)

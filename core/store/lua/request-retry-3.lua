@@ -4,13 +4,8 @@
   version, and the inputs it shows with that version's defaults. Any other
   status is returned as it is.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] the new create job's key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new create job's);
+    ARGV[2] holds:
       jobId            the new create job's id
       now              now (ISO 8601)
       nowMs            now (ms)

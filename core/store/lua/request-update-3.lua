@@ -5,13 +5,8 @@
   succeeds; the job holds the new ones until then. Only a `ready` or
   `update_failed` stack can be updated.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] the new update job's key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new update job's);
+    ARGV[2] holds:
       jobId            the new update job's id
       now              now (ISO 8601)
       nowMs            now (ms)

@@ -2,12 +2,8 @@
   A running job goes back to the queue: its attempt failed and will be
   retried, or its worker is stopping.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-
-    ARGV[1] key prefix
-    ARGV[2] the arguments (JSON, see includes/job-script.lua):
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
       jobId  job id
       now    now (ISO 8601)
       error  the failed attempt's error (JSON), or ''
