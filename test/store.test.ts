@@ -89,6 +89,11 @@ describe('the script loader', () => {
     }
   });
 
+  test('a packed argument reaches Redis as a positional one did: a lone surrogate as U+FFFD, not a refused escape', async () => {
+    assert.equal(await store.projects.create('lone', 'a\ud800b', {}), true);
+    assert.equal((await store.projects.get('lone'))?.description, 'a\ufffdb');
+  });
+
   test('the duration buckets in observe-duration.lua are JOB_DURATION_BUCKETS', async () => {
     const lua = await readFile(new URL('../core/store/lua/includes/observe-duration.lua', import.meta.url), 'utf8');
     const list = /DURATION_BUCKETS = \{([^}]*)\}/.exec(lua)?.[1] ?? '';

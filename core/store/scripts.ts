@@ -95,7 +95,9 @@ function commandName(name: string): string {
   return `tfcompute_${name.replaceAll('-', '_')}`;
 }
 
-// JSON, as cjson decodes it. Strings are made well-formed first: a lone
+// JSON, as cjson decodes it (BullMQ packs with msgpack, which Redis's Lua
+// reads as well; JSON needs no package here, and a packed argument stays
+// readable in MONITOR and SLOWLOG). Strings are made well-formed first: a lone
 // surrogate, which reached Redis as U+FFFD when each argument was its own
 // ARGV (ioredis encodes UTF-8), would otherwise be an escape cjson refuses.
 function pack(args: object): string {
