@@ -121,7 +121,7 @@ beforeEach(() => {
 
 // Tokens on the shared connection, with a clock the test moves.
 function tokensAt(clock: { now: number }): ApiTokens {
-  return new ApiTokens({ redis, keys: new Keys(prefix), scripts: new Scripts(redis, prefix), jobRetentionSeconds: 3600, audit: { retentionMs: 86_400_000, now: Date.now } }, () => clock.now);
+  return new ApiTokens({ keys: new Keys(prefix), scripts: new Scripts(redis, prefix), audit: { retentionMs: 86_400_000, now: Date.now } }, () => clock.now);
 }
 
 // Every key under the prefix, and every value in it, as text.

@@ -10,7 +10,7 @@ import { nanoid } from 'nanoid';
 import { newJobId, newResourceId } from '../core/ids.ts';
 import { JOB_DURATION_BUCKETS, Store } from '../core/store/index.ts';
 import { IndexMember } from '../core/store/keys.ts';
-import { loadScripts, SCRIPT_NAMES } from '../core/store/scripts.ts';
+import { loadScripts } from '../core/store/scripts.ts';
 import { startRedis, type RedisServer } from './support/local-services.ts';
 
 const RETENTION = 3600;
@@ -68,9 +68,15 @@ async function statusCounts() {
 }
 
 describe('the script loader', () => {
-  test('loads one file per script, named with its number of keys, with includes resolved once each', () => {
+  test('loads one file per script, named with its number of keys, with includes resolved once each', async () => {
     const scripts = loadScripts();
-    assert.deepEqual([...scripts.keys()], [...SCRIPT_NAMES]);
+    // The scripts the store's code can name are the keys of ScriptArgs: a
+    // file missing or misnamed in lua/ is one of them not loaded.
+    const types = await readFile(new URL('../core/store/script-args.ts', import.meta.url), 'utf8');
+    const declared = /export type ScriptArgs = \{\n([^]*?)\n\};/.exec(types)?.[1] ?? '';
+    const named = [...declared.matchAll(/^ {2}'?([a-z-]+)'?: /gm)].map((m) => m[1]);
+    assert.ok(named.length > 30);
+    assert.deepEqual([...scripts.keys()].sort(), named.sort());
     for (const { name, numberOfKeys, lua } of scripts.values()) {
       assert.ok(numberOfKeys >= 1, name);
       assert.doesNotMatch(lua, /@include/, `${name}: every include resolved`);
@@ -78,7 +84,14 @@ describe('the script loader', () => {
       assert.equal(new Set(definitions).size, definitions.length, `${name}: no piece included twice`);
       assert.match(lua, /^ {4}ARGV\[1\] +key prefix$/m, `${name}: its header says the prefix is ARGV[1]`);
       assert.doesNotMatch(lua, /^local (?!prefix )\w+ = ARGV\[1\]$/m, `${name}: ARGV[1] is only ever the prefix`);
+      assert.match(lua, /^ {4}ARGV\[2\] the arguments \(JSON/m, `${name}: its header says ARGV[2] holds its arguments`);
+      assert.doesNotMatch(lua, /ARGV\[(?![12]\])/, `${name}: nothing is passed past ARGV[2]`);
     }
+  });
+
+  test('a packed argument reaches Redis as a positional one did: a lone surrogate as U+FFFD, not a refused escape', async () => {
+    assert.equal(await store.projects.create('lone', 'a\ud800b', {}), true);
+    assert.equal((await store.projects.get('lone'))?.description, 'a\ufffdb');
   });
 
   test('the duration buckets in observe-duration.lua are JOB_DURATION_BUCKETS', async () => {

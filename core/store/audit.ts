@@ -7,7 +7,7 @@ import { customAlphabet } from 'nanoid';
 import type { ChainableCommander } from 'ioredis';
 import { AppError } from '../errors.ts';
 import type { AuditAction, AuditEntry } from '../schemas/index.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 import type { Page } from './pages.ts';
 
 export type Actor = Readonly<{ kind: 'token' | 'oidc' | 'local'; name: string }>;
@@ -38,12 +38,18 @@ const SCAN_BATCH = 200;
 
 const newAuditId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 15);
 
-export type AuditFilter = { project?: string | undefined; actor?: string | undefined; action?: AuditAction | undefined; limit: number; cursor?: string | undefined };
+export type AuditFilter = {
+  project?: string | undefined;
+  actor?: string | undefined;
+  action?: AuditAction | undefined;
+  limit: number;
+  cursor?: string | undefined;
+};
 
 export class Audit {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys' | 'audit'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys' | 'audit'>) {
     this.#c = context;
   }
 
@@ -53,7 +59,8 @@ export class Audit {
   async denied(note: AuditNote, project: string, target: { type: string; id: string | null }): Promise<void> {
     const nowMs = this.#c.audit.now();
     const multi = this.#c.redis.multi();
-    appendTo(this.#c, multi, project, entryFields(nowMs, note, project, { type: target.type, id: target.id ?? '' }, 'denied'), nowMs);
+    const fields = entryFields(nowMs, note, project, { type: target.type, id: target.id ?? '' }, 'denied');
+    appendTo(this.#c, multi, project, fields, nowMs);
     await multi.exec();
   }
 
@@ -65,11 +72,15 @@ export class Audit {
     const { redis, keys } = this.#c;
     const key = filter.project === undefined ? keys.audit : keys.projectAudit(filter.project);
     let after = filter.cursor === undefined ? undefined : positionOf(filter.cursor);
-    const read = async (count: number) => (await redis.xrevrange(key, after === undefined ? '+' : `(${after}`, '-', 'COUNT', count)) as Array<[string, string[]]>;
+    const read = async (count: number) => {
+      const start = after === undefined ? '+' : `(${after}`;
+      return (await redis.xrevrange(key, start, '-', 'COUNT', count)) as Array<[string, string[]]>;
+    };
     if (filter.actor === undefined && filter.action === undefined) {
       const batch = await read(filter.limit + 1);
       const page = batch.slice(0, filter.limit);
-      return { items: page.map(([, flat]) => toEntry(flat)), nextCursor: batch.length > filter.limit ? cursorOf(page.at(-1)?.[0]) : null };
+      const nextCursor = batch.length > filter.limit ? cursorOf(page.at(-1)?.[0]) : null;
+      return { items: page.map(([, flat]) => toEntry(flat)), nextCursor };
     }
     const items: AuditEntry[] = [];
     for (let scanned = 0; scanned < SCAN_LIMIT; ) {
@@ -79,7 +90,8 @@ export class Audit {
         scanned += 1;
         after = position;
         const entry = toEntry(flat);
-        if ((filter.actor !== undefined && entry.actor.name !== filter.actor) || (filter.action !== undefined && entry.action !== filter.action)) continue;
+        if (filter.actor !== undefined && entry.actor.name !== filter.actor) continue;
+        if (filter.action !== undefined && entry.action !== filter.action) continue;
         items.push(entry);
         if (items.length === filter.limit) return { items, nextCursor: cursorOf(after) };
       }
@@ -91,10 +103,22 @@ export class Audit {
 
 // The one ARGV a script that records a change takes: the entry's fields the
 // script cannot know, and the retention; '' for no entry.
-export function auditArg(context: StoreContext, note: AuditNote | undefined): string {
-  if (note === undefined) return '';
+// A note as the scripts record it (lua/includes/audit.lua): a field of a
+// script's packed arguments; none for a change no user asked for.
+export type AuditRecord = {
+  id: string;
+  at: string;
+  actor: { kind: Actor['kind']; name: string };
+  action: AuditAction;
+  request_id: string;
+  min_ms: string;
+  keep_ms: string;
+};
+
+export function auditRecord(context: ContextOf<'audit'>, note: AuditNote | undefined): AuditRecord | undefined {
+  if (note === undefined) return undefined;
   const nowMs = context.audit.now();
-  return JSON.stringify({
+  return {
     id: `a${newAuditId()}`,
     at: new Date(nowMs).toISOString(),
     actor: { kind: note.actor.kind, name: note.actor.name },
@@ -102,11 +126,17 @@ export function auditArg(context: StoreContext, note: AuditNote | undefined): st
     request_id: note.requestId,
     min_ms: String(nowMs - context.audit.retentionMs),
     keep_ms: String(context.audit.retentionMs),
-  });
+  };
 }
 
 // Adds a change's entry to the MULTI that makes the change (see projects.ts).
-export function auditInMulti(context: StoreContext, multi: ChainableCommander, note: AuditNote | undefined, project: string, target: { type: string; id: string }): void {
+export function auditInMulti(
+  context: ContextOf<'keys' | 'audit'>,
+  multi: ChainableCommander,
+  note: AuditNote | undefined,
+  project: string,
+  target: Target,
+): void {
   if (note === undefined) return;
   const nowMs = context.audit.now();
   appendTo(context, multi, project, entryFields(nowMs, note, project, target, 'allowed'), nowMs);
@@ -114,20 +144,31 @@ export function auditInMulti(context: StoreContext, multi: ChainableCommander, n
 
 type Outcome = 'allowed' | 'denied';
 
-function entryFields(nowMs: number, note: AuditNote, project: string, target: { type: string; id: string }, outcome: Outcome): string[] {
+type Target = { type: string; id: string };
+
+function entryFields(nowMs: number, note: AuditNote, project: string, target: Target, outcome: Outcome): string[] {
   return [
-    ...['id', `a${newAuditId()}`, 'at', new Date(nowMs).toISOString(), 'project', project, 'actor_kind', note.actor.kind, 'actor_name', note.actor.name],
-    ...['action', note.action, 'target_type', target.type, 'target_id', target.id, 'request_id', note.requestId, 'outcome', outcome],
+    ...['id', `a${newAuditId()}`, 'at', new Date(nowMs).toISOString(), 'project', project],
+    ...['actor_kind', note.actor.kind, 'actor_name', note.actor.name, 'action', note.action],
+    ...['target_type', target.type, 'target_id', target.id, 'request_id', note.requestId, 'outcome', outcome],
   ];
 }
 
 // As lua/includes/audit.lua appends: to the installation's stream, and the
 // project's; each trimmed to the retention period before the entry is added
 // (a clock ahead never trims the entry itself), and expiring after it.
-function appendTo(context: StoreContext, multi: ChainableCommander, project: string, fields: string[], nowMs: number): void {
+function appendTo(
+  context: ContextOf<'keys' | 'audit'>,
+  multi: ChainableCommander,
+  project: string,
+  fields: string[],
+  nowMs: number,
+): void {
   const { keys, audit } = context;
   const streams = project === INSTALLATION ? [keys.audit] : [keys.audit, keys.projectAudit(project)];
-  for (const key of streams) multi.xtrim(key, 'MINID', nowMs - audit.retentionMs).xadd(key, '*', ...fields).pexpire(key, audit.retentionMs);
+  for (const key of streams) {
+    multi.xtrim(key, 'MINID', nowMs - audit.retentionMs).xadd(key, '*', ...fields).pexpire(key, audit.retentionMs);
+  }
 }
 
 function toEntry(flat: string[]): AuditEntry {
@@ -151,6 +192,8 @@ function cursorOf(position: string | undefined): string | null {
 
 function positionOf(cursor: string): string {
   const position = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^\d{1,20}-\d{1,20}$/.test(position)) throw new AppError('invalid-cursor', 'cursor is not one this API returned');
+  if (!/^\d{1,20}-\d{1,20}$/.test(position)) {
+    throw new AppError('invalid-cursor', 'cursor is not one this API returned');
+  }
   return position;
 }

@@ -3,17 +3,20 @@
 // running the job). Subscribing needs a connection of its own.
 import type { RedisConnection } from '../redis.ts';
 import type { JobStatus, ResourceStatus } from '../schemas/index.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 
 export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; resourceStatus?: ResourceStatus };
 
-export type Message = { topic: 'job'; event: JobEvent } | { topic: 'log'; jobId: string } | { topic: 'cancel'; jobId: string };
+export type Message =
+  | { topic: 'job'; event: JobEvent }
+  | { topic: 'log'; jobId: string }
+  | { topic: 'cancel'; jobId: string };
 export type Topic = Message['topic'];
 
 export class Channels {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys'>) {
     this.#c = context;
   }
 
@@ -28,9 +31,18 @@ export class Channels {
 
   // Subscribes `subscriber` (a connection used for nothing else) to the
   // topics; `onError` hears of messages that cannot be read.
-  async subscribe(subscriber: RedisConnection, topics: readonly Topic[], onMessage: (message: Message) => void, onError: (error: unknown) => void = () => undefined): Promise<void> {
+  async subscribe(
+    subscriber: RedisConnection,
+    topics: readonly Topic[],
+    onMessage: (message: Message) => void,
+    onError: (error: unknown) => void = () => undefined,
+  ): Promise<void> {
     const { keys } = this.#c;
-    const channels: Record<string, Topic> = { [keys.eventsChannel]: 'job', [keys.logsChannel]: 'log', [keys.cancelChannel]: 'cancel' };
+    const channels: Record<string, Topic> = {
+      [keys.eventsChannel]: 'job',
+      [keys.logsChannel]: 'log',
+      [keys.cancelChannel]: 'cancel',
+    };
     subscriber.on('message', (channel: string, text: string) => {
       const topic = channels[channel];
       if (topic === undefined || !topics.includes(topic)) return;
@@ -43,6 +55,7 @@ export class Channels {
       }
       onMessage({ topic, event });
     });
-    await subscriber.subscribe(...Object.keys(channels).filter((channel) => topics.includes(channels[channel] as Topic)));
+    const wanted = Object.keys(channels).filter((channel) => topics.includes(channels[channel] as Topic));
+    await subscriber.subscribe(...wanted);
   }
 }

@@ -13,6 +13,9 @@ export type StoreContext = {
   readonly audit: Readonly<{ retentionMs: number; now: () => number }>;
 };
 
+// A part's slice of the context: only what it uses.
+export type ContextOf<K extends keyof StoreContext> = Pick<StoreContext, K>;
+
 export function nowArgs(): { now: string; nowMs: number } {
   const date = new Date();
   return { now: date.toISOString(), nowMs: date.getTime() };

@@ -26,7 +26,8 @@ export type { DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord } f
 export { EVERY_PROJECT } from './webhooks.ts';
 export { MAX_LOG_BYTES } from './logs.ts';
 export { JOB_DURATION_BUCKETS } from './metrics.ts';
-export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, DiscardOutcome, FinishOutcome, PlanRequest, RetryRequest, StartOutcome, UpdateRequest } from './outcomes.ts';
+export type { ApproveOutcome, CancelOutcome, CreateOutcome, DeleteRequest, DiscardOutcome } from './outcomes.ts';
+export type { FinishOutcome, PlanRequest, RetryRequest, StartOutcome, UpdateRequest } from './outcomes.ts';
 export type { Page } from './pages.ts';
 export { INSTALLATION, noted, type Actor, type AuditContext, type AuditFilter, type AuditNote } from './audit.ts';
 export type { NewToken, TokenCreate, TokenRecord } from './tokens.ts';
@@ -35,6 +36,8 @@ export { IDEMPOTENCY_SECONDS, type NewResource } from './resources.ts';
 
 // AUDIT_RETENTION_DAYS's default, for stores made without the setting (tools, tests).
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
+
+type StoreOptions = { retentionDays?: number; now?: () => number; waitReplicas?: number };
 
 export class Store {
   readonly resources: Resources;
@@ -54,8 +57,9 @@ export class Store {
   // `jobRetentionSeconds`: how long a finished job's record and log are kept,
   // and a deleted stack's record. `options.retentionDays`: AUDIT_RETENTION_DAYS;
   // `options.waitReplicas`: REDIS_WAIT_REPLICAS.
-  constructor(redis: RedisConnection, prefix: string, jobRetentionSeconds: number, options: { retentionDays?: number; now?: () => number; waitReplicas?: number } = {}) {
-    const auditSettings = { retentionMs: (options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS) * 86_400_000, now: options.now ?? Date.now };
+  constructor(redis: RedisConnection, prefix: string, jobRetentionSeconds: number, options: StoreOptions = {}) {
+    const retentionMs = (options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS) * 86_400_000;
+    const auditSettings = { retentionMs, now: options.now ?? Date.now };
     const scripts = new Scripts(redis, prefix, options.waitReplicas ?? 0);
     const context: StoreContext = { redis, keys: new Keys(prefix), scripts, jobRetentionSeconds, audit: auditSettings };
     this.resources = new Resources(context);

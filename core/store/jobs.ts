@@ -1,13 +1,24 @@
 // Jobs: their records and the transitions a worker and the API make
 // (start an attempt, hand it back, finish, cancel), and the resource's queue
 // of unfinished jobs that orders them.
-import type { DriftFinding, Job, JobError, JobPolicy, ResourceInputs, JobProgress, JobResult, Outputs, Plan, ResourceStatus } from '../schemas/index.ts';
-import { nowArgs, type StoreContext } from './context.ts';
-import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome, type OverrideOutcome, type PlannedOutcome, type PolicyFailedOutcome, type StartOutcome } from './outcomes.ts';
+import type { DriftFinding, Job, JobError, JobPolicy, JobProgress, JobResult } from '../schemas/index.ts';
+import type { Outputs, Plan, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
+import { type ContextOf, nowArgs } from './context.ts';
+import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome } from './outcomes.ts';
+import type { OverrideOutcome, PlannedOutcome, PolicyFailedOutcome, StartOutcome } from './outcomes.ts';
 import { type Page, pageOfMembers } from './pages.ts';
 import { toJob } from './records.ts';
 import { IndexMember } from './keys.ts';
-import { auditArg, type AuditNote } from './audit.ts';
+import { auditRecord, type AuditNote } from './audit.ts';
+
+type RequestedChange = { inputs: ResourceInputs; secrets: string | undefined; autoApply: boolean };
+
+const CANCELLED_ON_REQUEST: JobError = {
+  code: 'cancelled',
+  message: 'cancelled on request before it ran',
+  retryable: true,
+  diagnostics: [],
+};
 
 export type JobEnd = {
   resourceId: string;
@@ -23,9 +34,9 @@ export type JobEnd = {
 };
 
 export class Jobs {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>) {
     this.#c = context;
   }
 
@@ -40,7 +51,8 @@ export class Jobs {
   // `limit`; a stack with no job since the history began has none.
   async history(resourceId: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<Job>> {
     const { redis, keys } = this.#c;
-    const { members, nextCursor } = await pageOfMembers(redis, keys.history(resourceId), 'newest', page.limit, page.cursor);
+    const history = keys.history(resourceId);
+    const { members, nextCursor } = await pageOfMembers(redis, history, 'newest', page.limit, page.cursor);
     const pipeline = redis.pipeline();
     for (const member of members) pipeline.hgetall(keys.job(IndexMember.id(member)));
     const items: Job[] = [];
@@ -68,12 +80,18 @@ export class Jobs {
   async markRunning(resourceId: string, jobId: string): Promise<StartOutcome> {
     const { keys, scripts } = this.#c;
     const { now, nowMs } = nowArgs();
-    return parse.markRunning(await scripts.run('mark-running', [keys.resource(resourceId), keys.job(jobId)], [jobId, now, nowMs]));
+    const scriptKeys = [keys.resource(resourceId), keys.job(jobId)];
+    const reply = await scripts.run('mark-running', scriptKeys, { jobId, now, nowMs });
+    return parse.markRunning(reply);
   }
 
   async requeue(resourceId: string, jobId: string, error: JobError | undefined): Promise<void> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('requeue', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, error ? JSON.stringify(error) : '']);
+    const reply = await scripts.run('requeue', [keys.resource(resourceId), keys.job(jobId)], {
+      jobId,
+      now: nowArgs().now,
+      error: error ? JSON.stringify(error) : '',
+    });
     parse.done('requeue', 'queued', reply);
   }
 
@@ -83,20 +101,20 @@ export class Jobs {
     const reply = await scripts.run(
       'finish',
       [keys.resource(end.resourceId), keys.job(end.jobId), keys.ops(end.resourceId), keys.log(end.jobId)],
-      [
-        end.jobId,
+      {
+        jobId: end.jobId,
         now,
-        end.jobStatus,
-        end.resourceStatus,
-        end.outputs ? JSON.stringify(end.outputs) : '',
-        end.result ? JSON.stringify(end.result) : '',
-        end.error ? JSON.stringify(end.error) : '',
-        jobRetentionSeconds,
         nowMs,
-        end.plan ? JSON.stringify(end.plan) : '',
-        end.drift?.status ?? '',
-        JSON.stringify(end.drift?.resources ?? []),
-      ],
+        jobStatus: end.jobStatus,
+        resourceStatus: end.resourceStatus,
+        outputs: end.outputs ? JSON.stringify(end.outputs) : '',
+        result: end.result ? JSON.stringify(end.result) : '',
+        error: end.error ? JSON.stringify(end.error) : '',
+        retentionSeconds: jobRetentionSeconds,
+        plan: end.plan ? JSON.stringify(end.plan) : '',
+        drift: end.drift?.status ?? '',
+        driftResources: JSON.stringify(end.drift?.resources ?? []),
+      },
     );
     return parse.finish(reply);
   }
@@ -104,12 +122,18 @@ export class Jobs {
   // See cancel-3.lua.
   async cancel(resourceId: string, jobId: string, audit?: AuditNote): Promise<CancelOutcome> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
-    const error: JobError = { code: 'cancelled', message: 'cancelled on request before it ran', retryable: true, diagnostics: [] };
     const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'cancel',
       [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
-      [jobId, now, JSON.stringify(error), jobRetentionSeconds, nowMs, auditArg(this.#c, audit)],
+      {
+        jobId,
+        now,
+        nowMs,
+        error: JSON.stringify(CANCELLED_ON_REQUEST),
+        retentionSeconds: jobRetentionSeconds,
+        audit: auditRecord(this.#c, audit),
+      },
     );
     return parse.cancel(reply);
   }
@@ -117,43 +141,87 @@ export class Jobs {
   // An update's plan is saved: it waits for approval (see mark-planned-2.lua).
   async markPlanned(resourceId: string, jobId: string, plan: Plan): Promise<PlannedOutcome> {
     const { keys, scripts } = this.#c;
-    return parse.markPlanned(await scripts.run('mark-planned', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, JSON.stringify(plan)]));
+    const args = { jobId, now: nowArgs().now, plan: JSON.stringify(plan) };
+    return parse.markPlanned(await scripts.run('mark-planned', [keys.resource(resourceId), keys.job(jobId)], args));
   }
 
   // A soft-mandatory policy failed on the saved plan: the job waits for an
   // override or a discard (see mark-policy-failed-2.lua).
-  async markPolicyFailed(resourceId: string, jobId: string, plan: Plan, policy: JobPolicy): Promise<PolicyFailedOutcome> {
+  async markPolicyFailed(
+    resourceId: string,
+    jobId: string,
+    plan: Plan,
+    policy: JobPolicy,
+  ): Promise<PolicyFailedOutcome> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('mark-policy-failed', [keys.resource(resourceId), keys.job(jobId)], [jobId, nowArgs().now, JSON.stringify(plan), JSON.stringify(policy)]);
+    const reply = await scripts.run('mark-policy-failed', [keys.resource(resourceId), keys.job(jobId)], {
+      jobId,
+      now: nowArgs().now,
+      plan: JSON.stringify(plan),
+      policy: JSON.stringify(policy),
+    });
     return parse.markPolicyFailed(reply);
   }
 
   // The policies' verdict on a running job, recorded before it goes on.
   async setPolicy(jobId: string, policy: JobPolicy): Promise<void> {
-    await this.#c.redis.hset(this.#c.keys.job(jobId), 'policy', JSON.stringify(policy), 'updated_at', new Date().toISOString());
+    const at = new Date().toISOString();
+    await this.#c.redis.hset(this.#c.keys.job(jobId), 'policy', JSON.stringify(policy), 'updated_at', at);
   }
 
   // `by`: the principal's name; the job's `policy.override` records it with the reason.
-  async override(resourceId: string, jobId: string, by: string, reason: string, audit?: AuditNote): Promise<OverrideOutcome> {
+  async override(
+    resourceId: string,
+    jobId: string,
+    by: string,
+    reason: string,
+    audit?: AuditNote,
+  ): Promise<OverrideOutcome> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('override', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now, by, reason, auditArg(this.#c, audit)]);
+    const reply = await scripts.run('override', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], {
+      jobId,
+      now: nowArgs().now,
+      by,
+      reason,
+      audit: auditRecord(this.#c, audit),
+    });
     return parse.override(reply);
   }
 
   // `approvedBy`: the principal's name, recorded on the job.
   async approve(resourceId: string, jobId: string, approvedBy: string, audit?: AuditNote): Promise<ApproveOutcome> {
     const { keys, scripts } = this.#c;
-    return parse.approve(await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], [jobId, nowArgs().now, approvedBy, auditArg(this.#c, audit)]));
+    const reply = await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], {
+      jobId,
+      now: nowArgs().now,
+      approvedBy,
+      audit: auditRecord(this.#c, audit),
+    });
+    return parse.approve(reply);
   }
 
   // Ends a planned update unapplied, as `discarded` or `cancelled`.
-  async discardPlan(resourceId: string, jobId: string, status: 'discarded' | 'cancelled', error: JobError, audit?: AuditNote): Promise<DiscardOutcome> {
+  async discardPlan(
+    resourceId: string,
+    jobId: string,
+    status: 'discarded' | 'cancelled',
+    error: JobError,
+    audit?: AuditNote,
+  ): Promise<DiscardOutcome> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'discard-plan',
       [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
-      [jobId, now, status, JSON.stringify(error), jobRetentionSeconds, nowMs, auditArg(this.#c, audit)],
+      {
+        jobId,
+        now,
+        nowMs,
+        status,
+        error: JSON.stringify(error),
+        retentionSeconds: jobRetentionSeconds,
+        audit: auditRecord(this.#c, audit),
+      },
     );
     return parse.discardPlan(reply);
   }
@@ -178,21 +246,25 @@ export class Jobs {
 
   // The status an update found its stack in, to go back to if it changes nothing.
   async previousStatus(jobId: string): Promise<ResourceStatus | undefined> {
-    return ((await this.#c.redis.hget(this.#c.keys.job(jobId), 'previous_status')) as ResourceStatus | null) ?? undefined;
+    const status = await this.#c.redis.hget(this.#c.keys.job(jobId), 'previous_status');
+    return (status as ResourceStatus | null) ?? undefined;
   }
 
   // What an update asked for: the inputs it set (sensitive ones apart, sealed)
   // and whether it applied at once; null for a job that is not an update.
-  async requestedChange(jobId: string): Promise<{ inputs: ResourceInputs; secrets: string | undefined; autoApply: boolean } | null> {
-    const [action, inputs, set, secrets, autoApply] = await this.#c.redis.hmget(this.#c.keys.job(jobId), 'action', 'new_inputs', 'new_set_inputs', 'new_secrets', 'auto_apply');
+  async requestedChange(jobId: string): Promise<RequestedChange | null> {
+    const fields = ['action', 'new_inputs', 'new_set_inputs', 'new_secrets', 'auto_apply'];
+    const [action, inputs, set, secrets, autoApply] = await this.#c.redis.hmget(this.#c.keys.job(jobId), ...fields);
     if (action !== 'update' || !inputs || !set) return null;
     const all = JSON.parse(inputs) as ResourceInputs;
     const names = (JSON.parse(set) as string[]).filter((name) => name in all);
-    return { inputs: Object.fromEntries(names.map((name) => [name, all[name]])), secrets: secrets || undefined, autoApply: autoApply === '1' };
+    const chosen = Object.fromEntries(names.map((name) => [name, all[name]]));
+    return { inputs: chosen, secrets: secrets || undefined, autoApply: autoApply === '1' };
   }
 
   async setProgress(jobId: string, progress: JobProgress): Promise<void> {
-    await this.#c.redis.hset(this.#c.keys.job(jobId), 'progress', JSON.stringify(progress), 'updated_at', new Date().toISOString());
+    const at = new Date().toISOString();
+    await this.#c.redis.hset(this.#c.keys.job(jobId), 'progress', JSON.stringify(progress), 'updated_at', at);
   }
 
   async isWorkspaceChecked(jobId: string): Promise<boolean> {

@@ -1,5 +1,5 @@
-// The store's key layout, the only place that spells it (the Lua scripts'
-// copy is lua/includes/keys.lua). Under the configured prefix P:
+// The store's key layout. The Lua scripts' copy, lua/includes/keys.lua, is
+// checked against this one by test/store-keys.test.ts. Under the configured prefix P:
 //   P:res:{id}            hash   the resource
 //   P:res:{id}:ops        list   ids of the resource's unfinished jobs, oldest first;
 //                                only the head may run (per-resource ordering)
@@ -115,6 +115,14 @@ export class Keys {
   }
   projectLive(name: string): string {
     return `${this.prefix}:prj:${name}:live`;
+  }
+  // Written by the scripts only (lua/includes/project-slots.lua); here so that
+  // test/store-keys.test.ts checks their copy in keys.lua against this one.
+  projectRunning(name: string): string {
+    return `${this.prefix}:prj:${name}:running`;
+  }
+  projectWaiting(name: string): string {
+    return `${this.prefix}:prj:${name}:waiting`;
   }
   get projects(): string {
     return `${this.prefix}:projects`;

@@ -1,11 +1,11 @@
 // Worker leases: a key each live worker renews; gone soon after it dies, so
 // the state locks it held can be recognised as stale.
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 
 export class Leases {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys'>) {
     this.#c = context;
   }
 

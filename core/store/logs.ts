@@ -1,13 +1,13 @@
 // A job's Terraform output: appended by its worker, read whole or in byte
 // ranges by the API, with a notice on every write for live readers.
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 
 export const MAX_LOG_BYTES = 2 * 1024 * 1024;
 
 export class Logs {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys'>) {
     this.#c = context;
   }
 

@@ -5,7 +5,8 @@
 // are claimed by another. Entries are kept for a day after they are handed on.
 import { randomBytes } from 'node:crypto';
 import type { OutboxEntry } from '../events/cloud-event.ts';
-import type { StoreContext } from './context.ts';
+import type { RedisConnection } from '../redis.ts';
+import type { ContextOf } from './context.ts';
 
 export const DISPATCH_GROUP = 'dispatch';
 const KEEP_MS = 24 * 3_600_000;
@@ -44,9 +45,9 @@ function entryOf([entryId, fields]: [string, string[]]): OutboxEntry {
 }
 
 export class Outbox {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys'>) {
     this.#c = context;
   }
 
@@ -70,17 +71,21 @@ export class Outbox {
 
   // New entries for `consumer`, waiting up to `blockMs` for one.
   // `connection` blocks, so it must be used for nothing else meanwhile.
-  async readNew(connection: StoreContext['redis'], consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
-    const reply = (await connection.xreadgroup('GROUP', DISPATCH_GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.#c.keys.outbox, '>')) as
-      | Array<[string, StreamEntries]>
-      | null;
+  async readNew(connection: RedisConnection, consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
+    const { outbox } = this.#c.keys;
+    const reply = (await connection.xreadgroup(
+      'GROUP', DISPATCH_GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', outbox, '>',
+    )) as Array<[string, StreamEntries]> | null;
     return (reply?.[0]?.[1] ?? []).map(entryOf);
   }
 
   // Entries already handed to `consumer` and not acknowledged: what it was
   // dispatching when Redis failed over or it restarted. Without blocking.
   async readOwnPending(consumer: string, count: number): Promise<OutboxEntry[]> {
-    const reply = (await this.#c.redis.xreadgroup('GROUP', DISPATCH_GROUP, consumer, 'COUNT', count, 'STREAMS', this.#c.keys.outbox, '0')) as Array<[string, StreamEntries]> | null;
+    const { outbox } = this.#c.keys;
+    const reply = (await this.#c.redis.xreadgroup(
+      'GROUP', DISPATCH_GROUP, consumer, 'COUNT', count, 'STREAMS', outbox, '0',
+    )) as Array<[string, StreamEntries]> | null;
     // An entry trimmed meanwhile comes back without its fields.
     return (reply?.[0]?.[1] ?? []).filter((entry): entry is [string, string[]] => Array.isArray(entry[1])).map(entryOf);
   }
@@ -88,7 +93,12 @@ export class Outbox {
   // Entries handed to a dispatcher that has not acknowledged them for
   // `idleMs` (it died, or this is its restart), now `consumer`'s.
   async claimStale(consumer: string, idleMs: number, count: number): Promise<OutboxEntry[]> {
-    const reply = (await this.#c.redis.xautoclaim(this.#c.keys.outbox, DISPATCH_GROUP, consumer, idleMs, '0', 'COUNT', count)) as [string, StreamEntries, string[]?];
+    const { outbox } = this.#c.keys;
+    const reply = (await this.#c.redis.xautoclaim(outbox, DISPATCH_GROUP, consumer, idleMs, '0', 'COUNT', count)) as [
+      string,
+      StreamEntries,
+      string[]?,
+    ];
     return reply[1].filter((entry): entry is [string, string[]] => Array.isArray(entry[1])).map(entryOf);
   }
 
@@ -99,11 +109,13 @@ export class Outbox {
   // Drops entries older than a day, never one still pending or not yet read.
   async trim(nowMs: number): Promise<void> {
     const { redis, keys } = this.#c;
-    const pending = (await redis.xpending(keys.outbox, DISPATCH_GROUP)) as [number, string | null, string | null, unknown];
+    type Summary = [number, string | null, string | null, unknown];
+    const pending = (await redis.xpending(keys.outbox, DISPATCH_GROUP)) as Summary;
     const groups = (await redis.xinfo('GROUPS', keys.outbox)) as Array<Array<string | number>>;
     const group = groups.map(fieldsOf).find((g) => g.name === DISPATCH_GROUP);
     // The first entry the group has not read is after its last delivered one.
-    const candidates = [`${nowMs - KEEP_MS}-0`, pending[1] ?? undefined, group ? nextId(String(group['last-delivered-id'])) : '0-0'].filter((id): id is string => id !== undefined);
+    const unread = group ? nextId(String(group['last-delivered-id'])) : '0-0';
+    const candidates = [`${nowMs - KEEP_MS}-0`, pending[1] ?? unread, unread];
     const minId = candidates.reduce((a, b) => (compareIds(a, b) <= 0 ? a : b));
     await redis.xtrim(keys.outbox, 'MINID', minId);
     // Each worker process is a consumer of its own name; those of processes
@@ -111,7 +123,8 @@ export class Outbox {
     const consumers = (await redis.xinfo('CONSUMERS', keys.outbox, DISPATCH_GROUP)) as Array<Array<string | number>>;
     for (const consumer of consumers) {
       const info = fieldsOf(consumer);
-      if (Number(info.pending) === 0 && Number(info.idle) > KEEP_MS) await redis.xgroup('DELCONSUMER', keys.outbox, DISPATCH_GROUP, String(info.name));
+      if (Number(info.pending) > 0 || Number(info.idle) <= KEEP_MS) continue;
+      await redis.xgroup('DELCONSUMER', keys.outbox, DISPATCH_GROUP, String(info.name));
     }
   }
 

@@ -17,16 +17,32 @@ export type DeleteRequest =
   | { outcome: 'deleted'; jobId: string }
   | { outcome: 'missing' };
 
-export type RetryRequest = { outcome: 'created'; jobId: string } | { outcome: 'conflict'; status: ResourceStatus } | { outcome: 'missing' };
+export type RetryRequest =
+  | { outcome: 'created'; jobId: string }
+  | { outcome: 'conflict'; status: ResourceStatus }
+  | { outcome: 'missing' };
 
-export type PlanRequest = RetryRequest | { outcome: 'queued'; jobId: string } | { outcome: 'busy' } | { outcome: 'exists'; headId: string };
+export type PlanRequest =
+  | RetryRequest
+  | { outcome: 'queued'; jobId: string }
+  | { outcome: 'busy' }
+  | { outcome: 'exists'; headId: string };
 export type UpdateRequest = RetryRequest;
 
 export type PlannedOutcome = { outcome: 'planned' } | { outcome: 'not-running'; status: JobStatus | '' };
 export type PolicyFailedOutcome = { outcome: 'policy_failed' } | { outcome: 'not-running'; status: JobStatus | '' };
-export type OverrideOutcome = { outcome: 'overridden' } | { outcome: 'conflict'; status: JobStatus } | { outcome: 'missing' };
-export type ApproveOutcome = { outcome: 'approved' } | { outcome: 'conflict'; status: JobStatus } | { outcome: 'missing' };
-export type DiscardOutcome = { outcome: 'discarded'; next: string | null } | { outcome: 'conflict'; status: JobStatus } | { outcome: 'missing' };
+export type OverrideOutcome =
+  | { outcome: 'overridden' }
+  | { outcome: 'conflict'; status: JobStatus }
+  | { outcome: 'missing' };
+export type ApproveOutcome =
+  | { outcome: 'approved' }
+  | { outcome: 'conflict'; status: JobStatus }
+  | { outcome: 'missing' };
+export type DiscardOutcome =
+  | { outcome: 'discarded'; next: string | null }
+  | { outcome: 'conflict'; status: JobStatus }
+  | { outcome: 'missing' };
 
 export type CancelOutcome =
   | { outcome: 'cancelled'; next: string | null }
@@ -34,26 +50,48 @@ export type CancelOutcome =
   | { outcome: 'finished'; status: JobStatus }
   | { outcome: 'missing' };
 
-export type StartOutcome = { outcome: 'running'; attempt: number } | { outcome: 'finished' } | { outcome: 'cancel-requested' } | { outcome: 'wait' };
+export type StartOutcome =
+  | { outcome: 'running'; attempt: number }
+  | { outcome: 'finished' }
+  | { outcome: 'cancel-requested' }
+  | { outcome: 'wait' };
 
 export type FinishOutcome = { outcome: 'finished' | 'already-finished'; next: string | null };
 
-export type WebhookCreate = { outcome: 'created' | 'no-project' } | { outcome: 'limit' | 'project-limit'; count: number };
+export type WebhookCreate =
+  | { outcome: 'created' | 'no-project' }
+  | { outcome: 'limit' | 'project-limit'; count: number };
 
-export type ProjectDelete = { outcome: 'deleted' | 'missing' | 'default' } | { outcome: 'not-empty'; liveStacks: number; webhooks: number };
+export type ProjectDelete =
+  | { outcome: 'deleted' | 'missing' | 'default' }
+  | { outcome: 'not-empty'; liveStacks: number; webhooks: number };
 
 export type CircuitAdmission = { outcome: 'go' | 'trial' } | { outcome: 'wait'; untilMs: number };
-export type CircuitChange = { outcome: 'closed'; held: string[] } | { outcome: 'opened' | 'reopened'; reason: string } | { outcome: 'unchanged' | 'missing' };
+export type CircuitChange =
+  | { outcome: 'closed'; held: string[] }
+  | { outcome: 'opened' | 'reopened'; reason: string }
+  | { outcome: 'unchanged' | 'missing' };
 
 // A token script's record fields, in lua/includes/token-fields.lua's order.
-export type TokenFields = [id: string, project: string, name: string, role: string, createdBy: string, createdMs: string, expiresMs: string, lastUsedMs: string];
+export type TokenFields = [
+  id: string,
+  project: string,
+  name: string,
+  role: string,
+  createdBy: string,
+  createdMs: string,
+  expiresMs: string,
+  lastUsedMs: string,
+];
 const TOKEN_FIELD_COUNT = 8;
 
 export type TokenCreate = { outcome: 'created' } | { outcome: 'taken'; id: string };
 export type TokenVerify = { outcome: 'valid'; fields: TokenFields } | { outcome: 'expired' | 'missing' };
 
 // `changed`: the records the batch brought up to date.
-export type MigrateBatch = { outcome: 'more'; lastMember: string; changed: number } | { outcome: 'done'; changed: number };
+export type MigrateBatch =
+  | { outcome: 'more'; lastMember: string; changed: number }
+  | { outcome: 'done'; changed: number };
 
 export const parse = {
   create([outcome, a = '', b = '']: string[]): CreateOutcome {
@@ -180,7 +218,9 @@ export const parse = {
   listTokens([outcome, ...rest]: string[]): TokenFields[] {
     if (outcome !== 'tokens' || rest.length % TOKEN_FIELD_COUNT !== 0) return unexpected('list-tokens', outcome);
     const records: TokenFields[] = [];
-    for (let i = 0; i < rest.length; i += TOKEN_FIELD_COUNT) records.push(rest.slice(i, i + TOKEN_FIELD_COUNT) as TokenFields);
+    for (let i = 0; i < rest.length; i += TOKEN_FIELD_COUNT) {
+      records.push(rest.slice(i, i + TOKEN_FIELD_COUNT) as TokenFields);
+    }
     return records;
   },
   done(name: string, expected: string, [outcome]: string[]): void {

@@ -11,7 +11,13 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 // or oldest first, and the cursor of the page after them (null: none).
 // Several keys (indexes of disjoint sets, such as one per project) are read
 // as their union: a page of each, in one round trip, merged.
-export async function pageOfMembers(redis: RedisConnection, key: string | readonly string[], order: 'newest' | 'oldest', limit: number, cursor: string | undefined): Promise<{ members: string[]; nextCursor: string | null }> {
+export async function pageOfMembers(
+  redis: RedisConnection,
+  key: string | readonly string[],
+  order: 'newest' | 'oldest',
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ members: string[]; nextCursor: string | null }> {
   const after = cursor === undefined ? undefined : memberOf(cursor);
   const keys = typeof key === 'string' ? [key] : key;
   if (keys.length === 0) return { members: [], nextCursor: null };
@@ -25,7 +31,9 @@ export async function pageOfMembers(redis: RedisConnection, key: string | readon
     if (error) throw error;
     pages.push(members as string[]);
   }
-  const members = pages.length === 1 ? (pages[0] ?? []) : pages.flat().sort((a, b) => (order === 'newest' ? (a < b ? 1 : a > b ? -1 : 0) : a < b ? -1 : a > b ? 1 : 0));
+  const ascending = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const byOrder = (a: string, b: string) => (order === 'newest' ? ascending(b, a) : ascending(a, b));
+  const members = pages.length === 1 ? (pages[0] ?? []) : pages.flat().sort(byOrder);
   const page = members.slice(0, limit);
   const last = page.at(-1);
   return { members: page, nextCursor: members.length > limit && last ? Buffer.from(last).toString('base64url') : null };

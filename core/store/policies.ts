@@ -2,9 +2,9 @@
 // (the every-project ones under '*'), so a job reads the policies that may
 // apply to it with one round trip.
 import type { Enforcement, JobAction } from '../schemas/index.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 import { IndexMember } from './keys.ts';
-import { auditArg, type AuditNote } from './audit.ts';
+import { auditRecord, type AuditNote } from './audit.ts';
 import { EVERY_PROJECT } from './webhooks.ts';
 
 export type PolicyRecord = {
@@ -24,7 +24,8 @@ export type PolicyRecord = {
   updatedAt: string;
 };
 
-export type PolicyChanges = Partial<Pick<PolicyRecord, 'name' | 'description' | 'enforcement' | 'templates' | 'actions' | 'rule' | 'message'>> & { updatedAt: string };
+type Changeable = 'name' | 'description' | 'enforcement' | 'templates' | 'actions' | 'rule' | 'message';
+export type PolicyChanges = Partial<Pick<PolicyRecord, Changeable>> & { updatedAt: string };
 
 function toPolicy(hash: Record<string, string>): PolicyRecord {
   return {
@@ -58,9 +59,9 @@ function fields(changes: PolicyChanges): string[] {
 }
 
 export class Policies {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'redis' | 'keys' | 'scripts' | 'audit'>;
 
-  constructor(context: StoreContext) {
+  constructor(context: ContextOf<'redis' | 'keys' | 'scripts' | 'audit'>) {
     this.#c = context;
   }
 
@@ -68,9 +69,19 @@ export class Policies {
   async create(policy: PolicyRecord, limit: number, audit?: AuditNote): Promise<'created' | 'no-project' | 'limit'> {
     const { scripts, keys } = this.#c;
     const member = IndexMember.encode(Date.parse(policy.createdAt), policy.id);
-    const scriptKeys = [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project), keys.project(policy.project)];
-    const args = ['id', policy.id, 'created_by', policy.createdBy, 'created_at', policy.createdAt, ...fields(policy)];
-    const [outcome] = await scripts.run('create-policy', scriptKeys, [member, policy.project, auditArg(this.#c, audit), String(limit), ...args]);
+    const scriptKeys = [
+      keys.policy(policy.id),
+      keys.policyIndex,
+      keys.projectPolicies(policy.project),
+      keys.project(policy.project),
+    ];
+    const [outcome] = await scripts.run('create-policy', scriptKeys, {
+      member,
+      project: policy.project,
+      limit,
+      fields: ['id', policy.id, 'created_by', policy.createdBy, 'created_at', policy.createdAt, ...fields(policy)],
+      audit: auditRecord(this.#c, audit),
+    });
     if (outcome === 'created' || outcome === 'no-project' || outcome === 'limit') return outcome;
     throw new Error(`unexpected reply from create-policy: ${outcome}`);
   }
@@ -81,14 +92,16 @@ export class Policies {
   }
 
   async update(id: string, changes: PolicyChanges, audit?: AuditNote): Promise<'updated' | 'missing'> {
-    const [outcome] = await this.#c.scripts.run('update-policy', [this.#c.keys.policy(id)], [auditArg(this.#c, audit), ...fields(changes)]);
+    const args = { fields: fields(changes), audit: auditRecord(this.#c, audit) };
+    const [outcome] = await this.#c.scripts.run('update-policy', [this.#c.keys.policy(id)], args);
     return outcome === 'updated' ? 'updated' : 'missing';
   }
 
   async delete(policy: PolicyRecord, audit?: AuditNote): Promise<'deleted' | 'missing'> {
     const { scripts, keys } = this.#c;
     const member = IndexMember.encode(Date.parse(policy.createdAt), policy.id);
-    const [outcome] = await scripts.run('delete-policy', [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project)], [member, auditArg(this.#c, audit)]);
+    const scriptKeys = [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project)];
+    const [outcome] = await scripts.run('delete-policy', scriptKeys, { member, audit: auditRecord(this.#c, audit) });
     return outcome === 'deleted' ? 'deleted' : 'missing';
   }
 
@@ -96,12 +109,14 @@ export class Policies {
   // every-project ones), or every policy (undefined), oldest first.
   async list(projects: readonly string[] | undefined): Promise<PolicyRecord[]> {
     const { redis, keys } = this.#c;
-    const indexes = projects === undefined ? [keys.policyIndex] : projects.map((project) => keys.projectPolicies(project));
-    const members: string[] = (await Promise.all(indexes.map((index) => redis.zrange(index, '-', '+', 'BYLEX')))).flat().sort();
+    const indexes = projects === undefined ? [keys.policyIndex] : projects.map((p) => keys.projectPolicies(p));
+    const perIndex = await Promise.all(indexes.map((index) => redis.zrange(index, '-', '+', 'BYLEX')));
+    const members: string[] = perIndex.flat().sort();
     if (members.length === 0) return [];
     const pipeline = redis.pipeline();
     for (const member of members) pipeline.hgetall(keys.policy(IndexMember.id(member)));
     const replies = (await pipeline.exec()) ?? [];
-    return replies.flatMap(([error, hash]) => (error === null && (hash as Record<string, string>).id ? [toPolicy(hash as Record<string, string>)] : []));
+    const hashes = replies.flatMap(([error, hash]) => (error === null ? [hash as Record<string, string>] : []));
+    return hashes.filter((hash) => hash.id).map(toPolicy);
   }
 }

@@ -3,29 +3,39 @@
 // the scripts that create and delete stacks (see lua/includes/keys.lua).
 import { DEFAULT_PROJECT } from '../access/roles.ts';
 import type { Project } from '../schemas/index.ts';
-import { nowArgs, type StoreContext } from './context.ts';
+import { type ContextOf, nowArgs } from './context.ts';
 import { parse, type ProjectDelete } from './outcomes.ts';
-import { auditArg, auditInMulti, type AuditNote } from './audit.ts';
+import { auditInMulti, auditRecord, type AuditNote } from './audit.ts';
 
 export type ProjectQuota = { max_stacks?: number | null | undefined; max_running_jobs?: number | null | undefined };
 
-export class Projects {
-  readonly #c: StoreContext;
+type ProjectChange = { description?: string | undefined; quota?: ProjectQuota | undefined };
 
-  constructor(context: StoreContext) {
+export class Projects {
+  readonly #c: ContextOf<'redis' | 'keys' | 'scripts' | 'audit'>;
+
+  constructor(context: ContextOf<'redis' | 'keys' | 'scripts' | 'audit'>) {
     this.#c = context;
   }
 
   // False when a project of that name exists.
   async create(name: string, description: string, quota: ProjectQuota, audit?: AuditNote): Promise<boolean> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('create-project', [keys.project(name), keys.projects], [name, description, quota.max_stacks ?? '', quota.max_running_jobs ?? '', nowArgs().now, auditArg(this.#c, audit)]);
+    const reply = await scripts.run('create-project', [keys.project(name), keys.projects], {
+      name,
+      description,
+      maxStacks: quota.max_stacks ?? undefined,
+      maxRunningJobs: quota.max_running_jobs ?? undefined,
+      now: nowArgs().now,
+      audit: auditRecord(this.#c, audit),
+    });
     return parse.createProject(reply);
   }
 
   async get(name: string): Promise<Project | undefined> {
     const { redis, keys } = this.#c;
-    const [[, hash], [, live]] = ((await redis.multi().hgetall(keys.project(name)).scard(keys.projectLive(name)).exec()) ?? []) as [[unknown, Record<string, string>], [unknown, number]];
+    const replies = await redis.multi().hgetall(keys.project(name)).scard(keys.projectLive(name)).exec();
+    const [[, hash], [, live]] = (replies ?? []) as [[unknown, Record<string, string>], [unknown, number]];
     if (hash.name === undefined) return undefined;
     return toProject(hash, live);
   }
@@ -47,7 +57,7 @@ export class Projects {
 
   // Changes the description and replaces the quota (a limit left out is
   // lifted); false when there is no such project.
-  async update(name: string, change: { description?: string | undefined; quota?: ProjectQuota | undefined }, audit?: AuditNote): Promise<boolean> {
+  async update(name: string, change: ProjectChange, audit?: AuditNote): Promise<boolean> {
     const { redis, keys } = this.#c;
     const key = keys.project(name);
     // WATCH: a project deleted meanwhile is not brought back as a husk.
@@ -71,7 +81,16 @@ export class Projects {
 
   async delete(name: string, audit?: AuditNote): Promise<ProjectDelete> {
     const { keys, scripts } = this.#c;
-    return parse.deleteProject(await scripts.run('delete-project', [keys.project(name), keys.projects, keys.projectLive(name), keys.projectWebhooks(name), keys.projectPolicies(name), keys.policyIndex], [name, auditArg(this.#c, audit)]));
+    const projectKeys = [
+      keys.project(name),
+      keys.projects,
+      keys.projectLive(name),
+      keys.projectWebhooks(name),
+      keys.projectPolicies(name),
+      keys.policyIndex,
+    ];
+    const reply = await scripts.run('delete-project', projectKeys, { name, audit: auditRecord(this.#c, audit) });
+    return parse.deleteProject(reply);
   }
 }
 

@@ -1,7 +1,9 @@
 // Resource and job hashes as read from Redis, turned into the API's shapes.
 import { DEFAULT_PROJECT } from '../access/roles.ts';
-import { LEGACY_TEMPLATE } from './migrations.ts';
-import type { Drift, DriftStatus, Job, JobAction, JobError, JobPolicy, JobProgress, JobResult, JobStatus, Outputs, Plan, PlannedChange, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
+import { LEGACY_TEMPLATE } from '../legacy.ts';
+import type { Drift, DriftStatus, Job, JobAction, JobError, JobPolicy, JobProgress } from '../schemas/index.ts';
+import type { JobResult, JobStatus, Outputs, Plan, PlannedChange } from '../schemas/index.ts';
+import type { Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
 
 type Hash = Record<string, string>;
 
@@ -86,7 +88,8 @@ export function toJob(hash: Hash): Job {
 function toJobError(value: string | undefined): JobError | undefined {
   const error = parseJson<Omit<JobError, 'code'> & Partial<Pick<JobError, 'code'>>>(value);
   if (!error) return undefined;
-  return { ...error, code: error.code ?? (error.diagnostics.some((d) => d.severity === 'error') ? 'terraform-failed' : 'internal') };
+  const fromTerraform = error.diagnostics.some((d) => d.severity === 'error');
+  return { ...error, code: error.code ?? (fromTerraform ? 'terraform-failed' : 'internal') };
 }
 
 function parseJson<T>(value: string | undefined): T | undefined {

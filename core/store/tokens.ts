@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { digestToken } from '../access/static-tokens.ts';
 import type { Role } from '../access/roles.ts';
 import { newTokenId } from '../ids.ts';
-import type { StoreContext } from './context.ts';
+import type { ContextOf } from './context.ts';
 import { parse, type TokenFields } from './outcomes.ts';
-import { auditArg, type AuditNote } from './audit.ts';
+import { auditRecord, type AuditNote } from './audit.ts';
 
 export type TokenRecord = Readonly<{
   id: string;
@@ -45,15 +45,24 @@ function iso(ms: string): string | null {
 }
 
 function toRecord([id, project, name, role, createdBy, createdMs, expiresMs, lastUsedMs]: TokenFields): TokenRecord {
-  return { id, project, name, role: role as Role, createdBy, createdAt: iso(createdMs) ?? '', expiresAt: iso(expiresMs), lastUsedAt: iso(lastUsedMs) };
+  return {
+    id,
+    project,
+    name,
+    role: role as Role,
+    createdBy,
+    createdAt: iso(createdMs) ?? '',
+    expiresAt: iso(expiresMs),
+    lastUsedAt: iso(lastUsedMs),
+  };
 }
 
 export class ApiTokens {
-  readonly #c: StoreContext;
+  readonly #c: ContextOf<'keys' | 'scripts' | 'audit'>;
   // Injectable so that tests can expire a token without waiting.
   readonly #now: () => number;
 
-  constructor(context: StoreContext, now: () => number = Date.now) {
+  constructor(context: ContextOf<'keys' | 'scripts' | 'audit'>, now: () => number = Date.now) {
     this.#c = context;
     this.#now = now;
   }
@@ -70,7 +79,15 @@ export class ApiTokens {
       ...['id', id, 'project', project, 'name', token.name, 'role', token.role, 'created_by', token.createdBy],
       ...['created_ms', String(createdMs), 'expires_ms', expiresMs, 'last_used_ms', '', 'digest', digest],
     ];
-    const reply = await scripts.run('create-token', [keys.token(id), keys.tokenDigest(digest), keys.tokenNames(project)], [id, token.name, expiresMs, project, auditArg(this.#c, audit), ...fields]);
+    const tokenKeys = [keys.token(id), keys.tokenDigest(digest), keys.tokenNames(project)];
+    const reply = await scripts.run('create-token', tokenKeys, {
+      id,
+      name: token.name,
+      expiresMs,
+      project,
+      fields,
+      audit: auditRecord(this.#c, audit),
+    });
     if (parse.createToken(reply).outcome === 'taken') return { outcome: 'name-taken' };
     const record = toRecord([id, project, token.name, token.role, token.createdBy, String(createdMs), expiresMs, '']);
     return { outcome: 'created', record, token: secret };
@@ -80,27 +97,30 @@ export class ApiTokens {
   // nor expired: one round trip.
   async verify(presented: string): Promise<TokenRecord | undefined> {
     const digest = digestToken(presented).toString('hex');
-    const reply = await this.#c.scripts.run('verify-token', [this.#c.keys.tokenDigest(digest)], [this.#now(), LAST_USE_RESOLUTION_MS]);
+    const args = { nowMs: this.#now(), resolution: LAST_USE_RESOLUTION_MS };
+    const reply = await this.#c.scripts.run('verify-token', [this.#c.keys.tokenDigest(digest)], args);
     const verified = parse.verifyToken(reply);
     return verified.outcome === 'valid' ? toRecord(verified.fields) : undefined;
   }
 
   // The project's live tokens, oldest first, without secrets.
   async list(project: string): Promise<TokenRecord[]> {
-    const reply = await this.#c.scripts.run('list-tokens', [this.#c.keys.tokenNames(project)], []);
-    return parse.listTokens(reply).map(toRecord).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const reply = await this.#c.scripts.run('list-tokens', [this.#c.keys.tokenNames(project)], {});
+    const records = parse.listTokens(reply).map(toRecord);
+    return records.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   // Whether the project had the token.
   async revoke(project: string, id: string, audit?: AuditNote): Promise<boolean> {
     const { scripts, keys } = this.#c;
-    const [outcome] = await scripts.run('revoke-token', [keys.token(id), keys.tokenNames(project)], [id, project, auditArg(this.#c, audit)]);
+    const args = { id, project, audit: auditRecord(this.#c, audit) };
+    const [outcome] = await scripts.run('revoke-token', [keys.token(id), keys.tokenNames(project)], args);
     return outcome === 'revoked';
   }
 
   // Revokes every token of a project (it is being deleted); how many were live.
   async revokeAll(project: string): Promise<number> {
-    const [, count] = await this.#c.scripts.run('revoke-project-tokens', [this.#c.keys.tokenNames(project)], []);
+    const [, count] = await this.#c.scripts.run('revoke-project-tokens', [this.#c.keys.tokenNames(project)], {});
     return Number(count);
   }
 }

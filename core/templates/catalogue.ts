@@ -1,5 +1,5 @@
 // The templates this installation serves: each subdirectory of TEMPLATES_DIR
-// (or TF_CWD alone, as the template "ec2instance"), read once at start-up by
+// (or TF_CWD alone, as the legacy template, see core/legacy.ts), read once at start-up by
 // both processes. A template's inputs come from its variable blocks (read by
 // module-reader.ts in a child process) and its optional template.json; its
 // version is a hash of its files, so the API and the workers can tell
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { ConfigError } from '../config.ts';
+import { LEGACY_TEMPLATE } from '../legacy.ts';
 import { variableSchema } from './input-schema.ts';
 import { type ModuleManifest, ReaderOutput, type VariableSpec } from './manifest.ts';
 import { type TemplateOptions, TemplateOptionsFile } from './template-options.ts';
@@ -96,7 +97,7 @@ export async function loadCatalogue(source: TemplateSource, options: { canEncryp
 }
 
 async function templateDirs(source: TemplateSource): Promise<Map<string, string>> {
-  if (source.templatesDir === undefined) return new Map([['ec2instance', source.singleDir]]);
+  if (source.templatesDir === undefined) return new Map([[LEGACY_TEMPLATE, source.singleDir]]);
   const root = source.templatesDir;
   let entries;
   try {

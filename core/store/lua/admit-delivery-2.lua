@@ -11,9 +11,10 @@
     KEYS[2] the webhook's held deliveries
 
     ARGV[1] key prefix
-    ARGV[2] delivery id
-    ARGV[3] now (ms)
-    ARGV[4] how long a trial may take (ms)
+    ARGV[2] the arguments (JSON):
+      deliveryId  delivery id
+      nowMs       now (ms)
+      trialMs     how long a trial may take (ms)
 
   Output:
     {'go'}
@@ -23,9 +24,10 @@
 local webhookKey = KEYS[1]
 local heldKey = KEYS[2]
 
-local deliveryId = ARGV[2]
-local nowMs = tonumber(ARGV[3])
-local trialMs = tonumber(ARGV[4])
+local args = cjson.decode(ARGV[2])
+local deliveryId = args.deliveryId
+local nowMs = args.nowMs
+local trialMs = args.trialMs
 
 if redis.call('HGET', webhookKey, 'circuit_state') ~= 'open' then return {'go'} end
 local untilMs = tonumber(redis.call('HGET', webhookKey, 'circuit_until_ms')) or 0

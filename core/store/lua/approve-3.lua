@@ -1,29 +1,20 @@
 --[[
   Approves a planned update: the job is queued again, to apply the saved plan.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] job id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] who approved it (the principal's name)
-    ARGV[5] the audit note (JSON, see includes/audit.lua), or ''
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
+      jobId       job id
+      now         now (ISO 8601)
+      approvedBy  who approved it (the principal's name)
+      audit       the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
     {'conflict', status}
     {'approved'}
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local approvedBy = ARGV[4]
+--- @include "job-script"
+local approvedBy = args.approvedBy
 
 --- @include "events"
 --- @include "audit"
@@ -35,5 +26,5 @@ setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'approved', '1', 'appro
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   redis.call('HSET', resourceKey, 'job_status', 'queued', 'updated_at', now)
 end
-auditJob(prefix, ARGV[5], resourceKey, jobId)
+auditJob(prefix, args.audit, resourceKey, jobId)
 return {'approved'}

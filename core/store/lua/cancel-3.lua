@@ -5,18 +5,14 @@
   before (an update, which has applied nothing yet). A running job is only
   flagged: its worker must interrupt Terraform.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] job id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] the job's error (JSON)
-    ARGV[5] seconds a finished job is kept
-    ARGV[6] now (ms)
-    ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
+      jobId             job id
+      now               now (ISO 8601)
+      nowMs             now (ms)
+      error             the job's error (JSON)
+      retentionSeconds  seconds a finished job is kept
+      audit             the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
@@ -24,16 +20,10 @@
     {'finished', status}      it had already finished
     {'cancelled', nextJobId}  nextJobId is '' when no job waits behind it
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-local opsKey = KEYS[3]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local jobError = ARGV[4]
-local retentionSeconds = ARGV[5]
-local nowMs = ARGV[6]
+--- @include "job-script"
+local jobError = args.error
+local retentionSeconds = args.retentionSeconds
+local nowMs = args.nowMs
 
 --- @include "move-status"
 --- @include "observe-duration"
@@ -45,7 +35,7 @@ local jobStatus, action = job[1], job[2]
 if not jobStatus then return {'missing'} end
 if jobStatus == 'running' then
   redis.call('HSET', jobKey, 'cancel_requested', '1')
-  auditJob(prefix, ARGV[7], resourceKey, jobId)
+  auditJob(prefix, args.audit, resourceKey, jobId)
   return {'signalled'}
 end
 if jobStatus ~= 'queued' then return {'finished', jobStatus} end
@@ -63,5 +53,5 @@ if redis.call('HGET', resourceKey, 'job_id') == jobId then
   if action == 'update' then to = redis.call('HGET', jobKey, 'previous_status') or 'ready' end
   setResourceStatus(prefix, resourceKey, to, now, 'job_status', 'cancelled', 'error', jobError)
 end
-auditJob(prefix, ARGV[7], resourceKey, jobId)
+auditJob(prefix, args.audit, resourceKey, jobId)
 return {'cancelled', redis.call('LINDEX', opsKey, 0) or ''}

@@ -11,28 +11,30 @@
     KEYS[4] index of every resource
     KEYS[5] index of resources in status "creating"
     KEYS[6] the owner's live resources
-    KEYS[7] the Idempotency-Key's record (unused when ARGV[10] is empty)
+    KEYS[7] the Idempotency-Key's record (unused without a fingerprint)
 
-    ARGV[1]  key prefix
-    ARGV[2]  resource id
-    ARGV[3]  job id
-    ARGV[4]  now (ISO 8601)
-    ARGV[5]  index member
-    ARGV[6]  inputs (JSON)
-    ARGV[7]  max attempts
-    ARGV[8]  owner (token name)
-    ARGV[9]  the owner's cap of live resources
-    ARGV[10] request fingerprint, or '' without an Idempotency-Key
-    ARGV[11] seconds the Idempotency-Key is kept
-    ARGV[12] expires at (ISO 8601), or ''
-    ARGV[13] template name
-    ARGV[14] template version
-    ARGV[15] names of the inputs the caller set (JSON array)
-    ARGV[16] the sensitive inputs, encrypted, or ''
-    ARGV[17] project
-    ARGV[18] created by (the principal's name; ARGV[8] is the key it is counted under)
-    ARGV[19] the audit note (JSON, see includes/audit.lua), or ''
-    ARGV[20] the S3 backend's workspace_key_prefix of the stack's own (see stackStatePrefix in core/ids.ts)
+    ARGV[1] key prefix
+    ARGV[2] the arguments (JSON):
+      resourceId          the resource's id
+      jobId               the create job's id
+      now                 now (ISO 8601)
+      member              its index member
+      inputs              inputs (JSON)
+      setInputs           names of the inputs the caller set (JSON array)
+      secrets             the sensitive inputs, encrypted, or ''
+      maxAttempts         max attempts
+      owner               owner (the key its live stacks are counted under)
+      cap                 the owner's cap of live resources
+      createdBy           created by (the principal's name)
+      fingerprint         request fingerprint, or '' without an Idempotency-Key
+      idempotencySeconds  seconds the Idempotency-Key is kept
+      expiresAt           expires at (ISO 8601), or ''
+      template            template name
+      templateVersion     template version
+      project             project
+      statePrefix         the S3 backend's workspace_key_prefix of the stack's own
+                          (see stackStatePrefix in core/ids.ts)
+      audit               the audit note (see includes/audit.lua), or none
 
   Output:
     {'created', resourceId}
@@ -50,24 +52,17 @@ local ownerLiveKey = KEYS[6]
 local idempotencyKey = KEYS[7]
 
 local prefix = ARGV[1]
-local resourceId = ARGV[2]
-local jobId = ARGV[3]
-local now = ARGV[4]
-local member = ARGV[5]
-local inputs = ARGV[6]
-local maxAttempts = ARGV[7]
-local owner = ARGV[8]
-local cap = tonumber(ARGV[9])
-local fingerprint = ARGV[10]
-local idempotencySeconds = ARGV[11]
-local expiresAt = ARGV[12]
-local template = ARGV[13]
-local templateVersion = ARGV[14]
-local setInputs = ARGV[15]
-local secrets = ARGV[16]
-local project = ARGV[17]
-local createdBy = ARGV[18]
-local statePrefix = ARGV[20]
+local args = cjson.decode(ARGV[2])
+local resourceId = args.resourceId
+local jobId = args.jobId
+local now = args.now
+local member = args.member
+local owner = args.owner
+local fingerprint = args.fingerprint
+local template = args.template
+local templateVersion = args.templateVersion
+local project = args.project
+local createdBy = args.createdBy
 
 --- @include "keys"
 --- @include "idempotency"
@@ -91,14 +86,16 @@ if project ~= 'default' and redis.call('EXISTS', projectKey) == 0 then return {'
 local quota = tonumber(redis.call('HGET', projectKey, 'max_stacks'))
 if quota and redis.call('SCARD', projectLiveKeyOf(prefix, project)) >= quota then return {'quota', tostring(quota)} end
 local live = redis.call('SCARD', ownerLiveKey)
-if live >= cap then return {'cap', tostring(live)} end
+if live >= args.cap then return {'cap', tostring(live)} end
 
-redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs', inputs, 'outputs', '{}', 'error', '',
-  'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
-  'member', member, 'created_by', createdBy, 'owner', owner, 'expires_at', expiresAt,
-  'template', template, 'template_version', templateVersion, 'set_inputs', setInputs, 'secrets', secrets, 'project', project,
-  'state_prefix', statePrefix)
-recordNewJob(prefix, resourceKey, jobKey, jobId, resourceId, 'create', template, templateVersion, maxAttempts, now, tonumber(string.sub(member, 1, 15)), createdBy)
+redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs', args.inputs, 'outputs', '{}',
+  'error', '', 'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
+  'member', member, 'created_by', createdBy, 'owner', owner, 'expires_at', args.expiresAt,
+  'template', template, 'template_version', templateVersion, 'set_inputs', args.setInputs, 'secrets', args.secrets,
+  'project', project, 'state_prefix', args.statePrefix)
+recordNewJob(prefix, resourceKey, jobKey, {id = jobId, resourceId = resourceId, action = 'create', template = template,
+  templateVersion = templateVersion, maxAttempts = args.maxAttempts, now = now,
+  nowMs = tonumber(string.sub(member, 1, 15)), createdBy = createdBy})
 stackEvent(prefix, resourceKey, now)
 redis.call('RPUSH', opsKey, jobId)
 redis.call('ZADD', indexKey, 0, member)
@@ -111,9 +108,9 @@ enterDriftIndexes(prefix, resourceKey, 'creating')
 redis.call('SADD', ownerLiveKey, resourceId)
 redis.call('SADD', projectLiveKeyOf(prefix, project), resourceId)
 if fingerprint ~= '' then
-  redis.call('SET', idempotencyKey, resourceId .. ' ' .. fingerprint, 'EX', idempotencySeconds)
+  redis.call('SET', idempotencyKey, resourceId .. ' ' .. fingerprint, 'EX', args.idempotencySeconds)
   -- Named in the record, which is all that is left to find it by once the stack is forgotten.
   redis.call('HSET', resourceKey, 'idempotency_key', idempotencyKey)
 end
-appendAudit(prefix, ARGV[19], project, 'stack', resourceId)
+appendAudit(prefix, args.audit, project, 'stack', resourceId)
 return {'created', resourceId}

@@ -11,28 +11,30 @@
     KEYS[4] the project's key (unused for '*')
 
     ARGV[1] key prefix
-    ARGV[2] index member of the policy
-    ARGV[3] the project, or '*'
-    ARGV[4] the audit note (JSON, see includes/audit.lua), or ''
-    ARGV[5] the most policies a project (or every project) may have
-    ARGV[6..] field, value, field, value, ...
+    ARGV[2] the arguments (JSON):
+      member   index member of the policy
+      project  the project, or '*'
+      limit    the most policies a project (or every project) may have
+      fields   its record: field, value, field, value, ...
+      audit    the audit note (see includes/audit.lua), or none
 
   Output:
     {'created'}
     {'no-project'}   the project does not exist
-    {'limit'}        the project has ARGV[5] policies
+    {'limit'}        the project has `limit` policies
 ]]
 local policyKey = KEYS[1]
-local member = ARGV[2]
-local project = ARGV[3]
+local args = cjson.decode(ARGV[2])
+local member = args.member
+local project = args.project
 
 --- @include "audit"
 
 -- The default project always exists, with or without its record.
 if project ~= '*' and project ~= 'default' and redis.call('EXISTS', KEYS[4]) == 0 then return {'no-project'} end
-if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then return {'limit'} end
-redis.call('HSET', policyKey, 'project', project, unpack(ARGV, 6))
+if redis.call('ZCARD', KEYS[3]) >= args.limit then return {'limit'} end
+redis.call('HSET', policyKey, 'project', project, unpack(args.fields))
 redis.call('ZADD', KEYS[2], 0, member)
 redis.call('ZADD', KEYS[3], 0, member)
-appendAudit(ARGV[1], ARGV[4], project, 'policy', redis.call('HGET', policyKey, 'id'))
+appendAudit(ARGV[1], args.audit, project, 'policy', redis.call('HGET', policyKey, 'id'))
 return {'created'}

@@ -6,12 +6,13 @@
     KEYS[2] index of every project
 
     ARGV[1] key prefix
-    ARGV[2] name
-    ARGV[3] description
-    ARGV[4] max live stacks, or ''
-    ARGV[5] max running jobs, or ''
-    ARGV[6] now (ISO 8601)
-    ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[2] the arguments (JSON):
+      name            name
+      description     description
+      maxStacks       max live stacks, or none
+      maxRunningJobs  max running jobs, or none
+      now             now (ISO 8601)
+      audit           the audit note (see includes/audit.lua), or none
 
   Output:
     {'created'}
@@ -19,13 +20,16 @@
 ]]
 local projectKey = KEYS[1]
 local indexKey = KEYS[2]
+local args = cjson.decode(ARGV[2])
+local name = args.name
 
 --- @include "audit"
 
 if redis.call('EXISTS', projectKey) == 1 then return {'exists'} end
-redis.call('HSET', projectKey, 'name', ARGV[2], 'description', ARGV[3], 'created_at', ARGV[6], 'updated_at', ARGV[6])
-if ARGV[4] ~= '' then redis.call('HSET', projectKey, 'max_stacks', ARGV[4]) end
-if ARGV[5] ~= '' then redis.call('HSET', projectKey, 'max_running_jobs', ARGV[5]) end
-redis.call('ZADD', indexKey, 0, ARGV[2])
-appendAudit(ARGV[1], ARGV[7], ARGV[2], 'project', ARGV[2])
+redis.call('HSET', projectKey, 'name', name, 'description', args.description, 'created_at', args.now,
+  'updated_at', args.now)
+if args.maxStacks then redis.call('HSET', projectKey, 'max_stacks', args.maxStacks) end
+if args.maxRunningJobs then redis.call('HSET', projectKey, 'max_running_jobs', args.maxRunningJobs) end
+redis.call('ZADD', indexKey, 0, name)
+appendAudit(ARGV[1], args.audit, name, 'project', name)
 return {'created'}

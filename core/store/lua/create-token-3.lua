@@ -9,12 +9,13 @@
     KEYS[3] the project's token names
 
     ARGV[1] key prefix
-    ARGV[2] token id
-    ARGV[3] token name
-    ARGV[4] when it expires (ms since the epoch), or '' for never
-    ARGV[5] the project
-    ARGV[6] the audit note (JSON, see includes/audit.lua), or ''
-    ARGV[7..] field, value, field, value, ...
+    ARGV[2] the arguments (JSON):
+      id         token id
+      name       token name
+      expiresMs  when it expires (ms since the epoch), or '' for never
+      project    the project
+      fields     its record: field, value, field, value, ...
+      audit      the audit note (see includes/audit.lua), or none
 
   Output:
     {'created'}
@@ -28,20 +29,21 @@ local digestKey = KEYS[2]
 local namesKey = KEYS[3]
 
 local prefix = ARGV[1]
-local id = ARGV[2]
-local name = ARGV[3]
-local expiresMs = ARGV[4]
+local args = cjson.decode(ARGV[2])
+local id = args.id
+local name = args.name
+local expiresMs = args.expiresMs
 
 -- A name whose token has expired (its key gone) is free again.
 local holder = redis.call('HGET', namesKey, name)
 if holder and redis.call('EXISTS', tokenKeyOf(prefix, holder)) == 1 then return {'taken', holder} end
 
-redis.call('HSET', tokenKey, unpack(ARGV, 7))
+redis.call('HSET', tokenKey, unpack(args.fields))
 redis.call('SET', digestKey, id)
 redis.call('HSET', namesKey, name, id)
 if expiresMs ~= '' then
   redis.call('PEXPIREAT', tokenKey, expiresMs)
   redis.call('PEXPIREAT', digestKey, expiresMs)
 end
-appendAudit(prefix, ARGV[6], ARGV[5], 'token', id)
+appendAudit(prefix, args.audit, args.project, 'token', id)
 return {'created'}

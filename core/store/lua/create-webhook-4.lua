@@ -12,12 +12,13 @@
     KEYS[4] the project's key (unused for '*')
 
     ARGV[1] key prefix
-    ARGV[2] the cap on webhooks
-    ARGV[3] the cap on one project's webhooks
-    ARGV[4] index member of the webhook
-    ARGV[5] the project, or '*'
-    ARGV[6] the audit note (JSON, see includes/audit.lua), or ''
-    ARGV[7..] field, value, field, value, ...
+    ARGV[2] the arguments (JSON):
+      limit         the cap on webhooks
+      projectLimit  the cap on one project's webhooks
+      member        index member of the webhook
+      project       the project, or '*'
+      fields        its record: field, value, field, value, ...
+      audit         the audit note (see includes/audit.lua), or none
 
   Output:
     {'created'}
@@ -30,10 +31,11 @@ local indexKey = KEYS[2]
 local projectIndexKey = KEYS[3]
 local projectKey = KEYS[4]
 
-local limit = tonumber(ARGV[2])
-local projectLimit = tonumber(ARGV[3])
-local member = ARGV[4]
-local project = ARGV[5]
+local args = cjson.decode(ARGV[2])
+local limit = args.limit
+local projectLimit = args.projectLimit
+local member = args.member
+local project = args.project
 
 --- @include "audit"
 
@@ -46,7 +48,7 @@ if project ~= '*' then
   if inProject >= projectLimit then return {'project-limit', tostring(inProject)} end
   redis.call('ZADD', projectIndexKey, 0, member)
 end
-redis.call('HSET', webhookKey, 'project', project, unpack(ARGV, 7))
+redis.call('HSET', webhookKey, 'project', project, unpack(args.fields))
 redis.call('ZADD', indexKey, 0, member)
-appendAudit(ARGV[1], ARGV[6], project, 'webhook', redis.call('HGET', webhookKey, 'id'))
+appendAudit(ARGV[1], args.audit, project, 'webhook', redis.call('HGET', webhookKey, 'id'))
 return {'created'}

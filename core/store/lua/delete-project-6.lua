@@ -13,8 +13,9 @@
     KEYS[6] index of every policy
 
     ARGV[1] key prefix
-    ARGV[2] name
-    ARGV[3] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[2] the arguments (JSON):
+      name   name
+      audit  the audit note (see includes/audit.lua), or none
 
   Output:
     {'deleted'}
@@ -28,24 +29,27 @@ local liveKey = KEYS[3]
 local webhooksKey = KEYS[4]
 local policiesKey = KEYS[5]
 local policyIndexKey = KEYS[6]
+local prefix = ARGV[1]
+local args = cjson.decode(ARGV[2])
+local name = args.name
 
 --- @include "audit"
 
-if ARGV[2] == 'default' then return {'default'} end
+if name == 'default' then return {'default'} end
 if redis.call('EXISTS', projectKey) == 0 then return {'missing'} end
 local live = redis.call('SCARD', liveKey)
 local webhooks = redis.call('ZCARD', webhooksKey)
 if live > 0 or webhooks > 0 then return {'not-empty', tostring(live), tostring(webhooks)} end
 redis.call('DEL', projectKey)
-redis.call('ZREM', indexKey, ARGV[2])
+redis.call('ZREM', indexKey, name)
 for _, member in ipairs(redis.call('ZRANGE', policiesKey, 0, -1)) do
   -- A member is "{created_ms}:{id}" (core/store/keys.ts, IndexMember).
-  redis.call('DEL', policyKeyOf(ARGV[1], string.match(member, ':(.*)$')))
+  redis.call('DEL', policyKeyOf(prefix, string.match(member, ':(.*)$')))
   redis.call('ZREM', policyIndexKey, member)
 end
 redis.call('DEL', policiesKey)
 -- Its log goes too (a project made later under the name must not read it);
 -- the installation's stream keeps every entry, this one included.
-redis.call('DEL', projectAuditKeyOf(ARGV[1], ARGV[2]))
-appendAudit(ARGV[1], ARGV[3], '*', 'project', ARGV[2])
+redis.call('DEL', projectAuditKeyOf(prefix, name))
+appendAudit(prefix, args.audit, '*', 'project', name)
 return {'deleted'}

@@ -4,34 +4,26 @@
   events (creating, queued) may have gone out already: they are followed by
   the job's cancelled and the stack's deleted.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
+  Input: the keys and arguments of includes/job-script.lua, and
     KEYS[4] the job's log
     KEYS[5] index of every resource
     KEYS[6] the owner's live resources
     KEYS[7] the Idempotency-Key's record, if the create had one
-
-    ARGV[1] key prefix
-    ARGV[2] job id
-    ARGV[3] resource id
-    ARGV[4] now (ISO 8601)
+    ARGV[2] holds:
+      jobId       job id
+      resourceId  resource id
+      now         now (ISO 8601)
 
   Output:
     {'discarded'}
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-local opsKey = KEYS[3]
 local logKey = KEYS[4]
 local indexKey = KEYS[5]
 local ownerLiveKey = KEYS[6]
 local idempotencyKey = KEYS[7]
 
-local prefix = ARGV[1]
-local resourceId = ARGV[3]
-local now = ARGV[4]
+--- @include "job-script"
+local resourceId = args.resourceId
 
 --- @include "keys"
 --- @include "idempotency"

@@ -1,55 +1,43 @@
 --[[
   Records how a job ended. A succeeded update gives the resource the inputs
   and template version it applied; a failed one keeps them (sensitive ones
-  sealed) for a retry. A job that found out whether the stack
-  matches its configuration (a plan, or an apply) records that as its drift. The resource's status follows only its current
-  job: a create that finishes after a DELETE was requested records its
-  outputs but leaves "deleting". A finished job's record and log expire after
+  sealed) for a retry. A job that found out whether the stack matches its
+  configuration (a plan, or an apply) records that as its drift. The
+  resource's status follows only its current job: a create that finishes
+  after a DELETE was requested records its outputs but leaves "deleting". A finished job's record and log expire after
   the retention period, as a deleted stack's record does (retire-deleted).
   Finishing a job twice changes nothing.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
+  Input: the keys and arguments of includes/job-script.lua, and
     KEYS[4] the job's log
-
-    ARGV[1]  key prefix
-    ARGV[2]  job id
-    ARGV[3]  now (ISO 8601)
-    ARGV[4]  the job's status: succeeded, failed or cancelled
-    ARGV[5]  the resource's status, if this is its current job
-    ARGV[6]  the resource's outputs (JSON), or '' to keep them
-    ARGV[7]  the job's result (JSON), or ''
-    ARGV[8]  the job's error (JSON), or ''
-    ARGV[9]  seconds a finished job is kept
-    ARGV[10] now (ms)
-    ARGV[11] the job's plan (JSON), or ''
-    ARGV[12] the stack's drift found by the job: in_sync, drifted, or '' (none found)
-    ARGV[13] the changes behind it (JSON array of {address, action})
+    ARGV[2] holds:
+      jobId             job id
+      now               now (ISO 8601)
+      nowMs             now (ms)
+      jobStatus         the job's status: succeeded, failed or cancelled
+      resourceStatus    the resource's status, if this is its current job
+      outputs           the resource's outputs (JSON), or '' to keep them
+      result            the job's result (JSON), or ''
+      error             the job's error (JSON), or ''
+      retentionSeconds  seconds a finished job is kept
+      plan              the job's plan (JSON), or ''
+      drift             the stack's drift found by the job: in_sync, drifted, or '' (none found)
+      driftResources    the changes behind it (JSON array of {address, action})
 
   Output:
     {'finished', nextJobId}          nextJobId is '' when no job waits
     {'already-finished', nextJobId}
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-local opsKey = KEYS[3]
+--- @include "job-script"
 local logKey = KEYS[4]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local jobStatus = ARGV[4]
-local resourceStatus = ARGV[5]
-local outputs = ARGV[6]
-local result = ARGV[7]
-local jobError = ARGV[8]
-local retentionSeconds = ARGV[9]
-local nowMs = ARGV[10]
-local plan = ARGV[11]
-local drift = ARGV[12]
-local driftResources = ARGV[13]
+local jobStatus = args.jobStatus
+local resourceStatus = args.resourceStatus
+local outputs = args.outputs
+local jobError = args.error
+local retentionSeconds = args.retentionSeconds
+local nowMs = args.nowMs
+local plan = args.plan
+local drift = args.drift
 
 --- @include "move-status"
 --- @include "observe-duration"
@@ -61,7 +49,7 @@ local previous = redis.call('HGET', jobKey, 'status')
 if previous == 'succeeded' or previous == 'failed' or previous == 'cancelled' or previous == 'discarded' then
   return {'already-finished', redis.call('LINDEX', opsKey, 0) or ''}
 end
-setJobStatus(prefix, resourceKey, jobKey, jobStatus, now, 'finished_at', now, 'result', result, 'error', jobError)
+setJobStatus(prefix, resourceKey, jobKey, jobStatus, now, 'finished_at', now, 'result', args.result, 'error', jobError)
 if plan ~= '' then redis.call('HSET', jobKey, 'plan', plan) end
 observeDuration(prefix, jobKey, jobStatus, nowMs)
 redis.call('EXPIRE', jobKey, retentionSeconds)
@@ -72,7 +60,8 @@ if outputs ~= '' then redis.call('HSET', resourceKey, 'outputs', outputs) end
 if redis.call('HGET', jobKey, 'action') == 'update' then
   if jobStatus == 'succeeded' then
     local new = redis.call('HMGET', jobKey, 'new_inputs', 'new_set_inputs', 'new_secrets', 'template_version')
-    redis.call('HSET', resourceKey, 'inputs', new[1], 'set_inputs', new[2], 'secrets', new[3], 'template_version', new[4])
+    redis.call('HSET', resourceKey, 'inputs', new[1], 'set_inputs', new[2], 'secrets', new[3],
+      'template_version', new[4])
     redis.call('HDEL', jobKey, 'new_secrets')
   elseif redis.call('HGET', resourceKey, 'job_id') ~= jobId then
     -- A delete was asked for behind it: this update can never be retried.
@@ -80,11 +69,13 @@ if redis.call('HGET', jobKey, 'action') == 'update' then
   end
 end
 if drift ~= '' and redis.call('HGET', resourceKey, 'status') ~= 'deleted' then
-  recordDrift(prefix, resourceKey, drift, now, jobId, driftResources)
+  recordDrift(prefix, resourceKey, drift, now, jobId, args.driftResources)
 end
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   local was = redis.call('HGET', resourceKey, 'status')
   setResourceStatus(prefix, resourceKey, resourceStatus, now, 'job_status', jobStatus, 'error', jobError)
-  if resourceStatus == 'deleted' and was ~= 'deleted' then retireDeleted(prefix, resourceKey, retentionSeconds, nowMs) end
+  if resourceStatus == 'deleted' and was ~= 'deleted' then
+    retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
+  end
 end
 return {'finished', redis.call('LINDEX', opsKey, 0) or ''}

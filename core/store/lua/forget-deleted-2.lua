@@ -11,8 +11,9 @@
     KEYS[2] index of every resource
 
     ARGV[1] key prefix
-    ARGV[2] now (ms)
-    ARGV[3] stacks per batch
+    ARGV[2] the arguments (JSON):
+      nowMs  now (ms)
+      batch  stacks per batch
 
   Output:
     {'forgotten', count}   count < batch: none is due any more
@@ -21,13 +22,12 @@ local forgetKey = KEYS[1]
 local indexKey = KEYS[2]
 
 local prefix = ARGV[1]
-local nowMs = ARGV[2]
-local batch = tonumber(ARGV[3])
+local args = cjson.decode(ARGV[2])
 
 --- @include "keys"
 --- @include "idempotency"
 
-local members = redis.call('ZRANGE', forgetKey, '-inf', nowMs, 'BYSCORE', 'LIMIT', 0, batch)
+local members = redis.call('ZRANGE', forgetKey, '-inf', args.nowMs, 'BYSCORE', 'LIMIT', 0, args.batch)
 for _, member in ipairs(members) do
   local id = string.sub(member, 17)
   local resourceKey = resourceKeyOf(prefix, id)

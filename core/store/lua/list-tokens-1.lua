@@ -7,6 +7,7 @@
     KEYS[1] the project's token names
 
     ARGV[1] key prefix
+    ARGV[2] the arguments (JSON): none
 
   Output:
     {'tokens', fields of the first token..., fields of the second..., ...}

@@ -3,32 +3,23 @@
   or discard, and stays at the head of its resource's queue so nothing else
   runs on the stack meanwhile.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-
-    ARGV[1] key prefix
-    ARGV[2] job id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] the plan (JSON)
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
+      jobId  job id
+      now    now (ISO 8601)
+      plan   the plan (JSON)
 
   Output:
     {'planned'}
     {'not-running', status}   cancelled or finished meanwhile
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local plan = ARGV[4]
+--- @include "job-script"
 
 --- @include "events"
 
 local status = redis.call('HGET', jobKey, 'status')
 if status ~= 'running' then return {'not-running', status or ''} end
-setJobStatus(prefix, resourceKey, jobKey, 'planned', now, 'plan', plan)
+setJobStatus(prefix, resourceKey, jobKey, 'planned', now, 'plan', args.plan)
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   redis.call('HSET', resourceKey, 'job_status', 'planned', 'updated_at', now)
 end

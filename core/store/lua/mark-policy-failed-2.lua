@@ -6,26 +6,18 @@
   delete's), or stays `creating` (a create's: there was none); a discard
   returns it there, and a discarded create leaves it `failed`.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-
-    ARGV[1] key prefix
-    ARGV[2] job id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] the plan (JSON)
-    ARGV[5] the policy results (JSON)
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
+      jobId   job id
+      now     now (ISO 8601)
+      plan    the plan (JSON)
+      policy  the policy results (JSON)
 
   Output:
     {'policy_failed'}
     {'not-running', status}   cancelled or finished meanwhile
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
+--- @include "job-script"
 
 --- @include "move-status"
 
@@ -37,7 +29,7 @@ if job[2] == 'delete' then
   job[3] = job[4] or 'ready'
   redis.call('HSET', jobKey, 'previous_status', job[3])
 end
-setJobStatus(prefix, resourceKey, jobKey, 'policy_failed', now, 'plan', ARGV[4], 'policy', ARGV[5])
+setJobStatus(prefix, resourceKey, jobKey, 'policy_failed', now, 'plan', args.plan, 'policy', args.policy)
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   if job[2] ~= 'create' and job[3] then
     setResourceStatus(prefix, resourceKey, job[3], now, 'job_status', 'policy_failed')

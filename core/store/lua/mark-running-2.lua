@@ -1,14 +1,11 @@
 --[[
   A worker starts an attempt of a job.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-
-    ARGV[1] key prefix
-    ARGV[2] job id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] now (ms)
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
+      jobId  job id
+      now    now (ISO 8601)
+      nowMs  now (ms)
 
   Output:
     {'running', attempt}
@@ -19,18 +16,15 @@
     {'wait'}               its project runs as many jobs as its quota allows
                            (max_running_jobs): it waits for a slot, in order
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local nowMs = ARGV[4]
+--- @include "job-script"
+local nowMs = args.nowMs
 
 --- @include "events"
 
 local status = redis.call('HGET', jobKey, 'status')
-if status == false or status == 'succeeded' or status == 'failed' or status == 'cancelled' or status == 'discarded' then return {'finished'} end
+if status == false or status == 'succeeded' or status == 'failed' or status == 'cancelled' or status == 'discarded' then
+  return {'finished'}
+end
 if redis.call('HGET', jobKey, 'cancel_requested') == '1' then return {'cancel-requested'} end
 if not takeSlot(prefix, jobKey, jobId, nowMs) then return {'wait'} end
 local attempt = redis.call('HINCRBY', jobKey, 'attempts', 1)

@@ -6,35 +6,20 @@
   a member twice changes nothing, so a pass may be repeated. Once a pass finds
   nothing left, the schema version is recorded and later starts skip the scan.
 
-  Input:
-    KEYS[1] index of every resource
-    KEYS[2] the store's schema version
-
-    ARGV[1] key prefix
-    ARGV[2] the last member the previous batch read, or '' to begin
-    ARGV[3] members per batch
-    ARGV[4] the schema version this migration reaches
-
-  Output:
-    {'more', lastMember, indexed}   read on from lastMember; indexed: the
-                                    stacks that were missing from an index
-    {'done', indexed}               nothing left; the schema version is set
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  The count it returns (indexed): the stacks that were missing from an index.
 ]]
-local prefix = ARGV[1]
-local after = ARGV[2]
-local batch = tonumber(ARGV[3])
-local schemaVersion = ARGV[4]
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 --- @include "drift"
 
-return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
+return migrateBatch(function(member)
   local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
   local status = redis.call('HGET', resourceKey, 'status')
   if not status or status == 'deleted' then return false end
-  local template = redis.call('HGET', resourceKey, 'template') or 'ec2instance'
-  local missing = redis.call('ZSCORE', templateStatusDriftKeyOf(prefix, template, status, driftOf(resourceKey)), member) == false
+  local template = redis.call('HGET', resourceKey, 'template')
+  local indexKey = templateStatusDriftKeyOf(prefix, template, status, driftOf(resourceKey))
+  local missing = redis.call('ZSCORE', indexKey, member) == false
   enterDriftIndexes(prefix, resourceKey, status)
   return missing
 end)

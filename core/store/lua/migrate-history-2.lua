@@ -10,27 +10,11 @@
   repeated. Once a pass finds nothing left, the schema version is recorded
   and later starts skip the scan.
 
-  Input:
-    KEYS[1] index of every resource
-    KEYS[2] the store's schema version
-
-    ARGV[1] key prefix
-    ARGV[2] the last member the previous batch read, or '' to begin
-    ARGV[3] members per batch
-    ARGV[4] the schema version this migration reaches
-
-  Output:
-    {'more', lastMember, given}   read on from lastMember; given: stacks
-                                  that got a history
-    {'done', given}               nothing left; the schema version is set
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  The count it returns (given): stacks that got a history.
 ]]
-local prefix = ARGV[1]
-local after = ARGV[2]
-local batch = tonumber(ARGV[3])
-local schemaVersion = ARGV[4]
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 --- @include "history"
 
 -- Milliseconds since the epoch of an ISO 8601 UTC time as toISOString()
@@ -47,7 +31,7 @@ local function isoToMs(iso)
   return (((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60 + tonumber(s)) * 1000 + (tonumber(ms) or 0)
 end
 
-return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
+return migrateBatch(function(member)
   local resourceId = string.sub(member, 17)
   local resourceKey = resourceKeyOf(prefix, resourceId)
   local historyKey = historyKeyOf(prefix, resourceId)

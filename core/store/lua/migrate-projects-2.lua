@@ -6,34 +6,18 @@
   pass changes nothing. Once a pass finds nothing left, the schema version
   is recorded and later starts skip the scan.
 
-  Input:
-    KEYS[1] index of every resource
-    KEYS[2] the store's schema version
-
-    ARGV[1] key prefix
-    ARGV[2] the last member the previous batch read, or '' to begin
-    ARGV[3] members per batch
-    ARGV[4] the schema version this migration reaches
-
-  Output:
-    {'more', lastMember, moved}   read on from lastMember; moved: the stacks
-                                  that had no project
-    {'done', moved}               nothing left; the schema version is set
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  The count it returns (moved): the stacks that had no project.
 ]]
-local prefix = ARGV[1]
-local after = ARGV[2]
-local batch = tonumber(ARGV[3])
-local schemaVersion = ARGV[4]
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 --- @include "drift"
 
-return migrateBatch(KEYS[1], KEYS[2], after, batch, schemaVersion, function(member)
+return migrateBatch(function(member)
   local id = string.sub(member, 17)
   local resourceKey = resourceKeyOf(prefix, id)
   local record = redis.call('HMGET', resourceKey, 'status', 'template', 'project')
-  local status, template = record[1], record[2] or 'ec2instance'
+  local status, template = record[1], record[2]
   if not status or record[3] then return false end
   redis.call('HSET', resourceKey, 'project', 'default')
   redis.call('ZADD', templateIndexKeyOf(prefix, template, 'default'), 0, member)

@@ -12,26 +12,13 @@
   One batch of the index at a time, oldest first; repeating a pass changes
   nothing. Once a pass finds nothing left, the schema version is recorded.
 
-  Input:
-    KEYS[1] index of every webhook
-    KEYS[2] the store's schema version
-
-    ARGV[1] key prefix
-    ARGV[2] the last member the previous batch read, or '' to begin
-    ARGV[3] members per batch
-    ARGV[4] the schema version this migration reaches
-
-  Output:
-    {'more', lastMember, moved}   read on from lastMember; moved: the webhooks
-                                  that had no project
-    {'done', moved}               nothing left; the schema version is set
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every webhook.
+  The count it returns (moved): the webhooks that had no project.
 ]]
-local prefix = ARGV[1]
-
---- @include "keys"
 --- @include "migrate-batch"
+--- @include "keys"
 
-return migrateBatch(KEYS[1], KEYS[2], ARGV[2], tonumber(ARGV[3]), ARGV[4], function(member)
+return migrateBatch(function(member)
   local webhookKey = webhookKeyOf(prefix, string.sub(member, 17))
   if redis.call('EXISTS', webhookKey) == 0 or redis.call('HEXISTS', webhookKey, 'project') == 1 then return false end
   redis.call('HSET', webhookKey, 'project', '*')

@@ -3,29 +3,20 @@
   queued again, to apply exactly the plan they were evaluated on, and the
   stack goes back to the status of its job in progress.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] job id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] who overrode it (the principal's name)
-    ARGV[5] the reason given
-    ARGV[6] the audit note (JSON, see includes/audit.lua), or ''
+  Input: the keys and arguments of includes/job-script.lua;
+    ARGV[2] holds:
+      jobId   job id
+      now     now (ISO 8601)
+      by      who overrode it (the principal's name)
+      reason  the reason given
+      audit   the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
     {'conflict', status}
     {'overridden'}
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
+--- @include "job-script"
 
 --- @include "move-status"
 --- @include "audit"
@@ -40,11 +31,11 @@ if job[1] ~= 'policy_failed' then return {'conflict', job[1]} end
 if job[2] == 'delete' then redis.call('HDEL', jobKey, 'previous_status') end
 local policy = cjson.decode(job[3])
 policy.status = 'overridden'
-policy.override = {by = ARGV[4], reason = ARGV[5], at = now}
-setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'approved', '1', 'approved_by', ARGV[4], 'approved_at', now,
+policy.override = {by = args.by, reason = args.reason, at = now}
+setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'approved', '1', 'approved_by', args.by, 'approved_at', now,
   'policy', cjson.encode(policy))
 if redis.call('HGET', resourceKey, 'job_id') == jobId then
   setResourceStatus(prefix, resourceKey, IN_PROGRESS[job[2]] or 'updating', now, 'job_status', 'queued')
 end
-auditJob(prefix, ARGV[6], resourceKey, jobId)
+auditJob(prefix, args.audit, resourceKey, jobId)
 return {'overridden'}

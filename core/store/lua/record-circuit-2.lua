@@ -11,14 +11,15 @@
     KEYS[2] the webhook's held deliveries
 
     ARGV[1] key prefix
-    ARGV[2] 'success' or 'failure'
-    ARGV[3] now (ms)
-    ARGV[4] now (ISO 8601)
-    ARGV[5] failures in a row that open the circuit
-    ARGV[6] the window (ms)
-    ARGV[7] how long it stays open (ms)
-    ARGV[8] until when it would stay open, if opened now (ISO 8601)
-    ARGV[9] the attempt's error
+    ARGV[2] the arguments (JSON):
+      result     'success' or 'failure'
+      nowMs      now (ms)
+      now        now (ISO 8601)
+      threshold  failures in a row that open the circuit
+      windowMs   the window (ms)
+      openMs     how long it stays open (ms)
+      openUntil  until when it would stay open, if opened now (ISO 8601)
+      error      the attempt's error
 
   Output:
     {'closed', heldId...}   it was open, and is closed
@@ -30,20 +31,22 @@
 local webhookKey = KEYS[1]
 local heldKey = KEYS[2]
 
-local result = ARGV[2]
-local nowMs = tonumber(ARGV[3])
-local now = ARGV[4]
-local threshold = tonumber(ARGV[5])
-local windowMs = tonumber(ARGV[6])
-local openMs = tonumber(ARGV[7])
-local openUntil = ARGV[8]
-local lastError = ARGV[9]
+local args = cjson.decode(ARGV[2])
+local result = args.result
+local nowMs = args.nowMs
+local now = args.now
+local threshold = args.threshold
+local windowMs = args.windowMs
+local openMs = args.openMs
+local openUntil = args.openUntil
+local lastError = args.error
 
 if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end
 local open = redis.call('HGET', webhookKey, 'circuit_state') == 'open'
 
 local function openFor(reason)
-  redis.call('HSET', webhookKey, 'circuit_state', 'open', 'circuit_until', openUntil, 'circuit_until_ms', nowMs + openMs,
+  redis.call('HSET', webhookKey, 'circuit_state', 'open', 'circuit_until', openUntil,
+    'circuit_until_ms', nowMs + openMs,
     'circuit_reason', reason, 'circuit_changed_at', now, 'circuit_failures', 0)
   redis.call('HDEL', webhookKey, 'circuit_trial_until_ms')
 end

@@ -10,10 +10,12 @@
     KEYS[3] webhook key
 
     ARGV[1] key prefix
-    ARGV[2] index member of the delivery
-    ARGV[3] seconds the record is kept
-    ARGV[4] the audit note (JSON, see includes/audit.lua), or '' (a ping or a redelivery)
-    ARGV[5..] field, value, field, value, ...
+    ARGV[2] the arguments (JSON):
+      member            index member of the delivery
+      retentionSeconds  seconds the record is kept
+      fields            its record: field, value, field, value, ...
+      audit             the audit note (see includes/audit.lua) of a ping or a redelivery;
+                        none otherwise
 
   Output:
     {'recorded'}
@@ -24,17 +26,20 @@ local deliveryKey = KEYS[1]
 local listKey = KEYS[2]
 local webhookKey = KEYS[3]
 
-local member = ARGV[2]
-local retentionSeconds = ARGV[3]
+local args = cjson.decode(ARGV[2])
+local member = args.member
+local retentionSeconds = args.retentionSeconds
 local MAX_KEPT = 1000
 
 --- @include "audit"
 
 if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end
-if redis.call('EXISTS', deliveryKey) == 1 then return {'exists', redis.call('HGET', deliveryKey, 'status') or 'pending'} end
-redis.call('HSET', deliveryKey, unpack(ARGV, 5))
+if redis.call('EXISTS', deliveryKey) == 1 then
+  return {'exists', redis.call('HGET', deliveryKey, 'status') or 'pending'}
+end
+redis.call('HSET', deliveryKey, unpack(args.fields))
 redis.call('EXPIRE', deliveryKey, retentionSeconds)
 redis.call('ZADD', listKey, 0, member)
 redis.call('ZREMRANGEBYRANK', listKey, 0, -(MAX_KEPT + 1))
-auditWebhook(ARGV[1], ARGV[4], webhookKey)
+auditWebhook(ARGV[1], args.audit, webhookKey)
 return {'recorded'}

@@ -13,19 +13,15 @@
   or holds up, a user's job for long), and may be asked again after its
   worker died: its job is then already recorded.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] the new plan job's key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the new plan job's id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] max attempts
-    ARGV[5] the version of the template the plan runs
-    ARGV[6] '1': only if the stack has no unfinished job (a drift check)
-    ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
-    ARGV[8] now (ms)
+  Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new plan job's);
+    ARGV[2] holds:
+      jobId            the new plan job's id
+      now              now (ISO 8601)
+      nowMs            now (ms)
+      maxAttempts      max attempts
+      templateVersion  the version of the template the plan runs
+      onlyIfIdle       true for a drift check: only of an idle stack
+      audit            the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
@@ -36,16 +32,8 @@
     {'exists', headId}  (a drift check) the job is already recorded; headId is
                         the stack's oldest unfinished job, or ''
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-local opsKey = KEYS[3]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local maxAttempts = ARGV[4]
-local templateVersion = ARGV[5]
-local onlyIfIdle = ARGV[6] == '1'
+--- @include "job-script"
+local onlyIfIdle = args.onlyIfIdle == true
 
 --- @include "keys"
 --- @include "new-job"
@@ -65,7 +53,7 @@ for _, pendingId in ipairs(redis.call('LRANGE', opsKey, 0, -1)) do
   local pending = redis.call('HMGET', jobKeyOf(prefix, pendingId), 'action', 'status')
   if pending[1] == 'plan' and pending[2] == 'queued' then return {'queued', pendingId} end
 end
-recordNewJob(prefix, resourceKey, jobKey, jobId, record[2], 'plan', record[3] or 'ec2instance', templateVersion, maxAttempts, now, ARGV[8], auditActorOf(ARGV[7]))
+recordNewJob(prefix, resourceKey, jobKey, requestedJob(args, 'plan', record[2], record[3]))
 redis.call('RPUSH', opsKey, jobId)
-auditStack(prefix, ARGV[7], resourceKey)
+auditStack(prefix, args.audit, resourceKey)
 return {'created', jobId}

@@ -4,35 +4,22 @@
   version, and the inputs it shows with that version's defaults. Any other
   status is returned as it is.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] the new create job's key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the new create job's id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] max attempts
-    ARGV[5] the version of the template the retry runs
-    ARGV[6] the inputs the resource shows with that version (JSON)
-    ARGV[7] the audit note (JSON, see includes/audit.lua), or ''
-    ARGV[8] now (ms)
+  Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new create job's);
+    ARGV[2] holds:
+      jobId            the new create job's id
+      now              now (ISO 8601)
+      nowMs            now (ms)
+      maxAttempts      max attempts
+      templateVersion  the version of the template the retry runs
+      inputs           the inputs the resource shows with that version (JSON)
+      audit            the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
     {'conflict', status}
     {'created', jobId}
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-local opsKey = KEYS[3]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local maxAttempts = ARGV[4]
-local templateVersion = ARGV[5]
-local inputs = ARGV[6]
+--- @include "job-script"
 
 --- @include "queue-job"
 --- @include "audit"
@@ -40,9 +27,9 @@ local inputs = ARGV[6]
 local status = redis.call('HGET', resourceKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'failed' then return {'conflict', status} end
-redis.call('HSET', resourceKey, 'template_version', templateVersion, 'inputs', inputs)
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'create', 'creating', templateVersion, maxAttempts, now, ARGV[8], auditActorOf(ARGV[7]))
+redis.call('HSET', resourceKey, 'template_version', args.templateVersion, 'inputs', args.inputs)
+queueJob(prefix, resourceKey, opsKey, jobKey, requestedJob(args, 'create'), 'creating')
 -- The retry runs in the workspace the failed create made: no adoption check.
 redis.call('HSET', jobKey, 'retry', '1')
-auditStack(prefix, ARGV[7], resourceKey)
+auditStack(prefix, args.audit, resourceKey)
 return {'created', jobId}

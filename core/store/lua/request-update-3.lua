@@ -5,37 +5,25 @@
   succeeds; the job holds the new ones until then. Only a `ready` or
   `update_failed` stack can be updated.
 
-  Input:
-    KEYS[1] resource key
-    KEYS[2] the new update job's key
-    KEYS[3] the resource's queue of unfinished jobs
-
-    ARGV[1] key prefix
-    ARGV[2] the new update job's id
-    ARGV[3] now (ISO 8601)
-    ARGV[4] max attempts
-    ARGV[5] the version of the template the update runs
-    ARGV[6] the inputs the stack will show (JSON)
-    ARGV[7] the names of the inputs the caller set (JSON)
-    ARGV[8] the sensitive inputs, sealed, or ''
-    ARGV[9] '1' to apply without approval, '0'
-    ARGV[10] the audit note (JSON, see includes/audit.lua), or ''
-    ARGV[11] now (ms)
+  Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new update job's);
+    ARGV[2] holds:
+      jobId            the new update job's id
+      now              now (ISO 8601)
+      nowMs            now (ms)
+      maxAttempts      max attempts
+      templateVersion  the version of the template the update runs
+      inputs           the inputs the stack will show (JSON)
+      setInputs        the names of the inputs the caller set (JSON)
+      secrets          the sensitive inputs, sealed, or ''
+      autoApply        '1' to apply without approval, '0'
+      audit            the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
     {'conflict', status}
     {'created', jobId}
 ]]
-local resourceKey = KEYS[1]
-local jobKey = KEYS[2]
-local opsKey = KEYS[3]
-
-local prefix = ARGV[1]
-local jobId = ARGV[2]
-local now = ARGV[3]
-local maxAttempts = ARGV[4]
-local templateVersion = ARGV[5]
+--- @include "job-script"
 
 --- @include "queue-job"
 --- @include "audit"
@@ -46,8 +34,8 @@ if not status then return {'missing'} end
 if status ~= 'ready' and status ~= 'update_failed' then return {'conflict', status} end
 local waiting = policyWait(resourceKey, status)
 if waiting then return {'conflict', waiting} end
-queueJob(prefix, resourceKey, opsKey, jobKey, jobId, 'update', 'updating', templateVersion, maxAttempts, now, ARGV[11], auditActorOf(ARGV[10]))
-redis.call('HSET', jobKey, 'new_inputs', ARGV[6], 'new_set_inputs', ARGV[7], 'new_secrets', ARGV[8],
-  'auto_apply', ARGV[9], 'previous_status', status)
-auditStack(prefix, ARGV[10], resourceKey)
+queueJob(prefix, resourceKey, opsKey, jobKey, requestedJob(args, 'update'), 'updating')
+redis.call('HSET', jobKey, 'new_inputs', args.inputs, 'new_set_inputs', args.setInputs,
+  'new_secrets', args.secrets, 'auto_apply', args.autoApply, 'previous_status', status)
+auditStack(prefix, args.audit, resourceKey)
 return {'created', jobId}

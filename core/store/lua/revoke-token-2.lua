@@ -8,9 +8,10 @@
     KEYS[2] the project's token names
 
     ARGV[1] key prefix
-    ARGV[2] token id
-    ARGV[3] project
-    ARGV[4] the audit note (JSON, see includes/audit.lua), or ''
+    ARGV[2] the arguments (JSON):
+      id       token id
+      project  project
+      audit    the audit note (see includes/audit.lua), or none
 
   Output:
     {'revoked'}
@@ -23,12 +24,13 @@ local tokenKey = KEYS[1]
 local namesKey = KEYS[2]
 
 local prefix = ARGV[1]
-local id = ARGV[2]
-local project = ARGV[3]
+local args = cjson.decode(ARGV[2])
+local id = args.id
+local project = args.project
 
 local fields = redis.call('HMGET', tokenKey, 'project', 'name', 'digest')
 if fields[1] ~= project then return {'missing'} end
 redis.call('DEL', tokenKey, tokenDigestKeyOf(prefix, fields[3]))
 if redis.call('HGET', namesKey, fields[2]) == id then redis.call('HDEL', namesKey, fields[2]) end
-appendAudit(prefix, ARGV[4], project, 'token', id)
+appendAudit(prefix, args.audit, project, 'token', id)
 return {'revoked'}

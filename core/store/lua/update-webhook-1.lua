@@ -6,18 +6,20 @@
     KEYS[1] webhook key
 
     ARGV[1] key prefix
-    ARGV[2] the audit note (JSON, see includes/audit.lua), or ''
-    ARGV[3..] field, value, field, value, ...
+    ARGV[2] the arguments (JSON):
+      fields  the changes: field, value, field, value, ...
+      audit   the audit note (see includes/audit.lua), or none
 
   Output:
     {'updated'}
     {'missing'}
 ]]
 local webhookKey = KEYS[1]
+local args = cjson.decode(ARGV[2])
 
 --- @include "audit"
 
 if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end
-redis.call('HSET', webhookKey, unpack(ARGV, 3))
-auditWebhook(ARGV[1], ARGV[2], webhookKey)
+redis.call('HSET', webhookKey, unpack(args.fields))
+auditWebhook(ARGV[1], args.audit, webhookKey)
 return {'updated'}

@@ -9,8 +9,9 @@
     KEYS[1] digest key (the presented token's SHA-256)
 
     ARGV[1] key prefix
-    ARGV[2] now (ms since the epoch)
-    ARGV[3] resolution of last use (ms)
+    ARGV[2] the arguments (JSON):
+      nowMs       now (ms since the epoch)
+      resolution  resolution of last use (ms)
 
   Output:
     {'valid', id, project, name, role, created_by, created_ms, expires_ms, last_used_ms}
@@ -23,8 +24,9 @@
 local digestKey = KEYS[1]
 
 local prefix = ARGV[1]
-local nowMs = tonumber(ARGV[2])
-local resolution = tonumber(ARGV[3])
+local args = cjson.decode(ARGV[2])
+local nowMs = args.nowMs
+local resolution = args.resolution
 
 local id = redis.call('GET', digestKey)
 if not id then return {'missing'} end

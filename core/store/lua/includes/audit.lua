@@ -6,18 +6,18 @@
   read (project '*': the installation's own, such as an every-project
   webhook's).
 
-  `audit` is the one ARGV the caller packs (core/store/audit.ts), JSON:
-  {id, at, actor: {kind, name}, action, request_id, min_ms, keep_ms}, or ''
-  for a change no user asked for (a worker's, a ttl's): no entry then.
+  `audit` is the note the caller makes (auditRecord in core/store/audit.ts),
+  a field of a script's packed arguments: {id, at, actor: {kind, name},
+  action, request_id, min_ms, keep_ms}; nil for a change no user asked for
+  (a worker's, a ttl's): no entry then.
   Streams are trimmed to the retention period (min_ms) as they grow, before
   the entry is added (so never past it), and expire once nothing was added
   for as long.
 ]]
 --- @include "keys"
 
-local function appendAudit(prefix, audit, project, targetType, targetId)
-  if audit == nil or audit == '' then return end
-  local note = cjson.decode(audit)
+local function appendAudit(prefix, note, project, targetType, targetId)
+  if not note then return end
   local fields = {'id', note.id, 'at', note.at, 'project', project, 'actor_kind', note.actor.kind,
     'actor_name', note.actor.name, 'action', note.action, 'target_type', targetType, 'target_id', targetId or '',
     'request_id', note.request_id, 'outcome', 'allowed'}
@@ -30,29 +30,23 @@ local function appendAudit(prefix, audit, project, targetType, targetId)
   end
 end
 
--- Who asked for the change: the note's actor's name, '' without a note.
-local function auditActorOf(audit)
-  if audit == nil or audit == '' then return '' end
-  return cjson.decode(audit).actor.name
-end
-
 -- A change of a stack: an entry in its project, naming the stack.
 local function auditStack(prefix, audit, resourceKey)
-  if audit == nil or audit == '' then return end
+  if not audit then return end
   local stack = redis.call('HMGET', resourceKey, 'project', 'id')
   appendAudit(prefix, audit, stack[1] or 'default', 'stack', stack[2])
 end
 
 -- A change of a job: an entry in its stack's project, naming the job.
 local function auditJob(prefix, audit, resourceKey, jobId)
-  if audit == nil or audit == '' then return end
+  if not audit then return end
   appendAudit(prefix, audit, redis.call('HGET', resourceKey, 'project') or 'default', 'job', jobId)
 end
 
 -- A change of a webhook: an entry in its project (an every-project
 -- webhook's, '*', in the installation's log only), naming the webhook.
 local function auditWebhook(prefix, audit, webhookKey)
-  if audit == nil or audit == '' then return end
+  if not audit then return end
   local webhook = redis.call('HMGET', webhookKey, 'project', 'id')
   appendAudit(prefix, audit, webhook[1] or '*', 'webhook', webhook[2])
 end

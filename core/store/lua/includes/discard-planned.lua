@@ -1,6 +1,8 @@
 --[[
   Ends a planned update without applying it: the job is finished with
-  `status` (discarded, or cancelled), leaves its resource's queue, and its
+  `ending.status` (discarded, or cancelled) and `ending.error` at
+  `ending.now` (and `nowMs`), kept `ending.retentionSeconds`; it leaves its
+  resource's queue, and its
   resource, if it is still the current job, returns to the status it had
   before the update. Nothing was applied, so the stack's inputs stay.
 ]]
@@ -8,8 +10,9 @@
 --- @include "observe-duration"
 --- @include "events"
 --- @include "history"
-local function discardPlanned(prefix, resourceKey, jobKey, opsKey, jobId, status, jobError, now, nowMs, retentionSeconds)
-  setJobStatus(prefix, resourceKey, jobKey, status, now, 'finished_at', now, 'error', jobError)
+local function discardPlanned(prefix, resourceKey, jobKey, opsKey, jobId, ending)
+  local status, now, nowMs, retentionSeconds = ending.status, ending.now, ending.nowMs, ending.retentionSeconds
+  setJobStatus(prefix, resourceKey, jobKey, status, now, 'finished_at', now, 'error', ending.error)
   redis.call('HDEL', jobKey, 'new_secrets')
   redis.call('EXPIRE', jobKey, retentionSeconds)
   observeDuration(prefix, jobKey, status, nowMs)

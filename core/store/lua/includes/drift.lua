@@ -21,7 +21,7 @@ end
 -- `status`: the status the stack is indexed under.
 local function leaveDriftIndexes(prefix, resourceKey, status)
   local record = redis.call('HMGET', resourceKey, 'member', 'template', 'project')
-  local member, template = record[1], record[2] or 'ec2instance'
+  local member, template = record[1], record[2]
   for _, drift in ipairs(DRIFT_RESULTS) do redis.call('ZREM', driftKeyOf(prefix, drift), member) end
   for _, scope in ipairs(listScopesOf(record[3])) do
     for _, drift in ipairs(DRIFT_STATUSES) do
@@ -33,7 +33,7 @@ end
 
 local function enterDriftIndexes(prefix, resourceKey, status)
   local record = redis.call('HMGET', resourceKey, 'member', 'template', 'project')
-  local member, template = record[1], record[2] or 'ec2instance'
+  local member, template = record[1], record[2]
   local drift = driftOf(resourceKey)
   if drift ~= 'unknown' then redis.call('ZADD', driftKeyOf(prefix, drift), 0, member) end
   for _, scope in ipairs(listScopesOf(record[3])) do
@@ -47,7 +47,8 @@ local function recordDrift(prefix, resourceKey, drift, checkedAt, jobId, resourc
   local record = redis.call('HMGET', resourceKey, 'drift_status', 'status')
   local was, status = record[1], record[2]
   leaveDriftIndexes(prefix, resourceKey, status)
-  redis.call('HSET', resourceKey, 'drift_status', drift, 'drift_checked_at', checkedAt, 'drift_job_id', jobId, 'drift_resources', resources)
+  redis.call('HSET', resourceKey, 'drift_status', drift, 'drift_checked_at', checkedAt, 'drift_job_id', jobId,
+    'drift_resources', resources)
   enterDriftIndexes(prefix, resourceKey, status)
   if drift == 'drifted' and was ~= 'drifted' then driftedEvent(prefix, resourceKey, jobId, checkedAt) end
 end

@@ -35,7 +35,8 @@ local function appendEvent(prefix, resourceKey, eventType, jobId, now)
     end
   end
   local data = {
-    stack = {id = stack[1], project = stack[6] or 'default', status = stack[2], template = {name = stack[3] or 'ec2instance', version = stack[4] or ''}, tags = tagsOf(stack[5])},
+    stack = {id = stack[1], project = stack[6] or 'default', status = stack[2],
+      template = {name = stack[3], version = stack[4] or ''}, tags = tagsOf(stack[5])},
     job = job,
   }
   local sequence = redis.call('HINCRBY', resourceKey, 'event_seq', 1)

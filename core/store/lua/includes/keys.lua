@@ -1,6 +1,7 @@
 --[[
   The key layout, as core/store/keys.ts writes it, for the keys a script can
   only name once it has read a record (a resource's status index, its owner).
+  test/store-keys.test.ts checks every `...KeyOf` here against keys.ts.
 ]]
 local function resourceKeyOf(prefix, id)
   return prefix .. ':res:' .. id

@@ -1,14 +1,16 @@
 --[[
-  Gives an existing resource a new queued job, run with version
-  `templateVersion` of the resource's template: the resource moves to
-  `status`, points at the job, and the job joins the end of the resource's
-  queue.
+  Gives an existing resource a new queued job (`job`, see new-job.lua, of
+  which the resource's id and template are filled in here): the resource
+  moves to `status`, points at the job, and the job joins the end of the
+  resource's queue.
 ]]
 --- @include "move-status"
 --- @include "new-job"
-local function queueJob(prefix, resourceKey, opsKey, jobKey, jobId, action, status, templateVersion, maxAttempts, now, nowMs, createdBy)
+local function queueJob(prefix, resourceKey, opsKey, jobKey, job, status)
   local record = redis.call('HMGET', resourceKey, 'id', 'template')
-  recordNewJob(prefix, resourceKey, jobKey, jobId, record[1], action, record[2] or 'ec2instance', templateVersion, maxAttempts, now, nowMs, createdBy)
-  setResourceStatus(prefix, resourceKey, status, now, 'job_id', jobId, 'job_action', action, 'job_status', 'queued', 'error', '')
-  redis.call('RPUSH', opsKey, jobId)
+  job.resourceId, job.template = record[1], record[2]
+  recordNewJob(prefix, resourceKey, jobKey, job)
+  setResourceStatus(prefix, resourceKey, status, job.now, 'job_id', job.id, 'job_action', job.action,
+    'job_status', 'queued', 'error', '')
+  redis.call('RPUSH', opsKey, job.id)
 end

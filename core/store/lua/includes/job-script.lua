@@ -1,0 +1,20 @@
+--[[
+  The opening of every script about one job of a stack (requesting a new
+  one, deciding on one planned or stopped by a policy, cancelling one, or a
+  worker recording how one runs): its keys and its arguments, packed as one
+  JSON object (core/store/script-args.ts types them).
+  Every such script's arguments name the job (`jobId`) and the time (`now`,
+  ISO 8601).
+    KEYS[1] resource key
+    KEYS[2] job key
+    KEYS[3] the resource's queue of unfinished jobs (none in a script of two keys)
+    ARGV[1] key prefix
+    ARGV[2] the arguments (JSON)
+]]
+local resourceKey = KEYS[1]
+local jobKey = KEYS[2]
+local opsKey = KEYS[3]
+local prefix = ARGV[1]
+local args = cjson.decode(ARGV[2])
+local jobId = args.jobId
+local now = args.now
