@@ -9,6 +9,7 @@ import { AppError } from '../errors.ts';
 import type { AuditAction, AuditEntry } from '../schemas/index.ts';
 import type { ContextOf } from './context.ts';
 import type { Page } from './pages.ts';
+import type { AuditRecord } from './script-args.ts';
 
 export type Actor = Readonly<{ kind: 'token' | 'oidc' | 'local'; name: string }>;
 
@@ -101,19 +102,6 @@ export class Audit {
   }
 }
 
-// The one ARGV a script that records a change takes: the entry's fields the
-// script cannot know, and the retention; '' for no entry.
-// A note as the scripts record it (lua/includes/audit.lua): a field of a
-// script's packed arguments; none for a change no user asked for.
-export type AuditRecord = {
-  id: string;
-  at: string;
-  actor: { kind: Actor['kind']; name: string };
-  action: AuditAction;
-  request_id: string;
-  min_ms: string;
-  keep_ms: string;
-};
 
 export function auditRecord(context: ContextOf<'audit'>, note: AuditNote | undefined): AuditRecord | undefined {
   if (note === undefined) return undefined;

@@ -1,7 +1,19 @@
 // What each Lua script (lua/) is given besides its keys and the key prefix:
 // one object, packed as JSON into ARGV[2] and decoded by the script into a
 // table of the same field names.
-import type { AuditRecord } from './audit.ts';
+import type { AuditAction } from '../schemas/index.ts';
+
+// A note as the scripts record it (lua/includes/audit.lua): the entry's fields
+// the script cannot know, and the retention; none for a change no user asked for.
+export type AuditRecord = {
+  id: string;
+  at: string;
+  actor: { kind: 'token' | 'oidc' | 'local'; name: string };
+  action: AuditAction;
+  request_id: string;
+  min_ms: string;
+  keep_ms: string;
+};
 
 // JSON-encoded values (inputs, errors, plans) stay strings: a script writes
 // them into a record as they are. `audit`: absent for a change no user asked for.

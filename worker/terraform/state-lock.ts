@@ -120,8 +120,11 @@ async function staleness(deps: StateLockDeps, held: HeldLock, owner: LockOwner):
 function holdLock(deps: StateLockDeps, workspace: string, id: string, raw: string): () => Promise<void> {
   heldHere.add(id);
   let lost = false;
+  // The renewal in flight: a release waits for it, so a renewal that lands
+  // after the delete cannot write the lock back.
+  let renewing: Promise<unknown> = Promise.resolve();
   const heartbeat = setInterval(() => {
-    deps.s3State.touchLock(workspace, raw).then(
+    renewing = deps.s3State.touchLock(workspace, raw).then(
       (ours) => {
         if (ours || lost) return;
         lost = true;
@@ -136,6 +139,7 @@ function holdLock(deps: StateLockDeps, workspace: string, id: string, raw: strin
   return async () => {
     clearInterval(heartbeat);
     try {
+      await renewing;
       await deps.s3State.deleteLock(workspace, raw);
     } finally {
       heldHere.delete(id);
