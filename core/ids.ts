@@ -33,10 +33,6 @@ export function stackStatePrefix(id: string): string {
   return `tfcompute-stacks/${id}`;
 }
 
-export function isId(value: string): boolean {
-  return ID_PATTERN.test(value);
-}
-
 // Webhook and delivery ids: the same shape, their own first letter.
 export function newWebhookId(): string {
   return `w${generate().slice(1)}`;
