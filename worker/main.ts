@@ -1,10 +1,10 @@
 // `npm run worker`: one worker process.
-import { type Config, ConfigError, loadConfig } from '../core/config.ts';
+import { ConfigError, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { startOrExit } from '../core/process.ts';
 import { startWorker } from './worker.ts';
 
-let config: Config;
+let config;
 try {
   config = loadConfig();
 } catch (error) {

@@ -182,10 +182,11 @@ export class Resources extends ResourceQueries {
   async requestPlan(args: NewJobRequest & { onlyIfIdle?: boolean }): Promise<PlanRequest> {
     const { keys, scripts } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run('request-plan', [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)], {
-      ...this.#newJob(args, now, nowMs),
-      onlyIfIdle: args.onlyIfIdle === true,
-    });
+    const reply = await scripts.run(
+      'request-plan',
+      [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
+      { ...this.#newJob(args, now, nowMs), onlyIfIdle: args.onlyIfIdle === true },
+    );
     return parse.requestPlan(reply);
   }
 
@@ -208,4 +209,5 @@ export class Resources extends ResourceQueries {
       if (count < FORGET_BATCH) return forgotten;
     }
   }
+
 }
