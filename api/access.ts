@@ -108,7 +108,10 @@ export function isInstallationAdmin(principal: Principal): boolean {
 // (receiver URLs can carry secrets); an every-project one, installation
 // admins'. Anyone else is told what an unknown id gets.
 export function requireWebhookAdmin(principal: Principal, project: string, notFound: () => AppError): void {
-  if (project !== EVERY_PROJECT) return requireRole(principal, project, 'admin', notFound);
+  if (project !== EVERY_PROJECT) {
+    requireRole(principal, project, 'admin', notFound);
+    return;
+  }
   if (!isInstallationAdmin(principal)) throw denial(notFound(), INSTALLATION);
 }
 

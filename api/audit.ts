@@ -55,7 +55,10 @@ export function recordDenials(store: Store): ErrorRequestHandler {
     const changing = !['GET', 'HEAD', 'OPTIONS'].includes(req.method);
     if (denied && (route || (denied.actor && changing))) {
       const actor = denied.actor ?? auditOf(req).actor;
-      const { action, target } = route ?? { action: 'api.request' as const, target: { type: 'route', id: `${req.method} ${req.path}`.slice(0, 512) } };
+      const { action, target } = route ?? {
+        action: 'api.request' as const,
+        target: { type: 'route', id: `${req.method} ${req.path}`.slice(0, 512) },
+      };
       try {
         await store.audit.denied({ actor, requestId: requestIdOf(req), action }, denied.project, target);
       } catch (failure) {

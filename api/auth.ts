@@ -41,14 +41,27 @@ export function authenticate(authenticator: Authenticator | undefined, failures:
       return next();
     }
     if (found.error === 'no-grants') {
-      throw denial(new AppError('no-grants', `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project`), INSTALLATION, { kind: 'oidc', name: found.subject });
+      throw denial(
+        new AppError(
+          'no-grants',
+          `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project`,
+        ),
+        INSTALLATION,
+        { kind: 'oidc', name: found.subject },
+      );
     }
     await failures.count(req);
     if (found.reason) req.log.info({ reason: found.reason }, 'identity token refused');
     const given = req.get('authorization') !== undefined;
-    throw new AppError('unauthorized', given ? 'the bearer token is not valid' : 'send an API token: Authorization: Bearer <token>', {
-      headers: { 'WWW-Authenticate': given ? 'Bearer realm="tfcompute", error="invalid_token"' : 'Bearer realm="tfcompute"' },
-    });
+    throw new AppError(
+      'unauthorized',
+      given ? 'the bearer token is not valid' : 'send an API token: Authorization: Bearer <token>',
+      {
+        headers: {
+          'WWW-Authenticate': given ? 'Bearer realm="tfcompute", error="invalid_token"' : 'Bearer realm="tfcompute"',
+        },
+      },
+    );
   };
 }
 
@@ -71,9 +84,13 @@ export function rateLimit(redis: RedisConnection, prefix: string, perMinute: num
       if (!(error instanceof RateLimiterRes)) throw error;
       const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
       res.set({ 'RateLimit-Limit': String(perMinute), 'RateLimit-Remaining': '0', 'RateLimit-Reset': String(seconds) });
-      throw new AppError('rate-limited', `token "${name}" may make ${perMinute} requests a minute; try again in ${seconds} s`, {
-        headers: { 'Retry-After': String(seconds) },
-      });
+      throw new AppError(
+        'rate-limited',
+        `token "${name}" may make ${perMinute} requests a minute; try again in ${seconds} s`,
+        {
+          headers: { 'Retry-After': String(seconds) },
+        },
+      );
     }
     res.set({
       'RateLimit-Limit': String(perMinute),
@@ -91,7 +108,10 @@ const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
 // carry that name as Host, so they are refused.
 export const loopbackHostOnly: RequestHandler = (req, _res, next) => {
   if (!LOOPBACK_HOST.test(req.get('host') ?? '')) {
-    throw new AppError('host-not-loopback', 'in the insecure local mode (AUTH_MODE=insecure-local) only requests to localhost, 127.0.0.1 or [::1] are served; a request with another Host may come from a web page through DNS rebinding');
+    throw new AppError(
+      'host-not-loopback',
+      'in the insecure local mode (AUTH_MODE=insecure-local) only requests to localhost, 127.0.0.1 or [::1] are served; a request with another Host may come from a web page through DNS rebinding',
+    );
   }
   next();
 };

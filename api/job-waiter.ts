@@ -42,7 +42,9 @@ export class JobWaiter {
   // cannot slip between the two.
   async waitFor(jobId: string, isSettled: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
     const done = new AbortController();
-    const finished = once(this.#events, jobId, { signal: AbortSignal.any([signal, done.signal]) }).catch(() => undefined);
+    const finished = once(this.#events, jobId, { signal: AbortSignal.any([signal, done.signal]) }).catch(
+      () => undefined,
+    );
     try {
       if (await isSettled()) return;
       await finished;

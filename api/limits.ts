@@ -53,9 +53,13 @@ export function failedAuthLimiter(redis: RedisConnection, prefix: string, perMin
         return;
       }
       const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
-      throw new AppError('rate-limited', `more than ${perMinute} requests a minute from this address failed authentication; try again in ${seconds} s`, {
-        headers: { 'Retry-After': String(seconds) },
-      });
+      throw new AppError(
+        'rate-limited',
+        `more than ${perMinute} requests a minute from this address failed authentication; try again in ${seconds} s`,
+        {
+          headers: { 'Retry-After': String(seconds) },
+        },
+      );
     },
     async count(req) {
       const key = address(req);
@@ -82,7 +86,10 @@ export function heldRequestLimit(max: number): RequestHandler {
     const { name, key } = principalOf(req);
     const count = held.get(key) ?? 0;
     if (count >= max) {
-      throw new AppError('too-many-held-requests', `"${name}" already holds ${max} requests open (Prefer: wait, live logs); end one, or ask without waiting`);
+      throw new AppError(
+        'too-many-held-requests',
+        `"${name}" already holds ${max} requests open (Prefer: wait, live logs); end one, or ask without waiting`,
+      );
     }
     held.set(key, count + 1);
     res.once('close', () => {
@@ -97,6 +104,7 @@ export function heldRequestLimit(max: number): RequestHandler {
 // Prefer: wait=N (N > 0) on a change, or a live log (Accept: text/event-stream,
 // chosen as routes/jobs.ts chooses it).
 function asksToBeHeld(req: Request): boolean {
-  if (req.method === 'GET' || req.method === 'HEAD') return req.accepts(['text/plain', 'text/event-stream']) === 'text/event-stream';
+  if (req.method === 'GET' || req.method === 'HEAD')
+    return req.accepts(['text/plain', 'text/event-stream']) === 'text/event-stream';
   return (preferredWait(req.get('prefer')) ?? 0) > 0;
 }

@@ -33,7 +33,10 @@ export async function streamLog(
   while (!stop.aborted) {
     // Listen before reading, so a write between the two is not missed.
     const turn = new AbortController();
-    const activity = deps.waiter.nextActivity(jobId, AbortSignal.any([stop, turn.signal, AbortSignal.timeout(KEEPALIVE_MS)]));
+    const activity = deps.waiter.nextActivity(
+      jobId,
+      AbortSignal.any([stop, turn.signal, AbortSignal.timeout(KEEPALIVE_MS)]),
+    );
     try {
       // The worker flushes the log before it records the end, so a finished
       // job's log is complete when it is read after the status.
@@ -46,8 +49,15 @@ export async function streamLog(
         offset += end;
         // Every line ending SSE knows (CRLF, CR, LF) ends a data line: a bare
         // CR left inside one would let Terraform's output start an `event:` line.
-        const lines = format.lines(chunk.subarray(0, end).toString('utf8').replace(/(\r\n|\r|\n)$/, ''));
-        res.write(`id: ${offset}\nevent: log\n${lines.map((line) => `data: ${line.replace(/[\r\n]/g, ' ')}`).join('\n')}\n\n`);
+        const lines = format.lines(
+          chunk
+            .subarray(0, end)
+            .toString('utf8')
+            .replace(/(\r\n|\r|\n)$/, ''),
+        );
+        res.write(
+          `id: ${offset}\nevent: log\n${lines.map((line) => `data: ${line.replace(/[\r\n]/g, ' ')}`).join('\n')}\n\n`,
+        );
         if (chunk.length === CHUNK_BYTES) continue;
       }
       if (finished) {

@@ -1,11 +1,11 @@
 // `npm run api`: the HTTP API.
 import { apiAccess } from '../core/access/api-access.ts';
-import { ConfigError, loadConfig } from '../core/config.ts';
+import { type Config, ConfigError, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { startOrExit } from '../core/process.ts';
 import { startApi } from './server.ts';
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
   apiAccess(config);

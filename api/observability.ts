@@ -26,7 +26,8 @@ export function requestLogging(logger: Logger): RequestHandler {
     quietReqLogger: true,
     // Health probes and scrapes every few seconds would drown the rest.
     autoLogging: { ignore: (req) => /^\/(healthz|readyz|metrics)$/.test(req.url ?? '') },
-    customLogLevel: (_req, res) => (res.statusCode >= 500 && res.statusCode !== 503 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res) =>
+      res.statusCode >= 500 && res.statusCode !== 503 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     serializers: {
       req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -52,7 +53,14 @@ export function createMetrics(store: Store, queue: JobQueue): ApiMetrics {
   // whole-installation figures.
   registry.registerMetric(
     gaugeFromRedis('tfcompute_queue_jobs', 'BullMQ jobs by state', async () => {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed');
+      const counts = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+        'waiting-children',
+        'failed',
+      );
       return Object.entries(counts).map(([state, value]) => ({ labels: { state }, value }));
     }),
   );
@@ -70,32 +78,54 @@ export function createMetrics(store: Store, queue: JobQueue): ApiMetrics {
   );
   registry.registerMetric(jobDurationFromRedis(store));
   registry.registerMetric(
-    fromRedis('counter', 'tfcompute_policy_evaluations_total', 'Policy evaluations on job plans, by policy id and outcome (passed, failed; an evaluation error is a failure)', async () => {
-      const counts = await store.metrics.policyEvaluations();
-      return Object.entries(counts).map(([field, value]) => {
-        const [policy = '', outcome = ''] = field.split('|');
-        return { labels: { policy, outcome }, value: Number(value) };
-      });
-    }),
+    fromRedis(
+      'counter',
+      'tfcompute_policy_evaluations_total',
+      'Policy evaluations on job plans, by policy id and outcome (passed, failed; an evaluation error is a failure)',
+      async () => {
+        const counts = await store.metrics.policyEvaluations();
+        return Object.entries(counts).map(([field, value]) => {
+          const [policy = '', outcome = ''] = field.split('|');
+          return { labels: { policy, outcome }, value: Number(value) };
+        });
+      },
+    ),
   );
   registry.registerMetric(
-    fromRedis('counter', 'tfcompute_events_total', 'Lifecycle events handed on to webhooks (dispatched), or not sent because their data did not match their schema (invalid)', async () => {
-      const counts = await store.outbox.counts();
-      return ['dispatched', 'invalid'].map((result) => ({ labels: { result }, value: counts[result] ?? 0 }));
-    }),
+    fromRedis(
+      'counter',
+      'tfcompute_events_total',
+      'Lifecycle events handed on to webhooks (dispatched), or not sent because their data did not match their schema (invalid)',
+      async () => {
+        const counts = await store.outbox.counts();
+        return ['dispatched', 'invalid'].map((result) => ({ labels: { result }, value: counts[result] ?? 0 }));
+      },
+    ),
   );
   registry.registerMetric(
-    fromRedis('counter', 'tfcompute_webhook_delivery_attempts_total', 'Webhook delivery attempts by outcome: delivered, retried (to be tried again), failed (given up or refused)', async () => {
-      const counts = await store.outbox.counts();
-      return ['delivered', 'retried', 'failed'].map((outcome) => ({ labels: { outcome }, value: counts[outcome] ?? 0 }));
-    }),
+    fromRedis(
+      'counter',
+      'tfcompute_webhook_delivery_attempts_total',
+      'Webhook delivery attempts by outcome: delivered, retried (to be tried again), failed (given up or refused)',
+      async () => {
+        const counts = await store.outbox.counts();
+        return ['delivered', 'retried', 'failed'].map((outcome) => ({
+          labels: { outcome },
+          value: counts[outcome] ?? 0,
+        }));
+      },
+    ),
   );
 
   const observe: RequestHandler = (req, res, next) => {
     const end = http.startTimer();
     res.on('finish', () => {
       // The route template, never the raw URL, so ids do not become label values.
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.path.startsWith('/swagger') ? '/swagger' : 'unmatched';
+      const route = req.route?.path
+        ? `${req.baseUrl}${String(req.route.path)}`
+        : req.path.startsWith('/swagger')
+          ? '/swagger'
+          : 'unmatched';
       end({ method: req.method, route, status: String(res.statusCode) });
     });
     next();
@@ -135,7 +165,11 @@ function jobDurationFromRedis(store: Store): Metric {
       const values: Sample[] = [];
       for (const [base, labels] of series) {
         for (const le of JOB_DURATION_BUCKETS) {
-          values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: String(le) }, value: Number(hash[`${base}|${le}`] ?? 0) });
+          values.push({
+            metricName: `${name}_bucket`,
+            labels: { ...labels, le: String(le) },
+            value: Number(hash[`${base}|${le}`] ?? 0),
+          });
         }
         const count = Number(hash[`${base}|count`] ?? 0);
         values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: count });

@@ -40,6 +40,7 @@ export type RouteInput<P extends Schema, Q extends Schema, B extends Schema, A> 
 
 // `Route` alone is any route, its input's types erased, as a table of routes
 // with different inputs holds them; `route()` declares one with them inferred.
+// biome-ignore lint/suspicious/noExplicitAny: the erased form a table of routes with different inputs holds
 export type Route<P extends Schema = any, Q extends Schema = any, B extends Schema = any, A = any> = Omit<
   RouteConfig,
   'method' | 'path' | 'operationId' | 'summary' | 'request'

@@ -34,17 +34,30 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger.info({ redis: describeTarget(config.redis) }, 'waiting for Redis');
     await once(redis, 'ready');
   }
-  const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds, { retentionDays: config.api.auditRetentionDays, waitReplicas: config.redisWaitReplicas });
+  const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds, {
+    retentionDays: config.api.auditRetentionDays,
+    waitReplicas: config.redisWaitReplicas,
+  });
   const migrated = await store.migrations.run();
-  if (Object.values(migrated).some((n) => n > 0)) logger.info({ migrated }, 'records written by an earlier version were brought up to date');
+  if (Object.values(migrated).some((n) => n > 0))
+    logger.info({ migrated }, 'records written by an earlier version were brought up to date');
   const queue = createQueue(redis, config.redisPrefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
-  const authenticator = access && createAuthenticator({ staticTokens: access.staticTokens, managedTokens: store.tokens, oidc: access.oidc && new OidcVerifier(access.oidc) });
+  const authenticator =
+    access &&
+    createAuthenticator({
+      staticTokens: access.staticTokens,
+      managedTokens: store.tokens,
+      oidc: access.oidc && new OidcVerifier(access.oidc),
+    });
   const waiter = new JobWaiter(logger);
   await waiter.start(store, subscriber);
 
   if (config.api.insecureLocal) {
-    logger.warn({ host: config.host }, 'AUTH_MODE=insecure-local: the API takes requests without a token; never use this outside a development machine');
+    logger.warn(
+      { host: config.host },
+      'AUTH_MODE=insecure-local: the API takes requests without a token; never use this outside a development machine',
+    );
   }
   const shutdown = new AbortController();
   const secrets = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
@@ -81,7 +94,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     shutdown: shutdown.signal,
     console: {
       sessions: new UiSessions(redis, config.redisPrefix, config.api.console.sessionTtlMs),
-      sso: access?.oidc && config.api.console.oidcClient && singleSignOn(access.oidc, config.api.console.oidcClient.id, config.api.console.oidcClient.secret),
+      sso:
+        access?.oidc &&
+        config.api.console.oidcClient &&
+        singleSignOn(access.oidc, config.api.console.oidcClient.id, config.api.console.oidcClient.secret),
       publicOrigin: config.api.console.publicOrigin,
       oidc: access?.oidc,
     },
@@ -111,7 +127,12 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
           server.closeAllConnections();
           await closed;
         }
-        for (const step of [() => closeRedis(subscriber), () => queue.close(), () => deliveries.close(), () => closeRedis(redis)]) {
+        for (const step of [
+          () => closeRedis(subscriber),
+          () => queue.close(),
+          () => deliveries.close(),
+          () => closeRedis(redis),
+        ]) {
           await step().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping'));
         }
       })();

@@ -2,7 +2,13 @@
 // wait for the job it started (Prefer: wait) before it answers.
 import type { LifecycleDeps } from '../core/lifecycle/index.ts';
 import { getJob, getResource } from '../core/lifecycle/index.ts';
-import { FINISHED_JOB_STATUSES, SETTLED_JOB_STATUSES, type Job, type JobStatus, type Resource } from '../core/schemas/index.ts';
+import {
+  FINISHED_JOB_STATUSES,
+  SETTLED_JOB_STATUSES,
+  type Job,
+  type JobStatus,
+  type Resource,
+} from '../core/schemas/index.ts';
 import type { JobWaiter } from './job-waiter.ts';
 
 export type UseCaseDeps = LifecycleDeps & {
@@ -23,12 +29,22 @@ export async function waitForResource(
 }
 
 // The same for a job, returned as it is then.
-export async function waitForJob(deps: Pick<UseCaseDeps, 'store' | 'waiter'>, job: Job, seconds: number, cancelled: AbortSignal): Promise<Job> {
+export async function waitForJob(
+  deps: Pick<UseCaseDeps, 'store' | 'waiter'>,
+  job: Job,
+  seconds: number,
+  cancelled: AbortSignal,
+): Promise<Job> {
   await waitUntilSettled(deps, job.id, seconds, cancelled);
   return getJob(deps, job.id);
 }
 
-async function waitUntilSettled(deps: Pick<UseCaseDeps, 'store' | 'waiter'>, jobId: string, seconds: number, cancelled: AbortSignal): Promise<void> {
+async function waitUntilSettled(
+  deps: Pick<UseCaseDeps, 'store' | 'waiter'>,
+  jobId: string,
+  seconds: number,
+  cancelled: AbortSignal,
+): Promise<void> {
   const settled = async () => {
     const job = await deps.store.jobs.get(jobId);
     return job !== null && isJobSettled(job.status);

@@ -28,7 +28,14 @@ async function load(options: autocannon.Options): Promise<LoadResult> {
 export type ApiResults = {
   post: LoadResult;
   get: LoadResult;
-  scale: { records: number; listFirstPage: LoadResult; listFiltered: LoadResult; apiIdleRssBytes: number; apiRssBytes: number; redisBytesPerResource: number };
+  scale: {
+    records: number;
+    listFirstPage: LoadResult;
+    listFiltered: LoadResult;
+    apiIdleRssBytes: number;
+    apiRssBytes: number;
+    redisBytesPerResource: number;
+  };
 };
 
 export async function runApiLoad(setup: Setup): Promise<ApiResults> {
@@ -48,10 +55,21 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
   try {
     const base = `http://127.0.0.1:${port}`;
     // Warm up, and make a resource to GET.
-    const created = await (await fetch(`${base}/api/ec2instance`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADER }, body: '{}' })).json() as { id: string };
+    const created = (await (
+      await fetch(`${base}/api/ec2instance`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...AUTH_HEADER },
+        body: '{}',
+      })
+    ).json()) as { id: string };
     await load({ url: `${base}/api/ec2instance/${created.id}`, headers: AUTH_HEADER, duration: 2 });
 
-    const post = await load({ url: `${base}/api/ec2instance`, method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADER }, body: '{"node_count":1}' });
+    const post = await load({
+      url: `${base}/api/ec2instance`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...AUTH_HEADER },
+      body: '{"node_count":1}',
+    });
     const get = await load({ url: `${base}/api/ec2instance/${created.id}`, headers: AUTH_HEADER });
 
     // Scale: fill to 100,000 records, as the API writes them.
@@ -64,7 +82,16 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
       Array.from({ length: records - existing }, (_, i) => i),
       200,
       async () => {
-        await store.resources.create({ id: newResourceId(), jobId: newJobId(), template: { name: 'ec2instance', version: 'bench' }, inputs, setInputs: ['tags'], maxAttempts: 3, owner: 'bench', maxLive: 1_000_000 });
+        await store.resources.create({
+          id: newResourceId(),
+          jobId: newJobId(),
+          template: { name: 'ec2instance', version: 'bench' },
+          inputs,
+          setInputs: ['tags'],
+          maxAttempts: 3,
+          owner: 'bench',
+          maxLive: 1_000_000,
+        });
       },
     );
     const memoryAfter = await usedMemory(redis);

@@ -43,10 +43,20 @@ async function install(setup: Setup, driftInterval: string): Promise<Installatio
   };
 }
 
-async function call(base: string, method: string, route: string, body?: unknown, wait = false): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  base: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  wait = false,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${base}${route}`, {
     method,
-    headers: { ...AUTH_HEADER, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(wait ? { prefer: 'wait=120' } : {}) },
+    headers: {
+      ...AUTH_HEADER,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(wait ? { prefer: 'wait=120' } : {}),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -85,8 +95,15 @@ async function userTraffic(base: string, ids: string[], seconds: number): Promis
   const end = Date.now() + seconds * 1000;
   for (let i = 0; Date.now() < end; i++) {
     const started = performance.now();
-    const res = await call(base, 'PATCH', `/api/ec2instance/${ids[i % ids.length]}`, { inputs: { tags: { round: String(i) } }, auto_apply: true }, true);
-    if (res.status !== 200 || res.body.status !== 'ready') throw new Error(`update answered ${res.status}: ${JSON.stringify(res.body)}`);
+    const res = await call(
+      base,
+      'PATCH',
+      `/api/ec2instance/${ids[i % ids.length]}`,
+      { inputs: { tags: { round: String(i) } }, auto_apply: true },
+      true,
+    );
+    if (res.status !== 200 || res.body.status !== 'ready')
+      throw new Error(`update answered ${res.status}: ${JSON.stringify(res.body)}`);
     times.push(performance.now() - started);
   }
   return times;
@@ -102,7 +119,7 @@ async function checksIn(store: Store, ids: string[], from: number, to: number, s
   }
   for (const jobId of seen) {
     const job = await store.jobs.get(jobId);
-    if (!job || job.action !== 'plan' || !job.started_at || !job.finished_at) continue;
+    if (job?.action !== 'plan' || !job.started_at || !job.finished_at) continue;
     const finished = Date.parse(job.finished_at);
     if (finished >= from && finished <= to) durations.push(finished - Date.parse(job.started_at));
   }
@@ -111,7 +128,12 @@ async function checksIn(store: Store, ids: string[], from: number, to: number, s
 
 // Watches the stacks' drift jobs for `seconds`, sampling every 100 ms so no
 // check is missed (each stack's next check takes at least the interval).
-async function watchChecks(store: Store, ids: string[], seconds: number, during?: Promise<unknown>): Promise<{ durations: number[]; seconds: number }> {
+async function watchChecks(
+  store: Store,
+  ids: string[],
+  seconds: number,
+  during?: Promise<unknown>,
+): Promise<{ durations: number[]; seconds: number }> {
   const seen = new Set<string>();
   const from = Date.now();
   const end = from + seconds * 1000;
@@ -129,8 +151,8 @@ async function watchChecks(store: Store, ids: string[], seconds: number, during?
 
 export async function runChanges(setup: Setup, log: (message: string) => void): Promise<ChangesResults> {
   const windowSeconds = 30;
-  let planMs: number[] = [];
-  let approveMs: number[] = [];
+  const planMs: number[] = [];
+  const approveMs: number[] = [];
   let withoutChecks: number[] = [];
   const quiet = await install(setup, 'off');
   try {
@@ -140,7 +162,8 @@ export async function runChanges(setup: Setup, log: (message: string) => void): 
       const started = performance.now();
       const patched = await call(quiet.base, 'PATCH', `/api/ec2instance/${id}`, { inputs: { node_count: 3 } }, true);
       const jobId = (patched.body.job as { id: string }).id;
-      if ((patched.body.job as { status: string }).status !== 'planned') throw new Error(`not planned: ${JSON.stringify(patched.body)}`);
+      if ((patched.body.job as { status: string }).status !== 'planned')
+        throw new Error(`not planned: ${JSON.stringify(patched.body)}`);
       const planned = performance.now();
       await call(quiet.base, 'POST', `/api/jobs/${jobId}/apply`);
       const done = await settled(quiet.store, jobId);

@@ -9,14 +9,26 @@ import os from 'node:os';
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 // CPU seconds by part.
-export type CpuUse = { terraform: number; workers: number; api: number; redis: number; emulators: number; machine: number; wallSeconds: number; cores: number };
+export type CpuUse = {
+  terraform: number;
+  workers: number;
+  api: number;
+  redis: number;
+  emulators: number;
+  machine: number;
+  wallSeconds: number;
+  cores: number;
+};
 export type CpuParts = { workerPids: number[]; apiPid: number; redisPid: number };
 type Reading = Omit<CpuUse, 'wallSeconds' | 'cores'> & { at: number };
 
 // utime + stime and cutime + cstime, in seconds.
 async function processTimes(pid: number): Promise<{ own: number; children: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   // Fields 14-17 of proc(5), counted from field 3 (state) here.
   const [utime = 0, stime = 0, cutime = 0, cstime = 0] = fields.slice(11, 15);
   return { own: (utime + stime) / TICKS_PER_SECOND, children: (cutime + cstime) / TICKS_PER_SECOND };
@@ -50,6 +62,15 @@ export async function measureCpu(parts: CpuParts): Promise<() => Promise<CpuUse>
     const end = await read(parts);
     const d = (key: keyof Omit<Reading, 'at'>) => end[key] - start[key];
     const wallSeconds = (end.at - start.at) / 1000;
-    return { terraform: d('terraform'), workers: d('workers'), api: d('api'), redis: d('redis'), emulators: d('emulators'), machine: d('machine'), wallSeconds, cores: os.cpus().length };
+    return {
+      terraform: d('terraform'),
+      workers: d('workers'),
+      api: d('api'),
+      redis: d('redis'),
+      emulators: d('emulators'),
+      machine: d('machine'),
+      wallSeconds,
+      cores: os.cpus().length,
+    };
   };
 }

@@ -24,12 +24,28 @@ const TOXICS: Partial<Record<Variant, Toxic>> = {
 };
 const EVENTS_PER_CREATE = 5;
 
-export type EventsRow = { variant: Variant; batchMs: Spread & { min: number; max: number }; postMs: Spread; healMs: Spread | null; duplicates: number; deliveredPerStack: number };
+export type EventsRow = {
+  variant: Variant;
+  batchMs: Spread & { min: number; max: number };
+  postMs: Spread;
+  healMs: Spread | null;
+  duplicates: number;
+  deliveredPerStack: number;
+};
 export type EventsResults = { stacks: number; rounds: number; rows: EventsRow[]; eventsPerChange: number };
 
-export async function runEvents(setup: Setup, log: (message: string) => void, stacks = 40, rounds = 5): Promise<EventsResults> {
+export async function runEvents(
+  setup: Setup,
+  log: (message: string) => void,
+  stacks = 40,
+  rounds = 5,
+): Promise<EventsResults> {
   const installation = installationEnv(setup, FIXTURE, 2);
-  const env = { ...installation.env, ENCRYPTION_KEY: randomBytes(32).toString('base64'), WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
+  const env = {
+    ...installation.env,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  };
   const base = `http://127.0.0.1:${installation.port}`;
   const api = await startService('api/main.ts', env, 'api listening');
   const worker = await startService('worker/main.ts', env, 'worker ready');
@@ -38,7 +54,10 @@ export async function runEvents(setup: Setup, log: (message: string) => void, st
   const receiver = await new Receiver().start();
   const proxy = new FaultProxy(receiver.url);
   const proxied = `${await proxy.start()}/hook`;
-  const samples = new Map<Variant, { batch: number[]; post: number[]; heal: number[]; duplicates: number; delivered: number; ids: number }>();
+  const samples = new Map<
+    Variant,
+    { batch: number[]; post: number[]; heal: number[]; duplicates: number; delivered: number; ids: number }
+  >();
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const variant of VARIANTS) {
@@ -59,11 +78,17 @@ export async function runEvents(setup: Setup, log: (message: string) => void, st
           // As an operator would once the receiver is back: a ping closes the
           // circuit the failures opened, instead of waiting out its hour.
           if (toxic) await call(base, 'POST', `/api/webhooks/${webhookId}/ping`);
-          const wanted = new Set((await store.outbox.entries()).filter((e) => ids.includes(e.subject)).map((e) => `evt_${e.entryId}`));
-          await receiver.waitFor((requests) => {
-            const got = new Set(requests.slice(before).map((r) => r.event.id));
-            return [...wanted].every((id) => got.has(id));
-          }, `all ${wanted.size} events`, 600_000);
+          const wanted = new Set(
+            (await store.outbox.entries()).filter((e) => ids.includes(e.subject)).map((e) => `evt_${e.entryId}`),
+          );
+          await receiver.waitFor(
+            (requests) => {
+              const got = new Set(requests.slice(before).map((r) => r.event.id));
+              return [...wanted].every((id) => got.has(id));
+            },
+            `all ${wanted.size} events`,
+            600_000,
+          );
           healMs = performance.now() - healed;
           await call(base, 'DELETE', `/api/webhooks/${webhookId}`);
         }
@@ -88,7 +113,14 @@ export async function runEvents(setup: Setup, log: (message: string) => void, st
       eventsPerChange: counts.reduce((a, b) => a + b, 0) / (counts.length * EVENTS_PER_CREATE),
       rows: VARIANTS.map((variant) => {
         const s = samples.get(variant)!;
-        return { variant, batchMs: { ...spread(s.batch), min: Math.round(Math.min(...s.batch)), max: Math.round(Math.max(...s.batch)) }, postMs: spread(s.post), healMs: s.heal.length ? spread(s.heal) : null, duplicates: s.duplicates, deliveredPerStack: s.delivered / s.ids };
+        return {
+          variant,
+          batchMs: { ...spread(s.batch), min: Math.round(Math.min(...s.batch)), max: Math.round(Math.max(...s.batch)) },
+          postMs: spread(s.post),
+          healMs: s.heal.length ? spread(s.heal) : null,
+          duplicates: s.duplicates,
+          deliveredPerStack: s.delivered / s.ids,
+        };
       }),
     };
   } finally {
@@ -112,19 +144,29 @@ async function call(base: string, method: string, route: string, body?: unknown)
 
 // `n` creates from four clients at once; the time from the first POST to the
 // last stack ready, and each POST's latency.
-async function batch(base: string, store: Store, n: number): Promise<{ ids: string[]; batchMs: number; postMs: number[] }> {
+async function batch(
+  base: string,
+  store: Store,
+  n: number,
+): Promise<{ ids: string[]; batchMs: number; postMs: number[] }> {
   const ids: string[] = [];
   const postMs: number[] = [];
   const started = performance.now();
-  await inLanes(Array.from({ length: n }, (_, i) => i), 4, async () => {
-    const sent = performance.now();
-    const made = await call(base, 'POST', '/api/ec2instance', {});
-    postMs.push(performance.now() - sent);
-    ids.push(made.id as string);
-  });
+  await inLanes(
+    Array.from({ length: n }, (_, i) => i),
+    4,
+    async () => {
+      const sent = performance.now();
+      const made = await call(base, 'POST', '/api/ec2instance', {});
+      postMs.push(performance.now() - sent);
+      ids.push(made.id as string);
+    },
+  );
   let pending = [...ids];
   while (pending.length > 0) {
-    const statuses = await Promise.all(pending.map(async (id) => [id, (await store.resources.get(id))?.status] as const));
+    const statuses = await Promise.all(
+      pending.map(async (id) => [id, (await store.resources.get(id))?.status] as const),
+    );
     const failed = statuses.find(([, status]) => status === 'failed');
     if (failed) throw new Error(`stack ${failed[0]} failed`);
     pending = statuses.filter(([, status]) => status !== 'ready').map(([id]) => id);

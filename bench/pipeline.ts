@@ -29,7 +29,13 @@ export type PhaseTimes = {
 };
 
 // `backend`'s S3 endpoint is the counting proxy in front of the emulator.
-export type Setup = { redisUrl: string; redisPid: number; backend: StateBackend; s3Counter: S3Counter; workDir: string };
+export type Setup = {
+  redisUrl: string;
+  redisPid: number;
+  backend: StateBackend;
+  s3Counter: S3Counter;
+  workDir: string;
+};
 
 function baseEnv(setup: Setup): Record<string, string> {
   return {
@@ -42,7 +48,11 @@ function baseEnv(setup: Setup): Record<string, string> {
 
 // The settings of a tfcompute installation of its own (its own key prefix,
 // port and work directory) serving `fixture`, and its port and prefix.
-export function installationEnv(setup: Setup, fixture: string, concurrency: number): { env: Record<string, string>; port: number; prefix: string } {
+export function installationEnv(
+  setup: Setup,
+  fixture: string,
+  concurrency: number,
+): { env: Record<string, string>; port: number; prefix: string } {
   const prefix = `bench-${workspaceId().slice(0, 8)}`;
   const port = 18000 + Math.floor(Math.random() * 2000);
   const env = {
@@ -64,7 +74,9 @@ export function installationEnv(setup: Setup, fixture: string, concurrency: numb
 export async function runOurs(setup: Setup, workers: number, concurrency: number, n: number): Promise<PhaseTimes> {
   const { env, port, prefix } = installationEnv(setup, FIXTURE, concurrency);
   const api = await startService('api/main.ts', env, 'api listening');
-  const workerProcesses = await Promise.all(Array.from({ length: workers }, () => startService('worker/main.ts', env, 'worker ready')));
+  const workerProcesses = await Promise.all(
+    Array.from({ length: workers }, () => startService('worker/main.ts', env, 'worker ready')),
+  );
   const subscriber = new Redis(setup.redisUrl);
   const redis = new Redis(setup.redisUrl);
   const store = new Store(redis, prefix, 86_400);
@@ -74,8 +86,14 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
       if (message.topic === 'job') onEvent(message.event);
     });
     const base = `http://127.0.0.1:${port}`;
-    const parts = { workerPids: workerProcesses.map((w) => w.child.pid ?? 0), apiPid: api.child.pid ?? 0, redisPid: setup.redisPid };
-    const phase = async (send: (i: number) => Promise<string>): Promise<{ ms: number; failures: number; s3: S3Counts; cpu: CpuUse }> => {
+    const parts = {
+      workerPids: workerProcesses.map((w) => w.child.pid ?? 0),
+      apiPid: api.child.pid ?? 0,
+      redisPid: setup.redisPid,
+    };
+    const phase = async (
+      send: (i: number) => Promise<string>,
+    ): Promise<{ ms: number; failures: number; s3: S3Counts; cpu: CpuUse }> => {
       setup.s3Counter.take();
       const cpu = await measureCpu(parts);
       const pending = new Set<string>();
@@ -119,7 +137,11 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
     const ids: string[] = [];
     const memoryBefore = await usedMemory(redis);
     const created = await phase(async (i) => {
-      const res = await fetch(`${base}/api/ec2instance`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADER }, body: '{}' });
+      const res = await fetch(`${base}/api/ec2instance`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...AUTH_HEADER },
+        body: '{}',
+      });
       const body = (await res.json()) as { id: string; job: { id: string } };
       if (res.status !== 202) throw new Error(`POST answered ${res.status}`);
       ids[i] = body.id;
@@ -157,7 +179,9 @@ async function terraform(args: string[], cwd: string, env: Record<string, string
 // initialised beforehand (one per worker, as ours), then `destroy` and
 // `workspace delete`.
 export async function runRaw(setup: Setup, workers: number, lanes: number, n: number): Promise<PhaseTimes> {
-  const dataDirs = Array.from({ length: workers }, (_, i) => path.join(setup.workDir, `raw-${workspaceId().slice(0, 6)}-${i}`));
+  const dataDirs = Array.from({ length: workers }, (_, i) =>
+    path.join(setup.workDir, `raw-${workspaceId().slice(0, 6)}-${i}`),
+  );
   const envFor = (lane: number, workspace: string) => ({
     ...baseEnv(setup),
     TF_IN_AUTOMATION: '1',
@@ -165,7 +189,11 @@ export async function runRaw(setup: Setup, workers: number, lanes: number, n: nu
     TF_WORKSPACE: workspace,
   });
   for (const [i] of dataDirs.entries()) {
-    const ok = await terraform(['init', '-input=false', `-backend-config=${setup.backend.backendConfigFile}`], FIXTURE, envFor(i, 'default'));
+    const ok = await terraform(
+      ['init', '-input=false', `-backend-config=${setup.backend.backendConfigFile}`],
+      FIXTURE,
+      envFor(i, 'default'),
+    );
     if (!ok) throw new Error('raw: init failed');
   }
   const ids = Array.from({ length: n }, () => workspaceId());
@@ -176,13 +204,21 @@ export async function runRaw(setup: Setup, workers: number, lanes: number, n: nu
   setup.s3Counter.take();
   const createStarted = performance.now();
   await inLanes(ids, lanes, async (id, lane) => {
-    count(await terraform(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], FIXTURE, envFor(lane, id)));
+    count(
+      await terraform(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], FIXTURE, envFor(lane, id)),
+    );
   });
   const createMs = performance.now() - createStarted;
   const createCounts = setup.s3Counter.take();
   const deleteStarted = performance.now();
   await inLanes(ids, lanes, async (id, lane) => {
-    count(await terraform(['destroy', '-auto-approve', '-input=false', `-var=resource_id=${id}`], FIXTURE, envFor(lane, id)));
+    count(
+      await terraform(
+        ['destroy', '-auto-approve', '-input=false', `-var=resource_id=${id}`],
+        FIXTURE,
+        envFor(lane, id),
+      ),
+    );
     count(await terraform(['workspace', 'delete', id], FIXTURE, envFor(lane, 'default')));
   });
   const deleteMs = performance.now() - deleteStarted;
@@ -221,7 +257,12 @@ export async function runOriginal(setup: Setup, lanes: number, n: number): Promi
   await inLanes(ids, lanes, async (id) => {
     const dir = await copy(id, 'delete');
     count(await terraform(init, dir, env));
-    count(await terraform(['destroy', '-auto-approve', '-input=false', `-var=resource_id=${id}`], dir, { ...env, TF_WORKSPACE: id }));
+    count(
+      await terraform(['destroy', '-auto-approve', '-input=false', `-var=resource_id=${id}`], dir, {
+        ...env,
+        TF_WORKSPACE: id,
+      }),
+    );
     count(await terraform(['workspace', 'delete', id], dir, env));
   });
   const deleteMs = performance.now() - deleteStarted;
@@ -233,12 +274,22 @@ export async function runOriginal(setup: Setup, lanes: number, n: number): Promi
 // it (as Terraform writes an empty state), so a run can start with `count`
 // workspaces in the bucket without creating them.
 export async function seedWorkspaces(emulatorEndpoint: string, count: number): Promise<void> {
-  const body = JSON.stringify({ version: 4, terraform_version: '1.11.4', serial: 1, lineage: 'seeded', outputs: {}, resources: [] });
+  const body = JSON.stringify({
+    version: 4,
+    terraform_version: '1.11.4',
+    serial: 1,
+    lineage: 'seeded',
+    outputs: {},
+    resources: [],
+  });
   await inLanes(
     Array.from({ length: count }, () => workspaceId()),
     16,
     async (id) => {
-      const response = await fetch(`${emulatorEndpoint}/${STATE_BUCKET}/${stackStatePrefix(id)}/${id}/${STATE_KEY}`, { method: 'PUT', body });
+      const response = await fetch(`${emulatorEndpoint}/${STATE_BUCKET}/${stackStatePrefix(id)}/${id}/${STATE_KEY}`, {
+        method: 'PUT',
+        body,
+      });
       if (response.status !== 200) throw new Error(`seeding answered ${response.status}`);
     },
   );

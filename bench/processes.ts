@@ -65,7 +65,11 @@ export async function startService(entry: string, env: Record<string, string>, r
 }
 
 // Runs `task` for every item with at most `lanes` running at once.
-export async function inLanes<T>(items: T[], lanes: number, task: (item: T, lane: number) => Promise<void>): Promise<void> {
+export async function inLanes<T>(
+  items: T[],
+  lanes: number,
+  task: (item: T, lane: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {

@@ -6,9 +6,23 @@ import type { PhaseTimes } from './pipeline.ts';
 import type { RetentionResults } from './retention.ts';
 import { seconds } from './processes.ts';
 
-export type Row = { workers: number; concurrency: number; n: number; ours: PhaseTimes; raw: PhaseTimes; original?: PhaseTimes };
+export type Row = {
+  workers: number;
+  concurrency: number;
+  n: number;
+  ours: PhaseTimes;
+  raw: PhaseTimes;
+  original?: PhaseTimes;
+};
 // Ours at `workspaces` workspaces: `seeded` written beforehand, `n` created and deleted.
-export type SeededRun = { workspaces: number; seeded: number; workers: number; concurrency: number; n: number; ours: PhaseTimes };
+export type SeededRun = {
+  workspaces: number;
+  seeded: number;
+  workers: number;
+  concurrency: number;
+  n: number;
+  ours: PhaseTimes;
+};
 
 export type BenchResults = {
   date: string;
@@ -39,9 +53,13 @@ export function render(results: BenchResults): string {
     '# tfcompute benchmark',
     '',
     `Run ${results.date} with \`${results.command ?? 'npm run bench'}\` on ${results.machine}; ${results.software}.`,
-    ...(load ? [`Load average (1, 5, 15 min) ${load.before.map((x) => x.toFixed(2)).join(', ')} at the start, ${load.after.map((x) => x.toFixed(2)).join(', ')} at the end: figures compare only with others of the same run.`] : []),
+    ...(load
+      ? [
+          `Load average (1, 5, 15 min) ${load.before.map((x) => x.toFixed(2)).join(', ')} at the start, ${load.after.map((x) => x.toFixed(2)).join(', ')} at the end: figures compare only with others of the same run.`,
+        ]
+      : []),
     'State backend: s3rver (S3) and dynalite (DynamoDB lock table) on the same machine, every S3 request through a proxy',
-    'that counts it. Stack: `test/fixtures/ok` (one `terraform_data`), so Terraform\'s own cost is as small as it gets and',
+    "that counts it. Stack: `test/fixtures/ok` (one `terraform_data`), so Terraform's own cost is as small as it gets and",
     'any overhead of ours shows. The figures are also in `docs/benchmark.json`.',
     '',
     ...renderPipeline(rows),
@@ -117,7 +135,7 @@ export function renderPipeline(rows: Row[]): string[] {
   lines.push(
     '### Worker scaling, and where the CPU goes',
     '',
-    "Ours only, during the create phase: stacks a second, and CPU in cores (CPU seconds over wall seconds, from `/proc`):",
+    'Ours only, during the create phase: stacks a second, and CPU in cores (CPU seconds over wall seconds, from `/proc`):',
     "Terraform (the workers' reaped children), the workers' and the API's Node.js, redis-server, and the benchmark's own",
     'process (s3rver, dynalite, the counting proxy and the HTTP client), beside the whole machine, whose busy time also',
     'counts whatever else ran on it (*others*).',
@@ -139,7 +157,10 @@ export function renderPipeline(rows: Row[]): string[] {
 }
 
 const perJob = (n: number, x: number) => (x / n).toFixed(1);
-const listedKeys = (p: PhaseTimes, phase: 'create' | 'delete') => (p.s3?.[phase].listings ?? []).filter((l) => !l.prefix.startsWith('tfcompute-plans/')).reduce((sum, l) => sum + l.keys, 0);
+const listedKeys = (p: PhaseTimes, phase: 'create' | 'delete') =>
+  (p.s3?.[phase].listings ?? [])
+    .filter((l) => !l.prefix.startsWith('tfcompute-plans/'))
+    .reduce((sum, l) => sum + l.keys, 0);
 
 // Section 2: how a job's cost grows with the workspaces in the bucket.
 export function renderGrowth(rows: Row[], seeded: SeededRun | undefined): string[] {
@@ -177,7 +198,7 @@ export function renderGrowth(rows: Row[], seeded: SeededRun | undefined): string
     '### S3 requests per job',
     '',
     'Counted at the proxy in front of s3rver, per stack created or deleted; *keys listed*: the keys all the',
-    "`ListObjectsV2` answers of the phase returned (a real S3 answers 1,000 a request), per stack. Saved-plan listings aside.",
+    '`ListObjectsV2` answers of the phase returned (a real S3 answers 1,000 a request), per stack. Saved-plan listings aside.',
     '',
     '| run | N | workspaces at most | ours create: requests (lists) | keys listed | ours delete: requests (lists) | keys listed | raw create: requests (lists) | keys listed | raw delete: requests (lists) | keys listed |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -190,8 +211,14 @@ export function renderGrowth(rows: Row[], seeded: SeededRun | undefined): string
         return `${perJob(n, counts.requests)} (${perJob(n, counts.byOperation.ListObjectsV2 ?? 0)}) | ${perJob(n, listedKeys(p, phase))}`;
       })
       .join(' | ');
-  for (const r of rows) lines.push(`| ${r.workers}×${r.concurrency} | ${r.n} | ${r.n} | ${s3Cells(r.ours, r.n)} | ${s3Cells(r.raw, r.n)} |`);
-  if (seeded) lines.push(`| ${seeded.workers}×${seeded.concurrency}, ${seeded.seeded.toLocaleString('en')} pre-seeded | ${seeded.n} | ${seeded.workspaces} | ${s3Cells(seeded.ours, seeded.n)} | ${s3Cells(undefined, seeded.n)} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${r.workers}×${r.concurrency} | ${r.n} | ${r.n} | ${s3Cells(r.ours, r.n)} | ${s3Cells(r.raw, r.n)} |`,
+    );
+  if (seeded)
+    lines.push(
+      `| ${seeded.workers}×${seeded.concurrency}, ${seeded.seeded.toLocaleString('en')} pre-seeded | ${seeded.n} | ${seeded.workspaces} | ${s3Cells(seeded.ours, seeded.n)} | ${s3Cells(undefined, seeded.n)} |`,
+    );
   lines.push('');
   if (seeded) {
     const perStack = (p: PhaseTimes, n: number) => `${(total(p) / n).toFixed(1)} ms`;
@@ -207,7 +234,11 @@ export function renderGrowth(rows: Row[], seeded: SeededRun | undefined): string
     );
   }
   const largest = rows.filter((r) => r.ours.redisBytesPerStack !== undefined).sort((a, b) => b.n - a.n)[0];
-  if (largest) lines.push(`Redis memory per ready stack after the creates of the ${largest.workers}×${largest.concurrency}, N=${largest.n} run (records, indexes, jobs, logs, events, BullMQ's kept jobs): ${Math.round(largest.ours.redisBytesPerStack ?? 0).toLocaleString('en')} bytes.`, '');
+  if (largest)
+    lines.push(
+      `Redis memory per ready stack after the creates of the ${largest.workers}×${largest.concurrency}, N=${largest.n} run (records, indexes, jobs, logs, events, BullMQ's kept jobs): ${Math.round(largest.ours.redisBytesPerStack ?? 0).toLocaleString('en')} bytes.`,
+      '',
+    );
   return lines;
 }
 
@@ -251,7 +282,11 @@ export function renderEvents(events: EventsResults): string[] {
       `| ${row.variant} | ${row.batchMs.median} ms (${row.batchMs.min}-${row.batchMs.max}) | ${row.variant === 'no webhook' ? '—' : `${Number(change) >= 0 ? '+' : ''}${change} %`} | ${ms(row.postMs)} | ${row.healMs ? ms(row.healMs) : '—'} | ${row.variant === 'no webhook' ? '—' : row.duplicates} | ${row.variant === 'no webhook' ? '—' : row.deliveredPerStack.toFixed(1)} |`,
     );
   }
-  lines.push('', `Events recorded per status change: ${events.eventsPerChange.toFixed(2)} (five changes per create: job queued, stack creating, job running, job succeeded, stack ready).`, '');
+  lines.push(
+    '',
+    `Events recorded per status change: ${events.eventsPerChange.toFixed(2)} (five changes per create: job queued, stack creating, job running, job succeeded, stack ready).`,
+    '',
+  );
   return lines;
 }
 
@@ -262,7 +297,7 @@ export function renderRetention(retention: RetentionResults): string[] {
     '## 7. Redis memory per deleted stack',
     '',
     `${retention.cycles.toLocaleString('en')} stacks created and deleted beside ${retention.live} live ones, recorded directly in the store (no Terraform), half deleted`,
-    'before their create ran; `MEMORY USAGE` of every key under the installation\'s prefix, less what the live stacks take.',
+    "before their create ran; `MEMORY USAGE` of every key under the installation's prefix, less what the live stacks take.",
     '',
     `- During the retention period (\`JOB_RETENTION_DAYS\`): ${bytes(retention.bytesPerDeletedInWindow)} per deleted stack (its record, index entries, jobs and logs).`,
     `- After it: ${bytes(retention.bytesPerDeletedAfter)} per deleted stack after the retention window (an index keeps the table it grew to, whatever came and went).`,

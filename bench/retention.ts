@@ -14,9 +14,19 @@ const TEMPLATE = { name: 'ec2instance', version: 'v1' };
 const RETENTION_SECONDS = 1;
 const LIVE = 10;
 
-export type RetentionResults = { cycles: number; live: number; bytesPerDeletedInWindow: number; bytesPerDeletedAfter: number; outboxBytesPerCycle: number };
+export type RetentionResults = {
+  cycles: number;
+  live: number;
+  bytesPerDeletedInWindow: number;
+  bytesPerDeletedAfter: number;
+  outboxBytesPerCycle: number;
+};
 
-export async function runRetention(setup: Setup, log: (message: string) => void, cycles = 1_000): Promise<RetentionResults> {
+export async function runRetention(
+  setup: Setup,
+  log: (message: string) => void,
+  cycles = 1_000,
+): Promise<RetentionResults> {
   const redis = new Redis(setup.redisUrl);
   const prefix = `bench-retention-${Date.now()}`;
   const store = new Store(redis, prefix, RETENTION_SECONDS);
@@ -40,7 +50,8 @@ export async function runRetention(setup: Setup, log: (message: string) => void,
     };
   } finally {
     const keys: string[] = [];
-    for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) keys.push(...(batch as string[]));
+    for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 1000 }))
+      keys.push(...(batch as string[]));
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   }
@@ -50,10 +61,27 @@ export async function runRetention(setup: Setup, log: (message: string) => void,
 async function createStack(store: Store, run: boolean): Promise<{ id: string; run: boolean }> {
   const id = newResourceId();
   const jobId = newJobId();
-  await store.resources.create({ id, jobId, template: TEMPLATE, inputs: { node_count: 1 }, setInputs: ['node_count'], secrets: 'sealed', maxAttempts: 1, owner: 'bench', maxLive: 1_000_000 });
+  await store.resources.create({
+    id,
+    jobId,
+    template: TEMPLATE,
+    inputs: { node_count: 1 },
+    setInputs: ['node_count'],
+    secrets: 'sealed',
+    maxAttempts: 1,
+    owner: 'bench',
+    maxLive: 1_000_000,
+  });
   if (run) {
     await store.jobs.markRunning(id, jobId);
-    await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', outputs: { id }, drift: { status: 'in_sync', resources: [] } });
+    await store.jobs.finish({
+      resourceId: id,
+      jobId,
+      jobStatus: 'succeeded',
+      resourceStatus: 'ready',
+      outputs: { id },
+      drift: { status: 'in_sync', resources: [] },
+    });
   }
   return { id, run };
 }

@@ -24,7 +24,15 @@ import { runApiLoad, type ApiResults } from './api-load.ts';
 import { runOriginal, runOurs, runRaw, seedWorkspaces, type Setup } from './pipeline.ts';
 import { type ChangesResults, runChanges } from './changes.ts';
 import { type EventsResults, runEvents } from './events.ts';
-import { render, renderChanges, renderEvents, renderRetention, type BenchResults, type Row, type SeededRun } from './report.ts';
+import {
+  render,
+  renderChanges,
+  renderEvents,
+  renderRetention,
+  type BenchResults,
+  type Row,
+  type SeededRun,
+} from './report.ts';
 import { type RetentionResults, runRetention } from './retention.ts';
 import { ROOT, seconds } from './processes.ts';
 import { API_NODE_FLAGS } from '../scripts/api-node-flags.ts';
@@ -47,7 +55,12 @@ const runs =
 const originalMaxN = Number(env.BENCH_ORIGINAL_MAX_N ?? Infinity);
 const seededN = Number(env.BENCH_SEEDED_N ?? 0);
 // The command that produced the report, as far as the BENCH_ settings tell it.
-const command = [...Object.entries(env).filter(([name]) => name.startsWith('BENCH_')).map(([name, value]) => `${name}=${value}`), 'npm run bench'].join(' ');
+const command = [
+  ...Object.entries(env)
+    .filter(([name]) => name.startsWith('BENCH_'))
+    .map(([name, value]) => `${name}=${value}`),
+  'npm run bench',
+].join(' ');
 const loadBefore = os.loadavg();
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'tfcompute-bench-'));
@@ -58,7 +71,13 @@ const s3Counter = new S3Counter(emulators.s3Endpoint);
 const countedConfig = path.join(dir, 'counted-backend.hcl');
 await writeBackendConfig(countedConfig, await s3Counter.start(), emulators.dynamodbEndpoint);
 const backend = { ...emulators, backendConfigFile: countedConfig };
-const setup: Setup = { redisUrl: redis.url, redisPid: redis.process.pid ?? 0, backend, s3Counter, workDir: path.join(dir, 'work') };
+const setup: Setup = {
+  redisUrl: redis.url,
+  redisPid: redis.process.pid ?? 0,
+  backend,
+  s3Counter,
+  workDir: path.join(dir, 'work'),
+};
 await mkdir(setup.workDir, { recursive: true });
 
 const rows: Row[] = [];
@@ -90,7 +109,14 @@ try {
     await seedWorkspaces(emulators.s3Endpoint, seededN - n);
     const ours = await runOurs(setup, first.workers, first.concurrency, n);
     log(`  ours ${seconds(ours.createMs)} s create, ${seconds(ours.deleteMs)} s delete`);
-    seeded = { workspaces: seededN, seeded: seededN - n, workers: first.workers, concurrency: first.concurrency, n, ours };
+    seeded = {
+      workspaces: seededN,
+      seeded: seededN - n,
+      workers: first.workers,
+      concurrency: first.concurrency,
+      n,
+      ours,
+    };
   }
   if (env.BENCH_SKIP_API !== '1' && !onlyOne) {
     log('API load');
@@ -141,11 +167,13 @@ function log(message: string): void {
 
 function version(command: string, args: string[]): string {
   try {
-    return execFileSync(command, args, { encoding: 'utf8', env: { ...env, TF_CLI_CONFIG_FILE: path.join(ROOT, 'worker', 'terraform.rc') } })
+    return execFileSync(command, args, {
+      encoding: 'utf8',
+      env: { ...env, TF_CLI_CONFIG_FILE: path.join(ROOT, 'worker', 'terraform.rc') },
+    })
       .split('\n')[0]!
       .trim();
   } catch {
     return 'unknown';
   }
 }
-

@@ -18,12 +18,21 @@ const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 const EnvSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
   REDIS_SENTINELS: z.string().regex(HOST_PORT_LIST, 'a comma-separated list of host:port').optional(),
-  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only').optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only')
+    .optional(),
   REDIS_CLUSTER_NODES: z.string().regex(HOST_PORT_LIST, 'a comma-separated list of host:port').optional(),
   REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only').default('tfcompute'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only')
+    .default('tfcompute'),
   TEMPLATES_DIR: z.string().min(1).optional(),
   TF_CWD: z.string().min(1).default('./tf'),
   TF_BACKEND_CONFIG: z.string().min(1).optional(),
@@ -47,13 +56,27 @@ const EnvSchema = z.object({
   OIDC_BINDINGS: z.string().optional(),
   OIDC_CLIENT_ID: z.string().min(1).max(256).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).max(1024).optional(),
-  PUBLIC_URL: z.url({ protocol: /^https?$/ }).regex(/^https?:\/\/[^/]+\/?$/, 'the origin the console is reached at, such as https://tfcompute.example.com (no path)').optional(),
-  UI_SESSION_TTL: z.string().regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "8h"').default('8h'),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .regex(
+      /^https?:\/\/[^/]+\/?$/,
+      'the origin the console is reached at, such as https://tfcompute.example.com (no path)',
+    )
+    .optional(),
+  UI_SESSION_TTL: z
+    .string()
+    .regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "8h"')
+    .default('8h'),
   RATE_LIMIT_PER_MINUTE: positiveInt(1_000_000).default(600),
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: positiveInt(1_000_000).default(1_200),
   MAX_HELD_REQUESTS: positiveInt(1_000_000).default(100),
   MAX_CONNECTIONS: positiveInt(1_000_000).default(4_096),
-  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').min(MIN_TOKEN_LENGTH).max(512).optional(),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .min(MIN_TOKEN_LENGTH)
+    .max(512)
+    .optional(),
   MAX_LIVE_RESOURCES_PER_TOKEN: positiveInt(1_000_000).default(100),
   CORS_ORIGINS: z.string().optional(),
   WORKER_LEASE_SECONDS: positiveInt(600).default(30),
@@ -95,7 +118,8 @@ function durationMs(value: string): number | undefined {
 // for the AWS provider and S3 backend, operator-set TF_VAR_* inputs, proxies
 // and CA bundles. Nothing else of the worker's environment (Redis URL, tokens)
 // reaches a Terraform process.
-const PASSTHROUGH = /^(AWS_[A-Z0-9_]+|TF_VAR_[A-Za-z0-9_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|SSL_CERT_FILE|SSL_CERT_DIR)$/;
+const PASSTHROUGH =
+  /^(AWS_[A-Z0-9_]+|TF_VAR_[A-Za-z0-9_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|SSL_CERT_FILE|SSL_CERT_DIR)$/;
 
 export type Config = Readonly<{
   port: number;
@@ -128,7 +152,11 @@ export type Config = Readonly<{
     auditRetentionDays: number;
     // The console (api/console/): a session's idle life; its OIDC client (undefined: no SSO).
     // publicOrigin: where browsers reach it (PUBLIC_URL), behind a TLS-terminating proxy; undefined: the request's own.
-    console: Readonly<{ sessionTtlMs: number; oidcClient: Readonly<{ id: string; secret: string }> | undefined; publicOrigin: string | undefined }>;
+    console: Readonly<{
+      sessionTtlMs: number;
+      oidcClient: Readonly<{ id: string; secret: string }> | undefined;
+      publicOrigin: string | undefined;
+    }>;
   }>;
   // Where the templates are: each subdirectory of TEMPLATES_DIR, or TF_CWD
   // alone as the template "ec2instance" (see core/templates/catalogue.ts).
@@ -202,11 +230,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  const redis = redisSettings({ url: e.REDIS_URL, prefix: e.REDIS_PREFIX, sentinels: e.REDIS_SENTINELS, sentinelName: e.REDIS_SENTINEL_NAME, clusterNodes: e.REDIS_CLUSTER_NODES, waitReplicas: e.REDIS_WAIT_REPLICAS });
+  const redis = redisSettings({
+    url: e.REDIS_URL,
+    prefix: e.REDIS_PREFIX,
+    sentinels: e.REDIS_SENTINELS,
+    sentinelName: e.REDIS_SENTINEL_NAME,
+    clusterNodes: e.REDIS_CLUSTER_NODES,
+    waitReplicas: e.REDIS_WAIT_REPLICAS,
+  });
   if (typeof redis === 'string') throw new ConfigError(`invalid configuration:\n  ${redis}`);
   // One without the other would leave the console without SSO, unsaid.
   if ((e.OIDC_CLIENT_ID === undefined) !== (e.OIDC_CLIENT_SECRET === undefined)) {
-    throw new ConfigError('invalid configuration:\n  OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: the console\'s SSO client needs both, or neither (no SSO)');
+    throw new ConfigError(
+      "invalid configuration:\n  OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: the console's SSO client needs both, or neither (no SSO)",
+    );
   }
   const passthroughEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
@@ -233,10 +270,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnections: e.MAX_CONNECTIONS,
       metricsTokenDigest: e.METRICS_TOKEN === undefined ? undefined : digestToken(e.METRICS_TOKEN),
       maxLiveResourcesPerToken: e.MAX_LIVE_RESOURCES_PER_TOKEN,
-      corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      corsOrigins: (e.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
       auditRetentionDays: e.AUDIT_RETENTION_DAYS,
-      console: { sessionTtlMs: durationMs(e.UI_SESSION_TTL) as number, oidcClient: e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET ? { id: e.OIDC_CLIENT_ID, secret: e.OIDC_CLIENT_SECRET } : undefined, publicOrigin: e.PUBLIC_URL && new URL(e.PUBLIC_URL).origin },
+      console: {
+        sessionTtlMs: durationMs(e.UI_SESSION_TTL) as number,
+        oidcClient:
+          e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET ? { id: e.OIDC_CLIENT_ID, secret: e.OIDC_CLIENT_SECRET } : undefined,
+        publicOrigin: e.PUBLIC_URL && new URL(e.PUBLIC_URL).origin,
+      },
     },
     templates: {
       templatesDir: e.TEMPLATES_DIR === undefined ? undefined : path.resolve(e.TEMPLATES_DIR),
@@ -274,7 +319,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryForMs: durationMs(e.WEBHOOK_RETRY_FOR) as number,
       limit: e.WEBHOOK_LIMIT,
       limitPerProject: e.WEBHOOK_LIMIT_PER_PROJECT,
-      concurrencyPerWebhook: Math.min(e.WEBHOOK_DELIVERY_CONCURRENCY, e.WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK ?? Math.max(1, Math.floor(e.WEBHOOK_DELIVERY_CONCURRENCY / 4))),
+      concurrencyPerWebhook: Math.min(
+        e.WEBHOOK_DELIVERY_CONCURRENCY,
+        e.WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK ?? Math.max(1, Math.floor(e.WEBHOOK_DELIVERY_CONCURRENCY / 4)),
+      ),
       circuitFailures: e.WEBHOOK_CIRCUIT_FAILURES,
       circuitOpenMs: e.WEBHOOK_CIRCUIT_OPEN_SECONDS * 1000,
     },

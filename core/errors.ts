@@ -26,9 +26,12 @@ export const ERRORS = {
   'route-not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'host-not-loopback': { status: 421, title: 'Host is not a loopback name' },
-  'invalid-state': { status: 409, title: 'Not possible in the resource\'s current status' },
+  'invalid-state': { status: 409, title: "Not possible in the resource's current status" },
   'template-not-served': { status: 409, title: "The resource's template is not served any more" },
-  'inputs-not-valid-for-template': { status: 409, title: "The stack's inputs do not satisfy its template as served now" },
+  'inputs-not-valid-for-template': {
+    status: 409,
+    title: "The stack's inputs do not satisfy its template as served now",
+  },
   'encryption-key-not-set': { status: 409, title: 'Webhooks need ENCRYPTION_KEY' },
   'webhook-limit-reached': { status: 409, title: 'Webhook limit reached' },
   'policy-limit-reached': { status: 409, title: 'Policy limit reached' },
@@ -54,16 +57,21 @@ export type ErrorCode = keyof typeof ERRORS;
 export const JOB_ERRORS = {
   'terraform-failed': "Terraform exited with errors: its diagnostics say why, and the job's log has its output.",
   'terraform-timed-out': 'Terraform ran past JOB_TIMEOUT_SECONDS and was stopped.',
-  'state-backend-unavailable': 'The state backend (S3, DynamoDB) could not be reached or failed a request; the job is tried again.',
+  'state-backend-unavailable':
+    'The state backend (S3, DynamoDB) could not be reached or failed a request; the job is tried again.',
   'lock-held': "The workspace's state lock is held by someone else: another job, or a person running terraform.",
   'stale-plan': "The stack's state changed after the update was planned: nothing was applied; send PATCH again.",
   'saved-plan-unavailable': "The update's saved plan could not be kept or found beside the state: nothing was applied.",
-  'workspace-not-empty': "The create's workspace already tracks resources this stack did not make; they are not adopted.",
+  'workspace-not-empty':
+    "The create's workspace already tracks resources this stack did not make; they are not adopted.",
   'workspace-missing': 'The stack has no state to plan or update from.',
   'destroy-incomplete': 'The workspace still tracks resources after the destroy; it was kept.',
-  'template-version-unavailable': "No worker with the job's template version took the job in time: nothing was changed.",
-  'sensitive-inputs-unreadable': "The worker could not open the stack's sensitive inputs (its ENCRYPTION_KEY is missing or another).",
-  'policy-failed': 'A hard-mandatory policy failed on the plan: nothing was applied; the job\'s `policy` says which and why.',
+  'template-version-unavailable':
+    "No worker with the job's template version took the job in time: nothing was changed.",
+  'sensitive-inputs-unreadable':
+    "The worker could not open the stack's sensitive inputs (its ENCRYPTION_KEY is missing or another).",
+  'policy-failed':
+    "A hard-mandatory policy failed on the plan: nothing was applied; the job's `policy` says which and why.",
   'workers-died': 'The workers running the job died too often; it was not tried again.',
   cancelled: 'Cancelled or discarded on request, or the stack was deleted before the job ran.',
   internal: "Anything unexpected: the detail is in the worker's log, under the job's id.",

@@ -11,7 +11,11 @@ export const QUEUE_NAME = 'terraform';
 export type JobQueue = Queue<NewJobData | ExpireJobData | ForgetPlanJobData>;
 
 export function createQueue(connection: RedisConnection, prefix: string): JobQueue {
-  return new Queue<NewJobData | ExpireJobData | ForgetPlanJobData>(QUEUE_NAME, { connection, prefix, skipWaitingForReady: true });
+  return new Queue<NewJobData | ExpireJobData | ForgetPlanJobData>(QUEUE_NAME, {
+    connection,
+    prefix,
+    skipWaitingForReady: true,
+  });
 }
 
 export function jobOptions(jobId: string, attempts: number, backoffMs: number) {

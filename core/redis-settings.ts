@@ -21,19 +21,34 @@ export type RedisSettings = {
 // so an installation's existing keys are where they were.
 export function redisSettings(s: RedisSettings): { target: RedisTarget; prefix: string } | string {
   // Sentinel and Cluster are two ways of finding the primary: one at a time.
-  if (s.sentinels !== undefined && s.clusterNodes !== undefined) return 'REDIS_SENTINELS: set it or REDIS_CLUSTER_NODES, not both';
-  if (s.sentinels !== undefined && s.sentinelName === undefined) return 'REDIS_SENTINEL_NAME: needed with REDIS_SENTINELS (the name the sentinels know the primary by)';
-  if (s.sentinels === undefined && s.sentinelName !== undefined) return 'REDIS_SENTINEL_NAME: only means something with REDIS_SENTINELS';
+  if (s.sentinels !== undefined && s.clusterNodes !== undefined)
+    return 'REDIS_SENTINELS: set it or REDIS_CLUSTER_NODES, not both';
+  if (s.sentinels !== undefined && s.sentinelName === undefined)
+    return 'REDIS_SENTINEL_NAME: needed with REDIS_SENTINELS (the name the sentinels know the primary by)';
+  if (s.sentinels === undefined && s.sentinelName !== undefined)
+    return 'REDIS_SENTINEL_NAME: only means something with REDIS_SENTINELS';
   // WAIT goes to one server; a cluster client would send it to any primary.
-  if (s.clusterNodes !== undefined && s.waitReplicas > 0) return 'REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES';
-  if (s.sentinels !== undefined) return { target: { kind: 'sentinel', sentinels: hostPorts(s.sentinels), name: s.sentinelName as string, url: s.url }, prefix: s.prefix };
-  if (s.clusterNodes !== undefined) return { target: { kind: 'cluster', nodes: hostPorts(s.clusterNodes), url: s.url }, prefix: `{${s.prefix}}` };
+  if (s.clusterNodes !== undefined && s.waitReplicas > 0)
+    return 'REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES';
+  if (s.sentinels !== undefined)
+    return {
+      target: { kind: 'sentinel', sentinels: hostPorts(s.sentinels), name: s.sentinelName as string, url: s.url },
+      prefix: s.prefix,
+    };
+  if (s.clusterNodes !== undefined)
+    return { target: { kind: 'cluster', nodes: hostPorts(s.clusterNodes), url: s.url }, prefix: `{${s.prefix}}` };
   return { target: { kind: 'single', url: s.url }, prefix: s.prefix };
 }
 
 function hostPorts(list: string): HostPort[] {
   return list.split(',').map((item) => {
     const at = item.trim().lastIndexOf(':');
-    return { host: item.trim().slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(item.trim().slice(at + 1)) };
+    return {
+      host: item
+        .trim()
+        .slice(0, at)
+        .replace(/^\[(.*)\]$/, '$1'),
+      port: Number(item.trim().slice(at + 1)),
+    };
   });
 }

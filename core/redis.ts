@@ -47,24 +47,28 @@ function shutDetectorOnEnd(connection: Redis): Redis {
 // (maxRetriesPerRequest: null for its blocking connections).
 export function connectRedis(target: RedisTarget, role: 'api' | 'worker', name: string): RedisConnection {
   const perRole: RedisOptions =
-    role === 'api' ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 } : { maxRetriesPerRequest: null };
+    role === 'api'
+      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 }
+      : { maxRetriesPerRequest: null };
   const common: RedisOptions = { ...perRole, connectionName: name, reconnectOnError: reconnectOnReadonly };
   if (target.kind === 'single') return new Redis(target.url, common);
   // The URL's user, password, database and TLS still apply to the data nodes;
   // its host and port are replaced by what Sentinel or the cluster says.
   const auth = urlAuth(target.url);
   if (target.kind === 'sentinel') {
-    return shutDetectorOnEnd(new Redis({
-      ...common,
-      ...auth,
-      sentinels: target.sentinels.map((s) => ({ ...s })),
-      name: target.name,
-      role: 'master',
-      // Sentinel announces +switch-master; reconnect then, not only when the old primary's socket dies.
-      failoverDetector: true,
-      retryStrategy: retryDelayMs,
-      sentinelRetryStrategy: retryDelayMs,
-    }));
+    return shutDetectorOnEnd(
+      new Redis({
+        ...common,
+        ...auth,
+        sentinels: target.sentinels.map((s) => ({ ...s })),
+        name: target.name,
+        role: 'master',
+        // Sentinel announces +switch-master; reconnect then, not only when the old primary's socket dies.
+        failoverDetector: true,
+        retryStrategy: retryDelayMs,
+        sentinelRetryStrategy: retryDelayMs,
+      }),
+    );
   }
   const { db: _db, ...clusterAuth } = auth;
   const options: ClusterOptions = {
@@ -76,7 +80,10 @@ export function connectRedis(target: RedisTarget, role: 'api' | 'worker', name: 
     retryDelayOnClusterDown: 200,
   };
   if (role === 'api') options.maxRedirections = 4;
-  return new Cluster(target.nodes.map((n) => ({ ...n })), options);
+  return new Cluster(
+    target.nodes.map((n) => ({ ...n })),
+    options,
+  );
 }
 
 function urlAuth(url: string): Pick<RedisOptions, 'username' | 'password' | 'db' | 'tls'> {
@@ -91,7 +98,8 @@ function urlAuth(url: string): Pick<RedisOptions, 'username' | 'password' | 'db'
 
 // Where the connection goes, for a log line: never the password.
 export function describeTarget(target: RedisTarget): string {
-  if (target.kind === 'sentinel') return `sentinel ${target.name} at ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
+  if (target.kind === 'sentinel')
+    return `sentinel ${target.name} at ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
   if (target.kind === 'cluster') return `cluster at ${target.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
   const parsed = new URL(target.url);
   if (parsed.password) parsed.password = '***';
@@ -117,7 +125,9 @@ export async function closeRedis(connection: RedisConnection, timeoutMs = 2_000)
 // under its own name.
 export function duplicateConnection(connection: RedisConnection, name: string): RedisConnection {
   if (connection instanceof Cluster) {
-    return connection.duplicate(undefined, { redisOptions: { ...connection.options.redisOptions, connectionName: name } });
+    return connection.duplicate(undefined, {
+      redisOptions: { ...connection.options.redisOptions, connectionName: name },
+    });
   }
   return connection.duplicate({ connectionName: name });
 }

@@ -45,14 +45,20 @@ export class SecretBox {
     const [version, keyId, iv, sealed] = ciphertext.split(':');
     if (version !== VERSION || !iv || !sealed) throw new SecretBoxError('not a value this service encrypted');
     if (keyId !== this.keyId) {
-      throw new SecretBoxError(`encrypted with another ENCRYPTION_KEY (key id ${keyId}); this process has key id ${this.keyId}`);
+      throw new SecretBoxError(
+        `encrypted with another ENCRYPTION_KEY (key id ${keyId}); this process has key id ${this.keyId}`,
+      );
     }
     const bytes = Buffer.from(sealed, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(associatedData, 'utf8'));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
     try {
-      return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES)), decipher.final()]).toString(
+        'utf8',
+      );
     } catch {
       throw new SecretBoxError('the encrypted value does not match its key or record (tampered with, or moved)');
     }

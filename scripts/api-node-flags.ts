@@ -4,6 +4,8 @@
 // 150 MB under load; its live heap is about 40 MB.
 import { readFileSync } from 'node:fs';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { config?: { apiNodeFlags?: string } };
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  config?: { apiNodeFlags?: string };
+};
 
 export const API_NODE_FLAGS: string[] = (pkg.config?.apiNodeFlags ?? '').split(' ').filter(Boolean);

@@ -21,7 +21,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const localDir = path.join(root, '.local');
 const env = process.env;
 
-const redis = await startRedis(path.join(localDir, 'redis'), { port: Number(env.DEV_REDIS_PORT ?? 6390), appendonly: true });
+const redis = await startRedis(path.join(localDir, 'redis'), {
+  port: Number(env.DEV_REDIS_PORT ?? 6390),
+  appendonly: true,
+});
 const backend = env.TF_BACKEND_CONFIG ? undefined : await startStateBackend(path.join(localDir, 'state'));
 const offline = env.TF_CWD === undefined && env.TEMPLATES_DIR === undefined;
 if (offline) console.log('dev: TEMPLATES_DIR and TF_CWD not set, serving the offline templates in test/templates');
@@ -34,7 +37,9 @@ const childEnv: NodeJS.ProcessEnv = {
   // only this machine can reach the API (the API refuses any other HOST).
   HOST: env.HOST ?? '127.0.0.1',
   AUTH_MODE: env.AUTH_MODE ?? (env.API_TOKENS ? 'tokens' : 'insecure-local'),
-  ...(offline ? { TEMPLATES_DIR: path.join(root, 'test/templates'), TF_VAR_subnet_id: env.TF_VAR_subnet_id ?? 'subnet-dev' } : {}),
+  ...(offline
+    ? { TEMPLATES_DIR: path.join(root, 'test/templates'), TF_VAR_subnet_id: env.TF_VAR_subnet_id ?? 'subnet-dev' }
+    : {}),
   ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? (await devEncryptionKey()),
   // A development machine's receivers are on it (npm run receiver).
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? 'true',
@@ -44,11 +49,19 @@ const childEnv: NodeJS.ProcessEnv = {
 
 // At a terminal, the services' JSON log lines are shown as readable lines;
 // piped elsewhere they stay JSON.
-const pretty = process.stdout.isTTY ? build({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
+const pretty = process.stdout.isTTY
+  ? build({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+  : undefined;
 
 const children: ChildProcess[] = [];
-for (const [entry, flags] of [['api/main.ts', API_NODE_FLAGS], ['worker/main.ts', []]] as const) {
-  const child = spawn(process.execPath, [...flags, path.join(root, entry)], { env: childEnv, stdio: ['ignore', pretty ? 'pipe' : 'inherit', 'inherit'] });
+for (const [entry, flags] of [
+  ['api/main.ts', API_NODE_FLAGS],
+  ['worker/main.ts', []],
+] as const) {
+  const child = spawn(process.execPath, [...flags, path.join(root, entry)], {
+    env: childEnv,
+    stdio: ['ignore', pretty ? 'pipe' : 'inherit', 'inherit'],
+  });
   if (pretty) child.stdout?.pipe(pretty, { end: false });
   children.push(child);
   child.on('exit', (code, signal) => {

@@ -19,7 +19,10 @@ const END = '<!-- END_TF_DOCS -->';
 const DEFAULT_DIRS = ['module-ec2-instance', 'tf'];
 
 type Blocks = {
-  terraform?: Array<{ required_version?: string; required_providers?: Array<Record<string, { source?: string; version?: string }>> }>;
+  terraform?: Array<{
+    required_version?: string;
+    required_providers?: Array<Record<string, { source?: string; version?: string }>>;
+  }>;
   resource?: Record<string, Record<string, unknown[]>>;
   data?: Record<string, Record<string, unknown[]>>;
   module?: Record<string, Array<{ source?: string }>>;
@@ -34,7 +37,10 @@ function typeText(type: TfType): string {
       return `${type.kind}(${typeText(type.element)})`;
     case 'object':
       return `object({${Object.entries(type.attributes)
-        .map(([name, a]) => `${name} = ${a.optional ? `optional(${typeText(a.type)}${a.default === undefined ? '' : `, ${JSON.stringify(a.default)}`})` : typeText(a.type)}`)
+        .map(
+          ([name, a]) =>
+            `${name} = ${a.optional ? `optional(${typeText(a.type)}${a.default === undefined ? '' : `, ${JSON.stringify(a.default)}`})` : typeText(a.type)}`,
+        )
         .join(', ')}})`;
     case 'tuple':
       return `tuple([${type.elements.map(typeText).join(', ')}])`;
@@ -45,7 +51,12 @@ function typeText(type: TfType): string {
 
 // Text for a table cell: no pipes, line breaks or markup of its own.
 function cell(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('|', '\\|').replace(/\r?\n/g, '<br>');
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('|', '\\|')
+    .replace(/\r?\n/g, '<br>');
 }
 
 // Code keeps its characters; only a pipe would end the cell.
@@ -84,17 +95,21 @@ export async function renderDocs(dir: string): Promise<string> {
   lines.push('', '## Providers', '', '| Name | Source |', '|------|--------|');
   for (const [name, source] of [...providers].sort()) lines.push(`| ${name} | ${code(source)} |`);
 
-  const modules = blocks.flatMap((b) => Object.entries(b.module ?? {}).map(([name, list]) => ({ name, source: list[0]?.source ?? '' })));
+  const modules = blocks.flatMap((b) =>
+    Object.entries(b.module ?? {}).map(([name, list]) => ({ name, source: list[0]?.source ?? '' })),
+  );
   if (modules.length > 0) {
     lines.push('', '## Modules', '', '| Name | Source |', '|------|--------|');
-    for (const m of modules.sort((a, b) => a.name.localeCompare(b.name))) lines.push(`| ${m.name} | ${code(m.source)} |`);
+    for (const m of modules.sort((a, b) => a.name.localeCompare(b.name)))
+      lines.push(`| ${m.name} | ${code(m.source)} |`);
   }
 
   const resources: Array<{ address: string; kind: 'resource' | 'data'; type: string }> = [];
   for (const b of blocks) {
     for (const kind of ['resource', 'data'] as const) {
       for (const [type, named] of Object.entries(b[kind] ?? {})) {
-        for (const name of Object.keys(named)) resources.push({ address: `${kind === 'data' ? 'data.' : ''}${type}.${name}`, kind, type });
+        for (const name of Object.keys(named))
+          resources.push({ address: `${kind === 'data' ? 'data.' : ''}${type}.${name}`, kind, type });
       }
     }
   }
@@ -111,10 +126,17 @@ export async function renderDocs(dir: string): Promise<string> {
     `| ${v.name} | ${cell(v.description ?? '')}${v.sensitive ? ' (sensitive)' : ''} | ${code(typeText(v.type))} | ${v.hasDefault ? code(JSON.stringify(v.default ?? null)) : 'n/a'} | ${v.hasDefault ? 'no' : 'yes'} |`;
   const required = manifest.variables.filter((v) => !v.hasDefault);
   const optional = manifest.variables.filter((v) => v.hasDefault);
-  lines.push('', '## Inputs', '', '| Name | Description | Type | Default | Required |', '|------|-------------|------|---------|:--------:|');
+  lines.push(
+    '',
+    '## Inputs',
+    '',
+    '| Name | Description | Type | Default | Required |',
+    '|------|-------------|------|---------|:--------:|',
+  );
   for (const v of [...required, ...optional]) lines.push(input(v));
   lines.push('', '## Outputs', '', '| Name | Description |', '|------|-------------|');
-  for (const o of manifest.outputs) lines.push(`| ${o.name} | ${cell(o.description ?? '')}${o.sensitive ? ' (sensitive)' : ''} |`);
+  for (const o of manifest.outputs)
+    lines.push(`| ${o.name} | ${cell(o.description ?? '')}${o.sensitive ? ' (sensitive)' : ''} |`);
   lines.push(END);
   return lines.join('\n');
 }

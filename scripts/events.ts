@@ -6,7 +6,7 @@
 // `npm run events -- schema`: every type's data schema (JSON Schema 2020-12).
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { ConfigError, loadConfig } from '../core/config.ts';
+import { type Config, ConfigError, loadConfig } from '../core/config.ts';
 import { eventTypeDescriptions, EVENT_TYPES, PING_EVENT_TYPE, type EventType } from '../core/events/catalogue.ts';
 import { eventSource, toCloudEvent, type CloudEvent } from '../core/events/cloud-event.ts';
 import { deliveryRequest } from '../worker/webhooks/delivery-request.ts';
@@ -65,7 +65,9 @@ function exampleEntry(type: keyof typeof EXAMPLES, template: { name: string; ver
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'schema') {
-  process.stdout.write(`${JSON.stringify(Object.fromEntries(eventTypeDescriptions().map((d) => [d.type, { description: d.description, data: d.data_schema }])), null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(Object.fromEntries(eventTypeDescriptions().map((d) => [d.type, { description: d.description, data: d.data_schema }])), null, 2)}\n`,
+  );
   process.exit(0);
 }
 if (command !== 'preview') fail(USAGE);
@@ -73,7 +75,7 @@ const webhookFlag = rest.indexOf('--webhook');
 const webhookId = webhookFlag >= 0 ? rest[webhookFlag + 1] : undefined;
 if (webhookFlag >= 0 && !webhookId) fail(USAGE);
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (error) {
@@ -85,7 +87,10 @@ redis.on('error', () => undefined);
 try {
   const store = new Store(redis, config.redisPrefix, config.worker.jobRetentionSeconds);
   // The source is made of the installation's seed, kept in Redis.
-  const unreachable = () => fail(`cannot reach Redis (${describeTarget(config.redis)}) to read the installation's event source; under npm run dev, REDIS_URL=redis://127.0.0.1:6390`);
+  const unreachable = () =>
+    fail(
+      `cannot reach Redis (${describeTarget(config.redis)}) to read the installation's event source; under npm run dev, REDIS_URL=redis://127.0.0.1:6390`,
+    );
   if (redis.status !== 'ready') await within(once(redis, 'ready'), 5_000).catch(unreachable);
   const source = eventSource(await within(store.outbox.seed(), 5_000).catch(unreachable));
   let url = EXAMPLE_URL;
@@ -94,7 +99,7 @@ try {
   if (webhookId) {
     const webhook = await store.webhooks.get(webhookId);
     if (!webhook) fail(`no webhook ${webhookId}`);
-    if (!config.encryptionKey) fail('ENCRYPTION_KEY is needed to sign with the webhook\'s secrets');
+    if (!config.encryptionKey) fail("ENCRYPTION_KEY is needed to sign with the webhook's secrets");
     url = webhook.url;
     secrets = signingSecrets(new SecretBox(config.encryptionKey), webhook);
     note = `signed with the secrets of webhook ${webhookId}`;
@@ -109,12 +114,17 @@ try {
     if (type === PING_EVENT_TYPE) {
       event = pingEvent('wk3v9q2m8x1c4b7n', source, 1);
     } else {
-      const built = toCloudEvent(exampleEntry(type, { name: template.name, version: template.version }, sequence), source);
+      const built = toCloudEvent(
+        exampleEntry(type, { name: template.name, version: template.version }, sequence),
+        source,
+      );
       if (!built.ok) fail(`${type}: ${built.reason}`);
       event = built.event;
     }
     const request = deliveryRequest(url, event, secrets, new Date());
-    const headers = Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`).join('\n');
+    const headers = Object.entries(request.headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('\n');
     process.stdout.write(`\n## ${type}\n${request.method} ${request.url}\n${headers}\n\n${request.body}\n`);
   }
 } finally {

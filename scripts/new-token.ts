@@ -13,4 +13,6 @@ try {
   process.stderr.write(`npm run token: ${(error as Error).message}\n`);
   process.exit(2);
 }
-process.stdout.write(`token (give it to the client; it is not stored):\n  ${token}\nAPI_TOKENS entry (for the API):\n  ${entry}\n`);
+process.stdout.write(
+  `token (give it to the client; it is not stored):\n  ${token}\nAPI_TOKENS entry (for the API):\n  ${entry}\n`,
+);

@@ -54,7 +54,9 @@ function verified(body: string, headers: Record<string, string>): CloudEvent {
 }
 
 function processEvent(event: CloudEvent): void {
-  process.stdout.write(`${JSON.stringify({ id: event.id, type: event.type, subject: event.subject, sequence: event.sequence, time: event.time, data: event.data })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ id: event.id, type: event.type, subject: event.subject, sequence: event.sequence, time: event.time, data: event.data })}\n`,
+  );
 }
 
 const server = createServer((req, res) => {

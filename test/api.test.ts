@@ -64,7 +64,10 @@ describe('POST /api/ec2instance', () => {
   ];
   for (const [name, body, field] of invalidBodies) {
     test(`rejects ${name} with 400 naming the field, and creates nothing`, async () => {
-      const res = await system.http().post('/api/ec2instance').send(body as object);
+      const res = await system
+        .http()
+        .post('/api/ec2instance')
+        .send(body as object);
       assertProblem(res, 400, 'validation-failed');
       assert.ok(
         res.body.errors.some((e: { path: string }) => e.path.startsWith(field)) || res.body.detail.includes(field),
@@ -76,7 +79,11 @@ describe('POST /api/ec2instance', () => {
   }
 
   test('rejects malformed JSON with 400', async () => {
-    const res = await system.http().post('/api/ec2instance').set('content-type', 'application/json').send('{"node_count": ');
+    const res = await system
+      .http()
+      .post('/api/ec2instance')
+      .set('content-type', 'application/json')
+      .send('{"node_count": ');
     assertProblem(res, 400, 'malformed-json');
     assert.equal(await resourceCount(), 0);
   });
@@ -90,7 +97,8 @@ describe('POST /api/ec2instance', () => {
   });
 
   test('rejects a body over 16 KB with 413', async () => {
-    const res = await system.http()
+    const res = await system
+      .http()
       .post('/api/ec2instance')
       .set('content-type', 'application/json')
       .send(JSON.stringify({ tags: { k: 'v' }, padding: 'x'.repeat(17 * 1024) }));
@@ -107,7 +115,14 @@ describe('POST /api/ec2instance', () => {
 });
 
 describe('ids in paths', () => {
-  const badIds = ['..%2F..%2Fetc%2Fpasswd', 'abc', 'ABCDEFGHIJKLMNOP', 'abcdefghijklmno%3B', '%24(reboot)aaaaaaaaaa', 'a'.repeat(17)];
+  const badIds = [
+    '..%2F..%2Fetc%2Fpasswd',
+    'abc',
+    'ABCDEFGHIJKLMNOP',
+    'abcdefghijklmno%3B',
+    '%24(reboot)aaaaaaaaaa',
+    'a'.repeat(17),
+  ];
   for (const id of badIds) {
     test(`"${id}" is refused with 400 on every route`, async () => {
       assertProblem(await system.http().get(`/api/ec2instance/${id}`), 400, 'invalid-id');
@@ -179,19 +194,40 @@ describe('GET /api/ec2instance/{id}/jobs', () => {
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
     const res = await system.http(TOKENS.reader).get(`/api/ec2instance/${created.body.id}/jobs`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual(res.body.items.map((job: { id: string; action: string; status: string; created_by: string }) => [job.id, job.action, job.status, job.created_by]), [
-      [deleted.body.job.id, 'delete', 'succeeded', 'writer'],
-      [created.body.job.id, 'create', 'cancelled', 'admin'],
-    ]);
+    assert.deepEqual(
+      res.body.items.map((job: { id: string; action: string; status: string; created_by: string }) => [
+        job.id,
+        job.action,
+        job.status,
+        job.created_by,
+      ]),
+      [
+        [deleted.body.job.id, 'delete', 'succeeded', 'writer'],
+        [created.body.job.id, 'create', 'cancelled', 'admin'],
+      ],
+    );
     assert.equal(res.body.next_cursor, null);
     const first = await system.http().get(`/api/ec2instance/${created.body.id}/jobs?limit=1`);
-    assert.deepEqual(first.body.items.map((job: { id: string }) => job.id), [deleted.body.job.id]);
-    const second = await system.http().get(`/api/ec2instance/${created.body.id}/jobs`).query({ limit: 1, cursor: first.body.next_cursor });
-    assert.deepEqual(second.body.items.map((job: { id: string }) => job.id), [created.body.job.id]);
+    assert.deepEqual(
+      first.body.items.map((job: { id: string }) => job.id),
+      [deleted.body.job.id],
+    );
+    const second = await system
+      .http()
+      .get(`/api/ec2instance/${created.body.id}/jobs`)
+      .query({ limit: 1, cursor: first.body.next_cursor });
+    assert.deepEqual(
+      second.body.items.map((job: { id: string }) => job.id),
+      [created.body.job.id],
+    );
 
     // A caller with no role in the stack's project: test/access.test.ts ("list a stack's jobs").
     assertProblem(await system.http().get('/api/ec2instance/0123456789abcdef/jobs'), 404, 'resource-not-found');
-    assertProblem(await system.http().get(`/api/ec2instance/${created.body.id}/jobs?cursor=bm9wZQ`), 400, 'invalid-cursor');
+    assertProblem(
+      await system.http().get(`/api/ec2instance/${created.body.id}/jobs?cursor=bm9wZQ`),
+      400,
+      'invalid-cursor',
+    );
   });
 });
 
@@ -223,9 +259,15 @@ describe('GET /api/ec2instance', () => {
     const b = (await system.http().post('/api/ec2instance').send({})).body.id;
     await system.http().delete(`/api/ec2instance/${a}`);
     const deleted = await system.http().get('/api/ec2instance?status=deleted');
-    assert.deepEqual(deleted.body.items.map((r: { id: string }) => r.id), [a]);
+    assert.deepEqual(
+      deleted.body.items.map((r: { id: string }) => r.id),
+      [a],
+    );
     const creating = await system.http().get('/api/ec2instance?status=creating');
-    assert.deepEqual(creating.body.items.map((r: { id: string }) => r.id), [b]);
+    assert.deepEqual(
+      creating.body.items.map((r: { id: string }) => r.id),
+      [b],
+    );
     assert.equal((await system.http().get('/api/ec2instance?status=ready')).body.items.length, 0);
   });
 
@@ -303,10 +345,12 @@ describe('OpenAPI document', () => {
         const operation = document.paths[path][method];
         assert.ok(operation.summary, `${method} ${path} has a summary`);
         if (path.startsWith('/api/')) {
-          for (const status of ['401', '403', '429']) assert.ok(operation.responses[status], `${method} ${path} documents ${status}`);
+          for (const status of ['401', '403', '429'])
+            assert.ok(operation.responses[status], `${method} ${path} documents ${status}`);
         }
         for (const [status, response] of Object.entries(operation.responses as Record<string, { content?: object }>)) {
-          if (Number(status) >= 400) assert.ok('application/problem+json' in (response.content ?? {}), `${method} ${path} ${status}`);
+          if (Number(status) >= 400)
+            assert.ok('application/problem+json' in (response.content ?? {}), `${method} ${path} ${status}`);
         }
       }
     }

@@ -17,19 +17,39 @@ const [startSystem, services] = useSystems();
 const TEMPLATE = { name: 'ec2instance', version: 'v1' };
 const INPUTS = { instance_type: 't3.micro', node_count: 1, tags: {} };
 const IN_SYNC = { status: 'in_sync' as const, resources: [] };
-const DRIFTED = { status: 'drifted' as const, resources: [{ address: 'terraform_data.instance[0]', action: 'update' as const }] };
+const DRIFTED = {
+  status: 'drifted' as const,
+  resources: [{ address: 'terraform_data.instance[0]', action: 'update' as const }],
+};
 
 // A store of its own prefix on the file's Redis, keeping finished things for `retentionSeconds`.
-function newStore(t: TestContext, retentionSeconds = 3600, prefix = `bounded-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`) {
+function newStore(
+  t: TestContext,
+  retentionSeconds = 3600,
+  prefix = `bounded-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`,
+) {
   const redis = new Redis(services().redis.url);
   t.after(() => redis.disconnect());
   return { redis, prefix, store: new Store(redis, prefix, retentionSeconds) };
 }
 
-async function create(store: Store, extra: { secrets?: string; idempotency?: { key: string; fingerprint: string } } = {}) {
+async function create(
+  store: Store,
+  extra: { secrets?: string; idempotency?: { key: string; fingerprint: string } } = {},
+) {
   const id = newResourceId();
   const jobId = newJobId();
-  const outcome = await store.resources.create({ id, jobId, template: TEMPLATE, inputs: INPUTS, setInputs: [], maxAttempts: 3, owner: 'ci', maxLive: 20, ...extra });
+  const outcome = await store.resources.create({
+    id,
+    jobId,
+    template: TEMPLATE,
+    inputs: INPUTS,
+    setInputs: [],
+    maxAttempts: 3,
+    owner: 'ci',
+    maxLive: 20,
+    ...extra,
+  });
   assert.equal(outcome.outcome, 'created');
   return { id, jobId };
 }
@@ -45,7 +65,10 @@ async function createReady(store: Store, extra: Parameters<typeof create>[1] = {
 // A delete that runs and succeeds (a stack whose create ran).
 async function deleteRun(store: Store, id: string) {
   const jobId = newJobId();
-  assert.equal((await store.resources.requestDelete({ id, jobId, maxAttempts: 3, templateVersion: 'v1' })).outcome, 'created');
+  assert.equal(
+    (await store.resources.requestDelete({ id, jobId, maxAttempts: 3, templateVersion: 'v1' })).outcome,
+    'created',
+  );
   await store.jobs.markRunning(id, jobId);
   await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'succeeded', resourceStatus: 'deleted' });
 }
@@ -68,7 +91,14 @@ async function shapeOf(redis: Redis, keys: readonly string[]): Promise<Record<st
   const shape: Record<string, number> = {};
   for (const key of keys) {
     const type = await redis.type(key);
-    shape[key] = type === 'zset' ? await redis.zcard(key) : type === 'set' ? await redis.scard(key) : type === 'hash' ? await redis.hlen(key) : -1;
+    shape[key] =
+      type === 'zset'
+        ? await redis.zcard(key)
+        : type === 'set'
+          ? await redis.scard(key)
+          : type === 'hash'
+            ? await redis.hlen(key)
+            : -1;
   }
   return shape;
 }
@@ -81,7 +111,13 @@ describe('speculative plans', () => {
     const id: string = created.body.id;
     // No worker here: the store records the create as a worker would.
     await system.store.jobs.markRunning(id, created.body.job.id);
-    await system.store.jobs.finish({ resourceId: id, jobId: created.body.job.id, jobStatus: 'succeeded', resourceStatus: 'ready', drift: IN_SYNC });
+    await system.store.jobs.finish({
+      resourceId: id,
+      jobId: created.body.job.id,
+      jobStatus: 'succeeded',
+      resourceStatus: 'ready',
+      drift: IN_SYNC,
+    });
 
     const first = await system.http().post(`/api/ec2instance/${id}/plan`);
     assert.equal(first.status, 202, JSON.stringify(first.body));
@@ -108,7 +144,9 @@ describe('list filters', () => {
 
   async function setOperations(redis: Redis): Promise<number> {
     const stats = (await redis.info('commandstats')).split('\n');
-    return stats.filter((line) => /^cmdstat_(zdiffstore|zinterstore|zunionstore):/.test(line)).reduce((n, line) => n + Number(/calls=(\d+)/.exec(line)?.[1]), 0);
+    return stats
+      .filter((line) => /^cmdstat_(zdiffstore|zinterstore|zunionstore):/.test(line))
+      .reduce((n, line) => n + Number(/calls=(\d+)/.exec(line)?.[1]), 0);
   }
 
   test('drift=unknown lists the live stacks never checked, through create, ready, a check finding drift and a delete, each filter a page of one index', async (t) => {
@@ -125,14 +163,25 @@ describe('list filters', () => {
     const plan = newJobId();
     await store.resources.requestPlan({ id: checked, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
     await store.jobs.markRunning(checked, plan);
-    await store.jobs.finish({ resourceId: checked, jobId: plan, jobStatus: 'succeeded', resourceStatus: 'ready', drift: DRIFTED });
+    await store.jobs.finish({
+      resourceId: checked,
+      jobId: plan,
+      jobStatus: 'succeeded',
+      resourceStatus: 'ready',
+      drift: DRIFTED,
+    });
     assert.deepEqual(await ids(store, { drift: 'drifted' }), [checked]);
     assert.deepEqual(await ids(store, { status: 'ready', drift: 'drifted' }), [checked]);
     assert.deepEqual(await ids(store, { status: 'ready', drift: 'in_sync' }), [quiet]);
 
     const creatingJob = (await store.resources.get(creating))?.job.id ?? '';
     await store.jobs.markRunning(creating, creatingJob);
-    await store.jobs.finish({ resourceId: creating, jobId: creatingJob, jobStatus: 'failed', resourceStatus: 'failed' });
+    await store.jobs.finish({
+      resourceId: creating,
+      jobId: creatingJob,
+      jobStatus: 'failed',
+      resourceStatus: 'failed',
+    });
     assert.deepEqual(await ids(store, { drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids(store, { status: 'failed', drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids(store, { status: 'creating', drift: 'unknown' }), []);
@@ -162,7 +211,13 @@ describe('the drift index migration', () => {
     await redis.set(`${prefix}:schema`, '2');
     assert.deepEqual((await store.resources.list({ template: 'ec2instance', drift: 'unknown', limit: 20 })).items, []);
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-drift': 2, 'migrate-deleted': 0, 'migrate-projects': 0, 'migrate-webhook-projects': 0, 'migrate-history': 0 });
+    assert.deepEqual(await store.migrations.run(), {
+      'migrate-drift': 2,
+      'migrate-deleted': 0,
+      'migrate-projects': 0,
+      'migrate-webhook-projects': 0,
+      'migrate-history': 0,
+    });
     const ids = async (query: { status?: ResourceStatus; drift?: DriftStatus }) =>
       (await store.resources.list({ template: 'ec2instance', limit: 20, ...query })).items.map((r) => r.id);
     assert.deepEqual(await ids({ drift: 'unknown' }), [creating]);
@@ -184,7 +239,12 @@ describe('the drift index migration', () => {
     await redis.del(`${prefix}:res:forget`);
     await redis.set(`${prefix}:schema`, '3');
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-deleted': 1, 'migrate-projects': 0, 'migrate-webhook-projects': 0, 'migrate-history': 0 });
+    assert.deepEqual(await store.migrations.run(), {
+      'migrate-deleted': 1,
+      'migrate-projects': 0,
+      'migrate-webhook-projects': 0,
+      'migrate-history': 0,
+    });
     assert.equal(await store.resources.secrets(gone), undefined);
     assert.equal(await store.resources.secrets(kept), 'sealed', "a live stack's stay");
     assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention - 5) * 1000)), 0);
@@ -196,11 +256,18 @@ describe('the drift index migration', () => {
 
 describe('deleted stacks', () => {
   const KEY = Buffer.alloc(32, 7).toString('base64');
-  const templates = { TEMPLATES_DIR: `${import.meta.dirname}/templates`, ENCRYPTION_KEY: KEY, TF_VAR_subnet_id: 'subnet-from-operator' };
+  const templates = {
+    TEMPLATES_DIR: `${import.meta.dirname}/templates`,
+    ENCRYPTION_KEY: KEY,
+    TF_VAR_subnet_id: 'subnet-from-operator',
+  };
 
   test('a stack deleted before its create started loses its sealed inputs at once', async () => {
     const system = await startSystem({ env: templates });
-    const created = await system.http().post('/api/typed').send({ name: 'web-1', password: 'correct-horse-battery-staple-42' });
+    const created = await system
+      .http()
+      .post('/api/typed')
+      .send({ name: 'web-1', password: 'correct-horse-battery-staple-42' });
     assert.equal(created.status, 202, JSON.stringify(created.body));
     const sealed = await system.store.resources.secrets(created.body.id);
     assert.ok(sealed);
@@ -216,28 +283,49 @@ describe('deleted stacks', () => {
     const id = await createReady(store, { secrets: 'sealed-create', idempotency: { key: 'k1', fingerprint: 'f' } });
     // A failed update keeps its sealed inputs for a retry, until a delete makes one impossible.
     const update = newJobId();
-    await store.resources.requestUpdate({ id, jobId: update, maxAttempts: 1, templateVersion: 'v1', inputs: INPUTS, setInputs: [], secrets: 'sealed-update', autoApply: true });
+    await store.resources.requestUpdate({
+      id,
+      jobId: update,
+      maxAttempts: 1,
+      templateVersion: 'v1',
+      inputs: INPUTS,
+      setInputs: [],
+      secrets: 'sealed-update',
+      autoApply: true,
+    });
     await store.jobs.markRunning(id, update);
     await store.jobs.finish({ resourceId: id, jobId: update, jobStatus: 'failed', resourceStatus: 'update_failed' });
     const kept = await createReady(store);
     await deleteRun(store, id);
     const everything = await system.everythingInRedis();
-    for (const sealed of ['sealed-create', 'sealed-update']) assert.ok(!everything.includes(sealed), `${sealed} is gone from Redis`);
+    for (const sealed of ['sealed-create', 'sealed-update'])
+      assert.ok(!everything.includes(sealed), `${sealed} is gone from Redis`);
 
-    assert.equal((await system.http().get(`/api/ec2instance/${id}`)).body.status, 'deleted', 'kept through the retention period');
+    assert.equal(
+      (await system.http().get(`/api/ec2instance/${id}`)).body.status,
+      'deleted',
+      'kept through the retention period',
+    );
     assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention - 5) * 1000)), 0);
     assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention + 1) * 1000)), 1);
 
     assertProblem(await system.http().get(`/api/ec2instance/${id}`), 404, 'resource-not-found');
     for (const query of ['', '?status=deleted', '?status=ready']) {
-      assert.deepEqual((await system.http().get(`/api/ec2instance${query}`)).body.items.map((r: { id: string }) => r.id), query === '?status=deleted' ? [] : [kept]);
+      assert.deepEqual(
+        (await system.http().get(`/api/ec2instance${query}`)).body.items.map((r: { id: string }) => r.id),
+        query === '?status=deleted' ? [] : [kept],
+      );
     }
     assert.equal(await store.resources.count(), 1);
     assert.equal(await store.resources.idempotencyKeyTtl('ci', 'k1'), -2);
     const left = await keysUnder(redis, prefix);
-    assert.deepEqual(left.filter((key) => key.includes(id)), []);
+    assert.deepEqual(
+      left.filter((key) => key.includes(id)),
+      [],
+    );
     for (const key of left.filter((k) => k.includes(':res:') || k.includes(':tpl:'))) {
-      if ((await redis.type(key)) === 'zset') assert.ok(!(await redis.zrange(key, '0', '-1')).some((m) => m.endsWith(id)), `${key} still names the stack`);
+      if ((await redis.type(key)) === 'zset')
+        assert.ok(!(await redis.zrange(key, '0', '-1')).some((m) => m.endsWith(id)), `${key} still names the stack`);
     }
   });
 
@@ -247,7 +335,14 @@ describe('deleted stacks', () => {
     for (let i = 0; i < 10; i++) await createReady(store);
     // Jobs, the stacks' job histories and the events outbox are bounded on their own (job records
     // expire, and a history with them; the outbox is trimmed a day after it is sent).
-    const stacksOnly = (keys: string[]) => keys.filter((key) => !key.includes(':job:') && !/:res:[0-9a-z]{16}:jobs$/.test(key) && !key.endsWith(':events:outbox') && !key.endsWith(':metrics:jobs'));
+    const stacksOnly = (keys: string[]) =>
+      keys.filter(
+        (key) =>
+          !key.includes(':job:') &&
+          !/:res:[0-9a-z]{16}:jobs$/.test(key) &&
+          !key.endsWith(':events:outbox') &&
+          !key.endsWith(':metrics:jobs'),
+      );
     const liveKeys = stacksOnly(await keysUnder(redis, prefix));
     const live = await bytesOf(redis, liveKeys);
     const liveShape = await shapeOf(redis, liveKeys);
@@ -273,15 +368,24 @@ describe('deleted stacks', () => {
 
     const left = await keysUnder(redis, prefix);
     const after = await bytesOf(redis, stacksOnly(left));
-    t.diagnostic(`stacks' memory: ${live} B for 10 live; ${during} B with 1,000 deleted in the window; ${after} B after it`);
+    t.diagnostic(
+      `stacks' memory: ${live} B for 10 live; ${during} B with 1,000 deleted in the window; ${after} B after it`,
+    );
     assert.ok(during - live > 1_000 * 200, 'the deleted stacks took memory during the window');
     assert.deepEqual(await shapeOf(redis, stacksOnly(left)), liveShape, 'the keys and sizes of the live stacks alone');
     // An index keeps the table it grew to (sized by the most it held at once, not by how many ever came and went).
     assert.ok(after - live < 32 * 1024, `${after - live} B more than the live stacks alone`);
     const names = new Set(deleted);
-    assert.deepEqual(left.filter((key) => [...names].some((id) => key.includes(id))), []);
+    assert.deepEqual(
+      left.filter((key) => [...names].some((id) => key.includes(id))),
+      [],
+    );
     assert.equal(left.filter((key) => key.includes(':idem:')).length, 0);
     assert.equal(left.filter((key) => key.includes(':job:')).length, 0, 'every job record expired');
-    assert.equal(left.filter((key) => /:res:[0-9a-z]{16}:jobs$/.test(key)).length, 0, 'and every job history with them');
+    assert.equal(
+      left.filter((key) => /:res:[0-9a-z]{16}:jobs$/.test(key)).length,
+      0,
+      'and every job history with them',
+    );
   });
 });

@@ -71,7 +71,7 @@ describe('speculative plans', () => {
     assert.equal(await stateBytes(stateUrl), stateBefore);
   });
 
-  test('only a ready stack of the route\'s template can be planned; nothing is queued otherwise', async () => {
+  test("only a ready stack of the route's template can be planned; nothing is queued otherwise", async () => {
     const system = await startSystem({ fixture: 'fail', worker: true });
     const failed = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
     assert.equal(failed.body.status, 'failed', JSON.stringify(failed.body));
@@ -87,22 +87,42 @@ describe('speculative plans', () => {
 });
 
 describe('updates', () => {
-  async function readyStack(system: Awaited<ReturnType<typeof startSystem>>, inputs: Record<string, unknown> = { node_count: 2 }) {
+  async function readyStack(
+    system: Awaited<ReturnType<typeof startSystem>>,
+    inputs: Record<string, unknown> = { node_count: 2 },
+  ) {
     const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send(inputs);
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    return created.body as { id: string; inputs: Record<string, unknown>; outputs: { private_ips: string[] }; template: { version: string }; state: { workspace_key_prefix: string | null } };
+    return created.body as {
+      id: string;
+      inputs: Record<string, unknown>;
+      outputs: { private_ips: string[] };
+      template: { version: string };
+      state: { workspace_key_prefix: string | null };
+    };
   }
 
   test('a PATCH plans, waits planned with the right counts, and an approval applies it', async () => {
     const system = await startSystem({ fixture: 'changes', worker: true });
     const stack = await readyStack(system);
-    const patched = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ inputs: { node_count: 3 } }));
+    const patched = await system
+      .http()
+      .patch(`/api/ec2instance/${stack.id}`)
+      .set('Content-Type', 'application/merge-patch+json')
+      .send(JSON.stringify({ inputs: { node_count: 3 } }));
     assert.equal(patched.status, 202, JSON.stringify(patched.body));
     assert.equal(patched.body.status, 'updating');
     assert.equal(patched.body.job.action, 'update');
     assert.deepEqual(patched.body.inputs, stack.inputs, 'the stack keeps its inputs until the update succeeds');
     const planned = await system.waitForJobRecord(patched.body.job.id, (job) => job.status === 'planned');
-    assert.deepEqual(planned.plan, { add: 1, change: 0, destroy: 0, replace: 0, resources: [{ address: 'terraform_data.instance[2]', action: 'create' }], drift: [] });
+    assert.deepEqual(planned.plan, {
+      add: 1,
+      change: 0,
+      destroy: 0,
+      replace: 0,
+      resources: [{ address: 'terraform_data.instance[2]', action: 'create' }],
+      drift: [],
+    });
     assert.equal((await system.resource(stack.id)).status, 'updating');
 
     const approved = await system.http().post(`/api/jobs/${planned.id}/apply`);
@@ -113,7 +133,11 @@ describe('updates', () => {
     assert.equal(after.status, 'ready');
     assert.equal(after.inputs.node_count, 3);
     assert.equal(after.outputs.private_ips.length, 3);
-    assert.deepEqual(await system.stateAddresses(stack.id), ['terraform_data.instance[0]', 'terraform_data.instance[1]', 'terraform_data.instance[2]']);
+    assert.deepEqual(await system.stateAddresses(stack.id), [
+      'terraform_data.instance[0]',
+      'terraform_data.instance[1]',
+      'terraform_data.instance[2]',
+    ]);
     assertProblem(await system.http().post(`/api/jobs/${planned.id}/apply`), 409, 'invalid-state');
     assertProblem(await system.http().post(`/api/jobs/${planned.id}/discard`), 409, 'invalid-state');
   });
@@ -123,7 +147,11 @@ describe('updates', () => {
     const stack = await readyStack(system);
     const stateUrl = services().backend.stateObjectUrl(stack.id);
     const before = await stateBytes(stateUrl);
-    const patched = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { instance_type: 't3.small' } });
+    const patched = await system
+      .http()
+      .patch(`/api/ec2instance/${stack.id}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { instance_type: 't3.small' } });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assert.equal(patched.body.job.status, 'planned');
     const job = (await system.http().get(`/api/jobs/${patched.body.job.id}`)).body;
@@ -138,7 +166,11 @@ describe('updates', () => {
     assert.ok(forget, 'the removal of the plan was queued');
     const { hostname, port } = new URL(services().redis.url);
     // Its own connection, which close() closes.
-    const events = new QueueEvents(QUEUE_NAME, { connection: { host: hostname, port: Number(port) }, prefix: system.config.redisPrefix, blockingTimeout: 1_000 });
+    const events = new QueueEvents(QUEUE_NAME, {
+      connection: { host: hostname, port: Number(port) },
+      prefix: system.config.redisPrefix,
+      blockingTimeout: 1_000,
+    });
     try {
       await forget.waitUntilFinished(events, 30_000).catch(async (error: unknown) => {
         // Finished before the listener was ready: removed on completion.
@@ -158,17 +190,32 @@ describe('updates', () => {
   test('auto_apply applies at once; a PATCH that changes nothing succeeds at once; an invalid one is a 400 and queues nothing', async () => {
     const system = await startSystem({ fixture: 'changes', worker: true });
     const stack = await readyStack(system);
-    const auto = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 1, tags: { team: 'a' } }, auto_apply: true });
+    const auto = await system
+      .http()
+      .patch(`/api/ec2instance/${stack.id}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { node_count: 1, tags: { team: 'a' } }, auto_apply: true });
     assert.equal(auto.status, 200, JSON.stringify(auto.body));
     assert.equal(auto.body.status, 'ready', JSON.stringify(auto.body.error));
-    assert.deepEqual([auto.body.inputs.node_count, auto.body.inputs.tags, auto.body.outputs.private_ips.length], [1, { team: 'a' }, 1]);
+    assert.deepEqual(
+      [auto.body.inputs.node_count, auto.body.inputs.tags, auto.body.outputs.private_ips.length],
+      [1, { team: 'a' }, 1],
+    );
 
     // null removes a key: tags falls back to its default ({}), which the
     // instance records, so this one changes it; the same again changes nothing.
-    const removed = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { tags: null }, auto_apply: true });
+    const removed = await system
+      .http()
+      .patch(`/api/ec2instance/${stack.id}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { tags: null }, auto_apply: true });
     assert.equal(removed.body.status, 'ready');
     assert.deepEqual(removed.body.inputs.tags, {});
-    const same = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 1 } });
+    const same = await system
+      .http()
+      .patch(`/api/ec2instance/${stack.id}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { node_count: 1 } });
     assert.equal(same.status, 200);
     assert.equal(same.body.status, 'ready');
     const noop = (await system.http().get(`/api/jobs/${same.body.job.id}`)).body;
@@ -176,11 +223,21 @@ describe('updates', () => {
     assert.deepEqual([noop.plan.add, noop.plan.change, noop.plan.destroy], [0, 0, 0]);
 
     const before = await system.resource(stack.id);
-    for (const body of [{ inputs: { node_count: 11 } }, { inputs: { nope: 1 } }, { inputs: { node_count: '2' } }, { auto_apply: 'yes' }, { extra: 1 }]) {
+    for (const body of [
+      { inputs: { node_count: 11 } },
+      { inputs: { nope: 1 } },
+      { inputs: { node_count: '2' } },
+      { auto_apply: 'yes' },
+      { extra: 1 },
+    ]) {
       const res = await system.http().patch(`/api/ec2instance/${stack.id}`).send(body);
       assertProblem(res, 400, 'validation-failed');
     }
-    assertProblem(await system.http().patch(`/api/ec2instance/${stack.id}`).set('Content-Type', 'text/plain').send('x'), 415, 'unsupported-media-type');
+    assertProblem(
+      await system.http().patch(`/api/ec2instance/${stack.id}`).set('Content-Type', 'text/plain').send('x'),
+      415,
+      'unsupported-media-type',
+    );
     assert.deepEqual(await system.resource(stack.id), before);
     assert.equal(await system.store.jobs.pendingCount(stack.id), 0);
   });
@@ -188,7 +245,11 @@ describe('updates', () => {
   test('an approval after the state moved is refused as stale, and nothing is applied', async () => {
     const system = await startSystem({ fixture: 'changes', worker: true });
     const stack = await readyStack(system);
-    const patched = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 3 } });
+    const patched = await system
+      .http()
+      .patch(`/api/ec2instance/${stack.id}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { node_count: 3 } });
     assert.equal(patched.body.job.status, 'planned');
     // Someone else writes the state meanwhile: `terraform state push` of it with a higher serial.
     const stateUrl = services().backend.stateObjectUrl(stack.id);
@@ -196,11 +257,23 @@ describe('updates', () => {
     state.serial += 1;
     const pushed = path.join(await mkdtemp(path.join(services().dir, 'push-')), 'pushed.tfstate');
     await writeFile(pushed, JSON.stringify(state));
-    const terraform = new Terraform({ ...system.config.terraform, cwd: fixtureDir('changes'), dataDir: `${system.config.worker.workDir}/outsider-${system.config.redisPrefix}`, graceMs: 5_000 });
+    const terraform = new Terraform({
+      ...system.config.terraform,
+      cwd: fixtureDir('changes'),
+      dataDir: `${system.config.worker.workDir}/outsider-${system.config.redisPrefix}`,
+      graceMs: 5_000,
+    });
     await terraform.init();
     // Under the stack's own prefix, as the worker runs it.
-    const dataDir = await makeJobDataDir(terraform.settings.dataDir, stack.state.workspace_key_prefix ?? '', `${terraform.settings.dataDir}-${stack.id}`);
-    const push = await terraform.run(['state', 'push', pushed], { workspace: stack.id, ...(dataDir ? { dataDir } : {}) });
+    const dataDir = await makeJobDataDir(
+      terraform.settings.dataDir,
+      stack.state.workspace_key_prefix ?? '',
+      `${terraform.settings.dataDir}-${stack.id}`,
+    );
+    const push = await terraform.run(['state', 'push', pushed], {
+      workspace: stack.id,
+      ...(dataDir ? { dataDir } : {}),
+    });
     assert.equal(push.exitCode, 0, push.stderr);
     const moved = await stateBytes(stateUrl);
 
@@ -218,11 +291,17 @@ describe('updates', () => {
     assert.equal(retried.body.status, 'updating');
     assert.equal(retried.body.job.action, 'update');
     assert.equal(retried.body.job.status, 'planned');
-    assert.deepEqual((await system.store.jobs.get(retried.body.job.id))?.plan?.resources, [{ address: 'terraform_data.instance[2]', action: 'create' }]);
+    assert.deepEqual((await system.store.jobs.get(retried.body.job.id))?.plan?.resources, [
+      { address: 'terraform_data.instance[2]', action: 'create' },
+    ]);
     // Discarding it leaves the stack as it was, update_failed; a PATCH from there applies.
     await system.http().post(`/api/jobs/${retried.body.job.id}/discard`).expect(200);
     assert.equal((await system.resource(stack.id)).status, 'update_failed');
-    const again = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 3 }, auto_apply: true });
+    const again = await system
+      .http()
+      .patch(`/api/ec2instance/${stack.id}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { node_count: 3 }, auto_apply: true });
     assert.equal(again.body.status, 'ready', JSON.stringify(again.body.error));
     assert.equal(again.body.inputs.node_count, 3);
     assertProblem(await system.http().post(`/api/ec2instance/${stack.id}/retry`), 409, 'invalid-state');
@@ -231,7 +310,11 @@ describe('updates', () => {
   test('a DELETE while a plan awaits approval discards it, then destroys the stack', async () => {
     const system = await startSystem({ fixture: 'changes', worker: true });
     const stack = await readyStack(system);
-    const patched = await system.http().patch(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 3 } });
+    const patched = await system
+      .http()
+      .patch(`/api/ec2instance/${stack.id}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { node_count: 3 } });
     assert.equal(patched.body.job.status, 'planned');
     const deleted = await system.http().delete(`/api/ec2instance/${stack.id}`).set('Prefer', 'wait=60');
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
@@ -239,7 +322,11 @@ describe('updates', () => {
     const update = (await system.http().get(`/api/jobs/${patched.body.job.id}`)).body;
     assert.equal(update.status, 'discarded');
     assert.equal(await system.stateObjectStatus(stack.id), 404);
-    assert.equal((await fetch(services().backend.planObjectUrl(stack.id, update.id), { method: 'HEAD' })).status, 404, 'the delete removed the saved plan');
+    assert.equal(
+      (await fetch(services().backend.planObjectUrl(stack.id, update.id), { method: 'HEAD' })).status,
+      404,
+      'the delete removed the saved plan',
+    );
     assert.match(await system.store.logs.get(deleted.body.job.id), /1 saved plan\(s\) of the stack removed/);
   });
 
@@ -247,9 +334,16 @@ describe('updates', () => {
     const system = await startSystem({ fixture: 'fail', worker: true });
     const failed = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
     assert.equal(failed.body.status, 'failed');
-    const res = await system.http().patch(`/api/ec2instance/${failed.body.id}`).send({ inputs: { node_count: 2 } });
+    const res = await system
+      .http()
+      .patch(`/api/ec2instance/${failed.body.id}`)
+      .send({ inputs: { node_count: 2 } });
     assertProblem(res, 409, 'invalid-state');
     assert.match(res.body.detail, /is failed/);
-    assertProblem(await system.http().patch('/api/ec2instance/0000000000000000').send({ inputs: {} }), 404, 'resource-not-found');
+    assertProblem(
+      await system.http().patch('/api/ec2instance/0000000000000000').send({ inputs: {} }),
+      404,
+      'resource-not-found',
+    );
   });
 });

@@ -36,7 +36,10 @@ test('on a cluster a stack is created, updated with approval and deleted, its ev
   const created = await system.http().post('/api/ec2instance').send({});
   assert.equal(created.status, 202, created.text);
   await system.waitForResourceStatus(created.body.id, 'ready');
-  const updated = await system.http().patch(`/api/ec2instance/${created.body.id}`).send({ inputs: { instance_type: 't3.small' } });
+  const updated = await system
+    .http()
+    .patch(`/api/ec2instance/${created.body.id}`)
+    .send({ inputs: { instance_type: 't3.small' } });
   assert.equal(updated.status, 202, updated.text);
   const jobId = updated.body.job.id as string;
   await system.waitForJobRecord(jobId, (job) => job.status === 'planned', 60_000, 'not planned');
@@ -45,8 +48,14 @@ test('on a cluster a stack is created, updated with approval and deleted, its ev
   assert.equal((await system.resource(created.body.id)).inputs.instance_type, 't3.small');
   assert.equal((await system.http().delete(`/api/ec2instance/${created.body.id}`)).status, 202);
   await system.waitForResourceStatus(created.body.id, 'deleted');
-  await receiver.waitFor(() => receiver.events().some((e) => e.subject === created.body.id && e.type === 'io.tfcompute.stack.deleted'), 'the deleted event');
+  await receiver.waitFor(
+    () => receiver.events().some((e) => e.subject === created.body.id && e.type === 'io.tfcompute.stack.deleted'),
+    'the deleted event',
+  );
   const keys = await system.keysMatching('*');
-  assert.ok(keys.length > 0 && keys.every((key) => key.startsWith(system.config.redisPrefix)), keys.filter((k) => !k.startsWith(system.config.redisPrefix)).join(', '));
+  assert.ok(
+    keys.length > 0 && keys.every((key) => key.startsWith(system.config.redisPrefix)),
+    keys.filter((k) => !k.startsWith(system.config.redisPrefix)).join(', '),
+  );
   await system.assertEventsMatchRecords();
 });

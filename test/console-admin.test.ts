@@ -19,7 +19,9 @@ let receiver: Receiver;
 
 before(async () => {
   services = await startServices();
-  system = await createSystem(services, { env: { ...EVENTS_ENV, API_TOKENS: `admin:read+write:${TOKENS.admin},owner:owner:${OWNER}` } });
+  system = await createSystem(services, {
+    env: { ...EVENTS_ENV, API_TOKENS: `admin:read+write:${TOKENS.admin},owner:owner:${OWNER}` },
+  });
   await system.startWorker();
   receiver = await new Receiver().start();
   browser = await ConsoleBrowser.launch();
@@ -70,7 +72,10 @@ describe('the console for admins', () => {
     await admin.getByLabel('Name').fill('ci-deploy');
     await admin.getByLabel('Role').selectOption('write');
     await admin.getByLabel('Expires in').fill('30d');
-    const [answer] = await Promise.all([admin.waitForResponse((r) => r.request().method() === 'POST'), admin.getByRole('button', { name: 'Create token' }).click()]);
+    const [answer] = await Promise.all([
+      admin.waitForResponse((r) => r.request().method() === 'POST'),
+      admin.getByRole('button', { name: 'Create token' }).click(),
+    ]);
     assert.equal(answer.headers()['cache-control'], 'no-store', 'the page with the secret is not kept');
     await admin.getByRole('heading', { name: 'Token ci-deploy made' }).waitFor();
     secret = await admin.locator('#token-secret').innerText();
@@ -79,7 +84,11 @@ describe('the console for admins', () => {
     assert.equal((await system.http(secret).get('/api/templates')).status, 200, 'the secret works on the API');
 
     await admin.reload();
-    assert.doesNotMatch(await admin.content(), new RegExp(secret), 'a reload asks again, and is told the name is taken');
+    assert.doesNotMatch(
+      await admin.content(),
+      new RegExp(secret),
+      'a reload asks again, and is told the name is taken',
+    );
     await admin.locator('#token-name-error', { hasText: 'already has a token named "ci-deploy"' }).waitFor();
     await admin.goto('/ui/tokens');
     const row = admin.getByRole('row', { name: /ci-deploy/ });
@@ -90,10 +99,17 @@ describe('the console for admins', () => {
   });
 
   test('a forged POST (another origin, or no CSRF token) revokes nothing', async () => {
-    const session = (await admin.context().cookies()).find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
+    const session =
+      (await admin.context().cookies()).find((c) => c.name === 'tfc_session')?.value ??
+      assert.fail('no session cookie');
     const csrf = await admin.locator('input[name=_csrf]').first().inputValue();
     const post = (headers: Record<string, string>, body: string) =>
-      fetch(`${system.baseUrl}/ui/projects/default/tokens/${tokenId}/revoke`, { method: 'POST', redirect: 'manual', headers: { cookie: `tfc_session=${session}`, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+      fetch(`${system.baseUrl}/ui/projects/default/tokens/${tokenId}/revoke`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: `tfc_session=${session}`, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body,
+      });
     assert.equal((await post({ origin: system.baseUrl }, '')).status, 403, 'without the token');
     assert.equal((await post({ origin: 'http://evil.example' }, `_csrf=${csrf}`)).status, 403, 'from another origin');
     assert.equal((await system.http(secret).get('/api/templates')).status, 200, 'the token still works');
@@ -101,13 +117,19 @@ describe('the console for admins', () => {
 
   test('Revoke ends the token at once: the API answers 401 to it', async () => {
     await admin.getByRole('button', { name: 'Revoke token ci-deploy' }).click();
-    await admin.getByRole('status').filter({ hasText: `Token ${tokenId} is revoked` }).waitFor();
+    await admin
+      .getByRole('status')
+      .filter({ hasText: `Token ${tokenId} is revoked` })
+      .waitFor();
     assert.equal(await admin.getByRole('row', { name: /ci-deploy/ }).count(), 0);
     assert.equal((await system.http(secret).get('/api/templates')).status, 401);
   });
 
   test("a webhook's deliveries are listed with their status, attempts and answer; Redeliver sends the event again", async () => {
-    const made = await system.http().post('/api/webhooks?project=default').send({ url: receiver.url, description: XSS, event_types: [] });
+    const made = await system
+      .http()
+      .post('/api/webhooks?project=default')
+      .send({ url: receiver.url, description: XSS, event_types: [] });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     webhookId = made.body.id;
     const ping = await system.http().post(`/api/webhooks/${webhookId}/ping`);
@@ -117,7 +139,9 @@ describe('the console for admins', () => {
     await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
     await admin.getByRole('heading', { name: XSS }).waitFor();
     await reloadUntil(admin, 'succeeded');
-    const row = admin.getByRole('row', { name: new RegExp(`io\\.tfcompute\\.webhook\\.ping.*Redeliver delivery ${ping.body.id}`) });
+    const row = admin.getByRole('row', {
+      name: new RegExp(`io\\.tfcompute\\.webhook\\.ping.*Redeliver delivery ${ping.body.id}`),
+    });
     assert.match(await row.innerText(), /succeeded\s+1\s+204/);
     assert.equal(await admin.locator('main img').count(), 0, 'the description is text');
     await accessible(admin, 'webhooks');
@@ -138,7 +162,10 @@ describe('the console for admins', () => {
       await table.getByRole('cell', { name: action, exact: true }).first().waitFor();
     }
     const revoked = admin.getByRole('row', { name: /token\.revoke/ });
-    assert.match(await revoked.innerText(), new RegExp(`admin \\(token\\)\\s+token\\.revoke\\s+token ${tokenId}\\s+allowed\\s+default\\s+\\S+`));
+    assert.match(
+      await revoked.innerText(),
+      new RegExp(`admin \\(token\\)\\s+token\\.revoke\\s+token ${tokenId}\\s+allowed\\s+default\\s+\\S+`),
+    );
     await accessible(admin, 'audit');
 
     await admin.getByLabel('Action').selectOption('token.create');
@@ -148,22 +175,38 @@ describe('the console for admins', () => {
     const actions = await table.locator('tbody tr td:nth-child(3)').allInnerTexts();
     assert.deepEqual(actions, ['token.create']);
 
-    for (let i = 0; i < 25; i += 1) assert.equal((await system.http().post('/api/projects/default/tokens').send({ name: `bulk-${i}`, role: 'read' })).status, 201);
+    for (let i = 0; i < 25; i += 1)
+      assert.equal(
+        (
+          await system
+            .http()
+            .post('/api/projects/default/tokens')
+            .send({ name: `bulk-${i}`, role: 'read' })
+        ).status,
+        201,
+      );
     await admin.goto('/ui/audit?action=token.create');
     assert.equal(await table.locator('tbody tr').count(), 25);
     await admin.getByRole('link', { name: 'Next page' }).click();
-    await admin.getByRole('row', { name: /token\.create/ }).first().waitFor();
+    await admin
+      .getByRole('row', { name: /token\.create/ })
+      .first()
+      .waitFor();
     assert.equal(await table.locator('tbody tr').count(), 1, 'the oldest, ci-deploy, on the second page');
   });
 
   test('a principal with the write role sees no admin link, is refused each admin page naming the admin role, and its forged revoke is refused and recorded', async () => {
     const made = await system.http().post('/api/projects/default/tokens').send({ name: 'developer', role: 'write' });
-    const bystander = await system.http().post('/api/projects/default/tokens').send({ name: 'bystander', role: 'read' });
+    const bystander = await system
+      .http()
+      .post('/api/projects/default/tokens')
+      .send({ name: 'bystander', role: 'read' });
     const { context, page } = await browser.newPage(system.baseUrl);
     await signIn(page, made.body.token);
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'Stacks' }).waitFor();
-    for (const name of ['Tokens', 'Webhooks', 'Audit log']) assert.equal(await nav.getByRole('link', { name }).count(), 0, name);
+    for (const name of ['Tokens', 'Webhooks', 'Audit log'])
+      assert.equal(await nav.getByRole('link', { name }).count(), 0, name);
     for (const path of ['/ui/tokens', '/ui/webhooks', '/ui/audit', '/ui/tokens?project=default']) {
       const response = await page.goto(path);
       assert.equal(response?.status(), 403, path);
@@ -171,21 +214,32 @@ describe('the console for admins', () => {
     }
     await accessible(page);
     const csrf = await page.locator('input[name=_csrf]').first().inputValue();
-    const forged = await page.request.post(`/ui/projects/default/tokens/${bystander.body.id}/revoke`, { form: { _csrf: csrf }, headers: { origin: system.baseUrl } });
+    const forged = await page.request.post(`/ui/projects/default/tokens/${bystander.body.id}/revoke`, {
+      form: { _csrf: csrf },
+      headers: { origin: system.baseUrl },
+    });
     assert.equal(forged.status(), 403);
     assert.match(await forged.text(), /needs the admin role in project &quot;default&quot;/);
     assert.equal((await system.http(bystander.body.token).get('/api/templates')).status, 200, 'nothing was revoked');
-    const redeliver = await page.request.post(`/ui/webhooks/${webhookId}/deliveries/d000000000000000/redeliver`, { form: { _csrf: csrf }, headers: { origin: system.baseUrl } });
+    const redeliver = await page.request.post(`/ui/webhooks/${webhookId}/deliveries/d000000000000000/redeliver`, {
+      form: { _csrf: csrf },
+      headers: { origin: system.baseUrl },
+    });
     assert.equal(redeliver.status(), 403, 'a webhook of its project, below admin');
     const denied = await system.http().get('/api/audit?action=token.revoke&actor=developer');
-    assert.deepEqual(denied.body.items.map((e: { outcome: string; target: { id: string } }) => [e.outcome, e.target.id]), [['denied', bystander.body.id]]);
+    assert.deepEqual(
+      denied.body.items.map((e: { outcome: string; target: { id: string } }) => [e.outcome, e.target.id]),
+      [['denied', bystander.body.id]],
+    );
     await context.close();
   });
 
   test("an admin of one project sees that project's tokens, webhooks and audit log; another project's are the 404 of one that does not exist", async () => {
     const owner = system.http(OWNER);
     assert.equal((await owner.post('/api/projects').send({ name: 'payments' })).status, 201);
-    const theirs = await owner.post('/api/webhooks?project=payments').send({ url: receiver.url, description: 'payments hook', event_types: [] });
+    const theirs = await owner
+      .post('/api/webhooks?project=payments')
+      .send({ url: receiver.url, description: 'payments hook', event_types: [] });
     assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
     const ping = await owner.post(`/api/webhooks/${theirs.body.id}/ping`);
     const lead = await system.http().post('/api/projects/default/tokens').send({ name: 'lead', role: 'admin' });
@@ -211,7 +265,10 @@ describe('the console for admins', () => {
       await page.getByText('there is no project "payments"').waitFor();
     }
     const csrf = await page.locator('input[name=_csrf]').first().inputValue();
-    const forged = await page.request.post(`/ui/webhooks/${theirs.body.id}/deliveries/${ping.body.id}/redeliver`, { form: { _csrf: csrf }, headers: { origin: system.baseUrl } });
+    const forged = await page.request.post(`/ui/webhooks/${theirs.body.id}/deliveries/${ping.body.id}/redeliver`, {
+      form: { _csrf: csrf },
+      headers: { origin: system.baseUrl },
+    });
     assert.equal(forged.status(), 404, "another project's webhook is not there");
     await context.close();
   });

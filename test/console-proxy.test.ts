@@ -16,14 +16,24 @@ const PUBLIC_URL = 'https://tfcompute.example.test';
 async function loginForm(system: TestSystem): Promise<{ cookie: string; csrf: string; setCookie: string }> {
   const res = await request(system.baseUrl).get('/ui/login');
   assert.equal(res.status, 200);
-  const setCookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('tfc_session=')) ?? '';
+  const setCookie =
+    ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('tfc_session=')) ?? '';
   const csrf = /name="_csrf" value="([^"]+)"/.exec(res.text)?.[1];
   assert.ok(setCookie && csrf, 'a session cookie and a CSRF token');
   return { cookie: setCookie.split(';')[0] as string, csrf, setCookie };
 }
 
-function signIn(system: TestSystem, form: { cookie: string; csrf: string }, token: string, origin: string): request.Test {
-  return request(system.baseUrl).post('/ui/login').set({ Cookie: form.cookie, Origin: origin }).type('form').send({ token, _csrf: form.csrf });
+function signIn(
+  system: TestSystem,
+  form: { cookie: string; csrf: string },
+  token: string,
+  origin: string,
+): request.Test {
+  return request(system.baseUrl)
+    .post('/ui/login')
+    .set({ Cookie: form.cookie, Origin: origin })
+    .type('form')
+    .send({ token, _csrf: form.csrf });
 }
 
 describe('the console behind a TLS-terminating proxy', () => {
@@ -35,14 +45,18 @@ describe('the console behind a TLS-terminating proxy', () => {
     assert.match(form.setCookie, /SameSite=Lax/i);
 
     const direct = await signIn(system, form, TOKENS.admin, system.baseUrl);
-    assert.equal(direct.status, 403, 'the API\'s own http origin is not where browsers are');
+    assert.equal(direct.status, 403, "the API's own http origin is not where browsers are");
     assert.match(direct.text, /must come from its own pages \(https:\/\/tfcompute\.example\.test\)/);
 
     const signed = await signIn(system, form, TOKENS.admin, PUBLIC_URL);
     assert.equal(signed.status, 303, signed.text);
-    const session = ([] as string[]).concat(signed.headers['set-cookie'] ?? []).find((c) => c.startsWith('tfc_session='));
+    const session = ([] as string[])
+      .concat(signed.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith('tfc_session='));
     assert.match(session ?? '', /; Secure/i);
-    const page = await request(system.baseUrl).get('/ui/').set('Cookie', (session ?? '').split(';')[0] as string);
+    const page = await request(system.baseUrl)
+      .get('/ui/')
+      .set('Cookie', (session ?? '').split(';')[0] as string);
     assert.equal(page.status, 200);
     assert.match(page.text, /Signed in as/);
   });
@@ -67,7 +81,11 @@ describe("the console's sign-in form", () => {
     const refused = await signIn(system, form, TOKENS.admin, system.baseUrl);
     assert.equal(refused.status, 429, 'refused before the token is read, a good one too');
     assert.ok(Number(refused.headers['retry-after']) >= 1);
-    assert.equal((await request(system.baseUrl).get('/api/ec2instance').set('Authorization', `Bearer ${TOKENS.admin}`)).status, 429, 'one budget with the API');
+    assert.equal(
+      (await request(system.baseUrl).get('/api/ec2instance').set('Authorization', `Bearer ${TOKENS.admin}`)).status,
+      429,
+      'one budget with the API',
+    );
   });
 
   test("a visitor's session lives 15 minutes at most; a signed-in one UI_SESSION_TTL", async () => {

@@ -37,7 +37,13 @@ before(async () => {
   await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
   system = await createSystem(services, {
-    env: { OIDC_ISSUER: issuer, OIDC_AUDIENCE: 'tfcompute-api', OIDC_BINDINGS: JSON.stringify(BINDINGS), OIDC_CLIENT_ID: CLIENT_ID, OIDC_CLIENT_SECRET: CLIENT_SECRET },
+    env: {
+      OIDC_ISSUER: issuer,
+      OIDC_AUDIENCE: 'tfcompute-api',
+      OIDC_BINDINGS: JSON.stringify(BINDINGS),
+      OIDC_CLIENT_ID: CLIENT_ID,
+      OIDC_CLIENT_SECRET: CLIENT_SECRET,
+    },
   });
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   provider = new Provider(issuer, {
@@ -88,7 +94,11 @@ describe('single sign-on to the console', () => {
     const { context, page } = await browser.newPage(system.baseUrl);
     const response = await page.goto('/ui/login');
     const csp = response?.headers()['content-security-policy'] ?? '';
-    assert.match(csp, new RegExp(`form-action 'self' ${system.config.api.oidcSetting.issuer}(;|$)`), "the button's form may go on to the provider, and nowhere else");
+    assert.match(
+      csp,
+      new RegExp(`form-action 'self' ${system.config.api.oidcSetting.issuer}(;|$)`),
+      "the button's form may go on to the provider, and nowhere else",
+    );
     assert.match(csp, /script-src 'self'(;|$)/);
     await page.getByRole('button', { name: 'Sign in with SSO' }).waitFor();
     await page.getByLabel('Token').waitFor();
@@ -119,18 +129,25 @@ describe('single sign-on to the console', () => {
     // The state is changed on its way to the provider, which sends it back:
     // the answer the console gets is a real one, with another state.
     // (The answer itself arrives by a redirect, which a route cannot hold.)
-    await page.route((url) => url.pathname === '/ui/login/sso', async (route) => {
-      const response = await route.fetch({ maxRedirects: 0 });
-      const location = new URL(response.headers().location ?? assert.fail('no redirect to the provider'));
-      location.searchParams.set('state', 'tampered-state');
-      await route.fulfill({ response, headers: { ...response.headers(), location: location.href } });
-    });
+    await page.route(
+      (url) => url.pathname === '/ui/login/sso',
+      async (route) => {
+        const response = await route.fetch({ maxRedirects: 0 });
+        const location = new URL(response.headers().location ?? assert.fail('no redirect to the provider'));
+        location.searchParams.set('state', 'tampered-state');
+        await route.fulfill({ response, headers: { ...response.headers(), location: location.href } });
+      },
+    );
     await signInWithSso(page, 'alice');
     const refused = page.getByRole('alert').filter({ hasText: "the identity provider's answer was refused" });
     await refused.waitFor();
     assert.match(await refused.innerText(), /state/, 'it says what was wrong');
     await page.getByRole('button', { name: 'Sign in with SSO' }).waitFor();
-    assert.equal((await page.request.get(page.url(), { maxRedirects: 0 })).status(), 401, 'the answer cannot be replayed either');
+    assert.equal(
+      (await page.request.get(page.url(), { maxRedirects: 0 })).status(),
+      401,
+      'the answer cannot be replayed either',
+    );
     await page.goto('/ui/');
     assert.equal(new URL(page.url()).pathname, '/ui/login', 'not signed in');
     await context.close();
@@ -140,12 +157,16 @@ describe('single sign-on to the console', () => {
     const { context, page } = await browser.newPage(system.baseUrl);
     await signInWithSso(page, 'alice');
     await page.getByText('Signed in as alice').waitFor();
-    const id = (await context.cookies()).find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
+    const id =
+      (await context.cookies()).find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
     const sessions = new UiSessions(system.redis, system.config.redisPrefix, system.config.api.console.sessionTtlMs);
     const session = (await sessions.read(id)) ?? assert.fail('no session in Redis');
     assert.equal(session.credential?.kind, 'sso');
     const until = session.credential?.kind === 'sso' ? (session.credential.until ?? 0) : 0;
-    assert.ok(Math.abs(until - (Date.now() + system.config.api.console.sessionTtlMs)) < 60_000, 'UI_SESSION_TTL from the sign-in');
+    assert.ok(
+      Math.abs(until - (Date.now() + system.config.api.console.sessionTtlMs)) < 60_000,
+      'UI_SESSION_TTL from the sign-in',
+    );
     // As it stands once that time has come: still used a moment ago, so not idle.
     if (session.credential?.kind === 'sso') session.credential.until = Date.now() - 1;
     await sessions.save(session);

@@ -25,7 +25,12 @@ before(async () => {
       TEMPLATES_DIR: path.join(ROOT, 'test', 'templates'),
       ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
       TF_VAR_subnet_id: 'subnet-1',
-      API_TOKENS: [`admin:read+write:${TOKENS.admin}`, `reader:read:${TOKENS.reader}`, `writer:write:${TOKENS.writer}`, `outsider:admin@elsewhere:${OUTSIDER}`].join(','),
+      API_TOKENS: [
+        `admin:read+write:${TOKENS.admin}`,
+        `reader:read:${TOKENS.reader}`,
+        `writer:write:${TOKENS.writer}`,
+        `outsider:admin@elsewhere:${OUTSIDER}`,
+      ].join(','),
     },
   });
   await system.startWorker();
@@ -42,17 +47,23 @@ after(async () => {
 // A new browser context (its own cookies), whose pages count dialogs.
 const newPage = () => browser.newPage(system.baseUrl);
 
-const sessionOf = async (page: Page) => (await page.context().cookies()).find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
+const sessionOf = async (page: Page) =>
+  (await page.context().cookies()).find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
 
 // The console's live stream as a session reads it: the text so far, and a
 // wait for a pattern in it (failing if the stream ends first).
 async function liveStream(session: string, query = '') {
   const closing = new AbortController();
-  const res = await fetch(`${system.baseUrl}/ui/events${query}`, { headers: { cookie: `tfc_session=${session}` }, signal: closing.signal });
+  const res = await fetch(`${system.baseUrl}/ui/events${query}`, {
+    headers: { cookie: `tfc_session=${session}` },
+    signal: closing.signal,
+  });
   let text = '';
   let ended = false;
   const listeners: Array<() => void> = [];
-  const heard = () => listeners.splice(0).forEach((listener) => listener());
+  const heard = () => {
+    for (const listener of listeners.splice(0)) listener();
+  };
   void (async () => {
     const decoder = new TextDecoder();
     const reader = res.body?.getReader();
@@ -78,8 +89,10 @@ async function liveStream(session: string, query = '') {
   };
 }
 
-const stackIdOf = (page: Page) => /\/ui\/stacks\/([0-9a-z]{16})$/.exec(page.url())?.[1] ?? assert.fail(`not a stack page: ${page.url()}`);
-const jobIdOf = (page: Page) => /\/ui\/jobs\/([0-9a-z]{16})$/.exec(page.url())?.[1] ?? assert.fail(`not a job page: ${page.url()}`);
+const stackIdOf = (page: Page) =>
+  /\/ui\/stacks\/([0-9a-z]{16})$/.exec(page.url())?.[1] ?? assert.fail(`not a stack page: ${page.url()}`);
+const jobIdOf = (page: Page) =>
+  /\/ui\/jobs\/([0-9a-z]{16})$/.exec(page.url())?.[1] ?? assert.fail(`not a job page: ${page.url()}`);
 
 describe('the web console', () => {
   let admin: Page;
@@ -94,7 +107,11 @@ describe('the web console', () => {
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.match(csp, /frame-ancestors 'none'/);
     const cookie = (await response?.headerValue('set-cookie')) ?? '';
-    assert.match(cookie, /^tfc_session=[A-Za-z0-9_-]{43}; Path=\/ui; HttpOnly; SameSite=Lax$/, 'not Secure over plain http, all else set');
+    assert.match(
+      cookie,
+      /^tfc_session=[A-Za-z0-9_-]{43}; Path=\/ui; HttpOnly; SameSite=Lax$/,
+      'not Secure over plain http, all else set',
+    );
     await accessible(admin);
     await admin.getByLabel('Token').fill('tfc_not-a-token-at-all-0123456789');
     await admin.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -115,7 +132,7 @@ describe('the web console', () => {
     await admin.getByRole('button', { name: 'Create' }).click();
     const tags = admin.getByRole('group', { name: 'tags' });
     const error = await tags.locator('.error').innerText();
-    assert.match(error, /Invalid key in record/, 'the API\'s own message for the field');
+    assert.match(error, /Invalid key in record/, "the API's own message for the field");
     assert.equal(await admin.getByLabel('Value 1').inputValue(), XSS, 'the input is kept');
     assert.equal(await admin.getByLabel('node_count').inputValue(), '2');
     assert.equal(await admin.locator('img').count(), 0);
@@ -126,7 +143,11 @@ describe('the web console', () => {
     ec2 = stackIdOf(admin);
     await admin.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
     await admin.locator('#stack-status-value', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
-    assert.equal(await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true, 'the status changed in place');
+    assert.equal(
+      await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded),
+      true,
+      'the status changed in place',
+    );
     await admin.reload();
     await admin.getByText('"i-', { exact: false }).first().waitFor();
     await accessible(admin, 'stack');
@@ -161,7 +182,11 @@ describe('the web console', () => {
     await admin.getByRole('button', { name: 'Approve' }).click();
     await admin.locator('#job-status-value', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
     await admin.goto(`/ui/stacks/${ec2}`);
-    assert.equal((await admin.locator('dd pre', { hasText: '10.0.2.12' }).count()) > 0, true, 'three private addresses');
+    assert.equal(
+      (await admin.locator('dd pre', { hasText: '10.0.2.12' }).count()) > 0,
+      true,
+      'three private addresses',
+    );
 
     await admin.getByRole('link', { name: 'Change' }).click();
     await admin.getByLabel('node_count').fill('1');
@@ -184,10 +209,21 @@ describe('the web console', () => {
 
   test('the stack page lists its job history newest first, each a link to its job, with who asked; Plan adds a speculative plan to it; nothing polls', async () => {
     await admin.goto(`/ui/stacks/${ec2}`);
-    const rest = (await system.http().get(`/api/ec2instance/${ec2}/jobs`)).body.items as Array<{ id: string; action: string; status: string }>;
+    const rest = (await system.http().get(`/api/ec2instance/${ec2}/jobs`)).body.items as Array<{
+      id: string;
+      action: string;
+      status: string;
+    }>;
     const rows = admin.locator('#job-history tbody tr');
-    assert.deepEqual(await rows.locator('td:first-child').allInnerTexts(), rest.map((job) => job.id), 'the REST history, in its order');
-    assert.deepEqual(await rows.locator('td:nth-child(2)').allInnerTexts(), rest.map((job) => job.action));
+    assert.deepEqual(
+      await rows.locator('td:first-child').allInnerTexts(),
+      rest.map((job) => job.id),
+      'the REST history, in its order',
+    );
+    assert.deepEqual(
+      await rows.locator('td:nth-child(2)').allInnerTexts(),
+      rest.map((job) => job.action),
+    );
     assert.equal(await rows.first().getByRole('link').getAttribute('href'), `/ui/jobs/${rest[0]?.id}`);
     assert.ok((await rows.locator('td:nth-child(4)').allInnerTexts()).every((name) => name === 'admin'));
     assert.equal(await admin.locator('[hx-trigger*="every"]').count(), 0, 'the stack page does not poll');
@@ -210,7 +246,11 @@ describe('the web console', () => {
     const row = admin.locator('#job-history tbody tr', { has: admin.getByRole('link', { name: planned.body.id }) });
     await row.locator('.status', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
     assert.match(await row.innerText(), /writer/);
-    assert.equal(await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true, 'the history changed in place');
+    assert.equal(
+      await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded),
+      true,
+      'the history changed in place',
+    );
 
     await admin.goto('/ui/');
     assert.equal(await admin.locator('[hx-trigger*="every"]').count(), 0, 'the table does not poll');
@@ -219,19 +259,28 @@ describe('the web console', () => {
     assert.equal(made.status, 202, JSON.stringify(made.body));
     const listed = admin.locator('#stack-rows tr', { has: admin.getByRole('link', { name: made.body.id }) });
     await listed.locator('.status', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
-    assert.equal(await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true, 'the table changed in place');
+    assert.equal(
+      await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded),
+      true,
+      'the table changed in place',
+    );
   });
 
   test('Retry on a failed stack queues its create again, listed in its history; a read-only user sees the failed stack but no Plan or Retry', async () => {
     // A value only Terraform refuses: the create fails when it runs.
-    const failed = await system.http().post('/api/typed').set('Prefer', 'wait=60').send({ name: 'doomed', checked_late: 'forbidden' });
+    const failed = await system
+      .http()
+      .post('/api/typed')
+      .set('Prefer', 'wait=60')
+      .send({ name: 'doomed', checked_late: 'forbidden' });
     assert.equal(failed.body.status, 'failed', JSON.stringify(failed.body));
     const { context, page } = await newPage();
     await signIn(page, TOKENS.reader);
     await page.goto(`/ui/stacks/${failed.body.id}`);
     await page.locator('#stack-status-value', { hasText: 'failed' }).waitFor();
     await page.locator('#job-history').getByRole('link', { name: failed.body.job.id }).waitFor();
-    for (const name of ['Plan', 'Retry', 'Approve', 'Discard']) assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, name);
+    for (const name of ['Plan', 'Retry', 'Approve', 'Discard'])
+      assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, name);
     await accessible(page);
     await context.close();
 
@@ -249,7 +298,11 @@ describe('the web console', () => {
   });
 
   test('a waiting change is shown on the stack page with its counts and resources, beside Approve and Discard', async () => {
-    const changed = await system.http().patch(`/api/ec2instance/${ec2}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 4 } });
+    const changed = await system
+      .http()
+      .patch(`/api/ec2instance/${ec2}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { node_count: 4 } });
     assert.equal(changed.body.job.status, 'planned', JSON.stringify(changed.body));
     await admin.goto(`/ui/stacks/${ec2}`);
     const waiting = admin.getByRole('region', { name: 'A change waits for approval' });
@@ -274,12 +327,21 @@ describe('the web console', () => {
       await admin.goto(`/ui/stacks/${typed}`);
       await admin.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
       // What Terraform (a resource address) or a principal's name could carry.
-      await system.redis.hset(`${prefix}:res:${typed}`, { drift_status: 'drifted', drift_checked_at: new Date().toISOString(), drift_job_id: stack.job.id, drift_resources: JSON.stringify([{ address: `terraform_data.stack["${XSS}"]`, action: 'update' }]) });
+      await system.redis.hset(`${prefix}:res:${typed}`, {
+        drift_status: 'drifted',
+        drift_checked_at: new Date().toISOString(),
+        drift_job_id: stack.job.id,
+        drift_resources: JSON.stringify([{ address: `terraform_data.stack["${XSS}"]`, action: 'update' }]),
+      });
       await system.redis.hset(`${prefix}:job:${stack.job.id}`, 'created_by', XSS);
       await system.store.channels.publishJobEvent({ resourceId: typed, jobId: stack.job.id, status: stack.job.status });
       await admin.locator('#drift-resources code', { hasText: XSS }).waitFor();
       await admin.locator('#job-history td', { hasText: XSS }).waitFor();
-      assert.equal(await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true, 'swapped in live');
+      assert.equal(
+        await admin.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded),
+        true,
+        'swapped in live',
+      );
       assert.equal(await admin.locator('main img').count(), 0);
       await admin.reload();
       await admin.locator('#drift-resources code', { hasText: XSS }).waitFor();
@@ -287,19 +349,25 @@ describe('the web console', () => {
       await accessible(admin);
     } finally {
       await system.redis.hdel(`${prefix}:res:${typed}`, ...drift);
-      const restore = Object.fromEntries(drift.flatMap((field, i) => (kept[i] === null || kept[i] === undefined ? [] : [[field, kept[i]]])));
+      const restore = Object.fromEntries(
+        drift.flatMap((field, i) => (kept[i] === null || kept[i] === undefined ? [] : [[field, kept[i]]])),
+      );
       if (Object.keys(restore).length > 0) await system.redis.hset(`${prefix}:res:${typed}`, restore);
       if (keptBy === null) await system.redis.hdel(`${prefix}:job:${stack.job.id}`, 'created_by');
       else await system.redis.hset(`${prefix}:job:${stack.job.id}`, 'created_by', keptBy);
     }
   });
 
-  test("the live stream carries only the stacks the session may read, refuses a stack it may not, and ends when the session does", async () => {
+  test('the live stream carries only the stacks the session may read, refuses a stack it may not, and ends when the session does', async () => {
     const { context, page } = await newPage();
     await signIn(page, OUTSIDER);
     const outsider = await liveStream(await sessionOf(page));
     const own = await liveStream(await sessionOf(admin));
-    assert.equal((await liveStream(await sessionOf(page), `?stack=${ec2}`)).status, 404, "another project's stack is unknown");
+    assert.equal(
+      (await liveStream(await sessionOf(page), `?stack=${ec2}`)).status,
+      404,
+      "another project's stack is unknown",
+    );
     assert.equal(outsider.status, 200);
     await system.store.channels.publishJobEvent({ resourceId: ec2, jobId: 'j000000000000000', status: 'queued' });
     await own.until(new RegExp(`event: stacks\ndata: ${ec2}\n`));
@@ -324,7 +392,10 @@ describe('the web console', () => {
     const form = await page.goto('/ui/templates/ec2instance/new');
     assert.equal(form?.status(), 403);
     const csrf = await page.locator('input[name=_csrf]').first().inputValue();
-    const forged = await page.request.post(`/ui/stacks/${ec2}/delete`, { form: { _csrf: csrf }, headers: { origin: system.baseUrl } });
+    const forged = await page.request.post(`/ui/stacks/${ec2}/delete`, {
+      form: { _csrf: csrf },
+      headers: { origin: system.baseUrl },
+    });
     assert.equal(forged.status(), 403);
     assert.match(await forged.text(), /needs the write role/);
     assert.equal((await system.store.resources.get(ec2))?.status, 'ready');
@@ -336,9 +407,18 @@ describe('the web console', () => {
     const session = cookies.find((c) => c.name === 'tfc_session')?.value ?? assert.fail('no session cookie');
     const csrf = await admin.locator('input[name=_csrf]').first().inputValue();
     const post = (headers: Record<string, string>, body: string) =>
-      fetch(`${system.baseUrl}/ui/stacks/${ec2}/delete`, { method: 'POST', redirect: 'manual', headers: { cookie: `tfc_session=${session}`, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+      fetch(`${system.baseUrl}/ui/stacks/${ec2}/delete`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: `tfc_session=${session}`, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body,
+      });
     assert.equal((await post({ origin: 'http://evil.example' }, '')).status, 403);
-    assert.equal((await post({ origin: 'http://evil.example' }, `_csrf=${csrf}`)).status, 403, 'even with the token, from another origin');
+    assert.equal(
+      (await post({ origin: 'http://evil.example' }, `_csrf=${csrf}`)).status,
+      403,
+      'even with the token, from another origin',
+    );
     assert.equal((await post({ origin: system.baseUrl }, '')).status, 403, 'without the token');
     assert.equal((await post({ origin: system.baseUrl }, '_csrf=0000')).status, 403, 'with a wrong token');
     assert.equal((await system.store.resources.get(ec2))?.status, 'ready');
@@ -353,7 +433,7 @@ describe('the web console', () => {
     await admin.locator('#stack-status-value', { hasText: 'deleted' }).waitFor({ timeout: 60_000 });
   });
 
-  test("a session of a revoked token is refused at once; signing out ends the session in Redis", async () => {
+  test('a session of a revoked token is refused at once; signing out ends the session in Redis', async () => {
     const made = await system.http().post('/api/projects/default/tokens').send({ name: 'console-user', role: 'read' });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const { context, page } = await newPage();
@@ -373,7 +453,10 @@ describe('the web console', () => {
     const session = (await admin.context().cookies()).find((c) => c.name === 'tfc_session')?.value;
     await admin.getByRole('button', { name: 'Sign out' }).click();
     await admin.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
-    const replayed = await fetch(`${system.baseUrl}/ui/`, { redirect: 'manual', headers: { cookie: `tfc_session=${session}` } });
+    const replayed = await fetch(`${system.baseUrl}/ui/`, {
+      redirect: 'manual',
+      headers: { cookie: `tfc_session=${session}` },
+    });
     assert.equal(replayed.status, 303);
     assert.equal(replayed.headers.get('location'), '/ui/login');
     const afterKeys = await system.redis.keys(`${system.config.redisPrefix}:ui:session:*`);

@@ -21,20 +21,42 @@ describe('drift detection', () => {
   test('an outside change is found by the scheduled check within two intervals; a speculative plan lists it; an apply brings the stack back in sync', async () => {
     const intervalMs = 3_000;
     const outside = await outsideWorld(services().dir);
-    const system = await startSystem({ fixture: 'changes', worker: true, env: { TF_VAR_outside_state: outside.path, DRIFT_CHECK_INTERVAL: '3s' } });
+    const system = await startSystem({
+      fixture: 'changes',
+      worker: true,
+      env: { TF_VAR_outside_state: outside.path, DRIFT_CHECK_INTERVAL: '3s' },
+    });
     const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 2 });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const id: string = created.body.id;
     // The apply left the stack matching its configuration.
-    assert.deepEqual(created.body.drift, { status: 'in_sync', checked_at: created.body.drift.checked_at, job: { id: created.body.job.id, href: created.body.job.href }, resources: [] });
+    assert.deepEqual(created.body.drift, {
+      status: 'in_sync',
+      checked_at: created.body.drift.checked_at,
+      job: { id: created.body.job.id, href: created.body.job.href },
+      resources: [],
+    });
     // A scheduled check of the unchanged stack finds it in sync.
-    const checkedQuiet = await system.waitForResource(id, (r) => r.drift.job?.id !== created.body.job.id, 3 * intervalMs, 'not checked');
+    const checkedQuiet = await system.waitForResource(
+      id,
+      (r) => r.drift.job?.id !== created.body.job.id,
+      3 * intervalMs,
+      'not checked',
+    );
     assert.equal(checkedQuiet.drift.status, 'in_sync');
 
     await outside.set('v2');
     const changedAt = Date.now();
-    const found = await system.waitForResource(id, (r) => r.drift.status === 'drifted', 4 * intervalMs, 'not found drifted');
-    assert.ok(Date.parse(found.drift.checked_at ?? '') - changedAt <= 2 * intervalMs, `found ${Date.parse(found.drift.checked_at ?? '') - changedAt} ms after the change`);
+    const found = await system.waitForResource(
+      id,
+      (r) => r.drift.status === 'drifted',
+      4 * intervalMs,
+      'not found drifted',
+    );
+    assert.ok(
+      Date.parse(found.drift.checked_at ?? '') - changedAt <= 2 * intervalMs,
+      `found ${Date.parse(found.drift.checked_at ?? '') - changedAt} ms after the change`,
+    );
     assert.deepEqual(found.drift.resources, INSTANCES);
     // The check was a plan-only job that changed nothing of the stack.
     assert.equal(found.status, 'ready');
@@ -46,7 +68,8 @@ describe('drift detection', () => {
 
     const shown = (await system.http().get(`/api/ec2instance/${id}`)).body;
     assert.equal(shown.drift.status, 'drifted');
-    const listed = async (query: string) => (await system.http().get(`/api/ec2instance?${query}`)).body.items.map((r: { id: string }) => r.id);
+    const listed = async (query: string) =>
+      (await system.http().get(`/api/ec2instance?${query}`)).body.items.map((r: { id: string }) => r.id);
     assert.deepEqual(await listed('drift=drifted'), [id]);
     assert.deepEqual(await listed('drift=in_sync'), []);
     assert.deepEqual(await listed('status=ready&drift=drifted'), [id]);
@@ -60,23 +83,41 @@ describe('drift detection', () => {
     assert.equal(plan.status, 200, JSON.stringify(plan.body));
     assert.deepEqual(plan.body.plan.resources, INSTANCES);
     // Found drifted once (the plan found what was known): one event, naming the check.
-    const drifted = (await system.store.outbox.entries()).filter((e) => e.subject === id && e.type === 'io.tfcompute.stack.drifted');
-    assert.deepEqual(drifted.map((e) => JSON.parse(e.data).job), [{ id: check.id, action: 'plan', status: 'succeeded' }]);
+    const drifted = (await system.store.outbox.entries()).filter(
+      (e) => e.subject === id && e.type === 'io.tfcompute.stack.drifted',
+    );
+    assert.deepEqual(
+      drifted.map((e) => JSON.parse(e.data).job),
+      [{ id: check.id, action: 'plan', status: 'succeeded' }],
+    );
 
     // An update with no input changes applies the configuration again.
-    const applied = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ auto_apply: true });
+    const applied = await system
+      .http()
+      .patch(`/api/ec2instance/${id}`)
+      .set('Prefer', 'wait=60')
+      .send({ auto_apply: true });
     assert.equal(applied.status, 200, JSON.stringify(applied.body));
     assert.equal(applied.body.status, 'ready');
     assert.equal(applied.body.drift.status, 'in_sync');
     assert.equal(applied.body.drift.job.id, applied.body.job.id);
-    const rechecked = await system.waitForResource(id, (r) => r.drift.job?.id !== applied.body.job.id, 3 * intervalMs, 'not checked again');
+    const rechecked = await system.waitForResource(
+      id,
+      (r) => r.drift.job?.id !== applied.body.job.id,
+      3 * intervalMs,
+      'not checked again',
+    );
     assert.equal(rechecked.drift.status, 'in_sync');
     assert.deepEqual(await listed('drift=drifted'), []);
   });
 
-  test('checks never overlap a stack\'s jobs, and a user\'s job waits for at most the one check running', async () => {
+  test("checks never overlap a stack's jobs, and a user's job waits for at most the one check running", async () => {
     const outside = await outsideWorld(services().dir);
-    const system = await startSystem({ fixture: 'changes', worker: true, env: { TF_VAR_outside_state: outside.path, DRIFT_CHECK_INTERVAL: '1s' } });
+    const system = await startSystem({
+      fixture: 'changes',
+      worker: true,
+      env: { TF_VAR_outside_state: outside.path, DRIFT_CHECK_INTERVAL: '1s' },
+    });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 1 });
@@ -92,11 +133,24 @@ describe('drift detection', () => {
     const waits: Array<{ user: Job; check: Job }> = [];
     for (let round = 0; round < 2; round++) {
       for (const id of ids) {
-        const check = await system.waitForStackEvents(id, () => runningCheck(id), (job) => job !== null, 10_000, 'no check started');
-        const changed = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ inputs: { tags: { round: String(round) } }, auto_apply: true });
+        const check = await system.waitForStackEvents(
+          id,
+          () => runningCheck(id),
+          (job) => job !== null,
+          10_000,
+          'no check started',
+        );
+        const changed = await system
+          .http()
+          .patch(`/api/ec2instance/${id}`)
+          .set('Prefer', 'wait=60')
+          .send({ inputs: { tags: { round: String(round) } }, auto_apply: true });
         assert.equal(changed.status, 200, JSON.stringify(changed.body));
         assert.equal(changed.body.status, 'ready', JSON.stringify(changed.body.error));
-        waits.push({ user: (await system.store.jobs.get(changed.body.job.id)) as Job, check: (await system.store.jobs.get((check as Job).id)) as Job });
+        waits.push({
+          user: (await system.store.jobs.get(changed.body.job.id)) as Job,
+          check: (await system.store.jobs.get((check as Job).id)) as Job,
+        });
       }
     }
     for (const { user, check } of waits) {
@@ -108,10 +162,15 @@ describe('drift detection', () => {
     }
     const jobs = await jobsOf(system);
     for (const id of ids) {
-      const runs = jobs.filter((job) => job.resource_id === id && job.started_at).sort((a, b) => (a.started_at ?? '').localeCompare(b.started_at ?? ''));
+      const runs = jobs
+        .filter((job) => job.resource_id === id && job.started_at)
+        .sort((a, b) => (a.started_at ?? '').localeCompare(b.started_at ?? ''));
       for (let i = 1; i < runs.length; i++) {
         const [before, after] = [runs[i - 1] as Job, runs[i] as Job];
-        assert.ok((after.started_at ?? '') >= (before.finished_at ?? ''), `${after.action} ${after.id} started before ${before.action} ${before.id} finished`);
+        assert.ok(
+          (after.started_at ?? '') >= (before.finished_at ?? ''),
+          `${after.action} ${after.id} started before ${before.action} ${before.id} finished`,
+        );
       }
     }
   });
@@ -134,7 +193,11 @@ describe('drift detection', () => {
     const served = await system.templateRef();
     assert.notEqual(served.version, created.body.template.version);
     const shown = (await system.http().get(`/api/ec2instance/${id}`)).body;
-    assert.deepEqual(shown.template, { name: 'ec2instance', version: created.body.template.version, latest_version: served.version });
+    assert.deepEqual(shown.template, {
+      name: 'ec2instance',
+      version: created.body.template.version,
+      latest_version: served.version,
+    });
     const listed = (await system.http().get('/api/ec2instance')).body.items[0];
     assert.equal(listed.template.latest_version, served.version);
 

@@ -14,7 +14,11 @@ import { EVENTS_ENV, Receiver } from './support/receiver.ts';
 const [startSystem] = useSystems();
 
 function tool(env: Record<string, string>, args: string[]) {
-  return execa(process.execPath, [path.join(ROOT, 'scripts', 'events.ts'), ...args], { reject: false, env, extendEnv: false });
+  return execa(process.execPath, [path.join(ROOT, 'scripts', 'events.ts'), ...args], {
+    reject: false,
+    env,
+    extendEnv: false,
+  });
 }
 
 test('events preview prints, for every type, the signed request a delivery sends, with the source real deliveries carry; schema prints the schemas', async (t) => {
@@ -33,14 +37,23 @@ test('events preview prints, for every type, the signed request a delivery sends
   const preview = await tool(system.env, ['preview', '--webhook', webhook.id]);
   assert.equal(preview.exitCode, 0, preview.stderr);
   const sections = preview.stdout.split(/^## /m).slice(1);
-  assert.deepEqual(sections.map((s) => s.split('\n')[0]), Object.keys(schemas));
+  assert.deepEqual(
+    sections.map((s) => s.split('\n')[0]),
+    Object.keys(schemas),
+  );
   const ajv = new Ajv2020({ strict: false });
   for (const section of sections) {
     const [head, body] = section.split('\n\n') as [string, string];
     const [type, requestLine, ...headerLines] = head.split('\n');
     assert.equal(requestLine, `POST ${receiver.url}`);
-    const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
-    const event = new Webhook(webhook.secret).verify(body.trimEnd(), headers) as { type: string; source: string; data: unknown };
+    const headers = Object.fromEntries(
+      headerLines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+    );
+    const event = new Webhook(webhook.secret).verify(body.trimEnd(), headers) as {
+      type: string;
+      source: string;
+      data: unknown;
+    };
     assert.equal(event.type, type);
     assert.equal(event.source, receiver.requests[0]!.event.source, 'the configured source');
     assert.equal(headers['content-type'], 'application/cloudevents+json');
@@ -55,8 +68,14 @@ test('events preview prints, for every type, the signed request a delivery sends
 test('the example receiver processes each signed event once, and refuses a request that is not signed with its secret', async (t) => {
   const system = await startSystem({ worker: true, env: EVENTS_ENV });
   const port = await freePort();
-  const registered = await system.http().post('/api/webhooks').send({ url: `http://127.0.0.1:${port}/` });
-  const child = execa(process.execPath, [path.join(ROOT, 'scripts', 'webhook-receiver.ts')], { env: { WEBHOOK_SECRET: registered.body.secret, PORT: String(port) }, reject: false });
+  const registered = await system
+    .http()
+    .post('/api/webhooks')
+    .send({ url: `http://127.0.0.1:${port}/` });
+  const child = execa(process.execPath, [path.join(ROOT, 'scripts', 'webhook-receiver.ts')], {
+    env: { WEBHOOK_SECRET: registered.body.secret, PORT: String(port) },
+    reject: false,
+  });
   t.after(async () => {
     child.kill('SIGTERM');
     await child;
@@ -90,10 +109,26 @@ test('the example receiver processes each signed event once, and refuses a reque
   const secret = new Webhook(`whsec_${Buffer.alloc(32, 7).toString('base64')}`);
   const body = JSON.stringify({ id: 'evt_forged', type: 'io.tfcompute.stack.deleted' });
   const at = new Date();
-  const forged = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, headers: { 'webhook-id': 'evt_forged', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': secret.sign('evt_forged', at, body) } });
+  const forged = await fetch(`http://127.0.0.1:${port}/`, {
+    method: 'POST',
+    body,
+    headers: {
+      'webhook-id': 'evt_forged',
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': secret.sign('evt_forged', at, body),
+    },
+  });
   assert.equal(forged.status, 401);
   const stale = new Date(Date.now() - 10 * 60_000);
-  const replayed = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, headers: { 'webhook-id': 'evt_old', 'webhook-timestamp': String(Math.floor(stale.getTime() / 1000)), 'webhook-signature': new Webhook(registered.body.secret).sign('evt_old', stale, body) } });
+  const replayed = await fetch(`http://127.0.0.1:${port}/`, {
+    method: 'POST',
+    body,
+    headers: {
+      'webhook-id': 'evt_old',
+      'webhook-timestamp': String(Math.floor(stale.getTime() / 1000)),
+      'webhook-signature': new Webhook(registered.body.secret).sign('evt_old', stale, body),
+    },
+  });
   assert.equal(replayed.status, 401, 'a signed request older than five minutes is refused');
   assert.equal(lines.length, 1);
 });

@@ -51,13 +51,24 @@ async function batch(system: TestSystem, n = BATCH): Promise<string[]> {
 // Every event the outbox holds for these stacks reached the receiver (each
 // signed, with the id it was recorded with); returns how many requests
 // were duplicates of an event already received.
-async function everyEventArrives(system: TestSystem, receiver: Receiver, secret: string, ids: string[]): Promise<{ events: number; duplicates: number }> {
+async function everyEventArrives(
+  system: TestSystem,
+  receiver: Receiver,
+  secret: string,
+  ids: string[],
+): Promise<{ events: number; duplicates: number }> {
   const subjects = new Set(ids);
-  const recorded = (await system.store.outbox.entries()).filter((e) => subjects.has(e.subject)).map((e) => `evt_${e.entryId}`);
-  await receiver.waitFor(() => {
-    const got = new Set(receiver.events().map((e) => e.id));
-    return recorded.every((id) => got.has(id));
-  }, `all ${recorded.length} events`, 60_000);
+  const recorded = (await system.store.outbox.entries())
+    .filter((e) => subjects.has(e.subject))
+    .map((e) => `evt_${e.entryId}`);
+  await receiver.waitFor(
+    () => {
+      const got = new Set(receiver.events().map((e) => e.id));
+      return recorded.every((id) => got.has(id));
+    },
+    `all ${recorded.length} events`,
+    60_000,
+  );
   const verifier = new Webhook(secret);
   for (const request of receiver.requests) verifier.verify(request.body, request.headers);
   const ofBatch = receiver.requests.filter((r) => subjects.has(r.event.subject));
@@ -80,13 +91,18 @@ describe('a receiver that fails never holds up a stack', () => {
       const ids = await batch(system);
       const took = performance.now() - started;
       const answered = receiver.requests.length;
-      if (toxic.kind !== 'reset_mid_response') assert.equal(answered, 0, 'no delivery had got through when the batch was ready');
+      if (toxic.kind !== 'reset_mid_response')
+        assert.equal(answered, 0, 'no delivery had got through when the batch was ready');
       const deliveries = (await system.store.webhooks.all())[0]!;
-      const attempted = (await system.store.webhooks.listDeliveries(deliveries.id, 100)).items.filter((d) => d.attempts.length > 0).length;
+      const attempted = (await system.store.webhooks.listDeliveries(deliveries.id, 100)).items.filter(
+        (d) => d.attempts.length > 0,
+      ).length;
       proxy.set({ kind: 'none' });
       const { events, duplicates } = await everyEventArrives(system, receiver, secret, ids);
       assert.equal(events, BATCH * 5, 'five events per created stack');
-      t.diagnostic(`webhook ${name}: batch of ${BATCH} ready in ${Math.round(took)} ms; ${attempted} deliveries attempted meanwhile; ${events} events arrived after healing, ${duplicates} duplicates; proxy connections ${JSON.stringify(proxy.connections)}`);
+      t.diagnostic(
+        `webhook ${name}: batch of ${BATCH} ready in ${Math.round(took)} ms; ${attempted} deliveries attempted meanwhile; ${events} events arrived after healing, ${duplicates} duplicates; proxy connections ${JSON.stringify(proxy.connections)}`,
+      );
     });
   }
 });
@@ -114,7 +130,10 @@ describe('events survive what the jobs survive', () => {
     // A dispatcher that read the events and died before it handed them on.
     await system.store.outbox.ensureGroup();
     const taken = await system.store.outbox.readNew(system.redis, 'dead-dispatcher', 100, 100);
-    assert.deepEqual(taken.map((e) => e.type), ['io.tfcompute.job.queued', 'io.tfcompute.stack.creating']);
+    assert.deepEqual(
+      taken.map((e) => e.type),
+      ['io.tfcompute.job.queued', 'io.tfcompute.stack.creating'],
+    );
     await system.startWorker();
     await system.waitForResourceStatus(created.body.id, 'ready', 60_000);
     const { events } = await everyEventArrives(system, receiver, secret, [created.body.id]);
@@ -135,7 +154,8 @@ describe('events survive what the jobs survive', () => {
     redis = await startRedis(dir, { port: redis.port, appendonly: true });
     proxy.set({ kind: 'none' });
     // As an orchestrator would: wait for the API to be ready again.
-    while ((await system.http().get('/readyz')).status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    while ((await system.http().get('/readyz')).status !== 200)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     const after = await batch(system, 1);
     const { events, duplicates } = await everyEventArrives(system, receiver, secret, [...ids, ...after]);
     t.diagnostic(`Redis restart: ${events} events arrived, ${duplicates} duplicates`);

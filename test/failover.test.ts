@@ -42,7 +42,12 @@ before(async () => {
     // Each apply and destroy records an overlap, and each apply that makes the stack's instance a line (test/fixtures/probe).
     fixture: 'probe',
     concurrency: 4,
-    env: { ...EVENTS_ENV, REDIS_SENTINELS: sentinels.setting, REDIS_SENTINEL_NAME: SENTINEL_NAME, REDIS_WAIT_REPLICAS: '1' },
+    env: {
+      ...EVENTS_ENV,
+      REDIS_SENTINELS: sentinels.setting,
+      REDIS_SENTINEL_NAME: SENTINEL_NAME,
+      REDIS_WAIT_REPLICAS: '1',
+    },
   });
   await system.startApi();
   await system.startWorker();
@@ -63,13 +68,18 @@ test('WAIT for one replica costs each write request a round trip to the replica 
   for (let i = 0; i < 40; i += 1) {
     const which = i % 2 === 0 ? 'wait' : 'plain';
     const started = performance.now();
-    const res = await request(bases[which]).post('/api/webhooks').set('Authorization', `Bearer ${TOKENS.admin}`).send({ url: `${receiver.url}/cost-${i}` });
+    const res = await request(bases[which])
+      .post('/api/webhooks')
+      .set('Authorization', `Bearer ${TOKENS.admin}`)
+      .send({ url: `${receiver.url}/cost-${i}` });
     took[which].push(performance.now() - started);
     assert.equal(res.status, 201, res.text);
     await system.http().delete(`/api/webhooks/${res.body.id}`).expect(204);
   }
   const median = (ms: number[]) => ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)] ?? 0;
-  t.diagnostic(`POST /api/webhooks median latency: with REDIS_WAIT_REPLICAS=1 ${median(took.wait).toFixed(1)} ms, without ${median(took.plain).toFixed(1)} ms (20 each, interleaved)`);
+  t.diagnostic(
+    `POST /api/webhooks median latency: with REDIS_WAIT_REPLICAS=1 ${median(took.wait).toFixed(1)} ms, without ${median(took.plain).toFixed(1)} ms (20 each, interleaved)`,
+  );
 });
 
 test('with the primary SIGKILLed under 50 creates and deletes, every accepted request settles, nothing is applied twice or left behind, and no event is lost or doubled', async (t) => {
@@ -86,7 +96,9 @@ test('with the primary SIGKILLed under 50 creates and deletes, every accepted re
   async function send(make: () => request.Test): Promise<request.Response> {
     for (;;) {
       const sentAt = performance.now();
-      const res = await make().timeout(10_000).catch(() => undefined);
+      const res = await make()
+        .timeout(10_000)
+        .catch(() => undefined);
       if (res && res.status !== 503) {
         answered += 1;
         // The first write sent after the kill that succeeded: Redis is back.
@@ -121,7 +133,9 @@ test('with the primary SIGKILLed under 50 creates and deletes, every accepted re
 
   const accepted: Array<{ id: string; deleted: boolean }> = [];
   const create = async (i: number) => {
-    const res = await send(() => system.http().post('/api/ec2instance').set('Idempotency-Key', `"failover-${i}"`).send({}));
+    const res = await send(() =>
+      system.http().post('/api/ec2instance').set('Idempotency-Key', `"failover-${i}"`).send({}),
+    );
     assert.equal(res.status, 202, res.text);
     const stack = { id: res.body.id as string, deleted: i < DELETES };
     accepted.push(stack);
@@ -131,9 +145,11 @@ test('with the primary SIGKILLed under 50 creates and deletes, every accepted re
   };
   // Five clients at a time.
   const next = { i: 0 };
-  await Promise.all(Array.from({ length: 5 }, async () => {
-    while (next.i < CREATES) await create(next.i++);
-  }));
+  await Promise.all(
+    Array.from({ length: 5 }, async () => {
+      while (next.i < CREATES) await create(next.i++);
+    }),
+  );
   const answeredAt = performance.now();
   await killed;
   assert.ok(killedAt > 0, 'the primary was killed while requests were in flight');
@@ -141,12 +157,18 @@ test('with the primary SIGKILLed under 50 creates and deletes, every accepted re
 
   assert.match(switched, new RegExp(`${SENTINEL_NAME} 127\\.0\\.0\\.1 \\d+ 127\\.0\\.0\\.1 ${sentinels.replica.port}`));
   const since = () => `${((performance.now() - killedAt) / 1000).toFixed(1)} s`;
-  const phases = [`requests answered ${((answeredAt - killedAt) / 1000).toFixed(1)} s`, `replica back ${((replicaBackAt - killedAt) / 1000).toFixed(1)} s`];
+  const phases = [
+    `requests answered ${((answeredAt - killedAt) / 1000).toFixed(1)} s`,
+    `replica back ${((replicaBackAt - killedAt) / 1000).toFixed(1)} s`,
+  ];
 
   const settled = new Map<string, Resource>();
   for (const stack of accepted) {
     const done = (r: Resource) => (stack.deleted ? r.status === 'deleted' : ['ready', 'failed'].includes(r.status));
-    settled.set(stack.id, await system.waitForResource(stack.id, done, 60_000, stack.deleted ? 'not deleted' : 'not settled'));
+    settled.set(
+      stack.id,
+      await system.waitForResource(stack.id, done, 60_000, stack.deleted ? 'not deleted' : 'not settled'),
+    );
   }
   for (const [id, resource] of settled) {
     if (resource.status === 'failed') assert.ok(resource.error, `${id} failed without a reason`);
@@ -158,12 +180,24 @@ test('with the primary SIGKILLed under 50 creates and deletes, every accepted re
   // workspace, each stack's instance made at most once, and each live
   // stack's state holds its one instance.
   const markers = await readdir(services.dir);
-  assert.deepEqual(markers.filter((name) => name.startsWith('overlap-')), [], 'Terraform never ran twice at once in one workspace');
+  assert.deepEqual(
+    markers.filter((name) => name.startsWith('overlap-')),
+    [],
+    'Terraform never ran twice at once in one workspace',
+  );
   for (const { id } of accepted) {
     const made = await readFile(path.join(services.dir, `made-${id}`), 'utf8').catch(() => '');
-    assert.ok(made.split('\n').filter(Boolean).length <= 1, `${id}: its instance was made ${made.split('\n').filter(Boolean).length} times`);
+    assert.ok(
+      made.split('\n').filter(Boolean).length <= 1,
+      `${id}: its instance was made ${made.split('\n').filter(Boolean).length} times`,
+    );
   }
-  for (const id of live) assert.deepEqual((await system.stateAddresses(id)).filter((a) => a.startsWith('terraform_data.instance')), ['terraform_data.instance[0]'], id);
+  for (const id of live)
+    assert.deepEqual(
+      (await system.stateAddresses(id)).filter((a) => a.startsWith('terraform_data.instance')),
+      ['terraform_data.instance[0]'],
+      id,
+    );
 
   // No workspace orphaned: the bucket holds exactly the live stacks' states.
   const workspaces = (await services.backend.listStateKeys()).map((key) => key.split('/')[1]).sort();
@@ -175,12 +209,21 @@ test('with the primary SIGKILLed under 50 creates and deletes, every accepted re
   const outbox = await system.store.outbox.entries();
   const expected = new Set(outbox.filter((e) => settled.has(e.subject)).map((e) => `${e.subject}#${e.sequence}`));
   const have = () => new Set(receiver.events().map((e) => `${e.subject}#${Number(e.sequence)}`));
-  await receiver.waitFor(() => [...expected].every((k) => have().has(k)), `${expected.size} events`, 30_000).catch(async (error: Error) => {
-    const missing = outbox.filter((e) => !have().has(`${e.subject}#${e.sequence}`) && expected.has(`${e.subject}#${e.sequence}`));
-    throw new Error(`${error.message}; missing: ${JSON.stringify(await Promise.all(missing.map((e) => whereIs(e, hook.body.id))))}`);
-  });
+  await receiver
+    .waitFor(() => [...expected].every((k) => have().has(k)), `${expected.size} events`, 30_000)
+    .catch(async (error: Error) => {
+      const missing = outbox.filter(
+        (e) => !have().has(`${e.subject}#${e.sequence}`) && expected.has(`${e.subject}#${e.sequence}`),
+      );
+      throw new Error(
+        `${error.message}; missing: ${JSON.stringify(await Promise.all(missing.map((e) => whereIs(e, hook.body.id))))}`,
+      );
+    });
   phases.push(`delivered ${since()}`);
-  const received = receiver.events().filter((e) => settled.has(e.subject)).map((e) => `${e.subject}#${Number(e.sequence)}`);
+  const received = receiver
+    .events()
+    .filter((e) => settled.has(e.subject))
+    .map((e) => `${e.subject}#${Number(e.sequence)}`);
   assert.equal(received.length, new Set(received).size, 'an event was delivered again under a new id');
   assert.deepEqual(new Set(received), expected);
   await system.assertEventsMatchRecords();
@@ -195,17 +238,28 @@ test('with the primary SIGKILLed under 50 creates and deletes, every accepted re
   const duplicates = ids.length - new Set(ids).size;
   // Sentinel stamps its log lines to the millisecond, in this machine's time zone.
   const switchedAt = new Date(/\d\d \w{3} \d{4} [\d:.]+/.exec(switched)?.[0] ?? '').getTime();
-  t.diagnostic(`failover: Sentinel switched the primary ${((switchedAt - killedWallClock) / 1000).toFixed(1)} s after the SIGKILL; first successful write ${((recoveredAt - killedAt) / 1000).toFixed(1)} s after it; requests retried by the client ${retried}; jobs that ran more than once ${jobsRetried} of ${runs.size}; stacks ready ${live.length}, deleted ${accepted.length - live.length}; deliveries ${receiver.requests.length} for ${new Set(ids).size} events (${duplicates} duplicates by webhook-id); after the SIGKILL: ${phases.join(', ')}`);
+  t.diagnostic(
+    `failover: Sentinel switched the primary ${((switchedAt - killedWallClock) / 1000).toFixed(1)} s after the SIGKILL; first successful write ${((recoveredAt - killedAt) / 1000).toFixed(1)} s after it; requests retried by the client ${retried}; jobs that ran more than once ${jobsRetried} of ${runs.size}; stacks ready ${live.length}, deleted ${accepted.length - live.length}; deliveries ${receiver.requests.length} for ${new Set(ids).size} events (${duplicates} duplicates by webhook-id); after the SIGKILL: ${phases.join(', ')}`,
+  );
 });
 
 // Where the delivery of an event that did not arrive stands: its record and its BullMQ job.
-async function whereIs(entry: { entryId: string; subject: string; sequence: number; type: string }, webhookId: string): Promise<Record<string, unknown>> {
+async function whereIs(
+  entry: { entryId: string; subject: string; sequence: number; type: string },
+  webhookId: string,
+): Promise<Record<string, unknown>> {
   const deliveries = createDeliveryQueue(system.redis, system.config.redisPrefix);
   try {
     const id = firstDeliveryId(eventId(entry.entryId), webhookId);
     const job = await deliveries.getJob(id);
     const record = await system.store.webhooks.getDelivery(id);
-    return { event: `${entry.subject}#${entry.sequence} ${entry.type}`, record: record?.status, job: await deliveries.getJobState(id), stalled: job?.stalledCounter, reason: job?.failedReason };
+    return {
+      event: `${entry.subject}#${entry.sequence} ${entry.type}`,
+      record: record?.status,
+      job: await deliveries.getJobState(id),
+      stalled: job?.stalledCounter,
+      reason: job?.failedReason,
+    };
   } finally {
     await deliveries.close();
   }

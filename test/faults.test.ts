@@ -25,8 +25,15 @@ async function audit(system: TestSystem, ids: string[]): Promise<{ workspaces: M
   return { workspaces, locks: (await system.services.backend.lockHolders()).length };
 }
 
-function report(t: TestContext, figures: { faults: number; resources: number; lost: number; orphaned: number; stuckLocks: number }): void {
-  t.diagnostic(`fault: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+function report(
+  t: TestContext,
+  figures: { faults: number; resources: number; lost: number; orphaned: number; stuckLocks: number },
+): void {
+  t.diagnostic(
+    `fault: ${Object.entries(figures)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
 }
 
 describe('a worker killed with SIGKILL', () => {
@@ -41,7 +48,10 @@ describe('a worker killed with SIGKILL', () => {
     test(`${point.name}: the job is recovered, the dead worker's lock released, and the stack ends with exactly one workspace`, async (t) => {
       // A short grace: a dead worker's lock is taken once its heartbeat has
       // been quiet for a lease and the grace (see state-lock.ts).
-      const system = await startSystem({ fixture: 'slow', env: { TF_VAR_sleep_seconds: '2', SHUTDOWN_GRACE_SECONDS: '1' } });
+      const system = await startSystem({
+        fixture: 'slow',
+        env: { TF_VAR_sleep_seconds: '2', SHUTDOWN_GRACE_SECONDS: '1' },
+      });
       const doomed = await system.spawnWorker();
       const created = await system.http().post('/api/ec2instance').send({ node_count: 2 });
       const id: string = created.body.id;
@@ -57,12 +67,17 @@ describe('a worker killed with SIGKILL', () => {
       await doomed.signal('SIGKILL');
       // Terraform dies with its worker (parent-death signal).
       const deadline = Date.now() + 5_000;
-      while ((await terraformProcesses(id)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      while ((await terraformProcesses(id)).length > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       assert.deepEqual(await terraformProcesses(id), [], 'no Terraform outlives its worker');
       const left = await system.services.backend.lockHolders();
       if (running.length > 0) {
         assert.equal(left.length, 1, 'the dead worker left its state lock');
-        assert.equal(left[0]?.Info, `tfcompute job ${jobId} on worker ${doomed.workerId}`, 'the lock names the worker and the job');
+        assert.equal(
+          left[0]?.Info,
+          `tfcompute job ${jobId} on worker ${doomed.workerId}`,
+          'the lock names the worker and the job',
+        );
       }
 
       await system.startWorker();
@@ -81,7 +96,13 @@ describe('a worker killed with SIGKILL', () => {
         assert.equal(after.workspaces.get(id), 0, 'the workspace is gone');
       }
       assert.equal(after.locks, 0, 'no lock is left');
-      if (left.length > 0) assert.match(await system.store.logs.get(jobId), new RegExp(`Released a stale state lock left by tfcompute-worker@${doomed.workerId}: worker ${doomed.workerId} has not renewed it for \\d+ s`));
+      if (left.length > 0)
+        assert.match(
+          await system.store.logs.get(jobId),
+          new RegExp(
+            `Released a stale state lock left by tfcompute-worker@${doomed.workerId}: worker ${doomed.workerId} has not renewed it for \\d+ s`,
+          ),
+        );
       report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: after.locks });
     });
   }
@@ -107,7 +128,12 @@ describe('Redis restarted during a burst of creates', () => {
         for (;;) {
           sent += 1;
           const started = performance.now();
-          const res = await system.http().post('/api/ec2instance').set('Idempotency-Key', key).send({ tags: { key } }).timeout(10_000);
+          const res = await system
+            .http()
+            .post('/api/ec2instance')
+            .set('Idempotency-Key', key)
+            .send({ tags: { key } })
+            .timeout(10_000);
           if (res.status === 202) {
             accepted.add(res.body.id);
             break;
@@ -139,7 +165,14 @@ describe('Redis restarted during a burst of creates', () => {
         assert.equal(resource.outputs.resource_id, id);
       } catch (error) {
         const resource = await system.resource(id);
-        stuck.push(JSON.stringify({ error: String(error), resource, job: await system.store.jobs.get(resource.job.id), log: await system.store.logs.get(resource.job.id) }));
+        stuck.push(
+          JSON.stringify({
+            error: String(error),
+            resource,
+            job: await system.store.jobs.get(resource.job.id),
+            log: await system.store.logs.get(resource.job.id),
+          }),
+        );
       }
     }
     assert.deepEqual(stuck, [], 'every accepted resource became ready');
@@ -147,9 +180,14 @@ describe('Redis restarted during a burst of creates', () => {
     // resource left behind by a refused one.
     assert.equal(await system.store.resources.count(), accepted.size);
     const after = await audit(system, [...accepted]);
-    assert.ok([...after.workspaces.values()].every((n) => n === 1), 'one workspace each');
+    assert.ok(
+      [...after.workspaces.values()].every((n) => n === 1),
+      'one workspace each',
+    );
     assert.equal(after.locks, 0);
-    t.diagnostic(`redis restart: ${sent} requests, ${refused.length} refused with 503, ${accepted.size} accepted, all ready ${Date.now() - burstEnded} ms after the burst`);
+    t.diagnostic(
+      `redis restart: ${sent} requests, ${refused.length} refused with 503, ${accepted.size} accepted, all ready ${Date.now() - burstEnded} ms after the burst`,
+    );
     report(t, { faults: 1, resources: accepted.size, lost: 0, orphaned: 0, stuckLocks: after.locks });
   });
 });
@@ -230,11 +268,17 @@ describe('a state backend that is down, slow or resetting connections', () => {
     assert.equal(created.status, 200);
     assert.equal(created.body.status, 'failed');
     assert.equal(created.body.error.code, 'state-backend-unavailable');
-    assert.match(created.body.error.message, /could not lock workspace [0-9a-z]{16}: the state backend could not be reached/);
+    assert.match(
+      created.body.error.message,
+      /could not lock workspace [0-9a-z]{16}: the state backend could not be reached/,
+    );
     assert.equal(created.body.error.retryable, true);
     assert.equal((await system.store.jobs.get(created.body.job.id))?.attempts, 2, 'retried, then failed');
     assert.equal(await system.stateObjectStatus(created.body.id), 404, 'nothing was written');
-    assert.ok(proxies.some((p) => p.connections.down > 0), 'the backend was tried');
+    assert.ok(
+      proxies.some((p) => p.connections.down > 0),
+      'the backend was tried',
+    );
 
     set({ kind: 'none' });
     const retried = await system.http().post(`/api/ec2instance/${created.body.id}/retry`).set('Prefer', 'wait=60');
@@ -249,7 +293,10 @@ describe('a state backend that is down, slow or resetting connections', () => {
     const started = Date.now();
     const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=120').send({});
     assert.equal(created.body.status, 'ready', JSON.stringify(created.body.error));
-    assert.ok(proxies.every((p) => p.connections.latency > 0), 'the traffic went through the slow proxies');
+    assert.ok(
+      proxies.every((p) => p.connections.latency > 0),
+      'the traffic went through the slow proxies',
+    );
     t.diagnostic(`latency: create took ${Date.now() - started} ms`);
     set({ kind: 'none' });
     await assertHealthyState(system, created.body.id, 1);
@@ -267,7 +314,10 @@ describe('a state backend that is down, slow or resetting connections', () => {
     set({ kind: 'reset_peer' });
     const failed = await system.waitForJob(jobId, 90_000);
     assert.equal(failed.status, 'failed');
-    assert.match(failed.error?.message ?? '', /could not save the state to the backend; it is kept|the state backend could not be reached/);
+    assert.match(
+      failed.error?.message ?? '',
+      /could not save the state to the backend; it is kept|the state backend could not be reached/,
+    );
 
     set({ kind: 'none' });
     const retried = await system.http().post(`/api/ec2instance/${id}/retry`).set('Prefer', 'wait=90');
@@ -278,8 +328,15 @@ describe('a state backend that is down, slow or resetting connections', () => {
     assert.match(failedLog, /Failed to save state/);
     assert.match(failedLog, /it is kept on worker/);
     assert.match(log, /Pushed the state an earlier run could not save/);
-    assert.match(log, /Resources: 0 added/, 'the retry found both instances in the pushed state and made nothing twice');
-    await assert.rejects(access(path.join(system.config.templates.singleDir, 'errored.tfstate')), 'no errored.tfstate is left in the configuration directory');
+    assert.match(
+      log,
+      /Resources: 0 added/,
+      'the retry found both instances in the pushed state and made nothing twice',
+    );
+    await assert.rejects(
+      access(path.join(system.config.templates.singleDir, 'errored.tfstate')),
+      'no errored.tfstate is left in the configuration directory',
+    );
     await assertHealthyState(system, id, 2);
     report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: 0 });
   });
@@ -289,7 +346,11 @@ describe('a state backend that is down, slow or resetting connections', () => {
     const stacks = created.map((res) => ({ id: res.body.id as string, jobId: res.body.job.id as string }));
     await Promise.all(stacks.map(({ jobId }) => system.waitForLog(jobId, /instance\[0\]: Creation complete/)));
     // Terraform writes errored.tfstate where it runs: each job runs in a directory of its own.
-    const dirs = await Promise.all(stacks.map(async ({ id }) => Promise.all((await terraformProcesses(id, /^apply$/)).map((pid) => readlink(`/proc/${pid}/cwd`)))));
+    const dirs = await Promise.all(
+      stacks.map(async ({ id }) =>
+        Promise.all((await terraformProcesses(id, /^apply$/)).map((pid) => readlink(`/proc/${pid}/cwd`))),
+      ),
+    );
     assert.equal(new Set(dirs.flat()).size, 2, `one working directory per job: ${JSON.stringify(dirs)}`);
     assert.ok(!dirs.flat().includes(system.config.templates.singleDir), 'not the template directory');
     set({ kind: 'reset_peer' });
@@ -305,7 +366,11 @@ describe('a state backend that is down, slow or resetting connections', () => {
       assert.equal(retried.body.status, 'ready', JSON.stringify(retried.body.error));
       const log = await system.store.logs.get(retried.body.job.id);
       assert.match(log, /Pushed the state an earlier run could not save/);
-      assert.match(log, /Resources: 0 added/, 'the retry found both instances in the pushed state and made nothing twice');
+      assert.match(
+        log,
+        /Resources: 0 added/,
+        'the retry found both instances in the pushed state and made nothing twice',
+      );
     }
     for (const { id } of stacks) await assertHealthyState(system, id, 2);
     report(t, { faults: 1, resources: 2, lost: 0, orphaned: 0, stuckLocks: 0 });
@@ -320,10 +385,22 @@ describe('a state backend that is down, slow or resetting connections', () => {
 // before the waiting reader gets its state, so no later reader meets the
 // pipe, and a pipe never serves two readers (they would split or repeat
 // its bytes).
-async function outsidePipe(): Promise<{ path: string; hold(): Promise<void>; release(): void; close(): Promise<void> }> {
+async function outsidePipe(): Promise<{
+  path: string;
+  hold(): Promise<void>;
+  release(): void;
+  close(): Promise<void>;
+}> {
   const dir = await mkdtemp(path.join(services().dir, 'outside-'));
   const file = path.join(dir, 'outside.tfstate');
-  const state = JSON.stringify({ version: 4, terraform_version: '1.11.4', serial: 1, lineage: 'outside', outputs: { value: { value: 'v1', type: 'string' } }, resources: [] });
+  const state = JSON.stringify({
+    version: 4,
+    terraform_version: '1.11.4',
+    serial: 1,
+    lineage: 'outside',
+    outputs: { value: { value: 'v1', type: 'string' } },
+    resources: [],
+  });
   const asFile = async () => {
     await writeFile(path.join(dir, 'next.tfstate'), state);
     await rename(path.join(dir, 'next.tfstate'), file);
@@ -382,7 +459,10 @@ describe('an update interrupted', () => {
       const stateBefore = await (await fetch(system.services.backend.stateObjectUrl(id))).text();
 
       const reading = pipe.hold();
-      const patched = await system.http().patch(`/api/ec2instance/${id}`).send({ inputs: { node_count: 2 } });
+      const patched = await system
+        .http()
+        .patch(`/api/ec2instance/${id}`)
+        .send({ inputs: { node_count: 2 } });
       assert.equal(patched.status, 202, JSON.stringify(patched.body));
       const jobId: string = patched.body.job.id;
       await reading;
@@ -402,8 +482,16 @@ describe('an update interrupted', () => {
         const state = JSON.parse(text) as { resources: unknown; outputs: unknown; lineage: string };
         return { resources: state.resources, outputs: state.outputs, lineage: state.lineage };
       };
-      assert.deepEqual(tracked(await (await fetch(system.services.backend.stateObjectUrl(id))).text()), tracked(stateBefore), 'nothing was applied');
-      assert.equal((await fetch(system.services.backend.planObjectUrl(id, jobId), { method: 'HEAD' })).status, 404, 'no plan was kept');
+      assert.deepEqual(
+        tracked(await (await fetch(system.services.backend.stateObjectUrl(id))).text()),
+        tracked(stateBefore),
+        'nothing was applied',
+      );
+      assert.equal(
+        (await fetch(system.services.backend.planObjectUrl(id, jobId), { method: 'HEAD' })).status,
+        404,
+        'no plan was kept',
+      );
       assert.equal((await system.services.backend.lockHolders()).length, 0, 'the lock was released');
     } finally {
       await pipe.close();
@@ -421,7 +509,11 @@ describe('an update interrupted', () => {
     const system = await startSystem({ fixture: 'slow', env: { ...SLOW, SHUTDOWN_GRACE_SECONDS: '2' } });
     const doomed = await system.spawnWorker();
     const id = await readyStack(system);
-    const patched = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 2 } });
+    const patched = await system
+      .http()
+      .patch(`/api/ec2instance/${id}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { node_count: 2 } });
     assert.equal(patched.body.job.status, 'planned', JSON.stringify(patched.body));
     const jobId: string = patched.body.job.id;
     assert.equal((await system.http().post(`/api/jobs/${jobId}/apply`)).status, 202);
@@ -429,7 +521,8 @@ describe('an update interrupted', () => {
 
     await doomed.signal('SIGKILL');
     const deadline = Date.now() + 5_000;
-    while ((await terraformProcesses(id)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((await terraformProcesses(id)).length > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(await terraformProcesses(id), [], 'no Terraform outlives its worker');
     await system.startWorker({ env: SLOW });
     const job = await system.waitForJob(jobId, 90_000);
@@ -445,14 +538,21 @@ describe('an update interrupted', () => {
     const after = await audit(system, [id]);
     assert.equal(after.workspaces.get(id), 1, 'exactly one workspace');
     assert.equal(after.locks, 0, 'no lock is left');
-    assert.equal((await fetch(system.services.backend.planObjectUrl(id, jobId), { method: 'HEAD' })).status, 404, 'the applied plan is removed');
+    assert.equal(
+      (await fetch(system.services.backend.planObjectUrl(id, jobId), { method: 'HEAD' })).status,
+      404,
+      'the applied plan is removed',
+    );
     report(t, { faults: 1, resources: 1, lost: 0, orphaned: 0, stuckLocks: after.locks });
   });
 
   test('a cancel while an update applies leaves the stack update_failed with what Terraform saved; a retry then finishes the change', async () => {
     const system = await startSystem({ fixture: 'slow', worker: true, env: SLOW });
     const id = await readyStack(system);
-    const patched = await system.http().patch(`/api/ec2instance/${id}`).send({ inputs: { node_count: 2 }, auto_apply: true });
+    const patched = await system
+      .http()
+      .patch(`/api/ec2instance/${id}`)
+      .send({ inputs: { node_count: 2 }, auto_apply: true });
     assert.equal(patched.status, 202, JSON.stringify(patched.body));
     const jobId: string = patched.body.job.id;
     await system.waitForLog(jobId, 'terraform_data.instance[1]: Creating...');

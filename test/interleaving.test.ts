@@ -47,12 +47,16 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
   const counts = { create: 0, delete: 0, retry: 0, cancel: 0 };
   const pending: Array<Promise<void>> = [];
   for (let step = 0; step < 40; step += 1) {
-    const op: keyof typeof counts = ids.length < 3 ? 'create' : pick(['create', 'delete', 'delete', 'retry', 'cancel', 'create'] as const);
+    const op: keyof typeof counts =
+      ids.length < 3 ? 'create' : pick(['create', 'delete', 'delete', 'retry', 'cancel', 'create'] as const);
     counts[op] += 1;
     const id = ids.length > 0 ? pick(ids) : '';
     const request = (async () => {
       if (op === 'create') {
-        const res = await system.http().post('/api/ec2instance').send({ node_count: 1 + Math.floor(next() * 2), tags: next() < 0.4 ? { fail: 'once' } : {} });
+        const res = await system
+          .http()
+          .post('/api/ec2instance')
+          .send({ node_count: 1 + Math.floor(next() * 2), tags: next() < 0.4 ? { fail: 'once' } : {} });
         assert.equal(res.status, 202, res.text);
         ids.push(res.body.id);
       } else if (op === 'delete') {
@@ -82,13 +86,20 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
     const addresses = await system.stateAddresses(id);
     const ops = await system.store.jobs.pendingCount(id);
     if (ops !== 0) problems.push(`${id}: ${ops} jobs still pending`);
-    if (resource.status === 'ready' && addresses.filter((a) => a.startsWith('terraform_data.instance')).length !== resource.inputs.node_count) {
+    if (
+      resource.status === 'ready' &&
+      addresses.filter((a) => a.startsWith('terraform_data.instance')).length !== resource.inputs.node_count
+    ) {
       problems.push(`${id}: ready, but the state holds ${addresses.length} resources`);
     }
-    if (resource.status === 'ready' && resource.outputs.resource_id !== id) problems.push(`${id}: ready without its outputs`);
-    if (resource.status === 'deleted' && state !== 404) problems.push(`${id}: deleted, but its workspace is still there`);
-    if ((resource.status === 'failed' || resource.status === 'delete_failed') && !resource.error) problems.push(`${id}: ${resource.status} without an error`);
-    if (resource.status === 'creating' || resource.status === 'deleting') problems.push(`${id}: still ${resource.status}`);
+    if (resource.status === 'ready' && resource.outputs.resource_id !== id)
+      problems.push(`${id}: ready without its outputs`);
+    if (resource.status === 'deleted' && state !== 404)
+      problems.push(`${id}: deleted, but its workspace is still there`);
+    if ((resource.status === 'failed' || resource.status === 'delete_failed') && !resource.error)
+      problems.push(`${id}: ${resource.status} without an error`);
+    if (resource.status === 'creating' || resource.status === 'deleting')
+      problems.push(`${id}: still ${resource.status}`);
   }
   const overlaps = (await readdir(services().dir)).filter((name) => name.startsWith('overlap-'));
   assert.deepEqual(problems, []);
@@ -99,7 +110,9 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
   for (const id of ids) await system.http().delete(`/api/ec2instance/${id}`);
   await settle(system, ids);
   for (const id of ids) assert.equal((await system.resource(id)).status, 'deleted', id);
-  const left = (await system.services.backend.listStateKeys()).filter((key) => ids.some((id) => key.includes(`/${id}/`)));
+  const left = (await system.services.backend.listStateKeys()).filter((key) =>
+    ids.some((id) => key.includes(`/${id}/`)),
+  );
   assert.deepEqual(left, [], 'no orphaned workspace');
   t.diagnostic(`interleaving: ${ids.length} stacks, ${JSON.stringify(counts)}`);
 });

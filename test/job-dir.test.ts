@@ -16,10 +16,21 @@ test('a template whose module lives beside it ("../module") applies from a job d
   const template = path.join(dir, 'templates', 'web');
   await mkdir(path.join(dir, 'templates', 'shared', 'naming'), { recursive: true });
   await mkdir(template);
-  await writeFile(path.join(dir, 'templates', 'shared', 'naming', 'main.tf'), 'variable "id" {}\noutput "name" { value = "web-${var.id}-${trimspace(file("${path.module}/../../web/PREFIX"))}" }\n');
+  await writeFile(
+    path.join(dir, 'templates', 'shared', 'naming', 'main.tf'),
+    'variable "id" {}\noutput "name" { value = "web-${var.id}-${trimspace(file("${path.module}/../../web/PREFIX"))}" }\n',
+  );
   await writeFile(path.join(template, 'PREFIX'), 'prod\n');
-  await writeFile(path.join(template, 'main.tf'), 'module "naming" {\n  source = "../shared/naming"\n  id     = "a1"\n}\noutput "name" { value = module.naming.name }\n');
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TF_DATA_DIR: path.join(dir, 'data'), TF_IN_AUTOMATION: '1', TF_CLI_CONFIG_FILE: path.join(ROOT, 'worker', 'terraform.rc') };
+  await writeFile(
+    path.join(template, 'main.tf'),
+    'module "naming" {\n  source = "../shared/naming"\n  id     = "a1"\n}\noutput "name" { value = module.naming.name }\n',
+  );
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    TF_DATA_DIR: path.join(dir, 'data'),
+    TF_IN_AUTOMATION: '1',
+    TF_CLI_CONFIG_FILE: path.join(ROOT, 'worker', 'terraform.rc'),
+  };
   await execa('terraform', ['init', '-input=false'], { cwd: template, env, extendEnv: false });
 
   const listed = (await readdir(template)).sort();
@@ -27,7 +38,12 @@ test('a template whose module lives beside it ("../module") applies from a job d
   assert.equal(reach, 1, 'the module is one level up');
   const cwd = await makeJobDir(template, reach, path.join(dir, 'jobs', 'job1'));
   assert.equal(cwd, path.join(dir, 'jobs', 'job1', 'web'));
-  const applied = await execa('terraform', ['apply', '-auto-approve', '-input=false', '-state=job.tfstate'], { cwd, env, extendEnv: false, reject: false });
+  const applied = await execa('terraform', ['apply', '-auto-approve', '-input=false', '-state=job.tfstate'], {
+    cwd,
+    env,
+    extendEnv: false,
+    reject: false,
+  });
   assert.equal(applied.exitCode, 0, applied.stderr);
   assert.match(applied.stdout, /name = "web-a1-prod"/);
   await access(path.join(cwd, 'job.tfstate'));

@@ -47,11 +47,21 @@ describe("a job's error", () => {
     assert.equal(error.retryable, true);
     assert.match(error.message, /the state backend could not be reached/);
     const told = JSON.stringify(error);
-    for (const secret of [s3!, dynamo!, new URL(s3!).port, new URL(dynamo!).port, dir, system.config.worker.workDir, tmpdir()]) {
+    for (const secret of [
+      s3!,
+      dynamo!,
+      new URL(s3!).port,
+      new URL(dynamo!).port,
+      dir,
+      system.config.worker.workDir,
+      tmpdir(),
+    ]) {
       assert.ok(!told.includes(secret), `the error does not name ${secret}: ${told}`);
     }
     assert.doesNotMatch(told, /ECONN|socket hang up|request ?id|\$metadata|http:/i);
-    const logged = await logs.waitFor(new RegExp(`"jobId":"${created.body.job.id}".*"code":"state-backend-unavailable"`));
+    const logged = await logs.waitFor(
+      new RegExp(`"jobId":"${created.body.job.id}".*"code":"state-backend-unavailable"`),
+    );
     assert.match(logged, /ECONNRESET|socket hang up|ECONNREFUSED/, 'the raw error is in the log');
   });
 
@@ -61,7 +71,9 @@ describe("a job's error", () => {
     assert.equal(created.body.status, 'failed');
     assert.equal(created.body.error.code, 'terraform-failed');
     assert.match(created.body.error.message, /terraform apply failed: local-exec provisioner error/);
-    const diagnostic = created.body.error.diagnostics.find((d: { summary: string }) => d.summary === 'local-exec provisioner error');
+    const diagnostic = created.body.error.diagnostics.find(
+      (d: { summary: string }) => d.summary === 'local-exec provisioner error',
+    );
     assert.match(diagnostic?.detail ?? '', /simulated failure: the instance did not pass its health check/);
   });
 
@@ -71,17 +83,32 @@ describe("a job's error", () => {
     const { code, ...old } = created.body.error;
     assert.equal(code, 'terraform-failed');
     const readAs = async (error: object) => {
-      await system.redis.hset(`${system.config.redisPrefix}:job:${created.body.job.id}`, 'error', JSON.stringify(error));
+      await system.redis.hset(
+        `${system.config.redisPrefix}:job:${created.body.job.id}`,
+        'error',
+        JSON.stringify(error),
+      );
       return (await system.http().get(`/api/jobs/${created.body.job.id}`)).body.error.code;
     };
     assert.equal(await readAs(old), 'terraform-failed');
-    assert.equal(await readAs({ message: 'the workers running this job died 2 times', retryable: true, diagnostics: [] }), 'internal');
+    assert.equal(
+      await readAs({ message: 'the workers running this job died 2 times', retryable: true, diagnostics: [] }),
+      'internal',
+    );
   });
 
   test("an AWS SDK error is state-backend-unavailable and any other unexpected error internal; neither's own words reach the message", async (t) => {
-    const s3 = new S3Client({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' } });
+    const s3 = new S3Client({
+      endpoint: 'http://127.0.0.1:1',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' },
+    });
     t.after(() => s3.destroy());
-    const sdkError = await s3.send(new GetObjectCommand({ Bucket: 'tfstate-123456789012', Key: 'state' })).catch((error: unknown) => error);
+    const sdkError = await s3
+      .send(new GetObjectCommand({ Bucket: 'tfstate-123456789012', Key: 'state' }))
+      .catch((error: unknown) => error);
     const fsError = await readFile(path.join(tmpdir(), 'tfcompute-work', 'missing')).catch((error: unknown) => error);
     const backend = JobFailure.from(sdkError);
     assert.equal(backend.detail.code, 'state-backend-unavailable');
@@ -89,7 +116,8 @@ describe("a job's error", () => {
     const unexpected = JobFailure.from(fsError);
     assert.equal(unexpected.detail.code, 'internal');
     assert.equal(unexpected.detail.retryable, true);
-    for (const { message } of [backend.detail, unexpected.detail]) assert.doesNotMatch(message, /127\.0\.0\.1|ECONNREFUSED|123456789012|AKIA|tfcompute-work|ENOENT/);
+    for (const { message } of [backend.detail, unexpected.detail])
+      assert.doesNotMatch(message, /127\.0\.0\.1|ECONNREFUSED|123456789012|AKIA|tfcompute-work|ENOENT/);
   });
 
   test('a state lock held by someone else is lock-held, and names its holder', async () => {
@@ -112,7 +140,10 @@ describe("a delivery's error", () => {
     const logs = await loggedWorker(t, system, { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' });
     const receiver = await new Receiver().start();
     t.after(() => receiver.stop());
-    const webhook = await system.http().post('/api/webhooks').send({ url: receiver.url.replace('127.0.0.1', 'localhost') });
+    const webhook = await system
+      .http()
+      .post('/api/webhooks')
+      .send({ url: receiver.url.replace('127.0.0.1', 'localhost') });
     const ping = await system.http().post(`/api/webhooks/${webhook.body.id}/ping`);
 
     const logged = await logs.waitFor(new RegExp(`"deliveryId":"${ping.body.id}".*"msg":"delivery refused`));

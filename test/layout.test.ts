@@ -9,7 +9,8 @@ import { functionSpans } from './support/function-lengths.ts';
 import { ROOT } from './support/harness.ts';
 
 // `import … from '…'`, `export … from '…'`, `import '…'` and `import('…')`.
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\('([^']+)'\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\('([^']+)'\)/g;
 const MAX_LINES = 300;
 const MAX_FUNCTION_LINES = 60;
 
@@ -17,12 +18,16 @@ const MAX_FUNCTION_LINES = 60;
 async function imports(file: string): Promise<string[]> {
   const text = await readFile(path.join(ROOT, file), 'utf8');
   const specifiers = [...text.matchAll(IMPORT)].map((match) => match[1] ?? match[2] ?? match[3] ?? '');
-  return specifiers.filter((s) => s.startsWith('.')).map((s) => path.relative(ROOT, path.resolve(ROOT, path.dirname(file), s)));
+  return specifiers
+    .filter((s) => s.startsWith('.'))
+    .map((s) => path.relative(ROOT, path.resolve(ROOT, path.dirname(file), s)));
 }
 
 async function sources(dir: string): Promise<string[]> {
   const entries = await readdir(path.join(ROOT, dir), { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)));
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)));
 }
 
 // Every module `entry` loads, directly or not: project files and packages.
@@ -35,8 +40,15 @@ async function importGraph(entry: string): Promise<{ files: Set<string>; package
     const text = await readFile(path.join(ROOT, file), 'utf8');
     for (const match of text.matchAll(IMPORT)) {
       const specifier = match[1] ?? match[2] ?? match[3] ?? '';
-      if (specifier.startsWith('.')) await visit(path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier)));
-      else if (!specifier.startsWith('node:')) packages.add(specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+      if (specifier.startsWith('.'))
+        await visit(path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier)));
+      else if (!specifier.startsWith('node:'))
+        packages.add(
+          specifier
+            .split('/')
+            .slice(0, specifier.startsWith('@') ? 2 : 1)
+            .join('/'),
+        );
     }
   };
   await visit(entry);
@@ -48,12 +60,19 @@ test('the worker process loads no HTTP or OpenAPI code, and the API process no w
   for (const name of ['@asteasolutions/zod-to-openapi', 'express', 'swagger-ui-express', 'helmet']) {
     assert.ok(!worker.packages.has(name), `the worker loads ${name}`);
   }
-  assert.deepEqual([...worker.files].filter((f) => f.startsWith('api/')), []);
+  assert.deepEqual(
+    [...worker.files].filter((f) => f.startsWith('api/')),
+    [],
+  );
   const api = await importGraph('api/main.ts');
-  assert.deepEqual([...api.files].filter((f) => f.startsWith('worker/')), []);
+  assert.deepEqual(
+    [...api.files].filter((f) => f.startsWith('worker/')),
+    [],
+  );
   assert.ok(!api.packages.has('@aws-sdk/client-s3'), 'the API never touches state');
   // The HCL parser costs ~110 MB: it runs in a short-lived child process.
-  for (const graph of [worker, api]) assert.ok(!graph.packages.has('@cdktn/hcl2json'), 'a long-running process loads the HCL parser');
+  for (const graph of [worker, api])
+    assert.ok(!graph.packages.has('@cdktn/hcl2json'), 'a long-running process loads the HCL parser');
   assert.ok((await importGraph('core/templates/module-reader.ts')).packages.has('@cdktn/hcl2json'));
 });
 
@@ -134,5 +153,10 @@ test('the function-length scanner counts a function and leaves out its nested on
     '  }',
     '}',
   ].join('\n');
-  assert.deepEqual(functionSpans(source).map((s) => s.lines).sort((a, b) => a - b), [9, 73]);
+  assert.deepEqual(
+    functionSpans(source)
+      .map((s) => s.lines)
+      .sort((a, b) => a - b),
+    [9, 73],
+  );
 });

@@ -10,19 +10,33 @@ import { Terraform } from '../worker/terraform/terraform.ts';
 import { fixtureDir, useSystems, type Fixture } from './support/harness.ts';
 
 const [startSystem, services] = useSystems();
-const newSystem = (fixture: Fixture = 'ok', stateDirectAccess: 'auto' | 'off' = 'auto') => startSystem({ fixture, worker: true, stateDirectAccess });
+const newSystem = (fixture: Fixture = 'ok', stateDirectAccess: 'auto' | 'off' = 'auto') =>
+  startSystem({ fixture, worker: true, stateDirectAccess });
 
 // Workers read and remove workspace state in S3 directly when they can
 // (STATE_DIRECT_ACCESS=auto) and run Terraform's workspace commands otherwise.
 const MODES = [
-  { mode: 'auto', label: 'with direct S3 state access', removedLog: /deleted from S3/, checkLog: /Workspace state found in S3 with 1 resource/ },
-  { mode: 'off', label: 'with Terraform workspace commands', removedLog: /Deleted workspace/, checkLog: /Workspace "collisionoff0000" already exists/ },
+  {
+    mode: 'auto',
+    label: 'with direct S3 state access',
+    removedLog: /deleted from S3/,
+    checkLog: /Workspace state found in S3 with 1 resource/,
+  },
+  {
+    mode: 'off',
+    label: 'with Terraform workspace commands',
+    removedLog: /Deleted workspace/,
+    checkLog: /Workspace "collisionoff0000" already exists/,
+  },
 ] as const;
 
 describe('create and delete', () => {
   test('a created stack becomes ready with its outputs, and its state is in S3', async () => {
     const system = await newSystem();
-    const created = await system.http().post('/api/ec2instance').send({ node_count: 2, tags: { team: 'qa' } });
+    const created = await system
+      .http()
+      .post('/api/ec2instance')
+      .send({ node_count: 2, tags: { team: 'qa' } });
     assert.equal(created.status, 202);
     const id: string = created.body.id;
 
@@ -52,6 +66,7 @@ describe('create and delete', () => {
       assert.ok(ttl > 29 * 86_400 && ttl <= 30 * 86_400, `the job's ${what} expires in ${ttl} s`);
     }
     assert.match(log.text, /No workspace state in S3 yet/, 'the adoption check read S3 directly');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape codes are what it looks for
     assert.doesNotMatch(log.text, /\u001b\[/, 'no ANSI codes');
 
     assert.equal(await system.stateObjectStatus(id), 200);
@@ -70,30 +85,34 @@ describe('create and delete', () => {
   });
 
   for (const { mode, label, removedLog } of MODES) {
-  test(`a deleted stack is destroyed and its workspace removed, ${label}`, async () => {
-    const system = await newSystem('ok', mode);
-    const created = await system.http().post('/api/ec2instance').send({});
-    await system.waitForJob(created.body.job.id);
-    assert.equal(await system.stateObjectStatus(created.body.id), 200);
+    test(`a deleted stack is destroyed and its workspace removed, ${label}`, async () => {
+      const system = await newSystem('ok', mode);
+      const created = await system.http().post('/api/ec2instance').send({});
+      await system.waitForJob(created.body.job.id);
+      assert.equal(await system.stateObjectStatus(created.body.id), 200);
 
-    const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`);
-    assert.equal(deleted.status, 202);
-    assert.equal(deleted.body.status, 'deleting');
-    const job = await system.waitForJob(deleted.body.job.id);
-    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
-    assert.deepEqual(job.result?.changes, { add: 0, change: 0, remove: 1 });
+      const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`);
+      assert.equal(deleted.status, 202);
+      assert.equal(deleted.body.status, 'deleting');
+      const job = await system.waitForJob(deleted.body.job.id);
+      assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+      assert.deepEqual(job.result?.changes, { add: 0, change: 0, remove: 1 });
 
-    const res = await system.http().get(`/api/ec2instance/${created.body.id}`);
-    assert.equal(res.body.status, 'deleted');
-    assert.deepEqual(res.body.outputs, {});
-    assert.equal(await system.stateObjectStatus(created.body.id), 404);
-    assert.equal(await services().backend.hasStateDigest(created.body.id), false, 'no checksum item left in the lock table');
-    assert.match(await system.store.logs.get(deleted.body.job.id), removedLog);
+      const res = await system.http().get(`/api/ec2instance/${created.body.id}`);
+      assert.equal(res.body.status, 'deleted');
+      assert.deepEqual(res.body.outputs, {});
+      assert.equal(await system.stateObjectStatus(created.body.id), 404);
+      assert.equal(
+        await services().backend.hasStateDigest(created.body.id),
+        false,
+        'no checksum item left in the lock table',
+      );
+      assert.match(await system.store.logs.get(deleted.body.job.id), removedLog);
 
-    const again = await system.http().delete(`/api/ec2instance/${created.body.id}`);
-    assert.equal(again.status, 200, 'deleting a deleted stack changes nothing');
-    assert.equal(again.body.job.id, deleted.body.job.id);
-  });
+      const again = await system.http().delete(`/api/ec2instance/${created.body.id}`);
+      assert.equal(again.status, 200, 'deleting a deleted stack changes nothing');
+      assert.equal(again.body.job.id, deleted.body.job.id);
+    });
   }
 
   test('with Prefer: wait, POST answers 201 once ready and DELETE 200 once deleted', async () => {
@@ -105,7 +124,10 @@ describe('create and delete', () => {
     assert.equal(created.body.status, 'ready');
     assert.equal(created.body.outputs.resource_id, created.body.id);
 
-    const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'respond-async, wait=60');
+    const deleted = await system
+      .http()
+      .delete(`/api/ec2instance/${created.body.id}`)
+      .set('Prefer', 'respond-async, wait=60');
     assert.equal(deleted.status, 200);
     assert.equal(deleted.body.status, 'deleted');
     assert.equal(await system.stateObjectStatus(created.body.id), 404);
@@ -113,14 +135,16 @@ describe('create and delete', () => {
 });
 
 describe('failures', () => {
-  test('a stack that fails to apply ends failed with Terraform\'s diagnostic, is not retried, and DELETE cleans it up', async () => {
+  test("a stack that fails to apply ends failed with Terraform's diagnostic, is not retried, and DELETE cleans it up", async () => {
     const system = await newSystem('fail');
     const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({});
     assert.equal(created.status, 200, 'finished, but not created');
     assert.equal(created.body.status, 'failed');
     assert.match(created.body.error.message, /terraform apply failed: local-exec provisioner error/);
     assert.equal(created.body.error.retryable, false);
-    const diagnostic = created.body.error.diagnostics.find((d: { summary: string }) => d.summary === 'local-exec provisioner error');
+    const diagnostic = created.body.error.diagnostics.find(
+      (d: { summary: string }) => d.summary === 'local-exec provisioner error',
+    );
     assert.ok(diagnostic, JSON.stringify(created.body.error));
     assert.match(diagnostic.detail, /simulated failure: the instance did not pass its health check/);
 
@@ -172,8 +196,16 @@ describe('failures', () => {
 
     const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`);
     const jobId: string = deleted.body.job.id;
-    const requeued = await system.waitForJobRecord(jobId, (job) => job.error !== undefined, 60_000, 'not re-queued after a failed attempt');
-    assert.match(requeued.error?.message ?? '', /the state lock of workspace [0-9a-z]{16} is held by someone-else@elsewhere/);
+    const requeued = await system.waitForJobRecord(
+      jobId,
+      (job) => job.error !== undefined,
+      60_000,
+      'not re-queued after a failed attempt',
+    );
+    assert.match(
+      requeued.error?.message ?? '',
+      /the state lock of workspace [0-9a-z]{16} is held by someone-else@elsewhere/,
+    );
     assert.equal(requeued.error?.retryable, true);
     assert.equal((await system.resource(created.body.id)).status, 'deleting');
     await services().backend.releaseStateLock(created.body.id);
@@ -187,37 +219,57 @@ describe('failures', () => {
   });
 
   for (const { mode, label, checkLog } of MODES) {
-  test(`a create whose workspace already holds resources fails instead of adopting them, ${label}`, async () => {
-    const system = await newSystem('ok', mode);
-    const id = `collision${mode.padEnd(7, '0')}`;
-    // Someone else's stack already lives in workspace `id`.
-    const terraform = new Terraform({
-      ...system.config.terraform,
-      cwd: fixtureDir('ok'),
-      dataDir: `${system.config.worker.workDir}/foreign-${system.config.redisPrefix}`,
-      graceMs: 5_000,
+    test(`a create whose workspace already holds resources fails instead of adopting them, ${label}`, async () => {
+      const system = await newSystem('ok', mode);
+      const id = `collision${mode.padEnd(7, '0')}`;
+      // Someone else's stack already lives in workspace `id`.
+      const terraform = new Terraform({
+        ...system.config.terraform,
+        cwd: fixtureDir('ok'),
+        dataDir: `${system.config.worker.workDir}/foreign-${system.config.redisPrefix}`,
+        graceMs: 5_000,
+      });
+      await terraform.init();
+      // Where a stack of this id keeps its state (see stackStatePrefix).
+      const dataDir = await makeJobDataDir(
+        terraform.settings.dataDir,
+        stackStatePrefix(id),
+        `${terraform.settings.dataDir}-${id}`,
+      );
+      const applied = await terraform.run(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], {
+        workspace: id,
+        ...(dataDir ? { dataDir } : {}),
+      });
+      assert.equal(applied.exitCode, 0, applied.stderr);
+      const before = await system.stateAddresses(id);
+
+      const jobId = `jcollision${mode.padEnd(6, '0')}`;
+      const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
+      const template = await system.templateRef();
+      await system.store.resources.create({
+        id,
+        jobId,
+        template,
+        inputs,
+        setInputs: Object.keys(inputs),
+        maxAttempts: 3,
+        owner: 'test',
+        maxLive: 100,
+      });
+      const queue = new Queue(QUEUE_NAME, { connection: system.redis, prefix: system.config.redisPrefix });
+      await queue.add(
+        'create',
+        { jobId, resourceId: id, action: 'create', template, inputs },
+        jobOptions(jobId, 3, 200),
+      );
+      await queue.close();
+
+      const job = await system.waitForJob(jobId);
+      assert.equal(job.status, 'failed');
+      assert.match(job.error?.message ?? '', /already exists and tracks 1 resource\(s\); refusing to adopt/);
+      assert.equal((await system.resource(id)).status, 'failed');
+      assert.deepEqual(await system.stateAddresses(id), before, 'the existing state is untouched');
+      assert.match(await system.store.logs.get(jobId), checkLog);
     });
-    await terraform.init();
-    // Where a stack of this id keeps its state (see stackStatePrefix).
-    const dataDir = await makeJobDataDir(terraform.settings.dataDir, stackStatePrefix(id), `${terraform.settings.dataDir}-${id}`);
-    const applied = await terraform.run(['apply', '-auto-approve', '-input=false', `-var=resource_id=${id}`], { workspace: id, ...(dataDir ? { dataDir } : {}) });
-    assert.equal(applied.exitCode, 0, applied.stderr);
-    const before = await system.stateAddresses(id);
-
-    const jobId = `jcollision${mode.padEnd(6, '0')}`;
-    const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
-    const template = await system.templateRef();
-    await system.store.resources.create({ id, jobId, template, inputs, setInputs: Object.keys(inputs), maxAttempts: 3, owner: 'test', maxLive: 100 });
-    const queue = new Queue(QUEUE_NAME, { connection: system.redis, prefix: system.config.redisPrefix });
-    await queue.add('create', { jobId, resourceId: id, action: 'create', template, inputs }, jobOptions(jobId, 3, 200));
-    await queue.close();
-
-    const job = await system.waitForJob(jobId);
-    assert.equal(job.status, 'failed');
-    assert.match(job.error?.message ?? '', /already exists and tracks 1 resource\(s\); refusing to adopt/);
-    assert.equal((await system.resource(id)).status, 'failed');
-    assert.deepEqual(await system.stateAddresses(id), before, 'the existing state is untouched');
-    assert.match(await system.store.logs.get(jobId), checkLog);
-  });
   }
 });

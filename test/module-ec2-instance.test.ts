@@ -32,12 +32,24 @@ describe('the EC2 module with the real AWS provider', { skip: 'missing' in mirro
     if ('missing' in mirror) return;
     dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-ec2-module-'));
     module = path.join(dir, 'module-ec2-instance');
-    await cp(path.join(ROOT, 'module-ec2-instance'), module, { recursive: true, filter: (source) => !/\.terraform(\.lock\.hcl)?$/.test(source) });
+    await cp(path.join(ROOT, 'module-ec2-instance'), module, {
+      recursive: true,
+      filter: (source) => !/\.terraform(\.lock\.hcl)?$/.test(source),
+    });
     await writeMirrorCliConfig(path.join(dir, 'cli.tfrc'), mirror.root);
-    env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TF_CLI_CONFIG_FILE: path.join(dir, 'cli.tfrc'), TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
+    env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      TF_CLI_CONFIG_FILE: path.join(dir, 'cli.tfrc'),
+      TF_IN_AUTOMATION: '1',
+      CHECKPOINT_DISABLE: '1',
+    };
     for (const root of [module, ...EXAMPLES.map((example) => path.join(module, 'examples', example))]) {
       const init = await terraform(root, ['init', '-input=false', '-backend=false']);
-      assert.equal(init.exitCode, 0, `terraform init in ${path.relative(dir, root)} from the mirror at ${mirror.root} (versions ${mirror.versions.join(', ')}):\n${init.stdout}${init.stderr}`);
+      assert.equal(
+        init.exitCode,
+        0,
+        `terraform init in ${path.relative(dir, root)} from the mirror at ${mirror.root} (versions ${mirror.versions.join(', ')}):\n${init.stdout}${init.stderr}`,
+      );
     }
   });
   after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
@@ -54,12 +66,15 @@ describe('the EC2 module with the real AWS provider', { skip: 'missing' in mirro
     });
   }
 
-  test("terraform test passes: every check fails on its failing input and passes on its twin, and the planned arguments hold", async () => {
+  test('terraform test passes: every check fails on its failing input and passes on its twin, and the planned arguments hold', async () => {
     const result = await terraform(module, ['test']);
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
     // Every run block ran: a test file Terraform did not find would pass too.
     const files = (await readdir(path.join(module, 'tests'))).filter((file) => file.endsWith('.tftest.hcl'));
-    const runs = (await Promise.all(files.map((file) => readFile(path.join(module, 'tests', file), 'utf8')))).join('').match(/^run "/gm)?.length ?? 0;
+    const runs =
+      (await Promise.all(files.map((file) => readFile(path.join(module, 'tests', file), 'utf8'))))
+        .join('')
+        .match(/^run "/gm)?.length ?? 0;
     assert.ok(runs > 0, 'the module has terraform test runs');
     assert.match(result.stdout, new RegExp(`Success! ${runs} passed, 0 failed\\.`), result.stdout);
   });
@@ -76,13 +91,28 @@ test('the mirror is found in either layout, the setting first, and its absence n
   await writeFile(path.join(packed, `terraform-provider-aws_6.25.0_${platform()}.zip`), '');
   await mkdir(path.join(dir, 'empty'));
 
-  assert.deepEqual(await findProviderMirror([path.join(dir, 'empty'), path.join(dir, 'unpacked')]), { root: path.join(dir, 'unpacked'), versions: ['5.100.0'] });
-  assert.deepEqual(await findProviderMirror([path.join(dir, 'packed')]), { root: path.join(dir, 'packed'), versions: ['6.25.0'] });
+  assert.deepEqual(await findProviderMirror([path.join(dir, 'empty'), path.join(dir, 'unpacked')]), {
+    root: path.join(dir, 'unpacked'),
+    versions: ['5.100.0'],
+  });
+  assert.deepEqual(await findProviderMirror([path.join(dir, 'packed')]), {
+    root: path.join(dir, 'packed'),
+    versions: ['6.25.0'],
+  });
   const absent = await findProviderMirror([path.join(dir, 'empty'), path.join(dir, 'nowhere')]);
   assert.ok('missing' in absent);
-  assert.match(absent.missing, new RegExp(`no filesystem mirror of registry\\.terraform\\.io/hashicorp/aws for ${platform()} \\(set TEST_PROVIDER_MIRROR to one; looked in .*empty, .*nowhere\\)`));
+  assert.match(
+    absent.missing,
+    new RegExp(
+      `no filesystem mirror of registry\\.terraform\\.io/hashicorp/aws for ${platform()} \\(set TEST_PROVIDER_MIRROR to one; looked in .*empty, .*nowhere\\)`,
+    ),
+  );
 
   const candidates = mirrorCandidates({ TEST_PROVIDER_MIRROR: '/srv/mirror', HOME: '/home/ci' });
   assert.equal(candidates[0], '/srv/mirror');
-  assert.ok(candidates.includes('/home/ci/.terraform.d/plugins') && candidates.includes('/usr/share/terraform/plugins') && candidates.includes('/opt/tf-plugins'));
+  assert.ok(
+    candidates.includes('/home/ci/.terraform.d/plugins') &&
+      candidates.includes('/usr/share/terraform/plugins') &&
+      candidates.includes('/opt/tf-plugins'),
+  );
 });

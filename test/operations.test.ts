@@ -21,8 +21,7 @@ async function readEvents(system: TestSystem, path: string, headers: Record<stri
   let buffer = '';
   for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
     buffer += chunk;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       if (block.startsWith(':')) continue;
@@ -53,7 +52,11 @@ describe('cancel', () => {
     assert.equal(resource.status, 'failed');
     assert.equal(resource.job.status, 'cancelled');
     assert.match(resource.error?.message ?? '', /cancelled on request/);
-    assert.equal((await system.http().post(`/api/jobs/${created.body.job.id}/cancel`)).status, 409, 'a finished job cannot be cancelled');
+    assert.equal(
+      (await system.http().post(`/api/jobs/${created.body.job.id}/cancel`)).status,
+      409,
+      'a finished job cannot be cancelled',
+    );
 
     await system.startWorker();
     const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
@@ -81,7 +84,11 @@ describe('cancel', () => {
     const log = await system.store.logs.get(jobId);
     assert.match(log, /Interrupt received|Stopping operation/i);
     // The provisioner was stopped, so Terraform saved the instances as tainted.
-    assert.equal((await system.stateAddresses(created.body.id)).length, 2, 'the state holds what was made before the stop');
+    assert.equal(
+      (await system.stateAddresses(created.body.id)).length,
+      2,
+      'the state holds what was made before the stop',
+    );
     assert.deepEqual(await system.services.backend.lockHolders(), [], 'the state lock was released');
 
     const deleted = await system.http().delete(`/api/ec2instance/${created.body.id}`).set('Prefer', 'wait=60');
@@ -112,8 +119,16 @@ describe('live logs', () => {
     // A client that reconnects with Last-Event-ID gets only the rest.
     const offset = logs[0]!.id!;
     const resumed = await readEvents(system, `/api/jobs/${jobId}/log`, { 'Last-Event-ID': offset });
-    const rest = resumed.filter((e) => e.event === 'log').map((e) => e.data).join('\n');
-    assert.equal(`${rest}\n`, Buffer.from(await system.store.logs.get(jobId)).subarray(Number(offset)).toString());
+    const rest = resumed
+      .filter((e) => e.event === 'log')
+      .map((e) => e.data)
+      .join('\n');
+    assert.equal(
+      `${rest}\n`,
+      Buffer.from(await system.store.logs.get(jobId))
+        .subarray(Number(offset))
+        .toString(),
+    );
 
     const plain = await system.http().get(`/api/jobs/${jobId}/log`);
     assert.match(plain.headers['content-type'] ?? '', /^text\/plain/);
@@ -151,8 +166,14 @@ describe('metrics', () => {
     await system.http().get(`/api/ec2instance/${created.body.id}`);
     await system.http().post('/api/ec2instance').send({ node_count: 99 });
     const text = (await system.http().get('/metrics')).text;
-    assert.match(text, /tfcompute_http_request_duration_seconds_count\{method="GET",route="\/api\/ec2instance\/:id",status="200"\} 1/);
-    assert.match(text, /tfcompute_http_request_duration_seconds_count\{method="POST",route="\/api\/ec2instance",status="400"\} 1/);
+    assert.match(
+      text,
+      /tfcompute_http_request_duration_seconds_count\{method="GET",route="\/api\/ec2instance\/:id",status="200"\} 1/,
+    );
+    assert.match(
+      text,
+      /tfcompute_http_request_duration_seconds_count\{method="POST",route="\/api\/ec2instance",status="400"\} 1/,
+    );
     assert.match(text, /tfcompute_job_duration_seconds_count\{action="create",outcome="succeeded"\} 1/);
     assert.match(text, /tfcompute_job_duration_seconds_bucket\{action="create",outcome="succeeded",le="\+Inf"\} 1/);
     assert.match(text, /tfcompute_resources\{status="ready"\} 1/);
@@ -166,9 +187,16 @@ describe('API shutdown', () => {
     const system = await startSystem();
     const base = system.baseUrl;
     // supertest sends a request only once it is awaited or then()ed.
-    const waiting = system.http().post('/api/ec2instance').set('Prefer', 'wait=120').send({}).then((res) => res);
+    const waiting = system
+      .http()
+      .post('/api/ec2instance')
+      .set('Prefer', 'wait=120')
+      .send({})
+      .then((res) => res);
     const created = await system.http().post('/api/ec2instance').send({});
-    const live = await fetch(`${base}/api/jobs/${created.body.job.id}/log`, { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${TOKENS.admin}` } });
+    const live = await fetch(`${base}/api/jobs/${created.body.job.id}/log`, {
+      headers: { Accept: 'text/event-stream', Authorization: `Bearer ${TOKENS.admin}` },
+    });
     const stream = live.text();
     // Both requests are in once both resources are recorded.
     while ((await system.store.resources.count()) < 2) await new Promise((resolve) => setTimeout(resolve, 20));

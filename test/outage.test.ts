@@ -17,7 +17,14 @@ test('with Redis down the API answers 503 within seconds, and serves again once 
   t.after(() => rm(dir, { recursive: true, force: true }));
   let redis = await startRedis(dir);
   t.after(() => redis.stop());
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', AUTH_MODE: 'insecure-local', REDIS_URL: redis.url, REDIS_PREFIX: 'outage', LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    AUTH_MODE: 'insecure-local',
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: 'outage',
+    LOG_LEVEL: 'silent',
+  });
   const api = await startApi(config, createLogger('silent', 'api'));
   t.after(() => api.stop());
   const base = `http://127.0.0.1:${api.port}`;

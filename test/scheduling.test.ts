@@ -28,7 +28,10 @@ describe('per-resource ordering', () => {
 
     const deleteJob = await system.waitForJob(deleted.body.job.id);
     assert.equal(deleteJob.status, 'succeeded', JSON.stringify(deleteJob.error));
-    assert.ok(deleteJob.started_at! >= createJob.finished_at!, `delete started ${deleteJob.started_at}, create finished ${createJob.finished_at}`);
+    assert.ok(
+      deleteJob.started_at! >= createJob.finished_at!,
+      `delete started ${deleteJob.started_at}, create finished ${createJob.finished_at}`,
+    );
     assert.deepEqual(deleteJob.result?.changes, { add: 0, change: 0, remove: 1 });
     assert.equal((await system.resource(created.body.id)).status, 'deleted');
     assert.equal(await system.stateObjectStatus(created.body.id), 404);
@@ -75,11 +78,19 @@ describe('concurrency', () => {
     const system = await newSystem('ok');
     const workers = await Promise.all([system.spawnWorker(), system.spawnWorker()]);
     const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => system.http().post('/api/ec2instance').send({ tags: { n: String(i) } })),
+      Array.from({ length: 20 }, (_, i) =>
+        system
+          .http()
+          .post('/api/ec2instance')
+          .send({ tags: { n: String(i) } }),
+      ),
     );
     assert.ok(responses.every((r) => r.status === 202));
     const jobs = await Promise.all(responses.map((r) => system.waitForJob(r.body.job.id, 120_000)));
-    assert.deepEqual(jobs.map((j) => j.status), Array(20).fill('succeeded'));
+    assert.deepEqual(
+      jobs.map((j) => j.status),
+      Array(20).fill('succeeded'),
+    );
 
     const ids = responses.map((r) => r.body.id as string);
     assert.equal(new Set(ids).size, 20);
@@ -92,7 +103,10 @@ describe('concurrency', () => {
     // Both processes did work.
     const logs = await Promise.all(jobs.map((j) => system.store.logs.get(j.id)));
     for (const worker of workers) {
-      assert.ok(logs.some((log) => log.includes(`worker ${worker.workerId}`)), `worker ${worker.workerId} ran jobs`);
+      assert.ok(
+        logs.some((log) => log.includes(`worker ${worker.workerId}`)),
+        `worker ${worker.workerId} ran jobs`,
+      );
     }
   });
 });
@@ -119,6 +133,9 @@ describe('shutdown', () => {
     const resource = await system.resource(created.body.id);
     assert.equal(resource.status, 'ready');
     assert.equal(resource.outputs.private_ips && (resource.outputs.private_ips as unknown[]).length, 2);
-    assert.deepEqual(await system.stateAddresses(created.body.id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
+    assert.deepEqual(await system.stateAddresses(created.body.id), [
+      'terraform_data.instance[0]',
+      'terraform_data.instance[1]',
+    ]);
   });
 });

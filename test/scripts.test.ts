@@ -11,20 +11,36 @@ const newSystem = (fixture: Fixture) => startSystem({ fixture, worker: true });
 function script(system: TestSystem, name: string, args: string[]) {
   return execa(path.join(ROOT, 'scripts', name), args, {
     reject: false,
-    env: { TFCOMPUTE_URL: system.baseUrl, TFCOMPUTE_TOKEN: TOKENS.admin, TFCOMPUTE_POLL: '0.2', TFCOMPUTE_TIMEOUT: '60' },
+    env: {
+      TFCOMPUTE_URL: system.baseUrl,
+      TFCOMPUTE_TOKEN: TOKENS.admin,
+      TFCOMPUTE_POLL: '0.2',
+      TFCOMPUTE_TIMEOUT: '60',
+    },
   });
 }
 
 test('create_resource.sh waits for the stack, prints it with its private IPs, and delete_resource.sh destroys it', async () => {
   const system = await newSystem('ok');
-  const created = await script(system, 'create_resource.sh', ['--node-count', '2', '--tag', 'team=qa', '--instance-type', 't3.small']);
+  const created = await script(system, 'create_resource.sh', [
+    '--node-count',
+    '2',
+    '--tag',
+    'team=qa',
+    '--instance-type',
+    't3.small',
+  ]);
   assert.equal(created.exitCode, 0, created.stderr);
   const resource = JSON.parse(created.stdout);
   assert.equal(resource.status, 'ready');
   assert.equal(resource.outputs.private_ips.length, 2);
   assert.match(created.stderr, /create [0-9a-z]{16}: succeeded, 2\/2 resources, attempt 1/);
   assert.match(created.stderr, /Apply complete! Resources: 2 added/, 'the Terraform log was followed live');
-  assert.deepEqual((await system.resource(resource.id)).inputs, { instance_type: 't3.small', node_count: 2, tags: { team: 'qa' } });
+  assert.deepEqual((await system.resource(resource.id)).inputs, {
+    instance_type: 't3.small',
+    node_count: 2,
+    tags: { team: 'qa' },
+  });
 
   const deleted = await script(system, 'delete_resource.sh', [resource.id]);
   assert.equal(deleted.exitCode, 0, deleted.stderr);
@@ -41,7 +57,7 @@ test('create_resource.sh exits non-zero with the error when the stack fails', as
   assert.match(resource.error.message, /local-exec provisioner error/);
 });
 
-test('the scripts exit non-zero with the API\'s explanation on bad input', async () => {
+test("the scripts exit non-zero with the API's explanation on bad input", async () => {
   const system = await newSystem('ok');
   const tooMany = await script(system, 'create_resource.sh', ['--node-count', '11']);
   assert.equal(tooMany.exitCode, 1);
@@ -62,12 +78,21 @@ function scriptAtTerminal(system: TestSystem, name: string, args: string[], type
   return execa('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
     reject: false,
     input: typed,
-    env: { TFCOMPUTE_URL: system.baseUrl, TFCOMPUTE_TOKEN: TOKENS.admin, TFCOMPUTE_POLL: '0.2', TFCOMPUTE_TIMEOUT: '60' },
+    env: {
+      TFCOMPUTE_URL: system.baseUrl,
+      TFCOMPUTE_TOKEN: TOKENS.admin,
+      TFCOMPUTE_POLL: '0.2',
+      TFCOMPUTE_TIMEOUT: '60',
+    },
   });
 }
 
 async function readyStack(system: TestSystem): Promise<string> {
-  const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 1, tags: { team: 'qa' } });
+  const created = await system
+    .http()
+    .post('/api/ec2instance')
+    .set('Prefer', 'wait=60')
+    .send({ node_count: 1, tags: { team: 'qa' } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   return created.body.id;
 }
@@ -75,14 +100,23 @@ async function readyStack(system: TestSystem): Promise<string> {
 test('update_resource.sh shows the plan at a terminal and applies it when the answer is "yes"', async () => {
   const system = await newSystem('changes');
   const id = await readyStack(system);
-  const updated = await scriptAtTerminal(system, 'update_resource.sh', [id, '--node-count', '2', '--tag', 'env=dev', '--untag', 'team'], 'yes\n');
+  const updated = await scriptAtTerminal(
+    system,
+    'update_resource.sh',
+    [id, '--node-count', '2', '--tag', 'env=dev', '--untag', 'team'],
+    'yes\n',
+  );
   assert.equal(updated.exitCode, 0, updated.stdout);
   assert.match(updated.stdout, /Plan: 1 to add, 1 to change, 0 to destroy \(0 replaced\)\./);
   assert.match(updated.stdout, /\+ terraform_data\.instance\[1\] \(create\)/);
   assert.match(updated.stdout, /~ terraform_data\.instance\[0\] \(update\)/);
   assert.match(updated.stdout, /Apply this plan to [0-9a-z]{16}\? Only "yes" applies it:/);
   assert.match(updated.stdout, /Apply complete! Resources: 1 added, 1 changed, 0 destroyed/);
-  assert.equal((updated.stdout.match(/Plan: 1 to add, 1 to change, 0 to destroy\.\r?\n/g) ?? []).length, 1, "the plan's log is shown once");
+  assert.equal(
+    (updated.stdout.match(/Plan: 1 to add, 1 to change, 0 to destroy\.\r?\n/g) ?? []).length,
+    1,
+    "the plan's log is shown once",
+  );
   const resource = await system.resource(id);
   assert.equal(resource.status, 'ready');
   assert.deepEqual(resource.inputs.tags, { env: 'dev' });

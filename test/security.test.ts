@@ -36,7 +36,13 @@ describe('authentication', () => {
       assertProblem(res, 401, 'unauthorized');
       assert.equal(res.headers['www-authenticate'], 'Bearer realm="tfcompute"');
     }
-    for (const header of [`Bearer ${TOKENS.admin}x`, `Bearer ${TOKENS.admin.slice(0, -1)}`, `Basic ${TOKENS.admin}`, 'Bearer', `bearer  ${'x'.repeat(600)}`]) {
+    for (const header of [
+      `Bearer ${TOKENS.admin}x`,
+      `Bearer ${TOKENS.admin.slice(0, -1)}`,
+      `Basic ${TOKENS.admin}`,
+      'Bearer',
+      `bearer  ${'x'.repeat(600)}`,
+    ]) {
       const res = await request(system.baseUrl).post('/api/ec2instance').set('Authorization', header).send({});
       assertProblem(res, 401, 'unauthorized');
       assert.match(res.headers['www-authenticate'] ?? '', /error="invalid_token"/);
@@ -57,8 +63,16 @@ describe('authentication', () => {
     const denied = await system.http(TOKENS.reader).post('/api/ec2instance').send({});
     assertProblem(denied, 403, 'insufficient-role');
     assert.match(denied.body.detail, /needs the write role in project "default"; "reader" has read/);
-    assertProblem(await system.http(TOKENS.reader).delete(`/api/ec2instance/${created.body.id}`), 403, 'insufficient-role');
-    assertProblem(await system.http(TOKENS.reader).post(`/api/jobs/${created.body.job.id}/cancel`), 403, 'insufficient-role');
+    assertProblem(
+      await system.http(TOKENS.reader).delete(`/api/ec2instance/${created.body.id}`),
+      403,
+      'insufficient-role',
+    );
+    assertProblem(
+      await system.http(TOKENS.reader).post(`/api/jobs/${created.body.job.id}/cancel`),
+      403,
+      'insufficient-role',
+    );
     assertProblem(await system.http(TOKENS.reader).get('/api/webhooks'), 403, 'insufficient-role');
     assert.equal((await system.http(TOKENS.writer).get('/api/ec2instance')).status, 200);
     assert.equal(await resourceCount(system), 1);
@@ -71,7 +85,11 @@ describe('authentication', () => {
       assert.equal((await request(system.baseUrl).get(path)).status, 200, path);
     }
     const document = (await request(system.baseUrl).get('/openapi.json')).body;
-    assert.deepEqual(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', description: document.components.securitySchemes.bearerAuth.description });
+    assert.deepEqual(document.components.securitySchemes.bearerAuth, {
+      type: 'http',
+      scheme: 'bearer',
+      description: document.components.securitySchemes.bearerAuth.description,
+    });
     assert.deepEqual(document.security, [{ bearerAuth: [] }]);
     assert.deepEqual(document.paths['/healthz'].get.security, []);
   });
@@ -97,15 +115,27 @@ describe('authentication', () => {
     const { API_TOKENS: _, ...env } = system.env;
     const logger = pino({ level: 'silent' });
     await assert.rejects(startApi(loadConfig(env), logger), /API_TOKENS: no tokens/);
-    await assert.rejects(startApi(loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '0.0.0.0' }), logger), /needs HOST to be a loopback address/);
-    assert.throws(() => apiAccess(loadConfig({ ...env, API_TOKENS: 'ci:read+write:short' })), /API_TOKENS: .*at least 24 characters/);
-    assert.throws(() => apiAccess(loadConfig({ ...env, API_TOKENS: 'ci:boss:0123456789abcdef0123456789' })), /API_TOKENS: token "ci": the roles must be/);
+    await assert.rejects(
+      startApi(loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '0.0.0.0' }), logger),
+      /needs HOST to be a loopback address/,
+    );
+    assert.throws(
+      () => apiAccess(loadConfig({ ...env, API_TOKENS: 'ci:read+write:short' })),
+      /API_TOKENS: .*at least 24 characters/,
+    );
+    assert.throws(
+      () => apiAccess(loadConfig({ ...env, API_TOKENS: 'ci:boss:0123456789abcdef0123456789' })),
+      /API_TOKENS: token "ci": the roles must be/,
+    );
     // Workers never read the tokens: a malformed API_TOKENS does not stop one.
     const worker = await system.startWorker({ env: { API_TOKENS: 'ci:admin:short' } });
     assert.match(worker.workerId, /\S/);
 
     const captured = captureLogs();
-    const api = await startApi(loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '127.0.0.1' }), captured.logger());
+    const api = await startApi(
+      loadConfig({ ...env, AUTH_MODE: 'insecure-local', HOST: '127.0.0.1' }),
+      captured.logger(),
+    );
     try {
       const res = await request(`http://127.0.0.1:${api.port}`).post('/api/ec2instance').send({});
       assert.equal(res.status, 202);
@@ -124,18 +154,30 @@ describe('Idempotency-Key', () => {
     const first = await system.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send(body);
     assert.equal(first.status, 202);
     assert.equal(first.headers['idempotent-replayed'], undefined);
-    const again = await system.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send({ tags: { a: '1', b: '2' }, node_count: 2 });
+    const again = await system
+      .http()
+      .post('/api/ec2instance')
+      .set('Idempotency-Key', '"order-7781"')
+      .send({ tags: { a: '1', b: '2' }, node_count: 2 });
     assert.equal(again.status, 202);
     assert.equal(again.body.id, first.body.id);
     assert.equal(again.body.job.id, first.body.job.id);
     assert.equal(again.headers['idempotent-replayed'], 'true');
 
-    const different = await system.http().post('/api/ec2instance').set('Idempotency-Key', '"order-7781"').send({ node_count: 3 });
+    const different = await system
+      .http()
+      .post('/api/ec2instance')
+      .set('Idempotency-Key', '"order-7781"')
+      .send({ node_count: 3 });
     assertProblem(different, 422, 'idempotency-key-reused');
     assert.equal(await resourceCount(system), 1);
 
     // Keys belong to a token: another token's same key is a new request.
-    const other = await system.http(TOKENS.writer).post('/api/ec2instance').set('Idempotency-Key', 'order-7781').send(body);
+    const other = await system
+      .http(TOKENS.writer)
+      .post('/api/ec2instance')
+      .set('Idempotency-Key', 'order-7781')
+      .send(body);
     assert.equal(other.status, 202);
     assert.notEqual(other.body.id, first.body.id);
     const ttl = await system.store.resources.idempotencyKeyTtl('admin', 'order-7781');
@@ -145,7 +187,9 @@ describe('Idempotency-Key', () => {
   test('concurrent requests with one key make exactly one resource', async () => {
     const system = await startSystem();
     const replies = await Promise.all(
-      Array.from({ length: 10 }, () => system.http().post('/api/ec2instance').set('Idempotency-Key', 'burst-1').send({})),
+      Array.from({ length: 10 }, () =>
+        system.http().post('/api/ec2instance').set('Idempotency-Key', 'burst-1').send({}),
+      ),
     );
     assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([202]));
     assert.equal(new Set(replies.map((r) => r.body.id)).size, 1);
@@ -155,7 +199,11 @@ describe('Idempotency-Key', () => {
   test('a malformed key is refused with 400 before anything is recorded', async () => {
     const system = await startSystem();
     for (const key of ['', '"unterminated', 'x'.repeat(256), 'tab\there']) {
-      assertProblem(await system.http().post('/api/ec2instance').set('Idempotency-Key', key).send({}), 400, 'invalid-idempotency-key');
+      assertProblem(
+        await system.http().post('/api/ec2instance').set('Idempotency-Key', key).send({}),
+        400,
+        'invalid-idempotency-key',
+      );
     }
     assert.equal(await resourceCount(system), 0);
   });
@@ -185,7 +233,11 @@ describe('limits', () => {
     await system.http().post('/api/ec2instance').send({});
     assertProblem(await system.http().post('/api/ec2instance').send({}), 403, 'resource-limit-reached');
     assert.equal(await resourceCount(system), 2);
-    assert.equal((await system.http(TOKENS.writer).post('/api/ec2instance').send({})).status, 202, 'the cap is per token');
+    assert.equal(
+      (await system.http(TOKENS.writer).post('/api/ec2instance').send({})).status,
+      202,
+      'the cap is per token',
+    );
 
     // A create not started yet is cancelled by DELETE: the stack is deleted at once.
     assert.equal((await system.http().delete(`/api/ec2instance/${a.body.id}`)).body.status, 'deleted');
@@ -196,7 +248,11 @@ describe('limits', () => {
 describe('headers', () => {
   test('every answer carries security headers and a request id; a sane X-Request-Id is kept', async () => {
     const system = await startSystem();
-    for (const res of [await system.http().get('/api/ec2instance'), await request(system.baseUrl).get('/api/ec2instance'), await request(system.baseUrl).get('/healthz')]) {
+    for (const res of [
+      await system.http().get('/api/ec2instance'),
+      await request(system.baseUrl).get('/api/ec2instance'),
+      await request(system.baseUrl).get('/healthz'),
+    ]) {
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
       assert.match(res.headers['content-security-policy'] ?? '', /default-src 'self'/);
       assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
@@ -214,7 +270,10 @@ describe('headers', () => {
     const system = await startSystem({ env: { CORS_ORIGINS: 'https://console.example.com' } });
     const allowed = await system.http().get('/api/ec2instance').set('Origin', 'https://console.example.com');
     assert.equal(allowed.headers['access-control-allow-origin'], 'https://console.example.com');
-    const preflight = await request(system.baseUrl).options('/api/ec2instance').set('Origin', 'https://console.example.com').set('Access-Control-Request-Method', 'POST');
+    const preflight = await request(system.baseUrl)
+      .options('/api/ec2instance')
+      .set('Origin', 'https://console.example.com')
+      .set('Access-Control-Request-Method', 'POST');
     assert.equal(preflight.status, 204);
     const other = await system.http().get('/api/ec2instance').set('Origin', 'https://evil.example.net');
     assert.equal(other.headers['access-control-allow-origin'], undefined);

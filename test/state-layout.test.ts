@@ -52,15 +52,21 @@ test("a new stack's state is under a prefix of its own: its jobs list one worksp
   const id: string = created.body.id;
   const prefix = stackStatePrefix(id);
   assert.deepEqual(created.body.state, { workspace: id, workspace_key_prefix: prefix });
-  assert.equal((await system.http().get(`/api/ec2instance/${id}`)).body.state.workspace_key_prefix, prefix, 'the GET says where the state is');
+  assert.equal(
+    (await system.http().get(`/api/ec2instance/${id}`)).body.state.workspace_key_prefix,
+    prefix,
+    'the GET says where the state is',
+  );
   assert.equal(await status(backend.stateObjectUrl(id)), 200, `the state is at ${prefix}/${id}/${STATE_KEY}`);
   assert.equal(await status(backend.stateObjectUrl(id, 'env:')), 404, 'nothing under the shared prefix');
 
   const create = counter.take();
-  t.diagnostic(`create, ${OTHERS * 2} other workspaces in the bucket: ${create.requests} S3 requests ${JSON.stringify(create.byOperation)}`);
+  t.diagnostic(
+    `create, ${OTHERS * 2} other workspaces in the bucket: ${create.requests} S3 requests ${JSON.stringify(create.byOperation)}`,
+  );
   assert.ok(create.listings.length > 0, "Terraform listed the stack's workspaces");
   for (const listing of create.listings) {
-    assert.equal(listing.prefix, `${prefix}/`, 'every listing is over the stack\'s own prefix');
+    assert.equal(listing.prefix, `${prefix}/`, "every listing is over the stack's own prefix");
     assert.ok(listing.keys <= 1, `a listing returned ${listing.keys} keys`);
   }
 
@@ -68,14 +74,30 @@ test("a new stack's state is under a prefix of its own: its jobs list one worksp
   const dataDir = await mkdtemp(path.join(services().dir, 'by-hand-'));
   const terraform = new Terraform({ ...system.config.terraform, cwd: fixtureDir('ok'), dataDir, graceMs: 5_000 });
   const { TF_WORKSPACE: _, ...env } = terraform.env('default');
-  const run = (args: string[]) => execa('terraform', args, { cwd: fixtureDir('ok'), env, extendEnv: false, reject: false });
-  const init = await run(['init', '-input=false', `-backend-config=${counted}`, `-backend-config=workspace_key_prefix=${prefix}`]);
+  const run = (args: string[]) =>
+    execa('terraform', args, { cwd: fixtureDir('ok'), env, extendEnv: false, reject: false });
+  const init = await run([
+    'init',
+    '-input=false',
+    `-backend-config=${counted}`,
+    `-backend-config=workspace_key_prefix=${prefix}`,
+  ]);
   assert.equal(init.exitCode, 0, init.stderr);
-  assert.deepEqual((await run(['workspace', 'list'])).stdout.split('\n').map((line) => line.replace('*', '').trim()).filter(Boolean).sort(), ['default', id].sort());
+  assert.deepEqual(
+    (await run(['workspace', 'list'])).stdout
+      .split('\n')
+      .map((line) => line.replace('*', '').trim())
+      .filter(Boolean)
+      .sort(),
+    ['default', id].sort(),
+  );
   assert.equal((await run(['workspace', 'select', id])).exitCode, 0);
   const pulled = await run(['state', 'pull']);
   assert.equal(pulled.exitCode, 0, pulled.stderr);
-  assert.deepEqual((JSON.parse(pulled.stdout) as { resources: Array<{ type: string }> }).resources.map((r) => r.type), ['terraform_data']);
+  assert.deepEqual(
+    (JSON.parse(pulled.stdout) as { resources: Array<{ type: string }> }).resources.map((r) => r.type),
+    ['terraform_data'],
+  );
   // A lock left on the stack's state is the one force-unlock removes.
   await backend.holdStateLock(id, 'someone@laptop');
   const unlocked = await run(['force-unlock', '-force', 'held-by-someone@laptop']);
@@ -105,20 +127,33 @@ test('a stack from before stacks had their own prefix keeps its state where it i
   await system.startWorker();
   const ready = await system.waitForJob(created.body.job.id);
   assert.equal(ready.status, 'succeeded', JSON.stringify(ready.error));
-  assert.deepEqual((await system.http().get(`/api/ec2instance/${id}`)).body.state, { workspace: id, workspace_key_prefix: null });
+  assert.deepEqual((await system.http().get(`/api/ec2instance/${id}`)).body.state, {
+    workspace: id,
+    workspace_key_prefix: null,
+  });
   const backend = services().backend;
   assert.equal(await status(backend.stateObjectUrl(id, 'env:')), 200, 'under the shared prefix, as before');
   assert.equal(await status(backend.stateObjectUrl(id)), 404, 'nothing moved');
 
-  const updated = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 2 }, auto_apply: true });
+  const updated = await system
+    .http()
+    .patch(`/api/ec2instance/${id}`)
+    .set('Prefer', 'wait=60')
+    .send({ inputs: { node_count: 2 }, auto_apply: true });
   assert.equal(updated.body.status, 'ready', JSON.stringify(updated.body));
-  const state = (await (await fetch(backend.stateObjectUrl(id, 'env:'))).json()) as { resources: Array<{ instances: unknown[] }> };
+  const state = (await (await fetch(backend.stateObjectUrl(id, 'env:'))).json()) as {
+    resources: Array<{ instances: unknown[] }>;
+  };
   assert.equal(state.resources[0]?.instances.length, 2, 'the update applied to the state where it is');
   assert.equal(await status(backend.stateObjectUrl(id)), 404);
 
   const deleted = await system.http().delete(`/api/ec2instance/${id}`).set('Prefer', 'wait=60');
   assert.equal(deleted.body.status, 'deleted', JSON.stringify(deleted.body));
-  assert.deepEqual((await backend.listStateKeys()).filter((key) => key.includes(id)), [], 'no state left anywhere');
+  assert.deepEqual(
+    (await backend.listStateKeys()).filter((key) => key.includes(id)),
+    [],
+    'no state left anywhere',
+  );
   assert.equal(await backend.hasStateDigest(id, 'env:'), false);
 });
 

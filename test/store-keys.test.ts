@@ -81,6 +81,10 @@ test('every key function in keys.lua gives the key keys.ts gives for the same in
   for (const prefix of PREFIXES) {
     const keys = new Keys(prefix);
     const fromLua = (await redis.eval(script, 0, prefix, ...CASES.map((c) => JSON.stringify(c.args)))) as string[];
-    assert.deepEqual(fromLua, CASES.map((c) => c.ts(keys)), prefix);
+    assert.deepEqual(
+      fromLua,
+      CASES.map((c) => c.ts(keys)),
+      prefix,
+    );
   }
 });

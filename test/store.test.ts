@@ -42,14 +42,30 @@ beforeEach(() => {
 async function newResource(overrides: Partial<Parameters<Store['resources']['create']>[0]> = {}) {
   const id = newResourceId();
   const jobId = newJobId();
-  const outcome = await store.resources.create({ id, jobId, template: TEMPLATE, inputs: INPUTS, setInputs: [], maxAttempts: 3, owner: 'ci', maxLive: 10, ...overrides });
+  const outcome = await store.resources.create({
+    id,
+    jobId,
+    template: TEMPLATE,
+    inputs: INPUTS,
+    setInputs: [],
+    maxAttempts: 3,
+    owner: 'ci',
+    maxLive: 10,
+    ...overrides,
+  });
   return { id, jobId, outcome };
 }
 
 async function readyResource() {
   const { id, jobId } = await newResource();
   await store.jobs.markRunning(id, jobId);
-  await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', outputs: { a: 1 } });
+  await store.jobs.finish({
+    resourceId: id,
+    jobId,
+    jobStatus: 'succeeded',
+    resourceStatus: 'ready',
+    outputs: { a: 1 },
+  });
   return id;
 }
 
@@ -59,7 +75,13 @@ function requestDelete(id: string, jobId: string) {
 }
 
 function requestRetry(id: string, jobId: string) {
-  return store.resources.requestRetry({ id, jobId, maxAttempts: 3, templateVersion: 'v2', inputs: { ...INPUTS, added: 'a v2 default' } });
+  return store.resources.requestRetry({
+    id,
+    jobId,
+    maxAttempts: 3,
+    templateVersion: 'v2',
+    inputs: { ...INPUTS, added: 'a v2 default' },
+  });
 }
 
 async function statusCounts() {
@@ -73,7 +95,7 @@ describe('the script loader', () => {
     // The scripts the store's code can name are the keys of ScriptArgs: a
     // file missing or misnamed in lua/ is one of them not loaded.
     const types = await readFile(new URL('../core/store/script-args.ts', import.meta.url), 'utf8');
-    const declared = /export type ScriptArgs = \{\n([^]*?)\n\};/.exec(types)?.[1] ?? '';
+    const declared = /export type ScriptArgs = \{\n([\s\S]*?)\n\};/.exec(types)?.[1] ?? '';
     const named = [...declared.matchAll(/^ {2}'?([a-z-]+)'?: /gm)].map((m) => m[1]);
     assert.ok(named.length > 30);
     assert.deepEqual([...scripts.keys()].sort(), named.sort());
@@ -114,7 +136,7 @@ describe('the script loader', () => {
 });
 
 describe('create', () => {
-  test('created: the resource, its queued create job, its index entries and its owner\'s live count', async () => {
+  test("created: the resource, its queued create job, its index entries and its owner's live count", async () => {
     const { id, jobId, outcome } = await newResource({ expiresAt: new Date('2030-01-01T00:00:00Z') });
     assert.deepEqual(outcome, { outcome: 'created' });
     const resource = await store.resources.get(id);
@@ -164,7 +186,11 @@ describe('request-delete', () => {
   test('cancelled: a create that never started is cancelled and the resource deleted at once', async () => {
     const { id, jobId } = await newResource();
     const deleteJobId = newJobId();
-    assert.deepEqual(await requestDelete(id, deleteJobId), { outcome: 'cancelled', jobId: deleteJobId, cancelledJobId: jobId });
+    assert.deepEqual(await requestDelete(id, deleteJobId), {
+      outcome: 'cancelled',
+      jobId: deleteJobId,
+      cancelledJobId: jobId,
+    });
     assert.equal((await store.jobs.get(jobId))?.status, 'cancelled');
     const deleteJob = await store.jobs.get(deleteJobId);
     assert.equal(deleteJob?.status, 'succeeded');
@@ -181,7 +207,11 @@ describe('request-delete', () => {
     const { id, jobId } = await newResource();
     await store.jobs.markRunning(id, jobId);
     const deleteJobId = newJobId();
-    assert.deepEqual(await requestDelete(id, deleteJobId), { outcome: 'created', jobId: deleteJobId, discardedJobId: null });
+    assert.deepEqual(await requestDelete(id, deleteJobId), {
+      outcome: 'created',
+      jobId: deleteJobId,
+      discardedJobId: null,
+    });
     const resource = await store.resources.get(id);
     assert.equal(resource?.status, 'deleting');
     // The delete runs the template as served when it was asked for; the
@@ -218,7 +248,13 @@ describe('request-retry', () => {
   test('created: a failed create gets a new create job, marked as a retry, and the stack takes the version it runs', async () => {
     const { id, jobId } = await newResource();
     await store.jobs.markRunning(id, jobId);
-    await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'failed', resourceStatus: 'failed', error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] } });
+    await store.jobs.finish({
+      resourceId: id,
+      jobId,
+      jobStatus: 'failed',
+      resourceStatus: 'failed',
+      error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] },
+    });
     const retryId = newJobId();
     assert.deepEqual(await requestRetry(id, retryId), { outcome: 'created', jobId: retryId });
     const resource = await store.resources.get(id);
@@ -306,7 +342,14 @@ describe('mark-running, requeue and finish', () => {
     const result = { outputs: { a: 1 }, changes: { add: 1, change: 0, remove: 0 }, duration_ms: 5 };
     await store.logs.append(jobId, 'applied\n');
     assert.deepEqual(
-      await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', outputs: { a: 1 }, result }),
+      await store.jobs.finish({
+        resourceId: id,
+        jobId,
+        jobStatus: 'succeeded',
+        resourceStatus: 'ready',
+        outputs: { a: 1 },
+        result,
+      }),
       { outcome: 'finished', next: deleteJobId },
     );
     const resource = await store.resources.get(id);
@@ -344,7 +387,11 @@ describe('discard', () => {
 });
 
 describe('job history', () => {
-  const by = (name: string, action: 'stack.retry' | 'stack.update' | 'stack.delete') => ({ actor: { kind: 'token' as const, name }, requestId: 'r1', action });
+  const by = (name: string, action: 'stack.retry' | 'stack.update' | 'stack.delete') => ({
+    actor: { kind: 'token' as const, name },
+    requestId: 'r1',
+    action,
+  });
   const historyOf = async (id: string) => (await store.jobs.history(id, { limit: 20 })).items;
   const ttlOf = (id: string) => redis.ttl(`${prefix}:res:${id}:jobs`);
 
@@ -352,36 +399,85 @@ describe('job history', () => {
     const { id, jobId: create } = await newResource({ createdBy: 'alice' });
     assert.equal(await ttlOf(id), -1, 'persists while the create is unfinished');
     await store.jobs.markRunning(id, create);
-    await store.jobs.finish({ resourceId: id, jobId: create, jobStatus: 'failed', resourceStatus: 'failed', error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] } });
+    await store.jobs.finish({
+      resourceId: id,
+      jobId: create,
+      jobStatus: 'failed',
+      resourceStatus: 'failed',
+      error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] },
+    });
     const afterFailure = await ttlOf(id);
     assert.ok(afterFailure > 0 && afterFailure <= RETENTION, 'expires with the record once nothing is unfinished');
     const retry = newJobId();
-    await store.resources.requestRetry({ id, jobId: retry, maxAttempts: 3, templateVersion: 'v1', inputs: INPUTS, audit: by('bob', 'stack.retry') });
+    await store.resources.requestRetry({
+      id,
+      jobId: retry,
+      maxAttempts: 3,
+      templateVersion: 'v1',
+      inputs: INPUTS,
+      audit: by('bob', 'stack.retry'),
+    });
     assert.equal(await ttlOf(id), -1);
     await store.jobs.markRunning(id, retry);
     await store.jobs.finish({ resourceId: id, jobId: retry, jobStatus: 'succeeded', resourceStatus: 'ready' });
     const plan = newJobId();
     await store.resources.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle: true });
     await store.jobs.markRunning(id, plan);
-    await store.jobs.finish({ resourceId: id, jobId: plan, jobStatus: 'succeeded', resourceStatus: 'ready', drift: { status: 'in_sync', resources: [] } });
+    await store.jobs.finish({
+      resourceId: id,
+      jobId: plan,
+      jobStatus: 'succeeded',
+      resourceStatus: 'ready',
+      drift: { status: 'in_sync', resources: [] },
+    });
     const update = newJobId();
-    await store.resources.requestUpdate({ id, jobId: update, maxAttempts: 3, templateVersion: 'v1', inputs: INPUTS, setInputs: [], secrets: undefined, autoApply: false, audit: by('carol', 'stack.update') });
+    await store.resources.requestUpdate({
+      id,
+      jobId: update,
+      maxAttempts: 3,
+      templateVersion: 'v1',
+      inputs: INPUTS,
+      setInputs: [],
+      secrets: undefined,
+      autoApply: false,
+      audit: by('carol', 'stack.update'),
+    });
     await store.jobs.cancel(id, update);
     const remove = newJobId();
-    await store.resources.requestDelete({ id, jobId: remove, maxAttempts: 3, templateVersion: 'v1', audit: by('dave', 'stack.delete') });
+    await store.resources.requestDelete({
+      id,
+      jobId: remove,
+      maxAttempts: 3,
+      templateVersion: 'v1',
+      audit: by('dave', 'stack.delete'),
+    });
     await store.jobs.markRunning(id, remove);
     await store.jobs.finish({ resourceId: id, jobId: remove, jobStatus: 'succeeded', resourceStatus: 'deleted' });
 
     const history = await historyOf(id);
     assert.deepEqual(new Set(history.map((job) => job.id)), new Set([create, retry, plan, update, remove]));
     const times = history.map((job) => Date.parse(job.created_at));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+      'newest first',
+    );
     const who = Object.fromEntries(history.map((job) => [job.id, [job.action, job.created_by]]));
-    assert.deepEqual(who, { [create]: ['create', 'alice'], [retry]: ['create', 'bob'], [plan]: ['plan', null], [update]: ['update', 'carol'], [remove]: ['delete', 'dave'] });
+    assert.deepEqual(who, {
+      [create]: ['create', 'alice'],
+      [retry]: ['create', 'bob'],
+      [plan]: ['plan', null],
+      [update]: ['update', 'carol'],
+      [remove]: ['delete', 'dave'],
+    });
     const page = await store.jobs.history(id, { limit: 2 });
     assert.equal(page.items.length, 2);
     const rest = await store.jobs.history(id, { limit: 20, cursor: page.nextCursor ?? assert.fail('a next page') });
-    assert.deepEqual([...page.items, ...rest.items].map((job) => job.id), history.map((job) => job.id), 'paged by the cursor');
+    assert.deepEqual(
+      [...page.items, ...rest.items].map((job) => job.id),
+      history.map((job) => job.id),
+      'paged by the cursor',
+    );
     const left = await ttlOf(id);
     assert.ok(left > 0 && left <= RETENTION);
 
@@ -404,8 +500,14 @@ describe('job history', () => {
     await store.jobs.markRunning(id, plan);
     await store.jobs.finish({ resourceId: id, jobId: plan, jobStatus: 'succeeded', resourceStatus: 'ready' });
     const members = await redis.zrange(key, '-', '+', 'BYLEX');
-    assert.deepEqual(members.map((member) => IndexMember.id(member)), [create, plan]);
-    assert.deepEqual((await historyOf(id)).map((job) => job.id), [plan, create]);
+    assert.deepEqual(
+      members.map((member) => IndexMember.id(member)),
+      [create, plan],
+    );
+    assert.deepEqual(
+      (await historyOf(id)).map((job) => job.id),
+      [plan, create],
+    );
   });
 
   test('migrate-history gives a stack from before histories the jobs its record still names, at their creation times', async () => {
@@ -418,29 +520,53 @@ describe('job history', () => {
     assert.deepEqual(await store.migrations.run(), { 'migrate-history': 1 });
     const members = await redis.zrange(`${prefix}:res:${id}:jobs`, '-', '+', 'BYLEX');
     const planJob = await store.jobs.get(plan);
-    assert.deepEqual(new Set(members), new Set([IndexMember.encode(Date.parse(create?.created_at ?? ''), create?.id ?? ''), IndexMember.encode(Date.parse(planJob?.created_at ?? ''), plan)]));
+    assert.deepEqual(
+      new Set(members),
+      new Set([
+        IndexMember.encode(Date.parse(create?.created_at ?? ''), create?.id ?? ''),
+        IndexMember.encode(Date.parse(planJob?.created_at ?? ''), plan),
+      ]),
+    );
     assert.equal(await ttlOf(id), -1, 'the plan is unfinished');
     assert.equal(await redis.get(`${prefix}:schema`), '7');
   });
 });
 
 describe('drift', () => {
-  const drifted = { status: 'drifted' as const, resources: [{ address: 'terraform_data.instance[0]', action: 'update' as const }] };
+  const drifted = {
+    status: 'drifted' as const,
+    resources: [{ address: 'terraform_data.instance[0]', action: 'update' as const }],
+  };
 
   async function plan(id: string, onlyIfIdle = false) {
     const jobId = newJobId();
-    return { jobId, request: await store.resources.requestPlan({ id, jobId, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle }) };
+    return {
+      jobId,
+      request: await store.resources.requestPlan({ id, jobId, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle }),
+    };
   }
 
-  test('a finished plan or apply records the stack\'s drift, its index and its count; a deleted stack leaves them', async () => {
+  test("a finished plan or apply records the stack's drift, its index and its count; a deleted stack leaves them", async () => {
     const inSync = await readyResource();
     const unknown = (await newResource()).id;
     const checked = await readyResource();
     const { jobId } = await plan(checked);
     await store.jobs.markRunning(checked, jobId);
-    await store.jobs.finish({ resourceId: checked, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', drift: drifted });
+    await store.jobs.finish({
+      resourceId: checked,
+      jobId,
+      jobStatus: 'succeeded',
+      resourceStatus: 'ready',
+      drift: drifted,
+    });
     const quiet = (await plan(inSync)).jobId;
-    await store.jobs.finish({ resourceId: inSync, jobId: quiet, jobStatus: 'succeeded', resourceStatus: 'ready', drift: { status: 'in_sync', resources: [] } });
+    await store.jobs.finish({
+      resourceId: inSync,
+      jobId: quiet,
+      jobStatus: 'succeeded',
+      resourceStatus: 'ready',
+      drift: { status: 'in_sync', resources: [] },
+    });
 
     const shown = await store.resources.get(checked);
     assert.equal(shown?.drift.status, 'drifted');
@@ -448,7 +574,12 @@ describe('drift', () => {
     assert.deepEqual(shown?.drift.resources, drifted.resources);
     assert.ok(shown?.drift.checked_at);
     assert.equal(shown?.status, 'ready');
-    assert.deepEqual((await store.resources.get(unknown))?.drift, { status: 'unknown', checked_at: null, job: null, resources: [] });
+    assert.deepEqual((await store.resources.get(unknown))?.drift, {
+      status: 'unknown',
+      checked_at: null,
+      job: null,
+      resources: [],
+    });
     assert.deepEqual(await store.resources.countByDrift(), { in_sync: 1, drifted: 1, unknown: 1 });
 
     const ids = async (query: { status?: 'ready' | 'creating'; drift?: 'in_sync' | 'drifted' | 'unknown' }) =>
@@ -463,7 +594,12 @@ describe('drift', () => {
     const deleteJob = newJobId();
     await requestDelete(checked, deleteJob);
     await store.jobs.markRunning(checked, deleteJob);
-    await store.jobs.finish({ resourceId: checked, jobId: deleteJob, jobStatus: 'succeeded', resourceStatus: 'deleted' });
+    await store.jobs.finish({
+      resourceId: checked,
+      jobId: deleteJob,
+      jobStatus: 'succeeded',
+      resourceStatus: 'deleted',
+    });
     assert.deepEqual(await store.resources.countByDrift(), { in_sync: 1, drifted: 0, unknown: 1 });
     assert.deepEqual(await ids({ drift: 'drifted' }), []);
     assert.deepEqual(await ids({ drift: 'unknown' }), [unknown]);
@@ -474,7 +610,16 @@ describe('drift', () => {
     const first = await plan(id, true);
     assert.deepEqual(first.request, { outcome: 'created', jobId: first.jobId });
     assert.deepEqual((await plan(id, true)).request, { outcome: 'busy' });
-    assert.deepEqual(await store.resources.requestPlan({ id, jobId: first.jobId, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle: true }), { outcome: 'exists', headId: first.jobId });
+    assert.deepEqual(
+      await store.resources.requestPlan({
+        id,
+        jobId: first.jobId,
+        maxAttempts: 1,
+        templateVersion: 'v1',
+        onlyIfIdle: true,
+      }),
+      { outcome: 'exists', headId: first.jobId },
+    );
     assert.deepEqual((await plan(newResourceId(), true)).request, { outcome: 'missing' });
     assert.deepEqual((await plan((await newResource()).id, true)).request, { outcome: 'conflict', status: 'creating' });
     // A user's plan while it waits is answered with it: one plan waits per stack.
@@ -487,18 +632,27 @@ describe('drift', () => {
     const busy = await readyResource();
     await newResource();
     const { jobId } = await plan(recent, true);
-    await store.jobs.finish({ resourceId: recent, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', drift: { status: 'in_sync', resources: [] } });
+    await store.jobs.finish({
+      resourceId: recent,
+      jobId,
+      jobStatus: 'succeeded',
+      resourceStatus: 'ready',
+      drift: { status: 'in_sync', resources: [] },
+    });
     await plan(busy);
     const ready: string[] = [];
     for await (const batch of store.resources.readyBatches(2)) ready.push(...batch);
     assert.deepEqual(ready.sort(), [due, recent, busy].sort());
     assert.deepEqual(await store.resources.driftCheckDue(ready, new Date(Date.now() - 60_000)), [due]);
-    assert.deepEqual((await store.resources.driftCheckDue(ready, new Date(Date.now() + 1_000))).sort(), [due, recent].sort());
+    assert.deepEqual(
+      (await store.resources.driftCheckDue(ready, new Date(Date.now() + 1_000))).sort(),
+      [due, recent].sort(),
+    );
   });
 });
 
 describe('migrate-templates', () => {
-  test('gives every resource recorded before templates its template and that template\'s indexes, in batches, once', async () => {
+  test("gives every resource recorded before templates its template and that template's indexes, in batches, once", async () => {
     const templated = await readyResource();
     // Records as the store wrote them before templates: no template field,
     // in the installation's indexes only.
@@ -508,15 +662,33 @@ describe('migrate-templates', () => {
       const id = newResourceId();
       const member = IndexMember.encode(1_700_000_000_000 + i, id);
       const status = i % 2 === 0 ? 'ready' : 'failed';
-      pipeline.hset(`${prefix}:res:${id}`, { id, status, member, inputs: JSON.stringify(INPUTS), outputs: '{}', created_by: 'ci' });
+      pipeline.hset(`${prefix}:res:${id}`, {
+        id,
+        status,
+        member,
+        inputs: JSON.stringify(INPUTS),
+        outputs: '{}',
+        created_by: 'ci',
+      });
       pipeline.zadd(`${prefix}:res:index`, 0, member);
       pipeline.zadd(`${prefix}:res:status:${status}`, 0, member);
       legacy.push(id);
     }
     await pipeline.exec();
-    assert.equal((await store.resources.list({ template: 'ec2instance', limit: 100 })).items.length, 1, 'only the templated one is listed');
+    assert.equal(
+      (await store.resources.list({ template: 'ec2instance', limit: 100 })).items.length,
+      1,
+      'only the templated one is listed',
+    );
 
-    assert.deepEqual(await store.migrations.run(), { 'migrate-templates': 1_201, 'migrate-drift': 1_201, 'migrate-deleted': 0, 'migrate-projects': 1_201, 'migrate-webhook-projects': 0, 'migrate-history': 0 });
+    assert.deepEqual(await store.migrations.run(), {
+      'migrate-templates': 1_201,
+      'migrate-drift': 1_201,
+      'migrate-deleted': 0,
+      'migrate-projects': 1_201,
+      'migrate-webhook-projects': 0,
+      'migrate-history': 0,
+    });
     const listed = new Set<string>();
     let cursor: string | undefined;
     do {
@@ -526,7 +698,10 @@ describe('migrate-templates', () => {
     } while (cursor);
     assert.equal(listed.size, 1_202);
     assert.ok(listed.has(templated));
-    assert.equal((await store.resources.list({ template: 'ec2instance', status: 'failed', limit: 1_000 })).items.length, 600);
+    assert.equal(
+      (await store.resources.list({ template: 'ec2instance', status: 'failed', limit: 1_000 })).items.length,
+      600,
+    );
     const first = await store.resources.get(legacy[0] ?? '');
     assert.deepEqual(first?.template, { name: 'ec2instance', version: '' });
     assert.equal(await redis.get(`${prefix}:schema`), '7');
@@ -540,20 +715,32 @@ describe('migrate-templates', () => {
 describe('the events outbox', () => {
   test('trimming drops entries older than a day, never one pending (read, not acknowledged) or not yet read', async () => {
     const key = `${prefix}:events:outbox`;
-    for (const id of ['1000-0', '2000-0', '3000-0']) await redis.xadd(key, id, 'type', 'x', 'subject', 's', 'sequence', '1', 'time', 't', 'data', '{}');
+    for (const id of ['1000-0', '2000-0', '3000-0'])
+      await redis.xadd(key, id, 'type', 'x', 'subject', 's', 'sequence', '1', 'time', 't', 'data', '{}');
     await store.outbox.ensureGroup();
     const read = await store.outbox.readNew(redis, 'c1', 2, 10);
-    assert.deepEqual(read.map((e) => e.entryId), ['1000-0', '2000-0']);
+    assert.deepEqual(
+      read.map((e) => e.entryId),
+      ['1000-0', '2000-0'],
+    );
     await store.outbox.ack(['1000-0']);
     await store.outbox.trim(Date.now());
-    assert.deepEqual((await store.outbox.entries()).map((e) => e.entryId), ['2000-0', '3000-0'], '2000-0 is pending, 3000-0 unread');
+    assert.deepEqual(
+      (await store.outbox.entries()).map((e) => e.entryId),
+      ['2000-0', '3000-0'],
+      '2000-0 is pending, 3000-0 unread',
+    );
 
     await store.outbox.ack(['2000-0']);
     await store.outbox.readNew(redis, 'c1', 10, 10);
     await store.outbox.ack(['3000-0']);
     const fresh = await redis.xadd(key, '*', 'type', 'x', 'subject', 's', 'sequence', '2', 'time', 't', 'data', '{}');
     await store.outbox.trim(Date.now());
-    assert.deepEqual((await store.outbox.entries()).map((e) => e.entryId), [fresh], 'handed on more than a day ago: dropped; a new one (unread) kept');
+    assert.deepEqual(
+      (await store.outbox.entries()).map((e) => e.entryId),
+      [fresh],
+      'handed on more than a day ago: dropped; a new one (unread) kept',
+    );
   });
 
   test('an entry a consumer read and never acknowledged is claimed by another once idle long enough', async () => {

@@ -24,7 +24,10 @@ describe('the catalogue', () => {
     const system = await startSystem({ env });
     const list = await system.http(TOKENS.reader).get('/api/templates');
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.items.map((t: { name: string }) => t.name), ['ec2instance', 'typed']);
+    assert.deepEqual(
+      list.body.items.map((t: { name: string }) => t.name),
+      ['ec2instance', 'typed'],
+    );
     const typed = (await system.http(TOKENS.reader).get('/api/templates/typed')).body;
     assert.equal(typed.description, 'Every type tfcompute maps, for the tests.');
     assert.match(typed.version, /^[0-9a-f]{16}$/);
@@ -46,15 +49,33 @@ describe('the catalogue', () => {
     assertProblem(await system.http().get('/api/templates/nope'), 404, 'template-not-found');
   });
 
-  test("tf/ is the ec2instance template: its operator settings are not inputs, and its limits come from its own validation blocks", async () => {
-    const template = (await loadCatalogue({ templatesDir: undefined, singleDir: path.join(ROOT, 'tf') }, { canEncrypt: false })).get('ec2instance');
+  test('tf/ is the ec2instance template: its operator settings are not inputs, and its limits come from its own validation blocks', async () => {
+    const template = (
+      await loadCatalogue({ templatesDir: undefined, singleDir: path.join(ROOT, 'tf') }, { canEncrypt: false })
+    ).get('ec2instance');
     assert.ok(template);
-    assert.deepEqual(template.inputs.map((i) => i.name), ['instance_type', 'node_count', 'tags']);
-    assert.deepEqual(template.operatorSet.map((v) => v.name), ['ingress_cidr_blocks', 'root_volume_size', 'subnet_ids']);
+    assert.deepEqual(
+      template.inputs.map((i) => i.name),
+      ['instance_type', 'node_count', 'tags'],
+    );
+    assert.deepEqual(
+      template.operatorSet.map((v) => v.name),
+      ['ingress_cidr_blocks', 'root_volume_size', 'subnet_ids'],
+    );
     assert.deepEqual(template.defaults, { instance_type: 't3.micro', node_count: 1, tags: {} });
     const schema = template.inputsSchema;
     assert.ok(schema.safeParse({ instance_type: 'm7i.large', node_count: 10, tags: { Équipe: 'données' } }).success);
-    for (const bad of [{ instance_type: 'p5.48xlarge' }, { node_count: 11 }, { node_count: 1.5 }, { tags: { 'aws:x': 'y' } }, { tags: { 'Managed-By': 'me' } }, { tags: { 'tfcompute:resource-id': 'x' } }, { tags: { Name: 'x' } }, { tags: { env: 'a', Env: 'b' } }, { subnet_ids: ['subnet-1'] }]) {
+    for (const bad of [
+      { instance_type: 'p5.48xlarge' },
+      { node_count: 11 },
+      { node_count: 1.5 },
+      { tags: { 'aws:x': 'y' } },
+      { tags: { 'Managed-By': 'me' } },
+      { tags: { 'tfcompute:resource-id': 'x' } },
+      { tags: { Name: 'x' } },
+      { tags: { env: 'a', Env: 'b' } },
+      { subnet_ids: ['subnet-1'] },
+    ]) {
       assert.equal(schema.safeParse(bad).success, false, JSON.stringify(bad));
     }
   });
@@ -62,7 +83,8 @@ describe('the catalogue', () => {
   test('documents each template in /openapi.json with its own request schema', async () => {
     const system = await startSystem({ env });
     const document = (await system.http().get('/openapi.json')).body;
-    for (const path of ['/api/typed', '/api/typed/{id}', '/api/typed/{id}/retry', '/api/ec2instance', '/api/templates']) assert.ok(document.paths[path], path);
+    for (const path of ['/api/typed', '/api/typed/{id}', '/api/typed/{id}/retry', '/api/ec2instance', '/api/templates'])
+      assert.ok(document.paths[path], path);
     assert.equal(document.paths['/api/typed'].post.operationId, 'createTyped');
     const schema = document.components.schemas.CreateTypedRequest;
     assert.deepEqual(schema.required, ['name']);
@@ -76,7 +98,11 @@ describe('creating from a template', () => {
     const system = await startSystem({ env });
     // In a process of its own, so its log lines can be read.
     const worker = await system.spawnWorker();
-    const res = await system.http().post('/api/typed').set('Prefer', 'wait=60').send({ name: 'web-1', ports: [443, 80], password: SECRET });
+    const res = await system
+      .http()
+      .post('/api/typed')
+      .set('Prefer', 'wait=60')
+      .send({ name: 'web-1', ports: [443, 80], password: SECRET });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.equal(res.headers.location, `/api/typed/${res.body.id}`);
     assert.equal(res.body.template.name, 'typed');
@@ -87,8 +113,15 @@ describe('creating from a template', () => {
     const out = res.body.outputs;
     assert.equal(out.resource_id, res.body.id);
     assert.equal(out.replicas, 2);
-    assert.deepEqual(out.network, { cidr: '10.0.0.0/16', private: true, dns: null, mtu: 1500 }, "optional attributes' defaults, by Terraform");
-    assert.deepEqual([...out.ports].sort((a: number, b: number) => a - b), [80, 443]);
+    assert.deepEqual(
+      out.network,
+      { cidr: '10.0.0.0/16', private: true, dns: null, mtu: 1500 },
+      "optional attributes' defaults, by Terraform",
+    );
+    assert.deepEqual(
+      [...out.ports].sort((a: number, b: number) => a - b),
+      [80, 443],
+    );
     assert.equal(out.subnet_id, 'subnet-from-operator', 'the operator-set variable came from TF_VAR_');
     assert.equal(out.password_length, SECRET.length, 'Terraform received the sensitive input');
     assert.equal(out.password, '[REDACTED]');
@@ -99,10 +132,22 @@ describe('creating from a template', () => {
     const everything = await system.everythingInRedis();
     const workerLog = JSON.stringify(worker.logs);
     assert.ok(workerLog.includes(res.body.job.id), 'the worker logged the job');
-    const places: Record<string, string> = { resource: JSON.stringify(res.body), job: JSON.stringify(job), 'job log': log, list: JSON.stringify(list), redis: everything, 'worker log': workerLog };
-    for (const [where, text] of Object.entries(places)) assert.ok(!text.includes(SECRET), `the sensitive input is not in the ${where}`);
+    const places: Record<string, string> = {
+      resource: JSON.stringify(res.body),
+      job: JSON.stringify(job),
+      'job log': log,
+      list: JSON.stringify(list),
+      redis: everything,
+      'worker log': workerLog,
+    };
+    for (const [where, text] of Object.entries(places))
+      assert.ok(!text.includes(SECRET), `the sensitive input is not in the ${where}`);
     assert.equal(list.items.length, 1);
-    assert.equal((await system.http().get('/api/ec2instance')).body.items.length, 0, "another template's list does not show it");
+    assert.equal(
+      (await system.http().get('/api/ec2instance')).body.items.length,
+      0,
+      "another template's list does not show it",
+    );
     assertProblem(await system.http().get(`/api/ec2instance/${res.body.id}`), 404, 'resource-not-found');
 
     const deleted = await system.http().delete(`/api/typed/${res.body.id}`).set('Prefer', 'wait=60');
@@ -138,7 +183,9 @@ describe('creating from a template', () => {
       const res = await system.http().post('/api/typed').send(body);
       assertProblem(res, 400, 'validation-failed');
       assert.ok(
-        res.body.errors.some((e: { path: string; message: string }) => e.path.startsWith(field) || e.message.includes(field)),
+        res.body.errors.some(
+          (e: { path: string; message: string }) => e.path.startsWith(field) || e.message.includes(field),
+        ),
         `${what}: the errors name ${field}: ${JSON.stringify(res.body.errors)}`,
       );
     }
@@ -146,14 +193,20 @@ describe('creating from a template', () => {
     assert.equal(await system.queue.getWaitingCount(), 0);
   });
 
-  test('a validation the API does not translate fails the job with Terraform\'s own message', async () => {
+  test("a validation the API does not translate fails the job with Terraform's own message", async () => {
     const system = await startSystem({ env, worker: true });
-    const res = await system.http().post('/api/typed').set('Prefer', 'wait=60').send({ name: 'abc', checked_late: 'Forbidden' });
+    const res = await system
+      .http()
+      .post('/api/typed')
+      .set('Prefer', 'wait=60')
+      .send({ name: 'abc', checked_late: 'Forbidden' });
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'failed');
     assert.match(res.body.error.message, /Invalid value for variable/);
     assert.ok(
-      res.body.error.diagnostics.some((d: { detail: string }) => d.detail.includes('checked_late must not be forbidden, in any case')),
+      res.body.error.diagnostics.some((d: { detail: string }) =>
+        d.detail.includes('checked_late must not be forbidden, in any case'),
+      ),
       JSON.stringify(res.body.error.diagnostics),
     );
   });
@@ -163,14 +216,22 @@ describe('template versions', () => {
   test('a worker with another version of the template hands the job back, then fails it naming both versions', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tfc-templates-'));
     try {
-      await cp(path.join(ROOT, 'test', 'fixtures', 'ok'), path.join(dir, 'ec2instance'), { recursive: true, dereference: true });
+      await cp(path.join(ROOT, 'test', 'fixtures', 'ok'), path.join(dir, 'ec2instance'), {
+        recursive: true,
+        dereference: true,
+      });
       const system = await startSystem({ env: { TEMPLATES_DIR: dir, TEMPLATE_VERSION_WAIT_SECONDS: '2' } });
       const before = (await system.http().get('/api/templates/ec2instance')).body.version;
       await writeFile(path.join(dir, 'ec2instance', 'extra.tf'), 'locals {\n  changed = true\n}\n');
       await system.startWorker();
       const res = await system.http().post('/api/ec2instance').set('Prefer', 'wait=30').send({});
       assert.equal(res.body.status, 'failed', JSON.stringify(res.body));
-      assert.match(res.body.error.message, new RegExp(`validated against template ec2instance version ${before}, and this worker has version [0-9a-f]{16}`));
+      assert.match(
+        res.body.error.message,
+        new RegExp(
+          `validated against template ec2instance version ${before}, and this worker has version [0-9a-f]{16}`,
+        ),
+      );
       assert.equal(res.body.job.status, 'failed');
       assert.deepEqual(await system.stateAddresses(res.body.id), [], 'nothing was applied');
     } finally {
@@ -185,21 +246,39 @@ describe('template versions', () => {
       await cp(path.join(ROOT, 'test', 'fixtures', 'fail'), template, { recursive: true, dereference: true });
       const system = await startSystem({ env: { TEMPLATES_DIR: dir } });
       const firstWorker = await system.startWorker();
-      const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ instance_type: 't3.small' });
+      const created = await system
+        .http()
+        .post('/api/ec2instance')
+        .set('Prefer', 'wait=60')
+        .send({ instance_type: 't3.small' });
       assert.equal(created.body.status, 'failed', JSON.stringify(created.body));
       const v1 = created.body.template.version;
-      assert.deepEqual((await system.http().get(created.body.job.href)).body.template, { name: 'ec2instance', version: v1 }, "the job names the version it ran");
+      assert.deepEqual(
+        (await system.http().get(created.body.job.href)).body.template,
+        { name: 'ec2instance', version: v1 },
+        'the job names the version it ran',
+      );
       await firstWorker.stop();
 
       // The operator narrows the allowed instance types and redeploys.
       const settings = JSON.parse(await readFile(path.join(template, 'template.json'), 'utf8'));
-      await writeFile(path.join(template, 'template.json'), JSON.stringify({ ...settings, variables: { ...settings.variables, instance_type: { enum: ['t3.micro'] } } }));
+      await writeFile(
+        path.join(template, 'template.json'),
+        JSON.stringify({ ...settings, variables: { ...settings.variables, instance_type: { enum: ['t3.micro'] } } }),
+      );
       await system.startApi();
       const refused = await system.http().post(`/api/ec2instance/${created.body.id}/retry`);
       assertProblem(refused, 409, 'inputs-not-valid-for-template');
-      assert.ok(refused.body.errors.some((e: { path: string }) => e.path === 'instance_type'), JSON.stringify(refused.body));
+      assert.ok(
+        refused.body.errors.some((e: { path: string }) => e.path === 'instance_type'),
+        JSON.stringify(refused.body),
+      );
       const unchanged = await system.resource(created.body.id);
-      assert.deepEqual([unchanged.status, unchanged.template.version, unchanged.job.id], ['failed', v1, created.body.job.id], 'nothing changed');
+      assert.deepEqual(
+        [unchanged.status, unchanged.template.version, unchanged.job.id],
+        ['failed', v1, created.body.job.id],
+        'nothing changed',
+      );
 
       // It widens them again, with another change besides: a third version.
       await writeFile(path.join(template, 'template.json'), JSON.stringify(settings));
@@ -211,20 +290,27 @@ describe('template versions', () => {
       const retried = await system.http().post(`/api/ec2instance/${created.body.id}/retry`).set('Prefer', 'wait=60');
       assert.equal(retried.body.status, 'ready', JSON.stringify(retried.body));
       assert.deepEqual(retried.body.template, { name: 'ec2instance', version: v3 });
-      assert.deepEqual((await system.http().get(retried.body.job.href)).body.template, { name: 'ec2instance', version: v3 });
+      assert.deepEqual((await system.http().get(retried.body.job.href)).body.template, {
+        name: 'ec2instance',
+        version: v3,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
-  test("the version changes with any file of the template or of a local module it sources", async () => {
+  test('the version changes with any file of the template or of a local module it sources', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tfc-templates-'));
     try {
       const template = path.join(dir, 'site');
       await cp(path.join(ROOT, 'test', 'fixtures', 'ok'), template, { recursive: true, dereference: true });
-      await cp(path.join(ROOT, 'test', 'fixtures', 'ok'), path.join(dir, 'modules', 'part'), { recursive: true, dereference: true });
+      await cp(path.join(ROOT, 'test', 'fixtures', 'ok'), path.join(dir, 'modules', 'part'), {
+        recursive: true,
+        dereference: true,
+      });
       await writeFile(path.join(template, 'part.tf'), 'module "part" {\n  source = "../modules/part"\n}\n');
-      const version = async () => ((await loadCatalogue({ templatesDir: dir, singleDir: '' }, { canEncrypt: false })).get('site')?.version);
+      const version = async () =>
+        (await loadCatalogue({ templatesDir: dir, singleDir: '' }, { canEncrypt: false })).get('site')?.version;
       const first = await version();
       assert.equal(await version(), first, 'stable while nothing changes');
       await writeFile(path.join(template, '.terraform.lock.hcl'), '# written by init\n');
@@ -242,11 +328,37 @@ describe('template versions', () => {
 
 describe('start-up refuses a catalogue it cannot serve correctly, naming the file', () => {
   const cases: Array<[string, (dir: string) => Promise<void>, RegExp, boolean?]> = [
-    ['invalid JSON in template.json', (dir) => writeFile(path.join(dir, 'template.json'), '{ nope'), /template\.json: not valid JSON/],
-    ['a template.json naming a variable that does not exist', (dir) => writeFile(path.join(dir, 'template.json'), '{"variables": {"nodes": {"expose": false}}}'), /template\.json: variables\.nodes: the module declares no such variable/],
-    ['an enum value the variable\'s type refuses', (dir) => writeFile(path.join(dir, 'template.json'), '{"variables": {"node_count": {"enum": ["one"]}}}'), /variables\.node_count\.enum: "one" is not a valid value/],
-    ['a sensitive input without ENCRYPTION_KEY', (dir) => writeFile(path.join(dir, 'secret.tf'), 'variable "token" {\n  type      = string\n  sensitive = true\n}\n'), /token are sensitive.*set ENCRYPTION_KEY/, false],
-    ['a type constraint it cannot map', (dir) => writeFile(path.join(dir, 'odd.tf'), 'variable "odd" {\n  type = list(map(tuple([string])))\n  default = []\n}\nvariable "worse" {\n  type = optional(string)\n}\n'), /odd\.tf: variable "worse": unsupported type constraint/],
+    [
+      'invalid JSON in template.json',
+      (dir) => writeFile(path.join(dir, 'template.json'), '{ nope'),
+      /template\.json: not valid JSON/,
+    ],
+    [
+      'a template.json naming a variable that does not exist',
+      (dir) => writeFile(path.join(dir, 'template.json'), '{"variables": {"nodes": {"expose": false}}}'),
+      /template\.json: variables\.nodes: the module declares no such variable/,
+    ],
+    [
+      "an enum value the variable's type refuses",
+      (dir) => writeFile(path.join(dir, 'template.json'), '{"variables": {"node_count": {"enum": ["one"]}}}'),
+      /variables\.node_count\.enum: "one" is not a valid value/,
+    ],
+    [
+      'a sensitive input without ENCRYPTION_KEY',
+      (dir) =>
+        writeFile(path.join(dir, 'secret.tf'), 'variable "token" {\n  type      = string\n  sensitive = true\n}\n'),
+      /token are sensitive.*set ENCRYPTION_KEY/,
+      false,
+    ],
+    [
+      'a type constraint it cannot map',
+      (dir) =>
+        writeFile(
+          path.join(dir, 'odd.tf'),
+          'variable "odd" {\n  type = list(map(tuple([string])))\n  default = []\n}\nvariable "worse" {\n  type = optional(string)\n}\n',
+        ),
+      /odd\.tf: variable "worse": unsupported type constraint/,
+    ],
   ];
   for (const [what, change, message, canEncrypt = true] of cases) {
     test(what, async () => {
@@ -267,12 +379,18 @@ describe('start-up refuses a catalogue it cannot serve correctly, naming the fil
     });
   }
 
-  test('a directory name that is not a valid route, or is one of the API\'s own', async () => {
+  test("a directory name that is not a valid route, or is one of the API's own", async () => {
     for (const name of ['Bad_Name', 'jobs']) {
       const dir = await mkdtemp(path.join(tmpdir(), 'tfc-templates-'));
       try {
-        await cp(path.join(ROOT, 'test', 'fixtures', 'ok'), path.join(dir, name), { recursive: true, dereference: true });
-        await assert.rejects(loadCatalogue({ templatesDir: dir, singleDir: '' }, { canEncrypt: false }), new RegExp(`template ${path.join(dir, name)}:`));
+        await cp(path.join(ROOT, 'test', 'fixtures', 'ok'), path.join(dir, name), {
+          recursive: true,
+          dereference: true,
+        });
+        await assert.rejects(
+          loadCatalogue({ templatesDir: dir, singleDir: '' }, { canEncrypt: false }),
+          new RegExp(`template ${path.join(dir, name)}:`),
+        );
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

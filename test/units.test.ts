@@ -29,7 +29,7 @@ describe('running terraform', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('passes arguments as they are, without a shell, and a minimal environment without the service\'s secrets', async () => {
+  test("passes arguments as they are, without a shell, and a minimal environment without the service's secrets", async () => {
     const config = loadConfig({
       PATH: process.env.PATH,
       HOME: '/home/tfcompute',
@@ -42,13 +42,23 @@ describe('running terraform', () => {
       TF_VAR_subnet_id: 'subnet-0123456789abcdef0',
       TF_LOG: 'TRACE',
     });
-    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({
+      ...config.terraform,
+      cwd: config.templates.singleDir,
+      dataDir: path.join(dir, 'data'),
+      graceMs: 1000,
+    });
     const tricky = '-var=tags={"k":"$(touch /tmp/pwned); `id` | ;"}';
     const result = await terraform.run(['apply', tricky, '-input=false'], { workspace: 'abc0123456789xyz' });
     assert.equal(result.exitCode, 0);
     const [args, env] = result.stdout.split('---\n') as [string, string];
     assert.deepEqual(args.trim().split('\n'), ['apply', tricky, '-input=false']);
-    const vars = Object.fromEntries(env.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    const vars = Object.fromEntries(
+      env
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
     assert.equal(vars.TF_WORKSPACE, 'abc0123456789xyz');
     assert.equal(vars.TF_IN_AUTOMATION, '1');
     assert.equal(vars.TF_INPUT, '0');
@@ -56,16 +66,23 @@ describe('running terraform', () => {
     assert.equal(vars.AWS_ACCESS_KEY_ID, 'AKIAEXAMPLE');
     assert.equal(vars.TF_VAR_subnet_id, 'subnet-0123456789abcdef0');
     assert.ok(vars.TF_CLI_CONFIG_FILE, 'a CLI config file is always given');
-    for (const name of ['REDIS_URL', 'API_TOKENS', 'TF_LOG']) assert.equal(vars[name], undefined, `${name} is not passed`);
+    for (const name of ['REDIS_URL', 'API_TOKENS', 'TF_LOG'])
+      assert.equal(vars[name], undefined, `${name} is not passed`);
     // The shell adds PWD, SHLVL and _; Node adds NODE_V8_COVERAGE to every
     // child while the suite measures coverage.
-    const allowed = /^(PATH|HOME|PWD|SHLVL|_|OLDPWD|CHECKPOINT_DISABLE|NODE_V8_COVERAGE|TF_[A-Z_]+|TF_VAR_\w+|AWS_[A-Z_]+)$/;
+    const allowed =
+      /^(PATH|HOME|PWD|SHLVL|_|OLDPWD|CHECKPOINT_DISABLE|NODE_V8_COVERAGE|TF_[A-Z_]+|TF_VAR_\w+|AWS_[A-Z_]+)$/;
     for (const name of Object.keys(vars)) assert.match(name, allowed);
   });
 
   test('the workspace runner gives each Terraform command its exact argument list', async () => {
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'fake-terraform'), TF_CWD: dir });
-    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({
+      ...config.terraform,
+      cwd: config.templates.singleDir,
+      dataDir: path.join(dir, 'data'),
+      graceMs: 1000,
+    });
     const erroredDir = path.join(dir, 'errored');
     const workspace = 'abc0123456789xyz';
     const lines: string[] = [];
@@ -86,9 +103,29 @@ describe('running terraform', () => {
       return { args: lines.slice(0, end), env: lines.slice(end + 1) };
     };
     const locked = runner(true);
-    assert.deepEqual((await run(() => locked.apply(undefined))).args, ['apply', '-auto-approve', '-input=false', '-json', '-lock=false', '-var-file=/vars/j.tfvars.json']);
-    assert.deepEqual((await run(() => locked.destroy(undefined))).args, ['destroy', '-auto-approve', '-input=false', '-json', '-lock=false', '-var-file=/vars/j.tfvars.json']);
-    assert.deepEqual((await run(() => runner(false).apply(undefined))).args, ['apply', '-auto-approve', '-input=false', '-json', '-var-file=/vars/j.tfvars.json']);
+    assert.deepEqual((await run(() => locked.apply(undefined))).args, [
+      'apply',
+      '-auto-approve',
+      '-input=false',
+      '-json',
+      '-lock=false',
+      '-var-file=/vars/j.tfvars.json',
+    ]);
+    assert.deepEqual((await run(() => locked.destroy(undefined))).args, [
+      'destroy',
+      '-auto-approve',
+      '-input=false',
+      '-json',
+      '-lock=false',
+      '-var-file=/vars/j.tfvars.json',
+    ]);
+    assert.deepEqual((await run(() => runner(false).apply(undefined))).args, [
+      'apply',
+      '-auto-approve',
+      '-input=false',
+      '-json',
+      '-var-file=/vars/j.tfvars.json',
+    ]);
     const created = await run(() => locked.newWorkspace());
     assert.deepEqual(created.args, ['workspace', 'new', '-no-color', workspace]);
     assert.ok(created.env.includes(`TF_WORKSPACE=${workspace}`));
@@ -100,14 +137,27 @@ describe('running terraform', () => {
     assert.deepEqual((await run(() => locked.pushErroredState())).args, []);
     await mkdir(erroredDir, { recursive: true });
     await writeFile(path.join(erroredDir, `${workspace}.tfstate`), '{}');
-    assert.deepEqual((await run(() => locked.pushErroredState())).args, ['state', 'push', '-lock=false', path.join(erroredDir, `${workspace}.tfstate`)]);
+    assert.deepEqual((await run(() => locked.pushErroredState())).args, [
+      'state',
+      'push',
+      '-lock=false',
+      path.join(erroredDir, `${workspace}.tfstate`),
+    ]);
   });
 
   test('a failed command is one TerraformError naming the command and the workspace, with the output kept', async () => {
-    await writeFile(path.join(dir, 'failing-terraform'), '#!/bin/sh\necho "partial output"\necho "Error: the backend said no" >&2\nexit 1\n');
+    await writeFile(
+      path.join(dir, 'failing-terraform'),
+      '#!/bin/sh\necho "partial output"\necho "Error: the backend said no" >&2\nexit 1\n',
+    );
     await chmod(path.join(dir, 'failing-terraform'), 0o755);
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'failing-terraform'), TF_CWD: dir });
-    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({
+      ...config.terraform,
+      cwd: config.templates.singleDir,
+      dataDir: path.join(dir, 'data'),
+      graceMs: 1000,
+    });
     const runner = new WorkspaceRunner(terraform, new ErroredState(path.join(dir, 'errored'), 'w1'), {
       workspace: 'abc0123456789xyz',
       cwd: dir,
@@ -132,7 +182,12 @@ describe('running terraform', () => {
 
   test('reports a subprocess stopped through its signal as interrupted', async () => {
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'slow-terraform'), TF_CWD: dir });
-    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({
+      ...config.terraform,
+      cwd: config.templates.singleDir,
+      dataDir: path.join(dir, 'data'),
+      graceMs: 1000,
+    });
     const controller = new AbortController();
     const result = await terraform.run(['apply'], {
       workspace: 'default',
@@ -145,7 +200,13 @@ describe('running terraform', () => {
 
   test('stops a subprocess that outlives the job timeout and says so', async () => {
     const config = loadConfig({ PATH: process.env.PATH, TF_BIN: path.join(dir, 'slow-terraform'), TF_CWD: dir });
-    const terraform = new Terraform({ ...config.terraform, cwd: config.templates.singleDir, timeoutMs: 200, dataDir: path.join(dir, 'data'), graceMs: 1000 });
+    const terraform = new Terraform({
+      ...config.terraform,
+      cwd: config.templates.singleDir,
+      timeoutMs: 200,
+      dataDir: path.join(dir, 'data'),
+      graceMs: 1000,
+    });
     const started = performance.now();
     const result = await terraform.run(['apply'], { workspace: 'default' });
     assert.equal(result.timedOut, true);
@@ -181,7 +242,12 @@ describe('reading terraform -json output', () => {
     assert.deepEqual(tracker.changes, { add: 2, change: 0, remove: 0 });
     assert.deepEqual(tracker.progress, { completed: 2, total: 2 });
 
-    const { text } = tracker.handle(line({ type: 'diagnostic', diagnostic: { severity: 'error', summary: 'Bad thing', detail: 'Details \u001b[31mred\u001b[0m' } }));
+    const { text } = tracker.handle(
+      line({
+        type: 'diagnostic',
+        diagnostic: { severity: 'error', summary: 'Bad thing', detail: 'Details \u001b[31mred\u001b[0m' },
+      }),
+    );
     assert.equal(text, 'Error: Bad thing\n\nDetails red\n');
     assert.deepEqual(tracker.errors, [{ severity: 'error', summary: 'Bad thing', detail: 'Details red' }]);
   });
@@ -189,7 +255,10 @@ describe('reading terraform -json output', () => {
   test('tells transient failures from permanent ones', () => {
     const diag = (summary: string, detail = '') => [{ severity: 'error' as const, summary, detail }];
     assert.equal(isTransient(diag('Error acquiring the state lock', 'ConditionalCheckFailedException'), ''), true);
-    assert.equal(isTransient(diag('Failed to save state', 'dial tcp 127.0.0.1:9: connect: connection refused'), ''), true);
+    assert.equal(
+      isTransient(diag('Failed to save state', 'dial tcp 127.0.0.1:9: connect: connection refused'), ''),
+      true,
+    );
     assert.equal(isTransient(diag('local-exec provisioner error', 'exit status 3'), ''), false);
     assert.equal(isTransient(diag('Unsupported argument'), ''), false);
   });
@@ -217,11 +286,14 @@ describe('configuration', () => {
   });
 
   test('an invalid value stops start-up with a message that names it', () => {
-    assert.throws(() => loadConfig({ WORKER_CONCURRENCY: 'lots' }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /WORKER_CONCURRENCY/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ WORKER_CONCURRENCY: 'lots' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /WORKER_CONCURRENCY/);
+        return true;
+      },
+    );
     assert.throws(() => loadConfig({ REDIS_URL: 'http://example.com' }), /REDIS_URL/);
     assert.throws(() => loadConfig({ PORT: '70000' }), /PORT/);
   });
@@ -229,14 +301,36 @@ describe('configuration', () => {
   test('REDIS_SENTINELS needs REDIS_SENTINEL_NAME and excludes REDIS_CLUSTER_NODES; a cluster gets the prefix as a hash tag', () => {
     assert.throws(() => loadConfig({ REDIS_SENTINELS: '127.0.0.1:26379' }), /REDIS_SENTINEL_NAME: needed/);
     assert.throws(() => loadConfig({ REDIS_SENTINEL_NAME: 'tfc' }), /REDIS_SENTINEL_NAME: only means something/);
-    assert.throws(() => loadConfig({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'tfc', REDIS_CLUSTER_NODES: 'b:2' }), /not both/);
+    assert.throws(
+      () => loadConfig({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'tfc', REDIS_CLUSTER_NODES: 'b:2' }),
+      /not both/,
+    );
     assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'b:2', REDIS_WAIT_REPLICAS: '1' }), /REDIS_WAIT_REPLICAS/);
     assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'no-port' }), /REDIS_CLUSTER_NODES/);
-    const sentinel = loadConfig({ REDIS_SENTINELS: 'a:26379, [::1]:26380', REDIS_SENTINEL_NAME: 'tfc', REDIS_PREFIX: 'p' });
-    assert.deepEqual(sentinel.redis, { kind: 'sentinel', sentinels: [{ host: 'a', port: 26379 }, { host: '::1', port: 26380 }], name: 'tfc', url: 'redis://127.0.0.1:6379' });
+    const sentinel = loadConfig({
+      REDIS_SENTINELS: 'a:26379, [::1]:26380',
+      REDIS_SENTINEL_NAME: 'tfc',
+      REDIS_PREFIX: 'p',
+    });
+    assert.deepEqual(sentinel.redis, {
+      kind: 'sentinel',
+      sentinels: [
+        { host: 'a', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      name: 'tfc',
+      url: 'redis://127.0.0.1:6379',
+    });
     assert.equal(sentinel.redisPrefix, 'p');
     const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000,n2:7001', REDIS_PREFIX: 'p' });
-    assert.deepEqual(cluster.redis, { kind: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }], url: 'redis://127.0.0.1:6379' });
+    assert.deepEqual(cluster.redis, {
+      kind: 'cluster',
+      nodes: [
+        { host: 'n1', port: 7000 },
+        { host: 'n2', port: 7001 },
+      ],
+      url: 'redis://127.0.0.1:6379',
+    });
     assert.equal(cluster.redisPrefix, '{p}');
   });
 
@@ -260,7 +354,8 @@ describe('configuration', () => {
     assert.equal(interval('15m'), 900_000);
     assert.equal(interval('6h'), 21_600_000);
     assert.equal(interval('1d'), 86_400_000);
-    for (const bad of ['0s', '6', 'h', '1w', '1.5h', 'on', '']) assert.throws(() => interval(bad), /DRIFT_CHECK_INTERVAL/, bad);
+    for (const bad of ['0s', '6', 'h', '1w', '1.5h', 'on', ''])
+      assert.throws(() => interval(bad), /DRIFT_CHECK_INTERVAL/, bad);
     assert.throws(() => loadConfig({ DRIFT_CHECK_CONCURRENCY: '0' }), /DRIFT_CHECK_CONCURRENCY/);
     assert.deepEqual([sweepEveryMs(400), sweepEveryMs(30_000), sweepEveryMs(86_400_000)], [250, 7_500, 60_000]);
   });
@@ -277,7 +372,11 @@ describe('JSON Merge Patch', () => {
       [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
       [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
       [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
-      [['a', 'b'], ['c', 'd'], ['c', 'd']],
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+        ['c', 'd'],
+      ],
       [{ a: 'b' }, ['c'], ['c']],
       [{ a: 'foo' }, null, null],
       [{ a: 'foo' }, 'bar', 'bar'],
@@ -285,8 +384,12 @@ describe('JSON Merge Patch', () => {
       [[1, 2], { a: 'b', c: null }, { a: 'b' }],
       [{}, { a: { bb: { ccc: null } } }, { a: { bb: {} } }],
     ];
-    for (const [target, patch, result] of cases) assert.deepEqual(applyMergePatch(target, patch), result, JSON.stringify([target, patch]));
-    const tags = applyMergePatch({ tags: { team: 'a' } }, JSON.parse('{"tags": {"constructor": "x", "__proto__": "y", "env": "dev"}}')) as { tags: Record<string, unknown> };
+    for (const [target, patch, result] of cases)
+      assert.deepEqual(applyMergePatch(target, patch), result, JSON.stringify([target, patch]));
+    const tags = applyMergePatch(
+      { tags: { team: 'a' } },
+      JSON.parse('{"tags": {"constructor": "x", "__proto__": "y", "env": "dev"}}'),
+    ) as { tags: Record<string, unknown> };
     assert.deepEqual(Object.keys(tags.tags), ['team', 'constructor', '__proto__', 'env']);
     assert.equal(({} as Record<string, unknown>).y, undefined, 'no prototype was touched');
     const target = { a: { b: 1 } };
@@ -300,13 +403,26 @@ describe('webhook retries', () => {
 
   test('at the defaults: the first retry within 10 s, doubling with jitter to an hour, retrying for about a day in all', () => {
     const first = [0, 0.5, 0.999].map((r) => retryDelay(defaults, 1, undefined, () => r));
-    assert.ok(first.every((ms) => ms >= 2_500 && ms <= 5_000), `first retry after ${first.join(', ')} ms`);
-    assert.equal(retryDelay(defaults, 2, undefined, () => 1), 10_000);
-    assert.equal(retryDelay(defaults, 30, undefined, () => 1), 3_600_000, 'at most an hour');
+    assert.ok(
+      first.every((ms) => ms >= 2_500 && ms <= 5_000),
+      `first retry after ${first.join(', ')} ms`,
+    );
+    assert.equal(
+      retryDelay(defaults, 2, undefined, () => 1),
+      10_000,
+    );
+    assert.equal(
+      retryDelay(defaults, 30, undefined, () => 1),
+      3_600_000,
+      'at most an hour',
+    );
     const attempts = attemptsFor(defaults);
     let expected = 0;
     for (let retry = 1; retry < attempts; retry++) expected += retryDelay(defaults, retry, undefined, () => 0.5);
-    assert.ok(expected > 0.95 * 86_400_000 && expected < 1.1 * 86_400_000, `${attempts} attempts span ${(expected / 3_600_000).toFixed(1)} h on average`);
+    assert.ok(
+      expected > 0.95 * 86_400_000 && expected < 1.1 * 86_400_000,
+      `${attempts} attempts span ${(expected / 3_600_000).toFixed(1)} h on average`,
+    );
   });
 
   test("a receiver's Retry-After is honoured, in seconds or as an HTTP date, within the maximum delay", () => {

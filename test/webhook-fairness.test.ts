@@ -41,7 +41,12 @@ type Circuit = { state: string; until: string | null; reason: string | null; cha
 type Delivery = { id: string; status: string; attempts: unknown[]; event: { type: string } };
 
 // Reads `read` every 100 ms until `done` holds of it.
-async function readUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+async function readUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -84,14 +89,22 @@ describe('the cap on webhooks', () => {
     const register = () => system.http().post('/api/webhooks').send({ url: 'http://127.0.0.1:9/hook' });
     for (let i = 0; i < 2; i += 1) assert.equal((await register()).status, 201);
     const racing = await Promise.all(Array.from({ length: 10 }, register));
-    assert.deepEqual(racing.map((res) => res.status).sort(), [201, ...Array<number>(9).fill(409)], 'exactly one took the last place');
+    assert.deepEqual(
+      racing.map((res) => res.status).sort(),
+      [201, ...Array<number>(9).fill(409)],
+      'exactly one took the last place',
+    );
     for (const refused of racing.filter((res) => res.status === 409)) {
       assertProblem(refused, 409, 'webhook-limit-reached');
       assert.match(refused.body.detail, /WEBHOOK_LIMIT=3/);
     }
     assert.equal((await system.http().get('/api/webhooks?limit=100')).body.items.length, 3);
     const stored = await system.redis.keys(`${system.config.redisPrefix}:wh:*`);
-    assert.equal(stored.filter((key) => /:wh:w[0-9a-z]{15}$/.test(key)).length, 3, 'no webhook record beyond the three');
+    assert.equal(
+      stored.filter((key) => /:wh:w[0-9a-z]{15}$/.test(key)).length,
+      3,
+      'no webhook record beyond the three',
+    );
     const deleted = (await system.http().get('/api/webhooks')).body.items[0].id;
     assert.equal((await system.http().delete(`/api/webhooks/${deleted}`)).status, 204);
     assert.equal((await register()).status, 201, 'a deleted webhook frees its place');
@@ -101,7 +114,14 @@ describe('the cap on webhooks', () => {
 describe('a share of the delivery slots per webhook', () => {
   test('is a quarter of the slots by default, at least one, and never more than all of them; a slot given back twice counts once', () => {
     const share = (env: Record<string, string>) => loadConfig(env).webhooks.concurrencyPerWebhook;
-    assert.deepEqual([share({}), share({ WEBHOOK_DELIVERY_CONCURRENCY: '3' }), share({ WEBHOOK_DELIVERY_CONCURRENCY: '4', WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK: '9' })], [4, 1, 4]);
+    assert.deepEqual(
+      [
+        share({}),
+        share({ WEBHOOK_DELIVERY_CONCURRENCY: '3' }),
+        share({ WEBHOOK_DELIVERY_CONCURRENCY: '4', WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK: '9' }),
+      ],
+      [4, 1, 4],
+    );
     const shares = new DeliveryShares(2);
     const [a, b] = [shares.take('w1'), shares.take('w1')];
     assert.ok(a && b);
@@ -113,8 +133,11 @@ describe('a share of the delivery slots per webhook', () => {
     assert.equal(shares.take('w1'), undefined, 'and only one');
   });
 
-  test('a receiver that takes 3 s to answer holds one of two slots, and another webhook\'s ping arrives at once', async (t) => {
-    const system = await startSystem({ worker: true, env: { ...EVENTS_ENV, WEBHOOK_DELIVERY_CONCURRENCY: '2', WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK: '1' } });
+  test("a receiver that takes 3 s to answer holds one of two slots, and another webhook's ping arrives at once", async (t) => {
+    const system = await startSystem({
+      worker: true,
+      env: { ...EVENTS_ENV, WEBHOOK_DELIVERY_CONCURRENCY: '2', WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK: '1' },
+    });
     const slow = await receiver(t);
     const healthy = await receiver(t);
     const ANSWER_MS = 3_000;
@@ -128,7 +151,9 @@ describe('a share of the delivery slots per webhook', () => {
     const took = healthy.requests[0]!.at - asked;
     await slow.waitFor((requests) => requests.length >= 2, 'the second slow ping');
     const most = mostAtOnce(slow.requests, ANSWER_MS);
-    t.diagnostic(`healthy ping arrived ${took} ms after it was asked for; at most ${most} deliveries at once to the slow receiver`);
+    t.diagnostic(
+      `healthy ping arrived ${took} ms after it was asked for; at most ${most} deliveries at once to the slow receiver`,
+    );
     assert.equal(most, 1, 'the slow receiver never had more than its share');
     assert.ok(took < 1_500, `the healthy ping waited ${took} ms`);
   });
@@ -136,31 +161,70 @@ describe('a share of the delivery slots per webhook', () => {
 
 describe('the circuit breaker', () => {
   test('a receiver that is down opens the circuit after 3 failed attempts; nothing more reaches it; a ping once it is back closes it, and the held deliveries arrive', async (t) => {
-    const system = await startSystem({ worker: true, env: { ...EVENTS_ENV, WEBHOOK_CIRCUIT_FAILURES: '3', WEBHOOK_CIRCUIT_OPEN_SECONDS: '3600' } });
+    const system = await startSystem({
+      worker: true,
+      env: { ...EVENTS_ENV, WEBHOOK_CIRCUIT_FAILURES: '3', WEBHOOK_CIRCUIT_OPEN_SECONDS: '3600' },
+    });
     const { receiver: r, proxy, url } = await behindProxy(t);
     const webhookId = await register(system, url);
-    assert.deepEqual(await circuitOf(system, webhookId), { state: 'closed', until: null, reason: null, changed_at: null });
+    assert.deepEqual(await circuitOf(system, webhookId), {
+      state: 'closed',
+      until: null,
+      reason: null,
+      changed_at: null,
+    });
     proxy.set({ kind: 'down' });
     await createStack(system);
-    const open = await readUntil(() => circuitOf(system, webhookId), (c) => c.state === 'open', 'the circuit is not open');
+    const open = await readUntil(
+      () => circuitOf(system, webhookId),
+      (c) => c.state === 'open',
+      'the circuit is not open',
+    );
     assert.match(open.reason ?? '', /^3 attempts in a row failed, the last: could not reach the receiver/);
     assert.ok(Date.parse(open.until ?? '') > Date.now() + 3_500_000, 'open for an hour');
-    const first = await readUntil(() => eventDeliveries(system, webhookId), (ds) => ds.length === 5, 'five deliveries');
-    await readUntil(() => held(system, webhookId), (ids) => first.every((d) => ids.includes(d.id)), 'the first stack\'s deliveries are not all held');
+    const first = await readUntil(
+      () => eventDeliveries(system, webhookId),
+      (ds) => ds.length === 5,
+      'five deliveries',
+    );
+    await readUntil(
+      () => held(system, webhookId),
+      (ids) => first.every((d) => ids.includes(d.id)),
+      "the first stack's deliveries are not all held",
+    );
     const connections = proxy.connections.down;
 
     await createStack(system);
-    const all = await readUntil(() => eventDeliveries(system, webhookId), (ds) => ds.length === 10, 'ten deliveries');
+    const all = await readUntil(
+      () => eventDeliveries(system, webhookId),
+      (ds) => ds.length === 10,
+      'ten deliveries',
+    );
     const later = all.filter((d) => !first.some((f) => f.id === d.id));
-    await readUntil(() => held(system, webhookId), (ids) => later.every((d) => ids.includes(d.id)), 'the second stack\'s deliveries are not all held');
+    await readUntil(
+      () => held(system, webhookId),
+      (ids) => later.every((d) => ids.includes(d.id)),
+      "the second stack's deliveries are not all held",
+    );
     assert.equal(proxy.connections.down, connections, 'no attempt reached the receiver while the circuit was open');
-    assert.deepEqual((await eventDeliveries(system, webhookId)).filter((d) => later.some((l) => l.id === d.id)).map((d) => [d.status, d.attempts.length]), later.map(() => ['pending', 0]), 'held, not failed, and no attempt used');
+    assert.deepEqual(
+      (await eventDeliveries(system, webhookId))
+        .filter((d) => later.some((l) => l.id === d.id))
+        .map((d) => [d.status, d.attempts.length]),
+      later.map(() => ['pending', 0]),
+      'held, not failed, and no attempt used',
+    );
 
     proxy.set({ kind: 'none' });
     const asked = Date.now();
     await ping(system, webhookId);
-    await r.waitFor(() => r.events().filter((e) => e.type !== 'io.tfcompute.webhook.ping').length === 10, 'the ten held events');
-    t.diagnostic(`circuit opened after ${connections} connections; the ten held events arrived ${Date.now() - asked} ms after the ping`);
+    await r.waitFor(
+      () => r.events().filter((e) => e.type !== 'io.tfcompute.webhook.ping').length === 10,
+      'the ten held events',
+    );
+    t.diagnostic(
+      `circuit opened after ${connections} connections; the ten held events arrived ${Date.now() - asked} ms after the ping`,
+    );
     const closed = await circuitOf(system, webhookId);
     assert.equal(closed.state, 'closed');
     assert.ok(Date.parse(closed.changed_at ?? '') >= Date.parse(open.changed_at ?? ''));
@@ -168,17 +232,32 @@ describe('the circuit breaker', () => {
   });
 
   test('an open circuit half-opens by itself after WEBHOOK_CIRCUIT_OPEN_SECONDS: a failed trial opens it again, a successful one closes it', async (t) => {
-    const system = await startSystem({ worker: true, env: { ...EVENTS_ENV, WEBHOOK_CIRCUIT_FAILURES: '3', WEBHOOK_CIRCUIT_OPEN_SECONDS: '2' } });
+    const system = await startSystem({
+      worker: true,
+      env: { ...EVENTS_ENV, WEBHOOK_CIRCUIT_FAILURES: '3', WEBHOOK_CIRCUIT_OPEN_SECONDS: '2' },
+    });
     const { receiver: r, proxy, url } = await behindProxy(t);
     const webhookId = await register(system, url);
     proxy.set({ kind: 'down' });
     await createStack(system);
-    const open = await readUntil(() => circuitOf(system, webhookId), (c) => c.state === 'open', 'the circuit is not open');
-    const reopened = await readUntil(() => circuitOf(system, webhookId), (c) => c.changed_at !== open.changed_at, 'the circuit did not change');
+    const open = await readUntil(
+      () => circuitOf(system, webhookId),
+      (c) => c.state === 'open',
+      'the circuit is not open',
+    );
+    const reopened = await readUntil(
+      () => circuitOf(system, webhookId),
+      (c) => c.changed_at !== open.changed_at,
+      'the circuit did not change',
+    );
     assert.equal(reopened.state, 'open');
     assert.match(reopened.reason ?? '', /^the trial attempt after the pause failed: could not reach the receiver/);
     proxy.set({ kind: 'none' });
     await r.waitFor(() => r.events().length === 5, 'the five held events');
-    assert.equal((await circuitOf(system, webhookId)).state, 'closed', 'closed by the trial that succeeded, with no ping');
+    assert.equal(
+      (await circuitOf(system, webhookId)).state,
+      'closed',
+      'closed by the trial that succeeded, with no ping',
+    );
   });
 });

@@ -4,7 +4,7 @@
 // webhooks from before projects become every-project ones.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import request from 'supertest';
+import type request from 'supertest';
 import { ROLES } from '../core/access/roles.ts';
 import { newWebhookId } from '../core/ids.ts';
 import { assertProblem, type TestSystem, useSystems } from './support/harness.ts';
@@ -14,17 +14,33 @@ const [startSystem] = useSystems();
 
 const secret = (name: string) => `${name}-secret-0123456789abcdefghijklmn`;
 const PROJECTS = ['alpha', 'beta'] as const;
-const API_TOKENS = ['root:owner', 'both:admin@alpha+admin@beta', ...PROJECTS.flatMap((p) => ROLES.map((r) => `${p}-${r}:${r}@${p}`))].map((entry) => `${entry}:${secret(entry.split(':')[0] as string)}`).join(',');
+const API_TOKENS = [
+  'root:owner',
+  'both:admin@alpha+admin@beta',
+  ...PROJECTS.flatMap((p) => ROLES.map((r) => `${p}-${r}:${r}@${p}`)),
+]
+  .map((entry) => `${entry}:${secret(entry.split(':')[0] as string)}`)
+  .join(',');
 const NOWHERE = 'http://127.0.0.1:9/hook';
 
-async function twoProjects(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<{ system: TestSystem; as: (token: string) => ReturnType<TestSystem['http']> }> {
-  const system = await startSystem({ worker: options.worker ?? false, env: { ...EVENTS_ENV, API_TOKENS, ...options.env } });
+async function twoProjects(
+  options: { worker?: boolean; env?: Record<string, string> } = {},
+): Promise<{ system: TestSystem; as: (token: string) => ReturnType<TestSystem['http']> }> {
+  const system = await startSystem({
+    worker: options.worker ?? false,
+    env: { ...EVENTS_ENV, API_TOKENS, ...options.env },
+  });
   const as = (token: string) => system.http(secret(token));
-  for (const project of PROJECTS) assert.equal((await as('root').post('/api/projects').send({ name: project })).status, 201);
+  for (const project of PROJECTS)
+    assert.equal((await as('root').post('/api/projects').send({ name: project })).status, 201);
   return { system, as };
 }
 
-async function register(as: ReturnType<TestSystem['http']>, url: string, project?: string): Promise<{ id: string; project: string | null }> {
+async function register(
+  as: ReturnType<TestSystem['http']>,
+  url: string,
+  project?: string,
+): Promise<{ id: string; project: string | null }> {
   const res = await as.post(`/api/webhooks${project ? `?project=${project}` : ''}`).send({ url });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body;
@@ -37,16 +53,17 @@ async function receiver(t: { after(fn: () => Promise<void>): void }): Promise<Re
 }
 
 // Every route on one webhook (and one of its deliveries).
-const ROUTES: Array<[string, (h: ReturnType<TestSystem['http']>, webhook: string, delivery: string) => request.Test]> = [
-  ['GET', (h, w) => h.get(`/api/webhooks/${w}`)],
-  ['PATCH', (h, w) => h.patch(`/api/webhooks/${w}`).send({ description: 'taken' })],
-  ['ping', (h, w) => h.post(`/api/webhooks/${w}/ping`)],
-  ['rotate-secret', (h, w) => h.post(`/api/webhooks/${w}/rotate-secret`)],
-  ['deliveries', (h, w) => h.get(`/api/webhooks/${w}/deliveries`)],
-  ['a delivery', (h, w, d) => h.get(`/api/webhooks/${w}/deliveries/${d}`)],
-  ['redeliver', (h, w, d) => h.post(`/api/webhooks/${w}/deliveries/${d}/redeliver`)],
-  ['DELETE', (h, w) => h.delete(`/api/webhooks/${w}`)],
-];
+const ROUTES: Array<[string, (h: ReturnType<TestSystem['http']>, webhook: string, delivery: string) => request.Test]> =
+  [
+    ['GET', (h, w) => h.get(`/api/webhooks/${w}`)],
+    ['PATCH', (h, w) => h.patch(`/api/webhooks/${w}`).send({ description: 'taken' })],
+    ['ping', (h, w) => h.post(`/api/webhooks/${w}/ping`)],
+    ['rotate-secret', (h, w) => h.post(`/api/webhooks/${w}/rotate-secret`)],
+    ['deliveries', (h, w) => h.get(`/api/webhooks/${w}/deliveries`)],
+    ['a delivery', (h, w, d) => h.get(`/api/webhooks/${w}/deliveries/${d}`)],
+    ['redeliver', (h, w, d) => h.post(`/api/webhooks/${w}/deliveries/${d}/redeliver`)],
+    ['DELETE', (h, w) => h.delete(`/api/webhooks/${w}`)],
+  ];
 
 // A problem's body without its request id, the id asked for put back as `shown`.
 function bodyOf(res: request.Response, asked: string, shown: string): Record<string, unknown> {
@@ -59,13 +76,25 @@ describe("a project's webhooks", () => {
     const { as } = await twoProjects();
     const named = await register(as('alpha-admin'), NOWHERE, 'alpha');
     assert.equal(named.project, 'alpha');
-    assert.equal((await register(as('alpha-admin'), NOWHERE)).project, 'alpha', 'the one project it is an admin of, unnamed');
+    assert.equal(
+      (await register(as('alpha-admin'), NOWHERE)).project,
+      'alpha',
+      'the one project it is an admin of, unnamed',
+    );
     const refused = await as('alpha-write').post('/api/webhooks?project=alpha').send({ url: NOWHERE });
     assertProblem(refused, 403, 'insufficient-role');
     assert.match(refused.body.detail, /needs the admin role in project "alpha"/);
     assertProblem(await as('alpha-write').get(`/api/webhooks/${named.id}`), 403, 'insufficient-role');
-    assertProblem(await as('beta-admin').post('/api/webhooks?project=alpha').send({ url: NOWHERE }), 404, 'project-not-found');
-    assertProblem(await as('root').post('/api/webhooks?project=gamma').send({ url: NOWHERE }), 404, 'project-not-found');
+    assertProblem(
+      await as('beta-admin').post('/api/webhooks?project=alpha').send({ url: NOWHERE }),
+      404,
+      'project-not-found',
+    );
+    assertProblem(
+      await as('root').post('/api/webhooks?project=gamma').send({ url: NOWHERE }),
+      404,
+      'project-not-found',
+    );
     const ping = await as('alpha-admin').post(`/api/webhooks/${named.id}/ping`);
     assert.equal(ping.status, 202, JSON.stringify(ping.body));
 
@@ -76,10 +105,15 @@ describe("a project's webhooks", () => {
       for (const role of ROLES) {
         const res = await call(as(`beta-${role}`), named.id, ping.body.id);
         assert.equal(res.status, 404, `${what}, beta-${role}: ${JSON.stringify(res.body)}`);
-        assert.deepEqual(bodyOf(res, named.id, unknown), bodyOf(missing, unknown, unknown), `${what}: beta-${role} learns nothing of alpha's webhook`);
+        assert.deepEqual(
+          bodyOf(res, named.id, unknown),
+          bodyOf(missing, unknown, unknown),
+          `${what}: beta-${role} learns nothing of alpha's webhook`,
+        );
       }
     }
-    const ids = async (token: string, query = '') => ((await as(token).get(`/api/webhooks${query}`)).body.items as Array<{ id: string }>).map((w) => w.id);
+    const ids = async (token: string, query = '') =>
+      ((await as(token).get(`/api/webhooks${query}`)).body.items as Array<{ id: string }>).map((w) => w.id);
     assert.deepEqual(await ids('beta-admin'), []);
     assert.equal((await ids('alpha-admin')).length, 2);
     assert.ok((await ids('root')).includes(named.id));
@@ -88,16 +122,32 @@ describe("a project's webhooks", () => {
     assertProblem(await as('beta-admin').get('/api/webhooks?project=alpha'), 404, 'project-not-found');
     assertProblem(await as('alpha-write').get('/api/webhooks'), 403, 'insufficient-role');
 
-    const alphaLog = (await as('alpha-admin').get('/api/audit?project=alpha&limit=100')).body.items as Array<{ action: string; project: string; target: { id: string } }>;
-    assert.ok(alphaLog.some((e) => e.action === 'webhook.create' && e.target.id === named.id && e.project === 'alpha'), "its creation is in alpha's log");
-    assert.ok(alphaLog.some((e) => e.action === 'webhook.ping' && e.target.id === named.id), "its ping is in alpha's log");
-    const betaLog = (await as('beta-admin').get('/api/audit?project=beta&limit=100')).body.items as Array<{ target: { type: string } }>;
+    const alphaLog = (await as('alpha-admin').get('/api/audit?project=alpha&limit=100')).body.items as Array<{
+      action: string;
+      project: string;
+      target: { id: string };
+    }>;
+    assert.ok(
+      alphaLog.some((e) => e.action === 'webhook.create' && e.target.id === named.id && e.project === 'alpha'),
+      "its creation is in alpha's log",
+    );
+    assert.ok(
+      alphaLog.some((e) => e.action === 'webhook.ping' && e.target.id === named.id),
+      "its ping is in alpha's log",
+    );
+    const betaLog = (await as('beta-admin').get('/api/audit?project=beta&limit=100')).body.items as Array<{
+      target: { type: string };
+    }>;
     assert.ok(!betaLog.some((e) => e.target.type === 'webhook'), "beta's log tells nothing of it");
     assertProblem(await as('both').post('/api/webhooks').send({ url: NOWHERE }), 400, 'project-required');
     const inBeta = await register(as('both'), NOWHERE, 'beta');
     const first = await as('both').get('/api/webhooks?limit=2');
     const rest = await as('both').get(`/api/webhooks?limit=2&cursor=${first.body.next_cursor}`);
-    assert.deepEqual([...first.body.items, ...rest.body.items].map((w: { id: string }) => w.id), [...(await ids('alpha-admin')), inBeta.id], "an admin of two projects pages through both, oldest first");
+    assert.deepEqual(
+      [...first.body.items, ...rest.body.items].map((w: { id: string }) => w.id),
+      [...(await ids('alpha-admin')), inBeta.id],
+      'an admin of two projects pages through both, oldest first',
+    );
     assert.equal((await as('alpha-admin').delete(`/api/webhooks/${named.id}`)).status, 204);
   });
 
@@ -114,14 +164,23 @@ describe("a project's webhooks", () => {
       assert.equal(made.status, 201, JSON.stringify(made.body));
       stacks.set(project, made.body.id);
     }
-    const ready = (r: Receiver, project: string) => r.events().some((e) => e.type === 'io.tfcompute.stack.ready' && e.subject === stacks.get(project));
-    await everyReceiver.waitFor(() => ready(everyReceiver, 'alpha') && ready(everyReceiver, 'beta'), "both stacks' stack.ready");
+    const ready = (r: Receiver, project: string) =>
+      r.events().some((e) => e.type === 'io.tfcompute.stack.ready' && e.subject === stacks.get(project));
+    await everyReceiver.waitFor(
+      () => ready(everyReceiver, 'alpha') && ready(everyReceiver, 'beta'),
+      "both stacks' stack.ready",
+    );
     await alphaReceiver.waitFor(() => ready(alphaReceiver, 'alpha'), "alpha's stack.ready");
     // Each event's deliveries are recorded together, before any is sent: by
     // now every delivery of beta's events to any webhook is recorded.
-    const recorded = (await as('alpha-admin').get(`/api/webhooks/${alpha.id}/deliveries?limit=100`)).body.items as Array<{ event: { id: string } }>;
+    const recorded = (await as('alpha-admin').get(`/api/webhooks/${alpha.id}/deliveries?limit=100`)).body
+      .items as Array<{ event: { id: string } }>;
     assert.ok(recorded.length >= 5, JSON.stringify(recorded));
-    const subjects = new Set([...alphaReceiver.events(), ...everyReceiver.events()].filter((e) => recorded.some((d) => d.event.id === e.id)).map((e) => e.subject));
+    const subjects = new Set(
+      [...alphaReceiver.events(), ...everyReceiver.events()]
+        .filter((e) => recorded.some((d) => d.event.id === e.id))
+        .map((e) => e.subject),
+    );
     assert.deepEqual([...subjects], [stacks.get('alpha')], "alpha's webhook got none of beta's events");
     assert.ok(alphaReceiver.events().every((e) => e.subject === stacks.get('alpha')));
     assert.ok(everyReceiver.events().some((e) => (e.data.stack as { project: string }).project === 'beta'));
@@ -131,7 +190,9 @@ describe("a project's webhooks", () => {
     const { as } = await twoProjects({ env: { WEBHOOK_LIMIT_PER_PROJECT: '2', WEBHOOK_LIMIT: '4' } });
     await register(as('alpha-admin'), NOWHERE);
     await register(as('root'), NOWHERE);
-    const racing = await Promise.all(Array.from({ length: 10 }, () => as('alpha-admin').post('/api/webhooks').send({ url: NOWHERE })));
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, () => as('alpha-admin').post('/api/webhooks').send({ url: NOWHERE })),
+    );
     assert.deepEqual(racing.map((r) => r.status).sort(), [201, ...Array(9).fill(409)]);
     const full = racing.find((r) => r.status === 409) as request.Response;
     assertProblem(full, 409, 'webhook-limit-reached');
@@ -140,7 +201,11 @@ describe("a project's webhooks", () => {
     const total = await as('beta-admin').post('/api/webhooks').send({ url: NOWHERE });
     assertProblem(total, 409, 'webhook-limit-reached');
     assert.match(total.body.detail, /WEBHOOK_LIMIT=4/);
-    assert.equal((await as('root').get('/api/webhooks?limit=100')).body.items.length, 4, 'nothing stored beyond the caps');
+    assert.equal(
+      (await as('root').get('/api/webhooks?limit=100')).body.items.length,
+      4,
+      'nothing stored beyond the caps',
+    );
   });
 
   test('a project is not deleted while it has a webhook', async () => {
@@ -172,7 +237,11 @@ describe('the webhook projects migration', () => {
       assert.equal(await system.redis.hget(`${system.config.redisPrefix}:wh:${id}`, 'project'), '*');
       assertProblem(await as('alpha-admin').get(`/api/webhooks/${id}`), 404, 'webhook-not-found');
     }
-    assert.equal((await as('alpha-admin').get(`/api/webhooks/${alpha.id}`)).body.project, 'alpha', 'a webhook with a project keeps it');
+    assert.equal(
+      (await as('alpha-admin').get(`/api/webhooks/${alpha.id}`)).body.project,
+      'alpha',
+      'a webhook with a project keeps it',
+    );
     assert.equal((await as('root').get('/api/webhooks')).body.items.length, 3);
     assert.equal(await system.redis.get(`${system.config.redisPrefix}:schema`), '7');
     assert.deepEqual(await system.store.migrations.run(), {}, 'a later start does not scan again');

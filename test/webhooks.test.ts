@@ -16,7 +16,6 @@ import { EVENTS_ENV, Receiver, type Received } from './support/receiver.ts';
 
 const [startSystem] = useSystems();
 
-
 async function receiver(t: { after(fn: () => Promise<void>): void }): Promise<Receiver> {
   const r = await new Receiver().start();
   t.after(() => r.stop());
@@ -34,7 +33,13 @@ function verify(secret: string, request: Received): unknown {
 }
 
 // A job's event comes before the stack's event it causes.
-const LIFECYCLE = ['io.tfcompute.job.queued', 'io.tfcompute.stack.creating', 'io.tfcompute.job.running', 'io.tfcompute.job.succeeded', 'io.tfcompute.stack.ready'];
+const LIFECYCLE = [
+  'io.tfcompute.job.queued',
+  'io.tfcompute.stack.creating',
+  'io.tfcompute.job.running',
+  'io.tfcompute.job.succeeded',
+  'io.tfcompute.stack.ready',
+];
 
 describe('events of a stack', () => {
   test('a created stack sends one signed CloudEvent per change, in sequence, with thin data that matches its published schema', async (t) => {
@@ -43,19 +48,37 @@ describe('events of a stack', () => {
     const webhook = await register(system, { url: r.url, description: 'everything' });
     assert.match(webhook.secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
 
-    const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 1, tags: { team: 'infra' } });
+    const created = await system
+      .http()
+      .post('/api/ec2instance')
+      .set('Prefer', 'wait=60')
+      .send({ node_count: 1, tags: { team: 'infra' } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const id: string = created.body.id;
     await r.waitFor(() => r.events().some((e) => e.type === 'io.tfcompute.stack.ready'), 'stack.ready');
 
     const events = r.events().filter((e) => e.subject === id);
     assert.deepEqual(events.map((e) => e.type).sort(), [...LIFECYCLE].sort());
-    assert.deepEqual(events.map((e) => e.sequence).sort(), ['0000000000000001', '0000000000000002', '0000000000000003', '0000000000000004', '0000000000000005']);
+    assert.deepEqual(events.map((e) => e.sequence).sort(), [
+      '0000000000000001',
+      '0000000000000002',
+      '0000000000000003',
+      '0000000000000004',
+      '0000000000000005',
+    ]);
     const bySequence = [...events].sort((a, b) => a.sequence.localeCompare(b.sequence)).map((e) => e.type);
     assert.deepEqual(bySequence, LIFECYCLE, 'the sequence orders the events as they were recorded');
-    assert.equal((await system.store.outbox.entries()).filter((e) => e.subject === id).length, events.length, 'one event per recorded change: the outbox and the receiver agree');
+    assert.equal(
+      (await system.store.outbox.entries()).filter((e) => e.subject === id).length,
+      events.length,
+      'one event per recorded change: the outbox and the receiver agree',
+    );
 
-    const schemas = new Map(((await system.http().get('/api/event-types')).body.items as Array<{ type: string; data_schema: object }>).map((i) => [i.type, i.data_schema]));
+    const schemas = new Map(
+      ((await system.http().get('/api/event-types')).body.items as Array<{ type: string; data_schema: object }>).map(
+        (i) => [i.type, i.data_schema],
+      ),
+    );
     const ajv = new Ajv2020({ strict: false });
     for (const request of r.requests) {
       assert.equal(request.headers['content-type'], 'application/cloudevents+json');
@@ -68,11 +91,22 @@ describe('events of a stack', () => {
       assert.ok(!Number.isNaN(Date.parse(String(event.time))));
       const validate = ajv.compile(schemas.get(event.type) as object);
       assert.ok(validate(event.data), `${event.type}: ${JSON.stringify(validate.errors)}`);
-      assert.doesNotMatch(request.body, /instance_type|node_count|outputs|inputs|diagnostics/, 'no inputs, outputs or diagnostics leave');
+      assert.doesNotMatch(
+        request.body,
+        /instance_type|node_count|outputs|inputs|diagnostics/,
+        'no inputs, outputs or diagnostics leave',
+      );
     }
     const ready = events.find((e) => e.type === 'io.tfcompute.stack.ready')!;
     assert.deepEqual(ready.data, {
-      stack: { id, project: 'default', href: `/api/ec2instance/${id}`, status: 'ready', template: created.body.template, tags: { team: 'infra' } },
+      stack: {
+        id,
+        project: 'default',
+        href: `/api/ec2instance/${id}`,
+        status: 'ready',
+        template: created.body.template,
+        tags: { team: 'infra' },
+      },
       job: { id: created.body.job.id, href: `/api/jobs/${created.body.job.id}`, action: 'create', status: 'succeeded' },
     });
     assert.equal(new Set(r.requests.map((q) => q.event.source)).size, 1, 'one source for the installation');
@@ -81,34 +115,72 @@ describe('events of a stack', () => {
   test('a webhook gets only the types it asked for; an update, its plan and a delete send theirs', async (t) => {
     const system = await startSystem({ fixture: 'changes', worker: true, env: EVENTS_ENV });
     const r = await receiver(t);
-    await register(system, { url: r.url, event_types: ['io.tfcompute.stack.ready', 'io.tfcompute.job.planned', 'io.tfcompute.job.discarded', 'io.tfcompute.stack.deleted'] });
+    await register(system, {
+      url: r.url,
+      event_types: [
+        'io.tfcompute.stack.ready',
+        'io.tfcompute.job.planned',
+        'io.tfcompute.job.discarded',
+        'io.tfcompute.stack.deleted',
+      ],
+    });
     const created = await system.http().post('/api/ec2instance').set('Prefer', 'wait=60').send({ node_count: 1 });
     const id: string = created.body.id;
-    const patched = await system.http().patch(`/api/ec2instance/${id}`).set('Prefer', 'wait=60').send({ inputs: { node_count: 2 } });
+    const patched = await system
+      .http()
+      .patch(`/api/ec2instance/${id}`)
+      .set('Prefer', 'wait=60')
+      .send({ inputs: { node_count: 2 } });
     assert.equal(patched.body.job.status, 'planned', JSON.stringify(patched.body));
     assert.equal((await system.http().post(`/api/jobs/${patched.body.job.id}/discard`)).status, 200);
     assert.equal((await system.http().delete(`/api/ec2instance/${id}`).set('Prefer', 'wait=60')).status, 200);
     await r.waitFor(() => r.events().some((e) => e.type === 'io.tfcompute.stack.deleted'), 'stack.deleted');
     const types = r.events().map((e) => e.type);
     // ready (created), planned, discarded, ready (the update discarded: back to ready), deleted
-    assert.deepEqual(types.sort(), ['io.tfcompute.job.discarded', 'io.tfcompute.job.planned', 'io.tfcompute.stack.deleted', 'io.tfcompute.stack.ready', 'io.tfcompute.stack.ready'].sort());
+    assert.deepEqual(
+      types.sort(),
+      [
+        'io.tfcompute.job.discarded',
+        'io.tfcompute.job.planned',
+        'io.tfcompute.stack.deleted',
+        'io.tfcompute.stack.ready',
+        'io.tfcompute.stack.ready',
+      ].sort(),
+    );
   });
 });
 
 describe('webhooks', () => {
   test('registering: the secret is shown once; bad bodies and refused addresses are 400 and change nothing; admins of every project read and change them, no one else sees them', async () => {
     const system = await startSystem({ env: { ...EVENTS_ENV, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' } });
-    for (const url of ['http://127.0.0.1:9/hook', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x', 'http://10.1.2.3/', 'http://localhost:8080/', 'http://[fd00:ec2::254]/']) {
+    for (const url of [
+      'http://127.0.0.1:9/hook',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/x',
+      'http://10.1.2.3/',
+      'http://localhost:8080/',
+      'http://[fd00:ec2::254]/',
+    ]) {
       const res = await system.http().post('/api/webhooks').send({ url });
       assertProblem(res, 400, 'validation-failed');
       assert.equal(res.body.errors[0].path, 'url', url);
       assert.match(res.body.detail, /WEBHOOK_ALLOW_PRIVATE_NETWORKS/);
     }
-    for (const body of [{}, { url: 'ftp://example.com/' }, { url: 'https://user:pw@example.com/' }, { url: 'https://example.com/', event_types: ['io.tfcompute.nope'] }, { url: 'https://example.com/', extra: 1 }]) {
+    for (const body of [
+      {},
+      { url: 'ftp://example.com/' },
+      { url: 'https://user:pw@example.com/' },
+      { url: 'https://example.com/', event_types: ['io.tfcompute.nope'] },
+      { url: 'https://example.com/', extra: 1 },
+    ]) {
       assertProblem(await system.http().post('/api/webhooks').send(body), 400, 'validation-failed');
     }
     assert.deepEqual((await system.http().get('/api/webhooks')).body.items, [], 'nothing was registered');
-    assertProblem(await system.http(TOKENS.reader).post('/api/webhooks').send({ url: 'https://example.com/' }), 403, 'insufficient-role');
+    assertProblem(
+      await system.http(TOKENS.reader).post('/api/webhooks').send({ url: 'https://example.com/' }),
+      403,
+      'insufficient-role',
+    );
 
     const open = await startSystem({ env: EVENTS_ENV });
     const made = await open.http().post('/api/webhooks').send({ url: 'http://127.0.0.1:9/hook', description: 'dev' });
@@ -117,7 +189,10 @@ describe('webhooks', () => {
     const read = await open.http(TOKENS.writer).get(`/api/webhooks/${made.body.id}`);
     assert.equal(read.status, 200);
     assert.equal(read.body.secret, undefined, 'the secret is not shown again');
-    assert.deepEqual((await open.http(TOKENS.writer).get('/api/webhooks')).body.items.map((w: { id: string }) => w.id), [made.body.id]);
+    assert.deepEqual(
+      (await open.http(TOKENS.writer).get('/api/webhooks')).body.items.map((w: { id: string }) => w.id),
+      [made.body.id],
+    );
     // Receiver URLs can carry secrets: a reader is told the webhook does not exist.
     const hidden = await open.http(TOKENS.reader).get(`/api/webhooks/${made.body.id}`);
     assertProblem(hidden, 404, 'webhook-not-found');
@@ -126,24 +201,36 @@ describe('webhooks', () => {
     assert.ok(!dump.includes(made.body.secret.slice(6)), 'the secret is stored encrypted');
 
     const noKey = await startSystem({ env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
-    assertProblem(await noKey.http().post('/api/webhooks').send({ url: 'http://127.0.0.1:9/hook' }), 409, 'encryption-key-not-set');
+    assertProblem(
+      await noKey.http().post('/api/webhooks').send({ url: 'http://127.0.0.1:9/hook' }),
+      409,
+      'encryption-key-not-set',
+    );
   });
 
   test('a failing receiver is retried with backoff (Retry-After honoured) until it answers 2xx; every attempt is listed', async (t) => {
     const system = await startSystem({ worker: true, env: EVENTS_ENV });
     const r = await receiver(t);
-    r.answer = (_request, index) => (index === 0 ? { status: 503, headers: { 'retry-after': '1' } } : index === 1 ? { status: 500 } : { status: 200 });
+    r.answer = (_request, index) =>
+      index === 0 ? { status: 503, headers: { 'retry-after': '1' } } : index === 1 ? { status: 500 } : { status: 200 };
     const webhook = await register(system, { url: r.url });
     const ping = await system.http().post(`/api/webhooks/${webhook.id}/ping`);
     assert.equal(ping.status, 202, JSON.stringify(ping.body));
     await r.waitFor((requests) => requests.length >= 3, 'three attempts');
     const [first, second, third] = r.requests as [Received, Received, Received];
     assert.ok(second.at - first.at >= 1_000, `Retry-After: 1 was honoured (${second.at - first.at} ms)`);
-    assert.equal(new Set([first, second, third].map((q) => q.headers['webhook-id'])).size, 1, 'every attempt carries the same webhook-id');
+    assert.equal(
+      new Set([first, second, third].map((q) => q.headers['webhook-id'])).size,
+      1,
+      'every attempt carries the same webhook-id',
+    );
     for (const q of [first, second, third]) verify(webhook.secret, q);
     const delivery = await waitForDelivery(system, webhook.id, ping.body.id, (d) => d.status !== 'pending');
     assert.equal(delivery.status, 'succeeded');
-    assert.deepEqual(delivery.attempts.map((a: { status_code: number }) => a.status_code), [503, 500, 200]);
+    assert.deepEqual(
+      delivery.attempts.map((a: { status_code: number }) => a.status_code),
+      [503, 500, 200],
+    );
     const metrics = (await system.http().get('/metrics')).text;
     assert.match(metrics, /tfcompute_webhook_delivery_attempts_total\{outcome="retried"\} 2/);
     assert.match(metrics, /tfcompute_webhook_delivery_attempts_total\{outcome="delivered"\} 1/);
@@ -152,7 +239,10 @@ describe('webhooks', () => {
   test('410 Gone disables the webhook and says why; PATCH enabled resumes it. A redirect is not followed and not retried', async (t) => {
     const system = await startSystem({ worker: true, env: EVENTS_ENV });
     const r = await receiver(t);
-    r.answer = (request) => (request.path.endsWith('gone') ? { status: 410 } : { status: 302, headers: { location: 'http://127.0.0.1:9/elsewhere' } });
+    r.answer = (request) =>
+      request.path.endsWith('gone')
+        ? { status: 410 }
+        : { status: 302, headers: { location: 'http://127.0.0.1:9/elsewhere' } };
     const gone = await register(system, { url: `${r.url}/gone` });
     const ping = await system.http().post(`/api/webhooks/${gone.id}/ping`);
     const ended = await waitForDelivery(system, gone.id, ping.body.id, (d) => d.status !== 'pending');
@@ -199,7 +289,8 @@ describe('webhooks', () => {
     assert.equal(r.requests[1]!.body, request.body, 'the same body');
     const list = (await system.http().get(`/api/webhooks/${webhook.id}/deliveries?limit=1`)).body;
     assert.equal(list.items[0].id, again.body.id, 'newest first');
-    const next = (await system.http().get(`/api/webhooks/${webhook.id}/deliveries?limit=1&cursor=${list.next_cursor}`)).body;
+    const next = (await system.http().get(`/api/webhooks/${webhook.id}/deliveries?limit=1&cursor=${list.next_cursor}`))
+      .body;
     assert.equal(next.items[0].id, ping.body.id);
     assert.equal(next.next_cursor, null);
 
@@ -221,7 +312,10 @@ describe('webhooks', () => {
     assert.match(failed.error, /refused: the receiver's address is not allowed/);
     const literal = await register(system, { url: r.url });
     const second = await system.http().post(`/api/webhooks/${literal.id}/ping`);
-    assert.match((await waitForDelivery(system, literal.id, second.body.id, (d) => d.status !== 'pending')).error, /refused: the receiver's address is not allowed/);
+    assert.match(
+      (await waitForDelivery(system, literal.id, second.body.id, (d) => d.status !== 'pending')).error,
+      /refused: the receiver's address is not allowed/,
+    );
     assert.equal(r.requests.length, 0, 'nothing reached the receiver');
   });
 
@@ -255,12 +349,29 @@ describe('webhooks', () => {
     const system = await startSystem({ worker: true, env: EVENTS_ENV });
     const r = await receiver(t);
     await register(system, { url: r.url });
-    await system.redis.xadd(`${system.config.redisPrefix}:events:outbox`, '*', 'type', 'io.tfcompute.stack.ready', 'subject', 'x', 'sequence', '1', 'time', new Date().toISOString(), 'data', JSON.stringify({ stack: { id: 'x', password: 'hunter2' } }));
+    await system.redis.xadd(
+      `${system.config.redisPrefix}:events:outbox`,
+      '*',
+      'type',
+      'io.tfcompute.stack.ready',
+      'subject',
+      'x',
+      'sequence',
+      '1',
+      'time',
+      new Date().toISOString(),
+      'data',
+      JSON.stringify({ stack: { id: 'x', password: 'hunter2' } }),
+    );
     const ping = await system.http().post('/api/webhooks').send({ url: r.url });
     await system.http().post(`/api/webhooks/${ping.body.id}/ping`);
-    await r.waitFor((requests) => requests.some((q) => q.event.type === 'io.tfcompute.webhook.ping'), 'the ping sent after it');
+    await r.waitFor(
+      (requests) => requests.some((q) => q.event.type === 'io.tfcompute.webhook.ping'),
+      'the ping sent after it',
+    );
     const deadline = Date.now() + 10_000;
-    while ((await system.store.outbox.counts()).invalid !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((await system.store.outbox.counts()).invalid !== 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal((await system.store.outbox.counts()).invalid, 1);
     assert.ok(!r.requests.some((q) => q.body.includes('hunter2')), 'nothing of it left');
     assert.match((await system.http().get('/metrics')).text, /tfcompute_events_total\{result="invalid"\} 1/);
@@ -269,7 +380,13 @@ describe('webhooks', () => {
   });
 });
 
-async function waitForDelivery(system: TestSystem, webhookId: string, deliveryId: string, until: (d: { status: string; attempts: unknown[]; error: string }) => boolean, timeoutMs = 30_000) {
+async function waitForDelivery(
+  system: TestSystem,
+  webhookId: string,
+  deliveryId: string,
+  until: (d: { status: string; attempts: unknown[]; error: string }) => boolean,
+  timeoutMs = 30_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await system.http().get(`/api/webhooks/${webhookId}/deliveries/${deliveryId}`);

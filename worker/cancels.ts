@@ -7,7 +7,10 @@ import type { Store } from '../core/store/index.ts';
 export type CancelDeps = { connection: RedisConnection; store: Store; workerId: string; logger: Logger };
 
 // `cancel`: interrupts the job if this worker runs it; false if it does not.
-export async function startCancels(deps: CancelDeps, cancel: (jobId: string) => boolean): Promise<{ stop(): Promise<void> }> {
+export async function startCancels(
+  deps: CancelDeps,
+  cancel: (jobId: string) => boolean,
+): Promise<{ stop(): Promise<void> }> {
   const { logger } = deps;
   // A subscribed connection does nothing else.
   const subscriber = duplicateConnection(deps.connection, `tfcompute-worker-cancels:${deps.workerId}`);

@@ -8,7 +8,9 @@ import { closeRedis, connectRedis, type RedisConnection } from '../core/redis.ts
 import { Store } from '../core/store/index.ts';
 import { within } from '../core/within.ts';
 
-export type RedisSettings = Pick<Config, 'redis' | 'redisPrefix' | 'redisWaitReplicas'> & { jobRetentionSeconds: number };
+export type RedisSettings = Pick<Config, 'redis' | 'redisPrefix' | 'redisWaitReplicas'> & {
+  jobRetentionSeconds: number;
+};
 
 export type Connections = {
   connection: RedisConnection;
@@ -22,7 +24,9 @@ export type Connections = {
 
 export function openConnections(settings: RedisSettings, workerId: string, logger: Logger): Connections {
   const connection = connectRedis(settings.redis, 'worker', `tfcompute-worker:${workerId}`);
-  const store = new Store(connection, settings.redisPrefix, settings.jobRetentionSeconds, { waitReplicas: settings.redisWaitReplicas });
+  const store = new Store(connection, settings.redisPrefix, settings.jobRetentionSeconds, {
+    waitReplicas: settings.redisWaitReplicas,
+  });
   const queue = createQueue(connection, settings.redisPrefix);
   // Unheard, BullMQ prints its errors (each reconnect during a failover) to stderr.
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));

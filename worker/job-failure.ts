@@ -19,7 +19,10 @@ export class JobFailure extends Error {
   // tfcompute job still holds the state lock): it waits, spending no attempt.
   readonly waiting: boolean;
 
-  constructor(detail: JobError, options: { interrupted?: boolean; changedNothing?: boolean; waiting?: boolean; cause?: unknown } = {}) {
+  constructor(
+    detail: JobError,
+    options: { interrupted?: boolean; changedNothing?: boolean; waiting?: boolean; cause?: unknown } = {},
+  ) {
     super(detail.message, { cause: options.cause });
     this.detail = detail;
     this.interrupted = options.interrupted ?? false;
@@ -30,21 +33,34 @@ export class JobFailure extends Error {
   // The same failure of a step that changes nothing.
   static beforeAnyChange(error: unknown): JobFailure {
     const failure = JobFailure.from(error);
-    return new JobFailure(failure.detail, { interrupted: failure.interrupted, changedNothing: true, cause: failure.cause ?? failure });
+    return new JobFailure(failure.detail, {
+      interrupted: failure.interrupted,
+      changedNothing: true,
+      cause: failure.cause ?? failure,
+    });
   }
 
   // A failure another attempt may not meet: a lock held, the network, a backend's 5xx.
   static retryable(code: JobErrorCode, message: string, options: FailureOptions = {}): JobFailure {
-    return new JobFailure({ code, message, retryable: true, diagnostics: options.diagnostics ?? [] }, { cause: options.cause });
+    return new JobFailure(
+      { code, message, retryable: true, diagnostics: options.diagnostics ?? [] },
+      { cause: options.cause },
+    );
   }
 
   // A failure that would happen again the same way.
   static permanent(code: JobErrorCode, message: string, options: FailureOptions = {}): JobFailure {
-    return new JobFailure({ code, message, retryable: false, diagnostics: options.diagnostics ?? [] }, { cause: options.cause });
+    return new JobFailure(
+      { code, message, retryable: false, diagnostics: options.diagnostics ?? [] },
+      { cause: options.cause },
+    );
   }
 
   static waiting(message: string): JobFailure {
-    return new JobFailure({ code: 'lock-held', message, retryable: true, diagnostics: [] }, { waiting: true, changedNothing: true });
+    return new JobFailure(
+      { code: 'lock-held', message, retryable: true, diagnostics: [] },
+      { waiting: true, changedNothing: true },
+    );
   }
 
   // Its detail is recorded only when the interruption was a cancel (see
@@ -59,7 +75,11 @@ export class JobFailure extends Error {
   static from(error: unknown): JobFailure {
     if (error instanceof JobFailure) return error;
     if (isSdkError(error)) return stateBackendUnavailable('the job stopped', error);
-    return JobFailure.retryable('internal', "the worker met an unexpected error; its detail is in the worker's log under this job's id", { cause: error });
+    return JobFailure.retryable(
+      'internal',
+      "the worker met an unexpected error; its detail is in the worker's log under this job's id",
+      { cause: error },
+    );
   }
 }
 

@@ -44,12 +44,15 @@ export async function startLease(options: {
   };
   const renewal = setInterval(() => void renew(), Math.max(100, Math.floor(leaseMs / 3)));
   // Checked more often than renewed, so the fence comes soon after the lease ends.
-  const watch = setInterval(() => {
-    const since = performance.now() - renewedAt;
-    if (lost || since < leaseMs) return;
-    lost = true;
-    options.onLost(Math.round(since));
-  }, Math.max(50, Math.floor(leaseMs / 10)));
+  const watch = setInterval(
+    () => {
+      const since = performance.now() - renewedAt;
+      if (lost || since < leaseMs) return;
+      lost = true;
+      options.onLost(Math.round(since));
+    },
+    Math.max(50, Math.floor(leaseMs / 10)),
+  );
   const stop = () => {
     clearInterval(renewal);
     clearInterval(watch);

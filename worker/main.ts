@@ -1,10 +1,10 @@
 // `npm run worker`: one worker process.
-import { ConfigError, loadConfig } from '../core/config.ts';
+import { type Config, ConfigError, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { startOrExit } from '../core/process.ts';
 import { startWorker } from './worker.ts';
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (error) {

@@ -40,7 +40,12 @@ export type WorkerSlots = {
   settings?: WorkerOptions['settings'];
 };
 
-export function createWorker<T>(queue: QueueName, processor: Processor<T>, site: QueueSite, slots: WorkerSlots): Worker<T> {
+export function createWorker<T>(
+  queue: QueueName,
+  processor: Processor<T>,
+  site: QueueSite,
+  slots: WorkerSlots,
+): Worker<T> {
   return new Worker<T>(queue, processor, {
     connection: site.connection,
     prefix: site.prefix,

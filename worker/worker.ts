@@ -37,7 +37,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const templates = await prepareTemplates(templateSettings, catalogue, workDir.dataDir, workerId, logger);
   const secrets = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
   const { redis: target, redisPrefix, redisWaitReplicas } = config;
-  const redisSettings = { redis: target, redisPrefix, redisWaitReplicas, jobRetentionSeconds: config.worker.jobRetentionSeconds };
+  const redisSettings = {
+    redis: target,
+    redisPrefix,
+    redisWaitReplicas,
+    jobRetentionSeconds: config.worker.jobRetentionSeconds,
+  };
   const redis = openConnections(redisSettings, workerId, logger);
   const { store, queue } = redis;
   const site = { connection: redis.connection, prefix: redisPrefix, leaseMs };
@@ -76,7 +81,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     void recordStalledFailure({ store, queue, logger }, { jobId, resourceId, action: 'plan' });
   const { processor } = jobs;
   const settings = config.worker.driftCheck;
-  const driftChecks = await startDriftChecks({ site, store, catalogue, processor, logger, workerId, onStalledOut, settings });
+  const driftChecks = await startDriftChecks({
+    site,
+    store,
+    catalogue,
+    processor,
+    logger,
+    workerId,
+    onStalledOut,
+    settings,
+  });
   running.push(jobs, driftChecks);
   const webhooks = await startWebhooks({ site, store, secrets, logger, workerId, settings: config.webhooks });
   const cancel = (jobId: string) => running.some((part) => part.cancel(jobId, CANCEL_REASON));
@@ -84,7 +98,19 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const sweeper = startSweeper({ store, queue, logger });
   logger.info({ workerId, concurrency: config.worker.concurrency }, 'worker ready');
 
-  const parts: Parts = { workerId, shutdownGraceMs, workDir, templates, redis, lease, jobs, driftChecks, webhooks, cancels, sweeper };
+  const parts: Parts = {
+    workerId,
+    shutdownGraceMs,
+    workDir,
+    templates,
+    redis,
+    lease,
+    jobs,
+    driftChecks,
+    webhooks,
+    cancels,
+    sweeper,
+  };
   let stopping: Promise<void> | undefined;
   return { workerId, stop: () => (stopping ??= stopWorker(parts, logger)) };
 }
@@ -129,7 +155,10 @@ async function stopWorker(parts: Parts, logger: Logger): Promise<void> {
 }
 
 // Each step in order, the next one even if one fails.
-async function runSteps(logger: Logger, steps: ReadonlyArray<readonly [string, () => Promise<unknown>]>): Promise<void> {
+async function runSteps(
+  logger: Logger,
+  steps: ReadonlyArray<readonly [string, () => Promise<unknown>]>,
+): Promise<void> {
   for (const [name, step] of steps) {
     try {
       await step();

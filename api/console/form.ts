@@ -8,7 +8,19 @@ import { z } from 'zod';
 import type { FieldError } from '../../core/errors.ts';
 import type { Template, TemplateInput } from '../../core/templates/index.ts';
 
-type Schema = { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number; pattern?: string; minLength?: number; maxLength?: number; items?: Schema; anyOf?: Schema[] };
+type Schema = {
+  type?: string | string[];
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  items?: Schema;
+  anyOf?: Schema[];
+};
 
 export type FieldKind = 'select' | 'checkbox' | 'number' | 'text' | 'password' | 'list' | 'map' | 'json';
 
@@ -33,15 +45,28 @@ export type Field = {
 // The form's values by field name, as the form encoding gives them.
 export type FormBody = Record<string, string | string[] | undefined>;
 
-export function fieldsOf(template: Template, values: Record<string, unknown>, options: { typed?: FormBody; errors?: readonly FieldError[]; change?: boolean } = {}): Field[] {
-  return template.inputs.map((input) => fieldOf(input, values[input.name] ?? (options.change ? undefined : input.default), options));
+export function fieldsOf(
+  template: Template,
+  values: Record<string, unknown>,
+  options: { typed?: FormBody; errors?: readonly FieldError[]; change?: boolean } = {},
+): Field[] {
+  return template.inputs.map((input) =>
+    fieldOf(input, values[input.name] ?? (options.change ? undefined : input.default), options),
+  );
 }
 
-function fieldOf(input: TemplateInput, value: unknown, options: { typed?: FormBody; errors?: readonly FieldError[]; change?: boolean }): Field {
+function fieldOf(
+  input: TemplateInput,
+  value: unknown,
+  options: { typed?: FormBody; errors?: readonly FieldError[]; change?: boolean },
+): Field {
   const schema = nonNull(z.toJSONSchema(input.schema, { unrepresentable: 'any', io: 'input' }) as Schema);
   const kind = kindOf(input, schema);
   const typed = options.typed;
-  const error = options.errors?.filter((e) => e.path === input.name || e.path.startsWith(`${input.name}.`)).map((e) => e.message).join('; ');
+  const error = options.errors
+    ?.filter((e) => e.path === input.name || e.path.startsWith(`${input.name}.`))
+    .map((e) => e.message)
+    .join('; ');
   const field: Field = {
     name: input.name,
     kind,
@@ -61,12 +86,18 @@ function fieldOf(input: TemplateInput, value: unknown, options: { typed?: FormBo
   if (kind === 'list' || kind === 'map') {
     field.rows = typed ? typedRows(typed, input.name, kind) : valueRows(value, kind);
     // One empty row to add to; "Add a row" asks for another without script.
-    const extra = typed?.['_add'] === input.name ? 2 : 1;
+    const extra = typed?._add === input.name ? 2 : 1;
     for (let i = 0; i < extra; i++) field.rows.push({ key: '', value: '' });
   } else if (kind === 'checkbox') {
     field.checked = typed ? typed[input.name] !== undefined : value === true;
   } else if (kind !== 'password') {
-    field.value = typed ? one(typed[input.name]) : value === undefined || value === null ? '' : kind === 'json' ? JSON.stringify(value) : String(value);
+    field.value = typed
+      ? one(typed[input.name])
+      : value === undefined || value === null
+        ? ''
+        : kind === 'json'
+          ? JSON.stringify(value)
+          : String(value);
   }
   return field;
 }
@@ -88,7 +119,11 @@ function kindOf(input: TemplateInput, schema: Schema): FieldKind {
 // default are left out (the default applies), as a REST client would.
 // A change (`current`: the stack's inputs) leaves out what it does not
 // change, and names each map key it removes with null (RFC 7396).
-export function bodyOf(template: Template, form: FormBody, current?: Record<string, unknown>): { values: Record<string, unknown>; errors: FieldError[] } {
+export function bodyOf(
+  template: Template,
+  form: FormBody,
+  current?: Record<string, unknown>,
+): { values: Record<string, unknown>; errors: FieldError[] } {
   const values: Record<string, unknown> = {};
   const errors: FieldError[] = [];
   for (const input of template.inputs) {
@@ -101,7 +136,9 @@ export function bodyOf(template: Template, form: FormBody, current?: Record<stri
         values[input.name] = form[input.name] !== undefined;
         break;
       case 'list':
-        values[input.name] = all(form[`${input.name}.value`]).filter((v) => v !== '').map((v) => scalar(elementOf(input), v));
+        values[input.name] = all(form[`${input.name}.value`])
+          .filter((v) => v !== '')
+          .map((v) => scalar(elementOf(input), v));
         break;
       case 'map': {
         const map: Record<string, unknown> = {};
@@ -111,7 +148,8 @@ export function bodyOf(template: Template, form: FormBody, current?: Record<stri
           if (key !== '') map[key] = scalar(elementOf(input), entries[i] ?? '');
         });
         const before = current?.[input.name];
-        if (before && typeof before === 'object') for (const key of Object.keys(before)) if (!(key in map)) map[key] = null;
+        if (before && typeof before === 'object')
+          for (const key of Object.keys(before)) if (!(key in map)) map[key] = null;
         values[input.name] = map;
         break;
       }
@@ -149,12 +187,15 @@ function scalar(type: { kind: string }, text: string): unknown {
 function typedRows(form: FormBody, name: string, kind: FieldKind): Array<{ key: string; value: string }> {
   const keys = all(form[`${name}.key`]);
   const values = all(form[`${name}.value`]);
-  return values.map((value, i) => ({ key: keys[i] ?? '', value })).filter((row) => row.value !== '' || (kind === 'map' && row.key !== ''));
+  return values
+    .map((value, i) => ({ key: keys[i] ?? '', value }))
+    .filter((row) => row.value !== '' || (kind === 'map' && row.key !== ''));
 }
 
 function valueRows(value: unknown, kind: FieldKind): Array<{ key: string; value: string }> {
   if (kind === 'list' && Array.isArray(value)) return value.map((item) => ({ key: '', value: String(item) }));
-  if (kind === 'map' && value && typeof value === 'object') return Object.entries(value).map(([key, item]) => ({ key, value: String(item) }));
+  if (kind === 'map' && value && typeof value === 'object')
+    return Object.entries(value).map(([key, item]) => ({ key, value: String(item) }));
   return [];
 }
 
@@ -168,4 +209,5 @@ function nonNull(schema: Schema): Schema {
 }
 
 const one = (value: string | string[] | undefined) => (Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));
-const all = (value: string | string[] | undefined) => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+const all = (value: string | string[] | undefined) =>
+  Array.isArray(value) ? value : value === undefined ? [] : [value];

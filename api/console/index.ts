@@ -16,7 +16,11 @@ export { UI } from './router.ts';
 export { UiSessions } from './sessions.ts';
 export { singleSignOn } from './pages/sso.ts';
 
-export function createConsole(deps: UseCaseDeps & { shutdown: AbortSignal; webhooks: WebhookDeps }, auth: ConsoleAuth, sso: SingleSignOn | undefined): Router {
+export function createConsole(
+  deps: UseCaseDeps & { shutdown: AbortSignal; webhooks: WebhookDeps },
+  auth: ConsoleAuth,
+  sso: SingleSignOn | undefined,
+): Router {
   const pages = Router();
   pages.use(stackPages(deps), templatePages(deps), jobPages(deps), eventPages(deps, auth), adminPages(deps));
   return consoleRouter(auth, signInRoutes(auth, sso), pages);

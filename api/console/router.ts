@@ -50,7 +50,10 @@ export function consoleRouter(auth: ConsoleAuth, signIn: Router, pages: Router):
   router.use(consoleHeaders);
   // htmx and its SSE extension from the API itself: no CDN, works offline.
   router.use('/assets/htmx', express.static(path.join(packageDir('htmx.org'), 'dist'), { index: false, maxAge: '1h' }));
-  router.use('/assets/htmx-ext-sse', express.static(path.join(packageDir('htmx-ext-sse'), 'dist'), { index: false, maxAge: '1h' }));
+  router.use(
+    '/assets/htmx-ext-sse',
+    express.static(path.join(packageDir('htmx-ext-sse'), 'dist'), { index: false, maxAge: '1h' }),
+  );
   router.use('/assets', express.static(assetsDir, { index: false, maxAge: '1h' }));
   router.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 500 }));
   router.use(loadSession(auth));
@@ -83,14 +86,25 @@ function loadSession(auth: ConsoleAuth): RequestHandler {
 }
 
 // Secure whenever browsers reach the console over https, a TLS-terminating proxy's included.
-export function setSessionCookie(req: Request, res: Response, session: Session, publicOrigin: string | undefined): void {
+export function setSessionCookie(
+  req: Request,
+  res: Response,
+  session: Session,
+  publicOrigin: string | undefined,
+): void {
   const secure = ownOrigin(req, publicOrigin).startsWith('https:');
-  res.append('Set-Cookie', stringifySetCookie({ name: COOKIE, value: session.id, httpOnly: true, sameSite: 'lax', secure, path: UI }));
+  res.append(
+    'Set-Cookie',
+    stringifySetCookie({ name: COOKIE, value: session.id, httpOnly: true, sameSite: 'lax', secure, path: UI }),
+  );
 }
 
 export function clearSessionCookie(req: Request, res: Response, publicOrigin: string | undefined): void {
   const secure = ownOrigin(req, publicOrigin).startsWith('https:');
-  res.append('Set-Cookie', stringifySetCookie({ name: COOKIE, value: '', httpOnly: true, sameSite: 'lax', secure, path: UI, maxAge: 0 }));
+  res.append(
+    'Set-Cookie',
+    stringifySetCookie({ name: COOKIE, value: '', httpOnly: true, sameSite: 'lax', secure, path: UI, maxAge: 0 }),
+  );
 }
 
 // The session's principal, as the API would find it now; without one, the
@@ -113,7 +127,13 @@ function requirePrincipal(auth: ConsoleAuth): RequestHandler {
       return;
     }
     res.locals.principal = principal;
-    res.locals.page = { ...res.locals.page, principal, isAdmin: isInstallationAdmin(principal) || [...principal.grants.keys()].some((project) => roleIn(principal, project) === 'admin') };
+    res.locals.page = {
+      ...res.locals.page,
+      principal,
+      isAdmin:
+        isInstallationAdmin(principal) ||
+        [...principal.grants.keys()].some((project) => roleIn(principal, project) === 'admin'),
+    };
     next();
   };
 }
@@ -142,12 +162,22 @@ async function principalOfSession(auth: ConsoleAuth, session: Session): Promise<
 // An error as a page: its status, and what the API's problem would say.
 function errorPage(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const status = error instanceof AppError ? error.status : typeof error?.statusCode === 'number' ? (error.statusCode as number) : 500;
+    const status =
+      error instanceof AppError
+        ? error.status
+        : typeof error?.statusCode === 'number'
+          ? (error.statusCode as number)
+          : 500;
     if (status >= 500) (req.log ?? logger).error({ err: error }, 'console page failed');
     const message = status >= 500 ? 'Something went wrong; the API log has the details.' : String(error.message);
     if (res.headersSent) return void res.end();
     // Retry-After of a 429, as the API's problem responses carry it.
     if (error instanceof AppError) res.set(error.headers);
-    sendPage(res, 'error', { title: status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Something went wrong', message }, status);
+    sendPage(
+      res,
+      'error',
+      { title: status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Something went wrong', message },
+      status,
+    );
   };
 }

@@ -35,7 +35,8 @@ export const consoleHeaders: RequestHandler = helmet({
 // the sign-in page allows that one origin besides its own.
 export function allowFormTarget(res: Response, origin: string): void {
   const policy = res.getHeader('Content-Security-Policy');
-  if (typeof policy === 'string') res.setHeader('Content-Security-Policy', policy.replace("form-action 'self'", `form-action 'self' ${origin}`));
+  if (typeof policy === 'string')
+    res.setHeader('Content-Security-Policy', policy.replace("form-action 'self'", `form-action 'self' ${origin}`));
 }
 
 export function sessionOf(req: Request): Session {
@@ -55,7 +56,11 @@ export const csrf = csrfSync({
     return typeof field === 'string' ? field : req.get('x-csrf-token');
   },
   size: 32,
-  errorConfig: { statusCode: 403, message: 'this form has expired or did not come from the console; reload the page and try again', code: 'EBADCSRFTOKEN' },
+  errorConfig: {
+    statusCode: 403,
+    message: 'this form has expired or did not come from the console; reload the page and try again',
+    code: 'EBADCSRFTOKEN',
+  },
 });
 
 // The origin browsers reach the console at: PUBLIC_URL's, when set (a proxy
@@ -67,13 +72,18 @@ export function ownOrigin(req: Request, publicOrigin: string | undefined): strin
 
 // A change must come from a page of this origin: a browser names the page's
 // origin in Origin (and Sec-Fetch-Site) on every POST.
-export const sameOriginOnly = (publicOrigin: string | undefined): RequestHandler => (req, _res, next) => {
-  if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) return next();
-  const origin = req.get('origin');
-  const own = ownOrigin(req, publicOrigin);
-  const site = req.get('sec-fetch-site');
-  if ((origin !== undefined && origin !== own) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
-    throw new AppError('csrf-refused', `a change to the console must come from its own pages (${own}), not from ${origin ?? site}`);
-  }
-  next();
-};
+export const sameOriginOnly =
+  (publicOrigin: string | undefined): RequestHandler =>
+  (req, _res, next) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) return next();
+    const origin = req.get('origin');
+    const own = ownOrigin(req, publicOrigin);
+    const site = req.get('sec-fetch-site');
+    if ((origin !== undefined && origin !== own) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
+      throw new AppError(
+        'csrf-refused',
+        `a change to the console must come from its own pages (${own}), not from ${origin ?? site}`,
+      );
+    }
+    next();
+  };

@@ -14,7 +14,9 @@ import { SecretBox } from '../../core/secret-box.ts';
 // tells the console when the identity provider drops a user, so an SSO
 // session also ends at `until` (ms), UI_SESSION_TTL after its sign-in,
 // however busy it was: a user removed at the provider is out within that.
-export type Credential = { kind: 'token'; token: string } | { kind: 'sso'; subject: string; claims: Record<string, unknown>; until?: number | undefined };
+export type Credential =
+  | { kind: 'token'; token: string }
+  | { kind: 'sso'; subject: string; claims: Record<string, unknown>; until?: number | undefined };
 
 // A session before sign-in carries only its CSRF token (the sign-in form is
 // protected too) and, during SSO, the flow's one-time values.
@@ -59,11 +61,14 @@ export class UiSessions {
   // it); undefined when it expired or never was.
   async read(id: string, touch = true): Promise<Session | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
-    const text = touch ? await this.#redis.getex(this.#key(id), 'PX', this.#ttlMs) : await this.#redis.get(this.#key(id));
+    const text = touch
+      ? await this.#redis.getex(this.#key(id), 'PX', this.#ttlMs)
+      : await this.#redis.get(this.#key(id));
     if (text === null) return undefined;
     const stored = JSON.parse(text) as Stored;
     if (touch && stored.sealed === undefined) await this.#redis.pexpire(this.#key(id), this.#ttlFor(stored));
-    const credential = stored.sealed === undefined ? undefined : (JSON.parse(boxFor(id).open(stored.sealed, SEALED_FOR)) as Credential);
+    const credential =
+      stored.sealed === undefined ? undefined : (JSON.parse(boxFor(id).open(stored.sealed, SEALED_FOR)) as Credential);
     return { id, csrfToken: stored.csrf, credential, sso: stored.sso };
   }
 

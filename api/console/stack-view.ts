@@ -19,9 +19,17 @@ export type StackView = {
   olderJobs: string | null;
 };
 
-export async function stackView(deps: Pick<UseCaseDeps, 'store' | 'catalogue'>, principal: Principal, resource: Resource, jobsCursor?: string): Promise<StackView> {
+export async function stackView(
+  deps: Pick<UseCaseDeps, 'store' | 'catalogue'>,
+  principal: Principal,
+  resource: Resource,
+  jobsCursor?: string,
+): Promise<StackView> {
   const waits = resource.job.status === 'planned' || resource.job.status === 'policy_failed';
-  const [history, waiting] = await Promise.all([deps.store.jobs.history(resource.id, { limit: HISTORY_PAGE, cursor: jobsCursor }), waits ? deps.store.jobs.get(resource.job.id) : null]);
+  const [history, waiting] = await Promise.all([
+    deps.store.jobs.history(resource.id, { limit: HISTORY_PAGE, cursor: jobsCursor }),
+    waits ? deps.store.jobs.get(resource.job.id) : null,
+  ]);
   const role = roleIn(principal, resource.project);
   return {
     stack: shownStack(deps, resource),

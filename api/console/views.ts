@@ -17,9 +17,17 @@ export function renderView(view: string, data: object): string {
   return eta.render(view, { ...helpers, ...data });
 }
 
-export function sendPage(res: Response, view: string, data: { title: string } & Record<string, unknown>, status = 200): void {
+export function sendPage(
+  res: Response,
+  view: string,
+  data: { title: string } & Record<string, unknown>,
+  status = 200,
+): void {
   const context = (res.locals.page ?? {}) as PageContext;
-  res.status(status).type('html').send(renderView(view, { ...context, ...data }));
+  res
+    .status(status)
+    .type('html')
+    .send(renderView(view, { ...context, ...data }));
 }
 
 // Formatting shared by the views.

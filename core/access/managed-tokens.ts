@@ -17,7 +17,13 @@ export function mayGrant(creator: Principal, project: string, role: Role): boole
 
 // The principal a request with a managed token acts as.
 export function tokenPrincipal(record: TokenRecord): Principal {
-  return { kind: 'token', name: record.name, key: `${record.name}@${record.project}`, owner: false, grants: new Map([[record.project, record.role]]) };
+  return {
+    kind: 'token',
+    name: record.name,
+    key: `${record.name}@${record.project}`,
+    owner: false,
+    grants: new Map([[record.project, record.role]]),
+  };
 }
 
 export function toApiToken(record: TokenRecord): ApiToken {
@@ -44,9 +50,16 @@ export async function createToken(
     throw new AppError('insufficient-role', `making a token in project "${project}" needs the admin role there`);
   }
   const expiresInMs = body.expires_in === undefined ? undefined : body.expires_in * 1000;
-  const made = await tokens.create(project, { name: body.name, role: body.role, createdBy: creator.name, expiresInMs }, noted(audit, 'token.create'));
+  const made = await tokens.create(
+    project,
+    { name: body.name, role: body.role, createdBy: creator.name, expiresInMs },
+    noted(audit, 'token.create'),
+  );
   if (made.outcome === 'name-taken') {
-    throw new AppError('token-name-taken', `project "${project}" already has a token named "${body.name}"; revoke it or choose another name`);
+    throw new AppError(
+      'token-name-taken',
+      `project "${project}" already has a token named "${body.name}"; revoke it or choose another name`,
+    );
   }
   return { ...toApiToken(made.record), token: made.token };
 }
@@ -57,5 +70,6 @@ export async function listTokens(tokens: ApiTokens, project: string): Promise<{ 
 
 // A token that is not the project's is not found, as one that never existed.
 export async function revokeToken(tokens: ApiTokens, project: string, id: string, audit?: AuditContext): Promise<void> {
-  if (!(await tokens.revoke(project, id, noted(audit, 'token.revoke')))) throw new AppError('token-not-found', `project "${project}" has no token ${id}`);
+  if (!(await tokens.revoke(project, id, noted(audit, 'token.revoke'))))
+    throw new AppError('token-not-found', `project "${project}" has no token ${id}`);
 }

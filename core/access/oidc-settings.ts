@@ -22,8 +22,13 @@ export function isTrustedUrl(text: string): boolean {
 const Binding = z.strictObject({
   claims: z
     .record(z.string().min(1, 'a claim name may not be empty'), z.string().min(1, 'a claim pattern may not be empty'))
-    .refine((claims) => Object.keys(claims).length > 0, 'name at least one claim: a binding without one would grant every token of the issuer'),
-  project: z.string().regex(PROJECT_NAME, 'a project name: 1-63 lowercase letters, digits and "-", starting with a letter or digit'),
+    .refine(
+      (claims) => Object.keys(claims).length > 0,
+      'name at least one claim: a binding without one would grant every token of the issuer',
+    ),
+  project: z
+    .string()
+    .regex(PROJECT_NAME, 'a project name: 1-63 lowercase letters, digits and "-", starting with a letter or digit'),
   role: z.enum(ROLES),
 });
 export type OidcBinding = z.infer<typeof Binding>;
@@ -45,8 +50,10 @@ export function parseBindings(json: string): OidcBinding[] {
     parsed.error.issues
       .map((issue) => {
         const [index, ...rest] = issue.path.map(String);
-        const where = index === undefined ? 'the bindings' : `entry ${index}${rest.length ? ` (${rest.join('.')})` : ''}`;
-        const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
+        const where =
+          index === undefined ? 'the bindings' : `entry ${index}${rest.length ? ` (${rest.join('.')})` : ''}`;
+        const message =
+          issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
         return `${where}: ${message}`;
       })
       .join('; '),
@@ -63,7 +70,10 @@ export function checkOidcSettings(
 ): OidcSettings | undefined {
   const { issuer, audience, bindings } = given;
   if (!issuer && !audience && !bindings) return undefined;
-  if (!isTrustedUrl(issuer)) problems.push('OIDC_ISSUER: must be an https:// URL (http:// only on 127.0.0.1, localhost or [::1]), set with OIDC_AUDIENCE and OIDC_BINDINGS');
+  if (!isTrustedUrl(issuer))
+    problems.push(
+      'OIDC_ISSUER: must be an https:// URL (http:// only on 127.0.0.1, localhost or [::1]), set with OIDC_AUDIENCE and OIDC_BINDINGS',
+    );
   if (!audience) problems.push('OIDC_AUDIENCE: needed with OIDC_ISSUER: the `aud` the identity tokens are made for');
   let parsed: OidcBinding[] = [];
   try {
@@ -99,7 +109,10 @@ export function globMatches(pattern: string, value: string): boolean {
 
 // The grants a token's claims earn. Only string claims match a pattern: a
 // number, list or object never does.
-export function grantsFor(claims: Readonly<Record<string, unknown>>, bindings: readonly OidcBinding[]): Map<string, Role> {
+export function grantsFor(
+  claims: Readonly<Record<string, unknown>>,
+  bindings: readonly OidcBinding[],
+): Map<string, Role> {
   const grants = new Map<string, Role>();
   for (const binding of bindings) {
     const matches = Object.entries(binding.claims).every(([name, pattern]) => {

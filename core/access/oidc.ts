@@ -36,7 +36,10 @@ type Discovered = { at: number; failed: boolean; keys: Promise<JWTVerifyGetKey> 
 
 // Who verified claims are, through OIDC_BINDINGS: an identity token's here,
 // an ID token's in the console's SSO sign-in.
-export function principalForClaims(claims: Readonly<Record<string, unknown>>, bindings: OidcSettings['bindings']): Exclude<OidcOutcome, { outcome: 'invalid' }> {
+export function principalForClaims(
+  claims: Readonly<Record<string, unknown>>,
+  bindings: OidcSettings['bindings'],
+): Exclude<OidcOutcome, { outcome: 'invalid' }> {
   const subject = String(claims.sub);
   const grants = grantsFor(claims, bindings);
   if (grants.size === 0) return { outcome: 'no-grants', subject };
@@ -68,8 +71,11 @@ export class OidcVerifier {
         requiredClaims: ['exp', 'sub'],
       }));
     } catch (error) {
-      if (error instanceof errors.JOSEError && !UNAVAILABLE.has(error.code)) return { outcome: 'invalid', reason: error.code };
-      throw new AppError('backend-unavailable', 'the OIDC issuer\'s keys cannot be fetched now; try again shortly', { cause: error });
+      if (error instanceof errors.JOSEError && !UNAVAILABLE.has(error.code))
+        return { outcome: 'invalid', reason: error.code };
+      throw new AppError('backend-unavailable', "the OIDC issuer's keys cannot be fetched now; try again shortly", {
+        cause: error,
+      });
     }
     return principalForClaims(claims, bindings);
   }
@@ -91,13 +97,21 @@ export class OidcVerifier {
   async #discover(): Promise<JWTVerifyGetKey> {
     const { issuer } = this.#settings;
     const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } });
+    const response = await fetch(url, {
+      redirect: 'error',
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      headers: { accept: 'application/json' },
+    });
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
     const document = Discovery.parse(await response.json());
     // OpenID Connect Discovery 1.0, section 4.3: a document that names
     // another issuer is not this issuer's.
     if (document.issuer !== issuer) throw new Error(`${url} names the issuer ${document.issuer}, not ${issuer}`);
-    if (!isTrustedUrl(document.jwks_uri)) throw new Error(`${url}: jwks_uri ${document.jwks_uri} is not https:// (nor on loopback)`);
-    return createRemoteJWKSet(new URL(document.jwks_uri), { cooldownDuration: this.#cooldownMs, timeoutDuration: FETCH_TIMEOUT_MS });
+    if (!isTrustedUrl(document.jwks_uri))
+      throw new Error(`${url}: jwks_uri ${document.jwks_uri} is not https:// (nor on loopback)`);
+    return createRemoteJWKSet(new URL(document.jwks_uri), {
+      cooldownDuration: this.#cooldownMs,
+      timeoutDuration: FETCH_TIMEOUT_MS,
+    });
   }
 }

@@ -35,8 +35,12 @@ export function parseStaticTokens(setting: string): StaticToken[] {
     const [name = '', roleList = '', ...rest] = entry.split(':');
     const secret = rest.join(':');
     // Fewer fields: which one is the secret cannot be told, so none is quoted.
-    if (rest.length === 0) throw new Error(`entry ${position}: must be name:ROLES:secret, three fields separated by ":"`);
-    if (!NAME.test(name)) throw new Error(`entry ${position}: the token name (before the first ":") must be 1-64 letters, digits, "_", "." or "-"`);
+    if (rest.length === 0)
+      throw new Error(`entry ${position}: must be name:ROLES:secret, three fields separated by ":"`);
+    if (!NAME.test(name))
+      throw new Error(
+        `entry ${position}: the token name (before the first ":") must be 1-64 letters, digits, "_", "." or "-"`,
+      );
     if (tokens.some((t) => t.principal.name === name)) throw new Error(`token name "${name}" is used twice`);
     const fail = (problem: string) => new Error(`token "${name}": ${problem}`);
     const hashed = HASHED.exec(secret);
@@ -65,8 +69,12 @@ function parseRoles(roleList: string, fail: (problem: string) => Error): Powers 
     if (at < 0) throw fail(`the roles must be ${ROLES_HELP}`);
     const role = part.slice(0, at);
     const project = part.slice(at + 1);
-    if (!(ROLES as readonly string[]).includes(role)) throw fail(`${where}the role before "@" must be one of ${ROLES.join(', ')}`);
-    if (!PROJECT_NAME.test(project)) throw fail(`${where}the project after "@" must be 1-63 lowercase letters, digits and "-", starting with a letter or digit`);
+    if (!(ROLES as readonly string[]).includes(role))
+      throw fail(`${where}the role before "@" must be one of ${ROLES.join(', ')}`);
+    if (!PROJECT_NAME.test(project))
+      throw fail(
+        `${where}the project after "@" must be 1-63 lowercase letters, digits and "-", starting with a letter or digit`,
+      );
     if (grants.has(project)) throw fail(`${where}names a project twice`);
     grants.set(project, role as Role);
   }

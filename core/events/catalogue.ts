@@ -5,7 +5,18 @@
 // sent. The schemas are strict: a field not declared here cannot leave.
 import { z } from 'zod';
 import { Enforcement, PolicyId, POLICY_STATUSES } from '../schemas/policy-results.ts';
-import { JobAction, JobId, JOB_STATUSES, type JobStatus, ProjectName, ResourceId, RESOURCE_STATUSES, type ResourceStatus, TemplateName, WebhookId } from '../schemas/domain.ts';
+import {
+  JobAction,
+  JobId,
+  JOB_STATUSES,
+  type JobStatus,
+  ProjectName,
+  ResourceId,
+  RESOURCE_STATUSES,
+  type ResourceStatus,
+  TemplateName,
+  WebhookId,
+} from '../schemas/domain.ts';
 
 export const EVENT_TYPE_PREFIX = 'io.tfcompute.';
 
@@ -24,7 +35,9 @@ export function isEventType(value: string): value is EventType {
 }
 
 const Href = z.string().regex(/^\/api\/[a-z0-9/-]+$/);
-const Tags = z.record(z.string().max(128), z.string().max(256)).meta({ description: "The stack's `tags` input, when its template has one that is a map of strings." });
+const Tags = z
+  .record(z.string().max(128), z.string().max(256))
+  .meta({ description: "The stack's `tags` input, when its template has one that is a map of strings." });
 
 function stackRef(status: z.ZodType<ResourceStatus>) {
   return z.strictObject({
@@ -40,7 +53,14 @@ function stackRef(status: z.ZodType<ResourceStatus>) {
 // The verdict of the policies on the job's plan, once they were evaluated.
 const PolicyVerdict = z.strictObject({
   status: z.enum(POLICY_STATUSES),
-  results: z.array(z.strictObject({ policy: z.strictObject({ id: PolicyId, name: z.string().max(100) }), enforcement: Enforcement, passed: z.boolean(), message: z.string().max(2000) })),
+  results: z.array(
+    z.strictObject({
+      policy: z.strictObject({ id: PolicyId, name: z.string().max(100) }),
+      enforcement: Enforcement,
+      passed: z.boolean(),
+      message: z.string().max(2000),
+    }),
+  ),
 });
 
 function jobRef(status: z.ZodType<JobStatus>) {
@@ -69,10 +89,13 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 function described(type: EventType): string {
-  if (type === DRIFTED_EVENT_TYPE) return 'A plan found that the stack no longer matches its configuration (it did, or was not known to, before).';
+  if (type === DRIFTED_EVENT_TYPE)
+    return 'A plan found that the stack no longer matches its configuration (it did, or was not known to, before).';
   if (type === PING_EVENT_TYPE) return 'A test delivery, asked for with POST /api/webhooks/{id}/ping.';
   const status = type.slice(type.lastIndexOf('.') + 1);
-  return type.startsWith(`${EVENT_TYPE_PREFIX}job.`) && status === 'failed' ? 'A job failed (its last attempt).' : (DESCRIPTIONS[status] ?? '');
+  return type.startsWith(`${EVENT_TYPE_PREFIX}job.`) && status === 'failed'
+    ? 'A job failed (its last attempt).'
+    : (DESCRIPTIONS[status] ?? '');
 }
 
 // Each type's `data` schema.
@@ -96,6 +119,9 @@ export function eventTypeDescriptions(): EventTypeDescription[] {
   return EVENT_TYPES.map((type) => ({
     type,
     description: described(type),
-    data_schema: z.toJSONSchema(EVENT_DATA.get(type) as z.ZodType, { target: 'draft-2020-12' }) as Record<string, unknown>,
+    data_schema: z.toJSONSchema(EVENT_DATA.get(type) as z.ZodType, { target: 'draft-2020-12' }) as Record<
+      string,
+      unknown
+    >,
   }));
 }

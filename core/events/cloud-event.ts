@@ -47,7 +47,10 @@ export function sequenceOf(n: number): string {
   return String(n).padStart(SEQUENCE_DIGITS, '0');
 }
 
-type Recorded = { stack?: { id: string; template?: { name: string } } & Record<string, unknown>; job?: ({ id: string } & Record<string, unknown>) | null } & Record<string, unknown>;
+type Recorded = {
+  stack?: { id: string; template?: { name: string } } & Record<string, unknown>;
+  job?: ({ id: string } & Record<string, unknown>) | null;
+} & Record<string, unknown>;
 
 // The links a receiver follows, added to what the script recorded.
 function withLinks(data: Recorded): Recorded {
@@ -69,15 +72,31 @@ export function toCloudEvent(entry: OutboxEntry, source: string): Built {
   } catch {
     return { ok: false, reason: 'its data is not JSON' };
   }
-  return buildEvent({ id: eventId(entry.entryId), type: entry.type, subject: entry.subject, time: entry.time, sequence: entry.sequence, data: withLinks(recorded) }, source);
+  return buildEvent(
+    {
+      id: eventId(entry.entryId),
+      type: entry.type,
+      subject: entry.subject,
+      time: entry.time,
+      sequence: entry.sequence,
+      data: withLinks(recorded),
+    },
+    source,
+  );
 }
 
 // A CloudEvent from its parts, if its data matches its type's schema.
-export function buildEvent(parts: { id: string; type: EventType; subject: string; time: string; sequence: number; data: unknown }, source: string): Built {
+export function buildEvent(
+  parts: { id: string; type: EventType; subject: string; time: string; sequence: number; data: unknown },
+  source: string,
+): Built {
   const checked = EVENT_DATA.get(parts.type)?.safeParse(parts.data);
   if (!checked?.success) {
     const issue = checked?.error.issues[0];
-    return { ok: false, reason: `its data does not match the schema of ${parts.type}${issue ? ` (${issue.path.join('.') || 'data'}: ${issue.message})` : ''}` };
+    return {
+      ok: false,
+      reason: `its data does not match the schema of ${parts.type}${issue ? ` (${issue.path.join('.') || 'data'}: ${issue.message})` : ''}`,
+    };
   }
   return {
     ok: true,

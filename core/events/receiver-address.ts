@@ -29,9 +29,11 @@ const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
 export function refusedAddress(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
   let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   const range = parsed.range();
-  if (range === 'unicast' && parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return `${address} is an IPv4-compatible IPv6 address`;
+  if (range === 'unicast' && parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE))
+    return `${address} is an IPv4-compatible IPv6 address`;
   return range === 'unicast' ? undefined : `${address} is a ${range} address`;
 }
 
@@ -54,7 +56,10 @@ export async function checkReceiver(url: URL, allowPrivate: boolean): Promise<vo
     return;
   }
   const refused = (resolved: string) =>
-    new RefusedReceiver(`${url.hostname} does not resolve to an address webhooks may be sent to (a public one; loopback, private, link-local and other special-purpose addresses are refused); ${ALLOW_HINT}`, resolved);
+    new RefusedReceiver(
+      `${url.hostname} does not resolve to an address webhooks may be sent to (a public one; loopback, private, link-local and other special-purpose addresses are refused); ${ALLOW_HINT}`,
+      resolved,
+    );
   let addresses: string[];
   try {
     addresses = (await dns.promises.lookup(host, { all: true, verbatim: true })).map((a) => a.address);

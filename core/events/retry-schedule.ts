@@ -24,7 +24,12 @@ export function attemptsFor(settings: RetrySettings): number {
 // jitter" between half and all of the nominal delay, so receivers coming
 // back are not met by every sender at once; or what the receiver asked
 // for with Retry-After, within the maximum.
-export function retryDelay(settings: RetrySettings, retry: number, retryAfterMs: number | undefined, random = Math.random): number {
+export function retryDelay(
+  settings: RetrySettings,
+  retry: number,
+  retryAfterMs: number | undefined,
+  random = Math.random,
+): number {
   if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, 0), settings.backoffMaxMs);
   const nominal = nominalDelay(settings, retry);
   return Math.round(nominal / 2 + random() * (nominal / 2));

@@ -22,8 +22,21 @@ export async function approvePlan(deps: LifecycleDeps, jobId: string, audit: Aud
   if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
   if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
   // The saved plan carries its variables: the run that applies it needs none.
-  const data = { jobId, resourceId: job.resource_id, action: 'update' as const, template: job.template, inputs: {}, approved: true };
-  await enqueueOrRecordFailure(deps, data, 'update_failed', 'the approved apply could not be queued; nothing was applied; send PATCH again', applyJobId(jobId));
+  const data = {
+    jobId,
+    resourceId: job.resource_id,
+    action: 'update' as const,
+    template: job.template,
+    inputs: {},
+    approved: true,
+  };
+  await enqueueOrRecordFailure(
+    deps,
+    data,
+    'update_failed',
+    'the approved apply could not be queued; nothing was applied; send PATCH again',
+    applyJobId(jobId),
+  );
   return getJob(deps, jobId);
 }
 
@@ -33,25 +46,74 @@ const FAILED_STATUS = { create: 'failed', update: 'update_failed', delete: 'dele
 // Overrides the soft-mandatory policies that stopped a job (`policy_failed`):
 // it is queued again to apply exactly the plan they were evaluated on; who
 // and why are recorded on the job (`policy.override`) and in the audit log.
-export async function overridePolicies(deps: LifecycleDeps, jobId: string, reason: string, audit: AuditContext): Promise<Job> {
+export async function overridePolicies(
+  deps: LifecycleDeps,
+  jobId: string,
+  reason: string,
+  audit: AuditContext,
+): Promise<Job> {
   const job = await getJob(deps, jobId);
-  const outcome = await deps.store.jobs.override(job.resource_id, jobId, audit.actor.name, reason, noted(audit, 'job.override'));
+  const outcome = await deps.store.jobs.override(
+    job.resource_id,
+    jobId,
+    audit.actor.name,
+    reason,
+    noted(audit, 'job.override'),
+  );
   if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
-  if (outcome.outcome === 'conflict') throw new AppError('invalid-state', `job ${jobId} is ${outcome.status}; only a job stopped by a soft-mandatory policy (policy_failed) can be overridden`);
-  const data = { jobId, resourceId: job.resource_id, action: job.action, template: job.template, inputs: {}, approved: true };
-  await enqueueOrRecordFailure(deps, data, FAILED_STATUS[job.action], 'the overridden job could not be queued; nothing was applied', applyJobId(jobId));
+  if (outcome.outcome === 'conflict')
+    throw new AppError(
+      'invalid-state',
+      `job ${jobId} is ${outcome.status}; only a job stopped by a soft-mandatory policy (policy_failed) can be overridden`,
+    );
+  const data = {
+    jobId,
+    resourceId: job.resource_id,
+    action: job.action,
+    template: job.template,
+    inputs: {},
+    approved: true,
+  };
+  await enqueueOrRecordFailure(
+    deps,
+    data,
+    FAILED_STATUS[job.action],
+    'the overridden job could not be queued; nothing was applied',
+    applyJobId(jobId),
+  );
   return getJob(deps, jobId);
 }
 
 // `status`: discarded on request, or cancelled (a cancel of a planned job).
-export async function discardPlan(deps: LifecycleDeps, jobId: string, audit: AuditContext, status: 'discarded' | 'cancelled' = 'discarded'): Promise<Job> {
+export async function discardPlan(
+  deps: LifecycleDeps,
+  jobId: string,
+  audit: AuditContext,
+  status: 'discarded' | 'cancelled' = 'discarded',
+): Promise<Job> {
   const job = await getJob(deps, jobId);
-  const error: JobError = { code: 'cancelled', message: `${status} on request: the plan was not applied and nothing was changed`, retryable: false, diagnostics: [] };
-  const outcome = await deps.store.jobs.discardPlan(job.resource_id, jobId, status, error, noted(audit, status === 'cancelled' ? 'job.cancel' : 'job.discard'));
+  const error: JobError = {
+    code: 'cancelled',
+    message: `${status} on request: the plan was not applied and nothing was changed`,
+    retryable: false,
+    diagnostics: [],
+  };
+  const outcome = await deps.store.jobs.discardPlan(
+    job.resource_id,
+    jobId,
+    status,
+    error,
+    noted(audit, status === 'cancelled' ? 'job.cancel' : 'job.discard'),
+  );
   if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
   if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
   const resource = await deps.store.resources.get(job.resource_id);
-  await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status, ...(resource?.job.id === jobId ? { resourceStatus: resource.status } : {}) });
+  await deps.store.channels.publishJobEvent({
+    resourceId: job.resource_id,
+    jobId,
+    status,
+    ...(resource?.job.id === jobId ? { resourceStatus: resource.status } : {}),
+  });
   await promoteJob(deps.queue, outcome.next);
   await forgetPlan(deps, job);
   return getJob(deps, jobId);
@@ -62,9 +124,15 @@ export async function discardPlan(deps: LifecycleDeps, jobId: string, audit: Aud
 async function forgetPlan(deps: LifecycleDeps, job: Job): Promise<void> {
   const data: ForgetPlanJobData = { resourceId: job.resource_id, jobId: job.id, template: job.template.name };
   try {
-    await deps.queue.add('forget-plan', data, { ...jobOptions(forgetJobId(job.id), deps.jobs.attempts, deps.jobs.backoffMs), removeOnFail: true });
+    await deps.queue.add('forget-plan', data, {
+      ...jobOptions(forgetJobId(job.id), deps.jobs.attempts, deps.jobs.backoffMs),
+      removeOnFail: true,
+    });
   } catch (error) {
-    deps.logger.warn({ err: error, jobId: job.id }, 'could not queue the removal of a discarded plan; the stack\'s delete removes it');
+    deps.logger.warn(
+      { err: error, jobId: job.id },
+      "could not queue the removal of a discarded plan; the stack's delete removes it",
+    );
   }
 }
 
@@ -73,5 +141,8 @@ export function forgetJobId(jobId: string): string {
 }
 
 function notPlanned(jobId: string, status: string): AppError {
-  return new AppError('invalid-state', `job ${jobId} is ${status}; only a planned update can be applied, and only it or a job stopped by a policy (policy_failed) discarded`);
+  return new AppError(
+    'invalid-state',
+    `job ${jobId} is ${status}; only a planned update can be applied, and only it or a job stopped by a policy (policy_failed) discarded`,
+  );
 }

@@ -27,11 +27,19 @@ export async function cancelJob(deps: LifecycleDeps, jobId: string, audit: Audit
     case 'missing':
       throw new AppError('job-not-found', `no job with id ${jobId}`);
     case 'finished':
-      throw new AppError('invalid-state', `job ${jobId} has already finished (${outcome.status}); only a queued or running job can be cancelled`);
+      throw new AppError(
+        'invalid-state',
+        `job ${jobId} has already finished (${outcome.status}); only a queued or running job can be cancelled`,
+      );
     case 'cancelled': {
       const resource = await deps.store.resources.get(job.resource_id);
       const resourceStatus = resource?.job.id === jobId ? resource.status : undefined;
-      await deps.store.channels.publishJobEvent({ resourceId: job.resource_id, jobId, status: 'cancelled', ...(resourceStatus ? { resourceStatus } : {}) });
+      await deps.store.channels.publishJobEvent({
+        resourceId: job.resource_id,
+        jobId,
+        status: 'cancelled',
+        ...(resourceStatus ? { resourceStatus } : {}),
+      });
       await deps.queue.remove(jobId).catch(() => undefined);
       // The resource's next job may be waiting (delayed) for this one.
       await promoteJob(deps.queue, outcome.next);

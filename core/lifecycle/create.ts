@@ -43,7 +43,9 @@ export async function createStack(
   // The project enters it too, so one key cannot make stacks in two projects;
   // not for the default one, whose keys from before projects must still match.
   const scope = project === DEFAULT_PROJECT ? [] : [project];
-  const fingerprint = createHash('sha256').update(canonicalJson([template.name, open, secretDigest, ttl ?? null, ...scope])).digest('hex');
+  const fingerprint = createHash('sha256')
+    .update(canonicalJson([template.name, open, secretDigest, ttl ?? null, ...scope]))
+    .digest('hex');
   const expiresAt = ttl === undefined ? undefined : new Date(Date.now() + ttl * 1000);
   const ref = refOf(template);
   const created = await deps.store.resources.create({
@@ -64,7 +66,10 @@ export async function createStack(
   });
   if (created.outcome === 'replay') {
     if (created.fingerprint !== fingerprint) {
-      throw new AppError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body; use a new key for a new request');
+      throw new AppError(
+        'idempotency-key-reused',
+        'this Idempotency-Key was used with a different request body; use a new key for a new request',
+      );
     }
     const resource = await getResource(deps, created.resourceId);
     // The first request may have recorded the resource and then failed to
@@ -72,23 +77,31 @@ export async function createStack(
     // 503). Queue it now: BullMQ ignores a job id it already has.
     if (resource.status === 'creating' && resource.job.action === 'create' && resource.job.status === 'queued') {
       const vars = (await deps.store.resources.setInputs(resource.id)) ?? {};
-      await deps.queue.addBulk(jobsFor(deps, resource.id, resource.job.id, resource.template, vars, resource.expires_at, audit));
+      await deps.queue.addBulk(
+        jobsFor(deps, resource.id, resource.job.id, resource.template, vars, resource.expires_at, audit),
+      );
     }
     return { resource, replayed: true };
   }
   if (created.outcome === 'no-project') throw projectNotFound(project);
   if (created.outcome === 'quota') {
-    throw new AppError('quota-exceeded', `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, or ask an admin of the project to raise it`);
+    throw new AppError(
+      'quota-exceeded',
+      `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, or ask an admin of the project to raise it`,
+    );
   }
   if (created.outcome === 'cap') {
-    throw new AppError('resource-limit-reached', `"${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`);
+    throw new AppError(
+      'resource-limit-reached',
+      `"${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`,
+    );
   }
   try {
     await deps.queue.addBulk(jobsFor(deps, id, jobId, ref, open, expiresAt?.toISOString() ?? null, audit));
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
-    await deps.store
-      .resources.discard(id, jobId, principal.key, idempotencyKey)
+    await deps.store.resources
+      .discard(id, jobId, principal.key, idempotencyKey)
       .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
     throw error;
   }
@@ -97,15 +110,39 @@ export async function createStack(
 }
 
 // A new stack's jobs: its create, and its expire job when it has a ttl.
-function jobsFor(deps: LifecycleDeps, id: string, jobId: string, template: TemplateRef, inputs: ResourceInputs, expiresAt: string | null, audit: AuditContext): Parameters<JobQueue['addBulk']>[0] {
+function jobsFor(
+  deps: LifecycleDeps,
+  id: string,
+  jobId: string,
+  template: TemplateRef,
+  inputs: ResourceInputs,
+  expiresAt: string | null,
+  audit: AuditContext,
+): Parameters<JobQueue['addBulk']>[0] {
   const jobs: Parameters<JobQueue['addBulk']>[0] = [
-    { name: 'create', data: { jobId, resourceId: id, action: 'create', template, inputs, retry: false, actor: audit.actor, statePrefix: stackStatePrefix(id) }, opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs) },
+    {
+      name: 'create',
+      data: {
+        jobId,
+        resourceId: id,
+        action: 'create',
+        template,
+        inputs,
+        retry: false,
+        actor: audit.actor,
+        statePrefix: stackStatePrefix(id),
+      },
+      opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs),
+    },
   ];
   if (expiresAt !== null) {
     jobs.push({
       name: 'expire',
       data: { resourceId: id },
-      opts: { ...jobOptions(expireJobId(id), deps.jobs.attempts, deps.jobs.backoffMs), delay: Math.max(0, Date.parse(expiresAt) - Date.now()) },
+      opts: {
+        ...jobOptions(expireJobId(id), deps.jobs.attempts, deps.jobs.backoffMs),
+        delay: Math.max(0, Date.parse(expiresAt) - Date.now()),
+      },
     });
   }
   return jobs;

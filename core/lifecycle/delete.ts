@@ -16,26 +16,56 @@ export async function requestDeletion(deps: LifecycleDeps, id: string, audit?: A
 }
 
 // `existing`: the resource as read just before, or null.
-async function requestDeletionOf(deps: LifecycleDeps, id: string, existing: Resource | null, audit: AuditContext | undefined): Promise<DeleteRequest> {
+async function requestDeletionOf(
+  deps: LifecycleDeps,
+  id: string,
+  existing: Resource | null,
+  audit: AuditContext | undefined,
+): Promise<DeleteRequest> {
   // Terraform destroys with the template's configuration, so one that is not
   // served any more cannot be destroyed; refuse before recording anything.
   const template = existing && existing.status !== 'deleted' ? servedTemplate(deps, existing.template.name) : undefined;
   const jobId = newJobId();
-  const request = await deps.store.resources.requestDelete({ id, jobId, maxAttempts: deps.jobs.attempts, templateVersion: template?.version ?? '', audit: noted(audit, 'stack.delete') });
+  const request = await deps.store.resources.requestDelete({
+    id,
+    jobId,
+    maxAttempts: deps.jobs.attempts,
+    templateVersion: template?.version ?? '',
+    audit: noted(audit, 'stack.delete'),
+  });
   if (request.outcome === 'cancelled') {
     // Requests waiting on either job (Prefer: wait) learn that it finished.
-    await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.cancelledJobId, status: 'cancelled', resourceStatus: 'deleted' });
-    await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.jobId, status: 'succeeded', resourceStatus: 'deleted' });
+    await deps.store.channels.publishJobEvent({
+      resourceId: id,
+      jobId: request.cancelledJobId,
+      status: 'cancelled',
+      resourceStatus: 'deleted',
+    });
+    await deps.store.channels.publishJobEvent({
+      resourceId: id,
+      jobId: request.jobId,
+      status: 'succeeded',
+      resourceStatus: 'deleted',
+    });
     // Tidy only: a worker that picks the cancelled job up anyway drops it.
     await deps.queue.remove(request.cancelledJobId).catch(() => undefined);
   }
   if (request.outcome === 'created') {
-    if (request.discardedJobId) await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.discardedJobId, status: 'discarded' });
+    if (request.discardedJobId)
+      await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.discardedJobId, status: 'discarded' });
     const inputs = await deps.store.resources.setInputs(id);
     if (!inputs || !template) throw new Error(`resource ${id} vanished while its delete was recorded`);
     await enqueueOrRecordFailure(
       deps,
-      { jobId, resourceId: id, action: 'delete', template: refOf(template), inputs, retry: false, ...(audit ? { actor: audit.actor } : {}) },
+      {
+        jobId,
+        resourceId: id,
+        action: 'delete',
+        template: refOf(template),
+        inputs,
+        retry: false,
+        ...(audit ? { actor: audit.actor } : {}),
+      },
       'delete_failed',
       'the delete job could not be queued; send DELETE again',
     );
@@ -45,9 +75,15 @@ async function requestDeletionOf(deps: LifecycleDeps, id: string, existing: Reso
 
 export type DeleteOutcome = { resource: Resource; started: boolean };
 
-export async function deleteStack(deps: LifecycleDeps, templateName: string, id: string, audit: AuditContext): Promise<DeleteOutcome> {
+export async function deleteStack(
+  deps: LifecycleDeps,
+  templateName: string,
+  id: string,
+  audit: AuditContext,
+): Promise<DeleteOutcome> {
   const existing = await deps.store.resources.get(id);
-  if (existing && existing.template.name !== templateName) throw new AppError('resource-not-found', `no ${templateName} resource with id ${id}`);
+  if (existing && existing.template.name !== templateName)
+    throw new AppError('resource-not-found', `no ${templateName} resource with id ${id}`);
   const request = await requestDeletionOf(deps, id, existing, audit);
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   return { resource: await getResource(deps, id), started: request.outcome === 'created' };

@@ -22,7 +22,10 @@ export type LifecycleDeps = {
 export function servedTemplate(deps: LifecycleDeps, name: string): Template {
   const template = deps.catalogue.get(name);
   if (!template) {
-    throw new AppError('template-not-served', `template "${name}" is not served by this installation any more; restore its directory under TEMPLATES_DIR to change or delete its stacks`);
+    throw new AppError(
+      'template-not-served',
+      `template "${name}" is not served by this installation any more; restore its directory under TEMPLATES_DIR to change or delete its stacks`,
+    );
   }
   return template;
 }

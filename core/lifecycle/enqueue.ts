@@ -11,8 +11,14 @@ export function expireJobId(resourceId: string): string {
 // Tells the API processes that a job was queued (the console's live pages
 // show it). Only a notice: missing one delays a page, so it never fails the
 // change, which is recorded and queued by now.
-export async function announceQueued(deps: Pick<LifecycleDeps, 'store' | 'logger'>, resourceId: string, jobId: string): Promise<void> {
-  await deps.store.channels.publishJobEvent({ resourceId, jobId, status: 'queued' }).catch((error: unknown) => deps.logger.warn({ err: error, resourceId, jobId }, 'could not announce a queued job'));
+export async function announceQueued(
+  deps: Pick<LifecycleDeps, 'store' | 'logger'>,
+  resourceId: string,
+  jobId: string,
+): Promise<void> {
+  await deps.store.channels
+    .publishJobEvent({ resourceId, jobId, status: 'queued' })
+    .catch((error: unknown) => deps.logger.warn({ err: error, resourceId, jobId }, 'could not announce a queued job'));
 }
 
 // Adds the job for a change recorded on an existing resource. If the queue
@@ -29,12 +35,24 @@ export async function enqueueOrRecordFailure(
   try {
     // See JobData.statePrefix: a worker that would not know where the state is refuses the job.
     const statePrefix = await deps.store.jobs.statePrefix(data.resourceId);
-    await deps.queue.add(data.action, { ...data, ...(statePrefix === undefined ? {} : { statePrefix }) }, jobOptions(queueJobId, deps.jobs.attempts, deps.jobs.backoffMs));
+    await deps.queue.add(
+      data.action,
+      { ...data, ...(statePrefix === undefined ? {} : { statePrefix }) },
+      jobOptions(queueJobId, deps.jobs.attempts, deps.jobs.backoffMs),
+    );
     await announceQueued(deps, data.resourceId, data.jobId);
   } catch (error) {
     await deps.store.jobs
-      .finish({ resourceId: data.resourceId, jobId: data.jobId, jobStatus: 'failed', resourceStatus, error: { code: 'internal', message, retryable: true, diagnostics: [] } })
-      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'));
+      .finish({
+        resourceId: data.resourceId,
+        jobId: data.jobId,
+        jobStatus: 'failed',
+        resourceStatus,
+        error: { code: 'internal', message, retryable: true, diagnostics: [] },
+      })
+      .catch((e: unknown) =>
+        deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'),
+      );
     throw error;
   }
 }

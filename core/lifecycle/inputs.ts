@@ -8,7 +8,10 @@ import type { Template } from '../templates/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 
 // The inputs shown and queued, and the sensitive ones.
-export function splitSensitive(template: Template, inputs: ResourceInputs): { open: ResourceInputs; sealed: ResourceInputs } {
+export function splitSensitive(
+  template: Template,
+  inputs: ResourceInputs,
+): { open: ResourceInputs; sealed: ResourceInputs } {
   const sensitive = new Set(template.inputs.filter((input) => input.sensitive).map((input) => input.name));
   const open: ResourceInputs = {};
   const sealed: ResourceInputs = {};
@@ -17,7 +20,11 @@ export function splitSensitive(template: Template, inputs: ResourceInputs): { op
 }
 
 // The sensitive inputs sealed for stack `id`, or undefined when there are none.
-export function sealSecrets(deps: Pick<LifecycleDeps, 'secrets'>, id: string, sealed: ResourceInputs): string | undefined {
+export function sealSecrets(
+  deps: Pick<LifecycleDeps, 'secrets'>,
+  id: string,
+  sealed: ResourceInputs,
+): string | undefined {
   if (Object.keys(sealed).length === 0) return undefined;
   // The catalogue refuses a template with sensitive inputs when there is no key.
   if (!deps.secrets) throw new Error('sensitive inputs without ENCRYPTION_KEY');
@@ -26,12 +33,19 @@ export function sealSecrets(deps: Pick<LifecycleDeps, 'secrets'>, id: string, se
 
 // The stack's sealed sensitive inputs, opened: {} when it has none, undefined
 // when it has some and there is no key to open them.
-export async function openSecrets(deps: Pick<LifecycleDeps, 'store' | 'secrets'>, id: string): Promise<ResourceInputs | undefined> {
+export async function openSecrets(
+  deps: Pick<LifecycleDeps, 'store' | 'secrets'>,
+  id: string,
+): Promise<ResourceInputs | undefined> {
   return openSealed(deps, await deps.store.resources.secrets(id), id);
 }
 
 // Sensitive inputs sealed for stack `id` (its own, or an update's), opened.
-export function openSealed(deps: Pick<LifecycleDeps, 'secrets'>, sealed: string | undefined, id: string): ResourceInputs | undefined {
+export function openSealed(
+  deps: Pick<LifecycleDeps, 'secrets'>,
+  sealed: string | undefined,
+  id: string,
+): ResourceInputs | undefined {
   if (sealed === undefined) return {};
   if (!deps.secrets) return undefined;
   return JSON.parse(deps.secrets.open(sealed, id)) as ResourceInputs;
@@ -39,7 +53,12 @@ export function openSealed(deps: Pick<LifecycleDeps, 'secrets'>, sealed: string 
 
 // 409: inputs kept on a stack (`whose`) that the template as served now
 // refuses, each field named, and what the user can do (`advice`).
-export function notValidForTemplate(template: Template, issues: readonly z.core.$ZodIssue[], whose: string, advice: string): AppError {
+export function notValidForTemplate(
+  template: Template,
+  issues: readonly z.core.$ZodIssue[],
+  whose: string,
+  advice: string,
+): AppError {
   const errors = fieldErrors(issues, 'inputs');
   const detail = `${whose} do not satisfy template ${template.name} as served now (version ${template.version}): ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`;
   return new AppError('inputs-not-valid-for-template', `${detail}; ${advice}`, { errors });

@@ -9,11 +9,22 @@ import { enqueueOrRecordFailure } from './enqueue.ts';
 import { getJob, getResource } from './read.ts';
 import { type AuditContext, noted } from '../store/index.ts';
 
-export async function planStack(deps: LifecycleDeps, templateName: string, id: string, audit: AuditContext): Promise<Job> {
+export async function planStack(
+  deps: LifecycleDeps,
+  templateName: string,
+  id: string,
+  audit: AuditContext,
+): Promise<Job> {
   await getResource(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
   const jobId = newJobId();
-  const request = await deps.store.resources.requestPlan({ id, jobId, maxAttempts: deps.jobs.attempts, templateVersion: template.version, audit: noted(audit, 'stack.plan') });
+  const request = await deps.store.resources.requestPlan({
+    id,
+    jobId,
+    maxAttempts: deps.jobs.attempts,
+    templateVersion: template.version,
+    audit: noted(audit, 'stack.plan'),
+  });
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   if (request.outcome === 'conflict') {
     throw new AppError('invalid-state', `only a ready stack can be planned; resource ${id} is ${request.status}`);
@@ -21,7 +32,15 @@ export async function planStack(deps: LifecycleDeps, templateName: string, id: s
   // One plan waits per stack: a request while it does gets that job, already queued.
   if (request.outcome === 'queued') return getJob(deps, request.jobId);
   const inputs = (await deps.store.resources.setInputs(id)) ?? {};
-  const data = { jobId, resourceId: id, action: 'plan' as const, template: refOf(template), inputs, retry: false, actor: audit.actor };
+  const data = {
+    jobId,
+    resourceId: id,
+    action: 'plan' as const,
+    template: refOf(template),
+    inputs,
+    retry: false,
+    actor: audit.actor,
+  };
   // The status is not the stack's to change: a plan is never its current job.
   await enqueueOrRecordFailure(deps, data, 'ready', 'the plan job could not be queued; ask again');
   return getJob(deps, jobId);

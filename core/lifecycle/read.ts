@@ -4,10 +4,17 @@ import type { Job, Resource } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 
 // `templateName`: only a resource of this template (a route's own).
-export async function getResource(deps: Pick<LifecycleDeps, 'store'>, id: string, templateName?: string): Promise<Resource> {
+export async function getResource(
+  deps: Pick<LifecycleDeps, 'store'>,
+  id: string,
+  templateName?: string,
+): Promise<Resource> {
   const resource = await deps.store.resources.get(id);
   if (!resource || (templateName !== undefined && resource.template.name !== templateName)) {
-    throw new AppError('resource-not-found', `no ${templateName === undefined ? '' : `${templateName} `}resource with id ${id}`);
+    throw new AppError(
+      'resource-not-found',
+      `no ${templateName === undefined ? '' : `${templateName} `}resource with id ${id}`,
+    );
   }
   return resource;
 }

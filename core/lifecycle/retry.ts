@@ -15,7 +15,12 @@ import { type AuditContext, noted } from '../store/index.ts';
 // fixed what made the create fail). The inputs are checked against that
 // version first, and the stack takes it. Any other status is a conflict: a
 // delete is retried with DELETE.
-export async function retryStack(deps: LifecycleDeps, templateName: string, id: string, audit: AuditContext): Promise<Resource> {
+export async function retryStack(
+  deps: LifecycleDeps,
+  templateName: string,
+  id: string,
+  audit: AuditContext,
+): Promise<Resource> {
   const existing = await getResource(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
   if (existing.status === 'update_failed') return retryUpdate(deps, template, existing, audit);
@@ -33,10 +38,18 @@ export async function retryStack(deps: LifecycleDeps, templateName: string, id: 
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
   if (request.outcome === 'conflict') {
     const hint = request.status === 'delete_failed' ? '; send DELETE again to retry the delete' : '';
-    throw new AppError('invalid-state', `only a failed create or update can be retried; resource ${id} is ${request.status}${hint}`);
+    throw new AppError(
+      'invalid-state',
+      `only a failed create or update can be retried; resource ${id} is ${request.status}${hint}`,
+    );
   }
   const resource = await getResource(deps, id);
-  await enqueueOrRecordFailure(deps, { jobId, resourceId: id, action: 'create', template: refOf(template), inputs, retry: true, actor: audit.actor }, 'failed', 'the retry could not be queued; send it again');
+  await enqueueOrRecordFailure(
+    deps,
+    { jobId, resourceId: id, action: 'create', template: refOf(template), inputs, retry: true, actor: audit.actor },
+    'failed',
+    'the retry could not be queued; send it again',
+  );
   return resource;
 }
 
@@ -50,7 +63,9 @@ async function checkInputs(deps: LifecycleDeps, template: Template, id: string, 
   // so this version has none to take them.
   if (!secrets) {
     const detail = `the stack has sensitive inputs and template ${template.name} (version ${template.version}) has none`;
-    throw new AppError('inputs-not-valid-for-template', `${detail}; ${advice}`, { errors: [{ path: 'inputs', message: detail }] });
+    throw new AppError('inputs-not-valid-for-template', `${detail}; ${advice}`, {
+      errors: [{ path: 'inputs', message: detail }],
+    });
   }
   const result = template.inputsSchema.safeParse({ ...inputs, ...secrets });
   if (!result.success) throw notValidForTemplate(template, result.error.issues, "the stack's inputs", advice);

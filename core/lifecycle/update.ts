@@ -15,7 +15,13 @@ import { type AuditContext, type AuditNote, noted } from '../store/index.ts';
 
 export type StackChange = { inputs: ResourceInputs; autoApply: boolean };
 
-export async function updateStack(deps: LifecycleDeps, templateName: string, id: string, change: StackChange, audit: AuditContext): Promise<Resource> {
+export async function updateStack(
+  deps: LifecycleDeps,
+  templateName: string,
+  id: string,
+  change: StackChange,
+  audit: AuditContext,
+): Promise<Resource> {
   const resource = await getResource(deps, id, templateName);
   if (resource.status !== 'ready' && resource.status !== 'update_failed') throw notUpdatable(id, resource.status);
   const template = servedTemplate(deps, templateName);
@@ -24,25 +30,55 @@ export async function updateStack(deps: LifecycleDeps, templateName: string, id:
   const merged = applyMergePatch(current, change.inputs) as ResourceInputs;
   const parsed = template.inputsSchema.safeParse(merged);
   if (!parsed.success) throw validationFailed(parsed.error.issues, 'body.inputs');
-  return queueChange(deps, template, id, { inputs: parsed.data as ResourceInputs, autoApply: change.autoApply }, noted(audit, 'stack.update'));
+  return queueChange(
+    deps,
+    template,
+    id,
+    { inputs: parsed.data as ResourceInputs, autoApply: change.autoApply },
+    noted(audit, 'stack.update'),
+  );
 }
 
 // Runs the update an `update_failed` stack's last job asked for again: the
 // same inputs, checked against the template as served now, planned afresh
 // (what the failed apply left is in the state), applied at once only if that
 // update was.
-export async function retryUpdate(deps: LifecycleDeps, template: Template, resource: Resource, audit: AuditContext): Promise<Resource> {
+export async function retryUpdate(
+  deps: LifecycleDeps,
+  template: Template,
+  resource: Resource,
+  audit: AuditContext,
+): Promise<Resource> {
   const asked = await deps.store.jobs.requestedChange(resource.job.id);
-  if (!asked) throw new AppError('invalid-state', `resource ${resource.id}'s last job is not an update; send PATCH to change it`);
+  if (!asked)
+    throw new AppError('invalid-state', `resource ${resource.id}'s last job is not an update; send PATCH to change it`);
   const inputs = { ...asked.inputs, ...openSealed(deps, asked.secrets, resource.id) };
   const parsed = template.inputsSchema.safeParse(inputs);
-  if (!parsed.success) throw notValidForTemplate(template, parsed.error.issues, "the failed update's inputs", 'send PATCH with valid inputs');
-  return queueChange(deps, template, resource.id, { inputs: parsed.data as ResourceInputs, autoApply: asked.autoApply }, noted(audit, 'stack.retry'));
+  if (!parsed.success)
+    throw notValidForTemplate(
+      template,
+      parsed.error.issues,
+      "the failed update's inputs",
+      'send PATCH with valid inputs',
+    );
+  return queueChange(
+    deps,
+    template,
+    resource.id,
+    { inputs: parsed.data as ResourceInputs, autoApply: asked.autoApply },
+    noted(audit, 'stack.retry'),
+  );
 }
 
 // Records and queues an update of the stack to `change.inputs` (all the
 // inputs it sets, sensitive ones included).
-async function queueChange(deps: LifecycleDeps, template: Template, id: string, change: StackChange, audit: AuditNote | undefined): Promise<Resource> {
+async function queueChange(
+  deps: LifecycleDeps,
+  template: Template,
+  id: string,
+  change: StackChange,
+  audit: AuditNote | undefined,
+): Promise<Resource> {
   const inputs = change.inputs;
   const { open, sealed } = splitSensitive(template, inputs);
   const jobId = newJobId();
@@ -61,7 +97,15 @@ async function queueChange(deps: LifecycleDeps, template: Template, id: string, 
   if (request.outcome === 'conflict') throw notUpdatable(id, request.status);
   await enqueueOrRecordFailure(
     deps,
-    { jobId, resourceId: id, action: 'update', template: refOf(template), inputs: open, autoApply: change.autoApply, ...(audit ? { actor: audit.actor } : {}) },
+    {
+      jobId,
+      resourceId: id,
+      action: 'update',
+      template: refOf(template),
+      inputs: open,
+      autoApply: change.autoApply,
+      ...(audit ? { actor: audit.actor } : {}),
+    },
     'update_failed',
     'the update job could not be queued; send PATCH again',
   );
@@ -69,5 +113,8 @@ async function queueChange(deps: LifecycleDeps, template: Template, id: string, 
 }
 
 function notUpdatable(id: string, status: string): AppError {
-  return new AppError('invalid-state', `only a ready or update_failed stack can be updated; resource ${id} is ${status}`);
+  return new AppError(
+    'invalid-state',
+    `only a ready or update_failed stack can be updated; resource ${id} is ${status}`,
+  );
 }

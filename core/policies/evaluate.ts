@@ -20,12 +20,26 @@ export type PolicyInput = {
   stack: { id: string; project: string; template: string; inputs: Record<string, unknown>; created_by: string };
   action: string;
   actor: { name: string; kind: string };
-  plan: { add: number; change: number; destroy: number; replace: number; resources: Array<{ address: string; type: string; action: string; after: Record<string, unknown> }> };
+  plan: {
+    add: number;
+    change: number;
+    destroy: number;
+    replace: number;
+    resources: Array<{ address: string; type: string; action: string; after: Record<string, unknown> }>;
+  };
 };
 
 // Evaluates `policies` on `input`; each rule has `timeoutMs` to finish.
-export async function evaluatePolicies(policies: readonly PolicyRecord[], input: PolicyInput, timeoutMs: number): Promise<PolicyResult[]> {
-  const outcomes = await runRules(policies.map((p) => p.rule), celValue(input) as Record<string, unknown>, timeoutMs);
+export async function evaluatePolicies(
+  policies: readonly PolicyRecord[],
+  input: PolicyInput,
+  timeoutMs: number,
+): Promise<PolicyResult[]> {
+  const outcomes = await runRules(
+    policies.map((p) => p.rule),
+    celValue(input) as Record<string, unknown>,
+    timeoutMs,
+  );
   return policies.map((policy, index) => {
     const outcome = outcomes[index] ?? { passed: false, error: 'the rule was not evaluated' };
     return {
@@ -48,7 +62,11 @@ type Outcome = { passed: boolean; error: string | null };
 
 // Runs the rules in order in one thread; a rule past its time is stopped
 // with its thread, and those after it run in a new one.
-async function runRules(rules: readonly string[], input: Record<string, unknown>, timeoutMs: number): Promise<Outcome[]> {
+async function runRules(
+  rules: readonly string[],
+  input: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   while (outcomes.length < rules.length) {
     const from = outcomes.length;

@@ -16,9 +16,16 @@ for (const [index, rule] of rules.entries()) {
   let result: ThreadMessage;
   try {
     const value: unknown = environment.evaluate(rule, input);
-    result = typeof value === 'boolean' ? { index, passed: value, error: null } : { index, passed: false, error: `the rule evaluated to ${typeof value === 'bigint' ? 'an int' : typeof value}, not a bool` };
+    result =
+      typeof value === 'boolean'
+        ? { index, passed: value, error: null }
+        : {
+            index,
+            passed: false,
+            error: `the rule evaluated to ${typeof value === 'bigint' ? 'an int' : typeof value}, not a bool`,
+          };
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error);
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
     result = { index, passed: false, error: `the rule could not be evaluated: ${message}` };
   }
   parentPort?.postMessage(result);

@@ -38,7 +38,12 @@ export function policyNotFound(id: string): AppError {
 }
 
 // `project`: EVERY_PROJECT for every project's jobs.
-export async function createPolicy(deps: PolicyDeps, audit: AuditContext, project: string, request: PolicyCreateRequest): Promise<Policy> {
+export async function createPolicy(
+  deps: PolicyDeps,
+  audit: AuditContext,
+  project: string,
+  request: PolicyCreateRequest,
+): Promise<Policy> {
   checkRule(request.rule);
   const now = new Date().toISOString();
   const record: PolicyRecord = {
@@ -58,7 +63,10 @@ export async function createPolicy(deps: PolicyDeps, audit: AuditContext, projec
   const created = await deps.store.policies.create(record, POLICY_LIMIT, noted(audit, 'policy.create'));
   if (created === 'no-project') throw projectNotFound(project);
   if (created === 'limit') {
-    const where = project === EVERY_PROJECT ? `there are ${POLICY_LIMIT} every-project policies` : `project "${project}" has ${POLICY_LIMIT} policies`;
+    const where =
+      project === EVERY_PROJECT
+        ? `there are ${POLICY_LIMIT} every-project policies`
+        : `project "${project}" has ${POLICY_LIMIT} policies`;
     throw new AppError('policy-limit-reached', `${where}, the most allowed; delete one to create another`);
   }
   return toPolicy(record);
@@ -70,7 +78,12 @@ export async function getPolicyRecord(deps: PolicyDeps, id: string): Promise<Pol
   return record;
 }
 
-export async function updatePolicy(deps: PolicyDeps, audit: AuditContext, id: string, request: PolicyUpdateRequest): Promise<Policy> {
+export async function updatePolicy(
+  deps: PolicyDeps,
+  audit: AuditContext,
+  id: string,
+  request: PolicyUpdateRequest,
+): Promise<Policy> {
   if (request.rule !== undefined) checkRule(request.rule);
   const { templates, actions, ...rest } = request;
   const changes = {
@@ -79,12 +92,14 @@ export async function updatePolicy(deps: PolicyDeps, audit: AuditContext, id: st
     ...(actions === undefined ? {} : { actions: actions ?? [] }),
     updatedAt: new Date().toISOString(),
   };
-  if ((await deps.store.policies.update(id, changes, noted(audit, 'policy.update'))) === 'missing') throw policyNotFound(id);
+  if ((await deps.store.policies.update(id, changes, noted(audit, 'policy.update'))) === 'missing')
+    throw policyNotFound(id);
   return toPolicy(await getPolicyRecord(deps, id));
 }
 
 export async function deletePolicy(deps: PolicyDeps, audit: AuditContext, record: PolicyRecord): Promise<void> {
-  if ((await deps.store.policies.delete(record, noted(audit, 'policy.delete'))) === 'missing') throw policyNotFound(record.id);
+  if ((await deps.store.policies.delete(record, noted(audit, 'policy.delete'))) === 'missing')
+    throw policyNotFound(record.id);
 }
 
 // The policies of `projects` and every project's, or every policy (undefined).

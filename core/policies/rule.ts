@@ -18,11 +18,19 @@ const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter'])
 // whatever the template's variables and the provider's attributes are.
 export function policyEnvironment(): Environment {
   return new Environment({ limits: LIMITS })
-    .registerType('PlannedResource', { fields: { address: 'string', type: 'string', action: 'string', after: 'map<string, dyn>' } })
-    .registerVariable({ name: 'stack', schema: { id: 'string', project: 'string', template: 'string', inputs: 'map<string, dyn>', created_by: 'string' } })
+    .registerType('PlannedResource', {
+      fields: { address: 'string', type: 'string', action: 'string', after: 'map<string, dyn>' },
+    })
+    .registerVariable({
+      name: 'stack',
+      schema: { id: 'string', project: 'string', template: 'string', inputs: 'map<string, dyn>', created_by: 'string' },
+    })
     .registerVariable('action', 'string')
     .registerVariable({ name: 'actor', schema: { name: 'string', kind: 'string' } })
-    .registerVariable({ name: 'plan', schema: { add: 'int', change: 'int', destroy: 'int', replace: 'int', resources: 'list<PlannedResource>' } });
+    .registerVariable({
+      name: 'plan',
+      schema: { add: 'int', change: 'int', destroy: 'int', replace: 'int', resources: 'list<PlannedResource>' },
+    });
 }
 
 const environment = policyEnvironment();
@@ -45,7 +53,11 @@ export function checkRule(rule: string): void {
   }
   const nesting = comprehensionNesting(parse(rule).ast);
   if (nesting.depth > MAX_COMPREHENSION_NESTING) {
-    throw invalidAt(rule, `cost limit: comprehensions nest ${nesting.depth} deep; at most ${MAX_COMPREHENSION_NESTING} are allowed`, nesting.at);
+    throw invalidAt(
+      rule,
+      `cost limit: comprehensions nest ${nesting.depth} deep; at most ${MAX_COMPREHENSION_NESTING} are allowed`,
+      nesting.at,
+    );
   }
 }
 
@@ -72,10 +84,13 @@ function isNode(value: unknown): value is AstNode {
 // The deepest nesting of comprehension macros, and where the deepest starts.
 function comprehensionNesting(node: unknown): { depth: number; at: number } {
   if (Array.isArray(node)) {
-    return node.reduce<{ depth: number; at: number }>((deepest, item) => {
-      const found = comprehensionNesting(item);
-      return found.depth > deepest.depth ? found : deepest;
-    }, { depth: 0, at: 0 });
+    return node.reduce<{ depth: number; at: number }>(
+      (deepest, item) => {
+        const found = comprehensionNesting(item);
+        return found.depth > deepest.depth ? found : deepest;
+      },
+      { depth: 0, at: 0 },
+    );
   }
   if (!isNode(node)) return { depth: 0, at: 0 };
   const inner = comprehensionNesting(node.args);
@@ -91,6 +106,7 @@ function comprehensionNesting(node: unknown): { depth: number; at: number } {
 export function celValue(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map(celValue);
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, celValue(item)]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, celValue(item)]));
   return value;
 }

@@ -14,7 +14,8 @@ export const Ttl = z
   .refine((seconds) => seconds <= MAX_TTL_SECONDS, 'at most 90 days')
   .meta({
     type: 'string',
-    description: 'Destroy the stack automatically this long after it is created: a whole number and s, m, h or d; at most 90 days.',
+    description:
+      'Destroy the stack automatically this long after it is created: a whole number and s, m, h or d; at most 90 days.',
     example: '2h',
   });
 
@@ -35,13 +36,11 @@ export const JobList = z
 export const ListQuery = z.strictObject({
   project: ProjectName.optional().meta({ description: 'Only the stacks of this project.' }),
   status: ResourceStatus.optional().meta({ description: 'Only resources in this status.' }),
-  drift: DriftStatus.optional().meta({ description: 'Only stacks whose last drift result is this one (`unknown`: deleted stacks excluded).' }),
+  drift: DriftStatus.optional().meta({
+    description: 'Only stacks whose last drift result is this one (`unknown`: deleted stacks excluded).',
+  }),
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size, 1-100.' }),
-  cursor: z
-    .string()
-    .max(200)
-    .optional()
-    .meta({ description: 'Opaque cursor from a previous page.' }),
+  cursor: z.string().max(200).optional().meta({ description: 'Opaque cursor from a previous page.' }),
 });
 
 export const ResourceIdParams = z.object({ id: ResourceId });
@@ -49,11 +48,14 @@ export const ResourceIdParams = z.object({ id: ResourceId });
 // A PATCH body; `inputs` is checked against the template once merged.
 export const UpdateRequest = z
   .strictObject({
-    inputs: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .meta({ description: "Merged into the stack's inputs per RFC 7396 (JSON Merge Patch): a key set to null is removed and falls back to the variable's default; objects merge key by key." }),
-    auto_apply: z.boolean().default(false).meta({ description: 'Apply the plan at once instead of waiting for `POST /api/jobs/{jobId}/apply`.' }),
+    inputs: z.record(z.string(), z.unknown()).default({}).meta({
+      description:
+        "Merged into the stack's inputs per RFC 7396 (JSON Merge Patch): a key set to null is removed and falls back to the variable's default; objects merge key by key.",
+    }),
+    auto_apply: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Apply the plan at once instead of waiting for `POST /api/jobs/{jobId}/apply`.' }),
   })
   .meta({ id: 'UpdateRequest', example: { inputs: { node_count: 3, tags: { env: null } }, auto_apply: false } });
 export const JobIdParams = z.object({ jobId: JobId });

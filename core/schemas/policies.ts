@@ -14,8 +14,17 @@ export const Rule = z.string().min(1).max(4096).meta({
     'A CEL expression that must evaluate to `true` for the policy to pass. Its variables: `stack` (`id`, `project`, `template`, `inputs` without sensitive values, `created_by`), `action`, `actor` (`name`, `kind`), `plan` (`add`, `change`, `destroy`, `replace`, `resources`: each `address`, `type`, `action`, `after`). It must compile and type-check against them.',
   example: 'stack.project != "dev" || stack.inputs.node_count <= 3',
 });
-const Message = z.string().trim().min(1).max(1000).meta({ description: 'What the user is told when the rule does not hold.' });
-const Templates = z.array(TemplateName).min(1).max(50).meta({ description: 'The templates whose stacks it applies to; all when absent.' });
+const Message = z
+  .string()
+  .trim()
+  .min(1)
+  .max(1000)
+  .meta({ description: 'What the user is told when the rule does not hold.' });
+const Templates = z
+  .array(TemplateName)
+  .min(1)
+  .max(50)
+  .meta({ description: 'The templates whose stacks it applies to; all when absent.' });
 const Actions = z.array(JobAction).min(1).max(4).meta({ description: 'The jobs it applies to; all when absent.' });
 
 export const PolicyCreateRequest = z
@@ -23,7 +32,9 @@ export const PolicyCreateRequest = z
     name: Name,
     description: Description.optional(),
     enforcement: Enforcement,
-    project: ProjectName.optional().meta({ description: "The project whose jobs it checks; without it, every project's (owners only)." }),
+    project: ProjectName.optional().meta({
+      description: "The project whose jobs it checks; without it, every project's (owners only).",
+    }),
     templates: Templates.optional(),
     actions: Actions.optional(),
     rule: Rule,
@@ -83,7 +94,11 @@ export type Policy = z.infer<typeof Policy>;
 
 export const PolicyList = z.object({ items: z.array(Policy) }).meta({ id: 'PolicyList' });
 export const PolicyListQuery = z.strictObject({
-  project: ProjectName.optional().meta({ description: "The policies that apply to this project's jobs: its own and every project's." }),
+  project: ProjectName.optional().meta({
+    description: "The policies that apply to this project's jobs: its own and every project's.",
+  }),
 });
 
-export const OverrideRequest = z.strictObject({ reason: z.string().trim().min(1).max(1000) }).meta({ id: 'OverrideRequest' });
+export const OverrideRequest = z
+  .strictObject({ reason: z.string().trim().min(1).max(1000) })
+  .meta({ id: 'OverrideRequest' });

@@ -26,7 +26,9 @@ export const PolicyResult = z
     policy: z.object({ id: PolicyId, name: z.string() }),
     enforcement: Enforcement,
     passed: z.boolean(),
-    message: z.string().meta({ description: "The policy's message when it failed (or the evaluation error); empty when it passed." }),
+    message: z
+      .string()
+      .meta({ description: "The policy's message when it failed (or the evaluation error); empty when it passed." }),
   })
   .meta({ id: 'PolicyResult' });
 export type PolicyResult = z.infer<typeof PolicyResult>;
@@ -35,11 +37,11 @@ export const POLICY_STATUSES = ['passed', 'advisory_failed', 'failed', 'overridd
 export const JobPolicy = z
   .object({
     status: z.enum(POLICY_STATUSES).meta({
-      description: '`passed`: every policy passed; `advisory_failed`: only advisory ones failed (applied); `failed`: a mandatory one failed; `overridden`: a soft-mandatory failure was overridden.',
+      description:
+        '`passed`: every policy passed; `advisory_failed`: only advisory ones failed (applied); `failed`: a mandatory one failed; `overridden`: a soft-mandatory failure was overridden.',
     }),
     results: z.array(PolicyResult),
     override: z.object({ by: z.string(), reason: z.string(), at: Timestamp }).optional(),
   })
   .meta({ id: 'JobPolicy', description: 'The policies evaluated on the plan of the job, when any applied to it.' });
 export type JobPolicy = z.infer<typeof JobPolicy>;
-

@@ -9,13 +9,17 @@ export const Problem = z
     detail: z.string(),
     instance: z.string().optional(),
     code: z.string().meta({ description: 'Stable machine-readable error code.' }),
-    request_id: z.string().optional().meta({ description: 'The request id, also in the X-Request-Id header and the logs.' }),
+    request_id: z
+      .string()
+      .optional()
+      .meta({ description: 'The request id, also in the X-Request-Id header and the logs.' }),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
       .meta({ description: 'Per-field validation errors.' }),
   })
-  .meta({ id: 'Problem',
+  .meta({
+    id: 'Problem',
     description: 'RFC 9457 problem details (media type application/problem+json).',
     example: {
       type: 'urn:tfcompute:problem:validation-failed',

@@ -30,7 +30,10 @@ export const JobData = z.strictObject({
   // refuses the job as one it cannot parse, failing it with a reason,
   // instead of running it under the shared prefix, where the next worker
   // would not find its state and a delete would leave its resources behind.
-  statePrefix: z.string().regex(/^tfcompute-stacks\/[0-9a-z]{16}$/).optional(),
+  statePrefix: z
+    .string()
+    .regex(/^tfcompute-stacks\/[0-9a-z]{16}$/)
+    .optional(),
 });
 export type JobData = z.infer<typeof JobData>;
 // What the API writes: the flags with defaults may be left out.

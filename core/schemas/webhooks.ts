@@ -3,13 +3,19 @@ import { z } from 'zod';
 import { EVENT_TYPES } from '../events/catalogue.ts';
 import { DeliveryId, ProjectName, WebhookId } from './domain.ts';
 
-
 const ReceiverUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
   .max(2048)
-  .refine((value) => !/^[a-z]+:\/\/[^/]*@/i.test(value), 'must not carry a user name or password (put a secret in the receiver, and check the signature)')
+  .refine(
+    (value) => !/^[a-z]+:\/\/[^/]*@/i.test(value),
+    'must not carry a user name or password (put a secret in the receiver, and check the signature)',
+  )
   .refine((value) => !value.includes('#'), 'must not have a fragment')
-  .meta({ description: 'Where events are POSTed. Loopback, private, link-local and metadata addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.', example: 'https://hooks.example.com/tfcompute' });
+  .meta({
+    description:
+      'Where events are POSTed. Loopback, private, link-local and metadata addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.',
+    example: 'https://hooks.example.com/tfcompute',
+  });
 
 const EventTypes = z
   .array(z.enum(EVENT_TYPES))
@@ -21,14 +27,24 @@ const Description = z.string().max(500).meta({ description: 'For people: what th
 
 export const WebhookCreateRequest = z
   .strictObject({ url: ReceiverUrl, event_types: EventTypes.default([]), description: Description.default('') })
-  .meta({ id: 'WebhookCreateRequest', example: { url: 'https://hooks.example.com/tfcompute', event_types: ['io.tfcompute.stack.ready', 'io.tfcompute.stack.failed'], description: 'CI pipeline' } });
+  .meta({
+    id: 'WebhookCreateRequest',
+    example: {
+      url: 'https://hooks.example.com/tfcompute',
+      event_types: ['io.tfcompute.stack.ready', 'io.tfcompute.stack.failed'],
+      description: 'CI pipeline',
+    },
+  });
 
 export const WebhookUpdateRequest = z
   .strictObject({
     url: ReceiverUrl.optional(),
     event_types: EventTypes.optional(),
     description: Description.optional(),
-    enabled: z.boolean().optional().meta({ description: 'false stops deliveries; true resumes them (also after a receiver answered 410).' }),
+    enabled: z
+      .boolean()
+      .optional()
+      .meta({ description: 'false stops deliveries; true resumes them (also after a receiver answered 410).' }),
   })
   .meta({ id: 'WebhookUpdateRequest', example: { enabled: true } });
 
@@ -44,18 +60,29 @@ const Circuit = z
     reason: z.string().nullable().meta({ description: 'Open or half-open: why it opened.' }),
     changed_at: Timestamp.nullable().meta({ description: 'When it last opened or closed; null if it never has.' }),
   })
-  .meta({ id: 'WebhookCircuit', description: 'The circuit breaker that stops deliveries to a receiver that fails every attempt.' });
+  .meta({
+    id: 'WebhookCircuit',
+    description: 'The circuit breaker that stops deliveries to a receiver that fails every attempt.',
+  });
 
 export const Webhook = z
   .object({
     id: WebhookId,
-    project: ProjectName.nullable().meta({ description: "The project whose events it receives, and whose admins see and change it; null: every project: an owner's webhook (or one from before projects), for owners and admins of every project." }),
+    project: ProjectName.nullable().meta({
+      description:
+        "The project whose events it receives, and whose admins see and change it; null: every project: an owner's webhook (or one from before projects), for owners and admins of every project.",
+    }),
     url: z.string(),
     event_types: z.array(z.string()),
     description: z.string(),
     enabled: z.boolean(),
-    disabled_reason: z.string().nullable().meta({ description: 'Why deliveries stopped, when the service stopped them (a receiver that answered 410).' }),
-    previous_secret_expires_at: Timestamp.nullable().meta({ description: 'After a rotation, until when the previous secret still signs beside the new one.' }),
+    disabled_reason: z
+      .string()
+      .nullable()
+      .meta({ description: 'Why deliveries stopped, when the service stopped them (a receiver that answered 410).' }),
+    previous_secret_expires_at: Timestamp.nullable().meta({
+      description: 'After a rotation, until when the previous secret still signs beside the new one.',
+    }),
     circuit: Circuit,
     created_by: z.string(),
     created_at: Timestamp,
@@ -67,16 +94,25 @@ export const Webhook = z
 export type Webhook = z.infer<typeof Webhook>;
 
 export const WebhookWithSecret = Webhook.extend({
-  secret: z.string().meta({ description: 'The signing secret ("whsec_" and base64): shown only in this response. Verify `webhook-signature` with it (Standard Webhooks).', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
+  secret: z.string().meta({
+    description:
+      'The signing secret ("whsec_" and base64): shown only in this response. Verify `webhook-signature` with it (Standard Webhooks).',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  }),
 }).meta({ id: 'WebhookWithSecret' });
 
-export const WebhookList = z.object({ items: z.array(Webhook), next_cursor: z.string().nullable() }).meta({ id: 'WebhookList', description: 'A page of webhooks, oldest first.' });
+export const WebhookList = z
+  .object({ items: z.array(Webhook), next_cursor: z.string().nullable() })
+  .meta({ id: 'WebhookList', description: 'A page of webhooks, oldest first.' });
 
 export const DeliveryAttempt = z
   .object({
     attempt: z.int(),
     at: Timestamp,
-    status_code: z.int().nullable().meta({ description: "The receiver's HTTP status; null when none came (a timeout, a connection failure, a refused address)." }),
+    status_code: z.int().nullable().meta({
+      description:
+        "The receiver's HTTP status; null when none came (a timeout, a connection failure, a refused address).",
+    }),
     duration_ms: z.int(),
     error: z.string().nullable(),
   })
@@ -87,7 +123,9 @@ export const Delivery = z
     id: DeliveryId,
     webhook_id: WebhookId,
     event: z.object({ id: z.string(), type: z.string() }),
-    status: z.enum(['pending', 'succeeded', 'failed']).meta({ description: 'pending: being tried (or waiting to be tried again); failed: given up.' }),
+    status: z
+      .enum(['pending', 'succeeded', 'failed'])
+      .meta({ description: 'pending: being tried (or waiting to be tried again); failed: given up.' }),
     error: z.string().nullable(),
     redelivery_of: DeliveryId.nullable(),
     attempts: z.array(DeliveryAttempt),
@@ -98,7 +136,9 @@ export const Delivery = z
   .meta({ id: 'Delivery' });
 export type Delivery = z.infer<typeof Delivery>;
 
-export const DeliveryList = z.object({ items: z.array(Delivery), next_cursor: z.string().nullable() }).meta({ id: 'DeliveryList', description: 'A page of deliveries, newest first.' });
+export const DeliveryList = z
+  .object({ items: z.array(Delivery), next_cursor: z.string().nullable() })
+  .meta({ id: 'DeliveryList', description: 'A page of deliveries, newest first.' });
 
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size, 1-100.' }),
@@ -106,7 +146,9 @@ export const PageQuery = z.strictObject({
 });
 
 export const WebhookListQuery = PageQuery.extend({
-  project: ProjectName.optional().meta({ description: 'Only the webhooks of this project (every-project ones are left out).' }),
+  project: ProjectName.optional().meta({
+    description: 'Only the webhooks of this project (every-project ones are left out).',
+  }),
 });
 
 export const WebhookIdParams = z.object({ webhookId: WebhookId });
@@ -114,6 +156,14 @@ export const DeliveryIdParams = z.object({ webhookId: WebhookId, deliveryId: Del
 
 export const EventTypeList = z
   .object({
-    items: z.array(z.object({ type: z.string(), description: z.string(), data_schema: z.record(z.string(), z.unknown()).meta({ description: "JSON Schema (2020-12) of the event's `data`." }) })),
+    items: z.array(
+      z.object({
+        type: z.string(),
+        description: z.string(),
+        data_schema: z
+          .record(z.string(), z.unknown())
+          .meta({ description: "JSON Schema (2020-12) of the event's `data`." }),
+      }),
+    ),
   })
   .meta({ id: 'EventTypeList' });

@@ -102,7 +102,6 @@ export class Audit {
   }
 }
 
-
 export function auditRecord(context: ContextOf<'audit'>, note: AuditNote | undefined): AuditRecord | undefined {
   if (note === undefined) return undefined;
   const nowMs = context.audit.now();
@@ -155,7 +154,10 @@ function appendTo(
   const { keys, audit } = context;
   const streams = project === INSTALLATION ? [keys.audit] : [keys.audit, keys.projectAudit(project)];
   for (const key of streams) {
-    multi.xtrim(key, 'MINID', nowMs - audit.retentionMs).xadd(key, '*', ...fields).pexpire(key, audit.retentionMs);
+    multi
+      .xtrim(key, 'MINID', nowMs - audit.retentionMs)
+      .xadd(key, '*', ...fields)
+      .pexpire(key, audit.retentionMs);
   }
 }
 

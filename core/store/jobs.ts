@@ -123,18 +123,14 @@ export class Jobs {
   async cancel(resourceId: string, jobId: string, audit?: AuditNote): Promise<CancelOutcome> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run(
-      'cancel',
-      [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
-      {
-        jobId,
-        now,
-        nowMs,
-        error: JSON.stringify(CANCELLED_ON_REQUEST),
-        retentionSeconds: jobRetentionSeconds,
-        audit: auditRecord(this.#c, audit),
-      },
-    );
+    const reply = await scripts.run('cancel', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], {
+      jobId,
+      now,
+      nowMs,
+      error: JSON.stringify(CANCELLED_ON_REQUEST),
+      retentionSeconds: jobRetentionSeconds,
+      audit: auditRecord(this.#c, audit),
+    });
     return parse.cancel(reply);
   }
 

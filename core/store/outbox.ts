@@ -74,7 +74,16 @@ export class Outbox {
   async readNew(connection: RedisConnection, consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
     const { outbox } = this.#c.keys;
     const reply = (await connection.xreadgroup(
-      'GROUP', DISPATCH_GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', outbox, '>',
+      'GROUP',
+      DISPATCH_GROUP,
+      consumer,
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      outbox,
+      '>',
     )) as Array<[string, StreamEntries]> | null;
     return (reply?.[0]?.[1] ?? []).map(entryOf);
   }
@@ -84,7 +93,14 @@ export class Outbox {
   async readOwnPending(consumer: string, count: number): Promise<OutboxEntry[]> {
     const { outbox } = this.#c.keys;
     const reply = (await this.#c.redis.xreadgroup(
-      'GROUP', DISPATCH_GROUP, consumer, 'COUNT', count, 'STREAMS', outbox, '0',
+      'GROUP',
+      DISPATCH_GROUP,
+      consumer,
+      'COUNT',
+      count,
+      'STREAMS',
+      outbox,
+      '0',
     )) as Array<[string, StreamEntries]> | null;
     // An entry trimmed meanwhile comes back without its fields.
     return (reply?.[0]?.[1] ?? []).filter((entry): entry is [string, string[]] => Array.isArray(entry[1])).map(entryOf);

@@ -182,11 +182,10 @@ export class Resources extends ResourceQueries {
   async requestPlan(args: NewJobRequest & { onlyIfIdle?: boolean }): Promise<PlanRequest> {
     const { keys, scripts } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run(
-      'request-plan',
-      [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
-      { ...this.#newJob(args, now, nowMs), onlyIfIdle: args.onlyIfIdle === true },
-    );
+    const reply = await scripts.run('request-plan', [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)], {
+      ...this.#newJob(args, now, nowMs),
+      onlyIfIdle: args.onlyIfIdle === true,
+    });
     return parse.requestPlan(reply);
   }
 
@@ -209,5 +208,4 @@ export class Resources extends ResourceQueries {
       if (count < FORGET_BATCH) return forgotten;
     }
   }
-
 }

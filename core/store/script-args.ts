@@ -111,7 +111,8 @@ export type CreateWebhookArgs = {
   projectLimit: number;
   member: string;
   project: string;
-} & Fields & Audit;
+} & Fields &
+  Audit;
 export type RecordDeliveryArgs = { member: string; retentionSeconds: number } & Fields & Audit;
 export type AdmitDeliveryArgs = { deliveryId: string; nowMs: number; trialMs: number };
 export type RecordCircuitArgs = {

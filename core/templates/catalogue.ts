@@ -5,6 +5,7 @@
 // version is a hash of its files, so the API and the workers can tell
 // whether they read the same one.
 import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,11 +80,12 @@ export async function loadCatalogue(source: TemplateSource, options: { canEncryp
   }
   const unread = found.filter(({ key }) => !manifests.has(key));
   const read = await readModules(unread.map(({ dir }) => dir));
-  unread.forEach(({ key }, i) => manifests.set(key, read[i] as ModuleManifest));
+  for (const [i, { key }] of unread.entries()) manifests.set(key, read[i] as ModuleManifest);
   const templates: Template[] = [];
   for (const { name, dir, ownHash, key } of found) {
     const manifest = manifests.get(key) as ModuleManifest;
-    const version = manifest.localModules.length === 0 ? ownHash : await contentHash(dir, [dir, ...manifest.localModules]);
+    const version =
+      manifest.localModules.length === 0 ? ownHash : await contentHash(dir, [dir, ...manifest.localModules]);
     const template = buildTemplate(name, dir, version, manifest, await readOptions(dir));
     const sensitive = template.inputs.filter((input) => input.sensitive).map((input) => input.name);
     if (sensitive.length > 0 && !options.canEncrypt) {
@@ -99,7 +101,7 @@ export async function loadCatalogue(source: TemplateSource, options: { canEncryp
 async function templateDirs(source: TemplateSource): Promise<Map<string, string>> {
   if (source.templatesDir === undefined) return new Map([[LEGACY_TEMPLATE, source.singleDir]]);
   const root = source.templatesDir;
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (error) {
@@ -112,19 +114,29 @@ async function templateDirs(source: TemplateSource): Promise<Map<string, string>
     // A directory without .tf files (shared modules, say) is not a template.
     if (!(await readdir(dir)).some((file) => file.endsWith('.tf'))) continue;
     if (!TEMPLATE_NAME.test(entry.name)) {
-      throw new ConfigError(`template ${dir}: the directory name is the template's name and route, so it must match ${TEMPLATE_NAME.source}`);
+      throw new ConfigError(
+        `template ${dir}: the directory name is the template's name and route, so it must match ${TEMPLATE_NAME.source}`,
+      );
     }
-    if (RESERVED_NAMES.has(entry.name)) throw new ConfigError(`template ${dir}: "${entry.name}" is a route of the API itself; rename the directory`);
+    if (RESERVED_NAMES.has(entry.name))
+      throw new ConfigError(`template ${dir}: "${entry.name}" is a route of the API itself; rename the directory`);
     dirs.set(entry.name, dir);
   }
-  if (dirs.size === 0) throw new ConfigError(`invalid configuration:\n  TEMPLATES_DIR: ${root} has no subdirectory with .tf files`);
+  if (dirs.size === 0)
+    throw new ConfigError(`invalid configuration:\n  TEMPLATES_DIR: ${root} has no subdirectory with .tf files`);
   return dirs;
 }
 
 async function readModules(dirs: string[]): Promise<ModuleManifest[]> {
   if (dirs.length === 0) return [];
-  const result = await execa(process.execPath, [READER, ...dirs], { timeout: 120_000, reject: false, extendEnv: false, env: {} });
-  if (result.exitCode !== 0) throw new ConfigError(`could not read the templates' variables: ${result.stderr || result.stdout}`);
+  const result = await execa(process.execPath, [READER, ...dirs], {
+    timeout: 120_000,
+    reject: false,
+    extendEnv: false,
+    env: {},
+  });
+  if (result.exitCode !== 0)
+    throw new ConfigError(`could not read the templates' variables: ${result.stderr || result.stdout}`);
   const output = ReaderOutput.parse(JSON.parse(result.stdout));
   if (!output.ok) throw new ConfigError(`template file ${output.file}: ${output.message}`);
   return output.modules;
@@ -146,20 +158,32 @@ async function readOptions(dir: string): Promise<TemplateOptions> {
   }
   const parsed = TemplateOptionsFile.safeParse(json);
   if (!parsed.success) {
-    throw new ConfigError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+    throw new ConfigError(
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }
 
-function buildTemplate(name: string, dir: string, version: string, manifest: ModuleManifest, options: TemplateOptions): Template {
+function buildTemplate(
+  name: string,
+  dir: string,
+  version: string,
+  manifest: ModuleManifest,
+  options: TemplateOptions,
+): Template {
   const file = path.join(dir, 'template.json');
   const byName = new Map(manifest.variables.map((v) => [v.name, v]));
   if (!byName.has(RESOURCE_ID_VARIABLE)) {
-    throw new ConfigError(`template ${dir}: declares no variable "${RESOURCE_ID_VARIABLE}"; tfcompute sets it to the stack's id (and Terraform workspace name), so the module must declare it`);
+    throw new ConfigError(
+      `template ${dir}: declares no variable "${RESOURCE_ID_VARIABLE}"; tfcompute sets it to the stack's id (and Terraform workspace name), so the module must declare it`,
+    );
   }
   for (const variable of Object.keys(options.variables ?? {})) {
-    if (!byName.has(variable)) throw new ConfigError(`${file}: variables.${variable}: the module declares no such variable`);
-    if (variable === RESOURCE_ID_VARIABLE) throw new ConfigError(`${file}: variables.${variable}: set by tfcompute, never by a caller or template.json`);
+    if (!byName.has(variable))
+      throw new ConfigError(`${file}: variables.${variable}: the module declares no such variable`);
+    if (variable === RESOURCE_ID_VARIABLE)
+      throw new ConfigError(`${file}: variables.${variable}: set by tfcompute, never by a caller or template.json`);
   }
   const inputs: TemplateInput[] = [];
   const operatorSet: VariableSpec[] = [];
@@ -171,16 +195,29 @@ function buildTemplate(name: string, dir: string, version: string, manifest: Mod
       continue;
     }
     if (REQUEST_FIELDS.has(variable.name)) {
-      throw new ConfigError(`template ${dir}: variable "${variable.name}" has the name of a create request's own field; rename it, or set it by the operator ("expose": false in template.json)`);
+      throw new ConfigError(
+        `template ${dir}: variable "${variable.name}" has the name of a create request's own field; rename it, or set it by the operator ("expose": false in template.json)`,
+      );
     }
     const schema = variableSchema(variable, option.enum ? { enum: option.enum } : {});
-    for (const [field, value] of [['enum', option.enum], ['example', option.example === undefined ? undefined : [option.example]]] as const) {
+    for (const [field, value] of [
+      ['enum', option.enum],
+      ['example', option.example === undefined ? undefined : [option.example]],
+    ] as const) {
       for (const item of value ?? []) {
-        if (!schema.safeParse(item).success) throw new ConfigError(`${file}: variables.${variable.name}.${field}: ${JSON.stringify(item)} is not a valid value of the variable`);
+        if (!schema.safeParse(item).success)
+          throw new ConfigError(
+            `${file}: variables.${variable.name}.${field}: ${JSON.stringify(item)} is not a valid value of the variable`,
+          );
       }
     }
     const description = option.description ?? variable.description;
-    inputs.push({ ...variable, ...(description === undefined ? {} : { description }), schema, ...('example' in option ? { example: option.example } : {}) });
+    inputs.push({
+      ...variable,
+      ...(description === undefined ? {} : { description }),
+      schema,
+      ...('example' in option ? { example: option.example } : {}),
+    });
   }
   const shape: Record<string, z.ZodType> = {};
   const defaults: Record<string, unknown> = {};
@@ -228,7 +265,13 @@ async function filesUnder(dir: string, depth = 0): Promise<string[]> {
   if (depth > 16) return [];
   const files: string[] = [];
   for (const name of (await readdir(dir)).sort()) {
-    if (name.startsWith('.') || name.endsWith('.tfstate') || name.endsWith('.tfstate.backup') || name === 'terraform.tfstate.d') continue;
+    if (
+      name.startsWith('.') ||
+      name.endsWith('.tfstate') ||
+      name.endsWith('.tfstate.backup') ||
+      name === 'terraform.tfstate.d'
+    )
+      continue;
     const full = path.join(dir, name);
     const info = await stat(full);
     if (info.isDirectory()) files.push(...(await filesUnder(full, depth + 1)));

@@ -47,9 +47,22 @@ export async function constraintsOf(condition: string, variable: string): Promis
   const translator = new Translator(variable);
   let allowsNull = false;
   const [first, second, third] = node.children;
-  if (node.type === 'binaryOp' && node.meta?.operator === 'logicalOr' && first && second && translator.isNullCheck(first, new Map())) {
+  if (
+    node.type === 'binaryOp' &&
+    node.meta?.operator === 'logicalOr' &&
+    first &&
+    second &&
+    translator.isNullCheck(first, new Map())
+  ) {
     node = second;
-  } else if (node.type === 'conditional' && first && second && third && translator.isNullCheck(first, new Map()) && second.meta?.value === 'true') {
+  } else if (
+    node.type === 'conditional' &&
+    first &&
+    second &&
+    third &&
+    translator.isNullCheck(first, new Map()) &&
+    second.meta?.value === 'true'
+  ) {
     allowsNull = true;
     node = third;
   }
@@ -60,12 +73,35 @@ export async function constraintsOf(condition: string, variable: string): Promis
   return { constraints, allowsNull, complete: !translator.partial };
 }
 
-const COMPARISONS: Record<string, { flipped: string; bound: (n: number) => Constraints; length: (n: number) => Constraints }> = {
-  greaterThan: { flipped: 'lessThan', bound: (n) => ({ exclusiveMinimum: n }), length: (n) => ({ minLength: Math.floor(n) + 1 }) },
-  greaterThanOrEqual: { flipped: 'lessThanOrEqual', bound: (n) => ({ minimum: n }), length: (n) => ({ minLength: Math.ceil(n) }) },
-  lessThan: { flipped: 'greaterThan', bound: (n) => ({ exclusiveMaximum: n }), length: (n) => ({ maxLength: Math.ceil(n) - 1 }) },
-  lessThanOrEqual: { flipped: 'greaterThanOrEqual', bound: (n) => ({ maximum: n }), length: (n) => ({ maxLength: Math.floor(n) }) },
-  equal: { flipped: 'equal', bound: (n) => ({ enum: [n] }), length: (n) => (Number.isInteger(n) ? { minLength: n, maxLength: n } : { maxLength: -1 }) },
+const COMPARISONS: Record<
+  string,
+  { flipped: string; bound: (n: number) => Constraints; length: (n: number) => Constraints }
+> = {
+  greaterThan: {
+    flipped: 'lessThan',
+    bound: (n) => ({ exclusiveMinimum: n }),
+    length: (n) => ({ minLength: Math.floor(n) + 1 }),
+  },
+  greaterThanOrEqual: {
+    flipped: 'lessThanOrEqual',
+    bound: (n) => ({ minimum: n }),
+    length: (n) => ({ minLength: Math.ceil(n) }),
+  },
+  lessThan: {
+    flipped: 'greaterThan',
+    bound: (n) => ({ exclusiveMaximum: n }),
+    length: (n) => ({ maxLength: Math.ceil(n) - 1 }),
+  },
+  lessThanOrEqual: {
+    flipped: 'greaterThanOrEqual',
+    bound: (n) => ({ maximum: n }),
+    length: (n) => ({ maxLength: Math.floor(n) }),
+  },
+  equal: {
+    flipped: 'equal',
+    bound: (n) => ({ enum: [n] }),
+    length: (n) => (Number.isInteger(n) ? { minLength: n, maxLength: n } : { maxLength: -1 }),
+  },
 };
 
 class Translator {
@@ -153,19 +189,40 @@ class Translator {
 
   // `length(distinct([for k in keys(M) : lower(k)]))` beside `length(M)`: M's path.
   #distinctLowerKeys(distinctLength: AstNode, mapLength: AstNode, scope: Scope): Path | undefined {
-    const isLength = (n: AstNode | undefined) => n?.type === 'function' && n.meta?.name === 'length' && n.children.length === 1;
+    const isLength = (n: AstNode | undefined) =>
+      n?.type === 'function' && n.meta?.name === 'length' && n.children.length === 1;
     if (!isLength(distinctLength) || !isLength(mapLength)) return undefined;
     const map = this.subject(mapLength.children[0] as AstNode, scope);
     const distinct = distinctLength.children[0];
-    if (!map || distinct?.type !== 'function' || distinct.meta?.name !== 'distinct' || distinct.children.length !== 1) return undefined;
+    if (!map || distinct?.type !== 'function' || distinct.meta?.name !== 'distinct' || distinct.children.length !== 1)
+      return undefined;
     const loop = distinct.children[0];
     const [collection, body, ...rest] = loop?.children ?? [];
-    if (loop?.type !== 'for' || !collection || !body || rest.length > 0 || (typeof loop.meta?.keyVar === 'string' && loop.meta.keyVar !== '')) return undefined;
+    if (
+      loop?.type !== 'for' ||
+      !collection ||
+      !body ||
+      rest.length > 0 ||
+      (typeof loop.meta?.keyVar === 'string' && loop.meta.keyVar !== '')
+    )
+      return undefined;
     const [keysOf] = collection.children;
-    if (collection.type !== 'function' || collection.meta?.name !== 'keys' || collection.children.length !== 1 || !keysOf) return undefined;
+    if (
+      collection.type !== 'function' ||
+      collection.meta?.name !== 'keys' ||
+      collection.children.length !== 1 ||
+      !keysOf
+    )
+      return undefined;
     if (this.subject(keysOf, scope)?.join() !== map.join()) return undefined;
     const [lowered] = body.children;
-    if (body.type !== 'function' || body.meta?.name !== 'lower' || body.children.length !== 1 || lowered?.meta?.fullAccessor !== loop.meta?.valVar) return undefined;
+    if (
+      body.type !== 'function' ||
+      body.meta?.name !== 'lower' ||
+      body.children.length !== 1 ||
+      lowered?.meta?.fullAccessor !== loop.meta?.valVar
+    )
+      return undefined;
     return map;
   }
 
@@ -200,7 +257,13 @@ class Translator {
     if (over) {
       if (valueVar) inner.set(valueVar, [...over, 'elements']);
       if (keyVar) inner.set(keyVar, [...over, 'keys']);
-    } else if (collection.type === 'function' && collection.meta?.name === 'keys' && keysOf && collection.children.length === 1 && !keyVar) {
+    } else if (
+      collection.type === 'function' &&
+      collection.meta?.name === 'keys' &&
+      keysOf &&
+      collection.children.length === 1 &&
+      !keyVar
+    ) {
       const map = this.subject(keysOf, scope);
       if (!map || !valueVar) return [];
       inner.set(valueVar, [...map, 'keys']);

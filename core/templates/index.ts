@@ -1,4 +1,12 @@
 // Templates: Terraform root modules served as resource types, their inputs
 // typed from their variables.
-export { Catalogue, loadCatalogue, RESOURCE_ID_VARIABLE, TEMPLATE_NAME, type Template, type TemplateInput, type TemplateSource } from './catalogue.ts';
+export {
+  Catalogue,
+  loadCatalogue,
+  RESOURCE_ID_VARIABLE,
+  TEMPLATE_NAME,
+  type Template,
+  type TemplateInput,
+  type TemplateSource,
+} from './catalogue.ts';
 export { canonicalJson } from './input-schema.ts';

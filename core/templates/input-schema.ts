@@ -26,7 +26,8 @@ const CANONICAL = 'must be well-formed Unicode in NFC (Terraform normalises stri
 
 export function variableSchema(variable: VariableSpec, extra: Constraints = {}): z.ZodType {
   const constraints: Constraints = {};
-  for (const validation of variable.validations) if (validation.translated) mergeConstraints(constraints, validation.translated);
+  for (const validation of variable.validations)
+    if (validation.translated) mergeConstraints(constraints, validation.translated);
   mergeConstraints(constraints, extra);
   const schema = typeSchema(variable.type, constraints);
   const nullable = variable.nullable && variable.hasDefault && variable.validations.every((v) => v.allowsNull);
@@ -79,7 +80,11 @@ function stringSchema(c: Constraints): z.ZodType {
   for (const pattern of c.patterns ?? []) schema = schema.regex(new RegExp(pattern, 'u'), `must match ${pattern}`);
   // The document carries the pattern's source (JSON Schema matches it with
   // Unicode semantics), not the JavaScript literal with its flag.
-  if (first !== undefined) schema = schema.meta({ pattern: first, ...(more.length > 0 ? { allOf: more.map((pattern) => ({ pattern })) } : {}) });
+  if (first !== undefined)
+    schema = schema.meta({
+      pattern: first,
+      ...(more.length > 0 ? { allOf: more.map((pattern) => ({ pattern })) } : {}),
+    });
   const notPatterns = c.notPatterns ?? [];
   for (const pattern of notPatterns) {
     const re = new RegExp(pattern, 'u');
@@ -112,9 +117,10 @@ function withEnum(schema: z.ZodType, c: Constraints): z.ZodType {
 }
 
 function collection(kind: 'list' | 'set', element: TfType, c: Constraints): z.ZodType {
-  const arrays = element.kind === 'any'
-    ? PRIMITIVES.map((primitive) => z.array(typeSchema(primitive, c.elements)))
-    : [z.array(typeSchema(element, c.elements))];
+  const arrays =
+    element.kind === 'any'
+      ? PRIMITIVES.map((primitive) => z.array(typeSchema(primitive, c.elements)))
+      : [z.array(typeSchema(element, c.elements))];
   const sized = arrays.map((array) => {
     let schema = array;
     if (c.minLength !== undefined) schema = schema.min(c.minLength);
@@ -124,22 +130,32 @@ function collection(kind: 'list' | 'set', element: TfType, c: Constraints): z.Zo
   const schema = sized.length === 1 ? (sized[0] as z.ZodType) : z.union(sized);
   if (kind === 'list') return schema;
   return schema
-    .refine((items) => new Set((items as unknown[]).map(canonicalJson)).size === (items as unknown[]).length, 'must not repeat an item (it is a set)')
+    .refine(
+      (items) => new Set((items as unknown[]).map(canonicalJson)).size === (items as unknown[]).length,
+      'must not repeat an item (it is a set)',
+    )
     .meta({ uniqueItems: true });
 }
 
 function mapSchema(element: TfType, c: Constraints): z.ZodType {
   const key = stringSchema(c.keys ?? {}) as z.ZodType<string>;
-  const records = element.kind === 'any'
-    ? PRIMITIVES.map((primitive) => z.record(key, typeSchema(primitive, c.elements)))
-    : [z.record(key, typeSchema(element, c.elements))];
+  const records =
+    element.kind === 'any'
+      ? PRIMITIVES.map((primitive) => z.record(key, typeSchema(primitive, c.elements)))
+      : [z.record(key, typeSchema(element, c.elements))];
   let schema: z.ZodType = records.length === 1 ? (records[0] as z.ZodType) : z.union(records);
   // The OpenAPI generator leaves a record's key schema out.
   const { $schema: _, ...propertyNames } = z.toJSONSchema(key, { unrepresentable: 'any' });
   schema = schema.meta({ propertyNames });
   const { minLength: min, maxLength: max } = c;
-  if (min !== undefined) schema = schema.refine((m) => Object.keys(m as object).length >= min, `must have at least ${min} keys`).meta({ minProperties: min });
-  if (max !== undefined) schema = schema.refine((m) => Object.keys(m as object).length <= max, `must have at most ${max} keys`).meta({ maxProperties: max });
+  if (min !== undefined)
+    schema = schema
+      .refine((m) => Object.keys(m as object).length >= min, `must have at least ${min} keys`)
+      .meta({ minProperties: min });
+  if (max !== undefined)
+    schema = schema
+      .refine((m) => Object.keys(m as object).length <= max, `must have at most ${max} keys`)
+      .meta({ maxProperties: max });
   if (c.distinctKeysIgnoringCase) {
     schema = schema.refine((m) => {
       const keys = Object.keys(m as object);

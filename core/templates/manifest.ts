@@ -21,7 +21,9 @@ export const TfType: z.ZodType<TfType> = z.lazy(() =>
     z.strictObject({ kind: z.literal('tuple'), elements: z.array(TfType) }),
   ]),
 );
-const TfAttribute: z.ZodType<TfAttribute> = z.lazy(() => z.strictObject({ type: TfType, optional: z.boolean(), default: z.unknown().optional() }));
+const TfAttribute: z.ZodType<TfAttribute> = z.lazy(() =>
+  z.strictObject({ type: TfType, optional: z.boolean(), default: z.unknown().optional() }),
+);
 
 // What a validation block's condition says about a value, where it takes a
 // shape we can check before any job (see constraints.ts). Every field is a
@@ -78,8 +80,14 @@ export function mergeConstraints(into: Constraints, from: Constraints): void {
   if (from.enum) into.enum = into.enum ? into.enum.filter((v) => from.enum?.includes(v)) : [...from.enum];
   if (from.patterns) into.patterns = [...(into.patterns ?? []), ...from.patterns];
   if (from.notPatterns) into.notPatterns = [...(into.notPatterns ?? []), ...from.notPatterns];
-  if (from.elements) mergeConstraints((into.elements ??= {}), from.elements);
-  if (from.keys) mergeConstraints((into.keys ??= {}), from.keys);
+  if (from.elements) {
+    into.elements ??= {};
+    mergeConstraints(into.elements, from.elements);
+  }
+  if (from.keys) {
+    into.keys ??= {};
+    mergeConstraints(into.keys, from.keys);
+  }
 }
 
 export const Validation = z.strictObject({

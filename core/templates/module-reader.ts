@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getExpressionAst, parse } from '@cdktn/hcl2json';
 import { constraintsOf } from './constraints.ts';
-import { type ModuleManifest, type TfAttribute, type TfType, type VariableSpec } from './manifest.ts';
+import type { ModuleManifest, TfAttribute, TfType, VariableSpec } from './manifest.ts';
 import { type AstNode, constant } from './hcl-ast.ts';
 
 export class ModuleError extends Error {
@@ -57,7 +57,8 @@ async function readBlocks(dir: string, root: boolean): Promise<ModuleManifest> {
     }
     for (const blocks of Object.values(body.module ?? {})) {
       const source = blocks[0]?.source;
-      if (typeof source === 'string' && (source.startsWith('./') || source.startsWith('../'))) localModules.push(path.resolve(dir, source));
+      if (typeof source === 'string' && (source.startsWith('./') || source.startsWith('../')))
+        localModules.push(path.resolve(dir, source));
     }
   }
   variables.sort((a, b) => a.name.localeCompare(b.name));
@@ -142,7 +143,8 @@ async function typeOfNode(node: AstNode, source: string): Promise<TfType> {
 async function attributeOf(source: string): Promise<TfAttribute> {
   const node = (await getExpressionAst('type.tf', source)) as AstNode | null;
   if (!node) throw new Error(`cannot read the type ${source}`);
-  if (node.type !== 'function' || node.meta?.name !== 'optional') return { type: await typeOfNode(node, source), optional: false };
+  if (node.type !== 'function' || node.meta?.name !== 'optional')
+    return { type: await typeOfNode(node, source), optional: false };
   const [inner, defaultNode] = node.children;
   if (!inner || node.children.length > 2) throw new Error(`unsupported type constraint ${source}`);
   const type = await typeOfNode(inner, source);

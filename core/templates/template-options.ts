@@ -11,7 +11,10 @@ export const TemplateOptionsFile = z.strictObject({
         // false: operator-set (TF_VAR_<name> in the workers' environment),
         // never part of the API.
         expose: z.boolean().optional(),
-        enum: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional(),
+        enum: z
+          .array(z.union([z.string(), z.number(), z.boolean()]))
+          .min(1)
+          .optional(),
         description: z.string().optional(),
         example: z.unknown().optional(),
       }),

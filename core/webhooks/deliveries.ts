@@ -28,22 +28,48 @@ function projectOf(event: CloudEvent): string | undefined {
   return typeof stack?.project === 'string' ? stack.project : undefined;
 }
 
-export type NewDelivery = { webhook: WebhookRecord; event: CloudEvent; deliveryId: string; redeliveryOf?: string | undefined };
+export type NewDelivery = {
+  webhook: WebhookRecord;
+  event: CloudEvent;
+  deliveryId: string;
+  redeliveryOf?: string | undefined;
+};
 
 // Records deliveries and queues those not yet settled, in one go; returns
 // the ids of those queued (not those whose webhook is gone, nor those that
 // already succeeded or failed: a dispatcher handing an event on again).
 // `audit`: deliveries a user asked for (a ping, a redelivery).
-export async function queueDeliveries(deps: DeliveryDeps, deliveries: readonly NewDelivery[], audit?: AuditNote): Promise<string[]> {
+export async function queueDeliveries(
+  deps: DeliveryDeps,
+  deliveries: readonly NewDelivery[],
+  audit?: AuditNote,
+): Promise<string[]> {
   const createdAt = new Date().toISOString();
   const outcomes = await Promise.all(
     deliveries.map(({ webhook, event, deliveryId, redeliveryOf }) =>
-      deps.store.webhooks.recordDelivery({ id: deliveryId, webhookId: webhook.id, eventId: event.id, eventType: event.type, event: JSON.stringify(event), redeliveryOf: redeliveryOf ?? null, createdAt }, audit),
+      deps.store.webhooks.recordDelivery(
+        {
+          id: deliveryId,
+          webhookId: webhook.id,
+          eventId: event.id,
+          eventType: event.type,
+          event: JSON.stringify(event),
+          redeliveryOf: redeliveryOf ?? null,
+          createdAt,
+        },
+        audit,
+      ),
     ),
   );
   const queued = deliveries.filter((_, i) => outcomes[i] === 'recorded' || outcomes[i] === 'pending');
   if (queued.length > 0) {
-    await deps.deliveries.addBulk(queued.map(({ webhook, deliveryId }) => ({ name: 'deliver', data: { deliveryId, webhookId: webhook.id }, opts: deliveryJobOptions(deliveryId, deps.attempts) })));
+    await deps.deliveries.addBulk(
+      queued.map(({ webhook, deliveryId }) => ({
+        name: 'deliver',
+        data: { deliveryId, webhookId: webhook.id },
+        opts: deliveryJobOptions(deliveryId, deps.attempts),
+      })),
+    );
   }
   return queued.map((d) => d.deliveryId);
 }

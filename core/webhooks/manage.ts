@@ -16,7 +16,13 @@ import { queueDeliveries, type DeliveryDeps } from './deliveries.ts';
 // A rotated secret signs beside its successor this long.
 export const PREVIOUS_SECRET_MS = 24 * 3_600_000;
 
-export type WebhookDeps = DeliveryDeps & { secrets: SecretBox | undefined; source: string; allowPrivateNetworks: boolean; limit: number; limitPerProject: number };
+export type WebhookDeps = DeliveryDeps & {
+  secrets: SecretBox | undefined;
+  source: string;
+  allowPrivateNetworks: boolean;
+  limit: number;
+  limitPerProject: number;
+};
 
 // The sealed secret is bound to its webhook: copied onto another, it does not open.
 export function secretContext(webhookId: string): string {
@@ -28,7 +34,11 @@ function newSecret(): string {
 }
 
 function box(deps: WebhookDeps): SecretBox {
-  if (!deps.secrets) throw new AppError('encryption-key-not-set', 'webhook secrets are stored encrypted, and this installation has no ENCRYPTION_KEY; set one (openssl rand -base64 32) on the API and the workers');
+  if (!deps.secrets)
+    throw new AppError(
+      'encryption-key-not-set',
+      'webhook secrets are stored encrypted, and this installation has no ENCRYPTION_KEY; set one (openssl rand -base64 32) on the API and the workers',
+    );
   return deps.secrets;
 }
 
@@ -55,7 +65,12 @@ export function toWebhook(record: WebhookRecord, now = Date.now()): Webhook {
 // An open circuit whose time is up is half-open: its next attempt decides.
 function toCircuit(circuit: WebhookRecord['circuit'], now: number): Webhook['circuit'] {
   const state = !circuit.open ? 'closed' : circuit.until && Date.parse(circuit.until) > now ? 'open' : 'half-open';
-  return { state, until: circuit.open ? circuit.until : null, reason: circuit.open ? circuit.reason : null, changed_at: circuit.changedAt };
+  return {
+    state,
+    until: circuit.open ? circuit.until : null,
+    reason: circuit.open ? circuit.reason : null,
+    changed_at: circuit.changedAt,
+  };
 }
 
 export function toDelivery(record: DeliveryRecord): Delivery {
@@ -80,8 +95,11 @@ async function checked(deps: WebhookDeps, url: string, log: Logger): Promise<str
     await checkReceiver(new URL(url), deps.allowPrivateNetworks);
   } catch (error) {
     if (!(error instanceof RefusedReceiver)) throw error;
-    if (error.resolved !== undefined) log.warn({ host: new URL(url).hostname, resolved: error.resolved }, 'webhook url refused');
-    throw new AppError('validation-failed', `the webhook's url is refused: ${error.message}`, { errors: [{ path: 'url', message: error.message }] });
+    if (error.resolved !== undefined)
+      log.warn({ host: new URL(url).hostname, resolved: error.resolved }, 'webhook url refused');
+    throw new AppError('validation-failed', `the webhook's url is refused: ${error.message}`, {
+      errors: [{ path: 'url', message: error.message }],
+    });
   }
   return url;
 }
@@ -98,13 +116,23 @@ export async function found(deps: WebhookDeps, id: string): Promise<WebhookRecor
 
 async function foundDelivery(deps: WebhookDeps, webhookId: string, deliveryId: string): Promise<DeliveryRecord> {
   const delivery = await deps.store.webhooks.getDelivery(deliveryId);
-  if (!delivery || delivery.webhookId !== webhookId) throw new AppError('delivery-not-found', `webhook ${webhookId} has no delivery ${deliveryId} (deliveries are kept for the job retention period)`);
+  if (!delivery || delivery.webhookId !== webhookId)
+    throw new AppError(
+      'delivery-not-found',
+      `webhook ${webhookId} has no delivery ${deliveryId} (deliveries are kept for the job retention period)`,
+    );
   return delivery;
 }
 
 // `audit`: who asks (the webhook's created_by), and in which request;
 // `project`: whose events it receives (EVERY_PROJECT: all).
-export async function createWebhook(deps: WebhookDeps, audit: AuditContext, project: string, body: { url: string; event_types: string[]; description: string }, log: Logger) {
+export async function createWebhook(
+  deps: WebhookDeps,
+  audit: AuditContext,
+  project: string,
+  body: { url: string; event_types: string[]; description: string },
+  log: Logger,
+) {
   const secrets = box(deps);
   const url = await checked(deps, body.url, log);
   const id = newWebhookId();
@@ -126,12 +154,22 @@ export async function createWebhook(deps: WebhookDeps, audit: AuditContext, proj
     updatedAt: now,
     circuit: { open: false, until: null, reason: null, changedAt: null },
   };
-  const created = await deps.store.webhooks.create(record, { total: deps.limit, perProject: deps.limitPerProject }, noted(audit, 'webhook.create'));
+  const created = await deps.store.webhooks.create(
+    record,
+    { total: deps.limit, perProject: deps.limitPerProject },
+    noted(audit, 'webhook.create'),
+  );
   if (created.outcome === 'limit') {
-    throw new AppError('webhook-limit-reached', `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete one to register another`);
+    throw new AppError(
+      'webhook-limit-reached',
+      `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete one to register another`,
+    );
   }
   if (created.outcome === 'project-limit') {
-    throw new AppError('webhook-limit-reached', `project "${project}" has ${created.count} webhooks, the limit of one project (WEBHOOK_LIMIT_PER_PROJECT=${deps.limitPerProject}); delete one to register another`);
+    throw new AppError(
+      'webhook-limit-reached',
+      `project "${project}" has ${created.count} webhooks, the limit of one project (WEBHOOK_LIMIT_PER_PROJECT=${deps.limitPerProject}); delete one to register another`,
+    );
   }
   if (created.outcome === 'no-project') throw projectNotFound(project);
   return { ...toWebhook(record), secret };
@@ -142,12 +180,28 @@ export async function getWebhook(deps: WebhookDeps, id: string): Promise<Webhook
 }
 
 // Those of `projects`, or every webhook (undefined).
-export async function listWebhooks(deps: WebhookDeps, projects: readonly string[] | undefined, limit: number, cursor: string | undefined) {
+export async function listWebhooks(
+  deps: WebhookDeps,
+  projects: readonly string[] | undefined,
+  limit: number,
+  cursor: string | undefined,
+) {
   const page = await deps.store.webhooks.list(projects, limit, cursor);
   return { items: page.items.map((w) => toWebhook(w)), next_cursor: page.nextCursor };
 }
 
-export async function updateWebhook(deps: WebhookDeps, id: string, body: { url?: string | undefined; event_types?: string[] | undefined; description?: string | undefined; enabled?: boolean | undefined }, log: Logger, audit: AuditContext): Promise<Webhook> {
+export async function updateWebhook(
+  deps: WebhookDeps,
+  id: string,
+  body: {
+    url?: string | undefined;
+    event_types?: string[] | undefined;
+    description?: string | undefined;
+    enabled?: boolean | undefined;
+  },
+  log: Logger,
+  audit: AuditContext,
+): Promise<Webhook> {
   await found(deps, id);
   const changes: Partial<WebhookRecord> = { updatedAt: new Date().toISOString() };
   if (body.url !== undefined) changes.url = await checked(deps, body.url, log);
@@ -177,7 +231,8 @@ export async function rotateSecret(deps: WebhookDeps, id: string, audit: AuditCo
     previousSecretExpiresAt: new Date(now + PREVIOUS_SECRET_MS).toISOString(),
     updatedAt: new Date(now).toISOString(),
   };
-  if (!(await deps.store.webhooks.update(id, rotated, noted(audit, 'webhook.rotate-secret')))) throw webhookNotFound(id);
+  if (!(await deps.store.webhooks.update(id, rotated, noted(audit, 'webhook.rotate-secret'))))
+    throw webhookNotFound(id);
   return { ...toWebhook(await found(deps, id)), secret };
 }
 
@@ -195,7 +250,14 @@ export function signingSecrets(secrets: SecretBox, webhook: WebhookRecord, now =
 // subscribes to other types: it is asked for by name).
 export function pingEvent(webhookId: string, source: string, sequence: number, at = new Date()): CloudEvent {
   const built = buildEvent(
-    { id: eventId(`ping-${newDeliveryId().slice(1)}`), type: PING_EVENT_TYPE, subject: webhookId, time: at.toISOString(), sequence, data: { webhook: { id: webhookId, href: `/api/webhooks/${webhookId}` } } },
+    {
+      id: eventId(`ping-${newDeliveryId().slice(1)}`),
+      type: PING_EVENT_TYPE,
+      subject: webhookId,
+      time: at.toISOString(),
+      sequence,
+      data: { webhook: { id: webhookId, href: `/api/webhooks/${webhookId}` } },
+    },
     source,
   );
   if (!built.ok) throw new Error(`the ping event is not valid: ${built.reason}`);
@@ -207,7 +269,8 @@ export async function pingWebhook(deps: WebhookDeps, id: string, audit: AuditCon
   const webhook = await found(deps, id);
   const event = pingEvent(id, deps.source, await deps.store.webhooks.nextPingSequence(id));
   const deliveryId = newDeliveryId();
-  if ((await queueDeliveries(deps, [{ webhook, event, deliveryId }], noted(audit, 'webhook.ping'))).length === 0) throw webhookNotFound(id);
+  if ((await queueDeliveries(deps, [{ webhook, event, deliveryId }], noted(audit, 'webhook.ping'))).length === 0)
+    throw webhookNotFound(id);
   return getDelivery(deps, id, deliveryId);
 }
 
@@ -222,11 +285,20 @@ export async function listDeliveries(deps: WebhookDeps, webhookId: string, limit
 }
 
 // The same event (same id, same body) as a new delivery.
-export async function redeliver(deps: WebhookDeps, webhookId: string, deliveryId: string, audit: AuditContext): Promise<Delivery> {
+export async function redeliver(
+  deps: WebhookDeps,
+  webhookId: string,
+  deliveryId: string,
+  audit: AuditContext,
+): Promise<Delivery> {
   box(deps);
   const webhook = await found(deps, webhookId);
   const original = await foundDelivery(deps, webhookId, deliveryId);
   const again = newDeliveryId();
-  await queueDeliveries(deps, [{ webhook, event: JSON.parse(original.event) as CloudEvent, deliveryId: again, redeliveryOf: deliveryId }], noted(audit, 'webhook.redeliver'));
+  await queueDeliveries(
+    deps,
+    [{ webhook, event: JSON.parse(original.event) as CloudEvent, deliveryId: again, redeliveryOf: deliveryId }],
+    noted(audit, 'webhook.redeliver'),
+  );
   return getDelivery(deps, webhookId, again);
 }

@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-const PRECONDITION_FAILED = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
+const PRECONDITION_FAILED =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
 
 export class ConditionalS3 {
   readonly #target: URL;
@@ -49,13 +50,22 @@ export class ConditionalS3 {
       }
       await this.#forward(req, res);
     });
-    this.#writes.set(key, turn.catch(() => undefined));
+    this.#writes.set(
+      key,
+      turn.catch(() => undefined),
+    );
     await turn.catch(() => res.destroy());
   }
 
   // The object's ETag now, or undefined when there is none.
   async #etag(req: IncomingMessage): Promise<string | undefined> {
-    const head = request({ host: this.#target.hostname, port: this.#target.port, method: 'HEAD', path: req.url, headers: { host: req.headers.host } });
+    const head = request({
+      host: this.#target.hostname,
+      port: this.#target.port,
+      method: 'HEAD',
+      path: req.url,
+      headers: { host: req.headers.host },
+    });
     head.end();
     const [answer] = (await once(head, 'response')) as [IncomingMessage];
     answer.resume();
@@ -65,11 +75,14 @@ export class ConditionalS3 {
   // Resolves once the answer has been passed on.
   #forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>();
-    const upstream = request({ host: this.#target.hostname, port: this.#target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-      answer.on('end', () => resolve());
-    });
+    const upstream = request(
+      { host: this.#target.hostname, port: this.#target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', () => resolve());
+      },
+    );
     upstream.on('error', () => {
       res.destroy();
       resolve();

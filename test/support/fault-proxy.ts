@@ -7,7 +7,12 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
-export type Toxic = { kind: 'none' } | { kind: 'down' } | { kind: 'latency'; ms: number } | { kind: 'reset_peer' } | { kind: 'reset_mid_response' };
+export type Toxic =
+  | { kind: 'none' }
+  | { kind: 'down' }
+  | { kind: 'latency'; ms: number }
+  | { kind: 'reset_peer' }
+  | { kind: 'reset_mid_response' };
 
 export class FaultProxy {
   readonly #server: Server;
@@ -15,7 +20,13 @@ export class FaultProxy {
   readonly #sockets = new Set<Socket>();
   #toxic: Toxic = { kind: 'none' };
   // Connections made while each toxic was set, by kind.
-  readonly connections: Record<Toxic['kind'], number> = { none: 0, down: 0, latency: 0, reset_peer: 0, reset_mid_response: 0 };
+  readonly connections: Record<Toxic['kind'], number> = {
+    none: 0,
+    down: 0,
+    latency: 0,
+    reset_peer: 0,
+    reset_mid_response: 0,
+  };
 
   constructor(targetUrl: string) {
     const url = new URL(targetUrl);

@@ -12,7 +12,21 @@ import { stripTypeScriptTypes } from 'node:module';
 export type FunctionSpan = { line: number; lines: number };
 
 const NOT_FUNCTIONS = new Set(['if', 'for', 'while', 'switch', 'catch', 'with']);
-const BEFORE_REGEX = new Set(['return', 'typeof', 'case', 'of', 'in', 'else', 'do', 'void', 'delete', 'throw', 'await', 'yield', 'instanceof']);
+const BEFORE_REGEX = new Set([
+  'return',
+  'typeof',
+  'case',
+  'of',
+  'in',
+  'else',
+  'do',
+  'void',
+  'delete',
+  'throw',
+  'await',
+  'yield',
+  'instanceof',
+]);
 
 type Open = { line: number; fn: boolean; nested: number };
 
@@ -61,11 +75,24 @@ export function functionSpans(source: string): FunctionSpan[] {
       i++;
       continue;
     }
-    if (code.startsWith('//', i)) skipTo('\n'), line++;
-    else if (code.startsWith('/*', i)) (i += 2), skipTo('*/');
-    else if (c === "'" || c === '"') (i += 1), skipTo(c), (prev = 'x');
-    else if (c === '`') (i += 1), template(), (prev = 'x');
-    else if (c === '/' && (prev === '' || /[(,=:[!&|?{};+\-*%<>~^]/.test(prev) || (prev === 'w' && BEFORE_REGEX.has(word)))) {
+    if (code.startsWith('//', i)) {
+      skipTo('\n');
+      line++;
+    } else if (code.startsWith('/*', i)) {
+      i += 2;
+      skipTo('*/');
+    } else if (c === "'" || c === '"') {
+      i += 1;
+      skipTo(c);
+      prev = 'x';
+    } else if (c === '`') {
+      i += 1;
+      template();
+      prev = 'x';
+    } else if (
+      c === '/' &&
+      (prev === '' || /[(,=:[!&|?{};+\-*%<>~^]/.test(prev) || (prev === 'w' && BEFORE_REGEX.has(word)))
+    ) {
       i += 1;
       let inClass = false;
       while (i < code.length && (inClass || code[i] !== '/')) {

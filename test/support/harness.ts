@@ -148,7 +148,11 @@ export class TestSystem {
 
   // A worker in this process; `fixture` or `env` change its settings from the system's.
   async startWorker(options: { fixture?: Fixture; env?: Record<string, string> } = {}): Promise<RunningWorker> {
-    const config = loadConfig({ ...this.env, ...(options.fixture ? { TF_CWD: fixtureDir(options.fixture) } : {}), ...options.env });
+    const config = loadConfig({
+      ...this.env,
+      ...(options.fixture ? { TF_CWD: fixtureDir(options.fixture) } : {}),
+      ...options.env,
+    });
     const worker = await startWorker(config, createLogger(config.logLevel, 'worker'));
     this.#stops.push(() => worker.stop());
     return worker;
@@ -178,7 +182,12 @@ export class TestSystem {
 
   // Resolves with the job's record once `done` accepts it, read again after
   // each of the job's events.
-  async waitForJobRecord(jobId: string, done: (job: Job) => boolean, timeoutMs = 60_000, what = 'not as expected'): Promise<Job> {
+  async waitForJobRecord(
+    jobId: string,
+    done: (job: Job) => boolean,
+    timeoutMs = 60_000,
+    what = 'not as expected',
+  ): Promise<Job> {
     const job = await this.#readUntil(
       (message) => message.topic === 'job' && message.event.jobId === jobId,
       () => this.store.jobs.get(jobId),
@@ -209,25 +218,48 @@ export class TestSystem {
 
   // Resolves with the resource once `done` accepts it, read again after each
   // of its jobs' events (drift checks' included).
-  async waitForResource(id: string, done: (resource: Resource) => boolean, timeoutMs = 60_000, what = 'not as expected'): Promise<Resource> {
+  async waitForResource(
+    id: string,
+    done: (resource: Resource) => boolean,
+    timeoutMs = 60_000,
+    what = 'not as expected',
+  ): Promise<Resource> {
     return this.waitForStackEvents(id, () => this.resource(id), done, timeoutMs, what);
   }
 
   // Resolves with what `read` returns once `done` accepts it, read again
   // after each event of the resource's jobs.
-  async waitForStackEvents<T>(id: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000, what = 'not as expected'): Promise<T> {
-    return this.#readUntil((message) => message.topic === 'job' && message.event.resourceId === id, read, done, timeoutMs, `resource ${id}: ${what}`);
+  async waitForStackEvents<T>(
+    id: string,
+    read: () => Promise<T>,
+    done: (value: T) => boolean,
+    timeoutMs = 60_000,
+    what = 'not as expected',
+  ): Promise<T> {
+    return this.#readUntil(
+      (message) => message.topic === 'job' && message.event.resourceId === id,
+      read,
+      done,
+      timeoutMs,
+      `resource ${id}: ${what}`,
+    );
   }
 
   // The one waiting primitive: reads with `read` until `done` says yes, again
   // after each store message `relevant` accepts. It subscribes before the
   // first read, and a message that arrives during a read makes the next wait
   // return at once, so nothing is missed.
-  async #readUntil<T>(relevant: (message: Message) => boolean, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  async #readUntil<T>(
+    relevant: (message: Message) => boolean,
+    read: () => Promise<T>,
+    done: (value: T) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<T> {
     const subscriber = duplicateConnection(this.redis, 'tfcompute-test-waiter');
     subscriber.on('error', () => undefined);
     let pending = false;
-    let wake = () => undefined as void;
+    let wake: () => void = () => {};
     const deadline = AbortSignal.timeout(timeoutMs);
     try {
       await this.store.channels.subscribe(subscriber, ['job', 'log'], (message) => {
@@ -241,7 +273,9 @@ export class TestSystem {
           await new Promise<void>((resolve, reject) => {
             wake = resolve;
             if (deadline.aborted) reject(new Error(`${what} within ${timeoutMs} ms`));
-            deadline.addEventListener('abort', () => reject(new Error(`${what} within ${timeoutMs} ms`)), { once: true });
+            deadline.addEventListener('abort', () => reject(new Error(`${what} within ${timeoutMs} ms`)), {
+              once: true,
+            });
           });
         }
         pending = false;
@@ -281,7 +315,9 @@ export class TestSystem {
   // The template and version the system's API and workers serve (TF_CWD, as
   // the template ec2instance, unless TEMPLATES_DIR is set).
   async templateRef(name = 'ec2instance'): Promise<{ name: string; version: string }> {
-    const catalogue = await loadCatalogue(this.config.templates, { canEncrypt: this.config.encryptionKey !== undefined });
+    const catalogue = await loadCatalogue(this.config.templates, {
+      canEncrypt: this.config.encryptionKey !== undefined,
+    });
     const template = catalogue.get(name);
     if (!template) throw new Error(`no template ${name}`);
     return { name, version: template.version };
@@ -302,16 +338,26 @@ export class TestSystem {
   async stateAddresses(workspace: string): Promise<string[]> {
     const response = await fetch(this.services.backend.stateObjectUrl(workspace));
     if (response.status !== 200) return [];
-    const state = (await response.json()) as { resources?: Array<{ type: string; name: string; instances: unknown[] }> };
+    const state = (await response.json()) as {
+      resources?: Array<{ type: string; name: string; instances: unknown[] }>;
+    };
     return (state.resources ?? []).flatMap((r) => r.instances.map((_, i) => `${r.type}.${r.name}[${i}]`));
   }
 
   // The outbox says what the records say (support/event-invariants.ts);
   // skipped when the test left Redis down.
   async assertEventsMatchRecords(): Promise<void> {
-    const probe = new Redis(this.services.redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    const probe = new Redis(this.services.redis.url, {
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     probe.on('error', () => undefined);
-    const up = await probe.connect().then(() => true, () => false);
+    const up = await probe.connect().then(
+      () => true,
+      () => false,
+    );
     probe.disconnect();
     if (!up) return;
     const problems = await eventMismatches(this.store, this.redis, this.config.redisPrefix);
@@ -352,19 +398,27 @@ export class WorkerProcess {
           // not a log line
         }
       });
-      child.on('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready: ${stderr.slice(-2000)}`)));
+      child.on('exit', (code) =>
+        reject(new Error(`worker exited with ${code} before it was ready: ${stderr.slice(-2000)}`)),
+      );
     });
   }
 
   // Resolves with the first log entry (logged so far or from now on) that `matches` accepts.
-  async logged(matches: (entry: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  async logged(
+    matches: (entry: Record<string, unknown>) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<Record<string, unknown>> {
     const found = this.logs.find(matches);
     if (found) return found;
     const { promise, resolve, reject } = Promise.withResolvers<Record<string, unknown>>();
     const waiter = (entry: Record<string, unknown>) => {
       if (matches(entry)) resolve(entry);
     };
-    const timer = setTimeout(() => reject(new Error(`the worker logged no such entry within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the worker logged no such entry within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     this.#waiters.add(waiter);
     try {
       return await promise;
@@ -416,7 +470,10 @@ export async function createSystem(services: Services, options: SystemOptions = 
 // Registers the hooks of a test file: its services start once, and every system
 // a test makes is stopped after that test. Returns the function that makes
 // one, and one that returns the services.
-export function useSystems(): [(options?: SystemOptions & { worker?: boolean }) => Promise<TestSystem>, () => Services] {
+export function useSystems(): [
+  (options?: SystemOptions & { worker?: boolean }) => Promise<TestSystem>,
+  () => Services,
+] {
   let services: Services;
   const systems: TestSystem[] = [];
   before(async () => {

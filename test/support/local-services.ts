@@ -26,12 +26,26 @@ export async function freePort(): Promise<number> {
 
 export type RedisServer = { url: string; port: number; process: ChildProcess; stop(): Promise<void> };
 
-export async function startRedis(dir: string, options: { port?: number; appendonly?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis(
+  dir: string,
+  options: { port?: number; appendonly?: boolean } = {},
+): Promise<RedisServer> {
   await mkdir(dir, { recursive: true });
   const port = options.port ?? (await freePort());
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no', '--dir', dir],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      options.appendonly ? 'yes' : 'no',
+      '--dir',
+      dir,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -41,7 +55,9 @@ export async function startRedis(dir: string, options: { port?: number; appendon
       if (output.includes('Ready to accept connections')) resolve();
     };
     child.stdout?.on('data', onData);
-    child.on('error', (error) => reject(new Error(`could not start redis-server (is it installed?): ${error.message}`)));
+    child.on('error', (error) =>
+      reject(new Error(`could not start redis-server (is it installed?): ${error.message}`)),
+    );
     child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
   });
   child.stdout?.resume();
@@ -73,7 +89,12 @@ export type StateBackend = {
   listStateKeys(): Promise<string[]>;
   // The lock table item Terraform writes while it holds a workspace's state lock.
   // `extra`: Info fields to set, and a tfcompute holder's Heartbeat (ms).
-  holdStateLock(workspace: string, who: string, extra?: { Info?: string; Heartbeat?: number }, prefix?: string): Promise<void>;
+  holdStateLock(
+    workspace: string,
+    who: string,
+    extra?: { Info?: string; Heartbeat?: number },
+    prefix?: string,
+  ): Promise<void>;
   releaseStateLock(workspace: string, prefix?: string): Promise<void>;
   // The Info of every state lock held now (the lock table's items other than checksums).
   lockHolders(): Promise<Array<Record<string, unknown>>>;
@@ -120,10 +141,20 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
     async listStateKeys() {
       const response = await fetch(`${s3Endpoint}/${STATE_BUCKET}?list-type=2&max-keys=1000`);
       const xml = await response.text();
-      return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1] ?? '').filter((key) => !key.startsWith('tfcompute-plans/'));
+      return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)]
+        .map((m) => m[1] ?? '')
+        .filter((key) => !key.startsWith('tfcompute-plans/'));
     },
     async holdStateLock(workspace, who, extra = {}, prefix) {
-      const info = { ID: `held-by-${who}`, Operation: 'OperationTypeApply', Who: who, Version: '1.11.4', Created: new Date().toISOString(), Path: lockId(workspace, prefix), Info: extra.Info ?? '' };
+      const info = {
+        ID: `held-by-${who}`,
+        Operation: 'OperationTypeApply',
+        Who: who,
+        Version: '1.11.4',
+        Created: new Date().toISOString(),
+        Path: lockId(workspace, prefix),
+        Info: extra.Info ?? '',
+      };
       await dynamoCall(dynamodbEndpoint, 'PutItem', {
         TableName: LOCK_TABLE,
         Item: {
@@ -134,7 +165,10 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
       });
     },
     async releaseStateLock(workspace, prefix) {
-      await dynamoCall(dynamodbEndpoint, 'DeleteItem', { TableName: LOCK_TABLE, Key: { LockID: { S: lockId(workspace, prefix) } } });
+      await dynamoCall(dynamodbEndpoint, 'DeleteItem', {
+        TableName: LOCK_TABLE,
+        Key: { LockID: { S: lockId(workspace, prefix) } },
+      });
     },
     async lockHolders() {
       const reply = (await dynamoCall(dynamodbEndpoint, 'Scan', { TableName: LOCK_TABLE })) as {
@@ -145,7 +179,10 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
         .map((item) => ({ LockID: item.LockID.S, ...(JSON.parse(item.Info?.S ?? '{}') as Record<string, unknown>) }));
     },
     async hasStateDigest(workspace, prefix) {
-      const reply = (await dynamoCall(dynamodbEndpoint, 'GetItem', { TableName: LOCK_TABLE, Key: { LockID: { S: `${lockId(workspace, prefix)}-md5` } } })) as {
+      const reply = (await dynamoCall(dynamodbEndpoint, 'GetItem', {
+        TableName: LOCK_TABLE,
+        Key: { LockID: { S: `${lockId(workspace, prefix)}-md5` } },
+      })) as {
         Item?: unknown;
       };
       return reply.Item !== undefined;
@@ -160,7 +197,12 @@ export async function startStateBackend(dir: string): Promise<StateBackend> {
 // The S3 backend configuration for the emulators (or proxies in front of
 // them); without a DynamoDB endpoint, no lock table (`extra` may then say
 // `use_lockfile = true`).
-export async function writeBackendConfig(file: string, s3Endpoint: string, dynamodbEndpoint: string | undefined, extra: string[] = []): Promise<void> {
+export async function writeBackendConfig(
+  file: string,
+  s3Endpoint: string,
+  dynamodbEndpoint: string | undefined,
+  extra: string[] = [],
+): Promise<void> {
   await writeFile(
     file,
     [

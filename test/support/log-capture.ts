@@ -3,7 +3,11 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 
-export function captureLogs(): { logger(): Logger; text(): string; waitFor(pattern: RegExp, timeoutMs?: number): Promise<string> } {
+export function captureLogs(): {
+  logger(): Logger;
+  text(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+} {
   let logs = '';
   const waiters = new Set<() => void>();
   const sink = new Writable({

@@ -15,9 +15,16 @@ export class Issuer {
 
   constructor() {
     this.server = createServer((req, res) => {
-      const send = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.url === '/.well-known/openid-configuration') send({ issuer: this.url, jwks_uri: `${this.url}/jwks`, id_token_signing_alg_values_supported: ['RS256', 'ES256'] });
-      else if (req.url === '/elsewhere/.well-known/openid-configuration') send({ issuer: 'https://idp.example.com', jwks_uri: `${this.url}/jwks` });
+      const send = (body: unknown) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.url === '/.well-known/openid-configuration')
+        send({
+          issuer: this.url,
+          jwks_uri: `${this.url}/jwks`,
+          id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+        });
+      else if (req.url === '/elsewhere/.well-known/openid-configuration')
+        send({ issuer: 'https://idp.example.com', jwks_uri: `${this.url}/jwks` });
       else if (req.url === '/jwks') {
         this.jwksRequests += 1;
         send({ keys: this.keys.map((key) => key.jwk) });
@@ -38,7 +45,10 @@ export class Issuer {
   }
 
   // An identity token signed with one of its keys (the first, unless named).
-  async sign(claims: Record<string, unknown>, options: { kid?: string; issuer?: string; audience?: string; expiresAt?: number; notBefore?: number } = {}): Promise<string> {
+  async sign(
+    claims: Record<string, unknown>,
+    options: { kid?: string; issuer?: string; audience?: string; expiresAt?: number; notBefore?: number } = {},
+  ): Promise<string> {
     const key = this.keys.find((k) => k.kid === (options.kid ?? this.keys[0]?.kid));
     if (!key) throw new Error('no such key');
     const now = Math.floor(Date.now() / 1000);
@@ -52,4 +62,3 @@ export class Issuer {
     return jwt.sign(key.privateKey);
   }
 }
-

@@ -9,7 +9,14 @@ export async function outsideWorld(dir: string): Promise<{ path: string; set(val
   let serial = 0;
   const set = async (value: string) => {
     serial += 1;
-    const state = { version: 4, terraform_version: '1.11.4', serial, lineage: 'outside', outputs: { value: { value, type: 'string' } }, resources: [] };
+    const state = {
+      version: 4,
+      terraform_version: '1.11.4',
+      serial,
+      lineage: 'outside',
+      outputs: { value: { value, type: 'string' } },
+      resources: [],
+    };
     await writeFile(file, JSON.stringify(state));
   };
   await set('v1');

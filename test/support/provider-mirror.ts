@@ -48,7 +48,10 @@ async function versionsIn(root: string): Promise<string[]> {
   for (const entry of await entries(dir)) {
     const packed = new RegExp(`^terraform-provider-aws_(.+)_${platform()}\\.zip$`).exec(entry);
     if (packed?.[1]) found.add(packed[1]);
-    else if ((await entries(path.join(dir, entry, platform()))).some((file) => file.startsWith('terraform-provider-aws'))) found.add(entry);
+    else if (
+      (await entries(path.join(dir, entry, platform()))).some((file) => file.startsWith('terraform-provider-aws'))
+    )
+      found.add(entry);
   }
   return [...found].sort();
 }

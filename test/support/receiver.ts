@@ -16,7 +16,19 @@ export const EVENTS_ENV = {
   WEBHOOK_CIRCUIT_OPEN_SECONDS: '1',
 };
 
-export type Received = { at: number; path: string; headers: Record<string, string>; body: string; event: Record<string, unknown> & { id: string; type: string; subject: string; sequence: string; data: Record<string, unknown> } };
+export type Received = {
+  at: number;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  event: Record<string, unknown> & {
+    id: string;
+    type: string;
+    subject: string;
+    sequence: string;
+    data: Record<string, unknown>;
+  };
+};
 
 // What to answer a request: a status, headers, and optionally a delay (a
 // slow receiver) or a body.
@@ -74,7 +86,10 @@ export class Receiver {
     const deadline = Date.now() + timeoutMs;
     while (!done(this.requests)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the receiver did not get ${what} within ${timeoutMs} ms; it got: ${this.requests.map((r) => r.event.type).join(', ')}`);
+      if (left <= 0)
+        throw new Error(
+          `the receiver did not get ${what} within ${timeoutMs} ms; it got: ${this.requests.map((r) => r.event.type).join(', ')}`,
+        );
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.#waiters.delete(wake);

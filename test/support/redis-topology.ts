@@ -40,9 +40,13 @@ export class RedisProcess {
     for (;;) {
       const line = this.output.split('\n').filter((l) => pattern.test(l))[count - 1];
       if (line !== undefined) return line;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`redis on ${this.port} exited before logging ${pattern}: ${this.output.slice(-500)}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`redis on ${this.port} exited before logging ${pattern}: ${this.output.slice(-500)}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`redis on ${this.port} did not log ${pattern} within ${timeoutMs} ms: ${this.output.slice(-500)}`);
+      if (left <= 0)
+        throw new Error(
+          `redis on ${this.port} did not log ${pattern} within ${timeoutMs} ms: ${this.output.slice(-500)}`,
+        );
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.#waiters.delete(wake);
@@ -67,7 +71,14 @@ const SERVER_ARGS = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
 
 async function server(dir: string, port: number, extra: string[]): Promise<RedisProcess> {
   await mkdir(dir, { recursive: true });
-  const redis = new RedisProcess(port, 'redis-server', ['--port', String(port), ...SERVER_ARGS, '--dir', dir, ...extra]);
+  const redis = new RedisProcess(port, 'redis-server', [
+    '--port',
+    String(port),
+    ...SERVER_ARGS,
+    '--dir',
+    dir,
+    ...extra,
+  ]);
   await redis.waitForLine(/Ready to accept connections/);
   return redis;
 }
@@ -117,7 +128,11 @@ export async function startSentinelSet(dir: string): Promise<SentinelSet> {
     const primaryPort = await freeFixedPort();
     let primary = await server(path.join(dir, 'primary'), primaryPort, []);
     started.push(primary);
-    const replica = await server(path.join(dir, 'replica'), await freePort(), ['--replicaof', '127.0.0.1', String(primaryPort)]);
+    const replica = await server(path.join(dir, 'replica'), await freePort(), [
+      '--replicaof',
+      '127.0.0.1',
+      String(primaryPort),
+    ]);
     started.push(replica);
     await replica.waitForLine(/MASTER <-> REPLICA sync: Finished with success/);
     const sentinels: RedisProcess[] = [];
@@ -125,16 +140,19 @@ export async function startSentinelSet(dir: string): Promise<SentinelSet> {
       const port = await freePort();
       const file = path.join(dir, `sentinel-${i}.conf`);
       // Sentinel rewrites its configuration file as it learns, so each has its own.
-      await writeFile(file, [
-        `port ${port}`,
-        'bind 127.0.0.1',
-        `dir ${dir}`,
-        `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${primaryPort} 2`,
-        `sentinel down-after-milliseconds ${SENTINEL_NAME} 1000`,
-        `sentinel failover-timeout ${SENTINEL_NAME} 10000`,
-        `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
-        '',
-      ].join('\n'));
+      await writeFile(
+        file,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${primaryPort} 2`,
+          `sentinel down-after-milliseconds ${SENTINEL_NAME} 1000`,
+          `sentinel failover-timeout ${SENTINEL_NAME} 10000`,
+          `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
+          '',
+        ].join('\n'),
+      );
       // redis-server in sentinel mode: the redis-sentinel binary is a package of its own on Debian.
       const sentinel = new RedisProcess(port, 'redis-server', [file, '--sentinel']);
       sentinel.sentinel = true;
@@ -177,9 +195,25 @@ export async function startRedisCluster(dir: string): Promise<RedisCluster> {
   try {
     for (let i = 0; i < 3; i += 1) {
       const port = await freePort();
-      nodes.push(await server(path.join(dir, `node-${i}`), port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000']));
+      nodes.push(
+        await server(path.join(dir, `node-${i}`), port, [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '2000',
+        ]),
+      );
     }
-    const create = new RedisProcess(0, 'redis-cli', ['--cluster', 'create', ...nodes.map((n) => n.address), '--cluster-replicas', '0', '--cluster-yes']);
+    const create = new RedisProcess(0, 'redis-cli', [
+      '--cluster',
+      'create',
+      ...nodes.map((n) => n.address),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
     const [code] = (await once(create.child, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`redis-cli --cluster create failed: ${create.output.slice(-1000)}`);
     for (const node of nodes) await node.waitForLine(/Cluster state changed: ok/);

@@ -44,17 +44,25 @@ export class S3Counter {
     const counts = this.#counts;
     counts.requests += 1;
     counts.byOperation[operation] = (counts.byOperation[operation] ?? 0) + 1;
-    const upstream = request({ host: this.#target.hostname, port: this.#target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      if (operation === 'ListObjectsV2') {
-        let body = '';
-        answer.on('data', (chunk: Buffer) => {
-          body += chunk.toString();
-        });
-        answer.on('end', () => counts.listings.push({ prefix: url.searchParams.get('prefix') ?? '', keys: body.split('<Key>').length - 1 }));
-      }
-      answer.pipe(res);
-    });
+    const upstream = request(
+      { host: this.#target.hostname, port: this.#target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (operation === 'ListObjectsV2') {
+          let body = '';
+          answer.on('data', (chunk: Buffer) => {
+            body += chunk.toString();
+          });
+          answer.on('end', () =>
+            counts.listings.push({
+              prefix: url.searchParams.get('prefix') ?? '',
+              keys: body.split('<Key>').length - 1,
+            }),
+          );
+        }
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   }
@@ -63,7 +71,10 @@ export class S3Counter {
 // Path-style requests: /<bucket> is the bucket, /<bucket>/<key> an object.
 function operationOf(method: string, url: URL): string {
   const onObject = url.pathname.split('/').filter(Boolean).length > 1;
-  if (onObject) return { GET: 'GetObject', PUT: 'PutObject', DELETE: 'DeleteObject', HEAD: 'HeadObject' }[method] ?? `${method} object`;
+  if (onObject)
+    return (
+      { GET: 'GetObject', PUT: 'PutObject', DELETE: 'DeleteObject', HEAD: 'HeadObject' }[method] ?? `${method} object`
+    );
   if (method === 'GET' && url.searchParams.get('list-type') === '2') return 'ListObjectsV2';
   return `${method} bucket`;
 }

@@ -9,7 +9,10 @@ export async function terraformProcesses(workspace: string, command?: RegExp): P
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const [environ, cmdline] = await Promise.all([readFile(`/proc/${entry}/environ`, 'utf8'), readFile(`/proc/${entry}/cmdline`, 'utf8')]);
+      const [environ, cmdline] = await Promise.all([
+        readFile(`/proc/${entry}/environ`, 'utf8'),
+        readFile(`/proc/${entry}/cmdline`, 'utf8'),
+      ]);
       const args = cmdline.split('\0');
       if (!environ.split('\0').includes(`TF_WORKSPACE=${workspace}`) || !/terraform/.test(cmdline)) continue;
       if (command && !args.some((arg) => command.test(arg))) continue;
@@ -23,7 +26,10 @@ export async function terraformProcesses(workspace: string, command?: RegExp): P
 
 // Samples the workspace's Terraform processes running `command` until
 // stopped; `most` is the largest number seen at once.
-export function watchTerraform(workspace: string, command: RegExp): { stop(): Promise<{ most: number; samples: number }> } {
+export function watchTerraform(
+  workspace: string,
+  command: RegExp,
+): { stop(): Promise<{ most: number; samples: number }> } {
   let most = 0;
   let samples = 0;
   let stopped = false;

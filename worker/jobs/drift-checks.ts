@@ -55,7 +55,11 @@ export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftCheck
     await queue.close();
     return { cancel: () => false, cancelAll: () => undefined, stop: async () => undefined };
   }
-  await queue.upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: sweepEveryMs(intervalMs) }, { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: true } });
+  await queue.upsertJobScheduler(
+    SWEEP_SCHEDULER_ID,
+    { every: sweepEveryMs(intervalMs) },
+    { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: true } },
+  );
 
   const worker = createWorker(
     DRIFT_QUEUE_NAME,
@@ -86,7 +90,11 @@ export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftCheck
 // Queues a check for every ready stack whose last result is older than the
 // interval (or that has none) and that no job is busy with. A stack whose
 // check is still queued is not queued twice (BullMQ's deduplication).
-async function sweep(deps: Pick<DriftCheckDeps, 'store' | 'logger'>, queue: Queue, intervalMs: number): Promise<number> {
+async function sweep(
+  deps: Pick<DriftCheckDeps, 'store' | 'logger'>,
+  queue: Queue,
+  intervalMs: number,
+): Promise<number> {
   const dueBefore = new Date(Date.now() - intervalMs);
   let queued = 0;
   for await (const ids of deps.store.resources.readyBatches(SWEEP_BATCH)) {
@@ -108,9 +116,15 @@ async function sweep(deps: Pick<DriftCheckDeps, 'store' | 'logger'>, queue: Queu
 
 // Runs one check, if the stack is idle; a busy or changed stack is left for
 // the next sweep.
-async function check(deps: DriftCheckDeps, job: Job<unknown>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+async function check(
+  deps: DriftCheckDeps,
+  job: Job<unknown>,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const parsed = DriftCheckJobData.safeParse(job.data);
-  if (!parsed.success || !job.id) throw new UnrecoverableError(`invalid drift check data: ${parsed.error?.message ?? 'no job id'}`);
+  if (!parsed.success || !job.id)
+    throw new UnrecoverableError(`invalid drift check data: ${parsed.error?.message ?? 'no job id'}`);
   const { resourceId } = parsed.data;
   const jobId = job.id;
   const log = deps.logger.child({ jobId, resourceId, action: 'plan' });
@@ -120,13 +134,28 @@ async function check(deps: DriftCheckDeps, job: Job<unknown>, token: string | un
     log.debug('drift check skipped: no such stack, or its template is not served');
     return;
   }
-  const request = await deps.store.resources.requestPlan({ id: resourceId, jobId, maxAttempts: 1, templateVersion: template.version, onlyIfIdle: true });
+  const request = await deps.store.resources.requestPlan({
+    id: resourceId,
+    jobId,
+    maxAttempts: 1,
+    templateVersion: template.version,
+    onlyIfIdle: true,
+  });
   if (request.outcome === 'exists' && request.headId !== jobId) return;
   if (request.outcome !== 'created' && request.outcome !== 'exists') {
     log.debug({ outcome: request.outcome }, 'drift check skipped: the stack is busy or not ready');
     return;
   }
   const inputs = (await deps.store.resources.setInputs(resourceId)) ?? {};
-  const data = { jobId, resourceId, action: 'plan' as const, template: { name: template.name, version: template.version }, inputs, retry: false, autoApply: false, approved: false };
+  const data = {
+    jobId,
+    resourceId,
+    action: 'plan' as const,
+    template: { name: template.name, version: template.version },
+    inputs,
+    retry: false,
+    autoApply: false,
+    approved: false,
+  };
   await deps.processor.runPrepared(job, data, token, signal);
 }

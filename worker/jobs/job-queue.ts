@@ -18,10 +18,15 @@ export type JobQueueWorker = {
   close(): Promise<void>;
 };
 
-export async function startJobQueue(deps: ProcessorDeps & { site: QueueSite; concurrency: number }): Promise<JobQueueWorker> {
+export async function startJobQueue(
+  deps: ProcessorDeps & { site: QueueSite; concurrency: number },
+): Promise<JobQueueWorker> {
   const { logger } = deps;
   const processor = createProcessor(deps);
-  const worker = createWorker<JobData>(QUEUE_NAME, processor.processJob, deps.site, { concurrency: deps.concurrency, name: deps.workerId });
+  const worker = createWorker<JobData>(QUEUE_NAME, processor.processJob, deps.site, {
+    concurrency: deps.concurrency,
+    name: deps.workerId,
+  });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) => {
     if (!job || error instanceof UnrecoverableError) return;

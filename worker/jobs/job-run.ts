@@ -31,7 +31,13 @@ export type JobRunDeps = {
 };
 
 // `runtime`: the job's template as this worker runs it (see ../terraform/templates.ts).
-export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: JobData, jobLog: JobLog, signal: AbortSignal | undefined): Promise<ActionSuccess> {
+export async function runJob(
+  deps: JobRunDeps,
+  runtime: TemplateRuntime,
+  data: JobData,
+  jobLog: JobLog,
+  signal: AbortSignal | undefined,
+): Promise<ActionSuccess> {
   const { store } = deps;
   const log = (text: string) => jobLog.write(text);
   const root = path.join(deps.jobsDir, data.jobId);
@@ -46,11 +52,18 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
   let release: (() => Promise<void>) | undefined;
   try {
     const cwd = await makeJobDir(runtime.template.dir, runtime.moduleReach, path.join(root, 'config'));
-    const dataDir = statePrefix === undefined ? undefined : await makeJobDataDir(runtime.terraform.settings.dataDir, statePrefix, path.join(root, 'data'));
+    const dataDir =
+      statePrefix === undefined
+        ? undefined
+        : await makeJobDataDir(runtime.terraform.settings.dataDir, statePrefix, path.join(root, 'data'));
     // Only the inputs the caller set: Terraform applies the defaults.
     // An approved plan carries its own variables, so none are written then.
     // The stack's id comes last: no input may stand in for it.
-    const variables = { ...data.inputs, ...(data.approved ? {} : await sensitiveInputs(deps, data)), resource_id: data.resourceId };
+    const variables = {
+      ...data.inputs,
+      ...(data.approved ? {} : await sensitiveInputs(deps, data)),
+      resource_id: data.resourceId,
+    };
     await writeFile(varFile, JSON.stringify(variables), { mode: 0o600 });
     if (s3State?.canLock) release = await lockWorkspace(deps, s3State, data, log, () => lockLost.abort('lock-lost'));
     const terraform = new WorkspaceRunner(runtime.terraform, runtime.erroredState, {
@@ -65,9 +78,20 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
     });
     await terraform.pushErroredState();
     const gate = await policyGate(store, data, deps.policyTimeoutMs);
-    return await ACTIONS[data.action]({ data, terraform, store, s3State, holdsLock: release !== undefined, log, planFile, gate });
+    return await ACTIONS[data.action]({
+      data,
+      terraform,
+      store,
+      s3State,
+      holdsLock: release !== undefined,
+      log,
+      planFile,
+      gate,
+    });
   } finally {
-    await release?.().catch((error: unknown) => deps.logger.error({ err: error, jobId: data.jobId }, 'could not release the state lock'));
+    await release?.().catch((error: unknown) =>
+      deps.logger.error({ err: error, jobId: data.jobId }, 'could not release the state lock'),
+    );
     await rm(root, { recursive: true, force: true });
   }
 }
@@ -75,21 +99,40 @@ export async function runJob(deps: JobRunDeps, runtime: TemplateRuntime, data: J
 // The stack's sensitive inputs, unsealed only here, for the variables file.
 async function sensitiveInputs(deps: JobRunDeps, data: JobData): Promise<Record<string, unknown>> {
   // An update runs with its new inputs, the sensitive ones among them.
-  const sealed = data.action === 'update' ? await deps.store.jobs.newSecrets(data.jobId) : await deps.store.resources.secrets(data.resourceId);
+  const sealed =
+    data.action === 'update'
+      ? await deps.store.jobs.newSecrets(data.jobId)
+      : await deps.store.resources.secrets(data.resourceId);
   if (sealed === undefined) return {};
-  if (!deps.secrets) throw JobFailure.permanent('sensitive-inputs-unreadable', 'the stack has sensitive inputs, and this worker has no ENCRYPTION_KEY to read them');
+  if (!deps.secrets)
+    throw JobFailure.permanent(
+      'sensitive-inputs-unreadable',
+      'the stack has sensitive inputs, and this worker has no ENCRYPTION_KEY to read them',
+    );
   try {
     return JSON.parse(deps.secrets.open(sealed, data.resourceId)) as Record<string, unknown>;
   } catch (error) {
-    const message = "could not open the stack's sensitive inputs: the workers' ENCRYPTION_KEY is not the one they were sealed with";
+    const message =
+      "could not open the stack's sensitive inputs: the workers' ENCRYPTION_KEY is not the one they were sealed with";
     throw JobFailure.permanent('sensitive-inputs-unreadable', message, { cause: error });
   }
 }
 
 // What the lock says the holder is doing, as Terraform's own lock info would.
-const LOCK_OPERATION: Record<JobData['action'], 'apply' | 'destroy' | 'plan'> = { create: 'apply', update: 'apply', delete: 'destroy', plan: 'plan' };
+const LOCK_OPERATION: Record<JobData['action'], 'apply' | 'destroy' | 'plan'> = {
+  create: 'apply',
+  update: 'apply',
+  delete: 'destroy',
+  plan: 'plan',
+};
 
-async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, log: (text: string) => void, onLost: () => void): Promise<() => Promise<void>> {
+async function lockWorkspace(
+  deps: JobRunDeps,
+  s3State: S3State,
+  data: JobData,
+  log: (text: string) => void,
+  onLost: () => void,
+): Promise<() => Promise<void>> {
   try {
     return await acquireStateLock(
       {
@@ -107,7 +150,10 @@ async function lockWorkspace(deps: JobRunDeps, s3State: S3State, data: JobData, 
       { workerId: deps.workerId, jobId: data.jobId, operation: LOCK_OPERATION[data.action] },
     );
   } catch (error) {
-    if (error instanceof LockHeldError) throw error.ours ? JobFailure.waiting(`${error.message}; waiting for it`) : JobFailure.retryable('lock-held', error.message);
+    if (error instanceof LockHeldError)
+      throw error.ours
+        ? JobFailure.waiting(`${error.message}; waiting for it`)
+        : JobFailure.retryable('lock-held', error.message);
     throw stateBackendUnavailable(`could not lock workspace ${data.resourceId}`, error);
   }
 }

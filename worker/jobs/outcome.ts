@@ -25,7 +25,9 @@ export function classifyFailure(error: unknown, attempt: { cancelRequested: bool
   const failure = JobFailure.from(error);
   const { detail, changedNothing } = failure;
   if (failure.interrupted && attempt.cancelRequested) {
-    const message = changedNothing ? `cancelled on request; ${detail.message} before anything was applied` : `cancelled on request; ${detail.message}, after saving state`;
+    const message = changedNothing
+      ? `cancelled on request; ${detail.message} before anything was applied`
+      : `cancelled on request; ${detail.message}, after saving state`;
     return { kind: 'cancelled', detail: { ...detail, message }, changedNothing };
   }
   if (failure.interrupted) return { kind: 'interrupted', detail };
@@ -35,7 +37,11 @@ export function classifyFailure(error: unknown, attempt: { cancelRequested: bool
 }
 
 // Records the outcome on the job and its resource, and tells whoever waits.
-export async function recordOutcome(deps: { store: Store; queue: JobQueue }, data: Pick<JobData, 'resourceId' | 'jobId' | 'action'>, outcome: Outcome): Promise<void> {
+export async function recordOutcome(
+  deps: { store: Store; queue: JobQueue },
+  data: Pick<JobData, 'resourceId' | 'jobId' | 'action'>,
+  outcome: Outcome,
+): Promise<void> {
   const { store } = deps;
   switch (outcome.kind) {
     case 'cancelled':
@@ -45,7 +51,8 @@ export async function recordOutcome(deps: { store: Store; queue: JobQueue }, dat
       // it. An update that applied nothing leaves the stack as it was.
       await endJob(deps, data, {
         jobStatus: outcome.kind,
-        resourceStatus: (outcome.changedNothing && (await store.jobs.previousStatus(data.jobId))) || failedStatus(data.action),
+        resourceStatus:
+          (outcome.changedNothing && (await store.jobs.previousStatus(data.jobId))) || failedStatus(data.action),
         error: outcome.detail,
       });
       return;

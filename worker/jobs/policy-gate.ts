@@ -22,9 +22,15 @@ export async function policyGate(store: Store, data: JobData, timeoutMs: number)
   if (data.approved) return undefined;
   const stack = await store.resources.get(data.resourceId);
   // Without its record no one can tell which policies apply: fail, never pass.
-  if (!stack) throw JobFailure.permanent('internal', `the record of stack ${data.resourceId} is gone; its policies cannot be found`);
+  if (!stack)
+    throw JobFailure.permanent(
+      'internal',
+      `the record of stack ${data.resourceId} is gone; its policies cannot be found`,
+    );
   const policies = (await store.policies.list([stack.project, EVERY_PROJECT])).filter(
-    (policy) => (policy.templates.length === 0 || policy.templates.includes(data.template.name)) && (policy.actions.length === 0 || policy.actions.includes(data.action)),
+    (policy) =>
+      (policy.templates.length === 0 || policy.templates.includes(data.template.name)) &&
+      (policy.actions.length === 0 || policy.actions.includes(data.action)),
   );
   if (policies.length === 0) return undefined;
   // An update is held to the inputs it would apply, not those it replaces.
@@ -32,7 +38,13 @@ export async function policyGate(store: Store, data: JobData, timeoutMs: number)
   return {
     policies,
     input: {
-      stack: { id: stack.id, project: stack.project, template: stack.template.name, inputs, created_by: stack.created_by },
+      stack: {
+        id: stack.id,
+        project: stack.project,
+        template: stack.template.name,
+        inputs,
+        created_by: stack.created_by,
+      },
       action: data.action,
       actor: data.actor ?? { name: 'tfcompute', kind: 'system' },
     },
@@ -42,12 +54,31 @@ export async function policyGate(store: Store, data: JobData, timeoutMs: number)
 
 // Evaluates the gate's policies on the saved plan (`shown`: `terraform show
 // -json` of it; `plan`: the plan's summary) and counts each evaluation.
-export async function evaluateGate(store: Store, gate: PolicyGate, shown: unknown, plan: Plan, log: (text: string) => void): Promise<JobPolicy> {
-  const input: PolicyInput = { ...gate.input, plan: { add: plan.add, change: plan.change, destroy: plan.destroy, replace: plan.replace, resources: plannedResources(shown) } };
+export async function evaluateGate(
+  store: Store,
+  gate: PolicyGate,
+  shown: unknown,
+  plan: Plan,
+  log: (text: string) => void,
+): Promise<JobPolicy> {
+  const input: PolicyInput = {
+    ...gate.input,
+    plan: {
+      add: plan.add,
+      change: plan.change,
+      destroy: plan.destroy,
+      replace: plan.replace,
+      resources: plannedResources(shown),
+    },
+  };
   const results = await evaluatePolicies(gate.policies, input, gate.timeoutMs);
-  await store.metrics.countPolicyEvaluations(results.map((result) => ({ policyId: result.policy.id, passed: result.passed })));
+  await store.metrics.countPolicyEvaluations(
+    results.map((result) => ({ policyId: result.policy.id, passed: result.passed })),
+  );
   for (const result of results) {
-    log(`Policy "${result.policy.name}" (${result.enforcement}): ${result.passed ? 'passed' : `failed: ${result.message}`}`);
+    log(
+      `Policy "${result.policy.name}" (${result.enforcement}): ${result.passed ? 'passed' : `failed: ${result.message}`}`,
+    );
   }
   return { status: verdict(results), results };
 }
@@ -59,7 +90,11 @@ export function policyFailure(policy: JobPolicy): JobFailure {
   return JobFailure.permanent('policy-failed', `a hard-mandatory policy failed, so nothing was applied: ${messages}`);
 }
 
-type ShownChange = { address?: unknown; type?: unknown; change?: { actions?: unknown; after?: unknown; after_sensitive?: unknown } };
+type ShownChange = {
+  address?: unknown;
+  type?: unknown;
+  change?: { actions?: unknown; after?: unknown; after_sensitive?: unknown };
+};
 
 // Each resource change of a JSON plan: its address, type, action, and the
 // values planned for it, sensitive ones left out (after_sensitive marks them).
@@ -71,7 +106,8 @@ function plannedResources(shown: unknown): PolicyInput['plan']['resources'] {
       address: String(change.address ?? ''),
       type: String(change.type ?? ''),
       action: actionOf(change.change?.actions),
-      after: typeof after === 'object' && after !== null && !Array.isArray(after) ? (after as Record<string, unknown>) : {},
+      after:
+        typeof after === 'object' && after !== null && !Array.isArray(after) ? (after as Record<string, unknown>) : {},
     };
   });
 }

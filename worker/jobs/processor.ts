@@ -87,20 +87,34 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
 
   // A job validated against a template version this worker does not have:
   // handed back for a worker that has it, until `versionWaitMs` has passed.
-  async function handBackOrFail(job: Job<unknown>, token: string | undefined, data: JobData, mismatch: string, log: Logger): Promise<never> {
+  async function handBackOrFail(
+    job: Job<unknown>,
+    token: string | undefined,
+    data: JobData,
+    mismatch: string,
+    log: Logger,
+  ): Promise<never> {
     if (Date.now() - job.timestamp < deps.versionWaitMs) {
       log.warn({ reason: mismatch }, 'handing the job back for a worker with its template version');
       await job.moveToDelayed(Date.now() + WAIT_FOR_TURN_MS, token);
       throw new DelayedError();
     }
     const message = `not run: ${mismatch}; no worker with that version took it within ${Math.round(deps.versionWaitMs / 1000)} s. Nothing was changed; retry (or delete) to run it with the template as served now`;
-    await recordOutcome(deps, data, { kind: 'failed', detail: { code: 'template-version-unavailable', message, retryable: false, diagnostics: [] } });
+    await recordOutcome(deps, data, {
+      kind: 'failed',
+      detail: { code: 'template-version-unavailable', message, retryable: false, diagnostics: [] },
+    });
     log.error({ reason: mismatch }, 'job failed: template version');
     throw new UnrecoverableError(message);
   }
 
   // Marks the attempt started: its log, or undefined when there is nothing to run.
-  async function startAttempt(job: Job<unknown>, token: string | undefined, data: JobData, log: Logger): Promise<JobLog | undefined> {
+  async function startAttempt(
+    job: Job<unknown>,
+    token: string | undefined,
+    data: JobData,
+    log: Logger,
+  ): Promise<JobLog | undefined> {
     const start = await store.jobs.markRunning(data.resourceId, data.jobId);
     if (start.outcome === 'finished') {
       log.info('job already finished (cancelled before it started); dropping it');
@@ -114,17 +128,33 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     }
     if (start.outcome === 'cancel-requested') {
       log.info('job cancelled while it waited for a retry');
-      await recordOutcome(deps, data, { kind: 'cancelled', detail: { code: 'cancelled', message: 'cancelled on request before its next attempt', retryable: true, diagnostics: [] } });
+      await recordOutcome(deps, data, {
+        kind: 'cancelled',
+        detail: {
+          code: 'cancelled',
+          message: 'cancelled on request before its next attempt',
+          retryable: true,
+          diagnostics: [],
+        },
+      });
       return undefined;
     }
     await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
     log.info({ attempt: start.attempt }, 'job started');
     const jobLog = new JobLog(store, data.jobId);
-    jobLog.write(`--- ${data.action} ${data.resourceId}, attempt ${start.attempt}, worker ${deps.workerId}, ${new Date().toISOString()} ---`);
+    jobLog.write(
+      `--- ${data.action} ${data.resourceId}, attempt ${start.attempt}, worker ${deps.workerId}, ${new Date().toISOString()} ---`,
+    );
     return jobLog;
   }
 
-  async function recordSuccess(data: JobData, success: ActionSuccess, durationMs: number, jobLog: JobLog, log: Logger): Promise<void> {
+  async function recordSuccess(
+    data: JobData,
+    success: ActionSuccess,
+    durationMs: number,
+    jobLog: JobLog,
+    log: Logger,
+  ): Promise<void> {
     await jobLog.flush();
     if (success.parked) {
       // The job waits for approval or an override; its next run is queued by it.
@@ -147,10 +177,19 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
   // worker may be running it by now, so this attempt reports nothing, no
   // outcome and no more log, and hands the job back only if BullMQ still
   // counts it as ours (the lock token says so).
-  async function handBackFenced(job: Job<unknown>, token: string | undefined, jobLog: JobLog, log: Logger): Promise<never> {
+  async function handBackFenced(
+    job: Job<unknown>,
+    token: string | undefined,
+    jobLog: JobLog,
+    log: Logger,
+  ): Promise<never> {
     jobLog.discard();
     log.warn('job fenced; its result is not reported');
-    await job.moveToWait(token).catch((error: unknown) => log.info({ err: errorText(error) }, 'fenced job not handed back: another worker has it'));
+    await job
+      .moveToWait(token)
+      .catch((error: unknown) =>
+        log.info({ err: errorText(error) }, 'fenced job not handed back: another worker has it'),
+      );
     throw new WaitingError();
   }
 
@@ -159,7 +198,10 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     const parsed = ExpireJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid expire job data: ${parsed.error.message}`);
     const { resourceId } = parsed.data;
-    const request = await requestDeletion({ store, queue, logger, jobs: deps.jobs, catalogue: deps.catalogue, secrets: deps.secrets }, resourceId);
+    const request = await requestDeletion(
+      { store, queue, logger, jobs: deps.jobs, catalogue: deps.catalogue, secrets: deps.secrets },
+      resourceId,
+    );
     logger.info({ resourceId, outcome: request.outcome }, 'ttl ran out; delete requested');
   }
 
@@ -177,7 +219,13 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
 
 // What BullMQ does with the job after a failed attempt was recorded: each
 // way out is the error (or move) BullMQ reads.
-async function tellBullMQ(job: Job<unknown>, token: string | undefined, outcome: Outcome, lockWaitMs: number, log: Logger): Promise<never> {
+async function tellBullMQ(
+  job: Job<unknown>,
+  token: string | undefined,
+  outcome: Outcome,
+  lockWaitMs: number,
+  log: Logger,
+): Promise<never> {
   switch (outcome.kind) {
     case 'cancelled':
       log.warn('job cancelled on request');
@@ -218,7 +266,13 @@ function parseJobData(job: Job<unknown>, logger: Logger): JobData {
 
 // Only the oldest unfinished job of a resource may run. Returns false when
 // the job should be dropped because nothing waits for it any more.
-async function waitForTurn(store: Store, job: Job<unknown>, data: JobData, token: string | undefined, log: Logger): Promise<boolean> {
+async function waitForTurn(
+  store: Store,
+  job: Job<unknown>,
+  data: JobData,
+  token: string | undefined,
+  log: Logger,
+): Promise<boolean> {
   const head = await store.jobs.head(data.resourceId);
   if (head === data.jobId) return true;
   if (!(await store.jobs.isPending(data.resourceId, data.jobId))) {

@@ -19,7 +19,9 @@ export function startSweeper(deps: SweepDeps): { stop(): void } {
   const { store, logger } = deps;
   const timer = setInterval(() => {
     sweepUnqueuedCreates(deps).catch((error: unknown) => logger.warn({ err: error }, 'sweep failed'));
-    store.resources.forgetDeleted().catch((error: unknown) => logger.warn({ err: error }, 'forgetting deleted stacks failed'));
+    store.resources
+      .forgetDeleted()
+      .catch((error: unknown) => logger.warn({ err: error }, 'forgetting deleted stacks failed'));
   }, SWEEP_EVERY_MS);
   return { stop: () => clearInterval(timer) };
 }
@@ -28,11 +30,14 @@ export async function sweepUnqueuedCreates(deps: SweepDeps, graceMs = SWEEP_GRAC
   const removed: string[] = [];
   for (const id of await deps.store.resources.creatingSince(new Date(Date.now() - graceMs), 100)) {
     const resource = await deps.store.resources.get(id);
-    if (!resource || resource.job.action !== 'create' || resource.job.status !== 'queued') continue;
+    if (resource?.job.action !== 'create' || resource.job.status !== 'queued') continue;
     const job = await deps.store.jobs.get(resource.job.id);
     if (!job || job.attempts > 0 || (await deps.queue.getJob(resource.job.id))) continue;
     await deps.store.resources.discard(id, resource.job.id, resource.created_by, undefined);
-    deps.logger.warn({ resourceId: id, jobId: resource.job.id }, 'removed a resource whose create job never reached the queue');
+    deps.logger.warn(
+      { resourceId: id, jobId: resource.job.id },
+      'removed a resource whose create job never reached the queue',
+    );
     removed.push(id);
   }
   return removed;

@@ -3,13 +3,28 @@
 // (`use_lockfile`, `<key>.tflock`, written only if absent), or both. Each
 // store writes Terraform's lock info as Terraform does, plus a heartbeat of
 // its own that Terraform ignores (see state-lock.ts).
-import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 // Terraform's lock info (JSON); `raw` is it as stored, to act only on exactly
 // that lock. `heartbeatMs`: when its holder last said it was still working,
 // if it ever did.
-export type LockInfo = { ID: string; Operation: string; Info: string; Who: string; Version: string; Created: string; Path: string };
+export type LockInfo = {
+  ID: string;
+  Operation: string;
+  Info: string;
+  Who: string;
+  Version: string;
+  Created: string;
+  Path: string;
+};
 export type HeldLock = { info: Partial<LockInfo>; raw: string; heartbeatMs?: number };
 
 export type LockStore = {
@@ -49,7 +64,14 @@ export function tableLocks(dynamo: DynamoDBClient, table: string): LockStore {
   return {
     async put(lockId, info) {
       const item = { ...key(lockId), Info: { S: JSON.stringify(info) }, Heartbeat: { N: String(Date.now()) } };
-      if (await conditional(() => dynamo.send(new PutItemCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(LockID)' })))) return undefined;
+      if (
+        await conditional(() =>
+          dynamo.send(
+            new PutItemCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(LockID)' }),
+          ),
+        )
+      )
+        return undefined;
       const found = await dynamo.send(new GetItemCommand({ TableName: table, Key: key(lockId), ConsistentRead: true }));
       const raw = found.Item?.Info?.S;
       return raw === undefined ? VANISHED : held(raw, found.Item?.Heartbeat?.N);
@@ -68,7 +90,14 @@ export function tableLocks(dynamo: DynamoDBClient, table: string): LockStore {
       ),
     delete: (lockId, raw) =>
       conditional(() =>
-        dynamo.send(new DeleteItemCommand({ TableName: table, Key: key(lockId), ConditionExpression: 'Info = :info', ExpressionAttributeValues: { ':info': { S: raw } } })),
+        dynamo.send(
+          new DeleteItemCommand({
+            TableName: table,
+            Key: key(lockId),
+            ConditionExpression: 'Info = :info',
+            ExpressionAttributeValues: { ':info': { S: raw } },
+          }),
+        ),
       ),
   };
 }
@@ -85,7 +114,15 @@ export function lockFiles(s3: S3Client, bucket: string, objectKey: (lockId: stri
   const write = async (lockId: string, raw: string, condition: { IfNoneMatch: string } | { IfMatch: string }) => {
     try {
       const written = await s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: objectKey(lockId), Body: raw, ContentType: 'application/json', Metadata: { [HEARTBEAT_METADATA]: String(Date.now()) }, ...condition, ...put }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: objectKey(lockId),
+          Body: raw,
+          ContentType: 'application/json',
+          Metadata: { [HEARTBEAT_METADATA]: String(Date.now()) },
+          ...condition,
+          ...put,
+        }),
       );
       if (written.ETag) versions.set(raw, written.ETag);
       return true;

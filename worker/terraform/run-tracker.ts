@@ -3,7 +3,15 @@
 // summary, the plan (addresses and actions only: never values), outputs with
 // sensitive values redacted, and diagnostics.
 import { stripVTControlCharacters } from 'node:util';
-import { type ChangeSummary, type Diagnostic, type JobProgress, type Outputs, type Plan, PLANNED_ACTIONS, type PlannedChange } from '../../core/schemas/index.ts';
+import {
+  type ChangeSummary,
+  type Diagnostic,
+  type JobProgress,
+  type Outputs,
+  type Plan,
+  PLANNED_ACTIONS,
+  type PlannedChange,
+} from '../../core/schemas/index.ts';
 
 export const REDACTED = '[REDACTED]';
 
@@ -39,7 +47,14 @@ export class RunTracker {
     const summary = this.#planSummary;
     if (!summary) return undefined;
     const replace = this.#planned.filter((c) => c.action === 'replace').length;
-    return { add: summary.add, change: summary.change, destroy: summary.remove, replace, resources: byAddress(this.#planned), drift: byAddress(this.#drift) };
+    return {
+      add: summary.add,
+      change: summary.change,
+      destroy: summary.remove,
+      replace,
+      resources: byAddress(this.#planned),
+      drift: byAddress(this.#drift),
+    };
   }
 
   get errors(): Diagnostic[] {

@@ -10,7 +10,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { bothLocks, type HeldLock, type LockInfo, lockFiles, type LockStore, tableLocks } from './lock-stores.ts';
 
@@ -75,9 +82,15 @@ export class S3State {
 
   // `env` is the environment Terraform runs with; its AWS variables are used
   // so both reach the bucket as the same identity.
-  constructor(config: Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig, env: Readonly<Record<string, string>>);
+  constructor(
+    config: Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig,
+    env: Readonly<Record<string, string>>,
+  );
   constructor(backend: Backend, prefix: string);
-  constructor(config: (Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig) | Backend, envOrPrefix: Readonly<Record<string, string>> | string) {
+  constructor(
+    config: (Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig) | Backend,
+    envOrPrefix: Readonly<Record<string, string>> | string,
+  ) {
     if (typeof envOrPrefix === 'string') {
       this.#b = config as Backend;
       this.#prefix = envOrPrefix;
@@ -103,9 +116,14 @@ export class S3State {
   // What the workspace holds, or undefined when it cannot be told.
   async inspect(workspace: string): Promise<WorkspaceState | undefined> {
     try {
-      const object = await this.#b.s3.send(new GetObjectCommand({ Bucket: this.#b.bucket, Key: this.objectKey(workspace) }));
+      const object = await this.#b.s3.send(
+        new GetObjectCommand({ Bucket: this.#b.bucket, Key: this.objectKey(workspace) }),
+      );
       const text = await object.Body?.transformToString('utf8');
-      const state = JSON.parse(text ?? '{}') as { lineage?: string; resources?: Array<{ mode?: string; instances?: unknown[] }> };
+      const state = JSON.parse(text ?? '{}') as {
+        lineage?: string;
+        resources?: Array<{ mode?: string; instances?: unknown[] }>;
+      };
       const resources = (state.resources ?? [])
         .filter((r) => r.mode !== 'data')
         .reduce((sum, r) => sum + (r.instances?.length ?? 0), 0);
@@ -121,12 +139,15 @@ export class S3State {
   // state it found, or undefined when it could not act.
   async remove(workspace: string): Promise<WorkspaceState | undefined> {
     const state = await this.inspect(workspace);
-    if (!state || !state.exists || state.resources > 0) return state;
+    if (!state?.exists || state.resources > 0) return state;
     try {
       await this.#b.s3.send(new DeleteObjectCommand({ Bucket: this.#b.bucket, Key: this.objectKey(workspace) }));
       if (this.#b.dynamo && this.#b.table) {
         await this.#b.dynamo.send(
-          new DeleteItemCommand({ TableName: this.#b.table, Key: { LockID: { S: `${this.#b.bucket}/${this.objectKey(workspace)}-md5` } } }),
+          new DeleteItemCommand({
+            TableName: this.#b.table,
+            Key: { LockID: { S: `${this.#b.bucket}/${this.objectKey(workspace)}-md5` } },
+          }),
         );
       }
       return state;
@@ -139,7 +160,15 @@ export class S3State {
   // empty state object. Only ever called while holding the workspace's lock.
   // Returns the new state's lineage.
   async createEmptyState(workspace: string): Promise<string> {
-    const state = { version: 4, terraform_version: '1.11.4', serial: 0, lineage: randomUUID(), outputs: {}, resources: [], check_results: null };
+    const state = {
+      version: 4,
+      terraform_version: '1.11.4',
+      serial: 0,
+      lineage: randomUUID(),
+      outputs: {},
+      resources: [],
+      check_results: null,
+    };
     await this.#b.s3.send(
       new PutObjectCommand({
         Bucket: this.#b.bucket,
@@ -161,13 +190,22 @@ export class S3State {
   }
 
   async putPlan(workspace: string, jobId: string, body: Uint8Array): Promise<void> {
-    await this.#b.s3.send(new PutObjectCommand({ Bucket: this.#b.bucket, Key: this.planKey(workspace, jobId), Body: body, ...(this.#b.put as object) }));
+    await this.#b.s3.send(
+      new PutObjectCommand({
+        Bucket: this.#b.bucket,
+        Key: this.planKey(workspace, jobId),
+        Body: body,
+        ...(this.#b.put as object),
+      }),
+    );
   }
 
   // The saved plan, or undefined when there is none.
   async getPlan(workspace: string, jobId: string): Promise<Uint8Array | undefined> {
     try {
-      const object = await this.#b.s3.send(new GetObjectCommand({ Bucket: this.#b.bucket, Key: this.planKey(workspace, jobId) }));
+      const object = await this.#b.s3.send(
+        new GetObjectCommand({ Bucket: this.#b.bucket, Key: this.planKey(workspace, jobId) }),
+      );
       return await object.Body?.transformToByteArray();
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound') return undefined;
@@ -184,7 +222,13 @@ export class S3State {
     let removed = 0;
     let token: string | undefined;
     do {
-      const page = await this.#b.s3.send(new ListObjectsV2Command({ Bucket: this.#b.bucket, Prefix: `tfcompute-plans/${workspace}/`, ContinuationToken: token }));
+      const page = await this.#b.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.#b.bucket,
+          Prefix: `tfcompute-plans/${workspace}/`,
+          ContinuationToken: token,
+        }),
+      );
       for (const { Key } of page.Contents ?? []) {
         if (Key === undefined) continue;
         await this.#b.s3.send(new DeleteObjectCommand({ Bucket: this.#b.bucket, Key }));
@@ -232,11 +276,17 @@ export class S3State {
   }
 }
 
-function backendOf(config: BackendConfig & { bucket: string; key: string }, env: Readonly<Record<string, string>>): Backend {
+function backendOf(
+  config: BackendConfig & { bucket: string; key: string },
+  env: Readonly<Record<string, string>>,
+): Backend {
   const keyId = config.access_key ?? env.AWS_ACCESS_KEY_ID;
   const secret = config.secret_key ?? env.AWS_SECRET_ACCESS_KEY;
   const token = config.access_key ? config.token : env.AWS_SESSION_TOKEN;
-  const credentials = keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) } : undefined;
+  const credentials =
+    keyId && secret
+      ? { accessKeyId: keyId, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) }
+      : undefined;
   const region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const common = {
     ...(region ? { region } : {}),
@@ -245,27 +295,40 @@ function backendOf(config: BackendConfig & { bucket: string; key: string }, env:
   };
   const s3 = new S3Client({
     ...common,
-    ...(config.endpoints?.s3 || config.endpoint ? { endpoint: (config.endpoints?.s3 ?? config.endpoint) as string } : {}),
+    ...(config.endpoints?.s3 || config.endpoint
+      ? { endpoint: (config.endpoints?.s3 ?? config.endpoint) as string }
+      : {}),
     forcePathStyle: Boolean(config.use_path_style ?? config.force_path_style),
   });
   const table = config.dynamodb_table ?? undefined;
   const dynamoEndpoint = config.endpoints?.dynamodb ?? config.dynamodb_endpoint;
-  const dynamo = table ? new DynamoDBClient({ ...common, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) }) : undefined;
+  const dynamo = table
+    ? new DynamoDBClient({ ...common, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) })
+    : undefined;
   // Written objects get what Terraform would give them.
   const put = {
-    ...(config.kms_key_id ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: config.kms_key_id } : config.encrypt ? { ServerSideEncryption: 'AES256' as const } : {}),
+    ...(config.kms_key_id
+      ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: config.kms_key_id }
+      : config.encrypt
+        ? { ServerSideEncryption: 'AES256' as const }
+        : {}),
     ...(config.acl ? { ACL: config.acl } : {}),
   };
   // The lock ID is "<bucket>/<state object key>", whatever the prefix; a lock file is "<state object key>.tflock".
   const tableLock = dynamo && table ? tableLocks(dynamo, table) : undefined;
-  const files = config.use_lockfile ? lockFiles(s3, config.bucket, (lockId) => `${lockId.slice(config.bucket.length + 1)}.tflock`, put) : undefined;
+  const files = config.use_lockfile
+    ? lockFiles(s3, config.bucket, (lockId) => `${lockId.slice(config.bucket.length + 1)}.tflock`, put)
+    : undefined;
   const locks = tableLock && files ? bothLocks(tableLock, files) : (tableLock ?? files);
   return { s3, dynamo, bucket: config.bucket, key: config.key, table, locks, put };
 }
 
 // The S3 backend Terraform initialised in `dataDir`, if that is what it is and
 // we can reach it the same way; otherwise undefined.
-export async function openS3State(dataDir: string, env: Readonly<Record<string, string>>): Promise<S3State | undefined> {
+export async function openS3State(
+  dataDir: string,
+  env: Readonly<Record<string, string>>,
+): Promise<S3State | undefined> {
   let recorded: { backend?: { type?: string; config?: BackendConfig } };
   try {
     recorded = JSON.parse(await readFile(path.join(dataDir, 'terraform.tfstate'), 'utf8')) as typeof recorded;

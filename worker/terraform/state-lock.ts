@@ -14,7 +14,11 @@ const INFO = /^tfcompute job ([0-9a-z]{16}) on worker (\S+)$/;
 export type LockOwner = { workerId: string; jobId: string; operation: 'apply' | 'destroy' | 'plan' };
 
 // Terraform's names for what a lock holder does (its lock info's Operation).
-const OPERATION_TYPES = { apply: 'OperationTypeApply', destroy: 'OperationTypeDestroy', plan: 'OperationTypePlan' } as const;
+const OPERATION_TYPES = {
+  apply: 'OperationTypeApply',
+  destroy: 'OperationTypeDestroy',
+  plan: 'OperationTypePlan',
+} as const;
 
 // The IDs of the locks held by attempts running in this process: a lock this
 // worker left is stale only once no attempt here holds it.
@@ -66,7 +70,11 @@ export type StateLockDeps = {
 };
 
 // Returns the function that releases the lock.
-export async function acquireStateLock(deps: StateLockDeps, workspace: string, owner: LockOwner): Promise<() => Promise<void>> {
+export async function acquireStateLock(
+  deps: StateLockDeps,
+  workspace: string,
+  owner: LockOwner,
+): Promise<() => Promise<void>> {
   const { s3State } = deps;
   const info = {
     ID: randomUUID(),
@@ -90,7 +98,10 @@ export async function acquireStateLock(deps: StateLockDeps, workspace: string, o
       deps.log(`Released a stale state lock left by ${held.info.Who ?? 'unknown'}: ${stale} (lock ${held.info.ID}).`);
     }
   }
-  throw new LockHeldError(`the state lock of workspace ${workspace} was taken again while a stale lock was being released`, true);
+  throw new LockHeldError(
+    `the state lock of workspace ${workspace} was taken again while a stale lock was being released`,
+    true,
+  );
 }
 
 // Why a lock of a tfcompute job can be taken, or undefined while its holder
@@ -110,9 +121,11 @@ async function staleness(deps: StateLockDeps, held: HeldLock, owner: LockOwner):
   if (quietMs <= 2 * heartbeatMs) return undefined;
   // A holder that stopped renewing released its lock, or failed to: an
   // attempt of this job that ended here, or a job that ended.
-  if (jobId === owner.jobId && workerId === owner.workerId && !heldHere.has(held.info.ID ?? '')) return 'an earlier attempt of this job left it';
+  if (jobId === owner.jobId && workerId === owner.workerId && !heldHere.has(held.info.ID ?? ''))
+    return 'an earlier attempt of this job left it';
   if (await deps.isJobOver(jobId)) return `its job ${jobId} has finished`;
-  if (quietMs > staleAfterMs) return `worker ${workerId} has not renewed it for ${Math.round(quietMs / 1000)} s (job ${jobId})`;
+  if (quietMs > staleAfterMs)
+    return `worker ${workerId} has not renewed it for ${Math.round(quietMs / 1000)} s (job ${jobId})`;
   return undefined;
 }
 

@@ -43,7 +43,9 @@ export async function prepareTemplates(
     // workers' environment, or every job of the template would fail.
     for (const variable of template.operatorSet) {
       if (!variable.hasDefault && config.terraform.passthroughEnv[`TF_VAR_${variable.name}`] === undefined) {
-        throw new ConfigError(`template ${template.dir}: variable "${variable.name}" is operator-set ("expose": false) and has no default; set TF_VAR_${variable.name} in the workers' environment`);
+        throw new ConfigError(
+          `template ${template.dir}: variable "${variable.name}" is operator-set ("expose": false) and has no default; set TF_VAR_${variable.name} in the workers' environment`,
+        );
       }
     }
     const terraform = new Terraform({
@@ -59,22 +61,44 @@ export async function prepareTemplates(
       closeStateClients(runtimes);
       throw error;
     }
-    logger.info({ workerId, template: template.name, version: template.version, cwd: template.dir, ms: Math.round(performance.now() - started) }, 'terraform initialised');
+    logger.info(
+      {
+        workerId,
+        template: template.name,
+        version: template.version,
+        cwd: template.dir,
+        ms: Math.round(performance.now() - started),
+      },
+      'terraform initialised',
+    );
     const erroredState = new ErroredState(path.join(config.worker.workDir, 'errored-state'), workerId);
-    const s3State = config.worker.stateDirectAccess ? await openS3State(terraform.settings.dataDir, config.terraform.passthroughEnv) : undefined;
+    const s3State = config.worker.stateDirectAccess
+      ? await openS3State(terraform.settings.dataDir, config.terraform.passthroughEnv)
+      : undefined;
     logger.info({ template: template.name, stateAccess: s3State ? 's3' : 'terraform' }, 'state access chosen');
-    runtimes.set(template.name, { template, terraform, erroredState, moduleReach: await moduleReach(terraform.settings.dataDir), s3State });
+    runtimes.set(template.name, {
+      template,
+      terraform,
+      erroredState,
+      moduleReach: await moduleReach(terraform.settings.dataDir),
+      s3State,
+    });
   }
   return runtimes;
 }
 
 // The runtime that runs a job validated against `wanted`, or why this
 // worker cannot run it.
-export function runtimeFor(runtimes: ReadonlyMap<string, TemplateRuntime>, wanted: TemplateRef): { runtime: TemplateRuntime } | { mismatch: string } {
+export function runtimeFor(
+  runtimes: ReadonlyMap<string, TemplateRuntime>,
+  wanted: TemplateRef,
+): { runtime: TemplateRuntime } | { mismatch: string } {
   const runtime = runtimes.get(wanted.name);
   if (!runtime) return { mismatch: `this worker does not serve template "${wanted.name}"` };
   if (runtime.template.version !== wanted.version) {
-    return { mismatch: `the inputs were validated against template ${wanted.name} version ${wanted.version}, and this worker has version ${runtime.template.version}` };
+    return {
+      mismatch: `the inputs were validated against template ${wanted.name} version ${wanted.version}, and this worker has version ${runtime.template.version}`,
+    };
   }
   return { runtime };
 }

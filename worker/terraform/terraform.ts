@@ -48,7 +48,8 @@ export type RunResult = {
 
 const MAX_KEPT_OUTPUT = 64 * 1024;
 
-const PDEATHSIG_WRAPPER = process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(file)) : undefined;
+const PDEATHSIG_WRAPPER =
+  process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(file)) : undefined;
 
 // A Terraform command that failed: which command, in which workspace, with
 // the tail of what it printed, and what the user reads about it.
@@ -59,7 +60,12 @@ export class TerraformError extends JobFailure {
   readonly exitCode: number;
   readonly output: string;
 
-  constructor(detail: JobError, command: string, workspace: string, result: Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>) {
+  constructor(
+    detail: JobError,
+    command: string,
+    workspace: string,
+    result: Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>,
+  ) {
     super(detail);
     this.command = command;
     this.workspace = workspace;
@@ -94,7 +100,12 @@ export class Terraform {
       const result = await this.run(args, { workspace: 'default' });
       if (result.exitCode !== 0) {
         const message = `terraform init in ${cwd} exited with code ${result.exitCode}: ${lastLines(`${result.stdout}\n${result.stderr}`)}`;
-        throw new TerraformError({ code: 'terraform-failed', message, retryable: false, diagnostics: [] }, 'init', 'default', result);
+        throw new TerraformError(
+          { code: 'terraform-failed', message, retryable: false, diagnostics: [] },
+          'init',
+          'default',
+          result,
+        );
       }
     } finally {
       await release();
@@ -128,7 +139,9 @@ export class Terraform {
     // Terraform dies with the worker (Linux parent-death signal, set by
     // util-linux setpriv, which then execs Terraform): a worker's state locks
     // are released once it is dead, so nothing it started may still be running.
-    const [file, argv] = PDEATHSIG_WRAPPER ? [PDEATHSIG_WRAPPER, ['--pdeathsig', 'KILL', '--', s.bin, ...args]] : [s.bin, args];
+    const [file, argv] = PDEATHSIG_WRAPPER
+      ? [PDEATHSIG_WRAPPER, ['--pdeathsig', 'KILL', '--', s.bin, ...args]]
+      : [s.bin, args];
     const subprocess = execa(file, argv, {
       cwd: options.cwd ?? s.cwd,
       env: this.env(options.workspace, options.dataDir),

@@ -28,17 +28,51 @@ export type RunnerOptions = {
 
 // The argument lists, by command.
 const commandLine = {
-  apply: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['apply', '-auto-approve', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
+  apply: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => [
+    'apply',
+    '-auto-approve',
+    '-input=false',
+    '-json',
+    ...lockArgs(o),
+    `-var-file=${o.varFile}`,
+  ],
   // An update's plan, saved to `file` to apply later; exit code 2 means changes.
-  planOut: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>, file: string, destroy: boolean) =>
-    ['plan', '-input=false', '-json', '-detailed-exitcode', ...(destroy ? ['-destroy'] : []), `-out=${file}`, ...lockArgs(o), `-var-file=${o.varFile}`],
+  planOut: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>, file: string, destroy: boolean) => [
+    'plan',
+    '-input=false',
+    '-json',
+    '-detailed-exitcode',
+    ...(destroy ? ['-destroy'] : []),
+    `-out=${file}`,
+    ...lockArgs(o),
+    `-var-file=${o.varFile}`,
+  ],
   // A saved plan as JSON, for the policies: it holds the plan's variables, so it is never logged.
   showPlan: (file: string) => ['show', '-json', '-no-color', file],
   // A saved plan carries its variables: none may be given again.
-  applyPlan: (o: Pick<RunnerOptions, 'holdsLock'>, file: string) => ['apply', '-input=false', '-json', ...lockArgs(o), file],
+  applyPlan: (o: Pick<RunnerOptions, 'holdsLock'>, file: string) => [
+    'apply',
+    '-input=false',
+    '-json',
+    ...lockArgs(o),
+    file,
+  ],
   // A speculative plan: nothing is saved, no state is written.
-  plan: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['plan', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
-  destroy: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => ['destroy', '-auto-approve', '-input=false', '-json', ...lockArgs(o), `-var-file=${o.varFile}`],
+  plan: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => [
+    'plan',
+    '-input=false',
+    '-json',
+    ...lockArgs(o),
+    `-var-file=${o.varFile}`,
+  ],
+  destroy: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => [
+    'destroy',
+    '-auto-approve',
+    '-input=false',
+    '-json',
+    ...lockArgs(o),
+    `-var-file=${o.varFile}`,
+  ],
   statePush: (o: Pick<RunnerOptions, 'holdsLock'>, file: string) => ['state', 'push', ...lockArgs(o), file],
   stateList: () => ['state', 'list'],
   workspaceNew: (name: string) => ['workspace', 'new', '-no-color', name],
@@ -84,17 +118,29 @@ export class WorkspaceRunner {
     const result = await this.#run('plan', commandLine.plan(this.#o), { json: true });
     if (result.exitCode !== 0) throw await this.#failure('plan', result, null);
     const plan = this.#tracker.plan;
-    if (!plan) throw this.#error('plan', result, JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'));
+    if (!plan)
+      throw this.#error(
+        'plan',
+        result,
+        JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'),
+      );
     return plan;
   }
 
   // Plans into `file` (the destroy of everything, with `destroy`), to apply
   // later. `changes` is false when applying it would change nothing, outputs included.
   async planOut(file: string, options: { destroy?: boolean } = {}): Promise<{ plan: Plan; changes: boolean }> {
-    const result = await this.#run('plan', commandLine.planOut(this.#o, file, options.destroy === true), { json: true });
+    const result = await this.#run('plan', commandLine.planOut(this.#o, file, options.destroy === true), {
+      json: true,
+    });
     if (result.exitCode !== 0 && result.exitCode !== 2) throw await this.#failure('plan', result, null);
     const plan = this.#tracker.plan;
-    if (!plan) throw this.#error('plan', result, JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'));
+    if (!plan)
+      throw this.#error(
+        'plan',
+        result,
+        JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'),
+      );
     return { plan, changes: result.exitCode === 2 };
   }
 
@@ -103,8 +149,13 @@ export class WorkspaceRunner {
     const result = await this.#run('apply', commandLine.applyPlan(this.#o, file), { json: true });
     if (result.exitCode !== 0) {
       if (this.#tracker.errors.some((d) => d.summary === 'Saved plan is stale')) {
-        const message = "the plan is stale: the stack's state changed after it was planned, so it was not applied and nothing was changed; send PATCH again to plan from the state as it is";
-        throw this.#error('apply', result, JobFailure.permanent('stale-plan', message, { diagnostics: this.#tracker.diagnostics }));
+        const message =
+          "the plan is stale: the stack's state changed after it was planned, so it was not applied and nothing was changed; send PATCH again to plan from the state as it is";
+        throw this.#error(
+          'apply',
+          result,
+          JobFailure.permanent('stale-plan', message, { diagnostics: this.#tracker.diagnostics }),
+        );
       }
       throw await this.#failure('apply', result, lineage);
     }
@@ -117,11 +168,22 @@ export class WorkspaceRunner {
     const lines: string[] = [];
     const ran = await this.#run('show', commandLine.showPlan(file), { json: false, quiet: lines });
     const result = { ...ran, stdout: '' };
-    if (result.exitCode !== 0) throw this.#error('show', result, JobFailure.permanent('terraform-failed', 'terraform show could not read the saved plan; nothing was applied'));
+    if (result.exitCode !== 0)
+      throw this.#error(
+        'show',
+        result,
+        JobFailure.permanent('terraform-failed', 'terraform show could not read the saved plan; nothing was applied'),
+      );
     try {
       return JSON.parse(lines.join('\n')) as unknown;
     } catch (error) {
-      throw this.#error('show', result, JobFailure.permanent('internal', 'terraform show -json wrote something that is not JSON; nothing was applied', { cause: error }));
+      throw this.#error(
+        'show',
+        result,
+        JobFailure.permanent('internal', 'terraform show -json wrote something that is not JSON; nothing was applied', {
+          cause: error,
+        }),
+      );
     }
   }
 
@@ -144,7 +206,11 @@ export class WorkspaceRunner {
     const result = await this.#run('workspace new', commandLine.workspaceNew(this.#o.workspace), { json: false });
     if (result.exitCode === 0) return 'created';
     if (/already exists/.test(result.stderr)) return 'exists';
-    throw this.#error('workspace new', result, this.#classified("terraform workspace new failed; Terraform's output is in the job's log", result));
+    throw this.#error(
+      'workspace new',
+      result,
+      this.#classified("terraform workspace new failed; Terraform's output is in the job's log", result),
+    );
   }
 
   // The addresses the workspace's state tracks.
@@ -159,8 +225,12 @@ export class WorkspaceRunner {
 
   async deleteWorkspace(): Promise<void> {
     // `workspace delete` refuses to delete the selected workspace, hence TF_WORKSPACE=default.
-    const result = await this.#run('workspace delete', commandLine.workspaceDelete(this.#o.workspace), { json: false, workspace: 'default' });
-    if (result.exitCode !== 0 && !/doesn't exist/.test(result.stderr)) throw await this.#failure('workspace delete', result, undefined);
+    const result = await this.#run('workspace delete', commandLine.workspaceDelete(this.#o.workspace), {
+      json: false,
+      workspace: 'default',
+    });
+    if (result.exitCode !== 0 && !/doesn't exist/.test(result.stderr))
+      throw await this.#failure('workspace delete', result, undefined);
   }
 
   #changes(): ChangeSummary {
@@ -168,7 +238,11 @@ export class WorkspaceRunner {
   }
 
   // `quiet`: the output's lines go there, and nothing to the log (they may hold variables' values).
-  async #run(command: string, args: string[], options: { json: boolean; workspace?: string; quiet?: string[] }): Promise<RunResult> {
+  async #run(
+    command: string,
+    args: string[],
+    options: { json: boolean; workspace?: string; quiet?: string[] },
+  ): Promise<RunResult> {
     const { log, progress, signal } = this.#o;
     const result = await this.#terraform.run(args, {
       workspace: options.workspace ?? this.#o.workspace,
@@ -194,26 +268,40 @@ export class WorkspaceRunner {
     const tracker = this.#tracker;
     if (lineage !== null && (await this.#keepErroredState(lineage)) === 'kept') {
       const message = `terraform ${command} could not save the state to the backend; it is kept and will be pushed on the next attempt`;
-      return this.#error(command, result, JobFailure.retryable('state-backend-unavailable', message, { diagnostics: tracker.diagnostics }));
+      return this.#error(
+        command,
+        result,
+        JobFailure.retryable('state-backend-unavailable', message, { diagnostics: tracker.diagnostics }),
+      );
     }
     if (result.timedOut) {
-      return this.#error(command, result, JobFailure.permanent('terraform-timed-out', `terraform ${command} timed out and was stopped`, { diagnostics: tracker.errors }));
+      return this.#error(
+        command,
+        result,
+        JobFailure.permanent('terraform-timed-out', `terraform ${command} timed out and was stopped`, {
+          diagnostics: tracker.errors,
+        }),
+      );
     }
     // What Terraform wrote outside its diagnostics (a crash, a panic) names
     // local paths: it is in the job's log, not in the message.
     const reason = tracker.errors[0]?.summary ?? `exit code ${result.exitCode}; Terraform's output is in the job's log`;
     const code = tracker.errors.some((d) => LOCK_ERROR.test(d.summary)) ? 'lock-held' : 'terraform-failed';
     const options = { diagnostics: tracker.diagnostics };
-    const failure = isTransient(tracker.errors, result.stderr) ? JobFailure.retryable(code, `terraform ${command} failed: ${reason}`, options) : JobFailure.permanent(code, `terraform ${command} failed: ${reason}`, options);
+    const failure = isTransient(tracker.errors, result.stderr)
+      ? JobFailure.retryable(code, `terraform ${command} failed: ${reason}`, options)
+      : JobFailure.permanent(code, `terraform ${command} failed: ${reason}`, options);
     return this.#error(command, result, failure);
   }
 
   async #keepErroredState(lineage: string | undefined): Promise<'kept' | 'none' | 'foreign'> {
     const kept = await this.#erroredState.keep(this.#o.cwd, this.#o.workspace, lineage);
     if (kept === 'kept') {
-      this.#o.log(`Terraform could not save the state to the backend; it is kept on worker ${this.#erroredState.workerId} and will be pushed before the next run for this stack.`);
+      this.#o.log(
+        `Terraform could not save the state to the backend; it is kept on worker ${this.#erroredState.workerId} and will be pushed before the next run for this stack.`,
+      );
     }
-    if (kept === 'foreign') this.#o.log('An errored.tfstate that is not this workspace\'s was left alone.');
+    if (kept === 'foreign') this.#o.log("An errored.tfstate that is not this workspace's was left alone.");
     return kept;
   }
 
@@ -221,7 +309,9 @@ export class WorkspaceRunner {
   // `always`: retryable even when it is not transient.
   #classified(message: string, result: RunResult, always?: 'retryable'): JobFailure {
     if (isTransient([], result.stderr)) return JobFailure.retryable('state-backend-unavailable', message);
-    return always ? JobFailure.retryable('terraform-failed', message) : JobFailure.permanent('terraform-failed', message);
+    return always
+      ? JobFailure.retryable('terraform-failed', message)
+      : JobFailure.permanent('terraform-failed', message);
   }
 
   #error(command: string, result: RunResult, failure: JobFailure): TerraformError {

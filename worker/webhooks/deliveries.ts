@@ -45,10 +45,24 @@ class RetryLater extends Error {
 
 export type DeliverySettings = Pick<
   Config['webhooks'],
-  'allowPrivateNetworks' | 'concurrency' | 'concurrencyPerWebhook' | 'backoffMs' | 'backoffMaxMs' | 'retryForMs' | 'circuitFailures' | 'circuitOpenMs'
+  | 'allowPrivateNetworks'
+  | 'concurrency'
+  | 'concurrencyPerWebhook'
+  | 'backoffMs'
+  | 'backoffMaxMs'
+  | 'retryForMs'
+  | 'circuitFailures'
+  | 'circuitOpenMs'
 >;
 
-type Deps = { site: QueueSite; store: Store; deliveries: DeliveryQueue; secrets: SecretBox | undefined; logger: Logger; settings: DeliverySettings };
+type Deps = {
+  site: QueueSite;
+  store: Store;
+  deliveries: DeliveryQueue;
+  secrets: SecretBox | undefined;
+  logger: Logger;
+  settings: DeliverySettings;
+};
 
 export function startDeliveries(deps: Deps): Worker {
   const { store, logger, settings } = deps;
@@ -70,22 +84,44 @@ export function startDeliveries(deps: Deps): Worker {
     }
   }
 
-  async function tryDelivery(job: Job, token: string | undefined, { deliveryId, webhookId }: DeliveryJobData): Promise<void> {
+  async function tryDelivery(
+    job: Job,
+    token: string | undefined,
+    { deliveryId, webhookId }: DeliveryJobData,
+  ): Promise<void> {
     const at = new Date();
-    const [webhook, delivery] = await Promise.all([store.webhooks.get(webhookId), store.webhooks.getDelivery(deliveryId)]);
+    const [webhook, delivery] = await Promise.all([
+      store.webhooks.get(webhookId),
+      store.webhooks.getDelivery(deliveryId),
+    ]);
     if (!delivery) return;
     const isPing = delivery.eventType === PING_EVENT_TYPE;
     if (!webhook || (!webhook.enabled && !isPing) || !deps.secrets) {
-      const why = !webhook ? 'the webhook was deleted' : !deps.secrets ? 'this worker has no ENCRYPTION_KEY to open the secret with' : 'the webhook is disabled';
+      const why = !webhook
+        ? 'the webhook was deleted'
+        : !deps.secrets
+          ? 'this worker has no ENCRYPTION_KEY to open the secret with'
+          : 'the webhook is disabled';
       await store.webhooks.endDelivery(deliveryId, `not sent: ${why}`, at.toISOString());
       return;
     }
     // A ping is how a user tests the receiver: it goes whatever the circuit says.
     if (webhook.circuit.open && !isPing && !(await admitted(job, token, deliveryId, webhookId))) return;
-    const request = deliveryRequest(webhook.url, JSON.parse(delivery.event) as CloudEvent, signingSecrets(deps.secrets, webhook, at.getTime()), at);
+    const request = deliveryRequest(
+      webhook.url,
+      JSON.parse(delivery.event) as CloudEvent,
+      signingSecrets(deps.secrets, webhook, at.getTime()),
+      at,
+    );
     const attempt = await sendDelivery(request, { allowPrivateNetworks: settings.allowPrivateNetworks });
     await countForCircuit(webhookId, attempt);
-    const record = { attempt: job.attemptsMade + 1, at: at.toISOString(), status_code: attempt.statusCode, duration_ms: attempt.durationMs, error: attempt.error ?? null };
+    const record = {
+      attempt: job.attemptsMade + 1,
+      at: at.toISOString(),
+      status_code: attempt.statusCode,
+      duration_ms: attempt.durationMs,
+      error: attempt.error ?? null,
+    };
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     switch (attempt.outcome) {
       case 'delivered':
@@ -93,19 +129,33 @@ export function startDeliveries(deps: Deps): Worker {
         return;
       case 'retry':
         if (last) {
-          await store.webhooks.recordAttempt(deliveryId, record, 'failed', `given up after ${record.attempt} attempts: ${attempt.error}`, 'failed');
+          await store.webhooks.recordAttempt(
+            deliveryId,
+            record,
+            'failed',
+            `given up after ${record.attempt} attempts: ${attempt.error}`,
+            'failed',
+          );
         } else {
           await store.webhooks.recordAttempt(deliveryId, record, 'pending', attempt.error ?? null, 'retried');
         }
         throw new RetryLater(attempt.error ?? 'retry', attempt.retryAfterMs);
       case 'gone':
         await store.webhooks.recordAttempt(deliveryId, record, 'failed', attempt.error ?? null, 'failed');
-        await store.webhooks.update(webhookId, { enabled: false, disabledReason: `the receiver answered 410 Gone at ${record.at}`, updatedAt: record.at });
+        await store.webhooks.update(webhookId, {
+          enabled: false,
+          disabledReason: `the receiver answered 410 Gone at ${record.at}`,
+          updatedAt: record.at,
+        });
         logger.warn({ webhookId }, 'webhook disabled: its receiver answered 410 Gone');
         throw new UnrecoverableError(attempt.error);
       case 'rejected':
         await store.webhooks.recordAttempt(deliveryId, record, 'failed', attempt.error ?? null, 'failed');
-        if (attempt.refusal) logger.warn({ deliveryId, webhookId, reason: attempt.refusal }, "delivery refused: the receiver's address is not allowed");
+        if (attempt.refusal)
+          logger.warn(
+            { deliveryId, webhookId, reason: attempt.refusal },
+            "delivery refused: the receiver's address is not allowed",
+          );
         throw new UnrecoverableError(attempt.error);
     }
   }
@@ -113,11 +163,20 @@ export function startDeliveries(deps: Deps): Worker {
   // True when the circuit lets the delivery be attempted (closed, or its
   // trial); otherwise it is held off the slots until the circuit may let it
   // through, without using an attempt, unless it is past its retry period.
-  async function admitted(job: Job, token: string | undefined, deliveryId: string, webhookId: string): Promise<boolean> {
+  async function admitted(
+    job: Job,
+    token: string | undefined,
+    deliveryId: string,
+    webhookId: string,
+  ): Promise<boolean> {
     const admission = await store.webhooks.admit(webhookId, deliveryId, TRIAL_MS);
     if (admission.outcome !== 'wait') return true;
     if (Date.now() - job.timestamp > settings.retryForMs) {
-      await store.webhooks.endDelivery(deliveryId, "given up: the webhook's circuit stayed open past the retry period", new Date().toISOString());
+      await store.webhooks.endDelivery(
+        deliveryId,
+        "given up: the webhook's circuit stayed open past the retry period",
+        new Date().toISOString(),
+      );
       return false;
     }
     await job.moveToDelayed(admission.untilMs + Math.round(Math.random() * HELD_SPREAD_MS), token);
@@ -134,10 +193,15 @@ export function startDeliveries(deps: Deps): Worker {
     if (!result) return;
     const change = await store.webhooks.recordCircuit(webhookId, result, circuit, sent.error ?? '');
     if (change.outcome === 'opened' || change.outcome === 'reopened') {
-      logger.warn({ webhookId, reason: change.reason, pauseSeconds: settings.circuitOpenMs / 1000 }, `webhook circuit ${change.outcome}: its deliveries wait`);
+      logger.warn(
+        { webhookId, reason: change.reason, pauseSeconds: settings.circuitOpenMs / 1000 },
+        `webhook circuit ${change.outcome}: its deliveries wait`,
+      );
     } else if (change.outcome === 'closed') {
       logger.info({ webhookId, held: change.held.length }, 'webhook circuit closed: its held deliveries are sent now');
-      await Promise.all(change.held.map(async (id) => (await deps.deliveries.getJob(id))?.promote().catch(() => undefined)));
+      await Promise.all(
+        change.held.map(async (id) => (await deps.deliveries.getJob(id))?.promote().catch(() => undefined)),
+      );
     }
   }
 
@@ -146,7 +210,11 @@ export function startDeliveries(deps: Deps): Worker {
     settings: {
       backoffStrategy: (attemptsMade, type, error) => {
         if (type !== DELIVERY_BACKOFF) return 0;
-        return retryDelay(settings, Math.max(1, attemptsMade), error instanceof RetryLater ? error.retryAfterMs : undefined);
+        return retryDelay(
+          settings,
+          Math.max(1, attemptsMade),
+          error instanceof RetryLater ? error.retryAfterMs : undefined,
+        );
       },
     },
   });
@@ -157,7 +225,13 @@ export function startDeliveries(deps: Deps): Worker {
     const parsed = DeliveryJobData.safeParse(job.data);
     if (!parsed.success) return;
     logger.error({ deliveryId: parsed.data.deliveryId }, 'delivery failed: its workers stopped too often');
-    store.webhooks.endDelivery(parsed.data.deliveryId, `not sent: its workers stopped ${STALLS_ALLOWED[DELIVERY_QUEUE_NAME] + 1} times`, new Date().toISOString()).catch(() => undefined);
+    store.webhooks
+      .endDelivery(
+        parsed.data.deliveryId,
+        `not sent: its workers stopped ${STALLS_ALLOWED[DELIVERY_QUEUE_NAME] + 1} times`,
+        new Date().toISOString(),
+      )
+      .catch(() => undefined);
   });
   return worker;
 }

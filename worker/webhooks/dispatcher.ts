@@ -10,7 +10,13 @@
 import { duplicateConnection, type RedisConnection } from '../../core/redis.ts';
 import { toCloudEvent, type OutboxEntry } from '../../core/events/cloud-event.ts';
 import type { Logger } from '../../core/logger.ts';
-import { firstDeliveryId, queueDeliveries, wants, type DeliveryDeps, type NewDelivery } from '../../core/webhooks/deliveries.ts';
+import {
+  firstDeliveryId,
+  queueDeliveries,
+  wants,
+  type DeliveryDeps,
+  type NewDelivery,
+} from '../../core/webhooks/deliveries.ts';
 
 const BATCH = 100;
 const BLOCK_MS = 1_000;
@@ -22,7 +28,13 @@ export type Dispatcher = { stop(): Promise<void> };
 // `consumer`: this worker's name in the outbox's consumer group; `source`:
 // the CloudEvents' source; `claimAfterMs`: when another dispatcher's
 // unacknowledged entries are taken over.
-export type DispatcherDeps = DeliveryDeps & { connection: RedisConnection; logger: Logger; consumer: string; source: string; claimAfterMs: number };
+export type DispatcherDeps = DeliveryDeps & {
+  connection: RedisConnection;
+  logger: Logger;
+  consumer: string;
+  source: string;
+  claimAfterMs: number;
+};
 
 export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
   const { store, logger } = deps;
@@ -43,7 +55,10 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     for (const entry of entries) {
       const built = toCloudEvent(entry, deps.source);
       if (!built.ok) {
-        logger.error({ entryId: entry.entryId, type: entry.type, reason: built.reason }, 'event not sent: it does not match its schema');
+        logger.error(
+          { entryId: entry.entryId, type: entry.type, reason: built.reason },
+          'event not sent: it does not match its schema',
+        );
         invalid += 1;
         continue;
       }
@@ -93,4 +108,3 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     },
   };
 }
-

@@ -16,7 +16,11 @@ export function guardedLookup(allowPrivate: boolean) {
       if (!allowPrivate) {
         for (const { address } of addresses) {
           const reason = refusedAddress(address);
-          if (reason) return callback(Object.assign(new RefusedReceiver(`${hostname} resolves to ${reason}`), { code: 'ERECEIVERREFUSED' }), '');
+          if (reason)
+            return callback(
+              Object.assign(new RefusedReceiver(`${hostname} resolves to ${reason}`), { code: 'ERECEIVERREFUSED' }),
+              '',
+            );
         }
       }
       if (options.all) return callback(null, addresses);

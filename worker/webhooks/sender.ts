@@ -34,7 +34,10 @@ export type Attempt = {
 
 const REFUSED = "refused: the receiver's address is not allowed; webhooks are sent only to public addresses";
 
-export async function sendDelivery(request: DeliveryRequest, options: { allowPrivateNetworks: boolean; timeoutMs?: number }): Promise<Attempt> {
+export async function sendDelivery(
+  request: DeliveryRequest,
+  options: { allowPrivateNetworks: boolean; timeoutMs?: number },
+): Promise<Attempt> {
   const started = performance.now();
   const took = () => Math.round(performance.now() - started);
   const url = new URL(request.url);
@@ -70,26 +73,70 @@ export async function sendDelivery(request: DeliveryRequest, options: { allowPri
           const status = res.statusCode ?? 0;
           const base = { statusCode: status, durationMs: took() };
           if (status >= 200 && status < 300) return finish({ ...base, outcome: 'delivered' }, true);
-          if (status === 410) return finish({ ...base, outcome: 'gone', error: 'the receiver answered 410 Gone' }, true);
+          if (status === 410)
+            return finish({ ...base, outcome: 'gone', error: 'the receiver answered 410 Gone' }, true);
           if (status === 408 || status === 429 || status >= 500) {
             const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-            return finish({ ...base, outcome: 'retry', error: `the receiver answered ${status}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }, true);
+            return finish(
+              {
+                ...base,
+                outcome: 'retry',
+                error: `the receiver answered ${status}`,
+                ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+              },
+              true,
+            );
           }
-          if (status >= 300 && status < 400) return finish({ ...base, outcome: 'rejected', error: `the receiver answered ${status}, a redirect; redirects are not followed` }, true);
+          if (status >= 300 && status < 400)
+            return finish(
+              {
+                ...base,
+                outcome: 'rejected',
+                error: `the receiver answered ${status}, a redirect; redirects are not followed`,
+              },
+              true,
+            );
           finish({ ...base, outcome: 'rejected', error: `the receiver answered ${status}` }, true);
         };
         res.on('end', done);
         // Cut off mid-answer: whatever the status said, it may not have been
         // the receiver's last word, so the delivery is tried again.
-        const cut = () => finish({ outcome: 'retry', statusCode: res.statusCode ?? null, durationMs: took(), error: 'the connection closed before the answer was complete' });
+        const cut = () =>
+          finish({
+            outcome: 'retry',
+            statusCode: res.statusCode ?? null,
+            durationMs: took(),
+            error: 'the connection closed before the answer was complete',
+          });
         res.on('close', () => (res.complete ? done() : cut()));
         res.on('error', cut);
       },
     );
-    const timer = setTimeout(() => finish({ outcome: 'retry', statusCode: null, durationMs: took(), error: `no answer within ${(options.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000} s` }), options.timeoutMs ?? DELIVERY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        finish({
+          outcome: 'retry',
+          statusCode: null,
+          durationMs: took(),
+          error: `no answer within ${(options.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000} s`,
+        }),
+      options.timeoutMs ?? DELIVERY_TIMEOUT_MS,
+    );
     req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ERECEIVERREFUSED') return finish({ outcome: 'rejected', statusCode: null, durationMs: took(), error: REFUSED, refusal: error.message });
-      finish({ outcome: 'retry', statusCode: null, durationMs: took(), error: `could not reach the receiver: ${error.code ?? error.message}` });
+      if (error.code === 'ERECEIVERREFUSED')
+        return finish({
+          outcome: 'rejected',
+          statusCode: null,
+          durationMs: took(),
+          error: REFUSED,
+          refusal: error.message,
+        });
+      finish({
+        outcome: 'retry',
+        statusCode: null,
+        durationMs: took(),
+        error: `could not reach the receiver: ${error.code ?? error.message}`,
+      });
     });
     req.end(request.body);
   });

@@ -19,9 +19,17 @@ export function auditPages(deps: { store: Store }): Router {
   router.get('/audit', async (req, res) => {
     const principal = principalOf(req);
     const projects = await adminProjects(deps.store, principal, 'Audit log');
-    const { project: named, ...filter } = parseOrThrow(AuditQuery, { ...filled(req.query, ['project', 'actor', 'action', 'cursor']), limit: PAGE_SIZE }, 'query');
+    const { project: named, ...filter } = parseOrThrow(
+      AuditQuery,
+      { ...filled(req.query, ['project', 'actor', 'action', 'cursor']), limit: PAGE_SIZE },
+      'query',
+    );
     const mine = administered(principal);
-    const project = await loggedProject(deps.store, principal, named ?? (!isInstallationAdmin(principal) && mine.length > 1 ? mine[0] : undefined));
+    const project = await loggedProject(
+      deps.store,
+      principal,
+      named ?? (!isInstallationAdmin(principal) && mine.length > 1 ? mine[0] : undefined),
+    );
     const page = await deps.store.audit.page({ ...filter, project });
     sendPage(res, 'audit', {
       title: 'Audit log',

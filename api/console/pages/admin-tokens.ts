@@ -23,16 +23,42 @@ const EMPTY: Typed = { name: '', role: 'read', expires_in: '' };
 export function tokenPages(deps: { store: Store }): Router {
   const router = Router();
 
-  async function tokensPage(req: Request, res: Response, project: string, form: { typed?: Typed; errors?: FieldError[] } = {}, status = 200) {
-    const [projects, { items }] = await Promise.all([adminProjects(deps.store, principalOf(req), 'Tokens'), listTokens(deps.store.tokens, project)]);
+  async function tokensPage(
+    req: Request,
+    res: Response,
+    project: string,
+    form: { typed?: Typed; errors?: FieldError[] } = {},
+    status = 200,
+  ) {
+    const [projects, { items }] = await Promise.all([
+      adminProjects(deps.store, principalOf(req), 'Tokens'),
+      listTokens(deps.store.tokens, project),
+    ]);
     const revoked = typeof req.query.revoked === 'string' ? req.query.revoked : undefined;
-    sendPage(res, 'tokens', { title: `Tokens of ${project}`, project, projects, tokens: items, roles: ROLES, typed: form.typed ?? EMPTY, errors: form.errors ?? [], revoked }, status);
+    sendPage(
+      res,
+      'tokens',
+      {
+        title: `Tokens of ${project}`,
+        project,
+        projects,
+        tokens: items,
+        roles: ROLES,
+        typed: form.typed ?? EMPTY,
+        errors: form.errors ?? [],
+        revoked,
+      },
+      status,
+    );
   }
 
   // Without ?project=, the default project, or the first the principal administers.
   router.get('/tokens', async (req, res) => {
     const principal = principalOf(req);
-    const mine = () => (allows(roleIn(principal, DEFAULT_PROJECT), 'admin') ? DEFAULT_PROJECT : adminProjects(deps.store, principal, 'Tokens').then((projects) => projects[0]));
+    const mine = () =>
+      allows(roleIn(principal, DEFAULT_PROJECT), 'admin')
+        ? DEFAULT_PROJECT
+        : adminProjects(deps.store, principal, 'Tokens').then((projects) => projects[0]);
     const named = filled(req.query, ['project']).project ?? (await mine());
     await tokensPage(req, res, await tokenProject(deps.store, principal, named));
   });
@@ -43,14 +69,21 @@ export function tokenPages(deps: { store: Store }): Router {
     const form = req.body as Record<string, unknown>;
     const typed: Typed = { name: text(form.name), role: text(form.role), expires_in: text(form.expires_in).trim() };
     try {
-      const body = parseOrThrow(TokenCreateRequest, { name: typed.name, role: typed.role, ...(typed.expires_in ? { expires_in: typed.expires_in } : {}) }, 'body');
+      const body = parseOrThrow(
+        TokenCreateRequest,
+        { name: typed.name, role: typed.role, ...(typed.expires_in ? { expires_in: typed.expires_in } : {}) },
+        'body',
+      );
       const made = await createToken(deps.store.tokens, principalOf(req), project, body, auditOf(req));
       // The one answer with the secret: no cache, no back-button copy.
       res.set('Cache-Control', 'no-store');
       sendPage(res, 'token-made', { title: `Token ${made.name} made`, made }, 201);
     } catch (error) {
       if (!(error instanceof AppError) || (error.status !== 400 && error.code !== 'token-name-taken')) throw error;
-      const errors = error.code === 'token-name-taken' ? [{ path: 'name', message: error.message }] : (error.errors ?? [{ path: 'body', message: error.message }]);
+      const errors =
+        error.code === 'token-name-taken'
+          ? [{ path: 'name', message: error.message }]
+          : (error.errors ?? [{ path: 'body', message: error.message }]);
       await tokensPage(req, res, project, { typed, errors }, error.status);
     }
   });

@@ -22,10 +22,22 @@ export function webhookPages(deps: WebhookDeps): Router {
     const principal = principalOf(req);
     const query = parseOrThrow(WebhookListQuery, { ...filled(req.query, ['project', 'cursor']), limit: 10 }, 'query');
     const page = await listWebhooks(deps, administeredProjects(principal, query.project), query.limit, query.cursor);
-    const webhooks = await Promise.all(page.items.map(async (webhook) => ({ ...webhook, deliveries: (await listDeliveries(deps, webhook.id, RECENT, undefined)).items })));
+    const webhooks = await Promise.all(
+      page.items.map(async (webhook) => ({
+        ...webhook,
+        deliveries: (await listDeliveries(deps, webhook.id, RECENT, undefined)).items,
+      })),
+    );
     const redelivered = typeof req.query.redelivered === 'string' ? req.query.redelivered : undefined;
     const projects = await adminProjects(deps.store, principal, 'Webhooks');
-    sendPage(res, 'webhooks', { title: 'Webhooks', webhooks, project: query.project, projects, nextCursor: page.next_cursor, redelivered });
+    sendPage(res, 'webhooks', {
+      title: 'Webhooks',
+      webhooks,
+      project: query.project,
+      projects,
+      nextCursor: page.next_cursor,
+      redelivered,
+    });
   });
 
   router.post('/webhooks/:webhookId/deliveries/:deliveryId/redeliver', async (req, res) => {

@@ -24,7 +24,11 @@ export function adminPages(deps: { store: Store; webhooks: WebhookDeps }): Route
 export async function adminProjects(store: Store, principal: Principal, page: string): Promise<string[]> {
   if (isInstallationAdmin(principal)) return store.projects.names();
   const mine = administered(principal);
-  if (mine.length === 0) throw new AppError('insufficient-role', `the ${page} page needs the admin role in a project; "${principal.name}" is an admin of none`);
+  if (mine.length === 0)
+    throw new AppError(
+      'insufficient-role',
+      `the ${page} page needs the admin role in a project; "${principal.name}" is an admin of none`,
+    );
   return mine;
 }
 
@@ -37,5 +41,7 @@ export function auditing(req: Request, action: AuditAction, target: { type: stri
 
 // The query's non-empty strings: a filter form sends every field, the empty ones too.
 export function filled(query: Request['query'], keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(keys.flatMap((key) => (typeof query[key] === 'string' && query[key] !== '' ? [[key, query[key]]] : [])));
+  return Object.fromEntries(
+    keys.flatMap((key) => (typeof query[key] === 'string' && query[key] !== '' ? [[key, query[key]]] : [])),
+  );
 }

@@ -82,7 +82,11 @@ export function eventPages(
 }
 
 function startStream(res: Response): void {
-  res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+  res.status(200).set({
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache',
+    'X-Accel-Buffering': 'no',
+  });
   res.flushHeaders();
 }
 
@@ -95,6 +99,10 @@ async function readable(deps: Pick<UseCaseDeps, 'store'>, principal: Principal, 
 // One event; every line of the data its own `data:` line, and no line break
 // left inside one, so no value shown can start an event of its own.
 function send(res: Response, event: string, data: string): void {
-  res.write(`event: ${event}\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join('\n')}\n\n`);
+  res.write(
+    `event: ${event}\n${data
+      .split(/\r\n|\r|\n/)
+      .map((line) => `data: ${line}`)
+      .join('\n')}\n\n`,
+  );
 }
-

@@ -25,9 +25,19 @@ export function jobPages(deps: LifecycleDeps & Pick<UseCaseDeps, 'waiter'> & { s
     const job = await jobFor(deps, req, requireId(req.params.id), 'read');
     const mayApprove = allows(roleIn(principalOf(req), job.project), 'write');
     // htmx asks for the status alone while the job runs; 286 stops it asking.
-    if (req.get('hx-request')) return void res.status(isJobFinished(job.status) ? 286 : 200).type('html').send(renderView('job-status', { ...res.locals.page, job, mayApprove }));
+    if (req.get('hx-request'))
+      return void res
+        .status(isJobFinished(job.status) ? 286 : 200)
+        .type('html')
+        .send(renderView('job-status', { ...res.locals.page, job, mayApprove }));
     const log = await deps.store.logs.get(job.id);
-    sendPage(res, 'job', { title: `Job ${job.id}`, job, mayApprove, log: stripVTControlCharacters(log), offset: Buffer.byteLength(log) });
+    sendPage(res, 'job', {
+      title: `Job ${job.id}`,
+      job,
+      mayApprove,
+      log: stripVTControlCharacters(log),
+      offset: Buffer.byteLength(log),
+    });
   });
 
   router.get('/jobs/:id/log', async (req, res) => {
@@ -38,7 +48,12 @@ export function jobPages(deps: LifecycleDeps & Pick<UseCaseDeps, 'waiter'> & { s
       // One empty data line: each data line adds its line break and
       // EventSource drops the last, so each part is appended ending in its
       // own line break (two gave a blank line wherever parts met).
-      lines: (text) => [...renderView('log-lines', { lines: text.split(LINE_BREAK).map((line) => stripVTControlCharacters(line)) }).split('\n'), ''],
+      lines: (text) => [
+        ...renderView('log-lines', {
+          lines: text.split(LINE_BREAK).map((line) => stripVTControlCharacters(line)),
+        }).split('\n'),
+        '',
+      ],
     });
   });
 

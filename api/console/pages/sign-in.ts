@@ -14,7 +14,12 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
   const router = Router();
   const loginPage = async (res: Response, status = 200, error?: string) => {
     if (sso) allowFormTarget(res, await sso.formTarget());
-    sendPage(res, 'login', { title: 'Sign in', error, sso: sso !== undefined, tokenless: auth.authenticator === undefined }, status);
+    sendPage(
+      res,
+      'login',
+      { title: 'Sign in', error, sso: sso !== undefined, tokenless: auth.authenticator === undefined },
+      status,
+    );
   };
 
   router.get('/login', (_req, res) => loginPage(res));
@@ -23,9 +28,15 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     if (!auth.authenticator) return signedIn(req, res, auth, { kind: 'token', token: '' });
     await auth.failures.refuseIfSpent(req);
-    const found = token && token.length <= 8192 ? await auth.authenticator.authenticate(token) : { error: 'invalid' as const };
+    const found =
+      token && token.length <= 8192 ? await auth.authenticator.authenticate(token) : { error: 'invalid' as const };
     if ('principal' in found) return signedIn(req, res, auth, { kind: 'token', token });
-    if (found.error === 'no-grants') return loginPage(res, 403, `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project.`);
+    if (found.error === 'no-grants')
+      return loginPage(
+        res,
+        403,
+        `"${found.subject}" is signed in, and no OIDC binding grants it a role in any project.`,
+      );
     await auth.failures.count(req);
     await loginPage(res, 401, 'That token is not valid: it is wrong, expired or revoked.');
   });
@@ -48,7 +59,8 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
     router.get('/login/sso/callback', async (req, res) => {
       const session = sessionOf(req);
       const flow = session.sso;
-      if (!flow) return loginPage(res, 401, 'This sign-in was not started here, or has already been used; sign in again.');
+      if (!flow)
+        return loginPage(res, 401, 'This sign-in was not started here, or has already been used; sign in again.');
       session.sso = undefined;
       await auth.sessions.save(session);
       let signed: SignedIn;
@@ -58,7 +70,12 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
         if (error instanceof AppError && error.code === 'unauthorized') return loginPage(res, 401, `${error.message}.`);
         throw error;
       }
-      if (signed.outcome === 'no-grants') return loginPage(res, 403, `"${signed.subject}" is signed in, and no OIDC binding grants it a role in any project.`);
+      if (signed.outcome === 'no-grants')
+        return loginPage(
+          res,
+          403,
+          `"${signed.subject}" is signed in, and no OIDC binding grants it a role in any project.`,
+        );
       await signedIn(req, res, auth, signed.credential);
     });
   }
@@ -68,7 +85,10 @@ export function signInRoutes(auth: ConsoleAuth, sso: SingleSignOn | undefined): 
 async function signedIn(req: Request, res: Response, auth: ConsoleAuth, credential: Credential): Promise<void> {
   const before = sessionOf(req);
   await auth.sessions.end(before.id);
-  const session: Session = { ...auth.sessions.start(), credential: credential.kind === 'sso' ? { ...credential, until: Date.now() + auth.sessions.ttlMs } : credential };
+  const session: Session = {
+    ...auth.sessions.start(),
+    credential: credential.kind === 'sso' ? { ...credential, until: Date.now() + auth.sessions.ttlMs } : credential,
+  };
   res.locals.session = session;
   csrf.generateToken(req, true);
   await auth.sessions.save(session);

@@ -55,12 +55,26 @@ export function singleSignOn(settings: OidcSettings, clientId: string, clientSec
       const config = await unavailableIfFails(configuration());
       let claims: Record<string, unknown> | undefined;
       try {
-        const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true }, { redirect_uri: flow.redirectUri });
+        const tokens = await client.authorizationCodeGrant(
+          config,
+          callback,
+          {
+            pkceCodeVerifier: flow.verifier,
+            expectedState: flow.state,
+            expectedNonce: flow.nonce,
+            idTokenExpected: true,
+          },
+          { redirect_uri: flow.redirectUri },
+        );
         claims = tokens.claims();
       } catch (error) {
         // openid-client's own message is general; its cause names the check that failed.
         const cause = (error as Error).cause instanceof Error ? ` (${((error as Error).cause as Error).message})` : '';
-        throw new AppError('unauthorized', `the identity provider's answer was refused: ${(error as Error).message}${cause}`, { cause: error });
+        throw new AppError(
+          'unauthorized',
+          `the identity provider's answer was refused: ${(error as Error).message}${cause}`,
+          { cause: error },
+        );
       }
       if (!claims) throw new AppError('unauthorized', 'the identity provider sent no ID token');
       const found = principalForClaims(claims, settings.bindings);
@@ -74,6 +88,8 @@ async function unavailableIfFails<T>(promise: Promise<T>): Promise<T> {
   try {
     return await promise;
   } catch (error) {
-    throw new AppError('backend-unavailable', 'the identity provider cannot be reached now; try again shortly', { cause: error });
+    throw new AppError('backend-unavailable', 'the identity provider cannot be reached now; try again shortly', {
+      cause: error,
+    });
   }
 }

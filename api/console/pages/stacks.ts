@@ -24,26 +24,45 @@ export function stackPages(deps: LifecycleDeps): Router {
 
   async function stacksPage(req: Request) {
     const { template, ...rest } = req.query as Record<string, string | undefined>;
-    const filters = Object.fromEntries(Object.entries(rest).filter(([key, value]) => value !== '' && ['project', 'status', 'drift', 'cursor'].includes(key)));
+    const filters = Object.fromEntries(
+      Object.entries(rest).filter(
+        ([key, value]) => value !== '' && ['project', 'status', 'drift', 'cursor'].includes(key),
+      ),
+    );
     const { project, ...query } = parseOrThrow(ListQuery, filters, 'query');
     const names = template ? templateNames().filter((name) => name === template) : templateNames();
     if (names.length === 0) throw new AppError('template-not-found', `no template named ${template}`);
     const projects = readableProjects(principalOf(req), project);
     const page = await deps.store.resources.list({ ...query, template: names, projects });
-    return { filters: { project, template, status: query.status, drift: query.drift }, cursor: query.cursor, items: page.items, nextCursor: page.nextCursor };
+    return {
+      filters: { project, template, status: query.status, drift: query.drift },
+      cursor: query.cursor,
+      items: page.items,
+      nextCursor: page.nextCursor,
+    };
   }
 
   router.get('/', async (req, res) => {
     const page = await stacksPage(req);
     // htmx asks for the rows alone when a stack changed (see events.ts).
     if (req.get('hx-request')) return void res.type('html').send(renderView('stack-rows', page));
-    sendPage(res, 'stacks', { title: 'Stacks', ...page, templates: templateNames(), statuses: RESOURCE_STATUSES, drifts: DRIFT_STATUSES, projects: [...principalOf(req).grants.keys()] });
+    sendPage(res, 'stacks', {
+      title: 'Stacks',
+      ...page,
+      templates: templateNames(),
+      statuses: RESOURCE_STATUSES,
+      drifts: DRIFT_STATUSES,
+      projects: [...principalOf(req).grants.keys()],
+    });
   });
 
   router.get('/stacks/:id', async (req, res) => {
     const resource = await stackFor(deps, req, undefined, requireId(req.params.id), 'read');
     const jobsCursor = typeof req.query.jobs === 'string' && req.query.jobs !== '' ? req.query.jobs : undefined;
-    sendPage(res, 'stack', { title: `Stack ${resource.id}`, ...(await stackView(deps, principalOf(req), resource, jobsCursor)) });
+    sendPage(res, 'stack', {
+      title: `Stack ${resource.id}`,
+      ...(await stackView(deps, principalOf(req), resource, jobsCursor)),
+    });
   });
 
   router.post('/stacks/:id/plan', async (req, res) => {
@@ -69,11 +88,33 @@ export function stackPages(deps: LifecycleDeps): Router {
     res.redirect(303, `${UI}/stacks/${deleting.id}`);
   });
 
-  const changeForm = (res: Response, resource: Resource, options: { typed?: FormBody; errors?: AppError['errors'] } = {}, status = 200) => {
+  const changeForm = (
+    res: Response,
+    resource: Resource,
+    options: { typed?: FormBody; errors?: AppError['errors'] } = {},
+    status = 200,
+  ) => {
     const template = deps.catalogue.get(resource.template.name);
-    if (!template) throw new AppError('template-not-served', `template "${resource.template.name}" is not served by this installation any more`);
+    if (!template)
+      throw new AppError(
+        'template-not-served',
+        `template "${resource.template.name}" is not served by this installation any more`,
+      );
     const fields = fieldsOf(template, resource.inputs, { ...options, change: true });
-    sendPage(res, 'stack-form', { title: `Change stack ${resource.id}`, heading: `Change stack ${resource.id}`, action: `${UI}/stacks/${resource.id}/change`, button: 'Plan the change', fields, errors: options.errors ?? [], template }, status);
+    sendPage(
+      res,
+      'stack-form',
+      {
+        title: `Change stack ${resource.id}`,
+        heading: `Change stack ${resource.id}`,
+        action: `${UI}/stacks/${resource.id}/change`,
+        button: 'Plan the change',
+        fields,
+        errors: options.errors ?? [],
+        template,
+      },
+      status,
+    );
   };
 
   router.get('/stacks/:id/change', async (req, res) => {
@@ -84,11 +125,22 @@ export function stackPages(deps: LifecycleDeps): Router {
     const resource = await stackFor(deps, req, undefined, requireId(req.params.id), 'plan');
     const form = req.body as FormBody;
     const template = deps.catalogue.get(resource.template.name);
-    if (!template) throw new AppError('template-not-served', `template "${resource.template.name}" is not served by this installation any more`);
+    if (!template)
+      throw new AppError(
+        'template-not-served',
+        `template "${resource.template.name}" is not served by this installation any more`,
+      );
     const { values, errors } = bodyOf(template, form, resource.inputs);
-    if (form._add !== undefined || errors.length > 0) return changeForm(res, resource, { typed: form, errors }, errors.length > 0 ? 400 : 200);
+    if (form._add !== undefined || errors.length > 0)
+      return changeForm(res, resource, { typed: form, errors }, errors.length > 0 ? 400 : 200);
     try {
-      const changed = await updateStack(deps, resource.template.name, resource.id, { inputs: values, autoApply: false }, auditOf(req));
+      const changed = await updateStack(
+        deps,
+        resource.template.name,
+        resource.id,
+        { inputs: values, autoApply: false },
+        auditOf(req),
+      );
       res.redirect(303, `${UI}/jobs/${changed.job.id}`);
     } catch (error) {
       if (!(error instanceof AppError) || error.status !== 400) throw error;

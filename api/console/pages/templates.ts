@@ -25,15 +25,44 @@ export function templatePages(deps: LifecycleDeps & Pick<UseCaseDeps, 'maxLiveRe
   };
 
   router.get('/templates', (req, res) => {
-    sendPage(res, 'templates', { title: 'Templates', templates: deps.catalogue.list(), mayCreate: projectsToCreateIn(req).length > 0 });
+    sendPage(res, 'templates', {
+      title: 'Templates',
+      templates: deps.catalogue.list(),
+      mayCreate: projectsToCreateIn(req).length > 0,
+    });
   });
 
-  async function form(req: Request, res: Response, template: Template, options: { typed?: FormBody; errors?: FieldError[] } = {}, status = 200) {
+  async function form(
+    req: Request,
+    res: Response,
+    template: Template,
+    options: { typed?: FormBody; errors?: FieldError[] } = {},
+    status = 200,
+  ) {
     const projects = projectsToCreateIn(req);
-    if (projects.length === 0) throw new AppError('insufficient-role', `creating a stack needs the write role in a project; "${principalOf(req).name}" has it in none`);
+    if (projects.length === 0)
+      throw new AppError(
+        'insufficient-role',
+        `creating a stack needs the write role in a project; "${principalOf(req).name}" has it in none`,
+      );
     const fields = fieldsOf(template, {}, options);
     const project = typeof options.typed?.project === 'string' ? options.typed.project : projects[0];
-    sendPage(res, 'stack-form', { title: `New ${template.name} stack`, heading: `New ${template.name} stack`, action: `${UI}/templates/${template.name}/new`, button: 'Create', fields, errors: options.errors ?? [], template, projects, project }, status);
+    sendPage(
+      res,
+      'stack-form',
+      {
+        title: `New ${template.name} stack`,
+        heading: `New ${template.name} stack`,
+        action: `${UI}/templates/${template.name}/new`,
+        button: 'Create',
+        fields,
+        errors: options.errors ?? [],
+        template,
+        projects,
+        project,
+      },
+      status,
+    );
   }
 
   router.get('/templates/:name/new', async (req, res) => {
@@ -44,11 +73,24 @@ export function templatePages(deps: LifecycleDeps & Pick<UseCaseDeps, 'maxLiveRe
     const template = templateNamed(req.params.name);
     const typed = req.body as FormBody;
     const { values, errors } = bodyOf(template, typed);
-    if (typed._add !== undefined || errors.length > 0) return form(req, res, template, { typed, errors }, errors.length > 0 ? 400 : 200);
-    const project = targetProject(req, typeof typed.project === 'string' && typed.project !== '' ? typed.project : undefined, 'write');
+    if (typed._add !== undefined || errors.length > 0)
+      return form(req, res, template, { typed, errors }, errors.length > 0 ? 400 : 200);
+    const project = targetProject(
+      req,
+      typeof typed.project === 'string' && typed.project !== '' ? typed.project : undefined,
+      'write',
+    );
     try {
       const inputs = parseOrThrow(template.inputsSchema, values, 'body') as Record<string, unknown>;
-      const { resource } = await createStack(deps, principalOf(req), project, template, { inputs, ttl: undefined }, undefined, auditOf(req));
+      const { resource } = await createStack(
+        deps,
+        principalOf(req),
+        project,
+        template,
+        { inputs, ttl: undefined },
+        undefined,
+        auditOf(req),
+      );
       res.redirect(303, `${UI}/stacks/${resource.id}`);
     } catch (error) {
       if (!(error instanceof AppError) || error.status !== 400) throw error;
@@ -63,5 +105,7 @@ export function templatePages(deps: LifecycleDeps & Pick<UseCaseDeps, 'maxLiveRe
 function projectsToCreateIn(req: Request): string[] {
   const principal = principalOf(req);
   const granted = [...principal.grants.keys()].filter((project) => allows(roleIn(principal, project), 'write'));
-  return seesEveryProject(principal) && allows(roleIn(principal, 'default'), 'write') ? ['default', ...granted.filter((p) => p !== 'default')] : granted;
+  return seesEveryProject(principal) && allows(roleIn(principal, 'default'), 'write')
+    ? ['default', ...granted.filter((p) => p !== 'default')]
+    : granted;
 }

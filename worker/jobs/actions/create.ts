@@ -34,11 +34,21 @@ function created({ outputs, changes }: ApplyResult): ActionSuccess {
 // The original project's rule: a create never adopts infrastructure it did
 // not make. Checked once per job, so an attempt after a crash finds its own
 // resources without complaint. Returns what it found in S3, when it looked there.
-async function ensureFreshWorkspace({ data, terraform, store, s3State, log }: ActionContext): Promise<WorkspaceState | undefined> {
+async function ensureFreshWorkspace({
+  data,
+  terraform,
+  store,
+  s3State,
+  log,
+}: ActionContext): Promise<WorkspaceState | undefined> {
   if (await store.jobs.isWorkspaceChecked(data.jobId)) return undefined;
   const state = await s3State?.inspect(data.resourceId);
   if (state) {
-    log(state.exists ? `Workspace state found in S3 with ${state.resources} resource(s).` : 'No workspace state in S3 yet; apply creates it.');
+    log(
+      state.exists
+        ? `Workspace state found in S3 with ${state.resources} resource(s).`
+        : 'No workspace state in S3 yet; apply creates it.',
+    );
     if (state.exists && state.resources > 0) throw adoptionRefused(data.resourceId, state.resources);
   } else if ((await terraform.newWorkspace()) === 'exists') {
     const addresses = await terraform.listState();
@@ -49,7 +59,11 @@ async function ensureFreshWorkspace({ data, terraform, store, s3State, log }: Ac
 }
 
 // Returns the workspace state's lineage.
-async function ensureWorkspaceExists(s3State: S3State, workspace: string, known: WorkspaceState | undefined): Promise<string | undefined> {
+async function ensureWorkspaceExists(
+  s3State: S3State,
+  workspace: string,
+  known: WorkspaceState | undefined,
+): Promise<string | undefined> {
   const state = known ?? (await s3State.inspect(workspace));
   if (!state) throw stateBackendUnavailable(`could not read the state of workspace ${workspace}`, undefined);
   if (state.exists) return state.lineage;
@@ -61,5 +75,8 @@ async function ensureWorkspaceExists(s3State: S3State, workspace: string, known:
 }
 
 function adoptionRefused(workspace: string, resources: number): JobFailure {
-  return JobFailure.permanent('workspace-not-empty', `workspace ${workspace} already exists and tracks ${resources} resource(s); refusing to adopt infrastructure this resource did not create`);
+  return JobFailure.permanent(
+    'workspace-not-empty',
+    `workspace ${workspace} already exists and tracks ${resources} resource(s); refusing to adopt infrastructure this resource did not create`,
+  );
 }

@@ -39,7 +39,10 @@ async function removeWorkspace({ data, terraform, s3State, log }: ActionContext)
   const removed = await s3State?.remove(workspace);
   if (!removed) return terraform.deleteWorkspace();
   if (removed.exists && removed.resources > 0) {
-    throw JobFailure.permanent('destroy-incomplete', `workspace ${workspace} still tracks ${removed.resources} resource(s) after destroy; it was kept`);
+    throw JobFailure.permanent(
+      'destroy-incomplete',
+      `workspace ${workspace} still tracks ${removed.resources} resource(s) after destroy; it was kept`,
+    );
   }
   log(removed.exists ? `Workspace "${workspace}" deleted from S3.` : `Workspace "${workspace}" had no state in S3.`);
 }

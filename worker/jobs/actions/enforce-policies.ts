@@ -31,15 +31,23 @@ export async function enforcePolicies(context: ActionContext, plan: Plan): Promi
   }
   if (!s3State) {
     throw JobFailure.beforeAnyChange(
-      JobFailure.permanent('saved-plan-unavailable', 'a soft-mandatory policy failed, and a job that waits for an override keeps its saved plan beside the state, in the S3 backend\'s bucket, which this worker cannot reach directly (STATE_DIRECT_ACCESS=off); nothing was applied'),
+      JobFailure.permanent(
+        'saved-plan-unavailable',
+        "a soft-mandatory policy failed, and a job that waits for an override keeps its saved plan beside the state, in the S3 backend's bucket, which this worker cannot reach directly (STATE_DIRECT_ACCESS=off); nothing was applied",
+      ),
     );
   }
   await s3State.putPlan(data.resourceId, data.jobId, await readFile(planFile));
   const marked = await store.jobs.markPolicyFailed(data.resourceId, data.jobId, plan, policy);
   if (marked.outcome !== 'policy_failed') {
     await s3State.deletePlan(data.resourceId, data.jobId).catch(() => undefined);
-    throw JobFailure.permanent('cancelled', `the job ended (${marked.status || 'gone'}) while its policies were evaluated; nothing was applied`);
+    throw JobFailure.permanent(
+      'cancelled',
+      `the job ended (${marked.status || 'gone'}) while its policies were evaluated; nothing was applied`,
+    );
   }
-  log(`A soft-mandatory policy failed; nothing was applied. Plan saved: an admin of the project may POST /api/jobs/${data.jobId}/override with a reason to apply it, or /discard it.`);
+  log(
+    `A soft-mandatory policy failed; nothing was applied. Plan saved: an admin of the project may POST /api/jobs/${data.jobId}/override with a reason to apply it, or /discard it.`,
+  );
   return { resourceStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan, parked: 'policy_failed' };
 }

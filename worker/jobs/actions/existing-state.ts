@@ -5,8 +5,15 @@
 import { JobFailure } from '../../job-failure.ts';
 import type { ActionContext } from './action.ts';
 
-export async function existingStateLineage({ data, s3State, holdsLock }: ActionContext, what: string): Promise<string | undefined> {
+export async function existingStateLineage(
+  { data, s3State, holdsLock }: ActionContext,
+  what: string,
+): Promise<string | undefined> {
   const state = holdsLock && s3State ? await s3State.inspect(data.resourceId) : undefined;
-  if (state?.exists === false) throw JobFailure.permanent('workspace-missing', `workspace ${data.resourceId} has no state in S3; there is nothing to ${what}`);
+  if (state?.exists === false)
+    throw JobFailure.permanent(
+      'workspace-missing',
+      `workspace ${data.resourceId} has no state in S3; there is nothing to ${what}`,
+    );
   return state?.exists ? state.lineage : undefined;
 }

@@ -12,7 +12,11 @@ export async function plan(context: ActionContext): Promise<ActionSuccess> {
   // With policies, the plan is saved (only here, never applied) for them to read.
   const planned = context.gate ? (await terraform.planOut(context.planFile)).plan : await terraform.plan();
   await enforcePolicies(context, planned);
-  log(planned.drift.length > 0 ? `Changed outside Terraform: ${planned.drift.map((c) => `${c.address} (${c.action})`).join(', ')}.` : 'No changes outside Terraform.');
+  log(
+    planned.drift.length > 0
+      ? `Changed outside Terraform: ${planned.drift.map((c) => `${c.address} (${c.action})`).join(', ')}.`
+      : 'No changes outside Terraform.',
+  );
   return {
     // A plan job is not its stack's current job: the store leaves the stack's status alone.
     resourceStatus: 'ready',

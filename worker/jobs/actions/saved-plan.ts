@@ -7,10 +7,17 @@ import { JobFailure } from '../../job-failure.ts';
 import type { ApplyResult } from '../../terraform/workspace-runner.ts';
 import type { ActionContext } from './action.ts';
 
-export async function applySavedPlan({ data, terraform, s3State, planFile, log }: ActionContext, lineage: string | undefined): Promise<ApplyResult> {
+export async function applySavedPlan(
+  { data, terraform, s3State, planFile, log }: ActionContext,
+  lineage: string | undefined,
+): Promise<ApplyResult> {
   const workspace = data.resourceId;
   const saved = await s3State?.getPlan(workspace, data.jobId);
-  if (!s3State || !saved) throw JobFailure.permanent('saved-plan-unavailable', 'the saved plan of this job could not be found beside the state; nothing was changed');
+  if (!s3State || !saved)
+    throw JobFailure.permanent(
+      'saved-plan-unavailable',
+      'the saved plan of this job could not be found beside the state; nothing was changed',
+    );
   await writeFile(planFile, saved, { mode: 0o600 });
   log('Applying the saved plan.');
   try {
@@ -20,7 +27,8 @@ export async function applySavedPlan({ data, terraform, s3State, planFile, log }
   } catch (error) {
     // A retry may apply the same plan (the lock was held, the backend away);
     // a plan that can never apply is removed.
-    if (!JobFailure.from(error).detail.retryable) await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
+    if (!JobFailure.from(error).detail.retryable)
+      await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
     throw error;
   }
 }

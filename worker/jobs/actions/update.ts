@@ -45,7 +45,10 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
   const marked = await store.jobs.markPlanned(workspace, data.jobId, plan);
   if (marked.outcome !== 'planned') {
     await s3State.deletePlan(workspace, data.jobId).catch(() => undefined);
-    throw JobFailure.permanent('cancelled', `the job ended (${marked.status || 'gone'}) while it was planning; nothing was changed`);
+    throw JobFailure.permanent(
+      'cancelled',
+      `the job ended (${marked.status || 'gone'}) while it was planning; nothing was changed`,
+    );
   }
   log(`Plan saved; waiting for approval: POST /api/jobs/${data.jobId}/apply to apply it, or /discard.`);
   return { resourceStatus: 'updating', outputs: undefined, result: { changes: NOTHING }, plan, parked: 'planned' };
