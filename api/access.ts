@@ -5,8 +5,8 @@
 import type { Request } from 'express';
 import { allows, DEFAULT_PROJECT, type Principal, type Role, roleIn, seesEveryProject } from '../core/access/roles.ts';
 import { AppError, projectNotFound } from '../core/errors.ts';
-import { getJob, getResource } from '../core/lifecycle/index.ts';
-import { type Job, ProjectName, type Resource, WebhookId } from '../core/schemas/index.ts';
+import { getJob, getStack } from '../core/lifecycle/index.ts';
+import { type Job, ProjectName, type Stack, WebhookId } from '../core/schemas/index.ts';
 import { EVERY_PROJECT, INSTALLATION, type Store, type WebhookRecord } from '../core/store/index.ts';
 import { denial } from './audit.ts';
 import { parseParam } from './validate.ts';
@@ -44,16 +44,16 @@ export async function stackFor(
   template: string | undefined,
   id: string,
   needed: Role,
-): Promise<Resource> {
-  const resource = await getResource(deps, id, template);
+): Promise<Stack> {
+  const stack = await getStack(deps, id, template);
   requireRole(
     principalOf(req),
-    resource.project,
+    stack.project,
     needed,
     () =>
       new AppError('resource-not-found', `no ${template === undefined ? '' : `${template} `}resource with id ${id}`),
   );
-  return resource;
+  return stack;
 }
 
 // The job, if the caller has `needed` in its project.

@@ -20,7 +20,7 @@ import { operationRoutes } from './routes/operations.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { tokenRoutes } from './routes/tokens.ts';
-import { resourceRoutes } from './routes/resources.ts';
+import { stackRoutes } from './routes/stacks.ts';
 import { stackChangeRoutes } from './routes/stack-changes.ts';
 import { stackJobRoutes } from './routes/stack-jobs.ts';
 import { templateRoutes } from './routes/templates.ts';
@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps): express.Express {
   const api: Route[] = [
     ...templateRoutes(deps.catalogue),
     ...templates.flatMap((template) => [
-      ...resourceRoutes(deps, template),
+      ...stackRoutes(deps, template),
       ...stackChangeRoutes(deps, template),
       ...stackJobRoutes(deps, template),
     ]),

@@ -6,7 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { type Metric, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import type { JobQueue } from '../core/queue.ts';
-import { DRIFT_STATUSES, RESOURCE_STATUSES } from '../core/schemas/index.ts';
+import { DRIFT_STATUSES, STACK_STATUSES } from '../core/schemas/index.ts';
 import { JOB_DURATION_BUCKETS, type Store } from '../core/store/index.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -66,13 +66,13 @@ export function createMetrics(store: Store, queue: JobQueue): ApiMetrics {
   );
   registry.registerMetric(
     gaugeFromRedis('tfcompute_resources', 'Resources by status', async () => {
-      const counts = await store.resources.countByStatus();
-      return RESOURCE_STATUSES.map((status) => ({ labels: { status }, value: counts[status] }));
+      const counts = await store.stacks.countByStatus();
+      return STACK_STATUSES.map((status) => ({ labels: { status }, value: counts[status] }));
     }),
   );
   registry.registerMetric(
     gaugeFromRedis('tfcompute_stacks_drift', 'Live stacks by their last drift result', async () => {
-      const counts = await store.resources.countByDrift();
+      const counts = await store.stacks.countByDrift();
       return DRIFT_STATUSES.map((status) => ({ labels: { status }, value: counts[status] }));
     }),
   );

@@ -3,12 +3,12 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, ERRORS, problemType, type ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { type Problem, ResourceId } from '../core/schemas/index.ts';
+import { type Problem, StackId } from '../core/schemas/index.ts';
 import { parseParam } from './validate.ts';
 
 // A stack or job id from a console page's path, or the 400 of a malformed one.
 export function requireId(value: unknown): string {
-  return parseParam('id', ResourceId, value);
+  return parseParam('id', StackId, value);
 }
 
 export function methodNotAllowed(allowed: string[]): RequestHandler {

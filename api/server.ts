@@ -84,7 +84,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     redisPrefix: config.redisPrefix,
     logger,
     jobs: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
-    maxLiveResourcesPerToken: config.api.maxLiveResourcesPerToken,
+    maxLiveStacksPerToken: config.api.maxLiveStacksPerToken,
     authenticator,
     rateLimitPerMinute: config.api.rateLimitPerMinute,
     rateLimitPerAddressPerMinute: config.api.rateLimitPerAddressPerMinute,

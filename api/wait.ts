@@ -1,31 +1,31 @@
 // What the API adds to the stack lifecycle (core/lifecycle/): a request may
 // wait for the job it started (Prefer: wait) before it answers.
 import type { LifecycleDeps } from '../core/lifecycle/index.ts';
-import { getJob, getResource } from '../core/lifecycle/index.ts';
+import { getJob, getStack } from '../core/lifecycle/index.ts';
 import {
   FINISHED_JOB_STATUSES,
   SETTLED_JOB_STATUSES,
   type Job,
   type JobStatus,
-  type Resource,
+  type Stack,
 } from '../core/schemas/index.ts';
 import type { JobWaiter } from './job-waiter.ts';
 
 export type UseCaseDeps = LifecycleDeps & {
   waiter: JobWaiter;
-  maxLiveResourcesPerToken: number;
+  maxLiveStacksPerToken: number;
 };
 
-// Waits up to `seconds` for the resource's current job to settle (finish, or
-// wait for approval) and returns the resource as it is then.
-export async function waitForResource(
+// Waits up to `seconds` for the stack's current job to settle (finish, or
+// wait for approval) and returns the stack as it is then.
+export async function waitForStack(
   deps: Pick<UseCaseDeps, 'store' | 'waiter'>,
-  resource: Resource,
+  stack: Stack,
   seconds: number,
   cancelled: AbortSignal,
-): Promise<Resource> {
-  await waitUntilSettled(deps, resource.job.id, seconds, cancelled);
-  return getResource(deps, resource.id);
+): Promise<Stack> {
+  await waitUntilSettled(deps, stack.job.id, seconds, cancelled);
+  return getStack(deps, stack.id);
 }
 
 // The same for a job, returned as it is then.
@@ -52,8 +52,8 @@ async function waitUntilSettled(
   await deps.waiter.waitFor(jobId, settled, AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancelled]));
 }
 
-export function isFinished(resource: Resource): boolean {
-  return isJobFinished(resource.job.status);
+export function isFinished(stack: Stack): boolean {
+  return isJobFinished(stack.job.status);
 }
 
 // Finished, or waiting for approval: nothing more happens until someone acts.

@@ -1,10 +1,10 @@
 // The API alone (no workers, so only enqueueing is measured) under load from
-// autocannon, and listing with 100,000 resource records in Redis.
+// autocannon, and listing with 100,000 stack records in Redis.
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../core/config.ts';
-import { newJobId, newResourceId } from '../core/ids.ts';
+import { newJobId, newStackId } from '../core/ids.ts';
 import { Store } from '../core/store/index.ts';
 import { AUTH_ENV, AUTH_HEADER, inLanes, startService } from './processes.ts';
 import type { Setup } from './pipeline.ts';
@@ -39,7 +39,7 @@ export type ApiResults = {
 };
 
 export async function runApiLoad(setup: Setup): Promise<ApiResults> {
-  const prefix = `bench-api-${newResourceId().slice(0, 6)}`;
+  const prefix = `bench-api-${newStackId().slice(0, 6)}`;
   const port = 20000 + Math.floor(Math.random() * 2000);
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -54,7 +54,7 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
   const apiIdleRssBytes = await api.rssBytes();
   try {
     const base = `http://127.0.0.1:${port}`;
-    // Warm up, and make a resource to GET.
+    // Warm up, and make a stack to GET.
     const created = (await (
       await fetch(`${base}/api/ec2instance`, {
         method: 'POST',
@@ -75,15 +75,15 @@ export async function runApiLoad(setup: Setup): Promise<ApiResults> {
     // Scale: fill to 100,000 records, as the API writes them.
     const store = new Store(redis, prefix, loadConfig({}).worker.jobRetentionSeconds);
     const records = 100_000;
-    const existing = await store.resources.count();
+    const existing = await store.stacks.count();
     const memoryBefore = await usedMemory(redis);
     const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: { team: 'bench' } };
     await inLanes(
       Array.from({ length: records - existing }, (_, i) => i),
       200,
       async () => {
-        await store.resources.create({
-          id: newResourceId(),
+        await store.stacks.create({
+          id: newStackId(),
           jobId: newJobId(),
           template: { name: 'ec2instance', version: 'bench' },
           inputs,

@@ -114,7 +114,7 @@ async function checksIn(store: Store, ids: string[], from: number, to: number, s
   const durations: number[] = [];
   // Every check of a stack is its drift job in turn: collect them as they come.
   for (const id of ids) {
-    const drift = (await store.resources.get(id))?.drift;
+    const drift = (await store.stacks.get(id))?.drift;
     if (drift?.job) seen.add(drift.job.id);
   }
   for (const jobId of seen) {

@@ -164,9 +164,7 @@ async function batch(
   );
   let pending = [...ids];
   while (pending.length > 0) {
-    const statuses = await Promise.all(
-      pending.map(async (id) => [id, (await store.resources.get(id))?.status] as const),
-    );
+    const statuses = await Promise.all(pending.map(async (id) => [id, (await store.stacks.get(id))?.status] as const));
     const failed = statuses.find(([, status]) => status === 'failed');
     if (failed) throw new Error(`stack ${failed[0]} failed`);
     pending = statuses.filter(([, status]) => status !== 'ready').map(([id]) => id);

@@ -18,14 +18,14 @@ const CLI_CONFIG = path.join(ROOT, 'worker', 'terraform.rc');
 const workspaceId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16);
 
 // `s3`: the requests the bucket saw, per phase; `cpu`: where the CPU went
-// (ours only); `redisBytesPerStack`: Redis memory per ready stack (ours only).
+// (ours only); `redisBytesPerResource`: Redis memory per ready stack (ours only).
 export type PhaseTimes = {
   createMs: number;
   deleteMs: number;
   failures: number;
   s3?: { create: S3Counts; delete: S3Counts };
   cpu?: { create: CpuUse; delete: CpuUse };
-  redisBytesPerStack?: number;
+  redisBytesPerResource?: number;
 };
 
 // `backend`'s S3 endpoint is the counting proxy in front of the emulator.
@@ -147,7 +147,7 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
       ids[i] = body.id;
       return body.job.id;
     });
-    const redisBytesPerStack = ((await usedMemory(redis)) - memoryBefore) / n;
+    const redisBytesPerResource = ((await usedMemory(redis)) - memoryBefore) / n;
     const deleted = await phase(async (i) => {
       const res = await fetch(`${base}/api/ec2instance/${ids[i]}`, { method: 'DELETE', headers: AUTH_HEADER });
       const body = (await res.json()) as { job: { id: string } };
@@ -160,7 +160,7 @@ export async function runOurs(setup: Setup, workers: number, concurrency: number
       failures: created.failures + deleted.failures,
       s3: { create: created.s3, delete: deleted.s3 },
       cpu: { create: created.cpu, delete: deleted.cpu },
-      redisBytesPerStack,
+      redisBytesPerResource,
     };
   } finally {
     subscriber.disconnect();

@@ -233,10 +233,10 @@ export function renderGrowth(rows: Row[], seeded: SeededRun | undefined): string
       '',
     );
   }
-  const largest = rows.filter((r) => r.ours.redisBytesPerStack !== undefined).sort((a, b) => b.n - a.n)[0];
+  const largest = rows.filter((r) => r.ours.redisBytesPerResource !== undefined).sort((a, b) => b.n - a.n)[0];
   if (largest)
     lines.push(
-      `Redis memory per ready stack after the creates of the ${largest.workers}×${largest.concurrency}, N=${largest.n} run (records, indexes, jobs, logs, events, BullMQ's kept jobs): ${Math.round(largest.ours.redisBytesPerStack ?? 0).toLocaleString('en')} bytes.`,
+      `Redis memory per ready stack after the creates of the ${largest.workers}×${largest.concurrency}, N=${largest.n} run (records, indexes, jobs, logs, events, BullMQ's kept jobs): ${Math.round(largest.ours.redisBytesPerResource ?? 0).toLocaleString('en')} bytes.`,
       '',
     );
   return lines;

@@ -6,7 +6,7 @@
 // worker's sweep forgets them.
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { newJobId, newResourceId } from '../core/ids.ts';
+import { newJobId, newStackId } from '../core/ids.ts';
 import { Store } from '../core/store/index.ts';
 import type { Setup } from './pipeline.ts';
 
@@ -39,7 +39,7 @@ export async function runRetention(
     const inWindow = await bytesUnder(redis, prefix);
     // The jobs' records expire in Redis on their own, on the clock.
     await delay(Math.max(0, windowEnds + 100 - Date.now()));
-    await store.resources.forgetDeleted();
+    await store.stacks.forgetDeleted();
     const after = await bytesUnder(redis, prefix);
     return {
       cycles,
@@ -59,9 +59,9 @@ export async function runRetention(
 
 // `run`: its create job ran (and succeeded) before anything else.
 async function createStack(store: Store, run: boolean): Promise<{ id: string; run: boolean }> {
-  const id = newResourceId();
+  const id = newStackId();
   const jobId = newJobId();
-  await store.resources.create({
+  await store.stacks.create({
     id,
     jobId,
     template: TEMPLATE,
@@ -75,10 +75,10 @@ async function createStack(store: Store, run: boolean): Promise<{ id: string; ru
   if (run) {
     await store.jobs.markRunning(id, jobId);
     await store.jobs.finish({
-      resourceId: id,
+      stackId: id,
       jobId,
       jobStatus: 'succeeded',
-      resourceStatus: 'ready',
+      stackStatus: 'ready',
       outputs: { id },
       drift: { status: 'in_sync', resources: [] },
     });
@@ -88,10 +88,10 @@ async function createStack(store: Store, run: boolean): Promise<{ id: string; ru
 
 async function deleteStack(store: Store, stack: { id: string; run: boolean }): Promise<void> {
   const jobId = newJobId();
-  await store.resources.requestDelete({ id: stack.id, jobId, maxAttempts: 1, templateVersion: TEMPLATE.version });
+  await store.stacks.requestDelete({ id: stack.id, jobId, maxAttempts: 1, templateVersion: TEMPLATE.version });
   if (!stack.run) return;
   await store.jobs.markRunning(stack.id, jobId);
-  await store.jobs.finish({ resourceId: stack.id, jobId, jobStatus: 'succeeded', resourceStatus: 'deleted' });
+  await store.jobs.finish({ stackId: stack.id, jobId, jobStatus: 'succeeded', stackStatus: 'deleted' });
 }
 
 // MEMORY USAGE of every key under the prefix: the events outbox apart (it is

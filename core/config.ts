@@ -146,7 +146,7 @@ export type Config = Readonly<{
     maxConnections: number;
     // The SHA-256 of METRICS_TOKEN, which /metrics then needs; undefined: /metrics is open.
     metricsTokenDigest: Buffer | undefined;
-    maxLiveResourcesPerToken: number;
+    maxLiveStacksPerToken: number;
     corsOrigins: readonly string[];
     shutdownGraceMs: number;
     auditRetentionDays: number;
@@ -269,7 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeldRequests: e.MAX_HELD_REQUESTS,
       maxConnections: e.MAX_CONNECTIONS,
       metricsTokenDigest: e.METRICS_TOKEN === undefined ? undefined : digestToken(e.METRICS_TOKEN),
-      maxLiveResourcesPerToken: e.MAX_LIVE_RESOURCES_PER_TOKEN,
+      maxLiveStacksPerToken: e.MAX_LIVE_RESOURCES_PER_TOKEN,
       corsOrigins: (e.CORS_ORIGINS ?? '')
         .split(',')
         .map((o) => o.trim())

@@ -1,4 +1,4 @@
-// Resource and job ids. A resource id is also its Terraform workspace name, so
+// Stack and job ids. A stack id is also its Terraform workspace name, so
 // the alphabet is one every backend accepts and no shell or path can misread.
 import { customAlphabet } from 'nanoid';
 
@@ -11,12 +11,12 @@ export const ID_PATTERN_SOURCE = '^[0-9a-z]{16}$';
 
 const generate = customAlphabet(ALPHABET, LENGTH);
 
-export function newResourceId(): string {
+export function newStackId(): string {
   return generate();
 }
 
 // BullMQ refuses custom job ids that parse as integers; a leading letter rules
-// that out while keeping the same shape as resource ids.
+// that out while keeping the same shape as stack ids.
 export function newJobId(): string {
   return `j${generate().slice(1)}`;
 }

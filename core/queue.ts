@@ -4,14 +4,17 @@
 // (lock, stall limit, retry delay) is worker/queues.ts.
 import { Queue } from 'bullmq';
 import type { RedisConnection } from './redis.ts';
-import type { DeliveryJobData, ExpireJobData, ForgetPlanJobData, NewJobData } from './schemas/index.ts';
+import type { DeliveryJobData, QueuedJobData } from './schemas/index.ts';
 
 export const QUEUE_NAME = 'terraform';
 
-export type JobQueue = Queue<NewJobData | ExpireJobData | ForgetPlanJobData>;
+// Jobs as they travel (see toQueue in core/schemas/queue-payloads.ts): a
+// stack's job, its `expire` job or the `forget-plan` of a discarded plan.
+type Queued = QueuedJobData | { resourceId: string } | { resourceId: string; jobId: string; template: string };
+export type JobQueue = Queue<Queued>;
 
 export function createQueue(connection: RedisConnection, prefix: string): JobQueue {
-  return new Queue<NewJobData | ExpireJobData | ForgetPlanJobData>(QUEUE_NAME, {
+  return new Queue<Queued>(QUEUE_NAME, {
     connection,
     prefix,
     skipWaitingForReady: true,

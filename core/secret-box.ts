@@ -1,7 +1,7 @@
 // Encryption at rest for what must be stored but never shown: a stack's
 // sensitive inputs (and, later, webhook secrets). AES-256-GCM with the key
 // from ENCRYPTION_KEY; each value is bound to what it belongs to (the
-// associated data, such as the resource id), so a ciphertext copied onto
+// associated data, such as the stack id), so a ciphertext copied onto
 // another record does not decrypt.
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 

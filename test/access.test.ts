@@ -8,7 +8,7 @@ import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { allows, ROLES, type Role } from '../core/access/roles.ts';
 import { loadConfig } from '../core/config.ts';
-import { newJobId, newPolicyId, newResourceId, newWebhookId } from '../core/ids.ts';
+import { newJobId, newPolicyId, newStackId, newWebhookId } from '../core/ids.ts';
 import { assertProblem, type TestSystem, useSystems } from './support/harness.ts';
 import { EVENTS_ENV } from './support/receiver.ts';
 import { captureLogs } from './support/log-capture.ts';
@@ -288,7 +288,7 @@ describe('every route against every role of two projects', () => {
         }
       }
       const unknown: Target = {
-        id: newResourceId(),
+        id: newStackId(),
         job: newJobId(),
         project: 'nowhere',
         webhook: newWebhookId(),

@@ -11,8 +11,8 @@ beforeEach(async () => {
   system = await startSystem();
 });
 
-async function resourceCount(): Promise<number> {
-  return system.store.resources.count();
+async function stackCount(): Promise<number> {
+  return system.store.stacks.count();
 }
 
 async function queuedJobs(): Promise<number> {
@@ -73,7 +73,7 @@ describe('POST /api/ec2instance', () => {
         res.body.errors.some((e: { path: string }) => e.path.startsWith(field)) || res.body.detail.includes(field),
         `errors name ${field}: ${JSON.stringify(res.body.errors)}`,
       );
-      assert.equal(await resourceCount(), 0);
+      assert.equal(await stackCount(), 0);
       assert.equal(await queuedJobs(), 0);
     });
   }
@@ -85,7 +85,7 @@ describe('POST /api/ec2instance', () => {
       .set('content-type', 'application/json')
       .send('{"node_count": ');
     assertProblem(res, 400, 'malformed-json');
-    assert.equal(await resourceCount(), 0);
+    assert.equal(await stackCount(), 0);
   });
 
   test('rejects a body that is not JSON with 415', async () => {
@@ -93,7 +93,7 @@ describe('POST /api/ec2instance', () => {
     assertProblem(res, 415, 'unsupported-media-type');
     const form = await system.http().post('/api/ec2instance').type('form').send({ node_count: 2 });
     assertProblem(form, 415, 'unsupported-media-type');
-    assert.equal(await resourceCount(), 0);
+    assert.equal(await stackCount(), 0);
   });
 
   test('rejects a body over 16 KB with 413', async () => {
@@ -103,7 +103,7 @@ describe('POST /api/ec2instance', () => {
       .set('content-type', 'application/json')
       .send(JSON.stringify({ tags: { k: 'v' }, padding: 'x'.repeat(17 * 1024) }));
     assertProblem(res, 413, 'payload-too-large');
-    assert.equal(await resourceCount(), 0);
+    assert.equal(await stackCount(), 0);
   });
 
   test('with Prefer: wait and no worker, answers 202 after the wait and says the preference was applied', async () => {
@@ -139,7 +139,7 @@ describe('ids in paths', () => {
     assertProblem(await system.http().get('/api/jobs/0123456789abcdef'), 404, 'job-not-found');
     assertProblem(await system.http().get('/api/jobs/0123456789abcdef/log'), 404, 'job-not-found');
     assertProblem(await system.http().post('/api/ec2instance/0123456789abcdef/retry'), 404, 'resource-not-found');
-    assert.equal(await resourceCount(), 0);
+    assert.equal(await stackCount(), 0);
   });
 
   test('unknown routes are 404 and unsupported methods 405 with Allow', async () => {
@@ -250,7 +250,7 @@ describe('GET /api/ec2instance', () => {
     } while (cursor);
     assert.equal(pages, 3);
     assert.deepEqual([...seen].sort(), [...ids].sort());
-    const created = await Promise.all(seen.map(async (id) => (await system.resource(id)).created_at));
+    const created = await Promise.all(seen.map(async (id) => (await system.stack(id)).created_at));
     assert.deepEqual(created, [...created].sort().reverse(), 'newest first');
   });
 

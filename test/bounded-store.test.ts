@@ -7,8 +7,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
-import { newJobId, newResourceId } from '../core/ids.ts';
-import type { DriftStatus, ResourceStatus } from '../core/schemas/index.ts';
+import { newJobId, newStackId } from '../core/ids.ts';
+import type { DriftStatus, StackStatus } from '../core/schemas/index.ts';
 import { Store } from '../core/store/index.ts';
 import { assertProblem, useSystems } from './support/harness.ts';
 
@@ -37,9 +37,9 @@ async function create(
   store: Store,
   extra: { secrets?: string; idempotency?: { key: string; fingerprint: string } } = {},
 ) {
-  const id = newResourceId();
+  const id = newStackId();
   const jobId = newJobId();
-  const outcome = await store.resources.create({
+  const outcome = await store.stacks.create({
     id,
     jobId,
     template: TEMPLATE,
@@ -58,7 +58,7 @@ async function create(
 async function createReady(store: Store, extra: Parameters<typeof create>[1] = {}) {
   const { id, jobId } = await create(store, extra);
   await store.jobs.markRunning(id, jobId);
-  await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'succeeded', resourceStatus: 'ready', drift: IN_SYNC });
+  await store.jobs.finish({ stackId: id, jobId, jobStatus: 'succeeded', stackStatus: 'ready', drift: IN_SYNC });
   return id;
 }
 
@@ -66,11 +66,11 @@ async function createReady(store: Store, extra: Parameters<typeof create>[1] = {
 async function deleteRun(store: Store, id: string) {
   const jobId = newJobId();
   assert.equal(
-    (await store.resources.requestDelete({ id, jobId, maxAttempts: 3, templateVersion: 'v1' })).outcome,
+    (await store.stacks.requestDelete({ id, jobId, maxAttempts: 3, templateVersion: 'v1' })).outcome,
     'created',
   );
   await store.jobs.markRunning(id, jobId);
-  await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'succeeded', resourceStatus: 'deleted' });
+  await store.jobs.finish({ stackId: id, jobId, jobStatus: 'succeeded', stackStatus: 'deleted' });
 }
 
 // Every key under the prefix, and what the store's own bookkeeping is not.
@@ -112,10 +112,10 @@ describe('speculative plans', () => {
     // No worker here: the store records the create as a worker would.
     await system.store.jobs.markRunning(id, created.body.job.id);
     await system.store.jobs.finish({
-      resourceId: id,
+      stackId: id,
       jobId: created.body.job.id,
       jobStatus: 'succeeded',
-      resourceStatus: 'ready',
+      stackStatus: 'ready',
       drift: IN_SYNC,
     });
 
@@ -138,8 +138,8 @@ describe('speculative plans', () => {
 });
 
 describe('list filters', () => {
-  async function ids(store: Store, query: { status?: ResourceStatus; drift?: DriftStatus }) {
-    return (await store.resources.list({ template: 'ec2instance', limit: 20, ...query })).items.map((r) => r.id).sort();
+  async function ids(store: Store, query: { status?: StackStatus; drift?: DriftStatus }) {
+    return (await store.stacks.list({ template: 'ec2instance', limit: 20, ...query })).items.map((r) => r.id).sort();
   }
 
   async function setOperations(redis: Redis): Promise<number> {
@@ -161,26 +161,26 @@ describe('list filters', () => {
     assert.deepEqual(await ids(store, { status: 'ready', drift: 'in_sync' }), [checked, quiet].sort());
 
     const plan = newJobId();
-    await store.resources.requestPlan({ id: checked, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
+    await store.stacks.requestPlan({ id: checked, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
     await store.jobs.markRunning(checked, plan);
     await store.jobs.finish({
-      resourceId: checked,
+      stackId: checked,
       jobId: plan,
       jobStatus: 'succeeded',
-      resourceStatus: 'ready',
+      stackStatus: 'ready',
       drift: DRIFTED,
     });
     assert.deepEqual(await ids(store, { drift: 'drifted' }), [checked]);
     assert.deepEqual(await ids(store, { status: 'ready', drift: 'drifted' }), [checked]);
     assert.deepEqual(await ids(store, { status: 'ready', drift: 'in_sync' }), [quiet]);
 
-    const creatingJob = (await store.resources.get(creating))?.job.id ?? '';
+    const creatingJob = (await store.stacks.get(creating))?.job.id ?? '';
     await store.jobs.markRunning(creating, creatingJob);
     await store.jobs.finish({
-      resourceId: creating,
+      stackId: creating,
       jobId: creatingJob,
       jobStatus: 'failed',
-      resourceStatus: 'failed',
+      stackStatus: 'failed',
     });
     assert.deepEqual(await ids(store, { drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids(store, { status: 'failed', drift: 'unknown' }), [creating]);
@@ -192,7 +192,7 @@ describe('list filters', () => {
     assert.deepEqual(await ids(store, { drift: 'drifted' }), []);
     assert.deepEqual(await ids(store, { status: 'deleted', drift: 'unknown' }), []);
     assert.deepEqual(await ids(store, { status: 'deleted' }), [checked, creating].sort());
-    assert.deepEqual(await store.resources.countByDrift(), { in_sync: 1, drifted: 0, unknown: 0 });
+    assert.deepEqual(await store.stacks.countByDrift(), { in_sync: 1, drifted: 0, unknown: 0 });
     assert.equal(await setOperations(redis), operations, 'no list made a set of its own from whole indexes');
   });
 });
@@ -209,7 +209,7 @@ describe('the drift index migration', () => {
     assert.ok(newer.length > 0);
     await redis.del(...newer);
     await redis.set(`${prefix}:schema`, '2');
-    assert.deepEqual((await store.resources.list({ template: 'ec2instance', drift: 'unknown', limit: 20 })).items, []);
+    assert.deepEqual((await store.stacks.list({ template: 'ec2instance', drift: 'unknown', limit: 20 })).items, []);
 
     assert.deepEqual(await store.migrations.run(), {
       'migrate-drift': 2,
@@ -218,8 +218,8 @@ describe('the drift index migration', () => {
       'migrate-webhook-projects': 0,
       'migrate-history': 0,
     });
-    const ids = async (query: { status?: ResourceStatus; drift?: DriftStatus }) =>
-      (await store.resources.list({ template: 'ec2instance', limit: 20, ...query })).items.map((r) => r.id);
+    const ids = async (query: { status?: StackStatus; drift?: DriftStatus }) =>
+      (await store.stacks.list({ template: 'ec2instance', limit: 20, ...query })).items.map((r) => r.id);
     assert.deepEqual(await ids({ drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids({ status: 'creating', drift: 'unknown' }), [creating]);
     assert.deepEqual(await ids({ status: 'ready', drift: 'in_sync' }), [ready]);
@@ -245,11 +245,11 @@ describe('the drift index migration', () => {
       'migrate-webhook-projects': 0,
       'migrate-history': 0,
     });
-    assert.equal(await store.resources.secrets(gone), undefined);
-    assert.equal(await store.resources.secrets(kept), 'sealed', "a live stack's stay");
-    assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention - 5) * 1000)), 0);
-    assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention + 1) * 1000)), 1);
-    assert.equal(await store.resources.get(gone), null);
+    assert.equal(await store.stacks.secrets(gone), undefined);
+    assert.equal(await store.stacks.secrets(kept), 'sealed', "a live stack's stay");
+    assert.equal(await store.stacks.forgetDeleted(new Date(Date.now() + (retention - 5) * 1000)), 0);
+    assert.equal(await store.stacks.forgetDeleted(new Date(Date.now() + (retention + 1) * 1000)), 1);
+    assert.equal(await store.stacks.get(gone), null);
     assert.equal(await redis.get(`${prefix}:schema`), '7');
   });
 });
@@ -269,7 +269,7 @@ describe('deleted stacks', () => {
       .post('/api/typed')
       .send({ name: 'web-1', password: 'correct-horse-battery-staple-42' });
     assert.equal(created.status, 202, JSON.stringify(created.body));
-    const sealed = await system.store.resources.secrets(created.body.id);
+    const sealed = await system.store.stacks.secrets(created.body.id);
     assert.ok(sealed);
     const deleted = await system.http().delete(`/api/typed/${created.body.id}`);
     assert.equal(deleted.body.status, 'deleted');
@@ -283,7 +283,7 @@ describe('deleted stacks', () => {
     const id = await createReady(store, { secrets: 'sealed-create', idempotency: { key: 'k1', fingerprint: 'f' } });
     // A failed update keeps its sealed inputs for a retry, until a delete makes one impossible.
     const update = newJobId();
-    await store.resources.requestUpdate({
+    await store.stacks.requestUpdate({
       id,
       jobId: update,
       maxAttempts: 1,
@@ -294,7 +294,7 @@ describe('deleted stacks', () => {
       autoApply: true,
     });
     await store.jobs.markRunning(id, update);
-    await store.jobs.finish({ resourceId: id, jobId: update, jobStatus: 'failed', resourceStatus: 'update_failed' });
+    await store.jobs.finish({ stackId: id, jobId: update, jobStatus: 'failed', stackStatus: 'update_failed' });
     const kept = await createReady(store);
     await deleteRun(store, id);
     const everything = await system.everythingInRedis();
@@ -306,8 +306,8 @@ describe('deleted stacks', () => {
       'deleted',
       'kept through the retention period',
     );
-    assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention - 5) * 1000)), 0);
-    assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (retention + 1) * 1000)), 1);
+    assert.equal(await store.stacks.forgetDeleted(new Date(Date.now() + (retention - 5) * 1000)), 0);
+    assert.equal(await store.stacks.forgetDeleted(new Date(Date.now() + (retention + 1) * 1000)), 1);
 
     assertProblem(await system.http().get(`/api/ec2instance/${id}`), 404, 'resource-not-found');
     for (const query of ['', '?status=deleted', '?status=ready']) {
@@ -316,8 +316,8 @@ describe('deleted stacks', () => {
         query === '?status=deleted' ? [] : [kept],
       );
     }
-    assert.equal(await store.resources.count(), 1);
-    assert.equal(await store.resources.idempotencyKeyTtl('ci', 'k1'), -2);
+    assert.equal(await store.stacks.count(), 1);
+    assert.equal(await store.stacks.idempotencyKeyTtl('ci', 'k1'), -2);
     const left = await keysUnder(redis, prefix);
     assert.deepEqual(
       left.filter((key) => key.includes(id)),
@@ -352,7 +352,7 @@ describe('deleted stacks', () => {
       // Half deleted before their create ran, half after a create and a delete ran.
       if (i % 2 === 0) {
         const { id } = await create(store, { secrets: 'sealed', idempotency: { key: `k${i}`, fingerprint: 'f' } });
-        await store.resources.requestDelete({ id, jobId: newJobId(), maxAttempts: 3, templateVersion: 'v1' });
+        await store.stacks.requestDelete({ id, jobId: newJobId(), maxAttempts: 3, templateVersion: 'v1' });
         deleted.push(id);
       } else {
         const id = await createReady(store, { secrets: 'sealed', idempotency: { key: `k${i}`, fingerprint: 'f' } });
@@ -364,7 +364,7 @@ describe('deleted stacks', () => {
     const during = await bytesOf(redis, stacksOnly(await keysUnder(redis, prefix)));
     // The window is wall-clock time: the jobs' records expire in Redis on their own.
     await delay(Math.max(0, windowEnds + 100 - Date.now()));
-    assert.equal(await store.resources.forgetDeleted(), 1_000);
+    assert.equal(await store.stacks.forgetDeleted(), 1_000);
 
     const left = await keysUnder(redis, prefix);
     const after = await bytesOf(redis, stacksOnly(left));

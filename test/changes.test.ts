@@ -123,7 +123,7 @@ describe('updates', () => {
       resources: [{ address: 'terraform_data.instance[2]', action: 'create' }],
       drift: [],
     });
-    assert.equal((await system.resource(stack.id)).status, 'updating');
+    assert.equal((await system.stack(stack.id)).status, 'updating');
 
     const approved = await system.http().post(`/api/jobs/${planned.id}/apply`);
     assert.equal(approved.status, 202, JSON.stringify(approved.body));
@@ -222,7 +222,7 @@ describe('updates', () => {
     assert.equal(noop.status, 'succeeded');
     assert.deepEqual([noop.plan.add, noop.plan.change, noop.plan.destroy], [0, 0, 0]);
 
-    const before = await system.resource(stack.id);
+    const before = await system.stack(stack.id);
     for (const body of [
       { inputs: { node_count: 11 } },
       { inputs: { nope: 1 } },
@@ -238,7 +238,7 @@ describe('updates', () => {
       415,
       'unsupported-media-type',
     );
-    assert.deepEqual(await system.resource(stack.id), before);
+    assert.deepEqual(await system.stack(stack.id), before);
     assert.equal(await system.store.jobs.pendingCount(stack.id), 0);
   });
 
@@ -296,7 +296,7 @@ describe('updates', () => {
     ]);
     // Discarding it leaves the stack as it was, update_failed; a PATCH from there applies.
     await system.http().post(`/api/jobs/${retried.body.job.id}/discard`).expect(200);
-    assert.equal((await system.resource(stack.id)).status, 'update_failed');
+    assert.equal((await system.stack(stack.id)).status, 'update_failed');
     const again = await system
       .http()
       .patch(`/api/ec2instance/${stack.id}`)

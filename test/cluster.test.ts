@@ -35,7 +35,7 @@ test('on a cluster a stack is created, updated with approval and deleted, its ev
   assert.equal((await system.http().post('/api/webhooks').send({ url: receiver.url })).status, 201);
   const created = await system.http().post('/api/ec2instance').send({});
   assert.equal(created.status, 202, created.text);
-  await system.waitForResourceStatus(created.body.id, 'ready');
+  await system.waitForStackStatus(created.body.id, 'ready');
   const updated = await system
     .http()
     .patch(`/api/ec2instance/${created.body.id}`)
@@ -45,9 +45,9 @@ test('on a cluster a stack is created, updated with approval and deleted, its ev
   await system.waitForJobRecord(jobId, (job) => job.status === 'planned', 60_000, 'not planned');
   assert.equal((await system.http().post(`/api/jobs/${jobId}/apply`)).status, 202);
   assert.equal((await system.waitForJob(jobId)).status, 'succeeded');
-  assert.equal((await system.resource(created.body.id)).inputs.instance_type, 't3.small');
+  assert.equal((await system.stack(created.body.id)).inputs.instance_type, 't3.small');
   assert.equal((await system.http().delete(`/api/ec2instance/${created.body.id}`)).status, 202);
-  await system.waitForResourceStatus(created.body.id, 'deleted');
+  await system.waitForStackStatus(created.body.id, 'deleted');
   await receiver.waitFor(
     () => receiver.events().some((e) => e.subject === created.body.id && e.type === 'io.tfcompute.stack.deleted'),
     'the deleted event',

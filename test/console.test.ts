@@ -319,14 +319,14 @@ describe('the web console', () => {
 
   test('values in the history and drift areas stay text, rendered with the page or swapped in live', async () => {
     const prefix = system.config.redisPrefix;
-    const stack = (await system.store.resources.get(typed)) ?? assert.fail('no typed stack');
+    const stack = (await system.store.stacks.get(typed)) ?? assert.fail('no typed stack');
     const drift = ['drift_status', 'drift_checked_at', 'drift_job_id', 'drift_resources'];
     const kept = await system.redis.hmget(`${prefix}:res:${typed}`, ...drift);
     const keptBy = await system.redis.hget(`${prefix}:job:${stack.job.id}`, 'created_by');
     try {
       await admin.goto(`/ui/stacks/${typed}`);
       await admin.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
-      // What Terraform (a resource address) or a principal's name could carry.
+      // What Terraform (a stack address) or a principal's name could carry.
       await system.redis.hset(`${prefix}:res:${typed}`, {
         drift_status: 'drifted',
         drift_checked_at: new Date().toISOString(),
@@ -334,7 +334,7 @@ describe('the web console', () => {
         drift_resources: JSON.stringify([{ address: `terraform_data.stack["${XSS}"]`, action: 'update' }]),
       });
       await system.redis.hset(`${prefix}:job:${stack.job.id}`, 'created_by', XSS);
-      await system.store.channels.publishJobEvent({ resourceId: typed, jobId: stack.job.id, status: stack.job.status });
+      await system.store.channels.publishJobEvent({ stackId: typed, jobId: stack.job.id, status: stack.job.status });
       await admin.locator('#drift-resources code', { hasText: XSS }).waitFor();
       await admin.locator('#job-history td', { hasText: XSS }).waitFor();
       assert.equal(
@@ -369,12 +369,12 @@ describe('the web console', () => {
       "another project's stack is unknown",
     );
     assert.equal(outsider.status, 200);
-    await system.store.channels.publishJobEvent({ resourceId: ec2, jobId: 'j000000000000000', status: 'queued' });
+    await system.store.channels.publishJobEvent({ stackId: ec2, jobId: 'j000000000000000', status: 'queued' });
     await own.until(new RegExp(`event: stacks\ndata: ${ec2}\n`));
     own.close();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
-    await system.store.channels.publishJobEvent({ resourceId: ec2, jobId: 'j000000000000000', status: 'queued' });
+    await system.store.channels.publishJobEvent({ stackId: ec2, jobId: 'j000000000000000', status: 'queued' });
     await outsider.until(/event: end\n/);
     assert.doesNotMatch(outsider.text(), new RegExp(ec2), 'nothing of a stack it may not read');
     await context.close();
@@ -398,7 +398,7 @@ describe('the web console', () => {
     });
     assert.equal(forged.status(), 403);
     assert.match(await forged.text(), /needs the write role/);
-    assert.equal((await system.store.resources.get(ec2))?.status, 'ready');
+    assert.equal((await system.store.stacks.get(ec2))?.status, 'ready');
     await context.close();
   });
 
@@ -421,7 +421,7 @@ describe('the web console', () => {
     );
     assert.equal((await post({ origin: system.baseUrl }, '')).status, 403, 'without the token');
     assert.equal((await post({ origin: system.baseUrl }, '_csrf=0000')).status, 403, 'with a wrong token');
-    assert.equal((await system.store.resources.get(ec2))?.status, 'ready');
+    assert.equal((await system.store.stacks.get(ec2))?.status, 'ready');
   });
 
   test('delete asks for confirmation naming the stack, then deletes it', async () => {
@@ -443,7 +443,7 @@ describe('the web console', () => {
     await page.goto(`/ui/stacks/${typed}`);
     assert.equal((await system.http().delete(`/api/projects/default/tokens/${made.body.id}`)).status, 204);
     // The stream finds the principal again before it sends anything: it ends instead.
-    await system.store.channels.publishJobEvent({ resourceId: typed, jobId: 'j000000000000000', status: 'queued' });
+    await system.store.channels.publishJobEvent({ stackId: typed, jobId: 'j000000000000000', status: 'queued' });
     await stream.until(/event: end\n/);
     await page.reload();
     assert.match(page.url(), /\/ui\/login$/);

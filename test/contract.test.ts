@@ -72,7 +72,7 @@ test('every route the API serves is in the OpenAPI document, with an operationId
     jobs: { attempts: 1, backoffMs: 1 },
     catalogue: await loadCatalogue(system.config.templates, { canEncrypt: false }),
     secrets: undefined,
-    maxLiveResourcesPerToken: 1,
+    maxLiveStacksPerToken: 1,
     authenticator: undefined,
     rateLimitPerMinute: 1,
     rateLimitPerAddressPerMinute: 1,

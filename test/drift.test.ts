@@ -37,7 +37,7 @@ describe('drift detection', () => {
       resources: [],
     });
     // A scheduled check of the unchanged stack finds it in sync.
-    const checkedQuiet = await system.waitForResource(
+    const checkedQuiet = await system.waitForStack(
       id,
       (r) => r.drift.job?.id !== created.body.job.id,
       3 * intervalMs,
@@ -47,7 +47,7 @@ describe('drift detection', () => {
 
     await outside.set('v2');
     const changedAt = Date.now();
-    const found = await system.waitForResource(
+    const found = await system.waitForStack(
       id,
       (r) => r.drift.status === 'drifted',
       4 * intervalMs,
@@ -101,7 +101,7 @@ describe('drift detection', () => {
     assert.equal(applied.body.status, 'ready');
     assert.equal(applied.body.drift.status, 'in_sync');
     assert.equal(applied.body.drift.job.id, applied.body.job.id);
-    const rechecked = await system.waitForResource(
+    const rechecked = await system.waitForStack(
       id,
       (r) => r.drift.job?.id !== applied.body.job.id,
       3 * intervalMs,

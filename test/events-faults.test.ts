@@ -44,7 +44,7 @@ async function batch(system: TestSystem, n = BATCH): Promise<string[]> {
     assert.equal(res.status, 202, JSON.stringify(res.body));
     ids.push(res.body.id);
   }
-  for (const id of ids) await system.waitForResourceStatus(id, 'ready', 60_000);
+  for (const id of ids) await system.waitForStackStatus(id, 'ready', 60_000);
   return ids;
 }
 
@@ -135,7 +135,7 @@ describe('events survive what the jobs survive', () => {
       ['io.tfcompute.job.queued', 'io.tfcompute.stack.creating'],
     );
     await system.startWorker();
-    await system.waitForResourceStatus(created.body.id, 'ready', 60_000);
+    await system.waitForStackStatus(created.body.id, 'ready', 60_000);
     const { events } = await everyEventArrives(system, receiver, secret, [created.body.id]);
     assert.equal(events, 5);
   });

@@ -17,7 +17,7 @@ import { eventId } from '../core/events/cloud-event.ts';
 import { firstDeliveryId } from '../core/webhooks/deliveries.ts';
 import { createDeliveryQueue } from '../core/queue.ts';
 import { createLogger } from '../core/logger.ts';
-import type { Resource } from '../core/schemas/index.ts';
+import type { Stack } from '../core/schemas/index.ts';
 import { startServices, TestSystem, TOKENS, type Services } from './support/harness.ts';
 import { EVENTS_ENV, Receiver } from './support/receiver.ts';
 import { SENTINEL_NAME, startSentinelSet, type SentinelSet } from './support/redis-topology.ts';
@@ -162,16 +162,16 @@ test('with the primary SIGKILLed under 50 creates and deletes, every accepted re
     `replica back ${((replicaBackAt - killedAt) / 1000).toFixed(1)} s`,
   ];
 
-  const settled = new Map<string, Resource>();
+  const settled = new Map<string, Stack>();
   for (const stack of accepted) {
-    const done = (r: Resource) => (stack.deleted ? r.status === 'deleted' : ['ready', 'failed'].includes(r.status));
+    const done = (r: Stack) => (stack.deleted ? r.status === 'deleted' : ['ready', 'failed'].includes(r.status));
     settled.set(
       stack.id,
-      await system.waitForResource(stack.id, done, 60_000, stack.deleted ? 'not deleted' : 'not settled'),
+      await system.waitForStack(stack.id, done, 60_000, stack.deleted ? 'not deleted' : 'not settled'),
     );
   }
-  for (const [id, resource] of settled) {
-    if (resource.status === 'failed') assert.ok(resource.error, `${id} failed without a reason`);
+  for (const [id, stack] of settled) {
+    if (stack.status === 'failed') assert.ok(stack.error, `${id} failed without a reason`);
   }
   phases.push(`settled ${since()}`);
   const live = [...settled].filter(([, r]) => r.status !== 'deleted').map(([id]) => id);

@@ -18,7 +18,7 @@ import { assertProblem, useSystems, type TestSystem } from './support/harness.ts
 
 const [startSystem, services] = useSystems();
 
-// What a fault left behind: state objects per resource, held locks.
+// What a fault left behind: state objects per stack, held locks.
 async function audit(system: TestSystem, ids: string[]): Promise<{ workspaces: Map<string, number>; locks: number }> {
   const keys = await system.services.backend.listStateKeys();
   const workspaces = new Map(ids.map((id) => [id, keys.filter((key) => key.includes(`/${id}/`)).length]));
@@ -84,15 +84,15 @@ describe('a worker killed with SIGKILL', () => {
       const job = await system.waitForJob(jobId, 90_000);
       assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
       assert.ok(job.attempts >= 2, 'the job ran again');
-      const resource = await system.resource(id);
+      const stack = await system.stack(id);
       const after = await audit(system, [id]);
       if (point.action === 'create') {
-        assert.equal(resource.status, 'ready');
-        assert.deepEqual(resource.outputs.private_ips, ['10.0.0.10', '10.0.1.11']);
+        assert.equal(stack.status, 'ready');
+        assert.deepEqual(stack.outputs.private_ips, ['10.0.0.10', '10.0.1.11']);
         assert.equal(after.workspaces.get(id), 1, 'exactly one workspace');
         assert.equal((await system.stateAddresses(id)).length, 2);
       } else {
-        assert.equal(resource.status, 'deleted');
+        assert.equal(stack.status, 'deleted');
         assert.equal(after.workspaces.get(id), 0, 'the workspace is gone');
       }
       assert.equal(after.locks, 0, 'no lock is left');
@@ -161,24 +161,24 @@ describe('Redis restarted during a burst of creates', () => {
     const stuck: string[] = [];
     for (const id of accepted) {
       try {
-        const resource = await system.waitForResourceStatus(id, 'ready', Math.max(1, deadline - Date.now()));
-        assert.equal(resource.outputs.resource_id, id);
+        const stack = await system.waitForStackStatus(id, 'ready', Math.max(1, deadline - Date.now()));
+        assert.equal(stack.outputs.resource_id, id);
       } catch (error) {
-        const resource = await system.resource(id);
+        const stack = await system.stack(id);
         stuck.push(
           JSON.stringify({
             error: String(error),
-            resource,
-            job: await system.store.jobs.get(resource.job.id),
-            log: await system.store.logs.get(resource.job.id),
+            stack,
+            job: await system.store.jobs.get(stack.job.id),
+            log: await system.store.logs.get(stack.job.id),
           }),
         );
       }
     }
     assert.deepEqual(stuck, [], 'every accepted resource became ready');
     // Nothing else was created: no duplicate from a retried request, no
-    // resource left behind by a refused one.
-    assert.equal(await system.store.resources.count(), accepted.size);
+    // stack left behind by a refused one.
+    assert.equal(await system.store.stacks.count(), accepted.size);
     const after = await audit(system, [...accepted]);
     assert.ok(
       [...after.workspaces.values()].every((n) => n === 1),
@@ -193,7 +193,7 @@ describe('Redis restarted during a burst of creates', () => {
 });
 
 describe('a create whose job never reached the queue', () => {
-  // What the API leaves when Redis goes away between recording a resource
+  // What the API leaves when Redis goes away between recording a stack
   // and queueing its job, and the undo fails too: simulated by removing the job.
   test('is removed by the sweep after its grace period, unless a retry with its Idempotency-Key queued it', async () => {
     const system = await startSystem();
@@ -213,9 +213,9 @@ describe('a create whose job never reached the queue', () => {
       assert.deepEqual(await sweepUnqueuedCreates(deps, 60_000), [], 'nothing within the grace period');
       assert.deepEqual(await sweepUnqueuedCreates(deps, 0), [lost.body.id]);
       assertProblem(await system.http().get(`/api/ec2instance/${lost.body.id}`), 404, 'resource-not-found');
-      for (const kept of [retried, fresh]) assert.equal((await system.resource(kept.body.id)).status, 'creating');
+      for (const kept of [retried, fresh]) assert.equal((await system.stack(kept.body.id)).status, 'creating');
 
-      // The key of the removed one makes a new resource, not a 404.
+      // The key of the removed one makes a new stack, not a 404.
       const later = await system.http().post('/api/ec2instance').set('Idempotency-Key', 'lost-1').send({});
       assert.equal(later.status, 202);
       assert.notEqual(later.body.id, lost.body.id);
@@ -473,9 +473,9 @@ describe('an update interrupted', () => {
       const job = await system.waitForJob(jobId);
       assert.equal(job.status, 'cancelled', JSON.stringify(job.error));
       assert.match(job.error?.message ?? '', /^cancelled on request; .* before anything was applied$/);
-      const resource = await system.resource(id);
-      assert.equal(resource.status, 'ready', 'the stack is as it was');
-      assert.deepEqual(resource.inputs, created.body.inputs);
+      const stack = await system.stack(id);
+      assert.equal(stack.status, 'ready', 'the stack is as it was');
+      assert.deepEqual(stack.inputs, created.body.inputs);
       // Terraform saves the state it holds when interrupted, even in a plan
       // (a new serial); what it tracks is what it was.
       const tracked = (text: string) => {
@@ -526,14 +526,14 @@ describe('an update interrupted', () => {
     assert.deepEqual(await terraformProcesses(id), [], 'no Terraform outlives its worker');
     await system.startWorker({ env: SLOW });
     const job = await system.waitForJob(jobId, 90_000);
-    const resource = await system.resource(id);
+    const stack = await system.stack(id);
     // Terraform had saved no state when it died, so the approved plan still
     // matches the state and is applied by the next attempt. Had it saved
     // some, the plan would be refused as stale and the stack update_failed.
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     assert.ok(job.attempts >= 3, `the approved apply ran again (attempts: ${job.attempts})`);
-    assert.equal(resource.status, 'ready');
-    assert.equal(resource.inputs.node_count, 2);
+    assert.equal(stack.status, 'ready');
+    assert.equal(stack.inputs.node_count, 2);
     assert.deepEqual(await system.stateAddresses(id), ['terraform_data.instance[0]', 'terraform_data.instance[1]']);
     const after = await audit(system, [id]);
     assert.equal(after.workspaces.get(id), 1, 'exactly one workspace');
@@ -560,10 +560,10 @@ describe('an update interrupted', () => {
     assert.equal(cancel.status, 202, JSON.stringify(cancel.body));
     const job = await system.waitForJob(jobId);
     assert.equal(job.status, 'cancelled', JSON.stringify(job.error));
-    const resource = await system.resource(id);
-    assert.equal(resource.status, 'update_failed');
-    assert.match(resource.error?.message ?? '', /cancelled on request/);
-    assert.equal(resource.inputs.node_count, 1, 'the stack keeps its inputs: the update did not succeed');
+    const stack = await system.stack(id);
+    assert.equal(stack.status, 'update_failed');
+    assert.match(stack.error?.message ?? '', /cancelled on request/);
+    assert.equal(stack.inputs.node_count, 1, 'the stack keeps its inputs: the update did not succeed');
     assert.equal((await system.services.backend.lockHolders()).length, 0, 'Terraform released its lock');
 
     // The retry runs the same update again (auto_apply as it was).

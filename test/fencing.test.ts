@@ -33,7 +33,7 @@ describe('a worker partitioned from Redis in the middle of an apply', () => {
     proxy.set({ kind: 'down' });
     // The other worker, with Redis, finds the job stalled once the lease is out.
     await system.startWorker();
-    const resource = await system.waitForResource(id, (r) => r.status === 'ready' || r.status === 'failed', 90_000);
+    const stack = await system.waitForStack(id, (r) => r.status === 'ready' || r.status === 'failed', 90_000);
     proxy.set({ kind: 'none' });
     // Back in touch, the cut-off worker renews its lease: whatever it had
     // left to say has reached Redis by then.
@@ -46,11 +46,11 @@ describe('a worker partitioned from Redis in the middle of an apply', () => {
     t.diagnostic(
       `fencing: the cut-off worker fenced itself ${String(fenced.sinceRenewalMs)} ms after its last lease renewal`,
     );
-    assert.equal(resource.status, 'ready', JSON.stringify(resource.error));
+    assert.equal(stack.status, 'ready', JSON.stringify(stack.error));
     const job = await system.store.jobs.get(jobId);
     assert.equal(job?.status, 'succeeded');
     assert.deepEqual(
-      (await system.resource(id)).outputs.private_ips,
+      (await system.stack(id)).outputs.private_ips,
       ['10.0.0.10', '10.0.1.11', '10.0.2.12'],
       'the result stands',
     );

@@ -2,7 +2,7 @@
 // requests over every documented route, plus undocumented methods, odd
 // content types, tokens, headers and bodies. Nothing may answer 5xx, every
 // error must be problem+json, the API must stay up, and only the creates that
-// were accepted may have made a resource. No worker runs.
+// were accepted may have made a stack. No worker runs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -166,7 +166,7 @@ test(`${RUNS} generated requests: no 5xx, problem+json errors, and no resource f
   );
   assert.deepEqual(failures.slice(0, 10), []);
   assert.equal((await system.http().get('/healthz')).status, 200, 'still up');
-  const resources = await system.store.resources.count();
+  const resources = await system.store.stacks.count();
   assert.equal(resources, created.size, 'only accepted creates made resources');
   t.diagnostic(
     `fuzz: ${sent} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}, ${created.size} resources from accepted creates, 5xx 0`,

@@ -140,7 +140,7 @@ describe('requests held open, per token', () => {
       'too-many-held-requests',
     );
     assert.ok(Date.now() - started < 1_000, 'at once');
-    assert.equal(await system.store.resources.count(), 1, 'the refused create made no stack');
+    assert.equal(await system.store.stacks.count(), 1, 'the refused create made no stack');
     const second = await openLiveLog(system, created.body.job.id);
     assert.equal(second.status, 429);
     assert.equal(JSON.parse(await second.text()).code, 'too-many-held-requests');
@@ -333,7 +333,7 @@ describe('the insecure local mode', () => {
           'host-not-loopback',
         );
       }
-      assert.equal(await system.store.resources.count(), 0);
+      assert.equal(await system.store.stacks.count(), 0);
     } finally {
       await api.stop();
     }
@@ -361,7 +361,7 @@ describe('resource_id', () => {
     const jobId = 'jbbbbbbbbbbbbbbb';
     const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
     const template = await system.templateRef();
-    await system.store.resources.create({
+    await system.store.stacks.create({
       id,
       jobId,
       template,
@@ -379,7 +379,7 @@ describe('resource_id', () => {
     );
     await queue.close();
     assert.equal((await system.waitForJob(jobId)).status, 'succeeded');
-    assert.equal((await system.resource(id)).outputs?.resource_id, id);
+    assert.equal((await system.stack(id)).outputs?.resource_id, id);
   });
 });
 

@@ -26,9 +26,9 @@ function random(seed: number): () => number {
 async function settle(system: TestSystem, ids: string[]): Promise<void> {
   for (const id of ids) {
     for (;;) {
-      const resource = await system.resource(id);
-      if (FINISHED_JOB_STATUSES.includes(resource.job.status)) break;
-      await system.waitForJob(resource.job.id, 120_000);
+      const stack = await system.stack(id);
+      if (FINISHED_JOB_STATUSES.includes(stack.job.status)) break;
+      await system.waitForJob(stack.job.id, 120_000);
     }
   }
 }
@@ -66,8 +66,8 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
         const res = await system.http().post(`/api/ec2instance/${id}/retry`);
         assert.ok([202, 409].includes(res.status), res.text);
       } else {
-        const resource = await system.resource(id);
-        const res = await system.http().post(`/api/jobs/${resource.job.id}/cancel`);
+        const stack = await system.stack(id);
+        const res = await system.http().post(`/api/jobs/${stack.job.id}/cancel`);
         assert.ok([200, 202, 409].includes(res.status), res.text);
       }
     })();
@@ -81,25 +81,22 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
 
   const problems: string[] = [];
   for (const id of ids) {
-    const resource = await system.resource(id);
+    const stack = await system.stack(id);
     const state = await system.stateObjectStatus(id);
     const addresses = await system.stateAddresses(id);
     const ops = await system.store.jobs.pendingCount(id);
     if (ops !== 0) problems.push(`${id}: ${ops} jobs still pending`);
     if (
-      resource.status === 'ready' &&
-      addresses.filter((a) => a.startsWith('terraform_data.instance')).length !== resource.inputs.node_count
+      stack.status === 'ready' &&
+      addresses.filter((a) => a.startsWith('terraform_data.instance')).length !== stack.inputs.node_count
     ) {
       problems.push(`${id}: ready, but the state holds ${addresses.length} resources`);
     }
-    if (resource.status === 'ready' && resource.outputs.resource_id !== id)
-      problems.push(`${id}: ready without its outputs`);
-    if (resource.status === 'deleted' && state !== 404)
-      problems.push(`${id}: deleted, but its workspace is still there`);
-    if ((resource.status === 'failed' || resource.status === 'delete_failed') && !resource.error)
-      problems.push(`${id}: ${resource.status} without an error`);
-    if (resource.status === 'creating' || resource.status === 'deleting')
-      problems.push(`${id}: still ${resource.status}`);
+    if (stack.status === 'ready' && stack.outputs.resource_id !== id) problems.push(`${id}: ready without its outputs`);
+    if (stack.status === 'deleted' && state !== 404) problems.push(`${id}: deleted, but its workspace is still there`);
+    if ((stack.status === 'failed' || stack.status === 'delete_failed') && !stack.error)
+      problems.push(`${id}: ${stack.status} without an error`);
+    if (stack.status === 'creating' || stack.status === 'deleting') problems.push(`${id}: still ${stack.status}`);
   }
   const overlaps = (await readdir(services().dir)).filter((name) => name.startsWith('overlap-'));
   assert.deepEqual(problems, []);
@@ -109,7 +106,7 @@ test('random creates, deletes, retries and cancels end consistent, with Terrafor
   // Finally every stack is deleted, and no workspace is left behind.
   for (const id of ids) await system.http().delete(`/api/ec2instance/${id}`);
   await settle(system, ids);
-  for (const id of ids) assert.equal((await system.resource(id)).status, 'deleted', id);
+  for (const id of ids) assert.equal((await system.stack(id)).status, 'deleted', id);
   const left = (await system.services.backend.listStateKeys()).filter((key) =>
     ids.some((id) => key.includes(`/${id}/`)),
   );

@@ -175,10 +175,10 @@ describe('failures', () => {
     const job = await system.waitForJob(retried.body.job.id);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
 
-    const resource = await system.resource(created.body.id);
-    assert.equal(resource.status, 'ready');
-    assert.equal((resource.outputs.private_ips as string[]).length, 2);
-    assert.deepEqual(resource.inputs.node_count, 2);
+    const stack = await system.stack(created.body.id);
+    assert.equal(stack.status, 'ready');
+    assert.equal((stack.outputs.private_ips as string[]).length, 2);
+    assert.deepEqual(stack.inputs.node_count, 2);
     const again = await system.http().post(`/api/ec2instance/${created.body.id}/retry`);
     assert.equal(again.status, 409, 'a ready stack has nothing to retry');
 
@@ -207,14 +207,14 @@ describe('failures', () => {
       /the state lock of workspace [0-9a-z]{16} is held by someone-else@elsewhere/,
     );
     assert.equal(requeued.error?.retryable, true);
-    assert.equal((await system.resource(created.body.id)).status, 'deleting');
+    assert.equal((await system.stack(created.body.id)).status, 'deleting');
     await services().backend.releaseStateLock(created.body.id);
 
     const job = await system.waitForJob(jobId);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     assert.equal(job.attempts, 2);
     assert.equal(job.error, undefined);
-    assert.equal((await system.resource(created.body.id)).status, 'deleted');
+    assert.equal((await system.stack(created.body.id)).status, 'deleted');
     assert.equal(await system.stateObjectStatus(created.body.id), 404);
   });
 
@@ -246,7 +246,7 @@ describe('failures', () => {
       const jobId = `jcollision${mode.padEnd(6, '0')}`;
       const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
       const template = await system.templateRef();
-      await system.store.resources.create({
+      await system.store.stacks.create({
         id,
         jobId,
         template,
@@ -257,17 +257,13 @@ describe('failures', () => {
         maxLive: 100,
       });
       const queue = new Queue(QUEUE_NAME, { connection: system.redis, prefix: system.config.redisPrefix });
-      await queue.add(
-        'create',
-        { jobId, resourceId: id, action: 'create', template, inputs },
-        jobOptions(jobId, 3, 200),
-      );
+      await queue.add('create', { jobId, resourceId: id, action: 'create', template, inputs }, jobOptions(jobId, 3, 200));
       await queue.close();
 
       const job = await system.waitForJob(jobId);
       assert.equal(job.status, 'failed');
       assert.match(job.error?.message ?? '', /already exists and tracks 1 resource\(s\); refusing to adopt/);
-      assert.equal((await system.resource(id)).status, 'failed');
+      assert.equal((await system.stack(id)).status, 'failed');
       assert.deepEqual(await system.stateAddresses(id), before, 'the existing state is untouched');
       assert.match(await system.store.logs.get(jobId), checkLog);
     });

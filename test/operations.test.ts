@@ -48,10 +48,10 @@ describe('cancel', () => {
     const cancelled = await system.http(TOKENS.writer).post(`/api/jobs/${created.body.job.id}/cancel`);
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, 'cancelled');
-    const resource = await system.resource(created.body.id);
-    assert.equal(resource.status, 'failed');
-    assert.equal(resource.job.status, 'cancelled');
-    assert.match(resource.error?.message ?? '', /cancelled on request/);
+    const stack = await system.stack(created.body.id);
+    assert.equal(stack.status, 'failed');
+    assert.equal(stack.job.status, 'cancelled');
+    assert.match(stack.error?.message ?? '', /cancelled on request/);
     assert.equal(
       (await system.http().post(`/api/jobs/${created.body.job.id}/cancel`)).status,
       409,
@@ -78,9 +78,9 @@ describe('cancel', () => {
     assert.equal(job.status, 'cancelled');
     assert.ok(Date.now() - started < 10_000, 'Terraform stopped well before the apply would have finished');
     assert.equal(job.attempts, 1, 'not retried');
-    const resource = await system.resource(created.body.id);
-    assert.equal(resource.status, 'failed');
-    assert.match(resource.error?.message ?? '', /cancelled on request/);
+    const stack = await system.stack(created.body.id);
+    assert.equal(stack.status, 'failed');
+    assert.match(stack.error?.message ?? '', /cancelled on request/);
     const log = await system.store.logs.get(jobId);
     assert.match(log, /Interrupt received|Stopping operation/i);
     // The provisioner was stopped, so Terraform saved the instances as tainted.
@@ -142,7 +142,7 @@ describe('ttl', () => {
     assert.equal(created.status, 201);
     const expiresAt = Date.parse(created.body.expires_at);
     assert.ok(Math.abs(expiresAt - (Date.parse(created.body.created_at) + 3_000)) < 1_000);
-    const deleted = await system.waitForResourceStatus(created.body.id, 'deleted', 30_000);
+    const deleted = await system.waitForStackStatus(created.body.id, 'deleted', 30_000);
     assert.ok(Date.now() >= expiresAt - 100, 'not before it expired');
     assert.equal(deleted.job.action, 'delete');
     assert.equal(await system.stateObjectStatus(created.body.id), 404);
@@ -199,7 +199,7 @@ describe('API shutdown', () => {
     });
     const stream = live.text();
     // Both requests are in once both resources are recorded.
-    while ((await system.store.resources.count()) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    while ((await system.store.stacks.count()) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
     const started = Date.now();
     await system.api!.stop();
     assert.ok(Date.now() - started < 5_000, 'stopped promptly');

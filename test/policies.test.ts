@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EVENT_DATA, type EventType } from '../core/events/catalogue.ts';
-import type { Job, Resource } from '../core/schemas/index.ts';
+import type { Job, Stack } from '../core/schemas/index.ts';
 import { assertProblem, createSystem, type Services, startServices, type TestSystem } from './support/harness.ts';
 
 const secret = (name: string) => `${name}-secret-0123456789abcdefghijklmn`;
@@ -67,11 +67,11 @@ async function removePolicy(id: string): Promise<void> {
 }
 
 // A create by `by`, in its project; resolves with the job once it settled.
-async function create(by: string, inputs: Record<string, unknown>): Promise<{ stack: Resource; job: Job }> {
+async function create(by: string, inputs: Record<string, unknown>): Promise<{ stack: Stack; job: Job }> {
   const res = await as(by).post('/api/ec2instance').send(inputs);
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const job = await settled(res.body.job.id);
-  return { stack: await system.resource(res.body.id), job };
+  return { stack: await system.stack(res.body.id), job };
 }
 
 async function patch(by: string, id: string, inputs: Record<string, unknown>): Promise<Job> {
@@ -296,7 +296,7 @@ describe('real plans held to the policies', () => {
     const grown = await patch('alpha-write', within.stack.id, { node_count: 3 });
     assert.equal(grown.status, 'failed');
     assert.equal(grown.error?.code, 'policy-failed');
-    const after = await system.resource(within.stack.id);
+    const after = await system.stack(within.stack.id);
     assert.equal(after.status, 'ready', 'a refused update leaves the stack as it was');
     assert.equal(after.inputs.node_count, 2);
     assert.equal((await system.stateAddresses(within.stack.id)).length, 2);
@@ -318,7 +318,7 @@ describe('real plans held to the policies', () => {
     assert.deepEqual(verdict(held), [['no replacement', false]]);
     assert.equal(held.policy?.results[0]?.message, 'instances are not replaced without an admin');
     assert.equal(held.plan?.replace, 1);
-    assert.equal((await system.resource(stack.id)).status, 'ready', 'the stack keeps its status while the job waits');
+    assert.equal((await system.stack(stack.id)).status, 'ready', 'the stack keeps its status while the job waits');
     // Queued behind it, a PATCH would run after an override and undo it: refused while the job waits.
     const behind = await as('alpha-write')
       .patch(`/api/ec2instance/${stack.id}`)
@@ -349,7 +349,7 @@ describe('real plans held to the policies', () => {
       'the evaluated plan, applied',
     );
     assert.match(await system.store.logs.get(held.id), /Applying the saved plan/);
-    assert.equal((await system.resource(stack.id)).inputs.instance_type, 't3.small');
+    assert.equal((await system.stack(stack.id)).inputs.instance_type, 't3.small');
     const audit = (await as('alpha-admin').get('/api/audit?project=alpha&action=job.override')).body.items;
     const entries = audit.map((entry: { actor: { name: string }; target: { id: string }; outcome: string }) => [
       entry.actor.name,
@@ -370,7 +370,7 @@ describe('real plans held to the policies', () => {
     const discarded = await as('alpha-write').post(`/api/jobs/${again.id}/discard`);
     assert.equal(discarded.status, 200, JSON.stringify(discarded.body));
     assert.equal(discarded.body.status, 'discarded');
-    const kept = await system.resource(stack.id);
+    const kept = await system.stack(stack.id);
     assert.deepEqual([kept.status, kept.inputs.instance_type], ['ready', 't3.small']);
     assertProblem(
       await as('alpha-admin').post(`/api/jobs/${again.id}/override`).send({ reason: 'late' }),
@@ -384,7 +384,7 @@ describe('real plans held to the policies', () => {
       [200, 'cancelled'],
       'a cancel discards a job a policy stopped',
     );
-    assert.equal((await system.resource(stack.id)).status, 'ready');
+    assert.equal((await system.stack(stack.id)).status, 'ready');
 
     const event = (await system.store.outbox.entries()).find(
       (entry) => entry.type === 'io.tfcompute.job.policy_failed' && entry.subject === stack.id,
@@ -438,7 +438,7 @@ describe('real plans held to the policies', () => {
     );
     const created = await system.waitForJob(waiting.job.id);
     assert.equal(created.status, 'succeeded', JSON.stringify(created.error));
-    assert.equal((await system.resource(waiting.stack.id)).status, 'ready');
+    assert.equal((await system.stack(waiting.stack.id)).status, 'ready');
     assert.equal((await system.stateAddresses(waiting.stack.id)).length, 2);
     await removePolicy(ci);
     await removePolicy(small);
@@ -455,7 +455,7 @@ describe('real plans held to the policies', () => {
     assert.equal(kept.status, 'failed');
     assert.equal(kept.error?.code, 'policy-failed');
     assert.equal((await system.stateAddresses(waiting.stack.id)).length, 2, 'nothing destroyed');
-    assert.equal((await system.resource(waiting.stack.id)).status, 'delete_failed');
+    assert.equal((await system.stack(waiting.stack.id)).status, 'delete_failed');
 
     assert.equal(
       (await as('beta-admin').patch(`/api/policies/${keep}`).send({ enforcement: 'soft-mandatory' })).status,
@@ -464,7 +464,7 @@ describe('real plans held to the policies', () => {
     const asked = await remove('beta-write', waiting.stack.id);
     assert.equal(asked.status, 'policy_failed');
     assert.equal(
-      (await system.resource(waiting.stack.id)).status,
+      (await system.stack(waiting.stack.id)).status,
       'delete_failed',
       'the stack keeps its status while the delete waits',
     );
@@ -473,7 +473,7 @@ describe('real plans held to the policies', () => {
       202,
     );
     assert.equal((await system.waitForJob(asked.id)).status, 'succeeded');
-    assert.equal((await system.resource(waiting.stack.id)).status, 'deleted');
+    assert.equal((await system.stack(waiting.stack.id)).status, 'deleted');
 
     assert.equal(
       (
@@ -486,7 +486,7 @@ describe('real plans held to the policies', () => {
     const gone = await remove('beta-write', advised.stack.id);
     assert.equal(gone.status, 'succeeded');
     assert.equal(gone.policy?.status, 'advisory_failed');
-    assert.equal((await system.resource(advised.stack.id)).status, 'deleted');
+    assert.equal((await system.stack(advised.stack.id)).status, 'deleted');
     await removePolicy(keep);
   });
 
@@ -507,7 +507,7 @@ describe('real plans held to the policies', () => {
       grown.policy?.results.map((r) => [r.policy.name, r.enforcement, r.passed, r.message]),
       [['no growth', 'advisory', false, 'growing a stack needs a ticket']],
     );
-    const after = await system.resource(stack.id);
+    const after = await system.stack(stack.id);
     assert.equal(after.status, 'ready');
     assert.equal(after.inputs.node_count, 2, 'the merged inputs were applied');
     assert.equal((await system.stateAddresses(stack.id)).length, 2);

@@ -8,7 +8,7 @@ import { nanoid } from 'nanoid';
 import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { createLogger } from '../core/logger.ts';
-import { newJobId, newResourceId } from '../core/ids.ts';
+import { newJobId, newStackId } from '../core/ids.ts';
 import { Store } from '../core/store/index.ts';
 import { assertProblem, useSystems } from './support/harness.ts';
 import { terraformProcesses } from './support/terraform-processes.ts';
@@ -167,9 +167,9 @@ describe('the projects migration', () => {
     const ids: string[] = [];
     const jobs: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const id = newResourceId();
+      const id = newStackId();
       const jobId = newJobId();
-      await store.resources.create({
+      await store.stacks.create({
         id,
         jobId,
         template: { name: 'ec2instance', version: 'v1' },
@@ -184,10 +184,10 @@ describe('the projects migration', () => {
     }
     await store.jobs.markRunning(ids[0] as string, jobs[0] as string);
     await store.jobs.finish({
-      resourceId: ids[0] as string,
+      stackId: ids[0] as string,
       jobId: jobs[0] as string,
       jobStatus: 'succeeded',
-      resourceStatus: 'ready',
+      stackStatus: 'ready',
       drift: { status: 'in_sync', resources: [] },
     });
     // As the store left them before projects: no project field on stacks or
@@ -200,7 +200,7 @@ describe('the projects migration', () => {
     await redis.del(...projectKeys, `${prefix}:projects`);
     await redis.set(`${prefix}:schema`, '4');
     assert.deepEqual(
-      (await store.resources.list({ template: 'ec2instance', projects: ['default'], limit: 20 })).items,
+      (await store.stacks.list({ template: 'ec2instance', projects: ['default'], limit: 20 })).items,
       [],
     );
 
@@ -209,12 +209,12 @@ describe('the projects migration', () => {
       'migrate-webhook-projects': 0,
       'migrate-history': 0,
     });
-    const listed = (await store.resources.list({ template: 'ec2instance', projects: ['default'], limit: 20 })).items;
+    const listed = (await store.stacks.list({ template: 'ec2instance', projects: ['default'], limit: 20 })).items;
     assert.deepEqual(listed.map((s) => s.id).sort(), [...ids].sort());
     assert.ok(listed.every((s) => s.project === 'default'));
     assert.deepEqual(
       (
-        await store.resources.list({
+        await store.stacks.list({
           template: 'ec2instance',
           projects: ['default'],
           status: 'ready',

@@ -1,4 +1,4 @@
-// Ordering and concurrency: jobs of one resource never overlap and run in the
+// Ordering and concurrency: jobs of one stack never overlap and run in the
 // order they were requested; different resources run in parallel across
 // worker processes; a worker stopped mid-apply hands its job to another.
 import assert from 'node:assert/strict';
@@ -23,8 +23,8 @@ describe('per-resource ordering', () => {
 
     const createJob = await system.waitForJob(created.body.job.id);
     assert.equal(createJob.status, 'succeeded');
-    // The create's outputs are recorded, but the resource stays "deleting".
-    assert.equal((await system.resource(created.body.id)).status, 'deleting');
+    // The create's outputs are recorded, but the stack stays "deleting".
+    assert.equal((await system.stack(created.body.id)).status, 'deleting');
 
     const deleteJob = await system.waitForJob(deleted.body.job.id);
     assert.equal(deleteJob.status, 'succeeded', JSON.stringify(deleteJob.error));
@@ -33,7 +33,7 @@ describe('per-resource ordering', () => {
       `delete started ${deleteJob.started_at}, create finished ${createJob.finished_at}`,
     );
     assert.deepEqual(deleteJob.result?.changes, { add: 0, change: 0, remove: 1 });
-    assert.equal((await system.resource(created.body.id)).status, 'deleted');
+    assert.equal((await system.stack(created.body.id)).status, 'deleted');
     assert.equal(await system.stateObjectStatus(created.body.id), 404);
   });
 
@@ -53,7 +53,7 @@ describe('per-resource ordering', () => {
     assert.equal(createJob?.status, 'cancelled');
     assert.equal(createJob?.attempts, 0, 'the cancelled create never ran');
     assert.equal(await system.stateObjectStatus(created.body.id), 404, 'no workspace was ever made');
-    assert.equal((await system.resource(created.body.id)).status, 'deleted');
+    assert.equal((await system.stack(created.body.id)).status, 'deleted');
   });
 
   test('a create the worker has already picked up is not cancelled: the delete waits and destroys it', async () => {
@@ -95,9 +95,9 @@ describe('concurrency', () => {
     const ids = responses.map((r) => r.body.id as string);
     assert.equal(new Set(ids).size, 20);
     for (const id of ids) {
-      const resource = await system.resource(id);
-      assert.equal(resource.status, 'ready');
-      assert.equal(resource.outputs.resource_id, id);
+      const stack = await system.stack(id);
+      assert.equal(stack.status, 'ready');
+      assert.equal(stack.outputs.resource_id, id);
       assert.deepEqual(await system.stateAddresses(id), ['terraform_data.instance[0]']);
     }
     // Both processes did work.
@@ -121,7 +121,7 @@ describe('shutdown', () => {
     assert.equal(await first.signal('SIGTERM'), 0, 'the worker exits cleanly');
     const interrupted = await system.store.jobs.get(created.body.job.id);
     assert.equal(interrupted?.status, 'queued', 'the job went back to the queue');
-    assert.equal((await system.resource(created.body.id)).status, 'creating');
+    assert.equal((await system.stack(created.body.id)).status, 'creating');
 
     const second = await system.spawnWorker();
     const job = await system.waitForJob(created.body.job.id);
@@ -130,9 +130,9 @@ describe('shutdown', () => {
     const log = await system.store.logs.get(job.id);
     assert.match(log, /Interrupt received/);
     assert.ok(log.includes(`worker ${second.workerId}`));
-    const resource = await system.resource(created.body.id);
-    assert.equal(resource.status, 'ready');
-    assert.equal(resource.outputs.private_ips && (resource.outputs.private_ips as unknown[]).length, 2);
+    const stack = await system.stack(created.body.id);
+    assert.equal(stack.status, 'ready');
+    assert.equal(stack.outputs.private_ips && (stack.outputs.private_ips as unknown[]).length, 2);
     assert.deepEqual(await system.stateAddresses(created.body.id), [
       'terraform_data.instance[0]',
       'terraform_data.instance[1]',

@@ -31,30 +31,30 @@ test('create_resource.sh waits for the stack, prints it with its private IPs, an
     't3.small',
   ]);
   assert.equal(created.exitCode, 0, created.stderr);
-  const resource = JSON.parse(created.stdout);
-  assert.equal(resource.status, 'ready');
-  assert.equal(resource.outputs.private_ips.length, 2);
+  const stack = JSON.parse(created.stdout);
+  assert.equal(stack.status, 'ready');
+  assert.equal(stack.outputs.private_ips.length, 2);
   assert.match(created.stderr, /create [0-9a-z]{16}: succeeded, 2\/2 resources, attempt 1/);
   assert.match(created.stderr, /Apply complete! Resources: 2 added/, 'the Terraform log was followed live');
-  assert.deepEqual((await system.resource(resource.id)).inputs, {
+  assert.deepEqual((await system.stack(stack.id)).inputs, {
     instance_type: 't3.small',
     node_count: 2,
     tags: { team: 'qa' },
   });
 
-  const deleted = await script(system, 'delete_resource.sh', [resource.id]);
+  const deleted = await script(system, 'delete_resource.sh', [stack.id]);
   assert.equal(deleted.exitCode, 0, deleted.stderr);
   assert.equal(JSON.parse(deleted.stdout).status, 'deleted');
-  assert.equal(await system.stateObjectStatus(resource.id), 404);
+  assert.equal(await system.stateObjectStatus(stack.id), 404);
 });
 
 test('create_resource.sh exits non-zero with the error when the stack fails', async () => {
   const system = await newSystem('fail');
   const created = await script(system, 'create_resource.sh', []);
   assert.equal(created.exitCode, 1);
-  const resource = JSON.parse(created.stdout);
-  assert.equal(resource.status, 'failed');
-  assert.match(resource.error.message, /local-exec provisioner error/);
+  const stack = JSON.parse(created.stdout);
+  assert.equal(stack.status, 'failed');
+  assert.match(stack.error.message, /local-exec provisioner error/);
 });
 
 test("the scripts exit non-zero with the API's explanation on bad input", async () => {
@@ -68,7 +68,7 @@ test("the scripts exit non-zero with the API's explanation on bad input", async 
   const malformed = await script(system, 'delete_resource.sh', ['../etc']);
   assert.equal(malformed.exitCode, 1);
   assert.match(malformed.stderr, /not a resource id/);
-  assert.equal(await system.store.resources.count(), 0);
+  assert.equal(await system.store.stacks.count(), 0);
 });
 
 // Runs a script at a terminal (util-linux script(1) gives it a pseudo-terminal)
@@ -117,21 +117,21 @@ test('update_resource.sh shows the plan at a terminal and applies it when the an
     1,
     "the plan's log is shown once",
   );
-  const resource = await system.resource(id);
-  assert.equal(resource.status, 'ready');
-  assert.deepEqual(resource.inputs.tags, { env: 'dev' });
-  assert.equal(resource.inputs.node_count, 2);
+  const stack = await system.stack(id);
+  assert.equal(stack.status, 'ready');
+  assert.deepEqual(stack.inputs.tags, { env: 'dev' });
+  assert.equal(stack.inputs.node_count, 2);
 });
 
 test('update_resource.sh discards the plan on any other answer, and refuses to guess without a terminal', async () => {
   const system = await newSystem('changes');
   const id = await readyStack(system);
-  const before = await system.resource(id);
+  const before = await system.stack(id);
   const declined = await scriptAtTerminal(system, 'update_resource.sh', [id, '--instance-type', 't3.small'], 'y\n');
   assert.equal(declined.exitCode, 1, declined.stdout);
   assert.match(declined.stdout, /-\/\+ terraform_data\.instance\[0\] \(replace\)/);
   assert.match(declined.stdout, /plan discarded; nothing was changed/);
-  const discarded = await system.resource(id);
+  const discarded = await system.stack(id);
   assert.equal(discarded.status, 'ready');
   assert.equal(discarded.job.status, 'discarded');
   assert.deepEqual(discarded.inputs, before.inputs);
@@ -139,7 +139,7 @@ test('update_resource.sh discards the plan on any other answer, and refuses to g
   const piped = await script(system, 'update_resource.sh', [id, '--node-count', '3']);
   assert.equal(piped.exitCode, 1);
   assert.match(piped.stderr, /stdin is not a terminal, so nobody can approve the plan; nothing was changed/);
-  assert.deepEqual((await system.resource(id)).job, discarded.job, 'nothing was queued');
+  assert.deepEqual((await system.stack(id)).job, discarded.job, 'nothing was queued');
 });
 
 test('update_resource.sh --auto-approve applies the plan without asking', async () => {
@@ -149,9 +149,9 @@ test('update_resource.sh --auto-approve applies the plan without asking', async 
   assert.equal(updated.exitCode, 0, updated.stderr);
   assert.match(updated.stderr, /Plan: 1 to add, 0 to change, 0 to destroy \(0 replaced\)\./);
   assert.doesNotMatch(updated.stderr, /Apply this plan/);
-  const resource = JSON.parse(updated.stdout);
-  assert.equal(resource.status, 'ready');
-  assert.equal(resource.outputs.private_ips.length, 2);
+  const stack = JSON.parse(updated.stdout);
+  assert.equal(stack.status, 'ready');
+  assert.equal(stack.outputs.private_ips.length, 2);
   const bad = await script(system, 'update_resource.sh', [id, '--node-count', '11', '--auto-approve']);
   assert.equal(bad.exitCode, 1);
   assert.match(bad.stderr, /400: .*node_count/);

@@ -1,5 +1,5 @@
 // Who may do what: bearer tokens and scopes, the insecure local mode, the
-// Idempotency-Key, the per-token rate limit and live-resource cap, security
+// Idempotency-Key, the per-token rate limit and live-stack cap, security
 // headers, CORS and request ids. No worker runs: nothing reaches Terraform.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -13,8 +13,8 @@ import { captureLogs } from './support/log-capture.ts';
 
 const [startSystem] = useSystems();
 
-async function resourceCount(system: TestSystem): Promise<number> {
-  return system.store.resources.count();
+async function stackCount(system: TestSystem): Promise<number> {
+  return system.store.stacks.count();
 }
 
 describe('authentication', () => {
@@ -47,7 +47,7 @@ describe('authentication', () => {
       assertProblem(res, 401, 'unauthorized');
       assert.match(res.headers['www-authenticate'] ?? '', /error="invalid_token"/);
     }
-    assert.equal(await resourceCount(system), 0);
+    assert.equal(await stackCount(system), 0);
   });
 
   test('an API_TOKENS read entry reads every project and changes nothing: 403 naming the role needed; a write entry is an admin of every project', async () => {
@@ -75,8 +75,8 @@ describe('authentication', () => {
     );
     assertProblem(await system.http(TOKENS.reader).get('/api/webhooks'), 403, 'insufficient-role');
     assert.equal((await system.http(TOKENS.writer).get('/api/ec2instance')).status, 200);
-    assert.equal(await resourceCount(system), 1);
-    assert.equal((await system.resource(created.body.id)).status, 'creating', 'the refused DELETE changed nothing');
+    assert.equal(await stackCount(system), 1);
+    assert.equal((await system.stack(created.body.id)).status, 'creating', 'the refused DELETE changed nothing');
   });
 
   test('health, readiness, metrics, the OpenAPI document and Swagger UI stay open', async () => {
@@ -170,7 +170,7 @@ describe('Idempotency-Key', () => {
       .set('Idempotency-Key', '"order-7781"')
       .send({ node_count: 3 });
     assertProblem(different, 422, 'idempotency-key-reused');
-    assert.equal(await resourceCount(system), 1);
+    assert.equal(await stackCount(system), 1);
 
     // Keys belong to a token: another token's same key is a new request.
     const other = await system
@@ -180,7 +180,7 @@ describe('Idempotency-Key', () => {
       .send(body);
     assert.equal(other.status, 202);
     assert.notEqual(other.body.id, first.body.id);
-    const ttl = await system.store.resources.idempotencyKeyTtl('admin', 'order-7781');
+    const ttl = await system.store.stacks.idempotencyKeyTtl('admin', 'order-7781');
     assert.ok(ttl > 23 * 3600 && ttl <= 24 * 3600, `kept for 24 h, not ${ttl} s`);
   });
 
@@ -193,7 +193,7 @@ describe('Idempotency-Key', () => {
     );
     assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([202]));
     assert.equal(new Set(replies.map((r) => r.body.id)).size, 1);
-    assert.equal(await resourceCount(system), 1);
+    assert.equal(await stackCount(system), 1);
   });
 
   test('a malformed key is refused with 400 before anything is recorded', async () => {
@@ -205,7 +205,7 @@ describe('Idempotency-Key', () => {
         'invalid-idempotency-key',
       );
     }
-    assert.equal(await resourceCount(system), 0);
+    assert.equal(await stackCount(system), 0);
   });
 });
 
@@ -223,7 +223,7 @@ describe('limits', () => {
     const limited = await system.http().post('/api/ec2instance').send({});
     assertProblem(limited, 429, 'rate-limited');
     assert.ok(Number(limited.headers['retry-after']) >= 1 && Number(limited.headers['retry-after']) <= 60);
-    assert.equal(await resourceCount(system), 0);
+    assert.equal(await stackCount(system), 0);
     assert.equal((await system.http(TOKENS.reader).get('/api/ec2instance')).status, 200);
   });
 
@@ -232,7 +232,7 @@ describe('limits', () => {
     const a = await system.http().post('/api/ec2instance').send({});
     await system.http().post('/api/ec2instance').send({});
     assertProblem(await system.http().post('/api/ec2instance').send({}), 403, 'resource-limit-reached');
-    assert.equal(await resourceCount(system), 2);
+    assert.equal(await stackCount(system), 2);
     assert.equal(
       (await system.http(TOKENS.writer).post('/api/ec2instance').send({})).status,
       202,

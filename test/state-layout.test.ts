@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { stackStatePrefix } from '../core/ids.ts';
-import { JobData } from '../core/schemas/index.ts';
+import { JobData, QueuedJobData } from '../core/schemas/index.ts';
 import { Keys } from '../core/store/keys.ts';
 import { Terraform } from '../worker/terraform/terraform.ts';
 import { fixtureDir, useSystems } from './support/harness.ts';
@@ -123,7 +123,7 @@ test('a stack from before stacks had their own prefix keeps its state where it i
   assert.equal(created.status, 202);
   const id: string = created.body.id;
   // As recorded by an earlier version: no prefix of its own.
-  await system.redis.hdel(new Keys(system.config.redisPrefix).resource(id), 'state_prefix');
+  await system.redis.hdel(new Keys(system.config.redisPrefix).stack(id), 'state_prefix');
   await system.startWorker();
   const ready = await system.waitForJob(created.body.job.id);
   assert.equal(ready.status, 'succeeded', JSON.stringify(ready.error));
@@ -166,7 +166,7 @@ test("a stack's jobs carry its prefix, so a worker from before stacks had prefix
   const queued = { data: await dataOf(created.body.job.id) };
   assert.equal(queued.data?.statePrefix, stackStatePrefix(id));
   // That worker's job schema: this one's, less the field it did not know.
-  const before = JobData.omit({ statePrefix: true });
+  const before = QueuedJobData.omit({ statePrefix: true });
   assert.equal(before.safeParse(queued.data).success, false, 'refused as a job it cannot parse');
   assert.equal(JobData.safeParse(queued.data).success, true);
 

@@ -16,7 +16,7 @@ const PREFIXES = ['tfcompute', '{tfc-a}'];
 // Each Lua key function (prefix first), the arguments it is called with, and
 // what keys.ts gives for them.
 const CASES: ReadonlyArray<{ lua: string; args: string[]; ts: (keys: Keys) => string }> = [
-  { lua: 'resourceKeyOf', args: ['r1'], ts: (k) => k.resource('r1') },
+  { lua: 'stackKeyOf', args: ['r1'], ts: (k) => k.stack('r1') },
   { lua: 'historyKeyOf', args: ['r1'], ts: (k) => k.history('r1') },
   { lua: 'statusKeyOf', args: ['ready'], ts: (k) => k.status('ready') },
   { lua: 'templateIndexKeyOf', args: ['web'], ts: (k) => k.templateIndex('web') },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
-import { newJobId, newResourceId } from '../core/ids.ts';
+import { newJobId, newStackId } from '../core/ids.ts';
 import { JOB_DURATION_BUCKETS, Store } from '../core/store/index.ts';
 import { IndexMember } from '../core/store/keys.ts';
 import { loadScripts } from '../core/store/scripts.ts';
@@ -39,10 +39,10 @@ beforeEach(() => {
   store = new Store(redis, prefix, RETENTION);
 });
 
-async function newResource(overrides: Partial<Parameters<Store['resources']['create']>[0]> = {}) {
-  const id = newResourceId();
+async function newStack(overrides: Partial<Parameters<Store['stacks']['create']>[0]> = {}) {
+  const id = newStackId();
   const jobId = newJobId();
-  const outcome = await store.resources.create({
+  const outcome = await store.stacks.create({
     id,
     jobId,
     template: TEMPLATE,
@@ -56,14 +56,14 @@ async function newResource(overrides: Partial<Parameters<Store['resources']['cre
   return { id, jobId, outcome };
 }
 
-async function readyResource() {
-  const { id, jobId } = await newResource();
+async function readyStack() {
+  const { id, jobId } = await newStack();
   await store.jobs.markRunning(id, jobId);
   await store.jobs.finish({
-    resourceId: id,
+    stackId: id,
     jobId,
     jobStatus: 'succeeded',
-    resourceStatus: 'ready',
+    stackStatus: 'ready',
     outputs: { a: 1 },
   });
   return id;
@@ -71,11 +71,11 @@ async function readyResource() {
 
 // Both run version v2 of the template the resources were made with (v1).
 function requestDelete(id: string, jobId: string) {
-  return store.resources.requestDelete({ id, jobId, maxAttempts: 3, templateVersion: 'v2' });
+  return store.stacks.requestDelete({ id, jobId, maxAttempts: 3, templateVersion: 'v2' });
 }
 
 function requestRetry(id: string, jobId: string) {
-  return store.resources.requestRetry({
+  return store.stacks.requestRetry({
     id,
     jobId,
     maxAttempts: 3,
@@ -85,7 +85,7 @@ function requestRetry(id: string, jobId: string) {
 }
 
 async function statusCounts() {
-  const counts = await store.resources.countByStatus();
+  const counts = await store.stacks.countByStatus();
   return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
 }
 
@@ -123,7 +123,7 @@ describe('the script loader', () => {
   });
 
   test('index members sort by creation time and decode to their resource id', () => {
-    const id = newResourceId();
+    const id = newStackId();
     const member = IndexMember.encode(1_700_000_000_000, id);
     assert.equal(IndexMember.id(member), id);
     assert.ok(IndexMember.encode(999, id) < member);
@@ -137,54 +137,54 @@ describe('the script loader', () => {
 
 describe('create', () => {
   test("created: the resource, its queued create job, its index entries and its owner's live count", async () => {
-    const { id, jobId, outcome } = await newResource({ expiresAt: new Date('2030-01-01T00:00:00Z') });
+    const { id, jobId, outcome } = await newStack({ expiresAt: new Date('2030-01-01T00:00:00Z') });
     assert.deepEqual(outcome, { outcome: 'created' });
-    const resource = await store.resources.get(id);
-    assert.equal(resource?.status, 'creating');
-    assert.deepEqual(resource?.job, { id: jobId, action: 'create', status: 'queued', href: `/api/jobs/${jobId}` });
-    assert.equal(resource?.expires_at, '2030-01-01T00:00:00.000Z');
+    const stack = await store.stacks.get(id);
+    assert.equal(stack?.status, 'creating');
+    assert.deepEqual(stack?.job, { id: jobId, action: 'create', status: 'queued', href: `/api/jobs/${jobId}` });
+    assert.equal(stack?.expires_at, '2030-01-01T00:00:00.000Z');
     const job = await store.jobs.get(jobId);
     assert.equal(job?.status, 'queued');
     assert.equal(job?.attempts, 0);
     assert.equal(await store.jobs.head(id), jobId);
     assert.deepEqual(await statusCounts(), { creating: 1 });
-    assert.equal(await store.resources.count(), 1);
+    assert.equal(await store.stacks.count(), 1);
   });
 
   test('replay: a used Idempotency-Key names the resource it made, with its fingerprint, and writes nothing', async () => {
-    const first = await newResource({ idempotency: { key: 'k1', fingerprint: 'f1' } });
-    const second = await newResource({ idempotency: { key: 'k1', fingerprint: 'f2' } });
-    assert.deepEqual(second.outcome, { outcome: 'replay', resourceId: first.id, fingerprint: 'f1' });
-    assert.equal(await store.resources.get(second.id), null);
-    assert.equal(await store.resources.count(), 1);
-    const ttl = await store.resources.idempotencyKeyTtl('ci', 'k1');
+    const first = await newStack({ idempotency: { key: 'k1', fingerprint: 'f1' } });
+    const second = await newStack({ idempotency: { key: 'k1', fingerprint: 'f2' } });
+    assert.deepEqual(second.outcome, { outcome: 'replay', stackId: first.id, fingerprint: 'f1' });
+    assert.equal(await store.stacks.get(second.id), null);
+    assert.equal(await store.stacks.count(), 1);
+    const ttl = await store.stacks.idempotencyKeyTtl('ci', 'k1');
     assert.ok(ttl > 23 * 3600 && ttl <= 24 * 3600);
   });
 
   test('a key whose resource was discarded makes a new one', async () => {
-    const first = await newResource({ idempotency: { key: 'k2', fingerprint: 'f' } });
-    await store.resources.discard(first.id, first.jobId, 'ci', 'k2');
-    const second = await newResource({ idempotency: { key: 'k2', fingerprint: 'f' } });
+    const first = await newStack({ idempotency: { key: 'k2', fingerprint: 'f' } });
+    await store.stacks.discard(first.id, first.jobId, 'ci', 'k2');
+    const second = await newStack({ idempotency: { key: 'k2', fingerprint: 'f' } });
     assert.deepEqual(second.outcome, { outcome: 'created' });
   });
 
   test('cap: an owner at its cap of live resources gets nothing; deleted ones do not count', async () => {
-    const kept = await newResource({ maxLive: 1 });
-    const refused = await newResource({ maxLive: 1 });
+    const kept = await newStack({ maxLive: 1 });
+    const refused = await newStack({ maxLive: 1 });
     assert.deepEqual(refused.outcome, { outcome: 'cap', live: 1 });
-    assert.equal(await store.resources.get(refused.id), null);
+    assert.equal(await store.stacks.get(refused.id), null);
     await requestDelete(kept.id, newJobId());
-    assert.deepEqual((await newResource({ maxLive: 1 })).outcome, { outcome: 'created' });
+    assert.deepEqual((await newStack({ maxLive: 1 })).outcome, { outcome: 'created' });
   });
 });
 
 describe('request-delete', () => {
   test('missing', async () => {
-    assert.deepEqual(await requestDelete(newResourceId(), newJobId()), { outcome: 'missing' });
+    assert.deepEqual(await requestDelete(newStackId(), newJobId()), { outcome: 'missing' });
   });
 
   test('cancelled: a create that never started is cancelled and the resource deleted at once', async () => {
-    const { id, jobId } = await newResource();
+    const { id, jobId } = await newStack();
     const deleteJobId = newJobId();
     assert.deepEqual(await requestDelete(id, deleteJobId), {
       outcome: 'cancelled',
@@ -196,7 +196,7 @@ describe('request-delete', () => {
     assert.equal(deleteJob?.status, 'succeeded');
     assert.deepEqual(deleteJob?.template, { name: 'ec2instance', version: 'v2' });
     assert.match(await store.logs.get(deleteJobId), /had not started; it was cancelled/);
-    assert.equal((await store.resources.get(id))?.status, 'deleted');
+    assert.equal((await store.stacks.get(id))?.status, 'deleted');
     assert.equal(await store.jobs.pendingCount(id), 0);
     assert.deepEqual(await statusCounts(), { deleted: 1 });
     const durations = await store.metrics.jobDurations();
@@ -204,7 +204,7 @@ describe('request-delete', () => {
   });
 
   test('created: a started create is not cancelled; the delete queues behind it', async () => {
-    const { id, jobId } = await newResource();
+    const { id, jobId } = await newStack();
     await store.jobs.markRunning(id, jobId);
     const deleteJobId = newJobId();
     assert.deepEqual(await requestDelete(id, deleteJobId), {
@@ -212,57 +212,57 @@ describe('request-delete', () => {
       jobId: deleteJobId,
       discardedJobId: null,
     });
-    const resource = await store.resources.get(id);
-    assert.equal(resource?.status, 'deleting');
+    const stack = await store.stacks.get(id);
+    assert.equal(stack?.status, 'deleting');
     // The delete runs the template as served when it was asked for; the
     // stack keeps the version its inputs were validated against.
     assert.deepEqual((await store.jobs.get(jobId))?.template, TEMPLATE);
     assert.deepEqual((await store.jobs.get(deleteJobId))?.template, { name: 'ec2instance', version: 'v2' });
-    assert.deepEqual(resource?.template, TEMPLATE);
+    assert.deepEqual(stack?.template, TEMPLATE);
     assert.equal(await store.jobs.head(id), jobId);
     assert.equal(await store.jobs.pendingCount(id), 2);
     assert.deepEqual(await statusCounts(), { deleting: 1 });
   });
 
   test('existing, then deleted: a delete already requested is named again', async () => {
-    const id = await readyResource();
+    const id = await readyStack();
     const deleteJobId = newJobId();
     await requestDelete(id, deleteJobId);
     assert.deepEqual(await requestDelete(id, newJobId()), { outcome: 'existing', jobId: deleteJobId });
     await store.jobs.markRunning(id, deleteJobId);
-    await store.jobs.finish({ resourceId: id, jobId: deleteJobId, jobStatus: 'succeeded', resourceStatus: 'deleted' });
+    await store.jobs.finish({ stackId: id, jobId: deleteJobId, jobStatus: 'succeeded', stackStatus: 'deleted' });
     assert.deepEqual(await requestDelete(id, newJobId()), { outcome: 'deleted', jobId: deleteJobId });
   });
 });
 
 describe('request-retry', () => {
   test('missing', async () => {
-    assert.deepEqual(await requestRetry(newResourceId(), newJobId()), { outcome: 'missing' });
+    assert.deepEqual(await requestRetry(newStackId(), newJobId()), { outcome: 'missing' });
   });
 
   test('conflict: only a failed create is retried', async () => {
-    const id = await readyResource();
+    const id = await readyStack();
     assert.deepEqual(await requestRetry(id, newJobId()), { outcome: 'conflict', status: 'ready' });
   });
 
   test('created: a failed create gets a new create job, marked as a retry, and the stack takes the version it runs', async () => {
-    const { id, jobId } = await newResource();
+    const { id, jobId } = await newStack();
     await store.jobs.markRunning(id, jobId);
     await store.jobs.finish({
-      resourceId: id,
+      stackId: id,
       jobId,
       jobStatus: 'failed',
-      resourceStatus: 'failed',
+      stackStatus: 'failed',
       error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] },
     });
     const retryId = newJobId();
     assert.deepEqual(await requestRetry(id, retryId), { outcome: 'created', jobId: retryId });
-    const resource = await store.resources.get(id);
-    assert.equal(resource?.status, 'creating');
-    assert.equal(resource?.error, undefined);
-    assert.equal(resource?.job.id, retryId);
-    assert.deepEqual(resource?.template, { name: 'ec2instance', version: 'v2' });
-    assert.deepEqual(resource?.inputs, { ...INPUTS, added: 'a v2 default' });
+    const stack = await store.stacks.get(id);
+    assert.equal(stack?.status, 'creating');
+    assert.equal(stack?.error, undefined);
+    assert.equal(stack?.job.id, retryId);
+    assert.deepEqual(stack?.template, { name: 'ec2instance', version: 'v2' });
+    assert.deepEqual(stack?.inputs, { ...INPUTS, added: 'a v2 default' });
     assert.deepEqual((await store.jobs.get(retryId))?.template, { name: 'ec2instance', version: 'v2' });
     // A retry is never cancelled by a DELETE as a create that never started.
     assert.equal((await requestDelete(id, newJobId())).outcome, 'created');
@@ -271,26 +271,26 @@ describe('request-retry', () => {
 
 describe('cancel', () => {
   test('missing', async () => {
-    assert.deepEqual(await store.jobs.cancel(newResourceId(), newJobId()), { outcome: 'missing' });
+    assert.deepEqual(await store.jobs.cancel(newStackId(), newJobId()), { outcome: 'missing' });
   });
 
   test('cancelled: a queued create ends cancelled and its resource failed; nothing waits behind it', async () => {
-    const { id, jobId } = await newResource();
+    const { id, jobId } = await newStack();
     assert.deepEqual(await store.jobs.cancel(id, jobId), { outcome: 'cancelled', next: null });
-    const resource = await store.resources.get(id);
-    assert.equal(resource?.status, 'failed');
-    assert.equal(resource?.job.status, 'cancelled');
+    const stack = await store.stacks.get(id);
+    assert.equal(stack?.status, 'failed');
+    assert.equal(stack?.job.status, 'cancelled');
     assert.equal((await store.jobs.retention(jobId)).record <= RETENTION, true);
   });
 
   test('cancelled: a queued delete ends cancelled, its resource delete_failed, and the next job is named', async () => {
-    const id = await readyResource();
+    const id = await readyStack();
     const deleteJobId = newJobId();
     await requestDelete(id, deleteJobId);
     assert.deepEqual(await store.jobs.cancel(id, deleteJobId), { outcome: 'cancelled', next: null });
-    assert.equal((await store.resources.get(id))?.status, 'delete_failed');
+    assert.equal((await store.stacks.get(id))?.status, 'delete_failed');
 
-    const { id: other, jobId: createJobId } = await newResource();
+    const { id: other, jobId: createJobId } = await newStack();
     await store.jobs.markRunning(other, createJobId);
     const behind = newJobId();
     await requestDelete(other, behind);
@@ -298,7 +298,7 @@ describe('cancel', () => {
   });
 
   test('signalled: a running job is flagged, and its next start is refused', async () => {
-    const { id, jobId } = await newResource();
+    const { id, jobId } = await newStack();
     await store.jobs.markRunning(id, jobId);
     assert.deepEqual(await store.jobs.cancel(id, jobId), { outcome: 'signalled' });
     await store.jobs.requeue(id, jobId, undefined);
@@ -306,36 +306,36 @@ describe('cancel', () => {
   });
 
   test('finished', async () => {
-    const id = await readyResource();
-    const jobId = (await store.resources.get(id))?.job.id ?? '';
+    const id = await readyStack();
+    const jobId = (await store.stacks.get(id))?.job.id ?? '';
     assert.deepEqual(await store.jobs.cancel(id, jobId), { outcome: 'finished', status: 'succeeded' });
   });
 });
 
 describe('mark-running, requeue and finish', () => {
   test('running: each start counts an attempt; the first sets started_at', async () => {
-    const { id, jobId } = await newResource();
+    const { id, jobId } = await newStack();
     assert.deepEqual(await store.jobs.markRunning(id, jobId), { outcome: 'running', attempt: 1 });
     const started = (await store.jobs.get(jobId))?.started_at;
-    assert.equal((await store.resources.get(id))?.job.status, 'running');
+    assert.equal((await store.stacks.get(id))?.job.status, 'running');
     await store.jobs.requeue(id, jobId, { code: 'lock-held', message: 'lock held', retryable: true, diagnostics: [] });
     const requeued = await store.jobs.get(jobId);
     assert.equal(requeued?.status, 'queued');
     assert.equal(requeued?.error?.message, 'lock held');
-    assert.equal((await store.resources.get(id))?.job.status, 'queued');
+    assert.equal((await store.stacks.get(id))?.job.status, 'queued');
     assert.deepEqual(await store.jobs.markRunning(id, jobId), { outcome: 'running', attempt: 2 });
     assert.equal((await store.jobs.get(jobId))?.started_at, started);
   });
 
   test('finished: a job that has ended, or whose record is gone, does not start', async () => {
-    const id = await readyResource();
-    const jobId = (await store.resources.get(id))?.job.id ?? '';
+    const id = await readyStack();
+    const jobId = (await store.stacks.get(id))?.job.id ?? '';
     assert.deepEqual(await store.jobs.markRunning(id, jobId), { outcome: 'finished' });
     assert.deepEqual(await store.jobs.markRunning(id, newJobId()), { outcome: 'finished' });
   });
 
   test('finish: records the end, the outputs and the duration; names the next job; a second finish changes nothing', async () => {
-    const { id, jobId } = await newResource();
+    const { id, jobId } = await newStack();
     await store.jobs.markRunning(id, jobId);
     const deleteJobId = newJobId();
     await requestDelete(id, deleteJobId);
@@ -343,46 +343,46 @@ describe('mark-running, requeue and finish', () => {
     await store.logs.append(jobId, 'applied\n');
     assert.deepEqual(
       await store.jobs.finish({
-        resourceId: id,
+        stackId: id,
         jobId,
         jobStatus: 'succeeded',
-        resourceStatus: 'ready',
+        stackStatus: 'ready',
         outputs: { a: 1 },
         result,
       }),
       { outcome: 'finished', next: deleteJobId },
     );
-    const resource = await store.resources.get(id);
+    const stack = await store.stacks.get(id);
     // Not its current job any more: the outputs are kept, the status stays "deleting".
-    assert.equal(resource?.status, 'deleting');
-    assert.deepEqual(resource?.outputs, { a: 1 });
+    assert.equal(stack?.status, 'deleting');
+    assert.deepEqual(stack?.outputs, { a: 1 });
     assert.deepEqual((await store.jobs.get(jobId))?.result, result);
     const retention = await store.jobs.retention(jobId);
     assert.ok(retention.record > 0 && retention.record <= RETENTION);
     assert.ok(retention.log > 0 && retention.log <= RETENTION);
     assert.equal((await store.metrics.jobDurations())['create|succeeded|count'], '1');
 
-    assert.deepEqual(
-      await store.jobs.finish({ resourceId: id, jobId, jobStatus: 'failed', resourceStatus: 'failed' }),
-      { outcome: 'already-finished', next: deleteJobId },
-    );
+    assert.deepEqual(await store.jobs.finish({ stackId: id, jobId, jobStatus: 'failed', stackStatus: 'failed' }), {
+      outcome: 'already-finished',
+      next: deleteJobId,
+    });
     assert.equal((await store.jobs.get(jobId))?.status, 'succeeded');
   });
 });
 
 describe('discard', () => {
   test('removes the resource, its job, its log, its index entries, its live count and its Idempotency-Key', async () => {
-    const { id, jobId } = await newResource({ idempotency: { key: 'k', fingerprint: 'f' } });
+    const { id, jobId } = await newStack({ idempotency: { key: 'k', fingerprint: 'f' } });
     await store.logs.append(jobId, 'x');
-    await store.resources.discard(id, jobId, 'ci', 'k');
-    assert.equal(await store.resources.get(id), null);
+    await store.stacks.discard(id, jobId, 'ci', 'k');
+    assert.equal(await store.stacks.get(id), null);
     assert.equal(await store.jobs.get(jobId), null);
     assert.equal(await store.logs.get(jobId), '');
-    assert.equal(await store.resources.count(), 0);
+    assert.equal(await store.stacks.count(), 0);
     assert.deepEqual(await statusCounts(), {});
-    assert.equal(await store.resources.idempotencyKeyTtl('ci', 'k'), -2);
+    assert.equal(await store.stacks.idempotencyKeyTtl('ci', 'k'), -2);
     assert.equal(await redis.exists(`${prefix}:res:${id}:jobs`), 0, 'nor a job history');
-    assert.deepEqual((await newResource({ maxLive: 1 })).outcome, { outcome: 'created' });
+    assert.deepEqual((await newStack({ maxLive: 1 })).outcome, { outcome: 'created' });
   });
 });
 
@@ -396,20 +396,20 @@ describe('job history', () => {
   const ttlOf = (id: string) => redis.ttl(`${prefix}:res:${id}:jobs`);
 
   test('every job a stack gets joins its history, newest first, with who asked; it lasts while a job is unfinished, then as long as the last record, and goes when the stack is forgotten', async () => {
-    const { id, jobId: create } = await newResource({ createdBy: 'alice' });
+    const { id, jobId: create } = await newStack({ createdBy: 'alice' });
     assert.equal(await ttlOf(id), -1, 'persists while the create is unfinished');
     await store.jobs.markRunning(id, create);
     await store.jobs.finish({
-      resourceId: id,
+      stackId: id,
       jobId: create,
       jobStatus: 'failed',
-      resourceStatus: 'failed',
+      stackStatus: 'failed',
       error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] },
     });
     const afterFailure = await ttlOf(id);
     assert.ok(afterFailure > 0 && afterFailure <= RETENTION, 'expires with the record once nothing is unfinished');
     const retry = newJobId();
-    await store.resources.requestRetry({
+    await store.stacks.requestRetry({
       id,
       jobId: retry,
       maxAttempts: 3,
@@ -419,19 +419,19 @@ describe('job history', () => {
     });
     assert.equal(await ttlOf(id), -1);
     await store.jobs.markRunning(id, retry);
-    await store.jobs.finish({ resourceId: id, jobId: retry, jobStatus: 'succeeded', resourceStatus: 'ready' });
+    await store.jobs.finish({ stackId: id, jobId: retry, jobStatus: 'succeeded', stackStatus: 'ready' });
     const plan = newJobId();
-    await store.resources.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle: true });
+    await store.stacks.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle: true });
     await store.jobs.markRunning(id, plan);
     await store.jobs.finish({
-      resourceId: id,
+      stackId: id,
       jobId: plan,
       jobStatus: 'succeeded',
-      resourceStatus: 'ready',
+      stackStatus: 'ready',
       drift: { status: 'in_sync', resources: [] },
     });
     const update = newJobId();
-    await store.resources.requestUpdate({
+    await store.stacks.requestUpdate({
       id,
       jobId: update,
       maxAttempts: 3,
@@ -444,7 +444,7 @@ describe('job history', () => {
     });
     await store.jobs.cancel(id, update);
     const remove = newJobId();
-    await store.resources.requestDelete({
+    await store.stacks.requestDelete({
       id,
       jobId: remove,
       maxAttempts: 3,
@@ -452,7 +452,7 @@ describe('job history', () => {
       audit: by('dave', 'stack.delete'),
     });
     await store.jobs.markRunning(id, remove);
-    await store.jobs.finish({ resourceId: id, jobId: remove, jobStatus: 'succeeded', resourceStatus: 'deleted' });
+    await store.jobs.finish({ stackId: id, jobId: remove, jobStatus: 'succeeded', stackStatus: 'deleted' });
 
     const history = await historyOf(id);
     assert.deepEqual(new Set(history.map((job) => job.id)), new Set([create, retry, plan, update, remove]));
@@ -481,12 +481,12 @@ describe('job history', () => {
     const left = await ttlOf(id);
     assert.ok(left > 0 && left <= RETENTION);
 
-    assert.equal(await store.resources.forgetDeleted(new Date(Date.now() + (RETENTION + 1) * 1000)), 1);
+    assert.equal(await store.stacks.forgetDeleted(new Date(Date.now() + (RETENTION + 1) * 1000)), 1);
     assert.equal(await redis.exists(`${prefix}:res:${id}:jobs`), 0, 'forgotten with the stack');
   });
 
   test('a job finishing drops the ids of jobs recorded longer ago than the retention period whose records have expired, and keeps the rest', async () => {
-    const id = await readyResource();
+    const id = await readyStack();
     const [create] = (await historyOf(id)).map((job) => job.id);
     const key = `${prefix}:res:${id}:jobs`;
     const old = Date.now() - (RETENTION + 60) * 1000;
@@ -495,10 +495,10 @@ describe('job history', () => {
     await redis.del(key);
     await redis.zadd(key, 0, IndexMember.encode(old, create ?? ''), 0, IndexMember.encode(old + 1, expired));
     const plan = newJobId();
-    await store.resources.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
+    await store.stacks.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
     assert.equal(await redis.zcard(key), 3, 'a new job prunes nothing');
     await store.jobs.markRunning(id, plan);
-    await store.jobs.finish({ resourceId: id, jobId: plan, jobStatus: 'succeeded', resourceStatus: 'ready' });
+    await store.jobs.finish({ stackId: id, jobId: plan, jobStatus: 'succeeded', stackStatus: 'ready' });
     const members = await redis.zrange(key, '-', '+', 'BYLEX');
     assert.deepEqual(
       members.map((member) => IndexMember.id(member)),
@@ -511,10 +511,10 @@ describe('job history', () => {
   });
 
   test('migrate-history gives a stack from before histories the jobs its record still names, at their creation times', async () => {
-    const id = await readyResource();
+    const id = await readyStack();
     const [create] = await historyOf(id);
     const plan = newJobId();
-    await store.resources.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
+    await store.stacks.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
     await redis.del(`${prefix}:res:${id}:jobs`);
     await redis.set(`${prefix}:schema`, '6');
     assert.deepEqual(await store.migrations.run(), { 'migrate-history': 1 });
@@ -542,48 +542,48 @@ describe('drift', () => {
     const jobId = newJobId();
     return {
       jobId,
-      request: await store.resources.requestPlan({ id, jobId, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle }),
+      request: await store.stacks.requestPlan({ id, jobId, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle }),
     };
   }
 
   test("a finished plan or apply records the stack's drift, its index and its count; a deleted stack leaves them", async () => {
-    const inSync = await readyResource();
-    const unknown = (await newResource()).id;
-    const checked = await readyResource();
+    const inSync = await readyStack();
+    const unknown = (await newStack()).id;
+    const checked = await readyStack();
     const { jobId } = await plan(checked);
     await store.jobs.markRunning(checked, jobId);
     await store.jobs.finish({
-      resourceId: checked,
+      stackId: checked,
       jobId,
       jobStatus: 'succeeded',
-      resourceStatus: 'ready',
+      stackStatus: 'ready',
       drift: drifted,
     });
     const quiet = (await plan(inSync)).jobId;
     await store.jobs.finish({
-      resourceId: inSync,
+      stackId: inSync,
       jobId: quiet,
       jobStatus: 'succeeded',
-      resourceStatus: 'ready',
+      stackStatus: 'ready',
       drift: { status: 'in_sync', resources: [] },
     });
 
-    const shown = await store.resources.get(checked);
+    const shown = await store.stacks.get(checked);
     assert.equal(shown?.drift.status, 'drifted');
     assert.deepEqual(shown?.drift.job, { id: jobId, href: `/api/jobs/${jobId}` });
     assert.deepEqual(shown?.drift.resources, drifted.resources);
     assert.ok(shown?.drift.checked_at);
     assert.equal(shown?.status, 'ready');
-    assert.deepEqual((await store.resources.get(unknown))?.drift, {
+    assert.deepEqual((await store.stacks.get(unknown))?.drift, {
       status: 'unknown',
       checked_at: null,
       job: null,
       resources: [],
     });
-    assert.deepEqual(await store.resources.countByDrift(), { in_sync: 1, drifted: 1, unknown: 1 });
+    assert.deepEqual(await store.stacks.countByDrift(), { in_sync: 1, drifted: 1, unknown: 1 });
 
     const ids = async (query: { status?: 'ready' | 'creating'; drift?: 'in_sync' | 'drifted' | 'unknown' }) =>
-      (await store.resources.list({ template: 'ec2instance', limit: 10, ...query })).items.map((r) => r.id);
+      (await store.stacks.list({ template: 'ec2instance', limit: 10, ...query })).items.map((r) => r.id);
     assert.deepEqual(await ids({ drift: 'drifted' }), [checked]);
     assert.deepEqual(await ids({ drift: 'in_sync' }), [inSync]);
     assert.deepEqual(await ids({ drift: 'unknown' }), [unknown]);
@@ -595,23 +595,23 @@ describe('drift', () => {
     await requestDelete(checked, deleteJob);
     await store.jobs.markRunning(checked, deleteJob);
     await store.jobs.finish({
-      resourceId: checked,
+      stackId: checked,
       jobId: deleteJob,
       jobStatus: 'succeeded',
-      resourceStatus: 'deleted',
+      stackStatus: 'deleted',
     });
-    assert.deepEqual(await store.resources.countByDrift(), { in_sync: 1, drifted: 0, unknown: 1 });
+    assert.deepEqual(await store.stacks.countByDrift(), { in_sync: 1, drifted: 0, unknown: 1 });
     assert.deepEqual(await ids({ drift: 'drifted' }), []);
     assert.deepEqual(await ids({ drift: 'unknown' }), [unknown]);
   });
 
   test('a drift check joins only an idle ready stack, and finds its own job again after its worker died', async () => {
-    const id = await readyResource();
+    const id = await readyStack();
     const first = await plan(id, true);
     assert.deepEqual(first.request, { outcome: 'created', jobId: first.jobId });
     assert.deepEqual((await plan(id, true)).request, { outcome: 'busy' });
     assert.deepEqual(
-      await store.resources.requestPlan({
+      await store.stacks.requestPlan({
         id,
         jobId: first.jobId,
         maxAttempts: 1,
@@ -620,32 +620,32 @@ describe('drift', () => {
       }),
       { outcome: 'exists', headId: first.jobId },
     );
-    assert.deepEqual((await plan(newResourceId(), true)).request, { outcome: 'missing' });
-    assert.deepEqual((await plan((await newResource()).id, true)).request, { outcome: 'conflict', status: 'creating' });
+    assert.deepEqual((await plan(newStackId(), true)).request, { outcome: 'missing' });
+    assert.deepEqual((await plan((await newStack()).id, true)).request, { outcome: 'conflict', status: 'creating' });
     // A user's plan while it waits is answered with it: one plan waits per stack.
     assert.deepEqual((await plan(id)).request, { outcome: 'queued', jobId: first.jobId });
   });
 
   test('a sweep finds the ready stacks due a check: none busy, none checked since', async () => {
-    const due = await readyResource();
-    const recent = await readyResource();
-    const busy = await readyResource();
-    await newResource();
+    const due = await readyStack();
+    const recent = await readyStack();
+    const busy = await readyStack();
+    await newStack();
     const { jobId } = await plan(recent, true);
     await store.jobs.finish({
-      resourceId: recent,
+      stackId: recent,
       jobId,
       jobStatus: 'succeeded',
-      resourceStatus: 'ready',
+      stackStatus: 'ready',
       drift: { status: 'in_sync', resources: [] },
     });
     await plan(busy);
     const ready: string[] = [];
-    for await (const batch of store.resources.readyBatches(2)) ready.push(...batch);
+    for await (const batch of store.stacks.readyBatches(2)) ready.push(...batch);
     assert.deepEqual(ready.sort(), [due, recent, busy].sort());
-    assert.deepEqual(await store.resources.driftCheckDue(ready, new Date(Date.now() - 60_000)), [due]);
+    assert.deepEqual(await store.stacks.driftCheckDue(ready, new Date(Date.now() - 60_000)), [due]);
     assert.deepEqual(
-      (await store.resources.driftCheckDue(ready, new Date(Date.now() + 1_000))).sort(),
+      (await store.stacks.driftCheckDue(ready, new Date(Date.now() + 1_000))).sort(),
       [due, recent].sort(),
     );
   });
@@ -653,13 +653,13 @@ describe('drift', () => {
 
 describe('migrate-templates', () => {
   test("gives every resource recorded before templates its template and that template's indexes, in batches, once", async () => {
-    const templated = await readyResource();
+    const templated = await readyStack();
     // Records as the store wrote them before templates: no template field,
     // in the installation's indexes only.
     const legacy: string[] = [];
     const pipeline = redis.pipeline();
     for (let i = 0; i < 1_201; i++) {
-      const id = newResourceId();
+      const id = newStackId();
       const member = IndexMember.encode(1_700_000_000_000 + i, id);
       const status = i % 2 === 0 ? 'ready' : 'failed';
       pipeline.hset(`${prefix}:res:${id}`, {
@@ -676,7 +676,7 @@ describe('migrate-templates', () => {
     }
     await pipeline.exec();
     assert.equal(
-      (await store.resources.list({ template: 'ec2instance', limit: 100 })).items.length,
+      (await store.stacks.list({ template: 'ec2instance', limit: 100 })).items.length,
       1,
       'only the templated one is listed',
     );
@@ -692,17 +692,17 @@ describe('migrate-templates', () => {
     const listed = new Set<string>();
     let cursor: string | undefined;
     do {
-      const page = await store.resources.list({ template: 'ec2instance', limit: 100, cursor });
+      const page = await store.stacks.list({ template: 'ec2instance', limit: 100, cursor });
       for (const item of page.items) listed.add(item.id);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     assert.equal(listed.size, 1_202);
     assert.ok(listed.has(templated));
     assert.equal(
-      (await store.resources.list({ template: 'ec2instance', status: 'failed', limit: 1_000 })).items.length,
+      (await store.stacks.list({ template: 'ec2instance', status: 'failed', limit: 1_000 })).items.length,
       600,
     );
-    const first = await store.resources.get(legacy[0] ?? '');
+    const first = await store.stacks.get(legacy[0] ?? '');
     assert.deepEqual(first?.template, { name: 'ec2instance', version: '' });
     assert.equal(await redis.get(`${prefix}:schema`), '7');
 

@@ -133,7 +133,7 @@ describe('creating from a template', () => {
     const workerLog = JSON.stringify(worker.logs);
     assert.ok(workerLog.includes(res.body.job.id), 'the worker logged the job');
     const places: Record<string, string> = {
-      resource: JSON.stringify(res.body),
+      stack: JSON.stringify(res.body),
       job: JSON.stringify(job),
       'job log': log,
       list: JSON.stringify(list),
@@ -189,7 +189,7 @@ describe('creating from a template', () => {
         `${what}: the errors name ${field}: ${JSON.stringify(res.body.errors)}`,
       );
     }
-    assert.equal(await system.store.resources.count(), 0);
+    assert.equal(await system.store.stacks.count(), 0);
     assert.equal(await system.queue.getWaitingCount(), 0);
   });
 
@@ -273,7 +273,7 @@ describe('template versions', () => {
         refused.body.errors.some((e: { path: string }) => e.path === 'instance_type'),
         JSON.stringify(refused.body),
       );
-      const unchanged = await system.resource(created.body.id);
+      const unchanged = await system.stack(created.body.id);
       assert.deepEqual(
         [unchanged.status, unchanged.template.version, unchanged.job.id],
         ['failed', v1, created.body.job.id],

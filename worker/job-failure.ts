@@ -1,5 +1,5 @@
 // Why a job's attempt stopped, in the words the user reads (the job's and the
-// resource's `error`: a code from core/errors.ts's JOB_ERRORS and a message),
+// stack's `error`: a code from core/errors.ts's JOB_ERRORS and a message),
 // and whether another attempt could go differently. The error it came from,
 // when it is not ours to show (an SDK's, the file system's), is its `cause`,
 // which only the worker's log shows (see jobs/processor.ts).

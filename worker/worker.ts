@@ -77,8 +77,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     lockWaitMs: Math.max(250, lockTiming.heartbeatMs),
     policyTimeoutMs: config.worker.policyTimeoutMs,
   });
-  const onStalledOut = (jobId: string, resourceId: string) =>
-    void recordStalledFailure({ store, queue, logger }, { jobId, resourceId, action: 'plan' });
+  const onStalledOut = (jobId: string, stackId: string) =>
+    void recordStalledFailure({ store, queue, logger }, { jobId, stackId, action: 'plan' });
   const { processor } = jobs;
   const settings = config.worker.driftCheck;
   const driftChecks = await startDriftChecks({

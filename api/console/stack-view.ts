@@ -4,13 +4,13 @@
 // its live updates (pages/events.ts) are rendered from this one view.
 import { allows, type Principal, roleIn } from '../../core/access/roles.ts';
 import { withLatestVersion } from '../../core/lifecycle/index.ts';
-import type { Job, Resource } from '../../core/schemas/index.ts';
+import type { Job, Stack } from '../../core/schemas/index.ts';
 import type { UseCaseDeps } from '../wait.ts';
 
 const HISTORY_PAGE = 20;
 
 export type StackView = {
-  stack: Resource;
+  stack: Stack;
   can: Record<'plan' | 'write', boolean>;
   // The stack's current job while it waits for an approval or an override.
   waiting: Job | null;
@@ -22,17 +22,17 @@ export type StackView = {
 export async function stackView(
   deps: Pick<UseCaseDeps, 'store' | 'catalogue'>,
   principal: Principal,
-  resource: Resource,
+  stack: Stack,
   jobsCursor?: string,
 ): Promise<StackView> {
-  const waits = resource.job.status === 'planned' || resource.job.status === 'policy_failed';
+  const waits = stack.job.status === 'planned' || stack.job.status === 'policy_failed';
   const [history, waiting] = await Promise.all([
-    deps.store.jobs.history(resource.id, { limit: HISTORY_PAGE, cursor: jobsCursor }),
-    waits ? deps.store.jobs.get(resource.job.id) : null,
+    deps.store.jobs.history(stack.id, { limit: HISTORY_PAGE, cursor: jobsCursor }),
+    waits ? deps.store.jobs.get(stack.job.id) : null,
   ]);
-  const role = roleIn(principal, resource.project);
+  const role = roleIn(principal, stack.project);
   return {
-    stack: shownStack(deps, resource),
+    stack: shownStack(deps, stack),
     can: { plan: allows(role, 'plan'), write: allows(role, 'write') },
     waiting,
     jobs: history.items,
@@ -41,9 +41,9 @@ export async function stackView(
   };
 }
 
-function shownStack(deps: Pick<UseCaseDeps, 'catalogue'>, resource: Resource): Resource {
-  const template = deps.catalogue.get(resource.template.name);
+function shownStack(deps: Pick<UseCaseDeps, 'catalogue'>, stack: Stack): Stack {
+  const template = deps.catalogue.get(stack.template.name);
   const sensitive = new Set(template?.inputs.filter((input) => input.sensitive).map((input) => input.name));
-  const inputs = Object.fromEntries(Object.entries(resource.inputs).filter(([name]) => !sensitive.has(name)));
-  return { ...(template ? withLatestVersion(resource, template) : resource), inputs };
+  const inputs = Object.fromEntries(Object.entries(stack.inputs).filter(([name]) => !sensitive.has(name)));
+  return { ...(template ? withLatestVersion(stack, template) : stack), inputs };
 }

@@ -2,7 +2,7 @@
 // failed, and planning it. Each queues a job; with Prefer: wait the answer
 // waits for it.
 import { problem, json, type Route, route } from '../route.ts';
-import { Job, Resource, ResourceIdParams, UpdateRequest } from '../../core/schemas/index.ts';
+import { Job, Stack, StackIdParams, UpdateRequest } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
 import {
   deleteStack,
@@ -16,7 +16,7 @@ import { stackFor } from '../access.ts';
 import { auditOf } from '../audit.ts';
 import { isFinished, isJobFinished, isJobSettled, type UseCaseDeps } from '../wait.ts';
 import { badId, jobLocationHeader, PreferHeader, preferenceApplied, unavailable } from './common.ts';
-import { notFound, pascalCase } from './resources.ts';
+import { notFound, pascalCase } from './stacks.ts';
 import { preferredWaits } from './stack-wait.ts';
 
 const tooLow = (role: string) =>
@@ -26,16 +26,16 @@ export function stackChangeRoutes(
   deps: LifecycleDeps & Pick<UseCaseDeps, 'waiter'> & { shutdown: AbortSignal },
   template: Template,
 ): Route[] {
-  const RESOURCES_PATH = `/api/${template.name}`;
+  const STACKS_PATH = `/api/${template.name}`;
   const TAG = template.name;
   const noun = pascalCase(template.name);
-  const show = (resource: Resource) => withLatestVersion(resource, template);
+  const show = (stack: Stack) => withLatestVersion(stack, template);
   const { maybeWait, maybeWaitForJob } = preferredWaits(deps);
 
   return [
     route({
       method: 'patch',
-      path: `${RESOURCES_PATH}/{id}`,
+      path: `${STACKS_PATH}/{id}`,
       operationId: `update${noun}`,
       audit: { action: 'stack.update', target: 'stack', param: 'id' },
       tags: [TAG],
@@ -48,7 +48,7 @@ export function stackChangeRoutes(
         '/api/jobs/{jobId}/apply` or `/discard`. The stack keeps its inputs until the update succeeds. Only a ' +
         '`ready` or `update_failed` stack can be changed.',
       request: {
-        params: ResourceIdParams,
+        params: StackIdParams,
         headers: PreferHeader,
         body: {
           required: true,
@@ -59,11 +59,11 @@ export function stackChangeRoutes(
         },
       },
       responses: {
-        202: { ...json('Accepted; the resource is `updating`.', Resource), headers: preferenceApplied },
+        202: { ...json('Accepted; the resource is `updating`.', Stack), headers: preferenceApplied },
         200: {
           ...json(
             'With `Prefer: wait`: the update finished, or its plan waits for approval (see `job.status`).',
-            Resource,
+            Stack,
           ),
           headers: preferenceApplied,
         },
@@ -82,14 +82,14 @@ export function stackChangeRoutes(
       },
       async handle(req, res, { params: { id }, body }) {
         const change = { inputs: body.inputs, autoApply: body.auto_apply };
-        const resource = await updateStack(deps, template.name, id, change, auditOf(req));
-        const final = await maybeWait(req, res, resource);
+        const stack = await updateStack(deps, template.name, id, change, auditOf(req));
+        const final = await maybeWait(req, res, stack);
         res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
       },
     }),
     route({
       method: 'delete',
-      path: `${RESOURCES_PATH}/{id}`,
+      path: `${STACKS_PATH}/{id}`,
       operationId: `delete${noun}`,
       audit: { action: 'stack.delete', target: 'stack', param: 'id' },
       tags: [TAG],
@@ -98,14 +98,14 @@ export function stackChangeRoutes(
         'Queues a delete job (`terraform destroy`, then the workspace is deleted). It runs after the job already ' +
         'running for the resource; a create that has not started yet is cancelled instead. Repeating the request ' +
         'while it is deleting returns the same job.',
-      request: { params: ResourceIdParams, headers: PreferHeader },
+      request: { params: StackIdParams, headers: PreferHeader },
       responses: {
-        202: { ...json('Accepted; the resource is `deleting`.', Resource), headers: preferenceApplied },
+        202: { ...json('Accepted; the resource is `deleting`.', Stack), headers: preferenceApplied },
         200: {
           ...json(
             'The delete finished (with `Prefer: wait`), the create had not started and was cancelled, or the ' +
               'resource was already deleted.',
-            Resource,
+            Stack,
           ),
           headers: preferenceApplied,
         },
@@ -116,14 +116,14 @@ export function stackChangeRoutes(
       },
       async handle(req, res, { params: { id } }) {
         await stackFor(deps, req, template.name, id, 'write');
-        const { resource } = await deleteStack(deps, template.name, id, auditOf(req));
-        const final = await maybeWait(req, res, resource);
+        const { stack } = await deleteStack(deps, template.name, id, auditOf(req));
+        const final = await maybeWait(req, res, stack);
         res.status(isFinished(final) ? 200 : 202).json(show(final));
       },
     }),
     route({
       method: 'post',
-      path: `${RESOURCES_PATH}/{id}/retry`,
+      path: `${STACKS_PATH}/{id}/retry`,
       operationId: `retry${noun}`,
       audit: { action: 'stack.retry', target: 'stack', param: 'id' },
       tags: [TAG],
@@ -134,16 +134,16 @@ export function stackChangeRoutes(
         'resource takes it. An `update_failed` stack: queues its failed update again (the same inputs, checked ' +
         'against the template as served now, planned afresh against what the failed apply left, applied at once ' +
         'only if that update was). A failed delete is retried with DELETE.',
-      request: { params: ResourceIdParams, headers: PreferHeader },
+      request: { params: StackIdParams, headers: PreferHeader },
       responses: {
         202: {
-          ...json('Accepted; the resource is `creating` (or `updating`) again.', Resource),
+          ...json('Accepted; the resource is `creating` (or `updating`) again.', Stack),
           headers: preferenceApplied,
         },
         200: {
           ...json(
             'With `Prefer: wait`: the retry finished, or its plan waits for approval (see `status` and `job.status`).',
-            Resource,
+            Stack,
           ),
           headers: preferenceApplied,
         },
@@ -157,14 +157,14 @@ export function stackChangeRoutes(
       },
       async handle(req, res, { params: { id } }) {
         await stackFor(deps, req, template.name, id, 'write');
-        const resource = await retryStack(deps, template.name, id, auditOf(req));
-        const final = await maybeWait(req, res, resource);
+        const stack = await retryStack(deps, template.name, id, auditOf(req));
+        const final = await maybeWait(req, res, stack);
         res.status(isJobSettled(final.job.status) ? 200 : 202).json(show(final));
       },
     }),
     route({
       method: 'post',
-      path: `${RESOURCES_PATH}/{id}/plan`,
+      path: `${STACKS_PATH}/{id}/plan`,
       operationId: `plan${noun}`,
       audit: { action: 'stack.plan', target: 'stack', param: 'id' },
       tags: [TAG],
@@ -174,7 +174,7 @@ export function stackChangeRoutes(
         "stack's other jobs. Its `plan` shows what an apply would change now: changes made outside Terraform that " +
         'the refresh found (`drift`) and changes of the configuration alike. It never applies, and never changes ' +
         "the stack's inputs or status. Only a `ready` stack can be planned.",
-      request: { params: ResourceIdParams, headers: PreferHeader },
+      request: { params: StackIdParams, headers: PreferHeader },
       responses: {
         202: {
           ...json('Accepted; the plan job is queued.', Job),

@@ -1,13 +1,13 @@
 // Prefer: wait (RFC 7240) for the stack routes: a request that started a job
 // may hold its answer until the job settles, the client goes, or the API stops.
 import type { Request, Response } from 'express';
-import type { Job, Resource } from '../../core/schemas/index.ts';
+import type { Job, Stack } from '../../core/schemas/index.ts';
 import { preferredWait } from '../prefer.ts';
-import { isFinished, isJobFinished, type UseCaseDeps, waitForJob, waitForResource } from '../wait.ts';
+import { isFinished, isJobFinished, type UseCaseDeps, waitForJob, waitForStack } from '../wait.ts';
 
 export type PreferredWaits = {
   // The stack as it is once its job settled (or as it was, if the wait ended first).
-  maybeWait(req: Request, res: Response, resource: Resource): Promise<Resource>;
+  maybeWait(req: Request, res: Response, stack: Stack): Promise<Stack>;
   maybeWaitForJob(req: Request, res: Response, job: Job): Promise<Job>;
 };
 
@@ -31,12 +31,12 @@ export function preferredWaits(
     return { seconds, signal: AbortSignal.any([gone.signal, deps.shutdown]) };
   }
 
-  async function maybeWait(req: Request, res: Response, resource: Resource): Promise<Resource> {
-    const wait = waitPreference(req, res, isFinished(resource));
-    if (!wait) return resource;
-    const final = await waitForResource(deps, resource, wait.seconds, wait.signal);
+  async function maybeWait(req: Request, res: Response, stack: Stack): Promise<Stack> {
+    const wait = waitPreference(req, res, isFinished(stack));
+    if (!wait) return stack;
+    const final = await waitForStack(deps, stack, wait.seconds, wait.signal);
     // Report the job the request started, not one requested since.
-    return final.job.id === resource.job.id ? final : resource;
+    return final.job.id === stack.job.id ? final : stack;
   }
 
   async function maybeWaitForJob(req: Request, res: Response, job: Job): Promise<Job> {

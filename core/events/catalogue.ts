@@ -11,9 +11,9 @@ import {
   JOB_STATUSES,
   type JobStatus,
   ProjectName,
-  ResourceId,
-  RESOURCE_STATUSES,
-  type ResourceStatus,
+  StackId,
+  STACK_STATUSES,
+  type StackStatus,
   TemplateName,
   WebhookId,
 } from '../schemas/domain.ts';
@@ -21,7 +21,7 @@ import {
 export const EVENT_TYPE_PREFIX = 'io.tfcompute.';
 
 // A stack becomes `{status}`; a job becomes `{status}`; a check found the stack drifted.
-export const STACK_EVENT_TYPES = RESOURCE_STATUSES.map((status) => `${EVENT_TYPE_PREFIX}stack.${status}` as const);
+export const STACK_EVENT_TYPES = STACK_STATUSES.map((status) => `${EVENT_TYPE_PREFIX}stack.${status}` as const);
 export const DRIFTED_EVENT_TYPE = `${EVENT_TYPE_PREFIX}stack.drifted` as const;
 export const JOB_EVENT_TYPES = JOB_STATUSES.map((status) => `${EVENT_TYPE_PREFIX}job.${status}` as const);
 export const PING_EVENT_TYPE = `${EVENT_TYPE_PREFIX}webhook.ping` as const;
@@ -39,9 +39,9 @@ const Tags = z
   .record(z.string().max(128), z.string().max(256))
   .meta({ description: "The stack's `tags` input, when its template has one that is a map of strings." });
 
-function stackRef(status: z.ZodType<ResourceStatus>) {
+function stackRef(status: z.ZodType<StackStatus>) {
   return z.strictObject({
-    id: ResourceId,
+    id: StackId,
     project: ProjectName,
     href: Href,
     status,
@@ -67,7 +67,7 @@ function jobRef(status: z.ZodType<JobStatus>) {
   return z.strictObject({ id: JobId, href: Href, action: JobAction, status, policy: PolicyVerdict.optional() });
 }
 
-const AnyStackStatus = z.enum(RESOURCE_STATUSES);
+const AnyStackStatus = z.enum(STACK_STATUSES);
 const AnyJobStatus = z.enum(JOB_STATUSES);
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -100,7 +100,7 @@ function described(type: EventType): string {
 
 // Each type's `data` schema.
 export const EVENT_DATA: ReadonlyMap<EventType, z.ZodType> = new Map<EventType, z.ZodType>([
-  ...RESOURCE_STATUSES.map((status): [EventType, z.ZodType] => [
+  ...STACK_STATUSES.map((status): [EventType, z.ZodType] => [
     `${EVENT_TYPE_PREFIX}stack.${status}`,
     z.strictObject({ stack: stackRef(z.literal(status)), job: jobRef(AnyJobStatus).nullable() }),
   ]),

@@ -3,7 +3,7 @@
 // soft-mandatory policy, overridden (its saved plan is applied) or discarded.
 import { AppError } from '../errors.ts';
 import { jobOptions } from '../queue.ts';
-import type { ForgetPlanJobData, Job, JobError } from '../schemas/index.ts';
+import { type ForgetPlanJobData, type Job, type JobError, toQueue } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 import { promoteJob } from './end-job.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
@@ -24,7 +24,7 @@ export async function approvePlan(deps: LifecycleDeps, jobId: string, audit: Aud
   // The saved plan carries its variables: the run that applies it needs none.
   const data = {
     jobId,
-    resourceId: job.resource_id,
+    stackId: job.resource_id,
     action: 'update' as const,
     template: job.template,
     inputs: {},
@@ -68,7 +68,7 @@ export async function overridePolicies(
     );
   const data = {
     jobId,
-    resourceId: job.resource_id,
+    stackId: job.resource_id,
     action: job.action,
     template: job.template,
     inputs: {},
@@ -107,12 +107,12 @@ export async function discardPlan(
   );
   if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
   if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
-  const resource = await deps.store.resources.get(job.resource_id);
+  const stack = await deps.store.stacks.get(job.resource_id);
   await deps.store.channels.publishJobEvent({
-    resourceId: job.resource_id,
+    stackId: job.resource_id,
     jobId,
     status,
-    ...(resource?.job.id === jobId ? { resourceStatus: resource.status } : {}),
+    ...(stack?.job.id === jobId ? { stackStatus: stack.status } : {}),
   });
   await promoteJob(deps.queue, outcome.next);
   await forgetPlan(deps, job);
@@ -122,9 +122,9 @@ export async function discardPlan(
 // The saved plan is in the state's bucket, which only workers reach: one
 // removes it. Should that job not be queued, the stack's delete removes it.
 async function forgetPlan(deps: LifecycleDeps, job: Job): Promise<void> {
-  const data: ForgetPlanJobData = { resourceId: job.resource_id, jobId: job.id, template: job.template.name };
+  const data: ForgetPlanJobData = { stackId: job.resource_id, jobId: job.id, template: job.template.name };
   try {
-    await deps.queue.add('forget-plan', data, {
+    await deps.queue.add('forget-plan', toQueue(data), {
       ...jobOptions(forgetJobId(job.id), deps.jobs.attempts, deps.jobs.backoffMs),
       removeOnFail: true,
     });

@@ -32,16 +32,16 @@ export async function cancelJob(deps: LifecycleDeps, jobId: string, audit: Audit
         `job ${jobId} has already finished (${outcome.status}); only a queued or running job can be cancelled`,
       );
     case 'cancelled': {
-      const resource = await deps.store.resources.get(job.resource_id);
-      const resourceStatus = resource?.job.id === jobId ? resource.status : undefined;
+      const stack = await deps.store.stacks.get(job.resource_id);
+      const stackStatus = stack?.job.id === jobId ? stack.status : undefined;
       await deps.store.channels.publishJobEvent({
-        resourceId: job.resource_id,
+        stackId: job.resource_id,
         jobId,
         status: 'cancelled',
-        ...(resourceStatus ? { resourceStatus } : {}),
+        ...(stackStatus ? { stackStatus } : {}),
       });
       await deps.queue.remove(jobId).catch(() => undefined);
-      // The resource's next job may be waiting (delayed) for this one.
+      // The stack's next job may be waiting (delayed) for this one.
       await promoteJob(deps.queue, outcome.next);
       break;
     }

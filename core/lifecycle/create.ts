@@ -2,28 +2,28 @@
 // ttl, the job that destroys it when the ttl runs out).
 import { createHash } from 'node:crypto';
 import { AppError, projectNotFound } from '../errors.ts';
-import { newJobId, newResourceId, stackStatePrefix } from '../ids.ts';
+import { newJobId, newStackId, stackStatePrefix } from '../ids.ts';
 import { jobOptions, type JobQueue } from '../queue.ts';
-import type { Resource, ResourceInputs, TemplateRef } from '../schemas/index.ts';
+import { type Stack, type StackInputs, type TemplateRef, toQueue } from '../schemas/index.ts';
 import { canonicalJson, type Template } from '../templates/index.ts';
 import { DEFAULT_PROJECT, type Principal } from '../access/roles.ts';
 import { type AuditContext, noted } from '../store/index.ts';
 import { type LifecycleDeps, refOf } from './deps.ts';
 import { announceQueued, expireJobId } from './enqueue.ts';
 import { sealSecrets, splitSensitive } from './inputs.ts';
-import { getResource } from './read.ts';
+import { getStack } from './read.ts';
 
-export type CreateOutcome = { resource: Resource; replayed: boolean };
+export type CreateOutcome = { stack: Stack; replayed: boolean };
 
 // A create request, validated with the template's schema: the inputs the
 // caller set, and the ttl in seconds.
-export type NewStack = { inputs: ResourceInputs; ttl?: number | undefined };
+export type NewStack = { inputs: StackInputs; ttl?: number | undefined };
 
-// Records the resource and queues its create job (and, with a ttl, its
-// expire job). With an Idempotency-Key seen before, returns the resource that
+// Records the stack and queues its create job (and, with a ttl, its
+// expire job). With an Idempotency-Key seen before, returns the stack that
 // key made, or refuses a different request under the same key.
 export async function createStack(
-  deps: LifecycleDeps & { maxLiveResourcesPerToken: number },
+  deps: LifecycleDeps & { maxLiveStacksPerToken: number },
   principal: Pick<Principal, 'name' | 'key'>,
   project: string,
   template: Template,
@@ -33,7 +33,7 @@ export async function createStack(
   audit: AuditContext,
 ): Promise<CreateOutcome> {
   const { ttl, inputs } = request;
-  const id = newResourceId();
+  const id = newStackId();
   const jobId = newJobId();
   const { open, sealed } = splitSensitive(template, inputs);
   const secrets = sealSecrets(deps, id, sealed);
@@ -48,7 +48,7 @@ export async function createStack(
     .digest('hex');
   const expiresAt = ttl === undefined ? undefined : new Date(Date.now() + ttl * 1000);
   const ref = refOf(template);
-  const created = await deps.store.resources.create({
+  const created = await deps.store.stacks.create({
     id,
     jobId,
     template: ref,
@@ -59,7 +59,7 @@ export async function createStack(
     owner: principal.key,
     createdBy: principal.name,
     project,
-    maxLive: deps.maxLiveResourcesPerToken,
+    maxLive: deps.maxLiveStacksPerToken,
     expiresAt,
     idempotency: idempotencyKey === undefined ? undefined : { key: idempotencyKey, fingerprint },
     audit: noted(audit, 'stack.create'),
@@ -71,17 +71,15 @@ export async function createStack(
         'this Idempotency-Key was used with a different request body; use a new key for a new request',
       );
     }
-    const resource = await getResource(deps, created.resourceId);
-    // The first request may have recorded the resource and then failed to
+    const stack = await getStack(deps, created.stackId);
+    // The first request may have recorded the stack and then failed to
     // queue its job (Redis went away between the two; that client was told
     // 503). Queue it now: BullMQ ignores a job id it already has.
-    if (resource.status === 'creating' && resource.job.action === 'create' && resource.job.status === 'queued') {
-      const vars = (await deps.store.resources.setInputs(resource.id)) ?? {};
-      await deps.queue.addBulk(
-        jobsFor(deps, resource.id, resource.job.id, resource.template, vars, resource.expires_at, audit),
-      );
+    if (stack.status === 'creating' && stack.job.action === 'create' && stack.job.status === 'queued') {
+      const vars = (await deps.store.stacks.setInputs(stack.id)) ?? {};
+      await deps.queue.addBulk(jobsFor(deps, stack.id, stack.job.id, stack.template, vars, stack.expires_at, audit));
     }
-    return { resource, replayed: true };
+    return { stack, replayed: true };
   }
   if (created.outcome === 'no-project') throw projectNotFound(project);
   if (created.outcome === 'quota') {
@@ -100,13 +98,13 @@ export async function createStack(
     await deps.queue.addBulk(jobsFor(deps, id, jobId, ref, open, expiresAt?.toISOString() ?? null, audit));
   } catch (error) {
     // The client will be told 503; leave nothing behind that claims otherwise.
-    await deps.store.resources
+    await deps.store.stacks
       .discard(id, jobId, principal.key, idempotencyKey)
-      .catch((e: unknown) => deps.logger.error({ err: e, resourceId: id }, 'could not discard resource'));
+      .catch((e: unknown) => deps.logger.error({ err: e, stackId: id }, 'could not discard stack'));
     throw error;
   }
   await announceQueued(deps, id, jobId);
-  return { resource: await getResource(deps, id), replayed: false };
+  return { stack: await getStack(deps, id), replayed: false };
 }
 
 // A new stack's jobs: its create, and its expire job when it has a ttl.
@@ -115,30 +113,30 @@ function jobsFor(
   id: string,
   jobId: string,
   template: TemplateRef,
-  inputs: ResourceInputs,
+  inputs: StackInputs,
   expiresAt: string | null,
   audit: AuditContext,
 ): Parameters<JobQueue['addBulk']>[0] {
   const jobs: Parameters<JobQueue['addBulk']>[0] = [
     {
       name: 'create',
-      data: {
+      data: toQueue({
         jobId,
-        resourceId: id,
+        stackId: id,
         action: 'create',
         template,
         inputs,
         retry: false,
         actor: audit.actor,
         statePrefix: stackStatePrefix(id),
-      },
+      }),
       opts: jobOptions(jobId, deps.jobs.attempts, deps.jobs.backoffMs),
     },
   ];
   if (expiresAt !== null) {
     jobs.push({
       name: 'expire',
-      data: { resourceId: id },
+      data: toQueue({ stackId: id }),
       opts: {
         ...jobOptions(expireJobId(id), deps.jobs.attempts, deps.jobs.backoffMs),
         delay: Math.max(0, Date.parse(expiresAt) - Date.now()),

@@ -1,32 +1,32 @@
 // A stack's delete, asked for by a user's DELETE or by its ttl running out.
 import { AppError } from '../errors.ts';
 import { newJobId } from '../ids.ts';
-import type { Resource } from '../schemas/index.ts';
+import type { Stack } from '../schemas/index.ts';
 import { type AuditContext, type DeleteRequest, noted } from '../store/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
-import { getResource } from './read.ts';
+import { getStack } from './read.ts';
 
 // Idempotent: while a delete is queued or running, the same job is returned;
-// a resource already deleted is returned as it is. A create that has not
+// a stack already deleted is returned as it is. A create that has not
 // started yet is cancelled instead of being run and then destroyed. `audit`:
 // who asked (none: the stack's ttl ran out).
 export async function requestDeletion(deps: LifecycleDeps, id: string, audit?: AuditContext): Promise<DeleteRequest> {
-  return requestDeletionOf(deps, id, await deps.store.resources.get(id), audit);
+  return requestDeletionOf(deps, id, await deps.store.stacks.get(id), audit);
 }
 
-// `existing`: the resource as read just before, or null.
+// `existing`: the stack as read just before, or null.
 async function requestDeletionOf(
   deps: LifecycleDeps,
   id: string,
-  existing: Resource | null,
+  existing: Stack | null,
   audit: AuditContext | undefined,
 ): Promise<DeleteRequest> {
   // Terraform destroys with the template's configuration, so one that is not
   // served any more cannot be destroyed; refuse before recording anything.
   const template = existing && existing.status !== 'deleted' ? servedTemplate(deps, existing.template.name) : undefined;
   const jobId = newJobId();
-  const request = await deps.store.resources.requestDelete({
+  const request = await deps.store.stacks.requestDelete({
     id,
     jobId,
     maxAttempts: deps.jobs.attempts,
@@ -36,30 +36,30 @@ async function requestDeletionOf(
   if (request.outcome === 'cancelled') {
     // Requests waiting on either job (Prefer: wait) learn that it finished.
     await deps.store.channels.publishJobEvent({
-      resourceId: id,
+      stackId: id,
       jobId: request.cancelledJobId,
       status: 'cancelled',
-      resourceStatus: 'deleted',
+      stackStatus: 'deleted',
     });
     await deps.store.channels.publishJobEvent({
-      resourceId: id,
+      stackId: id,
       jobId: request.jobId,
       status: 'succeeded',
-      resourceStatus: 'deleted',
+      stackStatus: 'deleted',
     });
     // Tidy only: a worker that picks the cancelled job up anyway drops it.
     await deps.queue.remove(request.cancelledJobId).catch(() => undefined);
   }
   if (request.outcome === 'created') {
     if (request.discardedJobId)
-      await deps.store.channels.publishJobEvent({ resourceId: id, jobId: request.discardedJobId, status: 'discarded' });
-    const inputs = await deps.store.resources.setInputs(id);
+      await deps.store.channels.publishJobEvent({ stackId: id, jobId: request.discardedJobId, status: 'discarded' });
+    const inputs = await deps.store.stacks.setInputs(id);
     if (!inputs || !template) throw new Error(`resource ${id} vanished while its delete was recorded`);
     await enqueueOrRecordFailure(
       deps,
       {
         jobId,
-        resourceId: id,
+        stackId: id,
         action: 'delete',
         template: refOf(template),
         inputs,
@@ -73,7 +73,7 @@ async function requestDeletionOf(
   return request;
 }
 
-export type DeleteOutcome = { resource: Resource; started: boolean };
+export type DeleteOutcome = { stack: Stack; started: boolean };
 
 export async function deleteStack(
   deps: LifecycleDeps,
@@ -81,10 +81,10 @@ export async function deleteStack(
   id: string,
   audit: AuditContext,
 ): Promise<DeleteOutcome> {
-  const existing = await deps.store.resources.get(id);
+  const existing = await deps.store.stacks.get(id);
   if (existing && existing.template.name !== templateName)
     throw new AppError('resource-not-found', `no ${templateName} resource with id ${id}`);
   const request = await requestDeletionOf(deps, id, existing, audit);
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);
-  return { resource: await getResource(deps, id), started: request.outcome === 'created' };
+  return { stack: await getStack(deps, id), started: request.outcome === 'created' };
 }

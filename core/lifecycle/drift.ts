@@ -1,7 +1,7 @@
 // Whether a stack matches its configuration, as its jobs find out: a plan
 // says what an apply would change now, and a succeeded apply leaves nothing
 // to change. Stacks whose template changed since show the version served now.
-import type { DriftFinding, Plan, Resource } from '../schemas/index.ts';
+import type { DriftFinding, Plan, Stack } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 
 // The resources a plan found different: the planned changes, then the
@@ -14,9 +14,9 @@ export function driftFinding(plan: Plan): DriftFinding {
 
 export const APPLIED_IN_SYNC: DriftFinding = { status: 'in_sync', resources: [] };
 
-// The resource as users see it: with `template.latest_version` when the
+// The stack as users see it: with `template.latest_version` when the
 // template served now is not the version the stack was last validated against.
-export function withLatestVersion(resource: Resource, served: Template | undefined): Resource {
-  if (!served || served.version === resource.template.version) return resource;
-  return { ...resource, template: { ...resource.template, latest_version: served.version } };
+export function withLatestVersion(stack: Stack, served: Template | undefined): Stack {
+  if (!served || served.version === stack.template.version) return stack;
+  return { ...stack, template: { ...stack.template, latest_version: served.version } };
 }

@@ -1,5 +1,5 @@
 // The end of a job, however it ends: recorded, told to whoever waits on it,
-// and the resource's next job woken.
+// and the stack's next job woken.
 import type { JobQueue } from '../queue.ts';
 import type {
   DriftFinding,
@@ -9,20 +9,20 @@ import type {
   JobResult,
   Outputs,
   Plan,
-  ResourceStatus,
+  StackStatus,
 } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 
 // The status a stack is left in when its job fails or is cancelled. A plan
 // job is never its stack's current job, so it leaves the stack as it is (the
 // store changes the status only for the current job).
-export function failedStatus(action: JobAction): ResourceStatus {
+export function failedStatus(action: JobAction): StackStatus {
   if (action === 'plan') return 'ready';
   if (action === 'update') return 'update_failed';
   return action === 'create' ? 'failed' : 'delete_failed';
 }
 
-// Wakes a resource's next job, which waits (delayed) for the one before it.
+// Wakes a stack's next job, which waits (delayed) for the one before it.
 export async function promoteJob(queue: JobQueue, jobId: string | null): Promise<void> {
   if (!jobId) return;
   await (await queue.getJob(jobId))?.promote().catch(() => undefined);
@@ -30,10 +30,10 @@ export async function promoteJob(queue: JobQueue, jobId: string | null): Promise
 
 export async function endJob(
   deps: Pick<LifecycleDeps, 'store' | 'queue'>,
-  job: Pick<JobData, 'resourceId' | 'jobId'>,
+  job: Pick<JobData, 'stackId' | 'jobId'>,
   end: {
     jobStatus: 'succeeded' | 'failed' | 'cancelled';
-    resourceStatus: ResourceStatus;
+    stackStatus: StackStatus;
     outputs?: Outputs;
     result?: JobResult;
     plan?: Plan;
@@ -41,12 +41,12 @@ export async function endJob(
     drift?: DriftFinding;
   },
 ): Promise<void> {
-  const { next } = await deps.store.jobs.finish({ resourceId: job.resourceId, jobId: job.jobId, ...end });
+  const { next } = await deps.store.jobs.finish({ stackId: job.stackId, jobId: job.jobId, ...end });
   await deps.store.channels.publishJobEvent({
-    resourceId: job.resourceId,
+    stackId: job.stackId,
     jobId: job.jobId,
     status: end.jobStatus,
-    resourceStatus: end.resourceStatus,
+    stackStatus: end.stackStatus,
   });
   await promoteJob(deps.queue, next);
 }

@@ -1,11 +1,11 @@
 // Queueing the job that carries out a change already recorded.
 import { jobOptions } from '../queue.ts';
-import type { NewJobData, ResourceStatus } from '../schemas/index.ts';
+import { type NewJobData, type StackStatus, toQueue } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 
-// The job id of a resource's `expire` job; one per resource.
-export function expireJobId(resourceId: string): string {
-  return `x${resourceId}`;
+// The job id of a stack's `expire` job; one per stack.
+export function expireJobId(stackId: string): string {
+  return `x${stackId}`;
 }
 
 // Tells the API processes that a job was queued (the console's live pages
@@ -13,46 +13,44 @@ export function expireJobId(resourceId: string): string {
 // change, which is recorded and queued by now.
 export async function announceQueued(
   deps: Pick<LifecycleDeps, 'store' | 'logger'>,
-  resourceId: string,
+  stackId: string,
   jobId: string,
 ): Promise<void> {
   await deps.store.channels
-    .publishJobEvent({ resourceId, jobId, status: 'queued' })
-    .catch((error: unknown) => deps.logger.warn({ err: error, resourceId, jobId }, 'could not announce a queued job'));
+    .publishJobEvent({ stackId, jobId, status: 'queued' })
+    .catch((error: unknown) => deps.logger.warn({ err: error, stackId, jobId }, 'could not announce a queued job'));
 }
 
-// Adds the job for a change recorded on an existing resource. If the queue
-// refuses it, the job is recorded as failed so the resource does not wait
+// Adds the job for a change recorded on an existing stack. If the queue
+// refuses it, the job is recorded as failed so the stack does not wait
 // for a job that will never run, and the error goes on to the caller.
 // `queueJobId`: the BullMQ job's id, when a job runs more than once (see approve.ts).
 export async function enqueueOrRecordFailure(
   deps: LifecycleDeps,
   data: NewJobData,
-  resourceStatus: ResourceStatus,
+  stackStatus: StackStatus,
   message: string,
   queueJobId: string = data.jobId,
 ): Promise<void> {
   try {
     // See JobData.statePrefix: a worker that would not know where the state is refuses the job.
-    const statePrefix = await deps.store.jobs.statePrefix(data.resourceId);
+    const statePrefix = await deps.store.jobs.statePrefix(data.stackId);
     await deps.queue.add(
       data.action,
-      { ...data, ...(statePrefix === undefined ? {} : { statePrefix }) },
+      toQueue({ ...data, ...(statePrefix === undefined ? {} : { statePrefix }) }),
       jobOptions(queueJobId, deps.jobs.attempts, deps.jobs.backoffMs),
     );
-    await announceQueued(deps, data.resourceId, data.jobId);
+    await announceQueued(deps, data.stackId, data.jobId);
   } catch (error) {
     await deps.store.jobs
       .finish({
-        resourceId: data.resourceId,
+        stackId: data.stackId,
         jobId: data.jobId,
         jobStatus: 'failed',
-        resourceStatus,
+        stackStatus,
         error: { code: 'internal', message, retryable: true, diagnostics: [] },
       })
-      .catch((e: unknown) =>
-        deps.logger.error({ err: e, resourceId: data.resourceId }, 'could not record failed enqueue'),
-      );
+      .catch((e: unknown) => deps.logger.error({ err: e, stackId: data.stackId }, 'could not record failed enqueue'));
     throw error;
   }
 }

@@ -10,5 +10,5 @@ export { endJob, failedStatus } from './end-job.ts';
 export { approvePlan, discardPlan, overridePolicies } from './approve.ts';
 export { planStack } from './plan.ts';
 export { updateStack, type StackChange } from './update.ts';
-export { getJob, getResource } from './read.ts';
+export { getJob, getStack } from './read.ts';
 export { retryStack } from './retry.ts';

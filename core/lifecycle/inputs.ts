@@ -3,28 +3,21 @@
 // or handed to Terraform.
 import type { z } from 'zod';
 import { AppError, fieldErrors } from '../errors.ts';
-import type { ResourceInputs } from '../schemas/index.ts';
+import type { StackInputs } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 
 // The inputs shown and queued, and the sensitive ones.
-export function splitSensitive(
-  template: Template,
-  inputs: ResourceInputs,
-): { open: ResourceInputs; sealed: ResourceInputs } {
+export function splitSensitive(template: Template, inputs: StackInputs): { open: StackInputs; sealed: StackInputs } {
   const sensitive = new Set(template.inputs.filter((input) => input.sensitive).map((input) => input.name));
-  const open: ResourceInputs = {};
-  const sealed: ResourceInputs = {};
+  const open: StackInputs = {};
+  const sealed: StackInputs = {};
   for (const [name, value] of Object.entries(inputs)) (sensitive.has(name) ? sealed : open)[name] = value;
   return { open, sealed };
 }
 
 // The sensitive inputs sealed for stack `id`, or undefined when there are none.
-export function sealSecrets(
-  deps: Pick<LifecycleDeps, 'secrets'>,
-  id: string,
-  sealed: ResourceInputs,
-): string | undefined {
+export function sealSecrets(deps: Pick<LifecycleDeps, 'secrets'>, id: string, sealed: StackInputs): string | undefined {
   if (Object.keys(sealed).length === 0) return undefined;
   // The catalogue refuses a template with sensitive inputs when there is no key.
   if (!deps.secrets) throw new Error('sensitive inputs without ENCRYPTION_KEY');
@@ -36,8 +29,8 @@ export function sealSecrets(
 export async function openSecrets(
   deps: Pick<LifecycleDeps, 'store' | 'secrets'>,
   id: string,
-): Promise<ResourceInputs | undefined> {
-  return openSealed(deps, await deps.store.resources.secrets(id), id);
+): Promise<StackInputs | undefined> {
+  return openSealed(deps, await deps.store.stacks.secrets(id), id);
 }
 
 // Sensitive inputs sealed for stack `id` (its own, or an update's), opened.
@@ -45,10 +38,10 @@ export function openSealed(
   deps: Pick<LifecycleDeps, 'secrets'>,
   sealed: string | undefined,
   id: string,
-): ResourceInputs | undefined {
+): StackInputs | undefined {
   if (sealed === undefined) return {};
   if (!deps.secrets) return undefined;
-  return JSON.parse(deps.secrets.open(sealed, id)) as ResourceInputs;
+  return JSON.parse(deps.secrets.open(sealed, id)) as StackInputs;
 }
 
 // 409: inputs kept on a stack (`whose`) that the template as served now

@@ -6,7 +6,7 @@ import { newJobId } from '../ids.ts';
 import type { Job } from '../schemas/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
-import { getJob, getResource } from './read.ts';
+import { getJob, getStack } from './read.ts';
 import { type AuditContext, noted } from '../store/index.ts';
 
 export async function planStack(
@@ -15,10 +15,10 @@ export async function planStack(
   id: string,
   audit: AuditContext,
 ): Promise<Job> {
-  await getResource(deps, id, templateName);
+  await getStack(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
   const jobId = newJobId();
-  const request = await deps.store.resources.requestPlan({
+  const request = await deps.store.stacks.requestPlan({
     id,
     jobId,
     maxAttempts: deps.jobs.attempts,
@@ -31,10 +31,10 @@ export async function planStack(
   }
   // One plan waits per stack: a request while it does gets that job, already queued.
   if (request.outcome === 'queued') return getJob(deps, request.jobId);
-  const inputs = (await deps.store.resources.setInputs(id)) ?? {};
+  const inputs = (await deps.store.stacks.setInputs(id)) ?? {};
   const data = {
     jobId,
-    resourceId: id,
+    stackId: id,
     action: 'plan' as const,
     template: refOf(template),
     inputs,

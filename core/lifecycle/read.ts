@@ -1,22 +1,18 @@
-// Reading a resource or a job that must exist.
+// Reading a stack or a job that must exist.
 import { AppError } from '../errors.ts';
-import type { Job, Resource } from '../schemas/index.ts';
+import type { Job, Stack } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 
-// `templateName`: only a resource of this template (a route's own).
-export async function getResource(
-  deps: Pick<LifecycleDeps, 'store'>,
-  id: string,
-  templateName?: string,
-): Promise<Resource> {
-  const resource = await deps.store.resources.get(id);
-  if (!resource || (templateName !== undefined && resource.template.name !== templateName)) {
+// `templateName`: only a stack of this template (a route's own).
+export async function getStack(deps: Pick<LifecycleDeps, 'store'>, id: string, templateName?: string): Promise<Stack> {
+  const stack = await deps.store.stacks.get(id);
+  if (!stack || (templateName !== undefined && stack.template.name !== templateName)) {
     throw new AppError(
       'resource-not-found',
       `no ${templateName === undefined ? '' : `${templateName} `}resource with id ${id}`,
     );
   }
-  return resource;
+  return stack;
 }
 
 export async function getJob(deps: Pick<LifecycleDeps, 'store'>, jobId: string): Promise<Job> {

@@ -1,12 +1,12 @@
 // A failed create, or a failed update, tried again.
 import { AppError } from '../errors.ts';
 import { newJobId } from '../ids.ts';
-import type { Resource, ResourceInputs } from '../schemas/index.ts';
+import type { Stack, StackInputs } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
 import { notValidForTemplate, openSecrets } from './inputs.ts';
-import { getResource } from './read.ts';
+import { getStack } from './read.ts';
 import { retryUpdate } from './update.ts';
 import { type AuditContext, noted } from '../store/index.ts';
 
@@ -20,14 +20,14 @@ export async function retryStack(
   templateName: string,
   id: string,
   audit: AuditContext,
-): Promise<Resource> {
-  const existing = await getResource(deps, id, templateName);
+): Promise<Stack> {
+  const existing = await getStack(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
   if (existing.status === 'update_failed') return retryUpdate(deps, template, existing, audit);
-  const inputs = (await deps.store.resources.setInputs(id)) ?? {};
+  const inputs = (await deps.store.stacks.setInputs(id)) ?? {};
   await checkInputs(deps, template, id, inputs);
   const jobId = newJobId();
-  const request = await deps.store.resources.requestRetry({
+  const request = await deps.store.stacks.requestRetry({
     id,
     jobId,
     maxAttempts: deps.jobs.attempts,
@@ -43,20 +43,20 @@ export async function retryStack(
       `only a failed create or update can be retried; resource ${id} is ${request.status}${hint}`,
     );
   }
-  const resource = await getResource(deps, id);
+  const stack = await getStack(deps, id);
   await enqueueOrRecordFailure(
     deps,
-    { jobId, resourceId: id, action: 'create', template: refOf(template), inputs, retry: true, actor: audit.actor },
+    { jobId, stackId: id, action: 'create', template: refOf(template), inputs, retry: true, actor: audit.actor },
     'failed',
     'the retry could not be queued; send it again',
   );
-  return resource;
+  return stack;
 }
 
 // The stack's inputs, sensitive ones included, must satisfy the template's
 // schema as served now: a changed template may have made them invalid, and
 // Terraform should not be the first to say so.
-async function checkInputs(deps: LifecycleDeps, template: Template, id: string, inputs: ResourceInputs): Promise<void> {
+async function checkInputs(deps: LifecycleDeps, template: Template, id: string, inputs: StackInputs): Promise<void> {
   const advice = 'delete the stack, or create a new one with valid inputs';
   const secrets = await openSecrets(deps, id);
   // The catalogue serves no template with sensitive inputs without a key,

@@ -5,15 +5,15 @@
 import { AppError, validationFailed } from '../errors.ts';
 import { newJobId } from '../ids.ts';
 import { applyMergePatch } from '../merge-patch.ts';
-import type { Resource, ResourceInputs } from '../schemas/index.ts';
+import type { Stack, StackInputs } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
 import { notValidForTemplate, openSealed, openSecrets, sealSecrets, splitSensitive } from './inputs.ts';
-import { getResource } from './read.ts';
+import { getStack } from './read.ts';
 import { type AuditContext, type AuditNote, noted } from '../store/index.ts';
 
-export type StackChange = { inputs: ResourceInputs; autoApply: boolean };
+export type StackChange = { inputs: StackInputs; autoApply: boolean };
 
 export async function updateStack(
   deps: LifecycleDeps,
@@ -21,20 +21,20 @@ export async function updateStack(
   id: string,
   change: StackChange,
   audit: AuditContext,
-): Promise<Resource> {
-  const resource = await getResource(deps, id, templateName);
-  if (resource.status !== 'ready' && resource.status !== 'update_failed') throw notUpdatable(id, resource.status);
+): Promise<Stack> {
+  const stack = await getStack(deps, id, templateName);
+  if (stack.status !== 'ready' && stack.status !== 'update_failed') throw notUpdatable(id, stack.status);
   const template = servedTemplate(deps, templateName);
   // The inputs the caller set so far, sensitive ones included; defaults stay Terraform's.
-  const current = { ...((await deps.store.resources.setInputs(id)) ?? {}), ...(await openSecrets(deps, id)) };
-  const merged = applyMergePatch(current, change.inputs) as ResourceInputs;
+  const current = { ...((await deps.store.stacks.setInputs(id)) ?? {}), ...(await openSecrets(deps, id)) };
+  const merged = applyMergePatch(current, change.inputs) as StackInputs;
   const parsed = template.inputsSchema.safeParse(merged);
   if (!parsed.success) throw validationFailed(parsed.error.issues, 'body.inputs');
   return queueChange(
     deps,
     template,
     id,
-    { inputs: parsed.data as ResourceInputs, autoApply: change.autoApply },
+    { inputs: parsed.data as StackInputs, autoApply: change.autoApply },
     noted(audit, 'stack.update'),
   );
 }
@@ -46,13 +46,13 @@ export async function updateStack(
 export async function retryUpdate(
   deps: LifecycleDeps,
   template: Template,
-  resource: Resource,
+  stack: Stack,
   audit: AuditContext,
-): Promise<Resource> {
-  const asked = await deps.store.jobs.requestedChange(resource.job.id);
+): Promise<Stack> {
+  const asked = await deps.store.jobs.requestedChange(stack.job.id);
   if (!asked)
-    throw new AppError('invalid-state', `resource ${resource.id}'s last job is not an update; send PATCH to change it`);
-  const inputs = { ...asked.inputs, ...openSealed(deps, asked.secrets, resource.id) };
+    throw new AppError('invalid-state', `resource ${stack.id}'s last job is not an update; send PATCH to change it`);
+  const inputs = { ...asked.inputs, ...openSealed(deps, asked.secrets, stack.id) };
   const parsed = template.inputsSchema.safeParse(inputs);
   if (!parsed.success)
     throw notValidForTemplate(
@@ -64,8 +64,8 @@ export async function retryUpdate(
   return queueChange(
     deps,
     template,
-    resource.id,
-    { inputs: parsed.data as ResourceInputs, autoApply: asked.autoApply },
+    stack.id,
+    { inputs: parsed.data as StackInputs, autoApply: asked.autoApply },
     noted(audit, 'stack.retry'),
   );
 }
@@ -78,11 +78,11 @@ async function queueChange(
   id: string,
   change: StackChange,
   audit: AuditNote | undefined,
-): Promise<Resource> {
+): Promise<Stack> {
   const inputs = change.inputs;
   const { open, sealed } = splitSensitive(template, inputs);
   const jobId = newJobId();
-  const request = await deps.store.resources.requestUpdate({
+  const request = await deps.store.stacks.requestUpdate({
     id,
     jobId,
     maxAttempts: deps.jobs.attempts,
@@ -99,7 +99,7 @@ async function queueChange(
     deps,
     {
       jobId,
-      resourceId: id,
+      stackId: id,
       action: 'update',
       template: refOf(template),
       inputs: open,
@@ -109,7 +109,7 @@ async function queueChange(
     'update_failed',
     'the update job could not be queued; send PATCH again',
   );
-  return getResource(deps, id);
+  return getStack(deps, id);
 }
 
 function notUpdatable(id: string, status: string): AppError {

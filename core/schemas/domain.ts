@@ -6,7 +6,7 @@ import { JOB_ERRORS } from '../errors.ts';
 import { ID_PATTERN, ID_PATTERN_SOURCE } from '../ids.ts';
 import { JobPolicy } from './policy-results.ts';
 
-export const ResourceId = z.string().regex(ID_PATTERN, 'must be 16 characters of 0-9 and a-z').meta({
+export const StackId = z.string().regex(ID_PATTERN, 'must be 16 characters of 0-9 and a-z').meta({
   description: 'Resource id; also the Terraform workspace name.',
   example: 'k3v9q2m8x1c4b7n0',
   pattern: ID_PATTERN_SOURCE,
@@ -62,9 +62,9 @@ export const StackInputs = z.record(z.string(), z.unknown()).meta({
   description:
     "The stack's Terraform inputs: those set on create, and the template's defaults for the rest. Sensitive inputs are never shown.",
 });
-export type ResourceInputs = z.infer<typeof StackInputs>;
+export type StackInputs = z.infer<typeof StackInputs>;
 
-export const RESOURCE_STATUSES = [
+export const STACK_STATUSES = [
   'creating',
   'ready',
   'failed',
@@ -74,8 +74,8 @@ export const RESOURCE_STATUSES = [
   'deleted',
   'delete_failed',
 ] as const;
-export const ResourceStatus = z.enum(RESOURCE_STATUSES).meta({ id: 'ResourceStatus' });
-export type ResourceStatus = z.infer<typeof ResourceStatus>;
+export const StackStatus = z.enum(STACK_STATUSES).meta({ id: 'ResourceStatus' });
+export type StackStatus = z.infer<typeof StackStatus>;
 
 export const JOB_ACTIONS = ['create', 'update', 'delete', 'plan'] as const;
 export const JobAction = z.enum(JOB_ACTIONS).meta({
@@ -260,7 +260,7 @@ export const StackTemplateRef = TemplateRef.extend({
 
 export const StackState = z
   .object({
-    workspace: ResourceId.meta({ description: "The stack's Terraform workspace: its id." }),
+    workspace: StackId.meta({ description: "The stack's Terraform workspace: its id." }),
     workspace_key_prefix: z.string().nullable().meta({
       description:
         "The S3 backend's `workspace_key_prefix` the stack's state is under (`tfcompute-stacks/{id}`), so its state object is `{workspace_key_prefix}/{id}/{key}` in the backend's bucket. null: a stack created before stacks had their own prefix, whose state is under the backend's configured `workspace_key_prefix` (`env:` unless set).",
@@ -274,11 +274,11 @@ export const StackState = z
   });
 export type StackState = z.infer<typeof StackState>;
 
-export const Resource = z
+export const Stack = z
   .object({
-    id: ResourceId,
+    id: StackId,
     project: ProjectName,
-    status: ResourceStatus,
+    status: StackStatus,
     template: StackTemplateRef,
     inputs: StackInputs,
     outputs: Outputs,
@@ -319,12 +319,12 @@ export const Resource = z
       state: { workspace: 'k3v9q2m8x1c4b7n0', workspace_key_prefix: 'tfcompute-stacks/k3v9q2m8x1c4b7n0' },
     },
   });
-export type Resource = z.infer<typeof Resource>;
+export type Stack = z.infer<typeof Stack>;
 
 export const Job = z
   .object({
     id: JobId,
-    resource_id: ResourceId,
+    resource_id: StackId,
     project: ProjectName,
     action: JobAction,
     status: JobStatus,

@@ -1,7 +1,7 @@
 // What HTTP requests carry, and the list response: the API validates
 // requests with these, and the OpenAPI document is generated from them.
 import { z } from 'zod';
-import { DriftStatus, Job, JobId, ProjectName, Resource, ResourceId, ResourceStatus } from './domain.ts';
+import { DriftStatus, Job, JobId, ProjectName, Stack, StackId, StackStatus } from './domain.ts';
 
 const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_TTL_SECONDS = 90 * 86_400;
@@ -19,9 +19,9 @@ export const Ttl = z
     example: '2h',
   });
 
-export const ResourceList = z
+export const StackList = z
   .object({
-    items: z.array(Resource),
+    items: z.array(Stack),
     next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
   })
   .meta({ id: 'ResourceList', description: 'A page of resources, newest first.' });
@@ -35,7 +35,7 @@ export const JobList = z
 
 export const ListQuery = z.strictObject({
   project: ProjectName.optional().meta({ description: 'Only the stacks of this project.' }),
-  status: ResourceStatus.optional().meta({ description: 'Only resources in this status.' }),
+  status: StackStatus.optional().meta({ description: 'Only resources in this status.' }),
   drift: DriftStatus.optional().meta({
     description: 'Only stacks whose last drift result is this one (`unknown`: deleted stacks excluded).',
   }),
@@ -43,7 +43,7 @@ export const ListQuery = z.strictObject({
   cursor: z.string().max(200).optional().meta({ description: 'Opaque cursor from a previous page.' }),
 });
 
-export const ResourceIdParams = z.object({ id: ResourceId });
+export const StackIdParams = z.object({ id: StackId });
 
 // A PATCH body; `inputs` is checked against the template once merged.
 export const UpdateRequest = z

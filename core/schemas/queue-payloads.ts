@@ -1,11 +1,28 @@
 // Job data as it travels through the queue from the API to the workers.
 import { z } from 'zod';
-import { DeliveryId, JobAction, JobId, ResourceId, TemplateName, TemplateRef, WebhookId } from './domain.ts';
+import { DeliveryId, JobAction, JobId, StackId, TemplateName, TemplateRef, WebhookId } from './domain.ts';
+
+// On the queue the stack's id keeps the name queued jobs have always carried,
+// `resourceId`: expire timers and drift-check schedules wait in Redis across
+// upgrades, and workers of the previous version run beside a new API during
+// a rolling one. The code calls it stackId; these two convert at the edge.
+export function toQueue<T extends { stackId: string }>({
+  stackId,
+  ...rest
+}: T): Omit<T, 'stackId'> & { resourceId: string } {
+  return { ...rest, resourceId: stackId };
+}
+function fromQueue<T extends { resourceId: string }>({
+  resourceId,
+  ...rest
+}: T): Omit<T, 'resourceId'> & { stackId: string } {
+  return { ...rest, stackId: resourceId };
+}
 
 // The worker parses it again: anything could have written to the queue.
-export const JobData = z.strictObject({
+export const QueuedJobData = z.strictObject({
   jobId: JobId,
-  resourceId: ResourceId,
+  resourceId: StackId,
   action: JobAction,
   // The template and version the API validated the inputs against: a worker
   // with another version of it does not run this job (see worker/terraform/templates.ts).
@@ -35,21 +52,25 @@ export const JobData = z.strictObject({
     .regex(/^tfcompute-stacks\/[0-9a-z]{16}$/)
     .optional(),
 });
-export type JobData = z.infer<typeof JobData>;
-// What the API writes: the flags with defaults may be left out.
-export type NewJobData = z.input<typeof JobData>;
+export const JobData = QueuedJobData.transform(fromQueue);
+export type JobData = z.output<typeof JobData>;
+// What the API writes (the flags with defaults may be left out), and how it travels.
+export type NewJobData = Omit<z.input<typeof QueuedJobData>, 'resourceId'> & { stackId: string };
+export type QueuedJobData = z.input<typeof QueuedJobData>;
 
 // An `expire` job: fires when a stack's ttl runs out and requests its delete.
-export const ExpireJobData = z.strictObject({ resourceId: ResourceId });
-export type ExpireJobData = z.infer<typeof ExpireJobData>;
+export const ExpireJobData = z.strictObject({ resourceId: StackId }).transform(fromQueue);
+export type ExpireJobData = z.output<typeof ExpireJobData>;
 
 // A `forget-plan` job: removes the saved plan of an update that was discarded.
-export const ForgetPlanJobData = z.strictObject({ resourceId: ResourceId, jobId: JobId, template: TemplateName });
-export type ForgetPlanJobData = z.infer<typeof ForgetPlanJobData>;
+export const ForgetPlanJobData = z
+  .strictObject({ resourceId: StackId, jobId: JobId, template: TemplateName })
+  .transform(fromQueue);
+export type ForgetPlanJobData = z.output<typeof ForgetPlanJobData>;
 
 // A scheduled drift check of one stack (its own queue, see worker/jobs/drift-checks.ts).
-export const DriftCheckJobData = z.strictObject({ resourceId: ResourceId });
-export type DriftCheckJobData = z.infer<typeof DriftCheckJobData>;
+export const DriftCheckJobData = z.strictObject({ resourceId: StackId }).transform(fromQueue);
+export type DriftCheckJobData = z.output<typeof DriftCheckJobData>;
 
 // One delivery of an event to a webhook (its own queue, see
 // worker/webhooks/deliveries.ts); the event itself is in the delivery's record.

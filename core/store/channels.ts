@@ -2,10 +2,10 @@
 // log writes (for live log readers) and cancel requests (for the worker
 // running the job). Subscribing needs a connection of its own.
 import type { RedisConnection } from '../redis.ts';
-import type { JobStatus, ResourceStatus } from '../schemas/index.ts';
+import type { JobStatus, StackStatus } from '../schemas/index.ts';
 import type { ContextOf } from './context.ts';
 
-export type JobEvent = { resourceId: string; jobId: string; status: JobStatus; resourceStatus?: ResourceStatus };
+export type JobEvent = { stackId: string; jobId: string; status: JobStatus; stackStatus?: StackStatus };
 
 export type Message =
   | { topic: 'job'; event: JobEvent }

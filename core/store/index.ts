@@ -1,6 +1,6 @@
-// Resource and job records in Redis. Every change that touches more than one
+// Stack and job records in Redis. Every change that touches more than one
 // key runs as one Lua script (lua/) or MULTI, so a reader never sees a
-// resource whose status, index entries and job disagree. The connection stays
+// stack whose status, index entries and job disagree. The connection stays
 // inside: callers ask the store's parts, by concern.
 import type { RedisConnection } from '../redis.ts';
 import { Channels } from './channels.ts';
@@ -14,7 +14,7 @@ import { Migrations } from './migrations.ts';
 import { Outbox } from './outbox.ts';
 import { Projects } from './projects.ts';
 import { Webhooks } from './webhooks.ts';
-import { Resources } from './resources.ts';
+import { Stacks } from './stacks.ts';
 import { Scripts } from './scripts.ts';
 import { ApiTokens } from './tokens.ts';
 import { Audit } from './audit.ts';
@@ -32,7 +32,7 @@ export type { Page } from './pages.ts';
 export { INSTALLATION, noted, type Actor, type AuditContext, type AuditFilter, type AuditNote } from './audit.ts';
 export type { NewToken, TokenCreate, TokenRecord } from './tokens.ts';
 export type { PolicyChanges, PolicyRecord } from './policies.ts';
-export { IDEMPOTENCY_SECONDS, type NewResource } from './resources.ts';
+export { IDEMPOTENCY_SECONDS, type NewStack } from './stacks.ts';
 
 // AUDIT_RETENTION_DAYS's default, for stores made without the setting (tools, tests).
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
@@ -40,7 +40,7 @@ export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 type StoreOptions = { retentionDays?: number; now?: () => number; waitReplicas?: number };
 
 export class Store {
-  readonly resources: Resources;
+  readonly stacks: Stacks;
   readonly jobs: Jobs;
   readonly logs: Logs;
   readonly leases: Leases;
@@ -62,7 +62,7 @@ export class Store {
     const auditSettings = { retentionMs, now: options.now ?? Date.now };
     const scripts = new Scripts(redis, prefix, options.waitReplicas ?? 0);
     const context: StoreContext = { redis, keys: new Keys(prefix), scripts, jobRetentionSeconds, audit: auditSettings };
-    this.resources = new Resources(context);
+    this.stacks = new Stacks(context);
     this.jobs = new Jobs(context);
     this.logs = new Logs(context);
     this.leases = new Leases(context);

@@ -1,8 +1,8 @@
 // Jobs: their records and the transitions a worker and the API make
-// (start an attempt, hand it back, finish, cancel), and the resource's queue
+// (start an attempt, hand it back, finish, cancel), and the stack's queue
 // of unfinished jobs that orders them.
 import type { DriftFinding, Job, JobError, JobPolicy, JobProgress, JobResult } from '../schemas/index.ts';
-import type { Outputs, Plan, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
+import type { Outputs, Plan, StackInputs, StackStatus } from '../schemas/index.ts';
 import { type ContextOf, nowArgs } from './context.ts';
 import { parse, type ApproveOutcome, type CancelOutcome, type DiscardOutcome, type FinishOutcome } from './outcomes.ts';
 import type { OverrideOutcome, PlannedOutcome, PolicyFailedOutcome, StartOutcome } from './outcomes.ts';
@@ -11,7 +11,7 @@ import { toJob } from './records.ts';
 import { IndexMember } from './keys.ts';
 import { auditRecord, type AuditNote } from './audit.ts';
 
-type RequestedChange = { inputs: ResourceInputs; secrets: string | undefined; autoApply: boolean };
+type RequestedChange = { inputs: StackInputs; secrets: string | undefined; autoApply: boolean };
 
 const CANCELLED_ON_REQUEST: JobError = {
   code: 'cancelled',
@@ -21,10 +21,10 @@ const CANCELLED_ON_REQUEST: JobError = {
 };
 
 export type JobEnd = {
-  resourceId: string;
+  stackId: string;
   jobId: string;
   jobStatus: 'succeeded' | 'failed' | 'cancelled';
-  resourceStatus: ResourceStatus;
+  stackStatus: StackStatus;
   outputs?: Outputs;
   result?: JobResult;
   plan?: Plan;
@@ -49,9 +49,9 @@ export class Jobs {
   // lua/includes/history.lua). A job whose record has expired and whose id
   // has not been dropped yet is left out, so a page may hold fewer than
   // `limit`; a stack with no job since the history began has none.
-  async history(resourceId: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<Job>> {
+  async history(stackId: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<Job>> {
     const { redis, keys } = this.#c;
-    const history = keys.history(resourceId);
+    const history = keys.history(stackId);
     const { members, nextCursor } = await pageOfMembers(redis, history, 'newest', page.limit, page.cursor);
     const pipeline = redis.pipeline();
     for (const member of members) pipeline.hgetall(keys.job(IndexMember.id(member)));
@@ -64,30 +64,30 @@ export class Jobs {
     return { items, nextCursor };
   }
 
-  // The oldest unfinished job of a resource: the only one that may run.
-  async head(resourceId: string): Promise<string | null> {
-    return this.#c.redis.lindex(this.#c.keys.ops(resourceId), 0);
+  // The oldest unfinished job of a stack: the only one that may run.
+  async head(stackId: string): Promise<string | null> {
+    return this.#c.redis.lindex(this.#c.keys.ops(stackId), 0);
   }
 
-  async isPending(resourceId: string, jobId: string): Promise<boolean> {
-    return (await this.#c.redis.lpos(this.#c.keys.ops(resourceId), jobId)) !== null;
+  async isPending(stackId: string, jobId: string): Promise<boolean> {
+    return (await this.#c.redis.lpos(this.#c.keys.ops(stackId), jobId)) !== null;
   }
 
-  async pendingCount(resourceId: string): Promise<number> {
-    return this.#c.redis.llen(this.#c.keys.ops(resourceId));
+  async pendingCount(stackId: string): Promise<number> {
+    return this.#c.redis.llen(this.#c.keys.ops(stackId));
   }
 
-  async markRunning(resourceId: string, jobId: string): Promise<StartOutcome> {
+  async markRunning(stackId: string, jobId: string): Promise<StartOutcome> {
     const { keys, scripts } = this.#c;
     const { now, nowMs } = nowArgs();
-    const scriptKeys = [keys.resource(resourceId), keys.job(jobId)];
+    const scriptKeys = [keys.stack(stackId), keys.job(jobId)];
     const reply = await scripts.run('mark-running', scriptKeys, { jobId, now, nowMs });
     return parse.markRunning(reply);
   }
 
-  async requeue(resourceId: string, jobId: string, error: JobError | undefined): Promise<void> {
+  async requeue(stackId: string, jobId: string, error: JobError | undefined): Promise<void> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('requeue', [keys.resource(resourceId), keys.job(jobId)], {
+    const reply = await scripts.run('requeue', [keys.stack(stackId), keys.job(jobId)], {
       jobId,
       now: nowArgs().now,
       error: error ? JSON.stringify(error) : '',
@@ -100,13 +100,13 @@ export class Jobs {
     const { now, nowMs } = nowArgs();
     const reply = await scripts.run(
       'finish',
-      [keys.resource(end.resourceId), keys.job(end.jobId), keys.ops(end.resourceId), keys.log(end.jobId)],
+      [keys.stack(end.stackId), keys.job(end.jobId), keys.ops(end.stackId), keys.log(end.jobId)],
       {
         jobId: end.jobId,
         now,
         nowMs,
         jobStatus: end.jobStatus,
-        resourceStatus: end.resourceStatus,
+        stackStatus: end.stackStatus,
         outputs: end.outputs ? JSON.stringify(end.outputs) : '',
         result: end.result ? JSON.stringify(end.result) : '',
         error: end.error ? JSON.stringify(end.error) : '',
@@ -120,10 +120,10 @@ export class Jobs {
   }
 
   // See cancel-3.lua.
-  async cancel(resourceId: string, jobId: string, audit?: AuditNote): Promise<CancelOutcome> {
+  async cancel(stackId: string, jobId: string, audit?: AuditNote): Promise<CancelOutcome> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run('cancel', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], {
+    const reply = await scripts.run('cancel', [keys.stack(stackId), keys.job(jobId), keys.ops(stackId)], {
       jobId,
       now,
       nowMs,
@@ -135,22 +135,17 @@ export class Jobs {
   }
 
   // An update's plan is saved: it waits for approval (see mark-planned-2.lua).
-  async markPlanned(resourceId: string, jobId: string, plan: Plan): Promise<PlannedOutcome> {
+  async markPlanned(stackId: string, jobId: string, plan: Plan): Promise<PlannedOutcome> {
     const { keys, scripts } = this.#c;
     const args = { jobId, now: nowArgs().now, plan: JSON.stringify(plan) };
-    return parse.markPlanned(await scripts.run('mark-planned', [keys.resource(resourceId), keys.job(jobId)], args));
+    return parse.markPlanned(await scripts.run('mark-planned', [keys.stack(stackId), keys.job(jobId)], args));
   }
 
   // A soft-mandatory policy failed on the saved plan: the job waits for an
   // override or a discard (see mark-policy-failed-2.lua).
-  async markPolicyFailed(
-    resourceId: string,
-    jobId: string,
-    plan: Plan,
-    policy: JobPolicy,
-  ): Promise<PolicyFailedOutcome> {
+  async markPolicyFailed(stackId: string, jobId: string, plan: Plan, policy: JobPolicy): Promise<PolicyFailedOutcome> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('mark-policy-failed', [keys.resource(resourceId), keys.job(jobId)], {
+    const reply = await scripts.run('mark-policy-failed', [keys.stack(stackId), keys.job(jobId)], {
       jobId,
       now: nowArgs().now,
       plan: JSON.stringify(plan),
@@ -167,14 +162,14 @@ export class Jobs {
 
   // `by`: the principal's name; the job's `policy.override` records it with the reason.
   async override(
-    resourceId: string,
+    stackId: string,
     jobId: string,
     by: string,
     reason: string,
     audit?: AuditNote,
   ): Promise<OverrideOutcome> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('override', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], {
+    const reply = await scripts.run('override', [keys.stack(stackId), keys.job(jobId), keys.ops(stackId)], {
       jobId,
       now: nowArgs().now,
       by,
@@ -185,9 +180,9 @@ export class Jobs {
   }
 
   // `approvedBy`: the principal's name, recorded on the job.
-  async approve(resourceId: string, jobId: string, approvedBy: string, audit?: AuditNote): Promise<ApproveOutcome> {
+  async approve(stackId: string, jobId: string, approvedBy: string, audit?: AuditNote): Promise<ApproveOutcome> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('approve', [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)], {
+    const reply = await scripts.run('approve', [keys.stack(stackId), keys.job(jobId), keys.ops(stackId)], {
       jobId,
       now: nowArgs().now,
       approvedBy,
@@ -198,7 +193,7 @@ export class Jobs {
 
   // Ends a planned update unapplied, as `discarded` or `cancelled`.
   async discardPlan(
-    resourceId: string,
+    stackId: string,
     jobId: string,
     status: 'discarded' | 'cancelled',
     error: JobError,
@@ -206,19 +201,15 @@ export class Jobs {
   ): Promise<DiscardOutcome> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run(
-      'discard-plan',
-      [keys.resource(resourceId), keys.job(jobId), keys.ops(resourceId)],
-      {
-        jobId,
-        now,
-        nowMs,
-        status,
-        error: JSON.stringify(error),
-        retentionSeconds: jobRetentionSeconds,
-        audit: auditRecord(this.#c, audit),
-      },
-    );
+    const reply = await scripts.run('discard-plan', [keys.stack(stackId), keys.job(jobId), keys.ops(stackId)], {
+      jobId,
+      now,
+      nowMs,
+      status,
+      error: JSON.stringify(error),
+      retentionSeconds: jobRetentionSeconds,
+      audit: auditRecord(this.#c, audit),
+    });
     return parse.discardPlan(reply);
   }
 
@@ -228,22 +219,22 @@ export class Jobs {
   }
 
   // The inputs an update's stack will show if it succeeds (sensitive ones apart).
-  async newInputs(jobId: string): Promise<ResourceInputs | undefined> {
+  async newInputs(jobId: string): Promise<StackInputs | undefined> {
     const inputs = await this.#c.redis.hget(this.#c.keys.job(jobId), 'new_inputs');
-    return inputs ? (JSON.parse(inputs) as ResourceInputs) : undefined;
+    return inputs ? (JSON.parse(inputs) as StackInputs) : undefined;
   }
 
   // The S3 backend's workspace_key_prefix of the stack's own, or undefined
   // for a stack from before stacks had one: its state stays under the
   // backend's configured prefix (see stackStatePrefix in core/ids.ts).
-  async statePrefix(resourceId: string): Promise<string | undefined> {
-    return (await this.#c.redis.hget(this.#c.keys.resource(resourceId), 'state_prefix')) || undefined;
+  async statePrefix(stackId: string): Promise<string | undefined> {
+    return (await this.#c.redis.hget(this.#c.keys.stack(stackId), 'state_prefix')) || undefined;
   }
 
   // The status an update found its stack in, to go back to if it changes nothing.
-  async previousStatus(jobId: string): Promise<ResourceStatus | undefined> {
+  async previousStatus(jobId: string): Promise<StackStatus | undefined> {
     const status = await this.#c.redis.hget(this.#c.keys.job(jobId), 'previous_status');
-    return (status as ResourceStatus | null) ?? undefined;
+    return (status as StackStatus | null) ?? undefined;
   }
 
   // What an update asked for: the inputs it set (sensitive ones apart, sealed)
@@ -252,7 +243,7 @@ export class Jobs {
     const fields = ['action', 'new_inputs', 'new_set_inputs', 'new_secrets', 'auto_apply'];
     const [action, inputs, set, secrets, autoApply] = await this.#c.redis.hmget(this.#c.keys.job(jobId), ...fields);
     if (action !== 'update' || !inputs || !set) return null;
-    const all = JSON.parse(inputs) as ResourceInputs;
+    const all = JSON.parse(inputs) as StackInputs;
     const names = (JSON.parse(set) as string[]).filter((name) => name in all);
     const chosen = Object.fromEntries(names.map((name) => [name, all[name]]));
     return { inputs: chosen, secrets: secrets || undefined, autoApply: autoApply === '1' };

@@ -1,12 +1,12 @@
 // The store's key layout. The Lua scripts' copy, lua/includes/keys.lua, is
 // checked against this one by test/store-keys.test.ts. Under the configured prefix P:
-//   P:res:{id}            hash   the resource
-//   P:res:{id}:ops        list   ids of the resource's unfinished jobs, oldest first;
-//                                only the head may run (per-resource ordering)
+//   P:res:{id}            hash   the stack
+//   P:res:{id}:ops        list   ids of the stack's unfinished jobs, oldest first;
+//                                only the head may run (per-stack ordering)
 //   P:res:{id}:jobs       zset   the stack's job history: every job it got, by index member
 //                                ("{created_ms}:{job id}", score 0), kept as long as the job
 //                                records it names (see lua/includes/history.lua)
-//   P:res:index           zset   every resource, by index member (score 0, lexical order)
+//   P:res:index           zset   every stack, by index member (score 0, lexical order)
 //   P:res:status:{s}      zset   the same members, by status
 //   P:tpl:{t}:index       zset   the members of template t's resources
 //   P:tpl:{t}:status:{s}  zset   the same, by status
@@ -32,7 +32,7 @@
 //   P:job:{id}:log        string the job's Terraform output
 //   P:worker:{id}         string a live worker's lease (expires unless renewed)
 //   P:owner:{name}:live   set    ids of a token's resources that are not deleted (the per-token cap)
-//   P:idem:{name}:{hash}  string "{resourceId} {fingerprint}" for an Idempotency-Key, for 24 h
+//   P:idem:{name}:{hash}  string "{stackId} {fingerprint}" for an Idempotency-Key, for 24 h
 //   P:schema              string the version of this layout the records are in (see migrations.ts)
 //   P:metrics:jobs        hash   job duration histogram, "{action}|{outcome}|{field}" -> count or sum
 //   P:metrics:policies    hash   policy evaluations, "{policy id}|{outcome}" -> count
@@ -64,7 +64,7 @@
 //   P:logs                pubsub ids of jobs whose log grew
 //   P:replica-mark        string a counter written before each WAIT (replica-wait.ts)
 import { createHash } from 'node:crypto';
-import type { DriftStatus, ResourceStatus } from '../schemas/index.ts';
+import type { DriftStatus, StackStatus } from '../schemas/index.ts';
 
 // The drift results a stack can be indexed by; `unknown` is being in neither.
 export type DriftResult = Exclude<DriftStatus, 'unknown'>;
@@ -76,19 +76,19 @@ export class Keys {
     this.prefix = prefix;
   }
 
-  resource(id: string): string {
+  stack(id: string): string {
     return `${this.prefix}:res:${id}`;
   }
-  ops(resourceId: string): string {
-    return `${this.prefix}:res:${resourceId}:ops`;
+  ops(stackId: string): string {
+    return `${this.prefix}:res:${stackId}:ops`;
   }
-  history(resourceId: string): string {
-    return `${this.prefix}:res:${resourceId}:jobs`;
+  history(stackId: string): string {
+    return `${this.prefix}:res:${stackId}:jobs`;
   }
   get index(): string {
     return `${this.prefix}:res:index`;
   }
-  status(status: ResourceStatus): string {
+  status(status: StackStatus): string {
     return `${this.prefix}:res:status:${status}`;
   }
   // A template's list indexes: across projects, or of one project.
@@ -98,7 +98,7 @@ export class Keys {
   templateIndex(template: string, project?: string): string {
     return `${this.#templateScope(template, project)}:index`;
   }
-  templateStatus(template: string, status: ResourceStatus, project?: string): string {
+  templateStatus(template: string, status: StackStatus, project?: string): string {
     return `${this.#templateScope(template, project)}:status:${status}`;
   }
   drift(drift: DriftResult): string {
@@ -107,7 +107,7 @@ export class Keys {
   templateDrift(template: string, drift: DriftStatus, project?: string): string {
     return `${this.#templateScope(template, project)}:drift:${drift}`;
   }
-  templateStatusDrift(template: string, status: ResourceStatus, drift: DriftStatus, project?: string): string {
+  templateStatusDrift(template: string, status: StackStatus, drift: DriftStatus, project?: string): string {
     return `${this.#templateScope(template, project)}:status:${status}:drift:${drift}`;
   }
   project(name: string): string {
@@ -223,7 +223,7 @@ export class Keys {
   }
 }
 
-// A resource's member in the index sets: "{created_ms, 15 digits}:{id}"
+// A stack's member in the index sets: "{created_ms, 15 digits}:{id}"
 // (a job's in its stack's history likewise). Members sort lexically in
 // creation order, so a page is a range of members and a cursor is the last
 // member of the previous page.
@@ -234,7 +234,7 @@ export const IndexMember = {
   encode(createdMs: number, id: string): string {
     return `${msPart(createdMs)}:${id}`;
   },
-  // The resource (or job) id of a member this store wrote.
+  // The stack (or job) id of a member this store wrote.
   id(member: string): string {
     const match = MEMBER_PATTERN.exec(member);
     if (!match) throw new Error(`not an index member: ${member}`);

@@ -5,12 +5,12 @@ import { DEFAULT_PROJECT } from '../access/roles.ts';
 import type { ContextOf } from './context.ts';
 import { parse } from './outcomes.ts';
 import type { MigrationArgs, MigrationName, ScriptArgs } from './script-args.ts';
-// Resources recorded before templates existed were all stacks of the single
+// Stacks recorded before templates existed were all stacks of the single
 // configuration then served, which is now the template of this name.
 import { LEGACY_TEMPLATE } from '../legacy.ts';
 
 // The layout versions, each reached by one script over a whole index.
-// 2: every resource names its template and is in that template's indexes.
+// 2: every stack names its template and is in that template's indexes.
 // 3: every live stack is in its template's drift index (unknown included),
 //    and in that of its template, status and drift together.
 // 4: every deleted stack is due to be forgotten, its sealed inputs gone.
@@ -19,7 +19,7 @@ import { LEGACY_TEMPLATE } from '../legacy.ts';
 // 6: every webhook belongs to a project; those before, to every project
 //    (lua/migrate-webhook-projects-2.lua says why not `default`).
 // 7: every stack has a job history, of the jobs its record still names.
-// `index`: what the script reads through (default: every resource);
+// `index`: what the script reads through (default: every stack);
 // `args`: the script's own arguments, beside those of every batch.
 const STEPS = [
   { version: 2, script: 'migrate-templates', args: () => ({ template: LEGACY_TEMPLATE }) },

@@ -1,11 +1,11 @@
 // What each script can answer, as named outcomes: the one place where a
 // script's reply (an array whose first element names the outcome, see the
 // Output section of each lua/*.lua header) becomes a typed value.
-import type { JobStatus, ResourceStatus } from '../schemas/index.ts';
+import type { JobStatus, StackStatus } from '../schemas/index.ts';
 
 export type CreateOutcome =
   | { outcome: 'created' }
-  | { outcome: 'replay'; resourceId: string; fingerprint: string }
+  | { outcome: 'replay'; stackId: string; fingerprint: string }
   | { outcome: 'cap'; live: number }
   | { outcome: 'no-project' }
   | { outcome: 'quota'; max: number };
@@ -19,7 +19,7 @@ export type DeleteRequest =
 
 export type RetryRequest =
   | { outcome: 'created'; jobId: string }
-  | { outcome: 'conflict'; status: ResourceStatus }
+  | { outcome: 'conflict'; status: StackStatus }
   | { outcome: 'missing' };
 
 export type PlanRequest =
@@ -96,7 +96,7 @@ export type MigrateBatch =
 export const parse = {
   create([outcome, a = '', b = '']: string[]): CreateOutcome {
     if (outcome === 'created') return { outcome };
-    if (outcome === 'replay') return { outcome, resourceId: a, fingerprint: b };
+    if (outcome === 'replay') return { outcome, stackId: a, fingerprint: b };
     if (outcome === 'cap') return { outcome, live: Number(a) };
     if (outcome === 'no-project') return { outcome };
     if (outcome === 'quota') return { outcome, max: Number(a) };
@@ -111,13 +111,13 @@ export const parse = {
   },
   requestRetry([outcome, a = '']: string[]): RetryRequest {
     if (outcome === 'missing') return { outcome };
-    if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
+    if (outcome === 'conflict') return { outcome, status: a as StackStatus };
     if (outcome === 'created') return { outcome, jobId: a };
     return unexpected('request-retry', outcome);
   },
   requestPlan([outcome, a = '']: string[]): PlanRequest {
     if (outcome === 'missing') return { outcome };
-    if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
+    if (outcome === 'conflict') return { outcome, status: a as StackStatus };
     if (outcome === 'created' || outcome === 'queued') return { outcome, jobId: a };
     if (outcome === 'busy') return { outcome };
     if (outcome === 'exists') return { outcome, headId: a };
@@ -125,7 +125,7 @@ export const parse = {
   },
   requestUpdate([outcome, a = '']: string[]): UpdateRequest {
     if (outcome === 'missing') return { outcome };
-    if (outcome === 'conflict') return { outcome, status: a as ResourceStatus };
+    if (outcome === 'conflict') return { outcome, status: a as StackStatus };
     if (outcome === 'created') return { outcome, jobId: a };
     return unexpected('request-update', outcome);
   },

@@ -1,22 +1,22 @@
-// Resource and job hashes as read from Redis, turned into the API's shapes.
+// Stack and job hashes as read from Redis, turned into the API's shapes.
 import { DEFAULT_PROJECT } from '../access/roles.ts';
 import { LEGACY_TEMPLATE } from '../legacy.ts';
 import type { Drift, DriftStatus, Job, JobAction, JobError, JobPolicy, JobProgress } from '../schemas/index.ts';
 import type { JobResult, JobStatus, Outputs, Plan, PlannedChange } from '../schemas/index.ts';
-import type { Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
+import type { Stack, StackInputs, StackStatus } from '../schemas/index.ts';
 
 type Hash = Record<string, string>;
 
-export function toResource(hash: Hash): Resource {
+export function toStack(hash: Hash): Stack {
   const jobId = hash.job_id ?? '';
-  const resource: Resource = {
+  const stack: Stack = {
     id: hash.id ?? '',
     // Records from before projects are in the default one (see migrations.ts).
     project: hash.project ?? DEFAULT_PROJECT,
-    status: hash.status as ResourceStatus,
+    status: hash.status as StackStatus,
     // A record from before templates has no version (see migrations.ts).
     template: { name: hash.template ?? LEGACY_TEMPLATE, version: hash.template_version ?? '' },
-    inputs: parseJson<ResourceInputs>(hash.inputs) as Resource['inputs'],
+    inputs: parseJson<StackInputs>(hash.inputs) as Stack['inputs'],
     outputs: parseJson<Outputs>(hash.outputs) ?? {},
     created_by: hash.created_by ?? '',
     expires_at: hash.expires_at || null,
@@ -34,8 +34,8 @@ export function toResource(hash: Hash): Resource {
     state: { workspace: hash.id ?? '', workspace_key_prefix: hash.state_prefix || null },
   };
   const error = toJobError(hash.error);
-  if (error) resource.error = error;
-  return resource;
+  if (error) stack.error = error;
+  return stack;
 }
 
 // A stack never checked (or recorded before drift was) is `unknown`.

@@ -23,7 +23,7 @@ type JobScript = { jobId: string; now: string };
 type NewJob = JobScript & { nowMs: number; maxAttempts: number; templateVersion: string } & Audit;
 
 export type CreateArgs = {
-  resourceId: string;
+  stackId: string;
   jobId: string;
   now: string;
   member: string;
@@ -66,7 +66,7 @@ export type MarkPolicyFailedArgs = JobScript & { plan: string; policy: string };
 export type FinishArgs = JobScript & {
   nowMs: number;
   jobStatus: string;
-  resourceStatus: string;
+  stackStatus: string;
   outputs: string;
   result: string;
   error: string;
@@ -87,7 +87,7 @@ export type MigrationArgs = {
 export type MigrationName = keyof MigrationArgs;
 type Migration<N extends MigrationName> = MigrationArgs[N] & { after: string; batch: number; version: number };
 
-export type DiscardArgs = JobScript & { resourceId: string };
+export type DiscardArgs = JobScript & { stackId: string };
 export type ForgetDeletedArgs = { nowMs: number; batch: number };
 // A script that takes nothing but the key prefix.
 export type NoArgs = Record<string, never>;

@@ -21,7 +21,7 @@ export const TEMPLATE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 // Paths under /api that are not templates.
 const RESERVED_NAMES = new Set(['templates', 'jobs', 'webhooks', 'event-types']);
 // Set by the service for every job, never by a caller.
-export const RESOURCE_ID_VARIABLE = 'resource_id';
+export const STACK_ID_VARIABLE = 'resource_id';
 // A create request's own field beside the inputs.
 const REQUEST_FIELDS = new Set(['ttl']);
 
@@ -174,21 +174,21 @@ function buildTemplate(
 ): Template {
   const file = path.join(dir, 'template.json');
   const byName = new Map(manifest.variables.map((v) => [v.name, v]));
-  if (!byName.has(RESOURCE_ID_VARIABLE)) {
+  if (!byName.has(STACK_ID_VARIABLE)) {
     throw new ConfigError(
-      `template ${dir}: declares no variable "${RESOURCE_ID_VARIABLE}"; tfcompute sets it to the stack's id (and Terraform workspace name), so the module must declare it`,
+      `template ${dir}: declares no variable "${STACK_ID_VARIABLE}"; tfcompute sets it to the stack's id (and Terraform workspace name), so the module must declare it`,
     );
   }
   for (const variable of Object.keys(options.variables ?? {})) {
     if (!byName.has(variable))
       throw new ConfigError(`${file}: variables.${variable}: the module declares no such variable`);
-    if (variable === RESOURCE_ID_VARIABLE)
+    if (variable === STACK_ID_VARIABLE)
       throw new ConfigError(`${file}: variables.${variable}: set by tfcompute, never by a caller or template.json`);
   }
   const inputs: TemplateInput[] = [];
   const operatorSet: VariableSpec[] = [];
   for (const variable of manifest.variables) {
-    if (variable.name === RESOURCE_ID_VARIABLE) continue;
+    if (variable.name === STACK_ID_VARIABLE) continue;
     const option = options.variables?.[variable.name] ?? {};
     if (option.expose === false) {
       operatorSet.push(variable);

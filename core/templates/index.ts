@@ -1,9 +1,9 @@
-// Templates: Terraform root modules served as resource types, their inputs
+// Templates: Terraform root modules served as stack types, their inputs
 // typed from their variables.
 export {
   Catalogue,
   loadCatalogue,
-  RESOURCE_ID_VARIABLE,
+  STACK_ID_VARIABLE,
   TEMPLATE_NAME,
   type Template,
   type TemplateInput,

@@ -20,7 +20,7 @@ import { createQueue, type JobQueue } from '../../core/queue.ts';
 import { closeRedis, connectRedis, duplicateConnection, type RedisConnection } from '../../core/redis.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
-import { FINISHED_JOB_STATUSES, type Job, type Resource } from '../../core/schemas/index.ts';
+import { FINISHED_JOB_STATUSES, type Job, type Stack } from '../../core/schemas/index.ts';
 import { Store, type Message } from '../../core/store/index.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import { loadCatalogue } from '../../core/templates/index.ts';
@@ -210,25 +210,25 @@ export class TestSystem {
     );
   }
 
-  // Resolves with the resource once it is in `status`, read again after each
+  // Resolves with the stack once it is in `status`, read again after each
   // of its jobs' events.
-  async waitForResourceStatus(id: string, status: Resource['status'], timeoutMs = 60_000): Promise<Resource> {
-    return this.waitForResource(id, (resource) => resource.status === status, timeoutMs, `not ${status}`);
+  async waitForStackStatus(id: string, status: Stack['status'], timeoutMs = 60_000): Promise<Stack> {
+    return this.waitForStack(id, (stack) => stack.status === status, timeoutMs, `not ${status}`);
   }
 
-  // Resolves with the resource once `done` accepts it, read again after each
+  // Resolves with the stack once `done` accepts it, read again after each
   // of its jobs' events (drift checks' included).
-  async waitForResource(
+  async waitForStack(
     id: string,
-    done: (resource: Resource) => boolean,
+    done: (stack: Stack) => boolean,
     timeoutMs = 60_000,
     what = 'not as expected',
-  ): Promise<Resource> {
-    return this.waitForStackEvents(id, () => this.resource(id), done, timeoutMs, what);
+  ): Promise<Stack> {
+    return this.waitForStackEvents(id, () => this.stack(id), done, timeoutMs, what);
   }
 
   // Resolves with what `read` returns once `done` accepts it, read again
-  // after each event of the resource's jobs.
+  // after each event of the stack's jobs.
   async waitForStackEvents<T>(
     id: string,
     read: () => Promise<T>,
@@ -237,7 +237,7 @@ export class TestSystem {
     what = 'not as expected',
   ): Promise<T> {
     return this.#readUntil(
-      (message) => message.topic === 'job' && message.event.resourceId === id,
+      (message) => message.topic === 'job' && message.event.stackId === id,
       read,
       done,
       timeoutMs,
@@ -323,10 +323,10 @@ export class TestSystem {
     return { name, version: template.version };
   }
 
-  async resource(id: string): Promise<Resource> {
-    const resource = await this.store.resources.get(id);
-    if (!resource) throw new Error(`no resource ${id}`);
-    return resource;
+  async stack(id: string): Promise<Stack> {
+    const stack = await this.store.stacks.get(id);
+    if (!stack) throw new Error(`no resource ${id}`);
+    return stack;
   }
 
   async stateObjectStatus(workspace: string): Promise<number> {

@@ -9,7 +9,7 @@ import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { newJobId } from '../../core/ids.ts';
 import { createDriftQueue, DRIFT_QUEUE_NAME } from '../../core/queue.ts';
 import type { Logger } from '../../core/logger.ts';
-import { DriftCheckJobData } from '../../core/schemas/index.ts';
+import { DriftCheckJobData, toQueue } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
 import type { Catalogue } from '../../core/templates/index.ts';
 import { createWorker, onStalledOut, type QueueSite } from '../queues.ts';
@@ -34,7 +34,7 @@ export type DriftCheckDeps = {
   logger: Logger;
   workerId: string;
   // A check whose workers kept dying: BullMQ gives up on it.
-  onStalledOut(jobId: string, resourceId: string): void;
+  onStalledOut(jobId: string, stackId: string): void;
   settings: { intervalMs: number | undefined; concurrency: number };
 };
 
@@ -73,7 +73,7 @@ export async function startDriftChecks(deps: DriftCheckDeps): Promise<DriftCheck
   worker.on('error', (error) => logger.error({ err: error }, 'drift check worker error'));
   onStalledOut(worker, (job) => {
     const parsed = DriftCheckJobData.safeParse(job.data);
-    if (job.id && parsed.success) deps.onStalledOut(job.id, parsed.data.resourceId);
+    if (job.id && parsed.success) deps.onStalledOut(job.id, parsed.data.stackId);
   });
   await worker.waitUntilReady();
   logger.info({ intervalMs, concurrency: settings.concurrency }, 'drift checks scheduled');
@@ -97,12 +97,12 @@ async function sweep(
 ): Promise<number> {
   const dueBefore = new Date(Date.now() - intervalMs);
   let queued = 0;
-  for await (const ids of deps.store.resources.readyBatches(SWEEP_BATCH)) {
-    const due = await deps.store.resources.driftCheckDue(ids, dueBefore);
-    for (const resourceId of due) {
-      await queue.add('check', { resourceId } satisfies DriftCheckJobData, {
+  for await (const ids of deps.store.stacks.readyBatches(SWEEP_BATCH)) {
+    const due = await deps.store.stacks.driftCheckDue(ids, dueBefore);
+    for (const stackId of due) {
+      await queue.add('check', toQueue({ stackId } satisfies DriftCheckJobData), {
         jobId: newJobId(),
-        deduplication: { id: `check:${resourceId}` },
+        deduplication: { id: `check:${stackId}` },
         attempts: 1,
         removeOnComplete: true,
         removeOnFail: { age: 7 * 24 * 3600 },
@@ -125,17 +125,17 @@ async function check(
   const parsed = DriftCheckJobData.safeParse(job.data);
   if (!parsed.success || !job.id)
     throw new UnrecoverableError(`invalid drift check data: ${parsed.error?.message ?? 'no job id'}`);
-  const { resourceId } = parsed.data;
+  const { stackId } = parsed.data;
   const jobId = job.id;
-  const log = deps.logger.child({ jobId, resourceId, action: 'plan' });
-  const resource = await deps.store.resources.get(resourceId);
-  const template = resource ? deps.catalogue.get(resource.template.name) : undefined;
-  if (!resource || !template) {
+  const log = deps.logger.child({ jobId, stackId, action: 'plan' });
+  const stack = await deps.store.stacks.get(stackId);
+  const template = stack ? deps.catalogue.get(stack.template.name) : undefined;
+  if (!stack || !template) {
     log.debug('drift check skipped: no such stack, or its template is not served');
     return;
   }
-  const request = await deps.store.resources.requestPlan({
-    id: resourceId,
+  const request = await deps.store.stacks.requestPlan({
+    id: stackId,
     jobId,
     maxAttempts: 1,
     templateVersion: template.version,
@@ -146,10 +146,10 @@ async function check(
     log.debug({ outcome: request.outcome }, 'drift check skipped: the stack is busy or not ready');
     return;
   }
-  const inputs = (await deps.store.resources.setInputs(resourceId)) ?? {};
+  const inputs = (await deps.store.stacks.setInputs(stackId)) ?? {};
   const data = {
     jobId,
-    resourceId,
+    stackId,
     action: 'plan' as const,
     template: { name: template.name, version: template.version },
     inputs,

@@ -49,10 +49,10 @@ export async function startJobQueue(
 // processor; the stack must not be left creating or deleting for ever.
 export async function recordStalledFailure(
   deps: Pick<ProcessorDeps, 'store' | 'queue'> & { logger: Logger },
-  data: Pick<JobData, 'jobId' | 'resourceId' | 'action'>,
+  data: Pick<JobData, 'jobId' | 'stackId' | 'action'>,
 ): Promise<void> {
   const message = `the workers running this job died ${STALLS_ALLOWED[QUEUE_NAME] + 1} times; it was not tried again`;
-  deps.logger.error({ jobId: data.jobId, resourceId: data.resourceId }, 'job failed: its workers kept dying');
+  deps.logger.error({ jobId: data.jobId, stackId: data.stackId }, 'job failed: its workers kept dying');
   try {
     const { detail } = JobFailure.retryable('workers-died', `${message}; retry the stack to run it again`);
     await recordOutcome(deps, data, { kind: 'failed', detail });

@@ -45,7 +45,7 @@ export async function runJob(
   const planFile = path.join(root, 'job.tfplan');
   // The stack's state is under a prefix of its own, unless it is from before
   // stacks had one (see stackStatePrefix in core/ids.ts).
-  const statePrefix = await store.jobs.statePrefix(data.resourceId);
+  const statePrefix = await store.jobs.statePrefix(data.stackId);
   const s3State = runtime.s3State?.forStack(statePrefix);
   // Terraform also stops when the lock is taken from the job.
   const lockLost = new AbortController();
@@ -62,12 +62,12 @@ export async function runJob(
     const variables = {
       ...data.inputs,
       ...(data.approved ? {} : await sensitiveInputs(deps, data)),
-      resource_id: data.resourceId,
+      resource_id: data.stackId,
     };
     await writeFile(varFile, JSON.stringify(variables), { mode: 0o600 });
     if (s3State?.canLock) release = await lockWorkspace(deps, s3State, data, log, () => lockLost.abort('lock-lost'));
     const terraform = new WorkspaceRunner(runtime.terraform, runtime.erroredState, {
-      workspace: data.resourceId,
+      workspace: data.stackId,
       cwd,
       dataDir,
       varFile,
@@ -102,7 +102,7 @@ async function sensitiveInputs(deps: JobRunDeps, data: JobData): Promise<Record<
   const sealed =
     data.action === 'update'
       ? await deps.store.jobs.newSecrets(data.jobId)
-      : await deps.store.resources.secrets(data.resourceId);
+      : await deps.store.stacks.secrets(data.stackId);
   if (sealed === undefined) return {};
   if (!deps.secrets)
     throw JobFailure.permanent(
@@ -110,7 +110,7 @@ async function sensitiveInputs(deps: JobRunDeps, data: JobData): Promise<Record<
       'the stack has sensitive inputs, and this worker has no ENCRYPTION_KEY to read them',
     );
   try {
-    return JSON.parse(deps.secrets.open(sealed, data.resourceId)) as Record<string, unknown>;
+    return JSON.parse(deps.secrets.open(sealed, data.stackId)) as Record<string, unknown>;
   } catch (error) {
     const message =
       "could not open the stack's sensitive inputs: the workers' ENCRYPTION_KEY is not the one they were sealed with";
@@ -146,7 +146,7 @@ async function lockWorkspace(
         },
         log,
       },
-      data.resourceId,
+      data.stackId,
       { workerId: deps.workerId, jobId: data.jobId, operation: LOCK_OPERATION[data.action] },
     );
   } catch (error) {
@@ -154,6 +154,6 @@ async function lockWorkspace(
       throw error.ours
         ? JobFailure.waiting(`${error.message}; waiting for it`)
         : JobFailure.retryable('lock-held', error.message);
-    throw stateBackendUnavailable(`could not lock workspace ${data.resourceId}`, error);
+    throw stateBackendUnavailable(`could not lock workspace ${data.stackId}`, error);
   }
 }

@@ -36,33 +36,33 @@ export function classifyFailure(error: unknown, attempt: { cancelRequested: bool
   return { kind: 'failed', detail, changedNothing };
 }
 
-// Records the outcome on the job and its resource, and tells whoever waits.
+// Records the outcome on the job and its stack, and tells whoever waits.
 export async function recordOutcome(
   deps: { store: Store; queue: JobQueue },
-  data: Pick<JobData, 'resourceId' | 'jobId' | 'action'>,
+  data: Pick<JobData, 'stackId' | 'jobId' | 'action'>,
   outcome: Outcome,
 ): Promise<void> {
   const { store } = deps;
   switch (outcome.kind) {
     case 'cancelled':
     case 'failed':
-      // The resource is left failed (create) or delete_failed (delete): what
+      // The stack is left failed (create) or delete_failed (delete): what
       // Terraform made before it stopped is in the state, and a DELETE destroys
       // it. An update that applied nothing leaves the stack as it was.
       await endJob(deps, data, {
         jobStatus: outcome.kind,
-        resourceStatus:
+        stackStatus:
           (outcome.changedNothing && (await store.jobs.previousStatus(data.jobId))) || failedStatus(data.action),
         error: outcome.detail,
       });
       return;
     case 'interrupted':
-      await store.jobs.requeue(data.resourceId, data.jobId, undefined);
+      await store.jobs.requeue(data.stackId, data.jobId, undefined);
       return;
     case 'wait':
     case 'retry':
-      await store.jobs.requeue(data.resourceId, data.jobId, outcome.detail);
-      await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'queued' });
+      await store.jobs.requeue(data.stackId, data.jobId, outcome.detail);
+      await store.channels.publishJobEvent({ stackId: data.stackId, jobId: data.jobId, status: 'queued' });
       return;
   }
 }

@@ -20,13 +20,10 @@ export type PolicyGate = {
 // A job applying a plan already evaluated (approved, overridden) has none.
 export async function policyGate(store: Store, data: JobData, timeoutMs: number): Promise<PolicyGate | undefined> {
   if (data.approved) return undefined;
-  const stack = await store.resources.get(data.resourceId);
+  const stack = await store.stacks.get(data.stackId);
   // Without its record no one can tell which policies apply: fail, never pass.
   if (!stack)
-    throw JobFailure.permanent(
-      'internal',
-      `the record of stack ${data.resourceId} is gone; its policies cannot be found`,
-    );
+    throw JobFailure.permanent('internal', `the record of stack ${data.stackId} is gone; its policies cannot be found`);
   const policies = (await store.policies.list([stack.project, EVERY_PROJECT])).filter(
     (policy) =>
       (policy.templates.length === 0 || policy.templates.includes(data.template.name)) &&
@@ -96,7 +93,7 @@ type ShownChange = {
   change?: { actions?: unknown; after?: unknown; after_sensitive?: unknown };
 };
 
-// Each resource change of a JSON plan: its address, type, action, and the
+// Each stack change of a JSON plan: its address, type, action, and the
 // values planned for it, sensitive ones left out (after_sensitive marks them).
 function plannedResources(shown: unknown): PolicyInput['plan']['resources'] {
   const changes = (shown as { resource_changes?: ShownChange[] } | null)?.resource_changes ?? [];

@@ -1,4 +1,4 @@
-// The BullMQ side of a job: parse its data, wait for the resource's earlier
+// The BullMQ side of a job: parse its data, wait for the stack's earlier
 // jobs, start the attempt, run it (job-run.ts), record how it ended
 // (outcome.ts), and tell BullMQ what to do next.
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
@@ -15,7 +15,7 @@ import { classifyFailure, recordOutcome, type Outcome } from './outcome.ts';
 import { runtimeFor, type TemplateRuntime } from '../terraform/templates.ts';
 import type { ActionSuccess } from './actions/index.ts';
 
-// A job that is not at the head of its resource's queue checks again after
+// A job that is not at the head of its stack's queue checks again after
 // this long; normally it is promoted as soon as the job ahead finishes.
 const WAIT_FOR_TURN_MS = 5_000;
 // A job whose project has no free slot (max_running_jobs) asks again after this long.
@@ -59,7 +59,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
   }
 
   async function run(job: Job<unknown>, data: JobData, token?: string, signal?: AbortSignal): Promise<void> {
-    const log = logger.child({ jobId: data.jobId, resourceId: data.resourceId, action: data.action });
+    const log = logger.child({ jobId: data.jobId, stackId: data.stackId, action: data.action });
     if (!(await waitForTurn(store, job, data, token, log))) return;
     const resolved = runtimeFor(deps.templates, data.template);
     if ('mismatch' in resolved) return await handBackOrFail(job, token, data, resolved.mismatch, log);
@@ -115,7 +115,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     data: JobData,
     log: Logger,
   ): Promise<JobLog | undefined> {
-    const start = await store.jobs.markRunning(data.resourceId, data.jobId);
+    const start = await store.jobs.markRunning(data.stackId, data.jobId);
     if (start.outcome === 'finished') {
       log.info('job already finished (cancelled before it started); dropping it');
       return undefined;
@@ -139,11 +139,11 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       });
       return undefined;
     }
-    await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: 'running' });
+    await store.channels.publishJobEvent({ stackId: data.stackId, jobId: data.jobId, status: 'running' });
     log.info({ attempt: start.attempt }, 'job started');
     const jobLog = new JobLog(store, data.jobId);
     jobLog.write(
-      `--- ${data.action} ${data.resourceId}, attempt ${start.attempt}, worker ${deps.workerId}, ${new Date().toISOString()} ---`,
+      `--- ${data.action} ${data.stackId}, attempt ${start.attempt}, worker ${deps.workerId}, ${new Date().toISOString()} ---`,
     );
     return jobLog;
   }
@@ -158,13 +158,13 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     await jobLog.flush();
     if (success.parked) {
       // The job waits for approval or an override; its next run is queued by it.
-      await store.channels.publishJobEvent({ resourceId: data.resourceId, jobId: data.jobId, status: success.parked });
+      await store.channels.publishJobEvent({ stackId: data.stackId, jobId: data.jobId, status: success.parked });
       log.info({ durationMs, status: success.parked }, 'job planned; waiting');
       return;
     }
     await endJob({ store, queue }, data, {
       jobStatus: 'succeeded',
-      resourceStatus: success.resourceStatus,
+      stackStatus: success.stackStatus,
       ...(success.outputs ? { outputs: success.outputs } : {}),
       ...(success.plan ? { plan: success.plan } : {}),
       ...(success.drift ? { drift: success.drift } : {}),
@@ -197,21 +197,21 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
   async function expire(job: Job<unknown>): Promise<void> {
     const parsed = ExpireJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid expire job data: ${parsed.error.message}`);
-    const { resourceId } = parsed.data;
+    const { stackId } = parsed.data;
     const request = await requestDeletion(
       { store, queue, logger, jobs: deps.jobs, catalogue: deps.catalogue, secrets: deps.secrets },
-      resourceId,
+      stackId,
     );
-    logger.info({ resourceId, outcome: request.outcome }, 'ttl ran out; delete requested');
+    logger.info({ stackId, outcome: request.outcome }, 'ttl ran out; delete requested');
   }
 
   // An update's plan was discarded: its saved copy goes.
   async function forgetPlan(job: Job<unknown>): Promise<void> {
     const parsed = ForgetPlanJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid forget-plan job data: ${parsed.error.message}`);
-    const { resourceId, jobId, template } = parsed.data;
-    await deps.templates.get(template)?.s3State?.deletePlan(resourceId, jobId);
-    logger.info({ resourceId, jobId }, 'saved plan of a discarded update removed');
+    const { stackId, jobId, template } = parsed.data;
+    await deps.templates.get(template)?.s3State?.deletePlan(stackId, jobId);
+    logger.info({ stackId, jobId }, 'saved plan of a discarded update removed');
   }
 
   return { processJob, runPrepared: run };
@@ -264,7 +264,7 @@ function parseJobData(job: Job<unknown>, logger: Logger): JobData {
   throw new UnrecoverableError(`invalid job data: ${parsed.error.message}`);
 }
 
-// Only the oldest unfinished job of a resource may run. Returns false when
+// Only the oldest unfinished job of a stack may run. Returns false when
 // the job should be dropped because nothing waits for it any more.
 async function waitForTurn(
   store: Store,
@@ -273,14 +273,14 @@ async function waitForTurn(
   token: string | undefined,
   log: Logger,
 ): Promise<boolean> {
-  const head = await store.jobs.head(data.resourceId);
+  const head = await store.jobs.head(data.stackId);
   if (head === data.jobId) return true;
-  if (!(await store.jobs.isPending(data.resourceId, data.jobId))) {
-    log.warn('job is no longer pending for its resource; dropping it');
+  if (!(await store.jobs.isPending(data.stackId, data.jobId))) {
+    log.warn('job is no longer pending for its stack; dropping it');
     return false;
   }
   await job.moveToDelayed(Date.now() + WAIT_FOR_TURN_MS, token);
   // The job ahead may have finished between the check and the move.
-  if ((await store.jobs.head(data.resourceId)) === data.jobId) await job.promote().catch(() => undefined);
+  if ((await store.jobs.head(data.stackId)) === data.jobId) await job.promote().catch(() => undefined);
   throw new DelayedError();
 }

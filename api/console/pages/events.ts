@@ -43,8 +43,8 @@ export function eventPages(
     const changed = new Set<string>(stackId === undefined ? [] : [stackId]);
     let wake: () => void = () => undefined;
     deps.waiter.onJobEvent((event: JobEvent) => {
-      if (stackId !== undefined && event.resourceId !== stackId) return;
-      changed.add(event.resourceId);
+      if (stackId !== undefined && event.stackId !== stackId) return;
+      changed.add(event.stackId);
       wake();
     }, stop);
 
@@ -57,13 +57,13 @@ export function eventPages(
       const ids = [...changed];
       changed.clear();
       for (const id of ids) {
-        const resource = await readable(deps, principal, id);
-        if (!resource) continue;
+        const stack = await readable(deps, principal, id);
+        if (!stack) continue;
         if (stackId === undefined) {
           send(res, 'stacks', id);
           continue;
         }
-        const view = { ...page, principal, ...(await stackView(deps, principal, resource, jobsCursor)) };
+        const view = { ...page, principal, ...(await stackView(deps, principal, stack, jobsCursor)) };
         send(res, 'status', renderView('stack-status', view));
         send(res, 'details', renderView('stack-details', view));
       }
@@ -92,8 +92,8 @@ function startStream(res: Response): void {
 
 // The stack, if it still exists and the principal may read it.
 async function readable(deps: Pick<UseCaseDeps, 'store'>, principal: Principal, id: string) {
-  const resource = await deps.store.resources.get(id);
-  return resource && allows(roleIn(principal, resource.project), 'read') ? resource : null;
+  const stack = await deps.store.stacks.get(id);
+  return stack && allows(roleIn(principal, stack.project), 'read') ? stack : null;
 }
 
 // One event; every line of the data its own `data:` line, and no line break

@@ -7,7 +7,7 @@
 import { type Request, type Response, Router } from 'express';
 import { AppError } from '../../../core/errors.ts';
 import { deleteStack, planStack, retryStack, updateStack } from '../../../core/lifecycle/index.ts';
-import { DRIFT_STATUSES, ListQuery, RESOURCE_STATUSES, type Resource } from '../../../core/schemas/index.ts';
+import { DRIFT_STATUSES, ListQuery, STACK_STATUSES, type Stack } from '../../../core/schemas/index.ts';
 import { principalOf, readableProjects, stackFor } from '../../access.ts';
 import { auditOf } from '../../audit.ts';
 import { requireId } from '../../problems.ts';
@@ -33,7 +33,7 @@ export function stackPages(deps: LifecycleDeps): Router {
     const names = template ? templateNames().filter((name) => name === template) : templateNames();
     if (names.length === 0) throw new AppError('template-not-found', `no template named ${template}`);
     const projects = readableProjects(principalOf(req), project);
-    const page = await deps.store.resources.list({ ...query, template: names, projects });
+    const page = await deps.store.stacks.list({ ...query, template: names, projects });
     return {
       filters: { project, template, status: query.status, drift: query.drift },
       cursor: query.cursor,
@@ -50,64 +50,64 @@ export function stackPages(deps: LifecycleDeps): Router {
       title: 'Stacks',
       ...page,
       templates: templateNames(),
-      statuses: RESOURCE_STATUSES,
+      statuses: STACK_STATUSES,
       drifts: DRIFT_STATUSES,
       projects: [...principalOf(req).grants.keys()],
     });
   });
 
   router.get('/stacks/:id', async (req, res) => {
-    const resource = await stackFor(deps, req, undefined, requireId(req.params.id), 'read');
+    const stack = await stackFor(deps, req, undefined, requireId(req.params.id), 'read');
     const jobsCursor = typeof req.query.jobs === 'string' && req.query.jobs !== '' ? req.query.jobs : undefined;
     sendPage(res, 'stack', {
-      title: `Stack ${resource.id}`,
-      ...(await stackView(deps, principalOf(req), resource, jobsCursor)),
+      title: `Stack ${stack.id}`,
+      ...(await stackView(deps, principalOf(req), stack, jobsCursor)),
     });
   });
 
   router.post('/stacks/:id/plan', async (req, res) => {
-    const resource = await stackFor(deps, req, undefined, requireId(req.params.id), 'plan');
-    const job = await planStack(deps, resource.template.name, resource.id, auditOf(req));
+    const stack = await stackFor(deps, req, undefined, requireId(req.params.id), 'plan');
+    const job = await planStack(deps, stack.template.name, stack.id, auditOf(req));
     res.redirect(303, `${UI}/jobs/${job.id}`);
   });
 
   router.post('/stacks/:id/retry', async (req, res) => {
-    const resource = await stackFor(deps, req, undefined, requireId(req.params.id), 'write');
-    const retried = await retryStack(deps, resource.template.name, resource.id, auditOf(req));
+    const stack = await stackFor(deps, req, undefined, requireId(req.params.id), 'write');
+    const retried = await retryStack(deps, stack.template.name, stack.id, auditOf(req));
     res.redirect(303, `${UI}/jobs/${retried.job.id}`);
   });
 
   router.get('/stacks/:id/delete', async (req, res) => {
-    const resource = await stackFor(deps, req, undefined, requireId(req.params.id), 'write');
-    sendPage(res, 'confirm-delete', { title: `Delete stack ${resource.id}`, stack: resource });
+    const stack = await stackFor(deps, req, undefined, requireId(req.params.id), 'write');
+    sendPage(res, 'confirm-delete', { title: `Delete stack ${stack.id}`, stack: stack });
   });
 
   router.post('/stacks/:id/delete', async (req, res) => {
-    const resource = await stackFor(deps, req, undefined, requireId(req.params.id), 'write');
-    const { resource: deleting } = await deleteStack(deps, resource.template.name, resource.id, auditOf(req));
+    const stack = await stackFor(deps, req, undefined, requireId(req.params.id), 'write');
+    const { stack: deleting } = await deleteStack(deps, stack.template.name, stack.id, auditOf(req));
     res.redirect(303, `${UI}/stacks/${deleting.id}`);
   });
 
   const changeForm = (
     res: Response,
-    resource: Resource,
+    stack: Stack,
     options: { typed?: FormBody; errors?: AppError['errors'] } = {},
     status = 200,
   ) => {
-    const template = deps.catalogue.get(resource.template.name);
+    const template = deps.catalogue.get(stack.template.name);
     if (!template)
       throw new AppError(
         'template-not-served',
-        `template "${resource.template.name}" is not served by this installation any more`,
+        `template "${stack.template.name}" is not served by this installation any more`,
       );
-    const fields = fieldsOf(template, resource.inputs, { ...options, change: true });
+    const fields = fieldsOf(template, stack.inputs, { ...options, change: true });
     sendPage(
       res,
       'stack-form',
       {
-        title: `Change stack ${resource.id}`,
-        heading: `Change stack ${resource.id}`,
-        action: `${UI}/stacks/${resource.id}/change`,
+        title: `Change stack ${stack.id}`,
+        heading: `Change stack ${stack.id}`,
+        action: `${UI}/stacks/${stack.id}/change`,
         button: 'Plan the change',
         fields,
         errors: options.errors ?? [],
@@ -122,29 +122,29 @@ export function stackPages(deps: LifecycleDeps): Router {
   });
 
   router.post('/stacks/:id/change', async (req, res) => {
-    const resource = await stackFor(deps, req, undefined, requireId(req.params.id), 'plan');
+    const stack = await stackFor(deps, req, undefined, requireId(req.params.id), 'plan');
     const form = req.body as FormBody;
-    const template = deps.catalogue.get(resource.template.name);
+    const template = deps.catalogue.get(stack.template.name);
     if (!template)
       throw new AppError(
         'template-not-served',
-        `template "${resource.template.name}" is not served by this installation any more`,
+        `template "${stack.template.name}" is not served by this installation any more`,
       );
-    const { values, errors } = bodyOf(template, form, resource.inputs);
+    const { values, errors } = bodyOf(template, form, stack.inputs);
     if (form._add !== undefined || errors.length > 0)
-      return changeForm(res, resource, { typed: form, errors }, errors.length > 0 ? 400 : 200);
+      return changeForm(res, stack, { typed: form, errors }, errors.length > 0 ? 400 : 200);
     try {
       const changed = await updateStack(
         deps,
-        resource.template.name,
-        resource.id,
+        stack.template.name,
+        stack.id,
         { inputs: values, autoApply: false },
         auditOf(req),
       );
       res.redirect(303, `${UI}/jobs/${changed.job.id}`);
     } catch (error) {
       if (!(error instanceof AppError) || error.status !== 400) throw error;
-      changeForm(res, resource, { typed: form, errors: error.errors ?? [{ path: '', message: error.message }] }, 400);
+      changeForm(res, stack, { typed: form, errors: error.errors ?? [{ path: '', message: error.message }] }, 400);
     }
   });
   return router;

@@ -16,7 +16,7 @@ import { bodyOf, fieldsOf, type FormBody } from '../form.ts';
 import { UI } from '../router.ts';
 import { sendPage } from '../views.ts';
 
-export function templatePages(deps: LifecycleDeps & Pick<UseCaseDeps, 'maxLiveResourcesPerToken'>): Router {
+export function templatePages(deps: LifecycleDeps & Pick<UseCaseDeps, 'maxLiveStacksPerToken'>): Router {
   const router = Router();
   const templateNamed = (name: unknown): Template => {
     const template = typeof name === 'string' ? deps.catalogue.get(name) : undefined;
@@ -82,7 +82,7 @@ export function templatePages(deps: LifecycleDeps & Pick<UseCaseDeps, 'maxLiveRe
     );
     try {
       const inputs = parseOrThrow(template.inputsSchema, values, 'body') as Record<string, unknown>;
-      const { resource } = await createStack(
+      const { stack } = await createStack(
         deps,
         principalOf(req),
         project,
@@ -91,7 +91,7 @@ export function templatePages(deps: LifecycleDeps & Pick<UseCaseDeps, 'maxLiveRe
         undefined,
         auditOf(req),
       );
-      res.redirect(303, `${UI}/stacks/${resource.id}`);
+      res.redirect(303, `${UI}/stacks/${stack.id}`);
     } catch (error) {
       if (!(error instanceof AppError) || error.status !== 400) throw error;
       await form(req, res, template, { typed, errors: error.errors ?? [{ path: '', message: error.message }] }, 400);

@@ -22,9 +22,9 @@ local approvedBy = args.approvedBy
 local status = redis.call('HGET', jobKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'planned' then return {'conflict', status} end
-setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'approved', '1', 'approved_by', approvedBy, 'approved_at', now)
-if redis.call('HGET', resourceKey, 'job_id') == jobId then
-  redis.call('HSET', resourceKey, 'job_status', 'queued', 'updated_at', now)
+setJobStatus(prefix, stackKey, jobKey, 'queued', now, 'approved', '1', 'approved_by', approvedBy, 'approved_at', now)
+if redis.call('HGET', stackKey, 'job_id') == jobId then
+  redis.call('HSET', stackKey, 'job_status', 'queued', 'updated_at', now)
 end
-auditJob(prefix, args.audit, resourceKey, jobId)
+auditJob(prefix, args.audit, stackKey, jobId)
 return {'approved'}

@@ -1,6 +1,6 @@
 --[[
   Cancels a job. A queued job is finished as cancelled here and then; if it
-  was its resource's current job, the resource becomes failed (create) or
+  was its stack's current job, the stack becomes failed (create) or
   delete_failed (delete), the states a later DELETE cleans up, or what it was
   before (an update, which has applied nothing yet). A running job is only
   flagged: its worker must interrupt Terraform.
@@ -35,23 +35,23 @@ local jobStatus, action = job[1], job[2]
 if not jobStatus then return {'missing'} end
 if jobStatus == 'running' then
   redis.call('HSET', jobKey, 'cancel_requested', '1')
-  auditJob(prefix, args.audit, resourceKey, jobId)
+  auditJob(prefix, args.audit, stackKey, jobId)
   return {'signalled'}
 end
 if jobStatus ~= 'queued' then return {'finished', jobStatus} end
 
-setJobStatus(prefix, resourceKey, jobKey, 'cancelled', now, 'finished_at', now, 'error', jobError)
+setJobStatus(prefix, stackKey, jobKey, 'cancelled', now, 'finished_at', now, 'error', jobError)
 redis.call('HDEL', jobKey, 'new_secrets')
 redis.call('EXPIRE', jobKey, retentionSeconds)
 observeDuration(prefix, jobKey, 'cancelled', nowMs)
 redis.call('LREM', opsKey, 0, jobId)
 settleHistory(prefix, redis.call('HGET', jobKey, 'resource_id'), opsKey, nowMs, retentionSeconds)
-if redis.call('HGET', resourceKey, 'job_id') == jobId then
+if redis.call('HGET', stackKey, 'job_id') == jobId then
   local to = 'failed'
   if action == 'delete' then to = 'delete_failed' end
   -- An update that has not run has applied nothing: the stack is as before it.
   if action == 'update' then to = redis.call('HGET', jobKey, 'previous_status') or 'ready' end
-  setResourceStatus(prefix, resourceKey, to, now, 'job_status', 'cancelled', 'error', jobError)
+  setStackStatus(prefix, stackKey, to, now, 'job_status', 'cancelled', 'error', jobError)
 end
-auditJob(prefix, args.audit, resourceKey, jobId)
+auditJob(prefix, args.audit, stackKey, jobId)
 return {'cancelled', redis.call('LINDEX', opsKey, 0) or ''}

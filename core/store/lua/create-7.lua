@@ -1,21 +1,21 @@
 --[[
-  Records a new resource and its create job, unless the Idempotency-Key was
-  used before (the resource it made is named instead, if it still exists),
+  Records a new stack and its create job, unless the Idempotency-Key was
+  used before (the stack it made is named instead, if it still exists),
   the project does not exist, the project is at its quota of live stacks, or
   the owner already has its cap of live resources.
 
   Input:
-    KEYS[1] resource key
+    KEYS[1] stack key
     KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs
-    KEYS[4] index of every resource
+    KEYS[3] the stack's queue of unfinished jobs
+    KEYS[4] index of every stack
     KEYS[5] index of resources in status "creating"
     KEYS[6] the owner's live resources
     KEYS[7] the Idempotency-Key's record (unused without a fingerprint)
 
     ARGV[1] key prefix
     ARGV[2] the arguments (JSON):
-      resourceId          the resource's id
+      stackId          the stack's id
       jobId               the create job's id
       now                 now (ISO 8601)
       member              its index member
@@ -37,13 +37,13 @@
       audit               the audit note (see includes/audit.lua), or none
 
   Output:
-    {'created', resourceId}
-    {'replay', resourceId, fingerprint}   the key made this resource before
+    {'created', stackId}
+    {'replay', stackId, fingerprint}   the key made this stack before
     {'cap', live}                         the owner is at its cap
     {'no-project'}                        the project does not exist
     {'quota', max}                        the project has max live stacks, its quota
 ]]
-local resourceKey = KEYS[1]
+local stackKey = KEYS[1]
 local jobKey = KEYS[2]
 local opsKey = KEYS[3]
 local indexKey = KEYS[4]
@@ -53,7 +53,7 @@ local idempotencyKey = KEYS[7]
 
 local prefix = ARGV[1]
 local args = cjson.decode(ARGV[2])
-local resourceId = args.resourceId
+local stackId = args.stackId
 local jobId = args.jobId
 local now = args.now
 local member = args.member
@@ -75,7 +75,7 @@ if fingerprint ~= '' then
   local previous = redis.call('GET', idempotencyKey)
   if previous then
     local previousId, previousFingerprint = splitIdempotencyValue(previous)
-    if redis.call('EXISTS', resourceKeyOf(prefix, previousId)) == 1 then
+    if redis.call('EXISTS', stackKeyOf(prefix, previousId)) == 1 then
       return {'replay', previousId, previousFingerprint}
     end
   end
@@ -88,15 +88,15 @@ if quota and redis.call('SCARD', projectLiveKeyOf(prefix, project)) >= quota the
 local live = redis.call('SCARD', ownerLiveKey)
 if live >= args.cap then return {'cap', tostring(live)} end
 
-redis.call('HSET', resourceKey, 'id', resourceId, 'status', 'creating', 'inputs', args.inputs, 'outputs', '{}',
+redis.call('HSET', stackKey, 'id', stackId, 'status', 'creating', 'inputs', args.inputs, 'outputs', '{}',
   'error', '', 'created_at', now, 'updated_at', now, 'job_id', jobId, 'job_action', 'create', 'job_status', 'queued',
   'member', member, 'created_by', createdBy, 'owner', owner, 'expires_at', args.expiresAt,
   'template', template, 'template_version', templateVersion, 'set_inputs', args.setInputs, 'secrets', args.secrets,
   'project', project, 'state_prefix', args.statePrefix)
-recordNewJob(prefix, resourceKey, jobKey, {id = jobId, resourceId = resourceId, action = 'create', template = template,
+recordNewJob(prefix, stackKey, jobKey, {id = jobId, stackId = stackId, action = 'create', template = template,
   templateVersion = templateVersion, maxAttempts = args.maxAttempts, now = now,
   nowMs = tonumber(string.sub(member, 1, 15)), createdBy = createdBy})
-stackEvent(prefix, resourceKey, now)
+stackEvent(prefix, stackKey, now)
 redis.call('RPUSH', opsKey, jobId)
 redis.call('ZADD', indexKey, 0, member)
 redis.call('ZADD', creatingKey, 0, member)
@@ -104,13 +104,13 @@ for _, scope in ipairs(listScopesOf(project)) do
   redis.call('ZADD', templateIndexKeyOf(prefix, template, scope), 0, member)
   redis.call('ZADD', templateStatusKeyOf(prefix, template, 'creating', scope), 0, member)
 end
-enterDriftIndexes(prefix, resourceKey, 'creating')
-redis.call('SADD', ownerLiveKey, resourceId)
-redis.call('SADD', projectLiveKeyOf(prefix, project), resourceId)
+enterDriftIndexes(prefix, stackKey, 'creating')
+redis.call('SADD', ownerLiveKey, stackId)
+redis.call('SADD', projectLiveKeyOf(prefix, project), stackId)
 if fingerprint ~= '' then
-  redis.call('SET', idempotencyKey, resourceId .. ' ' .. fingerprint, 'EX', args.idempotencySeconds)
+  redis.call('SET', idempotencyKey, stackId .. ' ' .. fingerprint, 'EX', args.idempotencySeconds)
   -- Named in the record, which is all that is left to find it by once the stack is forgotten.
-  redis.call('HSET', resourceKey, 'idempotency_key', idempotencyKey)
+  redis.call('HSET', stackKey, 'idempotency_key', idempotencyKey)
 end
-appendAudit(prefix, args.audit, project, 'stack', resourceId)
-return {'created', resourceId}
+appendAudit(prefix, args.audit, project, 'stack', stackId)
+return {'created', stackId}

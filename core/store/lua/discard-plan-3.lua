@@ -25,6 +25,6 @@
 local status = redis.call('HGET', jobKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'planned' and status ~= 'policy_failed' then return {'conflict', status} end
-discardPlanned(prefix, resourceKey, jobKey, opsKey, jobId, args)
-auditJob(prefix, args.audit, resourceKey, jobId)
+discardPlanned(prefix, stackKey, jobKey, opsKey, jobId, args)
+auditJob(prefix, args.audit, stackKey, jobId)
 return {'discarded', redis.call('LINDEX', opsKey, 0) or ''}

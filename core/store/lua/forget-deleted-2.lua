@@ -8,7 +8,7 @@
 
   Input:
     KEYS[1] deleted stacks, by the time (ms) they are forgotten
-    KEYS[2] index of every resource
+    KEYS[2] index of every stack
 
     ARGV[1] key prefix
     ARGV[2] the arguments (JSON):
@@ -30,8 +30,8 @@ local args = cjson.decode(ARGV[2])
 local members = redis.call('ZRANGE', forgetKey, '-inf', args.nowMs, 'BYSCORE', 'LIMIT', 0, args.batch)
 for _, member in ipairs(members) do
   local id = string.sub(member, 17)
-  local resourceKey = resourceKeyOf(prefix, id)
-  local record = redis.call('HMGET', resourceKey, 'status', 'template', 'idempotency_key', 'project')
+  local stackKey = stackKeyOf(prefix, id)
+  local record = redis.call('HMGET', stackKey, 'status', 'template', 'idempotency_key', 'project')
   local status, template, idempotencyKey, project = record[1], record[2], record[3], record[4]
   -- Deleted is final; the check only guards against a member written by mistake.
   if status == 'deleted' then
@@ -47,7 +47,7 @@ for _, member in ipairs(members) do
       local value = redis.call('GET', idempotencyKey)
       if value and splitIdempotencyValue(value) == id then redis.call('DEL', idempotencyKey) end
     end
-    redis.call('DEL', resourceKey, historyKeyOf(prefix, id))
+    redis.call('DEL', stackKey, historyKeyOf(prefix, id))
   end
   redis.call('ZREM', forgetKey, member)
 end

@@ -1,6 +1,6 @@
 --[[
   An update's plan is made and saved: the job waits, `planned`, for approval
-  or discard, and stays at the head of its resource's queue so nothing else
+  or discard, and stays at the head of its stack's queue so nothing else
   runs on the stack meanwhile.
 
   Input: the keys and arguments of includes/job-script.lua;
@@ -19,8 +19,8 @@
 
 local status = redis.call('HGET', jobKey, 'status')
 if status ~= 'running' then return {'not-running', status or ''} end
-setJobStatus(prefix, resourceKey, jobKey, 'planned', now, 'plan', args.plan)
-if redis.call('HGET', resourceKey, 'job_id') == jobId then
-  redis.call('HSET', resourceKey, 'job_status', 'planned', 'updated_at', now)
+setJobStatus(prefix, stackKey, jobKey, 'planned', now, 'plan', args.plan)
+if redis.call('HGET', stackKey, 'job_id') == jobId then
+  redis.call('HSET', stackKey, 'job_status', 'planned', 'updated_at', now)
 end
 return {'planned'}

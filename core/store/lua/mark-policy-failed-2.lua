@@ -1,7 +1,7 @@
 --[[
   A soft-mandatory policy failed on a job's plan, which is saved: the job
   waits, `policy_failed`, for an override or a discard, and stays at the
-  head of its resource's queue so nothing else runs on the stack meanwhile.
+  head of its stack's queue so nothing else runs on the stack meanwhile.
   The stack shows the status it had before the job (an update's, a
   delete's), or stays `creating` (a create's: there was none); a discard
   returns it there, and a discarded create leaves it `failed`.
@@ -29,12 +29,12 @@ if job[2] == 'delete' then
   job[3] = job[4] or 'ready'
   redis.call('HSET', jobKey, 'previous_status', job[3])
 end
-setJobStatus(prefix, resourceKey, jobKey, 'policy_failed', now, 'plan', args.plan, 'policy', args.policy)
-if redis.call('HGET', resourceKey, 'job_id') == jobId then
+setJobStatus(prefix, stackKey, jobKey, 'policy_failed', now, 'plan', args.plan, 'policy', args.policy)
+if redis.call('HGET', stackKey, 'job_id') == jobId then
   if job[2] ~= 'create' and job[3] then
-    setResourceStatus(prefix, resourceKey, job[3], now, 'job_status', 'policy_failed')
+    setStackStatus(prefix, stackKey, job[3], now, 'job_status', 'policy_failed')
   else
-    redis.call('HSET', resourceKey, 'job_status', 'policy_failed', 'updated_at', now)
+    redis.call('HSET', stackKey, 'job_status', 'policy_failed', 'updated_at', now)
   end
 end
 return {'policy_failed'}

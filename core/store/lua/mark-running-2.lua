@@ -28,11 +28,11 @@ end
 if redis.call('HGET', jobKey, 'cancel_requested') == '1' then return {'cancel-requested'} end
 if not takeSlot(prefix, jobKey, jobId, nowMs) then return {'wait'} end
 local attempt = redis.call('HINCRBY', jobKey, 'attempts', 1)
-setJobStatus(prefix, resourceKey, jobKey, 'running', now)
+setJobStatus(prefix, stackKey, jobKey, 'running', now)
 if redis.call('HEXISTS', jobKey, 'started_at') == 0 then
   redis.call('HSET', jobKey, 'started_at', now, 'started_ms', nowMs)
 end
-if redis.call('HGET', resourceKey, 'job_id') == jobId then
-  redis.call('HSET', resourceKey, 'job_status', 'running', 'updated_at', now)
+if redis.call('HGET', stackKey, 'job_id') == jobId then
+  redis.call('HSET', stackKey, 'job_status', 'running', 'updated_at', now)
 end
 return {'running', tostring(attempt)}

@@ -6,7 +6,7 @@
   its time. Once a pass finds nothing left, the schema version is recorded
   and later starts skip the scan.
 
-  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every stack.
   Its own arguments, in ARGV[2]:
     retentionSeconds  seconds a deleted stack is kept
     nowMs             now (ms)
@@ -16,9 +16,9 @@
 --- @include "retire-deleted"
 
 return migrateBatch(function(member)
-  local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
-  if redis.call('HGET', resourceKey, 'status') ~= 'deleted' then return false end
+  local stackKey = stackKeyOf(prefix, string.sub(member, 17))
+  if redis.call('HGET', stackKey, 'status') ~= 'deleted' then return false end
   if redis.call('ZSCORE', forgetKeyOf(prefix), member) ~= false then return false end
-  retireDeleted(prefix, resourceKey, args.retentionSeconds, args.nowMs)
+  retireDeleted(prefix, stackKey, args.retentionSeconds, args.nowMs)
   return true
 end)

@@ -6,7 +6,7 @@
   a member twice changes nothing, so a pass may be repeated. Once a pass finds
   nothing left, the schema version is recorded and later starts skip the scan.
 
-  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every stack.
   The count it returns (indexed): the stacks that were missing from an index.
 ]]
 --- @include "migrate-batch"
@@ -14,12 +14,12 @@
 --- @include "drift"
 
 return migrateBatch(function(member)
-  local resourceKey = resourceKeyOf(prefix, string.sub(member, 17))
-  local status = redis.call('HGET', resourceKey, 'status')
+  local stackKey = stackKeyOf(prefix, string.sub(member, 17))
+  local status = redis.call('HGET', stackKey, 'status')
   if not status or status == 'deleted' then return false end
-  local template = redis.call('HGET', resourceKey, 'template')
-  local indexKey = templateStatusDriftKeyOf(prefix, template, status, driftOf(resourceKey))
+  local template = redis.call('HGET', stackKey, 'template')
+  local indexKey = templateStatusDriftKeyOf(prefix, template, status, driftOf(stackKey))
   local missing = redis.call('ZSCORE', indexKey, member) == false
-  enterDriftIndexes(prefix, resourceKey, status)
+  enterDriftIndexes(prefix, stackKey, status)
   return missing
 end)

@@ -10,7 +10,7 @@
   repeated. Once a pass finds nothing left, the schema version is recorded
   and later starts skip the scan.
 
-  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every resource.
+  Input and output: those of includes/migrate-batch.lua; KEYS[1] the index of every stack.
   The count it returns (given): stacks that got a history.
 ]]
 --- @include "migrate-batch"
@@ -32,12 +32,12 @@ local function isoToMs(iso)
 end
 
 return migrateBatch(function(member)
-  local resourceId = string.sub(member, 17)
-  local resourceKey = resourceKeyOf(prefix, resourceId)
-  local historyKey = historyKeyOf(prefix, resourceId)
+  local stackId = string.sub(member, 17)
+  local stackKey = stackKeyOf(prefix, stackId)
+  local historyKey = historyKeyOf(prefix, stackId)
   if redis.call('EXISTS', historyKey) == 1 then return false end
-  local record = redis.call('HMGET', resourceKey, 'job_id', 'drift_job_id')
-  local opsKey = resourceKey .. ':ops'
+  local record = redis.call('HMGET', stackKey, 'job_id', 'drift_job_id')
+  local opsKey = stackKey .. ':ops'
   local ids = redis.call('LRANGE', opsKey, 0, -1)
   if record[1] then ids[#ids + 1] = record[1] end
   if record[2] then ids[#ids + 1] = record[2] end

@@ -32,10 +32,10 @@ if job[2] == 'delete' then redis.call('HDEL', jobKey, 'previous_status') end
 local policy = cjson.decode(job[3])
 policy.status = 'overridden'
 policy.override = {by = args.by, reason = args.reason, at = now}
-setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'approved', '1', 'approved_by', args.by, 'approved_at', now,
+setJobStatus(prefix, stackKey, jobKey, 'queued', now, 'approved', '1', 'approved_by', args.by, 'approved_at', now,
   'policy', cjson.encode(policy))
-if redis.call('HGET', resourceKey, 'job_id') == jobId then
-  setResourceStatus(prefix, resourceKey, IN_PROGRESS[job[2]] or 'updating', now, 'job_status', 'queued')
+if redis.call('HGET', stackKey, 'job_id') == jobId then
+  setStackStatus(prefix, stackKey, IN_PROGRESS[job[2]] or 'updating', now, 'job_status', 'queued')
 end
-auditJob(prefix, args.audit, resourceKey, jobId)
+auditJob(prefix, args.audit, stackKey, jobId)
 return {'overridden'}

@@ -1,8 +1,8 @@
 --[[
-  Requests a resource's delete. While a delete is queued or running, or once
-  the resource is deleted, nothing changes and that delete's job is named. A
+  Requests a stack's delete. While a delete is queued or running, or once
+  the stack is deleted, nothing changes and that delete's job is named. A
   create that has never started (first attempt still queued, not a retry)
-  cannot have made anything: it is cancelled and the resource is deleted at
+  cannot have made anything: it is cancelled and the stack is deleted at
   once, with a delete job that succeeds without running Terraform (and its
   record retired: see retire-deleted). An update whose plan awaits approval, or a job stopped by a
   soft-mandatory policy, is discarded, and the delete queued after it.
@@ -23,7 +23,7 @@
   Output:
     {'missing'}
     {'existing', jobId}           a delete is already queued or running
-    {'deleted', jobId}            the resource was deleted by this job
+    {'deleted', jobId}            the stack was deleted by this job
     {'cancelled', jobId, createJobId}
     {'created', jobId, discardedJobId}   discardedJobId is '' when none was
 ]]
@@ -40,36 +40,36 @@ local retentionSeconds = args.retentionSeconds
 --- @include "retire-deleted"
 --- @include "audit"
 
-local status = redis.call('HGET', resourceKey, 'status')
+local status = redis.call('HGET', stackKey, 'status')
 if not status then return {'missing'} end
-if status == 'deleting' then return {'existing', redis.call('HGET', resourceKey, 'job_id')} end
-if status == 'deleted' then return {'deleted', redis.call('HGET', resourceKey, 'job_id')} end
+if status == 'deleting' then return {'existing', redis.call('HGET', stackKey, 'job_id')} end
+if status == 'deleted' then return {'deleted', redis.call('HGET', stackKey, 'job_id')} end
 
-local resourceId = redis.call('HGET', resourceKey, 'id')
-local template = redis.call('HGET', resourceKey, 'template')
-local currentId = redis.call('HGET', resourceKey, 'job_id')
+local stackId = redis.call('HGET', stackKey, 'id')
+local template = redis.call('HGET', stackKey, 'template')
+local currentId = redis.call('HGET', stackKey, 'job_id')
 local currentKey = jobKeyOf(prefix, currentId)
 local current = redis.call('HMGET', currentKey, 'action', 'status', 'attempts', 'retry')
 local neverStarted = current[1] == 'create' and current[2] == 'queued' and current[3] == '0' and current[4] ~= '1'
 if status == 'creating' and neverStarted then
-  setJobStatus(prefix, resourceKey, currentKey, 'cancelled', now, 'finished_at', now, 'error', args.cancelledError)
+  setJobStatus(prefix, stackKey, currentKey, 'cancelled', now, 'finished_at', now, 'error', args.cancelledError)
   redis.call('EXPIRE', currentKey, retentionSeconds)
   observeDuration(prefix, currentKey, 'cancelled', nowMs)
   redis.call('LREM', opsKey, 0, currentId)
-  local job = requestedJob(args, 'delete', resourceId, template)
+  local job = requestedJob(args, 'delete', stackId, template)
   job.status = 'succeeded'
-  recordNewJob(prefix, resourceKey, jobKey, job)
+  recordNewJob(prefix, stackKey, jobKey, job)
   redis.call('HSET', jobKey, 'progress', '{"completed":0,"total":0}',
     'started_at', now, 'finished_at', now, 'result', args.emptyResult)
   redis.call('EXPIRE', jobKey, retentionSeconds)
   redis.call('SET', logKeyOf(prefix, jobId),
     'The create job ' .. currentId .. ' had not started; it was cancelled, and there is nothing to destroy.\n',
     'EX', retentionSeconds)
-  setResourceStatus(prefix, resourceKey, 'deleted', now, 'job_id', jobId, 'job_action', 'delete',
+  setStackStatus(prefix, stackKey, 'deleted', now, 'job_id', jobId, 'job_action', 'delete',
     'job_status', 'succeeded', 'error', '', 'outputs', '{}')
-  retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
-  settleHistory(prefix, resourceId, opsKey, nowMs, retentionSeconds)
-  auditStack(prefix, args.audit, resourceKey)
+  retireDeleted(prefix, stackKey, retentionSeconds, nowMs)
+  settleHistory(prefix, stackId, opsKey, nowMs, retentionSeconds)
+  auditStack(prefix, args.audit, stackKey)
   return {'cancelled', jobId, currentId}
 end
 
@@ -80,12 +80,12 @@ local discarded = ''
 if current[2] == 'planned' or current[2] == 'policy_failed' then
   local ending = {status = 'discarded', error = args.discardedError, now = now, nowMs = nowMs,
     retentionSeconds = retentionSeconds}
-  discardPlanned(prefix, resourceKey, currentKey, opsKey, currentId, ending)
+  discardPlanned(prefix, stackKey, currentKey, opsKey, currentId, ending)
   discarded = currentId
 end
-local before = redis.call('HGET', resourceKey, 'status')
-queueJob(prefix, resourceKey, opsKey, jobKey, requestedJob(args, 'delete'), 'deleting')
+local before = redis.call('HGET', stackKey, 'status')
+queueJob(prefix, stackKey, opsKey, jobKey, requestedJob(args, 'delete'), 'deleting')
 -- Where the stack waits should a soft-mandatory policy stop the delete.
 redis.call('HSET', jobKey, 'status_before', before)
-auditStack(prefix, args.audit, resourceKey)
+auditStack(prefix, args.audit, stackKey)
 return {'created', jobId, discarded}

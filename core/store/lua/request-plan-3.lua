@@ -1,8 +1,8 @@
 --[[
-  Queues a speculative plan of a resource: a job that runs `terraform plan`
-  with the stack's inputs and changes nothing. It joins the resource's queue
-  (so it never overlaps another job on the stack) but is not the resource's
-  current job: the resource's status and job are left as they are. Only a
+  Queues a speculative plan of a stack: a job that runs `terraform plan`
+  with the stack's inputs and changes nothing. It joins the stack's queue
+  (so it never overlaps another job on the stack) but is not the stack's
+  current job: the stack's status and job are left as they are. Only a
   stack with a state to plan against can be planned: a `ready` one.
 
   At most one plan waits per stack: while one is queued (not yet running),
@@ -40,20 +40,20 @@ local onlyIfIdle = args.onlyIfIdle == true
 --- @include "audit"
 --- @include "policy-wait"
 
-local record = redis.call('HMGET', resourceKey, 'status', 'id', 'template')
+local record = redis.call('HMGET', stackKey, 'status', 'id', 'template')
 local status = record[1]
 if not status then return {'missing'} end
 if onlyIfIdle and redis.call('EXISTS', jobKey) == 1 then return {'exists', redis.call('LINDEX', opsKey, 0) or ''} end
 if status ~= 'ready' then return {'conflict', status} end
 if onlyIfIdle and redis.call('LLEN', opsKey) > 0 then return {'busy'} end
-local waiting = policyWait(resourceKey, status)
+local waiting = policyWait(stackKey, status)
 if waiting then return {'conflict', waiting} end
 -- Short: a stack has at most one update or delete, one plan running and one queued.
 for _, pendingId in ipairs(redis.call('LRANGE', opsKey, 0, -1)) do
   local pending = redis.call('HMGET', jobKeyOf(prefix, pendingId), 'action', 'status')
   if pending[1] == 'plan' and pending[2] == 'queued' then return {'queued', pendingId} end
 end
-recordNewJob(prefix, resourceKey, jobKey, requestedJob(args, 'plan', record[2], record[3]))
+recordNewJob(prefix, stackKey, jobKey, requestedJob(args, 'plan', record[2], record[3]))
 redis.call('RPUSH', opsKey, jobId)
-auditStack(prefix, args.audit, resourceKey)
+auditStack(prefix, args.audit, stackKey)
 return {'created', jobId}

@@ -29,13 +29,13 @@
 --- @include "audit"
 --- @include "policy-wait"
 
-local status = redis.call('HGET', resourceKey, 'status')
+local status = redis.call('HGET', stackKey, 'status')
 if not status then return {'missing'} end
 if status ~= 'ready' and status ~= 'update_failed' then return {'conflict', status} end
-local waiting = policyWait(resourceKey, status)
+local waiting = policyWait(stackKey, status)
 if waiting then return {'conflict', waiting} end
-queueJob(prefix, resourceKey, opsKey, jobKey, requestedJob(args, 'update'), 'updating')
+queueJob(prefix, stackKey, opsKey, jobKey, requestedJob(args, 'update'), 'updating')
 redis.call('HSET', jobKey, 'new_inputs', args.inputs, 'new_set_inputs', args.setInputs,
   'new_secrets', args.secrets, 'auto_apply', args.autoApply, 'previous_status', status)
-auditStack(prefix, args.audit, resourceKey)
+auditStack(prefix, args.audit, stackKey)
 return {'created', jobId}

@@ -16,8 +16,8 @@ local jobError = args.error
 
 --- @include "events"
 
-setJobStatus(prefix, resourceKey, jobKey, 'queued', now, 'error', jobError)
-if redis.call('HGET', resourceKey, 'job_id') == jobId then
-  redis.call('HSET', resourceKey, 'job_status', 'queued', 'updated_at', now)
+setJobStatus(prefix, stackKey, jobKey, 'queued', now, 'error', jobError)
+if redis.call('HGET', stackKey, 'job_id') == jobId then
+  redis.call('HSET', stackKey, 'job_status', 'queued', 'updated_at', now)
 end
 return {'queued'}

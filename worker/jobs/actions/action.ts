@@ -1,7 +1,7 @@
 // What a job action (create, update, delete, plan)
 // is given, and what it returns when it succeeds. It fails by throwing a
 // JobFailure.
-import type { DriftFinding, JobData, JobResult, Outputs, Plan, ResourceStatus } from '../../../core/schemas/index.ts';
+import type { DriftFinding, JobData, JobResult, Outputs, Plan, StackStatus } from '../../../core/schemas/index.ts';
 import type { Store } from '../../../core/store/index.ts';
 import type { S3State } from '../../terraform/s3-state.ts';
 import type { PolicyGate } from '../policy-gate.ts';
@@ -24,8 +24,8 @@ export type ActionContext = {
 };
 
 export type ActionSuccess = {
-  resourceStatus: ResourceStatus;
-  // The resource's outputs after the job; undefined keeps them as they were.
+  stackStatus: StackStatus;
+  // The stack's outputs after the job; undefined keeps them as they were.
   outputs: Outputs | undefined;
   result: Omit<JobResult, 'duration_ms'>;
   // What Terraform planned, for the actions that plan.

@@ -14,7 +14,7 @@ export async function create(context: ActionContext): Promise<ActionSuccess> {
   // A retried create runs in the workspace its first create made.
   const found = data.retry ? undefined : await ensureFreshWorkspace(context);
   // Terraform locks a workspace it creates even with -lock=false, so under our lock we create it.
-  const lineage = holdsLock && s3State ? await ensureWorkspaceExists(s3State, data.resourceId, found) : undefined;
+  const lineage = holdsLock && s3State ? await ensureWorkspaceExists(s3State, data.stackId, found) : undefined;
   if (data.approved) return created(await applySavedPlan(context, lineage));
   // No policy applies: one apply, as before policies.
   if (!context.gate) return created(await terraform.apply(lineage));
@@ -23,12 +23,12 @@ export async function create(context: ActionContext): Promise<ActionSuccess> {
     throw JobFailure.beforeAnyChange(error);
   });
   const held = await enforcePolicies(context, plan);
-  if (held) return { ...held, resourceStatus: 'creating' };
+  if (held) return { ...held, stackStatus: 'creating' };
   return { ...created(await terraform.applyPlan(context.planFile, lineage)), plan };
 }
 
 function created({ outputs, changes }: ApplyResult): ActionSuccess {
-  return { resourceStatus: 'ready', outputs, result: { outputs, changes }, drift: APPLIED_IN_SYNC };
+  return { stackStatus: 'ready', outputs, result: { outputs, changes }, drift: APPLIED_IN_SYNC };
 }
 
 // The original project's rule: a create never adopts infrastructure it did
@@ -42,17 +42,17 @@ async function ensureFreshWorkspace({
   log,
 }: ActionContext): Promise<WorkspaceState | undefined> {
   if (await store.jobs.isWorkspaceChecked(data.jobId)) return undefined;
-  const state = await s3State?.inspect(data.resourceId);
+  const state = await s3State?.inspect(data.stackId);
   if (state) {
     log(
       state.exists
         ? `Workspace state found in S3 with ${state.resources} resource(s).`
         : 'No workspace state in S3 yet; apply creates it.',
     );
-    if (state.exists && state.resources > 0) throw adoptionRefused(data.resourceId, state.resources);
+    if (state.exists && state.resources > 0) throw adoptionRefused(data.stackId, state.resources);
   } else if ((await terraform.newWorkspace()) === 'exists') {
     const addresses = await terraform.listState();
-    if (addresses.length > 0) throw adoptionRefused(data.resourceId, addresses.length);
+    if (addresses.length > 0) throw adoptionRefused(data.stackId, addresses.length);
   }
   await store.jobs.markWorkspaceChecked(data.jobId);
   return state;

@@ -7,7 +7,7 @@ import { applySavedPlan } from './saved-plan.ts';
 
 export async function destroy(context: ActionContext): Promise<ActionSuccess> {
   const { data, terraform, s3State, holdsLock, log } = context;
-  const workspace = data.resourceId;
+  const workspace = data.stackId;
   let changes = { add: 0, change: 0, remove: 0 };
   // Under our lock an absent workspace has nothing to destroy, and Terraform would lock to create it.
   const state = holdsLock && s3State ? await s3State.inspect(workspace) : undefined;
@@ -23,7 +23,7 @@ export async function destroy(context: ActionContext): Promise<ActionSuccess> {
         throw JobFailure.beforeAnyChange(error);
       });
       const held = await enforcePolicies(context, plan);
-      if (held) return { ...held, resourceStatus: 'deleting' };
+      if (held) return { ...held, stackStatus: 'deleting' };
       ({ changes } = await terraform.applyPlan(context.planFile, lineage));
     }
   }
@@ -31,11 +31,11 @@ export async function destroy(context: ActionContext): Promise<ActionSuccess> {
   // Plans saved for updates never applied (discarded by this delete, say).
   const plans = await s3State?.deletePlans(workspace);
   if (plans) log(`${plans} saved plan(s) of the stack removed.`);
-  return { resourceStatus: 'deleted', outputs: {}, result: { outputs: {}, changes } };
+  return { stackStatus: 'deleted', outputs: {}, result: { outputs: {}, changes } };
 }
 
 async function removeWorkspace({ data, terraform, s3State, log }: ActionContext): Promise<void> {
-  const workspace = data.resourceId;
+  const workspace = data.stackId;
   const removed = await s3State?.remove(workspace);
   if (!removed) return terraform.deleteWorkspace();
   if (removed.exists && removed.resources > 0) {

@@ -37,10 +37,10 @@ export async function enforcePolicies(context: ActionContext, plan: Plan): Promi
       ),
     );
   }
-  await s3State.putPlan(data.resourceId, data.jobId, await readFile(planFile));
-  const marked = await store.jobs.markPolicyFailed(data.resourceId, data.jobId, plan, policy);
+  await s3State.putPlan(data.stackId, data.jobId, await readFile(planFile));
+  const marked = await store.jobs.markPolicyFailed(data.stackId, data.jobId, plan, policy);
   if (marked.outcome !== 'policy_failed') {
-    await s3State.deletePlan(data.resourceId, data.jobId).catch(() => undefined);
+    await s3State.deletePlan(data.stackId, data.jobId).catch(() => undefined);
     throw JobFailure.permanent(
       'cancelled',
       `the job ended (${marked.status || 'gone'}) while its policies were evaluated; nothing was applied`,
@@ -49,5 +49,5 @@ export async function enforcePolicies(context: ActionContext, plan: Plan): Promi
   log(
     `A soft-mandatory policy failed; nothing was applied. Plan saved: an admin of the project may POST /api/jobs/${data.jobId}/override with a reason to apply it, or /discard it.`,
   );
-  return { resourceStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan, parked: 'policy_failed' };
+  return { stackStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan, parked: 'policy_failed' };
 }

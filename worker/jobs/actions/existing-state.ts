@@ -9,11 +9,11 @@ export async function existingStateLineage(
   { data, s3State, holdsLock }: ActionContext,
   what: string,
 ): Promise<string | undefined> {
-  const state = holdsLock && s3State ? await s3State.inspect(data.resourceId) : undefined;
+  const state = holdsLock && s3State ? await s3State.inspect(data.stackId) : undefined;
   if (state?.exists === false)
     throw JobFailure.permanent(
       'workspace-missing',
-      `workspace ${data.resourceId} has no state in S3; there is nothing to ${what}`,
+      `workspace ${data.stackId} has no state in S3; there is nothing to ${what}`,
     );
   return state?.exists ? state.lineage : undefined;
 }

@@ -19,7 +19,7 @@ export async function plan(context: ActionContext): Promise<ActionSuccess> {
   );
   return {
     // A plan job is not its stack's current job: the store leaves the stack's status alone.
-    resourceStatus: 'ready',
+    stackStatus: 'ready',
     outputs: undefined,
     result: { changes: { add: planned.add, change: planned.change, remove: planned.destroy } },
     plan: planned,

@@ -11,7 +11,7 @@ export async function applySavedPlan(
   { data, terraform, s3State, planFile, log }: ActionContext,
   lineage: string | undefined,
 ): Promise<ApplyResult> {
-  const workspace = data.resourceId;
+  const workspace = data.stackId;
   const saved = await s3State?.getPlan(workspace, data.jobId);
   if (!s3State || !saved)
     throw JobFailure.permanent(

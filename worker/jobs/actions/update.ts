@@ -14,11 +14,11 @@ const NOTHING = { add: 0, change: 0, remove: 0 };
 
 export async function update(context: ActionContext): Promise<ActionSuccess> {
   const { data, terraform, s3State, store, log, planFile } = context;
-  const workspace = data.resourceId;
+  const workspace = data.stackId;
   const lineage = await existingStateLineage(context, 'update');
   if (data.approved) {
     const applied = await applySavedPlan(context, lineage);
-    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied, drift: APPLIED_IN_SYNC };
+    return { stackStatus: 'ready', outputs: applied.outputs, result: applied, drift: APPLIED_IN_SYNC };
   }
 
   // Nothing is applied until the plan is: a failure or a cancel before leaves the stack as it was.
@@ -29,11 +29,11 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
   if (held) return held;
   if (!changes) {
     log('No changes: the stack takes the new inputs without an apply.');
-    return { resourceStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan, drift: APPLIED_IN_SYNC };
+    return { stackStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan, drift: APPLIED_IN_SYNC };
   }
   if (data.autoApply) {
     const applied = await terraform.applyPlan(planFile, lineage);
-    return { resourceStatus: 'ready', outputs: applied.outputs, result: applied, plan, drift: APPLIED_IN_SYNC };
+    return { stackStatus: 'ready', outputs: applied.outputs, result: applied, plan, drift: APPLIED_IN_SYNC };
   }
   if (!s3State) {
     throw JobFailure.permanent(
@@ -51,5 +51,5 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
     );
   }
   log(`Plan saved; waiting for approval: POST /api/jobs/${data.jobId}/apply to apply it, or /discard.`);
-  return { resourceStatus: 'updating', outputs: undefined, result: { changes: NOTHING }, plan, parked: 'planned' };
+  return { stackStatus: 'updating', outputs: undefined, result: { changes: NOTHING }, plan, parked: 'planned' };
 }

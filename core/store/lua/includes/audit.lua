@@ -31,16 +31,16 @@ local function appendAudit(prefix, note, project, targetType, targetId)
 end
 
 -- A change of a stack: an entry in its project, naming the stack.
-local function auditStack(prefix, audit, resourceKey)
+local function auditStack(prefix, audit, stackKey)
   if not audit then return end
-  local stack = redis.call('HMGET', resourceKey, 'project', 'id')
+  local stack = redis.call('HMGET', stackKey, 'project', 'id')
   appendAudit(prefix, audit, stack[1] or 'default', 'stack', stack[2])
 end
 
 -- A change of a job: an entry in its stack's project, naming the job.
-local function auditJob(prefix, audit, resourceKey, jobId)
+local function auditJob(prefix, audit, stackKey, jobId)
   if not audit then return end
-  appendAudit(prefix, audit, redis.call('HGET', resourceKey, 'project') or 'default', 'job', jobId)
+  appendAudit(prefix, audit, redis.call('HGET', stackKey, 'project') or 'default', 'job', jobId)
 end
 
 -- A change of a webhook: an entry in its project (an every-project

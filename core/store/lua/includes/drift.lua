@@ -12,15 +12,15 @@
 local DRIFT_RESULTS = {'in_sync', 'drifted'}
 local DRIFT_STATUSES = {'in_sync', 'drifted', 'unknown'}
 
-local function driftOf(resourceKey)
-  local drift = redis.call('HGET', resourceKey, 'drift_status')
+local function driftOf(stackKey)
+  local drift = redis.call('HGET', stackKey, 'drift_status')
   if drift == 'in_sync' or drift == 'drifted' then return drift end
   return 'unknown'
 end
 
 -- `status`: the status the stack is indexed under.
-local function leaveDriftIndexes(prefix, resourceKey, status)
-  local record = redis.call('HMGET', resourceKey, 'member', 'template', 'project')
+local function leaveDriftIndexes(prefix, stackKey, status)
+  local record = redis.call('HMGET', stackKey, 'member', 'template', 'project')
   local member, template = record[1], record[2]
   for _, drift in ipairs(DRIFT_RESULTS) do redis.call('ZREM', driftKeyOf(prefix, drift), member) end
   for _, scope in ipairs(listScopesOf(record[3])) do
@@ -31,10 +31,10 @@ local function leaveDriftIndexes(prefix, resourceKey, status)
   end
 end
 
-local function enterDriftIndexes(prefix, resourceKey, status)
-  local record = redis.call('HMGET', resourceKey, 'member', 'template', 'project')
+local function enterDriftIndexes(prefix, stackKey, status)
+  local record = redis.call('HMGET', stackKey, 'member', 'template', 'project')
   local member, template = record[1], record[2]
-  local drift = driftOf(resourceKey)
+  local drift = driftOf(stackKey)
   if drift ~= 'unknown' then redis.call('ZADD', driftKeyOf(prefix, drift), 0, member) end
   for _, scope in ipairs(listScopesOf(record[3])) do
     redis.call('ZADD', templateDriftKeyOf(prefix, template, drift, scope), 0, member)
@@ -43,12 +43,12 @@ local function enterDriftIndexes(prefix, resourceKey, status)
 end
 
 -- `resources`: the changes found (JSON array of {address, action}).
-local function recordDrift(prefix, resourceKey, drift, checkedAt, jobId, resources)
-  local record = redis.call('HMGET', resourceKey, 'drift_status', 'status')
+local function recordDrift(prefix, stackKey, drift, checkedAt, jobId, resources)
+  local record = redis.call('HMGET', stackKey, 'drift_status', 'status')
   local was, status = record[1], record[2]
-  leaveDriftIndexes(prefix, resourceKey, status)
-  redis.call('HSET', resourceKey, 'drift_status', drift, 'drift_checked_at', checkedAt, 'drift_job_id', jobId,
+  leaveDriftIndexes(prefix, stackKey, status)
+  redis.call('HSET', stackKey, 'drift_status', drift, 'drift_checked_at', checkedAt, 'drift_job_id', jobId,
     'drift_resources', resources)
-  enterDriftIndexes(prefix, resourceKey, status)
-  if drift == 'drifted' and was ~= 'drifted' then driftedEvent(prefix, resourceKey, jobId, checkedAt) end
+  enterDriftIndexes(prefix, stackKey, status)
+  if drift == 'drifted' and was ~= 'drifted' then driftedEvent(prefix, stackKey, jobId, checkedAt) end
 end

@@ -22,8 +22,8 @@ local function tagsOf(inputs)
   return tags
 end
 
-local function appendEvent(prefix, resourceKey, eventType, jobId, now)
-  local stack = redis.call('HMGET', resourceKey, 'id', 'status', 'template', 'template_version', 'inputs', 'project')
+local function appendEvent(prefix, stackKey, eventType, jobId, now)
+  local stack = redis.call('HMGET', stackKey, 'id', 'status', 'template', 'template_version', 'inputs', 'project')
   local job = cjson.null
   if jobId and jobId ~= '' then
     local record = redis.call('HMGET', jobKeyOf(prefix, jobId), 'action', 'status', 'policy')
@@ -39,31 +39,31 @@ local function appendEvent(prefix, resourceKey, eventType, jobId, now)
       template = {name = stack[3], version = stack[4] or ''}, tags = tagsOf(stack[5])},
     job = job,
   }
-  local sequence = redis.call('HINCRBY', resourceKey, 'event_seq', 1)
+  local sequence = redis.call('HINCRBY', stackKey, 'event_seq', 1)
   redis.call('XADD', outboxKeyOf(prefix), '*', 'type', eventType, 'subject', stack[1], 'sequence', sequence,
     'time', now, 'data', cjson.encode(data))
 end
 
 -- The stack's status changed: `io.tfcompute.stack.{status}`, with its current job.
-local function stackEvent(prefix, resourceKey, now)
-  local stack = redis.call('HMGET', resourceKey, 'status', 'job_id')
-  appendEvent(prefix, resourceKey, 'io.tfcompute.stack.' .. stack[1], stack[2], now)
+local function stackEvent(prefix, stackKey, now)
+  local stack = redis.call('HMGET', stackKey, 'status', 'job_id')
+  appendEvent(prefix, stackKey, 'io.tfcompute.stack.' .. stack[1], stack[2], now)
 end
 
 -- The stack was found drifted (it was not, or not known, before).
-local function driftedEvent(prefix, resourceKey, jobId, now)
-  appendEvent(prefix, resourceKey, 'io.tfcompute.stack.drifted', jobId, now)
+local function driftedEvent(prefix, stackKey, jobId, now)
+  appendEvent(prefix, stackKey, 'io.tfcompute.stack.drifted', jobId, now)
 end
 
 -- The job's status changed: `io.tfcompute.job.{status}`.
-local function jobEvent(prefix, resourceKey, jobKey, now)
+local function jobEvent(prefix, stackKey, jobKey, now)
   local job = redis.call('HMGET', jobKey, 'id', 'status')
-  appendEvent(prefix, resourceKey, 'io.tfcompute.job.' .. job[2], job[1], now)
+  appendEvent(prefix, stackKey, 'io.tfcompute.job.' .. job[2], job[1], now)
 end
 
 -- Sets a job's status (and `...`, more field-value pairs) and records its event.
-local function setJobStatus(prefix, resourceKey, jobKey, status, now, ...)
+local function setJobStatus(prefix, stackKey, jobKey, status, now, ...)
   if status ~= 'running' then giveSlot(prefix, jobKey, redis.call('HGET', jobKey, 'id')) end
   redis.call('HSET', jobKey, 'status', status, 'updated_at', now, ...)
-  jobEvent(prefix, resourceKey, jobKey, now)
+  jobEvent(prefix, stackKey, jobKey, now)
 end

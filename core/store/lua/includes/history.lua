@@ -21,15 +21,15 @@ local function historyMemberOf(ms, jobId)
   return string.rep('0', 15 - #digits) .. digits .. ':' .. jobId
 end
 
-local function addToHistory(prefix, resourceId, jobId, nowMs)
-  local key = historyKeyOf(prefix, resourceId)
+local function addToHistory(prefix, stackId, jobId, nowMs)
+  local key = historyKeyOf(prefix, stackId)
   redis.call('ZADD', key, 0, historyMemberOf(nowMs, jobId))
   redis.call('PERSIST', key)
 end
 
 -- A job of the stack has just finished (and its record been given its expiry).
-local function settleHistory(prefix, resourceId, opsKey, nowMs, retentionSeconds)
-  local key = historyKeyOf(prefix, resourceId)
+local function settleHistory(prefix, stackId, opsKey, nowMs, retentionSeconds)
+  local key = historyKeyOf(prefix, stackId)
   local cutoff = historyMemberOf(tonumber(nowMs) - tonumber(retentionSeconds) * 1000, '')
   local old = redis.call('ZRANGE', key, '-', '(' .. cutoff, 'BYLEX', 'LIMIT', 0, HISTORY_PRUNE_BATCH)
   for _, member in ipairs(old) do

@@ -1,5 +1,5 @@
 --[[
-  An Idempotency-Key's value is "{resourceId} {fingerprint}".
+  An Idempotency-Key's value is "{stackId} {fingerprint}".
 ]]
 local function splitIdempotencyValue(value)
   local space = string.find(value, ' ', 1, true)

@@ -5,13 +5,13 @@
   JSON object (core/store/script-args.ts types them).
   Every such script's arguments name the job (`jobId`) and the time (`now`,
   ISO 8601).
-    KEYS[1] resource key
+    KEYS[1] stack key
     KEYS[2] job key
-    KEYS[3] the resource's queue of unfinished jobs (none in a script of two keys)
+    KEYS[3] the stack's queue of unfinished jobs (none in a script of two keys)
     ARGV[1] key prefix
     ARGV[2] the arguments (JSON)
 ]]
-local resourceKey = KEYS[1]
+local stackKey = KEYS[1]
 local jobKey = KEYS[2]
 local opsKey = KEYS[3]
 local prefix = ARGV[1]

@@ -1,14 +1,14 @@
 --[[
   The key layout, as core/store/keys.ts writes it, for the keys a script can
-  only name once it has read a record (a resource's status index, its owner).
+  only name once it has read a record (a stack's status index, its owner).
   test/store-keys.test.ts checks every `...KeyOf` here against keys.ts.
 ]]
-local function resourceKeyOf(prefix, id)
+local function stackKeyOf(prefix, id)
   return prefix .. ':res:' .. id
 end
 -- A stack's job history (see history.lua).
-local function historyKeyOf(prefix, resourceId)
-  return prefix .. ':res:' .. resourceId .. ':jobs'
+local function historyKeyOf(prefix, stackId)
+  return prefix .. ':res:' .. stackId .. ':jobs'
 end
 local function statusKeyOf(prefix, status)
   return prefix .. ':res:status:' .. status

@@ -1,5 +1,5 @@
 --[[
-  One batch of a migration over an index (of every resource, or of every
+  One batch of a migration over an index (of every stack, or of every
   webhook), oldest first:
   `visit(member)` brings one record up to date and says whether it changed
   it (adding a member twice changes nothing, so every migration may be

@@ -1,15 +1,15 @@
 --[[
-  Moves a resource from one status index to another (the installation's and
+  Moves a stack from one status index to another (the installation's and
   its template's, across projects and in its project), and the drift index of
-  its template and status. A resource that becomes deleted no longer counts
+  its template and status. A stack that becomes deleted no longer counts
   against its owner's cap of live resources nor its project's quota, and
   leaves the drift indexes.
 ]]
 --- @include "keys"
 --- @include "drift"
 --- @include "events"
-local function moveStatus(prefix, resourceKey, from, to)
-  local record = redis.call('HMGET', resourceKey, 'member', 'id', 'owner', 'template', 'project', 'created_by')
+local function moveStatus(prefix, stackKey, from, to)
+  local record = redis.call('HMGET', stackKey, 'member', 'id', 'owner', 'template', 'project', 'created_by')
   -- Records from before principals had keys are counted under created_by.
   local member, id, owner, template, project = record[1], record[2], record[3] or record[6], record[4], record[5]
   if from ~= to then
@@ -27,16 +27,16 @@ local function moveStatus(prefix, resourceKey, from, to)
     redis.call('SREM', projectLiveKeyOf(prefix, project), id)
   end
   if from ~= to and from ~= 'deleted' then
-    leaveDriftIndexes(prefix, resourceKey, from)
-    if to ~= 'deleted' then enterDriftIndexes(prefix, resourceKey, to) end
+    leaveDriftIndexes(prefix, stackKey, from)
+    if to ~= 'deleted' then enterDriftIndexes(prefix, stackKey, to) end
   end
 end
 
--- Sets a resource's status (and `...`, more field-value pairs): its indexes
+-- Sets a stack's status (and `...`, more field-value pairs): its indexes
 -- follow, and a change of status records its event.
-local function setResourceStatus(prefix, resourceKey, to, now, ...)
-  local from = redis.call('HGET', resourceKey, 'status')
-  moveStatus(prefix, resourceKey, from, to)
-  redis.call('HSET', resourceKey, 'status', to, 'updated_at', now, ...)
-  if from ~= to then stackEvent(prefix, resourceKey, now) end
+local function setStackStatus(prefix, stackKey, to, now, ...)
+  local from = redis.call('HGET', stackKey, 'status')
+  moveStatus(prefix, stackKey, from, to)
+  redis.call('HSET', stackKey, 'status', to, 'updated_at', now, ...)
+  if from ~= to then stackEvent(prefix, stackKey, now) end
 end

@@ -5,8 +5,8 @@
   override and undo (or hide) what the override applied.
   Returns the status to report in a conflict, or nil.
 ]]
-local function policyWait(resourceKey, status)
-  local current = redis.call('HMGET', resourceKey, 'job_status', 'job_id')
+local function policyWait(stackKey, status)
+  local current = redis.call('HMGET', stackKey, 'job_status', 'job_id')
   if current[1] ~= 'policy_failed' then return nil end
   return status .. ', and its job ' .. (current[2] or '') .. ' waits for a policy override or a discard'
 end

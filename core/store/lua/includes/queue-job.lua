@@ -1,16 +1,16 @@
 --[[
-  Gives an existing resource a new queued job (`job`, see new-job.lua, of
-  which the resource's id and template are filled in here): the resource
+  Gives an existing stack a new queued job (`job`, see new-job.lua, of
+  which the stack's id and template are filled in here): the stack
   moves to `status`, points at the job, and the job joins the end of the
-  resource's queue.
+  stack's queue.
 ]]
 --- @include "move-status"
 --- @include "new-job"
-local function queueJob(prefix, resourceKey, opsKey, jobKey, job, status)
-  local record = redis.call('HMGET', resourceKey, 'id', 'template')
-  job.resourceId, job.template = record[1], record[2]
-  recordNewJob(prefix, resourceKey, jobKey, job)
-  setResourceStatus(prefix, resourceKey, status, job.now, 'job_id', job.id, 'job_action', job.action,
+local function queueJob(prefix, stackKey, opsKey, jobKey, job, status)
+  local record = redis.call('HMGET', stackKey, 'id', 'template')
+  job.stackId, job.template = record[1], record[2]
+  recordNewJob(prefix, stackKey, jobKey, job)
+  setStackStatus(prefix, stackKey, status, job.now, 'job_id', job.id, 'job_action', job.action,
     'job_status', 'queued', 'error', '')
   redis.call('RPUSH', opsKey, job.id)
 end

@@ -5,8 +5,8 @@
   is over, as its jobs' records are (forget-deleted-2.lua does it).
 ]]
 --- @include "keys"
-local function retireDeleted(prefix, resourceKey, retentionSeconds, nowMs)
-  redis.call('HDEL', resourceKey, 'secrets')
-  local member = redis.call('HGET', resourceKey, 'member')
+local function retireDeleted(prefix, stackKey, retentionSeconds, nowMs)
+  redis.call('HDEL', stackKey, 'secrets')
+  local member = redis.call('HGET', stackKey, 'member')
   redis.call('ZADD', forgetKeyOf(prefix), tonumber(nowMs) + tonumber(retentionSeconds) * 1000, member)
 end

@@ -1,65 +1,65 @@
 // Reading stacks: one, its inputs, a page of a list, the ids the worker's
 // sweeps walk, and counts. Resources (resources.ts) adds the changes.
-import { RESOURCE_STATUSES } from '../schemas/index.ts';
-import type { DriftStatus, Resource, ResourceInputs, ResourceStatus } from '../schemas/index.ts';
+import { STACK_STATUSES } from '../schemas/index.ts';
+import type { DriftStatus, Stack, StackInputs, StackStatus } from '../schemas/index.ts';
 import type { ContextOf } from './context.ts';
 import { IndexMember } from './keys.ts';
 import { type Page, pageOfMembers } from './pages.ts';
-import { toResource } from './records.ts';
+import { toStack } from './records.ts';
 
 // `template`: one template's stacks, or several's, read as one index.
 export type ListArgs = {
   template: string | readonly string[];
-  status?: ResourceStatus | undefined;
+  status?: StackStatus | undefined;
   drift?: DriftStatus | undefined;
   projects?: readonly string[] | undefined;
   limit: number;
   cursor?: string | undefined;
 };
 
-export class ResourceQueries {
+export class StackQueries {
   protected readonly c: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>;
 
   constructor(context: ContextOf<'redis' | 'keys' | 'scripts' | 'jobRetentionSeconds' | 'audit'>) {
     this.c = context;
   }
 
-  async get(id: string): Promise<Resource | null> {
-    const hash = await this.c.redis.hgetall(this.c.keys.resource(id));
-    return hash.id === undefined ? null : toResource(hash);
+  async get(id: string): Promise<Stack | null> {
+    const hash = await this.c.redis.hgetall(this.c.keys.stack(id));
+    return hash.id === undefined ? null : toStack(hash);
   }
 
   // The inputs the caller set, not the defaults shown beside them: the
   // variables a job gives Terraform. Records from before templates kept no
   // list, and held only what was given to Terraform.
-  async setInputs(id: string): Promise<ResourceInputs | null> {
-    const [inputs, set] = await this.c.redis.hmget(this.c.keys.resource(id), 'inputs', 'set_inputs');
+  async setInputs(id: string): Promise<StackInputs | null> {
+    const [inputs, set] = await this.c.redis.hmget(this.c.keys.stack(id), 'inputs', 'set_inputs');
     if (inputs === null || inputs === undefined) return null;
-    const all = JSON.parse(inputs) as ResourceInputs;
+    const all = JSON.parse(inputs) as StackInputs;
     const names = set ? (JSON.parse(set) as string[]) : Object.keys(all);
     return Object.fromEntries(names.filter((name) => name in all).map((name) => [name, all[name]]));
   }
 
   // The sealed sensitive inputs, if any.
   async secrets(id: string): Promise<string | undefined> {
-    return (await this.c.redis.hget(this.c.keys.resource(id), 'secrets')) || undefined;
+    return (await this.c.redis.hget(this.c.keys.stack(id), 'secrets')) || undefined;
   }
 
   // Newest first; the cursor is the last member of the previous page.
   // `drift`: only stacks whose last drift result is this one. `projects`:
   // only the stacks of these (none: of every project).
-  async list(args: ListArgs): Promise<Page<Resource>> {
+  async list(args: ListArgs): Promise<Page<Stack>> {
     const { redis, keys } = this.c;
     const listKey = this.#listKey(args);
     const { members: page, nextCursor } = await pageOfMembers(redis, listKey, 'newest', args.limit, args.cursor);
     const pipeline = redis.pipeline();
-    for (const member of page) pipeline.hgetall(keys.resource(IndexMember.id(member)));
+    for (const member of page) pipeline.hgetall(keys.stack(IndexMember.id(member)));
     const replies = page.length > 0 ? ((await pipeline.exec()) ?? []) : [];
-    const items: Resource[] = [];
+    const items: Stack[] = [];
     for (const [error, hash] of replies) {
       if (error) throw error;
       const record = hash as Record<string, string>;
-      if (record.id !== undefined) items.push(toResource(record));
+      if (record.id !== undefined) items.push(toStack(record));
     }
     return { items, nextCursor };
   }
@@ -106,7 +106,7 @@ export class ResourceQueries {
   async driftCheckDue(ids: readonly string[], before: Date): Promise<string[]> {
     const { redis, keys } = this.c;
     const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hget(keys.resource(id), 'drift_checked_at').llen(keys.ops(id));
+    for (const id of ids) pipeline.hget(keys.stack(id), 'drift_checked_at').llen(keys.ops(id));
     const replies = (await pipeline.exec()) ?? [];
     return ids.filter((_, i) => {
       const [[checkedError, checkedAt], [opsError, unfinished]] = [replies[2 * i] ?? [], replies[2 * i + 1] ?? []];
@@ -115,7 +115,7 @@ export class ResourceQueries {
     });
   }
 
-  // Every resource recorded, deleted ones still kept (the retention period) included.
+  // Every stack recorded, deleted ones still kept (the retention period) included.
   async count(): Promise<number> {
     return this.c.redis.zcard(this.c.keys.index);
   }
@@ -132,12 +132,12 @@ export class ResourceQueries {
     return { in_sync: inSync, drifted, unknown: Math.max(0, all - deleted - inSync - drifted) };
   }
 
-  async countByStatus(): Promise<Record<ResourceStatus, number>> {
+  async countByStatus(): Promise<Record<StackStatus, number>> {
     const pipeline = this.c.redis.pipeline();
-    for (const status of RESOURCE_STATUSES) pipeline.zcard(this.c.keys.status(status));
+    for (const status of STACK_STATUSES) pipeline.zcard(this.c.keys.status(status));
     const replies = (await pipeline.exec()) ?? [];
-    const counts = {} as Record<ResourceStatus, number>;
-    RESOURCE_STATUSES.forEach((status, i) => {
+    const counts = {} as Record<StackStatus, number>;
+    STACK_STATUSES.forEach((status, i) => {
       const [error, count] = replies[i] ?? [];
       if (error) throw error;
       counts[status] = Number(count);

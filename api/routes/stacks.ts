@@ -3,7 +3,7 @@
 // route set, with its own request schema.
 import { AppError } from '../../core/errors.ts';
 import { createStack, withLatestVersion } from '../../core/lifecycle/index.ts';
-import { ListQuery, ProjectQuery, Resource, ResourceIdParams, ResourceList, Ttl } from '../../core/schemas/index.ts';
+import { ListQuery, ProjectQuery, Stack, StackIdParams, StackList, Ttl } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
 import { principalOf, readableProjects, stackFor, targetProject } from '../access.ts';
 import { auditOf } from '../audit.ts';
@@ -16,18 +16,18 @@ export const notFound = problem(
   'No resource of this template with this id, or none the caller has a role in its project to see: both answer alike.',
 );
 
-export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, template: Template): Route[] {
-  const RESOURCES_PATH = `/api/${template.name}`;
+export function stackRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, template: Template): Route[] {
+  const STACKS_PATH = `/api/${template.name}`;
   const TAG = template.name;
   const noun = pascalCase(template.name);
   const CreateRequest = createRequestSchema(template, noun);
-  const show = (resource: Resource) => withLatestVersion(resource, template);
+  const show = (stack: Stack) => withLatestVersion(stack, template);
   const { maybeWait } = preferredWaits(deps);
 
   return [
     route({
       method: 'post',
-      path: RESOURCES_PATH,
+      path: STACKS_PATH,
       operationId: `create${noun}`,
       audit: { action: 'stack.create', target: 'stack' },
       tags: [TAG],
@@ -45,14 +45,14 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       },
       responses: {
         202: {
-          ...json('Accepted; the resource is `creating`.', Resource),
+          ...json('Accepted; the resource is `creating`.', Stack),
           headers: { ...locationHeader, ...preferenceApplied },
         },
         201: {
-          ...json('With `Prefer: wait`: the stack is ready.', Resource),
+          ...json('With `Prefer: wait`: the stack is ready.', Stack),
           headers: { ...locationHeader, ...preferenceApplied },
         },
-        200: { ...json('With `Prefer: wait`: the create finished and failed.', Resource), headers: locationHeader },
+        200: { ...json('With `Prefer: wait`: the create finished and failed.', Stack), headers: locationHeader },
         400: problem(
           'Invalid body (malformed JSON, unknown field, a value out of range) or Idempotency-Key; or no `?project=` ' +
             'from a caller with roles in several projects (`project-required`).',
@@ -75,7 +75,7 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
       async handle(req, res, { authorized: { key, project }, body }) {
         const { ttl, ...inputs } = body as { ttl?: number } & Record<string, unknown>;
         const request = { inputs, ttl };
-        const { resource, replayed } = await createStack(
+        const { stack, replayed } = await createStack(
           deps,
           principalOf(req),
           project,
@@ -84,15 +84,15 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
           key,
           auditOf(req),
         );
-        res.location(`${RESOURCES_PATH}/${resource.id}`);
+        res.location(`${STACKS_PATH}/${stack.id}`);
         if (replayed) res.set('Idempotent-Replayed', 'true');
-        const final = await maybeWait(req, res, resource);
+        const final = await maybeWait(req, res, stack);
         res.status(isFinished(final) ? (final.status === 'ready' ? 201 : 200) : 202).json(show(final));
       },
     }),
     route({
       method: 'get',
-      path: RESOURCES_PATH,
+      path: STACKS_PATH,
       operationId: `list${noun}s`,
       tags: [TAG],
       summary: 'List stacks, newest first',
@@ -102,26 +102,26 @@ export function resourceRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, te
         'as `cursor` for the next page.',
       request: { query: ListQuery },
       responses: {
-        200: json('A page of resources.', ResourceList),
+        200: json('A page of resources.', StackList),
         400: problem('Invalid project, status, drift, limit or cursor.'),
         404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
         503: unavailable,
       },
       async handle(req, res, { query: { project, ...query } }) {
         const projects = readableProjects(principalOf(req), project);
-        const page = await deps.store.resources.list({ ...query, template: template.name, projects });
+        const page = await deps.store.stacks.list({ ...query, template: template.name, projects });
         res.json({ items: page.items.map(show), next_cursor: page.nextCursor });
       },
     }),
     route({
       method: 'get',
-      path: `${RESOURCES_PATH}/{id}`,
+      path: `${STACKS_PATH}/{id}`,
       operationId: `get${noun}`,
       tags: [TAG],
       summary: 'Get a stack',
       description: 'The stack with its status, inputs, outputs and current or last job.',
-      request: { params: ResourceIdParams },
-      responses: { 200: json('The resource.', Resource), 400: badId, 404: notFound, 503: unavailable },
+      request: { params: StackIdParams },
+      responses: { 200: json('The resource.', Stack), 400: badId, 404: notFound, 503: unavailable },
       async handle(req, res, { params }) {
         res.json(show(await stackFor(deps, req, template.name, params.id, 'read')));
       },

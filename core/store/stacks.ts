@@ -1,30 +1,30 @@
-// Resources: recording a new one, requesting its delete, the retry of its
+// Stacks: recording a new one, requesting its delete, the retry of its
 // create, an update or a plan, and forgetting deleted ones; reading them is
-// ResourceQueries' (resource-queries.ts).
-import type { JobError, JobResult, ResourceInputs, TemplateRef } from '../schemas/index.ts';
+// StackQueries' (stack-queries.ts).
+import type { JobError, JobResult, StackInputs, TemplateRef } from '../schemas/index.ts';
 import { DEFAULT_PROJECT } from '../access/roles.ts';
 import { nowArgs } from './context.ts';
 import { stackStatePrefix } from '../ids.ts';
 import { IndexMember } from './keys.ts';
 import { parse, type CreateOutcome, type DeleteRequest, type PlanRequest } from './outcomes.ts';
 import type { RetryRequest, UpdateRequest } from './outcomes.ts';
-import { ResourceQueries } from './resource-queries.ts';
+import { StackQueries } from './stack-queries.ts';
 import { auditRecord, type Audited, type AuditNote } from './audit.ts';
 
-export type { ListArgs } from './resource-queries.ts';
+export type { ListArgs } from './stack-queries.ts';
 
 // How long an Idempotency-Key is remembered.
 export const IDEMPOTENCY_SECONDS = 24 * 3600;
 // Deleted stacks forgotten per script run.
 const FORGET_BATCH = 200;
 
-export type NewResource = {
+export type NewStack = {
   id: string;
   jobId: string;
   template: TemplateRef;
-  // What the resource shows: the inputs the caller set and the template's
+  // What the stack shows: the inputs the caller set and the template's
   // defaults; and the names of those the caller set.
-  inputs: ResourceInputs;
+  inputs: StackInputs;
   setInputs: readonly string[];
   // The sensitive inputs the caller set, sealed (see core/secret-box.ts).
   secrets?: string | undefined;
@@ -43,7 +43,7 @@ export type NewResource = {
 };
 
 type UpdateChange = {
-  inputs: ResourceInputs;
+  inputs: StackInputs;
   setInputs: readonly string[];
   secrets: string | undefined;
   autoApply: boolean;
@@ -66,15 +66,15 @@ const DISCARDED: JobError = {
   diagnostics: [],
 };
 
-export class Resources extends ResourceQueries {
-  // Records a resource and its create job in one step (see create-7.lua).
-  async create(args: NewResource): Promise<CreateOutcome> {
+export class Stacks extends StackQueries {
+  // Records a stack and its create job in one step (see create-7.lua).
+  async create(args: NewStack): Promise<CreateOutcome> {
     const { keys, scripts } = this.c;
     const now = args.now ?? new Date();
     const reply = await scripts.run(
       'create',
       [
-        keys.resource(args.id),
+        keys.stack(args.id),
         keys.job(args.jobId),
         keys.ops(args.id),
         keys.index,
@@ -83,7 +83,7 @@ export class Resources extends ResourceQueries {
         keys.idempotency(args.owner, args.idempotency?.key ?? ''),
       ],
       {
-        resourceId: args.id,
+        stackId: args.id,
         jobId: args.jobId,
         now: now.toISOString(),
         member: IndexMember.encode(now.getTime(), args.id),
@@ -113,7 +113,7 @@ export class Resources extends ResourceQueries {
     const reply = await scripts.run(
       'discard',
       [
-        keys.resource(id),
+        keys.stack(id),
         keys.job(jobId),
         keys.ops(id),
         keys.log(jobId),
@@ -121,39 +121,34 @@ export class Resources extends ResourceQueries {
         keys.ownerLive(owner),
         keys.idempotency(owner, idempotencyKey ?? ''),
       ],
-      { jobId, resourceId: id, now: nowArgs().now },
+      { jobId, stackId: id, now: nowArgs().now },
     );
     parse.done('discard', 'discarded', reply);
   }
 
-  // `templateVersion`: the version of the resource's template the delete runs.
+  // `templateVersion`: the version of the stack's template the delete runs.
   async requestDelete(args: NewJobRequest): Promise<DeleteRequest> {
     const { keys, scripts, jobRetentionSeconds } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run(
-      'request-delete',
-      [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
-      {
-        ...this.#newJob(args, now, nowMs),
-        retentionSeconds: jobRetentionSeconds,
-        cancelledError: JSON.stringify(CANCELLED),
-        emptyResult: JSON.stringify(EMPTY_RESULT),
-        discardedError: JSON.stringify(DISCARDED),
-      },
-    );
+    const reply = await scripts.run('request-delete', [keys.stack(args.id), keys.job(args.jobId), keys.ops(args.id)], {
+      ...this.#newJob(args, now, nowMs),
+      retentionSeconds: jobRetentionSeconds,
+      cancelledError: JSON.stringify(CANCELLED),
+      emptyResult: JSON.stringify(EMPTY_RESULT),
+      discardedError: JSON.stringify(DISCARDED),
+    });
     return parse.requestDelete(reply);
   }
 
-  // The retry runs version `templateVersion` of the resource's template; the
-  // resource takes it, and shows `inputs` (its set inputs with that version's defaults).
-  async requestRetry(args: NewJobRequest & { inputs: ResourceInputs }): Promise<RetryRequest> {
+  // The retry runs version `templateVersion` of the stack's template; the
+  // stack takes it, and shows `inputs` (its set inputs with that version's defaults).
+  async requestRetry(args: NewJobRequest & { inputs: StackInputs }): Promise<RetryRequest> {
     const { keys, scripts } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run(
-      'request-retry',
-      [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
-      { ...this.#newJob(args, now, nowMs), inputs: JSON.stringify(args.inputs) },
-    );
+    const reply = await scripts.run('request-retry', [keys.stack(args.id), keys.job(args.jobId), keys.ops(args.id)], {
+      ...this.#newJob(args, now, nowMs),
+      inputs: JSON.stringify(args.inputs),
+    });
     return parse.requestRetry(reply);
   }
 
@@ -162,17 +157,13 @@ export class Resources extends ResourceQueries {
   async requestUpdate(args: NewJobRequest & UpdateChange): Promise<UpdateRequest> {
     const { keys, scripts } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run(
-      'request-update',
-      [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)],
-      {
-        ...this.#newJob(args, now, nowMs),
-        inputs: JSON.stringify(args.inputs),
-        setInputs: JSON.stringify(args.setInputs),
-        secrets: args.secrets ?? '',
-        autoApply: args.autoApply ? '1' : '0',
-      },
-    );
+    const reply = await scripts.run('request-update', [keys.stack(args.id), keys.job(args.jobId), keys.ops(args.id)], {
+      ...this.#newJob(args, now, nowMs),
+      inputs: JSON.stringify(args.inputs),
+      setInputs: JSON.stringify(args.setInputs),
+      secrets: args.secrets ?? '',
+      autoApply: args.autoApply ? '1' : '0',
+    });
     return parse.requestUpdate(reply);
   }
 
@@ -182,7 +173,7 @@ export class Resources extends ResourceQueries {
   async requestPlan(args: NewJobRequest & { onlyIfIdle?: boolean }): Promise<PlanRequest> {
     const { keys, scripts } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run('request-plan', [keys.resource(args.id), keys.job(args.jobId), keys.ops(args.id)], {
+    const reply = await scripts.run('request-plan', [keys.stack(args.id), keys.job(args.jobId), keys.ops(args.id)], {
       ...this.#newJob(args, now, nowMs),
       onlyIfIdle: args.onlyIfIdle === true,
     });
