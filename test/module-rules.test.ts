@@ -388,7 +388,7 @@ test('npm run docs -- --check names a README whose reference part is stale', asy
 test('the worker IAM policy is a well-formed policy document that covers what the module calls', async () => {
   const policy = JSON.parse(await readFile(path.join(MODULE, 'worker-iam-policy.json'), 'utf8')) as {
     Version: string;
-    Statement: Array<{ Sid: string; Effect: string; Action: string | string[]; Stack: string | string[] }>;
+    Statement: Array<{ Sid: string; Effect: string; Action: string | string[]; Resource: string | string[] }>;
   };
   assert.equal(policy.Version, '2012-10-17');
   const actions = policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
@@ -405,5 +405,5 @@ test('the worker IAM policy is a well-formed policy document that covers what th
     assert.ok(actions.includes(needed), needed);
   }
   assert.ok(!actions.some((a) => a.endsWith(':*') || a === '*'), 'no wildcard actions');
-  assert.ok(policy.Statement.every((s) => s.Sid && s.Effect === 'Allow' && s.Stack));
+  assert.ok(policy.Statement.every((s) => s.Sid && s.Effect === 'Allow' && s.Resource));
 });
