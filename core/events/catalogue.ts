@@ -5,18 +5,9 @@
 // sent. The schemas are strict: a field not declared here cannot leave.
 import { z } from 'zod';
 import { Enforcement, PolicyId, POLICY_STATUSES } from '../schemas/policy-results.ts';
-import {
-  JobAction,
-  JobId,
-  JOB_STATUSES,
-  type JobStatus,
-  ProjectName,
-  StackId,
-  STACK_STATUSES,
-  type StackStatus,
-  TemplateName,
-  WebhookId,
-} from '../schemas/domain.ts';
+import { JobId, ProjectName, StackId, TemplateName, WebhookId } from '../schemas/identifiers.ts';
+import { JobAction, JOB_STATUSES, type JobStatus } from '../schemas/jobs.ts';
+import { STACK_STATUSES, type StackStatus } from '../schemas/stacks.ts';
 
 export const EVENT_TYPE_PREFIX = 'io.tfcompute.';
 

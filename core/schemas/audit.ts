@@ -1,7 +1,7 @@
 // The audit log as the API shows it: one entry per change a user made, and
 // per attempt the API refused for want of a role.
 import { z } from 'zod';
-import { ProjectName } from './domain.ts';
+import { ProjectName } from './identifiers.ts';
 
 // Stable names, never reused: clients filter on them.
 export const AUDIT_ACTIONS = [

@@ -1,7 +1,10 @@
 // What HTTP requests carry, and the list response: the API validates
 // requests with these, and the OpenAPI document is generated from them.
 import { z } from 'zod';
-import { DriftStatus, Job, JobId, ProjectName, Stack, StackId, StackStatus } from './domain.ts';
+import { JobId, ProjectName, StackId } from './identifiers.ts';
+import { Job } from './jobs.ts';
+import { DriftStatus } from './plans.ts';
+import { Stack, StackStatus } from './stacks.ts';
 
 const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_TTL_SECONDS = 90 * 86_400;

@@ -2,7 +2,8 @@
 // (a CEL rule, a message, an enforcement level), and what a job records of
 // their evaluation.
 import { z } from 'zod';
-import { JobAction, ProjectName, TemplateName } from './domain.ts';
+import { ProjectName, TemplateName } from './identifiers.ts';
+import { JobAction } from './jobs.ts';
 import { Enforcement, PolicyId } from './policy-results.ts';
 
 const Timestamp = z.iso.datetime();

@@ -1,6 +1,6 @@
 // Projects as the API takes and shows them.
 import { z } from 'zod';
-import { ProjectName } from './domain.ts';
+import { ProjectName } from './identifiers.ts';
 
 const Description = z.string().max(500).meta({ description: 'For people: whose the project is and what it holds.' });
 

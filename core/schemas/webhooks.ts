@@ -1,7 +1,7 @@
 // Webhooks and their deliveries as the API takes and shows them.
 import { z } from 'zod';
 import { EVENT_TYPES } from '../events/catalogue.ts';
-import { DeliveryId, ProjectName, WebhookId } from './domain.ts';
+import { DeliveryId, ProjectName, WebhookId } from './identifiers.ts';
 
 const ReceiverUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
