@@ -221,7 +221,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // One without the other would leave the console without SSO, unsaid.
   if ((e.OIDC_CLIENT_ID === undefined) !== (e.OIDC_CLIENT_SECRET === undefined)) {
     throw new ConfigError(
-      "invalid configuration:\n  OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: the console's SSO client needs both, or neither (no SSO)",
+      "invalid configuration:\n  OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: the console's SSO client needs " +
+        'both, or neither (no SSO)',
     );
   }
   return {

@@ -50,7 +50,9 @@ export const TemplateRef = z
   .meta({
     id: 'TemplateRef',
     description:
-      "A template and a version of it. A stack's: the version its inputs were last validated against. A job's: the version it runs (a create's is its stack's; a retry's or a delete's, the version served when it was requested).",
+      "A template and a version of it. A stack's: the version its inputs were last validated against. A " +
+      "job's: the version it runs (a create's is its stack's; a retry's or a delete's, the version " +
+      'served when it was requested).',
   });
 export type TemplateRef = z.infer<typeof TemplateRef>;
 

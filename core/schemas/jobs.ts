@@ -10,7 +10,8 @@ export const JOB_ACTIONS = ['create', 'update', 'delete', 'plan'] as const;
 export const JobAction = z.enum(JOB_ACTIONS).meta({
   id: 'JobAction',
   description:
-    '`create`, `update` and `delete` apply and destroy the stack (an update plans first, and waits `planned` for approval unless `auto_apply`); `plan` is a speculative plan that changes nothing.',
+    '`create`, `update` and `delete` apply and destroy the stack (an update plans first, and waits ' +
+    '`planned` for approval unless `auto_apply`); `plan` is a speculative plan that changes nothing.',
 });
 export type JobAction = z.infer<typeof JobAction>;
 
@@ -30,7 +31,9 @@ export const SETTLED_JOB_STATUSES: readonly JobStatus[] = [...FINISHED_JOB_STATU
 export const JobStatus = z.enum(JOB_STATUSES).meta({
   id: 'JobStatus',
   description:
-    '`planned`: an update waits for `POST /api/jobs/{jobId}/apply` or `/discard`; `policy_failed`: a soft-mandatory policy failed on its plan, which waits for `POST /api/jobs/{jobId}/override` or `/discard`; `discarded`: its plan was not applied.',
+    '`planned`: an update waits for `POST /api/jobs/{jobId}/apply` or `/discard`; `policy_failed`: a ' +
+    'soft-mandatory policy failed on its plan, which waits for `POST /api/jobs/{jobId}/override` or ' +
+    '`/discard`; `discarded`: its plan was not applied.',
 });
 export type JobStatus = z.infer<typeof JobStatus>;
 
@@ -59,7 +62,8 @@ export const JobError = z
     code: JobErrorCode,
     message: z.string().meta({
       description:
-        "What happened and what to do. Never the SDK's or the file system's own error text: that is in the worker's log.",
+        "What happened and what to do. Never the SDK's or the file system's own error text: that is in " +
+        "the worker's log.",
     }),
     retryable: z.boolean(),
     diagnostics: z.array(Diagnostic),
@@ -121,10 +125,15 @@ export const Job = z
     started_at: Timestamp.nullable(),
     finished_at: Timestamp.nullable(),
     updated_at: Timestamp,
-    created_by: z.string().nullable().meta({
-      description:
-        "Who asked for the job: the API token's name, or the OIDC token's `sub`; null for a job tfcompute started itself (a drift check, a stack's ttl) or one recorded before jobs named who asked.",
-    }),
+    created_by: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          "Who asked for the job: the API token's name, or the OIDC token's `sub`; null for a job " +
+          "tfcompute started itself (a drift check, a stack's ttl) or one recorded before jobs named who " +
+          'asked.',
+      }),
     result: JobResult.optional(),
     plan: Plan.optional().meta({ description: 'The plan, once Terraform has made it (plan jobs).' }),
     approved_by: z.string().optional().meta({

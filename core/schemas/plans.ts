@@ -52,7 +52,8 @@ export const DRIFT_STATUSES = ['unknown', 'in_sync', 'drifted'] as const;
 export const DriftStatus = z.enum(DRIFT_STATUSES).meta({
   id: 'DriftStatus',
   description:
-    '`in_sync`: applying the stack now would change nothing; `drifted`: it would (something changed outside Terraform, or the template did); `unknown`: not checked yet.',
+    '`in_sync`: applying the stack now would change nothing; `drifted`: it would (something changed ' +
+    'outside Terraform, or the template did); `unknown`: not checked yet.',
 });
 export type DriftStatus = z.infer<typeof DriftStatus>;
 
@@ -72,6 +73,7 @@ export const Drift = z
   .meta({
     id: 'Drift',
     description:
-      'Whether the stack matches its configuration, from its last plan or apply. With `DRIFT_CHECK_INTERVAL` set, every `ready` stack is planned on that schedule.',
+      'Whether the stack matches its configuration, from its last plan or apply. With ' +
+      '`DRIFT_CHECK_INTERVAL` set, every `ready` stack is planned on that schedule.',
   });
 export type Drift = z.infer<typeof Drift>;

@@ -11,7 +11,8 @@ import { Drift } from './plans.ts';
 export const StackInputs = z.record(z.string(), z.unknown()).meta({
   id: 'StackInputs',
   description:
-    "The stack's Terraform inputs: those set on create, and the template's defaults for the rest. Sensitive inputs are never shown.",
+    "The stack's Terraform inputs: those set on create, and the template's defaults for the rest. " +
+    'Sensitive inputs are never shown.',
 });
 export type StackInputs = z.infer<typeof StackInputs>;
 
@@ -29,25 +30,37 @@ export const StackStatus = z.enum(STACK_STATUSES).meta({ id: 'ResourceStatus' })
 export type StackStatus = z.infer<typeof StackStatus>;
 
 export const StackTemplateRef = TemplateRef.extend({
-  latest_version: z.string().optional().meta({
-    description:
-      "The template's version served now, when it is not the stack's; an update (even with no input changes) moves the stack to it.",
-  }),
+  latest_version: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        "The template's version served now, when it is not the stack's; an update (even with no input " +
+        'changes) moves the stack to it.',
+    }),
 }).meta({ id: 'StackTemplateRef' });
 
 export const StackState = z
   .object({
     workspace: StackId.meta({ description: "The stack's Terraform workspace: its id." }),
-    workspace_key_prefix: z.string().nullable().meta({
-      description:
-        "The S3 backend's `workspace_key_prefix` the stack's state is under (`tfcompute-stacks/{id}`), so its state object is `{workspace_key_prefix}/{id}/{key}` in the backend's bucket. null: a stack created before stacks had their own prefix, whose state is under the backend's configured `workspace_key_prefix` (`env:` unless set).",
-      example: 'tfcompute-stacks/k3v9q2m8x1c4b7n0',
-    }),
+    workspace_key_prefix: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          "The S3 backend's `workspace_key_prefix` the stack's state is under (`tfcompute-stacks/{id}`), " +
+          "so its state object is `{workspace_key_prefix}/{id}/{key}` in the backend's bucket. null: a " +
+          "stack created before stacks had their own prefix, whose state is under the backend's configured " +
+          '`workspace_key_prefix` (`env:` unless set).',
+        example: 'tfcompute-stacks/k3v9q2m8x1c4b7n0',
+      }),
   })
   .meta({
     id: 'StackState',
     description:
-      "Where the stack's Terraform state is: what `terraform init -backend-config=workspace_key_prefix=…` and `terraform workspace select` need to reach it by hand.",
+      "Where the stack's Terraform state is: what " +
+      '`terraform init -backend-config=workspace_key_prefix=…` and `terraform workspace select` need to ' +
+      'reach it by hand.',
   });
 export type StackState = z.infer<typeof StackState>;
 

@@ -78,7 +78,9 @@ export async function loadCatalogue(source: TemplateSource, options: { canEncryp
     const sensitive = template.inputs.filter((input) => input.sensitive).map((input) => input.name);
     if (sensitive.length > 0 && !options.canEncrypt) {
       throw new ConfigError(
-        `template ${dir}: variable(s) ${sensitive.join(', ')} are sensitive, and a stack's sensitive inputs are only stored encrypted; set ENCRYPTION_KEY (32 random bytes, base64: openssl rand -base64 32), or make them operator-set ("expose": false in template.json)`,
+        `template ${dir}: variable(s) ${sensitive.join(', ')} are sensitive, and a stack's sensitive ` +
+          'inputs are only stored encrypted; set ENCRYPTION_KEY (32 random bytes, base64: openssl rand ' +
+          '-base64 32), or make them operator-set ("expose": false in template.json)',
       );
     }
     templates.push(template);
@@ -124,7 +126,8 @@ function checkVariableNames(dir: string, manifest: ModuleManifest, options: Temp
   const byName = new Map(manifest.variables.map((v) => [v.name, v]));
   if (!byName.has(STACK_ID_VARIABLE)) {
     throw new ConfigError(
-      `template ${dir}: declares no variable "${STACK_ID_VARIABLE}"; tfcompute sets it to the stack's id (and Terraform workspace name), so the module must declare it`,
+      `template ${dir}: declares no variable "${STACK_ID_VARIABLE}"; tfcompute sets it to the stack's id ` +
+        '(and Terraform workspace name), so the module must declare it',
     );
   }
   for (const variable of Object.keys(options.variables ?? {})) {
@@ -141,7 +144,8 @@ function templateInput(dir: string, variable: VariableSpec, option: TemplateVari
   const file = path.join(dir, 'template.json');
   if (REQUEST_FIELDS.has(variable.name)) {
     throw new ConfigError(
-      `template ${dir}: variable "${variable.name}" has the name of a create request's own field; rename it, or set it by the operator ("expose": false in template.json)`,
+      `template ${dir}: variable "${variable.name}" has the name of a create request's own field; rename ` +
+        'it, or set it by the operator ("expose": false in template.json)',
     );
   }
   const schema = variableSchema(variable, option.enum ? { enum: option.enum } : {});

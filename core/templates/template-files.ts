@@ -38,7 +38,8 @@ export async function templateDirs(source: TemplateSource): Promise<Map<string, 
     if (!(await readdir(dir)).some((file) => file.endsWith('.tf'))) continue;
     if (!TEMPLATE_NAME.test(entry.name)) {
       throw new ConfigError(
-        `template ${dir}: the directory name is the template's name and route, so it must match ${TEMPLATE_NAME.source}`,
+        `template ${dir}: the directory name is the template's name and route, so it must match ` +
+          `${TEMPLATE_NAME.source}`,
       );
     }
     if (RESERVED_NAMES.has(entry.name))

@@ -114,13 +114,15 @@ export async function createWebhook(
   if (created.outcome === 'limit') {
     throw new AppError(
       'webhook-limit-reached',
-      `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete one to register another`,
+      `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete ` +
+        'one to register another',
     );
   }
   if (created.outcome === 'project-limit') {
     throw new AppError(
       'webhook-limit-reached',
-      `project "${project}" has ${created.count} webhooks, the limit of one project (WEBHOOK_LIMIT_PER_PROJECT=${deps.limitPerProject}); delete one to register another`,
+      `project "${project}" has ${created.count} webhooks, the limit of one project ` +
+        `(WEBHOOK_LIMIT_PER_PROJECT=${deps.limitPerProject}); delete one to register another`,
     );
   }
   if (created.outcome === 'no-project') throw projectNotFound(project);

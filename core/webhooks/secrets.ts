@@ -23,7 +23,8 @@ export function box(deps: { secrets: SecretBox | undefined }): SecretBox {
   if (!deps.secrets)
     throw new AppError(
       'encryption-key-not-set',
-      'webhook secrets are stored encrypted, and this installation has no ENCRYPTION_KEY; set one (openssl rand -base64 32) on the API and the workers',
+      'webhook secrets are stored encrypted, and this installation has no ENCRYPTION_KEY; set one ' +
+        '(openssl rand -base64 32) on the API and the workers',
     );
   return deps.secrets;
 }

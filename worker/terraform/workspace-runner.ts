@@ -79,7 +79,8 @@ export class WorkspaceRunner {
     if (result.exitCode !== 0) {
       if (this.#tracker.errors.some((d) => d.summary === 'Saved plan is stale')) {
         const message =
-          "the plan is stale: the stack's state changed after it was planned, so it was not applied and nothing was changed; send PATCH again to plan from the state as it is";
+          "the plan is stale: the stack's state changed after it was planned, so it was not applied and " +
+          'nothing was changed; send PATCH again to plan from the state as it is';
         throw this.#error(
           'apply',
           result,
@@ -146,7 +147,9 @@ export class WorkspaceRunner {
   async listState(): Promise<string[]> {
     const result = await this.#run('state list', commandLine.stateList(), { json: false });
     if (result.exitCode !== 0) {
-      const message = `workspace ${this.#o.workspace} already exists and its state could not be read; Terraform's output is in the job's log`;
+      const message =
+        `workspace ${this.#o.workspace} already exists and its state could not be read; Terraform's output ` +
+        "is in the job's log";
       throw this.#error('state list', result, backendFailure(message, result));
     }
     return result.stdout.split('\n').filter(Boolean);
@@ -208,7 +211,9 @@ export class WorkspaceRunner {
   async #failure(command: string, result: RunResult, lineage: string | undefined | null): Promise<TerraformError> {
     const tracker = this.#tracker;
     if (lineage !== null && (await this.#keepErroredState(lineage)) === 'kept') {
-      const message = `terraform ${command} could not save the state to the backend; it is kept and will be pushed on the next attempt`;
+      const message =
+        `terraform ${command} could not save the state to the backend; it is kept and will be pushed on ` +
+        'the next attempt';
       return this.#error(
         command,
         result,
@@ -222,7 +227,8 @@ export class WorkspaceRunner {
     const kept = await this.#erroredState.keep(this.#o.cwd, this.#o.workspace, lineage);
     if (kept === 'kept') {
       this.#o.log(
-        `Terraform could not save the state to the backend; it is kept on worker ${this.#erroredState.workerId} and will be pushed before the next run for this stack.`,
+        'Terraform could not save the state to the backend; it is kept on worker ' +
+          `${this.#erroredState.workerId} and will be pushed before the next run for this stack.`,
       );
     }
     if (kept === 'foreign') this.#o.log("An errored.tfstate that is not this workspace's was left alone.");
