@@ -110,7 +110,8 @@ export const loopbackHostOnly: RequestHandler = (req, _res, next) => {
   if (!LOOPBACK_HOST.test(req.get('host') ?? '')) {
     throw new AppError(
       'host-not-loopback',
-      'in the insecure local mode (AUTH_MODE=insecure-local) only requests to localhost, 127.0.0.1 or [::1] are served; a request with another Host may come from a web page through DNS rebinding',
+      'in the insecure local mode (AUTH_MODE=insecure-local) only requests to localhost, 127.0.0.1 or ' +
+        '[::1] are served; a request with another Host may come from a web page through DNS rebinding',
     );
   }
   next();

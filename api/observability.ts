@@ -95,7 +95,8 @@ export function createMetrics(store: Store, queue: JobQueue): ApiMetrics {
     fromRedis(
       'counter',
       'tfcompute_events_total',
-      'Lifecycle events handed on to webhooks (dispatched), or not sent because their data did not match their schema (invalid)',
+      'Lifecycle events handed on to webhooks (dispatched), or not sent because their data did not match ' +
+        'their schema (invalid)',
       async () => {
         const counts = await store.outbox.counts();
         return ['dispatched', 'invalid'].map((result) => ({ labels: { result }, value: counts[result] ?? 0 }));

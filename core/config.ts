@@ -1,118 +1,16 @@
 // The one place that reads the environment. Both processes call loadConfig()
 // at start and receive a typed, validated object; an invalid value stops the
-// process with a message that names the variable.
+// process with a message that names the variable. The variables themselves,
+// with their bounds and defaults, are in config-env.ts.
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import { digestToken, MIN_TOKEN_LENGTH } from './access/static-tokens.ts';
-import { HOST_PORT_LIST, redisSettings } from './redis-settings.ts';
+import { digestToken } from './access/static-tokens.ts';
+import { durationMs, type Env, EnvSchema } from './config-env.ts';
+import { redisSettings } from './redis-settings.ts';
 import type { RedisTarget } from './redis.ts';
 
 const BUNDLED_CLI_CONFIG = fileURLToPath(new URL('../worker/terraform.rc', import.meta.url));
-
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
-
-const EnvSchema = z.object({
-  PORT: port.default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .default('redis://127.0.0.1:6379'),
-  REDIS_SENTINELS: z.string().regex(HOST_PORT_LIST, 'a comma-separated list of host:port').optional(),
-  REDIS_SENTINEL_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only')
-    .optional(),
-  REDIS_CLUSTER_NODES: z.string().regex(HOST_PORT_LIST, 'a comma-separated list of host:port').optional(),
-  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only')
-    .default('tfcompute'),
-  TEMPLATES_DIR: z.string().min(1).optional(),
-  TF_CWD: z.string().min(1).default('./tf'),
-  TF_BACKEND_CONFIG: z.string().min(1).optional(),
-  TF_BIN: z.string().min(1).default('terraform'),
-  TF_CLI_CONFIG_FILE: z.string().optional(),
-  TF_PLUGIN_CACHE_DIR: z.string().min(1).optional(),
-  WORK_DIR: z.string().min(1).default(path.join(tmpdir(), 'tfcompute')),
-  WORKER_CONCURRENCY: positiveInt(64).default(2),
-  JOB_ATTEMPTS: positiveInt(20).default(3),
-  JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
-  JOB_TIMEOUT_SECONDS: positiveInt(86_400).default(3_600),
-  SHUTDOWN_GRACE_SECONDS: positiveInt(3_600).default(60),
-  STATE_DIRECT_ACCESS: z.enum(['auto', 'off']).default('auto'),
-  JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  API_TOKENS: z.string().optional(),
-  AUTH_MODE: z.enum(['tokens', 'insecure-local']).default('tokens'),
-  OIDC_ISSUER: z.string().optional(),
-  OIDC_AUDIENCE: z.string().optional(),
-  OIDC_BINDINGS: z.string().optional(),
-  OIDC_CLIENT_ID: z.string().min(1).max(256).optional(),
-  OIDC_CLIENT_SECRET: z.string().min(1).max(1024).optional(),
-  PUBLIC_URL: z
-    .url({ protocol: /^https?$/ })
-    .regex(
-      /^https?:\/\/[^/]+\/?$/,
-      'the origin the console is reached at, such as https://tfcompute.example.com (no path)',
-    )
-    .optional(),
-  UI_SESSION_TTL: z
-    .string()
-    .regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "8h"')
-    .default('8h'),
-  RATE_LIMIT_PER_MINUTE: positiveInt(1_000_000).default(600),
-  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: positiveInt(1_000_000).default(1_200),
-  MAX_HELD_REQUESTS: positiveInt(1_000_000).default(100),
-  MAX_CONNECTIONS: positiveInt(1_000_000).default(4_096),
-  METRICS_TOKEN: z
-    .string()
-    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
-    .min(MIN_TOKEN_LENGTH)
-    .max(512)
-    .optional(),
-  MAX_LIVE_RESOURCES_PER_TOKEN: positiveInt(1_000_000).default(100),
-  CORS_ORIGINS: z.string().optional(),
-  WORKER_LEASE_SECONDS: positiveInt(600).default(30),
-  POLICY_EVALUATION_TIMEOUT_MS: positiveInt(60_000).default(1_000),
-  TEMPLATE_VERSION_WAIT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
-  ENCRYPTION_KEY: z
-    .string()
-    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
-    .optional(),
-  DRIFT_CHECK_INTERVAL: z
-    .string()
-    .regex(/^(off|[1-9][0-9]{0,6}[smhd])$/, '"off", or a whole number and a unit: s, m, h or d, for example "6h"')
-    .default('off'),
-  DRIFT_CHECK_CONCURRENCY: positiveInt(64).default(1),
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
-  WEBHOOK_DELIVERY_CONCURRENCY: positiveInt(256).default(16),
-  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
-  WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
-  WEBHOOK_RETRY_FOR: z
-    .string()
-    .regex(/^[1-9][0-9]{0,6}[smhd]$/, 'a whole number and a unit: s, m, h or d, for example "1d"')
-    .default('1d'),
-  WEBHOOK_LIMIT: positiveInt(100_000).default(100),
-  WEBHOOK_LIMIT_PER_PROJECT: positiveInt(100_000).default(20),
-  WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK: positiveInt(256).optional(),
-  WEBHOOK_CIRCUIT_FAILURES: positiveInt(1_000).default(10),
-  WEBHOOK_CIRCUIT_OPEN_SECONDS: positiveInt(86_400).default(3_600),
-});
-
-const DURATION_UNITS_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-// "30s", "6h", "1d" to milliseconds; "off" to undefined.
-function durationMs(value: string): number | undefined {
-  if (value === 'off') return undefined;
-  return Number(value.slice(0, -1)) * DURATION_UNITS_MS[value.at(-1) as keyof typeof DURATION_UNITS_MS];
-}
 
 // Variables handed through to Terraform untouched: credentials and endpoints
 // for the AWS provider and S3 backend, operator-set TF_VAR_* inputs, proxies
@@ -129,7 +27,7 @@ export type Config = Readonly<{
   redisPrefix: string;
   // Replicas that must have a script's writes before its reply is used (WAIT). 0: none.
   redisWaitReplicas: number;
-  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  logLevel: Env['LOG_LEVEL'];
   api: Readonly<{
     // API_TOKENS and OIDC_* as given; only the API reads them (apiAccess()),
     // so a worker never refuses to start over a setting it does not use.
@@ -223,6 +121,87 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+function apiSection(e: Env): Config['api'] {
+  return {
+    tokensSetting: e.API_TOKENS ?? '',
+    oidcSetting: { issuer: e.OIDC_ISSUER ?? '', audience: e.OIDC_AUDIENCE ?? '', bindings: e.OIDC_BINDINGS ?? '' },
+    insecureLocal: e.AUTH_MODE === 'insecure-local',
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimitPerAddressPerMinute: e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+    maxHeldRequests: e.MAX_HELD_REQUESTS,
+    maxConnections: e.MAX_CONNECTIONS,
+    metricsTokenDigest: e.METRICS_TOKEN === undefined ? undefined : digestToken(e.METRICS_TOKEN),
+    maxLiveStacksPerToken: e.MAX_LIVE_RESOURCES_PER_TOKEN,
+    corsOrigins: (e.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    console: {
+      sessionTtlMs: durationMs(e.UI_SESSION_TTL) as number,
+      oidcClient:
+        e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET ? { id: e.OIDC_CLIENT_ID, secret: e.OIDC_CLIENT_SECRET } : undefined,
+      publicOrigin: e.PUBLIC_URL && new URL(e.PUBLIC_URL).origin,
+    },
+  };
+}
+
+function terraformSection(e: Env, env: NodeJS.ProcessEnv): Config['terraform'] {
+  const passthroughEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && PASSTHROUGH.test(name)) passthroughEnv[name] = value;
+  }
+  // The machine may point TF_CLI_CONFIG_FILE at a file that is not there;
+  // Terraform then warns on every run, so fall back to our empty one.
+  const cliConfigFile =
+    e.TF_CLI_CONFIG_FILE && existsSync(e.TF_CLI_CONFIG_FILE) ? e.TF_CLI_CONFIG_FILE : BUNDLED_CLI_CONFIG;
+  return {
+    bin: e.TF_BIN,
+    backendConfig: e.TF_BACKEND_CONFIG === undefined ? undefined : path.resolve(e.TF_BACKEND_CONFIG),
+    cliConfigFile,
+    pluginCacheDir: e.TF_PLUGIN_CACHE_DIR,
+    passthroughEnv,
+    timeoutMs: e.JOB_TIMEOUT_SECONDS * 1000,
+    homeDir: env.HOME,
+    path: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+  };
+}
+
+function workerSection(e: Env): Config['worker'] {
+  return {
+    workDir: path.resolve(e.WORK_DIR),
+    concurrency: e.WORKER_CONCURRENCY,
+    attempts: e.JOB_ATTEMPTS,
+    backoffMs: e.JOB_BACKOFF_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    stateDirectAccess: e.STATE_DIRECT_ACCESS === 'auto',
+    jobRetentionSeconds: e.JOB_RETENTION_DAYS * 86_400,
+    leaseMs: e.WORKER_LEASE_SECONDS * 1000,
+    versionWaitMs: e.TEMPLATE_VERSION_WAIT_SECONDS * 1000,
+    driftCheck: { intervalMs: durationMs(e.DRIFT_CHECK_INTERVAL), concurrency: e.DRIFT_CHECK_CONCURRENCY },
+    policyTimeoutMs: e.POLICY_EVALUATION_TIMEOUT_MS,
+  };
+}
+
+function webhooksSection(e: Env): Config['webhooks'] {
+  return {
+    allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
+    concurrency: e.WEBHOOK_DELIVERY_CONCURRENCY,
+    backoffMs: e.WEBHOOK_BACKOFF_MS,
+    backoffMaxMs: Math.max(e.WEBHOOK_BACKOFF_MS, e.WEBHOOK_BACKOFF_MAX_MS),
+    retryForMs: durationMs(e.WEBHOOK_RETRY_FOR) as number,
+    limit: e.WEBHOOK_LIMIT,
+    limitPerProject: e.WEBHOOK_LIMIT_PER_PROJECT,
+    concurrencyPerWebhook: Math.min(
+      e.WEBHOOK_DELIVERY_CONCURRENCY,
+      e.WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK ?? Math.max(1, Math.floor(e.WEBHOOK_DELIVERY_CONCURRENCY / 4)),
+    ),
+    circuitFailures: e.WEBHOOK_CIRCUIT_FAILURES,
+    circuitOpenMs: e.WEBHOOK_CIRCUIT_OPEN_SECONDS * 1000,
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -242,17 +221,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // One without the other would leave the console without SSO, unsaid.
   if ((e.OIDC_CLIENT_ID === undefined) !== (e.OIDC_CLIENT_SECRET === undefined)) {
     throw new ConfigError(
-      "invalid configuration:\n  OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: the console's SSO client needs both, or neither (no SSO)",
+      "invalid configuration:\n  OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: the console's SSO client needs " +
+        'both, or neither (no SSO)',
     );
   }
-  const passthroughEnv: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && PASSTHROUGH.test(name)) passthroughEnv[name] = value;
-  }
-  // The machine may point TF_CLI_CONFIG_FILE at a file that is not there;
-  // Terraform then warns on every run, so fall back to our empty one.
-  const cliConfigFile =
-    e.TF_CLI_CONFIG_FILE && existsSync(e.TF_CLI_CONFIG_FILE) ? e.TF_CLI_CONFIG_FILE : BUNDLED_CLI_CONFIG;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -260,71 +232,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: redis.prefix,
     redisWaitReplicas: e.REDIS_WAIT_REPLICAS,
     logLevel: e.LOG_LEVEL,
-    api: {
-      tokensSetting: e.API_TOKENS ?? '',
-      oidcSetting: { issuer: e.OIDC_ISSUER ?? '', audience: e.OIDC_AUDIENCE ?? '', bindings: e.OIDC_BINDINGS ?? '' },
-      insecureLocal: e.AUTH_MODE === 'insecure-local',
-      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
-      rateLimitPerAddressPerMinute: e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
-      maxHeldRequests: e.MAX_HELD_REQUESTS,
-      maxConnections: e.MAX_CONNECTIONS,
-      metricsTokenDigest: e.METRICS_TOKEN === undefined ? undefined : digestToken(e.METRICS_TOKEN),
-      maxLiveStacksPerToken: e.MAX_LIVE_RESOURCES_PER_TOKEN,
-      corsOrigins: (e.CORS_ORIGINS ?? '')
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-      shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
-      auditRetentionDays: e.AUDIT_RETENTION_DAYS,
-      console: {
-        sessionTtlMs: durationMs(e.UI_SESSION_TTL) as number,
-        oidcClient:
-          e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET ? { id: e.OIDC_CLIENT_ID, secret: e.OIDC_CLIENT_SECRET } : undefined,
-        publicOrigin: e.PUBLIC_URL && new URL(e.PUBLIC_URL).origin,
-      },
-    },
+    api: apiSection(e),
     templates: {
       templatesDir: e.TEMPLATES_DIR === undefined ? undefined : path.resolve(e.TEMPLATES_DIR),
       singleDir: path.resolve(e.TF_CWD),
     },
     encryptionKey: e.ENCRYPTION_KEY === undefined ? undefined : Buffer.from(e.ENCRYPTION_KEY, 'base64'),
-    terraform: {
-      bin: e.TF_BIN,
-      backendConfig: e.TF_BACKEND_CONFIG === undefined ? undefined : path.resolve(e.TF_BACKEND_CONFIG),
-      cliConfigFile,
-      pluginCacheDir: e.TF_PLUGIN_CACHE_DIR,
-      passthroughEnv,
-      timeoutMs: e.JOB_TIMEOUT_SECONDS * 1000,
-      homeDir: env.HOME,
-      path: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    },
-    worker: {
-      workDir: path.resolve(e.WORK_DIR),
-      concurrency: e.WORKER_CONCURRENCY,
-      attempts: e.JOB_ATTEMPTS,
-      backoffMs: e.JOB_BACKOFF_MS,
-      shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
-      stateDirectAccess: e.STATE_DIRECT_ACCESS === 'auto',
-      jobRetentionSeconds: e.JOB_RETENTION_DAYS * 86_400,
-      leaseMs: e.WORKER_LEASE_SECONDS * 1000,
-      versionWaitMs: e.TEMPLATE_VERSION_WAIT_SECONDS * 1000,
-      driftCheck: { intervalMs: durationMs(e.DRIFT_CHECK_INTERVAL), concurrency: e.DRIFT_CHECK_CONCURRENCY },
-      policyTimeoutMs: e.POLICY_EVALUATION_TIMEOUT_MS,
-    },
-    webhooks: {
-      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
-      concurrency: e.WEBHOOK_DELIVERY_CONCURRENCY,
-      backoffMs: e.WEBHOOK_BACKOFF_MS,
-      backoffMaxMs: Math.max(e.WEBHOOK_BACKOFF_MS, e.WEBHOOK_BACKOFF_MAX_MS),
-      retryForMs: durationMs(e.WEBHOOK_RETRY_FOR) as number,
-      limit: e.WEBHOOK_LIMIT,
-      limitPerProject: e.WEBHOOK_LIMIT_PER_PROJECT,
-      concurrencyPerWebhook: Math.min(
-        e.WEBHOOK_DELIVERY_CONCURRENCY,
-        e.WEBHOOK_DELIVERY_CONCURRENCY_PER_WEBHOOK ?? Math.max(1, Math.floor(e.WEBHOOK_DELIVERY_CONCURRENCY / 4)),
-      ),
-      circuitFailures: e.WEBHOOK_CIRCUIT_FAILURES,
-      circuitOpenMs: e.WEBHOOK_CIRCUIT_OPEN_SECONDS * 1000,
-    },
+    terraform: terraformSection(e, env),
+    worker: workerSection(e),
+    webhooks: webhooksSection(e),
   };
 }

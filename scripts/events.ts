@@ -15,7 +15,8 @@ import { SecretBox } from '../core/secret-box.ts';
 import { Store } from '../core/store/index.ts';
 import { loadCatalogue } from '../core/templates/index.ts';
 import { within } from '../core/within.ts';
-import { pingEvent, signingSecrets } from '../core/webhooks/manage.ts';
+import { pingEvent } from '../core/webhooks/manage-deliveries.ts';
+import { signingSecrets } from '../core/webhooks/secrets.ts';
 
 const USAGE = 'usage: npm run events -- preview [--webhook ID] | schema';
 const EXAMPLE_URL = 'https://receiver.example/tfcompute';

@@ -13,6 +13,7 @@ const IMPORT =
   /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\('([^']+)'\)/g;
 const MAX_LINES = 300;
 const MAX_FUNCTION_LINES = 60;
+const MAX_LINE_LENGTH = 120;
 
 // Each file's project imports, resolved to paths from the root.
 async function imports(file: string): Promise<string[]> {
@@ -159,4 +160,23 @@ test('the function-length scanner counts a function and leaves out its nested on
       .sort((a, b) => a - b),
     [9, 73],
   );
+});
+
+test(`no line of TypeScript or Lua under api/, core/ or worker/ is over ${MAX_LINE_LENGTH} characters`, async () => {
+  const files: string[] = [];
+  for (const dir of ['api', 'core', 'worker']) {
+    const entries = await readdir(path.join(ROOT, dir), { recursive: true, withFileTypes: true });
+    for (const e of entries) {
+      if (e.isFile() && /\.(ts|lua)$/.test(e.name)) files.push(path.relative(ROOT, path.join(e.parentPath, e.name)));
+    }
+  }
+  assert.ok(files.some((f) => f.startsWith('core/store/lua/') && f.endsWith('.lua')));
+  const long: string[] = [];
+  for (const file of files) {
+    const lines = (await readFile(path.join(ROOT, file), 'utf8')).split('\n');
+    for (const [i, line] of lines.entries()) {
+      if (line.length > MAX_LINE_LENGTH) long.push(`${file}:${i + 1}: ${line.length} characters`);
+    }
+  }
+  assert.deepEqual(long, []);
 });

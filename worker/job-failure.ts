@@ -86,7 +86,9 @@ export class JobFailure extends Error {
 // The state backend failed us: what it said goes to the worker's log only,
 // as it names endpoints, buckets, request ids and accounts.
 export function stateBackendUnavailable(what: string, cause: unknown): JobFailure {
-  const message = `${what}: the state backend could not be reached or failed the request; the job is tried again while it has attempts left, and the stack can be retried once the backend is back`;
+  const message =
+    `${what}: the state backend could not be reached or failed the request; the job is tried again while ` +
+    'it has attempts left, and the stack can be retried once the backend is back';
   return JobFailure.retryable('state-backend-unavailable', message, { cause });
 }
 

@@ -18,16 +18,13 @@ import {
 import {
   createWebhook,
   deleteWebhook,
-  getDelivery,
   getWebhook,
-  listDeliveries,
   listWebhooks,
-  pingWebhook,
-  redeliver,
   rotateSecret,
   updateWebhook,
   type WebhookDeps,
 } from '../../core/webhooks/manage.ts';
+import { getDelivery, listDeliveries, pingWebhook, redeliver } from '../../core/webhooks/manage-deliveries.ts';
 import { administeredProjects, administeredWebhook, principalOf, webhookProject } from '../access.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';

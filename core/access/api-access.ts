@@ -8,7 +8,8 @@ import { parseStaticTokens, type StaticToken } from './static-tokens.ts';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 const NO_TOKENS =
-  'no tokens; set API_TOKENS or OIDC_ISSUER (see README, "Authentication"), or AUTH_MODE=insecure-local for a loopback-only development API';
+  'no tokens; set API_TOKENS or OIDC_ISSUER (see README, "Authentication"), or AUTH_MODE=insecure-local ' +
+  'for a loopback-only development API';
 
 function insecureLocal(config: Config): undefined {
   if (!LOOPBACK_HOSTS.has(config.host)) {
@@ -36,7 +37,8 @@ export function apiAccess(
   const oidc = checkOidcSettings(config.api.oidcSetting, (file) => readFileSync(file, 'utf8'), problems);
   if (config.api.console.oidcClient && !oidc && !problems.some((p) => p.startsWith('OIDC_'))) {
     problems.push(
-      "OIDC_CLIENT_ID: the console's SSO signs in through OIDC_ISSUER, bound by OIDC_BINDINGS; set those (and OIDC_AUDIENCE) too",
+      "OIDC_CLIENT_ID: the console's SSO signs in through OIDC_ISSUER, bound by OIDC_BINDINGS; set those " +
+        '(and OIDC_AUDIENCE) too',
     );
   }
   if (problems.length === 0 && staticTokens.length === 0 && !oidc) {

@@ -72,7 +72,8 @@ export function checkOidcSettings(
   if (!issuer && !audience && !bindings) return undefined;
   if (!isTrustedUrl(issuer))
     problems.push(
-      'OIDC_ISSUER: must be an https:// URL (http:// only on 127.0.0.1, localhost or [::1]), set with OIDC_AUDIENCE and OIDC_BINDINGS',
+      'OIDC_ISSUER: must be an https:// URL (http:// only on 127.0.0.1, localhost or [::1]), set with ' +
+        'OIDC_AUDIENCE and OIDC_BINDINGS',
     );
   if (!audience) problems.push('OIDC_AUDIENCE: needed with OIDC_ISSUER: the `aud` the identity tokens are made for');
   let parsed: OidcBinding[] = [];

@@ -1,22 +1,14 @@
 // The lifecycle events: every type tfcompute sends, and the schema of each
 // type's `data`. `data` is thin on purpose (ids, statuses, the template and
 // its version, the stack's tags, links, the policies' verdict with their
-// messages): never inputs, outputs, diagnostics or error text. An event whose data does not match its type's schema is not
-// sent. The schemas are strict: a field not declared here cannot leave.
+// messages): never inputs, outputs, diagnostics or error text. An event whose
+// data does not match its type's schema is not sent. The schemas are strict:
+// a field not declared here cannot leave.
 import { z } from 'zod';
 import { Enforcement, PolicyId, POLICY_STATUSES } from '../schemas/policy-results.ts';
-import {
-  JobAction,
-  JobId,
-  JOB_STATUSES,
-  type JobStatus,
-  ProjectName,
-  StackId,
-  STACK_STATUSES,
-  type StackStatus,
-  TemplateName,
-  WebhookId,
-} from '../schemas/domain.ts';
+import { JobId, ProjectName, StackId, TemplateName, WebhookId } from '../schemas/identifiers.ts';
+import { JobAction, JOB_STATUSES, type JobStatus } from '../schemas/jobs.ts';
+import { STACK_STATUSES, type StackStatus } from '../schemas/stacks.ts';
 
 export const EVENT_TYPE_PREFIX = 'io.tfcompute.';
 

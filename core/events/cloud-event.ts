@@ -95,7 +95,9 @@ export function buildEvent(
     const issue = checked?.error.issues[0];
     return {
       ok: false,
-      reason: `its data does not match the schema of ${parts.type}${issue ? ` (${issue.path.join('.') || 'data'}: ${issue.message})` : ''}`,
+      reason:
+        'its data does not match the schema of ' +
+        `${parts.type}${issue ? ` (${issue.path.join('.') || 'data'}: ${issue.message})` : ''}`,
     };
   }
   return {

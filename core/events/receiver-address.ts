@@ -57,7 +57,8 @@ export async function checkReceiver(url: URL, allowPrivate: boolean): Promise<vo
   }
   const refused = (resolved: string) =>
     new RefusedReceiver(
-      `${url.hostname} does not resolve to an address webhooks may be sent to (a public one; loopback, private, link-local and other special-purpose addresses are refused); ${ALLOW_HINT}`,
+      `${url.hostname} does not resolve to an address webhooks may be sent to (a public one; loopback, ` +
+        `private, link-local and other special-purpose addresses are refused); ${ALLOW_HINT}`,
       resolved,
     );
   let addresses: string[];

@@ -64,7 +64,8 @@ export async function overridePolicies(
   if (outcome.outcome === 'conflict')
     throw new AppError(
       'invalid-state',
-      `job ${jobId} is ${outcome.status}; only a job stopped by a soft-mandatory policy (policy_failed) can be overridden`,
+      `job ${jobId} is ${outcome.status}; only a job stopped by a soft-mandatory policy (policy_failed) ` +
+        'can be overridden',
     );
   const data = {
     jobId,
@@ -143,6 +144,7 @@ export function forgetJobId(jobId: string): string {
 function notPlanned(jobId: string, status: string): AppError {
   return new AppError(
     'invalid-state',
-    `job ${jobId} is ${status}; only a planned update can be applied, and only it or a job stopped by a policy (policy_failed) discarded`,
+    `job ${jobId} is ${status}; only a planned update can be applied, and only it or a job stopped by a ` +
+      'policy (policy_failed) discarded',
   );
 }

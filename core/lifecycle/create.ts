@@ -85,7 +85,8 @@ export async function createStack(
   if (created.outcome === 'quota') {
     throw new AppError(
       'quota-exceeded',
-      `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, or ask an admin of the project to raise it`,
+      `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, ` +
+        'or ask an admin of the project to raise it',
     );
   }
   if (created.outcome === 'cap') {

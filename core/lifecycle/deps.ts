@@ -24,7 +24,8 @@ export function servedTemplate(deps: LifecycleDeps, name: string): Template {
   if (!template) {
     throw new AppError(
       'template-not-served',
-      `template "${name}" is not served by this installation any more; restore its directory under TEMPLATES_DIR to change or delete its stacks`,
+      `template "${name}" is not served by this installation any more; restore its directory under ` +
+        'TEMPLATES_DIR to change or delete its stacks',
     );
   }
   return template;

@@ -53,6 +53,8 @@ export function notValidForTemplate(
   advice: string,
 ): AppError {
   const errors = fieldErrors(issues, 'inputs');
-  const detail = `${whose} do not satisfy template ${template.name} as served now (version ${template.version}): ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`;
+  const detail =
+    `${whose} do not satisfy template ${template.name} as served now (version ${template.version}): ` +
+    `${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`;
   return new AppError('inputs-not-valid-for-template', `${detail}; ${advice}`, { errors });
 }

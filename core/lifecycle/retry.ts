@@ -62,7 +62,8 @@ async function checkInputs(deps: LifecycleDeps, template: Template, id: string, 
   // The catalogue serves no template with sensitive inputs without a key,
   // so this version has none to take them.
   if (!secrets) {
-    const detail = `the stack has sensitive inputs and template ${template.name} (version ${template.version}) has none`;
+    const served = `${template.name} (version ${template.version})`;
+    const detail = `the stack has sensitive inputs and template ${served} has none`;
     throw new AppError('inputs-not-valid-for-template', `${detail}; ${advice}`, {
       errors: [{ path: 'inputs', message: detail }],
     });

@@ -7,7 +7,9 @@ import { Ttl } from './http.ts';
 export const RoleName = z.enum(ROLES).meta({
   id: 'Role',
   description:
-    'A project role; each includes the ones before it. read: see stacks, jobs and logs. plan: also speculative plans and updates that wait for approval. write: also create, apply, discard, cancel, retry and delete. admin: also webhooks, deliveries, tokens, quota and audit log.',
+    'A project role; each includes the ones before it. read: see stacks, jobs and logs. plan: also ' +
+    'speculative plans and updates that wait for approval. write: also create, apply, discard, cancel, ' +
+    'retry and delete. admin: also webhooks, deliveries, tokens, quota and audit log.',
 });
 
 export const TokenId = z
@@ -31,7 +33,8 @@ export const TokenCreateRequest = z
     expires_in: Ttl.optional().meta({
       type: 'string',
       description:
-        'The token stops working this long after it is made: a whole number and s, m, h or d, from 1 s to 90 days. Left out: it works until revoked.',
+        'The token stops working this long after it is made: a whole number and s, m, h or d, from 1 s ' +
+        'to 90 days. Left out: it works until revoked.',
       example: '30d',
     }),
   })

@@ -1,7 +1,7 @@
 // The audit log as the API shows it: one entry per change a user made, and
 // per attempt the API refused for want of a role.
 import { z } from 'zod';
-import { ProjectName } from './domain.ts';
+import { ProjectName } from './identifiers.ts';
 
 // Stable names, never reused: clients filter on them.
 export const AUDIT_ACTIONS = [
@@ -39,7 +39,8 @@ export const AuditEntry = z
     at: z.iso.datetime(),
     project: ProjectName.nullable().meta({
       description:
-        "The project the caller acted in; null: the installation's own (webhooks, and refusals on another project's objects, which only owners see).",
+        "The project the caller acted in; null: the installation's own (webhooks, and refusals on " +
+        "another project's objects, which only owners see).",
     }),
     actor: z.object({
       kind: z.enum(['token', 'oidc', 'local']),
@@ -71,17 +72,22 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 export const AuditList = z
   .object({
     items: z.array(AuditEntry),
-    next_cursor: z.string().nullable().meta({
-      description:
-        'Pass as `cursor` for the next page; null on the last. With `actor` or `action`, a page may hold fewer than `limit` entries (even none) and still have a next one.',
-    }),
+    next_cursor: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          'Pass as `cursor` for the next page; null on the last. With `actor` or `action`, a page may hold ' +
+          'fewer than `limit` entries (even none) and still have a next one.',
+      }),
   })
   .meta({ id: 'AuditList', description: 'A page of audit entries, newest first.' });
 
 export const AuditQuery = z.strictObject({
   project: ProjectName.optional().meta({
     description:
-      'The project whose log to read (its admins). Left out: every entry of the installation (owners), or the log of the one project the caller is an admin of.',
+      'The project whose log to read (its admins). Left out: every entry of the installation (owners), ' +
+      'or the log of the one project the caller is an admin of.',
   }),
   actor: z
     .string()

@@ -1,7 +1,10 @@
 // What HTTP requests carry, and the list response: the API validates
 // requests with these, and the OpenAPI document is generated from them.
 import { z } from 'zod';
-import { DriftStatus, Job, JobId, ProjectName, Stack, StackId, StackStatus } from './domain.ts';
+import { JobId, ProjectName, StackId } from './identifiers.ts';
+import { Job } from './jobs.ts';
+import { DriftStatus } from './plans.ts';
+import { Stack, StackStatus } from './stacks.ts';
 
 const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_TTL_SECONDS = 90 * 86_400;
@@ -15,7 +18,8 @@ export const Ttl = z
   .meta({
     type: 'string',
     description:
-      'Destroy the stack automatically this long after it is created: a whole number and s, m, h or d; at most 90 days.',
+      'Destroy the stack automatically this long after it is created: a whole number and s, m, h or d; ' +
+      'at most 90 days.',
     example: '2h',
   });
 
@@ -48,10 +52,14 @@ export const StackIdParams = z.object({ id: StackId });
 // A PATCH body; `inputs` is checked against the template once merged.
 export const UpdateRequest = z
   .strictObject({
-    inputs: z.record(z.string(), z.unknown()).default({}).meta({
-      description:
-        "Merged into the stack's inputs per RFC 7396 (JSON Merge Patch): a key set to null is removed and falls back to the variable's default; objects merge key by key.",
-    }),
+    inputs: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .meta({
+        description:
+          "Merged into the stack's inputs per RFC 7396 (JSON Merge Patch): a key set to null is removed " +
+          "and falls back to the variable's default; objects merge key by key.",
+      }),
     auto_apply: z
       .boolean()
       .default(false)

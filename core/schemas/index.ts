@@ -3,7 +3,10 @@
 // OpenAPI document is generated from them (their `.meta()`), and the worker
 // re-parses job data with them, so the three can never disagree.
 export * from './access.ts';
-export * from './domain.ts';
+export * from './identifiers.ts';
+export * from './stacks.ts';
+export * from './jobs.ts';
+export * from './plans.ts';
 export * from './http.ts';
 export * from './problem.ts';
 export * from './queue-payloads.ts';

@@ -2,18 +2,26 @@
 // (a CEL rule, a message, an enforcement level), and what a job records of
 // their evaluation.
 import { z } from 'zod';
-import { JobAction, ProjectName, TemplateName } from './domain.ts';
+import { ProjectName, TemplateName } from './identifiers.ts';
+import { JobAction } from './jobs.ts';
 import { Enforcement, PolicyId } from './policy-results.ts';
 
 const Timestamp = z.iso.datetime();
 
 const Name = z.string().trim().min(1).max(100);
 const Description = z.string().max(500);
-export const Rule = z.string().min(1).max(4096).meta({
-  description:
-    'A CEL expression that must evaluate to `true` for the policy to pass. Its variables: `stack` (`id`, `project`, `template`, `inputs` without sensitive values, `created_by`), `action`, `actor` (`name`, `kind`), `plan` (`add`, `change`, `destroy`, `replace`, `resources`: each `address`, `type`, `action`, `after`). It must compile and type-check against them.',
-  example: 'stack.project != "dev" || stack.inputs.node_count <= 3',
-});
+export const Rule = z
+  .string()
+  .min(1)
+  .max(4096)
+  .meta({
+    description:
+      'A CEL expression that must evaluate to `true` for the policy to pass. Its variables: `stack` (`id`, ' +
+      '`project`, `template`, `inputs` without sensitive values, `created_by`), `action`, `actor` (`name`, ' +
+      '`kind`), `plan` (`add`, `change`, `destroy`, `replace`, `resources`: each `address`, `type`, ' +
+      '`action`, `after`). It must compile and type-check against them.',
+    example: 'stack.project != "dev" || stack.inputs.node_count <= 3',
+  });
 const Message = z
   .string()
   .trim()

@@ -17,7 +17,10 @@ export const ENFORCEMENTS = ['advisory', 'soft-mandatory', 'hard-mandatory'] as 
 export const Enforcement = z.enum(ENFORCEMENTS).meta({
   id: 'PolicyEnforcement',
   description:
-    '`advisory`: a failure is recorded and shown, and the plan is applied. `soft-mandatory`: a failure stops the job in `policy_failed` until an admin of the project overrides it (`POST /api/jobs/{jobId}/override`) or someone discards it. `hard-mandatory`: a failure fails the job; nothing is applied.',
+    '`advisory`: a failure is recorded and shown, and the plan is applied. `soft-mandatory`: a failure ' +
+    'stops the job in `policy_failed` until an admin of the project overrides it ' +
+    '(`POST /api/jobs/{jobId}/override`) or someone discards it. `hard-mandatory`: a failure fails the job; ' +
+    'nothing is applied.',
 });
 export type Enforcement = z.infer<typeof Enforcement>;
 
@@ -38,7 +41,8 @@ export const JobPolicy = z
   .object({
     status: z.enum(POLICY_STATUSES).meta({
       description:
-        '`passed`: every policy passed; `advisory_failed`: only advisory ones failed (applied); `failed`: a mandatory one failed; `overridden`: a soft-mandatory failure was overridden.',
+        '`passed`: every policy passed; `advisory_failed`: only advisory ones failed (applied); ' +
+        '`failed`: a mandatory one failed; `overridden`: a soft-mandatory failure was overridden.',
     }),
     results: z.array(PolicyResult),
     override: z.object({ by: z.string(), reason: z.string(), at: Timestamp }).optional(),

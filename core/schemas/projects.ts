@@ -1,19 +1,33 @@
 // Projects as the API takes and shows them.
 import { z } from 'zod';
-import { ProjectName } from './domain.ts';
+import { ProjectName } from './identifiers.ts';
 
 const Description = z.string().max(500).meta({ description: 'For people: whose the project is and what it holds.' });
 
 const Quota = z
   .strictObject({
-    max_stacks: z.int().min(0).max(1_000_000).nullable().optional().meta({
-      description:
-        'Live (not deleted) stacks the project may hold; a create beyond it is 409 `quota-exceeded`. null or left out: no limit.',
-    }),
-    max_running_jobs: z.int().min(1).max(10_000).nullable().optional().meta({
-      description:
-        'Jobs of the project that run at once; more wait, and start in the order they asked. null or left out: no limit.',
-    }),
+    max_stacks: z
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          'Live (not deleted) stacks the project may hold; a create beyond it is 409 `quota-exceeded`. ' +
+          'null or left out: no limit.',
+      }),
+    max_running_jobs: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          'Jobs of the project that run at once; more wait, and start in the order they asked. null or ' +
+          'left out: no limit.',
+      }),
   })
   .meta({ id: 'ProjectQuota' });
 
@@ -63,6 +77,7 @@ export const ProjectParams = z.object({ project: ProjectName });
 export const ProjectQuery = z.object({
   project: ProjectName.optional().meta({
     description:
-      'The project: where a create goes (needed when the caller has grants in more than one), or the only one a list shows.',
+      'The project: where a create goes (needed when the caller has grants in more than one), or the ' +
+      'only one a list shows.',
   }),
 });

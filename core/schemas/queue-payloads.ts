@@ -1,6 +1,7 @@
 // Job data as it travels through the queue from the API to the workers.
 import { z } from 'zod';
-import { DeliveryId, JobAction, JobId, StackId, TemplateName, TemplateRef, WebhookId } from './domain.ts';
+import { DeliveryId, JobId, StackId, TemplateName, TemplateRef, WebhookId } from './identifiers.ts';
+import { JobAction } from './jobs.ts';
 
 // On the queue the stack's id keeps the name queued jobs have always carried,
 // `resourceId`: expire timers and drift-check schedules wait in Redis across

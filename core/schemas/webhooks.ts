@@ -1,7 +1,7 @@
 // Webhooks and their deliveries as the API takes and shows them.
 import { z } from 'zod';
 import { EVENT_TYPES } from '../events/catalogue.ts';
-import { DeliveryId, ProjectName, WebhookId } from './domain.ts';
+import { DeliveryId, ProjectName, WebhookId } from './identifiers.ts';
 
 const ReceiverUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
@@ -13,7 +13,8 @@ const ReceiverUrl = z
   .refine((value) => !value.includes('#'), 'must not have a fragment')
   .meta({
     description:
-      'Where events are POSTed. Loopback, private, link-local and metadata addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.',
+      'Where events are POSTed. Loopback, private, link-local and metadata addresses are refused unless ' +
+      'WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.',
     example: 'https://hooks.example.com/tfcompute',
   });
 
@@ -54,7 +55,10 @@ const Circuit = z
   .object({
     state: z.enum(['closed', 'open', 'half-open']).meta({
       description:
-        'closed: deliveries are attempted. open: the receiver failed WEBHOOK_CIRCUIT_FAILURES attempts in a row (within 10 minutes), so nothing is sent to it until `until`; its deliveries wait, without using attempts. half-open: the pause is over and the next attempt decides (success closes it, failure opens it again). A successful ping closes it at once.',
+        'closed: deliveries are attempted. open: the receiver failed WEBHOOK_CIRCUIT_FAILURES attempts ' +
+        'in a row (within 10 minutes), so nothing is sent to it until `until`; its deliveries wait, ' +
+        'without using attempts. half-open: the pause is over and the next attempt decides (success ' +
+        'closes it, failure opens it again). A successful ping closes it at once.',
     }),
     until: Timestamp.nullable().meta({ description: 'Open or half-open: when the pause ends (ended).' }),
     reason: z.string().nullable().meta({ description: 'Open or half-open: why it opened.' }),
@@ -70,7 +74,8 @@ export const Webhook = z
     id: WebhookId,
     project: ProjectName.nullable().meta({
       description:
-        "The project whose events it receives, and whose admins see and change it; null: every project: an owner's webhook (or one from before projects), for owners and admins of every project.",
+        'The project whose events it receives, and whose admins see and change it; null: every project: ' +
+        "an owner's webhook (or one from before projects), for owners and admins of every project.",
     }),
     url: z.string(),
     event_types: z.array(z.string()),
@@ -96,7 +101,8 @@ export type Webhook = z.infer<typeof Webhook>;
 export const WebhookWithSecret = Webhook.extend({
   secret: z.string().meta({
     description:
-      'The signing secret ("whsec_" and base64): shown only in this response. Verify `webhook-signature` with it (Standard Webhooks).',
+      'The signing secret ("whsec_" and base64): shown only in this response. Verify `webhook-signature` ' +
+      'with it (Standard Webhooks).',
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   }),
 }).meta({ id: 'WebhookWithSecret' });

@@ -4,9 +4,8 @@ export {
   Catalogue,
   loadCatalogue,
   STACK_ID_VARIABLE,
-  TEMPLATE_NAME,
   type Template,
   type TemplateInput,
-  type TemplateSource,
 } from './catalogue.ts';
+export { TEMPLATE_NAME, type TemplateSource } from './template-files.ts';
 export { canonicalJson } from './input-schema.ts';

@@ -22,3 +22,4 @@ export const TemplateOptionsFile = z.strictObject({
     .optional(),
 });
 export type TemplateOptions = z.infer<typeof TemplateOptionsFile>;
+export type TemplateVariableOption = NonNullable<TemplateOptions['variables']>[string];

@@ -1,20 +1,16 @@
-// The webhooks' use cases: register, read, change, delete, ping, rotate the
-// secret, list deliveries, redeliver. Secrets are made here, shown once and
-// stored sealed; a receiver's address is checked before it is stored.
-import { randomBytes } from 'node:crypto';
+// The webhooks' use cases: register, read, change, delete, rotate the
+// secret. A secret (secrets.ts) is shown once, when it is made, and stored
+// sealed; a receiver's address is checked before it is stored. Deliveries,
+// pings and redeliveries are manage-deliveries.ts.
 import { AppError, projectNotFound } from '../errors.ts';
-import { buildEvent, eventId, type CloudEvent } from '../events/cloud-event.ts';
-import { PING_EVENT_TYPE } from '../events/catalogue.ts';
 import { checkReceiver, RefusedReceiver } from '../events/receiver-address.ts';
-import { newDeliveryId, newWebhookId } from '../ids.ts';
+import { newWebhookId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
-import type { Delivery, Webhook } from '../schemas/webhooks.ts';
+import type { Webhook } from '../schemas/webhooks.ts';
 import type { SecretBox } from '../secret-box.ts';
-import { type AuditContext, type DeliveryRecord, EVERY_PROJECT, noted, type WebhookRecord } from '../store/index.ts';
-import { queueDeliveries, type DeliveryDeps } from './deliveries.ts';
-
-// A rotated secret signs beside its successor this long.
-export const PREVIOUS_SECRET_MS = 24 * 3_600_000;
+import { type AuditContext, EVERY_PROJECT, noted, type WebhookRecord } from '../store/index.ts';
+import type { DeliveryDeps } from './deliveries.ts';
+import { box, newSecret, PREVIOUS_SECRET_MS, secretContext } from './secrets.ts';
 
 export type WebhookDeps = DeliveryDeps & {
   secrets: SecretBox | undefined;
@@ -23,24 +19,6 @@ export type WebhookDeps = DeliveryDeps & {
   limit: number;
   limitPerProject: number;
 };
-
-// The sealed secret is bound to its webhook: copied onto another, it does not open.
-export function secretContext(webhookId: string): string {
-  return `webhook:${webhookId}`;
-}
-
-function newSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64')}`;
-}
-
-function box(deps: WebhookDeps): SecretBox {
-  if (!deps.secrets)
-    throw new AppError(
-      'encryption-key-not-set',
-      'webhook secrets are stored encrypted, and this installation has no ENCRYPTION_KEY; set one (openssl rand -base64 32) on the API and the workers',
-    );
-  return deps.secrets;
-}
 
 export function toWebhook(record: WebhookRecord, now = Date.now()): Webhook {
   const previousLive = record.previousSecretExpiresAt && Date.parse(record.previousSecretExpiresAt) > now;
@@ -73,21 +51,6 @@ function toCircuit(circuit: WebhookRecord['circuit'], now: number): Webhook['cir
   };
 }
 
-export function toDelivery(record: DeliveryRecord): Delivery {
-  return {
-    id: record.id,
-    webhook_id: record.webhookId,
-    event: { id: record.eventId, type: record.eventType },
-    status: record.status,
-    error: record.error,
-    redelivery_of: record.redeliveryOf,
-    attempts: record.attempts,
-    created_at: record.createdAt,
-    updated_at: record.updatedAt,
-    href: `/api/webhooks/${record.webhookId}/deliveries/${record.id}`,
-  };
-}
-
 // `log` is the request's: what a refused name resolved to goes there, with
 // the request id, and not to the caller.
 async function checked(deps: WebhookDeps, url: string, log: Logger): Promise<string> {
@@ -113,17 +76,6 @@ export async function found(deps: WebhookDeps, id: string): Promise<WebhookRecor
   if (!webhook) throw webhookNotFound(id);
   return webhook;
 }
-
-async function foundDelivery(deps: WebhookDeps, webhookId: string, deliveryId: string): Promise<DeliveryRecord> {
-  const delivery = await deps.store.webhooks.getDelivery(deliveryId);
-  if (!delivery || delivery.webhookId !== webhookId)
-    throw new AppError(
-      'delivery-not-found',
-      `webhook ${webhookId} has no delivery ${deliveryId} (deliveries are kept for the job retention period)`,
-    );
-  return delivery;
-}
-
 // `audit`: who asks (the webhook's created_by), and in which request;
 // `project`: whose events it receives (EVERY_PROJECT: all).
 export async function createWebhook(
@@ -162,13 +114,15 @@ export async function createWebhook(
   if (created.outcome === 'limit') {
     throw new AppError(
       'webhook-limit-reached',
-      `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete one to register another`,
+      `this installation has ${created.count} webhooks, its limit (WEBHOOK_LIMIT=${deps.limit}); delete ` +
+        'one to register another',
     );
   }
   if (created.outcome === 'project-limit') {
     throw new AppError(
       'webhook-limit-reached',
-      `project "${project}" has ${created.count} webhooks, the limit of one project (WEBHOOK_LIMIT_PER_PROJECT=${deps.limitPerProject}); delete one to register another`,
+      `project "${project}" has ${created.count} webhooks, the limit of one project ` +
+        `(WEBHOOK_LIMIT_PER_PROJECT=${deps.limitPerProject}); delete one to register another`,
     );
   }
   if (created.outcome === 'no-project') throw projectNotFound(project);
@@ -234,71 +188,4 @@ export async function rotateSecret(deps: WebhookDeps, id: string, audit: AuditCo
   if (!(await deps.store.webhooks.update(id, rotated, noted(audit, 'webhook.rotate-secret'))))
     throw webhookNotFound(id);
   return { ...toWebhook(await found(deps, id)), secret };
-}
-
-// The secrets that sign a delivery now, newest first.
-export function signingSecrets(secrets: SecretBox, webhook: WebhookRecord, now = Date.now()): string[] {
-  const context = secretContext(webhook.id);
-  const current = [secrets.open(webhook.secret, context)];
-  if (webhook.previousSecret && webhook.previousSecretExpiresAt && Date.parse(webhook.previousSecretExpiresAt) > now) {
-    current.push(secrets.open(webhook.previousSecret, context));
-  }
-  return current;
-}
-
-// A ping event, delivered to this webhook only (even when it is disabled or
-// subscribes to other types: it is asked for by name).
-export function pingEvent(webhookId: string, source: string, sequence: number, at = new Date()): CloudEvent {
-  const built = buildEvent(
-    {
-      id: eventId(`ping-${newDeliveryId().slice(1)}`),
-      type: PING_EVENT_TYPE,
-      subject: webhookId,
-      time: at.toISOString(),
-      sequence,
-      data: { webhook: { id: webhookId, href: `/api/webhooks/${webhookId}` } },
-    },
-    source,
-  );
-  if (!built.ok) throw new Error(`the ping event is not valid: ${built.reason}`);
-  return built.event;
-}
-
-export async function pingWebhook(deps: WebhookDeps, id: string, audit: AuditContext): Promise<Delivery> {
-  box(deps);
-  const webhook = await found(deps, id);
-  const event = pingEvent(id, deps.source, await deps.store.webhooks.nextPingSequence(id));
-  const deliveryId = newDeliveryId();
-  if ((await queueDeliveries(deps, [{ webhook, event, deliveryId }], noted(audit, 'webhook.ping'))).length === 0)
-    throw webhookNotFound(id);
-  return getDelivery(deps, id, deliveryId);
-}
-
-export async function getDelivery(deps: WebhookDeps, webhookId: string, deliveryId: string): Promise<Delivery> {
-  return toDelivery(await foundDelivery(deps, webhookId, deliveryId));
-}
-
-export async function listDeliveries(deps: WebhookDeps, webhookId: string, limit: number, cursor: string | undefined) {
-  await found(deps, webhookId);
-  const page = await deps.store.webhooks.listDeliveries(webhookId, limit, cursor);
-  return { items: page.items.map(toDelivery), next_cursor: page.nextCursor };
-}
-
-// The same event (same id, same body) as a new delivery.
-export async function redeliver(
-  deps: WebhookDeps,
-  webhookId: string,
-  deliveryId: string,
-  audit: AuditContext,
-): Promise<Delivery> {
-  box(deps);
-  const webhook = await found(deps, webhookId);
-  const original = await foundDelivery(deps, webhookId, deliveryId);
-  const again = newDeliveryId();
-  await queueDeliveries(
-    deps,
-    [{ webhook, event: JSON.parse(original.event) as CloudEvent, deliveryId: again, redeliveryOf: deliveryId }],
-    noted(audit, 'webhook.redeliver'),
-  );
-  return getDelivery(deps, webhookId, again);
 }

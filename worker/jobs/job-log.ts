@@ -63,7 +63,9 @@ export class JobLog {
     this.#progress = undefined;
     if (text) {
       if (this.#bytes + Buffer.byteLength(text) > MAX_LOG_BYTES) {
-        text = `${text.slice(0, Math.max(0, MAX_LOG_BYTES - this.#bytes))}\n[log truncated at ${MAX_LOG_BYTES} bytes]\n`;
+        text =
+          `${text.slice(0, Math.max(0, MAX_LOG_BYTES - this.#bytes))}` +
+          `\n[log truncated at ${MAX_LOG_BYTES} bytes]\n`;
         this.#truncated = true;
       }
       this.#bytes = await this.#store.logs.append(this.#jobId, text);

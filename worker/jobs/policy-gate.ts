@@ -74,7 +74,8 @@ export async function evaluateGate(
   );
   for (const result of results) {
     log(
-      `Policy "${result.policy.name}" (${result.enforcement}): ${result.passed ? 'passed' : `failed: ${result.message}`}`,
+      `Policy "${result.policy.name}" (${result.enforcement}): ` +
+        `${result.passed ? 'passed' : `failed: ${result.message}`}`,
     );
   }
   return { status: verdict(results), results };

@@ -99,7 +99,10 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       await job.moveToDelayed(Date.now() + WAIT_FOR_TURN_MS, token);
       throw new DelayedError();
     }
-    const message = `not run: ${mismatch}; no worker with that version took it within ${Math.round(deps.versionWaitMs / 1000)} s. Nothing was changed; retry (or delete) to run it with the template as served now`;
+    const message =
+      `not run: ${mismatch}; no worker with that version took it within ` +
+      `${Math.round(deps.versionWaitMs / 1000)} s. Nothing was changed; retry (or delete) to run it with ` +
+      'the template as served now';
     await recordOutcome(deps, data, {
       kind: 'failed',
       detail: { code: 'template-version-unavailable', message, retryable: false, diagnostics: [] },
@@ -143,7 +146,8 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     log.info({ attempt: start.attempt }, 'job started');
     const jobLog = new JobLog(store, data.jobId);
     jobLog.write(
-      `--- ${data.action} ${data.stackId}, attempt ${start.attempt}, worker ${deps.workerId}, ${new Date().toISOString()} ---`,
+      `--- ${data.action} ${data.stackId}, attempt ${start.attempt}, worker ${deps.workerId}, ` +
+        `${new Date().toISOString()} ---`,
     );
     return jobLog;
   }

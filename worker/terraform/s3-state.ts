@@ -3,77 +3,26 @@
 // check before a create (instead of `workspace new` + `state list`) and the
 // workspace removal after a destroy (instead of `workspace delete`).
 //
-// It reads the backend settings Terraform recorded at init, and declines
-// (returns undefined) whenever it cannot do exactly what Terraform would: role
-// assumption, customer-provided encryption keys, custom CA bundles, proxies,
-// or any error. The caller then runs the Terraform command instead.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// It reads the backend settings Terraform recorded at init (s3-backend.ts),
+// and declines (returns undefined) whenever it cannot do exactly what
+// Terraform would: role assumption, customer-provided encryption keys, custom
+// CA bundles, proxies, or any error. The caller then runs the Terraform
+// command instead.
+import { randomUUID } from 'node:crypto';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
-import { randomUUID } from 'node:crypto';
-import { bothLocks, type HeldLock, type LockInfo, lockFiles, type LockStore, tableLocks } from './lock-stores.ts';
+import type { HeldLock, LockInfo, LockStore } from './lock-stores.ts';
+import { type Backend, backendOf, recordedS3Backend, type S3BackendConfig } from './s3-backend.ts';
 
 export type WorkspaceState = { exists: false } | { exists: true; resources: number; lineage?: string };
 
 export type { HeldLock, LockInfo } from './lock-stores.ts';
-
-type BackendConfig = Record<string, unknown> & {
-  bucket?: string;
-  key?: string;
-  region?: string | null;
-  workspace_key_prefix?: string | null;
-  dynamodb_table?: string | null;
-  use_lockfile?: boolean | null;
-  endpoint?: string | null;
-  dynamodb_endpoint?: string | null;
-  endpoints?: { s3?: string | null; dynamodb?: string | null } | null;
-  use_path_style?: boolean | null;
-  force_path_style?: boolean | null;
-  access_key?: string | null;
-  secret_key?: string | null;
-  token?: string | null;
-  max_retries?: number | null;
-  encrypt?: boolean | null;
-  kms_key_id?: string | null;
-  acl?: string | null;
-};
-
-// Settings that change how Terraform reaches the bucket in ways we do not copy.
-const UNSUPPORTED = [
-  'assume_role',
-  'assume_role_with_web_identity',
-  'role_arn',
-  'profile',
-  'shared_config_files',
-  'shared_credentials_file',
-  'shared_credentials_files',
-  'sse_customer_key',
-  'custom_ca_bundle',
-  'insecure',
-  'http_proxy',
-  'https_proxy',
-  'ec2_metadata_service_endpoint',
-  'sts_endpoint',
-];
-
-// What every view of one backend shares: its clients and settings.
-type Backend = {
-  s3: S3Client;
-  dynamo: DynamoDBClient | undefined;
-  bucket: string;
-  key: string;
-  table: string | undefined;
-  locks: LockStore | undefined;
-  put: { ServerSideEncryption?: 'AES256' | 'aws:kms'; SSEKMSKeyId?: string; ACL?: string };
-};
 
 export class S3State {
   readonly #b: Backend;
@@ -82,21 +31,15 @@ export class S3State {
 
   // `env` is the environment Terraform runs with; its AWS variables are used
   // so both reach the bucket as the same identity.
-  constructor(
-    config: Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig,
-    env: Readonly<Record<string, string>>,
-  );
+  constructor(config: S3BackendConfig, env: Readonly<Record<string, string>>);
   constructor(backend: Backend, prefix: string);
-  constructor(
-    config: (Required<Pick<BackendConfig, 'bucket' | 'key'>> & BackendConfig) | Backend,
-    envOrPrefix: Readonly<Record<string, string>> | string,
-  ) {
+  constructor(config: S3BackendConfig | Backend, envOrPrefix: Readonly<Record<string, string>> | string) {
     if (typeof envOrPrefix === 'string') {
       this.#b = config as Backend;
       this.#prefix = envOrPrefix;
       return;
     }
-    const c = config as BackendConfig & { bucket: string; key: string };
+    const c = config as S3BackendConfig;
     this.#b = backendOf(c, envOrPrefix);
     this.#prefix = c.workspace_key_prefix ?? 'env:';
   }
@@ -276,67 +219,12 @@ export class S3State {
   }
 }
 
-function backendOf(
-  config: BackendConfig & { bucket: string; key: string },
-  env: Readonly<Record<string, string>>,
-): Backend {
-  const keyId = config.access_key ?? env.AWS_ACCESS_KEY_ID;
-  const secret = config.secret_key ?? env.AWS_SECRET_ACCESS_KEY;
-  const token = config.access_key ? config.token : env.AWS_SESSION_TOKEN;
-  const credentials =
-    keyId && secret
-      ? { accessKeyId: keyId, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) }
-      : undefined;
-  const region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const common = {
-    ...(region ? { region } : {}),
-    ...(credentials ? { credentials } : {}),
-    maxAttempts: 2,
-  };
-  const s3 = new S3Client({
-    ...common,
-    ...(config.endpoints?.s3 || config.endpoint
-      ? { endpoint: (config.endpoints?.s3 ?? config.endpoint) as string }
-      : {}),
-    forcePathStyle: Boolean(config.use_path_style ?? config.force_path_style),
-  });
-  const table = config.dynamodb_table ?? undefined;
-  const dynamoEndpoint = config.endpoints?.dynamodb ?? config.dynamodb_endpoint;
-  const dynamo = table
-    ? new DynamoDBClient({ ...common, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) })
-    : undefined;
-  // Written objects get what Terraform would give them.
-  const put = {
-    ...(config.kms_key_id
-      ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: config.kms_key_id }
-      : config.encrypt
-        ? { ServerSideEncryption: 'AES256' as const }
-        : {}),
-    ...(config.acl ? { ACL: config.acl } : {}),
-  };
-  // The lock ID is "<bucket>/<state object key>", whatever the prefix; a lock file is "<state object key>.tflock".
-  const tableLock = dynamo && table ? tableLocks(dynamo, table) : undefined;
-  const files = config.use_lockfile
-    ? lockFiles(s3, config.bucket, (lockId) => `${lockId.slice(config.bucket.length + 1)}.tflock`, put)
-    : undefined;
-  const locks = tableLock && files ? bothLocks(tableLock, files) : (tableLock ?? files);
-  return { s3, dynamo, bucket: config.bucket, key: config.key, table, locks, put };
-}
-
 // The S3 backend Terraform initialised in `dataDir`, if that is what it is and
 // we can reach it the same way; otherwise undefined.
 export async function openS3State(
   dataDir: string,
   env: Readonly<Record<string, string>>,
 ): Promise<S3State | undefined> {
-  let recorded: { backend?: { type?: string; config?: BackendConfig } };
-  try {
-    recorded = JSON.parse(await readFile(path.join(dataDir, 'terraform.tfstate'), 'utf8')) as typeof recorded;
-  } catch {
-    return undefined;
-  }
-  const config = recorded.backend?.config;
-  if (recorded.backend?.type !== 's3' || !config?.bucket || !config.key) return undefined;
-  if (UNSUPPORTED.some((name) => config[name] !== null && config[name] !== undefined)) return undefined;
-  return new S3State({ ...config, bucket: config.bucket, key: config.key }, env);
+  const config = await recordedS3Backend(dataDir);
+  return config && new S3State(config, env);
 }

@@ -90,7 +90,9 @@ export async function acquireStateLock(
   for (let round = 0; round < 2; round += 1) {
     const held = await s3State.putLock(workspace, info);
     if (!held) return holdLock(deps, workspace, info.ID, raw);
-    const holder = `${held.info.Who ?? 'unknown'}${held.info.Info ? ` (${held.info.Info})` : ''}, since ${held.info.Created ?? 'an unknown time'}`;
+    const holder =
+      `${held.info.Who ?? 'unknown'}${held.info.Info ? ` (${held.info.Info})` : ''}, since ` +
+      `${held.info.Created ?? 'an unknown time'}`;
     const ours = INFO.test(held.info.Info ?? '');
     const stale = ours ? await staleness(deps, held, owner) : undefined;
     if (!stale) throw new LockHeldError(`the state lock of workspace ${workspace} is held by ${holder}`, ours);

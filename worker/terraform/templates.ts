@@ -44,7 +44,8 @@ export async function prepareTemplates(
     for (const variable of template.operatorSet) {
       if (!variable.hasDefault && config.terraform.passthroughEnv[`TF_VAR_${variable.name}`] === undefined) {
         throw new ConfigError(
-          `template ${template.dir}: variable "${variable.name}" is operator-set ("expose": false) and has no default; set TF_VAR_${variable.name} in the workers' environment`,
+          `template ${template.dir}: variable "${variable.name}" is operator-set ("expose": false) and ` +
+            `has no default; set TF_VAR_${variable.name} in the workers' environment`,
         );
       }
     }
@@ -97,7 +98,9 @@ export function runtimeFor(
   if (!runtime) return { mismatch: `this worker does not serve template "${wanted.name}"` };
   if (runtime.template.version !== wanted.version) {
     return {
-      mismatch: `the inputs were validated against template ${wanted.name} version ${wanted.version}, and this worker has version ${runtime.template.version}`,
+      mismatch:
+        `the inputs were validated against template ${wanted.name} version ${wanted.version}, and this ` +
+        `worker has version ${runtime.template.version}`,
     };
   }
   return { runtime };

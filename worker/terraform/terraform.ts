@@ -99,7 +99,9 @@ export class Terraform {
     try {
       const result = await this.run(args, { workspace: 'default' });
       if (result.exitCode !== 0) {
-        const message = `terraform init in ${cwd} exited with code ${result.exitCode}: ${lastLines(`${result.stdout}\n${result.stderr}`)}`;
+        const message =
+          `terraform init in ${cwd} exited with code ${result.exitCode}: ` +
+          `${lastLines(`${result.stdout}\n${result.stderr}`)}`;
         throw new TerraformError(
           { code: 'terraform-failed', message, retryable: false, diagnostics: [] },
           'init',

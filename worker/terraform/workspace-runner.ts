@@ -1,12 +1,15 @@
 // Terraform's commands for one job in one workspace, Atlantis-style: each
-// command's argument list is built here and nowhere else; `-json` output is
-// read into the job's log, progress, change summary, outputs and diagnostics;
-// a failure becomes one TerraformError naming the command and the workspace;
-// and state a failed run could not save is kept and pushed before the next.
+// command's argument list is built in command-lines.ts and nowhere else;
+// `-json` output is read into the job's log, progress, change summary, outputs
+// and diagnostics; a failure becomes one TerraformError naming the command and
+// the workspace (its code and message: command-failures.ts); and state a
+// failed run could not save is kept and pushed before the next.
 import type { ChangeSummary, JobProgress, Outputs, Plan } from '../../core/schemas/index.ts';
-import type { ErroredState } from './errored-state.ts';
 import { JobFailure } from '../job-failure.ts';
-import { isTransient, RunTracker } from './run-tracker.ts';
+import { backendFailure, commandFailure } from './command-failures.ts';
+import { commandLine } from './command-lines.ts';
+import type { ErroredState } from './errored-state.ts';
+import { RunTracker } from './run-tracker.ts';
 import { type RunResult, type Terraform, TerraformError } from './terraform.ts';
 
 export type RunnerOptions = {
@@ -25,66 +28,6 @@ export type RunnerOptions = {
   log: (text: string) => void;
   progress: (progress: JobProgress) => void;
 };
-
-// The argument lists, by command.
-const commandLine = {
-  apply: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => [
-    'apply',
-    '-auto-approve',
-    '-input=false',
-    '-json',
-    ...lockArgs(o),
-    `-var-file=${o.varFile}`,
-  ],
-  // An update's plan, saved to `file` to apply later; exit code 2 means changes.
-  planOut: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>, file: string, destroy: boolean) => [
-    'plan',
-    '-input=false',
-    '-json',
-    '-detailed-exitcode',
-    ...(destroy ? ['-destroy'] : []),
-    `-out=${file}`,
-    ...lockArgs(o),
-    `-var-file=${o.varFile}`,
-  ],
-  // A saved plan as JSON, for the policies: it holds the plan's variables, so it is never logged.
-  showPlan: (file: string) => ['show', '-json', '-no-color', file],
-  // A saved plan carries its variables: none may be given again.
-  applyPlan: (o: Pick<RunnerOptions, 'holdsLock'>, file: string) => [
-    'apply',
-    '-input=false',
-    '-json',
-    ...lockArgs(o),
-    file,
-  ],
-  // A speculative plan: nothing is saved, no state is written.
-  plan: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => [
-    'plan',
-    '-input=false',
-    '-json',
-    ...lockArgs(o),
-    `-var-file=${o.varFile}`,
-  ],
-  destroy: (o: Pick<RunnerOptions, 'holdsLock' | 'varFile'>) => [
-    'destroy',
-    '-auto-approve',
-    '-input=false',
-    '-json',
-    ...lockArgs(o),
-    `-var-file=${o.varFile}`,
-  ],
-  statePush: (o: Pick<RunnerOptions, 'holdsLock'>, file: string) => ['state', 'push', ...lockArgs(o), file],
-  stateList: () => ['state', 'list'],
-  workspaceNew: (name: string) => ['workspace', 'new', '-no-color', name],
-  workspaceDelete: (name: string) => ['workspace', 'delete', '-no-color', name],
-};
-
-function lockArgs(o: Pick<RunnerOptions, 'holdsLock'>): string[] {
-  return o.holdsLock ? ['-lock=false'] : [];
-}
-
-// Terraform could not take the state lock (someone else holds it).
-const LOCK_ERROR = /error acquiring the state lock/i;
 
 export type ApplyResult = { outputs: Outputs; changes: ChangeSummary };
 
@@ -117,14 +60,7 @@ export class WorkspaceRunner {
   async plan(): Promise<Plan> {
     const result = await this.#run('plan', commandLine.plan(this.#o), { json: true });
     if (result.exitCode !== 0) throw await this.#failure('plan', result, null);
-    const plan = this.#tracker.plan;
-    if (!plan)
-      throw this.#error(
-        'plan',
-        result,
-        JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'),
-      );
-    return plan;
+    return this.#planned(result);
   }
 
   // Plans into `file` (the destroy of everything, with `destroy`), to apply
@@ -134,14 +70,7 @@ export class WorkspaceRunner {
       json: true,
     });
     if (result.exitCode !== 0 && result.exitCode !== 2) throw await this.#failure('plan', result, null);
-    const plan = this.#tracker.plan;
-    if (!plan)
-      throw this.#error(
-        'plan',
-        result,
-        JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'),
-      );
-    return { plan, changes: result.exitCode === 2 };
+    return { plan: this.#planned(result), changes: result.exitCode === 2 };
   }
 
   // Applies a saved plan; Terraform refuses one whose state has changed since.
@@ -150,7 +79,8 @@ export class WorkspaceRunner {
     if (result.exitCode !== 0) {
       if (this.#tracker.errors.some((d) => d.summary === 'Saved plan is stale')) {
         const message =
-          "the plan is stale: the stack's state changed after it was planned, so it was not applied and nothing was changed; send PATCH again to plan from the state as it is";
+          "the plan is stale: the stack's state changed after it was planned, so it was not applied and " +
+          'nothing was changed; send PATCH again to plan from the state as it is';
         throw this.#error(
           'apply',
           result,
@@ -195,7 +125,7 @@ export class WorkspaceRunner {
     const result = await this.#run('state push', commandLine.statePush(this.#o, file), { json: false });
     if (result.exitCode !== 0) {
       const message = "could not push the state an earlier run failed to save; Terraform's output is in the job's log";
-      throw this.#error('state push', result, this.#classified(message, result, 'retryable'));
+      throw this.#error('state push', result, backendFailure(message, result, 'retryable'));
     }
     await this.#erroredState.pushed(workspace);
     this.#o.log('Pushed the state an earlier run could not save to the backend.');
@@ -209,7 +139,7 @@ export class WorkspaceRunner {
     throw this.#error(
       'workspace new',
       result,
-      this.#classified("terraform workspace new failed; Terraform's output is in the job's log", result),
+      backendFailure("terraform workspace new failed; Terraform's output is in the job's log", result),
     );
   }
 
@@ -217,8 +147,10 @@ export class WorkspaceRunner {
   async listState(): Promise<string[]> {
     const result = await this.#run('state list', commandLine.stateList(), { json: false });
     if (result.exitCode !== 0) {
-      const message = `workspace ${this.#o.workspace} already exists and its state could not be read; Terraform's output is in the job's log`;
-      throw this.#error('state list', result, this.#classified(message, result));
+      const message =
+        `workspace ${this.#o.workspace} already exists and its state could not be read; Terraform's output ` +
+        "is in the job's log";
+      throw this.#error('state list', result, backendFailure(message, result));
     }
     return result.stdout.split('\n').filter(Boolean);
   }
@@ -235,6 +167,18 @@ export class WorkspaceRunner {
 
   #changes(): ChangeSummary {
     return this.#tracker.changes ?? { add: 0, change: 0, remove: 0 };
+  }
+
+  // The plan a successful plan run reported; every one reports a change summary.
+  #planned(result: RunResult): Plan {
+    const plan = this.#tracker.plan;
+    if (!plan)
+      throw this.#error(
+        'plan',
+        result,
+        JobFailure.permanent('internal', 'terraform plan succeeded without a change summary'),
+      );
+    return plan;
   }
 
   // `quiet`: the output's lines go there, and nothing to the log (they may hold variables' values).
@@ -267,51 +211,28 @@ export class WorkspaceRunner {
   async #failure(command: string, result: RunResult, lineage: string | undefined | null): Promise<TerraformError> {
     const tracker = this.#tracker;
     if (lineage !== null && (await this.#keepErroredState(lineage)) === 'kept') {
-      const message = `terraform ${command} could not save the state to the backend; it is kept and will be pushed on the next attempt`;
+      const message =
+        `terraform ${command} could not save the state to the backend; it is kept and will be pushed on ` +
+        'the next attempt';
       return this.#error(
         command,
         result,
         JobFailure.retryable('state-backend-unavailable', message, { diagnostics: tracker.diagnostics }),
       );
     }
-    if (result.timedOut) {
-      return this.#error(
-        command,
-        result,
-        JobFailure.permanent('terraform-timed-out', `terraform ${command} timed out and was stopped`, {
-          diagnostics: tracker.errors,
-        }),
-      );
-    }
-    // What Terraform wrote outside its diagnostics (a crash, a panic) names
-    // local paths: it is in the job's log, not in the message.
-    const reason = tracker.errors[0]?.summary ?? `exit code ${result.exitCode}; Terraform's output is in the job's log`;
-    const code = tracker.errors.some((d) => LOCK_ERROR.test(d.summary)) ? 'lock-held' : 'terraform-failed';
-    const options = { diagnostics: tracker.diagnostics };
-    const failure = isTransient(tracker.errors, result.stderr)
-      ? JobFailure.retryable(code, `terraform ${command} failed: ${reason}`, options)
-      : JobFailure.permanent(code, `terraform ${command} failed: ${reason}`, options);
-    return this.#error(command, result, failure);
+    return this.#error(command, result, commandFailure(command, result, tracker));
   }
 
   async #keepErroredState(lineage: string | undefined): Promise<'kept' | 'none' | 'foreign'> {
     const kept = await this.#erroredState.keep(this.#o.cwd, this.#o.workspace, lineage);
     if (kept === 'kept') {
       this.#o.log(
-        `Terraform could not save the state to the backend; it is kept on worker ${this.#erroredState.workerId} and will be pushed before the next run for this stack.`,
+        'Terraform could not save the state to the backend; it is kept on worker ' +
+          `${this.#erroredState.workerId} and will be pushed before the next run for this stack.`,
       );
     }
     if (kept === 'foreign') this.#o.log("An errored.tfstate that is not this workspace's was left alone.");
     return kept;
-  }
-
-  // Commands that only read or write the backend: a transient failure is the backend's.
-  // `always`: retryable even when it is not transient.
-  #classified(message: string, result: RunResult, always?: 'retryable'): JobFailure {
-    if (isTransient([], result.stderr)) return JobFailure.retryable('state-backend-unavailable', message);
-    return always
-      ? JobFailure.retryable('terraform-failed', message)
-      : JobFailure.permanent('terraform-failed', message);
   }
 
   #error(command: string, result: RunResult, failure: JobFailure): TerraformError {

@@ -17,7 +17,7 @@ import { DELIVERY_BACKOFF, DELIVERY_QUEUE_NAME, type DeliveryQueue } from '../..
 import { DeliveryJobData } from '../../core/schemas/index.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
 import type { Store } from '../../core/store/index.ts';
-import { signingSecrets } from '../../core/webhooks/manage.ts';
+import { signingSecrets } from '../../core/webhooks/secrets.ts';
 import { createWorker, onStalledOut, type QueueSite, STALLS_ALLOWED } from '../queues.ts';
 import { DeliveryShares } from './delivery-shares.ts';
 import { type Attempt, DELIVERY_TIMEOUT_MS, sendDelivery } from './sender.ts';

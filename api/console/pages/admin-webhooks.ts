@@ -3,7 +3,8 @@
 // Redeliver on each delivery (POST .../redeliver's check and use case).
 import { Router } from 'express';
 import { WebhookListQuery } from '../../../core/schemas/index.ts';
-import { listDeliveries, listWebhooks, redeliver, type WebhookDeps } from '../../../core/webhooks/manage.ts';
+import { listWebhooks, type WebhookDeps } from '../../../core/webhooks/manage.ts';
+import { listDeliveries, redeliver } from '../../../core/webhooks/manage-deliveries.ts';
 import { administeredProjects, administeredWebhook, principalOf } from '../../access.ts';
 import { auditOf } from '../../audit.ts';
 import { deliveryIdParam } from '../../routes/webhooks.ts';

@@ -77,6 +77,7 @@ async function ensureWorkspaceExists(
 function adoptionRefused(workspace: string, resources: number): JobFailure {
   return JobFailure.permanent(
     'workspace-not-empty',
-    `workspace ${workspace} already exists and tracks ${resources} resource(s); refusing to adopt infrastructure this resource did not create`,
+    `workspace ${workspace} already exists and tracks ${resources} resource(s); refusing to adopt ` +
+      'infrastructure this resource did not create',
   );
 }

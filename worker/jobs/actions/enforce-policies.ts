@@ -33,7 +33,9 @@ export async function enforcePolicies(context: ActionContext, plan: Plan): Promi
     throw JobFailure.beforeAnyChange(
       JobFailure.permanent(
         'saved-plan-unavailable',
-        "a soft-mandatory policy failed, and a job that waits for an override keeps its saved plan beside the state, in the S3 backend's bucket, which this worker cannot reach directly (STATE_DIRECT_ACCESS=off); nothing was applied",
+        'a soft-mandatory policy failed, and a job that waits for an override keeps its saved plan ' +
+          "beside the state, in the S3 backend's bucket, which this worker cannot reach directly " +
+          '(STATE_DIRECT_ACCESS=off); nothing was applied',
       ),
     );
   }
@@ -47,7 +49,8 @@ export async function enforcePolicies(context: ActionContext, plan: Plan): Promi
     );
   }
   log(
-    `A soft-mandatory policy failed; nothing was applied. Plan saved: an admin of the project may POST /api/jobs/${data.jobId}/override with a reason to apply it, or /discard it.`,
+    'A soft-mandatory policy failed; nothing was applied. Plan saved: an admin of the project may POST ' +
+      `/api/jobs/${data.jobId}/override with a reason to apply it, or /discard it.`,
   );
   return { stackStatus: 'ready', outputs: undefined, result: { changes: NOTHING }, plan, parked: 'policy_failed' };
 }

@@ -38,7 +38,9 @@ export async function update(context: ActionContext): Promise<ActionSuccess> {
   if (!s3State) {
     throw JobFailure.permanent(
       'saved-plan-unavailable',
-      'an update that waits for approval keeps its saved plan beside the state, in the S3 backend\'s bucket, and this worker cannot reach it directly (STATE_DIRECT_ACCESS=off, or a backend setting it does not copy); nothing was changed: send the PATCH again with "auto_apply": true',
+      "an update that waits for approval keeps its saved plan beside the state, in the S3 backend's " +
+        'bucket, and this worker cannot reach it directly (STATE_DIRECT_ACCESS=off, or a backend setting ' +
+        'it does not copy); nothing was changed: send the PATCH again with "auto_apply": true',
     );
   }
   await s3State.putPlan(workspace, data.jobId, await readFile(planFile));
