@@ -7,12 +7,10 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
 import type { Authentication, Authenticator } from '../core/access/authenticator.ts';
 import type { Principal } from '../core/access/roles.ts';
-import { principalOf } from './access.ts';
+import { principalOf } from './principal.ts';
 import type { FailedAuthLimiter } from './limits.ts';
 import { denial } from './audit.ts';
 import { INSTALLATION } from '../core/store/index.ts';
-
-export { principalOf };
 
 const LOCAL: Principal = { kind: 'local', name: 'local', key: 'local', owner: true, grants: new Map() };
 

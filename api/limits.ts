@@ -5,7 +5,7 @@ import type { Request, RequestHandler } from 'express';
 import type { RedisConnection } from '../core/redis.ts';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
-import { principalOf } from './auth.ts';
+import { principalOf } from './principal.ts';
 import { preferredWait } from './prefer.ts';
 
 export type FailedAuthLimiter = {

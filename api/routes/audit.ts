@@ -1,7 +1,8 @@
 // /api/audit: the audit log. A project's admins read its entries; owners
 // (and tokens that are admins of every project) read every entry, the
 // installation's own and the refusals on other projects' objects included.
-import { administered, isInstallationAdmin, principalOf, requireRole } from '../access.ts';
+import { administered, isInstallationAdmin, requireRole } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import type { Principal } from '../../core/access/roles.ts';
 import { AppError, projectNotFound } from '../../core/errors.ts';
 import { AuditList, AuditQuery } from '../../core/schemas/index.ts';

@@ -22,7 +22,8 @@ import {
   PolicyUpdateRequest,
 } from '../../core/schemas/index.ts';
 import { EVERY_PROJECT, type PolicyRecord, type Store } from '../../core/store/index.ts';
-import { principalOf, readableProjects, requireRole, targetProject } from '../access.ts';
+import { readableProjects, requireRole, targetProject } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
 import { unavailable } from './common.ts';

@@ -11,7 +11,8 @@ import {
   ProjectUpdateRequest,
 } from '../../core/schemas/index.ts';
 import { noted, type Store } from '../../core/store/index.ts';
-import { principalOf, requireRole } from '../access.ts';
+import { requireRole } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
 import { unavailable } from './common.ts';

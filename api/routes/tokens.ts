@@ -12,7 +12,8 @@ import {
 } from '../../core/schemas/index.ts';
 import type { Principal } from '../../core/access/roles.ts';
 import type { Store } from '../../core/store/index.ts';
-import { principalOf, projectParam, requireRole } from '../access.ts';
+import { projectParam, requireRole } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
 import { unavailable } from './common.ts';

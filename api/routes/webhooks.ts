@@ -28,7 +28,8 @@ import {
   updateWebhook,
   type WebhookDeps,
 } from '../../core/webhooks/manage.ts';
-import { administeredProjects, administeredWebhook, principalOf, webhookProject } from '../access.ts';
+import { administeredProjects, administeredWebhook, webhookProject } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
 import { parseParam } from '../validate.ts';
