@@ -26,7 +26,7 @@ import { readableProjects, requireRole, targetProject } from '../access.ts';
 import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
-import { unavailable } from './common.ts';
+import { unavailable, noProject, noListedProject } from './common.ts';
 
 const TAG = 'policies';
 const noPolicy = problem('No policy with this id, or one of a project the caller has no role in: both answer alike.');
@@ -82,7 +82,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
           "Without `project`: the caller is not an owner; with it: the caller's role there is below admin " +
             '(`insufficient-role`).',
         ),
-        404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        404: noProject,
         409: problem(
           'The project (or, without `project`, every project) already has 100 policies, the most allowed ' +
             '(`policy-limit-reached`).',
@@ -116,7 +116,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
       responses: {
         200: json('The policies.', PolicyList),
         400: problem('The query is not valid.'),
-        404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
+        404: noListedProject,
         503: unavailable,
       },
       async handle(req, res, { query }) {

@@ -15,7 +15,7 @@ import { requireRole } from '../access.ts';
 import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
-import { unavailable } from './common.ts';
+import { unavailable, belowAdmin } from './common.ts';
 
 const TAG = 'projects';
 const notFound = problem('No such project, or none the caller has a role in: both answer alike (`project-not-found`).');
@@ -112,7 +112,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       responses: {
         200: json('The project.', Project),
         400: problem('Invalid name or body.'),
-        403: problem("The caller's role in the project is below admin (`insufficient-role`)."),
+        403: belowAdmin,
         404: notFound,
         503: unavailable,
       },

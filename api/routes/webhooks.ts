@@ -33,7 +33,7 @@ import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
 import { parseParam } from '../validate.ts';
-import { unavailable } from './common.ts';
+import { unavailable, noProject, noListedProject, belowAdmin } from './common.ts';
 
 const TAG = 'webhooks';
 const badRequest = problem('The body or an id is not valid, or the URL is refused (named in `errors`).');
@@ -97,8 +97,8 @@ function routes(deps: WebhookDeps): Route[] {
           'The body is not valid, or the URL is refused (named in `errors`); or no `?project=` from a caller who is ' +
             'an admin of several projects (`project-required`).',
         ),
-        403: problem("The caller's role in the project is below admin (`insufficient-role`)."),
-        404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        403: belowAdmin,
+        404: noProject,
         409: noKeyOrFull,
         503: unavailable,
       },
@@ -122,7 +122,7 @@ function routes(deps: WebhookDeps): Route[] {
         200: json('A page of webhooks.', WebhookList),
         400: badRequest,
         403: problem('The caller is an admin of no project, or of not `?project=` (`insufficient-role`).'),
-        404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
+        404: noListedProject,
         503: unavailable,
       },
       async handle(req, res, { query }) {
