@@ -29,6 +29,7 @@ import { json, problem, type Route, route } from '../route.ts';
 import { unavailable, noProject, noListedProject } from './common.ts';
 
 const TAG = 'policies';
+const badPolicyId = problem('The id is not valid.');
 const noPolicy = problem('No policy with this id, or one of a project the caller has no role in: both answer alike.');
 const notAdmin = problem(
   "The caller is not an admin of the policy's project, or, for an every-project policy, not an owner " +
@@ -134,7 +135,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
       request: { params: PolicyIdParams },
       responses: {
         200: json('The policy.', Policy),
-        400: problem('The id is not valid.'),
+        400: badPolicyId,
         404: noPolicy,
         503: unavailable,
       },
@@ -179,7 +180,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
       request: { params: PolicyIdParams },
       responses: {
         204: { description: 'Deleted.' },
-        400: problem('The id is not valid.'),
+        400: badPolicyId,
         403: notAdmin,
         404: noPolicy,
         503: unavailable,

@@ -36,6 +36,7 @@ import { parseParam } from '../validate.ts';
 import { unavailable, noProject, noListedProject, belowAdmin } from './common.ts';
 
 const TAG = 'webhooks';
+const noDelivery = problem('No such webhook or delivery.');
 const badRequest = problem('The body or an id is not valid, or the URL is refused (named in `errors`).');
 const noWebhook = problem(
   'No webhook with this id, or one in a project the caller has no role in (or, for an every-project webhook, is not ' +
@@ -247,7 +248,7 @@ function routes(deps: WebhookDeps): Route[] {
       responses: {
         200: json('The delivery.', Delivery),
         400: badRequest,
-        404: problem('No such webhook or delivery.'),
+        404: noDelivery,
         503: unavailable,
       },
       async handle(_req, res, { params }) {
@@ -268,7 +269,7 @@ function routes(deps: WebhookDeps): Route[] {
       responses: {
         202: json('The new delivery, queued.', Delivery),
         400: badRequest,
-        404: problem('No such webhook or delivery.'),
+        404: noDelivery,
         409: noKey,
         503: unavailable,
       },
