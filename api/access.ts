@@ -9,15 +9,9 @@ import { getJob, getStack } from '../core/lifecycle/index.ts';
 import { type Job, ProjectName, type Stack, WebhookId } from '../core/schemas/index.ts';
 import { EVERY_PROJECT, INSTALLATION, type Store, type WebhookRecord } from '../core/store/index.ts';
 import { denial } from './audit.ts';
+import { principalOf } from './principal.ts';
 import { parseParam } from './validate.ts';
 import { webhookNotFound } from '../core/webhooks/manage.ts';
-
-// Who made the request, set by authenticate().
-export function principalOf(req: Request): Principal {
-  const principal = req.res?.locals.principal as Principal | undefined;
-  if (!principal) throw new Error('principalOf() called before authenticate()');
-  return principal;
-}
 
 // Throws `notFound` when the caller has no role in `project`, and 403
 // insufficient-role when it has one below `needed`; the audit log records

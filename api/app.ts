@@ -8,7 +8,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../core/logger.ts';
 import type { Authenticator } from '../core/access/authenticator.ts';
 import { authenticate, loopbackHostOnly, rateLimit } from './auth.ts';
-import { failedAuthLimiter, heldRequestLimit } from './limits.ts';
+import { type FailedAuthLimiter, failedAuthLimiter, heldRequestLimit } from './limits.ts';
 import { createMetrics, requestLogging } from './observability.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { problemHandler, requireJsonBody, routeNotFound } from './problems.ts';
@@ -34,14 +34,12 @@ import type { OidcSettings } from '../core/access/oidc-settings.ts';
 
 export type AppDeps = UseCaseDeps & {
   redis: RedisConnection;
-  // Keys of the API's own (the rate limiter's) go under it.
+  // Keys of the API's own (the rate limiters') go under it.
   redisPrefix: string;
   logger: Logger;
   // undefined: insecure local mode.
   authenticator: Authenticator | undefined;
-  rateLimitPerMinute: number;
-  rateLimitPerAddressPerMinute: number;
-  maxHeldRequests: number;
+  limits: RequestLimits;
   // undefined: /metrics is open.
   metricsTokenDigest: Buffer | undefined;
   corsOrigins: readonly string[];
@@ -59,6 +57,10 @@ export type AppDeps = UseCaseDeps & {
   };
 };
 
+// What one client may spend: requests a minute per token, failed sign-ins a
+// minute per address, and requests held open at once per token.
+export type RequestLimits = { perMinute: number; failedPerAddressPerMinute: number; held: number };
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -69,17 +71,53 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestLogging(deps.logger));
   app.use(metrics.observe);
   if (!deps.authenticator) app.use(loopbackHostOnly);
+  app.use(securityHeaders(deps.corsOrigins));
+
+  const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown, deps.metricsTokenDigest);
+  const api = apiRoutes(deps);
+  const document = buildOpenApiDocument([...api, ...operations], deps.catalogue.list());
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
   app.use(
+    '/swagger',
+    swaggerUi.serve,
+    // The token typed into "Authorize" stays in the page: kept in localStorage
+    // it would outlive the tab and be readable by any script on the origin.
+    swaggerUi.setup(document, { customSiteTitle: 'tfcompute API', swaggerOptions: { persistAuthorization: false } }),
+  );
+  app.use(routerFor(operations));
+  // One budget of failed sign-ins per address, for the API's bearer tokens and the console's sign-in form alike.
+  const failures = failedAuthLimiter(deps.redis, deps.redisPrefix, deps.limits.failedPerAddressPerMinute);
+  app.use(UI, webConsole(deps, failures));
+
+  app.use(
+    API_PREFIX,
+    authenticate(deps.authenticator, failures),
+    rateLimit(deps.redis, deps.redisPrefix, deps.limits.perMinute),
+    heldRequestLimit(deps.limits.held),
+    requireJsonBody,
+    express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] }),
+  );
+  app.use(routerFor(api));
+  app.use(routeNotFound);
+  app.use(recordDenials(deps.store));
+  app.use(problemHandler(deps.logger));
+  return app;
+}
+
+function securityHeaders(corsOrigins: readonly string[]): express.RequestHandler[] {
+  const handlers = [
     helmet({
       // Swagger UI's page sets its styles inline; scripts stay 'self' only.
       contentSecurityPolicy: { directives: { 'style-src': ["'self'", "'unsafe-inline'"] } },
     }),
-  );
+  ];
   // Browsers on other origins get no CORS headers unless origins are configured.
-  if (deps.corsOrigins.length > 0) {
-    app.use(
+  if (corsOrigins.length > 0) {
+    handlers.push(
       cors({
-        origin: [...deps.corsOrigins],
+        origin: [...corsOrigins],
         exposedHeaders: [
           'Location',
           'X-Request-Id',
@@ -94,16 +132,21 @@ export function createApp(deps: AppDeps): express.Express {
       }),
     );
   }
+  return handlers;
+}
 
-  const operations = operationRoutes(deps.redis, metrics.registry, deps.shutdown, deps.metricsTokenDigest);
-  const templates = deps.catalogue.list();
-  const api: Route[] = [
+// Every /api route, each template's among them; each part gets only the
+// dependencies it uses.
+function apiRoutes(deps: UseCaseDeps & Pick<AppDeps, 'shutdown' | 'webhooks'>): Route[] {
+  return [
     ...templateRoutes(deps.catalogue),
-    ...templates.flatMap((template) => [
-      ...stackRoutes(deps, template),
-      ...stackChangeRoutes(deps, template),
-      ...stackJobRoutes(deps, template),
-    ]),
+    ...deps.catalogue
+      .list()
+      .flatMap((template) => [
+        ...stackRoutes(deps, template),
+        ...stackChangeRoutes(deps, template),
+        ...stackJobRoutes(deps, template),
+      ]),
     ...jobRoutes(deps),
     ...projectRoutes(deps),
     ...tokenRoutes(deps),
@@ -112,21 +155,14 @@ export function createApp(deps: AppDeps): express.Express {
     ...policyRoutes(deps),
     ...auditRoutes(deps),
   ];
-  const document = buildOpenApiDocument([...api, ...operations], templates);
-  app.get('/openapi.json', (_req, res) => {
-    res.json(document);
-  });
-  app.use(
-    '/swagger',
-    swaggerUi.serve,
-    // The token typed into "Authorize" stays in the page: kept in localStorage
-    // it would outlive the tab and be readable by any script on the origin.
-    swaggerUi.setup(document, { customSiteTitle: 'tfcompute API', swaggerOptions: { persistAuthorization: false } }),
-  );
-  app.use(routerFor(operations));
-  // One budget of failed sign-ins per address, for the API's bearer tokens and the console's sign-in form alike.
-  const failures = failedAuthLimiter(deps.redis, deps.redisPrefix, deps.rateLimitPerAddressPerMinute);
-  const consoleAuth = {
+}
+
+// The web console, signing in with the API's tokens, OIDC or its SSO.
+function webConsole(
+  deps: UseCaseDeps & Pick<AppDeps, 'shutdown' | 'webhooks' | 'authenticator' | 'console'>,
+  failures: FailedAuthLimiter,
+): express.Router {
+  const auth = {
     authenticator: deps.authenticator,
     sessions: deps.console.sessions,
     oidc: deps.console.oidc,
@@ -135,19 +171,5 @@ export function createApp(deps: AppDeps): express.Express {
     failures,
     publicOrigin: deps.console.publicOrigin,
   };
-  app.use(UI, createConsole(deps, consoleAuth, deps.console.sso));
-
-  app.use(
-    API_PREFIX,
-    authenticate(deps.authenticator, failures),
-    rateLimit(deps.redis, deps.redisPrefix, deps.rateLimitPerMinute),
-    heldRequestLimit(deps.maxHeldRequests),
-    requireJsonBody,
-    express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] }),
-  );
-  app.use(routerFor(api));
-  app.use(routeNotFound);
-  app.use(recordDenials(deps.store));
-  app.use(problemHandler(deps.logger));
-  return app;
+  return createConsole(deps, auth, deps.console.sso);
 }

@@ -6,7 +6,7 @@ import type { ErrorRequestHandler, Request } from 'express';
 import { AppError } from '../core/errors.ts';
 import type { AuditAction } from '../core/schemas/index.ts';
 import { type Actor, type AuditContext, INSTALLATION, type Store } from '../core/store/index.ts';
-import { principalOf } from './access.ts';
+import { principalOf } from './principal.ts';
 
 // What a route that makes a change declares: its action, and the type of
 // its target, whose id is the path parameter `param` (none: a create).

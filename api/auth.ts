@@ -3,16 +3,14 @@
 // access.ts). In the insecure local mode, only loopback Host names are served.
 import type { Request, RequestHandler } from 'express';
 import type { RedisConnection } from '../core/redis.ts';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
 import type { Authentication, Authenticator } from '../core/access/authenticator.ts';
 import type { Principal } from '../core/access/roles.ts';
-import { principalOf } from './access.ts';
-import type { FailedAuthLimiter } from './limits.ts';
+import { principalOf } from './principal.ts';
+import { type FailedAuthLimiter, minuteWindow } from './limits.ts';
 import { denial } from './audit.ts';
 import { INSTALLATION } from '../core/store/index.ts';
-
-export { principalOf };
 
 const LOCAL: Principal = { kind: 'local', name: 'local', key: 'local', owner: true, grants: new Map() };
 
@@ -68,13 +66,7 @@ export function authenticate(authenticator: Authenticator | undefined, failures:
 // A fixed one-minute window per principal, counted in Redis so that every API
 // process shares it. RateLimit-* headers follow the IETF ratelimit-headers draft.
 export function rateLimit(redis: RedisConnection, prefix: string, perMinute: number): RequestHandler {
-  const limiter = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: `${prefix}:ratelimit`,
-    points: perMinute,
-    duration: 60,
-    rejectIfRedisNotReady: true,
-  });
+  const limiter = minuteWindow(redis, `${prefix}:ratelimit`, perMinute);
   return async (req, res, next) => {
     const { name, key } = principalOf(req);
     let result: RateLimiterRes;

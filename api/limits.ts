@@ -5,7 +5,7 @@ import type { Request, RequestHandler } from 'express';
 import type { RedisConnection } from '../core/redis.ts';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
-import { principalOf } from './auth.ts';
+import { principalOf } from './principal.ts';
 import { preferredWait } from './prefer.ts';
 
 export type FailedAuthLimiter = {
@@ -15,6 +15,18 @@ export type FailedAuthLimiter = {
   count(req: Request): Promise<void>;
 };
 
+// `perMinute` points a key in a fixed one-minute window, counted in Redis so
+// that every API process shares it; with Redis away it refuses, not admits.
+export function minuteWindow(redis: RedisConnection, keyPrefix: string, perMinute: number): RateLimiterRedis {
+  return new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix,
+    points: perMinute,
+    duration: 60,
+    rejectIfRedisNotReady: true,
+  });
+}
+
 // Failures only are counted, so many users behind one proxy (one address)
 // are limited per token, not together; an address that has spent its budget
 // is refused before its token is read. The address is req.ip, as the app's
@@ -23,13 +35,7 @@ export type FailedAuthLimiter = {
 // process until its minute ends, so the check costs a request with a good
 // token nothing (another process refuses it from its own next failure on).
 export function failedAuthLimiter(redis: RedisConnection, prefix: string, perMinute: number): FailedAuthLimiter {
-  const limiter = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: `${prefix}:authfail`,
-    points: perMinute,
-    duration: 60,
-    rejectIfRedisNotReady: true,
-  });
+  const limiter = minuteWindow(redis, `${prefix}:authfail`, perMinute);
   // Address → when its minute ends (ms), oldest first.
   const spent = new Map<string, number>();
   const address = (req: Request) => req.ip ?? 'unknown';

@@ -1,13 +1,14 @@
 // /api/audit: the audit log. A project's admins read its entries; owners
 // (and tokens that are admins of every project) read every entry, the
 // installation's own and the refusals on other projects' objects included.
-import { administered, isInstallationAdmin, principalOf, requireRole } from '../access.ts';
+import { administered, isInstallationAdmin, requireRole } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import type { Principal } from '../../core/access/roles.ts';
 import { AppError, projectNotFound } from '../../core/errors.ts';
 import { AuditList, AuditQuery } from '../../core/schemas/index.ts';
 import type { Store } from '../../core/store/index.ts';
 import { json, problem, type Route, route } from '../route.ts';
-import { unavailable } from './common.ts';
+import { unavailable, noProject } from './common.ts';
 
 export function auditRoutes(deps: { store: Store }): Route[] {
   return [
@@ -30,7 +31,7 @@ export function auditRoutes(deps: { store: Store }): Route[] {
           'Invalid query or cursor; or no `?project=` from an admin of several projects (`project-required`).',
         ),
         403: problem('The caller is not an admin of the project, nor of any (`insufficient-role`).'),
-        404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        404: noProject,
         503: unavailable,
       },
       async handle(req, res, { query: { project: named, ...filter } }) {

@@ -43,3 +43,16 @@ export const preferenceApplied = {
 
 export const badId: ResponseConfig = problem('The id is not 16 characters of 0-9 and a-z.');
 export const unavailable: ResponseConfig = problem('Redis is unreachable; retry after the Retry-After interval.');
+
+// A project named by `?project=` (or a path) that does not exist, or that the
+// caller has no role in: both answer alike.
+export const noProject: ResponseConfig = problem(
+  'No such project, or none the caller has a role in (`project-not-found`).',
+);
+// The same, for a list narrowed to one project.
+export const noListedProject: ResponseConfig = problem(
+  '`?project=` names no project the caller has a role in (`project-not-found`).',
+);
+export const belowAdmin: ResponseConfig = problem(
+  "The caller's role in the project is below admin (`insufficient-role`).",
+);

@@ -16,6 +16,8 @@ const notFound = problem(
   'No job with this id, or none the caller has a role in its project to see: both answer alike.',
 );
 const tooLow = problem("The caller's role in the job's project is below write (`insufficient-role`).");
+// What applying, discarding or cancelling a job answers when it is refused.
+const changeRefusals = { 400: badId, 403: tooLow, 404: notFound, 503: unavailable };
 
 export function jobRoutes(deps: LifecycleDeps & Pick<UseCaseDeps, 'waiter'> & { shutdown: AbortSignal }): Route[] {
   const notPlanned = problem('The job is not a `planned` update.');
@@ -34,11 +36,8 @@ export function jobRoutes(deps: LifecycleDeps & Pick<UseCaseDeps, 'waiter'> & { 
       request: { params: JobIdParams },
       responses: {
         202: json('Approved; the job is `queued` to apply.', Job),
-        400: badId,
-        403: tooLow,
-        404: notFound,
         409: notPlanned,
-        503: unavailable,
+        ...changeRefusals,
       },
       async handle(req, res, { params: { jobId } }) {
         await jobFor(deps, req, jobId, 'write');
@@ -89,11 +88,8 @@ export function jobRoutes(deps: LifecycleDeps & Pick<UseCaseDeps, 'waiter'> & { 
       request: { params: JobIdParams },
       responses: {
         200: json('The job is `discarded`.', Job),
-        400: badId,
-        403: tooLow,
-        404: notFound,
         409: problem('The job is not a `planned` update nor `policy_failed`.'),
-        503: unavailable,
+        ...changeRefusals,
       },
       async handle(req, res, { params: { jobId } }) {
         await jobFor(deps, req, jobId, 'write');
@@ -169,11 +165,8 @@ export function jobRoutes(deps: LifecycleDeps & Pick<UseCaseDeps, 'waiter'> & { 
       responses: {
         200: json('The job was queued and is now `cancelled`.', Job),
         202: json('The job is running; its worker is stopping Terraform.', Job),
-        400: badId,
-        403: tooLow,
-        404: notFound,
         409: problem('The job has already finished.'),
-        503: unavailable,
+        ...changeRefusals,
       },
       async handle(req, res, { params: { jobId } }) {
         await jobFor(deps, req, jobId, 'write');

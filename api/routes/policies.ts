@@ -22,12 +22,14 @@ import {
   PolicyUpdateRequest,
 } from '../../core/schemas/index.ts';
 import { EVERY_PROJECT, type PolicyRecord, type Store } from '../../core/store/index.ts';
-import { principalOf, readableProjects, requireRole, targetProject } from '../access.ts';
+import { readableProjects, requireRole, targetProject } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
-import { unavailable } from './common.ts';
+import { unavailable, noProject, noListedProject } from './common.ts';
 
 const TAG = 'policies';
+const badPolicyId = problem('The id is not valid.');
 const noPolicy = problem('No policy with this id, or one of a project the caller has no role in: both answer alike.');
 const notAdmin = problem(
   "The caller is not an admin of the policy's project, or, for an every-project policy, not an owner " +
@@ -81,7 +83,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
           "Without `project`: the caller is not an owner; with it: the caller's role there is below admin " +
             '(`insufficient-role`).',
         ),
-        404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        404: noProject,
         409: problem(
           'The project (or, without `project`, every project) already has 100 policies, the most allowed ' +
             '(`policy-limit-reached`).',
@@ -115,7 +117,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
       responses: {
         200: json('The policies.', PolicyList),
         400: problem('The query is not valid.'),
-        404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
+        404: noListedProject,
         503: unavailable,
       },
       async handle(req, res, { query }) {
@@ -133,7 +135,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
       request: { params: PolicyIdParams },
       responses: {
         200: json('The policy.', Policy),
-        400: problem('The id is not valid.'),
+        400: badPolicyId,
         404: noPolicy,
         503: unavailable,
       },
@@ -178,7 +180,7 @@ export function policyRoutes(deps: { store: Store }): Route[] {
       request: { params: PolicyIdParams },
       responses: {
         204: { description: 'Deleted.' },
-        400: problem('The id is not valid.'),
+        400: badPolicyId,
         403: notAdmin,
         404: noPolicy,
         503: unavailable,

@@ -11,12 +11,15 @@ import {
   ProjectUpdateRequest,
 } from '../../core/schemas/index.ts';
 import { noted, type Store } from '../../core/store/index.ts';
-import { principalOf, requireRole } from '../access.ts';
+import { requireRole } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
-import { unavailable } from './common.ts';
+import { unavailable, belowAdmin } from './common.ts';
 
 const TAG = 'projects';
+const notOwner = problem('The caller is not an owner (`insufficient-role`).');
+const badName = problem('Invalid name.');
 const notFound = problem('No such project, or none the caller has a role in: both answer alike (`project-not-found`).');
 
 const missing = (name: string) => () => projectNotFound(name);
@@ -43,7 +46,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       responses: {
         201: json('The project.', Project),
         400: problem('Invalid name, description or quota.'),
-        403: problem('The caller is not an owner (`insufficient-role`).'),
+        403: notOwner,
         409: problem('A project of that name exists (`project-exists`).'),
         503: unavailable,
       },
@@ -89,7 +92,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       summary: 'Get a project',
       description: 'Its description, quota and number of live stacks.',
       request: { params: ProjectParams },
-      responses: { 200: json('The project.', Project), 400: problem('Invalid name.'), 404: notFound, 503: unavailable },
+      responses: { 200: json('The project.', Project), 400: badName, 404: notFound, 503: unavailable },
       async handle(req, res, { params: { project: name } }) {
         requireRole(principalOf(req), name, 'read', missing(name));
         res.json(await found(name));
@@ -111,7 +114,7 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       responses: {
         200: json('The project.', Project),
         400: problem('Invalid name or body.'),
-        403: problem("The caller's role in the project is below admin (`insufficient-role`)."),
+        403: belowAdmin,
         404: notFound,
         503: unavailable,
       },
@@ -134,8 +137,8 @@ export function projectRoutes(deps: { store: Store }): Route[] {
       request: { params: ProjectParams },
       responses: {
         204: { description: 'Deleted.' },
-        400: problem('Invalid name.'),
-        403: problem('The caller is not an owner (`insufficient-role`).'),
+        400: badName,
+        403: notOwner,
         404: notFound,
         409: problem('The project holds live stacks or webhooks, or is the default project (`project-not-empty`).'),
         503: unavailable,

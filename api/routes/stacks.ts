@@ -5,11 +5,20 @@ import { AppError } from '../../core/errors.ts';
 import { createStack, withLatestVersion } from '../../core/lifecycle/index.ts';
 import { ListQuery, ProjectQuery, Stack, StackIdParams, StackList, Ttl } from '../../core/schemas/index.ts';
 import type { Template } from '../../core/templates/index.ts';
-import { principalOf, readableProjects, stackFor, targetProject } from '../access.ts';
+import { readableProjects, stackFor, targetProject } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
 import { isFinished, type UseCaseDeps } from '../wait.ts';
-import { badId, IdempotencyHeaders, locationHeader, preferenceApplied, unavailable } from './common.ts';
+import {
+  badId,
+  IdempotencyHeaders,
+  locationHeader,
+  preferenceApplied,
+  unavailable,
+  noProject,
+  noListedProject,
+} from './common.ts';
 import { preferredWaits } from './stack-wait.ts';
 
 export const notFound = problem(
@@ -61,7 +70,7 @@ export function stackRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, templ
           "The caller's role in the project is below write (`insufficient-role`), or the token already has its " +
             'maximum of live resources.',
         ),
-        404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        404: noProject,
         409: problem('The project is at its quota of live stacks (`quota-exceeded`).'),
         413: problem('Body over 16 KB.'),
         415: problem('Body is not application/json.'),
@@ -104,7 +113,7 @@ export function stackRoutes(deps: UseCaseDeps & { shutdown: AbortSignal }, templ
       responses: {
         200: json('A page of resources.', StackList),
         400: problem('Invalid project, status, drift, limit or cursor.'),
-        404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
+        404: noListedProject,
         503: unavailable,
       },
       async handle(req, res, { query: { project, ...query } }) {

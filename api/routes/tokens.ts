@@ -12,14 +12,14 @@ import {
 } from '../../core/schemas/index.ts';
 import type { Principal } from '../../core/access/roles.ts';
 import type { Store } from '../../core/store/index.ts';
-import { principalOf, projectParam, requireRole } from '../access.ts';
+import { projectParam, requireRole } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
-import { unavailable } from './common.ts';
+import { unavailable, belowAdmin } from './common.ts';
 
 const TAG = 'projects';
 const notFound = problem('No such project (or token), or none the caller has a role in: both answer alike.');
-const tooLow = problem("The caller's role in the project is below admin (`insufficient-role`).");
 const TokenParams = ProjectParams.extend({ tokenId: TokenId });
 
 // The project `named`, if the principal is an admin of it and it exists (the
@@ -52,7 +52,7 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       responses: {
         201: json('The token, with its secret.', ApiTokenWithSecret),
         400: problem('Invalid name, role or expires_in.'),
-        403: tooLow,
+        403: belowAdmin,
         404: notFound,
         409: problem('The project has a live token of that name (`token-name-taken`).'),
         503: unavailable,
@@ -74,7 +74,7 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       responses: {
         200: json("The project's live tokens.", ApiTokenList),
         400: problem('Invalid project name.'),
-        403: tooLow,
+        403: belowAdmin,
         404: notFound,
         503: unavailable,
       },
@@ -94,7 +94,7 @@ export function tokenRoutes(deps: { store: Store }): Route[] {
       responses: {
         204: { description: 'Revoked.' },
         400: problem('Invalid project name or token id.'),
-        403: tooLow,
+        403: belowAdmin,
         404: notFound,
         503: unavailable,
       },

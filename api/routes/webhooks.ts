@@ -25,13 +25,15 @@ import {
   type WebhookDeps,
 } from '../../core/webhooks/manage.ts';
 import { getDelivery, listDeliveries, pingWebhook, redeliver } from '../../core/webhooks/manage-deliveries.ts';
-import { administeredProjects, administeredWebhook, principalOf, webhookProject } from '../access.ts';
+import { administeredProjects, administeredWebhook, webhookProject } from '../access.ts';
+import { principalOf } from '../principal.ts';
 import { auditOf } from '../audit.ts';
 import { json, problem, type Route, route } from '../route.ts';
 import { parseParam } from '../validate.ts';
-import { unavailable } from './common.ts';
+import { unavailable, noProject, noListedProject, belowAdmin } from './common.ts';
 
 const TAG = 'webhooks';
+const noDelivery = problem('No such webhook or delivery.');
 const badRequest = problem('The body or an id is not valid, or the URL is refused (named in `errors`).');
 const noWebhook = problem(
   'No webhook with this id, or one in a project the caller has no role in (or, for an every-project webhook, is not ' +
@@ -93,8 +95,8 @@ function routes(deps: WebhookDeps): Route[] {
           'The body is not valid, or the URL is refused (named in `errors`); or no `?project=` from a caller who is ' +
             'an admin of several projects (`project-required`).',
         ),
-        403: problem("The caller's role in the project is below admin (`insufficient-role`)."),
-        404: problem('No such project, or none the caller has a role in (`project-not-found`).'),
+        403: belowAdmin,
+        404: noProject,
         409: noKeyOrFull,
         503: unavailable,
       },
@@ -118,7 +120,7 @@ function routes(deps: WebhookDeps): Route[] {
         200: json('A page of webhooks.', WebhookList),
         400: badRequest,
         403: problem('The caller is an admin of no project, or of not `?project=` (`insufficient-role`).'),
-        404: problem('`?project=` names no project the caller has a role in (`project-not-found`).'),
+        404: noListedProject,
         503: unavailable,
       },
       async handle(req, res, { query }) {
@@ -243,7 +245,7 @@ function routes(deps: WebhookDeps): Route[] {
       responses: {
         200: json('The delivery.', Delivery),
         400: badRequest,
-        404: problem('No such webhook or delivery.'),
+        404: noDelivery,
         503: unavailable,
       },
       async handle(_req, res, { params }) {
@@ -264,7 +266,7 @@ function routes(deps: WebhookDeps): Route[] {
       responses: {
         202: json('The new delivery, queued.', Delivery),
         400: badRequest,
-        404: problem('No such webhook or delivery.'),
+        404: noDelivery,
         409: noKey,
         503: unavailable,
       },

@@ -7,7 +7,7 @@ import { jobOptions, type JobQueue } from '../queue.ts';
 import { type Stack, type StackInputs, type TemplateRef, toQueue } from '../schemas/index.ts';
 import { canonicalJson, type Template } from '../templates/index.ts';
 import { DEFAULT_PROJECT, type Principal } from '../access/roles.ts';
-import { type AuditContext, noted } from '../store/index.ts';
+import { type AuditContext, type CreateOutcome as StoreCreateOutcome, noted } from '../store/index.ts';
 import { type LifecycleDeps, refOf } from './deps.ts';
 import { announceQueued, expireJobId } from './enqueue.ts';
 import { sealSecrets, splitSensitive } from './inputs.ts';
@@ -71,30 +71,9 @@ export async function createStack(
         'this Idempotency-Key was used with a different request body; use a new key for a new request',
       );
     }
-    const stack = await getStack(deps, created.stackId);
-    // The first request may have recorded the stack and then failed to
-    // queue its job (Redis went away between the two; that client was told
-    // 503). Queue it now: BullMQ ignores a job id it already has.
-    if (stack.status === 'creating' && stack.job.action === 'create' && stack.job.status === 'queued') {
-      const vars = (await deps.store.stacks.setInputs(stack.id)) ?? {};
-      await deps.queue.addBulk(jobsFor(deps, stack.id, stack.job.id, stack.template, vars, stack.expires_at, audit));
-    }
-    return { stack, replayed: true };
+    return { stack: await requeued(deps, created.stackId, audit), replayed: true };
   }
-  if (created.outcome === 'no-project') throw projectNotFound(project);
-  if (created.outcome === 'quota') {
-    throw new AppError(
-      'quota-exceeded',
-      `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, ` +
-        'or ask an admin of the project to raise it',
-    );
-  }
-  if (created.outcome === 'cap') {
-    throw new AppError(
-      'resource-limit-reached',
-      `"${principal.name}" already has ${created.live} live resources, the most allowed; delete some first`,
-    );
-  }
+  if (created.outcome !== 'created') throw refusal(created, project, principal.name);
   try {
     await deps.queue.addBulk(jobsFor(deps, id, jobId, ref, open, expiresAt?.toISOString() ?? null, audit));
   } catch (error) {
@@ -106,6 +85,42 @@ export async function createStack(
   }
   await announceQueued(deps, id, jobId);
   return { stack: await getStack(deps, id), replayed: false };
+}
+
+// The stack an Idempotency-Key made before. The first request may have
+// recorded the stack and then failed to queue its job (Redis went away
+// between the two; that client was told 503). Queue it now: BullMQ ignores a
+// job id it already has.
+async function requeued(deps: LifecycleDeps, stackId: string, audit: AuditContext): Promise<Stack> {
+  const stack = await getStack(deps, stackId);
+  if (stack.status === 'creating' && stack.job.action === 'create' && stack.job.status === 'queued') {
+    const vars = (await deps.store.stacks.setInputs(stack.id)) ?? {};
+    await deps.queue.addBulk(jobsFor(deps, stack.id, stack.job.id, stack.template, vars, stack.expires_at, audit));
+  }
+  return stack;
+}
+
+// Why the store refused to record the stack.
+function refusal(
+  created: Extract<StoreCreateOutcome, { outcome: 'no-project' | 'quota' | 'cap' }>,
+  project: string,
+  owner: string,
+): AppError {
+  switch (created.outcome) {
+    case 'no-project':
+      return projectNotFound(project);
+    case 'quota':
+      return new AppError(
+        'quota-exceeded',
+        `project "${project}" already has ${created.max} live stacks, its quota (max_stacks); delete some, ` +
+          'or ask an admin of the project to raise it',
+      );
+    case 'cap':
+      return new AppError(
+        'resource-limit-reached',
+        `"${owner}" already has ${created.live} live resources, the most allowed; delete some first`,
+      );
+  }
 }
 
 // A new stack's jobs: its create, and its expire job when it has a ttl.

@@ -5,8 +5,11 @@
 // opens a function body after `=>`, or after the `)` of a parameter list
 // (not of an `if`, `for`, `while`, `switch`, `catch` or `with`). A function's
 // own lines leave out those of the functions declared inside it, as a
-// class's methods are counted apart from the class. Object and array
-// literals are never functions: declarative tables are not counted.
+// class's methods are counted apart from the class, and the lines inside its
+// object and array literals: a declarative table is not code to read through,
+// however long. A brace is a literal where an expression starts (after `(`,
+// `,`, `=`, `:`, `return` …), a block where a statement does; a bracket is an
+// array literal there too, and an index after a name, `)` or `]`.
 import { stripTypeScriptTypes } from 'node:module';
 
 export type FunctionSpan = { line: number; lines: number };
@@ -28,7 +31,14 @@ const BEFORE_REGEX = new Set([
   'instanceof',
 ]);
 
-type Open = { line: number; fn: boolean; nested: number };
+// Words after which an expression starts: a `{` or `[` there is a literal.
+const BEFORE_EXPRESSION = new Set([...BEFORE_REGEX].filter((w) => w !== 'else' && w !== 'do'));
+
+// fn: a function body; literal: an object or array literal; switch: a
+// switch's body, where `case x: {` opens a block; block: any other braces,
+// and brackets that index. `nested`: lines counted elsewhere, by a function
+// declared inside or (in a function) by a literal.
+type Open = { line: number; kind: 'fn' | 'literal' | 'switch' | 'block'; nested: number };
 
 export function functionSpans(source: string): FunctionSpan[] {
   const code = stripTypeScriptTypes(source, { mode: 'strip' });
@@ -44,6 +54,15 @@ export function functionSpans(source: string): FunctionSpan[] {
   let word = '';
   let parenHead = '';
   let i = 0;
+  // Whether an expression starts here: after an operator or a keyword like `return`.
+  const expressionStarts = () =>
+    prev === '' || /[(,=:[!&|?+\-*%<>~^.]/.test(prev) || (prev === 'w' && BEFORE_EXPRESSION.has(word));
+  // A closed function's or literal's lines, given to the function or literal around it.
+  const countIn = (open: Open, lines: number) => {
+    const outer = braces.findLast((b) => b.kind === 'fn' || b.kind === 'literal');
+    // A literal inside a literal is already among the outer one's lines.
+    if (outer && !(open.kind === 'literal' && outer.kind === 'literal')) outer.nested += lines;
+  };
   const skipTo = (end: string) => {
     while (i < code.length && !code.startsWith(end, i)) {
       if (code[i] === '\n') line++;
@@ -60,7 +79,7 @@ export function functionSpans(source: string): FunctionSpan[] {
       else if (c === '$' && code[i + 1] === '{') {
         i += 2;
         templates.push(braces.length);
-        braces.push({ line, fn: false, nested: 0 });
+        braces.push({ line, kind: 'block', nested: 0 });
         return;
       } else {
         if (c === '\n') line++;
@@ -119,8 +138,29 @@ export function functionSpans(source: string): FunctionSpan[] {
     } else if (c === '{') {
       const arrow = prev === '>' && code[prevAt - 1] === '=';
       const fn = arrow || (prev === ')' && !NOT_FUNCTIONS.has(parenHead));
-      braces.push({ line, fn, nested: 0 });
+      const caseBlock = prev === ':' && braces.at(-1)?.kind === 'switch';
+      const kind = fn
+        ? 'fn'
+        : prev === ')' && parenHead === 'switch'
+          ? 'switch'
+          : !caseBlock && expressionStarts()
+            ? 'literal'
+            : 'block';
+      braces.push({ line, kind, nested: 0 });
       prev = c;
+      i++;
+    } else if (c === '[') {
+      braces.push({ line, kind: expressionStarts() ? 'literal' : 'block', nested: 0 });
+      prev = c;
+      prevAt = i;
+      i++;
+    } else if (c === ']') {
+      const open = braces.pop();
+      if (!open) throw new Error(`unbalanced ] at line ${line}`);
+      // Its lines between the brackets: the first and last lines hold code around it.
+      if (open.kind === 'literal') countIn(open, Math.max(line - open.line - 1, open.nested));
+      prev = c;
+      prevAt = i;
       i++;
     } else if (c === '}') {
       const open = braces.pop();
@@ -132,11 +172,12 @@ export function functionSpans(source: string): FunctionSpan[] {
         prev = 'x';
         continue;
       }
-      if (open.fn) {
+      if (open.kind === 'fn') {
         const lines = line - open.line + 1;
         spans.push({ line: open.line, lines: lines - open.nested });
-        const outer = braces.findLast((b) => b.fn);
-        if (outer) outer.nested += lines;
+        countIn(open, lines);
+      } else if (open.kind === 'literal') {
+        countIn(open, Math.max(line - open.line - 1, open.nested));
       }
       prev = c;
       i++;

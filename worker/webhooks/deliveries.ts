@@ -16,7 +16,7 @@ import type { Logger } from '../../core/logger.ts';
 import { DELIVERY_BACKOFF, DELIVERY_QUEUE_NAME, type DeliveryQueue } from '../../core/queue.ts';
 import { DeliveryJobData } from '../../core/schemas/index.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
-import type { Store } from '../../core/store/index.ts';
+import type { DeliveryAttempt, Store } from '../../core/store/index.ts';
 import { signingSecrets } from '../../core/webhooks/secrets.ts';
 import { createWorker, onStalledOut, type QueueSite, STALLS_ALLOWED } from '../queues.ts';
 import { DeliveryShares } from './delivery-shares.ts';
@@ -122,6 +122,16 @@ export function startDeliveries(deps: Deps): Worker {
       duration_ms: attempt.durationMs,
       error: attempt.error ?? null,
     };
+    await recordOutcome(job, { deliveryId, webhookId }, record, attempt);
+  }
+
+  // Records the attempt, and ends, retries or disables as its outcome says.
+  async function recordOutcome(
+    job: Job,
+    { deliveryId, webhookId }: DeliveryJobData,
+    record: DeliveryAttempt,
+    attempt: Attempt,
+  ): Promise<void> {
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     switch (attempt.outcome) {
       case 'delivered':

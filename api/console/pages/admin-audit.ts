@@ -5,11 +5,12 @@
 import { Router } from 'express';
 import { AUDIT_ACTIONS, AuditQuery } from '../../../core/schemas/index.ts';
 import type { Store } from '../../../core/store/index.ts';
-import { administered, isInstallationAdmin, principalOf } from '../../access.ts';
+import { administered, isInstallationAdmin } from '../../access.ts';
+import { principalOf } from '../../principal.ts';
 import { loggedProject } from '../../routes/audit.ts';
 import { parseOrThrow } from '../../validate.ts';
 import { sendPage } from '../views.ts';
-import { adminProjects, filled } from './admin.ts';
+import { adminProjects, filled } from './admin-common.ts';
 
 const PAGE_SIZE = 25;
 

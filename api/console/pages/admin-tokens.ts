@@ -9,13 +9,13 @@ import { allows, DEFAULT_PROJECT, ROLES, roleIn } from '../../../core/access/rol
 import { AppError, type FieldError } from '../../../core/errors.ts';
 import { TokenCreateRequest, TokenId } from '../../../core/schemas/index.ts';
 import type { Store } from '../../../core/store/index.ts';
-import { principalOf } from '../../access.ts';
+import { principalOf } from '../../principal.ts';
 import { auditOf } from '../../audit.ts';
 import { tokenProject } from '../../routes/tokens.ts';
 import { parseOrThrow } from '../../validate.ts';
 import { UI } from '../router.ts';
 import { sendPage } from '../views.ts';
-import { adminProjects, auditing, filled } from './admin.ts';
+import { adminProjects, auditing, filled } from './admin-common.ts';
 
 type Typed = { name: string; role: string; expires_in: string };
 const EMPTY: Typed = { name: '', role: 'read', expires_in: '' };

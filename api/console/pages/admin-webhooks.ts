@@ -5,13 +5,14 @@ import { Router } from 'express';
 import { WebhookListQuery } from '../../../core/schemas/index.ts';
 import { listWebhooks, type WebhookDeps } from '../../../core/webhooks/manage.ts';
 import { listDeliveries, redeliver } from '../../../core/webhooks/manage-deliveries.ts';
-import { administeredProjects, administeredWebhook, principalOf } from '../../access.ts';
+import { administeredProjects, administeredWebhook } from '../../access.ts';
+import { principalOf } from '../../principal.ts';
 import { auditOf } from '../../audit.ts';
 import { deliveryIdParam } from '../../routes/webhooks.ts';
 import { parseOrThrow } from '../../validate.ts';
 import { UI } from '../router.ts';
 import { sendPage } from '../views.ts';
-import { adminProjects, auditing, filled } from './admin.ts';
+import { adminProjects, auditing, filled } from './admin-common.ts';
 
 // Deliveries shown per webhook; the REST list pages through the rest.
 const RECENT = 5;

@@ -7,7 +7,8 @@ import { allows, roleIn, seesEveryProject } from '../../../core/access/roles.ts'
 import { AppError, type FieldError } from '../../../core/errors.ts';
 import { createStack } from '../../../core/lifecycle/index.ts';
 import type { Template } from '../../../core/templates/index.ts';
-import { principalOf, targetProject } from '../../access.ts';
+import { targetProject } from '../../access.ts';
+import { principalOf } from '../../principal.ts';
 import { auditOf } from '../../audit.ts';
 import { parseOrThrow } from '../../validate.ts';
 import type { LifecycleDeps } from '../../../core/lifecycle/index.ts';
