@@ -92,8 +92,8 @@ export class Policies {
   }
 
   async update(id: string, changes: PolicyChanges, audit?: AuditNote): Promise<'updated' | 'missing'> {
-    const args = { fields: fields(changes), audit: auditRecord(this.#c, audit) };
-    const [outcome] = await this.#c.scripts.run('update-policy', [this.#c.keys.policy(id)], args);
+    const args = { target: 'policy' as const, fields: fields(changes), audit: auditRecord(this.#c, audit) };
+    const [outcome] = await this.#c.scripts.run('update-record', [this.#c.keys.policy(id)], args);
     return outcome === 'updated' ? 'updated' : 'missing';
   }
 

@@ -56,8 +56,8 @@ export class Webhooks {
   async update(id: string, changes: Partial<Omit<WebhookRecord, 'circuit'>>, audit?: AuditNote): Promise<boolean> {
     const fields = webhookFields(changes);
     if (fields.length === 0) return (await this.get(id)) !== undefined;
-    const args = { fields, audit: auditRecord(this.#c, audit) };
-    const [outcome] = await this.#c.scripts.run('update-webhook', [this.#c.keys.webhook(id)], args);
+    const args = { target: 'webhook' as const, fields, audit: auditRecord(this.#c, audit) };
+    const [outcome] = await this.#c.scripts.run('update-record', [this.#c.keys.webhook(id)], args);
     return outcome === 'updated';
   }
 
