@@ -28,8 +28,7 @@
     {'created', jobId, discardedJobId}   discardedJobId is '' when none was
 ]]
 --- @include "job-script"
-local nowMs = args.nowMs
-local retentionSeconds = args.retentionSeconds
+local nowMs, retentionSeconds = args.nowMs, args.retentionSeconds
 
 --- @include "keys"
 --- @include "move-status"
