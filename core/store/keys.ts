@@ -85,6 +85,10 @@ export class Keys {
   history(stackId: string): string {
     return `${this.prefix}:res:${stackId}:jobs`;
   }
+  // The keys of every script about one job of a stack (lua/includes/job-script.lua).
+  jobScript(stackId: string, jobId: string): string[] {
+    return [this.stack(stackId), this.job(jobId), this.ops(stackId)];
+  }
   get index(): string {
     return `${this.prefix}:res:index`;
   }
