@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
-import { nanoid } from 'nanoid';
 import { newJobId, newStackId } from '../core/ids.ts';
 import type { DriftStatus, StackStatus } from '../core/schemas/index.ts';
 import { Store } from '../core/store/index.ts';
 import { assertProblem, useSystems } from './support/harness.ts';
+import { uniquePrefix } from './support/use-redis.ts';
 
 const [startSystem, services] = useSystems();
 
@@ -23,11 +23,7 @@ const DRIFTED = {
 };
 
 // A store of its own prefix on the file's Redis, keeping finished things for `retentionSeconds`.
-function newStore(
-  t: TestContext,
-  retentionSeconds = 3600,
-  prefix = `bounded-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`,
-) {
+function newStore(t: TestContext, retentionSeconds = 3600, prefix = uniquePrefix('bounded')) {
   const redis = new Redis(services().redis.url);
   t.after(() => redis.disconnect());
   return { redis, prefix, store: new Store(redis, prefix, retentionSeconds) };

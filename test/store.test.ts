@@ -1,41 +1,27 @@
 // The store's Lua scripts, each outcome of each, run directly against a real
 // redis-server; and the script loader and key layout they rely on.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { nanoid } from 'nanoid';
+import { readFile } from 'node:fs/promises';
+import { beforeEach, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
 import { newJobId, newStackId } from '../core/ids.ts';
 import { JOB_DURATION_BUCKETS, Store } from '../core/store/index.ts';
 import { IndexMember } from '../core/store/keys.ts';
 import { loadScripts } from '../core/store/scripts.ts';
-import { startRedis, type RedisServer } from './support/local-services.ts';
+import { uniquePrefix, useRedis } from './support/use-redis.ts';
 
 const RETENTION = 3600;
 const INPUTS = { instance_type: 't3.micro', node_count: 1, tags: {} };
 const TEMPLATE = { name: 'ec2instance', version: 'v1' };
 
-let server: RedisServer;
-let dir: string;
+const connection = useRedis('store');
 let redis: Redis;
 let store: Store;
 let prefix: string;
 
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-store-'));
-  server = await startRedis(dir);
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 beforeEach(() => {
-  // A prefix of its own per test: nothing one test writes is seen by another.
-  prefix = `store-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`;
+  redis = connection().redis;
+  prefix = uniquePrefix('store');
   store = new Store(redis, prefix, RETENTION);
 });
 
