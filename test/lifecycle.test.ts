@@ -257,7 +257,11 @@ describe('failures', () => {
         maxLive: 100,
       });
       const queue = new Queue(QUEUE_NAME, { connection: system.redis, prefix: system.config.redisPrefix });
-      await queue.add('create', { jobId, resourceId: id, action: 'create', template, inputs }, jobOptions(jobId, 3, 200));
+      await queue.add(
+        'create',
+        { jobId, resourceId: id, action: 'create', template, inputs },
+        jobOptions(jobId, 3, 200),
+      );
       await queue.close();
 
       const job = await system.waitForJob(jobId);
