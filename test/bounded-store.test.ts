@@ -6,16 +6,15 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
-import { nanoid } from 'nanoid';
-import { newJobId, newStackId } from '../core/ids.ts';
+import { newJobId } from '../core/ids.ts';
 import type { DriftStatus, StackStatus } from '../core/schemas/index.ts';
 import { Store } from '../core/store/index.ts';
 import { assertProblem, useSystems } from './support/harness.ts';
+import { uniquePrefix } from './support/use-redis.ts';
+import { INPUTS, recordCreate, runJob } from './support/store-stacks.ts';
 
 const [startSystem, services] = useSystems();
 
-const TEMPLATE = { name: 'ec2instance', version: 'v1' };
-const INPUTS = { instance_type: 't3.micro', node_count: 1, tags: {} };
 const IN_SYNC = { status: 'in_sync' as const, resources: [] };
 const DRIFTED = {
   status: 'drifted' as const,
@@ -23,33 +22,14 @@ const DRIFTED = {
 };
 
 // A store of its own prefix on the file's Redis, keeping finished things for `retentionSeconds`.
-function newStore(
-  t: TestContext,
-  retentionSeconds = 3600,
-  prefix = `bounded-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`,
-) {
+function newStore(t: TestContext, retentionSeconds = 3600, prefix = uniquePrefix('bounded')) {
   const redis = new Redis(services().redis.url);
   t.after(() => redis.disconnect());
   return { redis, prefix, store: new Store(redis, prefix, retentionSeconds) };
 }
 
-async function create(
-  store: Store,
-  extra: { secrets?: string; idempotency?: { key: string; fingerprint: string } } = {},
-) {
-  const id = newStackId();
-  const jobId = newJobId();
-  const outcome = await store.stacks.create({
-    id,
-    jobId,
-    template: TEMPLATE,
-    inputs: INPUTS,
-    setInputs: [],
-    maxAttempts: 3,
-    owner: 'ci',
-    maxLive: 20,
-    ...extra,
-  });
+async function create(store: Store, extra: Parameters<typeof recordCreate>[1] = {}) {
+  const { id, jobId, outcome } = await recordCreate(store, { maxLive: 20, ...extra });
   assert.equal(outcome.outcome, 'created');
   return { id, jobId };
 }
@@ -57,8 +37,7 @@ async function create(
 // As a worker records a succeeded create: the apply left the stack in sync.
 async function createReady(store: Store, extra: Parameters<typeof create>[1] = {}) {
   const { id, jobId } = await create(store, extra);
-  await store.jobs.markRunning(id, jobId);
-  await store.jobs.finish({ stackId: id, jobId, jobStatus: 'succeeded', stackStatus: 'ready', drift: IN_SYNC });
+  await runJob(store, id, jobId, { jobStatus: 'succeeded', stackStatus: 'ready', drift: IN_SYNC });
   return id;
 }
 
@@ -69,8 +48,7 @@ async function deleteRun(store: Store, id: string) {
     (await store.stacks.requestDelete({ id, jobId, maxAttempts: 3, templateVersion: 'v1' })).outcome,
     'created',
   );
-  await store.jobs.markRunning(id, jobId);
-  await store.jobs.finish({ stackId: id, jobId, jobStatus: 'succeeded', stackStatus: 'deleted' });
+  await runJob(store, id, jobId, { jobStatus: 'succeeded', stackStatus: 'deleted' });
 }
 
 // Every key under the prefix, and what the store's own bookkeeping is not.
@@ -293,8 +271,7 @@ describe('deleted stacks', () => {
       secrets: 'sealed-update',
       autoApply: true,
     });
-    await store.jobs.markRunning(id, update);
-    await store.jobs.finish({ stackId: id, jobId: update, jobStatus: 'failed', stackStatus: 'update_failed' });
+    await runJob(store, id, update, { jobStatus: 'failed', stackStatus: 'update_failed' });
     const kept = await createReady(store);
     await deleteRun(store, id);
     const everything = await system.everythingInRedis();

@@ -5,8 +5,7 @@
 // header's size.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import express from 'express';
@@ -14,7 +13,6 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { exportSPKI, SignJWT } from 'jose';
 import { AUDIENCE, Issuer } from './support/oidc-issuer.ts';
-import { nanoid } from 'nanoid';
 import request from 'supertest';
 import { bearerToken } from '../api/auth.ts';
 import { createAuthenticator } from '../core/access/authenticator.ts';
@@ -31,7 +29,7 @@ import { Store } from '../core/store/index.ts';
 import { Keys } from '../core/store/keys.ts';
 import { Scripts } from '../core/store/scripts.ts';
 import { ApiTokens, LAST_USE_RESOLUTION_MS } from '../core/store/tokens.ts';
-import { type RedisServer, startRedis } from './support/local-services.ts';
+import { uniquePrefix, useRedis } from './support/use-redis.ts';
 
 const SECRET = 'plain-secret-0123456789abcdefghij';
 const OTHER_SECRET = 'other-secret-0123456789abcdefghij';
@@ -145,23 +143,13 @@ describe('API_TOKENS', () => {
   });
 });
 
-let server: RedisServer;
-let dir: string;
+const connection = useRedis('identity');
 let redis: Redis;
 let prefix: string;
 
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-identity-'));
-  server = await startRedis(dir);
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 beforeEach(() => {
-  prefix = `id-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`;
+  redis = connection().redis;
+  prefix = uniquePrefix('id');
 });
 
 // Tokens on the shared connection, with a clock the test moves.
@@ -209,7 +197,7 @@ describe('tokens made through the API', () => {
       },
     );
     // A verify is one command on its connection (once the script is loaded).
-    const counted = new Redis(server.url);
+    const counted = new Redis(connection().url);
     after(() => counted.disconnect());
     const onConnection = new Store(counted, prefix, 3600).tokens;
     assert.equal(await onConnection.verify(`${made.token}x`), undefined);
@@ -234,7 +222,7 @@ describe('tokens made through the API', () => {
   test('a token revoked through one API process is refused at once by another', async () => {
     const clock = { now: Date.now() };
     const first = tokensAt(clock);
-    const otherConnection = new Redis(server.url);
+    const otherConnection = new Redis(connection().url);
     after(() => otherConnection.disconnect());
     const second = new Store(otherConnection, prefix, 3600).tokens;
     const made = await first.create('payments', { name: 'ci', role: 'admin', createdBy: 'alice' });
@@ -664,11 +652,11 @@ describe('OIDC settings', () => {
       () => apiAccess(loadConfig({ ...env, OIDC_BINDINGS: '{"claims": {}}' })),
       /OIDC_BINDINGS: the bindings: /,
     );
-    const file = path.join(dir, 'bindings.json');
+    const file = path.join(connection().dir, 'bindings.json');
     await writeFile(file, env.OIDC_BINDINGS);
     assert.equal(apiAccess(loadConfig({ ...env, OIDC_BINDINGS: file }))?.oidc?.bindings.length, 1);
     assert.throws(
-      () => apiAccess(loadConfig({ ...env, OIDC_BINDINGS: path.join(dir, 'missing.json') })),
+      () => apiAccess(loadConfig({ ...env, OIDC_BINDINGS: path.join(connection().dir, 'missing.json') })),
       /OIDC_BINDINGS: ENOENT/,
     );
     // OIDC alone is enough to start.

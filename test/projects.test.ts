@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
-import { nanoid } from 'nanoid';
 import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { createLogger } from '../core/logger.ts';
@@ -12,6 +11,7 @@ import { newJobId, newStackId } from '../core/ids.ts';
 import { Store } from '../core/store/index.ts';
 import { assertProblem, useSystems } from './support/harness.ts';
 import { terraformProcesses } from './support/terraform-processes.ts';
+import { uniquePrefix } from './support/use-redis.ts';
 
 const [startSystem, services] = useSystems();
 
@@ -158,7 +158,7 @@ describe('the projects migration', () => {
   function newStore(t: TestContext) {
     const redis = new Redis(services().redis.url);
     t.after(() => redis.disconnect());
-    const prefix = `projects-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`;
+    const prefix = uniquePrefix('projects');
     return { redis, prefix, store: new Store(redis, prefix, 3600) };
   }
 

@@ -2,13 +2,10 @@
 // script can only name once it has read a record, in lua/includes/keys.lua:
 // every Lua key function must give the key keys.ts gives for the same inputs.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
 import { Keys } from '../core/store/keys.ts';
-import { startRedis, type RedisServer } from './support/local-services.ts';
+import { useRedis } from './support/use-redis.ts';
 
 // `{prefix}`: the cluster mode's hash tag, as the store is given it there.
 const PREFIXES = ['tfcompute', '{tfc-a}'];
@@ -56,20 +53,7 @@ const CASES: ReadonlyArray<{ lua: string; args: string[]; ts: (keys: Keys) => st
   { lua: 'projectAuditKeyOf', args: ['pay'], ts: (k) => k.projectAudit('pay') },
 ];
 
-let server: RedisServer;
-let dir: string;
-let redis: Redis;
-
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-keys-'));
-  server = await startRedis(dir);
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const connection = useRedis('keys');
 
 test('every key function in keys.lua gives the key keys.ts gives for the same inputs', async () => {
   const lua = await readFile(new URL('../core/store/lua/includes/keys.lua', import.meta.url), 'utf8');
@@ -80,7 +64,12 @@ test('every key function in keys.lua gives the key keys.ts gives for the same in
   const script = `${lua}\nlocal out = {}\n${calls.join('\n')}\nreturn out`;
   for (const prefix of PREFIXES) {
     const keys = new Keys(prefix);
-    const fromLua = (await redis.eval(script, 0, prefix, ...CASES.map((c) => JSON.stringify(c.args)))) as string[];
+    const fromLua = (await connection().redis.eval(
+      script,
+      0,
+      prefix,
+      ...CASES.map((c) => JSON.stringify(c.args)),
+    )) as string[];
     assert.deepEqual(
       fromLua,
       CASES.map((c) => c.ts(keys)),

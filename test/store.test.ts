@@ -1,71 +1,36 @@
 // The store's Lua scripts, each outcome of each, run directly against a real
 // redis-server; and the script loader and key layout they rely on.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { nanoid } from 'nanoid';
+import { readFile } from 'node:fs/promises';
+import { beforeEach, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
 import { newJobId, newStackId } from '../core/ids.ts';
 import { JOB_DURATION_BUCKETS, Store } from '../core/store/index.ts';
 import { IndexMember } from '../core/store/keys.ts';
 import { loadScripts } from '../core/store/scripts.ts';
-import { startRedis, type RedisServer } from './support/local-services.ts';
+import { uniquePrefix, useRedis } from './support/use-redis.ts';
+import { INPUTS, recordCreate, runJob, TEMPLATE } from './support/store-stacks.ts';
 
 const RETENTION = 3600;
-const INPUTS = { instance_type: 't3.micro', node_count: 1, tags: {} };
-const TEMPLATE = { name: 'ec2instance', version: 'v1' };
 
-let server: RedisServer;
-let dir: string;
+const connection = useRedis('store');
 let redis: Redis;
 let store: Store;
 let prefix: string;
 
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'tfcompute-store-'));
-  server = await startRedis(dir);
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 beforeEach(() => {
-  // A prefix of its own per test: nothing one test writes is seen by another.
-  prefix = `store-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`;
+  redis = connection().redis;
+  prefix = uniquePrefix('store');
   store = new Store(redis, prefix, RETENTION);
 });
 
-async function newStack(overrides: Partial<Parameters<Store['stacks']['create']>[0]> = {}) {
-  const id = newStackId();
-  const jobId = newJobId();
-  const outcome = await store.stacks.create({
-    id,
-    jobId,
-    template: TEMPLATE,
-    inputs: INPUTS,
-    setInputs: [],
-    maxAttempts: 3,
-    owner: 'ci',
-    maxLive: 10,
-    ...overrides,
-  });
-  return { id, jobId, outcome };
+function newStack(overrides: Parameters<typeof recordCreate>[1] = {}) {
+  return recordCreate(store, overrides);
 }
 
 async function readyStack() {
   const { id, jobId } = await newStack();
-  await store.jobs.markRunning(id, jobId);
-  await store.jobs.finish({
-    stackId: id,
-    jobId,
-    jobStatus: 'succeeded',
-    stackStatus: 'ready',
-    outputs: { a: 1 },
-  });
+  await runJob(store, id, jobId, { jobStatus: 'succeeded', stackStatus: 'ready', outputs: { a: 1 } });
   return id;
 }
 
@@ -229,8 +194,7 @@ describe('request-delete', () => {
     const deleteJobId = newJobId();
     await requestDelete(id, deleteJobId);
     assert.deepEqual(await requestDelete(id, newJobId()), { outcome: 'existing', jobId: deleteJobId });
-    await store.jobs.markRunning(id, deleteJobId);
-    await store.jobs.finish({ stackId: id, jobId: deleteJobId, jobStatus: 'succeeded', stackStatus: 'deleted' });
+    await runJob(store, id, deleteJobId, { jobStatus: 'succeeded', stackStatus: 'deleted' });
     assert.deepEqual(await requestDelete(id, newJobId()), { outcome: 'deleted', jobId: deleteJobId });
   });
 });
@@ -247,10 +211,7 @@ describe('request-retry', () => {
 
   test('created: a failed create gets a new create job, marked as a retry, and the stack takes the version it runs', async () => {
     const { id, jobId } = await newStack();
-    await store.jobs.markRunning(id, jobId);
-    await store.jobs.finish({
-      stackId: id,
-      jobId,
+    await runJob(store, id, jobId, {
       jobStatus: 'failed',
       stackStatus: 'failed',
       error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] },
@@ -398,10 +359,7 @@ describe('job history', () => {
   test('every job a stack gets joins its history, newest first, with who asked; it lasts while a job is unfinished, then as long as the last record, and goes when the stack is forgotten', async () => {
     const { id, jobId: create } = await newStack({ createdBy: 'alice' });
     assert.equal(await ttlOf(id), -1, 'persists while the create is unfinished');
-    await store.jobs.markRunning(id, create);
-    await store.jobs.finish({
-      stackId: id,
-      jobId: create,
+    await runJob(store, id, create, {
       jobStatus: 'failed',
       stackStatus: 'failed',
       error: { code: 'internal', message: 'x', retryable: false, diagnostics: [] },
@@ -418,14 +376,10 @@ describe('job history', () => {
       audit: by('bob', 'stack.retry'),
     });
     assert.equal(await ttlOf(id), -1);
-    await store.jobs.markRunning(id, retry);
-    await store.jobs.finish({ stackId: id, jobId: retry, jobStatus: 'succeeded', stackStatus: 'ready' });
+    await runJob(store, id, retry, { jobStatus: 'succeeded', stackStatus: 'ready' });
     const plan = newJobId();
     await store.stacks.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1', onlyIfIdle: true });
-    await store.jobs.markRunning(id, plan);
-    await store.jobs.finish({
-      stackId: id,
-      jobId: plan,
+    await runJob(store, id, plan, {
       jobStatus: 'succeeded',
       stackStatus: 'ready',
       drift: { status: 'in_sync', resources: [] },
@@ -451,8 +405,7 @@ describe('job history', () => {
       templateVersion: 'v1',
       audit: by('dave', 'stack.delete'),
     });
-    await store.jobs.markRunning(id, remove);
-    await store.jobs.finish({ stackId: id, jobId: remove, jobStatus: 'succeeded', stackStatus: 'deleted' });
+    await runJob(store, id, remove, { jobStatus: 'succeeded', stackStatus: 'deleted' });
 
     const history = await historyOf(id);
     assert.deepEqual(new Set(history.map((job) => job.id)), new Set([create, retry, plan, update, remove]));
@@ -497,8 +450,7 @@ describe('job history', () => {
     const plan = newJobId();
     await store.stacks.requestPlan({ id, jobId: plan, maxAttempts: 1, templateVersion: 'v1' });
     assert.equal(await redis.zcard(key), 3, 'a new job prunes nothing');
-    await store.jobs.markRunning(id, plan);
-    await store.jobs.finish({ stackId: id, jobId: plan, jobStatus: 'succeeded', stackStatus: 'ready' });
+    await runJob(store, id, plan, { jobStatus: 'succeeded', stackStatus: 'ready' });
     const members = await redis.zrange(key, '-', '+', 'BYLEX');
     assert.deepEqual(
       members.map((member) => IndexMember.id(member)),
@@ -551,10 +503,7 @@ describe('drift', () => {
     const unknown = (await newStack()).id;
     const checked = await readyStack();
     const { jobId } = await plan(checked);
-    await store.jobs.markRunning(checked, jobId);
-    await store.jobs.finish({
-      stackId: checked,
-      jobId,
+    await runJob(store, checked, jobId, {
       jobStatus: 'succeeded',
       stackStatus: 'ready',
       drift: drifted,
@@ -593,10 +542,7 @@ describe('drift', () => {
 
     const deleteJob = newJobId();
     await requestDelete(checked, deleteJob);
-    await store.jobs.markRunning(checked, deleteJob);
-    await store.jobs.finish({
-      stackId: checked,
-      jobId: deleteJob,
+    await runJob(store, checked, deleteJob, {
       jobStatus: 'succeeded',
       stackStatus: 'deleted',
     });

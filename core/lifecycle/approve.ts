@@ -3,7 +3,14 @@
 // soft-mandatory policy, overridden (its saved plan is applied) or discarded.
 import { AppError } from '../errors.ts';
 import { jobOptions } from '../queue.ts';
-import { type ForgetPlanJobData, type Job, type JobError, toQueue } from '../schemas/index.ts';
+import {
+  type ForgetPlanJobData,
+  type Job,
+  type JobAction,
+  type JobError,
+  type StackStatus,
+  toQueue,
+} from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 import { promoteJob } from './end-job.ts';
 import { enqueueOrRecordFailure } from './enqueue.ts';
@@ -21,23 +28,28 @@ export async function approvePlan(deps: LifecycleDeps, jobId: string, audit: Aud
   const outcome = await deps.store.jobs.approve(job.resource_id, jobId, audit.actor.name, noted(audit, 'job.apply'));
   if (outcome.outcome === 'missing') throw new AppError('job-not-found', `no job with id ${jobId}`);
   if (outcome.outcome === 'conflict') throw notPlanned(jobId, outcome.status);
-  // The saved plan carries its variables: the run that applies it needs none.
-  const data = {
-    jobId,
-    stackId: job.resource_id,
-    action: 'update' as const,
-    template: job.template,
-    inputs: {},
-    approved: true,
-  };
-  await enqueueOrRecordFailure(
+  await queueApply(
     deps,
-    data,
+    job,
+    'update',
     'update_failed',
     'the approved apply could not be queued; nothing was applied; send PATCH again',
-    applyJobId(jobId),
   );
   return getJob(deps, jobId);
+}
+
+// Queues the run that applies a job's saved plan (as `action`); should the
+// queue refuse it, the job fails with `message` and leaves its stack `stackStatus`.
+async function queueApply(
+  deps: LifecycleDeps,
+  job: Job,
+  action: JobAction,
+  stackStatus: StackStatus,
+  message: string,
+): Promise<void> {
+  // The saved plan carries its variables: the run that applies it needs none.
+  const data = { jobId: job.id, stackId: job.resource_id, action, template: job.template, inputs: {}, approved: true };
+  await enqueueOrRecordFailure(deps, data, stackStatus, message, applyJobId(job.id));
 }
 
 // Where a job that cannot be queued again leaves its stack, by its action.
@@ -67,20 +79,12 @@ export async function overridePolicies(
       `job ${jobId} is ${outcome.status}; only a job stopped by a soft-mandatory policy (policy_failed) ` +
         'can be overridden',
     );
-  const data = {
-    jobId,
-    stackId: job.resource_id,
-    action: job.action,
-    template: job.template,
-    inputs: {},
-    approved: true,
-  };
-  await enqueueOrRecordFailure(
+  await queueApply(
     deps,
-    data,
+    job,
+    job.action,
     FAILED_STATUS[job.action],
     'the overridden job could not be queued; nothing was applied',
-    applyJobId(jobId),
   );
   return getJob(deps, jobId);
 }

@@ -1,10 +1,9 @@
 // A stack's delete, asked for by a user's DELETE or by its ttl running out.
 import { AppError } from '../errors.ts';
-import { newJobId } from '../ids.ts';
 import type { Stack } from '../schemas/index.ts';
 import { type AuditContext, type DeleteRequest, noted } from '../store/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
-import { enqueueOrRecordFailure } from './enqueue.ts';
+import { enqueueOrRecordFailure, newJob } from './enqueue.ts';
 import { getStack } from './read.ts';
 
 // Idempotent: while a delete is queued or running, the same job is returned;
@@ -25,12 +24,10 @@ async function requestDeletionOf(
   // Terraform destroys with the template's configuration, so one that is not
   // served any more cannot be destroyed; refuse before recording anything.
   const template = existing && existing.status !== 'deleted' ? servedTemplate(deps, existing.template.name) : undefined;
-  const jobId = newJobId();
+  const job = newJob(deps, id, template?.version ?? '');
+  const { jobId } = job;
   const request = await deps.store.stacks.requestDelete({
-    id,
-    jobId,
-    maxAttempts: deps.jobs.attempts,
-    templateVersion: template?.version ?? '',
+    ...job,
     audit: noted(audit, 'stack.delete'),
   });
   if (request.outcome === 'cancelled') {

@@ -1,16 +1,8 @@
 // The end of a job, however it ends: recorded, told to whoever waits on it,
 // and the stack's next job woken.
 import type { JobQueue } from '../queue.ts';
-import type {
-  DriftFinding,
-  JobAction,
-  JobData,
-  JobError,
-  JobResult,
-  Outputs,
-  Plan,
-  StackStatus,
-} from '../schemas/index.ts';
+import type { JobAction, JobData, StackStatus } from '../schemas/index.ts';
+import type { JobEnd } from '../store/index.ts';
 import type { LifecycleDeps } from './deps.ts';
 
 // The status a stack is left in when its job fails or is cancelled. A plan
@@ -31,15 +23,7 @@ export async function promoteJob(queue: JobQueue, jobId: string | null): Promise
 export async function endJob(
   deps: Pick<LifecycleDeps, 'store' | 'queue'>,
   job: Pick<JobData, 'stackId' | 'jobId'>,
-  end: {
-    jobStatus: 'succeeded' | 'failed' | 'cancelled';
-    stackStatus: StackStatus;
-    outputs?: Outputs;
-    result?: JobResult;
-    plan?: Plan;
-    error?: JobError;
-    drift?: DriftFinding;
-  },
+  end: Omit<JobEnd, 'stackId' | 'jobId'>,
 ): Promise<void> {
   const { next } = await deps.store.jobs.finish({ stackId: job.stackId, jobId: job.jobId, ...end });
   await deps.store.channels.publishJobEvent({

@@ -1,7 +1,14 @@
 // Queueing the job that carries out a change already recorded.
+import { newJobId } from '../ids.ts';
 import { jobOptions } from '../queue.ts';
 import { type NewJobData, type StackStatus, toQueue } from '../schemas/index.ts';
 import type { LifecycleDeps } from './deps.ts';
+
+// A new job of a stack, as the store's request-* functions take it: a fresh
+// id, the attempts it is allowed, and the version of the template it runs.
+export function newJob(deps: Pick<LifecycleDeps, 'jobs'>, stackId: string, templateVersion: string) {
+  return { id: stackId, jobId: newJobId(), maxAttempts: deps.jobs.attempts, templateVersion };
+}
 
 // The job id of a stack's `expire` job; one per stack.
 export function expireJobId(stackId: string): string {

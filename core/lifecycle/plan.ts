@@ -2,10 +2,9 @@
 // served now would change, outside changes included. It never applies and
 // never changes the stack.
 import { AppError } from '../errors.ts';
-import { newJobId } from '../ids.ts';
 import type { Job } from '../schemas/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
-import { enqueueOrRecordFailure } from './enqueue.ts';
+import { enqueueOrRecordFailure, newJob } from './enqueue.ts';
 import { getJob, getStack } from './read.ts';
 import { type AuditContext, noted } from '../store/index.ts';
 
@@ -17,12 +16,10 @@ export async function planStack(
 ): Promise<Job> {
   await getStack(deps, id, templateName);
   const template = servedTemplate(deps, templateName);
-  const jobId = newJobId();
+  const job = newJob(deps, id, template.version);
+  const { jobId } = job;
   const request = await deps.store.stacks.requestPlan({
-    id,
-    jobId,
-    maxAttempts: deps.jobs.attempts,
-    templateVersion: template.version,
+    ...job,
     audit: noted(audit, 'stack.plan'),
   });
   if (request.outcome === 'missing') throw new AppError('resource-not-found', `no resource with id ${id}`);

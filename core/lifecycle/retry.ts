@@ -1,10 +1,9 @@
 // A failed create, or a failed update, tried again.
 import { AppError } from '../errors.ts';
-import { newJobId } from '../ids.ts';
 import type { Stack, StackInputs } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
-import { enqueueOrRecordFailure } from './enqueue.ts';
+import { enqueueOrRecordFailure, newJob } from './enqueue.ts';
 import { notValidForTemplate, openSecrets } from './inputs.ts';
 import { getStack } from './read.ts';
 import { retryUpdate } from './update.ts';
@@ -26,12 +25,10 @@ export async function retryStack(
   if (existing.status === 'update_failed') return retryUpdate(deps, template, existing, audit);
   const inputs = (await deps.store.stacks.setInputs(id)) ?? {};
   await checkInputs(deps, template, id, inputs);
-  const jobId = newJobId();
+  const job = newJob(deps, id, template.version);
+  const { jobId } = job;
   const request = await deps.store.stacks.requestRetry({
-    id,
-    jobId,
-    maxAttempts: deps.jobs.attempts,
-    templateVersion: template.version,
+    ...job,
     inputs: { ...template.defaults, ...inputs },
     audit: noted(audit, 'stack.retry'),
   });

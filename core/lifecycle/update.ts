@@ -3,12 +3,11 @@
 // that plans them; the plan is applied at once (auto_apply) or waits,
 // `planned`, for approval (approve.ts).
 import { AppError, validationFailed } from '../errors.ts';
-import { newJobId } from '../ids.ts';
 import { applyMergePatch } from '../merge-patch.ts';
 import type { Stack, StackInputs } from '../schemas/index.ts';
 import type { Template } from '../templates/index.ts';
 import { type LifecycleDeps, refOf, servedTemplate } from './deps.ts';
-import { enqueueOrRecordFailure } from './enqueue.ts';
+import { enqueueOrRecordFailure, newJob } from './enqueue.ts';
 import { notValidForTemplate, openSealed, openSecrets, sealSecrets, splitSensitive } from './inputs.ts';
 import { getStack } from './read.ts';
 import { type AuditContext, type AuditNote, noted } from '../store/index.ts';
@@ -81,12 +80,10 @@ async function queueChange(
 ): Promise<Stack> {
   const inputs = change.inputs;
   const { open, sealed } = splitSensitive(template, inputs);
-  const jobId = newJobId();
+  const job = newJob(deps, id, template.version);
+  const { jobId } = job;
   const request = await deps.store.stacks.requestUpdate({
-    id,
-    jobId,
-    maxAttempts: deps.jobs.attempts,
-    templateVersion: template.version,
+    ...job,
     inputs: { ...template.defaults, ...open },
     setInputs: Object.keys(inputs),
     secrets: sealSecrets(deps, id, sealed),

@@ -98,40 +98,35 @@ export class Jobs {
   async finish(end: JobEnd): Promise<FinishOutcome> {
     const { keys, scripts, jobRetentionSeconds } = this.#c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run(
-      'finish',
-      [keys.stack(end.stackId), keys.job(end.jobId), keys.ops(end.stackId), keys.log(end.jobId)],
-      {
-        jobId: end.jobId,
-        now,
-        nowMs,
-        jobStatus: end.jobStatus,
-        stackStatus: end.stackStatus,
-        outputs: end.outputs ? JSON.stringify(end.outputs) : '',
-        result: end.result ? JSON.stringify(end.result) : '',
-        error: end.error ? JSON.stringify(end.error) : '',
-        retentionSeconds: jobRetentionSeconds,
-        plan: end.plan ? JSON.stringify(end.plan) : '',
-        drift: end.drift?.status ?? '',
-        driftResources: JSON.stringify(end.drift?.resources ?? []),
-      },
-    );
+    const reply = await scripts.run('finish', [...keys.jobScript(end.stackId, end.jobId), keys.log(end.jobId)], {
+      jobId: end.jobId,
+      now,
+      nowMs,
+      jobStatus: end.jobStatus,
+      stackStatus: end.stackStatus,
+      outputs: end.outputs ? JSON.stringify(end.outputs) : '',
+      result: end.result ? JSON.stringify(end.result) : '',
+      error: end.error ? JSON.stringify(end.error) : '',
+      retentionSeconds: jobRetentionSeconds,
+      plan: end.plan ? JSON.stringify(end.plan) : '',
+      drift: end.drift?.status ?? '',
+      driftResources: JSON.stringify(end.drift?.resources ?? []),
+    });
     return parse.finish(reply);
   }
 
   // See cancel-3.lua.
   async cancel(stackId: string, jobId: string, audit?: AuditNote): Promise<CancelOutcome> {
-    const { keys, scripts, jobRetentionSeconds } = this.#c;
-    const { now, nowMs } = nowArgs();
-    const reply = await scripts.run('cancel', [keys.stack(stackId), keys.job(jobId), keys.ops(stackId)], {
-      jobId,
-      now,
-      nowMs,
-      error: JSON.stringify(CANCELLED_ON_REQUEST),
-      retentionSeconds: jobRetentionSeconds,
-      audit: auditRecord(this.#c, audit),
-    });
-    return parse.cancel(reply);
+    const { keys, scripts } = this.#c;
+    const args = this.#ending(jobId, CANCELLED_ON_REQUEST, audit);
+    return parse.cancel(await scripts.run('cancel', keys.jobScript(stackId, jobId), args));
+  }
+
+  // What the scripts that end a job before it ran or applied anything
+  // (cancel-3, discard-plan-3) are given besides their own.
+  #ending(jobId: string, error: JobError, audit: AuditNote | undefined) {
+    const { jobRetentionSeconds: retentionSeconds } = this.#c;
+    return { jobId, ...nowArgs(), error: JSON.stringify(error), retentionSeconds, audit: auditRecord(this.#c, audit) };
   }
 
   // An update's plan is saved: it waits for approval (see mark-planned-2.lua).
@@ -169,7 +164,7 @@ export class Jobs {
     audit?: AuditNote,
   ): Promise<OverrideOutcome> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('override', [keys.stack(stackId), keys.job(jobId), keys.ops(stackId)], {
+    const reply = await scripts.run('override', keys.jobScript(stackId, jobId), {
       jobId,
       now: nowArgs().now,
       by,
@@ -182,7 +177,7 @@ export class Jobs {
   // `approvedBy`: the principal's name, recorded on the job.
   async approve(stackId: string, jobId: string, approvedBy: string, audit?: AuditNote): Promise<ApproveOutcome> {
     const { keys, scripts } = this.#c;
-    const reply = await scripts.run('approve', [keys.stack(stackId), keys.job(jobId), keys.ops(stackId)], {
+    const reply = await scripts.run('approve', keys.jobScript(stackId, jobId), {
       jobId,
       now: nowArgs().now,
       approvedBy,
@@ -199,18 +194,9 @@ export class Jobs {
     error: JobError,
     audit?: AuditNote,
   ): Promise<DiscardOutcome> {
-    const { keys, scripts, jobRetentionSeconds } = this.#c;
-    const { now, nowMs } = nowArgs();
-    const reply = await scripts.run('discard-plan', [keys.stack(stackId), keys.job(jobId), keys.ops(stackId)], {
-      jobId,
-      now,
-      nowMs,
-      status,
-      error: JSON.stringify(error),
-      retentionSeconds: jobRetentionSeconds,
-      audit: auditRecord(this.#c, audit),
-    });
-    return parse.discardPlan(reply);
+    const { keys, scripts } = this.#c;
+    const args = { ...this.#ending(jobId, error, audit), status };
+    return parse.discardPlan(await scripts.run('discard-plan', keys.jobScript(stackId, jobId), args));
   }
 
   // An update's sensitive inputs, sealed, while it has not finished.

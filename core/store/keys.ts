@@ -85,6 +85,10 @@ export class Keys {
   history(stackId: string): string {
     return `${this.prefix}:res:${stackId}:jobs`;
   }
+  // The keys of every script about one job of a stack (lua/includes/job-script.lua).
+  jobScript(stackId: string, jobId: string): string[] {
+    return [this.stack(stackId), this.job(jobId), this.ops(stackId)];
+  }
   get index(): string {
     return `${this.prefix}:res:index`;
   }
@@ -212,6 +216,16 @@ export class Keys {
   projectPolicies(project: string): string {
     return `${this.prefix}:prj:${project}:pol:index`;
   }
+  // What the scripts that create a policy or a webhook (create-policy-4,
+  // create-webhook-4) are given: its record, the index of every one, its
+  // project's index, and its project.
+  projectRecordKeys(kind: 'policy' | 'webhook', id: string, project: string): string[] {
+    const own =
+      kind === 'policy'
+        ? [this.policy(id), this.policyIndex, this.projectPolicies(project)]
+        : [this.webhook(id), this.webhookIndex, this.projectWebhooks(project)];
+    return [...own, this.project(project)];
+  }
   get eventsChannel(): string {
     return `${this.prefix}:events`;
   }
@@ -233,6 +247,10 @@ const MEMBER_PATTERN = /^(\d{15}):([0-9a-z]{16})$/;
 export const IndexMember = {
   encode(createdMs: number, id: string): string {
     return `${msPart(createdMs)}:${id}`;
+  },
+  // The member of a record that carries its creation time (ISO 8601).
+  of(record: { id: string; createdAt: string }): string {
+    return IndexMember.encode(Date.parse(record.createdAt), record.id);
   },
   // The stack (or job) id of a member this store wrote.
   id(member: string): string {

@@ -109,25 +109,18 @@ export const parse = {
     if (outcome === 'existing' || outcome === 'deleted') return { outcome, jobId: a };
     return unexpected('request-delete', outcome);
   },
-  requestRetry([outcome, a = '']: string[]): RetryRequest {
-    if (outcome === 'missing') return { outcome };
-    if (outcome === 'conflict') return { outcome, status: a as StackStatus };
-    if (outcome === 'created') return { outcome, jobId: a };
-    return unexpected('request-retry', outcome);
+  requestRetry(reply: string[]): RetryRequest {
+    return jobRequest(reply) ?? unexpected('request-retry', reply[0]);
   },
-  requestPlan([outcome, a = '']: string[]): PlanRequest {
-    if (outcome === 'missing') return { outcome };
-    if (outcome === 'conflict') return { outcome, status: a as StackStatus };
-    if (outcome === 'created' || outcome === 'queued') return { outcome, jobId: a };
+  requestPlan(reply: string[]): PlanRequest {
+    const [outcome, a = ''] = reply;
+    if (outcome === 'queued') return { outcome, jobId: a };
     if (outcome === 'busy') return { outcome };
     if (outcome === 'exists') return { outcome, headId: a };
-    return unexpected('request-plan', outcome);
+    return jobRequest(reply) ?? unexpected('request-plan', outcome);
   },
-  requestUpdate([outcome, a = '']: string[]): UpdateRequest {
-    if (outcome === 'missing') return { outcome };
-    if (outcome === 'conflict') return { outcome, status: a as StackStatus };
-    if (outcome === 'created') return { outcome, jobId: a };
-    return unexpected('request-update', outcome);
+  requestUpdate(reply: string[]): UpdateRequest {
+    return jobRequest(reply) ?? unexpected('request-update', reply[0]);
   },
   markPlanned([outcome, a = '']: string[]): PlannedOutcome {
     if (outcome === 'planned') return { outcome };
@@ -227,6 +220,15 @@ export const parse = {
     if (outcome !== expected) unexpected(name, outcome);
   },
 };
+
+// What every request for a new job of a stack may be answered
+// (request-retry, request-update, request-plan), or undefined.
+function jobRequest([outcome, a = '']: string[]): RetryRequest | undefined {
+  if (outcome === 'missing') return { outcome };
+  if (outcome === 'conflict') return { outcome, status: a as StackStatus };
+  if (outcome === 'created') return { outcome, jobId: a };
+  return undefined;
+}
 
 function unexpected(script: string, outcome: string | undefined): never {
   throw new Error(`unexpected reply from the ${script} script: ${outcome}`);

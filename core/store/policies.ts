@@ -68,15 +68,8 @@ export class Policies {
   // Stores a policy unless its project does not exist or has `limit` policies.
   async create(policy: PolicyRecord, limit: number, audit?: AuditNote): Promise<'created' | 'no-project' | 'limit'> {
     const { scripts, keys } = this.#c;
-    const member = IndexMember.encode(Date.parse(policy.createdAt), policy.id);
-    const scriptKeys = [
-      keys.policy(policy.id),
-      keys.policyIndex,
-      keys.projectPolicies(policy.project),
-      keys.project(policy.project),
-    ];
-    const [outcome] = await scripts.run('create-policy', scriptKeys, {
-      member,
+    const [outcome] = await scripts.run('create-policy', keys.projectRecordKeys('policy', policy.id, policy.project), {
+      member: IndexMember.of(policy),
       project: policy.project,
       limit,
       fields: ['id', policy.id, 'created_by', policy.createdBy, 'created_at', policy.createdAt, ...fields(policy)],
@@ -92,14 +85,14 @@ export class Policies {
   }
 
   async update(id: string, changes: PolicyChanges, audit?: AuditNote): Promise<'updated' | 'missing'> {
-    const args = { fields: fields(changes), audit: auditRecord(this.#c, audit) };
-    const [outcome] = await this.#c.scripts.run('update-policy', [this.#c.keys.policy(id)], args);
+    const args = { target: 'policy' as const, fields: fields(changes), audit: auditRecord(this.#c, audit) };
+    const [outcome] = await this.#c.scripts.run('update-record', [this.#c.keys.policy(id)], args);
     return outcome === 'updated' ? 'updated' : 'missing';
   }
 
   async delete(policy: PolicyRecord, audit?: AuditNote): Promise<'deleted' | 'missing'> {
     const { scripts, keys } = this.#c;
-    const member = IndexMember.encode(Date.parse(policy.createdAt), policy.id);
+    const member = IndexMember.of(policy);
     const scriptKeys = [keys.policy(policy.id), keys.policyIndex, keys.projectPolicies(policy.project)];
     const [outcome] = await scripts.run('delete-policy', scriptKeys, { member, audit: auditRecord(this.#c, audit) });
     return outcome === 'deleted' ? 'deleted' : 'missing';

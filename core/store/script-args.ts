@@ -105,6 +105,8 @@ export type RevokeTokenArgs = { id: string; project: string } & Audit;
 // `fields`: a record, or the changes to one: field, value, field, value, ...
 type Fields = { fields: string[] };
 export type CreatePolicyArgs = { member: string; project: string; limit: number } & Fields & Audit;
+// `target`: what the record is, and the audit entry names.
+export type UpdateRecordArgs = { target: 'policy' | 'webhook' } & Fields & Audit;
 export type DeletePolicyArgs = { member: string } & Audit;
 export type CreateWebhookArgs = {
   limit: number;
@@ -145,7 +147,6 @@ export type ScriptArgs = {
   'create-project': CreateProjectArgs;
   'delete-project': DeleteProjectArgs;
   'create-webhook': CreateWebhookArgs;
-  'update-webhook': Fields & Audit;
   'record-delivery': RecordDeliveryArgs;
   'admit-delivery': AdmitDeliveryArgs;
   'record-circuit': RecordCircuitArgs;
@@ -155,7 +156,7 @@ export type ScriptArgs = {
   'revoke-token': RevokeTokenArgs;
   'revoke-project-tokens': NoArgs;
   'create-policy': CreatePolicyArgs;
-  'update-policy': Fields & Audit;
+  'update-record': UpdateRecordArgs;
   'delete-policy': DeletePolicyArgs;
   override: OverrideArgs;
   'mark-policy-failed': MarkPolicyFailedArgs;

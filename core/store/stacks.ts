@@ -130,7 +130,7 @@ export class Stacks extends StackQueries {
   async requestDelete(args: NewJobRequest): Promise<DeleteRequest> {
     const { keys, scripts, jobRetentionSeconds } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run('request-delete', [keys.stack(args.id), keys.job(args.jobId), keys.ops(args.id)], {
+    const reply = await scripts.run('request-delete', keys.jobScript(args.id, args.jobId), {
       ...this.#newJob(args, now, nowMs),
       retentionSeconds: jobRetentionSeconds,
       cancelledError: JSON.stringify(CANCELLED),
@@ -145,7 +145,7 @@ export class Stacks extends StackQueries {
   async requestRetry(args: NewJobRequest & { inputs: StackInputs }): Promise<RetryRequest> {
     const { keys, scripts } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run('request-retry', [keys.stack(args.id), keys.job(args.jobId), keys.ops(args.id)], {
+    const reply = await scripts.run('request-retry', keys.jobScript(args.id, args.jobId), {
       ...this.#newJob(args, now, nowMs),
       inputs: JSON.stringify(args.inputs),
     });
@@ -157,7 +157,7 @@ export class Stacks extends StackQueries {
   async requestUpdate(args: NewJobRequest & UpdateChange): Promise<UpdateRequest> {
     const { keys, scripts } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run('request-update', [keys.stack(args.id), keys.job(args.jobId), keys.ops(args.id)], {
+    const reply = await scripts.run('request-update', keys.jobScript(args.id, args.jobId), {
       ...this.#newJob(args, now, nowMs),
       inputs: JSON.stringify(args.inputs),
       setInputs: JSON.stringify(args.setInputs),
@@ -173,7 +173,7 @@ export class Stacks extends StackQueries {
   async requestPlan(args: NewJobRequest & { onlyIfIdle?: boolean }): Promise<PlanRequest> {
     const { keys, scripts } = this.c;
     const { now, nowMs } = nowArgs();
-    const reply = await scripts.run('request-plan', [keys.stack(args.id), keys.job(args.jobId), keys.ops(args.id)], {
+    const reply = await scripts.run('request-plan', keys.jobScript(args.id, args.jobId), {
       ...this.#newJob(args, now, nowMs),
       onlyIfIdle: args.onlyIfIdle === true,
     });

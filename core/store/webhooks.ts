@@ -29,17 +29,10 @@ export class Webhooks {
     const { scripts, keys } = this.#c;
     const { id, createdBy, createdAt } = webhook;
     const fields = ['id', id, 'created_by', createdBy, 'created_at', createdAt, ...webhookFields(webhook)];
-    const member = IndexMember.encode(Date.parse(webhook.createdAt), webhook.id);
-    const scriptKeys = [
-      keys.webhook(webhook.id),
-      keys.webhookIndex,
-      keys.projectWebhooks(webhook.project),
-      keys.project(webhook.project),
-    ];
-    const reply = await scripts.run('create-webhook', scriptKeys, {
+    const reply = await scripts.run('create-webhook', keys.projectRecordKeys('webhook', id, webhook.project), {
       limit: limits.total,
       projectLimit: limits.perProject,
-      member,
+      member: IndexMember.of(webhook),
       project: webhook.project,
       fields,
       audit: auditRecord(this.#c, audit),
@@ -56,8 +49,8 @@ export class Webhooks {
   async update(id: string, changes: Partial<Omit<WebhookRecord, 'circuit'>>, audit?: AuditNote): Promise<boolean> {
     const fields = webhookFields(changes);
     if (fields.length === 0) return (await this.get(id)) !== undefined;
-    const args = { fields, audit: auditRecord(this.#c, audit) };
-    const [outcome] = await this.#c.scripts.run('update-webhook', [this.#c.keys.webhook(id)], args);
+    const args = { target: 'webhook' as const, fields, audit: auditRecord(this.#c, audit) };
+    const [outcome] = await this.#c.scripts.run('update-record', [this.#c.keys.webhook(id)], args);
     return outcome === 'updated';
   }
 
@@ -146,7 +139,7 @@ export class Webhooks {
       ...['redelivery_of', delivery.redeliveryOf ?? ''],
       ...['created_at', delivery.createdAt, 'updated_at', delivery.createdAt],
     ];
-    const member = IndexMember.encode(Date.parse(delivery.createdAt), delivery.id);
+    const member = IndexMember.of(delivery);
     const { webhookId } = delivery;
     const scriptKeys = [keys.delivery(delivery.id), keys.webhookDeliveries(webhookId), keys.webhook(webhookId)];
     const args = { member, retentionSeconds: jobRetentionSeconds, fields, audit: auditRecord(this.#c, audit) };

@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
-import { nanoid } from 'nanoid';
 import { type RunningApi, startApi } from '../../api/server.ts';
 import { createQueue, type JobQueue } from '../../core/queue.ts';
 import { closeRedis, connectRedis, duplicateConnection, type RedisConnection } from '../../core/redis.ts';
@@ -26,6 +25,7 @@ import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import { loadCatalogue } from '../../core/templates/index.ts';
 import { eventMismatches } from './event-invariants.ts';
 import { startRedis, startStateBackend, type RedisServer, type StateBackend } from './local-services.ts';
+import { uniquePrefix } from './use-redis.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export type Fixture = 'ok' | 'fail' | 'slow' | 'probe' | 'changes';
@@ -104,7 +104,7 @@ export class TestSystem {
       ...services.backend.env,
       PORT: '0',
       REDIS_URL: services.redis.url,
-      REDIS_PREFIX: `test-${nanoid(8).replace(/[^A-Za-z0-9]/g, 'x')}`,
+      REDIS_PREFIX: uniquePrefix('test'),
       TF_CWD: fixtureDir(options.fixture ?? 'ok'),
       TF_BACKEND_CONFIG: services.backend.backendConfigFile,
       WORK_DIR: path.join(services.dir, 'work'),

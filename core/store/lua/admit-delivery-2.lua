@@ -21,13 +21,10 @@
     {'trial'}
     {'wait', untilMs}   held until then (or until the circuit closes)
 ]]
-local webhookKey = KEYS[1]
-local heldKey = KEYS[2]
+local webhookKey, heldKey = unpack(KEYS)
 
 local args = cjson.decode(ARGV[2])
-local deliveryId = args.deliveryId
-local nowMs = args.nowMs
-local trialMs = args.trialMs
+local deliveryId, nowMs, trialMs = args.deliveryId, args.nowMs, args.trialMs
 
 if redis.call('HGET', webhookKey, 'circuit_state') ~= 'open' then return {'go'} end
 local untilMs = tonumber(redis.call('HGET', webhookKey, 'circuit_until_ms')) or 0

@@ -22,8 +22,7 @@
 ]]
 --- @include "job-script"
 local jobError = args.error
-local retentionSeconds = args.retentionSeconds
-local nowMs = args.nowMs
+local retentionSeconds, nowMs = args.retentionSeconds, args.nowMs
 
 --- @include "move-status"
 --- @include "observe-duration"

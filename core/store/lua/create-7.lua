@@ -43,26 +43,12 @@
     {'no-project'}                        the project does not exist
     {'quota', max}                        the project has max live stacks, its quota
 ]]
-local stackKey = KEYS[1]
-local jobKey = KEYS[2]
-local opsKey = KEYS[3]
-local indexKey = KEYS[4]
-local creatingKey = KEYS[5]
-local ownerLiveKey = KEYS[6]
-local idempotencyKey = KEYS[7]
+local stackKey, jobKey, opsKey, indexKey, creatingKey, ownerLiveKey, idempotencyKey = unpack(KEYS)
 
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-local stackId = args.stackId
-local jobId = args.jobId
-local now = args.now
-local member = args.member
-local owner = args.owner
-local fingerprint = args.fingerprint
-local template = args.template
-local templateVersion = args.templateVersion
-local project = args.project
-local createdBy = args.createdBy
+local prefix, args = ARGV[1], cjson.decode(ARGV[2])
+local stackId, jobId, now, member = args.stackId, args.jobId, args.now, args.member
+local owner, fingerprint, template = args.owner, args.fingerprint, args.template
+local templateVersion, project, createdBy = args.templateVersion, args.project, args.createdBy
 
 --- @include "keys"
 --- @include "idempotency"

@@ -25,8 +25,7 @@
 ]]
 local policyKey = KEYS[1]
 local args = cjson.decode(ARGV[2])
-local member = args.member
-local project = args.project
+local member, project = args.member, args.project
 
 --- @include "audit"
 

@@ -18,8 +18,7 @@
     {'created'}
     {'exists'}
 ]]
-local projectKey = KEYS[1]
-local indexKey = KEYS[2]
+local projectKey, indexKey = unpack(KEYS)
 local args = cjson.decode(ARGV[2])
 local name = args.name
 

@@ -24,15 +24,10 @@
 --- @include "keys"
 --- @include "audit"
 
-local tokenKey = KEYS[1]
-local digestKey = KEYS[2]
-local namesKey = KEYS[3]
+local tokenKey, digestKey, namesKey = unpack(KEYS)
 
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-local id = args.id
-local name = args.name
-local expiresMs = args.expiresMs
+local prefix, args = ARGV[1], cjson.decode(ARGV[2])
+local id, name, expiresMs = args.id, args.name, args.expiresMs
 
 -- A name whose token has expired (its key gone) is free again.
 local holder = redis.call('HGET', namesKey, name)

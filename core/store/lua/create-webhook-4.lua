@@ -26,15 +26,10 @@
     {'project-limit', count}   the project has `count` webhooks, its cap or more
     {'no-project'}             the project does not exist
 ]]
-local webhookKey = KEYS[1]
-local indexKey = KEYS[2]
-local projectIndexKey = KEYS[3]
-local projectKey = KEYS[4]
+local webhookKey, indexKey, projectIndexKey, projectKey = unpack(KEYS)
 
 local args = cjson.decode(ARGV[2])
-local limit = args.limit
-local projectLimit = args.projectLimit
-local member = args.member
+local limit, projectLimit, member = args.limit, args.projectLimit, args.member
 local project = args.project
 
 --- @include "audit"

@@ -23,14 +23,8 @@
     {'not-empty', liveStacks, webhooks}
     {'default'}
 ]]
-local projectKey = KEYS[1]
-local indexKey = KEYS[2]
-local liveKey = KEYS[3]
-local webhooksKey = KEYS[4]
-local policiesKey = KEYS[5]
-local policyIndexKey = KEYS[6]
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
+local projectKey, indexKey, liveKey, webhooksKey, policiesKey, policyIndexKey = unpack(KEYS)
+local prefix, args = ARGV[1], cjson.decode(ARGV[2])
 local name = args.name
 
 --- @include "audit"

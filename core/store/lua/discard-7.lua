@@ -17,10 +17,7 @@
   Output:
     {'discarded'}
 ]]
-local logKey = KEYS[4]
-local indexKey = KEYS[5]
-local ownerLiveKey = KEYS[6]
-local idempotencyKey = KEYS[7]
+local logKey, indexKey, ownerLiveKey, idempotencyKey = unpack(KEYS, 4)
 
 --- @include "job-script"
 local stackId = args.stackId

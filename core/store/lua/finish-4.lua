@@ -30,13 +30,9 @@
 ]]
 --- @include "job-script"
 local logKey = KEYS[4]
-local jobStatus = args.jobStatus
-local stackStatus = args.stackStatus
-local outputs = args.outputs
+local jobStatus, stackStatus, outputs = args.jobStatus, args.stackStatus, args.outputs
 local jobError = args.error
-local retentionSeconds = args.retentionSeconds
-local nowMs = args.nowMs
-local plan = args.plan
+local retentionSeconds, nowMs, plan = args.retentionSeconds, args.nowMs, args.plan
 local drift = args.drift
 
 --- @include "move-status"

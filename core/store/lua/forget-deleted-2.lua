@@ -18,11 +18,9 @@
   Output:
     {'forgotten', count}   count < batch: none is due any more
 ]]
-local forgetKey = KEYS[1]
-local indexKey = KEYS[2]
+local forgetKey, indexKey = unpack(KEYS)
 
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
+local prefix, args = ARGV[1], cjson.decode(ARGV[2])
 
 --- @include "keys"
 --- @include "idempotency"

@@ -28,17 +28,11 @@
     {'unchanged'}
     {'missing'}             the webhook is gone
 ]]
-local webhookKey = KEYS[1]
-local heldKey = KEYS[2]
+local webhookKey, heldKey = unpack(KEYS)
 
 local args = cjson.decode(ARGV[2])
-local result = args.result
-local nowMs = args.nowMs
-local now = args.now
-local threshold = args.threshold
-local windowMs = args.windowMs
-local openMs = args.openMs
-local openUntil = args.openUntil
+local result, nowMs, now, threshold = args.result, args.nowMs, args.now, args.threshold
+local windowMs, openMs, openUntil = args.windowMs, args.openMs, args.openUntil
 local lastError = args.error
 
 if redis.call('EXISTS', webhookKey) == 0 then return {'missing'} end

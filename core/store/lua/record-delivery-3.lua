@@ -22,13 +22,10 @@
     {'exists', status}   recorded before; its status (pending, succeeded, failed)
     {'missing'}          the webhook is gone
 ]]
-local deliveryKey = KEYS[1]
-local listKey = KEYS[2]
-local webhookKey = KEYS[3]
+local deliveryKey, listKey, webhookKey = unpack(KEYS)
 
 local args = cjson.decode(ARGV[2])
-local member = args.member
-local retentionSeconds = args.retentionSeconds
+local member, retentionSeconds = args.member, args.retentionSeconds
 local MAX_KEPT = 1000
 
 --- @include "audit"

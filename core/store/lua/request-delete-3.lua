@@ -8,17 +8,11 @@
   soft-mandatory policy, is discarded, and the delete queued after it.
 
   Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new delete job's);
-    ARGV[2] holds:
-      jobId             the new delete job's id
-      now               now (ISO 8601)
-      nowMs             now (ms)
-      maxAttempts       max attempts
+    ARGV[2] holds those requestedJob reads (includes/new-job.lua), and:
       retentionSeconds  seconds a finished job is kept
       cancelledError    the cancelled create's error (JSON)
       emptyResult       the delete job's empty result (JSON)
-      templateVersion   the version of the template the delete job runs
       discardedError    the discarded update's error (JSON)
-      audit             the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
@@ -28,8 +22,7 @@
     {'created', jobId, discardedJobId}   discardedJobId is '' when none was
 ]]
 --- @include "job-script"
-local nowMs = args.nowMs
-local retentionSeconds = args.retentionSeconds
+local nowMs, retentionSeconds = args.nowMs, args.retentionSeconds
 
 --- @include "keys"
 --- @include "move-status"

@@ -14,14 +14,8 @@
   worker died: its job is then already recorded.
 
   Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new plan job's);
-    ARGV[2] holds:
-      jobId            the new plan job's id
-      now              now (ISO 8601)
-      nowMs            now (ms)
-      maxAttempts      max attempts
-      templateVersion  the version of the template the plan runs
+    ARGV[2] holds those requestedJob reads (includes/new-job.lua), and:
       onlyIfIdle       true for a drift check: only of an idle stack
-      audit            the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}

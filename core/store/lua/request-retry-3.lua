@@ -5,18 +5,12 @@
   status is returned as it is.
 
   Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new create job's);
-    ARGV[2] holds:
-      jobId            the new create job's id
-      now              now (ISO 8601)
-      nowMs            now (ms)
-      maxAttempts      max attempts
-      templateVersion  the version of the template the retry runs
+    ARGV[2] holds those requestedJob reads (includes/new-job.lua), and:
       inputs           the inputs the stack shows with that version (JSON)
-      audit            the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
-    {'conflict', status}
+    {'conflict', status}   the stack is not failed
     {'created', jobId}
 ]]
 --- @include "job-script"
@@ -24,9 +18,8 @@
 --- @include "queue-job"
 --- @include "audit"
 
-local status = redis.call('HGET', stackKey, 'status')
-if not status then return {'missing'} end
-if status ~= 'failed' then return {'conflict', status} end
+local _, refusal = requestableStatus(stackKey, {failed = true})
+if refusal then return refusal end
 redis.call('HSET', stackKey, 'template_version', args.templateVersion, 'inputs', args.inputs)
 queueJob(prefix, stackKey, opsKey, jobKey, requestedJob(args, 'create'), 'creating')
 -- The retry runs in the workspace the failed create made: no adoption check.

@@ -6,21 +6,15 @@
   `update_failed` stack can be updated.
 
   Input: the keys and arguments of includes/job-script.lua (KEYS[2]: the new update job's);
-    ARGV[2] holds:
-      jobId            the new update job's id
-      now              now (ISO 8601)
-      nowMs            now (ms)
-      maxAttempts      max attempts
-      templateVersion  the version of the template the update runs
+    ARGV[2] holds those requestedJob reads (includes/new-job.lua), and:
       inputs           the inputs the stack will show (JSON)
       setInputs        the names of the inputs the caller set (JSON)
       secrets          the sensitive inputs, sealed, or ''
       autoApply        '1' to apply without approval, '0'
-      audit            the audit note (see includes/audit.lua), or none
 
   Output:
     {'missing'}
-    {'conflict', status}
+    {'conflict', status}   not ready or update_failed, or its job waits for a policy override
     {'created', jobId}
 ]]
 --- @include "job-script"
@@ -29,9 +23,8 @@
 --- @include "audit"
 --- @include "policy-wait"
 
-local status = redis.call('HGET', stackKey, 'status')
-if not status then return {'missing'} end
-if status ~= 'ready' and status ~= 'update_failed' then return {'conflict', status} end
+local status, refusal = requestableStatus(stackKey, {ready = true, update_failed = true})
+if refusal then return refusal end
 local waiting = policyWait(stackKey, status)
 if waiting then return {'conflict', waiting} end
 queueJob(prefix, stackKey, opsKey, jobKey, requestedJob(args, 'update'), 'updating')

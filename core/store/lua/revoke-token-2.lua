@@ -20,13 +20,10 @@
 --- @include "keys"
 --- @include "audit"
 
-local tokenKey = KEYS[1]
-local namesKey = KEYS[2]
+local tokenKey, namesKey = unpack(KEYS)
 
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-local id = args.id
-local project = args.project
+local prefix, args = ARGV[1], cjson.decode(ARGV[2])
+local id, project = args.id, args.project
 
 local fields = redis.call('HMGET', tokenKey, 'project', 'name', 'digest')
 if fields[1] ~= project then return {'missing'} end

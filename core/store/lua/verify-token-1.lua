@@ -23,10 +23,8 @@
 
 local digestKey = KEYS[1]
 
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-local nowMs = args.nowMs
-local resolution = args.resolution
+local prefix, args = ARGV[1], cjson.decode(ARGV[2])
+local nowMs, resolution = args.nowMs, args.resolution
 
 local id = redis.call('GET', digestKey)
 if not id then return {'missing'} end

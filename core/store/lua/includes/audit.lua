@@ -30,11 +30,17 @@ local function appendAudit(prefix, note, project, targetType, targetId)
   end
 end
 
+-- A change of a record that names its project and id: an entry in its
+-- project (`noProject` for a record without one), naming the record.
+local function auditRecord(prefix, audit, key, targetType, noProject)
+  if not audit then return end
+  local record = redis.call('HMGET', key, 'project', 'id')
+  appendAudit(prefix, audit, record[1] or noProject, targetType, record[2])
+end
+
 -- A change of a stack: an entry in its project, naming the stack.
 local function auditStack(prefix, audit, stackKey)
-  if not audit then return end
-  local stack = redis.call('HMGET', stackKey, 'project', 'id')
-  appendAudit(prefix, audit, stack[1] or 'default', 'stack', stack[2])
+  auditRecord(prefix, audit, stackKey, 'stack', 'default')
 end
 
 -- A change of a job: an entry in its stack's project, naming the job.
@@ -46,7 +52,5 @@ end
 -- A change of a webhook: an entry in its project (an every-project
 -- webhook's, '*', in the installation's log only), naming the webhook.
 local function auditWebhook(prefix, audit, webhookKey)
-  if not audit then return end
-  local webhook = redis.call('HMGET', webhookKey, 'project', 'id')
-  appendAudit(prefix, audit, webhook[1] or '*', 'webhook', webhook[2])
+  auditRecord(prefix, audit, webhookKey, 'webhook', '*')
 end

@@ -11,10 +11,6 @@
     ARGV[1] key prefix
     ARGV[2] the arguments (JSON)
 ]]
-local stackKey = KEYS[1]
-local jobKey = KEYS[2]
-local opsKey = KEYS[3]
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
-local jobId = args.jobId
-local now = args.now
+local stackKey, jobKey, opsKey = unpack(KEYS)
+local prefix, args = ARGV[1], cjson.decode(ARGV[2])
+local jobId, now = args.jobId, args.now

@@ -15,8 +15,7 @@
             read, or '' to begin; `batch`, members per batch; `version`, the
             schema version the migration reaches; and its own.
 ]]
-local prefix = ARGV[1]
-local args = cjson.decode(ARGV[2])
+local prefix, args = ARGV[1], cjson.decode(ARGV[2])
 
 local function migrateBatch(visit)
   local indexKey, schemaKey, batch = KEYS[1], KEYS[2], args.batch

@@ -22,7 +22,14 @@ end
 
 -- The new job a script's packed arguments ask for (see job-script.lua):
 -- `action` of the stack's template at `args.templateVersion`, asked for by
--- the note's actor.
+-- the note's actor. The arguments of every request-* script (NewJob in
+-- core/store/script-args.ts) that it reads:
+--   jobId            the new job's id
+--   now              now (ISO 8601)
+--   nowMs            now (ms)
+--   maxAttempts      max attempts
+--   templateVersion  the version of the template the job runs
+--   audit            the audit note (see audit.lua), or none
 local function requestedJob(args, action, stackId, template)
   return {id = args.jobId, stackId = stackId, action = action, template = template,
     templateVersion = args.templateVersion, maxAttempts = args.maxAttempts, now = args.now, nowMs = args.nowMs,

@@ -14,3 +14,12 @@ local function queueJob(prefix, stackKey, opsKey, jobKey, job, status)
     'job_status', 'queued', 'error', '')
   redis.call('RPUSH', opsKey, job.id)
 end
+
+-- The status of a stack a new job is asked of, if it is one of `allowed` (a
+-- set of statuses); otherwise nil and the reply that refuses the request.
+local function requestableStatus(stackKey, allowed)
+  local status = redis.call('HGET', stackKey, 'status')
+  if not status then return nil, {'missing'} end
+  if not allowed[status] then return nil, {'conflict', status} end
+  return status
+end
