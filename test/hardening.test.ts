@@ -8,11 +8,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import { Queue } from 'bullmq';
 import request from 'supertest';
 import { startApi } from '../api/server.ts';
 import { loadConfig } from '../core/config.ts';
-import { jobOptions, QUEUE_NAME } from '../core/queue.ts';
 import { assertProblem, TOKENS, useSystems, type TestSystem } from './support/harness.ts';
 import { captureLogs } from './support/log-capture.ts';
 import { EVENTS_ENV } from './support/receiver.ts';
@@ -359,25 +357,12 @@ describe('resource_id', () => {
     // A job queued with one anyway (an older API, a hand-made job).
     const id = 'bbbbbbbbbbbbbbbb';
     const jobId = 'jbbbbbbbbbbbbbbb';
-    const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
-    const template = await system.templateRef();
-    await system.store.stacks.create({
+    await system.queueCreateByHand({
       id,
       jobId,
-      template,
-      inputs,
-      setInputs: Object.keys(inputs),
       maxAttempts: 1,
-      owner: 'test',
-      maxLive: 100,
+      jobInputs: (inputs) => ({ ...inputs, resource_id: 'aaaaaaaaaaaaaaaa' }),
     });
-    const queue = new Queue(QUEUE_NAME, { connection: system.redis, prefix: system.config.redisPrefix });
-    await queue.add(
-      'create',
-      { jobId, resourceId: id, action: 'create', template, inputs: { ...inputs, resource_id: 'aaaaaaaaaaaaaaaa' } },
-      jobOptions(jobId, 1, 200),
-    );
-    await queue.close();
     assert.equal((await system.waitForJob(jobId)).status, 'succeeded');
     assert.equal((await system.stack(id)).outputs?.resource_id, id);
   });

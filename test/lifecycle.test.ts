@@ -2,8 +2,6 @@
 // terraform binary against the S3 backend emulator.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { jobOptions, QUEUE_NAME } from '../core/queue.ts';
-import { Queue } from 'bullmq';
 import { stackStatePrefix } from '../core/ids.ts';
 import { makeJobDataDir } from '../worker/terraform/job-dir.ts';
 import { Terraform } from '../worker/terraform/terraform.ts';
@@ -244,25 +242,7 @@ describe('failures', () => {
       const before = await system.stateAddresses(id);
 
       const jobId = `jcollision${mode.padEnd(6, '0')}`;
-      const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
-      const template = await system.templateRef();
-      await system.store.stacks.create({
-        id,
-        jobId,
-        template,
-        inputs,
-        setInputs: Object.keys(inputs),
-        maxAttempts: 3,
-        owner: 'test',
-        maxLive: 100,
-      });
-      const queue = new Queue(QUEUE_NAME, { connection: system.redis, prefix: system.config.redisPrefix });
-      await queue.add(
-        'create',
-        { jobId, resourceId: id, action: 'create', template, inputs },
-        jobOptions(jobId, 3, 200),
-      );
-      await queue.close();
+      await system.queueCreateByHand({ id, jobId, maxAttempts: 3 });
 
       const job = await system.waitForJob(jobId);
       assert.equal(job.status, 'failed');

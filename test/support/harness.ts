@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import { type RunningApi, startApi } from '../../api/server.ts';
-import { createQueue, type JobQueue } from '../../core/queue.ts';
+import { createQueue, type JobQueue, jobOptions } from '../../core/queue.ts';
 import { closeRedis, connectRedis, duplicateConnection, type RedisConnection } from '../../core/redis.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -321,6 +321,33 @@ export class TestSystem {
     const template = catalogue.get(name);
     if (!template) throw new Error(`no template ${name}`);
     return { name, version: template.version };
+  }
+
+  // A create recorded in the store and queued by hand, as the API would but
+  // with the job's data as given (`jobInputs`: an older API's, a hand-made
+  // job's), for the tests that need a job the API would not queue.
+  async queueCreateByHand(options: {
+    id: string;
+    jobId: string;
+    maxAttempts: number;
+    jobInputs?: (inputs: Record<string, unknown>) => Record<string, unknown>;
+  }): Promise<void> {
+    const { id, jobId, maxAttempts } = options;
+    const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
+    const template = await this.templateRef();
+    const setInputs = Object.keys(inputs);
+    await this.store.stacks.create({
+      id,
+      jobId,
+      template,
+      inputs,
+      setInputs,
+      maxAttempts,
+      owner: 'test',
+      maxLive: 100,
+    });
+    const data = { jobId, resourceId: id, action: 'create', template, inputs: options.jobInputs?.(inputs) ?? inputs };
+    await this.queue.add('create', data, jobOptions(jobId, maxAttempts, 200));
   }
 
   async stack(id: string): Promise<Stack> {
