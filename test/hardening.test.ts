@@ -361,7 +361,7 @@ describe('resource_id', () => {
       id,
       jobId,
       maxAttempts: 1,
-      jobInputs: (inputs) => ({ ...inputs, resource_id: 'aaaaaaaaaaaaaaaa' }),
+      extraJobInputs: { resource_id: 'aaaaaaaaaaaaaaaa' },
     });
     assert.equal((await system.waitForJob(jobId)).status, 'succeeded');
     assert.equal((await system.stack(id)).outputs?.resource_id, id);

@@ -25,6 +25,7 @@ import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import { loadCatalogue } from '../../core/templates/index.ts';
 import { eventMismatches } from './event-invariants.ts';
 import { startRedis, startStateBackend, type RedisServer, type StateBackend } from './local-services.ts';
+import { INPUTS, recordCreate } from './store-stacks.ts';
 import { uniquePrefix } from './use-redis.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -324,29 +325,25 @@ export class TestSystem {
   }
 
   // A create recorded in the store and queued by hand, as the API would but
-  // with the job's data as given (`jobInputs`: an older API's, a hand-made
-  // job's), for the tests that need a job the API would not queue.
+  // with the job's inputs as given (`extraJobInputs`: what an older API or a
+  // hand-made job adds), for the tests that need a job the API would not queue.
   async queueCreateByHand(options: {
     id: string;
     jobId: string;
     maxAttempts: number;
-    jobInputs?: (inputs: Record<string, unknown>) => Record<string, unknown>;
+    extraJobInputs?: Record<string, unknown>;
   }): Promise<void> {
     const { id, jobId, maxAttempts } = options;
-    const inputs = { instance_type: 't3.micro' as const, node_count: 1, tags: {} };
     const template = await this.templateRef();
-    const setInputs = Object.keys(inputs);
-    await this.store.stacks.create({
-      id,
+    const setInputs = Object.keys(INPUTS);
+    await recordCreate(this.store, { id, jobId, template, setInputs, maxAttempts, owner: 'test', maxLive: 100 });
+    const data = {
       jobId,
+      resourceId: id,
+      action: 'create',
       template,
-      inputs,
-      setInputs,
-      maxAttempts,
-      owner: 'test',
-      maxLive: 100,
-    });
-    const data = { jobId, resourceId: id, action: 'create', template, inputs: options.jobInputs?.(inputs) ?? inputs };
+      inputs: { ...INPUTS, ...options.extraJobInputs },
+    };
     await this.queue.add('create', data, jobOptions(jobId, maxAttempts, 200));
   }
 
